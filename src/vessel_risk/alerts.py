@@ -1,0 +1,198 @@
+"""Alerts: one per vessel-year, ranked by score, each saying why and on how much data.
+
+An alert is a risk to check, not a finding. It names the indicators behind the
+score (with their values, a one-line reason and the ILO indicator each stands in
+for), the data it rests on, and the last known position. Crew are never named:
+alerts hold vessel data only.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from vessel_risk import indicators as ind
+
+TOP_INDICATORS = 3
+CAVEAT = (
+    "A risk score is evidence to check, never proof of forced labour. The crew are "
+    "presumed victims, never suspects."
+)
+
+
+class IndicatorEvidence(BaseModel):
+    """One indicator behind an alert."""
+
+    name: str
+    feature: str
+    value: float | str | None
+    contribution: float = Field(ge=0, le=1)
+    reason: str
+    ilo_indicator: str
+    source: str
+
+
+class Alert(BaseModel):
+    """A ranked vessel-year alert."""
+
+    rank: int = Field(ge=1)
+    mmsi: str = Field(min_length=9, max_length=9)
+    year: int
+    shipname: str | None
+    flag_iso3: str | None
+    mmsi_valid: bool
+    iuu_listed: bool
+    score: float = Field(ge=0, le=1)
+    tier: str
+    model_version: str
+    position_messages: int
+    days_observed: int
+    first_seen: datetime
+    last_seen: datetime
+    last_lat: float | None
+    last_lon: float | None
+    data_note: str
+    indicators: list[IndicatorEvidence]
+    caveat: str = CAVEAT
+
+
+def _clean(v: object) -> object:
+    if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA:
+        return None
+    return v
+
+
+def build_alerts(
+    features: pd.DataFrame, scores: pd.Series, contrib: pd.DataFrame, *, model_version: str
+) -> list[Alert]:
+    """Rank vessel-years by score and explain each.
+
+    Parameters
+    ----------
+    features : DataFrame of shape (n, k)
+        Vessel-year features.
+    scores : Series of shape (n,)
+        Score in [0, 1] of each row of ``features``.
+    contrib : DataFrame of shape (n, m)
+        Contribution of each indicator (columns named as in
+        :data:`vessel_risk.indicators.INDICATORS`).
+    model_version : str
+
+    Returns
+    -------
+    list of Alert, ordered by rank (score descending; ties by more data first).
+    """
+    tiers = ind.tier(scores, features)
+    order = (
+        pd.DataFrame({"score": scores, "n": features["position_messages"]})
+        .sort_values(["score", "n"], ascending=[False, False], kind="stable")
+        .index
+    )
+    by_name = {i.name: i for i in ind.INDICATORS}
+    alerts = []
+    for rank, idx in enumerate(order, start=1):
+        row = features.loc[idx]
+        c = contrib.loc[idx].dropna()
+        c = c[c > 0].sort_values(ascending=False).head(TOP_INDICATORS)
+        evidence = []
+        for name, value in c.items():
+            i = by_name[str(name)]
+            raw = row.get(i.feature) if i.feature in row else row.get("mmsi_valid")
+            evidence.append(
+                IndicatorEvidence(
+                    name=i.name,
+                    feature=i.feature,
+                    value=_clean(raw if not isinstance(raw, bool) else float(raw)),  # type: ignore[arg-type]
+                    contribution=round(float(value), 4),
+                    reason=ind.describe(i, row),
+                    ilo_indicator=i.ilo_indicator,
+                    source=i.source,
+                )
+            )
+        days = int(row["days_observed"])
+        n = int(row["position_messages"])
+        note = f"{n} positions on {days} days"
+        if tiers[idx] == "insufficient data":
+            note += (
+                f": insufficient data (needs {ind.MIN_POSITIONS} positions on "
+                f"{ind.MIN_DAYS_OBSERVED} days); not a low-risk finding"
+            )
+        alerts.append(
+            Alert(
+                rank=rank,
+                mmsi=str(row["mmsi"]),
+                year=int(row["year"]),
+                shipname=_clean(row["shipname"]),  # type: ignore[arg-type]
+                flag_iso3=_clean(row["flag_iso3"]),  # type: ignore[arg-type]
+                mmsi_valid=bool(row["mmsi_valid"]),
+                iuu_listed=bool(row["iuu_listed"]),
+                score=round(float(scores[idx]), 4),
+                tier=str(tiers[idx]),
+                model_version=model_version,
+                position_messages=n,
+                days_observed=days,
+                first_seen=row["first_timestamp"].to_pydatetime(),
+                last_seen=row["last_timestamp"].to_pydatetime(),
+                last_lat=_clean(row["last_lat"]),  # type: ignore[arg-type]
+                last_lon=_clean(row["last_lon"]),  # type: ignore[arg-type]
+                data_note=note,
+                indicators=evidence,
+            )
+        )
+    return alerts
+
+
+def alerts_frame(alerts: list[Alert]) -> pd.DataFrame:
+    """Alerts as a flat table, one row each, top indicators in numbered columns.
+
+    Returns
+    -------
+    DataFrame with ``rank``, ``mmsi``, ``year``, ``shipname``, ``flag_iso3``,
+    ``score``, ``tier``, ..., ``indicator_1``, ``indicator_1_value``,
+    ``indicator_1_reason``, ``indicator_1_ilo``, ... up to 3.
+    """
+    rows = []
+    for a in alerts:
+        d = a.model_dump(exclude={"indicators", "caveat"})
+        for k in range(TOP_INDICATORS):
+            e = a.indicators[k] if k < len(a.indicators) else None
+            d[f"indicator_{k + 1}"] = e.name if e else None
+            d[f"indicator_{k + 1}_value"] = e.value if e else None
+            d[f"indicator_{k + 1}_reason"] = e.reason if e else None
+            d[f"indicator_{k + 1}_ilo"] = e.ilo_indicator if e else None
+        rows.append(d)
+    return pd.DataFrame(rows)
+
+
+def write_alerts_csv(alerts: list[Alert], path: Path) -> None:
+    """Write ``alerts.csv``: :func:`alerts_frame` plus the caveat as a comment line."""
+    frame = alerts_frame(alerts)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write(f"# {CAVEAT}\n")
+        frame.to_csv(fh, index=False)
+
+
+def alerts_geojson(alerts: list[Alert]) -> dict[str, object]:
+    """Alerts as an RFC 7946 FeatureCollection, the last known position as the point.
+
+    Alerts without any known position are features with a null geometry.
+    """
+    features = []
+    for a in alerts:
+        geom = (
+            {"type": "Point", "coordinates": [round(a.last_lon, 6), round(a.last_lat, 6)]}
+            if a.last_lat is not None and a.last_lon is not None
+            else None
+        )
+        props = json.loads(a.model_dump_json())
+        features.append({"type": "Feature", "geometry": geom, "properties": props})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def write_alerts_geojson(alerts: list[Alert], path: Path) -> None:
+    """Write ``alerts.geojson`` (RFC 7946: WGS 84 lon/lat, no ``crs`` member)."""
+    path.write_text(json.dumps(alerts_geojson(alerts)), encoding="utf-8")

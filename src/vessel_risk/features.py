@@ -1,0 +1,206 @@
+"""Vessel-year features, named as in Global Fishing Watch's forced-labour table.
+
+Column definitions and sources are in ``docs/features.md``. Each vessel-year is keyed
+by ``mmsi`` and the UTC calendar ``year``; events (voyages, port visits, gaps) belong
+to the year they start in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from vessel_risk.gaps import GAP_HOURS, OFFSHORE_KM
+from vessel_risk.identity import (
+    flag_iso3,
+    identity_history,
+    mmsi_valid,
+    normalize_mmsi,
+    normalize_name,
+)
+from vessel_risk.schemas import VesselFeatureSchema
+from vessel_risk.tracks import same_vessel_as_previous
+
+FISHING_SCORE_THRESHOLD = 0.5
+"""A position is fishing when GFW's ``nnet_score`` exceeds 0.5 (Kroodsma et al. 2018)."""
+
+
+def position_hours(positions: pd.DataFrame, *, max_hours: float = GAP_HOURS) -> np.ndarray:
+    """Hours each position stands for: the time to the vessel's next message,
+    or 0 when that is an AIS gap (``max_hours`` or more) or there is none.
+
+    Parameters
+    ----------
+    positions : DataFrame sorted by ``mmsi``, ``timestamp``.
+    max_hours : float, default 12
+
+    Returns
+    -------
+    ndarray of shape (n,), hours.
+    """
+    ts = positions["timestamp"]
+    nxt = (ts.shift(-1) - ts).dt.total_seconds().to_numpy() / 3600.0
+    same_next = np.append(same_vessel_as_previous(positions["mmsi"])[1:], False)
+    h = np.where(same_next & (nxt < max_hours), nxt, 0.0)
+    return np.nan_to_num(h, nan=0.0)
+
+
+def _year(ts: pd.Series) -> pd.Series:
+    return ts.dt.year.astype("int64")
+
+
+def _per_year(frame: pd.DataFrame, ts_col: str) -> pd.core.groupby.DataFrameGroupBy:  # type: ignore[name-defined]
+    return frame.assign(year=_year(frame[ts_col])).groupby(["mmsi", "year"])
+
+
+def iuu_matches(identity: pd.DataFrame, iuu_keys: pd.DataFrame | None) -> pd.Series:
+    """The IUU-list entry each MMSI matches, by MMSI, IMO or normalised name.
+
+    Parameters
+    ----------
+    identity : DataFrame
+        ``mmsi``, ``field`` (shipname, callsign, imo, ...), ``value`` from
+        :func:`vessel_risk.identity.identity_history`.
+    iuu_keys : DataFrame or None
+        From :func:`vessel_risk.identity.load_iuu_list`.
+
+    Returns
+    -------
+    Series indexed by ``mmsi``: a description such as ``"name LURONGYUANYU197 (listed
+    as LU RONG YUAN YU 197; NPFC)"``; only matching MMSIs appear.
+    """
+    if iuu_keys is None or iuu_keys.empty:
+        return pd.Series(dtype="string")
+    ident = identity[identity["field"].isin(["shipname", "imo"])].copy()
+    ident["key_type"] = ident["field"].map({"shipname": "name", "imo": "imo"})
+    ident["key"] = np.where(
+        ident["key_type"] == "name",
+        normalize_name(ident["value"]),
+        ident["value"].astype("string").str.replace(r"\D", "", regex=True),
+    )
+    mmsis = pd.DataFrame({"mmsi": identity["mmsi"].unique()})
+    mmsis = mmsis.assign(key_type="mmsi", key=mmsis["mmsi"])
+    cand = pd.concat([ident[["mmsi", "key_type", "key"]], mmsis], ignore_index=True)
+    cand = cand.dropna(subset=["key"])
+    cand = cand[cand["key"].astype(str).str.len() > 0]
+    hits = cand.merge(iuu_keys, on=["key_type", "key"], how="inner")
+    if hits.empty:
+        return pd.Series(dtype="string")
+    text = (
+        hits["key_type"] + " " + hits["key"].astype(str) + " (listed as "
+        + hits["listed_as"].astype(str) + "; " + hits["listing"].fillna("").astype(str) + ")"
+    )
+    return text.groupby(hits["mmsi"]).agg(lambda s: " | ".join(sorted(set(s)))).astype("string")
+
+
+def vessel_year_features(
+    positions: pd.DataFrame,
+    visits: pd.DataFrame,
+    voyages: pd.DataFrame,
+    gaps: pd.DataFrame,
+    identity_reports: pd.DataFrame,
+    *,
+    iuu_keys: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """One row of features per vessel-year with at least one position.
+
+    Parameters
+    ----------
+    positions : DataFrame
+        Cleaned positions sorted by ``mmsi``, ``timestamp`` with
+        ``distance_from_shore_km``, ``distance_from_port_km``, ``segment_km`` and
+        optionally ``nnet_score``.
+    visits, voyages, gaps : DataFrame
+        Events from :mod:`port_visits`, :mod:`voyages`, :mod:`gaps`.
+    identity_reports : DataFrame
+        Every report that carries identity: ``mmsi``, ``timestamp``, ``shipname``,
+        ``callsign``, ``imo``, ``shiptype`` (static reports and position reports).
+    iuu_keys : DataFrame, optional
+        From :func:`vessel_risk.identity.load_iuu_list`.
+
+    Returns
+    -------
+    DataFrame validated against :class:`~vessel_risk.schemas.VesselFeatureSchema`,
+    sorted by ``mmsi``, ``year``.
+    """
+    p = positions.copy()
+    p["year"] = _year(p["timestamp"])
+    p["hours"] = position_hours(p)
+    has_score = p["nnet_score"].notna() if "nnet_score" in p.columns else pd.Series(False, index=p.index)
+    fishing = has_score & (p.get("nnet_score", 0.0) > FISHING_SCORE_THRESHOLD)
+    p["fishing_h"] = np.where(fishing, p["hours"], 0.0)
+    p["scored"] = has_score
+    p["date"] = p["timestamp"].dt.floor("D")
+    p["fishing_date"] = p["date"].where(fishing & (p["hours"] > 0))
+    g = p.groupby(["mmsi", "year"], sort=True)
+    f = g.agg(
+        position_messages=("timestamp", "size"),
+        hours=("hours", "sum"),
+        fishing_hours=("fishing_h", "sum"),
+        scored=("scored", "any"),
+        fishing_days=("fishing_date", "nunique"),
+        distance_traveled_km=("segment_km", "sum"),
+        max_distance_from_shore_km=("distance_from_shore_km", "max"),
+        max_distance_from_port_km=("distance_from_port_km", "max"),
+        days_observed=("date", "nunique"),
+        first_timestamp=("timestamp", "min"),
+        last_timestamp=("timestamp", "max"),
+    )
+    f["fishing_hours"] = f["fishing_hours"].where(f.pop("scored"))
+    fdays = f.pop("fishing_days")
+    f["average_daily_fishing_hours"] = (f["fishing_hours"] / fdays.replace(0, np.nan)).where(
+        f["fishing_hours"].notna()
+    )
+    f.loc[f["fishing_hours"] == 0, "average_daily_fishing_hours"] = 0.0
+    f["positions_per_day"] = f["position_messages"] / f["days_observed"]
+    located = p[p["lat"].notna()]
+    last = located.groupby(["mmsi", "year"]).tail(1).set_index(["mmsi", "year"])
+    f["last_lat"] = last["lat"]
+    f["last_lon"] = last["lon"]
+
+    vy = _per_year(voyages, "start")
+    f["number_voyages"] = vy.size()
+    f["average_voyage_duration_hours"] = vy["duration_h"].mean()
+    f["max_voyage_duration_hours"] = vy["duration_h"].max()
+
+    mmsi_index = f.index.get_level_values("mmsi").to_series(index=f.index)
+    f["mmsi_valid"] = mmsi_valid(mmsi_index).to_numpy()
+    f["flag_iso3"] = flag_iso3(mmsi_index).to_numpy()
+    pv = visits.assign(year=_year(visits["start"]))
+    flag_of = pd.Series(f["flag_iso3"].to_numpy(), index=mmsi_index.to_numpy())
+    flag_of = flag_of[~flag_of.index.duplicated()]
+    pv["foreign"] = pv["port_iso3"].astype("string") != pv["mmsi"].map(flag_of).astype("string")
+    pvg = pv.groupby(["mmsi", "year"])
+    f["number_port_visits"] = pvg.size()
+    f["number_foreign_port_visits"] = pvg["foreign"].sum().astype("float64")
+    f.loc[f["flag_iso3"].isna(), "number_foreign_port_visits"] = np.nan
+
+    gy = _per_year(gaps, "start")
+    f["gaps_12_hours"] = gy.size()
+    f["gaps_12_hours_offshore"] = gy["distance_from_shore_km"].agg(
+        lambda s: int((s >= OFFSHORE_KM).sum())
+    )
+    f["average_gap_days"] = gy["duration_h"].mean() / 24.0
+    f["average_gap_km"] = gy["distance_km"].mean()
+    f["average_off_distance_from_shore_km"] = gy["distance_from_shore_km"].mean()
+
+    reports = _per_year(identity_reports, "timestamp")
+    f["n_shipnames"] = reports["shipname"].nunique()
+    f["n_callsigns"] = reports["callsign"].nunique()
+    identity = identity_history(identity_reports)
+    names = identity[identity["field"] == "shipname"]
+    main_name = (
+        names.sort_values("messages", ascending=False).drop_duplicates("mmsi").set_index("mmsi")["value"]
+    )
+    f["shipname"] = mmsi_index.map(main_name).to_numpy()
+    matches = iuu_matches(identity, iuu_keys)
+    f["iuu_match"] = mmsi_index.map(matches).to_numpy()
+    f["iuu_listed"] = f["iuu_match"].notna()
+
+    counts = ["number_voyages", "number_port_visits", "gaps_12_hours", "gaps_12_hours_offshore",
+              "n_shipnames", "n_callsigns"]
+    f[counts] = f[counts].fillna(0).astype("int64")
+    out = f.reset_index()
+    out["mmsi"] = normalize_mmsi(out["mmsi"])[0]
+    cols = list(VesselFeatureSchema.to_schema().columns)
+    return VesselFeatureSchema.validate(out[cols])

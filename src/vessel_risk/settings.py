@@ -1,0 +1,24 @@
+"""One settings object, read from the environment (prefix ``VESSEL_RISK_``)."""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Run-time settings.
+
+    Attributes
+    ----------
+    database_url : str or None
+        SQLAlchemy URL for alerts (``VESSEL_RISK_DATABASE_URL``); default: a SQLite
+        file ``vessel_risk.db`` in the run's output folder.
+    mlflow_tracking_uri : str
+        Where models are tracked (``VESSEL_RISK_MLFLOW_TRACKING_URI``); default: local
+        files under ``models/``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="VESSEL_RISK_")
+
+    database_url: str | None = None
+    mlflow_tracking_uri: str = "models/mlruns"

@@ -1,0 +1,103 @@
+"""Voyages: the time between leaving one port and arriving at the next (GFW).
+
+Where the data start at sea the first voyage has no ``from_port``; where they end at
+sea the last has no ``to_port``. A vessel never seen in port has one voyage spanning
+its data, open at both ends. Voyages of a vessel never overlap and time at sea is
+never negative, however many port visits fall in a window (case C08).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from vessel_risk.schemas import VoyageSchema, empty_frame
+
+
+def detect_voyages(positions: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
+    """Voyages of every vessel between its port visits.
+
+    Parameters
+    ----------
+    positions : DataFrame
+        Sorted by ``mmsi``, ``timestamp``, with ``segment_km`` (distance from the
+        previous position of the same vessel, km).
+    visits : DataFrame
+        From :func:`vessel_risk.port_visits.detect_port_visits` on the same frame.
+
+    Returns
+    -------
+    DataFrame with :class:`~vessel_risk.schemas.VoyageSchema` columns.
+    """
+    if positions.empty:
+        return empty_frame(VoyageSchema)
+    n = len(positions)
+    mmsi = positions["mmsi"].to_numpy(dtype=object)
+    ts = positions["timestamp"].to_numpy()
+    cum = np.cumsum(positions["segment_km"].to_numpy(dtype="float64"))
+    # First and last row of each vessel.
+    change = np.flatnonzero(np.concatenate([[True], mmsi[1:] != mmsi[:-1]]))
+    first_row = change
+    last_row = np.concatenate([change[1:] - 1, [n - 1]])
+    bounds = pd.DataFrame({"mmsi": mmsi[first_row], "first": first_row, "last": last_row})
+
+    # Voyage boundaries: (vessel start or a visit's end) -> (next visit's start or vessel end).
+    v = visits[["mmsi", "port_label", "start_row", "end_row"]].copy()
+    v["mmsi"] = v["mmsi"].astype(object)
+    legs = []
+    vv = v.merge(bounds, on="mmsi", how="left").sort_values("start_row")
+    # Leg before each visit: from the previous visit's end (or the data start).
+    prev_end = vv.groupby("mmsi")["end_row"].shift(1)
+    prev_port = vv.groupby("mmsi")["port_label"].shift(1)
+    before = pd.DataFrame(
+        {
+            "mmsi": vv["mmsi"],
+            "from_port": prev_port,
+            "to_port": vv["port_label"],
+            "a": prev_end.fillna(vv["first"]).astype(int),
+            "b": vv["start_row"].astype(int),
+            "open_start": prev_end.isna(),
+        }
+    )
+    # A vessel whose data start in port has no voyage before its first visit.
+    before = before[~(before["open_start"] & (before["a"] == before["b"]))]
+    legs.append(before.drop(columns="open_start"))
+    # Leg after the last visit, if the data go on after it.
+    last_visit = vv.groupby("mmsi").tail(1)
+    after = last_visit[last_visit["end_row"] < last_visit["last"]]
+    legs.append(
+        pd.DataFrame(
+            {
+                "mmsi": after["mmsi"],
+                "from_port": after["port_label"],
+                "to_port": pd.NA,
+                "a": after["end_row"].astype(int),
+                "b": after["last"].astype(int),
+            }
+        )
+    )
+    # Vessels never in port: one open voyage.
+    never = bounds[~bounds["mmsi"].isin(set(v["mmsi"]))]
+    legs.append(
+        pd.DataFrame(
+            {"mmsi": never["mmsi"], "from_port": pd.NA, "to_port": pd.NA, "a": never["first"], "b": never["last"]}
+        )
+    )
+    legs = [leg for leg in legs if len(leg)]  # concat of empty frames warns
+    if not legs:
+        return empty_frame(VoyageSchema)
+    out = pd.concat(legs, ignore_index=True).sort_values(["mmsi", "a"]).reset_index(drop=True)
+    a = out["a"].to_numpy()
+    b = out["b"].to_numpy()
+    result = pd.DataFrame(
+        {
+            "mmsi": out["mmsi"].astype("string"),
+            "from_port": out["from_port"].astype("string"),
+            "to_port": out["to_port"].astype("string"),
+            "start": pd.to_datetime(ts[a], utc=True),
+            "end": pd.to_datetime(ts[b], utc=True),
+        }
+    )
+    result["duration_h"] = (result["end"] - result["start"]).dt.total_seconds() / 3600.0
+    result["distance_km"] = np.maximum(cum[b] - cum[a], 0.0)
+    return result
