@@ -147,7 +147,7 @@ def clean_positions(
     *,
     distance_from_shore: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
     max_speed_kn: float = MAX_IMPLIED_SPEED_KN,
-    on_land_margin_km: float = ON_LAND_MARGIN_KM,
+    on_land_margin_km: float | None = ON_LAND_MARGIN_KM,
 ) -> CleanResult:
     """Clean position reports of many vessels.
 
@@ -171,8 +171,9 @@ def clean_positions(
         nulled, so a (0, 0) or (91, 181) position never gets a distance.
     max_speed_kn : float, default 30
         Implied-speed ceiling in knots.
-    on_land_margin_km : float, default 10
-        Depth inland (km) beyond which a position is on land.
+    on_land_margin_km : float or None, default 10
+        Depth inland (km) beyond which a position is on land; None keeps positions
+        on land.
 
     Returns
     -------
@@ -200,7 +201,7 @@ def clean_positions(
     counts["same_second_other_position"] = int(same_time.sum())
     out = out[~same_time]
 
-    if "distance_from_shore_km" in out.columns:
+    if on_land_margin_km is not None and "distance_from_shore_km" in out.columns:
         land = out["distance_from_shore_km"] < -on_land_margin_km
         dropped.append(_quarantine_rows(out[land], "on_land"))
         counts["on_land"] = int(land.sum())

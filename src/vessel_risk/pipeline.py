@@ -17,7 +17,7 @@ import pandas as pd
 
 from vessel_risk import indicators as ind
 from vessel_risk.alerts import Alert, build_alerts, write_alerts_csv, write_alerts_geojson
-from vessel_risk.clean import clean_positions
+from vessel_risk.clean import ON_LAND_MARGIN_KM, clean_positions
 from vessel_risk.features import vessel_year_features
 from vessel_risk.gaps import detect_gaps
 from vessel_risk.identity import load_iuu_list
@@ -73,6 +73,7 @@ def process(
     shore: Callable[..., Any],
     ports: pd.DataFrame,
     iuu_keys: pd.DataFrame | None = None,
+    on_land_margin_km: float | None = ON_LAND_MARGIN_KM,
     on_stage: Callable[[str], None] = _noop,
 ) -> ProcessResult:
     """Run cleaning, events, features and scoring on ingested AIS.
@@ -88,6 +89,8 @@ def process(
         Port or anchorage list (:func:`~vessel_risk.reference.default_ports`).
     iuu_keys : DataFrame, optional
         From :func:`~vessel_risk.identity.load_iuu_list`.
+    on_land_margin_km : float or None, default 10
+        Positions further inland are quarantined as ``on_land``; None keeps them.
     on_stage : callable, optional
         Called with each stage's name as it starts (for progress display).
 
@@ -96,7 +99,9 @@ def process(
     ProcessResult
     """
     on_stage("clean")
-    cleaned = clean_positions(ingested.positions, distance_from_shore=shore)
+    cleaned = clean_positions(
+        ingested.positions, distance_from_shore=shore, on_land_margin_km=on_land_margin_km
+    )
     pos = cleaned.positions
     on_stage("distances")
     nearest = PortIndex(ports).nearest(pos["lat"].to_numpy(), pos["lon"].to_numpy())
