@@ -157,7 +157,7 @@ def alerts_frame(alerts: list[Alert]) -> pd.DataFrame:
     """
     rows = []
     for a in alerts:
-        d = a.model_dump(exclude={"indicators", "caveat"})
+        d = a.model_dump(exclude={"indicators"})
         for k in range(TOP_INDICATORS):
             e = a.indicators[k] if k < len(a.indicators) else None
             d[f"indicator_{k + 1}"] = e.name if e else None
@@ -169,11 +169,8 @@ def alerts_frame(alerts: list[Alert]) -> pd.DataFrame:
 
 
 def write_alerts_csv(alerts: list[Alert], path: Path) -> None:
-    """Write ``alerts.csv``: :func:`alerts_frame` plus the caveat as a comment line."""
-    frame = alerts_frame(alerts)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        fh.write(f"# {CAVEAT}\n")
-        frame.to_csv(fh, index=False)
+    """Write ``alerts.csv``: :func:`alerts_frame`, one alert a row, ``caveat`` included."""
+    alerts_frame(alerts).to_csv(path, index=False)
 
 
 def alerts_geojson(alerts: list[Alert]) -> dict[str, object]:

@@ -8,6 +8,7 @@ to the year they start in.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from vessel_risk.gaps import GAP_HOURS, OFFSHORE_KM
@@ -53,7 +54,9 @@ def _per_year(frame: pd.DataFrame, ts_col: str) -> pd.core.groupby.DataFrameGrou
     return frame.assign(year=_year(frame[ts_col])).groupby(["mmsi", "year"])
 
 
-def iuu_matches(identity: pd.DataFrame, iuu_keys: pd.DataFrame | None) -> pd.Series:
+def iuu_matches(
+    identity: pd.DataFrame, iuu_keys: pd.DataFrame | None, *, mmsis: npt.ArrayLike = ()
+) -> pd.Series:
     """The IUU-list entry each MMSI matches, by MMSI, IMO or normalised name.
 
     Parameters
@@ -63,6 +66,8 @@ def iuu_matches(identity: pd.DataFrame, iuu_keys: pd.DataFrame | None) -> pd.Ser
         :func:`vessel_risk.identity.identity_history`.
     iuu_keys : DataFrame or None
         From :func:`vessel_risk.identity.load_iuu_list`.
+    mmsis : array-like, optional
+        MMSIs to match by MMSI as well, such as those seen only in position reports.
 
     Returns
     -------
@@ -78,9 +83,9 @@ def iuu_matches(identity: pd.DataFrame, iuu_keys: pd.DataFrame | None) -> pd.Ser
         normalize_name(ident["value"]),
         ident["value"].astype("string").str.replace(r"\D", "", regex=True),
     )
-    mmsis = pd.DataFrame({"mmsi": identity["mmsi"].unique()})
-    mmsis = mmsis.assign(key_type="mmsi", key=mmsis["mmsi"])
-    cand = pd.concat([ident[["mmsi", "key_type", "key"]], mmsis], ignore_index=True)
+    all_mmsi = pd.unique(np.concatenate([identity["mmsi"].to_numpy(dtype=object), np.asarray(mmsis, dtype=object)]))
+    by_mmsi = pd.DataFrame({"mmsi": all_mmsi, "key_type": "mmsi", "key": all_mmsi})
+    cand = pd.concat([ident[["mmsi", "key_type", "key"]], by_mmsi], ignore_index=True)
     cand = cand.dropna(subset=["key"])
     cand = cand[cand["key"].astype(str).str.len() > 0]
     hits = cand.merge(iuu_keys, on=["key_type", "key"], how="inner")
@@ -131,14 +136,16 @@ def vessel_year_features(
     p["fishing_h"] = np.where(fishing, p["hours"], 0.0)
     p["scored"] = has_score
     p["date"] = p["timestamp"].dt.floor("D")
-    p["fishing_date"] = p["date"].where(fishing & (p["hours"] > 0))
+    # A fishing interval runs to the next message and may end the next day: both dates
+    # count as fishing days, so the daily average never exceeds 24 h.
+    fishing_interval = fishing & (p["hours"] > 0)
+    interval_end = (p["timestamp"] + pd.to_timedelta(p["hours"], unit="h")).dt.floor("D")
     g = p.groupby(["mmsi", "year"], sort=True)
     f = g.agg(
         position_messages=("timestamp", "size"),
         hours=("hours", "sum"),
         fishing_hours=("fishing_h", "sum"),
         scored=("scored", "any"),
-        fishing_days=("fishing_date", "nunique"),
         distance_traveled_km=("segment_km", "sum"),
         max_distance_from_shore_km=("distance_from_shore_km", "max"),
         max_distance_from_port_km=("distance_from_port_km", "max"),
@@ -147,7 +154,13 @@ def vessel_year_features(
         last_timestamp=("timestamp", "max"),
     )
     f["fishing_hours"] = f["fishing_hours"].where(f.pop("scored"))
-    fdays = f.pop("fishing_days")
+    fished = pd.concat(
+        [
+            p.loc[fishing_interval, ["mmsi", "year", "date"]],
+            p.loc[fishing_interval, ["mmsi", "year"]].assign(date=interval_end[fishing_interval]),
+        ]
+    )
+    fdays = fished.groupby(["mmsi", "year"])["date"].nunique().reindex(f.index, fill_value=0)
     f["average_daily_fishing_hours"] = (f["fishing_hours"] / fdays.replace(0, np.nan)).where(
         f["fishing_hours"].notna()
     )
@@ -173,6 +186,8 @@ def vessel_year_features(
     pvg = pv.groupby(["mmsi", "year"])
     f["number_port_visits"] = pvg.size()
     f["number_foreign_port_visits"] = pvg["foreign"].sum().astype("float64")
+    f["number_foreign_port_visits"] = f["number_foreign_port_visits"].fillna(0.0)
+    # Without a flag state, "foreign" cannot be judged.
     f.loc[f["flag_iso3"].isna(), "number_foreign_port_visits"] = np.nan
 
     gy = _per_year(gaps, "start")
@@ -190,10 +205,12 @@ def vessel_year_features(
     identity = identity_history(identity_reports)
     names = identity[identity["field"] == "shipname"]
     main_name = (
-        names.sort_values("messages", ascending=False).drop_duplicates("mmsi").set_index("mmsi")["value"]
+        names.sort_values(["messages", "value"], ascending=[False, True], kind="stable")
+        .drop_duplicates("mmsi")
+        .set_index("mmsi")["value"]
     )
     f["shipname"] = mmsi_index.map(main_name).to_numpy()
-    matches = iuu_matches(identity, iuu_keys)
+    matches = iuu_matches(identity, iuu_keys, mmsis=mmsi_index.unique())
     f["iuu_match"] = mmsi_index.map(matches).to_numpy()
     f["iuu_listed"] = f["iuu_match"].notna()
 

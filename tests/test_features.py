@@ -1,0 +1,69 @@
+"""Vessel-year features on small hand-built inputs."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from vessel_risk.identity import load_iuu_list
+from vessel_risk.ingest import read_many
+from vessel_risk.pipeline import process
+from vessel_risk.reference import ShoreDistance
+
+from .conftest import make_track, write_csv
+
+SEA = (5.5, 104.0)
+
+
+def _run(tmp_path, rows, ports, **kw):
+    return process(read_many([write_csv(tmp_path, rows)]), shore=ShoreDistance(), ports=ports, **kw)
+
+
+def test_daily_fishing_hours_split_across_midnight_stay_within_24(tmp_path, port_table):
+    # Fishing every hour from 00:00 to 23:00, then one more message 11 h later.
+    rows = make_track("567000010", "2024-03-01T00:00:00Z", [SEA] * 24)
+    rows.append({**rows[-1], "timestamp": "2024-03-02T10:00:00+00:00"})
+    for r in rows:
+        r["nnet_score"] = 0.9
+    f = _run(tmp_path, rows, port_table).features.iloc[0]
+    assert f["fishing_hours"] == 34.0  # 23 hourly intervals + the 11 h one
+    assert f["average_daily_fishing_hours"] == 17.0  # over 2 fishing days
+
+
+def test_without_fishing_score_fishing_hours_are_unknown_not_zero(tmp_path, port_table):
+    f = _run(tmp_path, make_track("567000011", "2024-03-01T00:00:00Z", [SEA] * 3), port_table)
+    assert pd.isna(f.features.iloc[0]["fishing_hours"])
+
+
+def test_no_port_visit_with_a_known_flag_is_zero_foreign_visits(tmp_path, port_table):
+    f = _run(tmp_path, make_track("567000012", "2024-03-01T00:00:00Z", [SEA] * 3), port_table)
+    assert f.features.iloc[0]["number_foreign_port_visits"] == 0
+
+
+def test_iuu_match_by_mmsi_needs_no_static_report(tmp_path, port_table):
+    iuu = tmp_path / "iuu.csv"
+    iuu.write_text("vessel_name,imo,mmsi\nSOME VESSEL,,417000878\n")
+    rows = make_track("417000878", "2024-03-01T00:00:00Z", [SEA] * 3)
+    f = _run(tmp_path, rows, port_table, iuu_keys=load_iuu_list(str(iuu))).features.iloc[0]
+    assert f["iuu_listed"]
+    assert f["iuu_match"] == "mmsi 417000878 (listed as SOME VESSEL; )"
+
+
+def test_identity_counts_by_year_and_main_name(tmp_path, port_table):
+    rows = make_track("567000013", "2024-03-01T00:00:00Z", [SEA] * 3)
+    rows[0]["shipname"] = "SEA FORTUNE 7"
+    rows[1]["shipname"] = "SEA FORTUNE 7"
+    rows[2]["shipname"] = "OTHER NAME"
+    rows[2]["callsign"] = "HSX1234"
+    f = _run(tmp_path, rows, port_table).features.iloc[0]
+    assert f["n_shipnames"] == 2 and f["n_callsigns"] == 1
+    assert f["shipname"] == "SEA FORTUNE 7"
+
+
+def test_one_row_per_vessel_year(tmp_path, port_table):
+    rows = make_track("567000014", "2023-12-31T22:00:00Z", [SEA] * 4)
+    f = _run(tmp_path, rows, port_table).features
+    assert list(zip(f["mmsi"], f["year"], f["position_messages"], strict=True)) == [
+        ("567000014", 2023, 2), ("567000014", 2024, 2)
+    ]
+    assert f["hours"].sum() == pytest.approx(3.0)

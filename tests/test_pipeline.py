@@ -1,0 +1,148 @@
+"""`vessel-risk run` end to end on the real squid-jigger file."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from vessel_risk.cli import app
+from vessel_risk.reference import ShoreDistance
+from vessel_risk.schemas import (
+    GapSchema,
+    PortVisitSchema,
+    PositionSchema,
+    VesselFeatureSchema,
+    VoyageSchema,
+    columns,
+)
+from vessel_risk.store import AlertRow
+
+from .conftest import shared_file
+
+SQUID = ("data", "ais", "squid_jiggers_2020_2023.parquet")
+
+
+@pytest.fixture(scope="module")
+def squid_run(tmp_path_factory):
+    ais = shared_file(*SQUID)
+    ports = shared_file("data", "ports", "gfw_named_anchorages.csv.gz")
+    iuu = shared_file("data", "vessels", "combined_iuu_list_2026-04.csv")
+    out = tmp_path_factory.mktemp("squid")
+    result = CliRunner().invoke(
+        app,
+        ["run", "--ais", str(ais), "--out", str(out), "--ports", str(ports), "--iuu-list", str(iuu)],
+    )
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_run_prints_report_path_and_alert_count(squid_run):
+    out, output = squid_run
+    output = " ".join(output.split())  # rich wraps long lines
+    assert "Report: " in output and "report.html" in output
+    n = len(pd.read_csv(out / "alerts.csv", dtype={"mmsi": str}))
+    assert f"Ranked {n} alerts" in output
+
+
+def test_outputs_have_the_published_columns(squid_run):
+    out, _ = squid_run
+    for name, schema in [
+        ("positions", PositionSchema), ("port_visits", PortVisitSchema), ("voyages", VoyageSchema),
+        ("gaps", GapSchema), ("vessel_features", VesselFeatureSchema),
+    ]:
+        frame = pd.read_parquet(out / f"{name}.parquet")
+        assert list(frame.columns) == columns(schema), name
+        schema.validate(frame)
+    pos = pd.read_parquet(out / "positions.parquet")
+    assert pos["mmsi"].str.len().eq(9).all()
+    assert str(pos["timestamp"].dtype) == "datetime64[ns, UTC]"
+
+
+def test_accounting_balances(squid_run):
+    out, _ = squid_run
+    counts = json.loads((out / "ingest_report.json").read_text())
+    assert counts["rows_in"] == 111_384
+    assert counts["rows_in"] == counts["positions_kept"] + counts["static_reports"] + counts["quarantined"]
+    assert sum(counts["quarantined_by_reason"].values()) == counts["quarantined"]
+    q = pd.read_parquet(out / "quarantine.parquet")
+    assert len(q) == counts["quarantined"] and q["reason"].notna().all()
+
+
+def test_every_vessel_with_ten_kept_positions_has_a_feature_row(squid_run):
+    out, _ = squid_run
+    pos = pd.read_parquet(out / "positions.parquet")
+    feats = pd.read_parquet(out / "vessel_features.parquet")
+    n = pos.groupby("mmsi").size()
+    assert set(n[n >= 10].index) <= set(feats["mmsi"])
+    assert not feats.duplicated(["mmsi", "year"]).any()
+
+
+def test_distance_from_shore_agrees_with_gfw():
+    raw = pd.read_parquet(shared_file(*SQUID))
+    r = raw.dropna(subset=["lat", "lon", "distance_from_shore_m"])
+    r = r[r["lat"].abs() <= 90]
+    ours = ShoreDistance()(r["lat"].to_numpy(), r["lon"].to_numpy())
+    gfw = r["distance_from_shore_m"].to_numpy() / 1000
+    assert np.corrcoef(ours, gfw)[0, 1] >= 0.98
+    assert np.median(np.abs(ours - gfw)) <= 5.0
+
+
+def test_iuu_names_and_invalid_150_mmsis(squid_run):
+    out, _ = squid_run
+    f = pd.read_parquet(out / "vessel_features.parquet")
+    listed = f[f["iuu_listed"]]
+    matched = " ".join(listed["iuu_match"])
+    assert "LURONGYUANYU197" in matched and "LURONGYUANYU581" in matched
+    assert "150400453" in set(listed["mmsi"])  # broadcast LURONGYUANYU 581
+    f150 = f[f["mmsi"].str.startswith("150")]
+    assert len(f150) > 0
+    assert not f150["mmsi_valid"].any() and f150["flag_iso3"].isna().all()
+    f412 = f[f["mmsi"].str.startswith("412")]
+    assert f412["mmsi_valid"].all() and (f412["flag_iso3"] == "CHN").all()
+
+
+def test_alerts_ranked_explained_and_stored(squid_run):
+    out, _ = squid_run
+    a = pd.read_csv(out / "alerts.csv", dtype={"mmsi": str})
+    assert list(a["rank"]) == list(range(1, len(a) + 1))
+    assert a["score"].is_monotonic_decreasing
+    assert a["score"].between(0, 1).all()
+    assert set(a["tier"]) <= {"high", "medium", "low", "insufficient data"}
+    assert a["caveat"].str.contains("presumed victims").all()
+    assert a["shipname"].str.contains("#", regex=False).any()  # names with '#' survive
+    thin = a[(a["days_observed"] < 10) | (a["position_messages"] < 50)]
+    assert (thin["tier"] == "insufficient data").all()
+    top = a.iloc[0]
+    assert top["tier"] == "high" and isinstance(top["indicator_1_reason"], str)
+    geo = json.loads((out / "alerts.geojson").read_text())
+    assert geo["type"] == "FeatureCollection" and "crs" not in geo
+    assert len(geo["features"]) == len(a)
+    pt = next(f for f in geo["features"] if f["geometry"])
+    lon, lat = pt["geometry"]["coordinates"]
+    assert lon == pytest.approx(pt["properties"]["last_lon"], abs=1e-6)
+    assert lat == pytest.approx(pt["properties"]["last_lat"], abs=1e-6)
+    engine = create_engine(f"sqlite:///{out / 'vessel_risk.db'}")
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(AlertRow)) == len(a)
+        first = s.scalars(select(AlertRow).order_by(AlertRow.rank)).first()
+        assert first is not None and first.mmsi == top["mmsi"]
+
+
+def test_report_shows_counts_map_and_table(squid_run):
+    out, _ = squid_run
+    html = (out / "report.html").read_text()
+    assert "messages in" in html and "111384" in html
+    assert "on_land" in html and "data:image/png;base64," in html
+    assert "presumed victims" in html
+
+
+def test_missing_input_is_a_clear_error(tmp_path):
+    result = CliRunner().invoke(app, ["run", "--ais", str(tmp_path / "nope.parquet"), "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "does not exist" in " ".join(result.output.split())
