@@ -25,11 +25,19 @@ def shared_file(*parts: str) -> Path:
     return path
 
 
-def ping(mmsi: str, t: str, lat: float, lon: float, sog: float = 5.0, **extra: object) -> dict[str, object]:
+def ping(
+    mmsi: str, t: str, lat: float, lon: float, sog: float = 5.0, **extra: object
+) -> dict[str, object]:
     """One canonical AIS position report."""
     return {
-        "mmsi": mmsi, "timestamp": t, "lat": lat, "lon": lon,
-        "speed_knots": sog, "course": 90.0, "heading": 90.0, **extra,
+        "mmsi": mmsi,
+        "timestamp": t,
+        "lat": lat,
+        "lon": lon,
+        "speed_knots": sog,
+        "course": 90.0,
+        "heading": 90.0,
+        **extra,
     }
 
 
@@ -41,7 +49,11 @@ def write_csv(tmp_path: Path, rows: list[dict[str, object]], name: str = "track.
 
 
 def make_track(
-    mmsi: str, start: str, points: list[tuple[float, float]], step_min: float = 60.0, sog: float = 5.0
+    mmsi: str,
+    start: str,
+    points: list[tuple[float, float]],
+    step_min: float = 60.0,
+    sog: float = 5.0,
 ) -> list[dict[str, object]]:
     """Rows for a vessel visiting ``points`` (lat, lon) every ``step_min`` minutes."""
     t0 = pd.Timestamp(start)

@@ -50,7 +50,13 @@ def test_C02_mmsi_forms(port_table):
     f = result.features.set_index("mmsi")
     assert len(result.positions) == 21  # nothing dropped
     assert set(f.index) == {
-        "009123456", "000000000", "123456789", "000012345", "567000202", "412000203", "150400999"
+        "009123456",
+        "000000000",
+        "123456789",
+        "000012345",
+        "567000202",
+        "412000203",
+        "150400999",
     }
     assert f.loc["567000202", "flag_iso3"] == "THA" and f.loc["567000202", "mmsi_valid"]
     assert f.loc["412000203", "flag_iso3"] == "CHN" and f.loc["412000203", "mmsi_valid"]
@@ -137,6 +143,10 @@ def test_land_check_quarantines_with_reason(port_table):
     assert len(result.positions) == 0
     reasons = result.quarantine["reason"].value_counts().to_dict()
     assert reasons == {"on_land": 3, "duplicate_message": 1, "same_second_other_position": 1}
-    assert result.counts["rows_in"] == 5 == result.counts["positions_kept"] + result.counts[
-        "static_reports"
-    ] + result.counts["quarantined"]
+    assert (
+        result.counts["rows_in"]
+        == 5
+        == result.counts["positions_kept"]
+        + result.counts["static_reports"]
+        + result.counts["quarantined"]
+    )

@@ -6,11 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vessel_risk.ingest import read_ais
+from vessel_risk.ingest import read_ais, read_many
 from vessel_risk.pipeline import process
 from vessel_risk.port_visits import in_port_state
 from vessel_risk.reference import ShoreDistance
-from vessel_risk.ingest import read_many
 
 from .conftest import make_track, write_csv
 
@@ -27,7 +26,12 @@ def test_hysteresis_keeps_one_visit_while_between_3_and_4_km():
     d = pd.Series([10.0, 2.9, 3.5, 3.9, 4.1, 3.5])
     # Enters at 2.9 km, stays while <= 4 km, leaves at 4.1, does not re-enter at 3.5.
     assert list(in_port_state(mmsi, d, enter_km=3.0, exit_km=4.0)) == [
-        False, True, True, True, False, False
+        False,
+        True,
+        True,
+        True,
+        False,
+        False,
     ]
 
 
@@ -69,8 +73,15 @@ def test_home_port_visit_is_not_foreign_and_unknown_flag_is_unknown(tmp_path, po
 def test_gap_of_exactly_12_h_counts_and_11_h_does_not(tmp_path, port_table):
     t = ["2024-03-01T00:00:00Z", "2024-03-01T11:00:00Z", "2024-03-01T23:00:00Z"]
     rows = [
-        {"mmsi": "567000002", "timestamp": ts, "lat": 5.5, "lon": 104.0 + i * 0.1,
-         "speed_knots": 1.0, "course": 0, "heading": 0}
+        {
+            "mmsi": "567000002",
+            "timestamp": ts,
+            "lat": 5.5,
+            "lon": 104.0 + i * 0.1,
+            "speed_knots": 1.0,
+            "course": 0,
+            "heading": 0,
+        }
         for i, ts in enumerate(t)
     ]
     result = _run(tmp_path, rows, port_table)
@@ -95,7 +106,9 @@ def test_rows_without_position_still_count_for_gaps(tmp_path, port_table):
 
 def test_data_starting_in_port_has_no_voyage_before_it(tmp_path, port_table):
     points = [PORT_B] * 3 + [SEA] * 3
-    voy = _run(tmp_path, make_track("567000004", "2024-03-01T00:00:00Z", points), port_table).voyages
+    voy = _run(
+        tmp_path, make_track("567000004", "2024-03-01T00:00:00Z", points), port_table
+    ).voyages
     assert len(voy) == 1
     assert voy.iloc[0]["from_port"] == "PORT B"
     assert voy.iloc[0]["start"] == pd.Timestamp("2024-03-01T02:00Z")

@@ -64,6 +64,7 @@ def test_one_row_per_vessel_year(tmp_path, port_table):
     rows = make_track("567000014", "2023-12-31T22:00:00Z", [SEA] * 4)
     f = _run(tmp_path, rows, port_table).features
     assert list(zip(f["mmsi"], f["year"], f["position_messages"], strict=True)) == [
-        ("567000014", 2023, 2), ("567000014", 2024, 2)
+        ("567000014", 2023, 2),
+        ("567000014", 2024, 2),
     ]
     assert f["hours"].sum() == pytest.approx(3.0)

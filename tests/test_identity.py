@@ -18,7 +18,10 @@ def test_integer_mmsis_get_their_leading_zeros_back():
 def test_unusable_mmsis_are_named_not_dropped():
     mmsi, reason = normalize_mmsi(pd.Series(["", "ABC123456", "1234567890", "567000202"]))
     assert list(reason.fillna("ok")) == [
-        "missing_mmsi", "mmsi_not_numeric_9_digits", "mmsi_not_numeric_9_digits", "ok"
+        "missing_mmsi",
+        "mmsi_not_numeric_9_digits",
+        "mmsi_not_numeric_9_digits",
+        "ok",
     ]
     assert mmsi.iloc[3] == "567000202"
 

@@ -13,12 +13,24 @@ from vessel_risk.alerts import build_alerts
 
 def _features(**over: object) -> pd.DataFrame:
     base: dict[str, object] = {
-        "mmsi": "567000001", "year": 2021, "position_messages": 5000, "days_observed": 200,
-        "max_voyage_duration_hours": 24.0 * 30, "max_distance_from_port_km": 100.0,
-        "gaps_12_hours_offshore": 0, "average_daily_fishing_hours": 6.0, "mmsi_valid": True,
-        "n_shipnames": 1, "iuu_listed": False, "iuu_match": None, "shipname": "A",
-        "flag_iso3": "THA", "first_timestamp": pd.Timestamp("2021-01-01", tz="UTC"),
-        "last_timestamp": pd.Timestamp("2021-12-01", tz="UTC"), "last_lat": 1.0, "last_lon": 2.0,
+        "mmsi": "567000001",
+        "year": 2021,
+        "position_messages": 5000,
+        "days_observed": 200,
+        "max_voyage_duration_hours": 24.0 * 30,
+        "max_distance_from_port_km": 100.0,
+        "gaps_12_hours_offshore": 0,
+        "average_daily_fishing_hours": 6.0,
+        "mmsi_valid": True,
+        "n_shipnames": 1,
+        "iuu_listed": False,
+        "iuu_match": None,
+        "shipname": "A",
+        "flag_iso3": "THA",
+        "first_timestamp": pd.Timestamp("2021-01-01", tz="UTC"),
+        "last_timestamp": pd.Timestamp("2021-12-01", tz="UTC"),
+        "last_lat": 1.0,
+        "last_lon": 2.0,
     }
     base.update(over)
     return pd.DataFrame([base])
@@ -70,8 +82,13 @@ def test_alert_names_its_top_indicators_with_ilo_mapping():
 @settings(max_examples=50, deadline=None)
 @given(st.lists(st.floats(0, 800), min_size=2, max_size=30))
 def test_alerts_are_ordered_by_score(days):
-    f = pd.concat([_features(mmsi=f"5670000{i:02d}", max_voyage_duration_hours=d * 24)
-                   for i, d in enumerate(days)], ignore_index=True)
+    f = pd.concat(
+        [
+            _features(mmsi=f"5670000{i:02d}", max_voyage_duration_hours=d * 24)
+            for i, d in enumerate(days)
+        ],
+        ignore_index=True,
+    )
     alerts = build_alerts(f, ind.indicator_score(f), ind.contributions(f), model_version="t")
     scores = [a.score for a in alerts]
     assert scores == sorted(scores, reverse=True)

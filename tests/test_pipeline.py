@@ -36,7 +36,17 @@ def squid_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("squid")
     result = CliRunner().invoke(
         app,
-        ["run", "--ais", str(ais), "--out", str(out), "--ports", str(ports), "--iuu-list", str(iuu)],
+        [
+            "run",
+            "--ais",
+            str(ais),
+            "--out",
+            str(out),
+            "--ports",
+            str(ports),
+            "--iuu-list",
+            str(iuu),
+        ],
     )
     assert result.exit_code == 0, result.output
     return out, result.output
@@ -53,8 +63,11 @@ def test_run_prints_report_path_and_alert_count(squid_run):
 def test_outputs_have_the_published_columns(squid_run):
     out, _ = squid_run
     for name, schema in [
-        ("positions", PositionSchema), ("port_visits", PortVisitSchema), ("voyages", VoyageSchema),
-        ("gaps", GapSchema), ("vessel_features", VesselFeatureSchema),
+        ("positions", PositionSchema),
+        ("port_visits", PortVisitSchema),
+        ("voyages", VoyageSchema),
+        ("gaps", GapSchema),
+        ("vessel_features", VesselFeatureSchema),
     ]:
         frame = pd.read_parquet(out / f"{name}.parquet")
         assert list(frame.columns) == columns(schema), name
@@ -68,7 +81,10 @@ def test_accounting_balances(squid_run):
     out, _ = squid_run
     counts = json.loads((out / "ingest_report.json").read_text())
     assert counts["rows_in"] == 111_384
-    assert counts["rows_in"] == counts["positions_kept"] + counts["static_reports"] + counts["quarantined"]
+    assert (
+        counts["rows_in"]
+        == counts["positions_kept"] + counts["static_reports"] + counts["quarantined"]
+    )
     assert sum(counts["quarantined_by_reason"].values()) == counts["quarantined"]
     q = pd.read_parquet(out / "quarantine.parquet")
     assert len(q) == counts["quarantined"] and q["reason"].notna().all()
@@ -143,6 +159,8 @@ def test_report_shows_counts_map_and_table(squid_run):
 
 
 def test_missing_input_is_a_clear_error(tmp_path):
-    result = CliRunner().invoke(app, ["run", "--ais", str(tmp_path / "nope.parquet"), "--out", str(tmp_path)])
+    result = CliRunner().invoke(
+        app, ["run", "--ais", str(tmp_path / "nope.parquet"), "--out", str(tmp_path)]
+    )
     assert result.exit_code == 2
     assert "does not exist" in " ".join(result.output.split())

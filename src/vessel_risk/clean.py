@@ -184,9 +184,10 @@ def clean_positions(
         out["distance_from_shore_km"] = distance_from_shore(
             out["lat"].to_numpy(), out["lon"].to_numpy()
         )
-    behind = same_vessel_as_previous(out["mmsi"]) & (
-        out["timestamp"] < out["timestamp"].shift(1)
-    ).to_numpy()
+    behind = (
+        same_vessel_as_previous(out["mmsi"])
+        & (out["timestamp"] < out["timestamp"].shift(1)).to_numpy()
+    )
     counts["out_of_order"] = int(behind.sum())
     out = out.sort_values(["mmsi", "timestamp"], kind="stable").reset_index(drop=True)
     dropped = []

@@ -24,12 +24,17 @@ def main() -> None:
 
 @app.command()
 def run(
-    ais: Annotated[list[Path], typer.Option("--ais", help="AIS file (parquet/CSV); repeat for more.")],
+    ais: Annotated[
+        list[Path], typer.Option("--ais", help="AIS file (parquet/CSV); repeat for more.")
+    ],
     out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")],
     ports: Annotated[
-        Path | None, typer.Option("--ports", help="Port/anchorage list CSV (default: searoute's ports).")
+        Path | None,
+        typer.Option("--ports", help="Port/anchorage list CSV (default: searoute's ports)."),
     ] = None,
-    iuu_list: Annotated[Path | None, typer.Option("--iuu-list", help="Combined IUU vessel list CSV.")] = None,
+    iuu_list: Annotated[
+        Path | None, typer.Option("--iuu-list", help="Combined IUU vessel list CSV.")
+    ] = None,
     db: Annotated[
         str | None, typer.Option("--db", help="SQLAlchemy URL (default: SQLite file in --out).")
     ] = None,
@@ -41,8 +46,12 @@ def run(
             console.print(f"[red]error:[/red] the file {str(path)!r} does not exist.")
             raise typer.Exit(code=2)
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=console, transient=False,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
     ) as progress:
         task = progress.add_task("starting", total=len(STAGES))
 
@@ -50,8 +59,12 @@ def run(
             progress.update(task, description=stage, completed=STAGES.index(stage))
 
         summary = run_pipeline(
-            ais, out, ports_path=ports, iuu_path=iuu_list,
-            database_url=db or settings.database_url, on_stage=on_stage,
+            ais,
+            out,
+            ports_path=ports,
+            iuu_path=iuu_list,
+            database_url=db or settings.database_url,
+            on_stage=on_stage,
         )
         progress.update(task, description="done", completed=len(STAGES))
     c = summary.counts

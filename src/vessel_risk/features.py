@@ -83,7 +83,9 @@ def iuu_matches(
         normalize_name(ident["value"]),
         ident["value"].astype("string").str.replace(r"\D", "", regex=True),
     )
-    all_mmsi = pd.unique(np.concatenate([identity["mmsi"].to_numpy(dtype=object), np.asarray(mmsis, dtype=object)]))
+    all_mmsi = pd.unique(
+        np.concatenate([identity["mmsi"].to_numpy(dtype=object), np.asarray(mmsis, dtype=object)])
+    )
     by_mmsi = pd.DataFrame({"mmsi": all_mmsi, "key_type": "mmsi", "key": all_mmsi})
     cand = pd.concat([ident[["mmsi", "key_type", "key"]], by_mmsi], ignore_index=True)
     cand = cand.dropna(subset=["key"])
@@ -92,8 +94,14 @@ def iuu_matches(
     if hits.empty:
         return pd.Series(dtype="string")
     text = (
-        hits["key_type"] + " " + hits["key"].astype(str) + " (listed as "
-        + hits["listed_as"].astype(str) + "; " + hits["listing"].fillna("").astype(str) + ")"
+        hits["key_type"]
+        + " "
+        + hits["key"].astype(str)
+        + " (listed as "
+        + hits["listed_as"].astype(str)
+        + "; "
+        + hits["listing"].fillna("").astype(str)
+        + ")"
     )
     return text.groupby(hits["mmsi"]).agg(lambda s: " | ".join(sorted(set(s)))).astype("string")
 
@@ -131,7 +139,9 @@ def vessel_year_features(
     p = positions.copy()
     p["year"] = _year(p["timestamp"])
     p["hours"] = position_hours(p)
-    has_score = p["nnet_score"].notna() if "nnet_score" in p.columns else pd.Series(False, index=p.index)
+    has_score = (
+        p["nnet_score"].notna() if "nnet_score" in p.columns else pd.Series(False, index=p.index)
+    )
     fishing = has_score & (p.get("nnet_score", 0.0) > FISHING_SCORE_THRESHOLD)
     p["fishing_h"] = np.where(fishing, p["hours"], 0.0)
     p["scored"] = has_score
@@ -161,7 +171,7 @@ def vessel_year_features(
         ]
     )
     fdays = fished.groupby(["mmsi", "year"])["date"].nunique().reindex(f.index, fill_value=0)
-    f["average_daily_fishing_hours"] = (f["fishing_hours"] / fdays.replace(0, np.nan)).where(
+    f["average_daily_fishing_hours"] = (f["fishing_hours"] / fdays.where(fdays > 0)).where(
         f["fishing_hours"].notna()
     )
     f.loc[f["fishing_hours"] == 0, "average_daily_fishing_hours"] = 0.0
@@ -214,8 +224,14 @@ def vessel_year_features(
     f["iuu_match"] = mmsi_index.map(matches).to_numpy()
     f["iuu_listed"] = f["iuu_match"].notna()
 
-    counts = ["number_voyages", "number_port_visits", "gaps_12_hours", "gaps_12_hours_offshore",
-              "n_shipnames", "n_callsigns"]
+    counts = [
+        "number_voyages",
+        "number_port_visits",
+        "gaps_12_hours",
+        "gaps_12_hours_offshore",
+        "n_shipnames",
+        "n_callsigns",
+    ]
     f[counts] = f[counts].fillna(0).astype("int64")
     out = f.reset_index()
     out["mmsi"] = normalize_mmsi(out["mmsi"])[0]

@@ -72,5 +72,7 @@ def detect_gaps(positions: pd.DataFrame, *, min_hours: float = GAP_HOURS) -> pd.
     )
     out["start"] = pd.to_datetime(out["start"], utc=True)
     out["end"] = pd.to_datetime(out["end"], utc=True)
-    out["distance_km"] = distance_km(out["start_lat"], out["start_lon"], out["end_lat"], out["end_lon"])
+    out["distance_km"] = distance_km(
+        out["start_lat"], out["start_lon"], out["end_lat"], out["end_lon"]
+    )
     return out[list(GapSchema.to_schema().columns)]

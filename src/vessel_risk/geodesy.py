@@ -35,9 +35,7 @@ def distance_km(
         Distance in km. Two points on the equator 1° of longitude apart, on either
         side of 180°, are 111.32 km apart; 1° of longitude at 60° N is 55.80 km.
     """
-    a = np.broadcast_arrays(
-        *(np.asarray(x, dtype="float64") for x in (lat1, lon1, lat2, lon2))
-    )
+    a = np.broadcast_arrays(*(np.asarray(x, dtype="float64") for x in (lat1, lon1, lat2, lon2)))
     la1, lo1, la2, lo2 = (x.ravel() for x in a)
     out = np.full(la1.shape, np.nan)
     ok = ~(np.isnan(la1) | np.isnan(lo1) | np.isnan(la2) | np.isnan(lo2))

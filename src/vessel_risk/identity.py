@@ -163,10 +163,9 @@ def load_iuu_list(path: str) -> pd.DataFrame:
     names = raw["vessel_name"].fillna("")
     if "all_names" in raw.columns:
         names = names + "|" + raw["all_names"].fillna("")
-    exploded = (
-        pd.DataFrame({"name": names.str.split("|"), "listed_as": raw["vessel_name"], "listing": listing})
-        .explode("name")
-    )
+    exploded = pd.DataFrame(
+        {"name": names.str.split("|"), "listed_as": raw["vessel_name"], "listing": listing}
+    ).explode("name")
     exploded["key"] = normalize_name(exploded["name"])
     frames.append(exploded.assign(key_type="name")[["key_type", "key", "listed_as", "listing"]])
     for col in ("imo", "mmsi"):
@@ -176,7 +175,12 @@ def load_iuu_list(path: str) -> pd.DataFrame:
                 key, _ = normalize_mmsi(key)
             frames.append(
                 pd.DataFrame(
-                    {"key_type": col, "key": key, "listed_as": raw["vessel_name"], "listing": listing}
+                    {
+                        "key_type": col,
+                        "key": key,
+                        "listed_as": raw["vessel_name"],
+                        "listing": listing,
+                    }
                 )
             )
     keys = pd.concat(frames, ignore_index=True).dropna(subset=["key"])

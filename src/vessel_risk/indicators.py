@@ -100,7 +100,10 @@ INDICATORS: tuple[Indicator, ...] = (
         low=0.0,
         high=10.0,
         weight=0.35,
-        reason=f"{{value:.0f}} AIS gaps of 12 h or more starting {OFFSHORE_NM:.0f} nm or more from shore",
+        reason=(
+            f"{{value:.0f}} AIS gaps of 12 h or more starting {OFFSHORE_NM:.0f} nm or more "
+            "from shore"
+        ),
         source=(
             "GFW pipe-gaps and Welch et al. 2022 (Science Advances): gaps of 12 h or "
             "more starting 50 nm or more from shore are candidates for intentional "
@@ -139,7 +142,10 @@ INDICATORS: tuple[Indicator, ...] = (
         high=6.0,
         weight=0.25,
         reason="broadcast {value:.0f} different ship names this year",
-        source="GFW identity analyses of the squid-jigger fleet: many names per MMSI mark shared or spoofed identities.",
+        source=(
+            "GFW identity analyses of the squid-jigger fleet: many names per MMSI mark "
+            "shared or spoofed identities."
+        ),
     ),
     Indicator(
         "iuu_listed",

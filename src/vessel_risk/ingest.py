@@ -147,7 +147,10 @@ def _read_csv_strings(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarra
     all_lines = np.arange(2, total + 2)
     good_lines = np.setdiff1d(all_lines, bad_lines, assume_unique=True)[: len(frame)]
     malformed = pd.DataFrame(
-        {"line": [float(n) if n is not None else np.nan for n, _ in bad], "raw": [t for _, t in bad]}
+        {
+            "line": [float(n) if n is not None else np.nan for n, _ in bad],
+            "raw": [t for _, t in bad],
+        }
     )
     return frame, malformed, good_lines, total
 
@@ -193,7 +196,7 @@ def raw_text(frame: pd.DataFrame) -> pd.Series:
     if text.shape[1] == 0:
         return pd.Series("", index=frame.index, dtype="string")
     first, rest = text.iloc[:, 0], [text.iloc[:, i] for i in range(1, text.shape[1])]
-    return first.str.cat(rest, sep=",").astype("string")
+    return first.str.cat(rest, sep=",").astype("string")  # type: ignore[arg-type]
 
 
 def read_ais(path: str | Path) -> IngestResult:
@@ -235,9 +238,7 @@ def read_ais(path: str | Path) -> IngestResult:
 def _parse(
     frame: pd.DataFrame, *, source: str, dialect: str, malformed: pd.DataFrame, rows_in: int
 ) -> IngestResult:
-    quarantine = [
-        malformed.assign(source=source, mmsi=pd.NA, reason="malformed_line")
-    ]
+    quarantine = [malformed.assign(source=source, mmsi=None, reason="malformed_line")]
     mmsi, why = normalize_mmsi(frame["mmsi"])
     ts, naive = _parse_timestamps(frame["timestamp"])
     reason = why.copy()
@@ -280,16 +281,16 @@ def _parse(
             )
         )
     good = ~bad
-    typed = pd.DataFrame(
-        {"mmsi": mmsi, "timestamp": ts, **numeric, **ident, "line": frame["line"]}
-    )
+    typed = pd.DataFrame({"mmsi": mmsi, "timestamp": ts, **numeric, **ident, "line": frame["line"]})
     typed["source"] = source
     is_static = good & no_position
     positions = typed.loc[good & ~no_position].reset_index(drop=True)
     static = typed.loc[is_static, ["mmsi", "timestamp", *IDENTITY_FIELDS]].reset_index(drop=True)
-    q_all = pd.concat([q for q in quarantine if len(q)], ignore_index=True) if any(
-        len(q) for q in quarantine
-    ) else empty_frame(QuarantineSchema)
+    q_all = (
+        pd.concat([q for q in quarantine if len(q)], ignore_index=True)
+        if any(len(q) for q in quarantine)
+        else empty_frame(QuarantineSchema)
+    )
     q_all = q_all.reindex(columns=["source", "line", "mmsi", "reason", "raw"])
     report: dict[str, object] = {
         "source": source,

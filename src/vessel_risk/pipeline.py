@@ -117,7 +117,9 @@ def process(
     on_stage("features")
     ident_cols = ["mmsi", "timestamp", *IDENTITY_FIELDS]
     has_ident = pos[IDENTITY_FIELDS].notna().any(axis=1)
-    reports = pd.concat([ingested.static[ident_cols], pos.loc[has_ident, ident_cols]], ignore_index=True)
+    reports = pd.concat(
+        [ingested.static[ident_cols], pos.loc[has_ident, ident_cols]], ignore_index=True
+    )
     features = vessel_year_features(pos, visits, voyages, gaps, reports, iuu_keys=iuu_keys)
     on_stage("score")
     scores = ind.indicator_score(features)
@@ -143,7 +145,9 @@ def process(
         "port_visits": len(visits),
         "voyages": len(voyages),
         "gaps_12_hours": len(gaps),
-        "alerts_by_tier": {str(k): int(v) for k, v in pd.Series([a.tier for a in alerts]).value_counts().items()},
+        "alerts_by_tier": {
+            str(k): int(v) for k, v in pd.Series([a.tier for a in alerts]).value_counts().items()
+        },
     }
     return ProcessResult(pos, visits, voyages, gaps, features, alerts, quarantine, counts)
 
@@ -207,7 +211,9 @@ def run(
     ingested = read_many(list(ais))
     ports = read_ports(ports_path) if ports_path else default_ports()
     iuu_keys = load_iuu_list(str(iuu_path)) if iuu_path else None
-    result = process(ingested, shore=ShoreDistance(), ports=ports, iuu_keys=iuu_keys, on_stage=on_stage)
+    result = process(
+        ingested, shore=ShoreDistance(), ports=ports, iuu_keys=iuu_keys, on_stage=on_stage
+    )
     on_stage("write")
     PositionSchema.validate(result.positions[columns(PositionSchema)]).to_parquet(
         out_dir / "positions.parquet", index=False
@@ -218,7 +224,9 @@ def run(
     VoyageSchema.validate(result.voyages).to_parquet(out_dir / "voyages.parquet", index=False)
     GapSchema.validate(result.gaps).to_parquet(out_dir / "gaps.parquet", index=False)
     result.features.to_parquet(out_dir / "vessel_features.parquet", index=False)
-    result.quarantine.astype({"line": "float64"}).to_parquet(out_dir / "quarantine.parquet", index=False)
+    result.quarantine.astype({"line": "float64"}).to_parquet(
+        out_dir / "quarantine.parquet", index=False
+    )
     write_alerts_csv(result.alerts, out_dir / "alerts.csv")
     write_alerts_geojson(result.alerts, out_dir / "alerts.geojson")
     (out_dir / "ingest_report.json").write_text(json.dumps(result.counts, indent=2, default=str))

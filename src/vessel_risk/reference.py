@@ -196,7 +196,5 @@ class PortIndex:
             i = i[:, 0]
             idx[ok] = i
             p = self.ports
-            dist[ok] = distance_km(
-                la[ok], lo[ok], p["lat"].to_numpy()[i], p["lon"].to_numpy()[i]
-            )
+            dist[ok] = distance_km(la[ok], lo[ok], p["lat"].to_numpy()[i], p["lon"].to_numpy()[i])
         return NearestPort(dist, idx)

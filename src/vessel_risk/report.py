@@ -21,7 +21,12 @@ from vessel_risk.alerts import CAVEAT, alerts_frame
 if TYPE_CHECKING:
     from vessel_risk.pipeline import ProcessResult
 
-TIER_COLOURS = {"high": "#c0392b", "medium": "#e67e22", "low": "#2e86c1", "insufficient data": "#7f8c8d"}
+TIER_COLOURS = {
+    "high": "#c0392b",
+    "medium": "#e67e22",
+    "low": "#2e86c1",
+    "insufficient data": "#7f8c8d",
+}
 ATTRIBUTION = (
     "Distance to shore: landmetrics (GSHHG, CC BY 4.0). Default ports: searoute "
     "(UN/LOCODE, Apache-2.0). AIS and IUU list: as supplied by the user."
@@ -50,8 +55,15 @@ def _map_png(result: ProcessResult) -> str:
     if len(a):
         for t, colour in TIER_COLOURS.items():
             sel = a[(a["tier"] == t) & a["last_lat"].notna()]
-            ax.scatter(sel["last_lon"], sel["last_lat"], s=22, c=colour, edgecolors="black",
-                       linewidths=0.4, label=f"alert: {t} ({len(sel)})")
+            ax.scatter(
+                sel["last_lon"],
+                sel["last_lat"],
+                s=22,
+                c=colour,
+                edgecolors="black",
+                linewidths=0.4,
+                label=f"alert: {t} ({len(sel)})",
+            )
     ax.set_xlim(-180, 180)
     ax.set_ylim(-85, 85)
     ax.set_xlabel("longitude (°)")
@@ -98,17 +110,37 @@ def render_report(result: ProcessResult) -> str:
         columns=["", "count"],
     )
     reasons = pd.DataFrame(
-        sorted(c["quarantined_by_reason"].items(), key=lambda kv: -kv[1]), columns=["reason", "rows"]
-    )
+        list(c["quarantined_by_reason"].items()), columns=["reason", "rows"]
+    ).sort_values("rows", ascending=False)
     values = pd.DataFrame(
-        [(k, v) for k, v in c["cleaning"].items() if k.endswith("_not_available") or k == "out_of_order"],
+        [
+            (k, v)
+            for k, v in c["cleaning"].items()
+            if k.endswith("_not_available") or k == "out_of_order"
+        ],
         columns=["values repaired (row kept)", "rows"],
     )
     a = alerts_frame(result.alerts)
-    shown = a[
-        ["rank", "mmsi", "year", "shipname", "flag_iso3", "score", "tier", "data_note",
-         "indicator_1_reason", "indicator_1_ilo", "indicator_2_reason", "indicator_3_reason"]
-    ] if len(a) else a
+    shown = (
+        a[
+            [
+                "rank",
+                "mmsi",
+                "year",
+                "shipname",
+                "flag_iso3",
+                "score",
+                "tier",
+                "data_note",
+                "indicator_1_reason",
+                "indicator_1_ilo",
+                "indicator_2_reason",
+                "indicator_3_reason",
+            ]
+        ]
+        if len(a)
+        else a
+    )
     tiers = ", ".join(f"{k}: {v}" for k, v in c["alerts_by_tier"].items())
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>vessel-risk report</title>
@@ -129,7 +161,8 @@ to judge, never low risk.</p>
 <h3>Values repaired</h3>
 {_table(values)}
 <h2>Map</h2>
-<img alt="map of tracks and alerts" src="data:image/png;base64,{_map_png(result)}" style="max-width:100%">
+<img alt="map of tracks and alerts" style="max-width:100%"
+ src="data:image/png;base64,{_map_png(result)}">
 <h2>Alerts ({len(a)}; {html.escape(tiers)})</h2>
 {_table(shown)}
 <p><small>{html.escape(ATTRIBUTION)}</small></p>

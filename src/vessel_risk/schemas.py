@@ -144,7 +144,10 @@ def empty_frame(schema: type[pa.DataFrameModel]) -> pd.DataFrame:
     """
     cols = schema.to_schema().columns
     return pd.DataFrame(
-        {name: pd.Series(dtype=str(col.dtype) if col.dtype else "object") for name, col in cols.items()}
+        {
+            name: pd.Series(dtype=str(col.dtype) if col.dtype else "object")
+            for name, col in cols.items()
+        }
     )
 
 

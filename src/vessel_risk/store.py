@@ -64,7 +64,12 @@ def create_schema(engine: Engine) -> None:
 
 
 def save_run(
-    engine: Engine, alerts: list[Alert], *, inputs: list[str], model_version: str, counts: dict[str, Any]
+    engine: Engine,
+    alerts: list[Alert],
+    *,
+    inputs: list[str],
+    model_version: str,
+    counts: dict[str, Any],
 ) -> int:
     """Store a run and its alerts in one transaction.
 

@@ -80,7 +80,13 @@ def detect_voyages(positions: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFram
     never = bounds[~bounds["mmsi"].isin(set(v["mmsi"]))]
     legs.append(
         pd.DataFrame(
-            {"mmsi": never["mmsi"], "from_port": pd.NA, "to_port": pd.NA, "a": never["first"], "b": never["last"]}
+            {
+                "mmsi": never["mmsi"],
+                "from_port": pd.NA,
+                "to_port": pd.NA,
+                "a": never["first"],
+                "b": never["last"],
+            }
         )
     )
     legs = [leg for leg in legs if len(leg)]  # concat of empty frames warns
