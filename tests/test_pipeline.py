@@ -164,3 +164,22 @@ def test_missing_input_is_a_clear_error(tmp_path):
     )
     assert result.exit_code == 2
     assert "does not exist" in " ".join(result.output.split())
+
+
+def test_empty_and_garbage_files_are_clear_errors(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    garbage = tmp_path / "garbage.csv"
+    garbage.write_bytes(bytes(range(128, 256)) * 3)
+    for path, words in ((empty, "is empty"), (garbage, "not a readable CSV")):
+        result = CliRunner().invoke(app, ["run", "--ais", str(path), "--out", str(tmp_path / "o")])
+        assert result.exit_code == 2, result.output
+        assert words in " ".join(result.output.split())
+
+
+def test_header_only_file_runs_to_zero_alerts(tmp_path):
+    path = tmp_path / "header.csv"
+    path.write_text("mmsi,timestamp,lat,lon,speed_knots,course,heading\n")
+    result = CliRunner().invoke(app, ["run", "--ais", str(path), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert "Ranked 0 alerts" in " ".join(result.output.split())

@@ -58,14 +58,19 @@ def run(
         def on_stage(stage: str) -> None:
             progress.update(task, description=stage, completed=STAGES.index(stage))
 
-        summary = run_pipeline(
-            ais,
-            out,
-            ports_path=ports,
-            iuu_path=iuu_list,
-            database_url=db or settings.database_url,
-            on_stage=on_stage,
-        )
+        try:
+            summary = run_pipeline(
+                ais,
+                out,
+                ports_path=ports,
+                iuu_path=iuu_list,
+                database_url=db or settings.database_url,
+                on_stage=on_stage,
+            )
+        except (ValueError, OSError) as exc:
+            progress.stop()
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(code=2) from exc
         progress.update(task, description="done", completed=len(STAGES))
     c = summary.counts
     tiers = ", ".join(f"{k} {v}" for k, v in c["alerts_by_tier"].items())

@@ -132,6 +132,8 @@ def _read_csv_strings(path: Path) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarra
     with pd.io.common.get_handle(path, "r", compression="infer") as h:  # type: ignore[attr-defined]
         first = h.handle.readline()
     names = [c.strip().strip('"') for c in first.rstrip("\r\n").split(",")]
+    if not any(names):
+        raise ValueError(f"The AIS file {str(path)!r} is empty: it has no header line.")
     table = pacsv.read_csv(
         path,
         read_options=pacsv.ReadOptions(use_threads=False, column_names=names, skip_rows=1),
@@ -227,7 +229,10 @@ def read_ais(path: str | Path) -> IngestResult:
         lines = np.arange(1, len(frame) + 1)
         total = len(frame)
     else:
-        frame, malformed, lines, total = _read_csv_strings(path)
+        try:
+            frame, malformed, lines, total = _read_csv_strings(path)
+        except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+            raise ValueError(f"The AIS file {str(path)!r} is not a readable CSV: {exc}") from exc
     dialect = detect_dialect(list(frame.columns))
     frame = _standardize(frame, dialect)
     frame.index = pd.RangeIndex(len(frame))
