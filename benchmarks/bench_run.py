@@ -49,7 +49,7 @@ REPLICA_DAYS = 7
 
 
 def parse_size(token: str) -> int | None:
-    """``"real"`` -> None; ``"10M"`` -> 10_000_000; ``"500k"`` -> 500_000; ``"2e6"`` -> 2_000_000."""
+    """Target rows of a size: "real" -> None, "10M" -> 10_000_000, "500k" -> 500_000."""
     t = token.strip()
     if t.lower() == "real":
         return None
@@ -83,7 +83,8 @@ def build_replicated(src: Path, dest: Path, target_rows: int) -> dict[str, Any]:
       (150xxxxxx stays an invalid 150 prefix, 412xxxxxx stays a valid Chinese MMSI,
       short numbers such as 15006 stay zero-padded and invalid). The suffix is never
       000000/111111/456789/..., so no replica MMSI is a known placeholder. Replica 0 is
-      renumbered too, so no synthetic MMSI can equal an original one.
+      renumbered too, so the file holds only MMSIs of this scheme (the original ones,
+      which could coincide with a scheme MMSI, never appear in it).
     * timestamps shifted by ``i * 7`` days.
 
     Every other column is copied unchanged. The file is written with pyarrow, one row
@@ -132,7 +133,9 @@ def build_replicated(src: Path, dest: Path, target_rows: int) -> dict[str, Any]:
             new_mmsi = pa.array(base + i * 1_000, type=pa.int64())
             shift = pa.scalar(timedelta(days=i * REPLICA_DAYS), type=pa.duration(ts_type.unit))
             new_ts = pc.add(table.column("timestamp"), shift).cast(ts_type)
-            part = table.set_column(mmsi_idx, "mmsi", new_mmsi).set_column(ts_idx, "timestamp", new_ts)
+            part = table.set_column(mmsi_idx, "mmsi", new_mmsi).set_column(
+                ts_idx, "timestamp", new_ts
+            )
             writer.write_table(part.replace_schema_metadata(schema.metadata), row_group_size=n)
     os.replace(tmp, dest)
     return meta
@@ -150,11 +153,13 @@ def cached_meta(dest: Path) -> dict[str, Any] | None:
         if pq.ParquetFile(dest).metadata.num_rows != meta["rows"]:
             return None
         return meta
-    except Exception:  # noqa: BLE001 - any problem means "rebuild"
+    except Exception:
         return None
 
 
-def ensure_input(size: str, target: int | None, ais: Path, out: Path) -> tuple[Path, dict[str, Any]]:
+def ensure_input(
+    size: str, target: int | None, ais: Path, out: Path
+) -> tuple[Path, dict[str, Any]]:
     """The AIS file for one size, building (or reusing) the replicated copy."""
     if target is None:
         return ais, {"built": False}
@@ -164,8 +169,13 @@ def ensure_input(size: str, target: int | None, ais: Path, out: Path) -> tuple[P
     n = pq.ParquetFile(ais).metadata.num_rows
     k = math.ceil(target / n)
     meta = cached_meta(dest)
-    want = {"source": str(ais.resolve()), "source_rows": n, "source_bytes": ais.stat().st_size,
-            "replicas": k, "scheme": REPLICA_SCHEME}
+    want = {
+        "source": str(ais.resolve()),
+        "source_rows": n,
+        "source_bytes": ais.stat().st_size,
+        "replicas": k,
+        "scheme": REPLICA_SCHEME,
+    }
     if meta is not None and all(meta.get(key) == v for key, v in want.items()):
         print(f"[{size}] reusing {dest} ({meta['rows']:,} rows, {k} replicas)", flush=True)
         return dest, {"built": False, "cached": True, **meta}
@@ -173,8 +183,11 @@ def ensure_input(size: str, target: int | None, ais: Path, out: Path) -> tuple[P
     t0 = time.perf_counter()
     meta = build_replicated(ais, dest, target)
     secs = time.perf_counter() - t0
-    print(f"[{size}] built {meta['rows']:,} rows in {secs:.1f} s "
-          f"({dest.stat().st_size / 2**20:.0f} MiB)", flush=True)
+    print(
+        f"[{size}] built {meta['rows']:,} rows in {secs:.1f} s "
+        f"({dest.stat().st_size / 2**20:.0f} MiB)",
+        flush=True,
+    )
     return dest, {"built": True, "build_seconds": round(secs, 2), **meta}
 
 
@@ -190,7 +203,7 @@ def child_main(args: argparse.Namespace) -> int:
     run_dir = Path(args.child_run_dir)
     if run_dir.exists():
         shutil.rmtree(run_dir)
-    progress = open(args.child_progress, "w", buffering=1)  # noqa: SIM115
+    progress = open(args.child_progress, "w", buffering=1)
     stages: dict[str, float] = {}
     marks: list[tuple[str, float]] = []
 
@@ -272,13 +285,22 @@ def run_size(size: str, input_path: Path, out: Path, args: argparse.Namespace) -
     log_path = out / f"run_{tag}.log"
     result_path.unlink(missing_ok=True)
     cmd = [
-        sys.executable, str(Path(__file__).resolve()), "--child-input", str(input_path),
-        "--child-run-dir", str(run_dir), "--child-result", str(result_path),
-        "--child-progress", str(progress_path),
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--child-input",
+        str(input_path),
+        "--child-run-dir",
+        str(run_dir),
+        "--child-result",
+        str(result_path),
+        "--child-progress",
+        str(progress_path),
     ]
     if args.profile:
         cmd += ["--child-profile", str(out / f"profile_{size}.prof")]
-    print(f"[{size}] running vessel_risk.pipeline.run on {input_path} (log: {log_path})", flush=True)
+    print(
+        f"[{size}] running vessel_risk.pipeline.run on {input_path} (log: {log_path})", flush=True
+    )
     limit_mib = args.max_rss_gb * 1024 if args.max_rss_gb > 0 else math.inf
     limit_s = args.timeout_min * 60 if args.timeout_min > 0 else math.inf
     t0 = time.perf_counter()
@@ -299,14 +321,23 @@ def run_size(size: str, input_path: Path, out: Path, args: argparse.Namespace) -
                 max_seen = max(max_seen, rss)
             elapsed = time.perf_counter() - t0
             if killed is None and (max_seen > limit_mib or elapsed > limit_s):
-                killed = (f"RSS {max_seen:.0f} MiB > {limit_mib:.0f} MiB" if max_seen > limit_mib
-                          else f"wall {elapsed:.0f} s > {limit_s:.0f} s")
-                print(f"[{size}] stopping the run: {killed}; last stage: "
-                      f"{_last_line(progress_path)!r}", flush=True)
+                killed = (
+                    f"RSS {max_seen:.0f} MiB > {limit_mib:.0f} MiB"
+                    if max_seen > limit_mib
+                    else f"wall {elapsed:.0f} s > {limit_s:.0f} s"
+                )
+                print(
+                    f"[{size}] stopping the run: {killed}; last stage: "
+                    f"{_last_line(progress_path)!r}",
+                    flush=True,
+                )
                 proc.kill()
             if time.perf_counter() >= next_note:
-                print(f"[{size}] {elapsed:.0f} s, RSS now {rss or 0:.0f} MiB, "
-                      f"stage: {_last_line(progress_path)!r}", flush=True)
+                print(
+                    f"[{size}] {elapsed:.0f} s, RSS now {rss or 0:.0f} MiB, "
+                    f"stage: {_last_line(progress_path)!r}",
+                    flush=True,
+                )
                 next_note += 60
             time.sleep(0.5)
     process_seconds = time.perf_counter() - t0
@@ -333,25 +364,52 @@ def run_size(size: str, input_path: Path, out: Path, args: argparse.Namespace) -
         rec["last_stage"] = _last_line(progress_path)
         tail = log_path.read_text().splitlines()[-40:] if log_path.exists() else []
         rec["log_tail"] = tail
-        print(f"[{size}] {rec['status']}: {rec['error']}; last stage {rec['last_stage']!r}; "
-              f"peak RSS {peak_mib:.0f} MiB", flush=True)
+        print(
+            f"[{size}] {rec['status']}: {rec['error']}; last stage {rec['last_stage']!r}; "
+            f"peak RSS {peak_mib:.0f} MiB",
+            flush=True,
+        )
         if tail:
             print("\n".join(tail), flush=True)
     return rec
 
 
 def print_table(records: list[dict[str, Any]]) -> None:
-    headers = ["size", "rows in", "positions kept", "alerts", "wall s", "positions/s",
-               "peak RSS MiB"]
+    headers = [
+        "size",
+        "rows in",
+        "positions kept",
+        "alerts",
+        "wall s",
+        "positions/s",
+        "peak RSS MiB",
+    ]
     rows = []
     for r in records:
         if r["status"] == "ok":
-            rows.append([r["size"], f"{r['rows_in']:,}", f"{r['positions_kept']:,}",
-                         f"{r['alerts']:,}", f"{r['wall_seconds']:.1f}",
-                         f"{r['positions_per_second']:,.0f}", f"{r['peak_rss_mib']:,.0f}"])
+            rows.append(
+                [
+                    r["size"],
+                    f"{r['rows_in']:,}",
+                    f"{r['positions_kept']:,}",
+                    f"{r['alerts']:,}",
+                    f"{r['wall_seconds']:.1f}",
+                    f"{r['positions_per_second']:,.0f}",
+                    f"{r['peak_rss_mib']:,.0f}",
+                ]
+            )
         else:
-            rows.append([r["size"], r["status"].upper(), r.get("error", ""), "", "",
-                         "", f"{r['peak_rss_mib']:,.0f}"])
+            rows.append(
+                [
+                    r["size"],
+                    r["status"].upper(),
+                    r.get("error", ""),
+                    "",
+                    "",
+                    "",
+                    f"{r['peak_rss_mib']:,.0f}",
+                ]
+            )
     try:
         from rich.console import Console
         from rich.table import Table
@@ -398,24 +456,51 @@ def build_parser() -> argparse.ArgumentParser:
         "squid-jigger AIS file and on replicated copies of it; each size runs in a fresh "
         "subprocess.",
     )
-    p.add_argument("--sizes", default="real,10M",
-                   help="comma-separated sizes: 'real' and/or target row counts such as 10M, "
-                   "500k (default: real,10M)")
-    p.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                   help="folder for the cached synthetic inputs, run outputs and bench_run.json "
-                   f"(default: {DEFAULT_OUT.relative_to(REPO_ROOT)})")
-    p.add_argument("--ais", type=Path, default=DEFAULT_AIS,
-                   help="the real AIS file (default: ../shared/data/ais/"
-                   "squid_jiggers_2020_2023.parquet from the repository root)")
-    p.add_argument("--max-rss-gb", type=float, default=20.0,
-                   help="stop a run whose RSS exceeds this many GiB (0: no limit; default 20)")
-    p.add_argument("--timeout-min", type=float, default=25.0,
-                   help="stop a run after this many minutes (0: no limit; default 25)")
-    p.add_argument("--profile", action="store_true",
-                   help="run under cProfile (slower; writes profile_<size>.prof/.txt and "
-                   "bench_run_profile.json instead of bench_run.json)")
-    for hidden in ("--child-input", "--child-run-dir", "--child-result", "--child-progress",
-                   "--child-profile"):
+    p.add_argument(
+        "--sizes",
+        default="real,10M",
+        help="comma-separated sizes: 'real' and/or target row counts such as 10M, "
+        "500k (default: real,10M)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=DEFAULT_OUT,
+        help="folder for the cached synthetic inputs, run outputs and bench_run.json "
+        f"(default: {DEFAULT_OUT.relative_to(REPO_ROOT)})",
+    )
+    p.add_argument(
+        "--ais",
+        type=Path,
+        default=DEFAULT_AIS,
+        help="the real AIS file (default: ../shared/data/ais/"
+        "squid_jiggers_2020_2023.parquet from the repository root)",
+    )
+    p.add_argument(
+        "--max-rss-gb",
+        type=float,
+        default=20.0,
+        help="stop a run whose RSS exceeds this many GiB (0: no limit; default 20)",
+    )
+    p.add_argument(
+        "--timeout-min",
+        type=float,
+        default=25.0,
+        help="stop a run after this many minutes (0: no limit; default 25)",
+    )
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="run under cProfile (slower; writes profile_<size>.prof/.txt and "
+        "bench_run_profile.json instead of bench_run.json)",
+    )
+    for hidden in (
+        "--child-input",
+        "--child-run-dir",
+        "--child-result",
+        "--child-progress",
+        "--child-profile",
+    ):
         p.add_argument(hidden, help=argparse.SUPPRESS)
     return p
 
@@ -426,7 +511,9 @@ def main(argv: list[str] | None = None) -> int:
         return child_main(args)
     ais = args.ais if args.ais.is_absolute() else Path.cwd() / args.ais
     if not ais.is_file():
-        print(f"error: the AIS file {str(ais)!r} does not exist (pass --ais PATH).", file=sys.stderr)
+        print(
+            f"error: the AIS file {str(ais)!r} does not exist (pass --ais PATH).", file=sys.stderr
+        )
         return 2
     try:
         sizes = [(s.strip(), parse_size(s)) for s in args.sizes.split(",") if s.strip()]

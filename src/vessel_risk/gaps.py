@@ -59,9 +59,9 @@ def detect_gaps(positions: pd.DataFrame, *, min_hours: float = GAP_HOURS) -> pd.
     after = known.groupby("g")[["lat", "lon"]].bfill().to_numpy()
     out = pd.DataFrame(
         {
-            "mmsi": positions["mmsi"].to_numpy()[end_rows],
-            "start": ts.to_numpy()[start_rows],
-            "end": ts.to_numpy()[end_rows],
+            "mmsi": positions["mmsi"].take(end_rows).to_numpy(),
+            "start": ts.take(start_rows).reset_index(drop=True),
+            "end": ts.take(end_rows).reset_index(drop=True),
             "duration_h": dt_h[end_rows],
             "start_lat": before[start_rows, 0],
             "start_lon": before[start_rows, 1],
@@ -70,8 +70,6 @@ def detect_gaps(positions: pd.DataFrame, *, min_hours: float = GAP_HOURS) -> pd.
             "distance_from_shore_km": before[start_rows, 2],
         }
     )
-    out["start"] = pd.to_datetime(out["start"], utc=True)
-    out["end"] = pd.to_datetime(out["end"], utc=True)
     out["distance_km"] = distance_km(
         out["start_lat"], out["start_lon"], out["end_lat"], out["end_lon"]
     )

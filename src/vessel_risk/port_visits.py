@@ -102,15 +102,13 @@ def detect_port_visits(
     ts = positions["timestamp"]
     out = pd.DataFrame(
         {
-            "mmsi": positions["mmsi"].to_numpy()[start_row],
-            "port_label": ports["port_label"].to_numpy()[port_idx],
-            "port_iso3": ports["port_iso3"].to_numpy()[port_idx],
-            "start": ts.to_numpy()[start_row],
-            "end": ts.to_numpy()[end_row],
+            "mmsi": positions["mmsi"].take(start_row).to_numpy(),
+            "port_label": ports["port_label"].take(port_idx).to_numpy(),
+            "port_iso3": ports["port_iso3"].take(port_idx).to_numpy(),
+            "start": ts.take(start_row).reset_index(drop=True),
+            "end": ts.take(end_row).reset_index(drop=True),
         }
     )
-    out["start"] = pd.to_datetime(out["start"], utc=True)
-    out["end"] = pd.to_datetime(out["end"], utc=True)
     out["duration_h"] = (out["end"] - out["start"]).dt.total_seconds() / 3600.0
     out["start_row"] = start_row
     out["end_row"] = end_row

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pycountry
-from sklearn.neighbors import BallTree
+from scipy.spatial import cKDTree
 
 from vessel_risk.geodesy import distance_km
 
@@ -140,6 +140,12 @@ def read_ports(path: str | Path) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def _unit_vectors(lat: npt.ArrayLike, lon: npt.ArrayLike) -> npt.NDArray[np.float64]:
+    la = np.radians(np.asarray(lat, dtype="float64"))
+    lo = np.radians(np.asarray(lon, dtype="float64"))
+    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+
 @dataclass
 class NearestPort:
     """Distance to and index of the nearest port for each position."""
@@ -151,8 +157,10 @@ class NearestPort:
 class PortIndex:
     """Nearest-port look-up over a port or anchorage list.
 
-    The nearest port is found on the sphere (a haversine ball tree); the distance to
-    it is then geodesic on WGS 84.
+    The nearest port is found on the unit sphere (a k-d tree over 3-D unit vectors,
+    whose chord length orders points as great-circle distance does, so it is exact
+    and correct across the antimeridian); the distance to it is then geodesic on
+    WGS 84.
 
     Parameters
     ----------
@@ -170,8 +178,9 @@ class PortIndex:
         if ports.empty:
             raise ValueError("The 'ports' parameter of PortIndex must have rows. Got none.")
         self.ports = ports.reset_index(drop=True)
-        coords = np.radians(self.ports[["lat", "lon"]].to_numpy(dtype="float64"))
-        self._tree = BallTree(coords, metric="haversine")
+        self._tree = cKDTree(
+            _unit_vectors(self.ports["lat"].to_numpy(), self.ports["lon"].to_numpy())
+        )
 
     def nearest(self, lat: npt.ArrayLike, lon: npt.ArrayLike) -> NearestPort:
         """Nearest port of each position.
@@ -192,8 +201,7 @@ class PortIndex:
         idx = np.full(la.shape, -1, dtype="int64")
         ok = ~(np.isnan(la) | np.isnan(lo))
         if ok.any():
-            _, i = self._tree.query(np.radians(np.column_stack([la[ok], lo[ok]])), k=1)
-            i = i[:, 0]
+            _, i = self._tree.query(_unit_vectors(la[ok], lo[ok]), k=1, workers=-1)
             idx[ok] = i
             p = self.ports
             dist[ok] = distance_km(la[ok], lo[ok], p["lat"].to_numpy()[i], p["lon"].to_numpy()[i])

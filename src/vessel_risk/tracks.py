@@ -24,11 +24,8 @@ def same_vessel_as_previous(mmsi: pd.Series) -> npt.NDArray[np.bool_]:
     -------
     ndarray of bool, shape (n,); the first row is False.
     """
-    values = mmsi.to_numpy(dtype=object)
-    out = np.zeros(len(values), dtype=bool)
-    if len(values) > 1:
-        out[1:] = values[1:] == values[:-1]
-    return out
+    same = mmsi.eq(mmsi.shift(1)).fillna(False)
+    return np.asarray(same.to_numpy(dtype=bool), dtype=bool)
 
 
 def track_length_km(positions: pd.DataFrame) -> pd.Series:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from vessel_risk.schemas import VoyageSchema, empty_frame
+from vessel_risk.tracks import same_vessel_as_previous
 
 
 def detect_voyages(positions: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
@@ -32,14 +33,19 @@ def detect_voyages(positions: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFram
     if positions.empty:
         return empty_frame(VoyageSchema)
     n = len(positions)
-    mmsi = positions["mmsi"].to_numpy(dtype=object)
-    ts = positions["timestamp"].to_numpy()
+    ts = positions["timestamp"]
     cum = np.cumsum(positions["segment_km"].to_numpy(dtype="float64"))
     # First and last row of each vessel.
-    change = np.flatnonzero(np.concatenate([[True], mmsi[1:] != mmsi[:-1]]))
+    change = np.flatnonzero(~same_vessel_as_previous(positions["mmsi"]))
     first_row = change
     last_row = np.concatenate([change[1:] - 1, [n - 1]])
-    bounds = pd.DataFrame({"mmsi": mmsi[first_row], "first": first_row, "last": last_row})
+    bounds = pd.DataFrame(
+        {
+            "mmsi": positions["mmsi"].take(first_row).to_numpy(dtype=object),
+            "first": first_row,
+            "last": last_row,
+        }
+    )
 
     # Voyage boundaries: (vessel start or a visit's end) -> (next visit's start or vessel end).
     v = visits[["mmsi", "port_label", "start_row", "end_row"]].copy()
@@ -100,8 +106,8 @@ def detect_voyages(positions: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFram
             "mmsi": out["mmsi"].astype("string"),
             "from_port": out["from_port"].astype("string"),
             "to_port": out["to_port"].astype("string"),
-            "start": pd.to_datetime(ts[a], utc=True),
-            "end": pd.to_datetime(ts[b], utc=True),
+            "start": ts.take(a).reset_index(drop=True),
+            "end": ts.take(b).reset_index(drop=True),
         }
     )
     result["duration_h"] = (result["end"] - result["start"]).dt.total_seconds() / 3600.0
