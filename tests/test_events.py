@@ -129,3 +129,15 @@ def test_read_ais_rejects_unknown_columns(tmp_path):
     path.write_text("a,b\n1,2\n")
     with pytest.raises(ValueError, match="must include mmsi,timestamp,lat,lon"):
         read_ais(path)
+
+
+def test_month_long_silence_ends_a_voyage_instead_of_counting_as_time_at_sea(tmp_path, port_table):
+    rows = make_track("567000006", "2024-03-01T00:00:00Z", [SEA, (5.6, 104.0)])
+    rows += make_track("567000006", "2024-04-15T00:00:00Z", [(5.6, 104.0), (5.7, 104.0)])
+    result = _run(tmp_path, rows, port_table)
+    voy = result.voyages
+    assert len(voy) == 2
+    assert list(voy["duration_h"]) == [1.0, 1.0]
+    assert voy["from_port"].isna().all() and voy["to_port"].isna().all()
+    assert result.features.iloc[0]["max_voyage_duration_hours"] == 1.0
+    assert len(result.gaps) == 1  # the silence is still an AIS gap

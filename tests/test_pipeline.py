@@ -183,3 +183,32 @@ def test_header_only_file_runs_to_zero_alerts(tmp_path):
     result = CliRunner().invoke(app, ["run", "--ais", str(path), "--out", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
     assert "Ranked 0 alerts" in " ".join(result.output.split())
+
+
+def test_inland_waters_keeps_a_river_vessel(tmp_path):
+    danube = shared_file("data", "ais", "danube_vessel_2024_10days.parquet")
+    runner = CliRunner()
+    default = runner.invoke(app, ["run", "--ais", str(danube), "--out", str(tmp_path / "a")])
+    assert default.exit_code == 0, default.output
+    assert "--inland-waters" in " ".join(default.output.split())
+    counts = json.loads((tmp_path / "a" / "ingest_report.json").read_text())
+    assert counts["quarantined_by_reason"] == {"on_land": 4680}
+    kept = runner.invoke(
+        app, ["run", "--ais", str(danube), "--out", str(tmp_path / "b"), "--inland-waters"]
+    )
+    assert kept.exit_code == 0, kept.output
+    counts = json.loads((tmp_path / "b" / "ingest_report.json").read_text())
+    assert counts["positions_kept"] == 4680 and counts["quarantined"] == 0
+    assert counts["vessel_years"] == 1
+
+
+def test_bad_reference_file_fails_before_ingest(tmp_path):
+    ports = tmp_path / "ports.csv"
+    ports.write_text("a,b\n1,2\n")
+    out = tmp_path / "o"
+    result = CliRunner().invoke(
+        app, ["run", "--ais", str(shared_file(*SQUID)), "--out", str(out), "--ports", str(ports)]
+    )
+    assert result.exit_code == 2
+    assert "must have a lat column" in " ".join(result.output.split())
+    assert not out.exists()

@@ -35,6 +35,13 @@ def run(
     iuu_list: Annotated[
         Path | None, typer.Option("--iuu-list", help="Combined IUU vessel list CSV.")
     ] = None,
+    inland_waters: Annotated[
+        bool,
+        typer.Option(
+            "--inland-waters",
+            help="Keep positions on lakes and rivers (the shore grid counts them as land).",
+        ),
+    ] = False,
     db: Annotated[
         str | None, typer.Option("--db", help="SQLAlchemy URL (default: SQLite file in --out).")
     ] = None,
@@ -65,6 +72,7 @@ def run(
                 ports_path=ports,
                 iuu_path=iuu_list,
                 database_url=db or settings.database_url,
+                inland_waters=inland_waters,
                 on_stage=on_stage,
             )
         except (ValueError, OSError) as exc:
@@ -73,11 +81,17 @@ def run(
             raise typer.Exit(code=2) from exc
         progress.update(task, description="done", completed=len(STAGES))
     c = summary.counts
-    tiers = ", ".join(f"{k} {v}" for k, v in c["alerts_by_tier"].items())
+    tiers = ", ".join(f"{k} {v}" for k, v in c["alerts_by_tier"].items()) or "none"
     console.print(
         f"{c['rows_in']:,} messages in: {c['positions_kept']:,} positions kept, "
         f"{c['static_reports']:,} static reports, {c['quarantined']:,} quarantined."
     )
     console.print(f"Ranked {summary.alerts} alerts ({tiers}).")
+    on_land = c["quarantined_by_reason"].get("on_land", 0)
+    if on_land and on_land >= 0.2 * max(c["positions_read"], 1):
+        console.print(
+            f"[yellow]note:[/yellow] {on_land:,} positions lie more than 10 km inland and were "
+            "quarantined; if these vessels work on lakes or rivers, rerun with --inland-waters."
+        )
     console.print(f"Report: {summary.report.resolve()}")
     console.print(f"Alerts stored in {summary.database_url} (run {summary.run_id}).")

@@ -171,6 +171,7 @@ def run(
     ports_path: Path | None = None,
     iuu_path: Path | None = None,
     database_url: str | None = None,
+    inland_waters: bool = False,
     on_stage: Callable[[str], None] = _noop,
 ) -> RunSummary:
     """Read AIS files, process them and write every output into ``out_dir``.
@@ -192,6 +193,9 @@ def run(
         Combined IUU vessel list (CSV).
     database_url : str, optional
         SQLAlchemy URL.
+    inland_waters : bool, default False
+        Keep positions the 0.1° shore grid puts on land (lakes, rivers); by default
+        positions more than 10 km inland are quarantined as ``on_land``.
     on_stage : callable, optional
         Progress callback.
 
@@ -206,13 +210,19 @@ def run(
     """
     from vessel_risk.report import write_report
 
+    # Reference files first: a typo there should not cost a whole ingest.
+    ports = read_ports(ports_path) if ports_path else default_ports()
+    iuu_keys = load_iuu_list(str(iuu_path)) if iuu_path else None
     out_dir.mkdir(parents=True, exist_ok=True)
     on_stage("ingest")
     ingested = read_many(list(ais))
-    ports = read_ports(ports_path) if ports_path else default_ports()
-    iuu_keys = load_iuu_list(str(iuu_path)) if iuu_path else None
     result = process(
-        ingested, shore=ShoreDistance(), ports=ports, iuu_keys=iuu_keys, on_stage=on_stage
+        ingested,
+        shore=ShoreDistance(),
+        ports=ports,
+        iuu_keys=iuu_keys,
+        on_land_margin_km=None if inland_waters else ON_LAND_MARGIN_KM,
+        on_stage=on_stage,
     )
     on_stage("write")
     PositionSchema.validate(result.positions[columns(PositionSchema)]).to_parquet(

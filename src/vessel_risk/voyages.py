@@ -4,6 +4,11 @@ Where the data start at sea the first voyage has no ``from_port``; where they en
 sea the last has no ``to_port``. A vessel never seen in port has one voyage spanning
 its data, open at both ends. Voyages of a vessel never overlap and time at sea is
 never negative, however many port visits fall in a window (case C08).
+
+Unlike GFW's voyages, a voyage also ends (with no ``to_port``) before a silence of
+``max_silence_h`` (30 days) or more, and a new one (with no ``from_port``) starts
+after it: across months without a single message nobody knows whether the vessel
+called at a port, so the silence must not count as time at sea.
 """
 
 from __future__ import annotations
@@ -14,8 +19,12 @@ import pandas as pd
 from vessel_risk.schemas import VoyageSchema, empty_frame
 from vessel_risk.tracks import same_vessel_as_previous
 
+MAX_SILENCE_H = 30 * 24.0
 
-def detect_voyages(positions: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFrame:
+
+def detect_voyages(
+    positions: pd.DataFrame, visits: pd.DataFrame, *, max_silence_h: float = MAX_SILENCE_H
+) -> pd.DataFrame:
     """Voyages of every vessel between its port visits.
 
     Parameters
@@ -25,6 +34,8 @@ def detect_voyages(positions: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFram
         previous position of the same vessel, km).
     visits : DataFrame
         From :func:`vessel_risk.port_visits.detect_port_visits` on the same frame.
+    max_silence_h : float, default 720
+        A silence this long (hours) ends one voyage and starts another.
 
     Returns
     -------
@@ -35,26 +46,30 @@ def detect_voyages(positions: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFram
     n = len(positions)
     ts = positions["timestamp"]
     cum = np.cumsum(positions["segment_km"].to_numpy(dtype="float64"))
-    # First and last row of each vessel.
-    change = np.flatnonzero(~same_vessel_as_previous(positions["mmsi"]))
+    # Tracks: a vessel's rows between silences of max_silence_h or more.
+    silence_h = (ts - ts.shift(1)).dt.total_seconds().to_numpy() / 3600.0
+    new_track = ~same_vessel_as_previous(positions["mmsi"]) | (silence_h >= max_silence_h)
+    track = np.cumsum(new_track)
+    change = np.flatnonzero(new_track)
     first_row = change
     last_row = np.concatenate([change[1:] - 1, [n - 1]])
     bounds = pd.DataFrame(
         {
+            "track": track[first_row],
             "mmsi": positions["mmsi"].take(first_row).to_numpy(dtype=object),
             "first": first_row,
             "last": last_row,
         }
     )
 
-    # Voyage boundaries: (vessel start or a visit's end) -> (next visit's start or vessel end).
-    v = visits[["mmsi", "port_label", "start_row", "end_row"]].copy()
-    v["mmsi"] = v["mmsi"].astype(object)
+    # Voyage boundaries: (track start or a visit's end) -> (next visit's start or track end).
+    v = visits[["port_label", "start_row", "end_row"]].copy()
+    v["track"] = track[v["start_row"].to_numpy(dtype=int)] if len(v) else []
     legs = []
-    vv = v.merge(bounds, on="mmsi", how="left").sort_values("start_row")
+    vv = v.merge(bounds, on="track", how="left").sort_values("start_row")
     # Leg before each visit: from the previous visit's end (or the data start).
-    prev_end = vv.groupby("mmsi")["end_row"].shift(1)
-    prev_port = vv.groupby("mmsi")["port_label"].shift(1)
+    prev_end = vv.groupby("track")["end_row"].shift(1)
+    prev_port = vv.groupby("track")["port_label"].shift(1)
     before = pd.DataFrame(
         {
             "mmsi": vv["mmsi"],
@@ -69,7 +84,7 @@ def detect_voyages(positions: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFram
     before = before[~(before["open_start"] & (before["a"] == before["b"]))]
     legs.append(before.drop(columns="open_start"))
     # Leg after the last visit, if the data go on after it.
-    last_visit = vv.groupby("mmsi").tail(1)
+    last_visit = vv.groupby("track").tail(1)
     after = last_visit[last_visit["end_row"] < last_visit["last"]]
     legs.append(
         pd.DataFrame(
@@ -82,8 +97,8 @@ def detect_voyages(positions: pd.DataFrame, visits: pd.DataFrame) -> pd.DataFram
             }
         )
     )
-    # Vessels never in port: one open voyage.
-    never = bounds[~bounds["mmsi"].isin(set(v["mmsi"]))]
+    # Tracks never in port: one open voyage.
+    never = bounds[~bounds["track"].isin(set(v["track"]))]
     legs.append(
         pd.DataFrame(
             {
