@@ -165,7 +165,11 @@ def alerts_frame(alerts: list[Alert]) -> pd.DataFrame:
             d[f"indicator_{k + 1}_reason"] = e.reason if e else None
             d[f"indicator_{k + 1}_ilo"] = e.ilo_indicator if e else None
         rows.append(d)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    for col in ("first_seen", "last_seen"):
+        if col in frame.columns:
+            frame[col] = pd.to_datetime(frame[col], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return frame
 
 
 def write_alerts_csv(alerts: list[Alert], path: Path) -> None:
