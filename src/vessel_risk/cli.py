@@ -35,6 +35,10 @@ def run(
     iuu_list: Annotated[
         Path | None, typer.Option("--iuu-list", help="Combined IUU vessel list CSV.")
     ] = None,
+    carriers: Annotated[
+        Path | None,
+        typer.Option("--carriers", help="CSV with an mmsi column of carriers (reefers)."),
+    ] = None,
     inland_waters: Annotated[
         bool,
         typer.Option(
@@ -48,7 +52,7 @@ def run(
 ) -> None:
     """Run the main job: AIS in; positions, events, features, ranked alerts and a report out."""
     settings = Settings()
-    for path in [*ais, *(p for p in (ports, iuu_list) if p)]:
+    for path in [*ais, *(p for p in (ports, iuu_list, carriers) if p)]:
         if not path.exists():
             console.print(f"[red]error:[/red] the file {str(path)!r} does not exist.")
             raise typer.Exit(code=2)
@@ -72,6 +76,7 @@ def run(
                 ports_path=ports,
                 iuu_path=iuu_list,
                 database_url=db or settings.database_url,
+                carriers_path=carriers,
                 inland_waters=inland_waters,
                 on_stage=on_stage,
             )

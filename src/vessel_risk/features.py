@@ -113,6 +113,8 @@ def vessel_year_features(
     gaps: pd.DataFrame,
     identity_reports: pd.DataFrame,
     *,
+    encounters: pd.DataFrame | None = None,
+    loitering: pd.DataFrame | None = None,
     iuu_keys: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row of features per vessel-year with at least one position.
@@ -128,6 +130,9 @@ def vessel_year_features(
     identity_reports : DataFrame
         Every report that carries identity: ``mmsi``, ``timestamp``, ``shipname``,
         ``callsign``, ``imo``, ``shiptype`` (static reports and position reports).
+    encounters, loitering : DataFrame, optional
+        From :func:`vessel_risk.encounters.detect_encounters` and
+        :func:`vessel_risk.loitering.detect_loitering`; absent means none found.
     iuu_keys : DataFrame, optional
         From :func:`vessel_risk.identity.load_iuu_list`.
 
@@ -200,14 +205,34 @@ def vessel_year_features(
     # Without a flag state, "foreign" cannot be judged.
     f.loc[f["flag_iso3"].isna(), "number_foreign_port_visits"] = np.nan
 
-    gy = _per_year(gaps, "start")
-    f["gaps_12_hours"] = gy.size()
-    f["gaps_12_hours_offshore"] = gy["distance_from_shore_km"].agg(
-        lambda s: int((s >= OFFSHORE_KM).sum())
+    g = gaps.assign(
+        disabling=gaps["gap_class"] == "likely_disabling",
+        offshore=gaps["distance_from_shore_km"] >= OFFSHORE_KM,
     )
+    gy = _per_year(g, "start")
+    f["gaps_12_hours_all"] = gy.size()
+    f["gaps_12_hours"] = gy["disabling"].sum()
+    f["gaps_12_hours_offshore"] = gy["offshore"].sum()
     f["average_gap_days"] = gy["duration_h"].mean() / 24.0
     f["average_gap_km"] = gy["distance_km"].mean()
     f["average_off_distance_from_shore_km"] = gy["distance_from_shore_km"].mean()
+
+    if encounters is not None and len(encounters):
+        ey = _per_year(encounters, "start")
+        f["number_encounters"] = ey.size()
+        f["number_carrier_encounters"] = ey["other_is_carrier"].sum()
+        f["average_encounter_duration_hours"] = ey["duration_h"].mean()
+    else:
+        f["number_encounters"] = 0
+        f["number_carrier_encounters"] = 0
+        f["average_encounter_duration_hours"] = np.nan
+    if loitering is not None and len(loitering):
+        ly = _per_year(loitering, "start")
+        f["number_loitering_events"] = ly.size()
+        f["average_loitering_duration_hours"] = ly["duration_h"].mean()
+    else:
+        f["number_loitering_events"] = 0
+        f["average_loitering_duration_hours"] = np.nan
 
     reports = _per_year(identity_reports, "timestamp")
     f["n_shipnames"] = reports["shipname"].nunique()
@@ -225,6 +250,10 @@ def vessel_year_features(
     f["iuu_listed"] = f["iuu_match"].notna()
 
     counts = [
+        "gaps_12_hours_all",
+        "number_encounters",
+        "number_carrier_encounters",
+        "number_loitering_events",
         "number_voyages",
         "number_port_visits",
         "gaps_12_hours",

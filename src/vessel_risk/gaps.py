@@ -5,6 +5,15 @@ of 6 h or more and treats gaps of 12 h or more that start 50 nm or more from sho
 candidates for intentional disabling. Every row of a vessel counts, including rows
 whose position was "not available": their time is still a message (case C01).
 Splitting a track at a gap keeps every position (case C09).
+
+Each gap is classed, following GFW's definition of a likely disabling (pipe-gaps;
+Welch et al. 2022): ``likely_disabling`` when it starts at least 50 nm from shore,
+the vessel sent at least 14 messages in the 12 h before it, and the area had
+reception (at least 10 messages a day from all vessels in the 1° cell where the gap
+starts, that UTC day); ``coverage`` when the area had less than that (the silence
+may be the receivers', not the vessel's); ``other`` otherwise (near shore, or too
+few messages before it to judge). Reception is measured on the data at hand, so it
+understates reception where only a few vessels are in the input.
 """
 
 from __future__ import annotations
@@ -20,6 +29,10 @@ GAP_HOURS = 12.0
 OFFSHORE_NM = 50.0
 OFFSHORE_KM = OFFSHORE_NM * M_PER_NM / 1000.0
 """50 nm in km (92.6): GFW's minimum distance from shore of a likely disabling."""
+MIN_MESSAGES_BEFORE = 14
+"""Messages in the 12 h before a gap for it to count as a likely disabling (GFW)."""
+MIN_AREA_MESSAGES_PER_DAY = 10
+"""Messages a day in the gap's 1° cell below which the gap is a coverage gap (GFW)."""
 
 
 def detect_gaps(positions: pd.DataFrame, *, min_hours: float = GAP_HOURS) -> pd.DataFrame:
@@ -73,4 +86,45 @@ def detect_gaps(positions: pd.DataFrame, *, min_hours: float = GAP_HOURS) -> pd.
     out["distance_km"] = distance_km(
         out["start_lat"], out["start_lon"], out["end_lat"], out["end_lon"]
     )
+    out["positions_12h_before"] = _messages_before(positions, group, start_rows, GAP_HOURS)
+    out["area_messages_per_day"] = _area_messages(positions, out)
+    offshore = out["distance_from_shore_km"] >= OFFSHORE_KM
+    seen = out["positions_12h_before"] >= MIN_MESSAGES_BEFORE
+    received = out["area_messages_per_day"] >= MIN_AREA_MESSAGES_PER_DAY
+    out["gap_class"] = np.where(
+        ~received, "coverage", np.where(offshore & seen, "likely_disabling", "other")
+    )
     return out[list(GapSchema.to_schema().columns)]
+
+
+def _messages_before(
+    positions: pd.DataFrame, group: np.ndarray, rows: np.ndarray, hours: float
+) -> np.ndarray:
+    """Messages of the same vessel in the ``hours`` up to and including each row."""
+    t = positions["timestamp"].to_numpy(dtype="datetime64[ns]").astype("int64") // 1_000_000_000
+    t = t - t.min()
+    key = group.astype("int64") * (int(t.max()) + 1 + int(hours * 3600)) + t
+    lo = np.searchsorted(key, key[rows] - int(hours * 3600), side="left")
+    return (rows - lo + 1).astype("int64")
+
+
+def _area_messages(positions: pd.DataFrame, gaps: pd.DataFrame) -> np.ndarray:
+    """Messages from all vessels in each gap's starting 1° cell on its UTC start day."""
+    p = positions[positions["lat"].notna()]
+    cells = pd.DataFrame(
+        {
+            "day": p["timestamp"].dt.floor("D"),
+            "cy": np.floor(p["lat"].to_numpy()).astype("int64"),
+            "cx": np.floor(p["lon"].to_numpy()).astype("int64"),
+        }
+    )
+    counts = cells.groupby(["day", "cy", "cx"]).size().rename("n").reset_index()
+    want = pd.DataFrame(
+        {
+            "day": gaps["start"].dt.floor("D"),
+            "cy": np.floor(gaps["start_lat"].fillna(0).to_numpy()).astype("int64"),
+            "cx": np.floor(gaps["start_lon"].fillna(0).to_numpy()).astype("int64"),
+        }
+    )
+    n = want.merge(counts, on=["day", "cy", "cx"], how="left")["n"]
+    return n.fillna(0).to_numpy(dtype="int64")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -216,3 +217,30 @@ def identity_history(static: pd.DataFrame) -> pd.DataFrame:
         .reset_index()
     )
     return out
+
+
+def read_carriers(path: str | Path) -> frozenset[str]:
+    """MMSIs of carriers (refrigerated cargo vessels) from a CSV with an ``mmsi`` column.
+
+    Parameters
+    ----------
+    path : str or Path
+        Such as Global Fishing Watch's reefer list.
+
+    Returns
+    -------
+    frozenset of 9-character MMSI strings.
+
+    Raises
+    ------
+    ValueError
+        If the file has no ``mmsi`` column.
+    """
+    raw = pd.read_csv(path, dtype=str)
+    if "mmsi" not in raw.columns:
+        raise ValueError(
+            f"The carrier list {str(path)!r} must have an 'mmsi' column. "
+            f"Got {list(raw.columns)[:15]} instead."
+        )
+    mmsi, _ = normalize_mmsi(raw["mmsi"])
+    return frozenset(mmsi.dropna())

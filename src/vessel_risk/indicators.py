@@ -94,20 +94,34 @@ INDICATORS: tuple[Indicator, ...] = (
         ),
     ),
     Indicator(
-        "ais_gaps_offshore",
-        "gaps_12_hours_offshore",
+        "ais_disabling",
+        "gaps_12_hours",
         "concealment (context)",
         low=0.0,
-        high=10.0,
+        high=5.0,
         weight=0.35,
         reason=(
-            f"{{value:.0f}} AIS gaps of 12 h or more starting {OFFSHORE_NM:.0f} nm or more "
-            "from shore"
+            "{value:.0f} AIS gaps that look like AIS switched off (12 h or more, starting "
+            f"{OFFSHORE_NM:.0f} nm or more from shore, with reception before)"
         ),
         source=(
-            "GFW pipe-gaps and Welch et al. 2022 (Science Advances): gaps of 12 h or "
-            "more starting 50 nm or more from shore are candidates for intentional "
-            "disabling. Ramp from 0 to 10 a year."
+            "GFW pipe-gaps and Welch et al. 2022 (Science Advances): likely intentional "
+            "disabling is a gap of 12 h or more starting 50 nm or more from shore with "
+            "adequate reception before it; coverage gaps are not counted. Ramp 0 to 5 a year."
+        ),
+    ),
+    Indicator(
+        "carrier_encounters",
+        "number_carrier_encounters",
+        "isolation via transshipment",
+        low=0.0,
+        high=3.0,
+        weight=0.35,
+        reason="{value:.0f} encounters at sea with carriers (possible transshipment)",
+        source=(
+            "GFW encounters (500 m, 2 h, median speed under 2 kn, 10 km from an anchorage); "
+            "DOMAIN.md: transshipment to carriers lets a vessel stay at sea for months. "
+            "Ramp 0 to 3 a year."
         ),
     ),
     Indicator(

@@ -8,7 +8,7 @@ writes the outputs, the database rows and the report.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,14 +18,18 @@ import pandas as pd
 from vessel_risk import indicators as ind
 from vessel_risk.alerts import Alert, build_alerts, write_alerts_csv, write_alerts_geojson
 from vessel_risk.clean import ON_LAND_MARGIN_KM, clean_positions
+from vessel_risk.encounters import detect_encounters
 from vessel_risk.features import vessel_year_features
 from vessel_risk.gaps import detect_gaps
-from vessel_risk.identity import load_iuu_list
+from vessel_risk.identity import load_iuu_list, read_carriers
 from vessel_risk.ingest import IDENTITY_FIELDS, IngestResult, read_many
+from vessel_risk.loitering import detect_loitering
 from vessel_risk.port_visits import detect_port_visits
 from vessel_risk.reference import PortIndex, ShoreDistance, default_ports, read_ports
 from vessel_risk.schemas import (
+    EncounterSchema,
     GapSchema,
+    LoiteringSchema,
     PortVisitSchema,
     PositionSchema,
     VoyageSchema,
@@ -42,6 +46,8 @@ STAGES = (
     "port visits",
     "voyages",
     "gaps",
+    "loitering",
+    "encounters",
     "features",
     "score",
     "write",
@@ -56,6 +62,8 @@ class ProcessResult:
     visits: pd.DataFrame
     voyages: pd.DataFrame
     gaps: pd.DataFrame
+    loitering: pd.DataFrame
+    encounters: pd.DataFrame
     features: pd.DataFrame
     alerts: list[Alert]
     quarantine: pd.DataFrame
@@ -73,6 +81,7 @@ def process(
     shore: Callable[..., Any],
     ports: pd.DataFrame,
     iuu_keys: pd.DataFrame | None = None,
+    carriers: Collection[str] = (),
     on_land_margin_km: float | None = ON_LAND_MARGIN_KM,
     on_stage: Callable[[str], None] = _noop,
 ) -> ProcessResult:
@@ -89,6 +98,9 @@ def process(
         Port or anchorage list (:func:`~vessel_risk.reference.default_ports`).
     iuu_keys : DataFrame, optional
         From :func:`~vessel_risk.identity.load_iuu_list`.
+    carriers : collection of str, optional
+        MMSIs of carriers (reefers): their loitering needs 4 h and encounters with
+        them are marked.
     on_land_margin_km : float or None, default 10
         Positions further inland are quarantined as ``on_land``; None keeps them.
     on_stage : callable, optional
@@ -114,13 +126,26 @@ def process(
     voyages = detect_voyages(pos, visits)
     on_stage("gaps")
     gaps = detect_gaps(pos)
+    on_stage("loitering")
+    loitering = detect_loitering(pos, carriers=carriers)
+    on_stage("encounters")
+    encounters = detect_encounters(pos, carriers=carriers)
     on_stage("features")
     ident_cols = ["mmsi", "timestamp", *IDENTITY_FIELDS]
     has_ident = pos[IDENTITY_FIELDS].notna().any(axis=1)
     reports = pd.concat(
         [ingested.static[ident_cols], pos.loc[has_ident, ident_cols]], ignore_index=True
     )
-    features = vessel_year_features(pos, visits, voyages, gaps, reports, iuu_keys=iuu_keys)
+    features = vessel_year_features(
+        pos,
+        visits,
+        voyages,
+        gaps,
+        reports,
+        encounters=encounters,
+        loitering=loitering,
+        iuu_keys=iuu_keys,
+    )
     on_stage("score")
     scores = ind.indicator_score(features)
     contrib = ind.contributions(features)
@@ -145,11 +170,16 @@ def process(
         "port_visits": len(visits),
         "voyages": len(voyages),
         "gaps_12_hours": len(gaps),
+        "gaps_by_class": {str(k): int(v) for k, v in gaps["gap_class"].value_counts().items()},
+        "loitering_events": len(loitering),
+        "encounters": len(encounters) // 2,
         "alerts_by_tier": {
             str(k): int(v) for k, v in pd.Series([a.tier for a in alerts]).value_counts().items()
         },
     }
-    return ProcessResult(pos, visits, voyages, gaps, features, alerts, quarantine, counts)
+    return ProcessResult(
+        pos, visits, voyages, gaps, loitering, encounters, features, alerts, quarantine, counts
+    )
 
 
 @dataclass
@@ -171,6 +201,7 @@ def run(
     ports_path: Path | None = None,
     iuu_path: Path | None = None,
     database_url: str | None = None,
+    carriers_path: Path | None = None,
     inland_waters: bool = False,
     on_stage: Callable[[str], None] = _noop,
 ) -> RunSummary:
@@ -193,6 +224,8 @@ def run(
         Combined IUU vessel list (CSV).
     database_url : str, optional
         SQLAlchemy URL.
+    carriers_path : Path, optional
+        CSV with an ``mmsi`` column listing carriers (e.g. GFW's reefer list).
     inland_waters : bool, default False
         Keep positions the 0.1° shore grid puts on land (lakes, rivers); by default
         positions more than 10 km inland are quarantined as ``on_land``.
@@ -213,6 +246,7 @@ def run(
     # Reference files first: a typo there should not cost a whole ingest.
     ports = read_ports(ports_path) if ports_path else default_ports()
     iuu_keys = load_iuu_list(str(iuu_path)) if iuu_path else None
+    carriers = read_carriers(carriers_path) if carriers_path else frozenset()
     out_dir.mkdir(parents=True, exist_ok=True)
     on_stage("ingest")
     ingested = read_many(list(ais))
@@ -221,6 +255,7 @@ def run(
         shore=ShoreDistance(),
         ports=ports,
         iuu_keys=iuu_keys,
+        carriers=carriers,
         on_land_margin_km=None if inland_waters else ON_LAND_MARGIN_KM,
         on_stage=on_stage,
     )
@@ -233,6 +268,12 @@ def run(
     )
     VoyageSchema.validate(result.voyages).to_parquet(out_dir / "voyages.parquet", index=False)
     GapSchema.validate(result.gaps).to_parquet(out_dir / "gaps.parquet", index=False)
+    LoiteringSchema.validate(result.loitering).to_parquet(
+        out_dir / "loitering.parquet", index=False
+    )
+    EncounterSchema.validate(result.encounters).to_parquet(
+        out_dir / "encounters.parquet", index=False
+    )
     result.features.to_parquet(out_dir / "vessel_features.parquet", index=False)
     result.quarantine.astype({"line": "float64"}).to_parquet(
         out_dir / "quarantine.parquet", index=False

@@ -77,6 +77,38 @@ class GapSchema(_Strict):
     end_lon: Series[float] = pa.Field(nullable=True)
     distance_km: Series[float] = pa.Field(ge=0, nullable=True)
     distance_from_shore_km: Series[float] = pa.Field(nullable=True)
+    positions_12h_before: Series[int] = pa.Field(ge=1)
+    area_messages_per_day: Series[int] = pa.Field(ge=0)
+    gap_class: Series[str] = pa.Field(isin=["likely_disabling", "coverage", "other"])
+
+
+class LoiteringSchema(_Strict):
+    """One loitering event (``loitering.parquet``)."""
+
+    mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    start: Series[UTC_NS]  # type: ignore[valid-type]
+    end: Series[UTC_NS]  # type: ignore[valid-type]
+    duration_h: Series[float] = pa.Field(ge=0)
+    lat: Series[float]
+    lon: Series[float]
+    distance_from_shore_km: Series[float]
+    median_speed_knots: Series[float] = pa.Field(ge=0)
+    carrier: Series[bool]
+
+
+class EncounterSchema(_Strict):
+    """One side of an encounter (``encounters.parquet``: two rows per encounter)."""
+
+    mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    other_mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    start: Series[UTC_NS]  # type: ignore[valid-type]
+    end: Series[UTC_NS]  # type: ignore[valid-type]
+    duration_h: Series[float] = pa.Field(ge=0)
+    lat: Series[float]
+    lon: Series[float]
+    median_distance_m: Series[float] = pa.Field(ge=0)
+    median_speed_knots: Series[float] = pa.Field(ge=0)
+    other_is_carrier: Series[bool]
 
 
 class VesselFeatureSchema(_Strict):
@@ -102,10 +134,16 @@ class VesselFeatureSchema(_Strict):
     number_port_visits: Series[int] = pa.Field(ge=0)
     number_foreign_port_visits: Series[float] = pa.Field(ge=0, nullable=True)
     gaps_12_hours: Series[int] = pa.Field(ge=0)
+    gaps_12_hours_all: Series[int] = pa.Field(ge=0)
     gaps_12_hours_offshore: Series[int] = pa.Field(ge=0)
     average_gap_days: Series[float] = pa.Field(ge=0, nullable=True)
     average_gap_km: Series[float] = pa.Field(ge=0, nullable=True)
     average_off_distance_from_shore_km: Series[float] = pa.Field(nullable=True)
+    number_encounters: Series[int] = pa.Field(ge=0)
+    number_carrier_encounters: Series[int] = pa.Field(ge=0)
+    average_encounter_duration_hours: Series[float] = pa.Field(ge=0, nullable=True)
+    number_loitering_events: Series[int] = pa.Field(ge=0)
+    average_loitering_duration_hours: Series[float] = pa.Field(ge=0, nullable=True)
     mmsi_valid: Series[bool]
     flag_iso3: Series[str] = pa.Field(nullable=True)
     shipname: Series[str] = pa.Field(nullable=True)

@@ -1,0 +1,234 @@
+"""Encounters: two vessels side by side at sea, as in a transshipment.
+
+Rule (Global Fishing Watch encounters): two vessels within 500 m of each other for at
+least 2 h, with a median speed below 2 kn, at least 10 km from an anchorage. As GFW
+does, each track is first put on a common time grid (10 min) by linear
+interpolation, so that two vessels reporting at different moments can be compared;
+a track is only interpolated across intervals shorter than ``max_interp_h``.
+An encounter with a vessel on a carrier list (refrigerated cargo vessels) is marked:
+transshipment lets a fishing vessel stay at sea for months (DOMAIN.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from vessel_risk.geodesy import distance_km
+from vessel_risk.tracks import same_vessel_as_previous
+
+MAX_DISTANCE_M = 500.0
+MIN_HOURS = 2.0
+MAX_MEDIAN_SPEED_KN = 2.0
+MIN_PORT_KM = 10.0
+STEP_MIN = 10
+MAX_INTERP_H = 2.0
+EARTH_RADIUS_M = 6_371_008.8
+
+ENCOUNTER_COLUMNS = [
+    "mmsi",
+    "other_mmsi",
+    "start",
+    "end",
+    "duration_h",
+    "lat",
+    "lon",
+    "median_distance_m",
+    "median_speed_knots",
+    "other_is_carrier",
+]
+
+
+def resample_tracks(
+    positions: pd.DataFrame, *, step_min: int = STEP_MIN, max_interp_h: float = MAX_INTERP_H
+) -> pd.DataFrame:
+    """Each vessel's positions on a common UTC grid of ``step_min`` minutes.
+
+    Parameters
+    ----------
+    positions : DataFrame
+        Sorted by ``mmsi``, ``timestamp``; ``lat``, ``lon``, ``speed_knots``,
+        optional ``distance_from_port_km``; rows without a position are ignored.
+    step_min : int, default 10
+    max_interp_h : float, default 2
+        Longest interval (hours) interpolated across.
+
+    Returns
+    -------
+    DataFrame with ``mmsi``, ``slot`` (int: minutes since the epoch / step),
+    ``lat``, ``lon``, ``speed_knots``, ``distance_from_port_km``. Longitude is
+    interpolated along the short way round, so tracks across 180° stay correct.
+    """
+    p = positions[positions["lat"].notna()]
+    if p.empty:
+        return pd.DataFrame(
+            columns=["mmsi", "slot", "lat", "lon", "speed_knots", "distance_from_port_km"]
+        )
+    step_ns = step_min * 60 * 1_000_000_000
+    t = p["timestamp"].to_numpy(dtype="datetime64[ns]").astype("int64")
+    same = same_vessel_as_previous(p["mmsi"])
+    nxt_same = np.append(same[1:], False)
+    t1 = np.append(t[1:], 0)
+    ok = nxt_same & ((t1 - t) <= max_interp_h * 3600e9)
+    first_slot = -(-t // step_ns)  # ceil
+    # Slots in [t, t1) for each interval we interpolate across, and the slot at t itself.
+    last_slot = np.where(ok, -(-t1 // step_ns) - 1, first_slot - (t % step_ns != 0))
+    n = np.maximum(last_slot - first_slot + 1, 0)
+    idx = np.repeat(np.arange(len(p)), n)
+    if len(idx) == 0:
+        return pd.DataFrame(
+            columns=["mmsi", "slot", "lat", "lon", "speed_knots", "distance_from_port_km"]
+        )
+    offset = np.arange(len(idx)) - np.repeat(np.cumsum(n) - n, n)
+    slot = first_slot[idx] + offset
+    ts = slot * step_ns
+    span = np.where(ok[idx], (t1 - t)[idx], 1)
+    w = np.clip((ts - t[idx]) / span, 0.0, 1.0)
+    lat = p["lat"].to_numpy()
+    lon = p["lon"].to_numpy()
+    nxt = np.minimum(np.arange(len(p)) + 1, len(p) - 1)
+    dlon = (lon[nxt] - lon + 540.0) % 360.0 - 180.0
+    port = (
+        p["distance_from_port_km"].to_numpy()
+        if "distance_from_port_km" in p.columns
+        else np.full(len(p), np.inf)
+    )
+    return pd.DataFrame(
+        {
+            "mmsi": p["mmsi"].to_numpy()[idx],
+            "slot": slot,
+            "lat": lat[idx] + w * (lat[nxt] - lat)[idx],
+            "lon": (lon[idx] + w * dlon[idx] + 540.0) % 360.0 - 180.0,
+            "speed_knots": p["speed_knots"].to_numpy()[idx],
+            "distance_from_port_km": port[idx],
+        }
+    )
+
+
+def _unit(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    la, lo = np.radians(lat), np.radians(lon)
+    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+
+def close_pairs(grid: pd.DataFrame, *, max_distance_m: float = MAX_DISTANCE_M) -> pd.DataFrame:
+    """Pairs of different vessels within ``max_distance_m`` in the same time slot.
+
+    Parameters
+    ----------
+    grid : DataFrame from :func:`resample_tracks`.
+    max_distance_m : float, default 500
+
+    Returns
+    -------
+    DataFrame with ``i``, ``j`` (row positions in ``grid``, ``mmsi[i] < mmsi[j]``),
+    ``slot`` and ``distance_m`` (geodesic).
+    """
+    if len(grid) < 2:
+        return pd.DataFrame(columns=["i", "j", "slot", "distance_m"])
+    # Points of one slot are far apart in time from any other slot: put time on a 4th
+    # axis scaled so different slots can never be within the search radius.
+    chord = 2 * np.sin(max_distance_m / EARTH_RADIUS_M / 2)
+    slots = grid["slot"].to_numpy(dtype="int64")
+    xyz = _unit(grid["lat"].to_numpy(dtype=float), grid["lon"].to_numpy(dtype=float))
+    tcoord = (slots - slots.min()).astype("float64") * (4 * chord)
+    tree = cKDTree(np.column_stack([xyz, tcoord]))
+    pairs = tree.query_pairs(chord, output_type="ndarray")
+    if len(pairs) == 0:
+        return pd.DataFrame(columns=["i", "j", "slot", "distance_m"])
+    mmsi = grid["mmsi"].to_numpy(dtype=object)
+    i, j = pairs[:, 0], pairs[:, 1]
+    keep = (slots[i] == slots[j]) & (mmsi[i] != mmsi[j])
+    i, j = i[keep], j[keep]
+    swap = mmsi[i] > mmsi[j]
+    i, j = np.where(swap, j, i), np.where(swap, i, j)
+    lat = grid["lat"].to_numpy(dtype=float)
+    lon = grid["lon"].to_numpy(dtype=float)
+    d = distance_km(lat[i], lon[i], lat[j], lon[j]) * 1000.0
+    near = d <= max_distance_m
+    return pd.DataFrame({"i": i[near], "j": j[near], "slot": slots[i][near], "distance_m": d[near]})
+
+
+def detect_encounters(
+    positions: pd.DataFrame,
+    *,
+    carriers: Collection[str] = (),
+    max_distance_m: float = MAX_DISTANCE_M,
+    min_hours: float = MIN_HOURS,
+    max_median_speed_kn: float = MAX_MEDIAN_SPEED_KN,
+    min_port_km: float = MIN_PORT_KM,
+    step_min: int = STEP_MIN,
+) -> pd.DataFrame:
+    """Encounters between vessels, one row per vessel and encounter (both sides).
+
+    Parameters
+    ----------
+    positions : DataFrame
+        Sorted by ``mmsi``, ``timestamp``, with ``lat``, ``lon``, ``speed_knots`` and
+        ``distance_from_port_km``.
+    carriers : collection of str, optional
+        MMSIs of carriers (e.g. GFW's reefer list).
+    max_distance_m, min_hours, max_median_speed_kn, min_port_km : float
+        GFW's thresholds: 500 m, 2 h, 2 kn, 10 km.
+    step_min : int, default 10
+        Time grid in minutes.
+
+    Returns
+    -------
+    DataFrame with ``mmsi``, ``other_mmsi``, ``start``, ``end`` (UTC, first and last
+    slot within range), ``duration_h``, ``lat``, ``lon`` (first vessel's mean
+    position), ``median_distance_m``, ``median_speed_knots`` (both vessels),
+    ``other_is_carrier``.
+    """
+    grid = resample_tracks(positions, step_min=step_min)
+    pairs = close_pairs(grid, max_distance_m=max_distance_m)
+    if pairs.empty:
+        return pd.DataFrame(columns=ENCOUNTER_COLUMNS)
+    mmsi = grid["mmsi"].to_numpy(dtype=object)
+    pairs["a"] = mmsi[pairs["i"].to_numpy()]
+    pairs["b"] = mmsi[pairs["j"].to_numpy()]
+    pairs = pairs.sort_values(["a", "b", "slot"]).reset_index(drop=True)
+    new = (
+        (pairs["a"] != pairs["a"].shift(1))
+        | (pairs["b"] != pairs["b"].shift(1))
+        | (pairs["slot"] - pairs["slot"].shift(1) != 1)
+    )
+    pairs["run"] = np.cumsum(new.to_numpy())
+    sp = grid["speed_knots"].to_numpy(dtype=float)
+    port = grid["distance_from_port_km"].to_numpy(dtype=float)
+    i, j = pairs["i"].to_numpy(), pairs["j"].to_numpy()
+    pairs["speed"] = np.nanmean(np.column_stack([sp[i], sp[j]]), axis=1)
+    pairs["port"] = np.fmin(port[i], port[j])
+    pairs["lat"] = grid["lat"].to_numpy(dtype=float)[i]
+    pairs["lon"] = grid["lon"].to_numpy(dtype=float)[i]
+    runs = pairs.groupby("run").agg(
+        mmsi=("a", "first"),
+        other_mmsi=("b", "first"),
+        first_slot=("slot", "min"),
+        last_slot=("slot", "max"),
+        lat=("lat", "mean"),
+        lon=("lon", "median"),
+        median_distance_m=("distance_m", "median"),
+        median_speed_knots=("speed", "median"),
+        port=("port", "median"),
+    )
+    step_h = step_min / 60.0
+    runs["duration_h"] = (runs["last_slot"] - runs["first_slot"]) * step_h
+    runs = runs[
+        (runs["duration_h"] >= min_hours)
+        & (runs["median_speed_knots"] < max_median_speed_kn)
+        & (runs["port"] >= min_port_km)
+    ]
+    if runs.empty:
+        return pd.DataFrame(columns=ENCOUNTER_COLUMNS)
+    step = pd.Timedelta(minutes=step_min)
+    epoch = pd.Timestamp(0, tz="UTC")
+    runs["start"] = epoch + runs["first_slot"].to_numpy() * step
+    runs["end"] = epoch + runs["last_slot"].to_numpy() * step
+    other = runs.rename(columns={"mmsi": "other_mmsi", "other_mmsi": "mmsi"})
+    both = pd.concat([runs, other], ignore_index=True)
+    both["other_is_carrier"] = both["other_mmsi"].isin(set(carriers))
+    both = both.sort_values(["mmsi", "start"]).reset_index(drop=True)
+    return both[ENCOUNTER_COLUMNS]

@@ -1,0 +1,112 @@
+"""Loitering: a vessel drifting or stopped far from shore.
+
+Rule (Global Fishing Watch loitering events): speed below 2 kn for at least 1 h, at
+least 20 nm from shore; carriers (refrigerated cargo vessels, which loiter to
+transship) need 4 h (Miller et al. 2018 used 8 h). A run of qualifying messages ends
+at the first message that does not qualify or at an AIS gap of 12 h or more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import numpy as np
+import pandas as pd
+
+from vessel_risk.gaps import GAP_HOURS
+from vessel_risk.geodesy import M_PER_NM
+from vessel_risk.tracks import same_vessel_as_previous
+
+MAX_SPEED_KN = 2.0
+MIN_HOURS = 1.0
+MIN_HOURS_CARRIER = 4.0
+MIN_SHORE_NM = 20.0
+MIN_SHORE_KM = MIN_SHORE_NM * M_PER_NM / 1000.0
+
+LOITERING_COLUMNS = [
+    "mmsi",
+    "start",
+    "end",
+    "duration_h",
+    "lat",
+    "lon",
+    "distance_from_shore_km",
+    "median_speed_knots",
+    "carrier",
+]
+
+
+def detect_loitering(
+    positions: pd.DataFrame,
+    *,
+    carriers: Collection[str] = (),
+    max_speed_kn: float = MAX_SPEED_KN,
+    min_hours: float = MIN_HOURS,
+    min_hours_carrier: float = MIN_HOURS_CARRIER,
+    min_shore_km: float = MIN_SHORE_KM,
+) -> pd.DataFrame:
+    """Loitering events of every vessel.
+
+    Parameters
+    ----------
+    positions : DataFrame
+        Sorted by ``mmsi``, ``timestamp``, with ``speed_knots``, ``lat``, ``lon`` and
+        ``distance_from_shore_km``. A row without a position keeps the distance of the
+        vessel's previous position.
+    carriers : collection of str, optional
+        MMSIs of carriers, which need ``min_hours_carrier``.
+    max_speed_kn, min_hours, min_hours_carrier, min_shore_km : float
+        GFW's thresholds: 2 kn, 1 h, 4 h, 20 nm (37.04 km).
+
+    Returns
+    -------
+    DataFrame with columns ``mmsi``, ``start``, ``end``, ``duration_h``, ``lat``,
+    ``lon`` (mean position), ``distance_from_shore_km`` (minimum over the event),
+    ``median_speed_knots``, ``carrier``.
+    """
+    if positions.empty:
+        return pd.DataFrame(columns=LOITERING_COLUMNS)
+    same = same_vessel_as_previous(positions["mmsi"])
+    vessel = np.cumsum(~same)
+    shore = positions["distance_from_shore_km"].groupby(vessel).ffill().to_numpy()
+    ok = (positions["speed_knots"].to_numpy() < max_speed_kn) & (shore >= min_shore_km)
+    ts = positions["timestamp"]
+    dt_h = (ts - ts.shift(1)).dt.total_seconds().to_numpy() / 3600.0
+    continues = same & np.concatenate([[False], ok[:-1]]) & (dt_h < GAP_HOURS)
+    start = ok & ~continues
+    run = np.cumsum(start)
+    rows = np.flatnonzero(ok)
+    if len(rows) == 0:
+        return pd.DataFrame(columns=LOITERING_COLUMNS)
+    frame = pd.DataFrame(
+        {
+            "run": run[rows],
+            "mmsi": positions["mmsi"].take(rows).to_numpy(),
+            "timestamp": ts.take(rows).to_numpy(dtype="datetime64[ns]"),
+            "lat": positions["lat"].take(rows).to_numpy(),
+            "lon_cos": np.cos(np.radians(positions["lon"].take(rows).to_numpy())),
+            "lon_sin": np.sin(np.radians(positions["lon"].take(rows).to_numpy())),
+            "shore": shore[rows],
+            "speed": positions["speed_knots"].take(rows).to_numpy(),
+        }
+    )
+    g = frame.groupby("run", sort=True)
+    out = g.agg(
+        mmsi=("mmsi", "first"),
+        start=("timestamp", "min"),
+        end=("timestamp", "max"),
+        lat=("lat", "mean"),
+        lon_cos=("lon_cos", "mean"),
+        lon_sin=("lon_sin", "mean"),
+        distance_from_shore_km=("shore", "min"),
+        median_speed_knots=("speed", "median"),
+    ).reset_index(drop=True)
+    # Mean longitude on the circle, so an event astride 180° is not placed at 0°.
+    out["lon"] = np.degrees(np.arctan2(out.pop("lon_sin"), out.pop("lon_cos")))
+    out["start"] = out["start"].dt.tz_localize("UTC")
+    out["end"] = out["end"].dt.tz_localize("UTC")
+    out["duration_h"] = (out["end"] - out["start"]).dt.total_seconds() / 3600.0
+    out["carrier"] = out["mmsi"].isin(set(carriers))
+    need = np.where(out["carrier"], min_hours_carrier, min_hours)
+    out = out[out["duration_h"] >= need].reset_index(drop=True)
+    return out[LOITERING_COLUMNS]
