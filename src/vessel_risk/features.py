@@ -205,11 +205,11 @@ def vessel_year_features(
     # Without a flag state, "foreign" cannot be judged.
     f.loc[f["flag_iso3"].isna(), "number_foreign_port_visits"] = np.nan
 
-    g = gaps.assign(
+    gap_flags = gaps.assign(
         disabling=gaps["gap_class"] == "likely_disabling",
         offshore=gaps["distance_from_shore_km"] >= OFFSHORE_KM,
     )
-    gy = _per_year(g, "start")
+    gy = _per_year(gap_flags, "start")
     f["gaps_12_hours_all"] = gy.size()
     f["gaps_12_hours"] = gy["disabling"].sum()
     f["gaps_12_hours_offshore"] = gy["offshore"].sum()
