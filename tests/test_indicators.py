@@ -94,3 +94,11 @@ def test_alerts_are_ordered_by_score(days):
     scores = [a.score for a in alerts]
     assert scores == sorted(scores, reverse=True)
     assert [a.rank for a in alerts] == list(range(1, len(days) + 1))
+
+
+def test_invalid_mmsi_evidence_reads_one_not_the_validity_flag():
+    f = _features(mmsi="150400453", mmsi_valid=False)
+    a = build_alerts(f, ind.indicator_score(f), ind.contributions(f), model_version="t")[0]
+    e = {x.name: x for x in a.indicators}["invalid_mmsi"]
+    assert e.value == 1.0 and e.feature == "mmsi_invalid"
+    assert a.score == pytest.approx(0.2)

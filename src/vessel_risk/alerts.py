@@ -12,6 +12,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
@@ -86,37 +87,37 @@ def build_alerts(
     -------
     list of Alert, ordered by rank (score descending; ties by more data first).
     """
-    tiers = ind.tier(scores, features)
-    order = (
-        pd.DataFrame({"score": scores, "n": features["position_messages"]})
-        .sort_values(["score", "n"], ascending=[False, False], kind="stable")
-        .index
-    )
+    tiers = ind.tier(scores, features).to_numpy()
+    score = scores.to_numpy(dtype="float64")
+    order = np.lexsort((-features["position_messages"].to_numpy(), -score))
+    records = ind.feature_frame(features).to_dict("records")
+    contrib_values = contrib.to_numpy(dtype="float64")
+    names = list(contrib.columns)
     by_name = {i.name: i for i in ind.INDICATORS}
     alerts = []
-    for rank, idx in enumerate(order, start=1):
-        row = features.loc[idx]
-        c = contrib.loc[idx].dropna()
-        c = c[c > 0].sort_values(ascending=False).head(TOP_INDICATORS)
-        evidence = []
-        for name, value in c.items():
-            i = by_name[str(name)]
-            raw = row.get(i.feature) if i.feature in row else row.get("mmsi_valid")
-            evidence.append(
-                IndicatorEvidence(
-                    name=i.name,
-                    feature=i.feature,
-                    value=_clean(raw if not isinstance(raw, bool) else float(raw)),  # type: ignore[arg-type]
-                    contribution=round(float(value), 4),
-                    reason=ind.describe(i, row),
-                    ilo_indicator=i.ilo_indicator,
-                    source=i.source,
-                )
+    for rank, k in enumerate(order, start=1):
+        row = records[k]
+        top = sorted(
+            ((v, name) for v, name in zip(contrib_values[k], names, strict=True) if v > 0),
+            reverse=True,
+        )[:TOP_INDICATORS]
+        evidence = [
+            IndicatorEvidence(
+                name=i.name,
+                feature=i.feature,
+                value=_clean(row.get(i.feature)),  # type: ignore[arg-type]
+                contribution=round(float(v), 4),
+                reason=ind.describe(i, row),
+                ilo_indicator=i.ilo_indicator,
+                source=i.source,
             )
+            for v, name in top
+            for i in (by_name[name],)
+        ]
         days = int(row["days_observed"])
         n = int(row["position_messages"])
         note = f"{n} positions on {days} days"
-        if tiers[idx] == "insufficient data":
+        if tiers[k] == "insufficient data":
             note += (
                 f": insufficient data (needs {ind.MIN_POSITIONS} positions on "
                 f"{ind.MIN_DAYS_OBSERVED} days); not a low-risk finding"
@@ -130,8 +131,8 @@ def build_alerts(
                 flag_iso3=_clean(row["flag_iso3"]),  # type: ignore[arg-type]
                 mmsi_valid=bool(row["mmsi_valid"]),
                 iuu_listed=bool(row["iuu_listed"]),
-                score=round(float(scores[idx]), 4),
-                tier=str(tiers[idx]),
+                score=round(float(score[k]), 4),
+                tier=str(tiers[k]),
                 model_version=model_version,
                 position_messages=n,
                 days_observed=days,

@@ -202,18 +202,22 @@ def detect_encounters(
     pairs["speed"] = np.nanmean(np.column_stack([sp[i], sp[j]]), axis=1)
     pairs["port"] = np.fmin(port[i], port[j])
     pairs["lat"] = grid["lat"].to_numpy(dtype=float)[i]
-    pairs["lon"] = grid["lon"].to_numpy(dtype=float)[i]
+    lon_rad = np.radians(grid["lon"].to_numpy(dtype=float)[i])
+    pairs["lon_cos"], pairs["lon_sin"] = np.cos(lon_rad), np.sin(lon_rad)
     runs = pairs.groupby("run").agg(
         mmsi=("a", "first"),
         other_mmsi=("b", "first"),
         first_slot=("slot", "min"),
         last_slot=("slot", "max"),
         lat=("lat", "mean"),
-        lon=("lon", "median"),
+        lon_cos=("lon_cos", "mean"),
+        lon_sin=("lon_sin", "mean"),
         median_distance_m=("distance_m", "median"),
         median_speed_knots=("speed", "median"),
         port=("port", "median"),
     )
+    # Mean longitude on the circle, so an encounter astride 180° is not placed at 0°.
+    runs["lon"] = np.degrees(np.arctan2(runs.pop("lon_sin"), runs.pop("lon_cos")))
     step_h = step_min / 60.0
     runs["duration_h"] = (runs["last_slot"] - runs["first_slot"]) * step_h
     runs = runs[

@@ -91,8 +91,11 @@ def detect_gaps(positions: pd.DataFrame, *, min_hours: float = GAP_HOURS) -> pd.
     offshore = out["distance_from_shore_km"] >= OFFSHORE_KM
     seen = out["positions_12h_before"] >= MIN_MESSAGES_BEFORE
     received = out["area_messages_per_day"] >= MIN_AREA_MESSAGES_PER_DAY
+    located = out["start_lat"].notna()
     out["gap_class"] = np.where(
-        ~received, "coverage", np.where(offshore & seen, "likely_disabling", "other")
+        located & ~received,
+        "coverage",
+        np.where(offshore & seen & received, "likely_disabling", "other"),
     )
     return out[list(GapSchema.to_schema().columns)]
 

@@ -16,7 +16,9 @@ A score is evidence, never proof. Vessel-years with thin data get the tier
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -181,7 +183,9 @@ TIERS = ((0.6, "high"), (0.3, "medium"), (0.0, "low"))
 """Score cut-offs of the tiers, as Paris MoU-style risk profiles: high, medium, low."""
 
 
-def _feature_frame(features: pd.DataFrame) -> pd.DataFrame:
+def feature_frame(features: pd.DataFrame) -> pd.DataFrame:
+    """``features`` with the derived columns indicators read (``mmsi_invalid`` as
+    0/1, ``iuu_listed`` as 0/1)."""
     f = features.copy()
     f["mmsi_invalid"] = (~f["mmsi_valid"].astype(bool)).astype(float)
     f["iuu_listed"] = f["iuu_listed"].astype(float)
@@ -201,7 +205,7 @@ def contributions(features: pd.DataFrame) -> pd.DataFrame:
     DataFrame of shape (n, len(INDICATORS)), columns named by indicator, NaN where
     the feature is missing.
     """
-    f = _feature_frame(features)
+    f = feature_frame(features)
     return pd.DataFrame(
         {ind.name: ind.weight * ind.strength(f[ind.feature]) for ind in INDICATORS},
         index=features.index,
@@ -245,7 +249,7 @@ def tier(score: pd.Series, features: pd.DataFrame) -> pd.Series:
     return out
 
 
-def describe(ind: Indicator, row: pd.Series) -> str:
+def describe(ind: Indicator, row: Mapping[str, Any]) -> str:
     """The one-line reason of ``ind`` for one vessel-year ``row`` of features."""
     value = row.get(ind.feature)
     if ind.name == "iuu_listed":

@@ -51,8 +51,7 @@ def detect_loitering(
     ----------
     positions : DataFrame
         Sorted by ``mmsi``, ``timestamp``, with ``speed_knots``, ``lat``, ``lon`` and
-        ``distance_from_shore_km``. A row without a position keeps the distance of the
-        vessel's previous position.
+        ``distance_from_shore_km``. A row without a position ends a loitering run.
     carriers : collection of str, optional
         MMSIs of carriers, which need ``min_hours_carrier``.
     max_speed_kn, min_hours, min_hours_carrier, min_shore_km : float
@@ -67,9 +66,12 @@ def detect_loitering(
     if positions.empty:
         return pd.DataFrame(columns=LOITERING_COLUMNS)
     same = same_vessel_as_previous(positions["mmsi"])
-    vessel = np.cumsum(~same)
-    shore = positions["distance_from_shore_km"].groupby(vessel).ffill().to_numpy()
-    ok = (positions["speed_knots"].to_numpy() < max_speed_kn) & (shore >= min_shore_km)
+    shore = positions["distance_from_shore_km"].to_numpy(dtype="float64")
+    ok = (
+        (positions["speed_knots"].to_numpy() < max_speed_kn)
+        & (shore >= min_shore_km)
+        & positions["lat"].notna().to_numpy()
+    )
     ts = positions["timestamp"]
     dt_h = (ts - ts.shift(1)).dt.total_seconds().to_numpy() / 3600.0
     continues = same & np.concatenate([[False], ok[:-1]]) & (dt_h < GAP_HOURS)

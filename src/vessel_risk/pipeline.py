@@ -169,7 +169,7 @@ def process(
         "vessel_years": len(features),
         "port_visits": len(visits),
         "voyages": len(voyages),
-        "gaps_12_hours": len(gaps),
+        "ais_gaps": len(gaps),
         "gaps_by_class": {str(k): int(v) for k, v in gaps["gap_class"].value_counts().items()},
         "loitering_events": len(loitering),
         "encounters": len(encounters) // 2,
@@ -208,7 +208,8 @@ def run(
     """Read AIS files, process them and write every output into ``out_dir``.
 
     Writes ``positions.parquet``, ``port_visits.parquet``, ``voyages.parquet``,
-    ``gaps.parquet``, ``vessel_features.parquet``, ``quarantine.parquet``,
+    ``gaps.parquet``, ``loitering.parquet``, ``encounters.parquet``,
+    ``vessel_features.parquet``, ``quarantine.parquet``,
     ``alerts.csv``, ``alerts.geojson``, ``ingest_report.json`` and ``report.html``, and
     stores the alerts in the database (a SQLite file ``vessel_risk.db`` in
     ``out_dir`` unless ``database_url`` is given).

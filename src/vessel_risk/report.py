@@ -105,7 +105,10 @@ def render_report(result: ProcessResult) -> str:
             ("vessel-years", c["vessel_years"]),
             ("port visits", c["port_visits"]),
             ("voyages", c["voyages"]),
-            ("AIS gaps ≥ 12 h", c["gaps_12_hours"]),
+            ("AIS gaps ≥ 12 h", c["ais_gaps"]),
+            ("  of which likely disabling", c["gaps_by_class"].get("likely_disabling", 0)),
+            ("loitering events", c["loitering_events"]),
+            ("encounters", c["encounters"]),
         ],
         columns=["", "count"],
     )
