@@ -68,3 +68,35 @@ def test_one_row_per_vessel_year(tmp_path, port_table):
         ("567000014", 2024, 2),
     ]
     assert f["hours"].sum() == pytest.approx(3.0)
+
+
+def test_non_psma_port_visits_follow_entry_into_force(tmp_path, port_table):
+    from vessel_risk.reference import read_psma_parties
+
+    psma = tmp_path / "psma.csv"
+    psma.write_text("iso3,Entry_into_force_date\nMYS,1/1/25\nTHA,6/5/16\n")
+    parties = read_psma_parties(psma)
+    assert parties.set_index("iso3").loc["THA", "in_force_from"] == pd.Timestamp(
+        "2016-06-05", tz="UTC"
+    )
+    port_b = (5.35, 103.2)  # PORT B, Malaysia: party only from 2025
+    rows = make_track("567000020", "2024-03-01T00:00:00Z", [SEA, port_b, port_b, SEA])
+    rows += make_track("567000020", "2025-03-01T00:00:00Z", [SEA, port_b, port_b, SEA])
+    f = _run(tmp_path, rows, port_table, psma_parties=parties).features.set_index("year")
+    assert f.loc[2024, "number_non_psma_port_visits"] == 1
+    assert f.loc[2025, "number_non_psma_port_visits"] == 0
+    unknown = _run(tmp_path, rows, port_table).features
+    assert unknown["number_non_psma_port_visits"].isna().all()
+
+
+def test_high_seas_fishing_hours_count_beyond_200_nm(tmp_path, port_table):
+    # 5.5 N 104.0 E is 76 km from shore; 20 S 90 W (SE Pacific) is 1,228 km.
+    near = make_track("567000021", "2024-03-01T00:00:00Z", [SEA] * 3)
+    far = make_track("567000022", "2024-03-01T00:00:00Z", [(-20.0, -90.0)] * 3)
+    rows = near + far
+    for r in rows:
+        r["nnet_score"] = 0.9
+    f = _run(tmp_path, rows, port_table).features.set_index("mmsi")
+    assert f.loc["567000021", "fishing_hours"] == 2.0
+    assert f.loc["567000021", "fishing_hours_high_seas"] == 0.0
+    assert f.loc["567000022", "fishing_hours_high_seas"] == 2.0

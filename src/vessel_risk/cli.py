@@ -39,6 +39,10 @@ def run(
         Path | None,
         typer.Option("--carriers", help="CSV with an mmsi column of carriers (reefers)."),
     ] = None,
+    psma_parties: Annotated[
+        Path | None,
+        typer.Option("--psma-parties", help="CSV of PSMA parties (iso3, Entry_into_force_date)."),
+    ] = None,
     inland_waters: Annotated[
         bool,
         typer.Option(
@@ -52,7 +56,7 @@ def run(
 ) -> None:
     """Run the main job: AIS in; positions, events, features, ranked alerts and a report out."""
     settings = Settings()
-    for path in [*ais, *(p for p in (ports, iuu_list, carriers) if p)]:
+    for path in [*ais, *(p for p in (ports, iuu_list, carriers, psma_parties) if p)]:
         if not path.exists():
             console.print(f"[red]error:[/red] the file {str(path)!r} does not exist.")
             raise typer.Exit(code=2)
@@ -77,6 +81,7 @@ def run(
                 iuu_path=iuu_list,
                 database_url=db or settings.database_url,
                 carriers_path=carriers,
+                psma_path=psma_parties,
                 inland_waters=inland_waters,
                 on_stage=on_stage,
             )

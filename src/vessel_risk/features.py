@@ -22,6 +22,8 @@ from vessel_risk.identity import (
 from vessel_risk.schemas import VesselFeatureSchema
 from vessel_risk.tracks import same_vessel_as_previous
 
+HIGH_SEAS_KM = 200 * 1.852
+"""200 nm in km: the outer limit of every EEZ (UNCLOS Art. 57)."""
 FISHING_SCORE_THRESHOLD = 0.5
 """A position is fishing when GFW's ``nnet_score`` exceeds 0.5 (Kroodsma et al. 2018)."""
 
@@ -116,6 +118,7 @@ def vessel_year_features(
     encounters: pd.DataFrame | None = None,
     loitering: pd.DataFrame | None = None,
     iuu_keys: pd.DataFrame | None = None,
+    psma_parties: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row of features per vessel-year with at least one position.
 
@@ -135,6 +138,9 @@ def vessel_year_features(
         :func:`vessel_risk.loitering.detect_loitering`; absent means none found.
     iuu_keys : DataFrame, optional
         From :func:`vessel_risk.identity.load_iuu_list`.
+    psma_parties : DataFrame, optional
+        From :func:`vessel_risk.reference.read_psma_parties`; without it
+        ``number_non_psma_port_visits`` is null (unknown).
 
     Returns
     -------
@@ -149,6 +155,10 @@ def vessel_year_features(
     )
     fishing = has_score & (p.get("nnet_score", 0.0) > FISHING_SCORE_THRESHOLD)
     p["fishing_h"] = np.where(fishing, p["hours"], 0.0)
+    # Beyond 200 nm from every coast is outside every EEZ (UNCLOS Art. 57): high seas.
+    p["fishing_h_high_seas"] = np.where(
+        p["distance_from_shore_km"] > HIGH_SEAS_KM, p["fishing_h"], 0.0
+    )
     p["scored"] = has_score
     p["date"] = p["timestamp"].dt.floor("D")
     # A fishing interval runs to the next message and may end the next day: both dates
@@ -160,6 +170,7 @@ def vessel_year_features(
         position_messages=("timestamp", "size"),
         hours=("hours", "sum"),
         fishing_hours=("fishing_h", "sum"),
+        fishing_hours_high_seas=("fishing_h_high_seas", "sum"),
         scored=("scored", "any"),
         distance_traveled_km=("segment_km", "sum"),
         max_distance_from_shore_km=("distance_from_shore_km", "max"),
@@ -168,7 +179,9 @@ def vessel_year_features(
         first_timestamp=("timestamp", "min"),
         last_timestamp=("timestamp", "max"),
     )
-    f["fishing_hours"] = f["fishing_hours"].where(f.pop("scored"))
+    scored = f.pop("scored")
+    f["fishing_hours"] = f["fishing_hours"].where(scored)
+    f["fishing_hours_high_seas"] = f["fishing_hours_high_seas"].where(scored)
     fished = pd.concat(
         [
             p.loc[fishing_interval, ["mmsi", "year", "date"]],
@@ -204,6 +217,13 @@ def vessel_year_features(
     f["number_foreign_port_visits"] = f["number_foreign_port_visits"].fillna(0.0)
     # Without a flag state, "foreign" cannot be judged.
     f.loc[f["flag_iso3"].isna(), "number_foreign_port_visits"] = np.nan
+    if psma_parties is not None:
+        since = pv["port_iso3"].map(psma_parties.set_index("iso3")["in_force_from"])
+        pv["non_psma"] = pv["port_iso3"].notna() & ~(since.notna() & (pv["start"] >= since))
+        counted = pv.groupby(["mmsi", "year"])["non_psma"].sum().astype("float64")
+        f["number_non_psma_port_visits"] = counted.reindex(f.index).fillna(0.0)
+    else:
+        f["number_non_psma_port_visits"] = np.nan
 
     gap_flags = gaps.assign(
         disabling=gaps["gap_class"] == "likely_disabling",

@@ -25,7 +25,13 @@ from vessel_risk.identity import load_iuu_list, read_carriers
 from vessel_risk.ingest import IDENTITY_FIELDS, IngestResult, read_many
 from vessel_risk.loitering import detect_loitering
 from vessel_risk.port_visits import detect_port_visits
-from vessel_risk.reference import PortIndex, ShoreDistance, default_ports, read_ports
+from vessel_risk.reference import (
+    PortIndex,
+    ShoreDistance,
+    default_ports,
+    read_ports,
+    read_psma_parties,
+)
 from vessel_risk.schemas import (
     EncounterSchema,
     GapSchema,
@@ -82,6 +88,7 @@ def process(
     ports: pd.DataFrame,
     iuu_keys: pd.DataFrame | None = None,
     carriers: Collection[str] = (),
+    psma_parties: pd.DataFrame | None = None,
     on_land_margin_km: float | None = ON_LAND_MARGIN_KM,
     on_stage: Callable[[str], None] = _noop,
 ) -> ProcessResult:
@@ -101,6 +108,8 @@ def process(
     carriers : collection of str, optional
         MMSIs of carriers (reefers): their loitering needs 4 h and encounters with
         them are marked.
+    psma_parties : DataFrame, optional
+        From :func:`~vessel_risk.reference.read_psma_parties`.
     on_land_margin_km : float or None, default 10
         Positions further inland are quarantined as ``on_land``; None keeps them.
     on_stage : callable, optional
@@ -145,6 +154,7 @@ def process(
         encounters=encounters,
         loitering=loitering,
         iuu_keys=iuu_keys,
+        psma_parties=psma_parties,
     )
     on_stage("score")
     scores = ind.indicator_score(features)
@@ -202,6 +212,7 @@ def run(
     iuu_path: Path | None = None,
     database_url: str | None = None,
     carriers_path: Path | None = None,
+    psma_path: Path | None = None,
     inland_waters: bool = False,
     on_stage: Callable[[str], None] = _noop,
 ) -> RunSummary:
@@ -227,6 +238,8 @@ def run(
         SQLAlchemy URL.
     carriers_path : Path, optional
         CSV with an ``mmsi`` column listing carriers (e.g. GFW's reefer list).
+    psma_path : Path, optional
+        CSV of PSMA parties (``iso3``, ``Entry_into_force_date``).
     inland_waters : bool, default False
         Keep positions the 0.1° shore grid puts on land (lakes, rivers); by default
         positions more than 10 km inland are quarantined as ``on_land``.
@@ -248,6 +261,7 @@ def run(
     ports = read_ports(ports_path) if ports_path else default_ports()
     iuu_keys = load_iuu_list(str(iuu_path)) if iuu_path else None
     carriers = read_carriers(carriers_path) if carriers_path else frozenset()
+    psma = read_psma_parties(psma_path) if psma_path else None
     out_dir.mkdir(parents=True, exist_ok=True)
     on_stage("ingest")
     ingested = read_many(list(ais))
@@ -257,6 +271,7 @@ def run(
         ports=ports,
         iuu_keys=iuu_keys,
         carriers=carriers,
+        psma_parties=psma,
         on_land_margin_km=None if inland_waters else ON_LAND_MARGIN_KM,
         on_stage=on_stage,
     )

@@ -206,3 +206,35 @@ class PortIndex:
             p = self.ports
             dist[ok] = distance_km(la[ok], lo[ok], p["lat"].to_numpy()[i], p["lon"].to_numpy()[i])
         return NearestPort(dist, idx)
+
+
+def read_psma_parties(path: str | Path) -> pd.DataFrame:
+    """States party to the FAO Port State Measures Agreement, with entry into force.
+
+    Parameters
+    ----------
+    path : str or Path
+        CSV with ``iso3`` and an entry-into-force date column (``Entry_into_force_date``
+        or ``entry_into_force``; month-first dates such as ``6/5/16`` are read as such).
+
+    Returns
+    -------
+    DataFrame with ``iso3`` and ``in_force_from`` (UTC timestamp).
+
+    Raises
+    ------
+    ValueError
+        If ``iso3`` or the date column is missing.
+    """
+    raw = pd.read_csv(path, dtype=str)
+    date_col = next(
+        (c for c in raw.columns if c.lower() in ("entry_into_force_date", "entry_into_force")),
+        None,
+    )
+    if "iso3" not in raw.columns or date_col is None:
+        raise ValueError(
+            f"The PSMA parties file {str(path)!r} must have 'iso3' and "
+            f"'Entry_into_force_date' columns. Got {list(raw.columns)} instead."
+        )
+    dates = pd.to_datetime(raw[date_col], format="mixed", utc=True, errors="coerce")
+    return pd.DataFrame({"iso3": raw["iso3"].str.strip(), "in_force_from": dates}).dropna()
