@@ -83,10 +83,10 @@ def test_non_psma_port_visits_follow_entry_into_force(tmp_path, port_table):
     rows = make_track("567000020", "2024-03-01T00:00:00Z", [SEA, port_b, port_b, SEA])
     rows += make_track("567000020", "2025-03-01T00:00:00Z", [SEA, port_b, port_b, SEA])
     f = _run(tmp_path, rows, port_table, psma_parties=parties).features.set_index("year")
-    assert f.loc[2024, "number_non_psma_port_visits"] == 1
-    assert f.loc[2025, "number_non_psma_port_visits"] == 0
+    assert f.loc[2024, "number_poc_port_visits"] == 1
+    assert f.loc[2025, "number_poc_port_visits"] == 0
     unknown = _run(tmp_path, rows, port_table).features
-    assert unknown["number_non_psma_port_visits"].isna().all()
+    assert unknown["number_poc_port_visits"].isna().all()
 
 
 def test_high_seas_fishing_hours_count_beyond_200_nm(tmp_path, port_table):

@@ -140,7 +140,7 @@ def vessel_year_features(
         From :func:`vessel_risk.identity.load_iuu_list`.
     psma_parties : DataFrame, optional
         From :func:`vessel_risk.reference.read_psma_parties`; without it
-        ``number_non_psma_port_visits`` is null (unknown).
+        ``number_poc_port_visits`` is null (unknown).
 
     Returns
     -------
@@ -221,9 +221,9 @@ def vessel_year_features(
         since = pv["port_iso3"].map(psma_parties.set_index("iso3")["in_force_from"])
         pv["non_psma"] = pv["port_iso3"].notna() & ~(since.notna() & (pv["start"] >= since))
         counted = pv.groupby(["mmsi", "year"])["non_psma"].sum().astype("float64")
-        f["number_non_psma_port_visits"] = counted.reindex(f.index).fillna(0.0)
+        f["number_poc_port_visits"] = counted.reindex(f.index).fillna(0.0)
     else:
-        f["number_non_psma_port_visits"] = np.nan
+        f["number_poc_port_visits"] = np.nan
 
     gap_flags = gaps.assign(
         disabling=gaps["gap_class"] == "likely_disabling",

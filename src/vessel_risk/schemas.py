@@ -134,7 +134,7 @@ class VesselFeatureSchema(_Strict):
     max_voyage_duration_hours: Series[float] = pa.Field(ge=0, nullable=True)
     number_port_visits: Series[int] = pa.Field(ge=0)
     number_foreign_port_visits: Series[float] = pa.Field(ge=0, nullable=True)
-    number_non_psma_port_visits: Series[float] = pa.Field(ge=0, nullable=True)
+    number_poc_port_visits: Series[float] = pa.Field(ge=0, nullable=True)
     gaps_12_hours: Series[int] = pa.Field(ge=0)
     gaps_12_hours_all: Series[int] = pa.Field(ge=0)
     gaps_12_hours_offshore: Series[int] = pa.Field(ge=0)
