@@ -12,10 +12,12 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
 from vessel_risk import indicators as ind
+from vessel_risk.model import feature_meaning
 
 TOP_INDICATORS = 3
 CAVEAT = (
@@ -66,6 +68,23 @@ def _clean(v: object) -> object:
     return v
 
 
+def _feature_evidence(feature: str, row: pd.Series, share: float) -> IndicatorEvidence:
+    """Evidence for one model feature: its value, share of the evidence, ILO indicator."""
+    meaning = feature_meaning(feature)
+    raw = _clean(row.get(feature))
+    value = float(raw) if isinstance(raw, (int, float, bool, np.number, np.bool_)) else None
+    reason = meaning.reason.format(value=value) if value is not None else f"{feature} missing"
+    return IndicatorEvidence(
+        name=feature,
+        feature=feature,
+        value=value,
+        contribution=round(min(max(share, 0.0), 1.0), 4),
+        reason=f"{reason} ({share:.0%} of the evidence raising the score)",
+        ilo_indicator=meaning.ilo_indicator,
+        source=meaning.source,
+    )
+
+
 def build_alerts(
     features: pd.DataFrame, scores: pd.Series, contrib: pd.DataFrame, *, model_version: str
 ) -> list[Alert]:
@@ -78,8 +97,11 @@ def build_alerts(
     scores : Series of shape (n,)
         Score in [0, 1] of each row of ``features``.
     contrib : DataFrame of shape (n, m)
-        Contribution of each indicator (columns named as in
-        :data:`vessel_risk.indicators.INDICATORS`).
+        Contribution in [0, 1] of each indicator (columns named as in
+        :data:`vessel_risk.indicators.INDICATORS`) or, for a trained model, each
+        model feature's share of the evidence raising the score
+        (:func:`vessel_risk.model.evidence_shares`), explained through
+        :data:`vessel_risk.model.FEATURE_MEANINGS`.
     model_version : str
 
     Returns
@@ -100,6 +122,9 @@ def build_alerts(
         c = c[c > 0].sort_values(ascending=False).head(TOP_INDICATORS)
         evidence = []
         for name, value in c.items():
+            if str(name) not in by_name:
+                evidence.append(_feature_evidence(str(name), row, float(value)))
+                continue
             i = by_name[str(name)]
             raw = row.get(i.feature) if i.feature in row else row.get("mmsi_valid")
             evidence.append(

@@ -181,6 +181,64 @@ def feature_meaning(feature: str) -> FeatureMeaning:
     return FEATURE_MEANINGS.get(feature, _OTHER)
 
 
+GFW_ZERO_WHEN_NULL = (
+    "fishing_hours",
+    "average_daily_fishing_hours",
+    "average_voyage_duration_hours",
+    "max_voyage_duration_hours",
+    "number_foreign_port_visits",
+    "average_gap_days",
+    "average_gap_km",
+    "average_off_distance_from_shore_km",
+)
+"""Columns our features leave null where GFW's table holds 0 (docs/features.md)."""
+
+
+def model_input(features: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
+    """Vessel-year features as a model fitted on GFW's table expects them.
+
+    Selects ``names`` in order and fills :data:`GFW_ZERO_WHEN_NULL` with 0, GFW's value
+    for "no event". A column the model needs but the frame lacks is an error.
+
+    Parameters
+    ----------
+    features : DataFrame of shape (n_samples, k)
+    names : sequence of str
+
+    Returns
+    -------
+    DataFrame of shape (n_samples, len(names)) of float64
+    """
+    missing = [n for n in names if n not in features.columns]
+    if missing:
+        raise ValueError(
+            "The 'features' parameter of model_input must have every column the model "
+            f"was trained on. Got a frame without {missing} instead."
+        )
+    X = features[list(names)].astype("float64")
+    fill = [c for c in X.columns if c in GFW_ZERO_WHEN_NULL]
+    X[fill] = X[fill].fillna(0.0)
+    return X
+
+
+def evidence_shares(contrib: pd.DataFrame) -> pd.DataFrame:
+    """Each feature's share of the evidence raising a row's score, in [0, 1].
+
+    Parameters
+    ----------
+    contrib : DataFrame of shape (n_samples, n_features)
+        Log-odds contributions (:meth:`PULightGBMClassifier.explain`).
+
+    Returns
+    -------
+    DataFrame of the same shape: positive contributions divided by their row sum;
+    features that lower the score get 0.
+    """
+    pos = contrib.clip(lower=0.0)
+    total = pos.sum(axis=1).replace(0.0, np.nan)
+    return pos.div(total, axis=0).fillna(0.0)
+
+
 def candidate_features(frame: pd.DataFrame, *, exclude: Sequence[str] = ()) -> list[str]:
     """Numeric and boolean columns of ``frame`` usable as model features.
 
