@@ -312,6 +312,7 @@ class _PUBagging(ClassifierMixin, BaseEstimator):
 
     n_bags: int
     calibrate: bool
+    max_oob_rows: int
     random_state: int | None
 
     def _base_estimator(self) -> Any:  # pragma: no cover - abstract
@@ -321,14 +322,21 @@ class _PUBagging(ClassifierMixin, BaseEstimator):
         return X
 
     def _fit_bags(
-        self, X: np.ndarray, y: np.ndarray, n_bags: int, rng: np.random.Generator
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        n_bags: int,
+        rng: np.random.Generator,
+        oob_rows: np.ndarray | None = None,
     ) -> tuple[list[Any], np.ndarray, np.ndarray]:
+        """Fit ``n_bags`` bags; out-of-bag score sums and counts over ``oob_rows``."""
         pos = np.flatnonzero(y == 1)
         unl = np.flatnonzero(y == 0)
         k = min(len(pos), len(unl))
+        rows = np.arange(len(y)) if oob_rows is None else oob_rows
         models = []
-        oob_sum = np.zeros(len(y))
-        oob_n = np.zeros(len(y))
+        oob_sum = np.zeros(len(rows))
+        oob_n = np.zeros(len(rows))
         for _ in range(n_bags):
             p = pos if k == len(pos) else rng.choice(pos, k, replace=False)
             u = rng.choice(unl, k, replace=False)
@@ -336,10 +344,9 @@ class _PUBagging(ClassifierMixin, BaseEstimator):
             m = clone(self._base_estimator())
             m.fit(self._prepare(X[idx]), y[idx])
             models.append(m)
-            out = np.ones(len(y), dtype=bool)
-            out[idx] = False
-            if out.any():
-                oob_sum[out] += m.predict_proba(self._prepare(X[out]))[:, 1]
+            out = ~np.isin(rows, idx)
+            if oob_rows is not None and out.any():
+                oob_sum[out] += m.predict_proba(self._prepare(X[rows[out]]))[:, 1]
                 oob_n[out] += 1
         return models, oob_sum, oob_n
 
@@ -358,6 +365,11 @@ class _PUBagging(ClassifierMixin, BaseEstimator):
         -------
         self
         """
+        if not isinstance(self.max_oob_rows, int) or self.max_oob_rows < 1:
+            raise ValueError(
+                f"The 'max_oob_rows' parameter of {type(self).__name__} must be an int >= 1. "
+                f"Got {self.max_oob_rows!r} instead."
+            )
         if not isinstance(self.n_bags, int) or self.n_bags < 1:
             raise ValueError(
                 f"The 'n_bags' parameter of {type(self).__name__} must be an int >= 1. "
@@ -370,7 +382,10 @@ class _PUBagging(ClassifierMixin, BaseEstimator):
         self.n_features_in_ = Xa.shape[1]
         self.classes_ = np.array([0, 1])
         rng = np.random.default_rng(self.random_state)
-        self.estimators_, oob_sum, oob_n = self._fit_bags(Xa, ya, self.n_bags, rng)
+        unl = np.flatnonzero(ya == 0)
+        if len(unl) > self.max_oob_rows:
+            unl = np.sort(rng.choice(unl, self.max_oob_rows, replace=False))
+        self.estimators_, oob_sum, oob_n = self._fit_bags(Xa, ya, self.n_bags, rng, unl)
         n_pos, n_unl = int(ya.sum()), int((ya == 0).sum())
         self.n_positive_, self.n_unlabelled_ = n_pos, n_unl
         # Each bag samples positives at rate k/n_pos and unlabelled rows at k/n_unl, so the
@@ -380,10 +395,10 @@ class _PUBagging(ClassifierMixin, BaseEstimator):
         if self.calibrate:
             self.labelled_frequency_ = self._elkan_noto_c(Xa, ya, rng)
         # Unlabelled rows scored out of bag where possible (Mordelet and Vert 2014).
-        has_oob = (ya == 0) & (oob_n > 0)
-        raw_unl = np.where(has_oob, oob_sum / np.maximum(oob_n, 1), np.nan)[ya == 0]
+        raw_unl = np.where(oob_n > 0, oob_sum / np.maximum(oob_n, 1), np.nan)
         if np.isnan(raw_unl).any():
-            raw_unl[np.isnan(raw_unl)] = self.decision_function(Xa[ya == 0])[np.isnan(raw_unl)]
+            missing = np.isnan(raw_unl)
+            raw_unl[missing] = self.decision_function(Xa[unl[missing]])
         p_unl = self._to_probability(raw_unl)
         self.oob_unlabelled_score_ = raw_unl
         self.positive_share_ = float(np.mean(p_unl))
@@ -502,6 +517,10 @@ class PULightGBMClassifier(_PUBagging):
         Small, because positives are few (tens of vessel-years).
     calibrate : bool, default True
         Estimate c; if False, c = 1 and ``predict_proba`` is P(s=1|x).
+    max_oob_rows : int, default 20000
+        The positive share is estimated out of bag on at most this many unlabelled rows,
+        drawn at random (a mean: a sample suffices, and scoring all rows of a large fleet
+        in every bag would dominate the fit time).
     random_state : int or None, default None
     n_jobs : int, default 1
 
@@ -513,8 +532,8 @@ class PULightGBMClassifier(_PUBagging):
     positive_share_ : float
         Estimated share of positives among the unlabelled rows (mean out-of-bag
         P(y=1|x)): a guide to the share of the fleet to flag.
-    oob_unlabelled_score_ : ndarray of shape (n_unlabelled,)
-        Out-of-bag mean bag score of each unlabelled training row.
+    oob_unlabelled_score_ : ndarray of shape (min(n_unlabelled, max_oob_rows),)
+        Out-of-bag mean bag score of the unlabelled rows the share was estimated on.
     feature_names_in_ : ndarray of shape (n_features,)
         Set when ``X`` is a DataFrame.
     n_features_in_ : int
@@ -528,6 +547,7 @@ class PULightGBMClassifier(_PUBagging):
         num_leaves: int = 15,
         min_child_samples: int = 5,
         calibrate: bool = True,
+        max_oob_rows: int = 20_000,
         random_state: int | None = None,
         n_jobs: int = 1,
     ) -> None:
@@ -537,6 +557,7 @@ class PULightGBMClassifier(_PUBagging):
         self.num_leaves = num_leaves
         self.min_child_samples = min_child_samples
         self.calibrate = calibrate
+        self.max_oob_rows = max_oob_rows
         self.random_state = random_state
         self.n_jobs = n_jobs
 
@@ -596,6 +617,8 @@ class BaggedRandomForestClassifier(_PUBagging):
     max_features : str, int or float, default "sqrt"
     min_samples_leaf : int, default 1
     calibrate : bool, default True
+    max_oob_rows : int, default 20000
+        As :class:`PULightGBMClassifier`.
     random_state : int or None, default None
     n_jobs : int, default 1
 
@@ -613,6 +636,7 @@ class BaggedRandomForestClassifier(_PUBagging):
         max_features: str | int | float = "sqrt",
         min_samples_leaf: int = 1,
         calibrate: bool = True,
+        max_oob_rows: int = 20_000,
         random_state: int | None = None,
         n_jobs: int = 1,
     ) -> None:
@@ -621,6 +645,7 @@ class BaggedRandomForestClassifier(_PUBagging):
         self.max_features = max_features
         self.min_samples_leaf = min_samples_leaf
         self.calibrate = calibrate
+        self.max_oob_rows = max_oob_rows
         self.random_state = random_state
         self.n_jobs = n_jobs
 
