@@ -144,12 +144,15 @@ def _scoring_model(settings: Settings, baseline: bool) -> tuple[object | None, s
     return champion.model, champion.label
 
 
-def _read_labelled(path: Path) -> pd.DataFrame:
+def _read_labelled(path: Path, *, need_labels: bool = True) -> pd.DataFrame:
     if not path.exists():
         console.print(f"[red]error:[/red] the file {str(path)!r} does not exist.")
         raise typer.Exit(code=2)
-    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
-    if "known_offender" not in frame.columns:
+    if path.suffix == ".parquet":
+        frame = pd.read_parquet(path)
+    else:
+        frame = pd.read_csv(path, dtype={"mmsi": str})
+    if need_labels and "known_offender" not in frame.columns:
         console.print(
             f"[red]error:[/red] {str(path)!r} has no 'known_offender' column: a labelled "
             "vessel-year table needs it (1 = known offender)."
@@ -177,7 +180,12 @@ def _feature_list(frame: pd.DataFrame, which: str, exclude: list[str]) -> list[s
 
 
 Labels = Annotated[
-    Path, typer.Option("--labels", help="Labelled vessel-year table (CSV or parquet).")
+    Path,
+    typer.Option(
+        "--labels",
+        help="Vessel-year features with label columns (CSV or parquet); for train with "
+        "--outcomes, labels may come from the outcomes alone.",
+    ),
 ]
 Features = Annotated[
     str,
@@ -223,12 +231,29 @@ def train(
     report: Annotated[
         Path | None, typer.Option("--report", help="Also write the HTML report here.")
     ] = None,
+    outcomes: Annotated[
+        Path | None,
+        typer.Option(
+            "--outcomes",
+            help="Inspection outcomes CSV (mmsi, date, outcome, source) that update the labels.",
+        ),
+    ] = None,
 ) -> None:
     """Cross-validate and train a model, log the run and register it as the challenger."""
+    from vessel_risk.outcomes import labels_from_outcomes
     from vessel_risk.registry import train as train_model
 
     settings = Settings()
-    frame = _read_labelled(labels)
+    frame = _read_labelled(labels, need_labels=outcomes is None)
+    if outcomes is not None:
+        if not outcomes.exists():
+            console.print(f"[red]error:[/red] the file {str(outcomes)!r} does not exist.")
+            raise typer.Exit(code=2)
+        try:
+            frame = labels_from_outcomes(frame, pd.read_csv(outcomes, dtype={"mmsi": str}))
+        except ValueError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(code=2) from exc
     feats = _feature_list(frame, features, list(exclude or []))
     try:
         result = train_model(
