@@ -274,6 +274,8 @@ def _fold_metrics(
         "share_flagged": share_flagged,
         "modified_f1": modified_f1(recall, share_flagged),
         "recall_at_98_specificity": recall_at_specificity(pos, rank[cls == 2]),
+        # Recall cannot exceed this when positives outnumber the flagged rows.
+        "max_recall_at_share": min(1.0, share * len(rank) / len(pos)) if len(pos) else float("nan"),
         "n_positive": float(len(pos)),
         "n_non_offender": float((cls == 2).sum()),
     }
@@ -489,6 +491,7 @@ def report_html(evaluations: Sequence[Evaluation], *, title: str, data_note: str
     """A self-contained HTML report comparing ``evaluations`` (plots as embedded PNG)."""
     keys = [
         "recall_at_share",
+        "max_recall_at_share",
         "share_flagged",
         "modified_f1",
         "recall_at_98_specificity",
