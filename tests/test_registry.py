@@ -150,3 +150,37 @@ def test_evaluate_command_writes_a_comparison_report(tmp_path, fleet):
     page = out.read_text()
     assert "pu-lightgbm" in page and "indicator-baseline" in page
     assert "recall_planted_at_share" in page
+
+
+def test_equal_calibrated_scores_rank_by_the_models_ranking_score():
+    from vessel_risk.alerts import build_alerts
+
+    t = pd.Timestamp("2024-01-01", tz="UTC")
+    feats = pd.DataFrame(
+        {
+            "mmsi": ["412000001", "412000002"],
+            "year": [2024, 2024],
+            "shipname": [None, None],
+            "flag_iso3": ["CHN", "CHN"],
+            "mmsi_valid": [True, True],
+            "iuu_listed": [False, False],
+            "position_messages": [5000, 100],
+            "days_observed": [200, 20],
+            "first_timestamp": [t, t],
+            "last_timestamp": [t, t],
+            "last_lat": [0.0, 0.0],
+            "last_lon": [0.0, 0.0],
+            "max_distance_from_port_km": [900.0, 2500.0],
+        }
+    )
+    scores = pd.Series([1.0, 1.0])
+    contrib = pd.DataFrame({"max_distance_from_port_km": [1.0, 1.0]})
+    plain = build_alerts(feats, scores, contrib, model_version="m")
+    assert [a.mmsi for a in plain] == ["412000001", "412000002"]  # more data first
+    ranked = build_alerts(
+        feats, scores, contrib, model_version="m", tie_break=pd.Series([0.7, 0.9])
+    )
+    assert [a.mmsi for a in ranked] == ["412000002", "412000001"]
+    ev = ranked[0].indicators[0]
+    assert ev.ilo_indicator == "isolation"
+    assert ev.reason.startswith("worked up to 2500 km from the nearest port")

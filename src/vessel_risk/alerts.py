@@ -86,7 +86,12 @@ def _feature_evidence(feature: str, row: pd.Series, share: float) -> IndicatorEv
 
 
 def build_alerts(
-    features: pd.DataFrame, scores: pd.Series, contrib: pd.DataFrame, *, model_version: str
+    features: pd.DataFrame,
+    scores: pd.Series,
+    contrib: pd.DataFrame,
+    *,
+    model_version: str,
+    tie_break: pd.Series | None = None,
 ) -> list[Alert]:
     """Rank vessel-years by score and explain each.
 
@@ -103,15 +108,20 @@ def build_alerts(
         (:func:`vessel_risk.model.evidence_shares`), explained through
         :data:`vessel_risk.model.FEATURE_MEANINGS`.
     model_version : str
+    tie_break : Series of shape (n,), optional
+        Orders rows with equal scores (higher first) before the amount of data: a
+        model's uncalibrated ranking score, since calibrated probabilities can tie at 1.
 
     Returns
     -------
-    list of Alert, ordered by rank (score descending; ties by more data first).
+    list of Alert, ordered by rank (score descending; ties by ``tie_break``, then more
+    data first).
     """
     tiers = ind.tier(scores, features)
+    tb = tie_break if tie_break is not None else pd.Series(0.0, index=scores.index)
     order = (
-        pd.DataFrame({"score": scores, "n": features["position_messages"]})
-        .sort_values(["score", "n"], ascending=[False, False], kind="stable")
+        pd.DataFrame({"score": scores, "tie": tb, "n": features["position_messages"]})
+        .sort_values(["score", "tie", "n"], ascending=[False, False, False], kind="stable")
         .index
     )
     by_name = {i.name: i for i in ind.INDICATORS}

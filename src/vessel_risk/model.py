@@ -98,11 +98,11 @@ FEATURE_MEANINGS: dict[str, FeatureMeaning] = {
     ),
     "number_voyages": FeatureMeaning(
         "isolation; restriction of movement",
-        "{value:.0f} voyages this year (fewer is worse)",
+        "voyages this year: {value:.0f} (fewer is worse)",
         "McDonald et al. 2021: fewer voyages is a top predictor",
     ),
     "number_port_visits": FeatureMeaning(
-        "isolation; restriction of movement", "{value:.0f} port visits this year", _MCD
+        "isolation; restriction of movement", "port visits this year: {value:.0f}", _MCD
     ),
     "fishing_hours": FeatureMeaning(
         "excessive overtime", "fished {value:.0f} h this year", "ILO C188 Art. 14"

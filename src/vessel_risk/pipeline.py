@@ -131,13 +131,17 @@ def process(
     features = vessel_year_features(pos, visits, voyages, gaps, reports, iuu_keys=iuu_keys)
     on_stage("score")
     version = ind.BASELINE_VERSION
+    tie_break = None
     if model is None:
         scores = ind.indicator_score(features)
         contrib = ind.contributions(features)
     else:
         version = model_version or type(model).__name__
         scores, contrib = score_with_model(model, features)
-    alerts = build_alerts(features, scores, contrib, model_version=version)
+        if hasattr(model, "decision_function") and len(features):
+            X = model_input(features, [str(f) for f in model.feature_names_in_])
+            tie_break = pd.Series(model.decision_function(X), index=features.index)
+    alerts = build_alerts(features, scores, contrib, model_version=version, tie_break=tie_break)
     quarantine = pd.concat([ingested.quarantine, cleaned.quarantine], ignore_index=True)
     counts: dict[str, Any] = {
         "rows_in": ingested.rows_in,
