@@ -166,7 +166,19 @@ def test_labelled_table_recall_at_98_specificity_without_flag(labelled: pd.DataF
     assert ev.metrics["n_non_offender"] == 250
     # The confounding check fires on flag (not a model input, still checked).
     assert ev.confounders.set_index("feature").loc["flag", "separates"]
-    assert any("'flag'" in n for n in ev.notes)
+    assert any("'flag'" in n and "not a model input" in n for n in ev.notes)
     page = report_html([ev], title="labelled")
     assert "data:image/png;base64," in page
     assert "Warning" in page
+
+
+def test_evaluate_says_when_a_separating_feature_is_a_model_input(fleet: pd.DataFrame) -> None:
+    f = fleet.assign(leak=fleet["known_offender"] * 1.0)
+    ev = evaluate(
+        make_model("pu-lightgbm", **FAST["pu-lightgbm"]),
+        f,
+        [*candidate_features(fleet), "leak"],
+        group_by="source",
+        n_splits=3,
+    )
+    assert any("'leak'" in n and "IS a model input" in n for n in ev.notes)

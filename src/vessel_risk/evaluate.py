@@ -391,7 +391,12 @@ def evaluate(
     confounders = confounding_check(frame, conf_cols)
     notes = [
         f"Feature {r.feature!r} alone separates the labels (AUC {r.auc:.3f}): a model that "
-        "learns it may learn how the labels were sampled, not forced labour."
+        "learns it may learn how the labels were sampled, not forced labour. "
+        + (
+            "It IS a model input here: exclude it."
+            if r.feature in feats
+            else "It is not a model input here."
+        )
         for r in confounders.loc[confounders["separates"]].itertuples()
     ]
     breakdown = _breakdown(frame, rank, cls, thr)
