@@ -184,3 +184,31 @@ def test_equal_calibrated_scores_rank_by_the_models_ranking_score():
     ev = ranked[0].indicators[0]
     assert ev.ilo_indicator == "isolation"
     assert ev.reason.startswith("worked up to 2500 km from the nearest port")
+
+
+def test_cli_train_promote_then_run_scores_with_the_champion(tmp_path, monkeypatch, fleet):
+    monkeypatch.setenv("VESSEL_RISK_MLFLOW_TRACKING_URI", str(tmp_path / "models"))
+    labels = tmp_path / "fleet.csv"
+    fleet.to_csv(labels, index=False)
+    runner = CliRunner()
+    trained = runner.invoke(
+        app,
+        ["train", "--labels", str(labels), "--n-bags", "2", "--n-estimators", "20"],
+    )
+    assert trained.exit_code == 0, trained.output
+    assert "as challenger" in trained.output
+    promoted = runner.invoke(app, ["promote"])
+    assert promoted.exit_code == 0, promoted.output
+    assert "version 1 is now champion" in promoted.output
+    rows = make_track("567000022", "2024-03-01T00:00:00Z", [(5.5, 104.0)] * 60)
+    path = write_csv(tmp_path, rows)
+    ran = runner.invoke(app, ["run", "--ais", str(path), "--out", str(tmp_path / "o")])
+    assert ran.exit_code == 0, ran.output
+    assert "Scoring with the champion model vessel-risk/1 (pu-lightgbm)" in ran.output
+    a = pd.read_csv(tmp_path / "o" / "alerts.csv")
+    assert (a["model_version"] == "vessel-risk/1 (pu-lightgbm)").all()
+    forced = runner.invoke(
+        app, ["run", "--ais", str(path), "--out", str(tmp_path / "b"), "--baseline"]
+    )
+    assert forced.exit_code == 0, forced.output
+    assert (pd.read_csv(tmp_path / "b" / "alerts.csv")["model_version"] == BASELINE_VERSION).all()
