@@ -31,6 +31,7 @@ from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import StratifiedKFold
 
 from vessel_risk import indicators as ind
+from vessel_risk.schemas import VesselFeatureSchema, columns
 
 LABEL_COLUMNS = (
     "known_offender",
@@ -49,24 +50,40 @@ LABEL_COLUMNS = (
 ID_COLUMNS = ("vessel_id", "mmsi", "year", "shipname", "iuu_match", "flag_iso3")
 """Identity columns: never a feature."""
 
-PIPELINE_FEATURES = (
+GFW_FEATURES = (
     "position_messages",
     "hours",
     "fishing_hours",
     "average_daily_fishing_hours",
+    "fishing_hours_foreign_eez",
+    "fishing_hours_high_seas",
     "distance_traveled_km",
     "max_distance_from_shore_km",
     "max_distance_from_port_km",
-    "number_voyages",
-    "average_voyage_duration_hours",
-    "number_foreign_port_visits",
+    "number_encounters",
+    "number_forced_labor_encounters",
+    "average_encounter_duration_hours",
     "gaps_12_hours",
+    "average_off_distance_from_port_km",
+    "average_off_distance_from_shore_km",
     "average_gap_days",
     "average_gap_km",
-    "average_off_distance_from_shore_km",
+    "number_foreign_port_visits",
+    "number_poc_port_visits",
+    "number_loitering_events",
+    "average_loitering_duration_hours",
+    "average_voyage_duration_hours",
+    "number_voyages",
+    "engine_power_kw",
+    "tonnage_gt",
+    "length_m",
+    "foc",
 )
-"""Features both GFW's labelled table and ``vessel_features.parquet`` carry, under the same
-names: a model trained on these can score the output of ``vessel-risk run``."""
+"""Numeric feature columns of GFW's forced-labour vessel-year table (McDonald et al. 2021)."""
+
+PIPELINE_FEATURES = tuple(f for f in GFW_FEATURES if f in columns(VesselFeatureSchema))
+"""GFW features that ``vessel_features.parquet`` also carries, under the same names: a model
+trained on these can score the output of ``vessel-risk run``."""
 
 
 @dataclass(frozen=True)
@@ -181,24 +198,12 @@ def feature_meaning(feature: str) -> FeatureMeaning:
     return FEATURE_MEANINGS.get(feature, _OTHER)
 
 
-GFW_ZERO_WHEN_NULL = (
-    "fishing_hours",
-    "average_daily_fishing_hours",
-    "average_voyage_duration_hours",
-    "max_voyage_duration_hours",
-    "number_foreign_port_visits",
-    "average_gap_days",
-    "average_gap_km",
-    "average_off_distance_from_shore_km",
-)
-"""Columns our features leave null where GFW's table holds 0 (docs/features.md)."""
-
-
 def model_input(features: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
     """Vessel-year features as a model fitted on GFW's table expects them.
 
-    Selects ``names`` in order and fills :data:`GFW_ZERO_WHEN_NULL` with 0, GFW's value
-    for "no event". A column the model needs but the frame lacks is an error.
+    Selects ``names`` in order and fills nulls with 0: GFW's table has no nulls and holds
+    0 where there is no event (``docs/features.md``, "Nulls"). A column the model needs
+    but the frame lacks is an error.
 
     Parameters
     ----------
@@ -215,10 +220,7 @@ def model_input(features: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
             "The 'features' parameter of model_input must have every column the model "
             f"was trained on. Got a frame without {missing} instead."
         )
-    X = features[list(names)].astype("float64")
-    fill = [c for c in X.columns if c in GFW_ZERO_WHEN_NULL]
-    X[fill] = X[fill].fillna(0.0)
-    return X
+    return features[list(names)].astype("float64").fillna(0.0)
 
 
 def evidence_shares(contrib: pd.DataFrame) -> pd.DataFrame:

@@ -166,7 +166,9 @@ def process(
             str(k): int(v) for k, v in pd.Series([a.tier for a in alerts]).value_counts().items()
         },
     }
-    return ProcessResult(pos, visits, voyages, gaps, features, alerts, quarantine, counts, version)
+    return ProcessResult(
+        pos, visits, voyages, gaps, features, alerts, quarantine, counts, model_version=version
+    )
 
 
 def score_with_model(model: Any, features: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
