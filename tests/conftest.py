@@ -74,3 +74,14 @@ def port_table() -> pd.DataFrame:
             "lon": [100.6238, 103.2],
         }
     )
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _empty_model_registry(tmp_path_factory):
+    """Point the MLflow registry at an empty temporary folder: tests never read or write
+    ``models/`` in the checkout, and `vessel-risk run` scores with the baseline unless a
+    test promotes a champion in its own folder."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("VESSEL_RISK_MLFLOW_TRACKING_URI", str(tmp_path_factory.mktemp("registry")))
+    yield
+    mp.undo()

@@ -9,14 +9,17 @@ alerts hold vessel data only.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
 from vessel_risk import indicators as ind
+from vessel_risk.model import feature_meaning
 
 TOP_INDICATORS = 3
 CAVEAT = (
@@ -67,8 +70,45 @@ def _clean(v: object) -> object:
     return v
 
 
+def _indicator_evidence(
+    i: ind.Indicator, row: Mapping[str, Any], contribution: float
+) -> IndicatorEvidence:
+    """Evidence for one indicator of the baseline score."""
+    return IndicatorEvidence(
+        name=i.name,
+        feature=i.feature,
+        value=_clean(row.get(i.feature)),  # type: ignore[arg-type]
+        contribution=round(float(contribution), 4),
+        reason=ind.describe(i, row),
+        ilo_indicator=i.ilo_indicator,
+        source=i.source,
+    )
+
+
+def _feature_evidence(feature: str, row: Mapping[str, Any], share: float) -> IndicatorEvidence:
+    """Evidence for one model feature: its value, share of the evidence, ILO indicator."""
+    meaning = feature_meaning(feature)
+    raw = _clean(row.get(feature))
+    value = float(raw) if isinstance(raw, (int, float, bool, np.number, np.bool_)) else None
+    reason = meaning.reason.format(value=value) if value is not None else f"{feature} missing"
+    return IndicatorEvidence(
+        name=feature,
+        feature=feature,
+        value=value,
+        contribution=round(min(max(share, 0.0), 1.0), 4),
+        reason=f"{reason} ({share:.0%} of the evidence raising the score)",
+        ilo_indicator=meaning.ilo_indicator,
+        source=meaning.source,
+    )
+
+
 def build_alerts(
-    features: pd.DataFrame, scores: pd.Series, contrib: pd.DataFrame, *, model_version: str
+    features: pd.DataFrame,
+    scores: pd.Series,
+    contrib: pd.DataFrame,
+    *,
+    model_version: str,
+    tie_break: pd.Series | None = None,
 ) -> list[Alert]:
     """Rank vessel-years by score and explain each.
 
@@ -79,17 +119,29 @@ def build_alerts(
     scores : Series of shape (n,)
         Score in [0, 1] of each row of ``features``.
     contrib : DataFrame of shape (n, m)
-        Contribution of each indicator (columns named as in
-        :data:`vessel_risk.indicators.INDICATORS`).
+        Contribution in [0, 1] of each indicator (columns named as in
+        :data:`vessel_risk.indicators.INDICATORS`) or, for a trained model, each
+        model feature's share of the evidence raising the score
+        (:func:`vessel_risk.model.evidence_shares`), explained through
+        :data:`vessel_risk.model.FEATURE_MEANINGS`.
     model_version : str
+    tie_break : Series of shape (n,), optional
+        Orders rows with equal scores (higher first) before the amount of data: a
+        model's uncalibrated ranking score, since calibrated probabilities can tie at 1.
 
     Returns
     -------
-    list of Alert, ordered by rank (score descending; ties by more data first).
+    list of Alert, ordered by rank (score descending; ties by ``tie_break``, then more
+    data first).
     """
     tiers = ind.tier(scores, features).to_numpy()
     score = scores.to_numpy(dtype="float64")
-    order = np.lexsort((-features["position_messages"].to_numpy(), -score))
+    tie = (
+        np.zeros(len(score))
+        if tie_break is None
+        else tie_break.reindex(scores.index).to_numpy(dtype="float64")
+    )
+    order = np.lexsort((-features["position_messages"].to_numpy(), -tie, -score))
     records = ind.feature_frame(features).to_dict("records")
     contrib_values = contrib.to_numpy(dtype="float64")
     names = list(contrib.columns)
@@ -102,17 +154,10 @@ def build_alerts(
             reverse=True,
         )[:TOP_INDICATORS]
         evidence = [
-            IndicatorEvidence(
-                name=i.name,
-                feature=i.feature,
-                value=_clean(row.get(i.feature)),  # type: ignore[arg-type]
-                contribution=round(float(v), 4),
-                reason=ind.describe(i, row),
-                ilo_indicator=i.ilo_indicator,
-                source=i.source,
-            )
+            _indicator_evidence(by_name[name], row, v)
+            if name in by_name
+            else _feature_evidence(name, row, v)
             for v, name in top
-            for i in (by_name[name],)
         ]
         days = int(row["days_observed"])
         n = int(row["position_messages"])

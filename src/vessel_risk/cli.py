@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from vessel_risk.indicators import BASELINE_VERSION
 from vessel_risk.pipeline import STAGES
 from vessel_risk.pipeline import run as run_pipeline
 from vessel_risk.settings import Settings
+
+if TYPE_CHECKING:
+    from vessel_risk.evaluate import Evaluation
 
 app = typer.Typer(help="Find fishing vessels at risk of forced labour from their AIS tracks.")
 console = Console()
@@ -53,13 +58,24 @@ def run(
     db: Annotated[
         str | None, typer.Option("--db", help="SQLAlchemy URL (default: SQLite file in --out).")
     ] = None,
+    baseline: Annotated[
+        bool,
+        typer.Option(
+            "--baseline", help="Score with the indicator baseline even if a champion exists."
+        ),
+    ] = False,
 ) -> None:
-    """Run the main job: AIS in; positions, events, features, ranked alerts and a report out."""
+    """Run the main job: AIS in; positions, events, features, ranked alerts and a report out.
+
+    Alerts are scored by the registry's champion model when there is one, otherwise by
+    the transparent indicator baseline.
+    """
     settings = Settings()
     for path in [*ais, *(p for p in (ports, iuu_list, carriers, psma_parties) if p)]:
         if not path.exists():
             console.print(f"[red]error:[/red] the file {str(path)!r} does not exist.")
             raise typer.Exit(code=2)
+    model, model_version = _scoring_model(settings, baseline)
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -83,6 +99,8 @@ def run(
                 carriers_path=carriers,
                 psma_path=psma_parties,
                 inland_waters=inland_waters,
+                model=model,
+                model_version=model_version,
                 on_stage=on_stage,
             )
         except (ValueError, OSError) as exc:
@@ -105,3 +123,247 @@ def run(
         )
     console.print(f"Report: {summary.report.resolve()}")
     console.print(f"Alerts stored in {summary.database_url} (run {summary.run_id}).")
+
+
+def _scoring_model(settings: Settings, baseline: bool) -> tuple[object | None, str]:
+    """The champion and its label, or (None, baseline version), saying which and why."""
+    from vessel_risk.registry import load_champion
+    from vessel_risk.schemas import VesselFeatureSchema, columns
+
+    uri = settings.mlflow_tracking_uri
+    if baseline:
+        console.print(f"Scoring with the indicator baseline ({BASELINE_VERSION}): --baseline.")
+        return None, BASELINE_VERSION
+    champion = load_champion(uri)
+    if champion is None:
+        console.print(
+            f"No champion model in {uri!r}: scoring with the indicator baseline "
+            f"({BASELINE_VERSION}). Train and promote one with `vessel-risk train` and "
+            "`vessel-risk promote`."
+        )
+        return None, BASELINE_VERSION
+    missing = sorted(set(champion.features) - set(columns(VesselFeatureSchema)))
+    if missing:
+        console.print(
+            f"[yellow]note:[/yellow] the champion {champion.label} needs features the pipeline "
+            f"does not produce ({', '.join(missing)}): scoring with the indicator baseline "
+            f"({BASELINE_VERSION}). Train with `--features pipeline` to score AIS runs."
+        )
+        return None, BASELINE_VERSION
+    console.print(f"Scoring with the champion model {champion.label}.")
+    return champion.model, champion.label
+
+
+def _read_labelled(path: Path, *, need_labels: bool = True) -> pd.DataFrame:
+    if not path.exists():
+        console.print(f"[red]error:[/red] the file {str(path)!r} does not exist.")
+        raise typer.Exit(code=2)
+    if path.suffix == ".parquet":
+        frame = pd.read_parquet(path)
+    else:
+        frame = pd.read_csv(path, dtype={"mmsi": str})
+    if need_labels and "known_offender" not in frame.columns:
+        console.print(
+            f"[red]error:[/red] {str(path)!r} has no 'known_offender' column: a labelled "
+            "vessel-year table needs it (1 = known offender)."
+        )
+        raise typer.Exit(code=2)
+    return frame
+
+
+def _feature_list(frame: pd.DataFrame, which: str, exclude: list[str]) -> list[str]:
+    from vessel_risk.model import PIPELINE_FEATURES, candidate_features
+
+    if which == "pipeline":
+        feats = [f for f in PIPELINE_FEATURES if f in frame.columns and f not in exclude]
+    elif which == "all":
+        feats = candidate_features(frame, exclude=exclude)
+    else:
+        console.print(
+            f"[red]error:[/red] --features must be 'pipeline' or 'all'. Got {which!r} instead."
+        )
+        raise typer.Exit(code=2)
+    if not feats:
+        console.print("[red]error:[/red] no feature columns left to train on.")
+        raise typer.Exit(code=2)
+    return feats
+
+
+Labels = Annotated[
+    Path,
+    typer.Option(
+        "--labels",
+        help="Vessel-year features with label columns (CSV or parquet); for train with "
+        "--outcomes, labels may come from the outcomes alone.",
+    ),
+]
+Features = Annotated[
+    str,
+    typer.Option(
+        "--features",
+        help="'pipeline': the features `vessel-risk run` produces (the champion can score "
+        "runs); 'all': every numeric column but labels and identities.",
+    ),
+]
+Exclude = Annotated[
+    list[str] | None, typer.Option("--exclude", help="Leave this column out; repeat for more.")
+]
+GroupBy = Annotated[
+    str, typer.Option("--group-by", help="Cross-validation groups: 'vessel' or 'source'.")
+]
+FlaggedShare = Annotated[
+    float, typer.Option("--flagged-share", help="Share of vessel-years to flag (0-1).")
+]
+NBags = Annotated[int, typer.Option("--n-bags", help="Bags of the PU models.")]
+NEstimators = Annotated[int, typer.Option("--n-estimators", help="Trees per bag.")]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed.")]
+
+
+def _params(kind: str, n_bags: int, n_estimators: int, seed: int) -> dict[str, object]:
+    if kind == "indicator-baseline":
+        return {}
+    return {"n_bags": n_bags, "n_estimators": n_estimators, "random_state": seed}
+
+
+@app.command()
+def train(
+    labels: Labels,
+    model: Annotated[
+        str, typer.Option("--model", help="pu-lightgbm, bagged-rf or indicator-baseline.")
+    ] = "pu-lightgbm",
+    features: Features = "pipeline",
+    exclude: Exclude = None,
+    group_by: GroupBy = "vessel",
+    flagged_share: FlaggedShare = 0.2,
+    n_bags: NBags = 10,
+    n_estimators: NEstimators = 200,
+    seed: Seed = 0,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Also write the HTML report here.")
+    ] = None,
+    outcomes: Annotated[
+        Path | None,
+        typer.Option(
+            "--outcomes",
+            help="Inspection outcomes CSV (mmsi, date, outcome, source) that update the labels.",
+        ),
+    ] = None,
+) -> None:
+    """Cross-validate and train a model, log the run and register it as the challenger."""
+    from vessel_risk.outcomes import labels_from_outcomes
+    from vessel_risk.registry import train as train_model
+
+    settings = Settings()
+    frame = _read_labelled(labels, need_labels=outcomes is None)
+    if outcomes is not None:
+        if not outcomes.exists():
+            console.print(f"[red]error:[/red] the file {str(outcomes)!r} does not exist.")
+            raise typer.Exit(code=2)
+        try:
+            frame = labels_from_outcomes(frame, pd.read_csv(outcomes, dtype={"mmsi": str}))
+        except ValueError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(code=2) from exc
+    feats = _feature_list(frame, features, list(exclude or []))
+    try:
+        result = train_model(
+            frame,
+            feats,
+            uri=settings.mlflow_tracking_uri,
+            kind=model,
+            params=_params(model, n_bags, n_estimators, seed),
+            group_by=group_by,
+            flagged_share=flagged_share,
+            data_source=str(labels),
+            report_path=report,
+        )
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
+    _print_metrics(result.evaluation)
+    console.print(
+        f"Registered vessel-risk version {result.version} as challenger (run {result.run_id}) "
+        f"in {settings.mlflow_tracking_uri!r}. Promote it with `vessel-risk promote`."
+    )
+
+
+@app.command()
+def evaluate(
+    labels: Labels,
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", help="Model to compare; repeat (default: all three)."),
+    ] = None,
+    features: Features = "pipeline",
+    exclude: Exclude = None,
+    group_by: GroupBy = "vessel",
+    flagged_share: FlaggedShare = 0.2,
+    n_bags: NBags = 10,
+    n_estimators: NEstimators = 200,
+    seed: Seed = 0,
+    out: Annotated[Path, typer.Option("--out", help="HTML report path.")] = Path(
+        "out/evaluation.html"
+    ),
+) -> None:
+    """Compare models by grouped cross-validation and write an HTML report (no registry)."""
+    from vessel_risk.evaluate import evaluate as evaluate_model
+    from vessel_risk.evaluate import report_html
+    from vessel_risk.model import make_model
+
+    frame = _read_labelled(labels)
+    feats = _feature_list(frame, features, list(exclude or []))
+    kinds = model or ["pu-lightgbm", "bagged-rf", "indicator-baseline"]
+    evaluations = []
+    for kind in kinds:
+        try:
+            est = make_model(kind, **_params(kind, n_bags, n_estimators, seed))
+            ev = evaluate_model(
+                est, frame, feats, name=kind, group_by=group_by, flagged_share=flagged_share
+            )
+        except ValueError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(code=2) from exc
+        console.print(f"[bold]{kind}[/bold]")
+        _print_metrics(ev)
+        evaluations.append(ev)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        report_html(evaluations, title="vessel-risk evaluation", data_note=f"Data: {labels}"),
+        encoding="utf-8",
+    )
+    console.print(f"Report: {out.resolve()}")
+
+
+@app.command()
+def promote(
+    version: Annotated[
+        str | None, typer.Option("--version", help="Version to promote (default: challenger).")
+    ] = None,
+) -> None:
+    """Make a registered model version the champion that `vessel-risk run` scores with."""
+    from vessel_risk.registry import promote as promote_model
+
+    settings = Settings()
+    try:
+        v = promote_model(settings.mlflow_tracking_uri, version)
+    except LookupError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
+    console.print(f"vessel-risk version {v} is now champion.")
+
+
+def _print_metrics(ev: Evaluation) -> None:
+    m = ev.metrics
+    keys = (
+        "recall_at_share",
+        "share_flagged",
+        "modified_f1",
+        "recall_at_98_specificity",
+        "recall_at_98_specificity_fold_min",
+        "recall_planted_at_share",
+        "ece",
+        "estimated_positive_share",
+    )
+    console.print("  " + ", ".join(f"{k} {m[k]:.3f}" for k in keys if k in m and m[k] == m[k]))
+    for note in ev.notes:
+        console.print(f"  [yellow]warning:[/yellow] {note}")

@@ -24,6 +24,7 @@ from vessel_risk.gaps import detect_gaps
 from vessel_risk.identity import load_iuu_list, read_carriers
 from vessel_risk.ingest import IDENTITY_FIELDS, IngestResult, read_many
 from vessel_risk.loitering import detect_loitering
+from vessel_risk.model import evidence_shares, model_input
 from vessel_risk.port_visits import detect_port_visits
 from vessel_risk.reference import (
     PortIndex,
@@ -90,6 +91,8 @@ def process(
     carriers: Collection[str] = (),
     psma_parties: pd.DataFrame | None = None,
     on_land_margin_km: float | None = ON_LAND_MARGIN_KM,
+    model: Any | None = None,
+    model_version: str | None = None,
     on_stage: Callable[[str], None] = _noop,
 ) -> ProcessResult:
     """Run cleaning, events, features and scoring on ingested AIS.
@@ -112,6 +115,11 @@ def process(
         From :func:`~vessel_risk.reference.read_psma_parties`.
     on_land_margin_km : float or None, default 10
         Positions further inland are quarantined as ``on_land``; None keeps them.
+    model : fitted estimator, optional
+        A trained risk model (the registry's champion, with ``feature_names_in_`` and
+        ``predict_proba``); None scores with the indicator baseline.
+    model_version : str, optional
+        How alerts name the model (default: the baseline's version).
     on_stage : callable, optional
         Called with each stage's name as it starts (for progress display).
 
@@ -157,9 +165,18 @@ def process(
         psma_parties=psma_parties,
     )
     on_stage("score")
-    scores = ind.indicator_score(features)
-    contrib = ind.contributions(features)
-    alerts = build_alerts(features, scores, contrib, model_version=ind.BASELINE_VERSION)
+    version = ind.BASELINE_VERSION
+    tie_break = None
+    if model is None:
+        scores = ind.indicator_score(features)
+        contrib = ind.contributions(features)
+    else:
+        version = model_version or type(model).__name__
+        scores, contrib = score_with_model(model, features)
+        if hasattr(model, "decision_function") and len(features):
+            X = model_input(features, [str(f) for f in model.feature_names_in_])
+            tie_break = pd.Series(model.decision_function(X), index=features.index)
+    alerts = build_alerts(features, scores, contrib, model_version=version, tie_break=tie_break)
     quarantine = pd.concat([ingested.quarantine, cleaned.quarantine], ignore_index=True)
     counts: dict[str, Any] = {
         "rows_in": ingested.rows_in,
@@ -188,8 +205,46 @@ def process(
         },
     }
     return ProcessResult(
-        pos, visits, voyages, gaps, loitering, encounters, features, alerts, quarantine, counts
+        pos,
+        visits,
+        voyages,
+        gaps,
+        loitering,
+        encounters,
+        features,
+        alerts,
+        quarantine,
+        counts,
+        model_version=version,
     )
+
+
+def score_with_model(model: Any, features: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
+    """Scores and per-feature evidence of a trained model on vessel-year features.
+
+    Parameters
+    ----------
+    model : fitted estimator
+        With ``feature_names_in_`` and ``predict_proba``; with ``explain`` (LightGBM
+        ``pred_contrib``) the evidence is each feature's share of what raised the score,
+        otherwise there is none.
+    features : DataFrame of shape (n, k)
+
+    Returns
+    -------
+    scores : Series of shape (n,) in [0, 1]
+    contrib : DataFrame of shape (n, n_model_features)
+    """
+    names = [str(f) for f in model.feature_names_in_]
+    X = model_input(features, names)
+    if len(X) == 0:
+        return pd.Series(dtype=float, index=features.index), pd.DataFrame(index=features.index)
+    scores = pd.Series(model.predict_proba(X)[:, 1], index=features.index)
+    if hasattr(model, "explain"):
+        contrib = evidence_shares(model.explain(X))
+    else:
+        contrib = pd.DataFrame(index=features.index)
+    return scores, contrib
 
 
 @dataclass
@@ -214,6 +269,8 @@ def run(
     carriers_path: Path | None = None,
     psma_path: Path | None = None,
     inland_waters: bool = False,
+    model: Any | None = None,
+    model_version: str | None = None,
     on_stage: Callable[[str], None] = _noop,
 ) -> RunSummary:
     """Read AIS files, process them and write every output into ``out_dir``.
@@ -243,6 +300,9 @@ def run(
     inland_waters : bool, default False
         Keep positions the 0.1° shore grid puts on land (lakes, rivers); by default
         positions more than 10 km inland are quarantined as ``on_land``.
+    model, model_version : optional
+        A trained risk model and its name, as :func:`process`; default: the indicator
+        baseline.
     on_stage : callable, optional
         Progress callback.
 
@@ -273,6 +333,8 @@ def run(
         carriers=carriers,
         psma_parties=psma,
         on_land_margin_km=None if inland_waters else ON_LAND_MARGIN_KM,
+        model=model,
+        model_version=model_version,
         on_stage=on_stage,
     )
     on_stage("write")

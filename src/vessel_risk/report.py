@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from vessel_risk.alerts import CAVEAT, alerts_frame
+from vessel_risk.indicators import BASELINE_VERSION
 
 if TYPE_CHECKING:
     from vessel_risk.pipeline import ProcessResult
@@ -145,6 +146,11 @@ def render_report(result: ProcessResult) -> str:
         else a
     )
     tiers = ", ".join(f"{k}: {v}" for k, v in c["alerts_by_tier"].items())
+    scorer = (
+        "the transparent indicator baseline"
+        if result.model_version == BASELINE_VERSION
+        else "the registry's champion model"
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>vessel-risk report</title>
 <style>
@@ -155,7 +161,7 @@ table.t td, table.t th {{ border-bottom: 1px solid #ddd; padding: 3px 8px; text-
 </style></head><body>
 <h1>vessel-risk: ranked alerts</h1>
 <p class="caveat">{html.escape(CAVEAT)} Scored with <b>{html.escape(result.model_version)}</b>
-(the transparent indicator baseline). "Insufficient data" means the data are too thin
+({scorer}). "Insufficient data" means the data are too thin
 to judge, never low risk.</p>
 <h2>Data</h2>
 {_table(accounting)}
