@@ -87,8 +87,8 @@ def prepare(path: Path, size: str) -> tuple[Any, Any, Any, dict[str, float]]:
     """Ingested AIS, cleaned positions with distances, and the port list, as ``process`` does."""
     from vessel_risk.clean import ON_LAND_MARGIN_KM, clean_positions
     from vessel_risk.ingest import read_many
-    from vessel_risk.reference import PortIndex, ShoreDistance, default_ports
-    from vessel_risk.tracks import segment_km
+    from vessel_risk.pipeline import with_distances
+    from vessel_risk.reference import ShoreDistance, default_ports
 
     secs: dict[str, float] = {}
     t = time.perf_counter()
@@ -103,10 +103,7 @@ def prepare(path: Path, size: str) -> tuple[Any, Any, Any, dict[str, float]]:
     pos = cleaned.positions
     secs["clean"] = time.perf_counter() - t
     t = time.perf_counter()
-    nearest = PortIndex(ports).nearest(pos["lat"].to_numpy(), pos["lon"].to_numpy())
-    pos["distance_from_port_km"] = nearest.distance_km
-    pos["port_index"] = nearest.index
-    pos["segment_km"] = segment_km(pos).to_numpy()
+    pos = with_distances(pos, ports)
     secs["distances"] = time.perf_counter() - t
     _say(size, f"cleaned to {len(pos):,} positions; distances done")
     # The positions frame is all the events need; drop the raw one.
@@ -120,54 +117,26 @@ def prepare(path: Path, size: str) -> tuple[Any, Any, Any, dict[str, float]]:
 
 
 def run_ours(ingested: Any, pos: Any, ports: Any) -> dict[str, Any]:
-    """Time the event and feature stages of ``process`` on prepared positions."""
-    import pandas as pd
+    """Time the event and feature stages of ``process`` (``pipeline.derive_events``)."""
+    from vessel_risk.pipeline import derive_events
 
-    from vessel_risk.encounters import detect_encounters
-    from vessel_risk.features import vessel_year_features
-    from vessel_risk.gaps import detect_gaps
-    from vessel_risk.ingest import IDENTITY_FIELDS
-    from vessel_risk.loitering import detect_loitering
-    from vessel_risk.port_visits import detect_port_visits
-    from vessel_risk.voyages import detect_voyages
-
-    carriers: frozenset[str] = frozenset()
     st: dict[str, float] = {}
     t0 = time.perf_counter()
     t = t0
+    current: list[str] = []
 
     def mark(name: str) -> None:
         nonlocal t
         now = time.perf_counter()
-        st[name] = round(now - t, 3)
+        if current:
+            st[current[-1]] = round(now - t, 3)
+        current.append(name)
         t = now
 
-    visits = detect_port_visits(pos, ports)
-    mark("port visits")
-    voyages = detect_voyages(pos, visits)
-    mark("voyages")
-    gaps = detect_gaps(pos)
-    mark("gaps")
-    loitering = detect_loitering(pos, carriers=carriers)
-    mark("loitering")
-    encounters = detect_encounters(pos, carriers=carriers)
-    mark("encounters")
-    ident_cols = ["mmsi", "timestamp", *IDENTITY_FIELDS]
-    has_ident = pos[IDENTITY_FIELDS].notna().any(axis=1)
-    reports = pd.concat(
-        [ingested.static[ident_cols], pos.loc[has_ident, ident_cols]], ignore_index=True
-    )
-    features = vessel_year_features(
-        pos,
-        visits,
-        voyages,
-        gaps,
-        reports,
-        encounters=encounters,
-        loitering=loitering,
-        iuu_keys=None,
-    )
-    mark("features")
+    events = derive_events(pos, ingested.static, ports, on_stage=mark)
+    mark("done")
+    visits, voyages, gaps = events.visits, events.voyages, events.gaps
+    loitering, encounters, features = events.loitering, events.encounters, events.features
     secs = time.perf_counter() - t0
     counts = {
         "vessels": int(pos["mmsi"].nunique()),

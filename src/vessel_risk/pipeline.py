@@ -82,6 +82,101 @@ def _noop(stage: str) -> None:
     del stage
 
 
+def with_distances(positions: pd.DataFrame, ports: pd.DataFrame) -> pd.DataFrame:
+    """Cleaned positions with ``distance_from_port_km``, ``port_index`` and ``segment_km``.
+
+    Parameters
+    ----------
+    positions : DataFrame
+        From :func:`~vessel_risk.clean.clean_positions`, sorted by ``mmsi``,
+        ``timestamp``.
+    ports : DataFrame
+        Port or anchorage list.
+
+    Returns
+    -------
+    DataFrame
+        A copy with the three columns added.
+    """
+    pos = positions.copy()
+    nearest = PortIndex(ports).nearest(pos["lat"].to_numpy(), pos["lon"].to_numpy())
+    pos["distance_from_port_km"] = nearest.distance_km
+    pos["port_index"] = nearest.index
+    pos["segment_km"] = segment_km(pos).to_numpy()
+    return pos
+
+
+@dataclass
+class Events:
+    """Behaviour events and vessel-year features of one partition of vessels."""
+
+    visits: pd.DataFrame
+    voyages: pd.DataFrame
+    gaps: pd.DataFrame
+    loitering: pd.DataFrame
+    encounters: pd.DataFrame
+    features: pd.DataFrame
+
+
+def derive_events(
+    positions: pd.DataFrame,
+    static: pd.DataFrame,
+    ports: pd.DataFrame,
+    *,
+    carriers: Collection[str] = (),
+    iuu_keys: pd.DataFrame | None = None,
+    psma_parties: pd.DataFrame | None = None,
+    on_stage: Callable[[str], None] = _noop,
+) -> Events:
+    """Port visits, voyages, gaps, loitering, encounters and vessel-year features.
+
+    Parameters
+    ----------
+    positions : DataFrame
+        From :func:`with_distances`.
+    static : DataFrame
+        Static reports (``mmsi``, ``timestamp`` and identity fields).
+    ports : DataFrame
+        The list ``positions["port_index"]`` refers to.
+    carriers, iuu_keys, psma_parties
+        As in :func:`process`.
+    on_stage : callable, optional
+        Called with each stage's name as it starts.
+
+    Returns
+    -------
+    Events
+    """
+    on_stage("port visits")
+    visits = detect_port_visits(positions, ports)
+    on_stage("voyages")
+    voyages = detect_voyages(positions, visits)
+    on_stage("gaps")
+    gaps = detect_gaps(positions)
+    on_stage("loitering")
+    loitering = detect_loitering(positions, carriers=carriers)
+    on_stage("encounters")
+    encounters = detect_encounters(positions, carriers=carriers)
+    on_stage("features")
+    ident_cols = ["mmsi", "timestamp", *IDENTITY_FIELDS]
+    has_ident = positions[IDENTITY_FIELDS].notna().any(axis=1)
+    reports = pd.concat(
+        [static[ident_cols], positions.loc[has_ident, ident_cols]], ignore_index=True
+    )
+    features = vessel_year_features(
+        positions,
+        visits,
+        voyages,
+        gaps,
+        reports,
+        encounters=encounters,
+        loitering=loitering,
+        iuu_keys=iuu_keys,
+        psma_parties=psma_parties,
+    )
+    return Events(visits, voyages, gaps, loitering, encounters, features)
+
+
 def process(
     ingested: IngestResult,
     *,
@@ -131,39 +226,19 @@ def process(
     cleaned = clean_positions(
         ingested.positions, distance_from_shore=shore, on_land_margin_km=on_land_margin_km
     )
-    pos = cleaned.positions
     on_stage("distances")
-    nearest = PortIndex(ports).nearest(pos["lat"].to_numpy(), pos["lon"].to_numpy())
-    pos["distance_from_port_km"] = nearest.distance_km
-    pos["port_index"] = nearest.index
-    pos["segment_km"] = segment_km(pos).to_numpy()
-    on_stage("port visits")
-    visits = detect_port_visits(pos, ports)
-    on_stage("voyages")
-    voyages = detect_voyages(pos, visits)
-    on_stage("gaps")
-    gaps = detect_gaps(pos)
-    on_stage("loitering")
-    loitering = detect_loitering(pos, carriers=carriers)
-    on_stage("encounters")
-    encounters = detect_encounters(pos, carriers=carriers)
-    on_stage("features")
-    ident_cols = ["mmsi", "timestamp", *IDENTITY_FIELDS]
-    has_ident = pos[IDENTITY_FIELDS].notna().any(axis=1)
-    reports = pd.concat(
-        [ingested.static[ident_cols], pos.loc[has_ident, ident_cols]], ignore_index=True
-    )
-    features = vessel_year_features(
+    pos = with_distances(cleaned.positions, ports)
+    events = derive_events(
         pos,
-        visits,
-        voyages,
-        gaps,
-        reports,
-        encounters=encounters,
-        loitering=loitering,
+        ingested.static,
+        ports,
+        carriers=carriers,
         iuu_keys=iuu_keys,
         psma_parties=psma_parties,
+        on_stage=on_stage,
     )
+    visits, voyages, gaps = events.visits, events.voyages, events.gaps
+    loitering, encounters, features = events.loitering, events.encounters, events.features
     on_stage("score")
     version = ind.BASELINE_VERSION
     tie_break = None
