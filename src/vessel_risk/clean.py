@@ -142,6 +142,23 @@ def implied_speed_outliers(positions: pd.DataFrame, max_speed_kn: float) -> pd.S
     return flag
 
 
+def _same_second(positions: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Rows repeating an earlier row of the same vessel and second, on a frame sorted by
+    ``mmsi`` and ``timestamp``: exact copies of the first row of that second, and
+    other positions at that second. Sorting puts them side by side, so no hashing."""
+    ts = positions["timestamp"].to_numpy(dtype="datetime64[ns]").astype("int64")
+    same = same_vessel_as_previous(positions["mmsi"])
+    same[1:] &= ts[1:] == ts[:-1]
+    idx = np.arange(len(positions))
+    first = np.maximum.accumulate(np.where(same, 0, idx)) if len(idx) else idx
+    equal = np.ones(len(positions), dtype=bool)
+    for col in ("lat", "lon", "speed_knots", "course", "heading"):
+        v = positions[col].to_numpy(dtype="float64")
+        w = v[first]
+        equal &= (v == w) | (np.isnan(v) & np.isnan(w))
+    return same & equal, same & ~equal
+
+
 def clean_positions(
     positions: pd.DataFrame,
     *,
@@ -192,15 +209,12 @@ def clean_positions(
     out = out.sort_values(["mmsi", "timestamp"], kind="stable").reset_index(drop=True)
     dropped = []
 
-    value_cols = ["mmsi", "timestamp", "lat", "lon", "speed_knots", "course", "heading"]
-    dup = out.duplicated(subset=value_cols, keep="first")
+    dup, same_time = _same_second(out)
     dropped.append(_quarantine_rows(out[dup], "duplicate_message"))
     counts["duplicate_message"] = int(dup.sum())
-    out = out[~dup]
-    same_time = out.duplicated(subset=["mmsi", "timestamp"], keep="first")
     dropped.append(_quarantine_rows(out[same_time], "same_second_other_position"))
     counts["same_second_other_position"] = int(same_time.sum())
-    out = out[~same_time]
+    out = out[~(dup | same_time)]
 
     if on_land_margin_km is not None and "distance_from_shore_km" in out.columns:
         land = out["distance_from_shore_km"] < -on_land_margin_km

@@ -25,7 +25,7 @@ def same_vessel_as_previous(mmsi: pd.Series) -> npt.NDArray[np.bool_]:
     ndarray of bool, shape (n,); the first row is False.
     """
     same = mmsi.eq(mmsi.shift(1)).fillna(False)
-    return np.asarray(same.to_numpy(dtype=bool), dtype=bool)
+    return np.array(same.to_numpy(dtype=bool), dtype=bool)  # a writable copy
 
 
 def track_length_km(positions: pd.DataFrame) -> pd.Series:
