@@ -120,6 +120,9 @@ def process(
     reports = pd.concat(
         [ingested.static[ident_cols], pos.loc[has_ident, ident_cols]], ignore_index=True
     )
+    # Raw NMEA without a receive time: a static report that belongs to no year.
+    undated_reports = int(reports["timestamp"].isna().sum())
+    reports = reports[reports["timestamp"].notna()]
     features = vessel_year_features(pos, visits, voyages, gaps, reports, iuu_keys=iuu_keys)
     on_stage("score")
     scores = ind.indicator_score(features)
@@ -139,6 +142,7 @@ def process(
         "naive_timestamps_read_as_utc": int(
             sum(int(f["naive_timestamps"]) for f in ingested.files)  # type: ignore[call-overload]
         ),
+        "undated_static_reports_not_in_features": undated_reports,
         "files": ingested.files,
         "vessels": int(pos["mmsi"].nunique()),
         "vessel_years": len(features),
