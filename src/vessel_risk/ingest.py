@@ -37,6 +37,7 @@ readable file becomes a quarantined row with a reason, never an exception.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import re
@@ -270,7 +271,10 @@ def sniff(path: str | Path) -> str:
 
 
 def _header_names(first: str) -> list[str]:
-    fields = next(csv.reader([first]), [])
+    try:
+        fields = next(csv.reader([first]), [])
+    except csv.Error:  # stray carriage returns or NULs: not a header of ours anyway
+        fields = first.split(",")
     names = []
     seen: dict[str, int] = {}
     for i, raw in enumerate(fields):
@@ -295,6 +299,20 @@ def _open_text(path: Path, encoding: str) -> IO[str]:
     if _is_gzip(path):
         return gzip.open(path, "rt", encoding=encoding, newline="")
     return path.open("r", encoding=encoding, newline="")
+
+
+def _valid_utf8(path: Path, chunk: int = 1 << 24) -> bool:
+    """Whether the whole (decompressed) file is UTF-8, read in bounded chunks."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    opener = gzip.open if _is_gzip(path) else open
+    try:
+        with opener(path, "rb") as fh:
+            while block := fh.read(chunk):
+                decoder.decode(block)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _read_csv_python(
@@ -345,6 +363,8 @@ def _read_csv_strings(
         raise ValueError(
             f"The AIS file {str(path)!r} is not a readable CSV: its first line is not text."
         ) from exc
+    if not _valid_utf8(path):
+        encoding = "latin-1"  # every byte is a character: nothing is lost
     names = _header_names(first.rstrip("\r\n"))
     if not any(names):
         raise ValueError(f"The AIS file {str(path)!r} is empty: it has no header line.")
@@ -356,8 +376,10 @@ def _read_csv_strings(
         return "skip"
 
     try:
+        # Compression from the content, not the name: pyarrow would guess from ".gz".
+        stream = pa.input_stream(str(path), compression="gzip" if _is_gzip(path) else None)
         table = pacsv.read_csv(
-            path,
+            stream,
             read_options=pacsv.ReadOptions(
                 use_threads=False,
                 column_names=names,
@@ -373,14 +395,8 @@ def _read_csv_strings(
             ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError):
-        # Bytes pyarrow refuses (invalid UTF-8, overlong rows, stray quotes): read
-        # line by line so one bad line costs only itself.
-        try:
-            with _open_text(path, encoding) as h:
-                for _ in h:
-                    pass
-        except UnicodeDecodeError:
-            encoding = "latin-1"  # every byte is a character: nothing is lost
+        # Rows pyarrow refuses outright (overlong rows, stray quotes): read line by
+        # line so one bad line costs only itself.
         frame, bad_rows, good = _read_csv_python(path, names, encoding)
         malformed = pd.DataFrame(
             {"line": [float(n) for n, _ in bad_rows], "raw": [t for _, t in bad_rows]}
