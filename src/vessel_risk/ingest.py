@@ -40,7 +40,6 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +48,7 @@ from typing import IO
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -141,10 +141,12 @@ DIALECT_COLUMNS = {
 }
 DAY_FIRST_DIALECTS = frozenset({"gfw_raw", "dma", "gfw"})
 GFW_MARKERS = {"msg_type", "seg_id", "distance_from_shore_m", "nnet_score", "msgid"}
-_ZONE = re.compile(r"(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT)\s*$", re.IGNORECASE)
-_SLASH_DATE = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})")
+# Patterns as strings with inline flags so pandas runs them in pyarrow (RE2), not Python.
+_ZONE = r"(?i)(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT)\s*$"
+_SLASH_DATE = r"^\s*(?P<first>\d{1,2})/(?P<second>\d{1,2})/\d{4}"
 _CLASS = {"class a": "A", "class b": "B", "a": "A", "b": "B"}
 SNIFF_BYTES = 65536
+ARROW_STRING = pd.StringDtype("pyarrow")
 
 
 class UnknownDialectError(ValueError):
@@ -425,14 +427,27 @@ def _read_csv_strings(
 
 def _slash_day_first(text: pd.Series) -> bool | None:
     """Whether ``dd/mm/yyyy`` dates are day-first, from the values; None if not slash dates."""
-    parts = text.str.extract(_SLASH_DATE)
-    if parts[0].notna().sum() == 0:
+    arr = pa.array(text.astype("string"), type=pa.string(), from_pandas=True)
+    if not pc.any(pc.match_substring_regex(arr, _SLASH_DATE)).as_py():
         return None
-    first = pd.to_numeric(parts[0], errors="coerce")
-    second = pd.to_numeric(parts[1], errors="coerce")
-    if (second > 12).any() and not (first > 12).any():
+    parts = pc.extract_regex(arr, _SLASH_DATE)
+    first = pc.cast(parts.field("first"), pa.int64())
+    second = pc.cast(parts.field("second"), pa.int64())
+    if pc.any(pc.greater(second, 12)).as_py() and not pc.any(pc.greater(first, 12)).as_py():
         return False
     return True
+
+
+def _to_float(raw: pd.Series) -> pd.Series:
+    """Numbers from any column: pyarrow's cast when every value is a number, else pandas."""
+    if pd.api.types.is_numeric_dtype(raw):
+        return raw.astype("float64")
+    try:
+        arr = pa.array(raw.astype("string"), type=pa.string(), from_pandas=True)
+        values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+        return pd.Series(values, index=raw.index, dtype="float64")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_numeric(raw, errors="coerce").astype("float64")
 
 
 def _parse_timestamps(raw: pd.Series) -> tuple[pd.Series, int, str | None]:
@@ -446,9 +461,13 @@ def _parse_timestamps(raw: pd.Series) -> tuple[pd.Series, int, str | None]:
     if pd.api.types.is_datetime64_dtype(raw):
         ts = raw.dt.tz_localize("UTC").astype("datetime64[ns, UTC]")
         return ts, int(raw.notna().sum()), None
-    text = raw.astype("string").str.strip()
-    naive = int((text.notna() & (text != "") & ~text.str.contains(_ZONE, na=False)).sum())
-    cleaned = text.str.replace(r"\s*(UTC|GMT)\s*$", "", regex=True, flags=re.IGNORECASE)
+    arr = pc.utf8_trim_whitespace(pa.array(raw.astype(ARROW_STRING), from_pandas=True))
+    zoned = pc.fill_null(pc.match_substring_regex(arr, _ZONE), True)
+    naive = int(pc.sum(pc.and_(pc.invert(zoned), pc.not_equal(arr, ""))).as_py() or 0)
+    arr = pc.replace_substring_regex(arr, pattern=r"(?i)\s*(UTC|GMT)\s*$", replacement="")
+    cleaned = pd.Series(arr.to_pandas(types_mapper=pd.ArrowDtype), index=raw.index).astype(
+        ARROW_STRING
+    )
     day_first = _slash_day_first(cleaned)
     slash = None
     if day_first is not None:
@@ -635,7 +654,7 @@ def _parse(
             numeric[col] = pd.Series(np.nan, index=frame.index)
             continue
         raw = frame[col]
-        num = pd.to_numeric(raw, errors="coerce").astype("float64")
+        num = _to_float(raw)
         if not pd.api.types.is_numeric_dtype(raw):
             text = raw.astype("string").str.strip()
             junk = (
