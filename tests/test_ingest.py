@@ -295,3 +295,36 @@ def test_latin1_bytes_in_a_name_are_kept(tmp_path):
     r = read_ais(path)
     assert r.positions["shipname"].iloc[0] == "SØNDERBORG"
     assert r.files[0]["encoding"] == "latin-1"
+
+
+def test_ingest_store_round_trip(tmp_path):
+    from typer.testing import CliRunner
+
+    from vessel_risk.cli import app
+    from vessel_risk.ingest import read_store
+
+    files = [
+        shared_file("cases", "C06_multipart_fragments.nmea"),
+        shared_file("cases", "C10_malformed_rows.csv"),
+        shared_file("data", "ais", "nmea", "mixed_with_malformed.nmea"),
+    ]
+    store = tmp_path / "store"
+    result = CliRunner().invoke(app, ["ingest", *map(str, files), "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    assert (store / "positions" / "year=2024").is_dir()
+    back = read_store(store)
+    assert back.rows_in == 4 + 23 + 898 and back.balanced
+    assert (len(back.positions), len(back.static), len(back.quarantine)) == (784, 3, 138)
+    IngestPositionSchema.validate(back.positions)
+    StaticReportSchema.validate(back.static)
+
+
+def test_ingest_store_unreadable_file_is_exit_2(tmp_path):
+    from typer.testing import CliRunner
+
+    from vessel_risk.cli import app
+
+    table = shared_file("data", "ais", "squid_jiggers_raw", "daily_identity.csv.gz")
+    result = CliRunner().invoke(app, ["ingest", str(table), "--store", str(tmp_path / "s")])
+    assert result.exit_code == 2
+    assert "columns must include" in " ".join(result.output.split())

@@ -40,7 +40,7 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -850,3 +850,106 @@ def read_many(paths: list[str | Path]) -> IngestResult:
         quarantine=pd.concat([r.quarantine for r in results], ignore_index=True),
         files=[f for r in results for f in r.files],
     )
+
+
+def write_store(
+    paths: list[str | Path],
+    store: str | Path,
+    *,
+    on_file: Callable[[int, str], None] | None = None,
+) -> list[dict[str, object]]:
+    """Ingest AIS files one at a time into a partitioned Parquet store.
+
+    Layout: ``positions/year=YYYY/``, ``static/year=YYYY/`` (Hive partitions; NMEA
+    rows without a receive time fall in ``year=__HIVE_DEFAULT_PARTITION__``),
+    ``quarantine/`` and ``ingest_report.json`` (the per-file counts). Only one input
+    file is in memory at a time. Rerunning into the same store adds files beside the
+    old ones: use a fresh directory per run.
+
+    Parameters
+    ----------
+    paths : list of str or Path
+        AIS files in any supported dialect.
+    store : str or Path
+        Directory to write (created if absent).
+    on_file : callable, optional
+        ``f(index, name)`` called before each file (for a progress bar).
+
+    Returns
+    -------
+    list of dict
+        The per-file reports, as in :attr:`IngestResult.files`.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        As :func:`read_ais`, before anything of that file is written.
+    """
+    import json
+
+    import pyarrow.dataset as ds
+
+    store = Path(store)
+    store.mkdir(parents=True, exist_ok=True)
+    reports: list[dict[str, object]] = []
+    for i, path in enumerate(paths):
+        if on_file is not None:
+            on_file(i, Path(path).name)
+        r = read_ais(path)
+        for name, frame in (("positions", r.positions), ("static", r.static)):
+            if frame.empty:
+                continue
+            table = pa.Table.from_pandas(
+                frame.assign(year=frame["timestamp"].dt.year.astype("Int32")), preserve_index=False
+            )
+            ds.write_dataset(
+                table,
+                store / name,
+                format="parquet",
+                partitioning=["year"],
+                partitioning_flavor="hive",
+                basename_template=f"file{i:05d}-{{i}}.parquet",
+                existing_data_behavior="overwrite_or_ignore",
+            )
+        if not r.quarantine.empty:
+            (store / "quarantine").mkdir(exist_ok=True)
+            r.quarantine.to_parquet(store / "quarantine" / f"file{i:05d}.parquet", index=False)
+        reports.extend(r.files)
+    (store / "ingest_report.json").write_text(json.dumps(reports, indent=2, default=str))
+    return reports
+
+
+def read_store(store: str | Path) -> IngestResult:
+    """Read back a store written by :func:`write_store`.
+
+    Parameters
+    ----------
+    store : str or Path
+
+    Returns
+    -------
+    IngestResult
+        The frames of every file in the store, with the per-file reports.
+    """
+    import json
+
+    import pyarrow.dataset as ds
+
+    store = Path(store)
+
+    def load(name: str, columns: list[str], empty: pd.DataFrame) -> pd.DataFrame:
+        if not (store / name).exists():
+            return empty
+        dataset = ds.dataset(store / name, format="parquet", partitioning="hive")
+        frame = dataset.to_table(columns=columns).to_pandas()
+        frame["timestamp"] = frame["timestamp"].astype("datetime64[ns, UTC]")
+        return frame.reset_index(drop=True)
+
+    positions = load("positions", POSITION_COLUMNS, pd.DataFrame(columns=POSITION_COLUMNS))
+    static = load("static", STATIC_COLUMNS, pd.DataFrame(columns=STATIC_COLUMNS))
+    qdir = store / "quarantine"
+    quarantine = (
+        pd.read_parquet(qdir) if qdir.exists() else empty_frame(QuarantineSchema)
+    ).reset_index(drop=True)
+    files = json.loads((store / "ingest_report.json").read_text())
+    return IngestResult(positions, static, quarantine, files)
