@@ -40,6 +40,7 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -643,10 +644,13 @@ def _parse(
     if "msg_type" in frame.columns:
         # "AIS.21", "21": base stations, aids to navigation and binary messages are
         # not vessel reports (as in raw NMEA, see vessel_risk.nmea).
-        mtype = pd.to_numeric(
-            frame["msg_type"].astype("string").str.extract(r"(\d+)\s*$")[0], errors="coerce"
-        )
-        other = mtype.notna() & ~mtype.isin(list(VESSEL_REPORT_TYPES))
+        # A handful of distinct values: decide each once, then map.
+        text = frame["msg_type"].astype(ARROW_STRING)
+        verdict = {}
+        for value in text.dropna().unique():
+            m = re.search(r"(\d+)\s*$", str(value))
+            verdict[value] = m is not None and int(m.group(1)) not in VESSEL_REPORT_TYPES
+        other = text.map(verdict).fillna(False).astype(bool)
         reason[(reason.isna() & other).to_numpy()] = "not_a_vessel_report"
     numeric = {}
     for col in NUMERIC + OPTIONAL_NUMERIC:
