@@ -26,7 +26,10 @@ def main() -> None:
 @app.command()
 def run(
     ais: Annotated[
-        list[Path], typer.Option("--ais", help="AIS file (parquet/CSV); repeat for more.")
+        list[Path],
+        typer.Option(
+            "--ais", help="AIS file (Parquet, GeoParquet, CSV dialects, raw NMEA); repeat for more."
+        ),
     ],
     out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")],
     ports: Annotated[

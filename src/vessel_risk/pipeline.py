@@ -189,7 +189,8 @@ def run(
     Parameters
     ----------
     ais : list of Path
-        AIS files (parquet, CSV, gzipped CSV) in any supported dialect.
+        AIS files (Parquet, GeoParquet, CSV, gzipped CSV, raw NMEA) in any
+        supported dialect (:mod:`vessel_risk.ingest`).
     out_dir : Path
     ports_path : Path, optional
         Port or anchorage list; default: the port list shipped with ``searoute``.
