@@ -138,6 +138,7 @@ def test_round_trip_balances(name):
     assert report["dialect"] == dialect
     assert (r.rows_in, len(r.positions), len(r.static)) == (rows_in, n_pos, n_static)
     assert r.quarantine["reason"].value_counts().to_dict() == reasons
+    assert report["quarantined_by_reason"] == reasons
     assert r.balanced
     assert report["positions"] + report["static_reports"] + report["quarantined"] == rows_in
     assert list(r.positions.columns) == POSITION_COLUMNS == columns(IngestPositionSchema)

@@ -712,6 +712,9 @@ def _parse(
         "static_reports": len(static),
         "quarantined": len(q_all),
         "naive_timestamps": naive,
+        "quarantined_by_reason": {
+            str(k): int(v) for k, v in q_all["reason"].value_counts().items()
+        },
     }
     if slash is not None:
         report["slash_dates"] = slash
