@@ -135,6 +135,8 @@ def test_C10_malformed_rows():
     q = r.quarantine.sort_values("line")
     assert list(q["line"]) == [7, 12, 16]
     assert list(q["reason"]) == ["malformed_line", "missing_mmsi", "invalid_timestamp"]
+    assert q["raw"].iloc[0].endswith("EXTRA,FIELDS")  # the raw line is kept
+    assert (q["source"] == "C10_malformed_rows.csv").all()
     assert r.files[0]["rows_in"] == 23 == len(r.positions) + len(r.static) + len(r.quarantine)
 
 
@@ -150,3 +152,53 @@ def test_land_check_quarantines_with_reason(port_table):
         + result.counts["static_reports"]
         + result.counts["quarantined"]
     )
+
+
+def test_C06_multipart_fragments():
+    r = read_ais(shared_file("cases", "C06_multipart_fragments.nmea"))
+    static = r.static.set_index("mmsi")
+    s = static.loc["567000207"]
+    assert (s["shipname"], s["callsign"], s["shiptype"], s["destination"]) == (
+        "SEA FORTUNE 7",
+        "HSX1234",
+        "30",
+        "SONGKHLA",
+    )
+    # Reassembled although a position sentence sat between its two parts.
+    assert s["timestamp"] == pd.Timestamp("2024-03-01T00:00:20Z")
+    assert list(r.quarantine["mmsi"]) == ["567000208"]
+    assert list(r.quarantine["reason"]) == ["incomplete_multipart"]
+    assert list(r.quarantine["line"]) == [1]
+    assert r.files[0]["quarantined_by_reason"] == {"incomplete_multipart": 1}
+    pos = r.positions
+    assert list(pos["mmsi"]) == ["567000209", "567000209"]
+    # Times from the NMEA 4.10 tag blocks, never from the AIS "second" field (30).
+    assert list(pos["timestamp"]) == [
+        pd.Timestamp("2024-03-01T00:00:10Z"),
+        pd.Timestamp("2024-03-01T00:01:10Z"),
+    ]
+    assert r.balanced and r.rows_in == 4
+
+
+def test_C07_class_b_static():
+    r = read_ais(shared_file("cases", "C07_class_b_static.nmea"))
+    halves = r.static[r.static["mmsi"] == "567000210"]
+    assert len(halves) == 2  # 24A and 24B, six minutes apart, each completed by the other
+    for _, s in halves.iterrows():
+        assert (s["shipname"], s["shiptype"], s["callsign"], s["ais_class"]) == (
+            "NAM CHAI 3",
+            "30",
+            "HSY5678",
+            "B",
+        )
+    p = r.positions.set_index("mmsi").loc["567000211"]
+    assert (p["shipname"], p["shiptype"], p["ais_class"]) == ("KRUNG 9", "30", "B")
+    assert (p["speed_knots"], p["lat"], p["lon"]) == (7.1, 7.2, 100.5)
+    assert r.balanced and r.quarantine.empty
+
+
+def test_C07_class_b_static_reaches_features(port_table):
+    result = _process("C07_class_b_static.nmea", port_table, **LAND_CHECK_OFF)
+    f = result.features.set_index("mmsi")
+    assert f.loc["567000210", "shipname"] == "NAM CHAI 3"
+    assert f.loc["567000211", "shipname"] == "KRUNG 9"

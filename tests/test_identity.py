@@ -2,11 +2,15 @@ import pandas as pd
 
 from vessel_risk.identity import (
     flag_iso3,
+    identity_history,
     load_iuu_list,
     mmsi_valid,
     normalize_mmsi,
     normalize_name,
 )
+from vessel_risk.ingest import IDENTITY_FIELDS, read_ais
+
+from .conftest import shared_file
 
 
 def test_integer_mmsis_get_their_leading_zeros_back():
@@ -50,3 +54,16 @@ def test_iuu_list_keys_cover_aliases_imo_and_mmsi(tmp_path):
     assert ("name", "SHARON1") in got
     assert ("imo", "8692299") in got
     assert ("mmsi", "417000878") in got
+
+
+def test_identity_history_of_shared_squid_jigger_mmsis():
+    """GFW found one 150... MMSI with more than fifteen names; so do we."""
+    r = read_ais(shared_file("data", "ais", "squid_jiggers_2020_2023.parquet"))
+    cols = ["mmsi", "timestamp", *IDENTITY_FIELDS]
+    history = identity_history(pd.concat([r.static[cols], r.positions[cols]]))
+    names = history[history["field"] == "shipname"]
+    per_mmsi = names.groupby("mmsi").size()
+    assert per_mmsi["150000106"] == 25 and per_mmsi["150402944"] == 14
+    first = names[names["mmsi"] == "150400453"].sort_values("first_seen").iloc[0]
+    assert first["value"] == "LURONGYUANYU715"
+    assert first["first_seen"] == pd.Timestamp("2020-12-20T08:49:00Z")

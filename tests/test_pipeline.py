@@ -155,6 +155,7 @@ def test_report_shows_counts_map_and_table(squid_run):
     html = (out / "report.html").read_text()
     assert "messages in" in html and "111384" in html
     assert "on_land" in html and "data:image/png;base64," in html
+    assert "Files read" in html and "squid_jiggers_2020_2023.parquet" in html
     assert "presumed victims" in html
 
 

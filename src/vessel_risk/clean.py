@@ -168,13 +168,15 @@ def clean_positions(
 ) -> CleanResult:
     """Clean position reports of many vessels.
 
-    Steps, each counted: not-available codes to NaN (:func:`null_not_available`);
-    sort by vessel and time (case C03; ``out_of_order`` counts rows that were
-    behind their predecessor in the file); drop exact duplicate messages and
-    collapse several positions at the same second to the first (case C04); drop
-    positions more than ``on_land_margin_km`` inland (needs
-    ``distance_from_shore_km``, negative on land; skipped if absent); drop isolated
-    jumps faster than ``max_speed_kn`` (:func:`implied_speed_outliers`).
+    Steps, each counted: positions without a time (raw NMEA with no receive time)
+    go to the quarantine as ``no_receive_time``; not-available codes become NaN
+    (:func:`null_not_available`); rows are sorted by vessel and time (case C03;
+    ``out_of_order`` counts rows that were behind their predecessor in the file);
+    exact duplicate messages are dropped and several positions at the same second
+    collapse to the first (case C04); positions more than ``on_land_margin_km``
+    inland are dropped (needs ``distance_from_shore_km``, negative on land; skipped
+    if absent); isolated jumps faster than ``max_speed_kn`` are dropped
+    (:func:`implied_speed_outliers`).
 
     Parameters
     ----------
@@ -197,6 +199,13 @@ def clean_positions(
     CleanResult
     """
     out, counts = null_not_available(positions)
+    dropped = []
+    # Raw NMEA without a tag block or receiver time: the position is real but has no
+    # place in a track (vessel_risk.nmea).
+    undated = out["timestamp"].isna()
+    dropped.append(_quarantine_rows(out[undated], "no_receive_time"))
+    counts["no_receive_time"] = int(undated.sum())
+    out = out[~undated]
     if distance_from_shore is not None:
         out["distance_from_shore_km"] = distance_from_shore(
             out["lat"].to_numpy(), out["lon"].to_numpy()
@@ -207,7 +216,6 @@ def clean_positions(
     )
     counts["out_of_order"] = int(behind.sum())
     out = out.sort_values(["mmsi", "timestamp"], kind="stable").reset_index(drop=True)
-    dropped = []
 
     dup, same_time = _same_second(out)
     dropped.append(_quarantine_rows(out[dup], "duplicate_message"))

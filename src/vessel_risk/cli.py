@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from vessel_risk.indicators import BASELINE_VERSION
+from vessel_risk.ingest import write_store
 from vessel_risk.pipeline import STAGES
 from vessel_risk.pipeline import run as run_pipeline
 from vessel_risk.settings import Settings
@@ -30,7 +31,10 @@ def main() -> None:
 @app.command()
 def run(
     ais: Annotated[
-        list[Path], typer.Option("--ais", help="AIS file (parquet/CSV); repeat for more.")
+        list[Path],
+        typer.Option(
+            "--ais", help="AIS file (Parquet, GeoParquet, CSV dialects, raw NMEA); repeat for more."
+        ),
     ],
     out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")],
     ports: Annotated[
@@ -367,3 +371,41 @@ def _print_metrics(ev: Evaluation) -> None:
     console.print("  " + ", ".join(f"{k} {m[k]:.3f}" for k in keys if k in m and m[k] == m[k]))
     for note in ev.notes:
         console.print(f"  [yellow]warning:[/yellow] {note}")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="AIS files in any supported dialect.")],
+    store: Annotated[Path, typer.Option("--store", help="Folder of the Parquet store.")],
+) -> None:
+    """Ingest AIS files into a partitioned Parquet store, one file in memory at a time."""
+    for path in paths:
+        if not path.exists():
+            console.print(f"[red]error:[/red] the file {str(path)!r} does not exist.")
+            raise typer.Exit(code=2)
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} files"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("ingest", total=len(paths))
+
+        def on_file(index: int, name: str) -> None:
+            progress.update(task, description=name, completed=index)
+
+        try:
+            reports = write_store(list(paths), store, on_file=on_file)
+        except (ValueError, OSError) as exc:
+            progress.stop()
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(code=2) from exc
+        progress.update(task, description="done", completed=len(paths))
+    for r in reports:
+        console.print(
+            f"{r['source']} ({r['dialect']}): {r['rows_in']:,} in, {r['positions']:,} "
+            f"positions, {r['static_reports']:,} static reports, {r['quarantined']:,} "
+            "quarantined."
+        )
+    console.print(f"Store: {store.resolve()}")

@@ -228,9 +228,12 @@ def process(
     )
     on_stage("distances")
     pos = with_distances(cleaned.positions, ports)
+    # Raw NMEA without a receive time: a static report that belongs to no year.
+    dated = ingested.static["timestamp"].notna()
+    undated_reports = int((~dated).sum())
     events = derive_events(
         pos,
-        ingested.static,
+        ingested.static[dated],
         ports,
         carriers=carriers,
         iuu_keys=iuu_keys,
@@ -266,6 +269,7 @@ def process(
         "naive_timestamps_read_as_utc": int(
             sum(int(f["naive_timestamps"]) for f in ingested.files)  # type: ignore[call-overload]
         ),
+        "undated_static_reports_not_in_features": undated_reports,
         "files": ingested.files,
         "vessels": int(pos["mmsi"].nunique()),
         "vessel_years": len(features),
@@ -360,7 +364,8 @@ def run(
     Parameters
     ----------
     ais : list of Path
-        AIS files (parquet, CSV, gzipped CSV) in any supported dialect.
+        AIS files (Parquet, GeoParquet, CSV, gzipped CSV, raw NMEA) in any
+        supported dialect (:mod:`vessel_risk.ingest`).
     out_dir : Path
     ports_path : Path, optional
         Port or anchorage list; default: the port list shipped with ``searoute``.

@@ -116,6 +116,19 @@ def render_report(result: ProcessResult) -> str:
     reasons = pd.DataFrame(
         list(c["quarantined_by_reason"].items()), columns=["reason", "rows"]
     ).sort_values("rows", ascending=False)
+    per_file = pd.DataFrame(
+        [
+            {
+                "file": f.get("source"),
+                "dialect": f.get("dialect"),
+                "rows in": f.get("rows_in"),
+                "positions": f.get("positions"),
+                "static reports": f.get("static_reports"),
+                "quarantined": f.get("quarantined"),
+            }
+            for f in c.get("files", [])
+        ]
+    )
     values = pd.DataFrame(
         [
             (k, v)
@@ -165,6 +178,8 @@ table.t td, table.t th {{ border-bottom: 1px solid #ddd; padding: 3px 8px; text-
 to judge, never low risk.</p>
 <h2>Data</h2>
 {_table(accounting)}
+<h3>Files read</h3>
+{_table(per_file) if len(per_file) else "<p>None.</p>"}
 <h3>Quarantined rows by reason</h3>
 {_table(reasons) if len(reasons) else "<p>None.</p>"}
 <h3>Values repaired</h3>

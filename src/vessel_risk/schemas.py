@@ -38,6 +38,51 @@ class PositionSchema(_Strict):
     distance_from_port_km: Series[float] = pa.Field(ge=0, nullable=True)
 
 
+class IngestPositionSchema(_Strict):
+    """One position report as read, before cleaning (``IngestResult.positions``).
+
+    Every reader (CSV dialects, Parquet, GeoParquet, raw NMEA) yields these columns.
+    Values are as sent: "not available" codes (lat 91, SOG 102.3, heading 511) are
+    still there, cleaning nulls them. ``timestamp`` is missing only for raw NMEA
+    without a receive time; cleaning quarantines those rows.
+    """
+
+    mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    timestamp: Series[UTC_NS] = pa.Field(nullable=True)  # type: ignore[valid-type]
+    lat: Series[float] = pa.Field(nullable=True)
+    lon: Series[float] = pa.Field(nullable=True)
+    speed_knots: Series[float] = pa.Field(nullable=True)
+    course: Series[float] = pa.Field(nullable=True)
+    heading: Series[float] = pa.Field(nullable=True)
+    shipname: Series[str] = pa.Field(nullable=True)
+    callsign: Series[str] = pa.Field(nullable=True)
+    imo: Series[str] = pa.Field(nullable=True)
+    shiptype: Series[str] = pa.Field(nullable=True)
+    ais_class: Series[str] = pa.Field(isin=["A", "B"], nullable=True)
+    nnet_score: Series[float] = pa.Field(nullable=True)
+    line: Series[float] = pa.Field(nullable=True)
+    source: Series[str]
+
+
+class StaticReportSchema(_Strict):
+    """One static (identity) report without a position (``IngestResult.static``).
+
+    AIS types 5 and 24 (or their rows in decoded exports); a type 24 row carries
+    both halves once joined by MMSI (:func:`vessel_risk.nmea.join_class_b_halves`).
+    """
+
+    mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    timestamp: Series[UTC_NS] = pa.Field(nullable=True)  # type: ignore[valid-type]
+    shipname: Series[str] = pa.Field(nullable=True)
+    callsign: Series[str] = pa.Field(nullable=True)
+    imo: Series[str] = pa.Field(nullable=True)
+    shiptype: Series[str] = pa.Field(nullable=True)
+    destination: Series[str] = pa.Field(nullable=True)
+    ais_class: Series[str] = pa.Field(isin=["A", "B"], nullable=True)
+    line: Series[float] = pa.Field(nullable=True)
+    source: Series[str]
+
+
 class PortVisitSchema(_Strict):
     """One port visit (``port_visits.parquet``)."""
 

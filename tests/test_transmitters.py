@@ -1,0 +1,71 @@
+"""One MMSI used by several transmitters: split into tracks, reported per MMSI."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from vessel_risk.ingest import read_ais
+from vessel_risk.transmitters import shared_mmsi_indicator, split_transmitters
+
+from .conftest import make_track, shared_file
+
+
+def _frame(rows):
+    f = pd.DataFrame(rows)
+    f["timestamp"] = pd.to_datetime(f["timestamp"], utc=True)
+    return f
+
+
+def test_alternating_places_become_two_tracks():
+    # Two boats 600 km apart (off Peru and off Chile) send the same MMSI in turn every
+    # 30 min: going back and forth would need about 650 kn.
+    a = make_track(
+        "150400999", "2024-03-01T00:00:00Z", [(-12.0, -80.0 - 0.01 * i) for i in range(12)]
+    )
+    b = make_track(
+        "150400999", "2024-03-01T00:15:00Z", [(-17.5, -78.0 - 0.01 * i) for i in range(12)]
+    )
+    pos = _frame(a + b).sample(frac=1.0, random_state=0)  # any order
+    track = split_transmitters(pos)
+    by_place = track.groupby(pos["lat"] > -15).unique()
+    assert sorted(len(v) for v in by_place) == [1, 1]
+    assert set(track) == {0, 1}
+    ind = shared_mmsi_indicator(pos, track)
+    assert ind.to_dict("records") == [
+        {"mmsi": "150400999", "tracks": 2, "concurrent_tracks": 2, "shared_mmsi": True}
+    ]
+
+
+def test_one_plausible_track_stays_one():
+    rows = make_track(
+        "567000214", "2024-03-01T00:00:00Z", [(7.0 + 0.05 * i, 100.0) for i in range(20)]
+    )
+    pos = _frame(rows)
+    track = split_transmitters(pos)
+    assert (track == 0).all()
+    assert not shared_mmsi_indicator(pos, track)["shared_mmsi"].any()
+
+
+def test_missing_positions_get_no_track():
+    rows = make_track(
+        "567000214", "2024-03-01T00:00:00Z", [(7.0, 100.0), (float("nan"), float("nan"))]
+    )
+    track = split_transmitters(_frame(rows))
+    assert track.iloc[0] == 0 and pd.isna(track.iloc[1])
+
+
+def test_max_speed_must_be_positive():
+    with pytest.raises(ValueError, match="'max_speed_kn' parameter of split_transmitters"):
+        split_transmitters(
+            _frame(make_track("567000214", "2024-03-01", [(7.0, 100.0)])), max_speed_kn=0
+        )
+
+
+def test_gfw_overlapping_segments_are_two_transmitters():
+    # GFW's own check of 412334074 found overlapping segments: two transmitters at once.
+    r = read_ais(shared_file("data", "ais", "squid_jiggers_raw", "overlapping_seg_check.csv.gz"))
+    track = split_transmitters(r.positions)
+    ind = shared_mmsi_indicator(r.positions, track).set_index("mmsi")
+    assert ind.loc["412334074", "concurrent_tracks"] == 2
+    assert track.notna().all()
