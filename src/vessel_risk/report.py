@@ -54,7 +54,8 @@ def _map_png(result: ProcessResult) -> str:
     ax.scatter(p["lon"], p["lat"], s=0.3, c="#34495e", alpha=0.3, linewidths=0, label="positions")
     a = alerts_frame(result.alerts)
     if len(a):
-        for t, colour in TIER_COLOURS.items():
+        # Thin-data alerts first, so the high ones are drawn on top.
+        for t, colour in reversed(TIER_COLOURS.items()):
             sel = a[(a["tier"] == t) & a["last_lat"].notna()]
             ax.scatter(
                 sel["last_lon"],
