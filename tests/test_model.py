@@ -31,7 +31,7 @@ from vessel_risk.model import (
 from vessel_risk.simulate import simulate_fleet
 
 FAST = {
-    "pu-lightgbm": {"n_bags": 4, "n_estimators": 40, "random_state": 0},
+    "pu-lightgbm": {"n_bags": 4, "n_estimators": 40, "learning_rate": 0.05, "random_state": 0},
     "bagged-rf": {"n_bags": 4, "n_estimators": 40, "random_state": 0},
 }
 

@@ -219,14 +219,20 @@ FlaggedShare = Annotated[
     float, typer.Option("--flagged-share", help="Share of vessel-years to flag (0-1).")
 ]
 NBags = Annotated[int, typer.Option("--n-bags", help="Bags of the PU models.")]
-NEstimators = Annotated[int, typer.Option("--n-estimators", help="Trees per bag.")]
+NEstimators = Annotated[
+    int | None,
+    typer.Option("--n-estimators", help="Trees per bag (default: the model's own, 80 or 200)."),
+]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed.")]
 
 
-def _params(kind: str, n_bags: int, n_estimators: int, seed: int) -> dict[str, object]:
+def _params(kind: str, n_bags: int, n_estimators: int | None, seed: int) -> dict[str, object]:
     if kind == "indicator-baseline":
         return {}
-    return {"n_bags": n_bags, "n_estimators": n_estimators, "random_state": seed}
+    params: dict[str, object] = {"n_bags": n_bags, "random_state": seed}
+    if n_estimators is not None:
+        params["n_estimators"] = n_estimators
+    return params
 
 
 @app.command()
@@ -240,7 +246,7 @@ def train(
     group_by: GroupBy = "vessel",
     flagged_share: FlaggedShare = 0.2,
     n_bags: NBags = 10,
-    n_estimators: NEstimators = 200,
+    n_estimators: NEstimators = None,
     seed: Seed = 0,
     report: Annotated[
         Path | None, typer.Option("--report", help="Also write the HTML report here.")
@@ -303,7 +309,7 @@ def evaluate(
     group_by: GroupBy = "vessel",
     flagged_share: FlaggedShare = 0.2,
     n_bags: NBags = 10,
-    n_estimators: NEstimators = 200,
+    n_estimators: NEstimators = None,
     seed: Seed = 0,
     out: Annotated[Path, typer.Option("--out", help="HTML report path.")] = Path(
         "out/evaluation.html"

@@ -511,9 +511,9 @@ class PULightGBMClassifier(_PUBagging):
     Parameters
     ----------
     n_bags : int, default 10
-    n_estimators : int, default 200
+    n_estimators : int, default 80
         Boosting rounds per bag.
-    learning_rate : float, default 0.05
+    learning_rate : float, default 0.1
     num_leaves : int, default 15
     min_child_samples : int, default 5
         Small, because positives are few (tens of vessel-years).
@@ -544,8 +544,8 @@ class PULightGBMClassifier(_PUBagging):
     def __init__(
         self,
         n_bags: int = 10,
-        n_estimators: int = 200,
-        learning_rate: float = 0.05,
+        n_estimators: int = 80,
+        learning_rate: float = 0.1,
         num_leaves: int = 15,
         min_child_samples: int = 5,
         calibrate: bool = True,
