@@ -23,6 +23,12 @@ app = typer.Typer(help="Find fishing vessels at risk of forced labour from their
 console = Console()
 
 
+def _fail(message: str) -> typer.Exit:
+    """Print ``message`` as an error and return the exit (code 2) to raise."""
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code=2)
+
+
 @app.callback()
 def main() -> None:
     """vessel-risk: ranked, explained alerts from AIS. A score is evidence, never proof."""
@@ -77,8 +83,7 @@ def run(
     settings = Settings()
     for path in [*ais, *(p for p in (ports, iuu_list, carriers, psma_parties) if p)]:
         if not path.exists():
-            console.print(f"[red]error:[/red] the file {str(path)!r} does not exist.")
-            raise typer.Exit(code=2)
+            raise _fail(f"the file {str(path)!r} does not exist.")
     model, model_version = _scoring_model(settings, baseline)
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -109,8 +114,7 @@ def run(
             )
         except (ValueError, OSError) as exc:
             progress.stop()
-            console.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(code=2) from exc
+            raise _fail(str(exc)) from exc
         progress.update(task, description="done", completed=len(STAGES))
     c = summary.counts
     tiers = ", ".join(f"{k} {v}" for k, v in c["alerts_by_tier"].items()) or "none"
@@ -160,18 +164,16 @@ def _scoring_model(settings: Settings, baseline: bool) -> tuple[object | None, s
 
 def _read_labelled(path: Path, *, need_labels: bool = True) -> pd.DataFrame:
     if not path.exists():
-        console.print(f"[red]error:[/red] the file {str(path)!r} does not exist.")
-        raise typer.Exit(code=2)
+        raise _fail(f"the file {str(path)!r} does not exist.")
     if path.suffix == ".parquet":
         frame = pd.read_parquet(path)
     else:
         frame = pd.read_csv(path, dtype={"mmsi": str})
     if need_labels and "known_offender" not in frame.columns:
-        console.print(
-            f"[red]error:[/red] {str(path)!r} has no 'known_offender' column: a labelled "
+        raise _fail(
+            f"{str(path)!r} has no 'known_offender' column: a labelled "
             "vessel-year table needs it (1 = known offender)."
         )
-        raise typer.Exit(code=2)
     return frame
 
 
@@ -183,13 +185,9 @@ def _feature_list(frame: pd.DataFrame, which: str, exclude: list[str]) -> list[s
     elif which == "all":
         feats = candidate_features(frame, exclude=exclude)
     else:
-        console.print(
-            f"[red]error:[/red] --features must be 'pipeline' or 'all'. Got {which!r} instead."
-        )
-        raise typer.Exit(code=2)
+        raise _fail(f"--features must be 'pipeline' or 'all'. Got {which!r} instead.")
     if not feats:
-        console.print("[red]error:[/red] no feature columns left to train on.")
-        raise typer.Exit(code=2)
+        raise _fail("no feature columns left to train on.")
     return feats
 
 
@@ -267,13 +265,11 @@ def train(
     frame = _read_labelled(labels, need_labels=outcomes is None)
     if outcomes is not None:
         if not outcomes.exists():
-            console.print(f"[red]error:[/red] the file {str(outcomes)!r} does not exist.")
-            raise typer.Exit(code=2)
+            raise _fail(f"the file {str(outcomes)!r} does not exist.")
         try:
             frame = labels_from_outcomes(frame, pd.read_csv(outcomes, dtype={"mmsi": str}))
         except ValueError as exc:
-            console.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(code=2) from exc
+            raise _fail(str(exc)) from exc
     feats = _feature_list(frame, features, list(exclude or []))
     try:
         result = train_model(
@@ -288,8 +284,7 @@ def train(
             report_path=report,
         )
     except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(code=2) from exc
+        raise _fail(str(exc)) from exc
     _print_metrics(result.evaluation)
     console.print(
         f"Registered vessel-risk version {result.version} as challenger (run {result.run_id}) "
@@ -331,8 +326,7 @@ def evaluate(
                 est, frame, feats, name=kind, group_by=group_by, flagged_share=flagged_share
             )
         except ValueError as exc:
-            console.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(code=2) from exc
+            raise _fail(str(exc)) from exc
         console.print(f"[bold]{kind}[/bold]")
         _print_metrics(ev)
         evaluations.append(ev)
@@ -357,8 +351,7 @@ def promote(
     try:
         v = promote_model(settings.mlflow_tracking_uri, version)
     except LookupError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(code=2) from exc
+        raise _fail(str(exc)) from exc
     console.print(f"vessel-risk version {v} is now champion.")
 
 
@@ -387,8 +380,7 @@ def ingest(
     """Ingest AIS files into a partitioned Parquet store, one file in memory at a time."""
     for path in paths:
         if not path.exists():
-            console.print(f"[red]error:[/red] the file {str(path)!r} does not exist.")
-            raise typer.Exit(code=2)
+            raise _fail(f"the file {str(path)!r} does not exist.")
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -405,8 +397,7 @@ def ingest(
             reports = write_store(list(paths), store, on_file=on_file)
         except (ValueError, OSError) as exc:
             progress.stop()
-            console.print(f"[red]error:[/red] {exc}")
-            raise typer.Exit(code=2) from exc
+            raise _fail(str(exc)) from exc
         progress.update(task, description="done", completed=len(paths))
     for r in reports:
         console.print(
