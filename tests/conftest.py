@@ -6,10 +6,16 @@ and skip, saying why, where it is absent.
 
 from __future__ import annotations
 
+import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from sqlalchemy import text
+
+from vessel_risk.alerts import Alert, IndicatorEvidence
+from vessel_risk.store import make_engine, migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -85,3 +91,79 @@ def _empty_model_registry(tmp_path_factory):
     mp.setenv("VESSEL_RISK_MLFLOW_TRACKING_URI", str(tmp_path_factory.mktemp("registry")))
     yield
     mp.undo()
+
+
+POSTGRES_URL = os.environ.get("VESSEL_RISK_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    """A migrated, empty database: SQLite in ``tmp_path``, then PostgreSQL.
+
+    PostgreSQL runs where ``VESSEL_RISK_TEST_POSTGRES_URL`` is set (``.ci/run`` sets it
+    with ``eval "$(.ci/postgres)"``); elsewhere those tests skip, saying so, except
+    under CI, where a missing server is a failure.
+    """
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'vessel_risk.db'}"
+    else:
+        if not POSTGRES_URL:
+            message = 'PostgreSQL tests need VESSEL_RISK_TEST_POSTGRES_URL: eval "$(.ci/postgres)"'
+            if os.environ.get("CI"):
+                pytest.fail(message)
+            pytest.skip(message)
+        url = POSTGRES_URL
+        reset = make_engine(url)
+        with reset.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        reset.dispose()
+    eng = make_engine(url)
+    migrate(eng)
+    yield eng
+    eng.dispose()
+
+
+def make_alert(
+    mmsi: str = "412000001",
+    year: int = 2022,
+    score: float = 0.8,
+    tier: str = "high",
+    *,
+    rank: int = 1,
+    flag_iso3: str | None = "CHN",
+    last_lat: float | None = -53.16,
+    last_lon: float | None = -70.91,
+    model_version: str = "indicator-baseline-1",
+) -> Alert:
+    """An alert with one indicator (long voyages) and hand-set values."""
+    return Alert(
+        rank=rank,
+        mmsi=mmsi,
+        year=year,
+        shipname="HAI YANG 7",
+        flag_iso3=flag_iso3,
+        mmsi_valid=True,
+        iuu_listed=False,
+        score=score,
+        tier=tier,
+        model_version=model_version,
+        position_messages=5000,
+        days_observed=200,
+        first_seen=datetime(year, 1, 3, tzinfo=UTC),
+        last_seen=datetime(year, 11, 20, 6, tzinfo=UTC),
+        last_lat=last_lat,
+        last_lon=last_lon,
+        data_note="5000 positions on 200 days",
+        indicators=[
+            IndicatorEvidence(
+                name="long_voyages",
+                feature="max_voyage_duration_hours",
+                value=4800.0,
+                contribution=0.6,
+                reason="longest voyage 200 days at sea",
+                ilo_indicator="isolation",
+                source="McDonald et al. 2021",
+            )
+        ],
+    )

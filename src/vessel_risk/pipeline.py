@@ -14,15 +14,23 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from sqlalchemy.orm import Session
 
 from vessel_risk import indicators as ind
-from vessel_risk.alerts import Alert, build_alerts, write_alerts_csv, write_alerts_geojson
+from vessel_risk.alerts import (
+    Alert,
+    build_alerts,
+    evidence_events,
+    write_alerts_csv,
+    write_alerts_geojson,
+)
 from vessel_risk.clean import ON_LAND_MARGIN_KM, clean_positions
 from vessel_risk.encounters import detect_encounters
 from vessel_risk.features import vessel_year_features
 from vessel_risk.gaps import detect_gaps
-from vessel_risk.identity import load_iuu_list, read_carriers
+from vessel_risk.identity import identity_history, load_iuu_list, read_carriers
 from vessel_risk.ingest import IDENTITY_FIELDS, IngestResult, read_many
+from vessel_risk.lifecycle import record_run
 from vessel_risk.loitering import detect_loitering
 from vessel_risk.model import evidence_shares, model_input
 from vessel_risk.port_visits import detect_port_visits
@@ -42,7 +50,7 @@ from vessel_risk.schemas import (
     VoyageSchema,
     columns,
 )
-from vessel_risk.store import make_engine, save_run
+from vessel_risk.store import make_engine, migrate
 from vessel_risk.tracks import segment_km
 from vessel_risk.voyages import detect_voyages
 
@@ -76,6 +84,7 @@ class ProcessResult:
     quarantine: pd.DataFrame
     counts: dict[str, Any] = field(default_factory=dict)
     model_version: str = ind.BASELINE_VERSION
+    identity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _noop(stage: str) -> None:
@@ -295,6 +304,7 @@ def process(
         quarantine,
         counts,
         model_version=version,
+        identity=identity_history(ingested.static[dated]),
     )
 
 
@@ -440,12 +450,22 @@ def run(
     write_alerts_geojson(result.alerts, out_dir / "alerts.geojson")
     (out_dir / "ingest_report.json").write_text(json.dumps(result.counts, indent=2, default=str))
     url = database_url or f"sqlite:///{(out_dir / 'vessel_risk.db').resolve()}"
-    run_id = save_run(
-        make_engine(url),
-        result.alerts,
-        inputs=[str(p) for p in ais],
-        model_version=result.model_version,
-        counts=json.loads(json.dumps(result.counts, default=str)),
-    )
+    engine = make_engine(url)
+    migrate(engine)
+    with Session(engine) as session, session.begin():
+        run_id = record_run(
+            session,
+            alerts=result.alerts,
+            features=result.features,
+            evidence=evidence_events(
+                result.visits, result.gaps, result.encounters, result.loitering
+            ),
+            identity=result.identity,
+            visits=result.visits,
+            inputs=[str(p) for p in ais],
+            model_version=result.model_version,
+            counts=result.counts,
+        )
+    engine.dispose()
     report = write_report(result, out_dir / "report.html")
     return RunSummary(out_dir, report, len(result.alerts), run_id, url, result.counts)
