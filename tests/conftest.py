@@ -93,6 +93,27 @@ def _empty_model_registry(tmp_path_factory):
     mp.undo()
 
 
+SQUID = ("data", "ais", "squid_jiggers_2020_2023.parquet")
+
+
+@pytest.fixture(scope="session")
+def squid_run(tmp_path_factory):
+    """`vessel-risk run` once on the real squid-jigger file with GFW's anchorages and
+    the IUU list: (output folder, printed output)."""
+    from typer.testing import CliRunner
+
+    from vessel_risk.cli import app
+
+    ais = shared_file(*SQUID)
+    ports = shared_file("data", "ports", "gfw_named_anchorages.csv.gz")
+    iuu = shared_file("data", "vessels", "combined_iuu_list_2026-04.csv")
+    out = tmp_path_factory.mktemp("squid")
+    args = ["run", "--ais", str(ais), "--out", str(out), "--ports", str(ports)]
+    result = CliRunner().invoke(app, [*args, "--iuu-list", str(iuu)])
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
 POSTGRES_URL = os.environ.get("VESSEL_RISK_TEST_POSTGRES_URL")
 
 

@@ -7,26 +7,24 @@ from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from vessel_risk.cli_review import agencies_app, alerts_app, notices_app
 from vessel_risk.indicators import BASELINE_VERSION
 from vessel_risk.ingest import write_store
 from vessel_risk.pipeline import STAGES
 from vessel_risk.pipeline import run as run_pipeline
 from vessel_risk.settings import Settings
+from vessel_risk.terminal import console
+from vessel_risk.terminal import fail as _fail
 
 if TYPE_CHECKING:
     from vessel_risk.evaluate import Evaluation
 
 app = typer.Typer(help="Find fishing vessels at risk of forced labour from their AIS tracks.")
-console = Console()
-
-
-def _fail(message: str) -> typer.Exit:
-    """Print ``message`` as an error and return the exit (code 2) to raise."""
-    console.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code=2)
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(notices_app, name="notices")
+app.add_typer(agencies_app, name="agencies")
 
 
 @app.callback()

@@ -125,6 +125,7 @@ class Events:
     loitering: pd.DataFrame
     encounters: pd.DataFrame
     features: pd.DataFrame
+    identity: pd.DataFrame
 
 
 def derive_events(
@@ -183,7 +184,11 @@ def derive_events(
         iuu_keys=iuu_keys,
         psma_parties=psma_parties,
     )
-    return Events(visits, voyages, gaps, loitering, encounters, features)
+    dest = ["destination"] if "destination" in static.columns else []
+    identity = identity_history(
+        pd.concat([static[ident_cols + dest], positions.loc[has_ident, ident_cols]])
+    )
+    return Events(visits, voyages, gaps, loitering, encounters, features, identity)
 
 
 def process(
@@ -304,7 +309,7 @@ def process(
         quarantine,
         counts,
         model_version=version,
-        identity=identity_history(ingested.static[dated]),
+        identity=events.identity,
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -16,9 +18,13 @@ class Settings(BaseSettings):
     mlflow_tracking_uri : str
         Where models are tracked (``VESSEL_RISK_MLFLOW_TRACKING_URI``); default: local
         files under ``models/``.
+    agency_directory : Path or None
+        Agency directory TOML whose ``[[fleet]]`` tables give crew-origin countries for
+        consular routing (``VESSEL_RISK_AGENCY_DIRECTORY``).
     """
 
     model_config = SettingsConfigDict(env_prefix="VESSEL_RISK_")
 
     database_url: str | None = None
     mlflow_tracking_uri: str = "models/mlruns"
+    agency_directory: Path | None = None
