@@ -196,6 +196,8 @@ def test_notice_from_an_alert_is_approved_routed_and_clocked(engine):
         assert approved.reflection_period_days == 45  # the port state's own period
         assert approved.reflection_ends_at - approved.approved_at == timedelta(days=45)
         assert [f["months"] for f in approved.follow_ups] == list(FOLLOW_UP_MONTHS)
+        assert approved.payload["reflection_recovery"]["period_days"] == 45
+        assert len(approved.payload["follow_ups_due"]) == 3
         with pytest.raises(NoticeError, match="only a draft"):
             approve_notice(s, notice_id, actor="approver@chl")
     with Session(engine) as s:
@@ -338,6 +340,8 @@ def test_real_high_risk_squid_jigger_notice_json_html_routes_and_no_personal_dat
     keys = {k.lower() for _, k in _walk(payload)}
     assert not keys & PERSONAL_KEYS, keys & PERSONAL_KEYS
     html = notice_html(payload)
+    assert payload["reflection_recovery"]["period_days"] == 30
+    assert "30 days, 20" in html  # the approved period with its dates
     assert "presumed victims" in html and "PUNTA ARENAS" in html and "ILO C188" in html
     assert "http" not in html.replace("http-equiv", "")  # self-contained, nothing fetched
     (tmp_path / "notice.json").write_text(json.dumps(payload, indent=2))

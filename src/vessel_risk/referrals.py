@@ -166,6 +166,7 @@ class NoticePayload(BaseModel):
     inspection_checks: list[str] = Field(default_factory=lambda: list(INSPECTION_CHECKS))
     reflection_recovery: dict[str, Any]
     follow_up_months: list[int] = Field(default_factory=lambda: list(FOLLOW_UP_MONTHS))
+    follow_ups_due: list[datetime] = Field(default_factory=list)
 
 
 def _event_kind(feature: str) -> str | None:
@@ -483,6 +484,17 @@ def approve_notice(
         {"months": m, "due": _add_months(now, m).isoformat(), "done_at": None}
         for m in FOLLOW_UP_MONTHS
     ]
+    # What the agencies receive says when the clocks run, not only the minimum.
+    clocks = {
+        "period_days": days,
+        "starts_at": now.isoformat(),
+        "ends_at": notice.reflection_ends_at.isoformat(),
+    }
+    notice.payload = {
+        **notice.payload,
+        "reflection_recovery": {**notice.payload["reflection_recovery"], **clocks},
+        "follow_ups_due": [f["due"] for f in notice.follow_ups],
+    }
     enqueue(session, notice, [(by_id[r.agency_id], r.rule) for r in routes])
     alert = session.get(AlertRow, notice.alert_id)
     if alert is not None and alert.status == "under_review":
