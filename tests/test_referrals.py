@@ -346,3 +346,17 @@ def test_real_high_risk_squid_jigger_notice_json_html_routes_and_no_personal_dat
     assert "http" not in html.replace("http-equiv", "")  # self-contained, nothing fetched
     (tmp_path / "notice.json").write_text(json.dumps(payload, indent=2))
     (tmp_path / "notice.html").write_text(html)
+
+
+def test_the_example_directory_in_docs_is_valid():
+    from tests.conftest import ROOT
+
+    d = read_directory(ROOT / "docs" / "agencies.example.toml")
+    assert [a.id for a in d.agencies] == [
+        "chl-nrm",
+        "chl-labour",
+        "idn-consular-santiago",
+        "arg-pna",
+    ]
+    assert d.agencies[0].filters == {"min_tier": "high"} and d.agencies[3].auto_refer
+    assert d.fleets[0].crew_origin_iso3 == ["IDN", "PHL"]
