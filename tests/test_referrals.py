@@ -360,3 +360,40 @@ def test_the_example_directory_in_docs_is_valid():
     ]
     assert d.agencies[0].filters == {"min_tier": "high"} and d.agencies[3].auto_refer
     assert d.fleets[0].crew_origin_iso3 == ["IDN", "PHL"]
+
+
+@pytest.mark.slow
+def test_run_refers_automatically_only_for_an_agency_whose_rule_allows(tmp_path):
+    from typer.testing import CliRunner
+
+    from vessel_risk.cli import app
+    from vessel_risk.store import make_engine, migrate
+
+    url = f"sqlite:///{tmp_path / 'vr.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    auto = AgencyRecord(
+        id="chl-nrm",
+        name="NRM Chile",
+        country_iso3="CHL",
+        role="nrm_case_system",
+        auto_refer=True,
+        filters={"min_tier": "high"},
+    )
+    with Session(engine) as s, s.begin():
+        load_directory(s, [auto], actor="admin@test")
+    args = ["run", "--ais", str(shared_file("data", "ais", "squid_jiggers_2020_2023.parquet"))]
+    args += ["--ports", str(shared_file("data", "ports", "gfw_named_anchorages.csv.gz"))]
+    args += ["--iuu-list", str(shared_file("data", "vessels", "combined_iuu_list_2026-04.csv"))]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "out"), "--db", url])
+    assert result.exit_code == 0, result.output
+    assert "3 referral notices approved automatically" in result.output
+    with Session(engine) as s:
+        referred = s.execute(
+            select(AlertRow.mmsi, AlertRow.year).where(AlertRow.status == "referred")
+        ).all()
+        assert sorted(referred) == [("150400453", 2021), ("150400453", 2022), ("150402949", 2021)]
+        notices = s.scalars(select(ReferralNotice)).all()
+        assert {n.approved_by for n in notices} == {"rule:chl-nrm"}
+        assert all(n.automatic for n in notices)
+        assert {d.agency_id for d in s.scalars(select(Delivery))} == {"chl-nrm"}

@@ -14,6 +14,7 @@ from vessel_risk.indicators import BASELINE_VERSION
 from vessel_risk.ingest import write_store
 from vessel_risk.pipeline import STAGES
 from vessel_risk.pipeline import run as run_pipeline
+from vessel_risk.routing import read_directory
 from vessel_risk.settings import Settings
 from vessel_risk.terminal import console
 from vessel_risk.terminal import fail as _fail
@@ -108,6 +109,9 @@ def run(
                 inland_waters=inland_waters,
                 model=model,
                 model_version=model_version,
+                fleets=read_directory(settings.agency_directory).fleets
+                if settings.agency_directory
+                else (),
                 on_stage=on_stage,
             )
         except (ValueError, OSError) as exc:
@@ -129,6 +133,11 @@ def run(
         )
     console.print(f"Report: {summary.report.resolve()}")
     console.print(f"Alerts stored in {summary.database_url} (run {summary.run_id}).")
+    if summary.auto_referred:
+        console.print(
+            f"{summary.auto_referred} referral notices approved automatically under "
+            "agencies' own rules (auto_refer); see `vessel-risk notices list`."
+        )
 
 
 def _scoring_model(settings: Settings, baseline: bool) -> tuple[object | None, str]:
