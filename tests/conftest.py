@@ -188,3 +188,90 @@ def make_alert(
             )
         ],
     )
+
+
+def make_notices(session, n: int, *, mmsi: str = "412000001", status: str = "approved") -> list:
+    """``n`` referral notices on one hand-made alert (vessel, vessel-year, score, alert).
+
+    The payload holds vessel-level fields only, as a notice does: no crew personal data.
+    """
+    from vessel_risk.store import (
+        AlertRow,
+        ReferralNotice,
+        Score,
+        Vessel,
+        VesselPeriod,
+    )
+
+    t = datetime(2022, 11, 20, 6, tzinfo=UTC)
+    session.add(
+        Vessel(mmsi=mmsi, shipname="HAI YANG 7", flag_iso3="CHN", mmsi_valid=True, updated_at=t)
+    )
+    period = VesselPeriod(
+        mmsi=mmsi,
+        year=2022,
+        start=datetime(2022, 1, 3, tzinfo=UTC),
+        end=t,
+        position_messages=5000,
+        days_observed=200,
+        features={},
+        updated_at=t,
+    )
+    session.add(period)
+    session.flush()
+    score = Score(
+        vessel_period_id=period.id,
+        model_version="indicator-baseline-1",
+        score=0.8,
+        tier="high",
+        rank=1,
+        data_note="5000 positions on 200 days",
+        indicators=[],
+        scored_at=t,
+    )
+    session.add(score)
+    session.flush()
+    alert = AlertRow(
+        vessel_period_id=period.id,
+        score_id=score.id,
+        mmsi=mmsi,
+        year=2022,
+        shipname="HAI YANG 7",
+        flag_iso3="CHN",
+        score=0.8,
+        tier="high",
+        rank=1,
+        model_version="indicator-baseline-1",
+        last_seen=t,
+        status="referred",
+        detail={},
+        created_at=t,
+        updated_at=t,
+    )
+    session.add(alert)
+    session.flush()
+    notices = [
+        ReferralNotice(
+            id=f"00000000-0000-4000-8000-{i:012d}",
+            alert_id=alert.id,
+            score_id=score.id,
+            mmsi=mmsi,
+            status=status,
+            created_by="reviewer@tha",
+            created_at=t,
+            reflection_period_days=30,
+            payload={
+                "mmsi": mmsi,
+                "shipname": "HAI YANG 7",
+                "flag_iso3": "CHN",
+                "score": 0.8,
+                "tier": "high",
+                "model_version": "indicator-baseline-1",
+                "sequence": i,
+            },
+        )
+        for i in range(n)
+    ]
+    session.add_all(notices)
+    session.flush()
+    return notices
