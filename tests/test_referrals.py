@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import make_alert, shared_file
 from tests.test_lifecycle import _record
+from vessel_risk.delivery import delivery_history
 from vessel_risk.reference import PortIndex, read_ports
 from vessel_risk.referrals import (
     FOLLOW_UP_MONTHS,
@@ -20,7 +21,6 @@ from vessel_risk.referrals import (
     auto_refer,
     create_notice,
     due_reminders,
-    notice_deliveries,
     notice_html,
     purge_expired,
     read_personal_data,
@@ -204,7 +204,7 @@ def test_notice_from_an_alert_is_approved_routed_and_clocked(engine):
         assert s.get(AlertRow, alert_id).status == "referred"
         deliveries = {d.agency_id: d.rule for d in s.scalars(select(Delivery))}
         assert deliveries == {"chn-msa": "flag_state", "chl-nrm": "port_state"}
-        history = notice_deliveries(s, notice_id)
+        history = delivery_history(s, notice_id)
         assert [h["status"] for h in history] == ["pending", "pending"]
         actions = [e.action for e in s.scalars(select(AuditEntry).order_by(AuditEntry.id))]
         lifecycle = [a for a in actions if a.startswith(("notice.", "alert.status"))]

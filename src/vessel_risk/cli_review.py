@@ -18,6 +18,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vessel_risk.delivery import delivery_history
 from vessel_risk.lifecycle import STATUSES, TransitionError, alert_history, transition
 from vessel_risk.reference import PortIndex, default_ports, read_ports
 from vessel_risk.referrals import (
@@ -25,7 +26,6 @@ from vessel_risk.referrals import (
     approve_notice,
     create_notice,
     due_reminders,
-    notice_deliveries,
     notice_html,
 )
 from vessel_risk.routing import (
@@ -199,8 +199,10 @@ def notices_approve(
             f"Notice {n.id} approved; reflection period {n.reflection_period_days} days "
             f"(to {n.reflection_ends_at:%Y-%m-%d}); queued for delivery to:"
         )
-        for d in notice_deliveries(s, n.id):
-            console.print(f"  - {d['agency']} ({d['agency_id']}, rule {d['rule']})")
+        for d in delivery_history(s, n.id):
+            agency = s.get(Agency, d["agency_id"])
+            name = agency.name if agency else "?"
+            console.print(f"  - {name} ({d['agency_id']}, rule {d['rule']})")
 
 
 @notices_app.command("list")
@@ -257,7 +259,7 @@ def notices_show(
             f"Notice {n.id} (alert {n.alert_id}, MMSI {n.mmsi}): {n.status}; "
             f"receiver status {n.receiver_status or '-'}"
         )
-        for d in notice_deliveries(s, notice_id):
+        for d in delivery_history(s, notice_id):
             console.print(
                 f"  {d['agency_id']} ({d['rule']}): {d['status']} after {d['attempts']} "
                 f"attempt(s); receiver {d['receiver_status'] or '-'}"

@@ -38,11 +38,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from vessel_risk.alerts import CAVEAT
+from vessel_risk.delivery import enqueue
 from vessel_risk.lifecycle import transition
 from vessel_risk.reference import PortIndex
 from vessel_risk.routing import Fleet, active_agencies, route
 from vessel_risk.store import (
-    Agency,
     AlertRow,
     EvidenceEvent,
     NoticePersonalData,
@@ -451,8 +451,6 @@ def approve_notice(
     NoticeError
         If the notice is not a draft, or no agency of the directory matches.
     """
-    from vessel_risk.delivery import enqueue
-
     notice = session.get(ReferralNotice, notice_id)
     if notice is None:
         raise LookupError(f"No referral notice {notice_id}.")
@@ -703,41 +701,3 @@ def notice_html(payload: Mapping[str, Any]) -> str:
     )
     template = env.get_template("notice_brief.html")
     return template.render(n=payload, v=payload["vessel"], r=payload["risk"])
-
-
-def notice_deliveries(session: Session, notice_id: str) -> list[dict[str, Any]]:
-    """A notice's delivery history: one entry per agency with its attempts."""
-    from vessel_risk.store import Delivery, DeliveryAttempt
-
-    out = []
-    for d in session.scalars(
-        select(Delivery).where(Delivery.notice_id == notice_id).order_by(Delivery.agency_id)
-    ):
-        agency = session.get(Agency, d.agency_id)
-        attempts = session.scalars(
-            select(DeliveryAttempt)
-            .where(DeliveryAttempt.delivery_id == d.id)
-            .order_by(DeliveryAttempt.id)
-        ).all()
-        out.append(
-            {
-                "delivery_id": d.id,
-                "agency_id": d.agency_id,
-                "agency": agency.name if agency else None,
-                "rule": d.rule,
-                "status": d.status,
-                "attempts": d.attempts,
-                "receiver_status": d.receiver_status,
-                "delivered_at": as_utc(d.delivered_at),
-                "history": [
-                    {
-                        "at": as_utc(a.attempted_at),
-                        "http_status": a.http_status,
-                        "error": a.error,
-                        "duration_ms": a.duration_ms,
-                    }
-                    for a in attempts
-                ],
-            }
-        )
-    return out
