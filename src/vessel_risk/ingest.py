@@ -1134,7 +1134,7 @@ def write_store(
     rows without a receive time fall in ``year=__HIVE_DEFAULT_PARTITION__``),
     ``quarantine/`` and ``ingest_report.json`` (the per-file counts). Files are read
     chunk by chunk (:func:`iter_ais`) and each chunk is written before the next is read,
-    so memory stays bounded by the chunk size, not by the file (about 1 GiB for a
+    so memory stays bounded by the chunk size, not by the file (1.3 GB peak for a
     10 M-row CSV, benchmarks/README.md). Rerunning into the same store adds files beside the
     old ones: use a fresh directory per run.
 
