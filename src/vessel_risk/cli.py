@@ -11,9 +11,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from vessel_risk.cli_review import agencies_app, alerts_app, notices_app
 from vessel_risk.indicators import BASELINE_VERSION
-from vessel_risk.ingest import write_store
-from vessel_risk.pipeline import STAGES
-from vessel_risk.pipeline import run as run_pipeline
 from vessel_risk.routing import read_directory
 from vessel_risk.settings import Settings
 from vessel_risk.terminal import console
@@ -84,6 +81,10 @@ def run(
         if not path.exists():
             raise _fail(f"the file {str(path)!r} does not exist.")
     model, model_version = _scoring_model(settings, baseline)
+    # Imported here, not at the top: `vessel-risk alerts ...` and `deliver` start fast.
+    from vessel_risk.pipeline import STAGES
+    from vessel_risk.pipeline import run as run_pipeline
+
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -399,6 +400,8 @@ def ingest(
 
         def on_file(index: int, name: str) -> None:
             progress.update(task, description=name, completed=index)
+
+        from vessel_risk.ingest import write_store
 
         try:
             reports = write_store(list(paths), store, on_file=on_file)
