@@ -19,6 +19,7 @@ import pandas as pd
 from vessel_risk.geodesy import distance_km, implied_speed_knots
 from vessel_risk.ingest import raw_text
 from vessel_risk.tracks import same_vessel_as_previous
+from vessel_risk.transmitters import MIN_TRACK_POSITIONS, split_transmitters
 
 LAT_NOT_AVAILABLE = 91.0
 LON_NOT_AVAILABLE = 181.0
@@ -231,6 +232,14 @@ def clean_positions(
         out = out[~land]
 
     jumps = implied_speed_outliers(out, max_speed_kn)
+    if jumps.any():
+        # Two transmitters sharing an MMSI alternate between places: every position
+        # then jumps away and back. A position on a track of its own with at least
+        # MIN_TRACK_POSITIONS positions is another transmitter, not an outlier; the
+        # pipeline splits such tracks (vessel_risk.transmitters).
+        track = split_transmitters(out, max_speed_kn=max_speed_kn)
+        size = track.groupby([out["mmsi"], track]).transform("size")
+        jumps &= ~(size >= MIN_TRACK_POSITIONS).fillna(False).to_numpy(dtype=bool)
     dropped.append(_quarantine_rows(out[jumps], "implied_speed_outlier"))
     counts["implied_speed_outlier"] = int(jumps.sum())
     out = out[~jumps].reset_index(drop=True)

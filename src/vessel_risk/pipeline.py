@@ -24,9 +24,10 @@ from vessel_risk.alerts import (
     write_alerts_csv,
     write_alerts_geojson,
 )
-from vessel_risk.clean import ON_LAND_MARGIN_KM, clean_positions
+from vessel_risk.clean import ON_LAND_MARGIN_KM, _quarantine_rows, clean_positions
 from vessel_risk.encounters import detect_encounters
 from vessel_risk.features import vessel_year_features
+from vessel_risk.fishing import FishingModel, fishing_scores, load_fishing_model
 from vessel_risk.gaps import detect_gaps
 from vessel_risk.identity import identity_history, load_iuu_list, read_carriers
 from vessel_risk.ingest import IDENTITY_FIELDS, IngestResult, read_many
@@ -52,12 +53,19 @@ from vessel_risk.schemas import (
 )
 from vessel_risk.store import make_engine, migrate
 from vessel_risk.tracks import segment_km
+from vessel_risk.transmitters import (
+    dominant_transmitter,
+    simultaneous_transmitters,
+    split_transmitters,
+)
 from vessel_risk.voyages import detect_voyages
 
 STAGES = (
     "ingest",
     "clean",
+    "transmitters",
     "distances",
+    "fishing",
     "port visits",
     "voyages",
     "gaps",
@@ -136,6 +144,8 @@ def derive_events(
     carriers: Collection[str] = (),
     iuu_keys: pd.DataFrame | None = None,
     psma_parties: pd.DataFrame | None = None,
+    fishing_model: FishingModel | None = None,
+    transmitters: pd.DataFrame | None = None,
     on_stage: Callable[[str], None] = _noop,
 ) -> Events:
     """Port visits, voyages, gaps, loitering, encounters and vessel-year features.
@@ -148,15 +158,28 @@ def derive_events(
         Static reports (``mmsi``, ``timestamp`` and identity fields).
     ports : DataFrame
         The list ``positions["port_index"]`` refers to.
-    carriers, iuu_keys, psma_parties
+    carriers, iuu_keys, psma_parties, fishing_model
         As in :func:`process`.
+    transmitters : DataFrame, optional
+        Per vessel-year ``max_simultaneous_transmitters``
+        (:func:`~vessel_risk.transmitters.simultaneous_transmitters`).
     on_stage : callable, optional
         Called with each stage's name as it starts.
 
     Returns
     -------
     Events
+
+    Notes
+    -----
+    Each position gets a ``fishing_score`` first, from the best source available
+    (:func:`~vessel_risk.fishing.fishing_scores`: GFW's ``nnet_score``, else the
+    classifier, else the speed heuristic), so the features' fishing hours are filled
+    and ``fishing_source`` says how they were estimated.
     """
+    on_stage("fishing")
+    classifier = fishing_model.classifier if fishing_model is not None else None
+    positions = positions.assign(**fishing_scores(positions, classifier))
     on_stage("port visits")
     visits = detect_port_visits(positions, ports)
     on_stage("voyages")
@@ -183,6 +206,7 @@ def derive_events(
         loitering=loitering,
         iuu_keys=iuu_keys,
         psma_parties=psma_parties,
+        transmitters=transmitters,
     )
     dest = ["destination"] if "destination" in static.columns else []
     identity = identity_history(
@@ -202,6 +226,7 @@ def process(
     on_land_margin_km: float | None = ON_LAND_MARGIN_KM,
     model: Any | None = None,
     model_version: str | None = None,
+    fishing_model: FishingModel | None = None,
     on_stage: Callable[[str], None] = _noop,
 ) -> ProcessResult:
     """Run cleaning, events, features and scoring on ingested AIS.
@@ -229,19 +254,36 @@ def process(
         ``predict_proba``); None scores with the indicator baseline.
     model_version : str, optional
         How alerts name the model (default: the baseline's version).
+    fishing_model : FishingModel, optional
+        The fishing classifier (:func:`~vessel_risk.fishing.load_fishing_model`) for
+        positions without GFW's ``nnet_score``; None falls back to the speed heuristic.
     on_stage : callable, optional
         Called with each stage's name as it starts (for progress display).
 
     Returns
     -------
     ProcessResult
+
+    Notes
+    -----
+    One MMSI broadcast by several transmitters at once is split into tracks
+    (:func:`~vessel_risk.transmitters.split_transmitters`); events and features use the
+    dominant track only and the others are quarantined as ``other_transmitter``
+    (:func:`~vessel_risk.transmitters.dominant_transmitter` says why), so a jump
+    between two hulls is never read as movement. The number of transmitters seen at
+    once is the feature ``max_simultaneous_transmitters``.
     """
     on_stage("clean")
     cleaned = clean_positions(
         ingested.positions, distance_from_shore=shore, on_land_margin_km=on_land_margin_km
     )
+    on_stage("transmitters")
+    track = split_transmitters(cleaned.positions)
+    transmitters = simultaneous_transmitters(cleaned.positions, track)
+    keep = dominant_transmitter(cleaned.positions, track)
+    other_transmitter = _quarantine_rows(cleaned.positions[~keep], "other_transmitter")
     on_stage("distances")
-    pos = with_distances(cleaned.positions, ports)
+    pos = with_distances(cleaned.positions[keep].reset_index(drop=True), ports)
     # Raw NMEA without a receive time: a static report that belongs to no year.
     dated = ingested.static["timestamp"].notna()
     undated_reports = int((~dated).sum())
@@ -252,6 +294,8 @@ def process(
         carriers=carriers,
         iuu_keys=iuu_keys,
         psma_parties=psma_parties,
+        fishing_model=fishing_model,
+        transmitters=transmitters,
         on_stage=on_stage,
     )
     visits, voyages, gaps = events.visits, events.voyages, events.gaps
@@ -269,7 +313,9 @@ def process(
             X = model_input(features, [str(f) for f in model.feature_names_in_])
             tie_break = pd.Series(model.decision_function(X), index=features.index)
     alerts = build_alerts(features, scores, contrib, model_version=version, tie_break=tie_break)
-    quarantine = pd.concat([ingested.quarantine, cleaned.quarantine], ignore_index=True)
+    quarantine = pd.concat(
+        [ingested.quarantine, cleaned.quarantine, other_transmitter], ignore_index=True
+    )
     counts: dict[str, Any] = {
         "rows_in": ingested.rows_in,
         "positions_read": len(ingested.positions),
@@ -293,6 +339,23 @@ def process(
         "gaps_by_class": {str(k): int(v) for k, v in gaps["gap_class"].value_counts().items()},
         "loitering_events": len(loitering),
         "encounters": len(encounters) // 2,
+        "transmitters": {
+            "mmsis_with_several_tracks": int(
+                pd.Series(track.to_numpy())
+                .groupby(cleaned.positions["mmsi"].to_numpy())
+                .nunique()
+                .gt(1)
+                .sum()
+            ),
+            "vessel_years_with_simultaneous_transmitters": int(
+                features["max_simultaneous_transmitters"].gt(1).sum()
+            ),
+            "positions_of_other_transmitters": int((~keep).sum()),
+        },
+        "fishing_model": fishing_model.label if fishing_model is not None else None,
+        "fishing_source_vessel_years": {
+            str(k): int(v) for k, v in features["fishing_source"].value_counts().items()
+        },
         "alerts_by_tier": {
             str(k): int(v) for k, v in pd.Series([a.tier for a in alerts]).value_counts().items()
         },
@@ -365,6 +428,7 @@ def run(
     inland_waters: bool = False,
     model: Any | None = None,
     model_version: str | None = None,
+    fishing_model_dir: Path | None = None,
     on_stage: Callable[[str], None] = _noop,
 ) -> RunSummary:
     """Read AIS files, process them and write every output into ``out_dir``.
@@ -398,6 +462,10 @@ def run(
     model, model_version : optional
         A trained risk model and its name, as :func:`process`; default: the indicator
         baseline.
+    fishing_model_dir : Path, optional
+        Folder of the fishing classifier (``model.txt``, ``card.json``); without one,
+        or when it holds no model, positions without ``nnet_score`` are scored by the
+        speed heuristic.
     on_stage : callable, optional
         Progress callback.
 
@@ -417,6 +485,7 @@ def run(
     iuu_keys = load_iuu_list(str(iuu_path)) if iuu_path else None
     carriers = read_carriers(carriers_path) if carriers_path else frozenset()
     psma = read_psma_parties(psma_path) if psma_path else None
+    fishing_model = load_fishing_model(fishing_model_dir) if fishing_model_dir else None
     out_dir.mkdir(parents=True, exist_ok=True)
     on_stage("ingest")
     ingested = read_many(list(ais))
@@ -430,6 +499,7 @@ def run(
         on_land_margin_km=None if inland_waters else ON_LAND_MARGIN_KM,
         model=model,
         model_version=model_version,
+        fishing_model=fishing_model,
         on_stage=on_stage,
     )
     on_stage("write")
