@@ -30,9 +30,28 @@ def test_daily_fishing_hours_split_across_midnight_stay_within_24(tmp_path, port
     assert f["average_daily_fishing_hours"] == 17.0  # over 2 fishing days
 
 
-def test_without_fishing_score_fishing_hours_are_unknown_not_zero(tmp_path, port_table):
-    f = _run(tmp_path, make_track("567000011", "2024-03-01T00:00:00Z", [SEA] * 3), port_table)
-    assert pd.isna(f.features.iloc[0]["fishing_hours"])
+def test_without_score_or_model_the_speed_heuristic_fills_fishing_hours(tmp_path, port_table):
+    # No nnet_score, no classifier: squid-jigger range [0, 5) kn beyond 5 km from shore.
+    transit = make_track("567000011", "2024-03-01T00:00:00Z", [SEA] * 3, sog=5.0)
+    slow = make_track("567000014", "2024-03-01T00:00:00Z", [SEA] * 3, sog=2.0)
+    f = _run(tmp_path, transit + slow, port_table).features.set_index("mmsi")
+    assert f.loc["567000011", "fishing_hours"] == 0.0
+    assert f.loc["567000014", "fishing_hours"] == 2.0  # two hourly intervals, last adds 0
+    assert (f["fishing_source"] == "heuristic").all()
+
+
+def test_vessel_year_features_alone_read_only_gfw_scores(tmp_path, port_table):
+    # Called outside the pipeline (no fishing stage), fishing stays GFW's or unknown.
+    from vessel_risk.features import vessel_year_features
+    from vessel_risk.pipeline import with_distances
+
+    r = _run(tmp_path, make_track("567000011", "2024-03-01T00:00:00Z", [SEA] * 3), port_table)
+    pos = r.positions.drop(columns=["fishing_score", "fishing_source"], errors="ignore")
+    f = vessel_year_features(
+        with_distances(pos, port_table), r.visits, r.voyages, r.gaps, pos.iloc[0:0]
+    )
+    assert pd.isna(f.iloc[0]["fishing_hours"]) and pd.isna(f.iloc[0]["fishing_source"])
+    assert f.iloc[0]["max_simultaneous_transmitters"] == 1
 
 
 def test_no_port_visit_with_a_known_flag_is_zero_foreign_visits(tmp_path, port_table):

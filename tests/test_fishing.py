@@ -6,7 +6,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vessel_risk.fishing import FEATURES, FishingClassifier, movement_features, solar_hour
+from vessel_risk.fishing import (
+    FEATURES,
+    FishingClassifier,
+    FishingModel,
+    fishing_scores,
+    heuristic_fishing,
+    load_fishing_model,
+    movement_features,
+    save_fishing_model,
+    solar_hour,
+)
+from vessel_risk.ingest import read_many
+from vessel_risk.pipeline import process
+from vessel_risk.reference import ShoreDistance
+
+from .conftest import write_csv
 
 
 def test_solar_hour_follows_longitude():
@@ -55,3 +70,85 @@ def test_fit_rejects_a_single_class_and_missing_columns():
         FishingClassifier().fit(X, np.zeros(len(X)))
     with pytest.raises(ValueError, match="must have columns"):
         FishingClassifier().fit(X.drop(columns=[FEATURES[0]]), v["fishing"])
+
+
+def test_heuristic_speed_range_and_shore_margin():
+    p = pd.DataFrame(
+        {
+            "speed_knots": [0.0, 4.9, 5.0, 2.0, np.nan],
+            "distance_from_shore_km": [50.0, 50.0, 50.0, 3.0, 50.0],
+        }
+    )
+    out = heuristic_fishing(p)
+    assert out[:4].tolist() == [1.0, 1.0, 0.0, 0.0] and np.isnan(out[4])
+    with pytest.raises(ValueError, match="'gear' parameter of heuristic_fishing"):
+        heuristic_fishing(p, gear="trawler")
+
+
+def _trained(rng) -> FishingClassifier:
+    train = pd.concat([_vessel("412000001", 2.0, 9.0, rng), _vessel("412000002", 3.0, 10.0, rng)])
+    return FishingClassifier(n_estimators=50).fit(
+        movement_features(train.reset_index(drop=True)), train["fishing"]
+    )
+
+
+def test_scores_come_from_nnet_then_classifier_then_heuristic():
+    rng = np.random.default_rng(2)
+    v = _vessel("412000003", 0.4, 8.0, rng)
+    v["nnet_score"] = np.where(np.arange(len(v)) < 10, 0.9, np.nan)
+    with_model = fishing_scores(v, _trained(rng))
+    assert (with_model["fishing_source"].iloc[:10] == "nnet_score").all()
+    assert (with_model["fishing_score"].iloc[:10] == 0.9).all()
+    assert (with_model["fishing_source"].iloc[10:] == "classifier").all()
+    without = fishing_scores(v)
+    assert (without["fishing_source"].iloc[10:] == "heuristic").all()
+    # The heuristic is 0/1: slow night fishing (0.4 kn) is in range, 8 kn transit is not.
+    slow = v["speed_knots"].iloc[10:] < 5.0
+    assert (without["fishing_score"].iloc[10:] == slow.astype(float)).all()
+
+
+def test_saved_model_round_trips_with_its_card(tmp_path):
+    rng = np.random.default_rng(3)
+    model = FishingModel(_trained(rng), {"version": "fishing-lgbm-1", "lovo_f1_mean": 0.5})
+    save_fishing_model(model, tmp_path / "fishing")
+    loaded = load_fishing_model(tmp_path / "fishing")
+    assert loaded is not None and loaded.card == model.card
+    assert loaded.label == "fishing-lgbm-1 (LOVO F1 0.50)"
+    X = movement_features(_vessel("412000003", 0.4, 8.0, rng))
+    np.testing.assert_allclose(
+        loaded.classifier.predict_proba(X), model.classifier.predict_proba(X), rtol=1e-9
+    )
+    assert load_fishing_model(tmp_path / "absent") is None
+
+
+def test_pipeline_fills_fishing_hours_from_the_classifier_without_nnet_score(tmp_path):
+    rng = np.random.default_rng(4)
+    v = _vessel("412000003", 0.4, 8.0, rng)  # 4 days, 12 h of night fishing a day
+    rows = v.drop(columns=["fishing", "distance_from_shore_km"]).assign(
+        timestamp=v["timestamp"].map(lambda t: t.isoformat()), heading=90.0
+    )
+    ports = pd.DataFrame(
+        {"port_label": ["X"], "port_iso3": ["ARG"], "lat": [-38.0], "lon": [-57.5]}
+    )
+    r = process(
+        read_many([write_csv(tmp_path, rows.to_dict("records"))]),
+        shore=ShoreDistance(),
+        ports=ports,
+        fishing_model=FishingModel(_trained(rng), {"version": "test"}),
+    )
+    f = r.features.iloc[0]
+    assert f["fishing_source"] == "classifier"
+    # Planted: 48 h of night fishing in 95.9 h of track; the classifier finds it within 10 %.
+    assert f["fishing_hours"] == pytest.approx(48.0, rel=0.1)
+    assert r.counts["fishing_source_vessel_years"] == {"classifier": 1}
+
+
+def test_long_fishing_days_reason_names_an_estimated_source():
+    from vessel_risk import indicators as ind
+
+    i = next(x for x in ind.INDICATORS if x.name == "long_fishing_days")
+    row = {"average_daily_fishing_hours": 13.0, "fishing_source": "classifier"}
+    assert ind.describe(i, row).endswith(
+        "(fishing hours estimated by classifier, not GFW's fishing score)"
+    )
+    assert "estimated" not in ind.describe(i, {**row, "fishing_source": "nnet_score"})

@@ -5,10 +5,17 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from vessel_risk.ingest import read_ais
-from vessel_risk.transmitters import shared_mmsi_indicator, split_transmitters
+from vessel_risk.ingest import read_ais, read_many
+from vessel_risk.pipeline import process
+from vessel_risk.reference import ShoreDistance
+from vessel_risk.transmitters import (
+    dominant_transmitter,
+    shared_mmsi_indicator,
+    simultaneous_transmitters,
+    split_transmitters,
+)
 
-from .conftest import make_track, shared_file
+from .conftest import make_track, shared_file, write_csv
 
 
 def _frame(rows):
@@ -69,3 +76,43 @@ def test_gfw_overlapping_segments_are_two_transmitters():
     ind = shared_mmsi_indicator(r.positions, track).set_index("mmsi")
     assert ind.loc["412334074", "concurrent_tracks"] == 2
     assert track.notna().all()
+
+
+def _two_boats(mmsi: str = "150400999") -> pd.DataFrame:
+    """Off Peru and off Chile, ~600 km apart, sending one MMSI in turn every 30 min."""
+    a = make_track(mmsi, "2024-03-01T00:00:00Z", [(-12.0, -80.0 - 0.01 * i) for i in range(12)])
+    b = make_track(mmsi, "2024-03-01T00:15:00Z", [(-17.5, -78.0 - 0.01 * i) for i in range(11)])
+    return _frame(a + b).sort_values("timestamp", kind="stable").reset_index(drop=True)
+
+
+def test_planted_two_transmitter_mmsi_counts_two_per_year():
+    pos = _two_boats()
+    per_year = simultaneous_transmitters(pos, split_transmitters(pos))
+    assert per_year.to_dict("records") == [
+        {"mmsi": "150400999", "year": 2024, "max_simultaneous_transmitters": 2}
+    ]
+
+
+def test_dominant_transmitter_keeps_the_larger_track():
+    pos = _two_boats()
+    keep = dominant_transmitter(pos, split_transmitters(pos))
+    assert keep.sum() == 12
+    assert (pos.loc[keep, "lat"] == -12.0).all()
+
+
+def test_pipeline_reports_two_transmitters_and_no_jump(tmp_path):
+    pos = _two_boats()
+    rows = pos.assign(timestamp=pos["timestamp"].map(lambda t: t.isoformat())).to_dict("records")
+    port = pd.DataFrame(
+        {"port_label": ["CALLAO"], "port_iso3": ["PER"], "lat": [-12.05], "lon": [-77.15]}
+    )
+    r = process(read_many([write_csv(tmp_path, rows)]), shore=ShoreDistance(), ports=port)
+    f = r.features.iloc[0]
+    # Counted on the positions before cleaning drops the jumps between the two boats.
+    assert f["max_simultaneous_transmitters"] == 2
+    assert r.counts["transmitters"]["mmsis_with_several_tracks"] == 1
+    # Cleaning still drops positions that jump away and back (21 of the 23 here), so
+    # no 600 km jump is read as movement; the two left are 0.11 deg apart at 12 S.
+    assert r.counts["quarantined_by_reason"]["implied_speed_outlier"] == 21
+    assert f["position_messages"] == 2
+    assert f["distance_traveled_km"] < 15

@@ -92,6 +92,7 @@ def _feature_evidence(feature: str, row: Mapping[str, Any], share: float) -> Ind
     raw = _clean(row.get(feature))
     value = float(raw) if isinstance(raw, (int, float, bool, np.number, np.bool_)) else None
     reason = meaning.reason.format(value=value) if value is not None else f"{feature} missing"
+    reason += ind.fishing_note(feature, row)
     return IndicatorEvidence(
         name=feature,
         feature=feature,

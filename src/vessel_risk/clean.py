@@ -46,11 +46,16 @@ class CleanResult:
     counts : dict of str to int
         Values nulled (``*_not_available``), rows reordered (``out_of_order``) and
         rows dropped, by reason.
+    spikes : DataFrame
+        The positions dropped as ``implied_speed_outlier``, as rows like ``positions``
+        (a second transmitter under the same MMSI looks like a run of such jumps:
+        :mod:`vessel_risk.transmitters` counts them).
     """
 
     positions: pd.DataFrame
     quarantine: pd.DataFrame
     counts: dict[str, int] = field(default_factory=dict)
+    spikes: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def null_not_available(positions: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -233,6 +238,7 @@ def clean_positions(
     jumps = implied_speed_outliers(out, max_speed_kn)
     dropped.append(_quarantine_rows(out[jumps], "implied_speed_outlier"))
     counts["implied_speed_outlier"] = int(jumps.sum())
+    spikes = out[jumps].reset_index(drop=True)
     out = out[~jumps].reset_index(drop=True)
     quarantine = pd.concat(dropped, ignore_index=True)
-    return CleanResult(out, quarantine, counts)
+    return CleanResult(out, quarantine, counts, spikes)

@@ -81,6 +81,7 @@ def run(
         if not path.exists():
             raise _fail(f"the file {str(path)!r} does not exist.")
     model, model_version = _scoring_model(settings, baseline)
+    _say_fishing_source(settings.fishing_model_dir)
     # Imported here, not at the top: `vessel-risk alerts ...` and `deliver` start fast.
     from vessel_risk.pipeline import STAGES
     from vessel_risk.pipeline import run as run_pipeline
@@ -113,6 +114,7 @@ def run(
                 fleets=read_directory(settings.agency_directory).fleets
                 if settings.agency_directory
                 else (),
+                fishing_model_dir=settings.fishing_model_dir,
                 on_stage=on_stage,
             )
         except (ValueError, OSError) as exc:
@@ -138,6 +140,26 @@ def run(
         console.print(
             f"{summary.auto_referred} referral notices approved automatically under "
             "agencies' own rules (auto_refer); see `vessel-risk notices list`."
+        )
+
+
+def _say_fishing_source(directory: Path) -> None:
+    """Say how fishing is scored where GFW's nnet_score is absent, and why."""
+    from vessel_risk.fishing import load_fishing_model
+
+    try:
+        fishing = load_fishing_model(directory)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    if fishing is None:
+        console.print(
+            f"No fishing model in {str(directory)!r}: fishing hours without GFW's nnet_score "
+            "are estimated by the speed heuristic. Train one with `vessel-risk train-fishing`."
+        )
+    else:
+        console.print(
+            f"Fishing hours without GFW's nnet_score are estimated by the classifier "
+            f"{fishing.label} from {str(directory)!r}."
         )
 
 
@@ -511,3 +533,50 @@ def deliver(
     finally:
         engine.dispose()
     console.print(f"Delivery worker {owner} stopped: {line(total)}.", highlight=False)
+
+
+@app.command("train-fishing")
+def train_fishing(
+    ais: Annotated[
+        list[Path],
+        typer.Option("--ais", help="AIS file with GFW's nnet_score; repeat for more."),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for model.txt and card.json (default: models/fishing)."),
+    ] = None,
+) -> None:
+    """Train the fishing classifier on positions carrying GFW's nnet_score.
+
+    Positions are cleaned as in `vessel-risk run`. Each vessel
+    with enough labelled positions is held out once (leave-one-vessel-out F1 against
+    nnet_score > 0.5); the model is then trained on all of them and written with its card.
+    """
+    from vessel_risk.clean import clean_positions
+    from vessel_risk.fishing import save_fishing_model, train_fishing_model
+    from vessel_risk.ingest import read_many
+    from vessel_risk.reference import ShoreDistance
+
+    settings = Settings()
+    target = out or settings.fishing_model_dir
+    for path in ais:
+        if not path.exists():
+            raise _fail(f"the file {str(path)!r} does not exist.")
+    try:
+        ingested = read_many(list(ais))
+        positions = clean_positions(
+            ingested.positions, distance_from_shore=ShoreDistance()
+        ).positions
+        console.print(f"Training on {', '.join(str(p) for p in ais)}: holding out each vessel...")
+        fishing = train_fishing_model(
+            positions.reset_index(drop=True), data_source=", ".join(str(p) for p in ais)
+        )
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    card = fishing.card
+    for mmsi, f1 in card["lovo_f1"].items():
+        n = card["training_positions_by_vessel"][mmsi]
+        console.print(f"  held out {mmsi} ({n:,} positions): F1 {f1:.3f}")
+    console.print(f"  mean F1 {card['lovo_f1_mean']:.3f} (leave one vessel out)")
+    save_fishing_model(fishing, target)
+    console.print(f"Fishing model {card['version']} written to {target.resolve()}.")

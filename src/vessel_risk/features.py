@@ -11,6 +11,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from vessel_risk.fishing import FISHING_SOURCES, SOURCE_NNET
 from vessel_risk.gaps import GAP_HOURS, OFFSHORE_KM
 from vessel_risk.identity import (
     flag_iso3,
@@ -119,6 +120,7 @@ def vessel_year_features(
     loitering: pd.DataFrame | None = None,
     iuu_keys: pd.DataFrame | None = None,
     psma_parties: pd.DataFrame | None = None,
+    transmitters: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row of features per vessel-year with at least one position.
 
@@ -141,6 +143,16 @@ def vessel_year_features(
     psma_parties : DataFrame, optional
         From :func:`vessel_risk.reference.read_psma_parties`; without it
         ``number_poc_port_visits`` is null (unknown).
+    transmitters : DataFrame, optional
+        From :func:`vessel_risk.transmitters.simultaneous_transmitters`
+        (``mmsi``, ``year``, ``max_simultaneous_transmitters``); vessel-years absent
+        from it, or all when it is None, get 1.
+
+    Notes
+    -----
+    Fishing hours come from ``fishing_score`` and ``fishing_source`` when the
+    positions carry them (:func:`vessel_risk.fishing.fishing_scores`, run by the
+    pipeline); without them, from GFW's ``nnet_score`` only, null where absent.
 
     Returns
     -------
@@ -150,10 +162,19 @@ def vessel_year_features(
     p = positions.copy()
     p["year"] = _year(p["timestamp"])
     p["hours"] = position_hours(p)
-    has_score = (
-        p["nnet_score"].notna() if "nnet_score" in p.columns else pd.Series(False, index=p.index)
+    if "fishing_score" not in p.columns:
+        # Called without the pipeline's fishing stage: GFW's score or nothing.
+        nnet = p["nnet_score"] if "nnet_score" in p.columns else pd.Series(np.nan, index=p.index)
+        p["fishing_score"] = nnet.astype("float64")
+        p["fishing_source"] = pd.Series(pd.NA, index=p.index, dtype="string")
+        p.loc[nnet.notna(), "fishing_source"] = SOURCE_NNET
+    has_score = p["fishing_score"].notna()
+    fishing = has_score & (p["fishing_score"] > FISHING_SCORE_THRESHOLD)
+    # The least certain source that scored any message of the year names the year's
+    # fishing columns: an estimate must never read as GFW's own score.
+    p["source_rank"] = (
+        p["fishing_source"].map({s: i for i, s in enumerate(FISHING_SOURCES)}).astype("float64")
     )
-    fishing = has_score & (p.get("nnet_score", 0.0) > FISHING_SCORE_THRESHOLD)
     p["fishing_h"] = np.where(fishing, p["hours"], 0.0)
     # Beyond 200 nm from every coast is outside every EEZ (UNCLOS Art. 57): high seas.
     p["fishing_h_high_seas"] = np.where(
@@ -172,6 +193,7 @@ def vessel_year_features(
         fishing_hours=("fishing_h", "sum"),
         fishing_hours_high_seas=("fishing_h_high_seas", "sum"),
         scored=("scored", "any"),
+        source_rank=("source_rank", "max"),
         distance_traveled_km=("segment_km", "sum"),
         max_distance_from_shore_km=("distance_from_shore_km", "max"),
         max_distance_from_port_km=("distance_from_port_km", "max"),
@@ -180,6 +202,16 @@ def vessel_year_features(
         last_timestamp=("timestamp", "max"),
     )
     scored = f.pop("scored")
+    rank = f.pop("source_rank")
+    f["fishing_source"] = pd.array(
+        [FISHING_SOURCES[int(r)] if r == r else None for r in rank], dtype="string"
+    )
+    if transmitters is not None and len(transmitters):
+        f["max_simultaneous_transmitters"] = transmitters.set_index(["mmsi", "year"])[
+            "max_simultaneous_transmitters"
+        ]
+    else:
+        f["max_simultaneous_transmitters"] = np.nan
     f["fishing_hours"] = f["fishing_hours"].where(scored)
     f["fishing_hours_high_seas"] = f["fishing_hours_high_seas"].where(scored)
     fished = pd.concat(
@@ -282,6 +314,10 @@ def vessel_year_features(
         "n_callsigns",
     ]
     f[counts] = f[counts].fillna(0).astype("int64")
+    # A vessel-year with messages has at least one transmitter.
+    f["max_simultaneous_transmitters"] = (
+        f["max_simultaneous_transmitters"].fillna(1).clip(lower=1).astype("int64")
+    )
     out = f.reset_index()
     out["mmsi"] = normalize_mmsi(out["mmsi"])[0]
     cols = list(VesselFeatureSchema.to_schema().columns)

@@ -249,10 +249,42 @@ def tier(score: pd.Series, features: pd.DataFrame) -> pd.Series:
     return out
 
 
+FISHING_FEATURES = frozenset(
+    {"fishing_hours", "fishing_hours_high_seas", "average_daily_fishing_hours"}
+)
+FISHING_SOURCE_NOTES = {
+    "classifier": "fishing hours estimated by classifier, not GFW's fishing score",
+    "heuristic": "fishing hours estimated from speed alone (heuristic), a rough guess",
+}
+"""How a reason that reads fishing hours names an estimate, so an alert never implies
+more certainty than its source (``fishing_source``, docs/features.md)."""
+
+
+def fishing_note(feature: str, row: Mapping[str, Any]) -> str:
+    """`` (fishing hours estimated by ...)`` for a fishing feature that was estimated.
+
+    Parameters
+    ----------
+    feature : str
+        The feature a reason reads.
+    row : mapping
+        The vessel-year's features, with ``fishing_source``.
+
+    Returns
+    -------
+    str
+        Empty for other features and for GFW's own ``nnet_score``.
+    """
+    if feature not in FISHING_FEATURES:
+        return ""
+    note = FISHING_SOURCE_NOTES.get(str(row.get("fishing_source")))
+    return f" ({note})" if note else ""
+
+
 def describe(ind: Indicator, row: Mapping[str, Any]) -> str:
     """The one-line reason of ``ind`` for one vessel-year ``row`` of features."""
     value = row.get(ind.feature)
     if ind.name == "iuu_listed":
         return ind.reason.format(match=row.get("iuu_match"))
     v = float(value) if value is not None and not pd.isna(value) else float("nan")
-    return ind.reason.format(value=v, days=v / 24.0)
+    return ind.reason.format(value=v, days=v / 24.0) + fishing_note(ind.feature, row)

@@ -27,6 +27,7 @@ from vessel_risk.alerts import (
 from vessel_risk.clean import ON_LAND_MARGIN_KM, clean_positions
 from vessel_risk.encounters import detect_encounters
 from vessel_risk.features import vessel_year_features
+from vessel_risk.fishing import FishingModel, fishing_scores, load_fishing_model
 from vessel_risk.gaps import detect_gaps
 from vessel_risk.identity import identity_history, load_iuu_list, read_carriers
 from vessel_risk.ingest import IDENTITY_FIELDS, IngestResult, read_many
@@ -54,12 +55,15 @@ from vessel_risk.schemas import (
 )
 from vessel_risk.store import make_engine, migrate
 from vessel_risk.tracks import segment_km
+from vessel_risk.transmitters import simultaneous_transmitters, split_transmitters
 from vessel_risk.voyages import detect_voyages
 
 STAGES = (
     "ingest",
     "clean",
+    "transmitters",
     "distances",
+    "fishing",
     "port visits",
     "voyages",
     "gaps",
@@ -138,6 +142,8 @@ def derive_events(
     carriers: Collection[str] = (),
     iuu_keys: pd.DataFrame | None = None,
     psma_parties: pd.DataFrame | None = None,
+    fishing_model: FishingModel | None = None,
+    transmitters: pd.DataFrame | None = None,
     on_stage: Callable[[str], None] = _noop,
 ) -> Events:
     """Port visits, voyages, gaps, loitering, encounters and vessel-year features.
@@ -150,15 +156,28 @@ def derive_events(
         Static reports (``mmsi``, ``timestamp`` and identity fields).
     ports : DataFrame
         The list ``positions["port_index"]`` refers to.
-    carriers, iuu_keys, psma_parties
+    carriers, iuu_keys, psma_parties, fishing_model
         As in :func:`process`.
+    transmitters : DataFrame, optional
+        Per vessel-year ``max_simultaneous_transmitters``
+        (:func:`~vessel_risk.transmitters.simultaneous_transmitters`).
     on_stage : callable, optional
         Called with each stage's name as it starts.
 
     Returns
     -------
     Events
+
+    Notes
+    -----
+    Each position gets a ``fishing_score`` first, from the best source available
+    (:func:`~vessel_risk.fishing.fishing_scores`: GFW's ``nnet_score``, else the
+    classifier, else the speed heuristic), so the features' fishing hours are filled
+    and ``fishing_source`` says how they were estimated.
     """
+    on_stage("fishing")
+    classifier = fishing_model.classifier if fishing_model is not None else None
+    positions = positions.assign(**fishing_scores(positions, classifier))
     on_stage("port visits")
     visits = detect_port_visits(positions, ports)
     on_stage("voyages")
@@ -185,6 +204,7 @@ def derive_events(
         loitering=loitering,
         iuu_keys=iuu_keys,
         psma_parties=psma_parties,
+        transmitters=transmitters,
     )
     dest = ["destination"] if "destination" in static.columns else []
     identity = identity_history(
@@ -204,6 +224,7 @@ def process(
     on_land_margin_km: float | None = ON_LAND_MARGIN_KM,
     model: Any | None = None,
     model_version: str | None = None,
+    fishing_model: FishingModel | None = None,
     on_stage: Callable[[str], None] = _noop,
 ) -> ProcessResult:
     """Run cleaning, events, features and scoring on ingested AIS.
@@ -231,17 +252,35 @@ def process(
         ``predict_proba``); None scores with the indicator baseline.
     model_version : str, optional
         How alerts name the model (default: the baseline's version).
+    fishing_model : FishingModel, optional
+        The fishing classifier (:func:`~vessel_risk.fishing.load_fishing_model`) for
+        positions without GFW's ``nnet_score``; None falls back to the speed heuristic.
     on_stage : callable, optional
         Called with each stage's name as it starts (for progress display).
 
     Returns
     -------
     ProcessResult
+
+    Notes
+    -----
+    One MMSI broadcast by several transmitters at once is split into tracks
+    (:func:`~vessel_risk.transmitters.split_transmitters`) to report the number seen at
+    once (feature ``max_simultaneous_transmitters``, an identity indicator that does not
+    enter the score). Positions are not dropped by track: on the squid-jigger file the
+    split agrees poorly with GFW's ``seg_id`` (adjusted Rand index about 0 on 150402951,
+    0.3 on 412334074), so keeping only a "dominant" track would have set aside 39 % of
+    the positions on a guess. Isolated jumps are still removed by cleaning.
     """
     on_stage("clean")
     cleaned = clean_positions(
         ingested.positions, distance_from_shore=shore, on_land_margin_km=on_land_margin_km
     )
+    on_stage("transmitters")
+    # Counted before cleaning drops the jumps: a second transmitter is a run of them.
+    seen = pd.concat([cleaned.positions, cleaned.spikes], ignore_index=True)
+    track = split_transmitters(seen)
+    transmitters = simultaneous_transmitters(seen, track)
     on_stage("distances")
     pos = with_distances(cleaned.positions, ports)
     # Raw NMEA without a receive time: a static report that belongs to no year.
@@ -254,6 +293,8 @@ def process(
         carriers=carriers,
         iuu_keys=iuu_keys,
         psma_parties=psma_parties,
+        fishing_model=fishing_model,
+        transmitters=transmitters,
         on_stage=on_stage,
     )
     visits, voyages, gaps = events.visits, events.voyages, events.gaps
@@ -295,6 +336,18 @@ def process(
         "gaps_by_class": {str(k): int(v) for k, v in gaps["gap_class"].value_counts().items()},
         "loitering_events": len(loitering),
         "encounters": len(encounters) // 2,
+        "transmitters": {
+            "mmsis_with_several_tracks": int(
+                pd.Series(track.to_numpy()).groupby(seen["mmsi"].to_numpy()).nunique().gt(1).sum()
+            ),
+            "vessel_years_with_simultaneous_transmitters": int(
+                features["max_simultaneous_transmitters"].gt(1).sum()
+            ),
+        },
+        "fishing_model": fishing_model.label if fishing_model is not None else None,
+        "fishing_source_vessel_years": {
+            str(k): int(v) for k, v in features["fishing_source"].value_counts().items()
+        },
         "alerts_by_tier": {
             str(k): int(v) for k, v in pd.Series([a.tier for a in alerts]).value_counts().items()
         },
@@ -369,6 +422,7 @@ def run(
     model: Any | None = None,
     model_version: str | None = None,
     fleets: Sequence[Fleet] = (),
+    fishing_model_dir: Path | None = None,
     on_stage: Callable[[str], None] = _noop,
 ) -> RunSummary:
     """Read AIS files, process them and write every output into ``out_dir``.
@@ -406,6 +460,10 @@ def run(
         Crew-origin countries per fleet, for consular routing of automatic referrals
         (:func:`vessel_risk.referrals.auto_refer`, which acts only where an agency in the
         database has ``auto_refer`` set).
+    fishing_model_dir : Path, optional
+        Folder of the fishing classifier (``model.txt``, ``card.json``); without one,
+        or when it holds no model, positions without ``nnet_score`` are scored by the
+        speed heuristic.
     on_stage : callable, optional
         Progress callback.
 
@@ -425,6 +483,7 @@ def run(
     iuu_keys = load_iuu_list(str(iuu_path)) if iuu_path else None
     carriers = read_carriers(carriers_path) if carriers_path else frozenset()
     psma = read_psma_parties(psma_path) if psma_path else None
+    fishing_model = load_fishing_model(fishing_model_dir) if fishing_model_dir else None
     out_dir.mkdir(parents=True, exist_ok=True)
     on_stage("ingest")
     ingested = read_many(list(ais))
@@ -438,6 +497,7 @@ def run(
         on_land_margin_km=None if inland_waters else ON_LAND_MARGIN_KM,
         model=model,
         model_version=model_version,
+        fishing_model=fishing_model,
         on_stage=on_stage,
     )
     on_stage("write")

@@ -204,6 +204,10 @@ class VesselFeatureSchema(_Strict):
     last_timestamp: Series[UTC_NS]  # type: ignore[valid-type]
     last_lat: Series[float] = pa.Field(nullable=True)
     last_lon: Series[float] = pa.Field(nullable=True)
+    fishing_source: Series[str] = pa.Field(
+        isin=["nnet_score", "classifier", "heuristic"], nullable=True
+    )
+    max_simultaneous_transmitters: Series[int] = pa.Field(ge=1)
 
 
 class QuarantineSchema(_Strict):

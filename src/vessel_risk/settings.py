@@ -18,6 +18,9 @@ class Settings(BaseSettings):
     mlflow_tracking_uri : str
         Where models are tracked (``VESSEL_RISK_MLFLOW_TRACKING_URI``); default: local
         files under ``models/``.
+    fishing_model_dir : Path
+        Folder of the trained fishing classifier (``VESSEL_RISK_FISHING_MODEL_DIR``);
+        default ``models/fishing``, committed, so a fresh checkout scores fishing.
     agency_directory : Path or None
         Agency directory TOML whose ``[[fleet]]`` tables give crew-origin countries for
         consular routing (``VESSEL_RISK_AGENCY_DIRECTORY``).
@@ -27,4 +30,5 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     mlflow_tracking_uri: str = "models/mlruns"
+    fishing_model_dir: Path = Path("models/fishing")
     agency_directory: Path | None = None
