@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -16,9 +18,15 @@ class Settings(BaseSettings):
     mlflow_tracking_uri : str
         Where models are tracked (``VESSEL_RISK_MLFLOW_TRACKING_URI``); default: local
         files under ``models/``.
+    run_dir : Path or None
+        Output folder of a ``vessel-risk run`` (``VESSEL_RISK_RUN_DIR``) the API reads
+        vessel tracks from (its ``positions.parquet``); the database holds events,
+        not positions. When ``database_url`` is unset, the API uses the run's
+        ``vessel_risk.db``.
     """
 
     model_config = SettingsConfigDict(env_prefix="VESSEL_RISK_")
 
     database_url: str | None = None
     mlflow_tracking_uri: str = "models/mlruns"
+    run_dir: Path | None = None

@@ -1,0 +1,216 @@
+"""Referral notices: create, approve, list, read, delivery history; receivers' callbacks.
+
+Every read of a notice (one entry per notice, lists included) and every change is
+written to the audit log. An agency reads only the notices its own clients made or
+that were routed to it; anything else reads as absent.
+
+The notice logic lives in :mod:`vessel_risk.referrals` and :mod:`vessel_risk.delivery`
+(imported when a route runs): until those modules are in the package the routes
+answer 501.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query, Response
+from sqlalchemy.orm import Session
+
+from vessel_risk.access import Principal
+from vessel_risk.api import crud
+from vessel_risk.api.deps import Approver, CaseSystem, NoticeReader, NoticeWriter, SessionDep
+from vessel_risk.api.models import (
+    DeliveryAttemptPublic,
+    DeliveryPublic,
+    NoticeCreate,
+    NoticePublic,
+    StatusCallback,
+)
+from vessel_risk.api.problems import problem_responses
+from vessel_risk.store import ReferralNotice, audit
+
+router = APIRouter(tags=["referrals"], responses=problem_responses(401, 403, 422, 429))
+
+NoticeId = Annotated[str, Path(min_length=1, max_length=36)]
+
+
+def _module(name: str) -> ModuleType:
+    """``vessel_risk.<name>``, or 501 while it is not part of the package."""
+    try:
+        return importlib.import_module(f"vessel_risk.{name}")
+    except ImportError as exc:
+        raise HTTPException(
+            501, f"Referral notices are not available: vessel_risk.{name} is missing."
+        ) from exc
+
+
+def _read(session: Session, who: Principal, notice: ReferralNotice, why: str) -> None:
+    audit(
+        session,
+        actor=who.actor,
+        action="notice.read",
+        entity_type="notice",
+        entity_id=notice.id,
+        reason=why,
+    )
+
+
+def _notice(session: Session, who: Principal, notice_id: str) -> ReferralNotice:
+    try:
+        return crud.get_notice(session, who, notice_id)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+
+
+@router.get("/referrals", response_model=list[NoticePublic])
+def list_notices(
+    session: SessionDep,
+    caller: NoticeReader,
+    status: Annotated[str | None, Query(max_length=16, description="draft, approved, ...")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[NoticePublic]:
+    """Notices the caller's agency made or received, newest first (each read audited)."""
+    notices = crud.list_notices(session, caller, status=status, limit=limit)
+    for n in notices:
+        _read(session, caller, n, "list")
+    session.commit()
+    return [NoticePublic.model_validate(n) for n in notices]
+
+
+@router.post(
+    "/referrals",
+    response_model=NoticePublic,
+    status_code=201,
+    responses=problem_responses(404, 409, 501),
+)
+def create_notice(session: SessionDep, caller: NoticeWriter, body: NoticeCreate) -> NoticePublic:
+    """Draft a vessel-level referral notice from an alert in the caller's scope."""
+    referrals = _module("referrals")
+    try:
+        crud.get_alert(session, caller, body.alert_id)
+        notice = referrals.create_notice(session, body.alert_id, actor=caller.actor)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except ValueError as exc:  # referrals.NoticeError
+        raise HTTPException(409, str(exc)) from exc
+    if body.reason:
+        audit(
+            session,
+            actor=caller.actor,
+            action="notice.reason",
+            entity_type="notice",
+            entity_id=notice.id,
+            reason=body.reason,
+        )
+    session.commit()
+    return NoticePublic.model_validate(notice)
+
+
+@router.get("/referrals/{notice_id}", response_model=NoticePublic, responses=problem_responses(404))
+def get_notice(session: SessionDep, caller: NoticeReader, notice_id: NoticeId) -> NoticePublic:
+    """One notice (the read is audited)."""
+    notice = _notice(session, caller, notice_id)
+    _read(session, caller, notice, "detail")
+    session.commit()
+    return NoticePublic.model_validate(notice)
+
+
+@router.get(
+    "/referrals/{notice_id}/brief",
+    response_class=Response,
+    responses={
+        **problem_responses(404, 501),
+        200: {"description": "Printable HTML.", "content": {"text/html": {}}},
+    },
+)
+def get_notice_brief(session: SessionDep, caller: NoticeReader, notice_id: NoticeId) -> Response:
+    """The notice as a printable page (the read is audited)."""
+    referrals = _module("referrals")
+    notice = _notice(session, caller, notice_id)
+    _read(session, caller, notice, "brief")
+    session.commit()
+    return Response(referrals.notice_html(notice.payload), media_type="text/html; charset=utf-8")
+
+
+@router.post(
+    "/referrals/{notice_id}/approve",
+    response_model=NoticePublic,
+    responses=problem_responses(404, 409, 501),
+)
+def approve_notice(session: SessionDep, caller: Approver, notice_id: NoticeId) -> NoticePublic:
+    """Approve a draft: it is routed and its deliveries enter the outbox (audited)."""
+    referrals = _module("referrals")
+    _notice(session, caller, notice_id)
+    try:
+        notice = referrals.approve_notice(session, notice_id, actor=caller.actor)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except ValueError as exc:  # referrals.NoticeError
+        raise HTTPException(409, str(exc)) from exc
+    session.commit()
+    return NoticePublic.model_validate(notice)
+
+
+def _delivery(d: Any, attempts: list[Any]) -> DeliveryPublic:
+    return DeliveryPublic(
+        id=d.id,
+        notice_id=d.notice_id,
+        agency_id=d.agency_id,
+        rule=d.rule,
+        event_type=d.event_type,
+        status=d.status,
+        attempts=d.attempts,
+        next_attempt_at=d.next_attempt_at,
+        last_error=d.last_error,
+        created_at=d.created_at,
+        delivered_at=d.delivered_at,
+        receiver_status=d.receiver_status,
+        receiver_status_at=d.receiver_status_at,
+        history=[DeliveryAttemptPublic.model_validate(a) for a in attempts],
+    )
+
+
+@router.get(
+    "/referrals/{notice_id}/deliveries",
+    response_model=list[DeliveryPublic],
+    responses=problem_responses(404),
+)
+def list_deliveries(
+    session: SessionDep, caller: NoticeReader, notice_id: NoticeId
+) -> list[DeliveryPublic]:
+    """The notice's deliveries to agencies and every attempt (the read is audited)."""
+    notice = _notice(session, caller, notice_id)
+    _read(session, caller, notice, "deliveries")
+    out = [_delivery(d, a) for d, a in crud.deliveries_of(session, caller, notice_id)]
+    session.commit()
+    return out
+
+
+@router.post(
+    "/deliveries/{delivery_id}/status",
+    response_model=DeliveryPublic,
+    responses=problem_responses(404, 409, 501),
+)
+def status_callback(
+    session: SessionDep,
+    caller: CaseSystem,
+    delivery_id: Annotated[str, Path(min_length=1, max_length=36)],
+    body: StatusCallback,
+) -> DeliveryPublic:
+    """A receiving case system reports what became of a notice delivered to its agency."""
+    delivery = _module("delivery")
+    try:
+        crud.delivery_for_receiver(session, caller, delivery_id)
+        delivery.apply_status_callback(
+            session, delivery_id, body.status, actor=caller.actor, reason=body.reason
+        )
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except ValueError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    session.commit()
+    d = crud.delivery_for_receiver(session, caller, delivery_id)
+    attempts = [a for dd, a in crud.deliveries_of(session, caller, d.notice_id) if dd.id == d.id]
+    return _delivery(d, attempts[0] if attempts else [])
