@@ -205,7 +205,7 @@ class PortSummary(BaseModel):
 class NoticeCreate(BaseModel):
     """Draft a referral notice for an alert."""
 
-    alert_id: int = Field(ge=1)
+    alert_id: int = Field(ge=1, le=2**31 - 1)
     reason: str | None = Field(default=None, max_length=2000, description="Why refer.")
 
 
@@ -286,8 +286,8 @@ class FeatureRowCreate(BaseModel):
     Missing features are not evaluable and raise nothing.
     """
 
-    position_messages: int = Field(ge=0)
-    days_observed: int = Field(ge=0)
+    position_messages: int = Field(ge=0, le=10**9)
+    days_observed: int = Field(ge=0, le=366)
     mmsi_valid: bool = True
     iuu_listed: bool = False
     iuu_match: str | None = None

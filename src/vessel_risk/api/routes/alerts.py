@@ -6,7 +6,8 @@ import json
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
+from pydantic import StringConstraints
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
@@ -29,6 +30,8 @@ from vessel_risk.store import as_utc
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=problem_responses(401, 403, 429))
 
+Iso3 = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
+AlertId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Alert id.")]
 BBOX_PATTERN = r"^-?\d+(\.\d+)?,-?\d+(\.\d+)?,-?\d+(\.\d+)?,-?\d+(\.\d+)?$"
 
 
@@ -60,9 +63,7 @@ def list_alerts(
     session: SessionDep,
     caller: AlertReader,
     tier: Annotated[list[Tier], Query(description="Any of these tiers.")] = [],  # noqa: B006
-    flag: Annotated[
-        list[str], Query(description="Flag states, ISO3.", pattern=r"^[A-Za-z]{3}$")
-    ] = [],  # noqa: B006
+    flag: Annotated[list[Iso3], Query(description="Flag states, ISO3.")] = [],  # noqa: B006
     gear: Annotated[str | None, Query(max_length=64)] = None,
     port: Annotated[str | None, Query(max_length=128, description="Last port label.")] = None,
     status: Annotated[str | None, Query(max_length=32, description="Review status.")] = None,
@@ -132,7 +133,7 @@ def alert_detail(session: SessionDep, caller: AlertReader, alert_id: int) -> Ale
 
 
 @router.get("/{alert_id}", response_model=AlertDetail, responses=problem_responses(404, 422))
-def get_alert(session: SessionDep, caller: AlertReader, alert_id: int) -> AlertDetail:
+def get_alert(session: SessionDep, caller: AlertReader, alert_id: AlertId) -> AlertDetail:
     """One alert: its indicators, evidence events, explanation and score history."""
     return alert_detail(session, caller, alert_id)
 
@@ -141,7 +142,7 @@ def get_alert(session: SessionDep, caller: AlertReader, alert_id: int) -> AlertD
     "/{alert_id}/status", response_model=AlertPublic, responses=problem_responses(404, 409, 422)
 )
 def change_status(
-    session: SessionDep, caller: Analyst, alert_id: int, body: AlertStatusUpdate
+    session: SessionDep, caller: Analyst, alert_id: AlertId, body: AlertStatusUpdate
 ) -> AlertPublic:
     """Move the alert along its review lifecycle (audited)."""
     try:

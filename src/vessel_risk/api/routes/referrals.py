@@ -87,9 +87,12 @@ def list_notices(
 )
 def create_notice(session: SessionDep, caller: NoticeWriter, body: NoticeCreate) -> NoticePublic:
     """Draft a vessel-level referral notice from an alert in the caller's scope."""
-    referrals = _module("referrals")
     try:
         crud.get_alert(session, caller, body.alert_id)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    referrals = _module("referrals")
+    try:
         notice = referrals.create_notice(session, body.alert_id, actor=caller.actor)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
@@ -127,8 +130,8 @@ def get_notice(session: SessionDep, caller: NoticeReader, notice_id: NoticeId) -
 )
 def get_notice_brief(session: SessionDep, caller: NoticeReader, notice_id: NoticeId) -> Response:
     """The notice as a printable page (the read is audited)."""
-    referrals = _module("referrals")
     notice = _notice(session, caller, notice_id)
+    referrals = _module("referrals")
     _read(session, caller, notice, "brief")
     session.commit()
     return Response(referrals.notice_html(notice.payload), media_type="text/html; charset=utf-8")
@@ -141,8 +144,8 @@ def get_notice_brief(session: SessionDep, caller: NoticeReader, notice_id: Notic
 )
 def approve_notice(session: SessionDep, caller: Approver, notice_id: NoticeId) -> NoticePublic:
     """Approve a draft: it is routed and its deliveries enter the outbox (audited)."""
-    referrals = _module("referrals")
     _notice(session, caller, notice_id)
+    referrals = _module("referrals")
     try:
         notice = referrals.approve_notice(session, notice_id, actor=caller.actor)
     except LookupError as exc:
@@ -200,9 +203,12 @@ def status_callback(
     body: StatusCallback,
 ) -> DeliveryPublic:
     """A receiving case system reports what became of a notice delivered to its agency."""
-    delivery = _module("delivery")
     try:
         crud.delivery_for_receiver(session, caller, delivery_id)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    delivery = _module("delivery")
+    try:
         delivery.apply_status_callback(
             session, delivery_id, body.status, actor=caller.actor, reason=body.reason
         )
