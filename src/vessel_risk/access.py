@@ -282,3 +282,41 @@ class TokenBuckets:
                 return 0.0
             self._state[client_id] = (tokens, now)
             return (1.0 - tokens) / per_s
+
+
+class PrincipalCache:
+    """Authenticated keys remembered for ``ttl_s`` seconds, to spare a query a request.
+
+    A deactivated client keeps working in a process for at most ``ttl_s`` seconds.
+
+    Parameters
+    ----------
+    ttl_s : float, default 30
+        Seconds an entry lives.
+    clock : callable, optional
+        Monotonic time in seconds.
+    """
+
+    def __init__(self, ttl_s: float = 30.0, clock: Any = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self.clock = clock
+        self._entries: dict[str, tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, key: str) -> Principal | None:
+        """The principal of ``key``, from the cache or the database."""
+        digest = hash_key(key)
+        now = self.clock()
+        with self._lock:
+            hit = self._entries.get(digest)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        who = authenticate(session, key)
+        with self._lock:
+            if who is None:
+                self._entries.pop(digest, None)
+            else:
+                if len(self._entries) > 10_000:
+                    self._entries.clear()
+                self._entries[digest] = (who, now + self.ttl_s)
+        return who

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
         vessel tracks from (its ``positions.parquet``); the database holds events,
         not positions. When ``database_url`` is unset, the API uses the run's
         ``vessel_risk.db``.
+    api_key_cache_s : float
+        Seconds the API remembers an authenticated key (``VESSEL_RISK_API_KEY_CACHE_S``);
+        a deactivated client keeps access in a running server at most this long.
     """
 
     model_config = SettingsConfigDict(env_prefix="VESSEL_RISK_")
@@ -30,3 +33,4 @@ class Settings(BaseSettings):
     database_url: str | None = None
     mlflow_tracking_uri: str = "models/mlruns"
     run_dir: Path | None = None
+    api_key_cache_s: float = 30.0

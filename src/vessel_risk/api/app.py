@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from vessel_risk.access import TokenBuckets
+from vessel_risk.access import PrincipalCache, TokenBuckets
 from vessel_risk.api import problems
 from vessel_risk.api.routes import (
     alerts,
@@ -77,7 +77,13 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine if engine is not None else make_engine(database_url(settings))
+    app.state.read_engine = (
+        app.state.engine.execution_options(isolation_level="AUTOCOMMIT")
+        if app.state.engine.dialect.name == "postgresql"
+        else app.state.engine
+    )
     app.state.buckets = TokenBuckets()
+    app.state.principals = PrincipalCache(ttl_s=settings.api_key_cache_s)
     problems.install(app)
     for r in (health, alerts, vessels, ports, referrals, models, clients):
         app.include_router(r.router)

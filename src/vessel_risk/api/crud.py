@@ -18,7 +18,7 @@ from typing import Any
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from vessel_risk.access import Principal
 from vessel_risk.store import (
@@ -173,7 +173,8 @@ def list_alerts(
     rows: list[AlertRow] = []
     batch = limit + 1 if filters.area is None else max(4 * limit, 200)
     while len(rows) <= limit:
-        stmt = select(AlertRow).where(*where)
+        # The list shows no indicators: leave the JSON detail unread.
+        stmt = select(AlertRow).options(defer(AlertRow.detail)).where(*where)
         if after is not None:
             stmt = stmt.where(tuple_(AlertRow.score, AlertRow.id) < tuple_(after[0], after[1]))
         stmt = stmt.order_by(AlertRow.score.desc(), AlertRow.id.desc()).limit(batch)

@@ -1,8 +1,8 @@
 """Dependencies of the routes, as ``Annotated`` aliases so signatures read like prose.
 
 ``SessionDep`` a database session; ``SettingsDep`` the settings; ``Caller`` the
-authenticated client; ``AlertReader``, ``Analyst``, ``Approver``, ``Inspector``,
-``CaseSystem``, ``NoticeReader``, ``Admin`` a caller holding one of the roles the
+authenticated client; ``AlertReader``, ``Analyst``, ``NoticeWriter``, ``Approver``,
+``NoticeReader``, ``CaseSystem``, ``ModelReader``, ``Admin`` a caller holding one of the roles the
 route allows (403 otherwise). Every authenticated request takes a token from the
 client's bucket (429 with ``Retry-After`` when empty).
 """
@@ -17,7 +17,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
 
-from vessel_risk.access import Principal, TokenBuckets, authenticate
+from vessel_risk.access import Principal, PrincipalCache, TokenBuckets
 from vessel_risk.settings import Settings
 
 API_KEY_HEADER = "X-API-Key"
@@ -42,8 +42,16 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A session for routes that only read: autocommit, so no BEGIN/ROLLBACK round trips
+    (each SELECT still sees one consistent snapshot)."""
+    with Session(request.app.state.read_engine) as session:
+        yield session
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 
 
 def get_caller(
@@ -59,7 +67,8 @@ def get_caller(
         401 without a valid key; 429 when the client's rate limit is spent.
     """
     key = key or request.cookies.get(COOKIE_NAME)
-    who = authenticate(session, key) if key else None
+    cache: PrincipalCache = request.app.state.principals
+    who = cache.get(session, key) if key else None
     if who is None:
         raise HTTPException(
             401,

@@ -10,10 +10,11 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import StringConstraints
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
+from sqlalchemy.orm import Session
 
 from vessel_risk.alerts import CAVEAT
 from vessel_risk.api import crud
-from vessel_risk.api.deps import AlertReader, Analyst, SessionDep
+from vessel_risk.api.deps import AlertReader, Analyst, ReadSessionDep, SessionDep
 from vessel_risk.api.models import (
     AlertDetail,
     AlertPage,
@@ -60,7 +61,7 @@ def _area(text: str | None) -> BaseGeometry | None:
 
 @router.get("", response_model=AlertPage, responses=problem_responses(422))
 def list_alerts(
-    session: SessionDep,
+    session: ReadSessionDep,
     caller: AlertReader,
     tier: Annotated[list[Tier], Query(description="Any of these tiers.")] = [],  # noqa: B006
     flag: Annotated[list[Iso3], Query(description="Flag states, ISO3.")] = [],  # noqa: B006
@@ -109,7 +110,7 @@ def list_alerts(
     )
 
 
-def alert_detail(session: SessionDep, caller: AlertReader, alert_id: int) -> AlertDetail:
+def alert_detail(session: Session, caller: AlertReader, alert_id: int) -> AlertDetail:
     """The alert with indicators, evidence, explanation and score history."""
     try:
         alert = crud.get_alert(session, caller, alert_id)
@@ -133,7 +134,7 @@ def alert_detail(session: SessionDep, caller: AlertReader, alert_id: int) -> Ale
 
 
 @router.get("/{alert_id}", response_model=AlertDetail, responses=problem_responses(404, 422))
-def get_alert(session: SessionDep, caller: AlertReader, alert_id: AlertId) -> AlertDetail:
+def get_alert(session: ReadSessionDep, caller: AlertReader, alert_id: AlertId) -> AlertDetail:
     """One alert: its indicators, evidence events, explanation and score history."""
     return alert_detail(session, caller, alert_id)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from vessel_risk.access import Principal
 from vessel_risk.api import crud
-from vessel_risk.api.deps import AlertReader, SessionDep
+from vessel_risk.api.deps import AlertReader, ReadSessionDep
 from vessel_risk.api.models import MMSI_PATTERN, AlertPublic, PortQueue, PortQueueItem, PortSummary
 from vessel_risk.api.problems import problem_responses
 from vessel_risk.briefs import Brief, brief_html, brief_pdf
@@ -26,7 +26,7 @@ BRIEF_EVENTS = 8
 
 
 @router.get("", response_model=list[PortSummary])
-def list_ports(session: SessionDep, caller: AlertReader) -> list[PortSummary]:
+def list_ports(session: ReadSessionDep, caller: AlertReader) -> list[PortSummary]:
     """Ports with alerts in the caller's scope, busiest first."""
     return [
         PortSummary(port_label=label, port_iso3=iso3, alerts=n, max_score=top)
@@ -63,7 +63,7 @@ def queue(
 
 @router.get("/{port_label}/queue", response_model=PortQueue)
 def get_queue(
-    session: SessionDep,
+    session: ReadSessionDep,
     caller: AlertReader,
     port_label: PortLabel,
     since: Annotated[
@@ -141,7 +141,7 @@ def make_brief(session: Session, caller: Principal, port_label: str, mmsi: str) 
     },
 )
 def get_brief(
-    session: SessionDep,
+    session: ReadSessionDep,
     caller: AlertReader,
     port_label: PortLabel,
     mmsi: Annotated[str, Path(pattern=MMSI_PATTERN)],

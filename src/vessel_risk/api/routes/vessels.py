@@ -8,7 +8,7 @@ import pandas as pd
 from fastapi import APIRouter, HTTPException, Path, Request
 
 from vessel_risk.api import crud
-from vessel_risk.api.deps import AlertReader, SessionDep
+from vessel_risk.api.deps import AlertReader, ReadSessionDep
 from vessel_risk.api.models import (
     MMSI_PATTERN,
     EvidenceEventPublic,
@@ -49,7 +49,7 @@ def read_positions(request: Request, mmsi: str) -> pd.DataFrame:
     )
 
 
-def profile(session: SessionDep, caller: AlertReader, mmsi: str) -> VesselPublic:
+def profile(session: ReadSessionDep, caller: AlertReader, mmsi: str) -> VesselPublic:
     """The vessel's profile, as the route returns it."""
     try:
         vessel, periods = crud.vessel_profile(session, caller, mmsi)
@@ -91,12 +91,14 @@ def profile(session: SessionDep, caller: AlertReader, mmsi: str) -> VesselPublic
 
 
 @router.get("/{mmsi}", response_model=VesselPublic)
-def get_vessel(session: SessionDep, caller: AlertReader, mmsi: Mmsi) -> VesselPublic:
+def get_vessel(session: ReadSessionDep, caller: AlertReader, mmsi: Mmsi) -> VesselPublic:
     """Identity history, IUU status and features by year of a vessel in scope."""
     return profile(session, caller, mmsi)
 
 
-def track(request: Request, session: SessionDep, caller: AlertReader, mmsi: str) -> TrackCollection:
+def track(
+    request: Request, session: ReadSessionDep, caller: AlertReader, mmsi: str
+) -> TrackCollection:
     """The vessel's track as the route returns it."""
     try:
         crud.vessel_alerts(session, caller, mmsi)
@@ -109,14 +111,14 @@ def track(request: Request, session: SessionDep, caller: AlertReader, mmsi: str)
 
 @router.get("/{mmsi}/track", response_model=TrackCollection)
 def get_track(
-    request: Request, session: SessionDep, caller: AlertReader, mmsi: Mmsi
+    request: Request, session: ReadSessionDep, caller: AlertReader, mmsi: Mmsi
 ) -> TrackCollection:
     """The vessel's track: an RFC 7946 FeatureCollection split at the antimeridian."""
     return track(request, session, caller, mmsi)
 
 
 @router.get("/{mmsi}/events", response_model=VesselEvents)
-def get_events(session: SessionDep, caller: AlertReader, mmsi: Mmsi) -> VesselEvents:
+def get_events(session: ReadSessionDep, caller: AlertReader, mmsi: Mmsi) -> VesselEvents:
     """Port visits, AIS gaps, encounters and loitering behind the vessel's current scores."""
     try:
         alerts = crud.vessel_alerts(session, caller, mmsi)
