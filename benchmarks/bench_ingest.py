@@ -7,6 +7,8 @@ Each case runs in a fresh Python subprocess, so its peak memory is its own. Case
 * ``nmea_real``: the NMEA 4.10 tag-block log (979 messages);
 * ``csv_<N>``, ``parquet_<N>``: a synthetic canonical file of N rows (default 1M; use
   ``--rows 10M`` for the issue's target), random walks of 1,000 vessels;
+* ``store_csv_<N>``: the same CSV through ``write_store`` (``vessel-risk ingest``), which
+  reads it chunk by chunk and writes each chunk to a Parquet store before reading the next;
 * ``nmea_<N>``: the tag-block log repeated to about N/10 lines.
 
 Reported per case: rows in, seconds of the ``read_ais`` call alone (imports left out),
@@ -51,6 +53,25 @@ print(json.dumps({"rows_in": r.rows_in, "positions": len(r.positions),
     "seconds": s, "rss_before_mib": rss0, "peak_rss_mib": hwm()}))
 """
 
+# The chunked path for files larger than memory: write_store reads chunk by chunk.
+CHILD_STORE = r"""
+import json, sys, tempfile, time
+from vessel_risk.ingest import write_store
+def hwm():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+rss0 = hwm()
+with tempfile.TemporaryDirectory(dir=sys.argv[2]) as store:
+    t = time.perf_counter()
+    f = write_store([sys.argv[1]], store)[0]
+    s = time.perf_counter() - t
+print(json.dumps({"rows_in": f["rows_in"], "positions": f["positions"],
+    "static": f["static_reports"], "quarantined": f["quarantined"],
+    "balanced": f["rows_in"] == f["positions"] + f["static_reports"] + f["quarantined"],
+    "seconds": s, "rss_before_mib": rss0, "peak_rss_mib": hwm()}))
+"""
+
 
 def parse_rows(token: str) -> int:
     t = token.strip().lower()
@@ -89,9 +110,10 @@ def synthetic_csv(path: Path, rows: int, vessels: int = 1000) -> None:
 
 def run_case(name: str, path: Path) -> dict[str, object]:
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
-    proc = subprocess.run(
-        [sys.executable, "-c", CHILD, str(path)], capture_output=True, text=True, env=env
-    )
+    cmd = [sys.executable, "-c", CHILD, str(path)]
+    if name.startswith("store_"):
+        cmd = [sys.executable, "-c", CHILD_STORE, str(path), str(path.parent)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         return {"case": name, "error": proc.stderr[-500:]}
     result = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -119,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     if not csv_path.exists():
         synthetic_csv(csv_path, rows)
     cases.append((f"csv_{args.rows}", csv_path))
+    cases.append((f"store_csv_{args.rows}", csv_path))
     pq_path = args.out / f"canonical_{args.rows}.parquet"
     if not pq_path.exists():
         import pyarrow.csv as pacsv

@@ -166,7 +166,7 @@ def seed(session: Session, *, rate_per_minute: int = 100_000) -> dict[str, objec
         session.flush()
         ids["alerts"][mmsi] = alert.id  # type: ignore[index]
     for agency, iso3 in (("cl-nrm", "CHL"), ("kr-nrm", "KOR")):
-        session.add(Agency(id=agency, name=agency, country_iso3=iso3, role="nrm"))
+        session.add(Agency(id=agency, name=agency, country_iso3=iso3, role="nrm_case_system"))
     session.flush()
     alerts: dict[str, int] = ids["alerts"]  # type: ignore[assignment]
     for notice_id, mmsi, by, to in (

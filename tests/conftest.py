@@ -93,6 +93,27 @@ def _empty_model_registry(tmp_path_factory):
     mp.undo()
 
 
+SQUID = ("data", "ais", "squid_jiggers_2020_2023.parquet")
+
+
+@pytest.fixture(scope="session")
+def squid_run(tmp_path_factory):
+    """`vessel-risk run` once on the real squid-jigger file with GFW's anchorages and
+    the IUU list: (output folder, printed output)."""
+    from typer.testing import CliRunner
+
+    from vessel_risk.cli import app
+
+    ais = shared_file(*SQUID)
+    ports = shared_file("data", "ports", "gfw_named_anchorages.csv.gz")
+    iuu = shared_file("data", "vessels", "combined_iuu_list_2026-04.csv")
+    out = tmp_path_factory.mktemp("squid")
+    args = ["run", "--ais", str(ais), "--out", str(out), "--ports", str(ports)]
+    result = CliRunner().invoke(app, [*args, "--iuu-list", str(iuu)])
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
 POSTGRES_URL = os.environ.get("VESSEL_RISK_TEST_POSTGRES_URL")
 
 
@@ -167,3 +188,90 @@ def make_alert(
             )
         ],
     )
+
+
+def make_notices(session, n: int, *, mmsi: str = "412000001", status: str = "approved") -> list:
+    """``n`` referral notices on one hand-made alert (vessel, vessel-year, score, alert).
+
+    The payload holds vessel-level fields only, as a notice does: no crew personal data.
+    """
+    from vessel_risk.store import (
+        AlertRow,
+        ReferralNotice,
+        Score,
+        Vessel,
+        VesselPeriod,
+    )
+
+    t = datetime(2022, 11, 20, 6, tzinfo=UTC)
+    session.add(
+        Vessel(mmsi=mmsi, shipname="HAI YANG 7", flag_iso3="CHN", mmsi_valid=True, updated_at=t)
+    )
+    period = VesselPeriod(
+        mmsi=mmsi,
+        year=2022,
+        start=datetime(2022, 1, 3, tzinfo=UTC),
+        end=t,
+        position_messages=5000,
+        days_observed=200,
+        features={},
+        updated_at=t,
+    )
+    session.add(period)
+    session.flush()
+    score = Score(
+        vessel_period_id=period.id,
+        model_version="indicator-baseline-1",
+        score=0.8,
+        tier="high",
+        rank=1,
+        data_note="5000 positions on 200 days",
+        indicators=[],
+        scored_at=t,
+    )
+    session.add(score)
+    session.flush()
+    alert = AlertRow(
+        vessel_period_id=period.id,
+        score_id=score.id,
+        mmsi=mmsi,
+        year=2022,
+        shipname="HAI YANG 7",
+        flag_iso3="CHN",
+        score=0.8,
+        tier="high",
+        rank=1,
+        model_version="indicator-baseline-1",
+        last_seen=t,
+        status="referred",
+        detail={},
+        created_at=t,
+        updated_at=t,
+    )
+    session.add(alert)
+    session.flush()
+    notices = [
+        ReferralNotice(
+            id=f"00000000-0000-4000-8000-{i:012d}",
+            alert_id=alert.id,
+            score_id=score.id,
+            mmsi=mmsi,
+            status=status,
+            created_by="reviewer@tha",
+            created_at=t,
+            reflection_period_days=30,
+            payload={
+                "mmsi": mmsi,
+                "shipname": "HAI YANG 7",
+                "flag_iso3": "CHN",
+                "score": 0.8,
+                "tier": "high",
+                "model_version": "indicator-baseline-1",
+                "sequence": i,
+            },
+        )
+        for i in range(n)
+    ]
+    session.add_all(notices)
+    session.flush()
+    return notices

@@ -211,3 +211,54 @@ def test_admin_registers_a_client_whose_key_works(api):
     assert [i["mmsi"] for i in q.json()["items"]] == ["440000003"]
     assert api.post("/clients", json=body, headers=h("admin")).status_code == 409
     assert "key" not in api.get("/clients", headers=h("admin")).json()[0]
+
+
+def test_referral_flow_create_approve_deliver_callback(api, engine):
+    alert_id = api.ids["alerts"]["412000001"]
+    r = api.post(
+        "/referrals",
+        json={"alert_id": alert_id, "reason": "long voyages, IUU"},
+        headers=h("cl-analyst"),
+    )
+    assert r.status_code == 201, r.text
+    notice = r.json()
+    assert notice["status"] == "draft" and notice["created_by"] == "cl-dgtm/cl-analyst"
+    assert notice["payload"]["personal_data_included"] is False
+    # another agency's approver cannot see, let alone approve, it
+    assert (
+        api.post(f"/referrals/{notice['id']}/approve", headers=h("kr-approver")).status_code == 404
+    )
+    r = api.post(f"/referrals/{notice['id']}/approve", headers=h("cl-approver"))
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "approved" and r.json()["approved_by"] == "cl-dgtm/cl-approver"
+    deliveries = api.get(f"/referrals/{notice['id']}/deliveries", headers=h("cl-case")).json()
+    assert [d["agency_id"] for d in deliveries] == ["cl-nrm"]
+    d_id = deliveries[0]["id"]
+    assert (
+        api.post(
+            f"/deliveries/{d_id}/status", json={"status": "accepted"}, headers=h("kr-case")
+        ).status_code
+        == 404
+    )
+    r = api.post(f"/deliveries/{d_id}/status", json={"status": "accepted"}, headers=h("cl-case"))
+    assert r.status_code == 200, r.text
+    assert r.json()["receiver_status"] == "accepted"
+    assert (
+        api.get(f"/referrals/{notice['id']}", headers=h("cl-analyst")).json()["receiver_status"]
+        == "accepted"
+    )
+    brief = api.get(f"/referrals/{notice['id']}/brief", headers=h("cl-approver"))
+    assert brief.status_code == 200 and "412000001" in brief.text
+    with Session(engine) as s:
+        actions = [
+            (e.actor, e.action)
+            for e in s.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.entity_id == notice["id"])
+                .order_by(AuditEntry.id)
+            )
+        ]
+    assert ("cl-dgtm/cl-analyst", "notice.created") in actions
+    assert ("cl-dgtm/cl-analyst", "notice.reason") in actions
+    assert ("cl-nrm/cl-case", "notice.read") in actions
+    assert ("cl-dgtm/cl-approver", "notice.read") in actions

@@ -3,8 +3,7 @@
 The oracle below is written from the access rules (``vessel_risk.access``), not from
 the code's answers: a role outside an endpoint's roles gets 403; a resource outside
 the client's country or port scope, or another agency's referral notice, reads as
-absent (404) or, for a port queue, 403; everything else is served. Endpoints whose
-module is not merged yet may answer 501 once access has been granted.
+absent (404) or, for a port queue, 403; everything else is served.
 """
 
 from __future__ import annotations
@@ -70,15 +69,16 @@ def expected(client_id: str, endpoint: str) -> set[int]:
     if kind == "approve":
         if role not in ("referral_approver", "admin"):
             return {403}
-        # the approval itself belongs to vessel_risk.referrals (501 until merged; 409
-        # for an already approved notice)
-        return {200, 409, 501} if sees_notice(client_id, arg) else {404}
+        # both seeded notices are approved already: a second approval is refused
+        return {409} if sees_notice(client_id, arg) else {404}
     if kind == "callback":
         if role not in ("case_system", "admin"):
             return {403}
         agency = CLIENTS[client_id][0]
         ok = role == "admin" or f"delivery-{agency}" == arg
-        return {200, 409, 501} if ok else {404}
+        # "received" once, then the same status again is accepted or refused as a step
+        # back by vessel_risk.delivery; never another agency's delivery
+        return {200, 409} if ok else {404}
     if kind == "champion":
         return {200}
     if kind == "score":

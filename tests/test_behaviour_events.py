@@ -103,3 +103,61 @@ def test_gap_classes():
     assert g.loc["412000002", "gap_class"] == "other"
     assert g.loc["412000003", "gap_class"] == "coverage"
     assert g.loc["412000003", "area_messages_per_day"] == 3
+
+
+def _brute_force_pairs(grid, max_distance_m=500.0):
+    from vessel_risk.geodesy import distance_km
+
+    i, j = np.triu_indices(len(grid), k=1)
+    m, s = grid["mmsi"].astype(str).to_numpy(), grid["slot"].to_numpy()
+    keep = (s[i] == s[j]) & (m[i] != m[j])
+    i, j = i[keep], j[keep]
+    lat, lon = grid["lat"].to_numpy(), grid["lon"].to_numpy()
+    d = distance_km(lat[i], lon[i], lat[j], lon[j]) * 1000.0
+    i, j = (
+        np.where(m[i] < m[j], i, j)[d <= max_distance_m],
+        np.where(m[i] < m[j], j, i)[d <= max_distance_m],
+    )
+    return set(zip(i.tolist(), j.tolist(), strict=True))
+
+
+@pytest.mark.parametrize("block", [7, 4_000_000])
+def test_close_pairs_finds_exactly_the_pairs_within_500_m(monkeypatch, block):
+    """The latitude-window search returns what comparing every pair returns."""
+    import vessel_risk.encounters as enc
+
+    monkeypatch.setattr(enc, "_MAX_CANDIDATES", block)
+    rng = np.random.default_rng(0)
+    rows = []
+    # A dense fleet (2 km box) near 60° S, one astride 180°, one at 85° N, over 4 slots.
+    for lat0, lon0 in ((-60.0, -60.0), (0.0, 179.995), (85.0, 10.0)):
+        for v in range(30):
+            for slot in range(4):
+                rows.append(
+                    (
+                        f"41200{v:04d}",
+                        1000 + slot,
+                        lat0 + rng.uniform(-0.009, 0.009),
+                        (lon0 + rng.uniform(-0.02, 0.02) + 540.0) % 360.0 - 180.0,
+                    )
+                )
+    grid = pd.DataFrame(rows, columns=["mmsi", "slot", "lat", "lon"])
+    pairs = enc.close_pairs(grid)
+    found = set(zip(pairs["i"].tolist(), pairs["j"].tolist(), strict=True))
+    expected = _brute_force_pairs(grid)
+    assert len(expected) > 1000
+    assert found == expected
+    assert (pairs["slot"].to_numpy() == grid["slot"].to_numpy()[pairs["i"]]).all()
+    assert pairs["distance_m"].max() <= 500.0
+
+
+def test_close_pairs_keeps_a_north_south_pair_at_499_m_on_the_equator():
+    """On WGS 84 a meridian degree at the equator is 110.574 km: 0.004513° is 499.0 m."""
+    import vessel_risk.encounters as enc
+
+    grid = pd.DataFrame(
+        {"mmsi": ["412000001", "412000002"], "slot": [5, 5], "lat": [0.0, 0.004513], "lon": 0.0}
+    )
+    pairs = enc.close_pairs(grid)
+    assert len(pairs) == 1
+    assert pairs.iloc[0]["distance_m"] == pytest.approx(499.0, abs=0.2)

@@ -329,3 +329,79 @@ def test_ingest_store_unreadable_file_is_exit_2(tmp_path):
     result = CliRunner().invoke(app, ["ingest", str(table), "--store", str(tmp_path / "s")])
     assert result.exit_code == 2
     assert "columns must include" in " ".join(result.output.split())
+
+
+def _stack(chunks):
+    from vessel_risk.ingest import IngestResult, merge_reports
+
+    return IngestResult(
+        pd.concat([c.positions for c in chunks], ignore_index=True),
+        pd.concat([c.static for c in chunks], ignore_index=True),
+        pd.concat([c.quarantine for c in chunks], ignore_index=True),
+        [merge_reports([c.files[0] for c in chunks])],
+    )
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_csv_read_in_small_chunks_equals_one_read(tmp_path, gz):
+    """Chunks keep file line numbers, balance, and share one dd/mm/yyyy verdict."""
+    from vessel_risk.ingest import iter_ais
+
+    lines = ["ssvid,timestamp,lat,lon,speed"]
+    for k in range(60):
+        lines.append(f"412000{k % 7:03d},0{1 + k % 9}/03/2021 0{k % 10}:15,-45.{k},-60.0,1.5")
+        if k % 11 == 3:
+            lines.append("")  # an empty line
+        if k % 13 == 5:
+            lines.append("412000001,garbage")  # a malformed line
+    lines.append("412000002,03/25/2021 10:00,-45.9,-60.0,1.5")  # proves month-first
+    data = ("\n".join(lines) + "\n").encode()
+    path = tmp_path / ("raw.csv.gz" if gz else "raw.csv")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    whole = read_ais(path)
+    chunks = list(iter_ais(path, chunk_bytes=200))
+    assert len(chunks) > 5
+    assert all(c.balanced for c in chunks)
+    stacked = _stack(chunks)
+    assert stacked.balanced and stacked.rows_in == whole.rows_in == len(lines) - 1
+    assert whole.files[0]["slash_dates"] == "month-first"
+    assert stacked.files[0]["slash_dates"] == "month-first"
+    assert stacked.files[0]["quarantined_by_reason"] == whole.files[0]["quarantined_by_reason"]
+    pd.testing.assert_frame_equal(stacked.positions, whole.positions)
+    pd.testing.assert_frame_equal(
+        stacked.quarantine.sort_values("line").reset_index(drop=True),
+        whole.quarantine.sort_values("line").reset_index(drop=True),
+    )
+    # 1 March, read month-first, stays 1 March: "01/03/2021" is 3 January.
+    assert whole.positions["timestamp"].iloc[0] == pd.Timestamp("2021-01-03T00:15Z")
+    assert list(whole.quarantine.sort_values("line")["line"])[:2] == [6.0, 9.0]
+
+
+def test_parquet_read_in_small_chunks_equals_one_read(tmp_path):
+    from vessel_risk.ingest import iter_ais
+
+    src = shared_file("data", "ais", "danube_vessel_2024_10days.parquet")
+    whole = read_ais(src)
+    chunks = list(iter_ais(src, chunk_rows=1000))
+    assert len(chunks) == 5 and all(c.balanced for c in chunks)
+    stacked = _stack(chunks)
+    assert stacked.rows_in == 4680
+    pd.testing.assert_frame_equal(stacked.positions, whole.positions)
+    assert list(stacked.positions["line"].iloc[[0, 999, 1000, -1]]) == [1, 1000, 1001, 4680]
+
+
+def test_ingest_store_writes_a_large_file_chunk_by_chunk(tmp_path, monkeypatch):
+    import vessel_risk.ingest as ingest
+
+    monkeypatch.setattr(ingest, "CHUNK_ROWS", 1000)
+    monkeypatch.setattr(
+        ingest.iter_ais, "__kwdefaults__", {"chunk_bytes": 1 << 26, "chunk_rows": 1000}
+    )
+    src = shared_file("data", "ais", "danube_vessel_2024_10days.parquet")
+    reports = ingest.write_store([src], tmp_path / "store")
+    assert len(reports) == 1 and reports[0]["rows_in"] == 4680 and reports[0]["positions"] == 4680
+    assert (
+        len(list((tmp_path / "store" / "positions").glob("*/file00000-0000[0-4]-*.parquet"))) == 5
+    )
+    back = ingest.read_store(tmp_path / "store")
+    assert back.rows_in == 4680 and back.balanced

@@ -182,3 +182,17 @@ def test_evaluate_says_when_a_separating_feature_is_a_model_input(fleet: pd.Data
         n_splits=3,
     )
     assert any("'leak'" in n and "IS a model input" in n for n in ev.notes)
+
+
+def test_pu_lightgbm_bags_use_at_most_max_bin_histogram_bins(fleet: pd.DataFrame) -> None:
+    """Each split threshold is a bin edge: at most max_bin - 1 distinct ones per feature."""
+    feats = candidate_features(fleet)
+    model = PULightGBMClassifier(max_bin=7, **FAST["pu-lightgbm"])
+    model.fit(fleet[feats], fleet["known_offender"].to_numpy())
+    trees = model.estimators_[0].booster_.trees_to_dataframe()
+    splits = trees.dropna(subset=["split_feature"])
+    per_feature = splits.groupby("split_feature")["threshold"].nunique()
+    assert len(per_feature) > 0
+    assert per_feature.max() <= 6
+    assert model.estimators_[0].get_params()["max_bin"] == 7
+    assert PULightGBMClassifier().max_bin == 63

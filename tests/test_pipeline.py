@@ -23,33 +23,7 @@ from vessel_risk.schemas import (
 )
 from vessel_risk.store import AlertRow
 
-from .conftest import shared_file
-
-SQUID = ("data", "ais", "squid_jiggers_2020_2023.parquet")
-
-
-@pytest.fixture(scope="module")
-def squid_run(tmp_path_factory):
-    ais = shared_file(*SQUID)
-    ports = shared_file("data", "ports", "gfw_named_anchorages.csv.gz")
-    iuu = shared_file("data", "vessels", "combined_iuu_list_2026-04.csv")
-    out = tmp_path_factory.mktemp("squid")
-    result = CliRunner().invoke(
-        app,
-        [
-            "run",
-            "--ais",
-            str(ais),
-            "--out",
-            str(out),
-            "--ports",
-            str(ports),
-            "--iuu-list",
-            str(iuu),
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    return out, result.output
+from .conftest import SQUID, shared_file
 
 
 def test_run_prints_report_path_and_alert_count(squid_run):

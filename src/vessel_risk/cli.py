@@ -7,26 +7,25 @@ from typing import TYPE_CHECKING, Annotated
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from vessel_risk.cli_review import agencies_app, alerts_app, notices_app
 from vessel_risk.indicators import BASELINE_VERSION
 from vessel_risk.ingest import write_store
 from vessel_risk.pipeline import STAGES
 from vessel_risk.pipeline import run as run_pipeline
+from vessel_risk.routing import read_directory
 from vessel_risk.settings import Settings
+from vessel_risk.terminal import console
+from vessel_risk.terminal import fail as _fail
 
 if TYPE_CHECKING:
     from vessel_risk.evaluate import Evaluation
 
 app = typer.Typer(help="Find fishing vessels at risk of forced labour from their AIS tracks.")
-console = Console()
-
-
-def _fail(message: str) -> typer.Exit:
-    """Print ``message`` as an error and return the exit (code 2) to raise."""
-    console.print(f"[red]error:[/red] {message}")
-    return typer.Exit(code=2)
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(notices_app, name="notices")
+app.add_typer(agencies_app, name="agencies")
 
 
 @app.callback()
@@ -110,6 +109,9 @@ def run(
                 inland_waters=inland_waters,
                 model=model,
                 model_version=model_version,
+                fleets=read_directory(settings.agency_directory).fleets
+                if settings.agency_directory
+                else (),
                 on_stage=on_stage,
             )
         except (ValueError, OSError) as exc:
@@ -131,6 +133,11 @@ def run(
         )
     console.print(f"Report: {summary.report.resolve()}")
     console.print(f"Alerts stored in {summary.database_url} (run {summary.run_id}).")
+    if summary.auto_referred:
+        console.print(
+            f"{summary.auto_referred} referral notices approved automatically under "
+            "agencies' own rules (auto_refer); see `vessel-risk notices list`."
+        )
 
 
 def _scoring_model(settings: Settings, baseline: bool) -> tuple[object | None, str]:
@@ -406,6 +413,121 @@ def ingest(
             "quarantined."
         )
     console.print(f"Store: {store.resolve()}")
+
+
+@app.command()
+def deliver(
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="SQLAlchemy URL (default: VESSEL_RISK_DATABASE_URL)."),
+    ] = None,
+    once: Annotated[bool, typer.Option("--once", help="One pass, then exit.")] = False,
+    interval: Annotated[
+        float, typer.Option("--interval", help="Seconds to wait when nothing is due.", min=0.0)
+    ] = 5.0,
+    batch: Annotated[int, typer.Option("--batch", help="Deliveries leased per pass.", min=1)] = 50,
+    worker_id: Annotated[
+        str | None, typer.Option("--worker-id", help="Lease owner (default: host:pid).")
+    ] = None,
+    max_attempts: Annotated[
+        int, typer.Option("--max-attempts", help="Attempts before a dead letter.", min=1)
+    ] = 12,
+    base_delay_s: Annotated[
+        float, typer.Option("--base-delay-s", help="Backoff base, seconds.", min=0.0)
+    ] = 30.0,
+    max_delay_s: Annotated[
+        float, typer.Option("--max-delay-s", help="Longest backoff, seconds.", min=0.0)
+    ] = 6 * 3600.0,
+    lease_s: Annotated[
+        float, typer.Option("--lease-s", help="Lease of a batch, seconds.", min=0.1)
+    ] = 120.0,
+    timeout_s: Annotated[
+        float, typer.Option("--timeout-s", help="HTTP timeout per attempt, seconds.", min=0.01)
+    ] = 10.0,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="Sends in flight at once.", min=1)
+    ] = 8,
+) -> None:
+    """Run the delivery worker: send queued referral notices to their agencies.
+
+    Loops until SIGTERM or Ctrl-C, which let the pass in flight finish (each send is
+    bounded by --timeout-s) and then exit cleanly. Rules: see `vessel_risk.delivery`.
+    """
+    import os
+    import signal
+    import socket
+    import threading
+
+    from vessel_risk.delivery import DeliveryCounts, default_transports, deliver_due
+    from vessel_risk.store import current_revision, make_engine
+
+    url = db or Settings().database_url
+    if not url:
+        raise _fail(
+            "no database: give --db URL (e.g. sqlite:///out/squid/vessel_risk.db, the file "
+            "`vessel-risk run` writes) or set VESSEL_RISK_DATABASE_URL."
+        )
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        raise _fail(f"the database file {url.removeprefix('sqlite:///')!r} does not exist.")
+    engine = make_engine(url)
+    try:
+        if current_revision(engine) is None:
+            raise _fail(f"{url!r} has no vessel-risk schema: run `vessel-risk run --db` first.")
+    except Exception as exc:  # an unreachable server, a bad URL
+        if isinstance(exc, typer.Exit):
+            raise
+        raise _fail(f"cannot open {url!r}: {exc}") from exc
+    owner = worker_id or f"{socket.gethostname()}:{os.getpid()}"[:64]
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    transports = default_transports(timeout_s=timeout_s)
+    total = DeliveryCounts()
+    passes = 0
+
+    def line() -> str:
+        c = total.as_dict()
+        return (
+            f"{c['leased']} leased, {c['delivered']} delivered, {c['retried']} retried, "
+            f"{c['dead']} dead, {c['manual']} manual in {passes} passes"
+        )
+
+    try:
+        with console.status(f"worker {owner}: starting", spinner="dots") as status:
+            while not stop.is_set():
+                counts = deliver_due(
+                    engine,
+                    worker_id=owner,
+                    batch=batch,
+                    transports=transports,
+                    max_attempts=max_attempts,
+                    base_delay_s=base_delay_s,
+                    max_delay_s=max(max_delay_s, base_delay_s),
+                    lease_s=lease_s,
+                    concurrency=concurrency,
+                )
+                passes += 1
+                for key, value in counts.as_dict().items():
+                    setattr(total, key, getattr(total, key) + value)
+                status.update(f"worker {owner}: {line()}")
+                if counts.leased and not console.is_terminal:
+                    console.print(f"pass {passes}: {counts.as_dict()}", highlight=False)
+                if once:
+                    break
+                if counts.leased < batch:
+                    stop.wait(interval)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        for t in transports.values():
+            client = getattr(t, "client", None)
+            if client is not None:
+                client.close()
+        engine.dispose()
+    console.print(f"Delivery worker {owner} stopped: {line()}.", highlight=False)
 
 
 @app.command()

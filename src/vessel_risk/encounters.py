@@ -15,7 +15,6 @@ from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
 from vessel_risk.geodesy import distance_km
 from vessel_risk.tracks import same_vessel_as_previous
@@ -26,7 +25,16 @@ MAX_MEDIAN_SPEED_KN = 2.0
 MIN_PORT_KM = 10.0
 STEP_MIN = 10
 MAX_INTERP_H = 2.0
-EARTH_RADIUS_M = 6_371_008.8
+MIN_MERIDIAN_RADIUS_M = 6_335_439.0
+"""Smallest meridional radius of curvature of WGS 84, a(1 - e²), at the equator (m).
+
+Two points ``d`` metres apart on the ellipsoid differ in latitude by at most
+``d / MIN_MERIDIAN_RADIUS_M`` radians: the shortest way between two parallels is along a
+meridian, whose arc is never shorter than that."""
+_LAT_SLACK_DEG = 1e-6
+"""Added to the latitude window (degrees, about 0.1 m) against rounding in the sort key."""
+_MAX_CANDIDATES = 4_000_000
+"""Candidate pairs checked at a time, to bound memory in dense fleets."""
 
 ENCOUNTER_COLUMNS = [
     "mmsi",
@@ -58,11 +66,14 @@ def resample_tracks(
 
     Returns
     -------
-    DataFrame with ``mmsi``, ``slot`` (int: minutes since the epoch / step),
+    DataFrame with ``mmsi`` (categorical), ``slot`` (int: minutes since the epoch / step),
     ``lat``, ``lon``, ``speed_knots``, ``distance_from_port_km``. Longitude is
     interpolated along the short way round, so tracks across 180° stay correct.
     """
-    p = positions[positions["lat"].notna()]
+    cols = ["mmsi", "timestamp", "lat", "lon", "speed_knots"]
+    has_port = "distance_from_port_km" in positions.columns
+    located = positions["lat"].notna().to_numpy()
+    p = positions.loc[located, cols + (["distance_from_port_km"] if has_port else [])]
     if p.empty:
         return pd.DataFrame(
             columns=["mmsi", "slot", "lat", "lon", "speed_knots", "distance_from_port_km"]
@@ -87,68 +98,108 @@ def resample_tracks(
     ts = slot * step_ns
     span = np.where(ok[idx], (t1 - t)[idx], 1)
     w = np.clip((ts - t[idx]) / span, 0.0, 1.0)
-    lat = p["lat"].to_numpy()
-    lon = p["lon"].to_numpy()
+    lat = p["lat"].to_numpy(dtype="float64")
+    lon = p["lon"].to_numpy(dtype="float64")
     nxt = np.minimum(np.arange(len(p)) + 1, len(p) - 1)
     dlon = (lon[nxt] - lon + 540.0) % 360.0 - 180.0
     port = (
-        p["distance_from_port_km"].to_numpy()
-        if "distance_from_port_km" in p.columns
+        p["distance_from_port_km"].to_numpy(dtype="float64")
+        if has_port
         else np.full(len(p), np.inf)
     )
+    # MMSI as a categorical: the grid repeats each vessel's MMSI many times, and codes
+    # are cheaper to repeat, compare and sort than millions of strings.
+    codes, names = pd.factorize(p["mmsi"], sort=True)
+    mmsi = pd.Categorical.from_codes(codes[idx], categories=pd.Index(names, dtype="string"))
     return pd.DataFrame(
         {
-            "mmsi": p["mmsi"].to_numpy()[idx],
+            "mmsi": mmsi,
             "slot": slot,
             "lat": lat[idx] + w * (lat[nxt] - lat)[idx],
             "lon": (lon[idx] + w * dlon[idx] + 540.0) % 360.0 - 180.0,
-            "speed_knots": p["speed_knots"].to_numpy()[idx],
+            "speed_knots": p["speed_knots"].to_numpy(dtype="float64")[idx],
             "distance_from_port_km": port[idx],
         }
     )
 
 
-def _unit(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    la, lo = np.radians(lat), np.radians(lon)
-    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+def _mmsi_order(mmsi: pd.Series) -> np.ndarray:
+    """Integer codes in MMSI order: ``codes[i] < codes[j]`` exactly when ``mmsi[i] < mmsi[j]``."""
+    if isinstance(mmsi.dtype, pd.CategoricalDtype):
+        rank = np.argsort(np.argsort(mmsi.cat.categories.to_numpy(dtype=object), kind="stable"))
+        return np.asarray(rank[mmsi.cat.codes.to_numpy()])
+    return np.asarray(pd.factorize(mmsi, sort=True)[0])
 
 
 def close_pairs(grid: pd.DataFrame, *, max_distance_m: float = MAX_DISTANCE_M) -> pd.DataFrame:
     """Pairs of different vessels within ``max_distance_m`` in the same time slot.
 
+    Candidates come from one sort of the grid by time slot, then latitude: two points can
+    only be within ``max_distance_m`` if they share a slot and their latitudes differ by at
+    most ``max_distance_m / MIN_MERIDIAN_RADIUS_M`` radians (0.0045° for 500 m), so each
+    point is compared only with the points that follow it in that narrow window. Every
+    candidate is then checked with the exact geodesic distance (WGS 84). Longitude plays
+    no part in the pruning, so the antimeridian and the poles need no special case.
+
     Parameters
     ----------
     grid : DataFrame from :func:`resample_tracks`.
     max_distance_m : float, default 500
+        Largest distance between the two vessels, in metres.
 
     Returns
     -------
     DataFrame with ``i``, ``j`` (row positions in ``grid``, ``mmsi[i] < mmsi[j]``),
-    ``slot`` and ``distance_m`` (geodesic).
+    ``slot`` and ``distance_m`` (geodesic, metres), in no particular order.
     """
+    empty = pd.DataFrame(
+        {
+            "i": pd.Series(dtype="int64"),
+            "j": pd.Series(dtype="int64"),
+            "slot": pd.Series(dtype="int64"),
+            "distance_m": pd.Series(dtype="float64"),
+        }
+    )
     if len(grid) < 2:
-        return pd.DataFrame(columns=["i", "j", "slot", "distance_m"])
-    # Points of one slot are far apart in time from any other slot: put time on a 4th
-    # axis scaled so different slots can never be within the search radius.
-    chord = 2 * np.sin(max_distance_m / EARTH_RADIUS_M / 2)
+        return empty
     slots = grid["slot"].to_numpy(dtype="int64")
-    xyz = _unit(grid["lat"].to_numpy(dtype=float), grid["lon"].to_numpy(dtype=float))
-    tcoord = (slots - slots.min()).astype("float64") * (4 * chord)
-    tree = cKDTree(np.column_stack([xyz, tcoord]))
-    pairs = tree.query_pairs(chord, output_type="ndarray")
-    if len(pairs) == 0:
-        return pd.DataFrame(columns=["i", "j", "slot", "distance_m"])
-    mmsi = grid["mmsi"].to_numpy(dtype=object)
-    i, j = pairs[:, 0], pairs[:, 1]
-    keep = (slots[i] == slots[j]) & (mmsi[i] != mmsi[j])
-    i, j = i[keep], j[keep]
-    swap = mmsi[i] > mmsi[j]
-    i, j = np.where(swap, j, i), np.where(swap, i, j)
-    lat = grid["lat"].to_numpy(dtype=float)
-    lon = grid["lon"].to_numpy(dtype=float)
-    d = distance_km(lat[i], lon[i], lat[j], lon[j]) * 1000.0
-    near = d <= max_distance_m
-    return pd.DataFrame({"i": i[near], "j": j[near], "slot": slots[i][near], "distance_m": d[near]})
+    lat = grid["lat"].to_numpy(dtype="float64")
+    lon = grid["lon"].to_numpy(dtype="float64")
+    codes = _mmsi_order(grid["mmsi"])
+    located = np.flatnonzero(~np.isnan(lat) & ~np.isnan(lon))
+    window = np.degrees(max_distance_m / MIN_MERIDIAN_RADIUS_M) + _LAT_SLACK_DEG
+    # One sorted key: slot, then latitude shifted into [0, 180]; slots are 256 apart so a
+    # window never reaches into the next slot.
+    rel = (slots[located] - slots[located].min()).astype("float64")
+    key = rel * 256.0 + (lat[located] + 90.0)
+    order = np.argsort(key, kind="stable")
+    key, rows = key[order], located[order]
+    hi = np.searchsorted(key, key + window, side="right")
+    n_after = hi - np.arange(len(key)) - 1
+    if n_after.sum() == 0:
+        return empty
+    found = []
+    bounds = np.searchsorted(np.cumsum(n_after), np.arange(0, n_after.sum(), _MAX_CANDIDATES))
+    for a, b in zip(bounds, [*bounds[1:], len(key)], strict=True):
+        n = n_after[a:b]
+        if n.sum() == 0:
+            continue
+        first = np.repeat(np.arange(a, b), n)
+        second = first + 1 + np.arange(len(first)) - np.repeat(np.cumsum(n) - n, n)
+        i, j = rows[first], rows[second]
+        other = codes[i] != codes[j]
+        i, j = i[other], j[other]
+        d = distance_km(lat[i], lon[i], lat[j], lon[j]) * 1000.0
+        near = d <= max_distance_m
+        i, j, d = i[near], j[near], d[near]
+        swap = codes[i] > codes[j]
+        found.append((np.where(swap, j, i), np.where(swap, i, j), d))
+    if not found:
+        return empty
+    i = np.concatenate([f[0] for f in found])
+    j = np.concatenate([f[1] for f in found])
+    d = np.concatenate([f[2] for f in found])
+    return pd.DataFrame({"i": i, "j": j, "slot": slots[i], "distance_m": d})
 
 
 def detect_encounters(
@@ -186,9 +237,8 @@ def detect_encounters(
     pairs = close_pairs(grid, max_distance_m=max_distance_m)
     if pairs.empty:
         return pd.DataFrame(columns=ENCOUNTER_COLUMNS)
-    mmsi = grid["mmsi"].to_numpy(dtype=object)
-    pairs["a"] = mmsi[pairs["i"].to_numpy()]
-    pairs["b"] = mmsi[pairs["j"].to_numpy()]
+    pairs["a"] = grid["mmsi"].iloc[pairs["i"].to_numpy()].to_numpy(dtype=object)
+    pairs["b"] = grid["mmsi"].iloc[pairs["j"].to_numpy()].to_numpy(dtype=object)
     pairs = pairs.sort_values(["a", "b", "slot"]).reset_index(drop=True)
     new = (
         (pairs["a"] != pairs["a"].shift(1))

@@ -190,20 +190,24 @@ def load_iuu_list(path: str) -> pd.DataFrame:
 
 
 def identity_history(static: pd.DataFrame) -> pd.DataFrame:
-    """Names, call signs and IMO numbers each MMSI broadcast, with first and last time.
+    """Names, call signs, IMO numbers, types and destinations each MMSI broadcast, with
+    first and last time.
 
     Parameters
     ----------
     static : DataFrame
         Rows with ``mmsi``, ``timestamp`` and any of ``shipname``, ``callsign``,
-        ``imo``, ``shiptype`` (static reports and position rows that carry them).
+        ``imo``, ``shiptype``, ``destination`` (static reports and position rows that
+        carry them).
 
     Returns
     -------
     DataFrame with columns ``mmsi``, ``field``, ``value``, ``first_seen``,
     ``last_seen``, ``messages``; one row per distinct (mmsi, field, value).
     """
-    fields = [c for c in ("shipname", "callsign", "imo", "shiptype") if c in static.columns]
+    fields = [
+        c for c in ("shipname", "callsign", "imo", "shiptype", "destination") if c in static.columns
+    ]
     if not fields or static.empty:
         return pd.DataFrame(
             columns=["mmsi", "field", "value", "first_seen", "last_seen", "messages"]

@@ -40,11 +40,12 @@ from __future__ import annotations
 import codecs
 import csv
 import gzip
+import io
+import itertools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 import pandas as pd
@@ -298,80 +299,70 @@ def _is_gzip(path: Path) -> bool:
         return fh.read(2) == b"\x1f\x8b"
 
 
-def _open_text(path: Path, encoding: str) -> IO[str]:
-    if _is_gzip(path):
-        return gzip.open(path, "rt", encoding=encoding, newline="")
-    return path.open("r", encoding=encoding, newline="")
+def _scan(path: Path, chunk: int = 1 << 24) -> tuple[bool, bool]:
+    """Whether the whole (decompressed) file is UTF-8, and whether it holds a ``/``.
 
-
-def _valid_utf8(path: Path, chunk: int = 1 << 24) -> bool:
-    """Whether the whole (decompressed) file is UTF-8, read in bounded chunks."""
+    Read in bounded chunks. A file without any slash cannot hold ``dd/mm/yyyy`` dates.
+    """
     decoder = codecs.getincrementaldecoder("utf-8")()
     opener = gzip.open if _is_gzip(path) else open
-    try:
-        with opener(path, "rb") as fh:
-            while block := fh.read(chunk):
-                decoder.decode(block)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
+    valid, slash = True, False
+    with opener(path, "rb") as fh:
+        while block := fh.read(chunk):
+            slash = slash or b"/" in block
+            if valid:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    valid = False
+        if valid:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                valid = False
+    return valid, slash
 
 
-def _read_csv_python(
-    path: Path, names: list[str], encoding: str
+def _read_lines_python(
+    text: str, names: list[str]
 ) -> tuple[pd.DataFrame, list[tuple[int, str]], list[int]]:
-    """Line-by-line fallback for files pyarrow will not parse: never raises on content."""
+    """Line-by-line fallback for blocks pyarrow will not parse: never raises on content.
+
+    Line numbers are 1-based within ``text``.
+    """
     rows: list[list[str | None]] = []
     good: list[int] = []
     bad: list[tuple[int, str]] = []
-    with _open_text(path, encoding) as fh:
-        for number, line in enumerate(fh, start=1):
-            if number == 1:
-                continue
-            text = line.rstrip("\r\n")
-            try:
-                fields = next(csv.reader([text]), [])
-            except csv.Error:
-                fields = []
-            if len(fields) == len(names) or (not text and len(names) > 0):
-                values: list[str | None] = [f if f != "" else None for f in fields] or [None] * len(
-                    names
-                )
-                rows.append(values)
-                good.append(number)
-            else:
-                bad.append((number, text))
+    for number, line in enumerate(io.StringIO(text, newline=""), start=1):
+        text_line = line.rstrip("\r\n")
+        try:
+            fields = next(csv.reader([text_line]), [])
+        except csv.Error:
+            fields = []
+        if len(fields) == len(names) or (not text_line and len(names) > 0):
+            values: list[str | None] = [f if f != "" else None for f in fields] or [None] * len(
+                names
+            )
+            rows.append(values)
+            good.append(number)
+        else:
+            bad.append((number, text_line))
     frame = pd.DataFrame(rows, columns=names, dtype="object")
     return frame, bad, good
 
 
-def _read_csv_strings(
-    path: Path,
-) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray, int, str]:
-    """Read a CSV with every column as text; malformed lines are kept aside.
+@dataclass
+class _CsvBlock:
+    """One block of whole lines of a CSV, parsed with every column as text."""
 
-    Returns the frame, the malformed lines (``line``, ``raw``), the 1-based line
-    number of each good row, the number of data rows read and the text encoding
-    used (UTF-8, or Latin-1 for files that are not valid UTF-8).
-    """
-    encoding = "utf-8"
-    opener = gzip.open if _is_gzip(path) else open
-    try:
-        with opener(path, "rb") as fh:
-            first = fh.readline().decode(encoding)
-    except UnicodeDecodeError as exc:
-        # Every dialect's header is ASCII; bytes that are not even UTF-8 there mean
-        # this is not a CSV (later lines may be Latin-1: those are read as such).
-        raise ValueError(
-            f"The AIS file {str(path)!r} is not a readable CSV: its first line is not text."
-        ) from exc
-    if not _valid_utf8(path):
-        encoding = "latin-1"  # every byte is a character: nothing is lost
-    names = _header_names(first.rstrip("\r\n"))
-    if not any(names):
-        raise ValueError(f"The AIS file {str(path)!r} is empty: it has no header line.")
-    detect_dialect(names)  # fail fast, before reading a large file that is not AIS
+    frame: pd.DataFrame
+    malformed: pd.DataFrame  # ``line`` (absolute, 1-based), ``raw``
+    lines: np.ndarray  # absolute line number of each row of ``frame``
+    rows_in: int  # data rows in the block: rows of ``frame`` plus malformed lines
+
+
+def _parse_block(data: bytes, names: list[str], encoding: str, first_line: int) -> _CsvBlock:
+    """Parse whole CSV lines (no header); ``first_line`` is the file line number of the first."""
     bad: list[tuple[int | None, str]] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -379,14 +370,11 @@ def _read_csv_strings(
         return "skip"
 
     try:
-        # Compression from the content, not the name: pyarrow would guess from ".gz".
-        stream = pa.input_stream(str(path), compression="gzip" if _is_gzip(path) else None)
         table = pacsv.read_csv(
-            stream,
+            io.BytesIO(data),
             read_options=pacsv.ReadOptions(
                 use_threads=False,
                 column_names=names,
-                skip_rows=1,
                 encoding=encoding,
                 block_size=1 << 24,
             ),
@@ -398,45 +386,139 @@ def _read_csv_strings(
             ),
         )
     except (pa.ArrowInvalid, UnicodeDecodeError):
-        # Rows pyarrow refuses outright (overlong rows, stray quotes): read line by
-        # line so one bad line costs only itself.
-        frame, bad_rows, good = _read_csv_python(path, names, encoding)
-        malformed = pd.DataFrame(
-            {"line": [float(n) for n, _ in bad_rows], "raw": [t for _, t in bad_rows]}
-        )
-        return (
+        # Rows pyarrow refuses outright (overlong rows, stray quotes): read this block
+        # line by line so one bad line costs only itself.
+        frame, bad_rows, good = _read_lines_python(data.decode(encoding, "replace"), names)
+        shift = first_line - 1
+        return _CsvBlock(
             frame,
-            malformed,
-            np.array(good, dtype="int64"),
+            pd.DataFrame(
+                {"line": [float(n + shift) for n, _ in bad_rows], "raw": [t for _, t in bad_rows]}
+            ),
+            np.array(good, dtype="int64") + shift,
             len(frame) + len(bad_rows),
-            (encoding),
         )
     frame = table.to_pandas()
     frame.columns = names
+    shift = first_line - 1
     bad_lines = np.array([n for n, _ in bad if n is not None], dtype="int64")
     total = len(frame) + len(bad)
-    all_lines = np.arange(2, total + 2)
+    all_lines = np.arange(1, total + 1)
     good_lines = np.setdiff1d(all_lines, bad_lines, assume_unique=True)[: len(frame)]
     malformed = pd.DataFrame(
         {
-            "line": [float(n) if n is not None else np.nan for n, _ in bad],
+            "line": [float(n + shift) if n is not None else np.nan for n, _ in bad],
             "raw": [t for _, t in bad],
         }
     )
-    return frame, malformed, good_lines, total, encoding
+    return _CsvBlock(frame, malformed, good_lines + shift, total)
+
+
+def _csv_header(path: Path) -> tuple[list[str], str, bool]:
+    """Column names, text encoding and whether the file holds a ``/``; fails fast on non-AIS.
+
+    The encoding is UTF-8, or Latin-1 for files that are not valid UTF-8 (every byte is a
+    character: nothing is lost).
+    """
+    opener = gzip.open if _is_gzip(path) else open
+    try:
+        with opener(path, "rb") as fh:
+            first = fh.readline().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # Every dialect's header is ASCII; bytes that are not even UTF-8 there mean
+        # this is not a CSV (later lines may be Latin-1: those are read as such).
+        raise ValueError(
+            f"The AIS file {str(path)!r} is not a readable CSV: its first line is not text."
+        ) from exc
+    names = _header_names(first.rstrip("\r\n"))
+    if not any(names):
+        raise ValueError(f"The AIS file {str(path)!r} is empty: it has no header line.")
+    detect_dialect(names)  # fail fast, before reading a large file that is not AIS
+    valid, slash = _scan(path)
+    return names, "utf-8" if valid else "latin-1", slash
+
+
+def _byte_blocks(path: Path, chunk_bytes: int) -> Iterator[bytes]:
+    """The (decompressed) bytes after the header line, in blocks that end at a newline.
+
+    Only a block's last line may lack its newline (the end of the file). A file with
+    no newline at all after its header is one block.
+    """
+    opener = gzip.open if _is_gzip(path) else open
+    with opener(path, "rb") as fh:
+        fh.readline()
+        rest = b""
+        any_block = False
+        while data := fh.read(chunk_bytes):
+            buf = rest + data
+            cut = buf.rfind(b"\n") + 1
+            if cut == 0:
+                rest = buf
+                continue
+            rest = buf[cut:]
+            any_block = True
+            yield buf[:cut]
+        if rest or not any_block:
+            yield rest
+
+
+def _csv_blocks(
+    path: Path, names: list[str], encoding: str, chunk_bytes: int
+) -> Iterator[_CsvBlock]:
+    """Parsed blocks of a CSV, with file line numbers (the header is line 1)."""
+    next_line = 2
+    for data in _byte_blocks(path, chunk_bytes):
+        block = _parse_block(data, names, encoding, next_line)
+        next_line += block.rows_in
+        yield block
+
+
+def _timestamp_column(names: list[str]) -> str:
+    dialect = detect_dialect(names)
+    raw = [k for k, v in DIALECT_COLUMNS[dialect].items() if v == "timestamp" and k in names]
+    return raw[0] if raw else "timestamp"
+
+
+def _file_day_first(path: Path, names: list[str], encoding: str, chunk_bytes: int) -> bool | None:
+    """The whole file's ``dd/mm/yyyy`` verdict, as :func:`_slash_day_first` gives on one frame."""
+    col = _timestamp_column(names)
+    if col not in names:
+        return None
+    seen = first_big = second_big = False
+    for block in _csv_blocks(path, names, encoding, chunk_bytes):
+        arr = pa.array(block.frame[col].astype(ARROW_STRING), from_pandas=True)
+        text = pd.Series(pc.utf8_trim_whitespace(arr))
+        s, f, b = _slash_evidence(text)
+        seen, first_big, second_big = seen or s, first_big or f, second_big or b
+    if not seen:
+        return None
+    return not (second_big and not first_big)
+
+
+def _slash_evidence(text: pd.Series) -> tuple[bool, bool, bool]:
+    """Whether any value is a ``dd/mm/yyyy`` date, any first field > 12, any second > 12."""
+    arr = pa.array(text.astype("string"), type=pa.string(), from_pandas=True)
+    matched = pc.fill_null(pc.match_substring_regex(arr, _SLASH_DATE), False)
+    if not pc.any(matched).as_py():
+        return False, False, False
+    # Only the matching values: a null or non-matching value gives a null struct whose
+    # fields still hold "" (not a number).
+    parts = pc.extract_regex(pc.filter(arr, matched), _SLASH_DATE)
+    first = pc.cast(parts.field("first"), pa.int64())
+    second = pc.cast(parts.field("second"), pa.int64())
+    return (
+        True,
+        bool(pc.any(pc.greater(first, 12)).as_py()),
+        bool(pc.any(pc.greater(second, 12)).as_py()),
+    )
 
 
 def _slash_day_first(text: pd.Series) -> bool | None:
     """Whether ``dd/mm/yyyy`` dates are day-first, from the values; None if not slash dates."""
-    arr = pa.array(text.astype("string"), type=pa.string(), from_pandas=True)
-    if not pc.any(pc.match_substring_regex(arr, _SLASH_DATE)).as_py():
+    seen, first_big, second_big = _slash_evidence(text)
+    if not seen:
         return None
-    parts = pc.extract_regex(arr, _SLASH_DATE)
-    first = pc.cast(parts.field("first"), pa.int64())
-    second = pc.cast(parts.field("second"), pa.int64())
-    if pc.any(pc.greater(second, 12)).as_py() and not pc.any(pc.greater(first, 12)).as_py():
-        return False
-    return True
+    return not (second_big and not first_big)
 
 
 def _to_float(raw: pd.Series) -> pd.Series:
@@ -451,11 +533,15 @@ def _to_float(raw: pd.Series) -> pd.Series:
         return pd.to_numeric(raw, errors="coerce").astype("float64")
 
 
-def _parse_timestamps(raw: pd.Series) -> tuple[pd.Series, int, str | None]:
+def _parse_timestamps(
+    raw: pd.Series, *, day_first: bool | None = None
+) -> tuple[pd.Series, int, str | None]:
     """Parse timestamps to UTC.
 
     Returns them (NaT where impossible), the number of naive values read as UTC and,
-    for slash dates, ``"day-first"`` or ``"month-first"`` (else None).
+    for slash dates, ``"day-first"`` or ``"month-first"`` (else None). ``day_first``
+    imposes the order of slash dates (the verdict on a whole file read in chunks);
+    None decides it from ``raw``.
     """
     if isinstance(raw.dtype, pd.DatetimeTZDtype):
         return raw.dt.tz_convert("UTC").astype("datetime64[ns, UTC]"), 0, None
@@ -469,7 +555,8 @@ def _parse_timestamps(raw: pd.Series) -> tuple[pd.Series, int, str | None]:
     cleaned = pd.Series(arr.to_pandas(types_mapper=pd.ArrowDtype), index=raw.index).astype(
         ARROW_STRING
     )
-    day_first = _slash_day_first(cleaned)
+    found = _slash_day_first(cleaned)
+    day_first = found if day_first is None or found is None else day_first
     slash = None
     if day_first is not None:
         slash = "day-first" if day_first else "month-first"
@@ -547,36 +634,66 @@ def raw_text(frame: pd.DataFrame) -> pd.Series:
     return first.str.cat(rest, sep=",").astype("string")  # type: ignore[arg-type]
 
 
-def _read_parquet(path: Path) -> pd.DataFrame:
-    """A Parquet or GeoParquet file as a frame; point geometry becomes ``lon``/``lat``."""
+def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """A Parquet or GeoParquet file as frames of ``chunk_rows`` rows.
+
+    Point geometry becomes ``lon``/``lat``. A file with no rows yields one empty frame.
+    """
     try:
-        table = pq.read_table(path)
+        pf = pq.ParquetFile(path)
+        meta = pf.schema_arrow.metadata or {}
+        batches = pf.iter_batches(batch_size=chunk_rows)
+        batch = next(batches, None)
     except (pa.ArrowException, OSError) as exc:
         raise ValueError(
             f"The AIS file {str(path)!r} is not a readable Parquet file: {exc}"
         ) from exc
-    meta = table.schema.metadata or {}
-    frame = table.to_pandas()
+    geo_col = None
     if b"geo" in meta:
         import json
 
-        import shapely
+        geo_col = json.loads(meta[b"geo"]).get("primary_column", "geometry")
+    if batch is None:
+        yield _from_geo(pf.schema_arrow.empty_table().to_pandas(), geo_col)
+        return
+    while batch is not None:
+        yield _from_geo(pa.Table.from_batches([batch]).to_pandas(), geo_col)
+        try:
+            batch = next(batches, None)
+        except (pa.ArrowException, OSError) as exc:
+            raise ValueError(
+                f"The AIS file {str(path)!r} is not a readable Parquet file: {exc}"
+            ) from exc
 
-        geo = json.loads(meta[b"geo"])
-        col = geo.get("primary_column", "geometry")
-        if col in frame.columns:
-            geom = shapely.from_wkb(frame[col].to_numpy(), on_invalid="ignore")
-            points = shapely.get_type_id(geom) == 0
-            x = np.where(points, shapely.get_x(geom), np.nan)
-            y = np.where(points, shapely.get_y(geom), np.nan)
-            frame = frame.drop(columns=[col])
-            if "lon" not in frame.columns and "lat" not in frame.columns:
-                frame["lon"], frame["lat"] = x, y
+
+def _from_geo(frame: pd.DataFrame, col: str | None) -> pd.DataFrame:
+    """Point geometry in column ``col`` (WKB) as ``lon``/``lat``; other shapes give NaN."""
+    if col is None or col not in frame.columns:
+        return frame
+    import shapely
+
+    geom = shapely.from_wkb(frame[col].to_numpy(), on_invalid="ignore")
+    points = shapely.get_type_id(geom) == 0
+    x = np.where(points, shapely.get_x(geom), np.nan)
+    y = np.where(points, shapely.get_y(geom), np.nan)
+    frame = frame.drop(columns=[col])
+    if "lon" not in frame.columns and "lat" not in frame.columns:
+        frame["lon"], frame["lat"] = x, y
     return frame
+
+
+CHUNK_BYTES = 64 << 20
+"""CSV bytes (decompressed) read at a time: about a million rows of a typical export."""
+CHUNK_ROWS = 1_000_000
+"""Parquet rows read at a time."""
 
 
 def read_ais(path: str | Path) -> IngestResult:
     """Read one AIS file (parquet, GeoParquet, CSV, gzipped CSV or raw NMEA).
+
+    The file is read in chunks (:func:`iter_ais`) and the chunks are stacked: what is
+    returned is the whole file, so memory grows with it. For files larger than memory,
+    use :func:`iter_ais` or :func:`write_store`.
 
     Parameters
     ----------
@@ -595,36 +712,139 @@ def read_ais(path: str | Path) -> IngestResult:
     UnknownDialectError
         If the columns match no supported dialect.
     """
+    chunks = list(iter_ais(path))
+    if len(chunks) == 1:
+        return chunks[0]
+    return IngestResult(
+        positions=pd.concat([c.positions for c in chunks], ignore_index=True),
+        static=pd.concat([c.static for c in chunks], ignore_index=True),
+        quarantine=_stack_quarantine([c.quarantine for c in chunks]),
+        files=[merge_reports([f for c in chunks for f in c.files])],
+    )
+
+
+def merge_reports(parts: list[dict[str, object]]) -> dict[str, object]:
+    """One file's report from the reports of its chunks (:func:`iter_ais`).
+
+    Counts are summed, ``quarantined_by_reason`` merged; other keys (source, dialect,
+    encoding, slash dates) are the file's and taken from the chunk that has them.
+
+    Parameters
+    ----------
+    parts : list of dict
+        The ``files[0]`` of each chunk of one file, in order.
+
+    Returns
+    -------
+    dict
+    """
+    counts = ("rows_in", "positions", "static_reports", "quarantined", "naive_timestamps")
+    out: dict[str, object] = {}
+    by_reason: dict[str, int] = {}
+    for part in parts:
+        for key, value in part.items():
+            if key in counts:
+                out[key] = int(out.get(key, 0)) + int(value)  # type: ignore[call-overload]
+            elif key == "quarantined_by_reason":
+                for reason, n in value.items():  # type: ignore[attr-defined]
+                    by_reason[reason] = by_reason.get(reason, 0) + int(n)
+            else:
+                out.setdefault(key, value)
+    out["quarantined_by_reason"] = dict(sorted(by_reason.items(), key=lambda kv: -kv[1]))
+    return out
+
+
+def iter_ais(
+    path: str | Path, *, chunk_bytes: int = CHUNK_BYTES, chunk_rows: int = CHUNK_ROWS
+) -> Iterator[IngestResult]:
+    """Read one AIS file chunk by chunk, so memory does not grow with the file.
+
+    CSV (gzipped or not) is cut into blocks of whole lines of about ``chunk_bytes``,
+    Parquet into batches of ``chunk_rows`` rows; raw NMEA is read whole (multipart
+    messages and class B halves are joined across the log). Every chunk is read as
+    :func:`read_ais` reads a file and balances on its own; line numbers are the
+    file's. Decisions about the whole file are made once: the text encoding and the
+    order of ``dd/mm/yyyy`` dates (a pass over the timestamp column, only when the file
+    holds a ``/`` and is longer than one chunk). Merge the chunks' ``files[0]`` with
+    :func:`merge_reports` for the file's report.
+
+    Parameters
+    ----------
+    path : str or Path
+    chunk_bytes : int, default 64 MiB
+        CSV bytes (decompressed) per chunk.
+    chunk_rows : int, default 1,000,000
+        Parquet rows per chunk.
+
+    Yields
+    ------
+    IngestResult
+        At least one per file. ``files[0]`` counts that chunk only.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError, UnknownDialectError
+        As :func:`read_ais`; a file unreadable as a whole fails before its first chunk,
+        a Parquet file corrupt further in fails at that chunk.
+    """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"The AIS file {str(path)!r} does not exist.")
     source = path.name
     kind = sniff(path)
     if kind == "nmea":
-        return read_nmea(path)
-    encoding = None
+        yield read_nmea(path)
+        return
+    empty_malformed = pd.DataFrame({"line": pd.Series(dtype=float), "raw": pd.Series(dtype=str)})
     if kind == "parquet":
-        frame = _read_parquet(path)
-        malformed = pd.DataFrame({"line": pd.Series(dtype=float), "raw": pd.Series(dtype=str)})
-        lines = np.arange(1, len(frame) + 1)
-        total = len(frame)
-    else:
-        try:
-            frame, malformed, lines, total, encoding = _read_csv_strings(path)
-        except (pa.ArrowInvalid, UnicodeDecodeError, EOFError, gzip.BadGzipFile) as exc:
-            raise ValueError(f"The AIS file {str(path)!r} is not a readable CSV: {exc}") from exc
-    dialect = detect_dialect(list(frame.columns))
-    frame = _standardize(frame, dialect)
-    frame.index = pd.RangeIndex(len(frame))
-    frame["line"] = lines.astype("float64")
-    result = _parse(frame, source=source, dialect=dialect, malformed=malformed, rows_in=total)
-    if encoding is not None:
-        result.files[0]["encoding"] = encoding
-    return result
+        first = 1
+        for frame in _parquet_batches(path, chunk_rows):
+            dialect = detect_dialect(list(frame.columns))
+            frame = _standardize(frame, dialect)
+            frame.index = pd.RangeIndex(len(frame))
+            frame["line"] = np.arange(first, first + len(frame), dtype="float64")
+            first += len(frame)
+            yield _parse(
+                frame, source=source, dialect=dialect, malformed=empty_malformed, rows_in=len(frame)
+            )
+        return
+    try:
+        names, encoding, has_slash = _csv_header(path)
+        dialect = detect_dialect(names)
+        blocks = _csv_blocks(path, names, encoding, chunk_bytes)
+        head = [next(blocks)]
+        second = next(blocks, None)
+        day_first = None
+        if second is not None:
+            head.append(second)
+            if has_slash:  # dd/mm/yyyy dates may be in several chunks: decide once
+                day_first = _file_day_first(path, names, encoding, chunk_bytes)
+        for block in itertools.chain(head, blocks):
+            frame = _standardize(block.frame, dialect)
+            frame.index = pd.RangeIndex(len(frame))
+            frame["line"] = block.lines.astype("float64")
+            result = _parse(
+                frame,
+                source=source,
+                dialect=dialect,
+                malformed=block.malformed,
+                rows_in=block.rows_in,
+                day_first=day_first,
+            )
+            result.files[0]["encoding"] = encoding
+            yield result
+    except (pa.ArrowInvalid, UnicodeDecodeError, EOFError, gzip.BadGzipFile) as exc:
+        raise ValueError(f"The AIS file {str(path)!r} is not a readable CSV: {exc}") from exc
 
 
 def _parse(
-    frame: pd.DataFrame, *, source: str, dialect: str, malformed: pd.DataFrame, rows_in: int
+    frame: pd.DataFrame,
+    *,
+    source: str,
+    dialect: str,
+    malformed: pd.DataFrame,
+    rows_in: int,
+    day_first: bool | None = None,
 ) -> IngestResult:
     quarantine = [
         malformed.assign(
@@ -637,8 +857,8 @@ def _parse(
             else "malformed_line",
         )
     ]
-    mmsi, why = normalize_mmsi(frame["mmsi"])
-    ts, naive, slash = _parse_timestamps(frame["timestamp"])
+    mmsi, why = _normalize_mmsi(frame["mmsi"])
+    ts, naive, slash = _parse_timestamps(frame["timestamp"], day_first=day_first)
     reason = why.copy()
     reason[(reason.isna() & ts.isna()).to_numpy()] = "invalid_timestamp"
     if "msg_type" in frame.columns:
@@ -678,8 +898,8 @@ def _parse(
                 (v != "") & ~v.str.fullmatch(r"(?i)unknown|undefined|none").fillna(False)
             )
         else:
-            ident[col] = pd.Series(pd.NA, index=frame.index, dtype="string")
-    ident["ais_class"] = ident["ais_class"].str.lower().map(_CLASS).astype("string")
+            ident[col] = _strings(pa.nulls(len(frame), pa.string()), frame.index)
+    ident["ais_class"] = _map_few(ident["ais_class"].str.lower(), _CLASS)
     has_identity = pd.concat({c: ident[c] for c in IDENTITY_FIELDS}, axis=1).notna().any(axis=1)
     reason[(reason.isna() & no_position & ~has_identity).to_numpy()] = "no_position_no_identity"
 
@@ -701,7 +921,11 @@ def _parse(
     typed = pd.DataFrame({"mmsi": mmsi, "timestamp": ts, **numeric, **ident, "line": frame["line"]})
     typed["source"] = source
     is_static = good & no_position
-    positions = typed.loc[good & ~no_position, POSITION_COLUMNS].reset_index(drop=True)
+    is_position = good & ~no_position
+    if is_position.all():  # the common case: no row to drop, no copy of every column
+        positions = typed[POSITION_COLUMNS]
+    else:
+        positions = typed.loc[is_position, POSITION_COLUMNS].reset_index(drop=True)
     static = typed.loc[is_static, STATIC_COLUMNS].reset_index(drop=True)
     q_all = _stack_quarantine(quarantine)
     report: dict[str, object] = {
@@ -719,6 +943,45 @@ def _parse(
     if slash is not None:
         report["slash_dates"] = slash
     return IngestResult(positions, static, q_all, [report])
+
+
+def _map_few(values: pd.Series, mapping: dict[str, str]) -> pd.Series:
+    """``values.map(mapping)`` as strings, deciding each distinct value once.
+
+    ``Series.map`` with a dict builds an index lookup over every row, which costs about
+    a second per million rows; columns such as ``ais_class`` hold a handful of values.
+    """
+    if values.isna().all():
+        return _strings(pa.nulls(len(values), pa.string()), values.index)
+    codes, uniques = pd.factorize(values)
+    mapped = pa.array([mapping.get(str(u)) for u in uniques] + [None], type=pa.string())
+    codes = np.where(codes < 0, len(uniques), codes)  # NA takes the trailing None
+    return _strings(mapped.take(pa.array(codes, type=pa.int64())), values.index)
+
+
+def _strings(arr: pa.Array, index: pd.Index) -> pd.Series:
+    """A pyarrow string array as a ``string`` Series without a pass through Python objects."""
+    return pd.Series(pd.arrays.ArrowStringArray(arr), index=index).astype("string")
+
+
+def _normalize_mmsi(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """:func:`~vessel_risk.identity.normalize_mmsi`, with a fast path for integer columns.
+
+    Integers (Parquet files typed by pyarrow) are valid MMSIs in 0..999,999,999 and are
+    zero-padded to 9 characters by pyarrow; anything else takes the general path.
+    """
+    if not pd.api.types.is_integer_dtype(values) or values.isna().any():
+        return normalize_mmsi(values)
+    v = values.to_numpy(dtype="int64")
+    ok = (v >= 0) & (v <= 999_999_999)
+    text = pc.utf8_lpad(pc.cast(pa.array(v), pa.string()), width=9, padding="0")
+    mmsi = _strings(text, values.index)
+    if not ok.all():
+        mmsi = mmsi.where(ok)
+    reason = _strings(pa.nulls(len(values), pa.string()), values.index)
+    if not ok.all():
+        reason[~ok] = "mmsi_not_numeric_9_digits"
+    return mmsi, reason
 
 
 def _stack_quarantine(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -869,8 +1132,10 @@ def write_store(
 
     Layout: ``positions/year=YYYY/``, ``static/year=YYYY/`` (Hive partitions; NMEA
     rows without a receive time fall in ``year=__HIVE_DEFAULT_PARTITION__``),
-    ``quarantine/`` and ``ingest_report.json`` (the per-file counts). Only one input
-    file is in memory at a time. Rerunning into the same store adds files beside the
+    ``quarantine/`` and ``ingest_report.json`` (the per-file counts). Files are read
+    chunk by chunk (:func:`iter_ais`) and each chunk is written before the next is read,
+    so memory stays bounded by the chunk size, not by the file (1.3 GB peak for a
+    10 M-row CSV, benchmarks/README.md). Rerunning into the same store adds files beside the
     old ones: use a fresh directory per run.
 
     Parameters
@@ -902,26 +1167,37 @@ def write_store(
     for i, path in enumerate(paths):
         if on_file is not None:
             on_file(i, Path(path).name)
-        r = read_ais(path)
-        for name, frame in (("positions", r.positions), ("static", r.static)):
-            if frame.empty:
-                continue
-            table = pa.Table.from_pandas(
-                frame.assign(year=frame["timestamp"].dt.year.astype("Int32")), preserve_index=False
-            )
-            ds.write_dataset(
-                table,
-                store / name,
-                format="parquet",
-                partitioning=["year"],
-                partitioning_flavor="hive",
-                basename_template=f"file{i:05d}-{{i}}.parquet",
-                existing_data_behavior="overwrite_or_ignore",
-            )
-        if not r.quarantine.empty:
-            (store / "quarantine").mkdir(exist_ok=True)
-            r.quarantine.to_parquet(store / "quarantine" / f"file{i:05d}.parquet", index=False)
-        reports.extend(r.files)
+        parts: list[dict[str, object]] = []
+        try:
+            for k, r in enumerate(iter_ais(path)):
+                for name, frame in (("positions", r.positions), ("static", r.static)):
+                    if frame.empty:
+                        continue
+                    table = pa.Table.from_pandas(
+                        frame.assign(year=frame["timestamp"].dt.year.astype("Int32")),
+                        preserve_index=False,
+                    )
+                    ds.write_dataset(
+                        table,
+                        store / name,
+                        format="parquet",
+                        partitioning=["year"],
+                        partitioning_flavor="hive",
+                        basename_template=f"file{i:05d}-{k:05d}-{{i}}.parquet",
+                        existing_data_behavior="overwrite_or_ignore",
+                    )
+                if not r.quarantine.empty:
+                    (store / "quarantine").mkdir(exist_ok=True)
+                    r.quarantine.to_parquet(
+                        store / "quarantine" / f"file{i:05d}-{k:05d}.parquet", index=False
+                    )
+                parts.extend(r.files)
+        except ValueError:
+            # A Parquet file corrupt past its first chunk: leave nothing of it behind.
+            for written in store.glob(f"*/**/file{i:05d}-*.parquet"):
+                written.unlink()
+            raise
+        reports.append(merge_reports(parts))
     (store / "ingest_report.json").write_text(json.dumps(reports, indent=2, default=str))
     return reports
 

@@ -517,6 +517,13 @@ class PULightGBMClassifier(_PUBagging):
     num_leaves : int, default 15
     min_child_samples : int, default 5
         Small, because positives are few (tens of vessel-years).
+    max_bin : int, default 63
+        Histogram bins per feature (LightGBM's default is 255). A bag holds only
+        twice the labelled positives (thousands of rows at most), so 63 bins still
+        resolve every feature finely, and each boosting round builds and scans a
+        quarter of the histogram. On the labelled table (grouped by vessel) recall at
+        98 % specificity is unchanged (0.966) and recall at 20 % flagged 0.256 (0.253
+        with 255 bins); fitting takes about a third less time (benchmarks/README.md).
     calibrate : bool, default True
         Estimate c; if False, c = 1 and ``predict_proba`` is P(s=1|x).
     max_oob_rows : int, default 20000
@@ -548,6 +555,7 @@ class PULightGBMClassifier(_PUBagging):
         learning_rate: float = 0.1,
         num_leaves: int = 15,
         min_child_samples: int = 5,
+        max_bin: int = 63,
         calibrate: bool = True,
         max_oob_rows: int = 20_000,
         random_state: int | None = None,
@@ -558,6 +566,7 @@ class PULightGBMClassifier(_PUBagging):
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
         self.min_child_samples = min_child_samples
+        self.max_bin = max_bin
         self.calibrate = calibrate
         self.max_oob_rows = max_oob_rows
         self.random_state = random_state
@@ -571,6 +580,11 @@ class PULightGBMClassifier(_PUBagging):
             learning_rate=self.learning_rate,
             num_leaves=self.num_leaves,
             min_child_samples=self.min_child_samples,
+            max_bin=self.max_bin,
+            # Column-wise histograms without LightGBM's timing test of both layouts on
+            # every bag's Dataset (the test costs more than it saves on a few thousand rows;
+            # the trees are the same either way).
+            force_col_wise=True,
             subsample=0.8,
             subsample_freq=1,
             colsample_bytree=0.8,

@@ -8,7 +8,7 @@ writes the outputs, the database rows and the report.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,8 @@ from vessel_risk.reference import (
     read_ports,
     read_psma_parties,
 )
+from vessel_risk.referrals import auto_refer
+from vessel_risk.routing import Fleet
 from vessel_risk.schemas import (
     EncounterSchema,
     GapSchema,
@@ -125,6 +127,7 @@ class Events:
     loitering: pd.DataFrame
     encounters: pd.DataFrame
     features: pd.DataFrame
+    identity: pd.DataFrame
 
 
 def derive_events(
@@ -183,7 +186,11 @@ def derive_events(
         iuu_keys=iuu_keys,
         psma_parties=psma_parties,
     )
-    return Events(visits, voyages, gaps, loitering, encounters, features)
+    dest = ["destination"] if "destination" in static.columns else []
+    identity = identity_history(
+        pd.concat([static[ident_cols + dest], positions.loc[has_ident, ident_cols]])
+    )
+    return Events(visits, voyages, gaps, loitering, encounters, features, identity)
 
 
 def process(
@@ -304,7 +311,7 @@ def process(
         quarantine,
         counts,
         model_version=version,
-        identity=identity_history(ingested.static[dated]),
+        identity=events.identity,
     )
 
 
@@ -346,6 +353,7 @@ class RunSummary:
     run_id: int
     database_url: str
     counts: dict[str, Any]
+    auto_referred: int = 0
 
 
 def run(
@@ -360,6 +368,7 @@ def run(
     inland_waters: bool = False,
     model: Any | None = None,
     model_version: str | None = None,
+    fleets: Sequence[Fleet] = (),
     on_stage: Callable[[str], None] = _noop,
 ) -> RunSummary:
     """Read AIS files, process them and write every output into ``out_dir``.
@@ -393,6 +402,10 @@ def run(
     model, model_version : optional
         A trained risk model and its name, as :func:`process`; default: the indicator
         baseline.
+    fleets : sequence of Fleet, optional
+        Crew-origin countries per fleet, for consular routing of automatic referrals
+        (:func:`vessel_risk.referrals.auto_refer`, which acts only where an agency in the
+        database has ``auto_refer`` set).
     on_stage : callable, optional
         Progress callback.
 
@@ -466,6 +479,10 @@ def run(
             model_version=result.model_version,
             counts=result.counts,
         )
+        # Only where an agency's own rule allows it; otherwise a person approves.
+        auto = auto_refer(session, ports=PortIndex(ports), fleets=fleets)
     engine.dispose()
     report = write_report(result, out_dir / "report.html")
-    return RunSummary(out_dir, report, len(result.alerts), run_id, url, result.counts)
+    return RunSummary(
+        out_dir, report, len(result.alerts), run_id, url, result.counts, auto_referred=len(auto)
+    )

@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     api_key_cache_s : float
         Seconds the API remembers an authenticated key (``VESSEL_RISK_API_KEY_CACHE_S``);
         a deactivated client keeps access in a running server at most this long.
+    agency_directory : Path or None
+        Agency directory TOML whose ``[[fleet]]`` tables give crew-origin countries for
+        consular routing (``VESSEL_RISK_AGENCY_DIRECTORY``).
     """
 
     model_config = SettingsConfigDict(env_prefix="VESSEL_RISK_")
@@ -34,3 +37,4 @@ class Settings(BaseSettings):
     mlflow_tracking_uri: str = "models/mlruns"
     run_dir: Path | None = None
     api_key_cache_s: float = 30.0
+    agency_directory: Path | None = None

@@ -248,5 +248,5 @@ def referral_approve(request: Request, session: SessionDep, notice_id: str) -> R
         return _login_redirect()
     if who.role not in ("referral_approver", "admin"):
         raise HTTPException(403, "Only referral approvers approve notices.")
-    approve_notice(session, who, notice_id)
+    approve_notice(session, request.app.state.settings, who, notice_id)
     return RedirectResponse("/ui/referrals?message=Approved+and+routed", status_code=303)

@@ -4,23 +4,29 @@ Every read of a notice (one entry per notice, lists included) and every change i
 written to the audit log. An agency reads only the notices its own clients made or
 that were routed to it; anything else reads as absent.
 
-The notice logic lives in :mod:`vessel_risk.referrals` and :mod:`vessel_risk.delivery`
-(imported when a route runs): until those modules are in the package the routes
-answer 501.
+The notice logic lives in :mod:`vessel_risk.referrals` and :mod:`vessel_risk.delivery`.
+A status callback comes with the case system's API key and, when the receiving agency
+has webhook secrets, a Standard Webhooks signature over the raw body
+(:func:`vessel_risk.delivery.verify`).
 """
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from vessel_risk.access import Principal
 from vessel_risk.api import crud
-from vessel_risk.api.deps import Approver, CaseSystem, NoticeReader, NoticeWriter, SessionDep
+from vessel_risk.api.deps import (
+    Approver,
+    CaseSystem,
+    NoticeReader,
+    NoticeWriter,
+    SessionDep,
+    SettingsDep,
+)
 from vessel_risk.api.models import (
     DeliveryAttemptPublic,
     DeliveryPublic,
@@ -29,6 +35,11 @@ from vessel_risk.api.models import (
     StatusCallback,
 )
 from vessel_risk.api.problems import problem_responses
+from vessel_risk.delivery import agency_secrets, apply_status_callback, verify
+from vessel_risk.referrals import approve_notice as approve
+from vessel_risk.referrals import create_notice as create
+from vessel_risk.referrals import notice_html
+from vessel_risk.routing import read_directory
 from vessel_risk.store import ReferralNotice, audit
 
 router = APIRouter(tags=["referrals"], responses=problem_responses(401, 403, 422, 429))
@@ -36,14 +47,9 @@ router = APIRouter(tags=["referrals"], responses=problem_responses(401, 403, 422
 NoticeId = Annotated[str, Path(min_length=1, max_length=36)]
 
 
-def _module(name: str) -> ModuleType:
-    """``vessel_risk.<name>``, or 501 while it is not part of the package."""
-    try:
-        return importlib.import_module(f"vessel_risk.{name}")
-    except ImportError as exc:
-        raise HTTPException(
-            501, f"Referral notices are not available: vessel_risk.{name} is missing."
-        ) from exc
+async def raw_body(request: Request) -> bytes:
+    """The request body exactly as received (for webhook signatures)."""
+    return await request.body()
 
 
 def _read(session: Session, who: Principal, notice: ReferralNotice, why: str) -> None:
@@ -83,7 +89,7 @@ def list_notices(
     "/referrals",
     response_model=NoticePublic,
     status_code=201,
-    responses=problem_responses(404, 409, 501),
+    responses=problem_responses(404, 409),
 )
 def create_notice(session: SessionDep, caller: NoticeWriter, body: NoticeCreate) -> NoticePublic:
     """Draft a vessel-level referral notice from an alert in the caller's scope."""
@@ -91,9 +97,8 @@ def create_notice(session: SessionDep, caller: NoticeWriter, body: NoticeCreate)
         crud.get_alert(session, caller, body.alert_id)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
-    referrals = _module("referrals")
     try:
-        notice = referrals.create_notice(session, body.alert_id, actor=caller.actor)
+        notice = create(session, body.alert_id, actor=caller.actor)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
     except ValueError as exc:  # referrals.NoticeError
@@ -124,30 +129,32 @@ def get_notice(session: SessionDep, caller: NoticeReader, notice_id: NoticeId) -
     "/referrals/{notice_id}/brief",
     response_class=Response,
     responses={
-        **problem_responses(404, 501),
+        **problem_responses(404),
         200: {"description": "Printable HTML.", "content": {"text/html": {}}},
     },
 )
 def get_notice_brief(session: SessionDep, caller: NoticeReader, notice_id: NoticeId) -> Response:
     """The notice as a printable page (the read is audited)."""
     notice = _notice(session, caller, notice_id)
-    referrals = _module("referrals")
     _read(session, caller, notice, "brief")
     session.commit()
-    return Response(referrals.notice_html(notice.payload), media_type="text/html; charset=utf-8")
+    return Response(notice_html(notice.payload), media_type="text/html; charset=utf-8")
 
 
 @router.post(
     "/referrals/{notice_id}/approve",
     response_model=NoticePublic,
-    responses=problem_responses(404, 409, 501),
+    responses=problem_responses(404, 409),
 )
-def approve_notice(session: SessionDep, caller: Approver, notice_id: NoticeId) -> NoticePublic:
+def approve_notice(
+    session: SessionDep, settings: SettingsDep, caller: Approver, notice_id: NoticeId
+) -> NoticePublic:
     """Approve a draft: it is routed and its deliveries enter the outbox (audited)."""
     _notice(session, caller, notice_id)
-    referrals = _module("referrals")
+    path = settings.agency_directory
+    fleets = read_directory(path).fleets if path else []
     try:
-        notice = referrals.approve_notice(session, notice_id, actor=caller.actor)
+        notice = approve(session, notice_id, actor=caller.actor, fleets=fleets)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
     except ValueError as exc:  # referrals.NoticeError
@@ -194,22 +201,33 @@ def list_deliveries(
 @router.post(
     "/deliveries/{delivery_id}/status",
     response_model=DeliveryPublic,
-    responses=problem_responses(404, 409, 501),
+    responses=problem_responses(404, 409),
 )
 def status_callback(
     session: SessionDep,
     caller: CaseSystem,
     delivery_id: Annotated[str, Path(min_length=1, max_length=36)],
     body: StatusCallback,
+    request: Request,
+    raw: Annotated[bytes, Depends(raw_body)],
 ) -> DeliveryPublic:
-    """A receiving case system reports what became of a notice delivered to its agency."""
+    """A receiving case system reports what became of a notice delivered to its agency.
+
+    When the agency has webhook secrets the request must also carry a valid Standard
+    Webhooks signature (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``).
+    """
     try:
         crud.delivery_for_receiver(session, caller, delivery_id)
+        secrets = agency_secrets(session, delivery_id)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
-    delivery = _module("delivery")
+    if secrets:
+        try:
+            verify(secrets, dict(request.headers), raw)
+        except ValueError as exc:  # WebhookVerificationError
+            raise HTTPException(401, f"Webhook signature: {exc}") from exc
     try:
-        delivery.apply_status_callback(
+        apply_status_callback(
             session, delivery_id, body.status, actor=caller.actor, reason=body.reason
         )
     except LookupError as exc:

@@ -1,0 +1,328 @@
+"""``vessel-risk alerts|notices|agencies``: review alerts and manage referral notices.
+
+Every command works on the database named by ``--db`` or ``VESSEL_RISK_DATABASE_URL``
+and records who acted (``--as``, default: the login name) in the audit log.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vessel_risk.delivery import delivery_history
+from vessel_risk.lifecycle import STATUSES, TransitionError, alert_history, transition
+from vessel_risk.reference import PortIndex, default_ports, read_ports
+from vessel_risk.referrals import (
+    NoticeError,
+    approve_notice,
+    create_notice,
+    due_reminders,
+    notice_html,
+)
+from vessel_risk.routing import (
+    AgencyRecord,
+    load_directory,
+    psma_port_authorities,
+    read_directory,
+)
+from vessel_risk.settings import Settings
+from vessel_risk.store import Agency, AlertRow, ReferralNotice, audit, make_engine, migrate
+from vessel_risk.terminal import console
+from vessel_risk.terminal import fail as _fail
+
+alerts_app = typer.Typer(help="List and review alerts.", no_args_is_help=True)
+notices_app = typer.Typer(help="Create, approve and follow referral notices.", no_args_is_help=True)
+agencies_app = typer.Typer(help="The agency directory notices are routed to.", no_args_is_help=True)
+
+Db = Annotated[
+    str | None,
+    typer.Option("--db", help="SQLAlchemy URL (default: VESSEL_RISK_DATABASE_URL)."),
+]
+Actor = Annotated[
+    str, typer.Option("--as", help="Who is acting, for the audit log (default: login name).")
+]
+
+
+def database_url(db: str | None) -> str:
+    """``db``, else ``VESSEL_RISK_DATABASE_URL``; exits with a clear error if neither."""
+    url = db or Settings().database_url
+    if not url:
+        raise _fail(
+            "No database: pass --db (e.g. sqlite:///out/squid/vessel_risk.db) or set "
+            "VESSEL_RISK_DATABASE_URL."
+        )
+    return url
+
+
+@contextmanager
+def _session(db: str | None) -> Iterator[Session]:
+    engine = make_engine(database_url(db))
+    try:
+        migrate(engine)
+        with Session(engine) as session, session.begin():
+            yield session
+    except (LookupError, TransitionError, NoticeError, ValueError) as exc:
+        raise _fail(str(exc).strip("'\"")) from exc
+    finally:
+        engine.dispose()
+
+
+def _default_actor() -> str:
+    return getpass.getuser()
+
+
+@alerts_app.command("list")
+def alerts_list(
+    db: Db = None,
+    tier: Annotated[str | None, typer.Option(help="high, medium, low, insufficient data")] = None,
+    status: Annotated[str | None, typer.Option(help=f"One of {', '.join(STATUSES)}.")] = None,
+    port: Annotated[str | None, typer.Option(help="Last port, as named in the alert.")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 20,
+) -> None:
+    """Alerts ranked by score, highest first."""
+    with _session(db) as s:
+        q = select(AlertRow).order_by(AlertRow.score.desc(), AlertRow.id)
+        if tier:
+            q = q.where(AlertRow.tier == tier)
+        if status:
+            q = q.where(AlertRow.status == status)
+        if port:
+            q = q.where(AlertRow.last_port_label == port.upper())
+        table = Table("id", "mmsi", "year", "name", "flag", "score", "tier", "status", "last port")
+        for a in s.scalars(q.limit(limit)):
+            table.add_row(
+                str(a.id),
+                a.mmsi,
+                str(a.year),
+                a.shipname or "",
+                a.flag_iso3 or "?",
+                f"{a.score:.2f}",
+                a.tier,
+                a.status,
+                a.last_port_label or "",
+            )
+        console.print(table)
+
+
+@alerts_app.command("show")
+def alerts_show(alert_id: int, db: Db = None) -> None:
+    """One alert: why (top indicators), on how much data, and its history."""
+    with _session(db) as s:
+        a = s.get(AlertRow, alert_id)
+        if a is None:
+            raise _fail(f"No alert {alert_id}.")
+        console.print(
+            f"[bold]Alert {a.id}[/bold]: {a.shipname or 'name unknown'} (MMSI {a.mmsi}, "
+            f"{a.year}), {a.tier} {a.score:.2f} by {a.model_version}; status {a.status}"
+        )
+        console.print(a.detail["data_note"])
+        for i in a.detail["indicators"]:
+            console.print(f"  - {i['name']} ({i['ilo_indicator']}): {i['reason']}")
+        console.print(a.detail["caveat"])
+        history = alert_history(s, alert_id)
+        for h in history["audit"]:
+            console.print(
+                f"  {h['at']:%Y-%m-%d %H:%M} {h['actor']}: {h['action']} {h['after'] or ''}"
+                + (f" ({h['reason']})" if h["reason"] else "")
+            )
+
+
+@alerts_app.command("review")
+def alerts_review(
+    alert_id: int,
+    to: Annotated[str, typer.Option("--to", help=f"New status: {', '.join(STATUSES)}.")],
+    reason: Annotated[str | None, typer.Option(help="Why (required to dismiss).")] = None,
+    db: Db = None,
+    actor: Actor = "",
+) -> None:
+    """Move an alert through its lifecycle (audited)."""
+    with _session(db) as s:
+        a = transition(s, alert_id, to, actor=actor or _default_actor(), reason=reason)
+        console.print(f"Alert {a.id} is now {a.status}.")
+
+
+def _port_index(ports: Path | None) -> PortIndex:
+    return PortIndex(read_ports(ports) if ports else default_ports())
+
+
+@notices_app.command("create")
+def notices_create(
+    alert_id: int,
+    crew_nationality: Annotated[
+        list[str] | None,
+        typer.Option(help="ISO3 of the crew's countries, if known; repeat for more."),
+    ] = None,
+    ports: Annotated[
+        Path | None, typer.Option(help="Port list for the coastal-state rule (as `run`).")
+    ] = None,
+    db: Db = None,
+    actor: Actor = "",
+) -> None:
+    """Draft a presumed-victim referral notice from an alert."""
+    index = _port_index(ports)
+    with _session(db) as s:
+        n = create_notice(
+            s,
+            alert_id,
+            actor=actor or _default_actor(),
+            ports=index,
+            crew_nationalities_iso3=[c.upper() for c in crew_nationality or []],
+        )
+        console.print(f"Draft notice {n.id} for alert {alert_id}; approve it to send it.")
+
+
+@notices_app.command("approve")
+def notices_approve(
+    notice_id: str,
+    directory: Annotated[
+        Path | None,
+        typer.Option(help="Agency directory TOML with [[fleet]] crew origins (or setting)."),
+    ] = None,
+    db: Db = None,
+    actor: Actor = "",
+) -> None:
+    """Approve a draft: route it to agencies and queue its deliveries."""
+    path = directory or Settings().agency_directory
+    fleets = read_directory(path).fleets if path else []
+    with _session(db) as s:
+        n = approve_notice(s, notice_id, actor=actor or _default_actor(), fleets=fleets)
+        console.print(
+            f"Notice {n.id} approved; reflection period {n.reflection_period_days} days "
+            f"(to {n.reflection_ends_at:%Y-%m-%d}); queued for delivery to:"
+        )
+        for d in delivery_history(s, n.id):
+            agency = s.get(Agency, d["agency_id"])
+            name = agency.name if agency else "?"
+            console.print(f"  - {name} ({d['agency_id']}, rule {d['rule']})")
+
+
+@notices_app.command("list")
+def notices_list(db: Db = None, status: Annotated[str | None, typer.Option()] = None) -> None:
+    """Referral notices, newest first."""
+    with _session(db) as s:
+        q = select(ReferralNotice).order_by(ReferralNotice.created_at.desc())
+        if status:
+            q = q.where(ReferralNotice.status == status)
+        table = Table("mmsi", "alert", "status", "receiver", "created", "by")
+        table.add_column("id", no_wrap=True)
+        for n in s.scalars(q):
+            table.add_row(
+                n.mmsi,
+                str(n.alert_id),
+                n.status,
+                n.receiver_status or "",
+                f"{n.created_at:%Y-%m-%d}",
+                n.created_by,
+                n.id,
+            )
+        console.print(table)
+
+
+@notices_app.command("show")
+def notices_show(
+    notice_id: str,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the notice as JSON.")] = False,
+    html: Annotated[
+        Path | None, typer.Option(help="Write the printable brief (HTML) to this file.")
+    ] = None,
+    db: Db = None,
+    actor: Actor = "",
+) -> None:
+    """A notice and its delivery history (the read is audited)."""
+    with _session(db) as s:
+        n = s.get(ReferralNotice, notice_id)
+        if n is None:
+            raise _fail(f"No referral notice {notice_id}.")
+        audit(
+            s,
+            actor=actor or _default_actor(),
+            action="notice.read",
+            entity_type="notice",
+            entity_id=notice_id,
+        )
+        if as_json:
+            print(json.dumps(n.payload, indent=2))
+            return
+        if html:
+            html.write_text(notice_html(n.payload), encoding="utf-8")
+            console.print(f"Brief: {html.resolve()}")
+        console.print(
+            f"Notice {n.id} (alert {n.alert_id}, MMSI {n.mmsi}): {n.status}; "
+            f"receiver status {n.receiver_status or '-'}"
+        )
+        for d in delivery_history(s, notice_id):
+            console.print(
+                f"  {d['agency_id']} ({d['rule']}): {d['status']} after {d['attempts']} "
+                f"attempt(s); receiver {d['receiver_status'] or '-'}"
+            )
+            for h in d["history"]:
+                console.print(
+                    f"    {h['at']:%Y-%m-%d %H:%M:%S} HTTP {h['http_status'] or '-'} "
+                    f"{h['error'] or ''}"
+                )
+
+
+@notices_app.command("reminders")
+def notices_reminders(db: Db = None) -> None:
+    """Reflection periods ending within 7 days and follow-ups due (3, 6, 12 months)."""
+    with _session(db) as s:
+        due = due_reminders(s)
+        for r in due:
+            console.print(f"{r['due']:%Y-%m-%d} {r['kind']}: notice {r['notice_id']} ({r['mmsi']})")
+        if not due:
+            console.print("Nothing due.")
+
+
+@agencies_app.command("load")
+def agencies_load(
+    directory: Annotated[
+        Path | None, typer.Argument(help="Agency directory TOML ([[agency]] tables).")
+    ] = None,
+    psma: Annotated[
+        Path | None,
+        typer.Option(help="FAO PSMA designated-ports CSV: adds each port authority."),
+    ] = None,
+    db: Db = None,
+    actor: Actor = "",
+) -> None:
+    """Add or update agencies from a directory file and/or the PSMA ports list."""
+    if directory is None and psma is None:
+        raise _fail("Give a directory file, --psma, or both.")
+    records: list[AgencyRecord] = []
+    try:
+        if psma:
+            records += psma_port_authorities(psma)
+        if directory:
+            records += read_directory(directory).agencies
+    except (OSError, ValueError) as exc:
+        raise _fail(str(exc)) from exc
+    with _session(db) as s:
+        counts = load_directory(s, records, actor=actor or _default_actor())
+        console.print(
+            f"Agencies: {counts['added']} added, {counts['updated']} updated, "
+            f"{counts['unchanged']} unchanged."
+        )
+
+
+@agencies_app.command("list")
+def agencies_list(db: Db = None, country: Annotated[str | None, typer.Option()] = None) -> None:
+    """The agency directory."""
+    with _session(db) as s:
+        q = select(Agency).order_by(Agency.country_iso3, Agency.id)
+        if country:
+            q = q.where(Agency.country_iso3 == country.upper())
+        table = Table("id", "country", "role", "transport", "auto", "name")
+        for a in s.scalars(q):
+            table.add_row(
+                a.id, a.country_iso3, a.role, a.transport, "yes" if a.auto_refer else "", a.name
+            )
+        console.print(table)

@@ -1,0 +1,399 @@
+"""Routing rules, referral notices, personal-data safeguards and clocks."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from tests.conftest import make_alert, shared_file
+from tests.test_lifecycle import _record
+from vessel_risk.delivery import delivery_history
+from vessel_risk.reference import PortIndex, read_ports
+from vessel_risk.referrals import (
+    FOLLOW_UP_MONTHS,
+    NoticeError,
+    add_personal_data,
+    approve_notice,
+    auto_refer,
+    create_notice,
+    due_reminders,
+    notice_html,
+    purge_expired,
+    read_personal_data,
+)
+from vessel_risk.routing import (
+    AgencyRecord,
+    Fleet,
+    load_directory,
+    normalize_port,
+    psma_port_authorities,
+    read_directory,
+    route,
+)
+from vessel_risk.store import Agency, AlertRow, AuditEntry, Delivery, ReferralNotice
+
+PERSONAL_KEYS = {
+    "name",
+    "full_name",
+    "given_name",
+    "family_name",
+    "passport",
+    "passport_number",
+    "date_of_birth",
+    "birth_date",
+    "crew",
+    "crew_list",
+    "crew_names",
+    "phone",
+    "email",
+    "address",
+    "photo",
+    "nationality",
+    "seafarer_id",
+}
+
+
+def _agency(id: str, country: str, role: str, **kw) -> Agency:
+    return Agency(
+        **AgencyRecord(id=id, name=id, country_iso3=country, role=role, **kw).model_dump()
+    )
+
+
+DIRECTORY = [
+    _agency("chn-msa", "CHN", "maritime_authority"),
+    _agency("chl-sernapesca", "CHL", "psma_port_authority", ports=["PUNTA ARENAS", "TALCAHUANO"]),
+    _agency("chl-arica", "CHL", "psma_port_authority", ports=["ARICA"]),
+    _agency("chl-nrm", "CHL", "nrm_case_system", transport="primero", endpoint_url="http://x"),
+    _agency("arg-prefectura", "ARG", "maritime_authority"),
+    _agency("idn-consulate", "IDN", "consular_service"),
+    _agency("phl-consulate", "PHL", "consular_service"),
+    _agency("chn-consulate", "CHN", "consular_service"),
+    _agency("kor-ma", "KOR", "maritime_authority", active=False),
+    _agency("tha-labour", "THA", "labour_inspectorate", filters={"min_tier": "high"}),
+]
+
+
+def _notice(**kw) -> dict:
+    base = {
+        "vessel": {"flag_iso3": "CHN", "gear": "squid_jigger"},
+        "risk": {"tier": "high"},
+        "last_port": {"label": "Punta Arenas", "iso3": "CHL"},
+        "expected_port": None,
+        "coastal_states_iso3": ["ARG"],
+        "crew_nationalities_iso3": [],
+    }
+    base.update(kw)
+    return base
+
+
+def _rules(routes) -> dict[str, str]:
+    return {r.agency_id: r.rule for r in routes}
+
+
+def test_rules_name_flag_port_coastal_and_consular_agencies():
+    fleets = [Fleet(flag_iso3="CHN", gear="squid_jigger", crew_origin_iso3=["IDN", "PHL"])]
+    assert _rules(route(_notice(), DIRECTORY, fleets)) == {
+        "chn-msa": "flag_state",
+        "chl-sernapesca": "port_state",  # covers Punta Arenas; chl-arica does not
+        "chl-nrm": "port_state",
+        "arg-prefectura": "coastal_state",
+        "chn-consulate": "crew_consular",  # flag state, no crew nationality recorded
+        "idn-consulate": "crew_consular",  # fleet's crew-origin countries
+        "phl-consulate": "crew_consular",
+    }
+
+
+def test_recorded_crew_nationalities_replace_the_fleet_default():
+    fleets = [Fleet(flag_iso3="CHN", crew_origin_iso3=["IDN", "PHL"])]
+    notice = _notice(crew_nationalities_iso3=["PHL"], coastal_states_iso3=[])
+    consular = [r.agency_id for r in route(notice, DIRECTORY, fleets) if r.rule == "crew_consular"]
+    assert consular == ["phl-consulate"]
+
+
+def test_filters_inactive_agencies_and_other_ports_are_left_out():
+    notice = _notice(
+        vessel={"flag_iso3": "KOR", "gear": None},
+        risk={"tier": "medium"},
+        last_port={"label": "Songkhla", "iso3": "THA"},
+        coastal_states_iso3=[],
+    )
+    # KOR's authority is inactive; THA's inspectorate takes high tier only
+    assert route(notice, DIRECTORY) == []
+    notice["risk"] = {"tier": "high"}
+    assert _rules(route(notice, DIRECTORY)) == {"tha-labour": "port_state"}
+
+
+def test_port_names_match_across_spelling():
+    assert normalize_port("Busan Port") == normalize_port("BUSAN") == "BUSAN"
+    assert normalize_port("Puerto Montt") == "PUERTO MONTT"
+
+
+def test_psma_designated_ports_become_port_authorities():
+    agencies = psma_port_authorities(shared_file("data", "ports", "psma_designated_ports.csv"))
+    chl = [a for a in agencies if a.country_iso3 == "CHL"]
+    assert len(chl) == 1
+    assert chl[0].name == "SERVICIO NACIONAL DE PESCA Y ACUICULTURA"
+    assert chl[0].endpoint_url == "mailto:vms@sernapesca.cl"
+    assert "PUNTA ARENAS" in chl[0].ports and len(chl[0].ports) == 8
+    assert len({a.id for a in agencies}) == len(agencies)
+    # Korea lists 31 ports with no authority named: one grouped agency
+    kor = [a for a in agencies if a.country_iso3 == "KOR"]
+    assert [a.name for a in kor] == ["Designated-port authority of KOR"] and len(kor[0].ports) == 31
+
+
+def test_directory_file_is_validated(tmp_path):
+    good = tmp_path / "agencies.toml"
+    good.write_text(
+        '[[agency]]\nid = "chl-nrm"\nname = "NRM Chile"\ncountry_iso3 = "CHL"\n'
+        'role = "nrm_case_system"\ntransport = "webhook"\nendpoint_url = "http://127.0.0.1:9/"\n'
+        'secrets = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]\nreflection_period_days = 45\n'
+        '[[fleet]]\nflag_iso3 = "CHN"\ncrew_origin_iso3 = ["IDN"]\n'
+    )
+    d = read_directory(good)
+    assert d.agencies[0].reflection_period_days == 45 and d.fleets[0].crew_origin_iso3 == ["IDN"]
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[agency]]\nid = "x"\nname = "x"\ncountry_iso3 = "chile"\nrole = "police"\n')
+    with pytest.raises(ValueError, match="country_iso3"):
+        read_directory(bad)
+    (tmp_path / "broken.toml").write_text("[[agency]\n")
+    with pytest.raises(ValueError, match="not a valid TOML"):
+        read_directory(tmp_path / "broken.toml")
+
+
+def _directory(session, **nrm):
+    records = [
+        AgencyRecord(id="chn-msa", name="MSA", country_iso3="CHN", role="maritime_authority"),
+        AgencyRecord(
+            id="chl-nrm",
+            name="NRM Chile",
+            country_iso3="CHL",
+            role="nrm_case_system",
+            transport="webhook",
+            endpoint_url="http://127.0.0.1:9/hook",
+            secrets=["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"],
+            reflection_period_days=45,
+            **nrm,
+        ),
+    ]
+    return load_directory(session, records, actor="admin@test")
+
+
+def test_notice_from_an_alert_is_approved_routed_and_clocked(engine):
+    _record(engine, [make_alert()])
+    with Session(engine) as s, s.begin():
+        assert _directory(s) == {"added": 2, "updated": 0, "unchanged": 0}
+        alert_id = s.scalars(select(AlertRow.id)).one()
+        notice = create_notice(s, alert_id, actor="analyst@chl")
+        notice_id = notice.id
+        assert s.get(AlertRow, alert_id).status == "under_review"
+    with Session(engine) as s, s.begin():
+        approved = approve_notice(s, notice_id, actor="approver@chl")
+        assert approved.status == "approved" and approved.approved_by == "approver@chl"
+        assert approved.reflection_period_days == 45  # the port state's own period
+        assert approved.reflection_ends_at - approved.approved_at == timedelta(days=45)
+        assert [f["months"] for f in approved.follow_ups] == list(FOLLOW_UP_MONTHS)
+        assert approved.payload["reflection_recovery"]["period_days"] == 45
+        assert len(approved.payload["follow_ups_due"]) == 3
+        with pytest.raises(NoticeError, match="only a draft"):
+            approve_notice(s, notice_id, actor="approver@chl")
+    with Session(engine) as s:
+        assert s.get(AlertRow, alert_id).status == "referred"
+        deliveries = {d.agency_id: d.rule for d in s.scalars(select(Delivery))}
+        assert deliveries == {"chn-msa": "flag_state", "chl-nrm": "port_state"}
+        history = delivery_history(s, notice_id)
+        assert [h["status"] for h in history] == ["pending", "pending"]
+        actions = [e.action for e in s.scalars(select(AuditEntry).order_by(AuditEntry.id))]
+        lifecycle = [a for a in actions if a.startswith(("notice.", "alert.status"))]
+        assert lifecycle == ["alert.status", "notice.created", "alert.status", "notice.approved"]
+        approved_at = s.get(ReferralNotice, notice_id).approved_at
+        due = due_reminders(s, now=approved_at + timedelta(days=44))
+        assert [r["kind"] for r in due] == ["reflection_period_ends"]
+        due = due_reminders(s, now=approved_at + timedelta(days=200))
+        assert [r["kind"] for r in due] == ["follow_up_3_months", "follow_up_6_months"]
+
+
+def test_notices_need_evidence_and_a_matching_agency(engine):
+    _record(
+        engine,
+        [
+            make_alert(mmsi="412000001", tier="insufficient data", score=0.9),
+            make_alert(mmsi="412000002", rank=2, flag_iso3="VUT"),
+        ],
+    )
+    with Session(engine) as s, s.begin():
+        ids = {m: i for m, i in s.execute(select(AlertRow.mmsi, AlertRow.id))}
+        with pytest.raises(NoticeError, match="insufficient data"):
+            create_notice(s, ids["412000001"], actor="analyst@chl")
+        notice = create_notice(s, ids["412000002"], actor="analyst@chl")
+        # no agency loaded at all
+        with pytest.raises(NoticeError, match="No agency in the directory"):
+            approve_notice(s, notice.id, actor="approver@chl")
+
+
+def test_personal_data_needs_consent_is_minimised_audited_and_expires(engine):
+    _record(engine, [make_alert()])
+    with Session(engine) as s, s.begin():
+        alert_id = s.scalars(select(AlertRow.id)).one()
+        notice = create_notice(s, alert_id, actor="analyst@chl")
+        payload_before = json.dumps(notice.payload, sort_keys=True)
+        with pytest.raises(NoticeError, match="not allowed"):
+            add_personal_data(s, notice.id, {"passport_number": "E1234"}, actor="a", consent=True)
+        with pytest.raises(NoticeError, match="consent or an override"):
+            add_personal_data(s, notice.id, {"crew_count": 24}, actor="a", consent=False)
+        add_personal_data(
+            s,
+            notice.id,
+            {"crew_count": 24, "languages": ["Bahasa Indonesia"]},
+            actor="caseworker@chl",
+            consent=False,
+            override_reason="crew cannot be reached safely before boarding",
+            retention_days=90,
+        )
+        assert (
+            read_personal_data(s, notice.id, actor="approver@chl")[0]["fields"]["crew_count"] == 24
+        )
+        assert json.dumps(notice.payload, sort_keys=True) == payload_before
+        notice_id = notice.id
+    with Session(engine) as s, s.begin():
+        entries = s.scalars(
+            select(AuditEntry).where(AuditEntry.entity_id == notice_id).order_by(AuditEntry.id)
+        ).all()
+        assert [e.action for e in entries] == [
+            "notice.created",
+            "notice.personal_data_added",
+            "notice.personal_data_read",
+        ]
+        assert entries[1].reason == "crew cannot be reached safely before boarding"
+        assert purge_expired(s, now=entries[1].at + timedelta(days=89)) == 0
+        assert purge_expired(s, now=entries[1].at + timedelta(days=91)) == 1
+        assert read_personal_data(s, notice_id, actor="approver@chl") == []
+
+
+def test_auto_referral_only_where_an_agency_rule_allows(engine):
+    _record(engine, [make_alert(), make_alert(mmsi="412000002", rank=2, tier="low", score=0.2)])
+    with Session(engine) as s, s.begin():
+        _directory(s, auto_refer=True)
+        notices = auto_refer(s)
+        assert len(notices) == 1 and notices[0].automatic
+        assert notices[0].approved_by == "rule:chl-nrm"
+    with Session(engine) as s:
+        assert [d.agency_id for d in s.scalars(select(Delivery))] == ["chl-nrm"]
+
+
+def _walk(value, path=""):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield f"{path}.{k}", k
+            yield from _walk(v, f"{path}.{k}")
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _walk(v, f"{path}[{i}]")
+
+
+@pytest.mark.slow
+def test_real_high_risk_squid_jigger_notice_json_html_routes_and_no_personal_data(
+    squid_run, tmp_path
+):
+    out, _ = squid_run
+    engine = create_engine(f"sqlite:///{out / 'vessel_risk.db'}")
+    ports = PortIndex(read_ports(shared_file("data", "ports", "gfw_named_anchorages.csv.gz")))
+    psma = psma_port_authorities(shared_file("data", "ports", "psma_designated_ports.csv"))
+    consulates = [
+        AgencyRecord(id=f"{c.lower()}-consular", name=c, country_iso3=c, role="consular_service")
+        for c in ("IDN", "PHL")
+    ]
+    nrm = AgencyRecord(id="chl-nrm", name="NRM", country_iso3="CHL", role="nrm_case_system")
+    argentina = AgencyRecord(
+        id="arg-pna", name="Prefectura Naval", country_iso3="ARG", role="maritime_authority"
+    )
+    with Session(engine) as s, s.begin():
+        load_directory(s, [*psma, *consulates, nrm, argentina], actor="admin@test")
+        top = s.scalars(
+            select(AlertRow).where(AlertRow.tier == "high").order_by(AlertRow.rank)
+        ).first()
+        assert (top.mmsi, top.year, top.last_port_label) == ("150400453", 2021, "PUNTA ARENAS")
+        notice = create_notice(
+            s, top.id, actor="analyst@chl", ports=ports, crew_nationalities_iso3=["IDN", "PHL"]
+        )
+        approve_notice(s, notice.id, actor="approver@chl")
+        payload = notice.payload
+        routes = {d.agency_id: d.rule for d in s.scalars(select(Delivery))}
+    assert routes == {
+        "psma-chl-servicio-nacional-de-pesca-y-acuicultura": "port_state",
+        "chl-nrm": "port_state",
+        "arg-pna": "coastal_state",
+        "idn-consular": "crew_consular",
+        "phl-consular": "crew_consular",
+    }
+    # Southwest Atlantic, Strait of Magellan, and the Sea of Japan on the way to Busan
+    assert payload["coastal_states_iso3"] == ["ARG", "CHL", "JPN", "KOR"]
+    assert payload["personal_data_included"] is False
+    assert "presumed victims" in payload["presumed_victims"]
+    assert payload["vessel"]["mmsi"] == "150400453" and payload["risk"]["tier"] == "high"
+    assert payload["indicators"] and all(i["ilo_indicator"] for i in payload["indicators"])
+    assert sum(i["evidence_events_total"] for i in payload["indicators"]) > 0
+    assert len(payload["inspection_checks"]) == 6
+    keys = {k.lower() for _, k in _walk(payload)}
+    assert not keys & PERSONAL_KEYS, keys & PERSONAL_KEYS
+    html = notice_html(payload)
+    assert payload["reflection_recovery"]["period_days"] == 30
+    assert "30 days, 20" in html  # the approved period with its dates
+    assert "presumed victims" in html and "PUNTA ARENAS" in html and "ILO C188" in html
+    assert "http" not in html.replace("http-equiv", "")  # self-contained, nothing fetched
+    (tmp_path / "notice.json").write_text(json.dumps(payload, indent=2))
+    (tmp_path / "notice.html").write_text(html)
+
+
+def test_the_example_directory_in_docs_is_valid():
+    from tests.conftest import ROOT
+
+    d = read_directory(ROOT / "docs" / "agencies.example.toml")
+    assert [a.id for a in d.agencies] == [
+        "chl-nrm",
+        "chl-labour",
+        "idn-consular-santiago",
+        "arg-pna",
+    ]
+    assert d.agencies[0].filters == {"min_tier": "high"} and d.agencies[3].auto_refer
+    assert d.fleets[0].crew_origin_iso3 == ["IDN", "PHL"]
+
+
+@pytest.mark.slow
+def test_run_refers_automatically_only_for_an_agency_whose_rule_allows(tmp_path):
+    from typer.testing import CliRunner
+
+    from vessel_risk.cli import app
+    from vessel_risk.store import make_engine, migrate
+
+    url = f"sqlite:///{tmp_path / 'vr.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    auto = AgencyRecord(
+        id="chl-nrm",
+        name="NRM Chile",
+        country_iso3="CHL",
+        role="nrm_case_system",
+        auto_refer=True,
+        filters={"min_tier": "high"},
+    )
+    with Session(engine) as s, s.begin():
+        load_directory(s, [auto], actor="admin@test")
+    args = ["run", "--ais", str(shared_file("data", "ais", "squid_jiggers_2020_2023.parquet"))]
+    args += ["--ports", str(shared_file("data", "ports", "gfw_named_anchorages.csv.gz"))]
+    args += ["--iuu-list", str(shared_file("data", "vessels", "combined_iuu_list_2026-04.csv"))]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "out"), "--db", url])
+    assert result.exit_code == 0, result.output
+    assert "3 referral notices approved automatically" in result.output
+    with Session(engine) as s:
+        referred = s.execute(
+            select(AlertRow.mmsi, AlertRow.year).where(AlertRow.status == "referred")
+        ).all()
+        assert sorted(referred) == [("150400453", 2021), ("150400453", 2022), ("150402949", 2021)]
+        notices = s.scalars(select(ReferralNotice)).all()
+        assert {n.approved_by for n in notices} == {"rule:chl-nrm"}
+        assert all(n.automatic for n in notices)
+        assert {d.agency_id for d in s.scalars(select(Delivery))} == {"chl-nrm"}
