@@ -24,6 +24,7 @@ from vessel_risk.referrals import (
     notice_html,
     purge_expired,
     read_personal_data,
+    withdraw_notice,
 )
 from vessel_risk.routing import (
     AgencyRecord,
@@ -214,6 +215,13 @@ def test_notice_from_an_alert_is_approved_routed_and_clocked(engine):
         assert [r["kind"] for r in due] == ["reflection_period_ends"]
         due = due_reminders(s, now=approved_at + timedelta(days=200))
         assert [r["kind"] for r in due] == ["follow_up_3_months", "follow_up_6_months"]
+    with Session(engine) as s, s.begin():
+        withdrawn = withdraw_notice(s, notice_id, actor="approver@chl", reason="wrong vessel")
+        assert withdrawn.status == "withdrawn"
+        with pytest.raises(NoticeError, match="already withdrawn"):
+            withdraw_notice(s, notice_id, actor="approver@chl", reason="again")
+    with Session(engine) as s:
+        assert {h["status"] for h in delivery_history(s, notice_id)} == {"cancelled"}
 
 
 def test_notices_need_evidence_and_a_matching_agency(engine):

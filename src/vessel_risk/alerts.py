@@ -19,7 +19,6 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from vessel_risk import indicators as ind
-from vessel_risk.model import feature_meaning
 
 TOP_INDICATORS = 3
 CAVEAT = (
@@ -87,6 +86,8 @@ def _indicator_evidence(
 
 def _feature_evidence(feature: str, row: Mapping[str, Any], share: float) -> IndicatorEvidence:
     """Evidence for one model feature: its value, share of the evidence, ILO indicator."""
+    from vessel_risk.model import feature_meaning  # lazy: the CLI starts without sklearn
+
     meaning = feature_meaning(feature)
     raw = _clean(row.get(feature))
     value = float(raw) if isinstance(raw, (int, float, bool, np.number, np.bool_)) else None

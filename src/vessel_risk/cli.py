@@ -11,9 +11,6 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from vessel_risk.cli_review import agencies_app, alerts_app, notices_app
 from vessel_risk.indicators import BASELINE_VERSION
-from vessel_risk.ingest import write_store
-from vessel_risk.pipeline import STAGES
-from vessel_risk.pipeline import run as run_pipeline
 from vessel_risk.routing import read_directory
 from vessel_risk.settings import Settings
 from vessel_risk.terminal import console
@@ -84,6 +81,10 @@ def run(
         if not path.exists():
             raise _fail(f"the file {str(path)!r} does not exist.")
     model, model_version = _scoring_model(settings, baseline)
+    # Imported here, not at the top: `vessel-risk alerts ...` and `deliver` start fast.
+    from vessel_risk.pipeline import STAGES
+    from vessel_risk.pipeline import run as run_pipeline
+
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -400,6 +401,8 @@ def ingest(
         def on_file(index: int, name: str) -> None:
             progress.update(task, description=name, completed=index)
 
+        from vessel_risk.ingest import write_store
+
         try:
             reports = write_store(list(paths), store, on_file=on_file)
         except (ValueError, OSError) as exc:
@@ -454,11 +457,9 @@ def deliver(
     bounded by --timeout-s) and then exit cleanly. Rules: see `vessel_risk.delivery`.
     """
     import os
-    import signal
     import socket
-    import threading
 
-    from vessel_risk.delivery import DeliveryCounts, default_transports, deliver_due
+    from vessel_risk.delivery import DeliveryCounts, run_worker
     from vessel_risk.store import current_revision, make_engine
 
     url = db or Settings().database_url
@@ -471,63 +472,45 @@ def deliver(
         raise _fail(f"the database file {url.removeprefix('sqlite:///')!r} does not exist.")
     engine = make_engine(url)
     try:
-        if current_revision(engine) is None:
-            raise _fail(f"{url!r} has no vessel-risk schema: run `vessel-risk run --db` first.")
+        revision = current_revision(engine)
     except Exception as exc:  # an unreachable server, a bad URL
-        if isinstance(exc, typer.Exit):
-            raise
         raise _fail(f"cannot open {url!r}: {exc}") from exc
+    if revision is None:
+        raise _fail(f"{url!r} has no vessel-risk schema: run `vessel-risk run --db` first.")
     owner = worker_id or f"{socket.gethostname()}:{os.getpid()}"[:64]
-    stop = threading.Event()
 
-    def on_signal(signum: int, _frame: object) -> None:
-        stop.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-    transports = default_transports(timeout_s=timeout_s)
-    total = DeliveryCounts()
-    passes = 0
-
-    def line() -> str:
+    def line(total: DeliveryCounts) -> str:
         c = total.as_dict()
         return (
             f"{c['leased']} leased, {c['delivered']} delivered, {c['retried']} retried, "
-            f"{c['dead']} dead, {c['manual']} manual in {passes} passes"
+            f"{c['dead']} dead, {c['manual']} manual in {total.passes} passes"
         )
 
     try:
         with console.status(f"worker {owner}: starting", spinner="dots") as status:
-            while not stop.is_set():
-                counts = deliver_due(
-                    engine,
-                    worker_id=owner,
-                    batch=batch,
-                    transports=transports,
-                    max_attempts=max_attempts,
-                    base_delay_s=base_delay_s,
-                    max_delay_s=max(max_delay_s, base_delay_s),
-                    lease_s=lease_s,
-                    concurrency=concurrency,
-                )
-                passes += 1
-                for key, value in counts.as_dict().items():
-                    setattr(total, key, getattr(total, key) + value)
-                status.update(f"worker {owner}: {line()}")
+
+            def on_pass(counts: DeliveryCounts, total: DeliveryCounts) -> None:
+                status.update(f"worker {owner}: {line(total)}")
                 if counts.leased and not console.is_terminal:
-                    console.print(f"pass {passes}: {counts.as_dict()}", highlight=False)
-                if once:
-                    break
-                if counts.leased < batch:
-                    stop.wait(interval)
+                    console.print(f"pass {total.passes}: {counts.as_dict()}", highlight=False)
+
+            total = run_worker(
+                engine,
+                worker_id=owner,
+                once=once,
+                interval_s=interval,
+                batch=batch,
+                timeout_s=timeout_s,
+                on_pass=on_pass,
+                max_attempts=max_attempts,
+                base_delay_s=base_delay_s,
+                max_delay_s=max(max_delay_s, base_delay_s),
+                lease_s=lease_s,
+                concurrency=concurrency,
+            )
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-        for t in transports.values():
-            client = getattr(t, "client", None)
-            if client is not None:
-                client.close()
         engine.dispose()
-    console.print(f"Delivery worker {owner} stopped: {line()}.", highlight=False)
+    console.print(f"Delivery worker {owner} stopped: {line(total)}.", highlight=False)
 
 
 @app.command()

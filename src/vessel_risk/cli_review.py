@@ -27,6 +27,7 @@ from vessel_risk.referrals import (
     create_notice,
     due_reminders,
     notice_html,
+    withdraw_notice,
 )
 from vessel_risk.routing import (
     AgencyRecord,
@@ -203,6 +204,19 @@ def notices_approve(
             agency = s.get(Agency, d["agency_id"])
             name = agency.name if agency else "?"
             console.print(f"  - {name} ({d['agency_id']}, rule {d['rule']})")
+
+
+@notices_app.command("withdraw")
+def notices_withdraw(
+    notice_id: str,
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")],
+    db: Db = None,
+    actor: Actor = "",
+) -> None:
+    """Withdraw a notice; deliveries not yet sent are cancelled."""
+    with _session(db) as s:
+        n = withdraw_notice(s, notice_id, actor=actor or _default_actor(), reason=reason)
+        console.print(f"Notice {n.id} withdrawn.")
 
 
 @notices_app.command("list")

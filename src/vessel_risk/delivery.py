@@ -85,7 +85,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -929,6 +929,7 @@ class DeliveryCounts:
     dead: int = 0
     manual: int = 0
     stale: int = 0
+    passes: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, outcome: str) -> None:
@@ -937,9 +938,15 @@ class DeliveryCounts:
             setattr(self, outcome, getattr(self, outcome) + 1)
 
     def as_dict(self) -> dict[str, int]:
-        """The counts as a plain dict."""
+        """The counts as a plain dict (without ``passes``)."""
         keys = ("leased", "delivered", "retried", "dead", "manual", "stale")
         return {k: getattr(self, k) for k in keys}
+
+    def merge(self, other: DeliveryCounts) -> None:
+        """Add another pass's counts to these totals, counting one more pass."""
+        for key, value in other.as_dict().items():
+            setattr(self, key, getattr(self, key) + value)
+        self.passes += 1
 
 
 def _lease(
@@ -1202,11 +1209,91 @@ def deliver_due(
                 list(pool.map(one, messages))
     finally:
         if owned:
-            for t in table.values():
-                client = getattr(t, "client", None)
-                if isinstance(client, httpx.Client):
-                    client.close()
+            _close(table)
     return counts
+
+
+def run_worker(
+    engine: Engine,
+    *,
+    worker_id: str,
+    once: bool = False,
+    interval_s: float = 5.0,
+    batch: int = 50,
+    timeout_s: float = 10.0,
+    transports: Mapping[str, Transport] | None = None,
+    stop: threading.Event | None = None,
+    on_pass: Callable[[DeliveryCounts, DeliveryCounts], None] | None = None,
+    handle_signals: bool = True,
+    **options: Any,
+) -> DeliveryCounts:
+    """Run :func:`deliver_due` in a loop until stopped: the ``vessel-risk deliver`` loop.
+
+    Parameters
+    ----------
+    engine : Engine
+    worker_id : str
+    once : bool, default False
+        One pass, then return.
+    interval_s : float, default 5
+        Wait after a pass that leased less than a full batch, in seconds; a full batch
+        is followed at once by the next pass.
+    batch : int, default 50
+    timeout_s : float, default 10
+        HTTP timeout of the default transports, in seconds.
+    transports : mapping, optional
+        Default: :func:`default_transports` with ``timeout_s``, closed on return.
+    stop : threading.Event, optional
+        Set it to stop after the pass in flight.
+    on_pass : callable, optional
+        Called after each pass with (that pass's counts, the running totals).
+    handle_signals : bool, default True
+        In the main thread, SIGTERM and SIGINT (Ctrl-C) set ``stop``: the pass in
+        flight finishes (each send is bounded by the timeout) and the loop returns.
+    **options
+        Passed to :func:`deliver_due` (``max_attempts``, ``base_delay_s``,
+        ``max_delay_s``, ``lease_s``, ``concurrency``, ``rng``).
+
+    Returns
+    -------
+    DeliveryCounts
+        Totals over every pass; ``passes`` says how many.
+    """
+    import signal
+
+    stop = stop or threading.Event()
+    previous: dict[int, Any] = {}
+    if handle_signals and threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            previous[sig] = signal.signal(sig, lambda _signum, _frame: stop.set())
+    owned = transports is None
+    table = default_transports(timeout_s=timeout_s) if transports is None else transports
+    total = DeliveryCounts()
+    try:
+        while not stop.is_set():
+            counts = deliver_due(
+                engine, worker_id=worker_id, batch=batch, transports=table, **options
+            )
+            total.merge(counts)
+            if on_pass is not None:
+                on_pass(counts, total)
+            if once:
+                break
+            if counts.leased < batch:
+                stop.wait(interval_s)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if owned:
+            _close(table)
+    return total
+
+
+def _close(transports: Mapping[str, Transport]) -> None:
+    for t in transports.values():
+        client = getattr(t, "client", None)
+        if isinstance(client, httpx.Client):
+            client.close()
 
 
 # --------------------------------------------------------------------------------------
@@ -1394,6 +1481,7 @@ __all__ = [
     "mark_handed_over",
     "primero_case",
     "requeue",
+    "run_worker",
     "sign",
     "verify",
     "webhook_body",

@@ -38,7 +38,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from vessel_risk.alerts import CAVEAT
-from vessel_risk.delivery import enqueue
+from vessel_risk.delivery import cancel_pending, enqueue
 from vessel_risk.lifecycle import transition
 from vessel_risk.reference import PortIndex
 from vessel_risk.routing import Fleet, active_agencies, route
@@ -509,6 +509,42 @@ def approve_notice(
             "routes": [r.model_dump() for r in routes],
             "reflection_period_days": days,
         },
+    )
+    return notice
+
+
+def withdraw_notice(session: Session, notice_id: str, *, actor: str, reason: str) -> ReferralNotice:
+    """Withdraw a notice: deliveries not yet sent are cancelled; those sent stay on record.
+
+    Agencies that already received it are not sent anything by this call: tell them
+    through their case system, since a withdrawal is itself information about the crew.
+
+    Raises
+    ------
+    LookupError
+        If there is no notice ``notice_id``.
+    NoticeError
+        If it is already withdrawn or ``reason`` is empty.
+    """
+    notice = session.get(ReferralNotice, notice_id)
+    if notice is None:
+        raise LookupError(f"No referral notice {notice_id}.")
+    if notice.status == "withdrawn":
+        raise NoticeError(f"Notice {notice_id} is already withdrawn.")
+    if not reason.strip():
+        raise NoticeError("Withdrawing a notice needs a reason.")
+    before = notice.status
+    notice.status = "withdrawn"
+    cancelled = cancel_pending(session, notice_id, actor=actor, reason=reason)
+    audit(
+        session,
+        actor=actor,
+        action="notice.withdrawn",
+        entity_type="notice",
+        entity_id=notice_id,
+        reason=reason,
+        before={"status": before},
+        after={"status": "withdrawn", "deliveries_cancelled": len(cancelled)},
     )
     return notice
 
