@@ -287,3 +287,51 @@ def load_champion(uri: str) -> Champion | None:
     kind = (mv.tags or {}).get("model_kind", type(model).__name__)
     features = [str(f) for f in getattr(model, "feature_names_in_", [])]
     return Champion(model, str(mv.version), f"{MODEL_NAME}/{mv.version} ({kind})", features)
+
+
+@dataclass
+class ChampionInfo:
+    """What the registry records about the champion, without loading the model."""
+
+    version: str
+    label: str
+    kind: str
+    run_id: str
+    metrics: dict[str, float]
+    params: dict[str, str]
+    tags: dict[str, str]
+    features: list[str]
+
+
+def champion_info(uri: str) -> ChampionInfo | None:
+    """Version, metrics, parameters and features of the champion, or None without one.
+
+    Parameters
+    ----------
+    uri : str
+        Tracking URI or folder (:func:`resolve_store`); a missing folder is not created.
+    """
+    if CHAMPION not in aliases(uri):
+        return None
+    import mlflow
+
+    store = resolve_store(uri, create=False)
+    assert store is not None
+    client = _client(store)
+    mv = client.get_model_version_by_alias(MODEL_NAME, CHAMPION)
+    run = client.get_run(mv.run_id)
+    kind = (mv.tags or {}).get("model_kind", "unknown")
+    try:
+        feats = mlflow.artifacts.load_dict(f"runs:/{mv.run_id}/features.json")["features"]
+    except Exception:
+        feats = []
+    return ChampionInfo(
+        version=str(mv.version),
+        label=f"{MODEL_NAME}/{mv.version} ({kind})",
+        kind=kind,
+        run_id=str(mv.run_id),
+        metrics={str(k): float(v) for k, v in run.data.metrics.items()},
+        params={str(k): str(v) for k, v in run.data.params.items()},
+        tags={str(k): str(v) for k, v in run.data.tags.items() if not k.startswith("mlflow.")},
+        features=[str(f) for f in feats],
+    )

@@ -21,6 +21,14 @@ class Settings(BaseSettings):
     fishing_model_dir : Path
         Folder of the trained fishing classifier (``VESSEL_RISK_FISHING_MODEL_DIR``);
         default ``models/fishing``, committed, so a fresh checkout scores fishing.
+    run_dir : Path or None
+        Output folder of a ``vessel-risk run`` (``VESSEL_RISK_RUN_DIR``) the API reads
+        vessel tracks from (its ``positions.parquet``); the database holds events,
+        not positions. When ``database_url`` is unset, the API uses the run's
+        ``vessel_risk.db``.
+    api_key_cache_s : float
+        Seconds the API remembers an authenticated key (``VESSEL_RISK_API_KEY_CACHE_S``);
+        a deactivated client keeps access in a running server at most this long.
     agency_directory : Path or None
         Agency directory TOML whose ``[[fleet]]`` tables give crew-origin countries for
         consular routing (``VESSEL_RISK_AGENCY_DIRECTORY``).
@@ -31,4 +39,6 @@ class Settings(BaseSettings):
     database_url: str | None = None
     mlflow_tracking_uri: str = "models/mlruns"
     fishing_model_dir: Path = Path("models/fishing")
+    run_dir: Path | None = None
+    api_key_cache_s: float = 30.0
     agency_directory: Path | None = None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
+import vessel_risk.access  # noqa: F401  (its api_clients table joins Base.metadata)
 from vessel_risk.settings import Settings
 from vessel_risk.store import Base, make_engine
 

@@ -1,0 +1,108 @@
+"""The application factory: :func:`create_app` builds the API and dashboard from settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from vessel_risk.access import PrincipalCache, TokenBuckets
+from vessel_risk.api import problems
+from vessel_risk.api.routes import (
+    alerts,
+    clients,
+    dashboard,
+    health,
+    models,
+    ports,
+    referrals,
+    vessels,
+)
+from vessel_risk.settings import Settings
+from vessel_risk.store import make_engine
+
+STATIC = Path(__file__).with_name("static")
+
+DESCRIPTION = """Ranked, explained alerts of fishing vessels at risk of forced labour.
+
+**A score is evidence to check, never proof. Crew are presumed victims, never suspects.**
+Nothing here is for a vessel's owner, operator or agents.
+
+Authenticate with an agency client's key in the `X-API-Key` header. Each client has one
+role (analyst, port_inspector, referral_approver, case_system, admin) and may be scoped
+to countries and ports; out-of-scope resources read as absent. Errors are RFC 9457
+problem details (`application/problem+json`).
+"""
+
+
+def database_url(settings: Settings) -> str:
+    """The database the app serves: the setting, else the run folder's SQLite file.
+
+    Raises
+    ------
+    ValueError
+        If neither ``database_url`` nor ``run_dir`` is set.
+    """
+    if settings.database_url:
+        return settings.database_url
+    if settings.run_dir is not None:
+        return f"sqlite:///{(Path(settings.run_dir) / 'vessel_risk.db').resolve()}"
+    raise ValueError(
+        "Set VESSEL_RISK_DATABASE_URL or VESSEL_RISK_RUN_DIR (the output folder of a "
+        "`vessel-risk run`) to serve its alerts."
+    )
+
+
+def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
+    """The vessel-risk API and dashboard.
+
+    Parameters
+    ----------
+    settings : Settings
+        Built once at the entrypoint.
+    engine : sqlalchemy Engine, optional
+        Use this engine (tests); default: one for :func:`database_url`. The schema must
+        already be migrated (``vessel_risk.store.migrate``).
+
+    Returns
+    -------
+    FastAPI
+    """
+    app = FastAPI(
+        title="vessel-risk",
+        version="0.1.0",
+        description=DESCRIPTION,
+    )
+    app.state.settings = settings
+    app.state.engine = engine if engine is not None else make_engine(database_url(settings))
+    app.state.read_engine = (
+        app.state.engine.execution_options(isolation_level="AUTOCOMMIT")
+        if app.state.engine.dialect.name == "postgresql"
+        else app.state.engine
+    )
+    app.state.buckets = TokenBuckets()
+    app.state.principals = PrincipalCache(ttl_s=settings.api_key_cache_s)
+    problems.install(app)
+    for r in (health, alerts, vessels, ports, referrals, models, clients):
+        app.include_router(r.router)
+    app.include_router(dashboard.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                openapi_version=app.openapi_version,
+                description=app.description,
+                routes=app.routes,
+            )
+            app.openapi_schema = problems.problems_in_openapi(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+    return app

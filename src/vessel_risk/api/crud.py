@@ -1,0 +1,433 @@
+"""Database reads and writes behind the routes, scoped to the caller.
+
+Functions take a session and a :class:`~vessel_risk.access.Principal` and return
+rows or plain values; they raise ``LookupError`` / ``ValueError`` / ``PermissionError``
+and never HTTP errors (those belong to the routes). Out-of-scope rows read as absent,
+so a client cannot learn that they exist.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, tuple_
+from sqlalchemy.orm import Session, defer
+
+from vessel_risk.access import Principal
+from vessel_risk.store import (
+    AlertRow,
+    Delivery,
+    DeliveryAttempt,
+    EvidenceEvent,
+    ReferralNotice,
+    Vessel,
+    VesselPeriod,
+)
+
+MAX_PAGE = 500
+
+
+@dataclass(frozen=True)
+class AlertFilters:
+    """Filters of the ranked list; every one given must hold.
+
+    Attributes
+    ----------
+    tiers, flags : tuple of str
+        Any of these tiers; any of these flag states (ISO3).
+    gear, port, status : str or None
+        Gear; last port label (case-insensitive); review status.
+    bbox : tuple of 4 floats or None
+        (min_lon, min_lat, max_lon, max_lat) in degrees of the last position;
+        min_lon > max_lon crosses the antimeridian.
+    area : shapely geometry or None
+        A polygon the last position lies in (WGS 84 degrees).
+    year : int or None
+    seen_since, seen_until : datetime or None
+        Last AIS position in [seen_since, seen_until] (UTC).
+    """
+
+    tiers: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()
+    gear: str | None = None
+    port: str | None = None
+    status: str | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    area: BaseGeometry | None = field(default=None, compare=False)
+    year: int | None = None
+    seen_since: datetime | None = None
+    seen_until: datetime | None = None
+
+
+def encode_cursor(score: float, alert_id: int) -> str:
+    """An opaque cursor for the page after the alert (``score``, ``alert_id``)."""
+    raw = json.dumps([score, alert_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[float, int]:
+    """The (score, id) of a cursor.
+
+    Raises
+    ------
+    ValueError
+        If the cursor was not made by :func:`encode_cursor`.
+    """
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        score, alert_id = json.loads(raw)
+        if isinstance(score, bool) or isinstance(alert_id, bool):
+            raise TypeError
+        return float(score), int(alert_id)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"The cursor {cursor!r} is not one this API gave out.") from exc
+
+
+def scope_clause(who: Principal) -> ColumnElement[bool] | None:
+    """The SQL condition keeping alerts in ``who``'s country and port scope."""
+    if who.is_admin:
+        return None
+    parts: list[ColumnElement[bool]] = []
+    if who.ports:
+        parts.append(AlertRow.last_port_label.in_(sorted(who.ports)))
+    if who.countries:
+        c = sorted(who.countries)
+        parts.append(or_(AlertRow.flag_iso3.in_(c), AlertRow.last_port_iso3.in_(c)))
+    return and_(*parts) if parts else None
+
+
+def _filter_clauses(f: AlertFilters) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = []
+    if f.tiers:
+        where.append(AlertRow.tier.in_(f.tiers))
+    if f.flags:
+        where.append(AlertRow.flag_iso3.in_([x.upper() for x in f.flags]))
+    if f.gear:
+        where.append(AlertRow.gear == f.gear)
+    if f.port:
+        where.append(func.upper(AlertRow.last_port_label) == f.port.upper())
+    if f.status:
+        where.append(AlertRow.status == f.status)
+    if f.year is not None:
+        where.append(AlertRow.year == f.year)
+    if f.seen_since is not None:
+        where.append(AlertRow.last_seen >= f.seen_since)
+    if f.seen_until is not None:
+        where.append(AlertRow.last_seen <= f.seen_until)
+    boxes = []
+    if f.bbox is not None:
+        boxes.append(f.bbox)
+    if f.area is not None:
+        boxes.append(tuple(float(v) for v in f.area.bounds))  # type: ignore[arg-type]
+    for min_lon, min_lat, max_lon, max_lat in boxes:
+        where.append(AlertRow.last_lat.between(min_lat, max_lat))
+        if min_lon <= max_lon:
+            where.append(AlertRow.last_lon.between(min_lon, max_lon))
+        else:
+            where.append(or_(AlertRow.last_lon >= min_lon, AlertRow.last_lon <= max_lon))
+    return where
+
+
+def list_alerts(
+    session: Session,
+    who: Principal,
+    filters: AlertFilters,
+    *,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[AlertRow], str | None]:
+    """One page of the ranked list: score descending, ties by id descending (keyset).
+
+    Parameters
+    ----------
+    session : Session
+    who : Principal
+    filters : AlertFilters
+    limit : int, default 50
+        Page size, 1 to :data:`MAX_PAGE`.
+    cursor : str, optional
+        The ``next_cursor`` of the previous page.
+
+    Returns
+    -------
+    (rows, next_cursor)
+        ``next_cursor`` is None on the last page.
+
+    Raises
+    ------
+    ValueError
+        For a cursor this API did not make.
+    """
+    where = _filter_clauses(filters)
+    scope = scope_clause(who)
+    if scope is not None:
+        where.append(scope)
+    after = decode_cursor(cursor) if cursor else None
+    rows: list[AlertRow] = []
+    batch = limit + 1 if filters.area is None else max(4 * limit, 200)
+    while len(rows) <= limit:
+        # The list shows no indicators: leave the JSON detail unread.
+        stmt = select(AlertRow).options(defer(AlertRow.detail)).where(*where)
+        if after is not None:
+            stmt = stmt.where(tuple_(AlertRow.score, AlertRow.id) < tuple_(after[0], after[1]))
+        stmt = stmt.order_by(AlertRow.score.desc(), AlertRow.id.desc()).limit(batch)
+        found = list(session.scalars(stmt))
+        for r in found:
+            if filters.area is not None and not _in_area(filters.area, r):
+                continue
+            rows.append(r)
+        if len(found) < batch:
+            break
+        after = (found[-1].score, found[-1].id)
+    page = rows[:limit]
+    more = len(rows) > limit
+    return page, encode_cursor(page[-1].score, page[-1].id) if more and page else None
+
+
+def _in_area(area: BaseGeometry, row: AlertRow) -> bool:
+    if row.last_lat is None or row.last_lon is None:
+        return False
+    return bool(area.covers(Point(row.last_lon, row.last_lat)))
+
+
+def get_alert(session: Session, who: Principal, alert_id: int) -> AlertRow:
+    """The alert ``alert_id`` if in ``who``'s scope.
+
+    Raises
+    ------
+    LookupError
+        If there is none or it is out of scope (the two are not told apart).
+    """
+    alert = session.get(AlertRow, alert_id)
+    if alert is None or not who.may_see(
+        port_label=alert.last_port_label, port_iso3=alert.last_port_iso3, flag_iso3=alert.flag_iso3
+    ):
+        raise LookupError(f"No alert {alert_id}.")
+    return alert
+
+
+def evidence_of(session: Session, score_ids: list[int]) -> list[EvidenceEvent]:
+    """The evidence events of scores ``score_ids``, oldest first."""
+    if not score_ids:
+        return []
+    stmt = (
+        select(EvidenceEvent)
+        .where(EvidenceEvent.score_id.in_(score_ids))
+        .order_by(EvidenceEvent.start, EvidenceEvent.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def explanation(alert: AlertRow) -> str:
+    """The alert's score in words: tier, the reasons, the data and the caveat."""
+    detail = alert.detail or {}
+    reasons = [str(i.get("reason")) for i in detail.get("indicators", [])]
+    because = "; ".join(reasons) if reasons else "no indicator raised the score"
+    return (
+        f"Scored {alert.score:.2f} ({alert.tier}) by {alert.model_version} for {alert.year}: "
+        f"{because}. Based on {detail.get('data_note', 'the data on record')}. "
+        f"{detail.get('caveat', '')}".strip()
+    )
+
+
+def vessel_alerts(session: Session, who: Principal, mmsi: str) -> list[AlertRow]:
+    """The alerts of vessel ``mmsi`` in ``who``'s scope, newest year first.
+
+    Raises
+    ------
+    LookupError
+        If the vessel has no alert in scope.
+    """
+    stmt = select(AlertRow).where(AlertRow.mmsi == mmsi)
+    scope = scope_clause(who)
+    if scope is not None:
+        stmt = stmt.where(scope)
+    alerts = list(session.scalars(stmt.order_by(AlertRow.year.desc())))
+    if not alerts:
+        raise LookupError(f"No vessel {mmsi}.")
+    return alerts
+
+
+def vessel_profile(
+    session: Session, who: Principal, mmsi: str
+) -> tuple[Vessel, list[tuple[VesselPeriod, AlertRow | None]]]:
+    """A vessel in scope with its periods and their alerts, oldest year first.
+
+    Raises
+    ------
+    LookupError
+        If the vessel is unknown or out of scope.
+    """
+    alerts = {a.vessel_period_id: a for a in vessel_alerts(session, who, mmsi)}
+    vessel = session.get(Vessel, mmsi)
+    if vessel is None:
+        raise LookupError(f"No vessel {mmsi}.")
+    periods = session.scalars(
+        select(VesselPeriod).where(VesselPeriod.mmsi == mmsi).order_by(VesselPeriod.year)
+    )
+    visible = [(p, alerts.get(p.id)) for p in periods if who.is_admin or p.id in alerts]
+    return vessel, visible
+
+
+def ports(session: Session, who: Principal) -> list[tuple[str, str | None, int, float]]:
+    """Ports with alerts in ``who``'s scope: (label, iso3, alerts, max score), busiest first."""
+    stmt = (
+        select(
+            AlertRow.last_port_label,
+            func.max(AlertRow.last_port_iso3),
+            func.count(AlertRow.id),
+            func.max(AlertRow.score),
+        )
+        .where(AlertRow.last_port_label.is_not(None))
+        .group_by(AlertRow.last_port_label)
+    )
+    scope = scope_clause(who)
+    if scope is not None:
+        stmt = stmt.where(scope)
+    rows = session.execute(stmt).all()
+    out = [(str(r[0]), r[1], int(r[2]), float(r[3])) for r in rows]
+    return sorted(out, key=lambda r: (-r[2], r[0]))
+
+
+def port_iso3(session: Session, port_label: str) -> str | None:
+    """The country (ISO3) of a port label as the alerts record it, or None."""
+    return session.scalars(
+        select(AlertRow.last_port_iso3)
+        .where(func.upper(AlertRow.last_port_label) == port_label.upper())
+        .limit(1)
+    ).first()
+
+
+def port_queue(
+    session: Session, who: Principal, port_label: str, *, since: datetime | None = None
+) -> list[AlertRow]:
+    """The latest alert of each vessel whose last port is ``port_label``, by score.
+
+    Parameters
+    ----------
+    session : Session
+    who : Principal
+    port_label : str
+        Case-insensitive.
+    since : datetime, optional
+        Only vessels whose last port visit ended at or after this time (UTC), i.e.
+        in port or recently arrived.
+
+    Raises
+    ------
+    PermissionError
+        If the port is outside ``who``'s scope.
+    """
+    label = port_label.upper()
+    if not who.may_see_port(label, port_iso3(session, label)):
+        raise PermissionError(f"The port {port_label!r} is outside this client's scope.")
+    stmt = select(AlertRow).where(func.upper(AlertRow.last_port_label) == label)
+    if since is not None:
+        stmt = stmt.where(AlertRow.last_port_departure >= since)
+    rows = list(session.scalars(stmt.order_by(AlertRow.mmsi, AlertRow.year.desc())))
+    latest: dict[str, AlertRow] = {}
+    for r in rows:
+        latest.setdefault(r.mmsi, r)
+    return sorted(latest.values(), key=lambda r: (-r.score, r.rank))
+
+
+# --- referral notices -------------------------------------------------------------
+
+
+def notice_visible(session: Session, who: Principal, notice: ReferralNotice) -> bool:
+    """Whether ``who``'s agency made the notice or it was routed to ``who``'s agency."""
+    if who.is_admin:
+        return True
+    if notice.created_by.startswith(f"{who.agency_id}/"):
+        return True
+    return bool(
+        session.scalar(
+            select(
+                exists().where(Delivery.notice_id == notice.id, Delivery.agency_id == who.agency_id)
+            )
+        )
+    )
+
+
+def notice_clause(who: Principal) -> ColumnElement[bool]:
+    """The SQL condition on ``referral_notices`` of :func:`notice_visible`."""
+    if who.is_admin:
+        return ReferralNotice.id.is_not(None)
+    delivered = exists().where(
+        Delivery.notice_id == ReferralNotice.id, Delivery.agency_id == who.agency_id
+    )
+    return or_(ReferralNotice.created_by.startswith(f"{who.agency_id}/"), delivered)
+
+
+def list_notices(
+    session: Session, who: Principal, *, status: str | None = None, limit: int = 100
+) -> list[ReferralNotice]:
+    """Notices visible to ``who``, newest first."""
+    stmt = select(ReferralNotice).where(notice_clause(who))
+    if status:
+        stmt = stmt.where(ReferralNotice.status == status)
+    stmt = stmt.order_by(ReferralNotice.created_at.desc(), ReferralNotice.id).limit(limit)
+    return list(session.scalars(stmt))
+
+
+def get_notice(session: Session, who: Principal, notice_id: str) -> ReferralNotice:
+    """The notice ``notice_id`` if visible to ``who``.
+
+    Raises
+    ------
+    LookupError
+        If there is none or it is not visible (not told apart).
+    """
+    notice = session.get(ReferralNotice, notice_id)
+    if notice is None or not notice_visible(session, who, notice):
+        raise LookupError(f"No referral notice {notice_id}.")
+    return notice
+
+
+def deliveries_of(
+    session: Session, who: Principal, notice_id: str
+) -> list[tuple[Delivery, list[DeliveryAttempt]]]:
+    """The deliveries of a visible notice (a case system sees its own only)."""
+    stmt = select(Delivery).where(Delivery.notice_id == notice_id)
+    if who.role == "case_system":
+        stmt = stmt.where(Delivery.agency_id == who.agency_id)
+    out = []
+    for d in session.scalars(stmt.order_by(Delivery.created_at, Delivery.id)):
+        attempts = session.scalars(
+            select(DeliveryAttempt)
+            .where(DeliveryAttempt.delivery_id == d.id)
+            .order_by(DeliveryAttempt.attempted_at, DeliveryAttempt.id)
+        )
+        out.append((d, list(attempts)))
+    return out
+
+
+def delivery_for_receiver(session: Session, who: Principal, delivery_id: str) -> Delivery:
+    """The delivery ``delivery_id`` if it went to ``who``'s agency (or ``who`` is admin).
+
+    Raises
+    ------
+    LookupError
+        If there is none or it went to another agency.
+    """
+    d = session.get(Delivery, delivery_id)
+    if d is None or not (who.is_admin or d.agency_id == who.agency_id):
+        raise LookupError(f"No delivery {delivery_id}.")
+    return d
+
+
+def nothing() -> ColumnElement[bool]:
+    """A condition no row meets."""
+    return false()
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON types."""
+    return json.loads(json.dumps(value, default=str))

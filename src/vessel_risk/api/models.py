@@ -1,0 +1,350 @@
+"""Request and response models of the API: ``Base`` / ``Create`` / ``Public`` families.
+
+Times are timezone-aware UTC (ISO 8601); positions are WGS 84 degrees; units are in
+the field names. No model carries crew personal data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from vessel_risk.store import as_utc
+
+UTC = Annotated[datetime, AfterValidator(as_utc)]
+"""A timezone-aware UTC time (SQLite hands back naive UTC times)."""
+
+Tier = Literal["high", "medium", "low", "insufficient data"]
+MMSI_PATTERN = r"^[0-9A-Za-z]{9}$"
+
+
+class IndicatorPublic(BaseModel):
+    """One indicator behind a score."""
+
+    name: str
+    feature: str
+    value: float | str | None
+    contribution: float = Field(ge=0, le=1, description="Share of the score, 0-1.")
+    reason: str
+    ilo_indicator: str
+    source: str
+
+
+class AlertBase(BaseModel):
+    """The fields of a ranked vessel-year alert."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    mmsi: str = Field(description="9-character MMSI.")
+    year: int
+    shipname: str | None
+    flag_iso3: str | None
+    gear: str | None
+    score: float = Field(ge=0, le=1, description="Risk score, 0-1; evidence to check.")
+    tier: Tier
+    rank: int = Field(description="Rank within the run that scored it (1 = highest).")
+    model_version: str
+    last_lat: float | None = Field(description="Last known latitude, degrees.")
+    last_lon: float | None = Field(description="Last known longitude, degrees.")
+    last_seen: UTC = Field(description="Last AIS position, UTC.")
+    last_port_label: str | None
+    last_port_iso3: str | None
+    last_port_departure: UTC | None = Field(description="End of the last port visit, UTC.")
+    status: str = Field(description="Review status (new, under_review, referred, ...).")
+
+
+class AlertPublic(AlertBase):
+    """An alert in the ranked list."""
+
+    id: int
+
+
+class AlertPage(BaseModel):
+    """One page of the ranked list (score descending, then id descending)."""
+
+    items: list[AlertPublic]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
+    limit: int
+
+
+class EvidenceEventPublic(BaseModel):
+    """A port visit, AIS gap, encounter or loitering event behind a score."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    start: UTC
+    end: UTC
+    duration_h: float = Field(description="Duration, hours.")
+    lat: float | None
+    lon: float | None
+    detail: dict[str, Any]
+
+
+class ScoreHistoryItem(BaseModel):
+    """One score ever given to the alert's vessel-year."""
+
+    score_id: int
+    scored_at: UTC
+    model_version: str
+    score: float
+    tier: str
+
+
+class AlertDetail(AlertPublic):
+    """One alert with its indicators, evidence and explanation."""
+
+    indicators: list[IndicatorPublic]
+    explanation: str = Field(description="The score in words, with its caveat.")
+    data_note: str
+    position_messages: int
+    days_observed: int
+    caveat: str
+    status_reason: str | None
+    evidence_events: list[EvidenceEventPublic]
+    score_history: list[ScoreHistoryItem]
+
+
+class AlertStatusUpdate(BaseModel):
+    """A review-status change (``vessel_risk.lifecycle``)."""
+
+    status: Literal["new", "under_review", "referred", "dismissed", "withdrawn"]
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class IdentityRecord(BaseModel):
+    """One value an MMSI broadcast for an identity field, and when."""
+
+    field: str
+    value: str | None
+    first_seen: str | None
+    last_seen: str | None
+    messages: int | None
+
+
+class VesselPeriodPublic(BaseModel):
+    """One vessel-year: features and the alert on it."""
+
+    year: int
+    start: UTC
+    end: UTC
+    position_messages: int
+    days_observed: int
+    features: dict[str, Any]
+    alert_id: int | None
+    score: float | None
+    tier: str | None
+
+
+class VesselPublic(BaseModel):
+    """A vessel's profile: identity history, IUU status, features by year."""
+
+    mmsi: str
+    shipname: str | None
+    callsign: str | None
+    imo: str | None
+    flag_iso3: str | None
+    gear: str | None
+    mmsi_valid: bool
+    iuu_listed: bool
+    first_seen: UTC | None
+    last_seen: UTC | None
+    identity_history: list[IdentityRecord]
+    periods: list[VesselPeriodPublic]
+
+
+class GeoJSONFeature(BaseModel):
+    """An RFC 7946 Feature."""
+
+    type: Literal["Feature"] = "Feature"
+    geometry: dict[str, Any] | None
+    properties: dict[str, Any]
+
+
+class TrackCollection(BaseModel):
+    """An RFC 7946 FeatureCollection: the track, split at the antimeridian."""
+
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[GeoJSONFeature]
+
+
+class VesselEvents(BaseModel):
+    """Evidence events of a vessel's current scores, oldest first."""
+
+    mmsi: str
+    events: list[EvidenceEventPublic]
+
+
+class PortQueueItem(AlertPublic):
+    """A vessel at or recently out of the port, with its top reasons."""
+
+    in_port: bool = Field(description="Its last port visit lasts to its last position.")
+    reasons: list[str]
+
+
+class PortQueue(BaseModel):
+    """The inspection queue of one port, ranked by score."""
+
+    port_label: str
+    port_iso3: str | None
+    items: list[PortQueueItem]
+
+
+class PortSummary(BaseModel):
+    """A port with alerts, as the caller may see it."""
+
+    port_label: str
+    port_iso3: str | None
+    alerts: int
+    max_score: float
+
+
+class NoticeCreate(BaseModel):
+    """Draft a referral notice for an alert."""
+
+    alert_id: int = Field(ge=1, le=2**31 - 1)
+    reason: str | None = Field(default=None, max_length=2000, description="Why refer.")
+
+
+class NoticePublic(BaseModel):
+    """A presumed-victim referral notice (vessel level; no crew personal data)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    alert_id: int
+    mmsi: str
+    status: str
+    receiver_status: str | None
+    automatic: bool
+    created_by: str
+    created_at: UTC
+    approved_by: str | None
+    approved_at: UTC | None
+    reflection_period_days: int = Field(description="Reflection and recovery period, days.")
+    reflection_ends_at: UTC | None
+    payload: dict[str, Any]
+
+
+class DeliveryAttemptPublic(BaseModel):
+    """One attempt to deliver a notice."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    attempted_at: UTC
+    http_status: int | None
+    error: str | None
+    duration_ms: float = Field(description="Duration, milliseconds.")
+
+
+class DeliveryPublic(BaseModel):
+    """A notice's delivery to one agency, with every attempt."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    notice_id: str
+    agency_id: str
+    rule: str
+    event_type: str
+    status: str
+    attempts: int
+    next_attempt_at: UTC
+    last_error: str | None
+    created_at: UTC
+    delivered_at: UTC | None
+    receiver_status: str | None
+    receiver_status_at: UTC | None
+    history: list[DeliveryAttemptPublic] = Field(default_factory=list)
+
+
+class StatusCallback(BaseModel):
+    """A receiving case system's status for a delivered notice."""
+
+    status: Literal["received", "accepted", "rejected", "closed"]
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ModelInfo(BaseModel):
+    """The model that scores alerts: the champion, or the indicator baseline."""
+
+    scorer: Literal["champion", "indicator-baseline"]
+    version: str
+    label: str
+    metrics: dict[str, float]
+    features: list[str]
+    model_card: str = Field(description="Markdown.")
+    note: str
+
+
+class FeatureRowCreate(BaseModel):
+    """One vessel-year of features to score (names as ``vessel_features.parquet``).
+
+    Missing features are not evaluable and raise nothing.
+    """
+
+    position_messages: int = Field(ge=0, le=10**9)
+    days_observed: int = Field(ge=0, le=366)
+    mmsi_valid: bool = True
+    iuu_listed: bool = False
+    iuu_match: str | None = None
+    max_voyage_duration_hours: float | None = Field(default=None, ge=0, le=1e6)
+    max_distance_from_port_km: float | None = Field(default=None, ge=0, le=25000)
+    gaps_12_hours: int | None = Field(default=None, ge=0, le=100000)
+    number_carrier_encounters: int | None = Field(default=None, ge=0, le=100000)
+    average_daily_fishing_hours: float | None = Field(default=None, ge=0, le=24)
+    n_shipnames: int | None = Field(default=None, ge=0, le=100000)
+
+
+class ScorePublic(BaseModel):
+    """The score of a posted feature row."""
+
+    score: float = Field(ge=0, le=1)
+    tier: Tier
+    model_version: str
+    indicators: list[IndicatorPublic]
+    note: str
+
+
+class HealthStatus(BaseModel):
+    """Liveness or readiness, with each check."""
+
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, str]
+
+
+class ClientCreate(BaseModel):
+    """Register an agency's API client."""
+
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    agency_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(default="", max_length=256)
+    role: Literal["analyst", "port_inspector", "referral_approver", "case_system", "admin"]
+    countries: list[str] = Field(default_factory=list, max_length=300)
+    ports: list[str] = Field(default_factory=list, max_length=1000)
+    rate_per_minute: int = Field(default=600, ge=1, le=100000)
+
+
+class ClientPublic(BaseModel):
+    """An API client (never its key)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    agency_id: str
+    name: str
+    role: str
+    countries: list[str]
+    ports: list[str]
+    rate_per_minute: int
+    active: bool
+    created_at: UTC
+
+
+class ClientCreated(ClientPublic):
+    """A new client and its key, shown only this once."""
+
+    key: str

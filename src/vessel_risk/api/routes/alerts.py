@@ -1,0 +1,157 @@
+"""Ranked alerts: the filtered, cursor-paginated list; one alert with its evidence."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from pydantic import StringConstraints
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy.orm import Session
+
+from vessel_risk.alerts import CAVEAT
+from vessel_risk.api import crud
+from vessel_risk.api.deps import AlertReader, Analyst, ReadSessionDep, SessionDep
+from vessel_risk.api.models import (
+    AlertDetail,
+    AlertPage,
+    AlertPublic,
+    AlertStatusUpdate,
+    EvidenceEventPublic,
+    IndicatorPublic,
+    ScoreHistoryItem,
+    Tier,
+)
+from vessel_risk.api.problems import problem_responses
+from vessel_risk.lifecycle import TransitionError, alert_history, transition
+from vessel_risk.store import as_utc
+
+router = APIRouter(prefix="/alerts", tags=["alerts"], responses=problem_responses(401, 403, 429))
+
+Iso3 = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
+AlertId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Alert id.")]
+BBOX_PATTERN = r"^-?\d+(\.\d+)?,-?\d+(\.\d+)?,-?\d+(\.\d+)?,-?\d+(\.\d+)?$"
+
+
+def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    if text is None:
+        return None
+    min_lon, min_lat, max_lon, max_lat = (float(v) for v in text.split(","))
+    if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180):
+        raise HTTPException(422, "bbox longitudes must lie in [-180, 180].")
+    if not (-90 <= min_lat <= max_lat <= 90):
+        raise HTTPException(422, "bbox latitudes must lie in [-90, 90], min before max.")
+    return min_lon, min_lat, max_lon, max_lat
+
+
+def _area(text: str | None) -> BaseGeometry | None:
+    if text is None:
+        return None
+    try:
+        geom = shape(json.loads(text))
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        raise HTTPException(422, f"area is not a GeoJSON geometry: {exc}") from exc
+    if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty or not geom.is_valid:
+        raise HTTPException(422, "area must be a valid, non-empty GeoJSON Polygon or MultiPolygon.")
+    return geom
+
+
+@router.get("", response_model=AlertPage, responses=problem_responses(422))
+def list_alerts(
+    session: ReadSessionDep,
+    caller: AlertReader,
+    tier: Annotated[list[Tier], Query(description="Any of these tiers.")] = [],  # noqa: B006
+    flag: Annotated[list[Iso3], Query(description="Flag states, ISO3.")] = [],  # noqa: B006
+    gear: Annotated[str | None, Query(max_length=64)] = None,
+    port: Annotated[str | None, Query(max_length=128, description="Last port label.")] = None,
+    status: Annotated[str | None, Query(max_length=32, description="Review status.")] = None,
+    bbox: Annotated[
+        str | None,
+        Query(
+            pattern=BBOX_PATTERN,
+            description="min_lon,min_lat,max_lon,max_lat in degrees of the last position; "
+            "min_lon > max_lon crosses the antimeridian.",
+        ),
+    ] = None,
+    area: Annotated[
+        str | None,
+        Query(max_length=100_000, description="A GeoJSON Polygon or MultiPolygon (RFC 7946)."),
+    ] = None,
+    year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
+    seen_since: Annotated[datetime | None, Query(description="Last seen at or after, UTC.")] = None,
+    seen_until: Annotated[
+        datetime | None, Query(description="Last seen at or before, UTC.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=crud.MAX_PAGE)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> AlertPage:
+    """The ranked alerts in the caller's scope, highest score first."""
+    filters = crud.AlertFilters(
+        tiers=tuple(tier),
+        flags=tuple(flag),
+        gear=gear,
+        port=port,
+        status=status,
+        bbox=_bbox(bbox),
+        area=_area(area),
+        year=year,
+        seen_since=as_utc(seen_since),
+        seen_until=as_utc(seen_until),
+    )
+    try:
+        rows, next_cursor = crud.list_alerts(session, caller, filters, limit=limit, cursor=cursor)
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return AlertPage(
+        items=[AlertPublic.model_validate(r) for r in rows], next_cursor=next_cursor, limit=limit
+    )
+
+
+def alert_detail(session: Session, caller: AlertReader, alert_id: int) -> AlertDetail:
+    """The alert with indicators, evidence, explanation and score history."""
+    try:
+        alert = crud.get_alert(session, caller, alert_id)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    detail = alert.detail or {}
+    history = alert_history(session, alert.id)
+    events = crud.evidence_of(session, [alert.score_id])
+    return AlertDetail(
+        **AlertPublic.model_validate(alert).model_dump(),
+        indicators=[IndicatorPublic.model_validate(i) for i in detail.get("indicators", [])],
+        explanation=crud.explanation(alert),
+        data_note=str(detail.get("data_note", "")),
+        position_messages=int(detail.get("position_messages", 0)),
+        days_observed=int(detail.get("days_observed", 0)),
+        caveat=str(detail.get("caveat", CAVEAT)),
+        status_reason=alert.status_reason,
+        evidence_events=[EvidenceEventPublic.model_validate(e) for e in events],
+        score_history=[ScoreHistoryItem.model_validate(s) for s in history["scores"]],
+    )
+
+
+@router.get("/{alert_id}", response_model=AlertDetail, responses=problem_responses(404, 422))
+def get_alert(session: ReadSessionDep, caller: AlertReader, alert_id: AlertId) -> AlertDetail:
+    """One alert: its indicators, evidence events, explanation and score history."""
+    return alert_detail(session, caller, alert_id)
+
+
+@router.post(
+    "/{alert_id}/status", response_model=AlertPublic, responses=problem_responses(404, 409, 422)
+)
+def change_status(
+    session: SessionDep, caller: Analyst, alert_id: AlertId, body: AlertStatusUpdate
+) -> AlertPublic:
+    """Move the alert along its review lifecycle (audited)."""
+    try:
+        crud.get_alert(session, caller, alert_id)
+        alert = transition(session, alert_id, body.status, actor=caller.actor, reason=body.reason)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except TransitionError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    session.commit()
+    return AlertPublic.model_validate(alert)

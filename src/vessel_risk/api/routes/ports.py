@@ -1,0 +1,159 @@
+"""Ports: the inspection queue of a port and the printable inspection brief."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query, Response
+from sqlalchemy.orm import Session
+
+from vessel_risk.access import Principal
+from vessel_risk.api import crud
+from vessel_risk.api.deps import AlertReader, ReadSessionDep
+from vessel_risk.api.models import MMSI_PATTERN, AlertPublic, PortQueue, PortQueueItem, PortSummary
+from vessel_risk.api.problems import problem_responses
+from vessel_risk.briefs import Brief, brief_html, brief_pdf
+from vessel_risk.store import AlertRow, Vessel, as_utc, utcnow
+
+router = APIRouter(
+    prefix="/ports", tags=["ports"], responses=problem_responses(401, 403, 404, 422, 429)
+)
+
+PortLabel = Annotated[str, Path(min_length=1, max_length=128, description="Port label.")]
+BRIEF_EVENTS = 8
+
+
+@router.get("", response_model=list[PortSummary])
+def list_ports(session: ReadSessionDep, caller: AlertReader) -> list[PortSummary]:
+    """Ports with alerts in the caller's scope, busiest first."""
+    return [
+        PortSummary(port_label=label, port_iso3=iso3, alerts=n, max_score=top)
+        for label, iso3, n, top in crud.ports(session, caller)
+    ]
+
+
+def in_port(alert: AlertRow) -> bool:
+    """Whether the alert's last port visit lasts to its last position (still in port)."""
+    departure, seen = as_utc(alert.last_port_departure), as_utc(alert.last_seen)
+    return departure is not None and seen is not None and departure >= seen
+
+
+def queue(
+    session: Session, caller: Principal, port_label: str, since: datetime | None = None
+) -> PortQueue:
+    """The port's queue, as the route returns it."""
+    try:
+        rows = crud.port_queue(session, caller, port_label, since=as_utc(since))
+    except PermissionError as exc:
+        raise HTTPException(403, str(exc)) from exc
+    items = [
+        PortQueueItem(
+            **AlertPublic.model_validate(r).model_dump(),
+            in_port=in_port(r),
+            reasons=[str(i.get("reason")) for i in (r.detail or {}).get("indicators", [])],
+        )
+        for r in rows
+    ]
+    return PortQueue(
+        port_label=port_label.upper(), port_iso3=crud.port_iso3(session, port_label), items=items
+    )
+
+
+@router.get("/{port_label}/queue", response_model=PortQueue)
+def get_queue(
+    session: ReadSessionDep,
+    caller: AlertReader,
+    port_label: PortLabel,
+    since: Annotated[
+        datetime | None,
+        Query(description="Only vessels whose last port visit ended at or after this, UTC."),
+    ] = None,
+) -> PortQueue:
+    """Vessels whose last port is this one, latest vessel-year each, ranked by score."""
+    return queue(session, caller, port_label, since)
+
+
+def make_brief(session: Session, caller: Principal, port_label: str, mmsi: str) -> Brief:
+    """The brief of vessel ``mmsi`` in the queue of ``port_label``.
+
+    Raises
+    ------
+    HTTPException
+        403 for a port outside the caller's scope, 404 for a vessel not in its queue.
+    """
+    rows = queue(session, caller, port_label).items
+    item = next((r for r in rows if r.mmsi == mmsi), None)
+    if item is None:
+        raise HTTPException(404, f"No vessel {mmsi} in the queue of {port_label.upper()}.")
+    alert = session.get(AlertRow, item.id)
+    vessel = session.get(Vessel, mmsi)
+    assert alert is not None and vessel is not None
+    events = crud.evidence_of(session, [alert.score_id])[-BRIEF_EVENTS:]
+    names = [
+        str(h.get("value"))
+        for h in vessel.identity_history or []
+        if h.get("field") == "shipname" and h.get("value")
+    ]
+    return Brief(
+        mmsi=mmsi,
+        shipname=alert.shipname,
+        callsign=vessel.callsign,
+        imo=vessel.imo,
+        flag_iso3=alert.flag_iso3,
+        gear=alert.gear,
+        iuu_listed=vessel.iuu_listed,
+        year=alert.year,
+        score=alert.score,
+        tier=alert.tier,
+        rank=alert.rank,
+        model_version=alert.model_version,
+        data_note=str((alert.detail or {}).get("data_note", "")),
+        indicators=list((alert.detail or {}).get("indicators", [])),
+        port_label=alert.last_port_label,
+        port_iso3=alert.last_port_iso3,
+        last_seen_utc=as_utc(alert.last_seen) or utcnow(),
+        events=[
+            {
+                "kind": e.kind,
+                "start": (as_utc(e.start) or e.start).strftime("%Y-%m-%d %H:%M"),
+                "duration_h": e.duration_h,
+            }
+            for e in events
+        ],
+        names_seen=list(dict.fromkeys(names)),
+        generated_at_utc=utcnow(),
+    )
+
+
+@router.get(
+    "/{port_label}/briefs/{mmsi}",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The brief, HTML or PDF.",
+            "content": {
+                "text/html": {"schema": {"type": "string"}},
+                "application/pdf": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
+def get_brief(
+    session: ReadSessionDep,
+    caller: AlertReader,
+    port_label: PortLabel,
+    mmsi: Annotated[str, Path(pattern=MMSI_PATTERN)],
+    format: Annotated[Literal["html", "pdf"], Query(description="html or pdf.")] = "html",
+) -> Response:
+    """The printable inspection brief with the ILO C188 checklist (HTML or PDF)."""
+    brief = make_brief(session, caller, port_label, mmsi)
+    name = re.sub(r"[^A-Za-z0-9]+", "_", f"brief_{mmsi}_{port_label.upper()}")
+    if format == "pdf":
+        return Response(
+            brief_pdf(brief),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+        )
+    return Response(brief_html(brief), media_type="text/html; charset=utf-8")

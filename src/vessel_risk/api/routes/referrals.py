@@ -1,0 +1,240 @@
+"""Referral notices: create, approve, list, read, delivery history; receivers' callbacks.
+
+Every read of a notice (one entry per notice, lists included) and every change is
+written to the audit log. An agency reads only the notices its own clients made or
+that were routed to it; anything else reads as absent.
+
+The notice logic lives in :mod:`vessel_risk.referrals` and :mod:`vessel_risk.delivery`.
+A status callback comes with the case system's API key and, when the receiving agency
+has webhook secrets, a Standard Webhooks signature over the raw body
+(:func:`vessel_risk.delivery.verify`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+from sqlalchemy.orm import Session
+
+from vessel_risk.access import Principal
+from vessel_risk.api import crud
+from vessel_risk.api.deps import (
+    Approver,
+    CaseSystem,
+    NoticeReader,
+    NoticeWriter,
+    SessionDep,
+    SettingsDep,
+)
+from vessel_risk.api.models import (
+    DeliveryAttemptPublic,
+    DeliveryPublic,
+    NoticeCreate,
+    NoticePublic,
+    StatusCallback,
+)
+from vessel_risk.api.problems import problem_responses
+from vessel_risk.delivery import agency_secrets, apply_status_callback, verify
+from vessel_risk.referrals import approve_notice as approve
+from vessel_risk.referrals import create_notice as create
+from vessel_risk.referrals import notice_html
+from vessel_risk.routing import read_directory
+from vessel_risk.store import ReferralNotice, audit
+
+router = APIRouter(tags=["referrals"], responses=problem_responses(401, 403, 422, 429))
+
+NoticeId = Annotated[str, Path(min_length=1, max_length=36)]
+
+
+async def raw_body(request: Request) -> bytes:
+    """The request body exactly as received (for webhook signatures)."""
+    return await request.body()
+
+
+def _read(session: Session, who: Principal, notice: ReferralNotice, why: str) -> None:
+    audit(
+        session,
+        actor=who.actor,
+        action="notice.read",
+        entity_type="notice",
+        entity_id=notice.id,
+        reason=why,
+    )
+
+
+def _notice(session: Session, who: Principal, notice_id: str) -> ReferralNotice:
+    try:
+        return crud.get_notice(session, who, notice_id)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+
+
+@router.get("/referrals", response_model=list[NoticePublic])
+def list_notices(
+    session: SessionDep,
+    caller: NoticeReader,
+    status: Annotated[str | None, Query(max_length=16, description="draft, approved, ...")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[NoticePublic]:
+    """Notices the caller's agency made or received, newest first (each read audited)."""
+    notices = crud.list_notices(session, caller, status=status, limit=limit)
+    for n in notices:
+        _read(session, caller, n, "list")
+    session.commit()
+    return [NoticePublic.model_validate(n) for n in notices]
+
+
+@router.post(
+    "/referrals",
+    response_model=NoticePublic,
+    status_code=201,
+    responses=problem_responses(404, 409),
+)
+def create_notice(session: SessionDep, caller: NoticeWriter, body: NoticeCreate) -> NoticePublic:
+    """Draft a vessel-level referral notice from an alert in the caller's scope."""
+    try:
+        crud.get_alert(session, caller, body.alert_id)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    try:
+        notice = create(session, body.alert_id, actor=caller.actor)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except ValueError as exc:  # referrals.NoticeError
+        raise HTTPException(409, str(exc)) from exc
+    if body.reason:
+        audit(
+            session,
+            actor=caller.actor,
+            action="notice.reason",
+            entity_type="notice",
+            entity_id=notice.id,
+            reason=body.reason,
+        )
+    session.commit()
+    return NoticePublic.model_validate(notice)
+
+
+@router.get("/referrals/{notice_id}", response_model=NoticePublic, responses=problem_responses(404))
+def get_notice(session: SessionDep, caller: NoticeReader, notice_id: NoticeId) -> NoticePublic:
+    """One notice (the read is audited)."""
+    notice = _notice(session, caller, notice_id)
+    _read(session, caller, notice, "detail")
+    session.commit()
+    return NoticePublic.model_validate(notice)
+
+
+@router.get(
+    "/referrals/{notice_id}/brief",
+    response_class=Response,
+    responses={
+        **problem_responses(404),
+        200: {"description": "Printable HTML.", "content": {"text/html": {}}},
+    },
+)
+def get_notice_brief(session: SessionDep, caller: NoticeReader, notice_id: NoticeId) -> Response:
+    """The notice as a printable page (the read is audited)."""
+    notice = _notice(session, caller, notice_id)
+    _read(session, caller, notice, "brief")
+    session.commit()
+    return Response(notice_html(notice.payload), media_type="text/html; charset=utf-8")
+
+
+@router.post(
+    "/referrals/{notice_id}/approve",
+    response_model=NoticePublic,
+    responses=problem_responses(404, 409),
+)
+def approve_notice(
+    session: SessionDep, settings: SettingsDep, caller: Approver, notice_id: NoticeId
+) -> NoticePublic:
+    """Approve a draft: it is routed and its deliveries enter the outbox (audited)."""
+    _notice(session, caller, notice_id)
+    path = settings.agency_directory
+    fleets = read_directory(path).fleets if path else []
+    try:
+        notice = approve(session, notice_id, actor=caller.actor, fleets=fleets)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except ValueError as exc:  # referrals.NoticeError
+        raise HTTPException(409, str(exc)) from exc
+    session.commit()
+    return NoticePublic.model_validate(notice)
+
+
+def _delivery(d: Any, attempts: list[Any]) -> DeliveryPublic:
+    return DeliveryPublic(
+        id=d.id,
+        notice_id=d.notice_id,
+        agency_id=d.agency_id,
+        rule=d.rule,
+        event_type=d.event_type,
+        status=d.status,
+        attempts=d.attempts,
+        next_attempt_at=d.next_attempt_at,
+        last_error=d.last_error,
+        created_at=d.created_at,
+        delivered_at=d.delivered_at,
+        receiver_status=d.receiver_status,
+        receiver_status_at=d.receiver_status_at,
+        history=[DeliveryAttemptPublic.model_validate(a) for a in attempts],
+    )
+
+
+@router.get(
+    "/referrals/{notice_id}/deliveries",
+    response_model=list[DeliveryPublic],
+    responses=problem_responses(404),
+)
+def list_deliveries(
+    session: SessionDep, caller: NoticeReader, notice_id: NoticeId
+) -> list[DeliveryPublic]:
+    """The notice's deliveries to agencies and every attempt (the read is audited)."""
+    notice = _notice(session, caller, notice_id)
+    _read(session, caller, notice, "deliveries")
+    out = [_delivery(d, a) for d, a in crud.deliveries_of(session, caller, notice_id)]
+    session.commit()
+    return out
+
+
+@router.post(
+    "/deliveries/{delivery_id}/status",
+    response_model=DeliveryPublic,
+    responses=problem_responses(404, 409),
+)
+def status_callback(
+    session: SessionDep,
+    caller: CaseSystem,
+    delivery_id: Annotated[str, Path(min_length=1, max_length=36)],
+    body: StatusCallback,
+    request: Request,
+    raw: Annotated[bytes, Depends(raw_body)],
+) -> DeliveryPublic:
+    """A receiving case system reports what became of a notice delivered to its agency.
+
+    When the agency has webhook secrets the request must also carry a valid Standard
+    Webhooks signature (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``).
+    """
+    try:
+        crud.delivery_for_receiver(session, caller, delivery_id)
+        secrets = agency_secrets(session, delivery_id)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    if secrets:
+        try:
+            verify(secrets, dict(request.headers), raw)
+        except ValueError as exc:  # WebhookVerificationError
+            raise HTTPException(401, f"Webhook signature: {exc}") from exc
+    try:
+        apply_status_callback(
+            session, delivery_id, body.status, actor=caller.actor, reason=body.reason
+        )
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except ValueError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    session.commit()
+    d = crud.delivery_for_receiver(session, caller, delivery_id)
+    attempts = [a for dd, a in crud.deliveries_of(session, caller, d.notice_id) if dd.id == d.id]
+    return _delivery(d, attempts[0] if attempts else [])

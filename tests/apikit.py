@@ -1,0 +1,241 @@
+"""Builders for the API tests: a small hand-made database and one client per role.
+
+Five vessel-years at hand-chosen ports and flags, two referral notices of two
+agencies with their deliveries, and the clients of four agencies (Chile's maritime
+authority and NRM, Korea's coast guard and NRM) plus an admin.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from vessel_risk.access import create_client
+from vessel_risk.api import create_app
+from vessel_risk.settings import Settings
+from vessel_risk.store import (
+    Agency,
+    AlertRow,
+    Delivery,
+    EvidenceEvent,
+    ReferralNotice,
+    Score,
+    Vessel,
+    VesselPeriod,
+)
+
+T0 = datetime(2022, 11, 1, tzinfo=UTC)
+
+# mmsi, flag, port, port iso3, score, tier, lat, lon
+VESSELS = [
+    ("412000001", "CHN", "PUNTA ARENAS", "CHL", 0.91, "high", -53.16, -70.91),
+    ("412000002", "CHN", "WEIHAI", "CHN", 0.56, "medium", 37.5, 122.1),
+    ("440000003", "KOR", "BUSAN", "KOR", 0.76, "high", 35.1, 129.0),
+    ("725000004", "CHL", "PUNTA ARENAS", "CHL", 0.20, "low", -53.1, -70.9),
+    ("412000005", "CHN", None, None, 0.35, "medium", 10.0, 179.9),
+]
+
+# client id -> (agency, role, countries, ports)
+CLIENTS = {
+    "cl-analyst": ("cl-dgtm", "analyst", ["CHL"], []),
+    "cl-inspector": ("cl-dgtm", "port_inspector", [], ["PUNTA ARENAS"]),
+    "cl-approver": ("cl-dgtm", "referral_approver", ["CHL"], []),
+    "cl-case": ("cl-nrm", "case_system", [], []),
+    "kr-analyst": ("kr-kcg", "analyst", ["KOR"], []),
+    "kr-inspector": ("kr-kcg", "port_inspector", [], ["BUSAN"]),
+    "kr-approver": ("kr-kcg", "referral_approver", ["KOR"], []),
+    "kr-case": ("kr-nrm", "case_system", [], []),
+    "admin": ("hq", "admin", [], []),
+}
+
+
+def key_of(client_id: str) -> str:
+    """The API key the builders give ``client_id``."""
+    return f"key-{client_id}"
+
+
+def seed(session: Session, *, rate_per_minute: int = 100_000) -> dict[str, object]:
+    """Fill a migrated, empty database; return the ids the tests need."""
+    ids: dict[str, object] = {"alerts": {}}
+    for i, (mmsi, flag, port, iso3, score, tier, lat, lon) in enumerate(VESSELS):
+        session.add(
+            Vessel(
+                mmsi=mmsi,
+                shipname=f"VESSEL {i + 1}",
+                flag_iso3=flag,
+                gear="squid_jigger",
+                mmsi_valid=True,
+                iuu_listed=i == 0,
+                identity_history=[
+                    {
+                        "field": "shipname",
+                        "value": f"VESSEL {i + 1}",
+                        "first_seen": "2022-01-01T00:00:00+00:00",
+                        "last_seen": "2022-11-01T00:00:00+00:00",
+                        "messages": 10,
+                    }
+                ],
+                first_seen=T0 - timedelta(days=300),
+                last_seen=T0,
+                updated_at=T0,
+            )
+        )
+        session.flush()
+        period = VesselPeriod(
+            mmsi=mmsi,
+            year=2022,
+            start=T0 - timedelta(days=300),
+            end=T0,
+            position_messages=5000,
+            days_observed=200,
+            features={"max_voyage_duration_hours": 4800.0},
+            updated_at=T0,
+        )
+        session.add(period)
+        session.flush()
+        indicators = [
+            {
+                "name": "long_voyages",
+                "feature": "max_voyage_duration_hours",
+                "value": 4800.0,
+                "contribution": 0.6,
+                "reason": "longest time at sea between port visits: 4800 h (200 days)",
+                "ilo_indicator": "isolation; restriction of movement",
+                "source": "McDonald et al. 2021",
+            }
+        ]
+        sc = Score(
+            vessel_period_id=period.id,
+            run_id=None,
+            model_version="indicator-baseline-1",
+            score=score,
+            tier=tier,
+            rank=i + 1,
+            data_note="5000 positions on 200 days",
+            indicators=indicators,
+            scored_at=T0,
+        )
+        session.add(sc)
+        session.flush()
+        session.add(
+            EvidenceEvent(
+                score_id=sc.id,
+                kind="gap",
+                start=T0 - timedelta(days=20),
+                end=T0 - timedelta(days=19),
+                duration_h=24.0,
+                lat=lat,
+                lon=lon,
+                detail={"gap_class": "likely_disabling"},
+            )
+        )
+        alert = AlertRow(
+            vessel_period_id=period.id,
+            score_id=sc.id,
+            run_id=None,
+            mmsi=mmsi,
+            year=2022,
+            shipname=f"VESSEL {i + 1}",
+            flag_iso3=flag,
+            gear="squid_jigger",
+            score=score,
+            tier=tier,
+            rank=i + 1,
+            model_version="indicator-baseline-1",
+            last_lat=lat,
+            last_lon=lon,
+            last_seen=T0,
+            last_port_label=port,
+            last_port_iso3=iso3,
+            last_port_departure=T0 if port else None,
+            status="new",
+            detail={
+                "indicators": indicators,
+                "data_note": "5000 positions on 200 days",
+                "position_messages": 5000,
+                "days_observed": 200,
+                "caveat": "A risk score is evidence to check, never proof.",
+            },
+            created_at=T0,
+            updated_at=T0,
+        )
+        session.add(alert)
+        session.flush()
+        ids["alerts"][mmsi] = alert.id  # type: ignore[index]
+    for agency, iso3 in (("cl-nrm", "CHL"), ("kr-nrm", "KOR")):
+        session.add(Agency(id=agency, name=agency, country_iso3=iso3, role="nrm_case_system"))
+    session.flush()
+    alerts: dict[str, int] = ids["alerts"]  # type: ignore[assignment]
+    for notice_id, mmsi, by, to in (
+        ("notice-cl", "412000001", "cl-dgtm/cl-analyst", "cl-nrm"),
+        ("notice-kr", "440000003", "kr-kcg/kr-analyst", "kr-nrm"),
+    ):
+        alert = session.get(AlertRow, alerts[mmsi])
+        assert alert is not None
+        session.add(
+            ReferralNotice(
+                id=notice_id,
+                alert_id=alert.id,
+                score_id=alert.score_id,
+                mmsi=mmsi,
+                status="approved",
+                created_by=by,
+                created_at=T0,
+                reflection_period_days=30,
+                payload={"vessel": {"mmsi": mmsi}},
+            )
+        )
+        session.flush()
+        session.add(
+            Delivery(
+                id=f"delivery-{to}",
+                notice_id=notice_id,
+                agency_id=to,
+                rule="flag_state",
+                event_type="notice.approved",
+                payload={},
+                next_attempt_at=T0,
+                created_at=T0,
+            )
+        )
+    for client_id, (agency, role, countries, ports) in CLIENTS.items():
+        create_client(
+            session,
+            client_id=client_id,
+            agency_id=agency,
+            role=role,
+            countries=countries,
+            ports=ports,
+            rate_per_minute=rate_per_minute,
+            actor="test",
+            key=key_of(client_id),
+        )
+    return ids
+
+
+def write_positions(run_dir: Path) -> Path:
+    """A ``positions.parquet`` with a track of 412000005 across the antimeridian."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    frame = pd.DataFrame(
+        {
+            "mmsi": ["412000005"] * 3 + ["412000001"] * 2,
+            "timestamp": pd.to_datetime(
+                ["2022-10-01T00:00Z", "2022-10-01T06:00Z", "2022-10-01T12:00Z"] * 1
+                + ["2022-10-01T00:00Z", "2022-10-02T00:00Z"],
+                utc=True,
+            ),
+            "lat": [10.0, 12.0, 13.0, -53.0, -53.16],
+            "lon": [179.0, -179.0, -178.0, -70.0, -70.91],
+        }
+    )
+    path = run_dir / "positions.parquet"
+    frame.to_parquet(path, index=False)
+    return path
+
+
+def make_app(engine: object, run_dir: Path | None = None) -> object:
+    """The app on ``engine`` (already seeded), reading tracks from ``run_dir``."""
+    return create_app(Settings(run_dir=run_dir, database_url="sqlite://"), engine=engine)

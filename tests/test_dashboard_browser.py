@@ -1,0 +1,150 @@
+"""Browser test of the dashboard: Playwright driving Debian's Chromium, headless.
+
+A port inspector of Punta Arenas logs in, opens the port's queue from the
+squid-jigger run, opens the top vessel and downloads its inspection brief (PDF). The
+screenshot and the brief are kept in ``tests/artifacts/`` (gitignored). Skips, saying
+why, where Chromium or the shared data are absent, except under CI (``CI`` set), where
+a missing Chromium is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session
+
+from tests.conftest import shared_file
+from vessel_risk.access import create_client
+from vessel_risk.api import create_app
+from vessel_risk.settings import Settings
+from vessel_risk.store import make_engine
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PORT_LABEL = "PUNTA ARENAS"
+INSPECTOR_KEY = "inspector-punta-arenas-key"
+
+
+def _need_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    message = f"{CHROMIUM} is absent: apt-get install chromium (.ci/run does)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def squid_run(tmp_path_factory):
+    """The squid-jigger run (baseline scores) with a Punta Arenas inspector client."""
+    from vessel_risk.pipeline import run
+
+    out = tmp_path_factory.mktemp("squid")
+    run(
+        [shared_file("data", "ais", "squid_jiggers_2020_2023.parquet")],
+        out,
+        ports_path=shared_file("data", "ports", "gfw_named_anchorages.csv.gz"),
+        iuu_path=shared_file("data", "vessels", "combined_iuu_list_2026-04.csv"),
+    )
+    engine = make_engine(f"sqlite:///{out / 'vessel_risk.db'}")
+    with Session(engine) as session, session.begin():
+        create_client(
+            session,
+            client_id="pa-inspector",
+            agency_id="cl-directemar",
+            role="port_inspector",
+            ports=[PORT_LABEL],
+            actor="test",
+            key=INSPECTOR_KEY,
+        )
+    yield out, engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def server(squid_run):
+    """The app served by uvicorn on a free loopback port, in a thread."""
+    import uvicorn
+
+    out, engine = squid_run
+    app = create_app(Settings(run_dir=out), engine=engine)
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start within 20 s")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_port_inspector_opens_queue_vessel_and_downloads_brief(server):
+    _need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        context = browser.new_context(
+            accept_downloads=True, viewport={"width": 1280, "height": 900}
+        )
+        # Loopback only: any other request is refused.
+        context.route(
+            "**/*",
+            lambda route: (
+                route.continue_() if route.request.url.startswith(server) else route.abort()
+            ),
+        )
+        page = context.new_page()
+        page.goto(f"{server}/ui/login")
+        page.fill("#key", INSPECTOR_KEY)
+        page.click("#login")
+        page.wait_for_url(f"{server}/ui/ports")
+        # The inspector's scope holds only Punta Arenas.
+        assert page.locator("#ports a").all_inner_texts() == [PORT_LABEL]
+        page.click(f"text={PORT_LABEL}")
+        page.wait_for_selector("#queue a.vessel")
+        rows = page.locator("#queue a.vessel")
+        assert rows.count() >= 3
+        first = rows.first.inner_text()
+        mmsi = first.rsplit(" ", 1)[-1]
+        rows.first.click()
+        page.wait_for_selector("#vessel-name")
+        assert mmsi in page.inner_text("#vessel-name")
+        assert page.locator(".leaflet-container").count() == 1
+        assert page.locator("path.leaflet-interactive").count() >= 1  # the track is drawn
+        with page.expect_download() as info:
+            page.click("#brief-pdf")
+        download = info.value
+        brief = ARTIFACTS / download.suggested_filename
+        download.save_as(brief)
+        page.screenshot(path=str(ARTIFACTS / "port_inspector_vessel.png"), full_page=True)
+        browser.close()
+    assert brief.name == f"brief_{mmsi}_PUNTA_ARENAS.pdf"
+    assert brief.read_bytes().startswith(b"%PDF-")
+    assert (ARTIFACTS / "port_inspector_vessel.png").stat().st_size > 10_000
