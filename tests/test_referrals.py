@@ -344,7 +344,8 @@ def test_real_high_risk_squid_jigger_notice_json_html_routes_and_no_personal_dat
     assert payload["vessel"]["mmsi"] == "150400453" and payload["risk"]["tier"] == "high"
     assert payload["indicators"] and all(i["ilo_indicator"] for i in payload["indicators"])
     assert sum(i["evidence_events_total"] for i in payload["indicators"]) > 0
-    assert len(payload["inspection_checks"]) == 6
+    assert len(payload["inspection_checks"]) == 7
+    assert payload["inspection_checks"][1].startswith("Identity documents held by the crew")
     keys = {k.lower() for _, k in _walk(payload)}
     assert not keys & PERSONAL_KEYS, keys & PERSONAL_KEYS
     html = notice_html(payload)

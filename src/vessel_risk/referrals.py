@@ -38,6 +38,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from vessel_risk.alerts import CAVEAT
+from vessel_risk.briefs import C188_CHECKLIST, INTERVIEW_GUIDANCE
 from vessel_risk.delivery import cancel_pending, enqueue
 from vessel_risk.lifecycle import transition
 from vessel_risk.reference import PortIndex
@@ -74,18 +75,8 @@ DATA_PROTECTION = (
     "This notice holds vessel data only and no personal data of crew. It must not be "
     "shared with the vessel's owner, operator, master or agents."
 )
-INSPECTION_CHECKS = (
-    "Crew list: compare it with the people on board (ILO C188 Art. 15).",
-    "Rest hours: records of hours of rest, at least 10 h in any 24 h and 77 h in any "
-    "7 days (ILO C188 Art. 14).",
-    "Identity documents: each crew member holds their own passport and seafarer's "
-    "identity document; none are kept by the master or owner.",
-    "Wages: paid in full, monthly, and to the crew member or their chosen account "
-    "(ILO C188 Art. 23-24).",
-    "Work agreements: each crew member has a signed agreement they understand "
-    "(ILO C188 Art. 16-20, Annex II).",
-    "Speak with crew privately, through an independent interpreter, away from officers.",
-)
+INSPECTION_CHECKS = tuple(f"{item}: {what}" for item, what in C188_CHECKLIST)
+"""The ILO C188 checks for an inspector, as the port inspection brief lists them."""
 PERSONAL_FIELDS = frozenset(
     {
         "crew_count",
@@ -164,6 +155,7 @@ class NoticePayload(BaseModel):
     coastal_states_iso3: list[str]
     crew_nationalities_iso3: list[str] = Field(default_factory=list)
     inspection_checks: list[str] = Field(default_factory=lambda: list(INSPECTION_CHECKS))
+    interview_guidance: str = INTERVIEW_GUIDANCE
     reflection_recovery: dict[str, Any]
     follow_up_months: list[int] = Field(default_factory=lambda: list(FOLLOW_UP_MONTHS))
     follow_ups_due: list[datetime] = Field(default_factory=list)
