@@ -262,3 +262,15 @@ def test_referral_flow_create_approve_deliver_callback(api, engine):
     assert ("cl-dgtm/cl-analyst", "notice.reason") in actions
     assert ("cl-nrm/cl-case", "notice.read") in actions
     assert ("cl-dgtm/cl-approver", "notice.read") in actions
+
+
+def test_port_queue_shows_each_vessels_strongest_year_not_its_latest(api, engine):
+    from tests.conftest import make_alert
+    from tests.test_lifecycle import _record
+
+    # A later, thin year with a higher raw score must not hide the high-tier year.
+    _record(engine, [make_alert(year=2023, score=0.97, tier="insufficient data")])
+    q = api.get("/ports/PUNTA ARENAS/queue", headers=h("cl-inspector")).json()
+    first = q["items"][0]
+    assert (first["mmsi"], first["tier"]) == ("412000001", "high")
+    assert [i["mmsi"] for i in q["items"]] == ["412000001", "725000004"]

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from tests.conftest import make_alert
 from tests.test_lifecycle import _record
 from vessel_risk.cli import app
-from vessel_risk.store import AuditEntry, make_engine, migrate
+from vessel_risk.store import AuditEntry, Delivery, make_engine, migrate
 
 DIRECTORY = """
 [[agency]]
@@ -56,19 +56,27 @@ def test_review_and_referral_from_the_command_line(db, tmp_path):
     _ok("alerts", "review", "2", "--to", "dismissed", "--reason", "a tug", "--as", "ana")
     (tmp_path / "agencies.toml").write_text(DIRECTORY)
     assert "2 added" in _ok("agencies", "load", str(tmp_path / "agencies.toml"), "--as", "admin")
-    created = _ok("notices", "create", "1", "--crew-nationality", "idn", "--as", "ana")
+    missing = CliRunner().invoke(app, ["notices", "create", "1", "--ports", "/no/such.csv"])
+    assert missing.exit_code == 2 and "/no/such.csv" in missing.output
+    created = _ok("notices", "create", "1", "--crew-nationality", "idn,phl", "--as", "ana")
     notice_id = re.search(r"notice ([0-9a-f-]{36})", created).group(1)
     approved = _ok("notices", "approve", notice_id, "--as", "bo")
     assert "reflection period 40 days" in approved  # the port state's own period
     assert "chl-nrm, rule port_state" in approved  # last port Punta Arenas
     assert "chn-msa, rule flag_state" in approved
     payload = json.loads(_ok("notices", "show", notice_id, "--json", "--as", "cy"))
-    assert payload["crew_nationalities_iso3"] == ["IDN"]
+    assert payload["crew_nationalities_iso3"] == ["IDN", "PHL"]
     assert payload["personal_data_included"] is False
     shown = _ok("notices", "show", notice_id, "--html", str(tmp_path / "brief.html"))
     assert "chn-msa (flag_state): pending" in shown
-    assert "presumed victims" in (tmp_path / "brief.html").read_text()
     engine = make_engine(db)
+    with Session(engine) as s:
+        manual = s.scalars(select(Delivery.id).where(Delivery.agency_id == "chn-msa")).one()
+    _ok("deliver", "--once", "--db", db)  # no endpoint: waits as manual
+    _ok("notices", "handed-over", manual, "--how", "e-mailed to duty officer", "--as", "bo")
+    shown = _ok("notices", "show", notice_id)
+    assert "chn-msa (flag_state): delivered" in shown
+    assert "presumed victims" in (tmp_path / "brief.html").read_text()
     with Session(engine) as s:
         actors = s.execute(select(AuditEntry.actor, AuditEntry.action)).all()
     assert ("ana", "alert.status") in actors and ("bo", "notice.approved") in actors
@@ -79,3 +87,22 @@ def test_commands_without_a_database_say_how_to_name_one(monkeypatch):
     monkeypatch.delenv("VESSEL_RISK_DATABASE_URL", raising=False)
     result = CliRunner().invoke(app, ["alerts", "list"])
     assert result.exit_code == 2 and "VESSEL_RISK_DATABASE_URL" in result.output
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("notaurl", "is not a database URL"),
+        ("sqlite:///no/such/folder/vr.db", "No database file at"),
+        ("postgresql+psycopg://nobody@127.0.0.1:1/x", "Cannot open"),
+    ],
+)
+def test_a_wrong_database_is_a_clear_error_not_an_empty_queue(url, message, tmp_path):
+    result = CliRunner().invoke(app, ["alerts", "list", "--db", url], env={"COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    run = CliRunner().invoke(
+        app, ["run", "--ais", str(tmp_path), "--out", str(tmp_path / "o"), "--db", "notaurl"]
+    )
+    assert run.exit_code == 2 and "is not a database URL" in run.output
+    assert not (tmp_path / "o").exists()  # nothing ran

@@ -646,9 +646,9 @@ def test_deliver_needs_a_database(monkeypatch, tmp_path):
     result = CliRunner().invoke(app, ["deliver", "--once"])
     text = " ".join(result.output.split())
     assert result.exit_code == 2
-    assert "error: no database: give --db URL" in text and "VESSEL_RISK_DATABASE_URL" in text
+    assert "No database: pass --db" in text and "VESSEL_RISK_DATABASE_URL" in text
     missing = CliRunner().invoke(app, ["deliver", "--once", "--db", f"sqlite:///{tmp_path}/no.db"])
-    assert missing.exit_code == 2 and "does not exist" in " ".join(missing.output.split())
+    assert missing.exit_code == 2 and "No database file at" in " ".join(missing.output.split())
 
 
 def test_deliver_once_runs_one_pass(engine, monkeypatch):

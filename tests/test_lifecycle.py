@@ -203,7 +203,9 @@ def test_a_referred_alert_is_never_withdrawn_by_a_machine(engine):
     with Session(engine) as s, s.begin():
         alert_id = s.scalars(select(AlertRow.id)).one()
         transition(s, alert_id, "under_review", actor="analyst@tha")
-        transition(s, alert_id, "referred", actor="approver@tha")
+        with pytest.raises(TransitionError, match="approving a referral notice"):
+            transition(s, alert_id, "referred", actor="approver@tha")
+        transition(s, alert_id, "referred", actor="approver@tha", via_notice=True)
     _record(engine, [make_alert(score=0.05, tier="insufficient data")])
     with Session(engine) as s:
         alert = s.get(AlertRow, alert_id)

@@ -222,6 +222,9 @@ def test_notice_from_an_alert_is_approved_routed_and_clocked(engine):
             withdraw_notice(s, notice_id, actor="approver@chl", reason="again")
     with Session(engine) as s:
         assert {h["status"] for h in delivery_history(s, notice_id)} == {"cancelled"}
+        alert = s.get(AlertRow, alert_id)
+        assert alert.status == "under_review"  # its only notice was withdrawn
+        assert alert.status_reason == f"notice {notice_id} withdrawn: wrong vessel"
 
 
 def test_notices_need_evidence_and_a_matching_agency(engine):
@@ -236,6 +239,10 @@ def test_notices_need_evidence_and_a_matching_agency(engine):
         ids = {m: i for m, i in s.execute(select(AlertRow.mmsi, AlertRow.id))}
         with pytest.raises(NoticeError, match="insufficient data"):
             create_notice(s, ids["412000001"], actor="analyst@chl")
+        with pytest.raises(NoticeError, match="alpha-3"):
+            create_notice(
+                s, ids["412000002"], actor="analyst@chl", crew_nationalities_iso3=["IDN,PHL"]
+            )
         notice = create_notice(s, ids["412000002"], actor="analyst@chl")
         # no agency loaded at all
         with pytest.raises(NoticeError, match="No agency in the directory"):

@@ -9,7 +9,13 @@ import pandas as pd
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from vessel_risk.cli_review import agencies_app, alerts_app, notices_app
+from vessel_risk.cli_review import (
+    agencies_app,
+    alerts_app,
+    database_url,
+    notices_app,
+    open_database,
+)
 from vessel_risk.indicators import BASELINE_VERSION
 from vessel_risk.routing import read_directory
 from vessel_risk.settings import Settings
@@ -80,6 +86,9 @@ def run(
     for path in [*ais, *(p for p in (ports, iuu_list, carriers, psma_parties) if p)]:
         if not path.exists():
             raise _fail(f"the file {str(path)!r} does not exist.")
+    if db or settings.database_url:
+        # A bad --db fails now, not after the whole pipeline has run.
+        open_database(db or settings.database_url or "", create=True).dispose()
     model, model_version = _scoring_model(settings, baseline)
     _say_fishing_source(settings.fishing_model_dir)
     # Imported here, not at the top: `vessel-risk alerts ...` and `deliver` start fast.
@@ -482,23 +491,8 @@ def deliver(
     import socket
 
     from vessel_risk.delivery import DeliveryCounts, run_worker
-    from vessel_risk.store import current_revision, make_engine
 
-    url = db or Settings().database_url
-    if not url:
-        raise _fail(
-            "no database: give --db URL (e.g. sqlite:///out/squid/vessel_risk.db, the file "
-            "`vessel-risk run` writes) or set VESSEL_RISK_DATABASE_URL."
-        )
-    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
-        raise _fail(f"the database file {url.removeprefix('sqlite:///')!r} does not exist.")
-    engine = make_engine(url)
-    try:
-        revision = current_revision(engine)
-    except Exception as exc:  # an unreachable server, a bad URL
-        raise _fail(f"cannot open {url!r}: {exc}") from exc
-    if revision is None:
-        raise _fail(f"{url!r} has no vessel-risk schema: run `vessel-risk run --db` first.")
+    engine = open_database(database_url(db))
     owner = worker_id or f"{socket.gethostname()}:{os.getpid()}"[:64]
 
     def line(total: DeliveryCounts) -> str:
@@ -595,7 +589,7 @@ def serve(
         str | None, typer.Option("--db", help="SQLAlchemy URL (default: the run's SQLite file).")
     ] = None,
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option("--port", help="TCP port.", min=1, max=65535)] = 8000,
 ) -> None:
     """Serve the REST API and the dashboard (loopback by default).
 
@@ -608,8 +602,7 @@ def serve(
 
     from vessel_risk.access import ApiClient, create_client
     from vessel_risk.api import create_app
-    from vessel_risk.api.app import database_url
-    from vessel_risk.store import make_engine, migrate
+    from vessel_risk.api.app import database_url as run_database_url
 
     overrides: dict[str, object] = {}
     if run_dir is not None:
@@ -620,11 +613,10 @@ def serve(
         overrides["database_url"] = db
     settings = Settings(**overrides)  # type: ignore[arg-type]
     try:
-        url = database_url(settings)
+        url = run_database_url(settings)
     except ValueError as exc:
         raise _fail(str(exc)) from exc
-    engine = make_engine(url)
-    migrate(engine)
+    engine = open_database(url)
     with Session(engine) as session, session.begin():
         if session.scalars(select(ApiClient).limit(1)).first() is None:
             _, key = create_client(
@@ -633,5 +625,7 @@ def serve(
             console.print(
                 f"Created the admin API client; its key (shown only now): [bold]{key}[/bold]"
             )
-    console.print(f"Serving {url} on http://{host}:{port} (dashboard: /ui/, API docs: /docs).")
+    console.print(
+        f"Serving {url} on http://{host}:{port} (dashboard: /ui/, OpenAPI: /openapi.json)."
+    )
     uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="warning")

@@ -16,9 +16,11 @@ from typing import Annotated
 import typer
 from rich.table import Table
 from sqlalchemy import select
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from vessel_risk.delivery import delivery_history
+from vessel_risk.delivery import delivery_history, mark_handed_over
 from vessel_risk.lifecycle import STATUSES, TransitionError, alert_history, transition
 from vessel_risk.reference import PortIndex, default_ports, read_ports
 from vessel_risk.referrals import (
@@ -36,7 +38,15 @@ from vessel_risk.routing import (
     read_directory,
 )
 from vessel_risk.settings import Settings
-from vessel_risk.store import Agency, AlertRow, ReferralNotice, audit, make_engine, migrate
+from vessel_risk.store import (
+    Agency,
+    AlertRow,
+    ReferralNotice,
+    SchemaError,
+    audit,
+    make_engine,
+    migrate,
+)
 from vessel_risk.terminal import console
 from vessel_risk.terminal import fail as _fail
 
@@ -64,15 +74,56 @@ def database_url(db: str | None) -> str:
     return url
 
 
-@contextmanager
-def _session(db: str | None) -> Iterator[Session]:
-    engine = make_engine(database_url(db))
+def open_database(url: str, *, create: bool = False) -> Engine:
+    """An engine on ``url`` with the schema migrated, or a clear exit (code 2).
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL.
+    create : bool, default False
+        Whether a SQLite file that does not exist yet may be created (``run`` and
+        ``agencies load`` may; reading commands may not, so a mistyped path is an error,
+        not an empty queue).
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise _fail(
+            f"{url!r} is not a database URL (e.g. sqlite:///out/squid/vessel_risk.db or "
+            "postgresql+psycopg://user@host/db)."
+        ) from exc
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(str(parsed.database))
+        if not create and not path.exists():
+            raise _fail(
+                f"No database file at {path.resolve()} (a sqlite:/// path is relative to the "
+                "current folder): run `vessel-risk run --out DIR` first, or check the path."
+            )
+        if not path.parent.exists():
+            raise _fail(f"The folder {str(path.parent.resolve())!r} does not exist.")
+    engine = make_engine(url)
     try:
         migrate(engine)
+    except SchemaError as exc:
+        engine.dispose()
+        raise _fail(str(exc)) from exc
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        raise _fail(f"Cannot open {url!r}: {getattr(exc, 'orig', None) or exc}") from exc
+    return engine
+
+
+@contextmanager
+def _session(db: str | None, *, create: bool = False) -> Iterator[Session]:
+    engine = open_database(database_url(db), create=create)
+    try:
         with Session(engine) as session, session.begin():
             yield session
     except (LookupError, TransitionError, NoticeError, ValueError) as exc:
         raise _fail(str(exc).strip("'\"")) from exc
+    except OSError as exc:
+        raise _fail(str(exc)) from exc
     finally:
         engine.dispose()
 
@@ -169,14 +220,14 @@ def notices_create(
     actor: Actor = "",
 ) -> None:
     """Draft a presumed-victim referral notice from an alert."""
-    index = _port_index(ports)
+    countries = [c.strip().upper() for v in crew_nationality or [] for c in v.split(",")]
     with _session(db) as s:
         n = create_notice(
             s,
             alert_id,
             actor=actor or _default_actor(),
-            ports=index,
-            crew_nationalities_iso3=[c.upper() for c in crew_nationality or []],
+            ports=_port_index(ports),
+            crew_nationalities_iso3=[c for c in countries if c],
         )
         console.print(f"Draft notice {n.id} for alert {alert_id}; approve it to send it.")
 
@@ -193,8 +244,8 @@ def notices_approve(
 ) -> None:
     """Approve a draft: route it to agencies and queue its deliveries."""
     path = directory or Settings().agency_directory
-    fleets = read_directory(path).fleets if path else []
     with _session(db) as s:
+        fleets = read_directory(path).fleets if path else []
         n = approve_notice(s, notice_id, actor=actor or _default_actor(), fleets=fleets)
         console.print(
             f"Notice {n.id} approved; reflection period {n.reflection_period_days} days "
@@ -217,6 +268,21 @@ def notices_withdraw(
     with _session(db) as s:
         n = withdraw_notice(s, notice_id, actor=actor or _default_actor(), reason=reason)
         console.print(f"Notice {n.id} withdrawn.")
+
+
+@notices_app.command("handed-over")
+def notices_handed_over(
+    delivery_id: str,
+    how: Annotated[
+        str, typer.Option("--how", help="How and to whom it was handed over (audited).")
+    ],
+    db: Db = None,
+    actor: Actor = "",
+) -> None:
+    """Record that a person passed a `manual` delivery to its agency (e-mail, in person)."""
+    with _session(db) as s:
+        d = mark_handed_over(s, delivery_id, actor=actor or _default_actor(), reason=how)
+        console.print(f"Delivery {d.id} to {d.agency_id} recorded as handed over.")
 
 
 @notices_app.command("list")
@@ -319,7 +385,7 @@ def agencies_load(
             records += read_directory(directory).agencies
     except (OSError, ValueError) as exc:
         raise _fail(str(exc)) from exc
-    with _session(db) as s:
+    with _session(db, create=True) as s:
         counts = load_directory(s, records, actor=actor or _default_actor())
         console.print(
             f"Agencies: {counts['added']} added, {counts['updated']} updated, "

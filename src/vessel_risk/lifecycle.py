@@ -39,11 +39,12 @@ STATUSES = ("new", "under_review", "referred", "dismissed", "withdrawn")
 TRANSITIONS: dict[str, frozenset[str]] = {
     "new": frozenset({"under_review", "dismissed", "withdrawn"}),
     "under_review": frozenset({"referred", "dismissed", "withdrawn"}),
-    "referred": frozenset({"withdrawn"}),
+    "referred": frozenset({"withdrawn", "under_review"}),
     "dismissed": frozenset({"under_review"}),
     "withdrawn": frozenset({"under_review", "new"}),
 }
-"""Allowed status changes (from → to)."""
+"""Allowed status changes (from → to). ``referred`` is reached only by approving a
+referral notice, and left for review again when its last notice is withdrawn."""
 
 REASON_REQUIRED = frozenset({"dismissed", "withdrawn"})
 """Statuses that need a reason; so does reopening a dismissed or withdrawn alert."""
@@ -60,7 +61,13 @@ def _json(value: object) -> Any:
 
 
 def transition(
-    session: Session, alert_id: int, to: str, *, actor: str, reason: str | None = None
+    session: Session,
+    alert_id: int,
+    to: str,
+    *,
+    actor: str,
+    reason: str | None = None,
+    via_notice: bool = False,
 ) -> AlertRow:
     """Move an alert to status ``to``, auditing who, when and why.
 
@@ -75,6 +82,9 @@ def transition(
         Who makes the change.
     reason : str, optional
         Required for ``dismissed``, ``withdrawn`` and for reopening.
+    via_notice : bool, default False
+        Set by :mod:`vessel_risk.referrals` only: an alert becomes ``referred`` when a
+        notice is approved, and goes back under review when its notice is withdrawn.
 
     Returns
     -------
@@ -85,7 +95,8 @@ def transition(
     LookupError
         If there is no alert ``alert_id``.
     TransitionError
-        If the change is not in :data:`TRANSITIONS` or a needed reason is missing.
+        If the change is not in :data:`TRANSITIONS`, a needed reason is missing, or
+        the change to or from ``referred`` does not come from a notice.
     """
     alert = session.get(AlertRow, alert_id)
     if alert is None:
@@ -97,7 +108,12 @@ def transition(
         raise TransitionError(
             f"Alert {alert_id} is {alert.status!r}; it can move to {allowed}, not {to!r}."
         )
-    reopening = alert.status in ("dismissed", "withdrawn")
+    if "referred" in (to, alert.status) and to != "withdrawn" and not via_notice:
+        raise TransitionError(
+            f"Alert {alert_id} is referred by approving a referral notice, and reopened by "
+            "withdrawing it (`vessel-risk notices create|approve|withdraw`)."
+        )
+    reopening = alert.status in ("dismissed", "withdrawn", "referred")
     if (to in REASON_REQUIRED or reopening) and not (reason and reason.strip()):
         raise TransitionError(
             f"Moving alert {alert_id} from {alert.status!r} to {to!r} needs a reason."

@@ -33,6 +33,7 @@ from typing import Annotated, Any, Literal
 
 import jinja2
 import pandas as pd
+import pycountry
 from pydantic import AfterValidator, BaseModel, Field
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -354,8 +355,15 @@ def create_notice(
     LookupError
         If there is no alert ``alert_id``.
     NoticeError
-        If the alert is dismissed or withdrawn, or its tier is "insufficient data".
+        If the alert is dismissed or withdrawn, its tier is "insufficient data", or a
+        crew nationality is not an ISO 3166 alpha-3 code.
     """
+    unknown = [c for c in crew_nationalities_iso3 if pycountry.countries.get(alpha_3=c) is None]
+    if unknown:
+        raise NoticeError(
+            f"Crew nationalities must be ISO 3166 alpha-3 codes, one per country "
+            f"(e.g. IDN, PHL). Got {unknown} instead."
+        )
     alert = session.get(AlertRow, alert_id)
     if alert is None:
         raise LookupError(f"No alert {alert_id}.")
@@ -488,9 +496,8 @@ def approve_notice(
     enqueue(session, notice, [(by_id[r.agency_id], r.rule) for r in routes])
     alert = session.get(AlertRow, notice.alert_id)
     if alert is not None and alert.status == "under_review":
-        transition(
-            session, alert.id, "referred", actor=actor, reason=f"notice {notice_id} approved"
-        )
+        why = f"notice {notice_id} approved"
+        transition(session, alert.id, "referred", actor=actor, reason=why, via_notice=True)
     audit(
         session,
         actor=actor,
@@ -507,6 +514,8 @@ def approve_notice(
 
 def withdraw_notice(session: Session, notice_id: str, *, actor: str, reason: str) -> ReferralNotice:
     """Withdraw a notice: deliveries not yet sent are cancelled; those sent stay on record.
+
+    An alert referred by this notice alone goes back under review.
 
     Agencies that already received it are not sent anything by this call: tell them
     through their case system, since a withdrawal is itself information about the crew.
@@ -528,6 +537,17 @@ def withdraw_notice(session: Session, notice_id: str, *, actor: str, reason: str
     before = notice.status
     notice.status = "withdrawn"
     cancelled = cancel_pending(session, notice_id, actor=actor, reason=reason)
+    alert = session.get(AlertRow, notice.alert_id)
+    others = session.scalars(
+        select(ReferralNotice.id).where(
+            ReferralNotice.alert_id == notice.alert_id,
+            ReferralNotice.status == "approved",
+            ReferralNotice.id != notice_id,
+        )
+    ).first()
+    if alert is not None and alert.status == "referred" and others is None:
+        why = f"notice {notice_id} withdrawn: {reason}"
+        transition(session, alert.id, "under_review", actor=actor, reason=why, via_notice=True)
     audit(
         session,
         actor=actor,

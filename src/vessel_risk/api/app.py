@@ -74,6 +74,9 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
         title="vessel-risk",
         version="0.1.0",
         description=DESCRIPTION,
+        # Swagger UI and ReDoc load from a CDN; the service must work offline.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine if engine is not None else make_engine(database_url(settings))

@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, tu
 from sqlalchemy.orm import Session, defer
 
 from vessel_risk.access import Principal
+from vessel_risk.lifecycle import TIER_LEVEL
 from vessel_risk.store import (
     AlertRow,
     Delivery,
@@ -308,7 +309,11 @@ def port_iso3(session: Session, port_label: str) -> str | None:
 def port_queue(
     session: Session, who: Principal, port_label: str, *, since: datetime | None = None
 ) -> list[AlertRow]:
-    """The latest alert of each vessel whose last port is ``port_label``, by score.
+    """The strongest alert of each vessel whose last port is ``port_label``, ranked.
+
+    A vessel's strongest alert is its vessel-year of highest tier, then score, that a
+    reviewer has not dismissed and late data has not withdrawn: a thin recent year
+    must not hide a high-risk one from the inspector. Vessels are ranked the same way.
 
     Parameters
     ----------
@@ -331,11 +336,18 @@ def port_queue(
     stmt = select(AlertRow).where(func.upper(AlertRow.last_port_label) == label)
     if since is not None:
         stmt = stmt.where(AlertRow.last_port_departure >= since)
-    rows = list(session.scalars(stmt.order_by(AlertRow.mmsi, AlertRow.year.desc())))
-    latest: dict[str, AlertRow] = {}
-    for r in rows:
-        latest.setdefault(r.mmsi, r)
-    return sorted(latest.values(), key=lambda r: (-r.score, r.rank))
+    stmt = stmt.where(AlertRow.status.not_in(("dismissed", "withdrawn")))
+    strongest: dict[str, AlertRow] = {}
+    for r in session.scalars(stmt):
+        best = strongest.get(r.mmsi)
+        if best is None or _strength(r) > _strength(best):
+            strongest[r.mmsi] = r
+    return sorted(strongest.values(), key=lambda r: (-TIER_LEVEL[r.tier], -r.score, r.rank))
+
+
+def _strength(alert: AlertRow) -> tuple[int, float, int]:
+    """Tier first ("insufficient data" never outranks a real tier), then score, then year."""
+    return (TIER_LEVEL[alert.tier], alert.score, alert.year)
 
 
 # --- referral notices -------------------------------------------------------------
