@@ -106,3 +106,31 @@ def test_a_wrong_database_is_a_clear_error_not_an_empty_queue(url, message, tmp_
     )
     assert run.exit_code == 2 and "is not a database URL" in run.output
     assert not (tmp_path / "o").exists()  # nothing ran
+
+
+def test_api_clients_are_added_listed_and_revoked(db):
+    from vessel_risk.access import authenticate
+
+    added = _ok(
+        "clients",
+        "add",
+        "chl-pi",
+        "--agency",
+        "chl",
+        "--role",
+        "port_inspector",
+        "--port",
+        "punta arenas",
+        "--as",
+        "admin",
+    )
+    key = re.search(r"shown only now\): (\S+)", added).group(1)
+    assert "PUNTA ARENAS" in _ok("clients", "list")
+    engine = make_engine(db)
+    with Session(engine) as s:
+        assert authenticate(s, key) is not None
+    _ok("clients", "revoke", "chl-pi", "--reason", "key leaked in a chat", "--as", "admin")
+    with Session(engine) as s:
+        assert authenticate(s, key) is None
+    bad = CliRunner().invoke(app, ["clients", "add", "x", "--agency", "a", "--role", "boss"])
+    assert bad.exit_code == 2 and "role" in bad.output

@@ -220,6 +220,37 @@ def create_client(
     return client, key
 
 
+def revoke_client(session: Session, client_id: str, *, actor: str, reason: str) -> ApiClient:
+    """Deactivate a client (a leaked or lost key), auditing who and why.
+
+    A running server may accept the key for up to ``api_key_cache_s`` more seconds.
+
+    Raises
+    ------
+    LookupError
+        If there is no client ``client_id``.
+    ValueError
+        If ``reason`` is empty.
+    """
+    client = session.get(ApiClient, client_id)
+    if client is None:
+        raise LookupError(f"No API client {client_id!r}.")
+    if not reason.strip():
+        raise ValueError("Revoking an API client needs a reason.")
+    audit(
+        session,
+        actor=actor,
+        action="client.revoked",
+        entity_type="api_client",
+        entity_id=client_id,
+        reason=reason,
+        before={"active": client.active},
+        after={"active": False},
+    )
+    client.active = False
+    return client
+
+
 def principal(client: ApiClient) -> Principal:
     """A detached :class:`Principal` of ``client``."""
     return Principal(

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from vessel_risk.cli_review import (
     agencies_app,
     alerts_app,
+    clients_app,
     database_url,
     notices_app,
     open_database,
@@ -29,6 +30,7 @@ app = typer.Typer(help="Find fishing vessels at risk of forced labour from their
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(notices_app, name="notices")
 app.add_typer(agencies_app, name="agencies")
+app.add_typer(clients_app, name="clients")
 
 
 @app.callback()
@@ -131,7 +133,9 @@ def run(
             raise _fail(str(exc)) from exc
         progress.update(task, description="done", completed=len(STAGES))
     c = summary.counts
-    tiers = ", ".join(f"{k} {v}" for k, v in c["alerts_by_tier"].items()) or "none"
+    by_tier = c["alerts_by_tier"]
+    order = ("high", "medium", "low", "insufficient data")
+    tiers = ", ".join(f"{t} {by_tier[t]}" for t in order if t in by_tier) or "none"
     console.print(
         f"{c['rows_in']:,} messages in: {c['positions_kept']:,} positions kept, "
         f"{c['static_reports']:,} static reports, {c['quarantined']:,} quarantined."

@@ -1,4 +1,5 @@
-"""``vessel-risk alerts|notices|agencies``: review alerts and manage referral notices.
+"""``vessel-risk alerts|notices|agencies|clients``: review alerts, manage referral notices,
+the agency directory and the agencies' API clients.
 
 Every command works on the database named by ``--db`` or ``VESSEL_RISK_DATABASE_URL``
 and records who acted (``--as``, default: the login name) in the audit log.
@@ -21,7 +22,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from vessel_risk.delivery import delivery_history, mark_handed_over
-from vessel_risk.lifecycle import STATUSES, TransitionError, alert_history, transition
+from vessel_risk.lifecycle import STATUSES, TIER_LEVEL, TransitionError, alert_history, transition
 from vessel_risk.reference import PortIndex, default_ports, read_ports
 from vessel_risk.referrals import (
     NoticeError,
@@ -52,6 +53,9 @@ from vessel_risk.terminal import fail as _fail
 
 alerts_app = typer.Typer(help="List and review alerts.", no_args_is_help=True)
 notices_app = typer.Typer(help="Create, approve and follow referral notices.", no_args_is_help=True)
+clients_app = typer.Typer(
+    help="API clients of agencies: keys, roles, scopes.", no_args_is_help=True
+)
 agencies_app = typer.Typer(help="The agency directory notices are routed to.", no_args_is_help=True)
 
 Db = Annotated[
@@ -141,6 +145,10 @@ def alerts_list(
     limit: Annotated[int, typer.Option(min=1)] = 20,
 ) -> None:
     """Alerts ranked by score, highest first."""
+    if tier and tier not in TIER_LEVEL:
+        raise _fail(f"--tier must be one of {', '.join(TIER_LEVEL)}. Got {tier!r}.")
+    if status and status not in STATUSES:
+        raise _fail(f"--status must be one of {', '.join(STATUSES)}. Got {status!r}.")
     with _session(db) as s:
         q = select(AlertRow).order_by(AlertRow.score.desc(), AlertRow.id)
         if tier:
@@ -404,5 +412,67 @@ def agencies_list(db: Db = None, country: Annotated[str | None, typer.Option()] 
         for a in s.scalars(q):
             table.add_row(
                 a.id, a.country_iso3, a.role, a.transport, "yes" if a.auto_refer else "", a.name
+            )
+        console.print(table)
+
+
+@clients_app.command("add")
+def clients_add(
+    client_id: str,
+    agency: Annotated[str, typer.Option(help="The agency the client belongs to.")],
+    role: Annotated[
+        str, typer.Option(help="analyst, port_inspector, referral_approver, case_system, admin")
+    ],
+    country: Annotated[list[str] | None, typer.Option(help="ISO3 scope; repeat.")] = None,
+    port: Annotated[list[str] | None, typer.Option(help="Port scope; repeat.")] = None,
+    db: Db = None,
+    actor: Actor = "",
+) -> None:
+    """Register an API client and print its key once (e.g. a new admin for a lost key)."""
+    from vessel_risk.access import create_client
+
+    with _session(db, create=True) as s:
+        _, key = create_client(
+            s,
+            client_id=client_id,
+            agency_id=agency,
+            role=role,
+            countries=country,
+            ports=port,
+            actor=actor or _default_actor(),
+        )
+        console.print(f"API client {client_id}; its key (shown only now): [bold]{key}[/bold]")
+
+
+@clients_app.command("revoke")
+def clients_revoke(
+    client_id: str,
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")],
+    db: Db = None,
+    actor: Actor = "",
+) -> None:
+    """Deactivate an API client: its key stops working."""
+    from vessel_risk.access import revoke_client
+
+    with _session(db) as s:
+        revoke_client(s, client_id, actor=actor or _default_actor(), reason=reason)
+        console.print(f"API client {client_id} revoked.")
+
+
+@clients_app.command("list")
+def clients_list(db: Db = None) -> None:
+    """API clients (never their keys)."""
+    from vessel_risk.access import ApiClient
+
+    with _session(db) as s:
+        table = Table("id", "agency", "role", "countries", "ports", "active")
+        for c in s.scalars(select(ApiClient).order_by(ApiClient.agency_id, ApiClient.id)):
+            table.add_row(
+                c.id,
+                c.agency_id,
+                c.role,
+                ",".join(c.countries),
+                ",".join(c.ports),
+                "yes" if c.active else "no",
             )
         console.print(table)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import StringConstraints
@@ -59,6 +59,10 @@ def _area(text: str | None) -> BaseGeometry | None:
     return geom
 
 
+ReviewStatus = Literal["new", "under_review", "referred", "dismissed", "withdrawn"]
+"""The review statuses of :data:`vessel_risk.lifecycle.STATUSES`."""
+
+
 @router.get("", response_model=AlertPage, responses=problem_responses(422))
 def list_alerts(
     session: ReadSessionDep,
@@ -67,7 +71,7 @@ def list_alerts(
     flag: Annotated[list[Iso3], Query(description="Flag states, ISO3.")] = [],  # noqa: B006
     gear: Annotated[str | None, Query(max_length=64)] = None,
     port: Annotated[str | None, Query(max_length=128, description="Last port label.")] = None,
-    status: Annotated[str | None, Query(max_length=32, description="Review status.")] = None,
+    status: Annotated[ReviewStatus | None, Query(description="Review status.")] = None,
     bbox: Annotated[
         str | None,
         Query(
