@@ -126,6 +126,9 @@ def test_port_queue_and_brief(api):
     q = api.get("/ports/PUNTA ARENAS/queue", headers=h("cl-inspector")).json()
     assert [i["mmsi"] for i in q["items"]] == ["412000001", "725000004"]
     assert q["port_iso3"] == "CHL"
+    unknown = api.get("/ports/NOWHERE/queue", headers=h("admin"))
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/problem+json"
     assert q["items"][0]["in_port"] is True
     html = api.get("/ports/PUNTA ARENAS/briefs/412000001", headers=h("cl-inspector"))
     assert html.status_code == 200

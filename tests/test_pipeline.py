@@ -90,6 +90,9 @@ def test_iuu_names_and_invalid_150_mmsis(squid_run):
     matched = " ".join(listed["iuu_match"])
     assert "LURONGYUANYU197" in matched and "LURONGYUANYU581" in matched
     assert "150400453" in set(listed["mmsi"])  # broadcast LURONGYUANYU 581
+    # the match is per MMSI; its text says when the listed name was broadcast
+    row = listed[(listed["mmsi"] == "150400453") & (listed["year"] == 2020)].iloc[0]
+    assert "name LURONGYUANYU581 broadcast in 2021" in row["iuu_match"]
     f150 = f[f["mmsi"].str.startswith("150")]
     assert len(f150) > 0
     assert not f150["mmsi_valid"].any() and f150["flag_iso3"].isna().all()

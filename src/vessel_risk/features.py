@@ -74,8 +74,10 @@ def iuu_matches(
 
     Returns
     -------
-    Series indexed by ``mmsi``: a description such as ``"name LURONGYUANYU197 (listed
-    as LU RONG YUAN YU 197; NPFC)"``; only matching MMSIs appear.
+    Series indexed by ``mmsi``: a description such as ``"name LURONGYUANYU197
+    broadcast 2021–2022 (listed as LU RONG YUAN YU 197; NPFC)"``; only matching MMSIs
+    appear. The match holds for every year of the MMSI; the years say when the
+    matching name or IMO number was broadcast.
     """
     if iuu_keys is None or iuu_keys.empty:
         return pd.Series(dtype="string")
@@ -90,16 +92,25 @@ def iuu_matches(
         np.concatenate([identity["mmsi"].to_numpy(dtype=object), np.asarray(mmsis, dtype=object)])
     )
     by_mmsi = pd.DataFrame({"mmsi": all_mmsi, "key_type": "mmsi", "key": all_mmsi})
-    cand = pd.concat([ident[["mmsi", "key_type", "key"]], by_mmsi], ignore_index=True)
+    cols = ["mmsi", "key_type", "key", "first_seen", "last_seen"]
+    cand = pd.concat([ident.reindex(columns=cols), by_mmsi.reindex(columns=cols)])
+    cand = cand.reset_index(drop=True)
     cand = cand.dropna(subset=["key"])
     cand = cand[cand["key"].astype(str).str.len() > 0]
     hits = cand.merge(iuu_keys, on=["key_type", "key"], how="inner")
     if hits.empty:
         return pd.Series(dtype="string")
+    # The match is per MMSI; say when the matching name or IMO was broadcast, since a
+    # shared MMSI's other years may be another hull.
+    first = pd.to_datetime(hits["first_seen"], utc=True).dt.year.astype("Int64").astype("string")
+    last = pd.to_datetime(hits["last_seen"], utc=True).dt.year.astype("Int64").astype("string")
+    years = first.where(first == last, first + "–" + last)
+    span = (" broadcast in " + years).fillna("")
     text = (
         hits["key_type"]
         + " "
         + hits["key"].astype(str)
+        + span
         + " (listed as "
         + hits["listed_as"].astype(str)
         + "; "

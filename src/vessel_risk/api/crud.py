@@ -306,6 +306,12 @@ def port_iso3(session: Session, port_label: str) -> str | None:
     ).first()
 
 
+def port_known(session: Session, port_label: str) -> bool:
+    """Whether any alert names ``port_label`` (case-insensitive) as its last port."""
+    stmt = select(AlertRow.id).where(func.upper(AlertRow.last_port_label) == port_label.upper())
+    return session.scalars(stmt.limit(1)).first() is not None
+
+
 def port_queue(
     session: Session, who: Principal, port_label: str, *, since: datetime | None = None
 ) -> list[AlertRow]:

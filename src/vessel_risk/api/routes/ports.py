@@ -48,6 +48,8 @@ def queue(
         rows = crud.port_queue(session, caller, port_label, since=as_utc(since))
     except PermissionError as exc:
         raise HTTPException(403, str(exc)) from exc
+    if not rows and not crud.port_known(session, port_label):
+        raise HTTPException(404, f"No alert names {port_label!r} as its last port; see /ports.")
     items = [
         PortQueueItem(
             **AlertPublic.model_validate(r).model_dump(),
