@@ -17,7 +17,7 @@ from vessel_risk.cli_review import (
     notices_app,
     open_database,
 )
-from vessel_risk.indicators import BASELINE_VERSION
+from vessel_risk.indicators import BASELINE_VERSION, TIER_LEVEL
 from vessel_risk.routing import read_directory
 from vessel_risk.settings import Settings
 from vessel_risk.terminal import console
@@ -134,8 +134,8 @@ def run(
         progress.update(task, description="done", completed=len(STAGES))
     c = summary.counts
     by_tier = c["alerts_by_tier"]
-    order = ("high", "medium", "low", "insufficient data")
-    tiers = ", ".join(f"{t} {by_tier[t]}" for t in order if t in by_tier) or "none"
+    order = sorted(by_tier, key=lambda t: -TIER_LEVEL.get(t, -1))
+    tiers = ", ".join(f"{t} {by_tier[t]}" for t in order) or "none"
     console.print(
         f"{c['rows_in']:,} messages in: {c['positions_kept']:,} positions kept, "
         f"{c['static_reports']:,} static reports, {c['quarantined']:,} quarantined."

@@ -22,7 +22,8 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from vessel_risk.delivery import delivery_history, mark_handed_over
-from vessel_risk.lifecycle import STATUSES, TIER_LEVEL, TransitionError, alert_history, transition
+from vessel_risk.indicators import TIER_LEVEL
+from vessel_risk.lifecycle import STATUSES, TransitionError, alert_history, transition
 from vessel_risk.reference import PortIndex, default_ports, read_ports
 from vessel_risk.referrals import (
     NoticeError,

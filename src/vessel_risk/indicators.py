@@ -181,6 +181,8 @@ MIN_POSITIONS = 50
 
 TIERS = ((0.6, "high"), (0.3, "medium"), (0.0, "low"))
 """Score cut-offs of the tiers, as Paris MoU-style risk profiles: high, medium, low."""
+TIER_LEVEL = {"high": 3, "medium": 2, "low": 1, "insufficient data": 0}
+"""Order of the tiers, strongest first; "insufficient data" never outranks a real tier."""
 
 
 def feature_frame(features: pd.DataFrame) -> pd.DataFrame:

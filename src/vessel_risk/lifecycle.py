@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vessel_risk.alerts import Alert
+from vessel_risk.indicators import TIER_LEVEL
 from vessel_risk.store import (
     AlertRow,
     AuditEntry,
@@ -48,8 +49,6 @@ referral notice, and left for review again when its last notice is withdrawn."""
 
 REASON_REQUIRED = frozenset({"dismissed", "withdrawn"})
 """Statuses that need a reason; so does reopening a dismissed or withdrawn alert."""
-
-TIER_LEVEL = {"high": 3, "medium": 2, "low": 1, "insufficient data": 0}
 
 
 class TransitionError(ValueError):

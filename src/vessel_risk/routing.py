@@ -40,6 +40,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vessel_risk.indicators import TIER_LEVEL
 from vessel_risk.store import Agency, audit
 
 Role = Literal[
@@ -53,7 +54,6 @@ Role = Literal[
 PORT_STATE_ROLES = frozenset(
     {"port_state_control", "psma_port_authority", "labour_inspectorate", "nrm_case_system"}
 )
-TIER_LEVEL = {"high": 3, "medium": 2, "low": 1, "insufficient data": 0}
 
 
 class AgencyRecord(BaseModel):

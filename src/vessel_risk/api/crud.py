@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, tu
 from sqlalchemy.orm import Session, defer
 
 from vessel_risk.access import Principal
-from vessel_risk.lifecycle import TIER_LEVEL
+from vessel_risk.indicators import TIER_LEVEL
 from vessel_risk.store import (
     AlertRow,
     Delivery,
