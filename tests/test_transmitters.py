@@ -9,7 +9,6 @@ from vessel_risk.ingest import read_ais, read_many
 from vessel_risk.pipeline import process
 from vessel_risk.reference import ShoreDistance
 from vessel_risk.transmitters import (
-    dominant_transmitter,
     shared_mmsi_indicator,
     simultaneous_transmitters,
     split_transmitters,
@@ -91,13 +90,6 @@ def test_planted_two_transmitter_mmsi_counts_two_per_year():
     assert per_year.to_dict("records") == [
         {"mmsi": "150400999", "year": 2024, "max_simultaneous_transmitters": 2}
     ]
-
-
-def test_dominant_transmitter_keeps_the_larger_track():
-    pos = _two_boats()
-    keep = dominant_transmitter(pos, split_transmitters(pos))
-    assert keep.sum() == 12
-    assert (pos.loc[keep, "lat"] == -12.0).all()
 
 
 def test_pipeline_reports_two_transmitters_and_no_jump(tmp_path):

@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from vessel_risk.geodesy import distance_km
@@ -157,16 +156,10 @@ def shared_mmsi_indicator(
         first=("timestamp", "min"), last=("timestamp", "max"), n=("timestamp", "size")
     )
     spans = spans[spans["n"] >= min_positions].reset_index()
-    rows = []
-    for mmsi, g in spans.groupby("mmsi", sort=True):
-        events = sorted(
-            [(t, 1) for t in g["first"]] + [(t, -1) for t in g["last"]], key=lambda e: (e[0], -e[1])
-        )
-        active = peak = 0
-        for _, step in events:
-            active += step
-            peak = max(peak, active)
-        rows.append({"mmsi": mmsi, "tracks": len(g), "concurrent_tracks": peak})
+    rows = [
+        {"mmsi": mmsi, "tracks": len(g), "concurrent_tracks": _peak_overlap(g["first"], g["last"])}
+        for mmsi, g in spans.groupby("mmsi", sort=True)
+    ]
     out = pd.DataFrame(rows, columns=["mmsi", "tracks", "concurrent_tracks"])
     out["shared_mmsi"] = out["concurrent_tracks"] >= 2
     return out
@@ -222,55 +215,3 @@ def simultaneous_transmitters(
         for (mmsi, year), g in spans.groupby(level=["mmsi", "year"], sort=True)
     ]
     return pd.DataFrame(rows, columns=["mmsi", "year", "max_simultaneous_transmitters"])
-
-
-def dominant_transmitter(
-    positions: pd.DataFrame, track: pd.Series, *, min_positions: int = MIN_TRACK_POSITIONS
-) -> npt.NDArray[np.bool_]:
-    """Which positions belong to the MMSI's dominant transmitter.
-
-    Event detection (port visits, voyages, gaps, distances, loitering, encounters,
-    fishing) assumes one hull per MMSI: a step between two transmitters hundreds of km
-    apart would be read as a voyage leg, a gap or an impossible distance. The pipeline
-    therefore keeps, per MMSI with at least two tracks of ``min_positions`` positions
-    (a second transmitter, not noise), the track with the most positions (ties: the
-    track that started first) and quarantines the others as ``other_transmitter``.
-    MMSIs with one such track keep every position, as before the split (a lone fast
-    leg, as in case C08, is left to the events). This was
-    preferred to running every stage per track because every table downstream (features,
-    alerts, the database, referrals) is keyed by MMSI, and a vessel-year should
-    describe one hull; the other hulls are not scored but stay visible through
-    ``max_simultaneous_transmitters`` and the quarantine.
-
-    Parameters
-    ----------
-    positions : DataFrame of shape (n, k)
-        With ``mmsi``.
-    track : Series of shape (n,)
-        From :func:`split_transmitters`, aligned with ``positions``.
-    min_positions : int, default 10
-        Tracks with fewer positions are noise, not a transmitter.
-
-    Returns
-    -------
-    ndarray of bool, shape (n,)
-        True for positions of the dominant track, for every position of an MMSI with
-        fewer than two real transmitters, and for positions without a track
-        (no coordinates: they cannot jump).
-    """
-    frame = pd.DataFrame({"mmsi": positions["mmsi"].to_numpy(), "track": track.to_numpy()})
-    counts = frame.dropna(subset=["track"]).groupby(["mmsi", "track"]).size()
-    if counts.empty:
-        return np.ones(len(frame), dtype=bool)
-    best = (
-        counts.rename("n")
-        .reset_index()
-        .sort_values(["mmsi", "n", "track"], ascending=[True, False, True], kind="stable")
-        .drop_duplicates("mmsi")
-        .set_index("mmsi")["track"]
-    )
-    shared = (counts >= min_positions).groupby(level="mmsi").sum() >= 2
-    best = best[best.index.isin(shared[shared].index)]
-    dominant = frame["mmsi"].map(best)
-    keep = frame["track"].isna() | dominant.isna() | (frame["track"] == dominant)
-    return np.asarray(keep.to_numpy(dtype=bool), dtype=bool)
