@@ -241,7 +241,6 @@ def record_run(
         vessel.first_seen = min([*seen, as_utc(a.first_seen)])  # type: ignore[type-var]
         vessel.last_seen = max([*seen, as_utc(a.last_seen)])  # type: ignore[type-var]
         vessel.updated_at = now
-        session.flush()
 
         period = periods.get(key)
         if period is None:

@@ -257,6 +257,16 @@ def aliases(uri: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in (rm.aliases or {}).items()}
 
 
+def _champion_version(uri: str) -> tuple[Any, Any] | None:
+    """The registry client and the champion's model version, or None without one."""
+    if CHAMPION not in aliases(uri):
+        return None
+    store = resolve_store(uri, create=False)
+    assert store is not None
+    client = _client(store)
+    return client, client.get_model_version_by_alias(MODEL_NAME, CHAMPION)
+
+
 @dataclass
 class Champion:
     """The model the registry's ``champion`` alias points at."""
@@ -275,14 +285,12 @@ def load_champion(uri: str) -> Champion | None:
     uri : str
         Tracking URI or folder (:func:`resolve_store`); a missing folder is not created.
     """
-    if CHAMPION not in aliases(uri):
+    found = _champion_version(uri)
+    if found is None:
         return None
     import mlflow
 
-    store = resolve_store(uri, create=False)
-    assert store is not None
-    client = _client(store)
-    mv = client.get_model_version_by_alias(MODEL_NAME, CHAMPION)
+    _, mv = found
     model = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}@{CHAMPION}")
     kind = (mv.tags or {}).get("model_kind", type(model).__name__)
     features = [str(f) for f in getattr(model, "feature_names_in_", [])]
@@ -311,14 +319,12 @@ def champion_info(uri: str) -> ChampionInfo | None:
     uri : str
         Tracking URI or folder (:func:`resolve_store`); a missing folder is not created.
     """
-    if CHAMPION not in aliases(uri):
+    found = _champion_version(uri)
+    if found is None:
         return None
     import mlflow
 
-    store = resolve_store(uri, create=False)
-    assert store is not None
-    client = _client(store)
-    mv = client.get_model_version_by_alias(MODEL_NAME, CHAMPION)
+    client, mv = found
     run = client.get_run(mv.run_id)
     kind = (mv.tags or {}).get("model_kind", "unknown")
     try:
