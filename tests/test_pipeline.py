@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -12,7 +11,6 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from vessel_risk.cli import app
-from vessel_risk.reference import ShoreDistance
 from vessel_risk.schemas import (
     GapSchema,
     PortVisitSchema,
@@ -71,16 +69,6 @@ def test_every_vessel_with_ten_kept_positions_has_a_feature_row(squid_run):
     n = pos.groupby("mmsi").size()
     assert set(n[n >= 10].index) <= set(feats["mmsi"])
     assert not feats.duplicated(["mmsi", "year"]).any()
-
-
-def test_distance_from_shore_agrees_with_gfw():
-    raw = pd.read_parquet(shared_file(*SQUID))
-    r = raw.dropna(subset=["lat", "lon", "distance_from_shore_m"])
-    r = r[r["lat"].abs() <= 90]
-    ours = ShoreDistance()(r["lat"].to_numpy(), r["lon"].to_numpy())
-    gfw = r["distance_from_shore_m"].to_numpy() / 1000
-    assert np.corrcoef(ours, gfw)[0, 1] >= 0.98
-    assert np.median(np.abs(ours - gfw)) <= 5.0
 
 
 def test_iuu_names_and_invalid_150_mmsis(squid_run):

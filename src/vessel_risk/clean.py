@@ -180,8 +180,9 @@ def clean_positions(
     exact duplicate messages are dropped and several positions at the same second
     collapse to the first (case C04); positions more than ``on_land_margin_km``
     inland are dropped (needs ``distance_from_shore_km``, negative on land; skipped
-    if absent); isolated jumps faster than ``max_speed_kn`` are dropped
-    (:func:`implied_speed_outliers`).
+    if absent), and the distances of the positions kept on land are then set to 0,
+    Global Fishing Watch's value on land and inland waters; isolated jumps faster
+    than ``max_speed_kn`` are dropped (:func:`implied_speed_outliers`).
 
     Parameters
     ----------
@@ -234,6 +235,8 @@ def clean_positions(
         dropped.append(_quarantine_rows(out[land], "on_land"))
         counts["on_land"] = int(land.sum())
         out = out[~land]
+    if "distance_from_shore_km" in out.columns:
+        out["distance_from_shore_km"] = out["distance_from_shore_km"].clip(lower=0.0)
 
     jumps = implied_speed_outliers(out, max_speed_kn)
     dropped.append(_quarantine_rows(out[jumps], "implied_speed_outlier"))

@@ -34,7 +34,7 @@ class PositionSchema(_Strict):
     speed_knots: Series[float] = pa.Field(ge=0, lt=102.3, nullable=True)
     course: Series[float] = pa.Field(ge=0, lt=360, nullable=True)
     heading: Series[float] = pa.Field(ge=0, lt=360, nullable=True)
-    distance_from_shore_km: Series[float] = pa.Field(nullable=True)
+    distance_from_shore_km: Series[float] = pa.Field(ge=0, nullable=True)
     distance_from_port_km: Series[float] = pa.Field(ge=0, nullable=True)
 
 
