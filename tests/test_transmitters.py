@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from vessel_risk.clean import clean_positions
 from vessel_risk.ingest import read_ais, read_many
 from vessel_risk.pipeline import process
 from vessel_risk.reference import ShoreDistance
@@ -14,7 +15,7 @@ from vessel_risk.transmitters import (
     split_transmitters,
 )
 
-from .conftest import make_track, shared_file, write_csv
+from .conftest import SQUID, make_track, shared_file, write_csv
 
 
 def _frame(rows):
@@ -108,3 +109,35 @@ def test_pipeline_reports_two_transmitters_and_no_jump(tmp_path):
     assert r.counts["quarantined_by_reason"]["implied_speed_outlier"] == 21
     assert f["position_messages"] == 2
     assert f["distance_traveled_km"] < 15
+
+
+def test_shared_mmsi_flags_agree_with_gfws_research_on_the_squid_fleet():
+    # GFW's segmenter rarely overlaps its own segments in this file (2 vessel-years),
+    # but its analysts' research files name the MMSIs used by several transmitters:
+    # messages at implausible implied speeds and "relevant overlapping segments".
+    # Our flag (any year with >= 2 simultaneous tracks) against that evidence (>= 5
+    # implausible messages or an overlapping segment), over MMSIs with >= 100 positions.
+    raw = ("data", "ais", "squid_jiggers_raw")
+    implausible = pd.read_csv(
+        shared_file(*raw, "implausible_speed_research_messages_150_412.csv.gz"),
+        usecols=["ssvid"],
+    )["ssvid"]
+    overlaps = pd.read_csv(shared_file(*raw, "relevant_overlapping_segs_voi.csv.gz"))
+    ingested = read_ais(shared_file(*SQUID))
+    cleaned = clean_positions(ingested.positions, distance_from_shore=ShoreDistance())
+    seen = pd.concat([cleaned.positions, cleaned.spikes], ignore_index=True)
+    per_year = simultaneous_transmitters(seen, split_transmitters(seen))
+    ours = per_year.groupby("mmsi")["max_simultaneous_transmitters"].max() >= 2
+    counts = seen.groupby("mmsi").size()
+    mmsis = counts[counts >= 100].index
+    n_implausible = implausible.astype(str).str.zfill(9).value_counts()
+    gfw_overlap = set(overlaps.loc[overlaps["overlapping_seg"], "ssvid"].astype(str).str.zfill(9))
+    gfw = {m for m in mmsis if n_implausible.get(m, 0) >= 5 or m in gfw_overlap}
+    flagged = {m for m in mmsis if ours.get(m, False)}
+    assert len(mmsis) == 43
+    assert flagged & gfw == {"150400453", "150402940", "150402944", "150402951", "412334074"}
+    # 412331284's second transmitter sent 4 positions, under the 10 a track needs.
+    assert gfw - flagged == {"412331284"}
+    # 150000022: 800 positions off Busan and 232 in the Southern Ocean over the same
+    # months; GFW's files do not study it.
+    assert flagged - gfw == {"150000022"}
