@@ -862,44 +862,25 @@ def _parse(
     reason = why.copy()
     reason[(reason.isna() & ts.isna()).to_numpy()] = "invalid_timestamp"
     if "msg_type" in frame.columns:
-        # "AIS.21", "21": base stations, aids to navigation and binary messages are
-        # not vessel reports (as in raw NMEA, see vessel_risk.nmea).
-        # A handful of distinct values: decide each once, then map.
-        text = frame["msg_type"].astype(ARROW_STRING)
-        verdict = {}
-        for value in text.dropna().unique():
-            m = re.search(r"(\d+)\s*$", str(value))
-            verdict[value] = m is not None and int(m.group(1)) not in VESSEL_REPORT_TYPES
-        other = text.map(verdict).fillna(False).astype(bool)
+        other = _not_vessel_report(frame["msg_type"])
         reason[(reason.isna() & other).to_numpy()] = "not_a_vessel_report"
     numeric = {}
     for col in NUMERIC + OPTIONAL_NUMERIC:
         if col not in frame.columns:
             numeric[col] = pd.Series(np.nan, index=frame.index)
             continue
-        raw = frame[col]
-        num = _to_float(raw)
-        if not pd.api.types.is_numeric_dtype(raw):
-            text = raw.astype("string").str.strip()
-            junk = (
-                text.notna()
-                & (text != "")
-                & num.isna()
-                & ~text.str.fullmatch(r"(?i)nan|na|null|none|unknown|undefined").fillna(False)
-            )
+        num, junk = _numbers(frame[col])
+        if junk is not None:
             reason[(reason.isna() & junk).to_numpy()] = f"non_numeric_{col}"
         numeric[col] = num
     no_position = numeric["lat"].isna() & numeric["lon"].isna()
     ident = {}
     for col in IDENTITY_FIELDS + EXTRA_TEXT:
         if col in frame.columns:
-            v = frame[col].astype("string").str.strip()
-            ident[col] = v.where(
-                (v != "") & ~v.str.fullmatch(r"(?i)unknown|undefined|none").fillna(False)
-            )
+            ident[col] = _clean_text(frame[col])
         else:
             ident[col] = _strings(pa.nulls(len(frame), pa.string()), frame.index)
-    ident["ais_class"] = _map_few(ident["ais_class"].str.lower(), _CLASS)
+    ident["ais_class"] = _ais_class(ident["ais_class"])
     has_identity = pd.concat({c: ident[c] for c in IDENTITY_FIELDS}, axis=1).notna().any(axis=1)
     reason[(reason.isna() & no_position & ~has_identity).to_numpy()] = "no_position_no_identity"
 
@@ -943,6 +924,50 @@ def _parse(
     if slash is not None:
         report["slash_dates"] = slash
     return IngestResult(positions, static, q_all, [report])
+
+
+def _not_vessel_report(msg_type: pd.Series) -> pd.Series:
+    """Whether each ``msg_type`` names a message that is not a vessel report.
+
+    "AIS.21", "21": base stations, aids to navigation and binary messages are not
+    vessel reports (as in raw NMEA, see :mod:`vessel_risk.nmea`). A handful of distinct
+    values: each is decided once, then mapped.
+    """
+    text = msg_type.astype(ARROW_STRING)
+    verdict = {}
+    for value in text.dropna().unique():
+        m = re.search(r"(\d+)\s*$", str(value))
+        verdict[value] = m is not None and int(m.group(1)) not in VESSEL_REPORT_TYPES
+    return text.map(verdict).fillna(False).astype(bool)
+
+
+def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series | None]:
+    """A column as float64, and which values are text that is not a number.
+
+    The second is None for numeric columns (nothing in them can be junk).
+    """
+    num = _to_float(raw)
+    if pd.api.types.is_numeric_dtype(raw):
+        return num, None
+    text = raw.astype("string").str.strip()
+    junk = (
+        text.notna()
+        & (text != "")
+        & num.isna()
+        & ~text.str.fullmatch(r"(?i)nan|na|null|none|unknown|undefined").fillna(False)
+    )
+    return num, junk
+
+
+def _clean_text(raw: pd.Series) -> pd.Series:
+    """Text stripped, with empty and placeholder values ("Unknown", "none") as NA."""
+    v = raw.astype("string").str.strip()
+    return v.where((v != "") & ~v.str.fullmatch(r"(?i)unknown|undefined|none").fillna(False))
+
+
+def _ais_class(text: pd.Series) -> pd.Series:
+    """Cleaned ``ais_class`` text ("Class A", "b") as "A", "B" or NA."""
+    return _map_few(text.str.lower(), _CLASS)
 
 
 def _map_few(values: pd.Series, mapping: dict[str, str]) -> pd.Series:
