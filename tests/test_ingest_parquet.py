@@ -191,6 +191,13 @@ def test_parquet_chunks_gather_row_groups_and_equal_one_read(tmp_path):
     assert whole.positions["shipname"].dropna().iloc[-1] == "VESSEL 8"
 
 
+def test_chunk_rows_must_be_positive(tmp_path):
+    path = tmp_path / "export.parquet"
+    pq.write_table(bad_rows_table(), path)
+    with pytest.raises(ValueError, match="'chunk_rows' parameter of iter_ais must be a positive"):
+        next(iter_ais(path, chunk_rows=0))
+
+
 def test_empty_parquet_file_yields_empty_frames(tmp_path):
     path = tmp_path / "empty.parquet"
     pq.write_table(bad_rows_table().slice(0, 0), path)

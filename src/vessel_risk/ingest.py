@@ -1193,8 +1193,14 @@ def iter_ais(
     ------
     FileNotFoundError, ValueError, UnknownDialectError
         As :func:`read_ais`; a file unreadable as a whole fails before its first chunk,
-        a Parquet file corrupt further in fails at that chunk.
+        a Parquet file corrupt further in fails at that chunk. ValueError also if
+        ``chunk_rows`` is not positive.
     """
+    if chunk_rows < 1:
+        raise ValueError(
+            f"The 'chunk_rows' parameter of iter_ais must be a positive int. Got {chunk_rows!r} "
+            "instead."
+        )
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"The AIS file {str(path)!r} does not exist.")
