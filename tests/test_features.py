@@ -119,3 +119,72 @@ def test_high_seas_fishing_hours_count_beyond_200_nm(tmp_path, port_table):
     assert f.loc["567000021", "fishing_hours"] == 2.0
     assert f.loc["567000021", "fishing_hours_high_seas"] == 0.0
     assert f.loc["567000022", "fishing_hours_high_seas"] == 2.0
+
+
+def test_position_features_by_hand_across_new_year_and_vessels():
+    # vessel_year_features alone, on a hand-built frame: A's rows run across midnight on
+    # New Year's Eve and end with a row without a position; B mixes fishing sources.
+    import numpy as np
+
+    from vessel_risk.features import vessel_year_features
+    from vessel_risk.schemas import GapSchema, PortVisitSchema, VoyageSchema, empty_frame
+
+    a, b = "567000030", "567000031"
+    rows = [
+        # mmsi, timestamp, lat, lon, shore km, port km, segment km, score, source
+        (a, "2023-12-31T20:00Z", 5.0, 104.0, 50.0, 30.0, 0.0, 0.9, "nnet_score"),
+        (a, "2023-12-31T23:00Z", 5.1, 104.0, 60.0, np.nan, 11.1, 0.9, "nnet_score"),
+        (a, "2024-01-01T02:00Z", 5.2, 104.0, 70.0, 40.0, 11.1, 0.1, "nnet_score"),
+        (a, "2024-01-01T05:00Z", np.nan, np.nan, np.nan, np.nan, 0.0, np.nan, None),
+        (b, "2024-06-01T10:00Z", -20.0, -90.0, 1228.0, 900.0, 0.0, 0.7, "classifier"),
+        (b, "2024-06-01T11:00Z", -20.0, -90.0, 1228.0, 900.0, 0.0, 0.2, "heuristic"),
+        (b, "2024-06-03T11:00Z", -20.0, -90.5, 1228.0, 900.0, 52.3, 0.2, "heuristic"),
+    ]
+    cols = [
+        "mmsi",
+        "timestamp",
+        "lat",
+        "lon",
+        "distance_from_shore_km",
+        "distance_from_port_km",
+        "segment_km",
+        "fishing_score",
+        "fishing_source",
+    ]
+    pos = pd.DataFrame(rows, columns=cols).astype({"mmsi": "string", "fishing_source": "string"})
+    pos["timestamp"] = pd.to_datetime(pos["timestamp"], utc=True)
+    reports = pd.DataFrame(
+        {"mmsi": pd.Series(dtype="string"), "timestamp": pd.Series(dtype="datetime64[ns, UTC]")}
+    ).assign(shipname=pd.Series(dtype="string"), callsign=pd.Series(dtype="string"))
+    f = vessel_year_features(
+        pos,
+        empty_frame(PortVisitSchema),
+        empty_frame(VoyageSchema),
+        empty_frame(GapSchema),
+        reports,
+    ).set_index(["mmsi", "year"])
+    assert list(f.index) == [(a, 2023), (a, 2024), (b, 2024)]
+    a23, a24, b24 = f.loc[(a, 2023)], f.loc[(a, 2024)], f.loc[(b, 2024)]
+    # A 2023: 3 h to 23:00, 3 h to 02:00 (the next year's row still ends the interval).
+    assert a23["position_messages"] == 2 and a23["hours"] == 6.0
+    assert a23["fishing_hours"] == 6.0 and a23["fishing_hours_high_seas"] == 0.0
+    # Fishing on 31 Dec and, by the interval ending at 02:00, on 1 Jan: 6 h / 2 days.
+    assert a23["average_daily_fishing_hours"] == 3.0
+    assert a23["days_observed"] == 1 and a23["positions_per_day"] == 2.0
+    assert a23["max_distance_from_port_km"] == 30.0  # the NaN is skipped
+    assert a23["distance_traveled_km"] == 11.1 and a23["last_lat"] == 5.1
+    assert a23["fishing_source"] == "nnet_score"
+    assert a23["first_timestamp"] == pd.Timestamp("2023-12-31T20:00Z")
+    assert a23["last_timestamp"] == pd.Timestamp("2023-12-31T23:00Z")
+    # A 2024: scored, not fishing; its last row has no position, so last_* is 02:00's.
+    assert a24["hours"] == 3.0 and a24["fishing_hours"] == 0.0
+    assert a24["average_daily_fishing_hours"] == 0.0
+    assert (a24["last_lat"], a24["last_lon"]) == (5.2, 104.0)
+    assert a24["max_distance_from_shore_km"] == 70.0
+    assert a24["last_timestamp"] == pd.Timestamp("2024-01-01T05:00Z")
+    # B: 1 h fishing (the 48 h interval is a gap, worth 0 h); 2 days seen of 3.
+    assert b24["hours"] == 1.0 and b24["fishing_hours"] == 1.0
+    assert b24["fishing_hours_high_seas"] == 1.0 and b24["average_daily_fishing_hours"] == 1.0
+    assert b24["days_observed"] == 2 and b24["positions_per_day"] == 1.5
+    assert b24["fishing_source"] == "heuristic"  # the least certain source of the year
+    assert b24["distance_traveled_km"] == 52.3 and b24["last_lon"] == -90.5

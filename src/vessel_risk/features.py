@@ -21,12 +21,14 @@ from vessel_risk.identity import (
     normalize_name,
 )
 from vessel_risk.schemas import VesselFeatureSchema
-from vessel_risk.tracks import same_vessel_as_previous
+from vessel_risk.tracks import epoch_ns, hours_since_previous, same_vessel_as_previous
 
 HIGH_SEAS_KM = 200 * 1.852
 """200 nm in km: the outer limit of every EEZ (UNCLOS Art. 57)."""
 FISHING_SCORE_THRESHOLD = 0.5
 """A position is fishing when GFW's ``nnet_score`` exceeds 0.5 (Kroodsma et al. 2018)."""
+DAY_NS = 86_400 * 10**9
+"""Nanoseconds in a day."""
 
 
 def position_hours(positions: pd.DataFrame, *, max_hours: float = GAP_HOURS) -> np.ndarray:
@@ -42,11 +44,139 @@ def position_hours(positions: pd.DataFrame, *, max_hours: float = GAP_HOURS) -> 
     -------
     ndarray of shape (n,), hours.
     """
-    ts = positions["timestamp"]
-    nxt = (ts.shift(-1) - ts).dt.total_seconds().to_numpy() / 3600.0
+    nxt = np.append(hours_since_previous(positions["timestamp"])[1:], np.nan)
     same_next = np.append(same_vessel_as_previous(positions["mmsi"])[1:], False)
     h = np.where(same_next & (nxt < max_hours), nxt, 0.0)
     return np.nan_to_num(h, nan=0.0)
+
+
+def _position_features(positions: pd.DataFrame) -> pd.DataFrame:
+    """The features of each vessel-year that come from its positions alone.
+
+    Parameters
+    ----------
+    positions : DataFrame sorted by ``mmsi``, ``timestamp``
+        As for :func:`vessel_year_features`.
+
+    Returns
+    -------
+    DataFrame indexed by ``mmsi``, ``year`` (sorted), one row per vessel-year with
+    positions: message counts, hours, fishing hours and their source, distances,
+    days observed, first and last time and the last known position.
+    """
+    n = len(positions)
+    ts = positions["timestamp"]
+    t = epoch_ns(ts)
+    year = ts.dt.year.to_numpy(dtype="int64")
+    # Sorted by mmsi then time, each vessel-year is one run of rows: aggregate each run
+    # with ufunc.reduceat from its first row, which is much faster than a groupby.
+    first = ~same_vessel_as_previous(positions["mmsi"])
+    first[1:] |= year[1:] != year[:-1]
+    starts = np.flatnonzero(first)
+    ends = np.append(starts[1:], n) - 1
+    run = np.cumsum(first) - 1
+
+    def total(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return np.add.reduceat(np.where(np.isnan(values), 0.0, values), starts)
+
+    def largest(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return np.fmax.reduceat(values, starts)  # NaN only where all are NaN
+
+    hours = position_hours(positions)
+    # The least certain source that scored any message of the year names the year's
+    # fishing columns: an estimate must never read as GFW's own score.
+    rank = np.full(n, -1)
+    if "fishing_score" in positions.columns:
+        score = positions["fishing_score"].to_numpy(dtype="float64")
+        source = positions["fishing_source"]
+        for i, name in enumerate(FISHING_SOURCES):
+            rank[(source == name).to_numpy(dtype=bool, na_value=False)] = i
+    else:
+        # Called without the pipeline's fishing stage: GFW's score or nothing.
+        score = (
+            positions["nnet_score"].to_numpy(dtype="float64")
+            if "nnet_score" in positions.columns
+            else np.full(n, np.nan)
+        )
+        rank[~np.isnan(score)] = FISHING_SOURCES.index(SOURCE_NNET)
+    scored = np.logical_or.reduceat(~np.isnan(score), starts)
+    fishing = score > FISHING_SCORE_THRESHOLD
+    fishing_h = np.where(fishing, hours, 0.0)
+    shore = positions["distance_from_shore_km"].to_numpy(dtype="float64")
+    # Beyond 200 nm from every coast is outside every EEZ (UNCLOS Art. 57): high seas.
+    fishing_h_high_seas = np.where(shore > HIGH_SEAS_KM, fishing_h, 0.0)
+    day = t // DAY_NS
+    new_day = first.copy()
+    new_day[1:] |= day[1:] != day[:-1]
+    # A fishing interval runs to the next message and may end the next day: both dates
+    # count as fishing days, so the daily average never exceeds 24 h.
+    interval = np.flatnonzero(fishing & (hours > 0))
+    interval_h = pd.to_timedelta(hours[interval], unit="h")
+    interval_end = t[interval] + interval_h.to_numpy(dtype="timedelta64[ns]").view("int64")
+    fishing_days = _distinct_per_run(
+        np.concatenate([run[interval], run[interval]]),
+        np.concatenate([day[interval], interval_end // DAY_NS]),
+        len(starts),
+    )
+    lat = positions["lat"].to_numpy(dtype="float64")
+    last_located = np.maximum.reduceat(np.where(np.isnan(lat), -1, np.arange(n)), starts)
+    has_located = last_located >= starts
+
+    f = pd.DataFrame(
+        {
+            "position_messages": ends - starts + 1,
+            "hours": total(hours),
+            "fishing_hours": np.where(scored, total(fishing_h), np.nan),
+            "fishing_hours_high_seas": np.where(scored, total(fishing_h_high_seas), np.nan),
+            "fishing_source": pd.array(FISHING_SOURCES, dtype="string").take(
+                np.maximum.reduceat(rank, starts), allow_fill=True
+            ),
+            "distance_traveled_km": total(positions["segment_km"].to_numpy(dtype="float64")),
+            "max_distance_from_shore_km": largest(shore),
+            "max_distance_from_port_km": largest(
+                positions["distance_from_port_km"].to_numpy(dtype="float64")
+            ),
+            "days_observed": np.add.reduceat(new_day, starts),
+            "first_timestamp": ts.take(starts).to_numpy(),
+            "last_timestamp": ts.take(ends).to_numpy(),
+            "last_lat": np.where(has_located, lat[last_located], np.nan),
+            "last_lon": np.where(
+                has_located, positions["lon"].to_numpy(dtype="float64")[last_located], np.nan
+            ),
+        },
+        index=pd.MultiIndex.from_arrays(
+            [positions["mmsi"].take(starts).to_numpy(), year[starts]], names=["mmsi", "year"]
+        ),
+    )
+    f["average_daily_fishing_hours"] = (
+        f["fishing_hours"] / np.where(fishing_days > 0, fishing_days, np.nan)
+    ).where(f["fishing_hours"].notna())
+    f.loc[f["fishing_hours"] == 0, "average_daily_fishing_hours"] = 0.0
+    f["positions_per_day"] = f["position_messages"] / f["days_observed"]
+    return f
+
+
+def _distinct_per_run(
+    run: npt.NDArray[np.int64], value: npt.NDArray[np.int64], n_runs: int
+) -> npt.NDArray[np.int64]:
+    """How many distinct values each run holds.
+
+    Parameters
+    ----------
+    run : ndarray of int, shape (m,)
+        The run (0 to ``n_runs - 1``) of each value.
+    value : ndarray of int, shape (m,)
+    n_runs : int
+
+    Returns
+    -------
+    ndarray of int64, shape (n_runs,); 0 for runs without values.
+    """
+    if len(value) == 0:
+        return np.zeros(n_runs, dtype="int64")
+    span = int(value.max() - value.min()) + 1
+    pairs = np.unique(run * span + (value - value.min()))
+    return np.bincount(pairs // span, minlength=n_runs)
 
 
 def _year(ts: pd.Series) -> pd.Series:
@@ -132,6 +262,7 @@ def vessel_year_features(
     iuu_keys: pd.DataFrame | None = None,
     psma_parties: pd.DataFrame | None = None,
     transmitters: pd.DataFrame | None = None,
+    identity: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row of features per vessel-year with at least one position.
 
@@ -158,6 +289,10 @@ def vessel_year_features(
         From :func:`vessel_risk.transmitters.simultaneous_transmitters`
         (``mmsi``, ``year``, ``max_simultaneous_transmitters``); vessel-years absent
         from it, or all when it is None, get 1.
+    identity : DataFrame, optional
+        :func:`~vessel_risk.identity.identity_history` of ``identity_reports`` (other
+        fields, such as destinations, may be there too), when the caller has it
+        already; otherwise it is computed here.
 
     Notes
     -----
@@ -170,77 +305,13 @@ def vessel_year_features(
     DataFrame validated against :class:`~vessel_risk.schemas.VesselFeatureSchema`,
     sorted by ``mmsi``, ``year``.
     """
-    p = positions.copy()
-    p["year"] = _year(p["timestamp"])
-    p["hours"] = position_hours(p)
-    if "fishing_score" not in p.columns:
-        # Called without the pipeline's fishing stage: GFW's score or nothing.
-        nnet = p["nnet_score"] if "nnet_score" in p.columns else pd.Series(np.nan, index=p.index)
-        p["fishing_score"] = nnet.astype("float64")
-        p["fishing_source"] = pd.Series(pd.NA, index=p.index, dtype="string")
-        p.loc[nnet.notna(), "fishing_source"] = SOURCE_NNET
-    has_score = p["fishing_score"].notna()
-    fishing = has_score & (p["fishing_score"] > FISHING_SCORE_THRESHOLD)
-    # The least certain source that scored any message of the year names the year's
-    # fishing columns: an estimate must never read as GFW's own score.
-    p["source_rank"] = (
-        p["fishing_source"].map({s: i for i, s in enumerate(FISHING_SOURCES)}).astype("float64")
-    )
-    p["fishing_h"] = np.where(fishing, p["hours"], 0.0)
-    # Beyond 200 nm from every coast is outside every EEZ (UNCLOS Art. 57): high seas.
-    p["fishing_h_high_seas"] = np.where(
-        p["distance_from_shore_km"] > HIGH_SEAS_KM, p["fishing_h"], 0.0
-    )
-    p["scored"] = has_score
-    p["date"] = p["timestamp"].dt.floor("D")
-    # A fishing interval runs to the next message and may end the next day: both dates
-    # count as fishing days, so the daily average never exceeds 24 h.
-    fishing_interval = fishing & (p["hours"] > 0)
-    interval_end = (p["timestamp"] + pd.to_timedelta(p["hours"], unit="h")).dt.floor("D")
-    g = p.groupby(["mmsi", "year"], sort=True)
-    f = g.agg(
-        position_messages=("timestamp", "size"),
-        hours=("hours", "sum"),
-        fishing_hours=("fishing_h", "sum"),
-        fishing_hours_high_seas=("fishing_h_high_seas", "sum"),
-        scored=("scored", "any"),
-        source_rank=("source_rank", "max"),
-        distance_traveled_km=("segment_km", "sum"),
-        max_distance_from_shore_km=("distance_from_shore_km", "max"),
-        max_distance_from_port_km=("distance_from_port_km", "max"),
-        days_observed=("date", "nunique"),
-        first_timestamp=("timestamp", "min"),
-        last_timestamp=("timestamp", "max"),
-    )
-    scored = f.pop("scored")
-    rank = f.pop("source_rank")
-    f["fishing_source"] = pd.array(
-        [FISHING_SOURCES[int(r)] if r == r else None for r in rank], dtype="string"
-    )
+    f = _position_features(positions)
     if transmitters is not None and len(transmitters):
         f["max_simultaneous_transmitters"] = transmitters.set_index(["mmsi", "year"])[
             "max_simultaneous_transmitters"
         ]
     else:
         f["max_simultaneous_transmitters"] = np.nan
-    f["fishing_hours"] = f["fishing_hours"].where(scored)
-    f["fishing_hours_high_seas"] = f["fishing_hours_high_seas"].where(scored)
-    fished = pd.concat(
-        [
-            p.loc[fishing_interval, ["mmsi", "year", "date"]],
-            p.loc[fishing_interval, ["mmsi", "year"]].assign(date=interval_end[fishing_interval]),
-        ]
-    )
-    fdays = fished.groupby(["mmsi", "year"])["date"].nunique().reindex(f.index, fill_value=0)
-    f["average_daily_fishing_hours"] = (f["fishing_hours"] / fdays.where(fdays > 0)).where(
-        f["fishing_hours"].notna()
-    )
-    f.loc[f["fishing_hours"] == 0, "average_daily_fishing_hours"] = 0.0
-    f["positions_per_day"] = f["position_messages"] / f["days_observed"]
-    located = p[p["lat"].notna()]
-    last = located.groupby(["mmsi", "year"]).tail(1).set_index(["mmsi", "year"])
-    f["last_lat"] = last["lat"]
-    f["last_lon"] = last["lon"]
 
     vy = _per_year(voyages, "start")
     f["number_voyages"] = vy.size()
@@ -300,7 +371,8 @@ def vessel_year_features(
     reports = _per_year(identity_reports, "timestamp")
     f["n_shipnames"] = reports["shipname"].nunique()
     f["n_callsigns"] = reports["callsign"].nunique()
-    identity = identity_history(identity_reports)
+    if identity is None:
+        identity = identity_history(identity_reports)
     names = identity[identity["field"] == "shipname"]
     main_name = (
         names.sort_values(["messages", "value"], ascending=[False, True], kind="stable")
