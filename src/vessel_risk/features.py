@@ -21,14 +21,12 @@ from vessel_risk.identity import (
     normalize_name,
 )
 from vessel_risk.schemas import VesselFeatureSchema
-from vessel_risk.tracks import epoch_ns, hours_since_previous, same_vessel_as_previous
+from vessel_risk.tracks import DAY_NS, epoch_ns, hours_since_previous, same_vessel_as_previous
 
 HIGH_SEAS_KM = 200 * 1.852
 """200 nm in km: the outer limit of every EEZ (UNCLOS Art. 57)."""
 FISHING_SCORE_THRESHOLD = 0.5
 """A position is fishing when GFW's ``nnet_score`` exceeds 0.5 (Kroodsma et al. 2018)."""
-DAY_NS = 86_400 * 10**9
-"""Nanoseconds in a day."""
 
 
 def position_hours(positions: pd.DataFrame, *, max_hours: float = GAP_HOURS) -> np.ndarray:
@@ -137,8 +135,8 @@ def _position_features(positions: pd.DataFrame) -> pd.DataFrame:
                 positions["distance_from_port_km"].to_numpy(dtype="float64")
             ),
             "days_observed": np.add.reduceat(new_day, starts),
-            "first_timestamp": ts.take(starts).to_numpy(),
-            "last_timestamp": ts.take(ends).to_numpy(),
+            "first_timestamp": ts.array[starts],
+            "last_timestamp": ts.array[ends],
             "last_lat": np.where(has_located, lat[last_located], np.nan),
             "last_lon": np.where(
                 has_located, positions["lon"].to_numpy(dtype="float64")[last_located], np.nan

@@ -12,6 +12,9 @@ import pandas as pd
 
 from vessel_risk.geodesy import distance_km
 
+DAY_NS = 86_400 * 10**9
+"""Nanoseconds in a day."""
+
 
 def same_vessel_as_previous(mmsi: pd.Series) -> npt.NDArray[np.bool_]:
     """Whether each row belongs to the same vessel as the row before it.
