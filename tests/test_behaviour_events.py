@@ -89,7 +89,9 @@ def test_loitering_runs_end_at_a_fast_row_a_gap_or_another_vessel():
     a2 = _track("412000001", "2024-03-01T14:40", 7, "10min", -45.0, -60.0)
     b = _track("412000002", "2024-03-01T15:50", 7, "10min", -45.0, -60.0, sog=1.5)
     lo = detect_loitering(_frame(a, a2, b))
-    assert list(zip(lo["mmsi"], lo["start"].dt.strftime("%H:%M"), lo["duration_h"])) == [
+    assert list(
+        zip(lo["mmsi"], lo["start"].dt.strftime("%H:%M"), lo["duration_h"], strict=True)
+    ) == [
         ("412000001", "00:00", 1.0),
         ("412000001", "14:40", 1.0),
         ("412000002", "15:50", 1.0),
@@ -196,6 +198,27 @@ def test_close_pairs_finds_exactly_the_pairs_within_500_m(monkeypatch, block):
     assert found == expected
     assert (pairs["slot"].to_numpy() == grid["slot"].to_numpy()[pairs["i"]]).all()
     assert pairs["distance_m"].max() <= 500.0
+
+
+@pytest.mark.parametrize("lat0", [0.0, 45.0, -60.0, 89.9])
+@pytest.mark.parametrize("azimuth", [0.0, 45.0, 90.0])
+def test_close_pairs_keeps_pairs_just_within_500_m_in_any_direction(lat0, azimuth):
+    """The sphere used to rule pairs out never puts a pair within 500 m beyond it."""
+    import vessel_risk.encounters as enc
+    from vessel_risk.geodesy import WGS84
+
+    lon1, lat1, _ = WGS84.fwd([179.9999] * 2, [lat0] * 2, [azimuth] * 2, [499.99, 500.01])
+    grid = pd.DataFrame(
+        {
+            "mmsi": ["412000001", "412000002", "412000002"],  # 2's two points: no pair
+            "slot": 5,
+            "lat": [lat0, *lat1],
+            "lon": [179.9999, *lon1],
+        }
+    )
+    pairs = enc.close_pairs(grid)
+    assert sorted(zip(pairs["i"], pairs["j"], strict=True)) == [(0, 1)]
+    assert pairs.iloc[0]["distance_m"] == pytest.approx(499.99, abs=1e-6)
 
 
 def test_close_pairs_keeps_a_north_south_pair_at_499_m_on_the_equator():

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from vessel_risk.geodesy import distance_km
@@ -33,6 +34,8 @@ Two points ``d`` metres apart on the ellipsoid differ in latitude by at most
 meridian, whose arc is never shorter than that."""
 _LAT_SLACK_DEG = 1e-6
 """Added to the latitude window (degrees, about 0.1 m) against rounding in the sort key."""
+_SPHERE_SLACK_M = 0.1
+"""Added to the distance on the sphere of radius ``MIN_MERIDIAN_RADIUS_M`` against rounding."""
 _MAX_CANDIDATES = 4_000_000
 """Candidate pairs checked at a time, to bound memory in dense fleets."""
 
@@ -131,15 +134,47 @@ def _mmsi_order(mmsi: pd.Series) -> np.ndarray:
     return np.asarray(pd.factorize(mmsi, sort=True)[0])
 
 
+def _sphere_distance_m(
+    lat1: npt.NDArray[np.float64],
+    lon1: npt.NDArray[np.float64],
+    lat2: npt.NDArray[np.float64],
+    lon2: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """A lower bound of the WGS 84 distance: the great-circle distance on a sphere of
+    radius ``MIN_MERIDIAN_RADIUS_M`` between the same latitudes and longitudes.
+
+    Both radii of curvature of the ellipsoid, meridional and prime vertical, are at
+    least a(1 - e²) everywhere, so every path, the geodesic included, is at least as long
+    on the ellipsoid as on that sphere. The haversine costs far less than the exact
+    geodesic, and rules out most candidates.
+
+    Parameters
+    ----------
+    lat1, lon1, lat2, lon2 : ndarray of shape (n,), degrees.
+
+    Returns
+    -------
+    ndarray of shape (n,), metres.
+    """
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    h = (
+        np.sin((p2 - p1) / 2.0) ** 2
+        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2.0) ** 2
+    )
+    return 2.0 * MIN_MERIDIAN_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+
+
 def close_pairs(grid: pd.DataFrame, *, max_distance_m: float = MAX_DISTANCE_M) -> pd.DataFrame:
     """Pairs of different vessels within ``max_distance_m`` in the same time slot.
 
     Candidates come from one sort of the grid by time slot, then latitude: two points can
     only be within ``max_distance_m`` if they share a slot and their latitudes differ by at
     most ``max_distance_m / MIN_MERIDIAN_RADIUS_M`` radians (0.0045° for 500 m), so each
-    point is compared only with the points that follow it in that narrow window. Every
-    candidate is then checked with the exact geodesic distance (WGS 84). Longitude plays
-    no part in the pruning, so the antimeridian and the poles need no special case.
+    point is compared only with the points that follow it in that narrow window. Candidates
+    farther than ``max_distance_m`` on a sphere of that same radius, a lower bound of the
+    WGS 84 distance (:func:`_sphere_distance_m`), are dropped; the rest are checked with
+    the exact geodesic distance (WGS 84). Neither step treats longitude apart, so the
+    antimeridian and the poles need no special case.
 
     Parameters
     ----------
@@ -189,6 +224,11 @@ def close_pairs(grid: pd.DataFrame, *, max_distance_m: float = MAX_DISTANCE_M) -
         i, j = rows[first], rows[second]
         other = codes[i] != codes[j]
         i, j = i[other], j[other]
+        # Exact geodesics only for the pairs close enough on the smaller sphere.
+        maybe = _sphere_distance_m(lat[i], lon[i], lat[j], lon[j]) <= (
+            max_distance_m + _SPHERE_SLACK_M
+        )
+        i, j = i[maybe], j[maybe]
         d = distance_km(lat[i], lon[i], lat[j], lon[j]) * 1000.0
         near = d <= max_distance_m
         i, j, d = i[near], j[near], d[near]
