@@ -18,7 +18,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from vessel_risk.geodesy import distance_km
-from vessel_risk.tracks import same_vessel_as_previous
+from vessel_risk.tracks import epoch_ns
 
 MAX_DISTANCE_M = 500.0
 MIN_HOURS = 2.0
@@ -73,54 +73,51 @@ def resample_tracks(
     ``lat``, ``lon``, ``speed_knots``, ``distance_from_port_km``. Longitude is
     interpolated along the short way round, so tracks across 180° stay correct.
     """
-    cols = ["mmsi", "timestamp", "lat", "lon", "speed_knots"]
-    has_port = "distance_from_port_km" in positions.columns
-    located = positions["lat"].notna().to_numpy()
-    p = positions.loc[located, cols + (["distance_from_port_km"] if has_port else [])]
-    if p.empty:
-        return pd.DataFrame(
-            columns=["mmsi", "slot", "lat", "lon", "speed_knots", "distance_from_port_km"]
-        )
+    empty = pd.DataFrame(
+        columns=["mmsi", "slot", "lat", "lon", "speed_knots", "distance_from_port_km"]
+    )
+    # Column arrays of the rows with a position, rather than a copy of those rows.
+    rows = np.flatnonzero(positions["lat"].notna().to_numpy())
+    if len(rows) == 0:
+        return empty
+    # MMSI as a categorical: the grid repeats each vessel's MMSI many times, and codes
+    # are cheaper to repeat, compare and sort than millions of strings.
+    codes, names = pd.factorize(positions["mmsi"], sort=True)
+    codes = codes[rows]
     step_ns = step_min * 60 * 1_000_000_000
-    t = p["timestamp"].to_numpy(dtype="datetime64[ns]").astype("int64")
-    same = same_vessel_as_previous(p["mmsi"])
-    nxt_same = np.append(same[1:], False)
+    t = epoch_ns(positions["timestamp"])[rows]
+    nxt_same = np.append(codes[1:] == codes[:-1], False)
     t1 = np.append(t[1:], 0)
     ok = nxt_same & ((t1 - t) <= max_interp_h * 3600e9)
     first_slot = -(-t // step_ns)  # ceil
     # Slots in [t, t1) for each interval we interpolate across, and the slot at t itself.
     last_slot = np.where(ok, -(-t1 // step_ns) - 1, first_slot - (t % step_ns != 0))
     n = np.maximum(last_slot - first_slot + 1, 0)
-    idx = np.repeat(np.arange(len(p)), n)
-    if len(idx) == 0:
-        return pd.DataFrame(
-            columns=["mmsi", "slot", "lat", "lon", "speed_knots", "distance_from_port_km"]
-        )
-    offset = np.arange(len(idx)) - np.repeat(np.cumsum(n) - n, n)
-    slot = first_slot[idx] + offset
-    ts = slot * step_ns
-    span = np.where(ok[idx], (t1 - t)[idx], 1)
-    w = np.clip((ts - t[idx]) / span, 0.0, 1.0)
-    lat = p["lat"].to_numpy(dtype="float64")
-    lon = p["lon"].to_numpy(dtype="float64")
-    nxt = np.minimum(np.arange(len(p)) + 1, len(p) - 1)
+    if n.sum() == 0:
+        return empty
+    # Grid point k of row r is slot first_slot[r] + (k - the index of r's first point).
+    idx = np.repeat(np.arange(len(t)), n)
+    slot = np.arange(len(idx)) + np.repeat(first_slot - (np.cumsum(n) - n), n)
+    w = np.clip((slot * step_ns - t[idx]) / np.where(ok, t1 - t, 1)[idx], 0.0, 1.0)
+    lat = positions["lat"].to_numpy(dtype="float64")[rows]
+    lon = positions["lon"].to_numpy(dtype="float64")[rows]
+    nxt = np.minimum(np.arange(len(t)) + 1, len(t) - 1)
+    dlat = lat[nxt] - lat
     dlon = (lon[nxt] - lon + 540.0) % 360.0 - 180.0
     port = (
-        p["distance_from_port_km"].to_numpy(dtype="float64")
-        if has_port
-        else np.full(len(p), np.inf)
+        positions["distance_from_port_km"].to_numpy(dtype="float64")[rows]
+        if "distance_from_port_km" in positions.columns
+        else np.full(len(t), np.inf)
     )
-    # MMSI as a categorical: the grid repeats each vessel's MMSI many times, and codes
-    # are cheaper to repeat, compare and sort than millions of strings.
-    codes, names = pd.factorize(p["mmsi"], sort=True)
-    mmsi = pd.Categorical.from_codes(codes[idx], categories=pd.Index(names, dtype="string"))
     return pd.DataFrame(
         {
-            "mmsi": mmsi,
+            "mmsi": pd.Categorical.from_codes(
+                codes[idx], categories=pd.Index(names, dtype="string")
+            ),
             "slot": slot,
-            "lat": lat[idx] + w * (lat[nxt] - lat)[idx],
+            "lat": lat[idx] + w * dlat[idx],
             "lon": (lon[idx] + w * dlon[idx] + 540.0) % 360.0 - 180.0,
-            "speed_knots": p["speed_knots"].to_numpy(dtype="float64")[idx],
+            "speed_knots": positions["speed_knots"].to_numpy(dtype="float64")[rows][idx],
             "distance_from_port_km": port[idx],
         }
     )
