@@ -121,15 +121,15 @@ def test_high_seas_fishing_hours_count_beyond_200_nm(tmp_path, port_table):
     assert f.loc["567000022", "fishing_hours_high_seas"] == 2.0
 
 
-def test_position_features_by_hand_across_new_year_and_vessels():
-    # vessel_year_features alone, on a hand-built frame: A's rows run across midnight on
-    # New Year's Eve and end with a row without a position; B mixes fishing sources.
+A, B = "567000030", "567000031"
+
+
+def _hand_positions() -> pd.DataFrame:
+    """A's rows run across midnight on New Year's Eve and end with a row without a
+    position; B mixes fishing sources."""
     import numpy as np
 
-    from vessel_risk.features import vessel_year_features
-    from vessel_risk.schemas import GapSchema, PortVisitSchema, VoyageSchema, empty_frame
-
-    a, b = "567000030", "567000031"
+    a, b = A, B
     rows = [
         # mmsi, timestamp, lat, lon, shore km, port km, segment km, score, source
         (a, "2023-12-31T20:00Z", 5.0, 104.0, 50.0, 30.0, 0.0, 0.9, "nnet_score"),
@@ -153,6 +153,17 @@ def test_position_features_by_hand_across_new_year_and_vessels():
     ]
     pos = pd.DataFrame(rows, columns=cols).astype({"mmsi": "string", "fishing_source": "string"})
     pos["timestamp"] = pd.to_datetime(pos["timestamp"], utc=True)
+    return pos
+
+
+def test_position_features_by_hand_across_new_year_and_vessels():
+    # vessel_year_features alone, on a hand-built frame.
+
+    from vessel_risk.features import vessel_year_features
+    from vessel_risk.schemas import GapSchema, PortVisitSchema, VoyageSchema, empty_frame
+
+    a, b = A, B
+    pos = _hand_positions()
     reports = pd.DataFrame(
         {"mmsi": pd.Series(dtype="string"), "timestamp": pd.Series(dtype="datetime64[ns, UTC]")}
     ).assign(shipname=pd.Series(dtype="string"), callsign=pd.Series(dtype="string"))
@@ -188,3 +199,68 @@ def test_position_features_by_hand_across_new_year_and_vessels():
     assert b24["days_observed"] == 2 and b24["positions_per_day"] == 1.5
     assert b24["fishing_source"] == "heuristic"  # the least certain source of the year
     assert b24["distance_traveled_km"] == 52.3 and b24["last_lon"] == -90.5
+
+
+def test_event_features_by_hand_per_vessel_year():
+    # Events of a vessel-year without positions (A in 2025) have no row to go to.
+    import numpy as np
+
+    from vessel_risk.features import vessel_year_features
+    from vessel_risk.schemas import PortVisitSchema, empty_frame
+
+    def utc(*times):
+        return pd.to_datetime(list(times), utc=True)
+
+    voyages = pd.DataFrame(
+        {
+            "mmsi": [A, A, A],
+            "start": utc("2023-12-31T20:00Z", "2023-12-31T22:00Z", "2025-01-05T00:00Z"),
+            "duration_h": [2.0, 4.0, 9.0],
+        }
+    )
+    gaps = pd.DataFrame(
+        {
+            "mmsi": [A, A],
+            "start": utc("2024-01-01T02:00Z", "2024-01-01T03:00Z"),
+            "duration_h": [24.0, 48.0],
+            "distance_km": [10.0, np.nan],
+            "distance_from_shore_km": [100.0, 20.0],
+            "gap_class": ["likely_disabling", "other"],
+        }
+    )
+    loitering = pd.DataFrame({"mmsi": [B], "start": utc("2024-06-01T10:00Z"), "duration_h": [2.0]})
+    reports = pd.DataFrame(
+        {
+            "mmsi": [A, A, A, A, B, B],
+            "timestamp": utc(*["2023-12-31T20:00Z"] * 4, "2024-06-01T10:00Z", "2025-01-01T00:00Z"),
+            "shipname": pd.array(["X", "X", "Y", None, "Z", "W"], dtype="string"),
+            "callsign": pd.array([None, None, None, None, "C1", None], dtype="string"),
+        }
+    )
+    f = vessel_year_features(
+        _hand_positions(),
+        empty_frame(PortVisitSchema),
+        voyages,
+        gaps,
+        reports,
+        loitering=loitering,
+    ).set_index(["mmsi", "year"])
+    assert list(f.index) == [(A, 2023), (A, 2024), (B, 2024)]
+    a23, a24, b24 = f.loc[(A, 2023)], f.loc[(A, 2024)], f.loc[(B, 2024)]
+    assert a23["number_voyages"] == 2 and a23["average_voyage_duration_hours"] == 3.0
+    assert a23["max_voyage_duration_hours"] == 4.0
+    assert a24["number_voyages"] == 0 and np.isnan(a24["average_voyage_duration_hours"])
+    assert (a24["gaps_12_hours_all"], a24["gaps_12_hours"]) == (2, 1)
+    assert a24["gaps_12_hours_offshore"] == 1  # 100 km is beyond 50 nm, 20 km is not
+    assert a24["average_gap_days"] == 1.5
+    assert a24["average_gap_km"] == 10.0  # the unknown distance is skipped
+    assert a24["average_off_distance_from_shore_km"] == 60.0
+    assert a23["gaps_12_hours_all"] == 0 and np.isnan(a23["average_gap_km"])
+    assert (b24["number_loitering_events"], b24["average_loitering_duration_hours"]) == (1, 2.0)
+    assert a23["number_loitering_events"] == 0
+    assert f["number_encounters"].eq(0).all()
+    assert f["average_encounter_duration_hours"].isna().all()
+    assert (a23["n_shipnames"], a23["n_callsigns"]) == (2, 0)
+    assert (b24["n_shipnames"], b24["n_callsigns"]) == (1, 1)
+    assert a23["shipname"] == "X" and a24["shipname"] == "X"  # the most broadcast name
+    assert a24["n_shipnames"] == 0  # no report in 2024

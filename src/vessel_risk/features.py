@@ -177,12 +177,77 @@ def _distinct_per_run(
     return np.bincount(pairs // span, minlength=n_runs)
 
 
-def _year(ts: pd.Series) -> pd.Series:
-    return ts.dt.year.astype("int64")
+class _PerVesselYear:
+    """Counts and statistics of events (or reports) per row of the features table.
 
+    Each event belongs to the vessel-year of its MMSI and the UTC year of its time;
+    events of a vessel-year absent from the table are left out.
 
-def _per_year(frame: pd.DataFrame, ts_col: str) -> pd.core.groupby.DataFrameGroupBy:  # type: ignore[name-defined]
-    return frame.assign(year=_year(frame[ts_col])).groupby(["mmsi", "year"])
+    Parameters
+    ----------
+    index : MultiIndex of (``mmsi``, ``year``), sorted
+        The features table's rows.
+    events : DataFrame or None
+        With ``mmsi`` and ``time_col``; None or empty means no events.
+    time_col : str
+        The timezone-aware column that gives each event's year.
+    """
+
+    def __init__(self, index: pd.Index, events: pd.DataFrame | None, time_col: str):
+        self._n = len(index)
+        self._events = events if events is not None else pd.DataFrame()
+        if self._events.empty:
+            self.row = np.empty(0, dtype=np.intp)
+            return
+        mmsi = index.get_level_values("mmsi")
+        vessels = pd.Index(mmsi.unique())
+        # One integer per vessel-year, ascending down the sorted table.
+        keys = vessels.get_indexer(mmsi) * 10_000 + index.get_level_values("year").to_numpy()
+        vessel = vessels.get_indexer(self._events["mmsi"])
+        key = vessel * 10_000 + self._events[time_col].dt.year.to_numpy(dtype="int64")
+        row = np.minimum(np.searchsorted(keys, key), self._n - 1)
+        self.row = np.where((vessel >= 0) & (keys[row] == key), row, -1)
+
+    def _in_table(self, col: str) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+        """Rows and values (null as NaN) of the events that have a row in the table."""
+        if self._events.empty:
+            return self.row, np.empty(0)
+        values = self._events[col].to_numpy(dtype="float64", na_value=np.nan)
+        return self.row[self.row >= 0], values[self.row >= 0]
+
+    def count(self) -> npt.NDArray[np.int64]:
+        """Events per row, shape (n_rows,)."""
+        return np.bincount(self.row[self.row >= 0], minlength=self._n)
+
+    def count_true(self, col: str) -> npt.NDArray[np.int64]:
+        """Events per row whose boolean ``col`` is true."""
+        row, values = self._in_table(col)
+        return np.bincount(row[values == 1.0], minlength=self._n)
+
+    def mean(self, col: str) -> npt.NDArray[np.float64]:
+        """Mean of ``col`` per row, NaN without events; nulls are skipped."""
+        row, values = self._in_table(col)
+        # pandas' grouped mean (NaNs included: they change how it sums), so the means
+        # are rounded as they always were.
+        means = pd.Series(values).groupby(row).mean()
+        out = np.full(self._n, np.nan)
+        out[means.index.to_numpy()] = means.to_numpy()
+        return out
+
+    def largest(self, col: str) -> npt.NDArray[np.float64]:
+        """Maximum of ``col`` per row, NaN without events."""
+        row, values = self._in_table(col)
+        out = np.full(self._n, np.nan)
+        np.fmax.at(out, row, values)
+        return out
+
+    def distinct(self, col: str) -> npt.NDArray[np.int64]:
+        """Distinct non-null values of ``col`` per row."""
+        if self._events.empty:
+            return np.zeros(self._n, dtype="int64")
+        code = pd.factorize(self._events[col])[0]  # -1 for null
+        keep = (self.row >= 0) & (code >= 0)
+        return _distinct_per_run(self.row[keep], code[keep], self._n)
 
 
 def iuu_matches(
@@ -311,29 +376,28 @@ def vessel_year_features(
     else:
         f["max_simultaneous_transmitters"] = np.nan
 
-    vy = _per_year(voyages, "start")
-    f["number_voyages"] = vy.size()
-    f["average_voyage_duration_hours"] = vy["duration_h"].mean()
-    f["max_voyage_duration_hours"] = vy["duration_h"].max()
+    voyage = _PerVesselYear(f.index, voyages, "start")
+    f["number_voyages"] = voyage.count()
+    f["average_voyage_duration_hours"] = voyage.mean("duration_h")
+    f["max_voyage_duration_hours"] = voyage.largest("duration_h")
 
     mmsi_index = f.index.get_level_values("mmsi").to_series(index=f.index)
     f["mmsi_valid"] = mmsi_valid(mmsi_index).to_numpy()
     f["flag_iso3"] = flag_iso3(mmsi_index).to_numpy()
-    pv = visits.assign(year=_year(visits["start"]))
+    pv = visits.copy()
     flag_of = pd.Series(f["flag_iso3"].to_numpy(), index=mmsi_index.to_numpy())
     flag_of = flag_of[~flag_of.index.duplicated()]
     pv["foreign"] = pv["port_iso3"].astype("string") != pv["mmsi"].map(flag_of).astype("string")
-    pvg = pv.groupby(["mmsi", "year"])
-    f["number_port_visits"] = pvg.size()
-    f["number_foreign_port_visits"] = pvg["foreign"].sum().astype("float64")
-    f["number_foreign_port_visits"] = f["number_foreign_port_visits"].fillna(0.0)
+    visit = _PerVesselYear(f.index, pv, "start")
+    f["number_port_visits"] = visit.count()
     # Without a flag state, "foreign" cannot be judged.
-    f.loc[f["flag_iso3"].isna(), "number_foreign_port_visits"] = np.nan
+    f["number_foreign_port_visits"] = np.where(
+        f["flag_iso3"].isna(), np.nan, visit.count_true("foreign")
+    )
     if psma_parties is not None:
         since = pv["port_iso3"].map(psma_parties.set_index("iso3")["in_force_from"])
         pv["non_psma"] = pv["port_iso3"].notna() & ~(since.notna() & (pv["start"] >= since))
-        counted = pv.groupby(["mmsi", "year"])["non_psma"].sum().astype("float64")
-        f["number_poc_port_visits"] = counted.reindex(f.index).fillna(0.0)
+        f["number_poc_port_visits"] = visit.count_true("non_psma").astype("float64")
     else:
         f["number_poc_port_visits"] = np.nan
 
@@ -341,34 +405,25 @@ def vessel_year_features(
         disabling=gaps["gap_class"] == "likely_disabling",
         offshore=gaps["distance_from_shore_km"] >= OFFSHORE_KM,
     )
-    gy = _per_year(gap_flags, "start")
-    f["gaps_12_hours_all"] = gy.size()
-    f["gaps_12_hours"] = gy["disabling"].sum()
-    f["gaps_12_hours_offshore"] = gy["offshore"].sum()
-    f["average_gap_days"] = gy["duration_h"].mean() / 24.0
-    f["average_gap_km"] = gy["distance_km"].mean()
-    f["average_off_distance_from_shore_km"] = gy["distance_from_shore_km"].mean()
+    gap = _PerVesselYear(f.index, gap_flags, "start")
+    f["gaps_12_hours_all"] = gap.count()
+    f["gaps_12_hours"] = gap.count_true("disabling")
+    f["gaps_12_hours_offshore"] = gap.count_true("offshore")
+    f["average_gap_days"] = gap.mean("duration_h") / 24.0
+    f["average_gap_km"] = gap.mean("distance_km")
+    f["average_off_distance_from_shore_km"] = gap.mean("distance_from_shore_km")
 
-    if encounters is not None and len(encounters):
-        ey = _per_year(encounters, "start")
-        f["number_encounters"] = ey.size()
-        f["number_carrier_encounters"] = ey["other_is_carrier"].sum()
-        f["average_encounter_duration_hours"] = ey["duration_h"].mean()
-    else:
-        f["number_encounters"] = 0
-        f["number_carrier_encounters"] = 0
-        f["average_encounter_duration_hours"] = np.nan
-    if loitering is not None and len(loitering):
-        ly = _per_year(loitering, "start")
-        f["number_loitering_events"] = ly.size()
-        f["average_loitering_duration_hours"] = ly["duration_h"].mean()
-    else:
-        f["number_loitering_events"] = 0
-        f["average_loitering_duration_hours"] = np.nan
+    encounter = _PerVesselYear(f.index, encounters, "start")
+    f["number_encounters"] = encounter.count()
+    f["number_carrier_encounters"] = encounter.count_true("other_is_carrier")
+    f["average_encounter_duration_hours"] = encounter.mean("duration_h")
+    loiter = _PerVesselYear(f.index, loitering, "start")
+    f["number_loitering_events"] = loiter.count()
+    f["average_loitering_duration_hours"] = loiter.mean("duration_h")
 
-    reports = _per_year(identity_reports, "timestamp")
-    f["n_shipnames"] = reports["shipname"].nunique()
-    f["n_callsigns"] = reports["callsign"].nunique()
+    reports = _PerVesselYear(f.index, identity_reports, "timestamp")
+    f["n_shipnames"] = reports.distinct("shipname")
+    f["n_callsigns"] = reports.distinct("callsign")
     if identity is None:
         identity = identity_history(identity_reports)
     names = identity[identity["field"] == "shipname"]
