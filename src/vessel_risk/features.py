@@ -71,7 +71,7 @@ def _position_features(positions: pd.DataFrame) -> pd.DataFrame:
     first = ~same_vessel_as_previous(positions["mmsi"])
     first[1:] |= year[1:] != year[:-1]
     starts = np.flatnonzero(first)
-    ends = np.append(starts[1:], n) - 1
+    ends = np.append(starts[1:], n)[: len(starts)] - 1  # none without positions
     run = np.cumsum(first) - 1
 
     def total(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
