@@ -81,6 +81,25 @@ def test_loitering_needs_an_hour_and_twenty_nm_and_carriers_four_hours():
     assert lo.iloc[0]["distance_from_shore_km"] == 300.0
 
 
+def test_loitering_runs_end_at_a_fast_row_a_gap_or_another_vessel():
+    # 00:00-01:00 slow (7 rows: 1 h), 01:10 fast, 01:20-01:40 slow (20 min: too short),
+    # then 13 h of silence and 14:40-15:40 slow (1 h); B starts slow right after A.
+    a = _track("412000001", "2024-03-01T00:00", 11, "10min", -45.0, -60.0)
+    a.loc[7, "speed_knots"] = 6.0
+    a2 = _track("412000001", "2024-03-01T14:40", 7, "10min", -45.0, -60.0)
+    b = _track("412000002", "2024-03-01T15:50", 7, "10min", -45.0, -60.0, sog=1.5)
+    lo = detect_loitering(_frame(a, a2, b))
+    assert list(
+        zip(lo["mmsi"], lo["start"].dt.strftime("%H:%M"), lo["duration_h"], strict=True)
+    ) == [
+        ("412000001", "00:00", 1.0),
+        ("412000001", "14:40", 1.0),
+        ("412000002", "15:50", 1.0),
+    ]
+    assert list(lo["median_speed_knots"]) == [0.5, 0.5, 1.5]
+    assert detect_loitering(_frame(a.iloc[:3])).empty  # runs, but none long enough
+
+
 def test_loitering_mean_longitude_stays_at_the_antimeridian():
     t = _track("412000001", "2024-03-01T00:00", 13, "10min", 0.0, 179.99, dlon=0.002)
     lo = detect_loitering(t)
@@ -103,6 +122,36 @@ def test_gap_classes():
     assert g.loc["412000002", "gap_class"] == "other"
     assert g.loc["412000003", "gap_class"] == "coverage"
     assert g.loc["412000003", "area_messages_per_day"] == 3
+
+
+def test_gap_ends_are_the_nearest_known_positions_of_the_same_vessel():
+    # A: fix at 00:00, no position at 01:00, 20 h silence, no position at 21:00, fix at
+    # 22:00: the gap runs 01:00-21:00 between the two fixes. B's gap has a fix before
+    # it but none after, and C (with no fix at all) must not borrow B's or D's.
+    a = _track("412000001", "2024-03-01T00:00", 2, "1h", [-45.0, np.nan], [-60.0, np.nan])
+    a2 = _track("412000001", "2024-03-01T21:00", 2, "1h", [np.nan, -45.5], [np.nan, -60.5])
+    a.loc[1, "distance_from_shore_km"] = np.nan
+    b = _track("412000002", "2024-03-01T00:00", 1, "1h", 10.0, 150.0, shore=80.0)
+    b2 = _track("412000002", "2024-03-02T00:00", 1, "1h", np.nan, np.nan)
+    c = _track("412000003", "2024-03-01T00:00", 1, "1h", np.nan, np.nan, shore=np.nan)
+    c2 = _track("412000003", "2024-03-02T00:00", 1, "1h", np.nan, np.nan, shore=np.nan)
+    d = _track("412000004", "2024-03-01T00:00", 1, "1h", 20.0, 160.0)
+    d2 = _track("412000004", "2024-03-02T00:00", 1, "1h", 20.5, 160.0)
+    g = detect_gaps(_frame(a, a2, b, b2, c, c2, d, d2)).set_index("mmsi")
+    ga, gb, gc = g.loc["412000001"], g.loc["412000002"], g.loc["412000003"]
+    assert ga["start"] == pd.Timestamp("2024-03-01T01:00Z") and ga["duration_h"] == 20.0
+    assert (ga["start_lat"], ga["start_lon"], ga["end_lat"], ga["end_lon"]) == (
+        -45.0,
+        -60.0,
+        -45.5,
+        -60.5,
+    )
+    assert ga["distance_from_shore_km"] == 300.0  # the 00:00 fix's, the last known
+    assert (gb["start_lat"], gb["distance_from_shore_km"]) == (10.0, 80.0)
+    assert np.isnan(gb["end_lat"]) and np.isnan(gb["distance_km"])
+    assert np.isnan(gc["start_lat"]) and np.isnan(gc["end_lat"])
+    assert np.isnan(gc["distance_from_shore_km"])
+    assert g.loc["412000004", "end_lat"] == 20.5
 
 
 def _brute_force_pairs(grid, max_distance_m=500.0):
@@ -149,6 +198,27 @@ def test_close_pairs_finds_exactly_the_pairs_within_500_m(monkeypatch, block):
     assert found == expected
     assert (pairs["slot"].to_numpy() == grid["slot"].to_numpy()[pairs["i"]]).all()
     assert pairs["distance_m"].max() <= 500.0
+
+
+@pytest.mark.parametrize("lat0", [0.0, 45.0, -60.0, 89.9])
+@pytest.mark.parametrize("azimuth", [0.0, 45.0, 90.0])
+def test_close_pairs_keeps_pairs_just_within_500_m_in_any_direction(lat0, azimuth):
+    """The sphere used to rule pairs out never puts a pair within 500 m beyond it."""
+    import vessel_risk.encounters as enc
+    from vessel_risk.geodesy import WGS84
+
+    lon1, lat1, _ = WGS84.fwd([179.9999] * 2, [lat0] * 2, [azimuth] * 2, [499.99, 500.01])
+    grid = pd.DataFrame(
+        {
+            "mmsi": ["412000001", "412000002", "412000002"],  # 2's two points: no pair
+            "slot": 5,
+            "lat": [lat0, *lat1],
+            "lon": [179.9999, *lon1],
+        }
+    )
+    pairs = enc.close_pairs(grid)
+    assert sorted(zip(pairs["i"], pairs["j"], strict=True)) == [(0, 1)]
+    assert pairs.iloc[0]["distance_m"] == pytest.approx(499.99, abs=1e-6)
 
 
 def test_close_pairs_keeps_a_north_south_pair_at_499_m_on_the_equator():

@@ -119,3 +119,148 @@ def test_high_seas_fishing_hours_count_beyond_200_nm(tmp_path, port_table):
     assert f.loc["567000021", "fishing_hours"] == 2.0
     assert f.loc["567000021", "fishing_hours_high_seas"] == 0.0
     assert f.loc["567000022", "fishing_hours_high_seas"] == 2.0
+
+
+A, B = "567000030", "567000031"
+
+
+def _hand_positions() -> pd.DataFrame:
+    """A's rows run across midnight on New Year's Eve and end with a row without a
+    position; B mixes fishing sources."""
+    import numpy as np
+
+    a, b = A, B
+    rows = [
+        # mmsi, timestamp, lat, lon, shore km, port km, segment km, score, source
+        (a, "2023-12-31T20:00Z", 5.0, 104.0, 50.0, 30.0, 0.0, 0.9, "nnet_score"),
+        (a, "2023-12-31T23:00Z", 5.1, 104.0, 60.0, np.nan, 11.1, 0.9, "nnet_score"),
+        (a, "2024-01-01T02:00Z", 5.2, 104.0, 70.0, 40.0, 11.1, 0.1, "nnet_score"),
+        (a, "2024-01-01T05:00Z", np.nan, np.nan, np.nan, np.nan, 0.0, np.nan, None),
+        (b, "2024-06-01T10:00Z", -20.0, -90.0, 1228.0, 900.0, 0.0, 0.7, "classifier"),
+        (b, "2024-06-01T11:00Z", -20.0, -90.0, 1228.0, 900.0, 0.0, 0.2, "heuristic"),
+        (b, "2024-06-03T11:00Z", -20.0, -90.5, 1228.0, 900.0, 52.3, 0.2, "heuristic"),
+    ]
+    cols = [
+        "mmsi",
+        "timestamp",
+        "lat",
+        "lon",
+        "distance_from_shore_km",
+        "distance_from_port_km",
+        "segment_km",
+        "fishing_score",
+        "fishing_source",
+    ]
+    pos = pd.DataFrame(rows, columns=cols).astype({"mmsi": "string", "fishing_source": "string"})
+    pos["timestamp"] = pd.to_datetime(pos["timestamp"], utc=True)
+    return pos
+
+
+def test_position_features_by_hand_across_new_year_and_vessels():
+    # vessel_year_features alone, on a hand-built frame.
+
+    from vessel_risk.features import vessel_year_features
+    from vessel_risk.schemas import GapSchema, PortVisitSchema, VoyageSchema, empty_frame
+
+    a, b = A, B
+    pos = _hand_positions()
+    reports = pd.DataFrame(
+        {"mmsi": pd.Series(dtype="string"), "timestamp": pd.Series(dtype="datetime64[ns, UTC]")}
+    ).assign(shipname=pd.Series(dtype="string"), callsign=pd.Series(dtype="string"))
+    f = vessel_year_features(
+        pos,
+        empty_frame(PortVisitSchema),
+        empty_frame(VoyageSchema),
+        empty_frame(GapSchema),
+        reports,
+    ).set_index(["mmsi", "year"])
+    assert list(f.index) == [(a, 2023), (a, 2024), (b, 2024)]
+    a23, a24, b24 = f.loc[(a, 2023)], f.loc[(a, 2024)], f.loc[(b, 2024)]
+    # A 2023: 3 h to 23:00, 3 h to 02:00 (the next year's row still ends the interval).
+    assert a23["position_messages"] == 2 and a23["hours"] == 6.0
+    assert a23["fishing_hours"] == 6.0 and a23["fishing_hours_high_seas"] == 0.0
+    # Fishing on 31 Dec and, by the interval ending at 02:00, on 1 Jan: 6 h / 2 days.
+    assert a23["average_daily_fishing_hours"] == 3.0
+    assert a23["days_observed"] == 1 and a23["positions_per_day"] == 2.0
+    assert a23["max_distance_from_port_km"] == 30.0  # the NaN is skipped
+    assert a23["distance_traveled_km"] == 11.1 and a23["last_lat"] == 5.1
+    assert a23["fishing_source"] == "nnet_score"
+    assert a23["first_timestamp"] == pd.Timestamp("2023-12-31T20:00Z")
+    assert a23["last_timestamp"] == pd.Timestamp("2023-12-31T23:00Z")
+    # A 2024: scored, not fishing; its last row has no position, so last_* is 02:00's.
+    assert a24["hours"] == 3.0 and a24["fishing_hours"] == 0.0
+    assert a24["average_daily_fishing_hours"] == 0.0
+    assert (a24["last_lat"], a24["last_lon"]) == (5.2, 104.0)
+    assert a24["max_distance_from_shore_km"] == 70.0
+    assert a24["last_timestamp"] == pd.Timestamp("2024-01-01T05:00Z")
+    # B: 1 h fishing (the 48 h interval is a gap, worth 0 h); 2 days seen of 3.
+    assert b24["hours"] == 1.0 and b24["fishing_hours"] == 1.0
+    assert b24["fishing_hours_high_seas"] == 1.0 and b24["average_daily_fishing_hours"] == 1.0
+    assert b24["days_observed"] == 2 and b24["positions_per_day"] == 1.5
+    assert b24["fishing_source"] == "heuristic"  # the least certain source of the year
+    assert b24["distance_traveled_km"] == 52.3 and b24["last_lon"] == -90.5
+
+
+def test_event_features_by_hand_per_vessel_year():
+    # Events of a vessel-year without positions (A in 2025) have no row to go to.
+    import numpy as np
+
+    from vessel_risk.features import vessel_year_features
+    from vessel_risk.schemas import PortVisitSchema, empty_frame
+
+    def utc(*times):
+        return pd.to_datetime(list(times), utc=True)
+
+    voyages = pd.DataFrame(
+        {
+            "mmsi": [A, A, A],
+            "start": utc("2023-12-31T20:00Z", "2023-12-31T22:00Z", "2025-01-05T00:00Z"),
+            "duration_h": [2.0, 4.0, 9.0],
+        }
+    )
+    gaps = pd.DataFrame(
+        {
+            "mmsi": [A, A],
+            "start": utc("2024-01-01T02:00Z", "2024-01-01T03:00Z"),
+            "duration_h": [24.0, 48.0],
+            "distance_km": [10.0, np.nan],
+            "distance_from_shore_km": [100.0, 20.0],
+            "gap_class": ["likely_disabling", "other"],
+        }
+    )
+    loitering = pd.DataFrame({"mmsi": [B], "start": utc("2024-06-01T10:00Z"), "duration_h": [2.0]})
+    reports = pd.DataFrame(
+        {
+            "mmsi": [A, A, A, A, B, B],
+            "timestamp": utc(*["2023-12-31T20:00Z"] * 4, "2024-06-01T10:00Z", "2025-01-01T00:00Z"),
+            "shipname": pd.array(["X", "X", "Y", None, "Z", "W"], dtype="string"),
+            "callsign": pd.array([None, None, None, None, "C1", None], dtype="string"),
+        }
+    )
+    f = vessel_year_features(
+        _hand_positions(),
+        empty_frame(PortVisitSchema),
+        voyages,
+        gaps,
+        reports,
+        loitering=loitering,
+    ).set_index(["mmsi", "year"])
+    assert list(f.index) == [(A, 2023), (A, 2024), (B, 2024)]
+    a23, a24, b24 = f.loc[(A, 2023)], f.loc[(A, 2024)], f.loc[(B, 2024)]
+    assert a23["number_voyages"] == 2 and a23["average_voyage_duration_hours"] == 3.0
+    assert a23["max_voyage_duration_hours"] == 4.0
+    assert a24["number_voyages"] == 0 and np.isnan(a24["average_voyage_duration_hours"])
+    assert (a24["gaps_12_hours_all"], a24["gaps_12_hours"]) == (2, 1)
+    assert a24["gaps_12_hours_offshore"] == 1  # 100 km is beyond 50 nm, 20 km is not
+    assert a24["average_gap_days"] == 1.5
+    assert a24["average_gap_km"] == 10.0  # the unknown distance is skipped
+    assert a24["average_off_distance_from_shore_km"] == 60.0
+    assert a23["gaps_12_hours_all"] == 0 and np.isnan(a23["average_gap_km"])
+    assert (b24["number_loitering_events"], b24["average_loitering_duration_hours"]) == (1, 2.0)
+    assert a23["number_loitering_events"] == 0
+    assert f["number_encounters"].eq(0).all()
+    assert f["average_encounter_duration_hours"].isna().all()
+    assert (a23["n_shipnames"], a23["n_callsigns"]) == (2, 0)
+    assert (b24["n_shipnames"], b24["n_callsigns"]) == (1, 1)
+    assert a23["shipname"] == "X" and a24["shipname"] == "X"  # the most broadcast name
+    assert a24["n_shipnames"] == 0  # no report in 2024

@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Collection
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from vessel_risk.geodesy import distance_km
-from vessel_risk.tracks import same_vessel_as_previous
+from vessel_risk.tracks import epoch_ns
 
 MAX_DISTANCE_M = 500.0
 MIN_HOURS = 2.0
@@ -33,6 +34,8 @@ Two points ``d`` metres apart on the ellipsoid differ in latitude by at most
 meridian, whose arc is never shorter than that."""
 _LAT_SLACK_DEG = 1e-6
 """Added to the latitude window (degrees, about 0.1 m) against rounding in the sort key."""
+_SPHERE_SLACK_M = 0.1
+"""Added to the distance on the sphere of radius ``MIN_MERIDIAN_RADIUS_M`` against rounding."""
 _MAX_CANDIDATES = 4_000_000
 """Candidate pairs checked at a time, to bound memory in dense fleets."""
 
@@ -70,54 +73,51 @@ def resample_tracks(
     ``lat``, ``lon``, ``speed_knots``, ``distance_from_port_km``. Longitude is
     interpolated along the short way round, so tracks across 180° stay correct.
     """
-    cols = ["mmsi", "timestamp", "lat", "lon", "speed_knots"]
-    has_port = "distance_from_port_km" in positions.columns
-    located = positions["lat"].notna().to_numpy()
-    p = positions.loc[located, cols + (["distance_from_port_km"] if has_port else [])]
-    if p.empty:
-        return pd.DataFrame(
-            columns=["mmsi", "slot", "lat", "lon", "speed_knots", "distance_from_port_km"]
-        )
+    empty = pd.DataFrame(
+        columns=["mmsi", "slot", "lat", "lon", "speed_knots", "distance_from_port_km"]
+    )
+    # Column arrays of the rows with a position, rather than a copy of those rows.
+    rows = np.flatnonzero(positions["lat"].notna().to_numpy())
+    if len(rows) == 0:
+        return empty
+    # MMSI as a categorical: the grid repeats each vessel's MMSI many times, and codes
+    # are cheaper to repeat, compare and sort than millions of strings.
+    codes, names = pd.factorize(positions["mmsi"], sort=True)
+    codes = codes[rows]
     step_ns = step_min * 60 * 1_000_000_000
-    t = p["timestamp"].to_numpy(dtype="datetime64[ns]").astype("int64")
-    same = same_vessel_as_previous(p["mmsi"])
-    nxt_same = np.append(same[1:], False)
+    t = epoch_ns(positions["timestamp"])[rows]
+    nxt_same = np.append(codes[1:] == codes[:-1], False)
     t1 = np.append(t[1:], 0)
     ok = nxt_same & ((t1 - t) <= max_interp_h * 3600e9)
     first_slot = -(-t // step_ns)  # ceil
     # Slots in [t, t1) for each interval we interpolate across, and the slot at t itself.
     last_slot = np.where(ok, -(-t1 // step_ns) - 1, first_slot - (t % step_ns != 0))
     n = np.maximum(last_slot - first_slot + 1, 0)
-    idx = np.repeat(np.arange(len(p)), n)
-    if len(idx) == 0:
-        return pd.DataFrame(
-            columns=["mmsi", "slot", "lat", "lon", "speed_knots", "distance_from_port_km"]
-        )
-    offset = np.arange(len(idx)) - np.repeat(np.cumsum(n) - n, n)
-    slot = first_slot[idx] + offset
-    ts = slot * step_ns
-    span = np.where(ok[idx], (t1 - t)[idx], 1)
-    w = np.clip((ts - t[idx]) / span, 0.0, 1.0)
-    lat = p["lat"].to_numpy(dtype="float64")
-    lon = p["lon"].to_numpy(dtype="float64")
-    nxt = np.minimum(np.arange(len(p)) + 1, len(p) - 1)
+    if n.sum() == 0:
+        return empty
+    # Grid point k of row r is slot first_slot[r] + (k - the index of r's first point).
+    idx = np.repeat(np.arange(len(t)), n)
+    slot = np.arange(len(idx)) + np.repeat(first_slot - (np.cumsum(n) - n), n)
+    w = np.clip((slot * step_ns - t[idx]) / np.where(ok, t1 - t, 1)[idx], 0.0, 1.0)
+    lat = positions["lat"].to_numpy(dtype="float64")[rows]
+    lon = positions["lon"].to_numpy(dtype="float64")[rows]
+    nxt = np.minimum(np.arange(len(t)) + 1, len(t) - 1)
+    dlat = lat[nxt] - lat
     dlon = (lon[nxt] - lon + 540.0) % 360.0 - 180.0
     port = (
-        p["distance_from_port_km"].to_numpy(dtype="float64")
-        if has_port
-        else np.full(len(p), np.inf)
+        positions["distance_from_port_km"].to_numpy(dtype="float64")[rows]
+        if "distance_from_port_km" in positions.columns
+        else np.full(len(t), np.inf)
     )
-    # MMSI as a categorical: the grid repeats each vessel's MMSI many times, and codes
-    # are cheaper to repeat, compare and sort than millions of strings.
-    codes, names = pd.factorize(p["mmsi"], sort=True)
-    mmsi = pd.Categorical.from_codes(codes[idx], categories=pd.Index(names, dtype="string"))
     return pd.DataFrame(
         {
-            "mmsi": mmsi,
+            "mmsi": pd.Categorical.from_codes(
+                codes[idx], categories=pd.Index(names, dtype="string")
+            ),
             "slot": slot,
-            "lat": lat[idx] + w * (lat[nxt] - lat)[idx],
+            "lat": lat[idx] + w * dlat[idx],
             "lon": (lon[idx] + w * dlon[idx] + 540.0) % 360.0 - 180.0,
-            "speed_knots": p["speed_knots"].to_numpy(dtype="float64")[idx],
+            "speed_knots": positions["speed_knots"].to_numpy(dtype="float64")[rows][idx],
             "distance_from_port_km": port[idx],
         }
     )
@@ -131,15 +131,47 @@ def _mmsi_order(mmsi: pd.Series) -> np.ndarray:
     return np.asarray(pd.factorize(mmsi, sort=True)[0])
 
 
+def _sphere_distance_m(
+    lat1: npt.NDArray[np.float64],
+    lon1: npt.NDArray[np.float64],
+    lat2: npt.NDArray[np.float64],
+    lon2: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """A lower bound of the WGS 84 distance: the great-circle distance on a sphere of
+    radius ``MIN_MERIDIAN_RADIUS_M`` between the same latitudes and longitudes.
+
+    Both radii of curvature of the ellipsoid, meridional and prime vertical, are at
+    least a(1 - e²) everywhere, so every path, the geodesic included, is at least as long
+    on the ellipsoid as on that sphere. The haversine costs far less than the exact
+    geodesic, and rules out most candidates.
+
+    Parameters
+    ----------
+    lat1, lon1, lat2, lon2 : ndarray of shape (n,), degrees.
+
+    Returns
+    -------
+    ndarray of shape (n,), metres.
+    """
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    h = (
+        np.sin((p2 - p1) / 2.0) ** 2
+        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2.0) ** 2
+    )
+    return 2.0 * MIN_MERIDIAN_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+
+
 def close_pairs(grid: pd.DataFrame, *, max_distance_m: float = MAX_DISTANCE_M) -> pd.DataFrame:
     """Pairs of different vessels within ``max_distance_m`` in the same time slot.
 
     Candidates come from one sort of the grid by time slot, then latitude: two points can
     only be within ``max_distance_m`` if they share a slot and their latitudes differ by at
     most ``max_distance_m / MIN_MERIDIAN_RADIUS_M`` radians (0.0045° for 500 m), so each
-    point is compared only with the points that follow it in that narrow window. Every
-    candidate is then checked with the exact geodesic distance (WGS 84). Longitude plays
-    no part in the pruning, so the antimeridian and the poles need no special case.
+    point is compared only with the points that follow it in that narrow window. Candidates
+    farther than ``max_distance_m`` on a sphere of that same radius, a lower bound of the
+    WGS 84 distance (:func:`_sphere_distance_m`), are dropped; the rest are checked with
+    the exact geodesic distance (WGS 84). Neither step treats longitude apart, so the
+    antimeridian and the poles need no special case.
 
     Parameters
     ----------
@@ -189,6 +221,11 @@ def close_pairs(grid: pd.DataFrame, *, max_distance_m: float = MAX_DISTANCE_M) -
         i, j = rows[first], rows[second]
         other = codes[i] != codes[j]
         i, j = i[other], j[other]
+        # Exact geodesics only for the pairs close enough on the smaller sphere.
+        maybe = _sphere_distance_m(lat[i], lon[i], lat[j], lon[j]) <= (
+            max_distance_m + _SPHERE_SLACK_M
+        )
+        i, j = i[maybe], j[maybe]
         d = distance_km(lat[i], lon[i], lat[j], lon[j]) * 1000.0
         near = d <= max_distance_m
         i, j, d = i[near], j[near], d[near]

@@ -21,7 +21,7 @@ from vessel_risk.identity import (
     normalize_name,
 )
 from vessel_risk.schemas import VesselFeatureSchema
-from vessel_risk.tracks import same_vessel_as_previous
+from vessel_risk.tracks import DAY_NS, epoch_ns, hours_since_previous, same_vessel_as_previous
 
 HIGH_SEAS_KM = 200 * 1.852
 """200 nm in km: the outer limit of every EEZ (UNCLOS Art. 57)."""
@@ -42,19 +42,212 @@ def position_hours(positions: pd.DataFrame, *, max_hours: float = GAP_HOURS) -> 
     -------
     ndarray of shape (n,), hours.
     """
-    ts = positions["timestamp"]
-    nxt = (ts.shift(-1) - ts).dt.total_seconds().to_numpy() / 3600.0
+    nxt = np.append(hours_since_previous(positions["timestamp"])[1:], np.nan)
     same_next = np.append(same_vessel_as_previous(positions["mmsi"])[1:], False)
     h = np.where(same_next & (nxt < max_hours), nxt, 0.0)
     return np.nan_to_num(h, nan=0.0)
 
 
-def _year(ts: pd.Series) -> pd.Series:
-    return ts.dt.year.astype("int64")
+def _position_features(positions: pd.DataFrame) -> pd.DataFrame:
+    """The features of each vessel-year that come from its positions alone.
+
+    Parameters
+    ----------
+    positions : DataFrame sorted by ``mmsi``, ``timestamp``
+        As for :func:`vessel_year_features`.
+
+    Returns
+    -------
+    DataFrame indexed by ``mmsi``, ``year`` (sorted), one row per vessel-year with
+    positions: message counts, hours, fishing hours and their source, distances,
+    days observed, first and last time and the last known position.
+    """
+    n = len(positions)
+    ts = positions["timestamp"]
+    t = epoch_ns(ts)
+    year = ts.dt.year.to_numpy(dtype="int64")
+    # Sorted by mmsi then time, each vessel-year is one run of rows: aggregate each run
+    # with ufunc.reduceat from its first row, which is much faster than a groupby.
+    first = ~same_vessel_as_previous(positions["mmsi"])
+    first[1:] |= year[1:] != year[:-1]
+    starts = np.flatnonzero(first)
+    ends = np.append(starts[1:], n)[: len(starts)] - 1  # none without positions
+    run = np.cumsum(first) - 1
+
+    def total(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return np.add.reduceat(np.where(np.isnan(values), 0.0, values), starts)
+
+    def largest(values: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        return np.fmax.reduceat(values, starts)  # NaN only where all are NaN
+
+    hours = position_hours(positions)
+    # The least certain source that scored any message of the year names the year's
+    # fishing columns: an estimate must never read as GFW's own score.
+    rank = np.full(n, -1)
+    if "fishing_score" in positions.columns:
+        score = positions["fishing_score"].to_numpy(dtype="float64")
+        source = positions["fishing_source"]
+        for i, name in enumerate(FISHING_SOURCES):
+            rank[(source == name).to_numpy(dtype=bool, na_value=False)] = i
+    else:
+        # Called without the pipeline's fishing stage: GFW's score or nothing.
+        score = (
+            positions["nnet_score"].to_numpy(dtype="float64")
+            if "nnet_score" in positions.columns
+            else np.full(n, np.nan)
+        )
+        rank[~np.isnan(score)] = FISHING_SOURCES.index(SOURCE_NNET)
+    scored = np.logical_or.reduceat(~np.isnan(score), starts)
+    fishing = score > FISHING_SCORE_THRESHOLD
+    fishing_h = np.where(fishing, hours, 0.0)
+    shore = positions["distance_from_shore_km"].to_numpy(dtype="float64")
+    # Beyond 200 nm from every coast is outside every EEZ (UNCLOS Art. 57): high seas.
+    fishing_h_high_seas = np.where(shore > HIGH_SEAS_KM, fishing_h, 0.0)
+    day = t // DAY_NS
+    new_day = first.copy()
+    new_day[1:] |= day[1:] != day[:-1]
+    # A fishing interval runs to the next message and may end the next day: both dates
+    # count as fishing days, so the daily average never exceeds 24 h.
+    interval = np.flatnonzero(fishing & (hours > 0))
+    interval_h = pd.to_timedelta(hours[interval], unit="h")
+    interval_end = t[interval] + interval_h.to_numpy(dtype="timedelta64[ns]").view("int64")
+    fishing_days = _distinct_per_run(
+        np.concatenate([run[interval], run[interval]]),
+        np.concatenate([day[interval], interval_end // DAY_NS]),
+        len(starts),
+    )
+    lat = positions["lat"].to_numpy(dtype="float64")
+    last_located = np.maximum.reduceat(np.where(np.isnan(lat), -1, np.arange(n)), starts)
+    has_located = last_located >= starts
+
+    f = pd.DataFrame(
+        {
+            "position_messages": ends - starts + 1,
+            "hours": total(hours),
+            "fishing_hours": np.where(scored, total(fishing_h), np.nan),
+            "fishing_hours_high_seas": np.where(scored, total(fishing_h_high_seas), np.nan),
+            "fishing_source": pd.array(FISHING_SOURCES, dtype="string").take(
+                np.maximum.reduceat(rank, starts), allow_fill=True
+            ),
+            "distance_traveled_km": total(positions["segment_km"].to_numpy(dtype="float64")),
+            "max_distance_from_shore_km": largest(shore),
+            "max_distance_from_port_km": largest(
+                positions["distance_from_port_km"].to_numpy(dtype="float64")
+            ),
+            "days_observed": np.add.reduceat(new_day, starts),
+            "first_timestamp": ts.array[starts],
+            "last_timestamp": ts.array[ends],
+            "last_lat": np.where(has_located, lat[last_located], np.nan),
+            "last_lon": np.where(
+                has_located, positions["lon"].to_numpy(dtype="float64")[last_located], np.nan
+            ),
+        },
+        index=pd.MultiIndex.from_arrays(
+            [positions["mmsi"].take(starts).to_numpy(), year[starts]], names=["mmsi", "year"]
+        ),
+    )
+    f["average_daily_fishing_hours"] = (
+        f["fishing_hours"] / np.where(fishing_days > 0, fishing_days, np.nan)
+    ).where(f["fishing_hours"].notna())
+    f.loc[f["fishing_hours"] == 0, "average_daily_fishing_hours"] = 0.0
+    f["positions_per_day"] = f["position_messages"] / f["days_observed"]
+    return f
 
 
-def _per_year(frame: pd.DataFrame, ts_col: str) -> pd.core.groupby.DataFrameGroupBy:  # type: ignore[name-defined]
-    return frame.assign(year=_year(frame[ts_col])).groupby(["mmsi", "year"])
+def _distinct_per_run(
+    run: npt.NDArray[np.int64], value: npt.NDArray[np.int64], n_runs: int
+) -> npt.NDArray[np.int64]:
+    """How many distinct values each run holds.
+
+    Parameters
+    ----------
+    run : ndarray of int, shape (m,)
+        The run (0 to ``n_runs - 1``) of each value.
+    value : ndarray of int, shape (m,)
+    n_runs : int
+
+    Returns
+    -------
+    ndarray of int64, shape (n_runs,); 0 for runs without values.
+    """
+    if len(value) == 0:
+        return np.zeros(n_runs, dtype="int64")
+    span = int(value.max() - value.min()) + 1
+    pairs = np.unique(run * span + (value - value.min()))
+    return np.bincount(pairs // span, minlength=n_runs)
+
+
+class _PerVesselYear:
+    """Counts and statistics of events (or reports) per row of the features table.
+
+    Each event belongs to the vessel-year of its MMSI and the UTC year of its time;
+    events of a vessel-year absent from the table are left out.
+
+    Parameters
+    ----------
+    index : MultiIndex of (``mmsi``, ``year``), sorted
+        The features table's rows.
+    events : DataFrame or None
+        With ``mmsi`` and ``time_col``; None or empty means no events.
+    time_col : str
+        The timezone-aware column that gives each event's year.
+    """
+
+    def __init__(self, index: pd.Index, events: pd.DataFrame | None, time_col: str):
+        self._n = len(index)
+        self._events = events if events is not None else pd.DataFrame()
+        if self._events.empty:
+            self.row = np.empty(0, dtype=np.intp)
+            return
+        mmsi = index.get_level_values("mmsi")
+        vessels = pd.Index(mmsi.unique())
+        # One integer per vessel-year, ascending down the sorted table.
+        keys = vessels.get_indexer(mmsi) * 10_000 + index.get_level_values("year").to_numpy()
+        vessel = vessels.get_indexer(self._events["mmsi"])
+        key = vessel * 10_000 + self._events[time_col].dt.year.to_numpy(dtype="int64")
+        row = np.minimum(np.searchsorted(keys, key), self._n - 1)
+        self.row = np.where((vessel >= 0) & (keys[row] == key), row, -1)
+
+    def _in_table(self, col: str) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.float64]]:
+        """Rows and values (null as NaN) of the events that have a row in the table."""
+        if self._events.empty:
+            return self.row, np.empty(0)
+        values = self._events[col].to_numpy(dtype="float64", na_value=np.nan)
+        return self.row[self.row >= 0], values[self.row >= 0]
+
+    def count(self) -> npt.NDArray[np.int64]:
+        """Events per row, shape (n_rows,)."""
+        return np.bincount(self.row[self.row >= 0], minlength=self._n)
+
+    def count_true(self, col: str) -> npt.NDArray[np.int64]:
+        """Events per row whose boolean ``col`` is true."""
+        row, values = self._in_table(col)
+        return np.bincount(row[values == 1.0], minlength=self._n)
+
+    def mean(self, col: str) -> npt.NDArray[np.float64]:
+        """Mean of ``col`` per row, NaN without events; nulls are skipped."""
+        row, values = self._in_table(col)
+        # pandas' grouped mean (NaNs included: they change how it sums), so the means
+        # are rounded as they always were.
+        means = pd.Series(values).groupby(row).mean()
+        out = np.full(self._n, np.nan)
+        out[means.index.to_numpy()] = means.to_numpy()
+        return out
+
+    def largest(self, col: str) -> npt.NDArray[np.float64]:
+        """Maximum of ``col`` per row, NaN without events."""
+        row, values = self._in_table(col)
+        out = np.full(self._n, np.nan)
+        np.fmax.at(out, row, values)
+        return out
+
+    def distinct(self, col: str) -> npt.NDArray[np.int64]:
+        """Distinct non-null values of ``col`` per row."""
+        if self._events.empty:
+            return np.zeros(self._n, dtype="int64")
+        code = pd.factorize(self._events[col])[0]  # -1 for null
+        keep = (self.row >= 0) & (code >= 0)
+        return _distinct_per_run(self.row[keep], code[keep], self._n)
 
 
 def iuu_matches(
@@ -132,6 +325,7 @@ def vessel_year_features(
     iuu_keys: pd.DataFrame | None = None,
     psma_parties: pd.DataFrame | None = None,
     transmitters: pd.DataFrame | None = None,
+    identity: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row of features per vessel-year with at least one position.
 
@@ -158,6 +352,10 @@ def vessel_year_features(
         From :func:`vessel_risk.transmitters.simultaneous_transmitters`
         (``mmsi``, ``year``, ``max_simultaneous_transmitters``); vessel-years absent
         from it, or all when it is None, get 1.
+    identity : DataFrame, optional
+        :func:`~vessel_risk.identity.identity_history` of ``identity_reports`` (other
+        fields, such as destinations, may be there too), when the caller has it
+        already; otherwise it is computed here.
 
     Notes
     -----
@@ -170,101 +368,36 @@ def vessel_year_features(
     DataFrame validated against :class:`~vessel_risk.schemas.VesselFeatureSchema`,
     sorted by ``mmsi``, ``year``.
     """
-    p = positions.copy()
-    p["year"] = _year(p["timestamp"])
-    p["hours"] = position_hours(p)
-    if "fishing_score" not in p.columns:
-        # Called without the pipeline's fishing stage: GFW's score or nothing.
-        nnet = p["nnet_score"] if "nnet_score" in p.columns else pd.Series(np.nan, index=p.index)
-        p["fishing_score"] = nnet.astype("float64")
-        p["fishing_source"] = pd.Series(pd.NA, index=p.index, dtype="string")
-        p.loc[nnet.notna(), "fishing_source"] = SOURCE_NNET
-    has_score = p["fishing_score"].notna()
-    fishing = has_score & (p["fishing_score"] > FISHING_SCORE_THRESHOLD)
-    # The least certain source that scored any message of the year names the year's
-    # fishing columns: an estimate must never read as GFW's own score.
-    p["source_rank"] = (
-        p["fishing_source"].map({s: i for i, s in enumerate(FISHING_SOURCES)}).astype("float64")
-    )
-    p["fishing_h"] = np.where(fishing, p["hours"], 0.0)
-    # Beyond 200 nm from every coast is outside every EEZ (UNCLOS Art. 57): high seas.
-    p["fishing_h_high_seas"] = np.where(
-        p["distance_from_shore_km"] > HIGH_SEAS_KM, p["fishing_h"], 0.0
-    )
-    p["scored"] = has_score
-    p["date"] = p["timestamp"].dt.floor("D")
-    # A fishing interval runs to the next message and may end the next day: both dates
-    # count as fishing days, so the daily average never exceeds 24 h.
-    fishing_interval = fishing & (p["hours"] > 0)
-    interval_end = (p["timestamp"] + pd.to_timedelta(p["hours"], unit="h")).dt.floor("D")
-    g = p.groupby(["mmsi", "year"], sort=True)
-    f = g.agg(
-        position_messages=("timestamp", "size"),
-        hours=("hours", "sum"),
-        fishing_hours=("fishing_h", "sum"),
-        fishing_hours_high_seas=("fishing_h_high_seas", "sum"),
-        scored=("scored", "any"),
-        source_rank=("source_rank", "max"),
-        distance_traveled_km=("segment_km", "sum"),
-        max_distance_from_shore_km=("distance_from_shore_km", "max"),
-        max_distance_from_port_km=("distance_from_port_km", "max"),
-        days_observed=("date", "nunique"),
-        first_timestamp=("timestamp", "min"),
-        last_timestamp=("timestamp", "max"),
-    )
-    scored = f.pop("scored")
-    rank = f.pop("source_rank")
-    f["fishing_source"] = pd.array(
-        [FISHING_SOURCES[int(r)] if r == r else None for r in rank], dtype="string"
-    )
+    f = _position_features(positions)
     if transmitters is not None and len(transmitters):
         f["max_simultaneous_transmitters"] = transmitters.set_index(["mmsi", "year"])[
             "max_simultaneous_transmitters"
         ]
     else:
         f["max_simultaneous_transmitters"] = np.nan
-    f["fishing_hours"] = f["fishing_hours"].where(scored)
-    f["fishing_hours_high_seas"] = f["fishing_hours_high_seas"].where(scored)
-    fished = pd.concat(
-        [
-            p.loc[fishing_interval, ["mmsi", "year", "date"]],
-            p.loc[fishing_interval, ["mmsi", "year"]].assign(date=interval_end[fishing_interval]),
-        ]
-    )
-    fdays = fished.groupby(["mmsi", "year"])["date"].nunique().reindex(f.index, fill_value=0)
-    f["average_daily_fishing_hours"] = (f["fishing_hours"] / fdays.where(fdays > 0)).where(
-        f["fishing_hours"].notna()
-    )
-    f.loc[f["fishing_hours"] == 0, "average_daily_fishing_hours"] = 0.0
-    f["positions_per_day"] = f["position_messages"] / f["days_observed"]
-    located = p[p["lat"].notna()]
-    last = located.groupby(["mmsi", "year"]).tail(1).set_index(["mmsi", "year"])
-    f["last_lat"] = last["lat"]
-    f["last_lon"] = last["lon"]
 
-    vy = _per_year(voyages, "start")
-    f["number_voyages"] = vy.size()
-    f["average_voyage_duration_hours"] = vy["duration_h"].mean()
-    f["max_voyage_duration_hours"] = vy["duration_h"].max()
+    voyage = _PerVesselYear(f.index, voyages, "start")
+    f["number_voyages"] = voyage.count()
+    f["average_voyage_duration_hours"] = voyage.mean("duration_h")
+    f["max_voyage_duration_hours"] = voyage.largest("duration_h")
 
     mmsi_index = f.index.get_level_values("mmsi").to_series(index=f.index)
     f["mmsi_valid"] = mmsi_valid(mmsi_index).to_numpy()
     f["flag_iso3"] = flag_iso3(mmsi_index).to_numpy()
-    pv = visits.assign(year=_year(visits["start"]))
+    pv = visits.copy()
     flag_of = pd.Series(f["flag_iso3"].to_numpy(), index=mmsi_index.to_numpy())
     flag_of = flag_of[~flag_of.index.duplicated()]
     pv["foreign"] = pv["port_iso3"].astype("string") != pv["mmsi"].map(flag_of).astype("string")
-    pvg = pv.groupby(["mmsi", "year"])
-    f["number_port_visits"] = pvg.size()
-    f["number_foreign_port_visits"] = pvg["foreign"].sum().astype("float64")
-    f["number_foreign_port_visits"] = f["number_foreign_port_visits"].fillna(0.0)
+    visit = _PerVesselYear(f.index, pv, "start")
+    f["number_port_visits"] = visit.count()
     # Without a flag state, "foreign" cannot be judged.
-    f.loc[f["flag_iso3"].isna(), "number_foreign_port_visits"] = np.nan
+    f["number_foreign_port_visits"] = np.where(
+        f["flag_iso3"].isna(), np.nan, visit.count_true("foreign")
+    )
     if psma_parties is not None:
         since = pv["port_iso3"].map(psma_parties.set_index("iso3")["in_force_from"])
         pv["non_psma"] = pv["port_iso3"].notna() & ~(since.notna() & (pv["start"] >= since))
-        counted = pv.groupby(["mmsi", "year"])["non_psma"].sum().astype("float64")
-        f["number_poc_port_visits"] = counted.reindex(f.index).fillna(0.0)
+        f["number_poc_port_visits"] = visit.count_true("non_psma").astype("float64")
     else:
         f["number_poc_port_visits"] = np.nan
 
@@ -272,35 +405,27 @@ def vessel_year_features(
         disabling=gaps["gap_class"] == "likely_disabling",
         offshore=gaps["distance_from_shore_km"] >= OFFSHORE_KM,
     )
-    gy = _per_year(gap_flags, "start")
-    f["gaps_12_hours_all"] = gy.size()
-    f["gaps_12_hours"] = gy["disabling"].sum()
-    f["gaps_12_hours_offshore"] = gy["offshore"].sum()
-    f["average_gap_days"] = gy["duration_h"].mean() / 24.0
-    f["average_gap_km"] = gy["distance_km"].mean()
-    f["average_off_distance_from_shore_km"] = gy["distance_from_shore_km"].mean()
+    gap = _PerVesselYear(f.index, gap_flags, "start")
+    f["gaps_12_hours_all"] = gap.count()
+    f["gaps_12_hours"] = gap.count_true("disabling")
+    f["gaps_12_hours_offshore"] = gap.count_true("offshore")
+    f["average_gap_days"] = gap.mean("duration_h") / 24.0
+    f["average_gap_km"] = gap.mean("distance_km")
+    f["average_off_distance_from_shore_km"] = gap.mean("distance_from_shore_km")
 
-    if encounters is not None and len(encounters):
-        ey = _per_year(encounters, "start")
-        f["number_encounters"] = ey.size()
-        f["number_carrier_encounters"] = ey["other_is_carrier"].sum()
-        f["average_encounter_duration_hours"] = ey["duration_h"].mean()
-    else:
-        f["number_encounters"] = 0
-        f["number_carrier_encounters"] = 0
-        f["average_encounter_duration_hours"] = np.nan
-    if loitering is not None and len(loitering):
-        ly = _per_year(loitering, "start")
-        f["number_loitering_events"] = ly.size()
-        f["average_loitering_duration_hours"] = ly["duration_h"].mean()
-    else:
-        f["number_loitering_events"] = 0
-        f["average_loitering_duration_hours"] = np.nan
+    encounter = _PerVesselYear(f.index, encounters, "start")
+    f["number_encounters"] = encounter.count()
+    f["number_carrier_encounters"] = encounter.count_true("other_is_carrier")
+    f["average_encounter_duration_hours"] = encounter.mean("duration_h")
+    loiter = _PerVesselYear(f.index, loitering, "start")
+    f["number_loitering_events"] = loiter.count()
+    f["average_loitering_duration_hours"] = loiter.mean("duration_h")
 
-    reports = _per_year(identity_reports, "timestamp")
-    f["n_shipnames"] = reports["shipname"].nunique()
-    f["n_callsigns"] = reports["callsign"].nunique()
-    identity = identity_history(identity_reports)
+    reports = _PerVesselYear(f.index, identity_reports, "timestamp")
+    f["n_shipnames"] = reports.distinct("shipname")
+    f["n_callsigns"] = reports.distinct("callsign")
+    if identity is None:
+        identity = identity_history(identity_reports)
     names = identity[identity["field"] == "shipname"]
     main_name = (
         names.sort_values(["messages", "value"], ascending=[False, True], kind="stable")

@@ -379,8 +379,9 @@ def fishing_scores(
     has_nnet = ~np.isnan(nnet)
     has_speed = positions["speed_knots"].notna().to_numpy()
     score = nnet.copy()
-    source = np.full(n, None, dtype=object)
-    source[has_nnet] = SOURCE_NNET
+    # Index of each position's source in FISHING_SOURCES, -1 for none.
+    source = np.full(n, -1)
+    source[has_nnet] = FISHING_SOURCES.index(SOURCE_NNET)
     rest = ~has_nnet & has_speed
     if rest.any():
         if classifier is not None:
@@ -390,14 +391,16 @@ def fishing_scores(
             proba = np.full(n, np.nan)
             proba[need] = classifier.predict_proba(movement_features(positions[need]))[:, 1]
             score[rest] = proba[rest]
-            source[rest] = SOURCE_CLASSIFIER
+            source[rest] = FISHING_SOURCES.index(SOURCE_CLASSIFIER)
         else:
             score[rest] = heuristic_fishing(positions)[rest]
-            source[rest] = SOURCE_HEURISTIC
+            source[rest] = FISHING_SOURCES.index(SOURCE_HEURISTIC)
     return pd.DataFrame(
         {
             "fishing_score": score,
-            "fishing_source": pd.array(source, dtype="string"),
+            "fishing_source": pd.array(FISHING_SOURCES, dtype="string").take(
+                source, allow_fill=True
+            ),
         },
         index=positions.index,
     )

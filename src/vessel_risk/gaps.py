@@ -19,11 +19,12 @@ understates reception where only a few vessels are in the input.
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from vessel_risk.geodesy import M_PER_NM, distance_km
 from vessel_risk.schemas import GapSchema, empty_frame
-from vessel_risk.tracks import same_vessel_as_previous
+from vessel_risk.tracks import DAY_NS, epoch_ns, hours_since_previous, same_vessel_as_previous
 
 GAP_HOURS = 12.0
 OFFSHORE_NM = 50.0
@@ -55,32 +56,35 @@ def detect_gaps(positions: pd.DataFrame, *, min_hours: float = GAP_HOURS) -> pd.
         return empty_frame(GapSchema)
     same = same_vessel_as_previous(positions["mmsi"])
     ts = positions["timestamp"]
-    dt_h = (ts - ts.shift(1)).dt.total_seconds().to_numpy() / 3600.0
+    dt_h = hours_since_previous(ts)
     is_gap = same & (dt_h >= min_hours)
     end_rows = np.flatnonzero(is_gap)
     if len(end_rows) == 0:
         return empty_frame(GapSchema)
     start_rows = end_rows - 1
     group = np.cumsum(~same)
+    # The rows of each gap's vessel, which the last and next known positions stay within.
+    vessel_start = np.flatnonzero(~same)
+    first = vessel_start[group[end_rows] - 1]
+    last = np.append(vessel_start[1:], len(same))[group[end_rows] - 1] - 1
     shore = (
-        positions["distance_from_shore_km"]
+        positions["distance_from_shore_km"].to_numpy(dtype="float64")
         if "distance_from_shore_km" in positions.columns
-        else pd.Series(np.nan, index=positions.index)
+        else np.full(len(positions), np.nan)
     )
-    known = positions[["lat", "lon"]].assign(shore=shore.to_numpy(), g=group)
-    before = known.groupby("g")[["lat", "lon", "shore"]].ffill().to_numpy()
-    after = known.groupby("g")[["lat", "lon"]].bfill().to_numpy()
+    lat = positions["lat"].to_numpy(dtype="float64")
+    lon = positions["lon"].to_numpy(dtype="float64")
     out = pd.DataFrame(
         {
             "mmsi": positions["mmsi"].take(end_rows).to_numpy(),
             "start": ts.take(start_rows).reset_index(drop=True),
             "end": ts.take(end_rows).reset_index(drop=True),
             "duration_h": dt_h[end_rows],
-            "start_lat": before[start_rows, 0],
-            "start_lon": before[start_rows, 1],
-            "end_lat": after[end_rows, 0],
-            "end_lon": after[end_rows, 1],
-            "distance_from_shore_km": before[start_rows, 2],
+            "start_lat": _last_known(lat, start_rows, first),
+            "start_lon": _last_known(lon, start_rows, first),
+            "end_lat": _next_known(lat, end_rows, last),
+            "end_lon": _next_known(lon, end_rows, last),
+            "distance_from_shore_km": _last_known(shore, start_rows, first),
         }
     )
     out["distance_km"] = distance_km(
@@ -100,34 +104,91 @@ def detect_gaps(positions: pd.DataFrame, *, min_hours: float = GAP_HOURS) -> pd.
     return out[list(GapSchema.to_schema().columns)]
 
 
+def _last_known(
+    values: npt.NDArray[np.float64], rows: npt.NDArray[np.intp], first: npt.NDArray[np.intp]
+) -> npt.NDArray[np.float64]:
+    """The last non-NaN value at or before each row, from row ``first`` on (else NaN).
+
+    Parameters
+    ----------
+    values : ndarray of shape (n,)
+    rows, first : ndarray of int, shape (m,)
+        Row positions, and the first row each may look back to (its vessel's first).
+
+    Returns
+    -------
+    ndarray of shape (m,)
+    """
+    known = np.concatenate([[-1], np.flatnonzero(~np.isnan(values))])
+    at = known[np.searchsorted(known, rows, side="right") - 1]  # -1: none before
+    return np.where(at >= first, values[at], np.nan)
+
+
+def _next_known(
+    values: npt.NDArray[np.float64], rows: npt.NDArray[np.intp], last: npt.NDArray[np.intp]
+) -> npt.NDArray[np.float64]:
+    """The first non-NaN value at or after each row, up to row ``last`` (else NaN).
+
+    Parameters
+    ----------
+    values : ndarray of shape (n,)
+    rows, last : ndarray of int, shape (m,)
+        Row positions, and the last row each may look ahead to (its vessel's last).
+
+    Returns
+    -------
+    ndarray of shape (m,)
+    """
+    n = len(values)
+    known = np.concatenate([np.flatnonzero(~np.isnan(values)), [n]])
+    at = known[np.searchsorted(known, rows, side="left")]  # n: none after
+    return np.where(at <= last, values[np.minimum(at, n - 1)], np.nan)
+
+
 def _messages_before(
     positions: pd.DataFrame, group: np.ndarray, rows: np.ndarray, hours: float
 ) -> np.ndarray:
     """Messages of the same vessel in the ``hours`` up to and including each row."""
-    t = positions["timestamp"].to_numpy(dtype="datetime64[ns]").astype("int64") // 1_000_000_000
+    t = epoch_ns(positions["timestamp"]) // 1_000_000_000
     t = t - t.min()
     key = group.astype("int64") * (int(t.max()) + 1 + int(hours * 3600)) + t
     lo = np.searchsorted(key, key[rows] - int(hours * 3600), side="left")
     return (rows - lo + 1).astype("int64")
 
 
+def _cell_days(
+    t_ns: npt.NDArray[np.int64], lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64]
+) -> npt.NDArray[np.int64]:
+    """One integer per (UTC day, 1° latitude cell, 1° longitude cell).
+
+    Parameters
+    ----------
+    t_ns : ndarray of int64, shape (n,), nanoseconds since the epoch (UTC).
+    lat, lon : ndarray of shape (n,), degrees within [-90, 90] and [-180, 180].
+
+    Returns
+    -------
+    ndarray of int64, shape (n,); equal exactly when day and both cells are equal.
+    """
+    cy = np.floor(lat).astype("int64") + 90  # 0 to 180
+    cx = np.floor(lon).astype("int64") + 180  # 0 to 360
+    return (t_ns // DAY_NS * 181 + cy) * 361 + cx
+
+
 def _area_messages(positions: pd.DataFrame, gaps: pd.DataFrame) -> np.ndarray:
     """Messages from all vessels in each gap's starting 1° cell on its UTC start day."""
-    p = positions[positions["lat"].notna()]
-    cells = pd.DataFrame(
-        {
-            "day": p["timestamp"].dt.floor("D"),
-            "cy": np.floor(p["lat"].to_numpy()).astype("int64"),
-            "cx": np.floor(p["lon"].to_numpy()).astype("int64"),
-        }
+    located = positions["lat"].notna().to_numpy()
+    seen = _cell_days(
+        epoch_ns(positions["timestamp"])[located],
+        positions["lat"].to_numpy(dtype="float64")[located],
+        positions["lon"].to_numpy(dtype="float64")[located],
     )
-    counts = cells.groupby(["day", "cy", "cx"]).size().rename("n").reset_index()
-    want = pd.DataFrame(
-        {
-            "day": gaps["start"].dt.floor("D"),
-            "cy": np.floor(gaps["start_lat"].fillna(0).to_numpy()).astype("int64"),
-            "cx": np.floor(gaps["start_lon"].fillna(0).to_numpy()).astype("int64"),
-        }
+    wanted = _cell_days(
+        epoch_ns(gaps["start"]),
+        gaps["start_lat"].fillna(0).to_numpy(dtype="float64"),
+        gaps["start_lon"].fillna(0).to_numpy(dtype="float64"),
     )
-    n = want.merge(counts, on=["day", "cy", "cx"], how="left")["n"]
-    return n.fillna(0).to_numpy(dtype="int64")
+    cells, cell_of_gap = np.unique(wanted, return_inverse=True)
+    at = np.minimum(np.searchsorted(cells, seen), len(cells) - 1)
+    hit = cells[at] == seen
+    return np.bincount(at[hit], minlength=len(cells))[cell_of_gap].astype("int64")

@@ -15,7 +15,7 @@ import pandas as pd
 
 from vessel_risk.gaps import GAP_HOURS
 from vessel_risk.geodesy import M_PER_NM
-from vessel_risk.tracks import same_vessel_as_previous
+from vessel_risk.tracks import epoch_ns, hours_since_previous, same_vessel_as_previous
 
 MAX_SPEED_KN = 2.0
 MIN_HOURS = 1.0
@@ -73,42 +73,51 @@ def detect_loitering(
         & positions["lat"].notna().to_numpy()
     )
     ts = positions["timestamp"]
-    dt_h = (ts - ts.shift(1)).dt.total_seconds().to_numpy() / 3600.0
-    continues = same & np.concatenate([[False], ok[:-1]]) & (dt_h < GAP_HOURS)
+    # A qualifying row continues the run of the row before if that row qualifies too.
+    continues = (
+        ok & same & np.concatenate([[False], ok[:-1]]) & (hours_since_previous(ts) < GAP_HOURS)
+    )
     start = ok & ~continues
-    run = np.cumsum(start)
-    rows = np.flatnonzero(ok)
-    if len(rows) == 0:
+    first = np.flatnonzero(start)
+    if len(first) == 0:
         return pd.DataFrame(columns=LOITERING_COLUMNS)
+    # A run's rows are contiguous: it ends at a qualifying row the next does not continue.
+    last = np.flatnonzero(ok & ~np.append(continues[1:], False))
+    t = epoch_ns(ts)
+    duration_h = (t[last] - t[first]) / 1e9 / 3600.0
+    mmsi = positions["mmsi"].take(first)
+    carrier = mmsi.isin(set(carriers)).to_numpy()
+    keep = duration_h >= np.where(carrier, min_hours_carrier, min_hours)
+    # Only the rows of runs long enough are summarised (mean position, median speed...).
+    run = np.cumsum(start) - 1
+    rows = np.flatnonzero(ok & keep[run])
+    lon_rad = np.radians(positions["lon"].to_numpy(dtype="float64")[rows])
     frame = pd.DataFrame(
         {
             "run": run[rows],
-            "mmsi": positions["mmsi"].take(rows).to_numpy(),
-            "timestamp": ts.take(rows).to_numpy(dtype="datetime64[ns]"),
-            "lat": positions["lat"].take(rows).to_numpy(),
-            "lon_cos": np.cos(np.radians(positions["lon"].take(rows).to_numpy())),
-            "lon_sin": np.sin(np.radians(positions["lon"].take(rows).to_numpy())),
+            "lat": positions["lat"].to_numpy(dtype="float64")[rows],
+            "lon_cos": np.cos(lon_rad),
+            "lon_sin": np.sin(lon_rad),
             "shore": shore[rows],
-            "speed": positions["speed_knots"].take(rows).to_numpy(),
+            "speed": positions["speed_knots"].to_numpy(dtype="float64")[rows],
         }
     )
-    g = frame.groupby("run", sort=True)
-    out = g.agg(
-        mmsi=("mmsi", "first"),
-        start=("timestamp", "min"),
-        end=("timestamp", "max"),
-        lat=("lat", "mean"),
-        lon_cos=("lon_cos", "mean"),
-        lon_sin=("lon_sin", "mean"),
-        distance_from_shore_km=("shore", "min"),
-        median_speed_knots=("speed", "median"),
-    ).reset_index(drop=True)
+    out = (
+        frame.groupby("run", sort=True)
+        .agg(
+            lat=("lat", "mean"),
+            lon_cos=("lon_cos", "mean"),
+            lon_sin=("lon_sin", "mean"),
+            distance_from_shore_km=("shore", "min"),
+            median_speed_knots=("speed", "median"),
+        )
+        .reset_index(drop=True)
+    )
+    out["mmsi"] = mmsi.to_numpy()[keep]
+    out["start"] = ts.array[first[keep]]
+    out["end"] = ts.array[last[keep]]
+    out["duration_h"] = duration_h[keep]
+    out["carrier"] = carrier[keep]
     # Mean longitude on the circle, so an event astride 180° is not placed at 0°.
     out["lon"] = np.degrees(np.arctan2(out.pop("lon_sin"), out.pop("lon_cos")))
-    out["start"] = out["start"].dt.tz_localize("UTC")
-    out["end"] = out["end"].dt.tz_localize("UTC")
-    out["duration_h"] = (out["end"] - out["start"]).dt.total_seconds() / 3600.0
-    out["carrier"] = out["mmsi"].isin(set(carriers))
-    need = np.where(out["carrier"], min_hours_carrier, min_hours)
-    out = out[out["duration_h"] >= need].reset_index(drop=True)
     return out[LOITERING_COLUMNS]

@@ -191,9 +191,11 @@ def derive_events(
     on_stage("features")
     ident_cols = ["mmsi", "timestamp", *IDENTITY_FIELDS]
     has_ident = positions[IDENTITY_FIELDS].notna().any(axis=1)
+    dest = ["destination"] if "destination" in static.columns else []
     reports = pd.concat(
-        [static[ident_cols], positions.loc[has_ident, ident_cols]], ignore_index=True
+        [static[ident_cols + dest], positions.loc[has_ident, ident_cols]], ignore_index=True
     )
+    identity = identity_history(reports)
     features = vessel_year_features(
         positions,
         visits,
@@ -205,10 +207,7 @@ def derive_events(
         iuu_keys=iuu_keys,
         psma_parties=psma_parties,
         transmitters=transmitters,
-    )
-    dest = ["destination"] if "destination" in static.columns else []
-    identity = identity_history(
-        pd.concat([static[ident_cols + dest], positions.loc[has_ident, ident_cols]])
+        identity=identity,
     )
     return Events(visits, voyages, gaps, loitering, encounters, features, identity)
 

@@ -12,6 +12,9 @@ import pandas as pd
 
 from vessel_risk.geodesy import distance_km
 
+DAY_NS = 86_400 * 10**9
+"""Nanoseconds in a day."""
+
 
 def same_vessel_as_previous(mmsi: pd.Series) -> npt.NDArray[np.bool_]:
     """Whether each row belongs to the same vessel as the row before it.
@@ -26,6 +29,39 @@ def same_vessel_as_previous(mmsi: pd.Series) -> npt.NDArray[np.bool_]:
     """
     same = mmsi.eq(mmsi.shift(1)).fillna(False)
     return np.array(same.to_numpy(dtype=bool), dtype=bool)  # a writable copy
+
+
+def epoch_ns(timestamps: pd.Series) -> npt.NDArray[np.int64]:
+    """Timestamps as integer nanoseconds since 1970-01-01 UTC.
+
+    Arithmetic on these integers is much faster than on timezone-aware Timestamps.
+
+    Parameters
+    ----------
+    timestamps : Series of shape (n,), timezone-aware, without NaT.
+
+    Returns
+    -------
+    ndarray of int64, shape (n,), nanoseconds.
+    """
+    return timestamps.to_numpy(dtype="datetime64[ns]").view("int64")
+
+
+def hours_since_previous(timestamps: pd.Series) -> npt.NDArray[np.float64]:
+    """Hours from the row before, whatever its vessel (NaN for the first row).
+
+    Parameters
+    ----------
+    timestamps : Series of shape (n,), timezone-aware, without NaT.
+
+    Returns
+    -------
+    ndarray of float64, shape (n,), hours.
+    """
+    h = np.full(len(timestamps), np.nan)
+    # Seconds first, then hours: the same rounding as Timedelta.total_seconds() / 3600.
+    h[1:] = np.diff(epoch_ns(timestamps)) / 1e9 / 3600.0
+    return h
 
 
 def track_length_km(positions: pd.DataFrame) -> pd.Series:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from vessel_risk.schemas import VoyageSchema, empty_frame
-from vessel_risk.tracks import same_vessel_as_previous
+from vessel_risk.tracks import hours_since_previous, same_vessel_as_previous
 
 MAX_SILENCE_H = 30 * 24.0
 
@@ -47,7 +47,7 @@ def detect_voyages(
     ts = positions["timestamp"]
     cum = np.cumsum(positions["segment_km"].to_numpy(dtype="float64"))
     # Tracks: a vessel's rows between silences of max_silence_h or more.
-    silence_h = (ts - ts.shift(1)).dt.total_seconds().to_numpy() / 3600.0
+    silence_h = hours_since_previous(ts)
     new_track = ~same_vessel_as_previous(positions["mmsi"]) | (silence_h >= max_silence_h)
     track = np.cumsum(new_track)
     change = np.flatnonzero(new_track)
