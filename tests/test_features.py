@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -264,3 +265,42 @@ def test_event_features_by_hand_per_vessel_year():
     assert (b24["n_shipnames"], b24["n_callsigns"]) == (1, 1)
     assert a23["shipname"] == "X" and a24["shipname"] == "X"  # the most broadcast name
     assert a24["n_shipnames"] == 0  # no report in 2024
+
+
+def test_eez_polygons_decide_high_seas_and_foreign_eez_hours():
+    # With the user's EEZ polygons (positions carry eez_iso3), high seas is outside
+    # every zone and a foreign EEZ is a zone of another state than the flag (567: THA).
+    from vessel_risk.features import vessel_year_features
+    from vessel_risk.schemas import GapSchema, PortVisitSchema, VoyageSchema, empty_frame
+
+    pos = _hand_positions()
+    pos["eez_iso3"] = pd.array(["MYS", "MYS", "THA", None, None, None, "PER"], dtype="string")
+    reports = pd.DataFrame(
+        {"mmsi": pd.Series(dtype="string"), "timestamp": pd.Series(dtype="datetime64[ns, UTC]")}
+    ).assign(shipname=pd.Series(dtype="string"), callsign=pd.Series(dtype="string"))
+
+    def features(positions: pd.DataFrame) -> pd.DataFrame:
+        return vessel_year_features(
+            positions,
+            empty_frame(PortVisitSchema),
+            empty_frame(VoyageSchema),
+            empty_frame(GapSchema),
+            reports,
+        ).set_index(["mmsi", "year"])
+
+    f = features(pos)
+    # A 2023 fished 6 h in Malaysia's zone; A 2024 did not fish.
+    assert f.loc[(A, 2023), "fishing_hours_foreign_eez"] == 6.0
+    assert f.loc[(A, 2023), "fishing_hours_high_seas"] == 0.0
+    assert f.loc[(A, 2024), "fishing_hours_foreign_eez"] == 0.0
+    # B fished 1 h outside every zone (1,228 km out, so the 200 nm rule agrees here).
+    assert f.loc[(B, 2024), "fishing_hours_high_seas"] == 1.0
+    assert f.loc[(B, 2024), "fishing_hours_foreign_eez"] == 0.0
+    # Without a flag state (a 150... MMSI), "foreign" cannot be judged.
+    stateless = pos[pos["mmsi"] == B].assign(mmsi="150400999")
+    g = features(stateless).loc[("150400999", 2024)]
+    assert np.isnan(g["fishing_hours_foreign_eez"]) and g["fishing_hours_high_seas"] == 1.0
+    # Without polygons: the 200 nm rule for high seas, foreign EEZ unknown.
+    h = features(_hand_positions())
+    assert h["fishing_hours_foreign_eez"].isna().all()
+    assert h.loc[(B, 2024), "fishing_hours_high_seas"] == 1.0

@@ -101,8 +101,22 @@ def _position_features(positions: pd.DataFrame) -> pd.DataFrame:
     fishing = score > FISHING_SCORE_THRESHOLD
     fishing_h = np.where(fishing, hours, 0.0)
     shore = positions["distance_from_shore_km"].to_numpy(dtype="float64")
-    # Beyond 200 nm from every coast is outside every EEZ (UNCLOS Art. 57): high seas.
-    fishing_h_high_seas = np.where(shore > HIGH_SEAS_KM, fishing_h, 0.0)
+    if "eez_iso3" in positions.columns:
+        # The user's EEZ polygons (vessel_risk.zones): outside all of them is high seas;
+        # a zone of another state than the flag is foreign (unknown without a flag).
+        eez = positions["eez_iso3"].astype("string")
+        flag = flag_iso3(positions["mmsi"].take(starts)).to_numpy(dtype=object, na_value="")
+        in_eez = eez.notna().to_numpy()
+        high_seas = ~in_eez & ~np.isnan(positions["lat"].to_numpy(dtype="float64"))
+        foreign = in_eez & (eez.to_numpy(dtype=object, na_value="") != flag[run])
+        fishing_hours_foreign_eez = np.where(
+            scored & (flag != ""), total(np.where(foreign, fishing_h, 0.0)), np.nan
+        )
+    else:
+        # Beyond 200 nm from every coast is outside every EEZ (UNCLOS Art. 57).
+        high_seas = shore > HIGH_SEAS_KM
+        fishing_hours_foreign_eez = np.full(len(starts), np.nan)
+    fishing_h_high_seas = np.where(high_seas, fishing_h, 0.0)
     day = t // DAY_NS
     new_day = first.copy()
     new_day[1:] |= day[1:] != day[:-1]
@@ -126,6 +140,7 @@ def _position_features(positions: pd.DataFrame) -> pd.DataFrame:
             "hours": total(hours),
             "fishing_hours": np.where(scored, total(fishing_h), np.nan),
             "fishing_hours_high_seas": np.where(scored, total(fishing_h_high_seas), np.nan),
+            "fishing_hours_foreign_eez": fishing_hours_foreign_eez,
             "fishing_source": pd.array(FISHING_SOURCES, dtype="string").take(
                 np.maximum.reduceat(rank, starts), allow_fill=True
             ),

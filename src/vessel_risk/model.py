@@ -81,7 +81,14 @@ GFW_FEATURES = (
 )
 """Numeric feature columns of GFW's forced-labour vessel-year table (McDonald et al. 2021)."""
 
-PIPELINE_FEATURES = tuple(f for f in GFW_FEATURES if f in columns(VesselFeatureSchema))
+NEEDS_OPTIONAL_INPUT = ("fishing_hours_foreign_eez", "number_poc_port_visits")
+"""Features ``vessel-risk run`` computes only from an optional input (``--eez`` polygons,
+``--psma-parties``): null by default, and a null reads as 0 to a model, so they are left out of
+:data:`PIPELINE_FEATURES`."""
+
+PIPELINE_FEATURES = tuple(
+    f for f in GFW_FEATURES if f in columns(VesselFeatureSchema) and f not in NEEDS_OPTIONAL_INPUT
+)
 """GFW features that ``vessel_features.parquet`` also carries, under the same names: a model
 trained on these can score the output of ``vessel-risk run``."""
 

@@ -170,6 +170,7 @@ class VesselFeatureSchema(_Strict):
     hours: Series[float] = pa.Field(ge=0)
     fishing_hours: Series[float] = pa.Field(ge=0, nullable=True)
     fishing_hours_high_seas: Series[float] = pa.Field(ge=0, nullable=True)
+    fishing_hours_foreign_eez: Series[float] = pa.Field(ge=0, nullable=True)
     average_daily_fishing_hours: Series[float] = pa.Field(ge=0, le=24, nullable=True)
     distance_traveled_km: Series[float] = pa.Field(ge=0)
     max_distance_from_shore_km: Series[float] = pa.Field(nullable=True)
