@@ -35,7 +35,12 @@ MIN_AREA_MESSAGES_PER_DAY = 10
 """Messages a day in the gap's 1° cell below which the gap is a coverage gap (GFW)."""
 
 
-def detect_gaps(positions: pd.DataFrame, *, min_hours: float = GAP_HOURS) -> pd.DataFrame:
+def detect_gaps(
+    positions: pd.DataFrame,
+    *,
+    min_hours: float = GAP_HOURS,
+    area_messages: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """AIS gaps of every vessel.
 
     Parameters
@@ -45,6 +50,10 @@ def detect_gaps(positions: pd.DataFrame, *, min_hours: float = GAP_HOURS) -> pd.
         ``distance_from_shore_km``.
     min_hours : float, default 12
         Shortest gap kept, in hours.
+    area_messages : DataFrame, optional
+        Messages per UTC day and 1° cell from all vessels (:func:`area_message_counts`,
+        summed over partitions when ``positions`` holds only some of the vessels);
+        default: counted from ``positions``.
 
     Returns
     -------
@@ -87,7 +96,9 @@ def detect_gaps(positions: pd.DataFrame, *, min_hours: float = GAP_HOURS) -> pd.
         out["start_lat"], out["start_lon"], out["end_lat"], out["end_lon"]
     )
     out["positions_12h_before"] = _messages_before(positions, group, start_rows, GAP_HOURS)
-    out["area_messages_per_day"] = _area_messages(positions, out)
+    if area_messages is None:
+        area_messages = area_message_counts(positions)
+    out["area_messages_per_day"] = _area_messages(area_messages, out)
     offshore = out["distance_from_shore_km"] >= OFFSHORE_KM
     seen = out["positions_12h_before"] >= MIN_MESSAGES_BEFORE
     received = out["area_messages_per_day"] >= MIN_AREA_MESSAGES_PER_DAY
@@ -111,8 +122,20 @@ def _messages_before(
     return (rows - lo + 1).astype("int64")
 
 
-def _area_messages(positions: pd.DataFrame, gaps: pd.DataFrame) -> np.ndarray:
-    """Messages from all vessels in each gap's starting 1° cell on its UTC start day."""
+def area_message_counts(positions: pd.DataFrame) -> pd.DataFrame:
+    """Located messages per UTC day and 1° cell, the reception measure of gap classes.
+
+    Parameters
+    ----------
+    positions : DataFrame
+        With ``timestamp``, ``lat``, ``lon``; rows without a position are not counted.
+
+    Returns
+    -------
+    DataFrame with ``day`` (UTC midnight), ``cy``, ``cx`` (floor of latitude and
+    longitude, degrees) and ``n`` (messages), one row per cell-day with messages.
+    Counts of disjoint sets of vessels add up: concatenate and sum ``n`` by cell-day.
+    """
     p = positions[positions["lat"].notna()]
     cells = pd.DataFrame(
         {
@@ -121,7 +144,11 @@ def _area_messages(positions: pd.DataFrame, gaps: pd.DataFrame) -> np.ndarray:
             "cx": np.floor(p["lon"].to_numpy()).astype("int64"),
         }
     )
-    counts = cells.groupby(["day", "cy", "cx"]).size().rename("n").reset_index()
+    return cells.groupby(["day", "cy", "cx"]).size().rename("n").reset_index()
+
+
+def _area_messages(counts: pd.DataFrame, gaps: pd.DataFrame) -> np.ndarray:
+    """Messages from all vessels in each gap's starting 1° cell on its UTC start day."""
     want = pd.DataFrame(
         {
             "day": gaps["start"].dt.floor("D"),
