@@ -10,7 +10,9 @@ For each requested size the pipeline runs once, in a fresh Python subprocess, on
 Measured per size: rows in, positions kept, alerts, wall seconds of ``run()`` alone
 (imports and interpreter start-up excluded, reported separately), positions/s =
 rows in / wall seconds, peak RSS of the subprocess, and the seconds spent in each
-pipeline stage (from the ``on_stage`` callback). Results go to a table on stdout and
+pipeline stage (from the ``on_stage`` callback; stages that run once per partition of
+vessels are summed), the number of partitions and the load average at the start and end of
+each run (the machine may be shared). Results go to a table on stdout and
 to ``<out>/bench_run.json``.
 
 Usage::
@@ -225,13 +227,15 @@ def child_main(args: argparse.Namespace) -> int:
     if profiler is not None:
         profiler.disable()
     t1 = time.perf_counter()
+    # Per-partition stages repeat: their seconds add up over the partitions.
     for (name, start), (_, end) in zip(marks, [*marks[1:], ("end", t1)], strict=True):
-        stages[name] = round(end - start, 3)
+        stages[name] = round(stages.get(name, 0.0) + end - start, 3)
     c = summary.counts
     result = {
         "rows_in": int(c["rows_in"]),
         "positions_kept": int(c["positions_kept"]),
         "alerts": int(summary.alerts),
+        "partitions": summary.partitions,
         "wall_seconds": round(t1 - t0, 3),
         "import_seconds": round(import_seconds, 3),
         "stage_seconds": stages,
@@ -304,6 +308,7 @@ def run_size(size: str, input_path: Path, out: Path, args: argparse.Namespace) -
     limit_mib = args.max_rss_gb * 1024 if args.max_rss_gb > 0 else math.inf
     limit_s = args.timeout_min * 60 if args.timeout_min > 0 else math.inf
     t0 = time.perf_counter()
+    load_before = os.getloadavg()
     max_seen = 0.0
     killed: str | None = None
     with open(log_path, "w") as log:
@@ -353,6 +358,9 @@ def run_size(size: str, input_path: Path, out: Path, args: argparse.Namespace) -
         ),
         "exit_code": proc.returncode,
         "log": str(log_path),
+        # 1/5/15-minute load averages as the run started and ended (2 vCPUs, shared).
+        "load_average_start": [round(x, 2) for x in load_before],
+        "load_average_end": [round(x, 2) for x in os.getloadavg()],
     }
     if proc.returncode == 0 and result_path.exists():
         rec.update(json.loads(result_path.read_text()))

@@ -178,3 +178,92 @@ def test_bad_reference_file_fails_before_ingest(tmp_path):
     assert result.exit_code == 2
     assert "must have a lat column" in " ".join(result.output.split())
     assert not out.exists()
+
+
+EVENT_TABLES = ("port_visits", "voyages", "gaps", "loitering", "encounters", "vessel_features")
+
+
+def test_many_partitions_give_the_alerts_and_events_of_one(tmp_path):
+    """The per-partition stages and the cross-partition ones (encounters, gap classes)
+    add up to the whole-file run, on the real file cut into 12 partitions."""
+    from vessel_risk.pipeline import run
+
+    refs = {
+        "ports_path": shared_file("data", "ports", "gfw_named_anchorages.csv.gz"),
+        "iuu_path": shared_file("data", "vessels", "combined_iuu_list_2026-04.csv"),
+    }
+    one = run([shared_file(*SQUID)], tmp_path / "one", partitions=1, **refs)
+    many = run([shared_file(*SQUID)], tmp_path / "many", partitions=12, **refs)
+    assert (one.partitions, many.partitions) == (1, 12)
+    assert many.counts == one.counts
+    assert one.counts["encounters"] > 0 and one.counts["gaps_by_class"]["coverage"] > 0
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "many" / "alerts.csv", dtype={"mmsi": str}),
+        pd.read_csv(tmp_path / "one" / "alerts.csv", dtype={"mmsi": str}),
+    )
+    for name in EVENT_TABLES:
+        # Same rows in the same order; sums over a partition (voyage distances are
+        # differences of a running sum) may differ in the last bits.
+        pd.testing.assert_frame_equal(
+            pd.read_parquet(tmp_path / "many" / f"{name}.parquet"),
+            pd.read_parquet(tmp_path / "one" / f"{name}.parquet"),
+            check_exact=False,
+            rtol=1e-9,
+            obj=name,
+        )
+    key = ["mmsi", "timestamp"]
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "many" / "positions.parquet").sort_values(
+            key, ignore_index=True
+        ),
+        pd.read_parquet(tmp_path / "one" / "positions.parquet").sort_values(key, ignore_index=True),
+    )
+    assert not list((tmp_path / "many").glob(".work-*"))  # the temporary store is gone
+
+
+def test_bad_rows_balance_across_partitions(tmp_path):
+    from vessel_risk.pipeline import run
+
+    files = [
+        shared_file("cases", "C06_multipart_fragments.nmea"),
+        shared_file("cases", "C10_malformed_rows.csv"),
+        shared_file("data", "ais", "nmea", "mixed_with_malformed.nmea"),
+    ]
+    one = run(files, tmp_path / "one", partitions=1)
+    many = run(files, tmp_path / "many", partitions=8)
+    c = many.counts
+    assert c == one.counts
+    assert c["rows_in"] == c["positions_kept"] + c["static_reports"] + c["quarantined"]
+    assert len(pd.read_parquet(tmp_path / "many" / "quarantine.parquet")) == c["quarantined"]
+
+
+def test_run_on_a_store_from_ingest(tmp_path):
+    files = [shared_file("cases", "C10_malformed_rows.csv"), shared_file(*SQUID)]
+    runner = CliRunner()
+    store = tmp_path / "store"
+    assert runner.invoke(app, ["ingest", *map(str, files), "--store", str(store)]).exit_code == 0
+    from_store = runner.invoke(app, ["run", "--store", str(store), "--out", str(tmp_path / "a")])
+    assert from_store.exit_code == 0, from_store.output
+    args = [a for f in files for a in ("--ais", str(f))]
+    from_files = runner.invoke(app, ["run", *args, "--out", str(tmp_path / "b")])
+    assert from_files.exit_code == 0, from_files.output
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "a" / "alerts.csv", dtype={"mmsi": str}),
+        pd.read_csv(tmp_path / "b" / "alerts.csv", dtype={"mmsi": str}),
+    )
+
+
+def test_run_takes_files_or_a_store(tmp_path):
+    runner = CliRunner()
+    neither = runner.invoke(app, ["run", "--out", str(tmp_path / "o")])
+    assert neither.exit_code == 2 and "--store" in " ".join(neither.output.split())
+    path = tmp_path / "header.csv"
+    path.write_text("mmsi,timestamp,lat,lon\n")
+    both = runner.invoke(
+        app, ["run", "--ais", str(path), "--store", str(tmp_path), "--out", str(tmp_path / "o")]
+    )
+    assert both.exit_code == 2
+    not_a_store = runner.invoke(
+        app, ["run", "--store", str(tmp_path), "--out", str(tmp_path / "o")]
+    )
+    assert not_a_store.exit_code == 2 and "not a store" in " ".join(not_a_store.output.split())

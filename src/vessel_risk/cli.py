@@ -40,13 +40,23 @@ def main() -> None:
 
 @app.command()
 def run(
-    ais: Annotated[
-        list[Path],
-        typer.Option(
-            "--ais", help="AIS file (Parquet, GeoParquet, CSV dialects, raw NMEA); repeat for more."
-        ),
-    ],
     out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")],
+    ais: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--ais",
+            help="AIS file (Parquet, GeoParquet, CSV dialects, raw NMEA); repeat for more. "
+            "Read in chunks through a temporary store in --out.",
+        ),
+    ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            help="Store written by `vessel-risk ingest`, read instead of --ais.",
+            file_okay=False,
+        ),
+    ] = None,
     ports: Annotated[
         Path | None,
         typer.Option("--ports", help="Port/anchorage list CSV (default: searoute's ports)."),
@@ -81,10 +91,20 @@ def run(
 ) -> None:
     """Run the main job: AIS in; positions, events, features, ranked alerts and a report out.
 
+    AIS comes from --ais files or from a --store of `vessel-risk ingest`; either way the
+    stages run one partition of vessels at a time, so input larger than memory works.
     Alerts are scored by the registry's champion model when there is one, otherwise by
     the transparent indicator baseline.
     """
     settings = Settings()
+    ais = ais or []
+    if bool(ais) == (store is not None):
+        raise _fail("give the AIS as --ais FILE (repeatable) or as --store DIR, not both.")
+    if store is not None and not (store / "ingest_report.json").is_file():
+        raise _fail(
+            f"{str(store)!r} is not a store: write one with `vessel-risk ingest PATH... "
+            "--store DIR`."
+        )
     for path in [*ais, *(p for p in (ports, iuu_list, carriers, psma_parties) if p)]:
         if not path.exists():
             raise _fail(f"the file {str(path)!r} does not exist.")
@@ -106,14 +126,22 @@ def run(
         transient=False,
     ) as progress:
         task = progress.add_task("starting", total=len(STAGES))
+        part = [""]
 
         def on_stage(stage: str) -> None:
-            progress.update(task, description=stage, completed=STAGES.index(stage))
+            # Every stage but these runs once per partition of vessels.
+            once = stage in ("ingest", "encounters", "score", "write")
+            description = stage if once else stage + part[0]
+            progress.update(task, description=description, completed=STAGES.index(stage))
+
+        def on_partition(index: int, count: int) -> None:
+            part[0] = f" (vessel partition {index + 1}/{count})" if count > 1 else ""
 
         try:
             summary = run_pipeline(
                 ais,
                 out,
+                store=store,
                 ports_path=ports,
                 iuu_path=iuu_list,
                 database_url=db or settings.database_url,
@@ -127,6 +155,7 @@ def run(
                 else (),
                 fishing_model_dir=settings.fishing_model_dir,
                 on_stage=on_stage,
+                on_partition=on_partition,
             )
         except (ValueError, OSError) as exc:
             progress.stop()
@@ -420,7 +449,10 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="AIS files in any supported dialect.")],
     store: Annotated[Path, typer.Option("--store", help="Folder of the Parquet store.")],
 ) -> None:
-    """Ingest AIS files into a partitioned Parquet store, one file in memory at a time."""
+    """Ingest AIS files in chunks into a Parquet store partitioned by vessel.
+
+    `vessel-risk run --store DIR` then processes it one partition at a time.
+    """
     for path in paths:
         if not path.exists():
             raise _fail(f"the file {str(path)!r} does not exist.")

@@ -269,28 +269,95 @@ def detect_encounters(
     slot within range), ``duration_h``, ``lat``, ``lon`` (first vessel's mean
     position), ``median_distance_m``, ``median_speed_knots`` (both vessels),
     ``other_is_carrier``.
+
+    Notes
+    -----
+    Three steps, which a caller holding the vessels in parts can run apart: each
+    vessel's grid (:func:`resample_tracks`) depends on that vessel alone; close pairs
+    (:func:`close_pairs`, :func:`pair_samples`) only on the grid points of one time
+    slot, so any split of the grid by slot gives the same samples; and
+    :func:`encounters_from_samples` on the samples of all slots.
     """
     grid = resample_tracks(positions, step_min=step_min)
-    pairs = close_pairs(grid, max_distance_m=max_distance_m)
-    if pairs.empty:
+    samples = pair_samples(grid, close_pairs(grid, max_distance_m=max_distance_m))
+    return encounters_from_samples(
+        samples,
+        carriers=carriers,
+        min_hours=min_hours,
+        max_median_speed_kn=max_median_speed_kn,
+        min_port_km=min_port_km,
+        step_min=step_min,
+    )
+
+
+def pair_samples(grid: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """What :func:`encounters_from_samples` needs of each close pair, without the grid.
+
+    Parameters
+    ----------
+    grid : DataFrame from :func:`resample_tracks`.
+    pairs : DataFrame from :func:`close_pairs` on ``grid``.
+
+    Returns
+    -------
+    DataFrame with ``a``, ``b`` (the two MMSIs, ``a < b``), ``slot``, ``distance_m``,
+    ``speed`` (mean of the two speeds, knots), ``port`` (the nearer vessel's distance
+    from port, km), ``lat`` (first vessel's), ``lon_cos``, ``lon_sin`` (of its
+    longitude), one row per pair, in no particular order.
+    """
+    i, j = pairs["i"].to_numpy(), pairs["j"].to_numpy()
+    sp = grid["speed_knots"].to_numpy(dtype=float)
+    port = grid["distance_from_port_km"].to_numpy(dtype=float)
+    lon_rad = np.radians(grid["lon"].to_numpy(dtype=float)[i])
+    return pd.DataFrame(
+        {
+            "a": grid["mmsi"].iloc[i].to_numpy(dtype=object),
+            "b": grid["mmsi"].iloc[j].to_numpy(dtype=object),
+            "slot": pairs["slot"].to_numpy(),
+            "distance_m": pairs["distance_m"].to_numpy(),
+            "speed": np.nanmean(np.column_stack([sp[i], sp[j]]), axis=1),
+            "port": np.fmin(port[i], port[j]),
+            "lat": grid["lat"].to_numpy(dtype=float)[i],
+            "lon_cos": np.cos(lon_rad),
+            "lon_sin": np.sin(lon_rad),
+        }
+    )
+
+
+def encounters_from_samples(
+    samples: pd.DataFrame,
+    *,
+    carriers: Collection[str] = (),
+    min_hours: float = MIN_HOURS,
+    max_median_speed_kn: float = MAX_MEDIAN_SPEED_KN,
+    min_port_km: float = MIN_PORT_KM,
+    step_min: int = STEP_MIN,
+) -> pd.DataFrame:
+    """Encounters from the close-pair samples of all time slots (:func:`pair_samples`).
+
+    Consecutive slots of one pair make a run; a run is an encounter if it lasts
+    ``min_hours``, its median speed is below ``max_median_speed_kn`` and its median
+    distance from port is at least ``min_port_km``.
+
+    Parameters
+    ----------
+    samples : DataFrame from :func:`pair_samples`, stacked over every part of the grid.
+    carriers, min_hours, max_median_speed_kn, min_port_km, step_min
+        As :func:`detect_encounters`.
+
+    Returns
+    -------
+    DataFrame as :func:`detect_encounters`.
+    """
+    if samples.empty:
         return pd.DataFrame(columns=ENCOUNTER_COLUMNS)
-    pairs["a"] = grid["mmsi"].iloc[pairs["i"].to_numpy()].to_numpy(dtype=object)
-    pairs["b"] = grid["mmsi"].iloc[pairs["j"].to_numpy()].to_numpy(dtype=object)
-    pairs = pairs.sort_values(["a", "b", "slot"]).reset_index(drop=True)
+    pairs = samples.sort_values(["a", "b", "slot"]).reset_index(drop=True)
     new = (
         (pairs["a"] != pairs["a"].shift(1))
         | (pairs["b"] != pairs["b"].shift(1))
         | (pairs["slot"] - pairs["slot"].shift(1) != 1)
     )
     pairs["run"] = np.cumsum(new.to_numpy())
-    sp = grid["speed_knots"].to_numpy(dtype=float)
-    port = grid["distance_from_port_km"].to_numpy(dtype=float)
-    i, j = pairs["i"].to_numpy(), pairs["j"].to_numpy()
-    pairs["speed"] = np.nanmean(np.column_stack([sp[i], sp[j]]), axis=1)
-    pairs["port"] = np.fmin(port[i], port[j])
-    pairs["lat"] = grid["lat"].to_numpy(dtype=float)[i]
-    lon_rad = np.radians(grid["lon"].to_numpy(dtype=float)[i])
-    pairs["lon_cos"], pairs["lon_sin"] = np.cos(lon_rad), np.sin(lon_rad)
     runs = pairs.groupby("run").agg(
         mmsi=("a", "first"),
         other_mmsi=("b", "first"),

@@ -36,7 +36,12 @@ MIN_AREA_MESSAGES_PER_DAY = 10
 """Messages a day in the gap's 1° cell below which the gap is a coverage gap (GFW)."""
 
 
-def detect_gaps(positions: pd.DataFrame, *, min_hours: float = GAP_HOURS) -> pd.DataFrame:
+def detect_gaps(
+    positions: pd.DataFrame,
+    *,
+    min_hours: float = GAP_HOURS,
+    area_messages: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """AIS gaps of every vessel.
 
     Parameters
@@ -46,6 +51,10 @@ def detect_gaps(positions: pd.DataFrame, *, min_hours: float = GAP_HOURS) -> pd.
         ``distance_from_shore_km``.
     min_hours : float, default 12
         Shortest gap kept, in hours.
+    area_messages : DataFrame, optional
+        Messages per UTC day and 1° cell from all vessels (:func:`area_message_counts`,
+        summed over partitions when ``positions`` holds only some of the vessels);
+        default: counted from ``positions``.
 
     Returns
     -------
@@ -91,7 +100,9 @@ def detect_gaps(positions: pd.DataFrame, *, min_hours: float = GAP_HOURS) -> pd.
         out["start_lat"], out["start_lon"], out["end_lat"], out["end_lon"]
     )
     out["positions_12h_before"] = _messages_before(positions, group, start_rows, GAP_HOURS)
-    out["area_messages_per_day"] = _area_messages(positions, out)
+    if area_messages is None:
+        area_messages = area_message_counts(positions)
+    out["area_messages_per_day"] = _area_messages(area_messages, out)
     offshore = out["distance_from_shore_km"] >= OFFSHORE_KM
     seen = out["positions_12h_before"] >= MIN_MESSAGES_BEFORE
     received = out["area_messages_per_day"] >= MIN_AREA_MESSAGES_PER_DAY
@@ -175,20 +186,40 @@ def _cell_days(
     return (t_ns // DAY_NS * 181 + cy) * 361 + cx
 
 
-def _area_messages(positions: pd.DataFrame, gaps: pd.DataFrame) -> np.ndarray:
-    """Messages from all vessels in each gap's starting 1° cell on its UTC start day."""
+def area_message_counts(positions: pd.DataFrame) -> pd.DataFrame:
+    """Located messages per UTC day and 1° cell, the reception measure of gap classes.
+
+    Parameters
+    ----------
+    positions : DataFrame
+        With ``timestamp``, ``lat``, ``lon``; rows without a position are not counted.
+
+    Returns
+    -------
+    DataFrame with ``cell_day`` (int64 key of the UTC day and the 1° cell) and ``n``
+    (messages), one row per cell-day with messages, sorted by ``cell_day``. Counts of
+    disjoint sets of vessels add up: concatenate and sum ``n`` by ``cell_day``.
+    """
     located = positions["lat"].notna().to_numpy()
-    seen = _cell_days(
+    keys = _cell_days(
         epoch_ns(positions["timestamp"])[located],
         positions["lat"].to_numpy(dtype="float64")[located],
         positions["lon"].to_numpy(dtype="float64")[located],
     )
+    cell_day, n = np.unique(keys, return_counts=True)
+    return pd.DataFrame({"cell_day": cell_day, "n": n.astype("int64")})
+
+
+def _area_messages(counts: pd.DataFrame, gaps: pd.DataFrame) -> np.ndarray:
+    """Messages from all vessels in each gap's starting 1° cell on its UTC start day."""
     wanted = _cell_days(
         epoch_ns(gaps["start"]),
         gaps["start_lat"].fillna(0).to_numpy(dtype="float64"),
         gaps["start_lon"].fillna(0).to_numpy(dtype="float64"),
     )
-    cells, cell_of_gap = np.unique(wanted, return_inverse=True)
-    at = np.minimum(np.searchsorted(cells, seen), len(cells) - 1)
-    hit = cells[at] == seen
-    return np.bincount(at[hit], minlength=len(cells))[cell_of_gap].astype("int64")
+    keys = counts["cell_day"].to_numpy(dtype="int64")
+    n = counts["n"].to_numpy(dtype="int64")
+    if len(keys) == 0:
+        return np.zeros(len(wanted), dtype="int64")
+    at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+    return np.where(keys[at] == wanted, n[at], 0).astype("int64")

@@ -46,7 +46,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
@@ -57,7 +57,15 @@ import pyarrow.parquet as pq
 
 from vessel_risk.identity import normalize_mmsi
 from vessel_risk.nmea import VESSEL_REPORT_TYPES, looks_like_nmea
-from vessel_risk.schemas import QuarantineSchema, empty_frame
+from vessel_risk.schemas import (
+    IngestPositionSchema,
+    QuarantineSchema,
+    StaticReportSchema,
+    empty_frame,
+)
+
+if TYPE_CHECKING:
+    from pandera.pandas import DataFrameModel
 
 CANONICAL = ["mmsi", "timestamp", "lat", "lon", "speed_knots", "course", "heading"]
 IDENTITY_FIELDS = ["shipname", "callsign", "imo", "shiptype"]
@@ -1557,21 +1565,98 @@ def read_many(paths: list[str | Path]) -> IngestResult:
     )
 
 
+STORE_PARTITION_BYTES = 32 << 20
+"""Input bytes (as stored on disk) per vessel partition of a store: about 700,000
+Parquet rows or 150,000 CSV rows, so one partition's stages fit well in memory."""
+
+
+def store_partition_count(paths: list[str | Path]) -> int:
+    """How many vessel partitions :func:`write_store` makes for ``paths`` by default.
+
+    One per :data:`STORE_PARTITION_BYTES` of input as stored on disk, at least one.
+
+    Parameters
+    ----------
+    paths : list of str or Path
+        Existing files.
+
+    Returns
+    -------
+    int
+    """
+    total = sum(Path(p).stat().st_size for p in paths)
+    return max(1, -(-total // STORE_PARTITION_BYTES))
+
+
+def vessel_partition(mmsi: pd.Series, partitions: int) -> np.ndarray:
+    """The vessel partition of each row: a stable hash of its MMSI modulo ``partitions``.
+
+    The hash is pandas' (SipHash with a fixed key), the same on every machine and
+    run, so all rows of one vessel land in one partition whatever file they come from.
+
+    Parameters
+    ----------
+    mmsi : Series of shape (n,)
+        9-character MMSIs, no nulls.
+    partitions : int
+        At least 1.
+
+    Returns
+    -------
+    ndarray of shape (n,), int64 in ``[0, partitions)``.
+    """
+    codes, uniques = pd.factorize(mmsi)
+    hashed = pd.util.hash_array(np.asarray(uniques, dtype=object)) % np.uint64(partitions)
+    return hashed.astype("int64")[codes]
+
+
+def write_split(
+    frame: pd.DataFrame, keys: np.ndarray, folder: Path, key_name: str, file_name: str
+) -> None:
+    """Write the rows of each key to ``folder/<key_name>=<key>/<file_name>`` (Hive style).
+
+    Rows keep their order in ``frame``. Keys are written with five digits at least.
+
+    Parameters
+    ----------
+    frame : DataFrame of shape (n, k)
+    keys : ndarray of shape (n,), int
+    folder : Path
+    key_name, file_name : str
+    """
+    if len(keys) == 0:
+        return
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    for a, b in zip(starts, [*starts[1:], len(keys)], strict=True):
+        path = folder / f"{key_name}={int(sorted_keys[a]):05d}" / file_name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.iloc[order[a:b]].to_parquet(path, index=False)
+
+
+def _partition_dir(kind: str, partition: int) -> str:
+    return f"{kind}/part={partition:05d}"
+
+
 def write_store(
     paths: list[str | Path],
     store: str | Path,
     *,
+    partitions: int | None = None,
     on_file: Callable[[int, str], None] | None = None,
 ) -> list[dict[str, object]]:
-    """Ingest AIS files one at a time into a partitioned Parquet store.
+    """Ingest AIS files one at a time into a Parquet store partitioned by vessel.
 
-    Layout: ``positions/year=YYYY/``, ``static/year=YYYY/`` (Hive partitions; NMEA
-    rows without a receive time fall in ``year=__HIVE_DEFAULT_PARTITION__``),
-    ``quarantine/`` and ``ingest_report.json`` (the per-file counts). Files are read
+    Layout: ``positions/part=NNNNN/`` and ``static/part=NNNNN/`` (Hive partitions by
+    :func:`vessel_partition` of the MMSI: every row of a vessel is in one partition),
+    ``quarantine/`` and ``ingest_report.json`` (the per-file counts). Within a
+    partition, files are named ``fileIIIII-KKKKK.parquet`` (input file, chunk), so
+    reading them in name order gives each vessel's rows in input order. Files are read
     chunk by chunk (:func:`iter_ais`) and each chunk is written before the next is read,
     so memory stays bounded by the chunk size, not by the file (1.3 GB peak for a
-    10 M-row CSV, benchmarks/README.md). Rerunning into the same store adds files beside the
-    old ones: use a fresh directory per run.
+    10 M-row CSV, benchmarks/README.md). Rerunning into the same store adds files beside
+    the old ones: use a fresh directory per run.
 
     Parameters
     ----------
@@ -1579,6 +1664,10 @@ def write_store(
         AIS files in any supported dialect.
     store : str or Path
         Directory to write (created if absent).
+    partitions : int, optional
+        Number of vessel partitions; default :func:`store_partition_count` (one per
+        32 MiB of input). Later stages process one partition at a time
+        (:func:`vessel_risk.pipeline.run`).
     on_file : callable, optional
         ``f(index, name)`` called before each file (for a progress bar).
 
@@ -1590,12 +1679,21 @@ def write_store(
     Raises
     ------
     FileNotFoundError, ValueError
-        As :func:`read_ais`, before anything of that file is written.
+        As :func:`read_ais`, before anything of that file is written; ValueError also
+        if ``partitions`` is below 1.
     """
     import json
 
-    import pyarrow.dataset as ds
-
+    for path in paths:
+        if not Path(path).exists():
+            raise FileNotFoundError(f"The AIS file {str(path)!r} does not exist.")
+    if partitions is None:
+        partitions = store_partition_count(paths)
+    if partitions < 1:
+        raise ValueError(
+            f"The 'partitions' parameter of write_store must be at least 1. Got {partitions} "
+            "instead."
+        )
     store = Path(store)
     store.mkdir(parents=True, exist_ok=True)
     reports: list[dict[str, object]] = []
@@ -1605,21 +1703,15 @@ def write_store(
         parts: list[dict[str, object]] = []
         try:
             for k, r in enumerate(iter_ais(path)):
-                for name, frame in (("positions", r.positions), ("static", r.static)):
+                for kind, frame in (("positions", r.positions), ("static", r.static)):
                     if frame.empty:
                         continue
-                    table = pa.Table.from_pandas(
-                        frame.assign(year=frame["timestamp"].dt.year.astype("Int32")),
-                        preserve_index=False,
-                    )
-                    ds.write_dataset(
-                        table,
-                        store / name,
-                        format="parquet",
-                        partitioning=["year"],
-                        partitioning_flavor="hive",
-                        basename_template=f"file{i:05d}-{k:05d}-{{i}}.parquet",
-                        existing_data_behavior="overwrite_or_ignore",
+                    write_split(
+                        frame,
+                        vessel_partition(frame["mmsi"], partitions),
+                        store / kind,
+                        "part",
+                        f"file{i:05d}-{k:05d}.parquet",
                     )
                 if not r.quarantine.empty:
                     (store / "quarantine").mkdir(exist_ok=True)
@@ -1637,8 +1729,72 @@ def write_store(
     return reports
 
 
+def store_partitions(store: str | Path) -> list[int]:
+    """The vessel partitions of a store that hold positions or static reports.
+
+    Parameters
+    ----------
+    store : str or Path
+        Written by :func:`write_store`.
+
+    Returns
+    -------
+    list of int, ascending.
+
+    Raises
+    ------
+    ValueError
+        If ``store`` is not such a store (no ``ingest_report.json``).
+    """
+    store = Path(store)
+    if not (store / "ingest_report.json").is_file():
+        raise ValueError(
+            f"The store {str(store)!r} holds no ingest_report.json: write it with "
+            "`vessel-risk ingest PATH... --store DIR`."
+        )
+    folders = [d for kind in ("positions", "static") for d in (store / kind).glob("*=*")]
+    if any(not d.name.startswith("part=") for d in folders):
+        raise ValueError(
+            f"The store {str(store)!r} is partitioned by year (an older vessel-risk): "
+            "ingest the files again into a new store."
+        )
+    return sorted({int(d.name.removeprefix("part=")) for d in folders})
+
+
+def _read_frames(folders: Iterable[Path], schema: type[DataFrameModel]) -> pd.DataFrame:
+    """The files of ``folders`` in name order, stacked; typed empty if there are none."""
+    files = [f for folder in folders for f in sorted(folder.glob("*.parquet"))]
+    if not files:
+        return empty_frame(schema)
+    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+
+
+def read_partition(store: str | Path, partition: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The positions and static reports of one vessel partition of a store.
+
+    Parameters
+    ----------
+    store : str or Path
+        Written by :func:`write_store`.
+    partition : int
+        One of :func:`store_partitions`.
+
+    Returns
+    -------
+    positions : DataFrame
+        As :attr:`IngestResult.positions`, each vessel's rows in input order.
+    static : DataFrame
+        As :attr:`IngestResult.static`.
+    """
+    store = Path(store)
+    return (
+        _read_frames([store / _partition_dir("positions", partition)], IngestPositionSchema),
+        _read_frames([store / _partition_dir("static", partition)], StaticReportSchema),
+    )
+
+
 def read_store(store: str | Path) -> IngestResult:
-    """Read back a store written by :func:`write_store`.
+    """Read back a whole store written by :func:`write_store` (all partitions at once).
 
     Parameters
     ----------
@@ -1648,26 +1804,37 @@ def read_store(store: str | Path) -> IngestResult:
     -------
     IngestResult
         The frames of every file in the store, with the per-file reports.
+
+    Raises
+    ------
+    ValueError
+        As :func:`store_partitions`.
     """
     import json
 
-    import pyarrow.dataset as ds
-
     store = Path(store)
-
-    def load(name: str, columns: list[str], empty: pd.DataFrame) -> pd.DataFrame:
-        if not (store / name).exists():
-            return empty
-        dataset = ds.dataset(store / name, format="parquet", partitioning="hive")
-        frame = dataset.to_table(columns=columns).to_pandas()
-        frame["timestamp"] = frame["timestamp"].astype("datetime64[ns, UTC]")
-        return frame.reset_index(drop=True)
-
-    positions = load("positions", POSITION_COLUMNS, pd.DataFrame(columns=POSITION_COLUMNS))
-    static = load("static", STATIC_COLUMNS, pd.DataFrame(columns=STATIC_COLUMNS))
-    qdir = store / "quarantine"
-    quarantine = (
-        pd.read_parquet(qdir) if qdir.exists() else empty_frame(QuarantineSchema)
-    ).reset_index(drop=True)
+    parts = store_partitions(store)
+    positions = _read_frames(
+        [store / _partition_dir("positions", n) for n in parts], IngestPositionSchema
+    )
+    static = _read_frames([store / _partition_dir("static", n) for n in parts], StaticReportSchema)
+    quarantine = _stack_quarantine(list(iter_store_quarantine(store)))
     files = json.loads((store / "ingest_report.json").read_text())
     return IngestResult(positions, static, quarantine, files)
+
+
+def iter_store_quarantine(store: str | Path) -> Iterator[pd.DataFrame]:
+    """The rows a store's files quarantined at ingest, one written chunk at a time.
+
+    Parameters
+    ----------
+    store : str or Path
+        Written by :func:`write_store`.
+
+    Yields
+    ------
+    DataFrame
+        As :class:`~vessel_risk.schemas.QuarantineSchema`, in input order.
+    """
+    for f in sorted((Path(store) / "quarantine").glob("*.parquet")):
+        yield pd.read_parquet(f)

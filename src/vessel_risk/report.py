@@ -10,17 +10,15 @@ from __future__ import annotations
 import base64
 import html
 import io
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from vessel_risk.alerts import CAVEAT, alerts_frame
+from vessel_risk.alerts import CAVEAT, Alert, alerts_frame
 from vessel_risk.indicators import BASELINE_VERSION
-
-if TYPE_CHECKING:
-    from vessel_risk.pipeline import ProcessResult
 
 TIER_COLOURS = {
     "high": "#c0392b",
@@ -28,13 +26,15 @@ TIER_COLOURS = {
     "low": "#2e86c1",
     "insufficient data": "#7f8c8d",
 }
+MAP_POSITIONS = 200_000
+"""Positions drawn on the map at most (a random sample of them beyond that)."""
 ATTRIBUTION = (
     "Distance to shore: landmetrics (GSHHG, CC BY 4.0). Default ports: searoute "
     "(UN/LOCODE, Apache-2.0). AIS and IUU list: as supplied by the user."
 )
 
 
-def _map_png(result: ProcessResult) -> str:
+def _map_png(positions: pd.DataFrame, alerts: Sequence[Alert]) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -48,11 +48,11 @@ def _map_png(result: ProcessResult) -> str:
     glon, glat = np.meshgrid(lon, lat)
     land = ShoreDistance()(glat.ravel(), glon.ravel()).reshape(glat.shape)
     ax.contourf(lon, lat, land < 0, levels=[0.5, 1.5], colors=["#e8e2d0"])
-    p = result.positions.dropna(subset=["lat", "lon"])
-    if len(p) > 200_000:
-        p = p.sample(200_000, random_state=0)
+    p = positions.dropna(subset=["lat", "lon"])
+    if len(p) > MAP_POSITIONS:
+        p = p.sample(MAP_POSITIONS, random_state=0)
     ax.scatter(p["lon"], p["lat"], s=0.3, c="#34495e", alpha=0.3, linewidths=0, label="positions")
-    a = alerts_frame(result.alerts)
+    a = alerts_frame(list(alerts))
     if len(a):
         # Thin-data alerts first, so the high ones are drawn on top.
         for t, colour in reversed(TIER_COLOURS.items()):
@@ -83,18 +83,32 @@ def _table(frame: pd.DataFrame) -> str:
     return frame.to_html(index=False, na_rep="", escape=True, border=0, classes="t")
 
 
-def render_report(result: ProcessResult) -> str:
+def render_report(
+    *,
+    counts: dict[str, Any],
+    alerts: Sequence[Alert],
+    model_version: str,
+    positions: pd.DataFrame,
+) -> str:
     """The report as one HTML document.
 
     Parameters
     ----------
-    result : ProcessResult
+    counts : dict
+        The run's counts (``ingest_report.json``).
+    alerts : sequence of Alert
+        Ranked alerts.
+    model_version : str
+        What scored them.
+    positions : DataFrame
+        ``lat``, ``lon`` of the positions to draw (a sample of
+        :data:`MAP_POSITIONS` of them is drawn beyond that many).
 
     Returns
     -------
     str
     """
-    c = result.counts
+    c = counts
     accounting = pd.DataFrame(
         [
             ("messages in", c["rows_in"]),
@@ -138,7 +152,7 @@ def render_report(result: ProcessResult) -> str:
         ],
         columns=["values repaired (row kept)", "rows"],
     )
-    a = alerts_frame(result.alerts)
+    a = alerts_frame(list(alerts))
     shown = (
         a[
             [
@@ -162,7 +176,7 @@ def render_report(result: ProcessResult) -> str:
     tiers = ", ".join(f"{k}: {v}" for k, v in c["alerts_by_tier"].items())
     scorer = (
         "the transparent indicator baseline"
-        if result.model_version == BASELINE_VERSION
+        if model_version == BASELINE_VERSION
         else "the registry's champion model"
     )
     return f"""<!doctype html>
@@ -174,7 +188,7 @@ table.t td, table.t th {{ border-bottom: 1px solid #ddd; padding: 3px 8px; text-
 .caveat {{ background: #fdf2e9; border-left: 4px solid #e67e22; padding: .6em 1em; }}
 </style></head><body>
 <h1>vessel-risk: ranked alerts</h1>
-<p class="caveat">{html.escape(CAVEAT)} Scored with <b>{html.escape(result.model_version)}</b>
+<p class="caveat">{html.escape(CAVEAT)} Scored with <b>{html.escape(model_version)}</b>
 ({scorer}). "Insufficient data" means the data are too thin
 to judge, never low risk.</p>
 <h2>Data</h2>
@@ -187,7 +201,7 @@ to judge, never low risk.</p>
 {_table(values)}
 <h2>Map</h2>
 <img alt="map of tracks and alerts" style="max-width:100%"
- src="data:image/png;base64,{_map_png(result)}">
+ src="data:image/png;base64,{_map_png(positions, alerts)}">
 <h2>Alerts ({len(a)}; {html.escape(tiers)})</h2>
 {_table(shown)}
 <p><small>{html.escape(ATTRIBUTION)}</small></p>
@@ -195,7 +209,17 @@ to judge, never low risk.</p>
 """
 
 
-def write_report(result: ProcessResult, path: Path) -> Path:
-    """Write :func:`render_report` to ``path`` and return it."""
-    path.write_text(render_report(result), encoding="utf-8")
+def write_report(
+    path: Path,
+    *,
+    counts: dict[str, Any],
+    alerts: Sequence[Alert],
+    model_version: str,
+    positions: pd.DataFrame,
+) -> Path:
+    """Write :func:`render_report` (same keyword arguments) to ``path`` and return it."""
+    html_text = render_report(
+        counts=counts, alerts=alerts, model_version=model_version, positions=positions
+    )
+    path.write_text(html_text, encoding="utf-8")
     return path
