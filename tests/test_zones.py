@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 from shapely.geometry import box
 
 from vessel_risk.zones import EezIndex, read_eez
 
-from .conftest import shared_file
+from .conftest import make_track, shared_file, write_csv
 
 
 def _zones() -> gpd.GeoDataFrame:
@@ -61,3 +62,52 @@ def test_osm_territorial_seas_as_zones():
     assert index.column == "isoA3"
     got = index.iso3([-53.16, -45.5, -34.95], [-70.9, -60.4, -54.95])
     assert got.iloc[0] == "CHL" and got.iloc[2] == "URY" and got.isna().iloc[1]
+
+
+def test_run_with_eez_polygons_splits_fishing_hours(tmp_path):
+    # A Chinese-flagged (412) jigger fishes hourly eastwards at 45 S, 600 km off
+    # Argentina: 6 messages inside a zone "ARG" (west of 58 W), 6 outside it.
+    from typer.testing import CliRunner
+
+    from vessel_risk.cli import app
+
+    lons = [-59.4 + 0.25 * i for i in range(12)]
+    rows = make_track("412000001", "2024-03-01T00:00:00Z", [(-45.0, lo) for lo in lons])
+    for r in rows:
+        r["nnet_score"] = 0.9
+    ais = write_csv(tmp_path, rows)
+    zones = tmp_path / "eez.geojson"
+    gpd.GeoDataFrame(
+        {"ISO_SOV1": ["ARG"]}, geometry=[box(-70, -50, -58, -40)], crs="EPSG:4326"
+    ).to_file(zones)
+    ports = tmp_path / "ports.csv"
+    ports.write_text("label,iso3,latitude,longitude\nPUERTO DESEADO,ARG,-47.75,-65.9\n")
+
+    def features(*extra: str) -> pd.Series:
+        out = tmp_path / ("with" if extra else "without")
+        args = ["run", "--ais", str(ais), "--ports", str(ports), "--out", str(out), *extra]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+        return pd.read_parquet(out / "vessel_features.parquet").iloc[0]
+
+    f = features("--eez", str(zones))
+    # Each message carries the hour to the next; the last carries none.
+    assert f["fishing_hours"] == 11.0
+    assert f["fishing_hours_foreign_eez"] == 6.0
+    assert f["fishing_hours_high_seas"] == 5.0
+    # Without polygons: every message is beyond 200 nm from shore; foreign EEZ unknown.
+    g = features()
+    assert g["fishing_hours_high_seas"] == 11.0 and np.isnan(g["fishing_hours_foreign_eez"])
+    bad = CliRunner().invoke(
+        app,
+        [
+            "run",
+            "--ais",
+            str(ais),
+            "--out",
+            str(tmp_path / "x"),
+            "--eez",
+            str(tmp_path / "absent.gpkg"),
+        ],
+    )
+    assert bad.exit_code == 2 and "does not exist" in bad.output

@@ -72,6 +72,15 @@ def run(
         Path | None,
         typer.Option("--psma-parties", help="CSV of PSMA parties (iso3, Entry_into_force_date)."),
     ] = None,
+    eez: Annotated[
+        Path | None,
+        typer.Option(
+            "--eez",
+            help="EEZ polygons (GeoPackage, GeoJSON, shapefile; a state column such as "
+            "ISO_SOV1): high-seas and foreign-EEZ fishing hours follow them "
+            "(default: high seas beyond 200 nm from shore, foreign EEZ unknown).",
+        ),
+    ] = None,
     inland_waters: Annotated[
         bool,
         typer.Option(
@@ -105,7 +114,7 @@ def run(
             f"{str(store)!r} is not a store: write one with `vessel-risk ingest PATH... "
             "--store DIR`."
         )
-    for path in [*ais, *(p for p in (ports, iuu_list, carriers, psma_parties) if p)]:
+    for path in [*ais, *(p for p in (ports, iuu_list, carriers, psma_parties, eez) if p)]:
         if not path.exists():
             raise _fail(f"the file {str(path)!r} does not exist.")
     if db or settings.database_url:
@@ -147,6 +156,7 @@ def run(
                 database_url=db or settings.database_url,
                 carriers_path=carriers,
                 psma_path=psma_parties,
+                eez_path=eez,
                 inland_waters=inland_waters,
                 model=model,
                 model_version=model_version,

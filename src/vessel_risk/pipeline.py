@@ -111,6 +111,7 @@ from vessel_risk.store import make_engine, migrate
 from vessel_risk.tracks import segment_km
 from vessel_risk.transmitters import simultaneous_transmitters, split_transmitters
 from vessel_risk.voyages import detect_voyages
+from vessel_risk.zones import EezIndex, read_eez
 
 STAGES = (
     "ingest",
@@ -155,7 +156,9 @@ def _noop(stage: str) -> None:
     del stage
 
 
-def with_distances(positions: pd.DataFrame, ports: pd.DataFrame) -> pd.DataFrame:
+def with_distances(
+    positions: pd.DataFrame, ports: pd.DataFrame, eez: EezIndex | None = None
+) -> pd.DataFrame:
     """Cleaned positions with ``distance_from_port_km``, ``port_index`` and ``segment_km``.
 
     Parameters
@@ -165,17 +168,22 @@ def with_distances(positions: pd.DataFrame, ports: pd.DataFrame) -> pd.DataFrame
         ``timestamp``.
     ports : DataFrame
         Port or anchorage list.
+    eez : EezIndex, optional
+        The user's EEZ polygons (:func:`vessel_risk.zones.read_eez`); when given,
+        ``eez_iso3`` is added too (NA on the high seas).
 
     Returns
     -------
     DataFrame
-        A copy with the three columns added.
+        A copy with the columns added.
     """
     pos = positions.copy()
     nearest = PortIndex(ports).nearest(pos["lat"].to_numpy(), pos["lon"].to_numpy())
     pos["distance_from_port_km"] = nearest.distance_km
     pos["port_index"] = nearest.index
     pos["segment_km"] = segment_km(pos).to_numpy()
+    if eez is not None:
+        pos["eez_iso3"] = eez.iso3(pos["lat"], pos["lon"]).array
     return pos
 
 
@@ -315,6 +323,7 @@ def clean_partition(
     shore: Callable[..., Any],
     ports: pd.DataFrame,
     on_land_margin_km: float | None = ON_LAND_MARGIN_KM,
+    eez: EezIndex | None = None,
     on_stage: Callable[[str], None] = _noop,
 ) -> CleanPartition:
     """Cleaning, transmitters and distances of positions of whole vessels.
@@ -323,7 +332,7 @@ def clean_partition(
     ----------
     positions : DataFrame
         As :attr:`IngestResult.positions`: every position of each vessel it holds.
-    shore, ports, on_land_margin_km
+    shore, ports, on_land_margin_km, eez
         As in :func:`process`.
     on_stage : callable, optional
         Called with each stage's name as it starts.
@@ -343,7 +352,7 @@ def clean_partition(
     several = pd.Series(track.to_numpy()).groupby(seen["mmsi"].to_numpy()).nunique().gt(1)
     transmitters = simultaneous_transmitters(seen, track)
     on_stage("distances")
-    pos = with_distances(cleaned.positions, ports)
+    pos = with_distances(cleaned.positions, ports, eez)
     return CleanPartition(pos, cleaned.quarantine, cleaned.counts, transmitters, int(several.sum()))
 
 
@@ -447,6 +456,7 @@ def process(
     carriers: Collection[str] = (),
     psma_parties: pd.DataFrame | None = None,
     on_land_margin_km: float | None = ON_LAND_MARGIN_KM,
+    eez: EezIndex | None = None,
     model: Any | None = None,
     model_version: str | None = None,
     fishing_model: FishingModel | None = None,
@@ -472,6 +482,10 @@ def process(
         From :func:`~vessel_risk.reference.read_psma_parties`.
     on_land_margin_km : float or None, default 10
         Positions further inland are quarantined as ``on_land``; None keeps them.
+    eez : EezIndex, optional
+        EEZ polygons (:func:`vessel_risk.zones.read_eez`): high-seas and foreign-EEZ
+        fishing hours follow them; without, high seas is > 200 nm from shore and
+        ``fishing_hours_foreign_eez`` is null.
     model : fitted estimator, optional
         A trained risk model (the registry's champion, with ``feature_names_in_`` and
         ``predict_proba``); None scores with the indicator baseline.
@@ -492,10 +506,10 @@ def process(
     One MMSI broadcast by several transmitters at once is split into tracks
     (:func:`~vessel_risk.transmitters.split_transmitters`) to report the number seen at
     once (feature ``max_simultaneous_transmitters``, an identity indicator that does not
-    enter the score). Positions are not dropped by track: on the squid-jigger file the
-    split agrees poorly with GFW's ``seg_id`` (adjusted Rand index about 0 on 150402951,
-    0.3 on 412334074), so keeping only a "dominant" track would have set aside 39 % of
-    the positions on a guess. Isolated jumps are still removed by cleaning.
+    enter the score; validated against GFW's research files in docs/features.md).
+    Positions are not dropped by track: keeping only a "dominant" track would have set
+    aside 39 % of the squid-jigger file's positions on a guess about which hull is the
+    vessel. Isolated jumps are still removed by cleaning.
 
     Everything is in memory at once; :func:`run` runs the same stages one partition of
     vessels at a time.
@@ -505,6 +519,7 @@ def process(
         shore=shore,
         ports=ports,
         on_land_margin_km=on_land_margin_km,
+        eez=eez,
         on_stage=on_stage,
     )
     events = derive_events(
@@ -635,6 +650,7 @@ def run(
     database_url: str | None = None,
     carriers_path: Path | None = None,
     psma_path: Path | None = None,
+    eez_path: Path | None = None,
     inland_waters: bool = False,
     model: Any | None = None,
     model_version: str | None = None,
@@ -678,6 +694,8 @@ def run(
         CSV with an ``mmsi`` column listing carriers (e.g. GFW's reefer list).
     psma_path : Path, optional
         CSV of PSMA parties (``iso3``, ``Entry_into_force_date``).
+    eez_path : Path, optional
+        EEZ polygons (any vector file with a state column: :mod:`vessel_risk.zones`).
     inland_waters : bool, default False
         Keep positions the 0.1° shore grid puts on land (lakes, rivers); by default
         positions more than 10 km inland are quarantined as ``on_land``.
@@ -721,6 +739,7 @@ def run(
     iuu_keys = load_iuu_list(str(iuu_path)) if iuu_path else None
     carriers = read_carriers(carriers_path) if carriers_path else frozenset()
     psma = read_psma_parties(psma_path) if psma_path else None
+    eez = read_eez(eez_path) if eez_path else None
     fishing_model = load_fishing_model(fishing_model_dir) if fishing_model_dir else None
     shore = ShoreDistance()
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -749,6 +768,7 @@ def run(
                 shore=shore,
                 ports=ports,
                 on_land_margin_km=None if inland_waters else ON_LAND_MARGIN_KM,
+                eez=eez,
                 on_stage=on_stage,
             )
             tally.add(positions, static, part)
