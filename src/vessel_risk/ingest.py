@@ -995,22 +995,7 @@ def _parse_table(
     ok = code == 0
     positions = frame(POSITION_COLUMNS, ok & ~no_position)
     static = frame(STATIC_COLUMNS, ok & no_position)
-    q_all = _stack_quarantine(quarantine)
-    report: dict[str, object] = {
-        "source": source,
-        "dialect": dialect,
-        "rows_in": n,
-        "positions": len(positions),
-        "static_reports": len(static),
-        "quarantined": len(q_all),
-        "naive_timestamps": naive,
-        "quarantined_by_reason": {
-            str(k): int(v) for k, v in q_all["reason"].value_counts().items()
-        },
-    }
-    if slash is not None:
-        report["slash_dates"] = slash
-    return IngestResult(positions, static, q_all, [report])
+    return _chunk_result(positions, static, quarantine, source, dialect, n, naive, slash)
 
 
 CHUNK_BYTES = 64 << 20
@@ -1326,22 +1311,7 @@ def _parse(
     else:
         positions = typed.loc[is_position, POSITION_COLUMNS].reset_index(drop=True)
     static = typed.loc[is_static, STATIC_COLUMNS].reset_index(drop=True)
-    q_all = _stack_quarantine(quarantine)
-    report: dict[str, object] = {
-        "source": source,
-        "dialect": dialect,
-        "rows_in": int(rows_in),
-        "positions": len(positions),
-        "static_reports": len(static),
-        "quarantined": len(q_all),
-        "naive_timestamps": naive,
-        "quarantined_by_reason": {
-            str(k): int(v) for k, v in q_all["reason"].value_counts().items()
-        },
-    }
-    if slash is not None:
-        report["slash_dates"] = slash
-    return IngestResult(positions, static, q_all, [report])
+    return _chunk_result(positions, static, quarantine, source, dialect, int(rows_in), naive, slash)
 
 
 def _not_vessel_report(msg_type: pd.Series) -> pd.Series:
@@ -1425,6 +1395,35 @@ def _normalize_mmsi(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     if not ok.all():
         reason[~ok] = "mmsi_not_numeric_9_digits"
     return mmsi, reason
+
+
+def _chunk_result(
+    positions: pd.DataFrame,
+    static: pd.DataFrame,
+    quarantine: list[pd.DataFrame],
+    source: str,
+    dialect: str,
+    rows_in: int,
+    naive: int,
+    slash: str | None,
+) -> IngestResult:
+    """One chunk's :class:`IngestResult` and its report (counts by reason)."""
+    q_all = _stack_quarantine(quarantine)
+    report: dict[str, object] = {
+        "source": source,
+        "dialect": dialect,
+        "rows_in": rows_in,
+        "positions": len(positions),
+        "static_reports": len(static),
+        "quarantined": len(q_all),
+        "naive_timestamps": naive,
+        "quarantined_by_reason": {
+            str(k): int(v) for k, v in q_all["reason"].value_counts().items()
+        },
+    }
+    if slash is not None:
+        report["slash_dates"] = slash
+    return IngestResult(positions, static, q_all, [report])
 
 
 def _stack_quarantine(parts: list[pd.DataFrame]) -> pd.DataFrame:
