@@ -298,6 +298,26 @@ def test_latin1_bytes_in_a_name_are_kept(tmp_path):
     assert r.files[0]["encoding"] == "latin-1"
 
 
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_a_stray_quote_costs_only_its_own_line(tmp_path, newline):
+    # An unterminated quote in one name made pyarrow read the rest of the file as one
+    # quoted field: 900 rows vanished inside a single quarantined "line".
+    text = gzip.decompress(
+        shared_file("data", "ais", "snapshots", "noaa_marinecadastre_20230111.csv.gz").read_bytes()
+    ).decode()
+    lines = text.splitlines()
+    fields = lines[100].split(",")
+    fields[7] = '"SEA STAR'
+    lines[100] = ",".join(fields)
+    path = tmp_path / "stray_quote.csv"
+    path.write_text(newline.join(lines) + newline)
+    r = read_ais(path)
+    assert r.rows_in == 1_000 and r.balanced
+    assert len(r.positions) + len(r.static) == 999
+    assert r.quarantine["line"].tolist() == [101.0]
+    assert r.quarantine["raw"].iloc[0] == lines[100]
+
+
 def test_ingest_store_round_trip(tmp_path):
     from typer.testing import CliRunner
 

@@ -363,6 +363,13 @@ def _read_lines_python(
     return frame, bad, good
 
 
+def _line_count(data: bytes, encoding: str) -> int:
+    """Lines in a block of whole lines, ending at ``\n``, ``\r\n`` or ``\r`` as in pyarrow."""
+    text = data.decode(encoding, "replace")
+    ends = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return ends + (0 if not text or text.endswith(("\n", "\r")) else 1)
+
+
 @dataclass
 class _CsvBlock:
     """One block of whole lines of a CSV, parsed with every column as text."""
@@ -397,6 +404,11 @@ def _parse_block(data: bytes, names: list[str], encoding: str, first_line: int) 
                 column_types={n: pa.string() for n in names}, strings_can_be_null=True
             ),
         )
+        # A stray quote makes pyarrow read the following lines as one quoted field,
+        # hiding them in a single record: AIS fields never span lines, so fewer records
+        # than lines means exactly that.
+        if b'"' in data and len(table) + len(bad) != _line_count(data, encoding):
+            raise pa.ArrowInvalid("a quoted field runs over several lines")
     except (pa.ArrowInvalid, UnicodeDecodeError):
         # Rows pyarrow refuses outright (overlong rows, stray quotes): read this block
         # line by line so one bad line costs only itself.
