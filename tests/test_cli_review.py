@@ -134,3 +134,24 @@ def test_api_clients_are_added_listed_and_revoked(db):
         assert authenticate(s, key) is None
     bad = CliRunner().invoke(app, ["clients", "add", "x", "--agency", "a", "--role", "boss"])
     assert bad.exit_code == 2 and "role" in bad.output
+
+
+def test_a_database_password_is_never_echoed():
+    url = "postgresql+psycopg://nobody:s3cret@127.0.0.1:1/x"
+    result = CliRunner().invoke(app, ["alerts", "list", "--db", url], env={"COLUMNS": "200"})
+    assert result.exit_code == 2 and "Cannot open" in result.output
+    assert "s3cret" not in result.output and "nobody:***@" in result.output
+
+
+def test_an_old_database_in_out_stops_the_run_before_any_output(tmp_path):
+    import sqlite3
+
+    out = tmp_path / "o"
+    out.mkdir()
+    with sqlite3.connect(out / "vessel_risk.db") as con:  # made before migrations
+        con.execute("create table runs (id integer)")
+    ais = tmp_path / "a.csv"
+    ais.write_text("mmsi,timestamp,lat,lon,speed_knots,course,heading\n")
+    result = CliRunner().invoke(app, ["run", "--ais", str(ais), "--out", str(out)])
+    assert result.exit_code == 2 and "predates schema migrations" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["vessel_risk.db"]

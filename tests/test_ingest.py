@@ -402,6 +402,28 @@ def test_ingest_store_unreadable_file_is_exit_2(tmp_path):
     assert "columns must include" in " ".join(result.output.split())
 
 
+def test_a_store_is_written_once_and_a_run_folder_is_not_a_store(tmp_path):
+    from typer.testing import CliRunner
+
+    from vessel_risk.cli import app
+
+    nmea = shared_file("data", "ais", "nmea", "receiver_log_201201.nmea")
+    store = tmp_path / "store"
+    first = CliRunner().invoke(app, ["ingest", str(nmea), "--store", str(store)])
+    assert first.exit_code == 0, first.output
+    files = sorted(p.relative_to(store) for p in store.rglob("*"))
+    # A second ingest would replace the first one's files under the same names.
+    again = CliRunner().invoke(app, ["ingest", str(nmea), "--store", str(store)])
+    assert again.exit_code == 2 and "not empty" in again.output
+    assert sorted(p.relative_to(store) for p in store.rglob("*")) == files
+    out = tmp_path / "out"
+    assert CliRunner().invoke(app, ["run", "--store", str(store), "--out", str(out)]).exit_code == 0
+    # The run's folder has an ingest_report.json too, but not a store's.
+    result = CliRunner().invoke(app, ["run", "--store", str(out), "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "is not a store" in " ".join(result.output.split())
+    assert not (tmp_path / "x").exists()
+
+
 def _stack(chunks):
     from vessel_risk.ingest import IngestResult, merge_reports
 

@@ -109,17 +109,23 @@ def run(
     ais = ais or []
     if bool(ais) == (store is not None):
         raise _fail("give the AIS as --ais FILE (repeatable) or as --store DIR, not both.")
-    if store is not None and not (store / "ingest_report.json").is_file():
-        raise _fail(
-            f"{str(store)!r} is not a store: write one with `vessel-risk ingest PATH... "
-            "--store DIR`."
-        )
+    if store is not None:
+        from vessel_risk.ingest import store_partitions
+
+        try:
+            store_partitions(store)
+        except ValueError as exc:
+            raise _fail(str(exc)) from exc
     for path in [*ais, *(p for p in (ports, iuu_list, carriers, psma_parties, eez) if p)]:
         if not path.exists():
             raise _fail(f"the file {str(path)!r} does not exist.")
-    if db or settings.database_url:
-        # A bad --db fails now, not after the whole pipeline has run.
-        open_database(db or settings.database_url or "", create=True).dispose()
+    # A bad database fails now, not after the whole pipeline has run: --db, or an
+    # earlier run's database in --out (it may predate the schema migrations).
+    url = db or settings.database_url
+    if not url and (out / "vessel_risk.db").is_file():
+        url = f"sqlite:///{(out / 'vessel_risk.db').resolve()}"
+    if url:
+        open_database(url, create=True).dispose()
     model, model_version = _scoring_model(settings, baseline)
     _say_fishing_source(settings.fishing_model_dir)
     # Imported here, not at the top: `vessel-risk alerts ...` and `deliver` start fast.

@@ -115,7 +115,9 @@ def open_database(url: str, *, create: bool = False) -> Engine:
         raise _fail(str(exc)) from exc
     except SQLAlchemyError as exc:
         engine.dispose()
-        raise _fail(f"Cannot open {url!r}: {getattr(exc, 'orig', None) or exc}") from exc
+        shown = parsed.render_as_string(hide_password=True)  # never echo a password
+        reason = str(getattr(exc, "orig", None) or exc).replace(url, shown)
+        raise _fail(f"Cannot open {shown!r}: {reason}") from exc
     return engine
 
 

@@ -42,6 +42,7 @@ import csv
 import gzip
 import io
 import itertools
+import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -722,8 +723,6 @@ def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[pa.Table, st
     meta = schema.metadata or {}
     geo_col = None
     if b"geo" in meta:
-        import json
-
         geo_col = json.loads(meta[b"geo"]).get("primary_column", "geometry")
     names = list(schema.names)
     geo = geo_col if geo_col in names else None
@@ -1666,8 +1665,8 @@ def write_store(
     reading them in name order gives each vessel's rows in input order. Files are read
     chunk by chunk (:func:`iter_ais`) and each chunk is written before the next is read,
     so memory stays bounded by the chunk size, not by the file (1.3 GB peak for a
-    10 M-row CSV, benchmarks/README.md). Rerunning into the same store adds files beside
-    the old ones: use a fresh directory per run.
+    10 M-row CSV, benchmarks/README.md). A store is written once: an existing folder
+    that is not empty is refused, since new files would silently replace old ones.
 
     Parameters
     ----------
@@ -1691,9 +1690,9 @@ def write_store(
     ------
     FileNotFoundError, ValueError
         As :func:`read_ais`, before anything of that file is written; ValueError also
-        if ``partitions`` is below 1.
+        if ``partitions`` is below 1, or if ``store`` is a file or a folder that is not
+        empty.
     """
-    import json
 
     for path in paths:
         if not Path(path).exists():
@@ -1706,6 +1705,12 @@ def write_store(
             "instead."
         )
     store = Path(store)
+    if store.exists() and (not store.is_dir() or any(store.iterdir())):
+        raise ValueError(
+            f"The store {str(store)!r} already exists and is "
+            f"{'a folder that is not empty' if store.is_dir() else 'not a folder'}: "
+            "write each store to a new folder."
+        )
     store.mkdir(parents=True, exist_ok=True)
     reports: list[dict[str, object]] = []
     for i, path in enumerate(paths):
@@ -1755,13 +1760,23 @@ def store_partitions(store: str | Path) -> list[int]:
     Raises
     ------
     ValueError
-        If ``store`` is not such a store (no ``ingest_report.json``).
+        If ``store`` is not such a store: no ``ingest_report.json``, or one that is not
+        a list of per-file reports (a ``vessel-risk run`` output folder has a different
+        one).
     """
     store = Path(store)
-    if not (store / "ingest_report.json").is_file():
+    report = store / "ingest_report.json"
+    advice = "write one with `vessel-risk ingest PATH... --store DIR`."
+    if not report.is_file():
+        raise ValueError(f"{str(store)!r} is not a store (no ingest_report.json): {advice}")
+    try:
+        files = json.loads(report.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        files = None
+    if not isinstance(files, list) or not all(isinstance(f, dict) and "source" in f for f in files):
         raise ValueError(
-            f"The store {str(store)!r} holds no ingest_report.json: write it with "
-            "`vessel-risk ingest PATH... --store DIR`."
+            f"{str(store)!r} is not a store: its ingest_report.json is not a store's "
+            f"(is it a `vessel-risk run` output folder?); {advice}"
         )
     folders = [d for kind in ("positions", "static") for d in (store / kind).glob("*=*")]
     if any(not d.name.startswith("part=") for d in folders):
@@ -1821,7 +1836,6 @@ def read_store(store: str | Path) -> IngestResult:
     ValueError
         As :func:`store_partitions`.
     """
-    import json
 
     store = Path(store)
     parts = store_partitions(store)
