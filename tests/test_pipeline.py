@@ -267,3 +267,27 @@ def test_run_takes_files_or_a_store(tmp_path):
         app, ["run", "--store", str(tmp_path), "--out", str(tmp_path / "o")]
     )
     assert not_a_store.exit_code == 2 and "not a store" in " ".join(not_a_store.output.split())
+
+
+def test_unreadable_inputs_name_the_file_and_its_role(tmp_path):
+    nmea = shared_file("data", "ais", "nmea", "receiver_log_201201.nmea")
+    parquet = shared_file(*SQUID)
+    header_only = tmp_path / "other.csv"
+    header_only.write_text("hello world\n1\n")
+
+    def fails(*args: str) -> str:
+        result = CliRunner().invoke(app, ["run", "--out", str(tmp_path / "o"), *args])
+        assert result.exit_code == 2, result.output
+        return " ".join(result.output.split())
+
+    assert f"The port list file '{parquet}' could not be read" in fails(
+        "--ais", str(nmea), "--ports", str(parquet)
+    )
+    assert f"The EEZ file '{header_only}' could not be read" in fails(
+        "--ais", str(nmea), "--eez", str(header_only)
+    )
+    # With several AIS files, the one that is not AIS is named.
+    assert f"'{header_only}': The AIS file's columns" in fails(
+        "--ais", str(nmea), "--ais", str(header_only)
+    )
+    assert "is a folder, not a file (a store goes to --store)" in fails("--ais", str(tmp_path))

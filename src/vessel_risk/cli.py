@@ -119,6 +119,11 @@ def run(
     for path in [*ais, *(p for p in (ports, iuu_list, carriers, psma_parties, eez) if p)]:
         if not path.exists():
             raise _fail(f"the file {str(path)!r} does not exist.")
+        if path.is_dir():
+            raise _fail(
+                f"{str(path.resolve())!r} is a folder, not a file"
+                + (" (a store goes to --store)." if path in ais else ".")
+            )
     # A bad database fails now, not after the whole pipeline has run: --db, or an
     # earlier run's database in --out (it may predate the schema migrations).
     url = db or settings.database_url

@@ -1735,11 +1735,13 @@ def write_store(
                         store / "quarantine" / f"file{i:05d}-{k:05d}.parquet", index=False
                     )
                 parts.extend(r.files)
-        except ValueError:
+        except ValueError as exc:
             # A Parquet file corrupt past its first chunk: leave nothing of it behind.
             for written in store.glob(f"*/**/file{i:05d}-*.parquet"):
                 written.unlink()
-            raise
+            if str(path) in str(exc):
+                raise
+            raise type(exc)(f"{str(path)!r}: {exc}") from exc  # which of several files
         reports.append(merge_reports(parts))
     (store / "ingest_report.json").write_text(json.dumps(reports, indent=2, default=str))
     return reports

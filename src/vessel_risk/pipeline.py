@@ -47,7 +47,7 @@ from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -112,6 +112,8 @@ from vessel_risk.tracks import segment_km
 from vessel_risk.transmitters import simultaneous_transmitters, split_transmitters
 from vessel_risk.voyages import detect_voyages
 from vessel_risk.zones import EezIndex, read_eez
+
+T = TypeVar("T")
 
 STAGES = (
     "ingest",
@@ -639,6 +641,16 @@ def _read_windows(folder: Path) -> Iterable[pd.DataFrame]:
         yield pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
 
 
+def _reference(what: str, path: Path, reader: Callable[[Any], T]) -> T:
+    """``reader(path)``; an unreadable file is a ValueError that names it."""
+    try:
+        return reader(path)
+    except (ValueError, OSError) as exc:
+        if str(path) in str(exc):
+            raise
+        raise ValueError(f"The {what} file {str(path)!r} could not be read: {exc}") from exc
+
+
 def run(
     ais: Sequence[Path],
     out_dir: Path,
@@ -735,11 +747,13 @@ def run(
             f"store. Got {len(ais)} files and store={store!r} instead."
         )
     # Reference files first: a typo there should not cost a whole ingest.
-    ports = read_ports(ports_path) if ports_path else default_ports()
-    iuu_keys = load_iuu_list(str(iuu_path)) if iuu_path else None
-    carriers = read_carriers(carriers_path) if carriers_path else frozenset()
-    psma = read_psma_parties(psma_path) if psma_path else None
-    eez = read_eez(eez_path) if eez_path else None
+    ports = _reference("port list", ports_path, read_ports) if ports_path else default_ports()
+    iuu_keys = _reference("IUU list", iuu_path, load_iuu_list) if iuu_path else None
+    carriers = (
+        _reference("carrier list", carriers_path, read_carriers) if carriers_path else frozenset()
+    )
+    psma = _reference("PSMA parties", psma_path, read_psma_parties) if psma_path else None
+    eez = _reference("EEZ", eez_path, read_eez) if eez_path else None
     fishing_model = load_fishing_model(fishing_model_dir) if fishing_model_dir else None
     shore = ShoreDistance()
     out_dir.mkdir(parents=True, exist_ok=True)
