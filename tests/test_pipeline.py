@@ -291,3 +291,16 @@ def test_unreadable_inputs_name_the_file_and_its_role(tmp_path):
         "--ais", str(nmea), "--ais", str(header_only)
     )
     assert "is a folder, not a file (a store goes to --store)" in fails("--ais", str(tmp_path))
+
+
+def test_a_run_without_alerts_still_writes_readable_tables(tmp_path):
+    # The Danube barge is ~350 km inland: without --inland-waters every position is
+    # quarantined on_land, so there is no vessel-year and no alert.
+    out = tmp_path / "o"
+    danube = shared_file("data", "ais", "danube_vessel_2024_10days.parquet")
+    result = CliRunner().invoke(app, ["run", "--ais", str(danube), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    alerts = pd.read_csv(out / "alerts.csv")
+    assert len(alerts) == 0 and {"rank", "mmsi", "score", "tier", "caveat"} <= set(alerts.columns)
+    features = pd.read_parquet(out / "vessel_features.parquet")
+    assert len(features) == 0 and list(features.columns) == columns(VesselFeatureSchema)

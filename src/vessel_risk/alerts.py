@@ -213,7 +213,14 @@ def alerts_frame(alerts: list[Alert]) -> pd.DataFrame:
             d[f"indicator_{k + 1}_reason"] = e.reason if e else None
             d[f"indicator_{k + 1}_ilo"] = e.ilo_indicator if e else None
         rows.append(d)
-    frame = pd.DataFrame(rows)
+    indicator_columns = [
+        f"indicator_{k + 1}{part}"
+        for k in range(TOP_INDICATORS)
+        for part in ("", "_value", "_reason", "_ilo")
+    ]
+    # No alert still gives the columns, so an empty alerts.csv has its header.
+    columns = [c for c in Alert.model_fields if c != "indicators"] + indicator_columns
+    frame = pd.DataFrame(rows, columns=columns)
     for col in ("first_seen", "last_seen"):
         if col in frame.columns:
             frame[col] = pd.to_datetime(frame[col], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
