@@ -304,3 +304,17 @@ def test_eez_polygons_decide_high_seas_and_foreign_eez_hours():
     h = features(_hand_positions())
     assert h["fishing_hours_foreign_eez"].isna().all()
     assert h.loc[(B, 2024), "fishing_hours_high_seas"] == 1.0
+
+
+def test_positions_inside_a_port_visit_never_count_as_fishing(tmp_path, port_table):
+    # Six hours at anchor 1 km off Songkhla (inside the 3 km visit radius), then six
+    # at sea, all scored as fishing by the source: only the hours at sea are fishing.
+    anchored = [(7.2688 + 0.009, 100.6238)] * 6
+    at_sea = [(7.35, 100.75)] * 7  # 17 km out: an hour at 9 kn
+    rows = make_track("567000040", "2024-03-01T00:00:00Z", anchored + at_sea)
+    for r in rows:
+        r["nnet_score"] = 0.9
+    f = _run(tmp_path, rows, port_table).features.iloc[0]
+    assert f["number_port_visits"] == 1
+    # 12 hourly intervals; the sixth anchored message's hour is still in port.
+    assert f["hours"] == 12.0 and f["fishing_hours"] == 6.0

@@ -20,6 +20,7 @@ from vessel_risk.identity import (
     normalize_mmsi,
     normalize_name,
 )
+from vessel_risk.port_visits import ENTER_KM, EXIT_KM, in_port_state
 from vessel_risk.schemas import VesselFeatureSchema
 from vessel_risk.tracks import DAY_NS, epoch_ns, hours_since_previous, same_vessel_as_previous
 
@@ -99,6 +100,15 @@ def _position_features(positions: pd.DataFrame) -> pd.DataFrame:
         rank[~np.isnan(score)] = FISHING_SOURCES.index(SOURCE_NNET)
     scored = np.logical_or.reduceat(~np.isnan(score), starts)
     fishing = score > FISHING_SCORE_THRESHOLD
+    if "distance_from_port_km" in positions.columns:
+        # Lying at anchor or alongside is not fishing, whatever a score says: a slow
+        # drift and a vessel at anchor look alike to the classifier and the heuristic.
+        fishing &= ~in_port_state(
+            positions["mmsi"],
+            positions["distance_from_port_km"],
+            enter_km=ENTER_KM,
+            exit_km=EXIT_KM,
+        )
     fishing_h = np.where(fishing, hours, 0.0)
     shore = positions["distance_from_shore_km"].to_numpy(dtype="float64")
     if "eez_iso3" in positions.columns:
