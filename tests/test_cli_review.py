@@ -101,8 +101,10 @@ def test_a_wrong_database_is_a_clear_error_not_an_empty_queue(url, message, tmp_
     result = CliRunner().invoke(app, ["alerts", "list", "--db", url], env={"COLUMNS": "200"})
     assert result.exit_code == 2, result.output
     assert message in result.output
+    ais = tmp_path / "a.csv"
+    ais.write_text("mmsi,timestamp,lat,lon,speed_knots,course,heading\n")
     run = CliRunner().invoke(
-        app, ["run", "--ais", str(tmp_path), "--out", str(tmp_path / "o"), "--db", "notaurl"]
+        app, ["run", "--ais", str(ais), "--out", str(tmp_path / "o"), "--db", "notaurl"]
     )
     assert run.exit_code == 2 and "is not a database URL" in run.output
     assert not (tmp_path / "o").exists()  # nothing ran
