@@ -55,7 +55,13 @@ class Receiver:
         self.restarts = 0
 
     def handle(self, handler: BaseHTTPRequestHandler) -> tuple[int, bytes]:
-        body = handler.rfile.read(int(handler.headers.get("content-length", 0)))
+        length = int(handler.headers.get("content-length", 0))
+        body = handler.rfile.read(length)
+        if len(body) < length:
+            # The sender died mid-request (the SIGKILLed worker): nothing to verify.
+            with self.lock:
+                self.answers["truncated body"] += 1
+            return 400, b"truncated body"
         headers = {k: v for k, v in handler.headers.items()}
         try:
             key = verify([self.secret], headers, body)
