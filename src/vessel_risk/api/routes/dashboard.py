@@ -9,6 +9,7 @@ is no base map, only a graticule.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,6 +48,22 @@ def _page(request: Request, name: str, who: Principal | None, **context: Any) ->
 
 def _login_redirect() -> RedirectResponse:
     return RedirectResponse("/ui/login", status_code=303)
+
+
+def _map_points(alerts: Iterable[Any]) -> list[dict[str, Any]]:
+    """Map markers of alerts at their last known position (those without one left out)."""
+    return [
+        {
+            "lat": a.last_lat,
+            "lon": a.last_lon,
+            "mmsi": a.mmsi,
+            "score": a.score,
+            "tier": a.tier,
+            "name": a.shipname or a.mmsi,
+        }
+        for a in alerts
+        if a.last_lat is not None and a.last_lon is not None
+    ]
 
 
 @router.get("/login")
@@ -102,18 +119,7 @@ def alert_queue(
         rows, next_cursor = crud.list_alerts(session, who, filters, limit=100, cursor=cursor)
     except ValueError:
         rows, next_cursor = crud.list_alerts(session, who, filters, limit=100)
-    points = [
-        {
-            "lat": r.last_lat,
-            "lon": r.last_lon,
-            "mmsi": r.mmsi,
-            "score": r.score,
-            "tier": r.tier,
-            "name": r.shipname or r.mmsi,
-        }
-        for r in rows
-        if r.last_lat is not None and r.last_lon is not None
-    ]
+    points = _map_points(rows)
     return _page(
         request,
         "alerts.html",
@@ -151,18 +157,7 @@ def port_view(request: Request, session: SessionDep, port_label: str) -> Respons
     if who.role not in ALERT_ROLES:
         raise HTTPException(403, "This role has no port view.")
     q = ports_routes.queue(session, who, port_label)
-    points = [
-        {
-            "lat": a.last_lat,
-            "lon": a.last_lon,
-            "score": a.score,
-            "tier": a.tier,
-            "name": a.shipname or a.mmsi,
-        }
-        for a in q.items
-        if a.last_lat is not None and a.last_lon is not None
-    ]
-    return _page(request, "port_queue.html", who, q=q, points=points)
+    return _page(request, "port_queue.html", who, q=q, points=_map_points(q.items))
 
 
 @router.get("/vessels/{mmsi}")
