@@ -39,8 +39,9 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from vessel_risk.access import create_client
-from vessel_risk.store import AlertRow, make_engine, migrate
+from vessel_risk.api.access import create_client
+from vessel_risk.db.engine import make_engine, migrate
+from vessel_risk.db.tables import AlertRow
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"

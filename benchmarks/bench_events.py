@@ -85,10 +85,11 @@ def _say(size: str, msg: str) -> None:
 
 def prepare(path: Path, size: str) -> tuple[Any, Any, Any, dict[str, float]]:
     """Ingested AIS, cleaned positions with distances, and the port list, as ``process`` does."""
-    from vessel_risk.clean import ON_LAND_MARGIN_KM, clean_positions
+    from vessel_risk.events.clean import ON_LAND_MARGIN_KM, clean_positions
+    from vessel_risk.geo.ports import default_ports
+    from vessel_risk.geo.shore import ShoreDistance
     from vessel_risk.ingest import read_many
     from vessel_risk.pipeline import with_distances
-    from vessel_risk.reference import ShoreDistance, default_ports
 
     secs: dict[str, float] = {}
     t = time.perf_counter()

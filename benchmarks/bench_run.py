@@ -81,7 +81,7 @@ def build_replicated(src: Path, dest: Path, target_rows: int) -> dict[str, Any]:
       file's distinct MMSIs (sorted). Every (replica, vessel) pair gets its own MMSI
       (the 6-digit suffix ``100000 + i*1000 + rank`` encodes both; needs rank < 1000 and
       k <= 900), the result stays <= 9 digits, and the MID, hence the flag state and the
-      MMSI-validity verdict of :func:`vessel_risk.identity.mmsi_valid`, is unchanged
+      MMSI-validity verdict of :func:`vessel_risk.identity.mmsi.mmsi_valid`, is unchanged
       (150xxxxxx stays an invalid 150 prefix, 412xxxxxx stays a valid Chinese MMSI,
       short numbers such as 15006 stay zero-padded and invalid). The suffix is never
       000000/111111/456789/..., so no replica MMSI is a known placeholder. Replica 0 is

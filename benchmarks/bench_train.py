@@ -1,6 +1,6 @@
 """Benchmark of model training: PU-bagging LightGBM against the bagged random-forest recipe.
 
-On a clearly synthetic fleet (:func:`vessel_risk.simulate.simulate_fleet`, one year,
+On a clearly synthetic fleet (:func:`vessel_risk.model.simulate.simulate_fleet`, one year,
 ``--rows`` vessel-years, 16 features plus uninformative noise columns up to
 ``--features``), both models are fitted with the same bags on the same rows, single
 core by default. Measured per model: wall seconds of ``fit`` (which includes the
@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 
-from vessel_risk.evaluate import threshold_at_share
 from vessel_risk.model import BaggedRandomForestClassifier, PULightGBMClassifier, candidate_features
-from vessel_risk.simulate import simulate_fleet
+from vessel_risk.model.evaluate import threshold_at_share
+from vessel_risk.model.simulate import simulate_fleet
 
 BENCH_DIR = Path(__file__).resolve().parent
 

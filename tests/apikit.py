@@ -13,10 +13,9 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy.orm import Session
 
-from vessel_risk.access import create_client
 from vessel_risk.api import create_app
-from vessel_risk.settings import Settings
-from vessel_risk.store import (
+from vessel_risk.api.access import create_client
+from vessel_risk.db.tables import (
     Agency,
     AlertRow,
     Delivery,
@@ -26,6 +25,7 @@ from vessel_risk.store import (
     Vessel,
     VesselPeriod,
 )
+from vessel_risk.settings import Settings
 
 T0 = datetime(2022, 11, 1, tzinfo=UTC)
 

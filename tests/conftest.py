@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from vessel_risk.alerts import Alert, IndicatorEvidence
-from vessel_risk.store import make_engine, migrate
+from vessel_risk.alerts.build import Alert, IndicatorEvidence
+from vessel_risk.db.engine import make_engine, migrate
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -195,13 +195,7 @@ def make_notices(session, n: int, *, mmsi: str = "412000001", status: str = "app
 
     The payload holds vessel-level fields only, as a notice does: no crew personal data.
     """
-    from vessel_risk.store import (
-        AlertRow,
-        ReferralNotice,
-        Score,
-        Vessel,
-        VesselPeriod,
-    )
+    from vessel_risk.db.tables import AlertRow, ReferralNotice, Score, Vessel, VesselPeriod
 
     t = datetime(2022, 11, 20, 6, tzinfo=UTC)
     session.add(

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.apikit import key_of, make_app, seed, write_positions
-from vessel_risk.access import TokenBuckets
-from vessel_risk.store import AuditEntry
-from vessel_risk.tracks import split_at_antimeridian
+from vessel_risk.api.access import TokenBuckets
+from vessel_risk.db.tables import AuditEntry
+from vessel_risk.geo.tracks import split_at_antimeridian
 
 
 @pytest.fixture

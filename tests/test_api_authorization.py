@@ -1,6 +1,6 @@
 """Authorization matrix: every client (role x agency) against every endpoint.
 
-The oracle below is written from the access rules (``vessel_risk.access``), not from
+The oracle below is written from the access rules (``vessel_risk.api.access``), not from
 the code's answers: a role outside an endpoint's roles gets 403; a resource outside
 the client's country or port scope, or another agency's referral notice, reads as
 absent (404) or, for a port queue, 403; everything else is served.
@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.apikit import CLIENTS, VESSELS, key_of, make_app, seed, write_positions
-from vessel_risk.store import make_engine, migrate
+from vessel_risk.db.engine import make_engine, migrate
 
 ALERT_ROLES = {"analyst", "port_inspector", "referral_approver", "admin"}
 NOTICE_READERS = {"analyst", "referral_approver", "case_system", "admin"}

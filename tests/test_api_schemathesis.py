@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
 from sqlalchemy.orm import Session
 
 from tests.apikit import key_of, make_app, seed, write_positions
-from vessel_risk.store import make_engine, migrate
+from vessel_risk.db.engine import make_engine, migrate
 
 MAX_EXAMPLES = 20
 CHECKS = [

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vessel_risk.encounters import detect_encounters, resample_tracks
-from vessel_risk.gaps import detect_gaps
-from vessel_risk.loitering import detect_loitering
+from vessel_risk.events.encounters import detect_encounters, resample_tracks
+from vessel_risk.events.gaps import detect_gaps
+from vessel_risk.events.loitering import detect_loitering
 
 
 def _track(mmsi, start, n, every, lat, lon, sog=0.5, shore=300.0, port=500.0, dlon=0.0):
@@ -155,7 +155,7 @@ def test_gap_ends_are_the_nearest_known_positions_of_the_same_vessel():
 
 
 def _brute_force_pairs(grid, max_distance_m=500.0):
-    from vessel_risk.geodesy import distance_km
+    from vessel_risk.geo.geodesy import distance_km
 
     i, j = np.triu_indices(len(grid), k=1)
     m, s = grid["mmsi"].astype(str).to_numpy(), grid["slot"].to_numpy()
@@ -173,7 +173,7 @@ def _brute_force_pairs(grid, max_distance_m=500.0):
 @pytest.mark.parametrize("block", [7, 4_000_000])
 def test_close_pairs_finds_exactly_the_pairs_within_500_m(monkeypatch, block):
     """The latitude-window search returns what comparing every pair returns."""
-    import vessel_risk.encounters as enc
+    import vessel_risk.events.encounters as enc
 
     monkeypatch.setattr(enc, "_MAX_CANDIDATES", block)
     rng = np.random.default_rng(0)
@@ -204,8 +204,8 @@ def test_close_pairs_finds_exactly_the_pairs_within_500_m(monkeypatch, block):
 @pytest.mark.parametrize("azimuth", [0.0, 45.0, 90.0])
 def test_close_pairs_keeps_pairs_just_within_500_m_in_any_direction(lat0, azimuth):
     """The sphere used to rule pairs out never puts a pair within 500 m beyond it."""
-    import vessel_risk.encounters as enc
-    from vessel_risk.geodesy import WGS84
+    import vessel_risk.events.encounters as enc
+    from vessel_risk.geo.geodesy import WGS84
 
     lon1, lat1, _ = WGS84.fwd([179.9999] * 2, [lat0] * 2, [azimuth] * 2, [499.99, 500.01])
     grid = pd.DataFrame(
@@ -223,7 +223,7 @@ def test_close_pairs_keeps_pairs_just_within_500_m_in_any_direction(lat0, azimut
 
 def test_close_pairs_keeps_a_north_south_pair_at_499_m_on_the_equator():
     """On WGS 84 a meridian degree at the equator is 110.574 km: 0.004513° is 499.0 m."""
-    import vessel_risk.encounters as enc
+    import vessel_risk.events.encounters as enc
 
     grid = pd.DataFrame(
         {"mmsi": ["412000001", "412000002"], "slot": [5, 5], "lat": [0.0, 0.004513], "lon": 0.0}

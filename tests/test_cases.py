@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vessel_risk.clean import clean_positions
+from vessel_risk.events.clean import clean_positions
+from vessel_risk.geo.shore import ShoreDistance
+from vessel_risk.geo.tracks import track_length_km
 from vessel_risk.ingest import read_ais, read_many
 from vessel_risk.pipeline import process
-from vessel_risk.reference import ShoreDistance
-from vessel_risk.tracks import track_length_km
 
 from .conftest import shared_file
 

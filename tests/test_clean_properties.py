@@ -6,7 +6,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vessel_risk.clean import clean_positions
+from vessel_risk.events.clean import clean_positions
 
 row = st.fixed_dictionaries(
     {

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from tests.conftest import make_alert
 from tests.test_lifecycle import _record
 from vessel_risk.cli import app
-from vessel_risk.store import AuditEntry, Delivery, make_engine, migrate
+from vessel_risk.db.engine import make_engine, migrate
+from vessel_risk.db.tables import AuditEntry, Delivery
 
 DIRECTORY = """
 [[agency]]
@@ -111,7 +112,7 @@ def test_a_wrong_database_is_a_clear_error_not_an_empty_queue(url, message, tmp_
 
 
 def test_api_clients_are_added_listed_and_revoked(db):
-    from vessel_risk.access import authenticate
+    from vessel_risk.api.access import authenticate
 
     added = _ok(
         "clients",

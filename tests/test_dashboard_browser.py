@@ -19,10 +19,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from tests.conftest import shared_file
-from vessel_risk.access import create_client
 from vessel_risk.api import create_app
+from vessel_risk.api.access import create_client
+from vessel_risk.db.engine import make_engine
 from vessel_risk.settings import Settings
-from vessel_risk.store import make_engine
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parent / "artifacts"

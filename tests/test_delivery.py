@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 
 from tests.conftest import make_notices
 from vessel_risk.cli import app
+from vessel_risk.db.tables import Agency, AuditEntry, Delivery, DeliveryAttempt, ReferralNotice
 from vessel_risk.delivery import (
     EVENT_TYPE,
     ManualTransport,
@@ -45,7 +46,6 @@ from vessel_risk.delivery import (
     webhook_body,
     webhook_headers,
 )
-from vessel_risk.store import Agency, AuditEntry, Delivery, DeliveryAttempt, ReferralNotice
 
 # The Standard Webhooks reference vector (standard-webhooks/standard-webhooks,
 # libraries/python/tests/test_webhooks.py, test_sign_function).

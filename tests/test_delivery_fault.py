@@ -32,8 +32,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.conftest import ROOT, make_notices
+from vessel_risk.db.tables import Agency, Delivery, DeliveryAttempt
 from vessel_risk.delivery import WebhookVerificationError, enqueue, generate_secret, verify
-from vessel_risk.store import Agency, Delivery, DeliveryAttempt
 
 N_NOTICES = 1000
 CLIENT_TIMEOUT_S = 0.5
@@ -151,7 +151,7 @@ WORKER = """
 import sys
 import time
 from vessel_risk.delivery import run_worker
-from vessel_risk.store import make_engine
+from vessel_risk.db.engine import make_engine
 
 url, worker_id, timeout_s = sys.argv[1], sys.argv[2], float(sys.argv[3])
 total = run_worker(

@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vessel_risk.clean import clean_positions
+from vessel_risk.events.clean import clean_positions
+from vessel_risk.geo.ports import PortIndex, read_ports
+from vessel_risk.geo.shore import ShoreDistance
 from vessel_risk.ingest import read_ais
-from vessel_risk.reference import PortIndex, ShoreDistance, read_ports
 
 from .conftest import SQUID, shared_file
 

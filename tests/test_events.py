@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from vessel_risk.events.port_visits import in_port_state
+from vessel_risk.geo.shore import ShoreDistance
 from vessel_risk.ingest import read_ais, read_many
 from vessel_risk.pipeline import process
-from vessel_risk.port_visits import in_port_state
-from vessel_risk.reference import ShoreDistance
 
 from .conftest import make_track, write_csv
 

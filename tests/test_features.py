@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vessel_risk.identity import load_iuu_list
+from vessel_risk.geo.shore import ShoreDistance
+from vessel_risk.identity.lists import load_iuu_list
 from vessel_risk.ingest import read_many
 from vessel_risk.pipeline import process
-from vessel_risk.reference import ShoreDistance
 
 from .conftest import make_track, write_csv
 
@@ -43,7 +43,7 @@ def test_without_score_or_model_the_speed_heuristic_fills_fishing_hours(tmp_path
 
 def test_vessel_year_features_alone_read_only_gfw_scores(tmp_path, port_table):
     # Called outside the pipeline (no fishing stage), fishing stays GFW's or unknown.
-    from vessel_risk.features import vessel_year_features
+    from vessel_risk.features.vessel_year import vessel_year_features
     from vessel_risk.pipeline import with_distances
 
     r = _run(tmp_path, make_track("567000011", "2024-03-01T00:00:00Z", [SEA] * 3), port_table)
@@ -91,7 +91,7 @@ def test_one_row_per_vessel_year(tmp_path, port_table):
 
 
 def test_non_psma_port_visits_follow_entry_into_force(tmp_path, port_table):
-    from vessel_risk.reference import read_psma_parties
+    from vessel_risk.geo.ports import read_psma_parties
 
     psma = tmp_path / "psma.csv"
     psma.write_text("iso3,Entry_into_force_date\nMYS,1/1/25\nTHA,6/5/16\n")
@@ -160,8 +160,9 @@ def _hand_positions() -> pd.DataFrame:
 def test_position_features_by_hand_across_new_year_and_vessels():
     # vessel_year_features alone, on a hand-built frame.
 
-    from vessel_risk.features import vessel_year_features
-    from vessel_risk.schemas import GapSchema, PortVisitSchema, VoyageSchema, empty_frame
+    from vessel_risk.events.schemas import GapSchema, PortVisitSchema, VoyageSchema
+    from vessel_risk.features.vessel_year import vessel_year_features
+    from vessel_risk.frames import empty_frame
 
     a, b = A, B
     pos = _hand_positions()
@@ -206,8 +207,9 @@ def test_event_features_by_hand_per_vessel_year():
     # Events of a vessel-year without positions (A in 2025) have no row to go to.
     import numpy as np
 
-    from vessel_risk.features import vessel_year_features
-    from vessel_risk.schemas import PortVisitSchema, empty_frame
+    from vessel_risk.events.schemas import PortVisitSchema
+    from vessel_risk.features.vessel_year import vessel_year_features
+    from vessel_risk.frames import empty_frame
 
     def utc(*times):
         return pd.to_datetime(list(times), utc=True)
@@ -270,8 +272,9 @@ def test_event_features_by_hand_per_vessel_year():
 def test_eez_polygons_decide_high_seas_and_foreign_eez_hours():
     # With the user's EEZ polygons (positions carry eez_iso3), high seas is outside
     # every zone and a foreign EEZ is a zone of another state than the flag (567: THA).
-    from vessel_risk.features import vessel_year_features
-    from vessel_risk.schemas import GapSchema, PortVisitSchema, VoyageSchema, empty_frame
+    from vessel_risk.events.schemas import GapSchema, PortVisitSchema, VoyageSchema
+    from vessel_risk.features.vessel_year import vessel_year_features
+    from vessel_risk.frames import empty_frame
 
     pos = _hand_positions()
     pos["eez_iso3"] = pd.array(["MYS", "MYS", "THA", None, None, None, "PER"], dtype="string")

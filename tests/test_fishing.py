@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vessel_risk.fishing import (
+from vessel_risk.events.fishing import (
     FEATURES,
     FishingClassifier,
     FishingModel,
@@ -17,9 +17,9 @@ from vessel_risk.fishing import (
     save_fishing_model,
     solar_hour,
 )
+from vessel_risk.geo.shore import ShoreDistance
 from vessel_risk.ingest import read_many
 from vessel_risk.pipeline import process
-from vessel_risk.reference import ShoreDistance
 
 from .conftest import write_csv
 
@@ -144,7 +144,7 @@ def test_pipeline_fills_fishing_hours_from_the_classifier_without_nnet_score(tmp
 
 
 def test_long_fishing_days_reason_names_an_estimated_source():
-    from vessel_risk import indicators as ind
+    from vessel_risk.model import indicators as ind
 
     i = next(x for x in ind.INDICATORS if x.name == "long_fishing_days")
     row = {"average_daily_fishing_hours": 13.0, "fishing_source": "classifier"}

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from vessel_risk.geodesy import distance_km, implied_speed_knots
+from vessel_risk.geo.geodesy import distance_km, implied_speed_knots
 
 
 def test_one_degree_across_the_antimeridian_is_111_32_km():

@@ -1,13 +1,8 @@
 import pandas as pd
 
-from vessel_risk.identity import (
-    flag_iso3,
-    identity_history,
-    load_iuu_list,
-    mmsi_valid,
-    normalize_mmsi,
-    normalize_name,
-)
+from vessel_risk.identity.history import identity_history
+from vessel_risk.identity.lists import load_iuu_list, normalize_name
+from vessel_risk.identity.mmsi import flag_iso3, mmsi_valid, normalize_mmsi
 from vessel_risk.ingest import IDENTITY_FIELDS, read_ais
 
 from .conftest import shared_file

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vessel_risk import indicators as ind
-from vessel_risk.alerts import build_alerts
+from vessel_risk.alerts.build import build_alerts
+from vessel_risk.model import indicators as ind
 
 
 def _features(**over: object) -> pd.DataFrame:

@@ -12,6 +12,7 @@ import gzip
 import pandas as pd
 import pytest
 
+from vessel_risk.frames import columns
 from vessel_risk.ingest import (
     POSITION_COLUMNS,
     STATIC_COLUMNS,
@@ -19,7 +20,7 @@ from vessel_risk.ingest import (
     read_ais,
     sniff,
 )
-from vessel_risk.schemas import IngestPositionSchema, StaticReportSchema, columns
+from vessel_risk.ingest.schemas import IngestPositionSchema, StaticReportSchema
 
 from .conftest import DATA, shared_file
 

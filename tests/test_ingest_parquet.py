@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from vessel_risk import ingest
 from vessel_risk.ingest import iter_ais, merge_reports, raw_text, read_ais
-from vessel_risk.schemas import IngestPositionSchema, QuarantineSchema, StaticReportSchema
+from vessel_risk.ingest.schemas import IngestPositionSchema, QuarantineSchema, StaticReportSchema
 
 T0 = pd.Timestamp("2024-03-01T00:00:00Z")
 

@@ -12,19 +12,16 @@ from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
 from tests.conftest import make_alert
-from vessel_risk.alerts import evidence_events
-from vessel_risk.lifecycle import TransitionError, alert_history, record_run, transition
-from vessel_risk.store import (
+from vessel_risk.alerts.build import evidence_events
+from vessel_risk.alerts.lifecycle import TransitionError, alert_history, record_run, transition
+from vessel_risk.db.engine import SchemaError, current_revision, make_engine, migrate
+from vessel_risk.db.tables import (
     AlertRow,
     AppendOnlyError,
     AuditEntry,
     EvidenceEvent,
-    SchemaError,
     Score,
     Vessel,
-    current_revision,
-    make_engine,
-    migrate,
 )
 
 TABLES = {
@@ -112,7 +109,7 @@ def _head() -> str:
     from alembic.script import ScriptDirectory
 
     cfg = Config()
-    cfg.set_main_option("script_location", "vessel_risk:migrations")
+    cfg.set_main_option("script_location", "vessel_risk.db:migrations")
     head = ScriptDirectory.from_config(cfg).get_current_head()
     assert head is not None
     return head

@@ -10,7 +10,15 @@ import pytest
 from sklearn.base import clone
 
 from tests.conftest import shared_file
-from vessel_risk.evaluate import (
+from vessel_risk.model import (
+    PIPELINE_FEATURES,
+    BaggedRandomForestClassifier,
+    IndicatorBaseline,
+    PULightGBMClassifier,
+    candidate_features,
+    make_model,
+)
+from vessel_risk.model.evaluate import (
     calibration_curve,
     confounding_check,
     cv_groups,
@@ -20,15 +28,7 @@ from vessel_risk.evaluate import (
     report_html,
     threshold_at_share,
 )
-from vessel_risk.model import (
-    PIPELINE_FEATURES,
-    BaggedRandomForestClassifier,
-    IndicatorBaseline,
-    PULightGBMClassifier,
-    candidate_features,
-    make_model,
-)
-from vessel_risk.simulate import simulate_fleet
+from vessel_risk.model.simulate import simulate_fleet
 
 FAST = {
     "pu-lightgbm": {"n_bags": 4, "n_estimators": 40, "learning_rate": 0.05, "random_state": 0},
@@ -144,7 +144,7 @@ def test_confounding_check_warns_on_a_separating_feature(
             "known_non_offender": [1] * 20 + [0] * 20,
         }
     )
-    with caplog.at_level(logging.WARNING, logger="vessel_risk.evaluate"):
+    with caplog.at_level(logging.WARNING, logger="vessel_risk.model.evaluate"):
         out = confounding_check(f, ["flag", "x"])
     assert out.set_index("feature").loc["flag", "separates"]
     assert not out.set_index("feature").loc["x", "separates"]

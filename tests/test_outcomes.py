@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from vessel_risk.outcomes import labels_from_outcomes
+from vessel_risk.model.outcomes import labels_from_outcomes
 
 
 def _features() -> pd.DataFrame:

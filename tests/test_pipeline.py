@@ -11,15 +11,10 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from vessel_risk.cli import app
-from vessel_risk.schemas import (
-    GapSchema,
-    PortVisitSchema,
-    PositionSchema,
-    VesselFeatureSchema,
-    VoyageSchema,
-    columns,
-)
-from vessel_risk.store import AlertRow
+from vessel_risk.db.tables import AlertRow
+from vessel_risk.events.schemas import GapSchema, PortVisitSchema, PositionSchema, VoyageSchema
+from vessel_risk.features.schemas import VesselFeatureSchema
+from vessel_risk.frames import columns
 
 from .conftest import SQUID, shared_file
 

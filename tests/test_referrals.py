@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from tests.conftest import make_alert, shared_file
 from tests.test_lifecycle import _record
+from vessel_risk.db.tables import Agency, AlertRow, AuditEntry, Delivery, ReferralNotice
 from vessel_risk.delivery import delivery_history
-from vessel_risk.reference import PortIndex, read_ports
-from vessel_risk.referrals import (
+from vessel_risk.geo.ports import PortIndex, read_ports
+from vessel_risk.referral.notices import (
     FOLLOW_UP_MONTHS,
     NoticeError,
     add_personal_data,
@@ -26,7 +27,7 @@ from vessel_risk.referrals import (
     read_personal_data,
     withdraw_notice,
 )
-from vessel_risk.routing import (
+from vessel_risk.referral.routing import (
     AgencyRecord,
     Fleet,
     load_directory,
@@ -35,7 +36,6 @@ from vessel_risk.routing import (
     read_directory,
     route,
 )
-from vessel_risk.store import Agency, AlertRow, AuditEntry, Delivery, ReferralNotice
 
 PERSONAL_KEYS = {
     "name",
@@ -383,7 +383,7 @@ def test_run_refers_automatically_only_for_an_agency_whose_rule_allows(tmp_path)
     from typer.testing import CliRunner
 
     from vessel_risk.cli import app
-    from vessel_risk.store import make_engine, migrate
+    from vessel_risk.db.engine import make_engine, migrate
 
     url = f"sqlite:///{tmp_path / 'vr.db'}"
     engine = make_engine(url)

@@ -7,13 +7,13 @@ import pytest
 from typer.testing import CliRunner
 
 from vessel_risk.cli import app
-from vessel_risk.indicators import BASELINE_VERSION
+from vessel_risk.geo.shore import ShoreDistance
 from vessel_risk.ingest import read_many
 from vessel_risk.model import PIPELINE_FEATURES, PULightGBMClassifier
+from vessel_risk.model.indicators import BASELINE_VERSION
+from vessel_risk.model.registry import aliases, load_champion, promote, resolve_store, train
+from vessel_risk.model.simulate import simulate_fleet
 from vessel_risk.pipeline import process, score_with_model
-from vessel_risk.reference import ShoreDistance
-from vessel_risk.registry import aliases, load_champion, promote, resolve_store, train
-from vessel_risk.simulate import simulate_fleet
 
 from .conftest import make_track, write_csv
 
@@ -94,7 +94,7 @@ def test_explanations_name_ilo_indicators(fleet):
     assert (scores > 0.5).all()
     shares = contrib.sum(axis=1)
     assert shares.round(6).eq(1.0).all()
-    from vessel_risk.alerts import _feature_evidence
+    from vessel_risk.alerts.build import _feature_evidence
 
     top = contrib.iloc[0].idxmax()
     ev = _feature_evidence(str(top), risky.iloc[0], float(contrib.iloc[0].max()))
@@ -153,7 +153,7 @@ def test_evaluate_command_writes_a_comparison_report(tmp_path, fleet):
 
 
 def test_equal_calibrated_scores_rank_by_the_models_ranking_score():
-    from vessel_risk.alerts import build_alerts
+    from vessel_risk.alerts.build import build_alerts
 
     t = pd.Timestamp("2024-01-01", tz="UTC")
     feats = pd.DataFrame(

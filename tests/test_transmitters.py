@@ -5,15 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from vessel_risk.clean import clean_positions
-from vessel_risk.ingest import read_ais, read_many
-from vessel_risk.pipeline import process
-from vessel_risk.reference import ShoreDistance
-from vessel_risk.transmitters import (
+from vessel_risk.events.clean import clean_positions
+from vessel_risk.geo.shore import ShoreDistance
+from vessel_risk.identity.transmitters import (
     shared_mmsi_indicator,
     simultaneous_transmitters,
     split_transmitters,
 )
+from vessel_risk.ingest import read_ais, read_many
+from vessel_risk.pipeline import process
 
 from .conftest import SQUID, make_track, shared_file, write_csv
 

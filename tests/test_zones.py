@@ -1,4 +1,4 @@
-"""EEZ look-up from user polygons (vessel_risk.zones)."""
+"""EEZ look-up from user polygons (vessel_risk.geo.zones)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from vessel_risk.zones import EezIndex, read_eez
+from vessel_risk.geo.zones import EezIndex, read_eez
 
 from .conftest import make_track, shared_file, write_csv
 

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from vessel_risk.access import PrincipalCache, TokenBuckets
 from vessel_risk.api import problems
+from vessel_risk.api.access import PrincipalCache, TokenBuckets
 from vessel_risk.api.routes import (
     alerts,
     clients,
@@ -20,8 +20,8 @@ from vessel_risk.api.routes import (
     referrals,
     vessels,
 )
+from vessel_risk.db.engine import make_engine
 from vessel_risk.settings import Settings
-from vessel_risk.store import make_engine
 
 STATIC = Path(__file__).with_name("static")
 
@@ -64,7 +64,7 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
         Built once at the entrypoint.
     engine : sqlalchemy Engine, optional
         Use this engine (tests); default: one for :func:`database_url`. The schema must
-        already be migrated (``vessel_risk.store.migrate``).
+        already be migrated (``vessel_risk.db.engine.migrate``).
 
     Returns
     -------

@@ -1,6 +1,6 @@
 """Database reads and writes behind the routes, scoped to the caller.
 
-Functions take a session and a :class:`~vessel_risk.access.Principal` and return
+Functions take a session and a :class:`~vessel_risk.api.access.Principal` and return
 rows or plain values; they raise ``LookupError`` / ``ValueError`` / ``PermissionError``
 and never HTTP errors (those belong to the routes). Out-of-scope rows read as absent,
 so a client cannot learn that they exist.
@@ -20,9 +20,8 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, tuple_
 from sqlalchemy.orm import Session, defer
 
-from vessel_risk.access import Principal
-from vessel_risk.indicators import TIER_LEVEL
-from vessel_risk.store import (
+from vessel_risk.api.access import Principal
+from vessel_risk.db.tables import (
     AlertRow,
     Delivery,
     DeliveryAttempt,
@@ -31,6 +30,7 @@ from vessel_risk.store import (
     Vessel,
     VesselPeriod,
 )
+from vessel_risk.model.indicators import TIER_LEVEL
 
 MAX_PAGE = 500
 

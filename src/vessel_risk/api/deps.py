@@ -17,7 +17,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
 
-from vessel_risk.access import Principal, PrincipalCache, TokenBuckets
+from vessel_risk.api.access import Principal, PrincipalCache, TokenBuckets
 from vessel_risk.settings import Settings
 
 API_KEY_HEADER = "X-API-Key"

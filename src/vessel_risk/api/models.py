@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from vessel_risk.store import as_utc
+from vessel_risk.db.tables import as_utc
 
 UTC = Annotated[datetime, AfterValidator(as_utc)]
 """A timezone-aware UTC time (SQLite hands back naive UTC times)."""
@@ -109,7 +109,7 @@ class AlertDetail(AlertPublic):
 
 
 class AlertStatusUpdate(BaseModel):
-    """A review-status change (``vessel_risk.lifecycle``)."""
+    """A review-status change (``vessel_risk.alerts.lifecycle``)."""
 
     status: Literal["new", "under_review", "referred", "dismissed", "withdrawn"]
     reason: str | None = Field(default=None, max_length=2000)

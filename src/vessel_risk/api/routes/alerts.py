@@ -12,7 +12,8 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
-from vessel_risk.alerts import CAVEAT
+from vessel_risk.alerts.build import CAVEAT
+from vessel_risk.alerts.lifecycle import TransitionError, alert_history, transition
 from vessel_risk.api import crud
 from vessel_risk.api.deps import AlertReader, Analyst, ReadSessionDep, SessionDep
 from vessel_risk.api.models import (
@@ -26,8 +27,7 @@ from vessel_risk.api.models import (
     Tier,
 )
 from vessel_risk.api.problems import problem_responses
-from vessel_risk.lifecycle import TransitionError, alert_history, transition
-from vessel_risk.store import as_utc
+from vessel_risk.db.tables import as_utc
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=problem_responses(401, 403, 429))
 
@@ -60,7 +60,7 @@ def _area(text: str | None) -> BaseGeometry | None:
 
 
 ReviewStatus = Literal["new", "under_review", "referred", "dismissed", "withdrawn"]
-"""The review statuses of :data:`vessel_risk.lifecycle.STATUSES`."""
+"""The review statuses of :data:`vessel_risk.alerts.lifecycle.STATUSES`."""
 
 
 @router.get("", response_model=AlertPage, responses=problem_responses(422))

@@ -17,8 +17,8 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from vessel_risk.access import Principal, authenticate
 from vessel_risk.api import crud
+from vessel_risk.api.access import Principal, authenticate
 from vessel_risk.api.deps import COOKIE_NAME, SessionDep, get_caller
 from vessel_risk.api.routes import ports as ports_routes
 from vessel_risk.api.routes import vessels as vessel_routes
@@ -210,7 +210,7 @@ def referral_view(request: Request, session: SessionDep, message: str | None = N
     if who.role not in ("analyst", "referral_approver", "case_system", "admin"):
         raise HTTPException(403, "This role reads no referral notices.")
     notices = crud.list_notices(session, who)
-    from vessel_risk.store import audit
+    from vessel_risk.db.tables import audit
 
     for n in notices:
         audit(

@@ -24,7 +24,7 @@ def live() -> HealthStatus:
 def ready(request: Request, response: Response) -> HealthStatus:
     """The database answers and is migrated; the scoring model is known."""
     from vessel_risk.api.routes.models import model_info
-    from vessel_risk.store import current_revision
+    from vessel_risk.db.engine import current_revision
 
     checks: dict[str, str] = {}
     try:

@@ -9,11 +9,11 @@ from typing import Any
 import pandas as pd
 from fastapi import APIRouter, Request
 
-from vessel_risk import indicators as ind
-from vessel_risk.alerts import CAVEAT, build_alerts
+from vessel_risk.alerts.build import CAVEAT, build_alerts
 from vessel_risk.api.deps import Analyst, ModelReader
 from vessel_risk.api.models import FeatureRowCreate, IndicatorPublic, ModelInfo, ScorePublic
 from vessel_risk.api.problems import problem_responses
+from vessel_risk.model import indicators as ind
 
 router = APIRouter(
     prefix="/models", tags=["models"], responses=problem_responses(401, 403, 422, 429)
@@ -47,7 +47,7 @@ def model_info(request: Request) -> ModelInfo:
     """The scoring model as the route returns it (registry read once per app)."""
     state = request.app.state
     if not hasattr(state, "champion_info"):
-        from vessel_risk.registry import champion_info
+        from vessel_risk.model.registry import champion_info
 
         try:
             state.champion_info = champion_info(state.settings.mlflow_tracking_uri)

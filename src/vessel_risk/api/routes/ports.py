@@ -9,13 +9,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from sqlalchemy.orm import Session
 
-from vessel_risk.access import Principal
 from vessel_risk.api import crud
+from vessel_risk.api.access import Principal
 from vessel_risk.api.deps import AlertReader, ReadSessionDep
 from vessel_risk.api.models import MMSI_PATTERN, AlertPublic, PortQueue, PortQueueItem, PortSummary
 from vessel_risk.api.problems import problem_responses
-from vessel_risk.briefs import Brief, brief_html, brief_pdf
-from vessel_risk.store import AlertRow, Vessel, as_utc, utcnow
+from vessel_risk.db.tables import AlertRow, Vessel, as_utc, utcnow
+from vessel_risk.referral.briefs import Brief, brief_html, brief_pdf
 
 router = APIRouter(
     prefix="/ports", tags=["ports"], responses=problem_responses(401, 403, 404, 422, 429)

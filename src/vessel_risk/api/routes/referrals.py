@@ -4,7 +4,7 @@ Every read of a notice (one entry per notice, lists included) and every change i
 written to the audit log. An agency reads only the notices its own clients made or
 that were routed to it; anything else reads as absent.
 
-The notice logic lives in :mod:`vessel_risk.referrals` and :mod:`vessel_risk.delivery`.
+The notice logic lives in :mod:`vessel_risk.referral.notices` and :mod:`vessel_risk.delivery`.
 A status callback comes with the case system's API key and, when the receiving agency
 has webhook secrets, a Standard Webhooks signature over the raw body
 (:func:`vessel_risk.delivery.verify`).
@@ -17,8 +17,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
-from vessel_risk.access import Principal
 from vessel_risk.api import crud
+from vessel_risk.api.access import Principal
 from vessel_risk.api.deps import (
     Approver,
     CaseSystem,
@@ -35,12 +35,12 @@ from vessel_risk.api.models import (
     StatusCallback,
 )
 from vessel_risk.api.problems import problem_responses
+from vessel_risk.db.tables import ReferralNotice, audit
 from vessel_risk.delivery import agency_secrets, apply_status_callback, verify
-from vessel_risk.referrals import approve_notice as approve
-from vessel_risk.referrals import create_notice as create
-from vessel_risk.referrals import notice_html
-from vessel_risk.routing import read_directory
-from vessel_risk.store import ReferralNotice, audit
+from vessel_risk.referral.notices import approve_notice as approve
+from vessel_risk.referral.notices import create_notice as create
+from vessel_risk.referral.notices import notice_html
+from vessel_risk.referral.routing import read_directory
 
 router = APIRouter(tags=["referrals"], responses=problem_responses(401, 403, 422, 429))
 

@@ -20,7 +20,7 @@ from vessel_risk.api.models import (
     VesselPublic,
 )
 from vessel_risk.api.problems import problem_responses
-from vessel_risk.tracks import track_feature
+from vessel_risk.geo.tracks import track_feature
 
 router = APIRouter(
     prefix="/vessels", tags=["vessels"], responses=problem_responses(401, 403, 404, 422, 429)

@@ -1,0 +1,1 @@
+"""Alerts: built from scores, exported (CSV, GeoJSON), and their review lifecycle."""

@@ -1,0 +1,329 @@
+"""Alerts: one per vessel-year, ranked by score, each saying why and on how much data.
+
+An alert is a risk to check, not a finding. It names the indicators behind the
+score (with their values, a one-line reason and the ILO indicator each stands in
+for), the data it rests on, and the last known position. Crew are never named:
+alerts hold vessel data only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from vessel_risk.model import indicators as ind
+
+TOP_INDICATORS = 3
+CAVEAT = (
+    "A risk score is evidence to check, never proof of forced labour. The crew are "
+    "presumed victims, never suspects."
+)
+
+
+class IndicatorEvidence(BaseModel):
+    """One indicator behind an alert."""
+
+    name: str
+    feature: str
+    value: float | str | None
+    contribution: float = Field(ge=0, le=1)
+    reason: str
+    ilo_indicator: str
+    source: str
+
+
+class Alert(BaseModel):
+    """A ranked vessel-year alert."""
+
+    rank: int = Field(ge=1)
+    mmsi: str = Field(min_length=9, max_length=9)
+    year: int
+    shipname: str | None
+    flag_iso3: str | None
+    mmsi_valid: bool
+    iuu_listed: bool
+    score: float = Field(ge=0, le=1)
+    tier: str
+    model_version: str
+    position_messages: int
+    days_observed: int
+    first_seen: datetime
+    last_seen: datetime
+    last_lat: float | None
+    last_lon: float | None
+    data_note: str
+    indicators: list[IndicatorEvidence]
+    caveat: str = CAVEAT
+
+
+def _clean(v: object) -> object:
+    if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA:
+        return None
+    return v
+
+
+def _indicator_evidence(
+    i: ind.Indicator, row: Mapping[str, Any], contribution: float
+) -> IndicatorEvidence:
+    """Evidence for one indicator of the baseline score."""
+    return IndicatorEvidence(
+        name=i.name,
+        feature=i.feature,
+        value=_clean(row.get(i.feature)),  # type: ignore[arg-type]
+        contribution=round(float(contribution), 4),
+        reason=ind.describe(i, row),
+        ilo_indicator=i.ilo_indicator,
+        source=i.source,
+    )
+
+
+def _feature_evidence(feature: str, row: Mapping[str, Any], share: float) -> IndicatorEvidence:
+    """Evidence for one model feature: its value, share of the evidence, ILO indicator."""
+    from vessel_risk.model import feature_meaning  # lazy: the CLI starts without sklearn
+
+    meaning = feature_meaning(feature)
+    raw = _clean(row.get(feature))
+    value = float(raw) if isinstance(raw, (int, float, bool, np.number, np.bool_)) else None
+    reason = meaning.reason.format(value=value) if value is not None else f"{feature} missing"
+    reason += ind.fishing_note(feature, row)
+    return IndicatorEvidence(
+        name=feature,
+        feature=feature,
+        value=value,
+        contribution=round(min(max(share, 0.0), 1.0), 4),
+        reason=f"{reason} ({share:.0%} of the evidence raising the score)",
+        ilo_indicator=meaning.ilo_indicator,
+        source=meaning.source,
+    )
+
+
+def build_alerts(
+    features: pd.DataFrame,
+    scores: pd.Series,
+    contrib: pd.DataFrame,
+    *,
+    model_version: str,
+    tie_break: pd.Series | None = None,
+) -> list[Alert]:
+    """Rank vessel-years by score and explain each.
+
+    Parameters
+    ----------
+    features : DataFrame of shape (n, k)
+        Vessel-year features.
+    scores : Series of shape (n,)
+        Score in [0, 1] of each row of ``features``.
+    contrib : DataFrame of shape (n, m)
+        Contribution in [0, 1] of each indicator (columns named as in
+        :data:`vessel_risk.model.indicators.INDICATORS`) or, for a trained model, each
+        model feature's share of the evidence raising the score
+        (:func:`vessel_risk.model.evidence_shares`), explained through
+        :data:`vessel_risk.model.FEATURE_MEANINGS`.
+    model_version : str
+    tie_break : Series of shape (n,), optional
+        Orders rows with equal scores (higher first) before the amount of data: a
+        model's uncalibrated ranking score, since calibrated probabilities can tie at 1.
+
+    Returns
+    -------
+    list of Alert, ordered by rank (score descending; ties by ``tie_break``, then more
+    data first).
+    """
+    tiers = ind.tier(scores, features).to_numpy()
+    score = scores.to_numpy(dtype="float64")
+    tie = (
+        np.zeros(len(score))
+        if tie_break is None
+        else tie_break.reindex(scores.index).to_numpy(dtype="float64")
+    )
+    order = np.lexsort((-features["position_messages"].to_numpy(), -tie, -score))
+    records = ind.feature_frame(features).to_dict("records")
+    contrib_values = contrib.to_numpy(dtype="float64")
+    names = list(contrib.columns)
+    by_name = {i.name: i for i in ind.INDICATORS}
+    alerts = []
+    for rank, k in enumerate(order, start=1):
+        row = records[k]
+        top = sorted(
+            ((v, name) for v, name in zip(contrib_values[k], names, strict=True) if v > 0),
+            reverse=True,
+        )[:TOP_INDICATORS]
+        evidence = [
+            _indicator_evidence(by_name[name], row, v)
+            if name in by_name
+            else _feature_evidence(name, row, v)
+            for v, name in top
+        ]
+        days = int(row["days_observed"])
+        n = int(row["position_messages"])
+        note = f"{n} positions on {days} days"
+        if tiers[k] == "insufficient data":
+            note += (
+                f": insufficient data (needs {ind.MIN_POSITIONS} positions on "
+                f"{ind.MIN_DAYS_OBSERVED} days); not a low-risk finding"
+            )
+        alerts.append(
+            Alert(
+                rank=rank,
+                mmsi=str(row["mmsi"]),
+                year=int(row["year"]),
+                shipname=_clean(row["shipname"]),  # type: ignore[arg-type]
+                flag_iso3=_clean(row["flag_iso3"]),  # type: ignore[arg-type]
+                mmsi_valid=bool(row["mmsi_valid"]),
+                iuu_listed=bool(row["iuu_listed"]),
+                score=round(float(score[k]), 4),
+                tier=str(tiers[k]),
+                model_version=model_version,
+                position_messages=n,
+                days_observed=days,
+                first_seen=row["first_timestamp"].to_pydatetime(),
+                last_seen=row["last_timestamp"].to_pydatetime(),
+                last_lat=_clean(row["last_lat"]),  # type: ignore[arg-type]
+                last_lon=_clean(row["last_lon"]),  # type: ignore[arg-type]
+                data_note=note,
+                indicators=evidence,
+            )
+        )
+    return alerts
+
+
+def alerts_frame(alerts: list[Alert]) -> pd.DataFrame:
+    """Alerts as a flat table, one row each, top indicators in numbered columns.
+
+    Returns
+    -------
+    DataFrame with ``rank``, ``mmsi``, ``year``, ``shipname``, ``flag_iso3``,
+    ``score``, ``tier``, ..., ``indicator_1``, ``indicator_1_value``,
+    ``indicator_1_reason``, ``indicator_1_ilo``, ... up to 3.
+    """
+    rows = []
+    for a in alerts:
+        d = a.model_dump(exclude={"indicators"})
+        for k in range(TOP_INDICATORS):
+            e = a.indicators[k] if k < len(a.indicators) else None
+            d[f"indicator_{k + 1}"] = e.name if e else None
+            d[f"indicator_{k + 1}_value"] = e.value if e else None
+            d[f"indicator_{k + 1}_reason"] = e.reason if e else None
+            d[f"indicator_{k + 1}_ilo"] = e.ilo_indicator if e else None
+        rows.append(d)
+    indicator_columns = [
+        f"indicator_{k + 1}{part}"
+        for k in range(TOP_INDICATORS)
+        for part in ("", "_value", "_reason", "_ilo")
+    ]
+    # No alert still gives the columns, so an empty alerts.csv has its header.
+    columns = [c for c in Alert.model_fields if c != "indicators"] + indicator_columns
+    frame = pd.DataFrame(rows, columns=columns)
+    for col in ("first_seen", "last_seen"):
+        if col in frame.columns:
+            frame[col] = pd.to_datetime(frame[col], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return frame
+
+
+def write_alerts_csv(alerts: list[Alert], path: Path) -> None:
+    """Write ``alerts.csv``: :func:`alerts_frame`, one alert a row, ``caveat`` included."""
+    alerts_frame(alerts).to_csv(path, index=False)
+
+
+def alerts_geojson(alerts: list[Alert]) -> dict[str, object]:
+    """Alerts as an RFC 7946 FeatureCollection, the last known position as the point.
+
+    Alerts without any known position are features with a null geometry.
+    """
+    features = []
+    for a in alerts:
+        geom = (
+            {"type": "Point", "coordinates": [round(a.last_lon, 6), round(a.last_lat, 6)]}
+            if a.last_lat is not None and a.last_lon is not None
+            else None
+        )
+        props = json.loads(a.model_dump_json())
+        features.append({"type": "Feature", "geometry": geom, "properties": props})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def write_alerts_geojson(alerts: list[Alert], path: Path) -> None:
+    """Write ``alerts.geojson`` (RFC 7946: WGS 84 lon/lat, no ``crs`` member)."""
+    path.write_text(json.dumps(alerts_geojson(alerts)), encoding="utf-8")
+
+
+EVIDENCE_COLUMNS = ["mmsi", "year", "kind", "start", "end", "duration_h", "lat", "lon", "detail"]
+
+
+def _events(frame: pd.DataFrame, kind: str, lat: str, lon: str, keep: list[str]) -> pd.DataFrame:
+    if frame.empty:
+        return pd.DataFrame(columns=EVIDENCE_COLUMNS)
+    out = pd.DataFrame(
+        {
+            "mmsi": frame["mmsi"].astype(str),
+            "year": frame["start"].dt.year.astype("int64"),
+            "kind": kind,
+            "start": frame["start"],
+            "end": frame["end"],
+            "duration_h": frame["duration_h"].astype("float64"),
+            "lat": frame[lat].astype("float64") if lat in frame else np.nan,
+            "lon": frame[lon].astype("float64") if lon in frame else np.nan,
+        }
+    )
+    details = frame[keep].astype(object).where(frame[keep].notna(), None)
+    out["detail"] = pd.Series(details.to_dict("records"), index=out.index, dtype=object)
+    return out
+
+
+def evidence_events(
+    visits: pd.DataFrame,
+    gaps: pd.DataFrame,
+    encounters: pd.DataFrame,
+    loitering: pd.DataFrame,
+) -> pd.DataFrame:
+    """The events behind alerts, one table for every kind.
+
+    Parameters
+    ----------
+    visits, gaps, encounters, loitering : DataFrame
+        As :mod:`vessel_risk.events.schemas` declares them (``PortVisitSchema``,
+        ``GapSchema``, ``EncounterSchema``, ``LoiteringSchema``).
+
+    Returns
+    -------
+    DataFrame with columns ``mmsi``, ``year`` (of the event's start, UTC), ``kind``
+    (``port_visit``, ``ais_gap``, ``encounter``, ``loitering``), ``start``, ``end``
+    (UTC), ``duration_h``, ``lat``, ``lon`` (where the event happened: a gap's start,
+    NaN for port visits) and ``detail`` (a dict of the event's other columns, JSON-safe
+    after ``json.dumps(default=str)``), ordered by ``mmsi`` then ``start``.
+    """
+    parts = [
+        _events(visits, "port_visit", "lat", "lon", ["port_label", "port_iso3"]),
+        _events(
+            gaps,
+            "ais_gap",
+            "start_lat",
+            "start_lon",
+            ["gap_class", "distance_km", "distance_from_shore_km", "end_lat", "end_lon"],
+        ),
+        _events(
+            encounters,
+            "encounter",
+            "lat",
+            "lon",
+            ["other_mmsi", "other_is_carrier", "median_distance_m", "median_speed_knots"],
+        ),
+        _events(
+            loitering,
+            "loitering",
+            "lat",
+            "lon",
+            ["distance_from_shore_km", "median_speed_knots", "carrier"],
+        ),
+    ]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=EVIDENCE_COLUMNS)
+    return pd.concat(parts, ignore_index=True).sort_values(["mmsi", "start"], ignore_index=True)

@@ -1,0 +1,353 @@
+"""Who may use the service: API clients of agencies, their roles, scopes and rate limits.
+
+Each agency gets one API client per integration or team. A client has one role and
+may be scoped to countries (ISO 3166-1 alpha-3) and ports (port labels as in the
+alerts). The key itself is shown once, when the client is created; the database keeps
+only its SHA-256 digest (keys are 256-bit random tokens, so a fast hash is enough:
+there is nothing to brute-force).
+
+Roles
+-----
+``analyst``
+    Maritime-authority analysts: ranked alerts, vessels, ports in scope; drafts
+    referral notices; scores feature rows.
+``port_inspector``
+    Port-state inspectors: the queue and inspection briefs of their own ports only.
+``referral_approver``
+    Approves referral notices; reads alerts and vessels in scope.
+``case_system``
+    An NRM case system: reads the notices delivered to its agency and reports their
+    status back.
+``admin``
+    Manages clients; reads everything.
+
+Crew are presumed victims: no role reads crew personal data through the API, and no
+role exists for a vessel's operator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Integer, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from vessel_risk.db.tables import Base, audit, utcnow
+
+ROLES = ("analyst", "port_inspector", "referral_approver", "case_system", "admin")
+"""Every role a client can hold."""
+
+KEY_PREFIX = "vrk_"
+
+
+class ApiClient(Base):
+    """One API client of one agency: role, scopes and the digest of its key."""
+
+    __tablename__ = "api_clients"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(32))
+    countries: Mapped[list[Any]] = mapped_column(default=list)
+    ports: Mapped[list[Any]] = mapped_column(default=list)
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    rate_per_minute: Mapped[int] = mapped_column(Integer, default=600)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(128))
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of one request (a detached copy of its client).
+
+    Attributes
+    ----------
+    client_id, agency_id, role : str
+    countries, ports : frozenset of str
+        Scopes; empty means unrestricted for that dimension (ports are upper case).
+    rate_per_minute : int
+        Requests a minute the client's token bucket refills with.
+    """
+
+    client_id: str
+    agency_id: str
+    role: str
+    countries: frozenset[str] = field(default_factory=frozenset)
+    ports: frozenset[str] = field(default_factory=frozenset)
+    rate_per_minute: int = 600
+
+    @property
+    def actor(self) -> str:
+        """The name written to the audit log: ``<agency>/<client>``."""
+        return f"{self.agency_id}/{self.client_id}"
+
+    @property
+    def is_admin(self) -> bool:
+        """Whether the client holds the admin role."""
+        return self.role == "admin"
+
+    def may_see(
+        self, *, port_label: str | None, port_iso3: str | None, flag_iso3: str | None
+    ) -> bool:
+        """Whether an alert at ``port_label`` (in ``port_iso3``) of ``flag_iso3`` is in scope.
+
+        The port scope needs the alert's last port to be one of the client's ports;
+        the country scope needs the flag state or the last port's state to be one of
+        the client's countries.
+        """
+        if self.is_admin:
+            return True
+        if self.ports and (port_label is None or port_label.upper() not in self.ports):
+            return False
+        if self.countries and not ({port_iso3, flag_iso3} & self.countries):
+            return False
+        return True
+
+    def may_see_port(self, port_label: str, port_iso3: str | None) -> bool:
+        """Whether the port ``port_label`` (in ``port_iso3``) is in scope."""
+        if self.is_admin:
+            return True
+        if self.ports and port_label.upper() not in self.ports:
+            return False
+        if self.countries and port_iso3 not in self.countries:
+            return False
+        return True
+
+
+def hash_key(key: str) -> str:
+    """The SHA-256 hex digest of an API key, as stored."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def new_key() -> str:
+    """A fresh API key: ``vrk_`` and 43 URL-safe characters (256 bits)."""
+    return KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def _upper(values: Iterable[str] | None) -> list[str]:
+    return sorted({str(v).strip().upper() for v in (values or []) if str(v).strip()})
+
+
+def create_client(
+    session: Session,
+    *,
+    client_id: str,
+    agency_id: str,
+    role: str,
+    name: str = "",
+    countries: Iterable[str] | None = None,
+    ports: Iterable[str] | None = None,
+    rate_per_minute: int = 600,
+    actor: str,
+    key: str | None = None,
+) -> tuple[ApiClient, str]:
+    """Register an API client and return it with its key (shown only this once).
+
+    Parameters
+    ----------
+    session : Session
+        Committed by the caller.
+    client_id, agency_id : str
+    role : str
+        One of :data:`ROLES`.
+    name : str
+    countries, ports : iterable of str, optional
+        Scopes (ISO3 codes, port labels); none means unrestricted.
+    rate_per_minute : int, default 600
+        Requests per minute (the token bucket's refill rate and capacity).
+    actor : str
+        Who creates the client (audited).
+    key : str, optional
+        Use this key instead of a fresh random one (tests, seeding from a secret store).
+
+    Returns
+    -------
+    (ApiClient, str)
+
+    Raises
+    ------
+    ValueError
+        For an unknown role, a port inspector without ports, a taken id or a
+        non-positive rate.
+    """
+    if role not in ROLES:
+        raise ValueError(f"The 'role' parameter must be one of {ROLES}. Got {role!r} instead.")
+    port_list = _upper(ports)
+    if role == "port_inspector" and not port_list:
+        raise ValueError("A port_inspector client needs at least one port in its scope.")
+    if rate_per_minute < 1:
+        raise ValueError(
+            f"The 'rate_per_minute' parameter must be at least 1. Got {rate_per_minute}."
+        )
+    if session.get(ApiClient, client_id) is not None:
+        raise ValueError(f"An API client {client_id!r} already exists.")
+    key = key or new_key()
+    client = ApiClient(
+        id=client_id,
+        agency_id=agency_id,
+        name=name or client_id,
+        role=role,
+        countries=_upper(countries),
+        ports=port_list,
+        key_sha256=hash_key(key),
+        rate_per_minute=rate_per_minute,
+        active=True,
+        created_at=utcnow(),
+        created_by=actor,
+    )
+    session.add(client)
+    audit(
+        session,
+        actor=actor,
+        action="client.created",
+        entity_type="api_client",
+        entity_id=client_id,
+        after={
+            "agency_id": agency_id,
+            "role": role,
+            "countries": client.countries,
+            "ports": client.ports,
+        },
+    )
+    return client, key
+
+
+def revoke_client(session: Session, client_id: str, *, actor: str, reason: str) -> ApiClient:
+    """Deactivate a client (a leaked or lost key), auditing who and why.
+
+    A running server may accept the key for up to ``api_key_cache_s`` more seconds.
+
+    Raises
+    ------
+    LookupError
+        If there is no client ``client_id``.
+    ValueError
+        If ``reason`` is empty.
+    """
+    client = session.get(ApiClient, client_id)
+    if client is None:
+        raise LookupError(f"No API client {client_id!r}.")
+    if not reason.strip():
+        raise ValueError("Revoking an API client needs a reason.")
+    audit(
+        session,
+        actor=actor,
+        action="client.revoked",
+        entity_type="api_client",
+        entity_id=client_id,
+        reason=reason,
+        before={"active": client.active},
+        after={"active": False},
+    )
+    client.active = False
+    return client
+
+
+def principal(client: ApiClient) -> Principal:
+    """A detached :class:`Principal` of ``client``."""
+    return Principal(
+        client_id=client.id,
+        agency_id=client.agency_id,
+        role=client.role,
+        countries=frozenset(_upper(client.countries)),
+        ports=frozenset(_upper(client.ports)),
+        rate_per_minute=client.rate_per_minute,
+    )
+
+
+def authenticate(session: Session, key: str) -> Principal | None:
+    """The active client holding ``key``, or None."""
+    if not key:
+        return None
+    client = session.scalars(
+        select(ApiClient).where(ApiClient.key_sha256 == hash_key(key), ApiClient.active)
+    ).first()
+    return None if client is None else principal(client)
+
+
+class TokenBuckets:
+    """In-process token buckets, one per client: ``rate`` tokens a minute, burst ``rate``.
+
+    Good for one server process; several workers each keep their own buckets.
+
+    Parameters
+    ----------
+    clock : callable, optional
+        Monotonic time in seconds (tests inject a fake clock).
+    """
+
+    def __init__(self, clock: Any = time.monotonic) -> None:
+        self.clock = clock
+        self._state: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, client_id: str, rate_per_minute: int) -> float:
+        """Take one token; return 0 if granted, else the seconds until one is free.
+
+        Parameters
+        ----------
+        client_id : str
+        rate_per_minute : int
+            Refill rate (tokens per minute) and capacity.
+
+        Returns
+        -------
+        float
+            0.0 when the request may go ahead, otherwise the wait in seconds.
+        """
+        now = self.clock()
+        per_s = rate_per_minute / 60.0
+        with self._lock:
+            tokens, at = self._state.get(client_id, (float(rate_per_minute), now))
+            tokens = min(float(rate_per_minute), tokens + (now - at) * per_s)
+            if tokens >= 1.0:
+                self._state[client_id] = (tokens - 1.0, now)
+                return 0.0
+            self._state[client_id] = (tokens, now)
+            return (1.0 - tokens) / per_s
+
+
+class PrincipalCache:
+    """Authenticated keys remembered for ``ttl_s`` seconds, to spare a query a request.
+
+    A deactivated client keeps working in a process for at most ``ttl_s`` seconds.
+
+    Parameters
+    ----------
+    ttl_s : float, default 30
+        Seconds an entry lives.
+    clock : callable, optional
+        Monotonic time in seconds.
+    """
+
+    def __init__(self, ttl_s: float = 30.0, clock: Any = time.monotonic) -> None:
+        self.ttl_s = ttl_s
+        self.clock = clock
+        self._entries: dict[str, tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, key: str) -> Principal | None:
+        """The principal of ``key``, from the cache or the database."""
+        digest = hash_key(key)
+        now = self.clock()
+        with self._lock:
+            hit = self._entries.get(digest)
+        if hit is not None and hit[1] > now:
+            return hit[0]
+        who = authenticate(session, key)
+        with self._lock:
+            if who is None:
+                self._entries.pop(digest, None)
+            else:
+                if len(self._entries) > 10_000:
+                    self._entries.clear()
+                self._entries[digest] = (who, now + self.ttl_s)
+        return who

@@ -1,0 +1,358 @@
+"""The database: vessels, scores, alerts, evidence, referral notices, agencies, deliveries.
+
+SQLAlchemy 2 models; the schema is created and evolved by Alembic migrations
+(``src/vessel_risk/migrations``) through :func:`migrate`. SQLite is the default,
+PostgreSQL is supported and tested. Side effects take an injected engine or session so
+tests can swap them.
+
+Tables
+------
+``runs``
+    One execution of ``vessel-risk run``.
+``vessels``
+    One row per MMSI: latest identity, IUU status, identity history.
+``vessel_periods``
+    One row per vessel-year: its features and how much data they rest on.
+``scores``
+    Every score ever given to a vessel-period (model version, tier, explanation);
+    re-scoring adds a row, never overwrites one.
+``alerts``
+    One per vessel-period, pointing at its current score; carries the review status
+    (:mod:`vessel_risk.alerts.lifecycle`).
+``evidence_events``
+    The port visits, AIS gaps, encounters and loitering events behind a score.
+``agencies``
+    The directory of agencies notices are routed to (:mod:`vessel_risk.referral.routing`).
+``referral_notices``, ``notice_personal_data``
+    Presumed-victim referral notices (:mod:`vessel_risk.referral.notices`); personal data,
+    only ever added by a person, lives apart from the notice with its consent record.
+``deliveries``, ``delivery_attempts``
+    The transactional outbox of notices to agencies and every attempt to deliver one.
+``audit_log``
+    Append-only record of every access and change: who, when, what, why. Database
+    triggers refuse UPDATE and DELETE on it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+UTCDateTime = DateTime(timezone=True)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+def as_utc(t: datetime | None) -> datetime | None:
+    """``t`` as an aware UTC datetime (SQLite returns naive datetimes; they are UTC)."""
+    if t is None:
+        return None
+    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the vessel-risk tables."""
+
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Run(Base):
+    """One execution of ``vessel-risk run``."""
+
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime]
+    inputs: Mapped[list[Any]]
+    model_version: Mapped[str] = mapped_column(String(64))
+    counts: Mapped[dict[str, Any]]
+
+
+class Vessel(Base):
+    """One vessel, keyed by MMSI (a 9-character string)."""
+
+    __tablename__ = "vessels"
+    mmsi: Mapped[str] = mapped_column(String(9), primary_key=True)
+    shipname: Mapped[str | None] = mapped_column(String(128))
+    callsign: Mapped[str | None] = mapped_column(String(32))
+    imo: Mapped[str | None] = mapped_column(String(16))
+    flag_iso3: Mapped[str | None] = mapped_column(String(3), index=True)
+    gear: Mapped[str | None] = mapped_column(String(64))
+    mmsi_valid: Mapped[bool] = mapped_column(Boolean)
+    iuu_listed: Mapped[bool] = mapped_column(Boolean, default=False)
+    identity_history: Mapped[list[Any]] = mapped_column(default=list)
+    first_seen: Mapped[datetime | None]
+    last_seen: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+class VesselPeriod(Base):
+    """One vessel-year: the features a score was computed from."""
+
+    __tablename__ = "vessel_periods"
+    __table_args__ = (UniqueConstraint("mmsi", "year"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mmsi: Mapped[str] = mapped_column(ForeignKey("vessels.mmsi"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    position_messages: Mapped[int] = mapped_column(Integer)
+    days_observed: Mapped[int] = mapped_column(Integer)
+    features: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+
+class Score(Base):
+    """One score of one vessel-period by one model version; never updated."""
+
+    __tablename__ = "scores"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vessel_period_id: Mapped[int] = mapped_column(ForeignKey("vessel_periods.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), index=True)
+    model_version: Mapped[str] = mapped_column(String(64))
+    score: Mapped[float] = mapped_column(Float)
+    tier: Mapped[str] = mapped_column(String(32))
+    rank: Mapped[int] = mapped_column(Integer)
+    data_note: Mapped[str] = mapped_column(Text)
+    indicators: Mapped[list[Any]]
+    scored_at: Mapped[datetime]
+
+
+class AlertRow(Base):
+    """The alert of one vessel-period: its current score and its review status.
+
+    ``status`` follows :data:`vessel_risk.alerts.lifecycle.TRANSITIONS`; the columns copied
+    from the current score (score, tier, rank, ...) make the ranked list one indexed
+    query.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_rank_order", "score", "id"),
+        Index("ix_alerts_status_tier", "status", "tier"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    vessel_period_id: Mapped[int] = mapped_column(ForeignKey("vessel_periods.id"), unique=True)
+    score_id: Mapped[int] = mapped_column(ForeignKey("scores.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), index=True)
+    mmsi: Mapped[str] = mapped_column(String(9), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    shipname: Mapped[str | None] = mapped_column(String(128))
+    flag_iso3: Mapped[str | None] = mapped_column(String(3), index=True)
+    gear: Mapped[str | None] = mapped_column(String(64))
+    score: Mapped[float] = mapped_column(Float)
+    tier: Mapped[str] = mapped_column(String(32))
+    rank: Mapped[int] = mapped_column(Integer)
+    model_version: Mapped[str] = mapped_column(String(64))
+    last_lat: Mapped[float | None] = mapped_column(Float)
+    last_lon: Mapped[float | None] = mapped_column(Float)
+    last_seen: Mapped[datetime]
+    last_port_label: Mapped[str | None] = mapped_column(String(128), index=True)
+    last_port_iso3: Mapped[str | None] = mapped_column(String(3))
+    last_port_departure: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(32), default="new")
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class EvidenceEvent(Base):
+    """An event behind a score: port visit, AIS gap, encounter or loitering."""
+
+    __tablename__ = "evidence_events"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    score_id: Mapped[int] = mapped_column(ForeignKey("scores.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    duration_h: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    detail: Mapped[dict[str, Any]]
+
+
+class Agency(Base):
+    """An agency in the routing directory (:mod:`vessel_risk.referral.routing`)."""
+
+    __tablename__ = "agencies"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(256))
+    country_iso3: Mapped[str] = mapped_column(String(3), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    transport: Mapped[str] = mapped_column(String(16), default="manual")
+    endpoint_url: Mapped[str | None] = mapped_column(String(512))
+    secrets: Mapped[list[Any]] = mapped_column(default=list)
+    filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    auto_refer: Mapped[bool] = mapped_column(Boolean, default=False)
+    reflection_period_days: Mapped[int | None] = mapped_column(Integer)
+    ports: Mapped[list[Any]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class ReferralNotice(Base):
+    """A vessel-level presumed-victim referral notice (:mod:`vessel_risk.referral.notices`).
+
+    ``payload`` is the notice as sent, with no crew personal data; ``status`` is
+    ``draft``, ``approved`` or ``withdrawn``; ``receiver_status`` the latest status a
+    receiving case system reported (received, accepted, rejected, closed).
+    """
+
+    __tablename__ = "referral_notices"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
+    score_id: Mapped[int] = mapped_column(ForeignKey("scores.id"))
+    mmsi: Mapped[str] = mapped_column(String(9), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    receiver_status: Mapped[str | None] = mapped_column(String(16))
+    automatic: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    approved_by: Mapped[str | None] = mapped_column(String(128))
+    approved_at: Mapped[datetime | None]
+    reflection_period_days: Mapped[int] = mapped_column(Integer)
+    reflection_ends_at: Mapped[datetime | None]
+    follow_ups: Mapped[list[Any]] = mapped_column(default=list)
+    payload: Mapped[dict[str, Any]]
+
+
+class NoticePersonalData(Base):
+    """Crew personal data a person added to a notice, with consent or an override."""
+
+    __tablename__ = "notice_personal_data"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notice_id: Mapped[str] = mapped_column(ForeignKey("referral_notices.id"), index=True)
+    fields: Mapped[dict[str, Any]]
+    consent: Mapped[bool] = mapped_column(Boolean)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    added_by: Mapped[str] = mapped_column(String(128))
+    added_at: Mapped[datetime]
+    retain_until: Mapped[datetime]
+
+
+class Delivery(Base):
+    """One notice to one agency: an outbox row, delivered at most once per receiver.
+
+    ``id`` is both the Standard Webhooks ``webhook-id`` and the ``Idempotency-Key``.
+    """
+
+    __tablename__ = "deliveries"
+    __table_args__ = (
+        UniqueConstraint("notice_id", "agency_id"),
+        Index("ix_deliveries_due", "status", "next_attempt_at"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    notice_id: Mapped[str] = mapped_column(ForeignKey("referral_notices.id"), index=True)
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    leased_until: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    receiver_status: Mapped[str | None] = mapped_column(String(16))
+    receiver_status_at: Mapped[datetime | None]
+
+
+class DeliveryAttempt(Base):
+    """One attempt to deliver one outbox row."""
+
+    __tablename__ = "delivery_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("deliveries.id"), index=True)
+    attempted_at: Mapped[datetime]
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[float] = mapped_column(Float)
+
+
+class AuditEntry(Base):
+    """One line of the append-only audit log."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_entity", "entity_type", "entity_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(128))
+    action: Mapped[str] = mapped_column(String(64))
+    entity_type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any] | None]
+
+
+class AppendOnlyError(RuntimeError):
+    """Raised on an attempt to change or delete an audit-log entry."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session: Session, _ctx: object, _instances: object) -> None:
+    for obj in list(session.dirty) + list(session.deleted):
+        if isinstance(obj, AuditEntry):
+            raise AppendOnlyError("The audit log is append-only: entries cannot change.")
+
+
+def audit(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str | int,
+    reason: str | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry to the audit log in ``session``'s transaction.
+
+    Parameters
+    ----------
+    session : Session
+        The caller's session; the entry commits or rolls back with the change it
+        records.
+    actor : str
+        Who: a user, an agency's API client, or ``system:<component>``.
+    action : str
+        What, e.g. ``alert.status``, ``notice.read``, ``delivery.delivered``.
+    entity_type, entity_id : str
+        What it was done to.
+    reason : str, optional
+        Why, in the actor's words.
+    before, after : dict, optional
+        The changed fields before and after.
+    """
+    entry = AuditEntry(
+        at=utcnow(),
+        actor=actor,
+        action=action,
+        entity_type=entity_type,
+        entity_id=str(entity_id),
+        reason=reason,
+        before=before,
+        after=after,
+    )
+    session.add(entry)
+    return entry

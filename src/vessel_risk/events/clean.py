@@ -1,0 +1,247 @@
+"""Clean AIS position reports: not-available codes, time order, duplicates, land, jumps.
+
+Every change is counted by reason, and every dropped row goes to the quarantine with
+its source and line: a silent drop would look like the vessel switching its AIS off.
+
+Sources: ITU-R M.1371-5 for the "not available" codes (latitude 91, longitude 181,
+SOG 102.3 kn, COG 360, true heading 511); Global Fishing Watch's segmenter
+(``gpsdio-segment``) for the 30 kn ceiling on speeds implied between positions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from vessel_risk.geo.geodesy import distance_km, implied_speed_knots
+from vessel_risk.geo.tracks import same_vessel_as_previous
+from vessel_risk.ingest import raw_text
+
+LAT_NOT_AVAILABLE = 91.0
+LON_NOT_AVAILABLE = 181.0
+SOG_NOT_AVAILABLE_KN = 102.3
+COG_NOT_AVAILABLE = 360.0
+HEADING_NOT_AVAILABLE = 511.0
+MAX_IMPLIED_SPEED_KN = 30.0
+"""Fastest plausible speed between two positions of a fishing vessel (GFW segmenter)."""
+ON_LAND_MARGIN_KM = 10.0
+"""How far inland (km) a position must be to count as on land: one cell (about
+11 km) of the 0.1° distance-to-shore grid, so ports up rivers and coastal cells
+are not mistaken for land."""
+
+
+@dataclass
+class CleanResult:
+    """Cleaned positions, the rows dropped, and counts by reason.
+
+    Attributes
+    ----------
+    positions : DataFrame
+        Kept rows, sorted by ``mmsi`` then ``timestamp``.
+    quarantine : DataFrame
+        Dropped rows: ``source``, ``line``, ``mmsi``, ``reason``, ``raw``.
+    counts : dict of str to int
+        Values nulled (``*_not_available``), rows reordered (``out_of_order``) and
+        rows dropped, by reason.
+    spikes : DataFrame
+        The positions dropped as ``implied_speed_outlier``, as rows like ``positions``
+        (a second transmitter under the same MMSI looks like a run of such jumps:
+        :mod:`vessel_risk.identity.transmitters` counts them).
+    """
+
+    positions: pd.DataFrame
+    quarantine: pd.DataFrame
+    counts: dict[str, int] = field(default_factory=dict)
+    spikes: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def null_not_available(positions: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Replace AIS "not available" codes by NaN; rows stay (case C01).
+
+    A position of (91, 181), (0, 0) or out of range becomes NaN latitude and
+    longitude; SOG 102.3 kn and above, COG 360 and above, and heading 511 (or any
+    heading outside 0-359) become NaN.
+
+    Parameters
+    ----------
+    positions : DataFrame
+        With ``lat``, ``lon``, ``speed_knots``, ``course``, ``heading``.
+
+    Returns
+    -------
+    DataFrame
+        A copy with the codes replaced.
+    dict
+        Counts: ``position_not_available``, ``speed_not_available``,
+        ``course_not_available``, ``heading_not_available``.
+    """
+    out = positions.copy()
+    lat, lon = out["lat"], out["lon"]
+    bad_pos = (
+        (lat >= LAT_NOT_AVAILABLE)
+        | (lon >= LON_NOT_AVAILABLE)
+        | (lat < -90)
+        | (lon < -180)
+        | ((lat == 0) & (lon == 0))
+    ) & (lat.notna() | lon.notna())
+    out.loc[bad_pos, ["lat", "lon"]] = np.nan
+    # A position with only one coordinate is no position.
+    half = out["lat"].isna() ^ out["lon"].isna()
+    out.loc[half, ["lat", "lon"]] = np.nan
+    counts = {"position_not_available": int(bad_pos.sum() + half.sum())}
+    for col, code, hi, name in (
+        ("speed_knots", SOG_NOT_AVAILABLE_KN, None, "speed_not_available"),
+        ("course", COG_NOT_AVAILABLE, None, "course_not_available"),
+        ("heading", HEADING_NOT_AVAILABLE, 360.0, "heading_not_available"),
+    ):
+        v = out[col]
+        bad = (v >= (hi if hi is not None else code)) | (v < 0)
+        out.loc[bad, col] = np.nan
+        counts[name] = int(bad.sum())
+    return out, counts
+
+
+def _quarantine_rows(rows: pd.DataFrame, reason: str) -> pd.DataFrame:
+    raw = raw_text(rows[["mmsi", "timestamp", "lat", "lon", "speed_knots", "course", "heading"]])
+    return pd.DataFrame(
+        {
+            "source": rows["source"].astype("string"),
+            "line": rows["line"].astype("float64"),
+            "mmsi": rows["mmsi"].astype("string"),
+            "reason": reason,
+            "raw": raw.astype("string"),
+        }
+    )
+
+
+def implied_speed_outliers(positions: pd.DataFrame, max_speed_kn: float) -> pd.Series:
+    """Positions that jump away and back: implied speed above ``max_speed_kn`` both
+    from the previous and to the next position of the same vessel.
+
+    Parameters
+    ----------
+    positions : DataFrame
+        Sorted by ``mmsi``, ``timestamp``, with ``lat``, ``lon``; rows without a
+        position are ignored (never flagged).
+    max_speed_kn : float
+        Speed ceiling in knots.
+
+    Returns
+    -------
+    Series of bool, aligned with ``positions``.
+    """
+    has = positions["lat"].notna()
+    p = positions.loc[has, ["mmsi", "timestamp", "lat", "lon"]]
+    same_prev = same_vessel_as_previous(p["mmsi"])
+    d = distance_km(p["lat"].shift(1), p["lon"].shift(1), p["lat"], p["lon"])
+    h = (p["timestamp"] - p["timestamp"].shift(1)).dt.total_seconds().to_numpy() / 3600.0
+    v_in = np.where(same_prev, implied_speed_knots(d, h), np.nan)
+    # Same-second jumps have no finite speed but are still jumps.
+    jump_in = same_prev & ((v_in > max_speed_kn) | ((h <= 0) & (d > 0)))
+    jump_out = np.append(jump_in[1:], False)
+    flag = pd.Series(False, index=positions.index)
+    flag.loc[p.index] = jump_in & jump_out
+    return flag
+
+
+def _same_second(positions: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Rows repeating an earlier row of the same vessel and second, on a frame sorted by
+    ``mmsi`` and ``timestamp``: exact copies of the first row of that second, and
+    other positions at that second. Sorting puts them side by side, so no hashing."""
+    ts = positions["timestamp"].to_numpy(dtype="datetime64[ns]").astype("int64")
+    same = same_vessel_as_previous(positions["mmsi"])
+    same[1:] &= ts[1:] == ts[:-1]
+    idx = np.arange(len(positions))
+    first = np.maximum.accumulate(np.where(same, 0, idx)) if len(idx) else idx
+    equal = np.ones(len(positions), dtype=bool)
+    for col in ("lat", "lon", "speed_knots", "course", "heading"):
+        v = positions[col].to_numpy(dtype="float64")
+        w = v[first]
+        equal &= (v == w) | (np.isnan(v) & np.isnan(w))
+    return same & equal, same & ~equal
+
+
+def clean_positions(
+    positions: pd.DataFrame,
+    *,
+    distance_from_shore: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    max_speed_kn: float = MAX_IMPLIED_SPEED_KN,
+    on_land_margin_km: float | None = ON_LAND_MARGIN_KM,
+) -> CleanResult:
+    """Clean position reports of many vessels.
+
+    Steps, each counted: positions without a time (raw NMEA with no receive time)
+    go to the quarantine as ``no_receive_time``; not-available codes become NaN
+    (:func:`null_not_available`); rows are sorted by vessel and time (case C03;
+    ``out_of_order`` counts rows that were behind their predecessor in the file);
+    exact duplicate messages are dropped and several positions at the same second
+    collapse to the first (case C04); positions more than ``on_land_margin_km``
+    inland are dropped (needs ``distance_from_shore_km``, negative on land; skipped
+    if absent), and the distances of the positions kept on land are then set to 0,
+    Global Fishing Watch's value on land and inland waters; isolated jumps faster
+    than ``max_speed_kn`` are dropped (:func:`implied_speed_outliers`).
+
+    Parameters
+    ----------
+    positions : DataFrame
+        From :func:`vessel_risk.ingest.read_ais`, optionally with
+        ``distance_from_shore_km``.
+    distance_from_shore : callable, optional
+        ``f(lat, lon) -> km`` (negative on land), such as
+        :class:`vessel_risk.geo.shore.ShoreDistance`; when given,
+        ``distance_from_shore_km`` is computed after the not-available codes are
+        nulled, so a (0, 0) or (91, 181) position never gets a distance.
+    max_speed_kn : float, default 30
+        Implied-speed ceiling in knots.
+    on_land_margin_km : float or None, default 10
+        Depth inland (km) beyond which a position is on land; None keeps positions
+        on land.
+
+    Returns
+    -------
+    CleanResult
+    """
+    out, counts = null_not_available(positions)
+    dropped = []
+    # Raw NMEA without a tag block or receiver time: the position is real but has no
+    # place in a track (vessel_risk.ingest.nmea).
+    undated = out["timestamp"].isna()
+    dropped.append(_quarantine_rows(out[undated], "no_receive_time"))
+    counts["no_receive_time"] = int(undated.sum())
+    out = out[~undated]
+    if distance_from_shore is not None:
+        out["distance_from_shore_km"] = distance_from_shore(
+            out["lat"].to_numpy(), out["lon"].to_numpy()
+        )
+    behind = (
+        same_vessel_as_previous(out["mmsi"])
+        & (out["timestamp"] < out["timestamp"].shift(1)).to_numpy()
+    )
+    counts["out_of_order"] = int(behind.sum())
+    out = out.sort_values(["mmsi", "timestamp"], kind="stable").reset_index(drop=True)
+
+    dup, same_time = _same_second(out)
+    dropped.append(_quarantine_rows(out[dup], "duplicate_message"))
+    counts["duplicate_message"] = int(dup.sum())
+    dropped.append(_quarantine_rows(out[same_time], "same_second_other_position"))
+    counts["same_second_other_position"] = int(same_time.sum())
+    out = out[~(dup | same_time)]
+
+    if on_land_margin_km is not None and "distance_from_shore_km" in out.columns:
+        land = out["distance_from_shore_km"] < -on_land_margin_km
+        dropped.append(_quarantine_rows(out[land], "on_land"))
+        counts["on_land"] = int(land.sum())
+        out = out[~land]
+    if "distance_from_shore_km" in out.columns:
+        out["distance_from_shore_km"] = out["distance_from_shore_km"].clip(lower=0.0)
+
+    jumps = implied_speed_outliers(out, max_speed_kn)
+    dropped.append(_quarantine_rows(out[jumps], "implied_speed_outlier"))
+    counts["implied_speed_outlier"] = int(jumps.sum())
+    spikes = out[jumps].reset_index(drop=True)
+    out = out[~jumps].reset_index(drop=True)
+    quarantine = pd.concat(dropped, ignore_index=True)
+    return CleanResult(out, quarantine, counts, spikes)

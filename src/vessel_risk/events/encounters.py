@@ -1,0 +1,392 @@
+"""Encounters: two vessels side by side at sea, as in a transshipment.
+
+Rule (Global Fishing Watch encounters): two vessels within 500 m of each other for at
+least 2 h, with a median speed below 2 kn, at least 10 km from an anchorage. As GFW
+does, each track is first put on a common time grid (10 min) by linear
+interpolation, so that two vessels reporting at different moments can be compared;
+a track is only interpolated across intervals shorter than ``max_interp_h``.
+An encounter with a vessel on a carrier list (refrigerated cargo vessels) is marked:
+transshipment lets a fishing vessel stay at sea for months (DOMAIN.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from vessel_risk.geo.geodesy import distance_km
+from vessel_risk.geo.tracks import epoch_ns
+
+MAX_DISTANCE_M = 500.0
+MIN_HOURS = 2.0
+MAX_MEDIAN_SPEED_KN = 2.0
+MIN_PORT_KM = 10.0
+STEP_MIN = 10
+MAX_INTERP_H = 2.0
+MIN_MERIDIAN_RADIUS_M = 6_335_439.0
+"""Smallest meridional radius of curvature of WGS 84, a(1 - e²), at the equator (m).
+
+Two points ``d`` metres apart on the ellipsoid differ in latitude by at most
+``d / MIN_MERIDIAN_RADIUS_M`` radians: the shortest way between two parallels is along a
+meridian, whose arc is never shorter than that."""
+_LAT_SLACK_DEG = 1e-6
+"""Added to the latitude window (degrees, about 0.1 m) against rounding in the sort key."""
+_SPHERE_SLACK_M = 0.1
+"""Added to the distance on the sphere of radius ``MIN_MERIDIAN_RADIUS_M`` against rounding."""
+_MAX_CANDIDATES = 4_000_000
+"""Candidate pairs checked at a time, to bound memory in dense fleets."""
+
+ENCOUNTER_COLUMNS = [
+    "mmsi",
+    "other_mmsi",
+    "start",
+    "end",
+    "duration_h",
+    "lat",
+    "lon",
+    "median_distance_m",
+    "median_speed_knots",
+    "other_is_carrier",
+]
+
+
+def resample_tracks(
+    positions: pd.DataFrame, *, step_min: int = STEP_MIN, max_interp_h: float = MAX_INTERP_H
+) -> pd.DataFrame:
+    """Each vessel's positions on a common UTC grid of ``step_min`` minutes.
+
+    Parameters
+    ----------
+    positions : DataFrame
+        Sorted by ``mmsi``, ``timestamp``; ``lat``, ``lon``, ``speed_knots``,
+        optional ``distance_from_port_km``; rows without a position are ignored.
+    step_min : int, default 10
+    max_interp_h : float, default 2
+        Longest interval (hours) interpolated across.
+
+    Returns
+    -------
+    DataFrame with ``mmsi`` (categorical), ``slot`` (int: minutes since the epoch / step),
+    ``lat``, ``lon``, ``speed_knots``, ``distance_from_port_km``. Longitude is
+    interpolated along the short way round, so tracks across 180° stay correct.
+    """
+    empty = pd.DataFrame(
+        columns=["mmsi", "slot", "lat", "lon", "speed_knots", "distance_from_port_km"]
+    )
+    # Column arrays of the rows with a position, rather than a copy of those rows.
+    rows = np.flatnonzero(positions["lat"].notna().to_numpy())
+    if len(rows) == 0:
+        return empty
+    # MMSI as a categorical: the grid repeats each vessel's MMSI many times, and codes
+    # are cheaper to repeat, compare and sort than millions of strings.
+    codes, names = pd.factorize(positions["mmsi"], sort=True)
+    codes = codes[rows]
+    step_ns = step_min * 60 * 1_000_000_000
+    t = epoch_ns(positions["timestamp"])[rows]
+    nxt_same = np.append(codes[1:] == codes[:-1], False)
+    t1 = np.append(t[1:], 0)
+    ok = nxt_same & ((t1 - t) <= max_interp_h * 3600e9)
+    first_slot = -(-t // step_ns)  # ceil
+    # Slots in [t, t1) for each interval we interpolate across, and the slot at t itself.
+    last_slot = np.where(ok, -(-t1 // step_ns) - 1, first_slot - (t % step_ns != 0))
+    n = np.maximum(last_slot - first_slot + 1, 0)
+    if n.sum() == 0:
+        return empty
+    # Grid point k of row r is slot first_slot[r] + (k - the index of r's first point).
+    idx = np.repeat(np.arange(len(t)), n)
+    slot = np.arange(len(idx)) + np.repeat(first_slot - (np.cumsum(n) - n), n)
+    w = np.clip((slot * step_ns - t[idx]) / np.where(ok, t1 - t, 1)[idx], 0.0, 1.0)
+    lat = positions["lat"].to_numpy(dtype="float64")[rows]
+    lon = positions["lon"].to_numpy(dtype="float64")[rows]
+    nxt = np.minimum(np.arange(len(t)) + 1, len(t) - 1)
+    dlat = lat[nxt] - lat
+    dlon = (lon[nxt] - lon + 540.0) % 360.0 - 180.0
+    port = (
+        positions["distance_from_port_km"].to_numpy(dtype="float64")[rows]
+        if "distance_from_port_km" in positions.columns
+        else np.full(len(t), np.inf)
+    )
+    return pd.DataFrame(
+        {
+            "mmsi": pd.Categorical.from_codes(
+                codes[idx], categories=pd.Index(names, dtype="string")
+            ),
+            "slot": slot,
+            "lat": lat[idx] + w * dlat[idx],
+            "lon": (lon[idx] + w * dlon[idx] + 540.0) % 360.0 - 180.0,
+            "speed_knots": positions["speed_knots"].to_numpy(dtype="float64")[rows][idx],
+            "distance_from_port_km": port[idx],
+        }
+    )
+
+
+def _mmsi_order(mmsi: pd.Series) -> np.ndarray:
+    """Integer codes in MMSI order: ``codes[i] < codes[j]`` exactly when ``mmsi[i] < mmsi[j]``."""
+    if isinstance(mmsi.dtype, pd.CategoricalDtype):
+        rank = np.argsort(np.argsort(mmsi.cat.categories.to_numpy(dtype=object), kind="stable"))
+        return np.asarray(rank[mmsi.cat.codes.to_numpy()])
+    return np.asarray(pd.factorize(mmsi, sort=True)[0])
+
+
+def _sphere_distance_m(
+    lat1: npt.NDArray[np.float64],
+    lon1: npt.NDArray[np.float64],
+    lat2: npt.NDArray[np.float64],
+    lon2: npt.NDArray[np.float64],
+) -> npt.NDArray[np.float64]:
+    """A lower bound of the WGS 84 distance: the great-circle distance on a sphere of
+    radius ``MIN_MERIDIAN_RADIUS_M`` between the same latitudes and longitudes.
+
+    Both radii of curvature of the ellipsoid, meridional and prime vertical, are at
+    least a(1 - e²) everywhere, so every path, the geodesic included, is at least as long
+    on the ellipsoid as on that sphere. The haversine costs far less than the exact
+    geodesic, and rules out most candidates.
+
+    Parameters
+    ----------
+    lat1, lon1, lat2, lon2 : ndarray of shape (n,), degrees.
+
+    Returns
+    -------
+    ndarray of shape (n,), metres.
+    """
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    h = (
+        np.sin((p2 - p1) / 2.0) ** 2
+        + np.cos(p1) * np.cos(p2) * np.sin(np.radians(lon2 - lon1) / 2.0) ** 2
+    )
+    return 2.0 * MIN_MERIDIAN_RADIUS_M * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
+
+
+def close_pairs(grid: pd.DataFrame, *, max_distance_m: float = MAX_DISTANCE_M) -> pd.DataFrame:
+    """Pairs of different vessels within ``max_distance_m`` in the same time slot.
+
+    Candidates come from one sort of the grid by time slot, then latitude: two points can
+    only be within ``max_distance_m`` if they share a slot and their latitudes differ by at
+    most ``max_distance_m / MIN_MERIDIAN_RADIUS_M`` radians (0.0045° for 500 m), so each
+    point is compared only with the points that follow it in that narrow window. Candidates
+    farther than ``max_distance_m`` on a sphere of that same radius, a lower bound of the
+    WGS 84 distance (:func:`_sphere_distance_m`), are dropped; the rest are checked with
+    the exact geodesic distance (WGS 84). Neither step treats longitude apart, so the
+    antimeridian and the poles need no special case.
+
+    Parameters
+    ----------
+    grid : DataFrame from :func:`resample_tracks`.
+    max_distance_m : float, default 500
+        Largest distance between the two vessels, in metres.
+
+    Returns
+    -------
+    DataFrame with ``i``, ``j`` (row positions in ``grid``, ``mmsi[i] < mmsi[j]``),
+    ``slot`` and ``distance_m`` (geodesic, metres), in no particular order.
+    """
+    empty = pd.DataFrame(
+        {
+            "i": pd.Series(dtype="int64"),
+            "j": pd.Series(dtype="int64"),
+            "slot": pd.Series(dtype="int64"),
+            "distance_m": pd.Series(dtype="float64"),
+        }
+    )
+    if len(grid) < 2:
+        return empty
+    slots = grid["slot"].to_numpy(dtype="int64")
+    lat = grid["lat"].to_numpy(dtype="float64")
+    lon = grid["lon"].to_numpy(dtype="float64")
+    codes = _mmsi_order(grid["mmsi"])
+    located = np.flatnonzero(~np.isnan(lat) & ~np.isnan(lon))
+    window = np.degrees(max_distance_m / MIN_MERIDIAN_RADIUS_M) + _LAT_SLACK_DEG
+    # One sorted key: slot, then latitude shifted into [0, 180]; slots are 256 apart so a
+    # window never reaches into the next slot.
+    rel = (slots[located] - slots[located].min()).astype("float64")
+    key = rel * 256.0 + (lat[located] + 90.0)
+    order = np.argsort(key, kind="stable")
+    key, rows = key[order], located[order]
+    hi = np.searchsorted(key, key + window, side="right")
+    n_after = hi - np.arange(len(key)) - 1
+    if n_after.sum() == 0:
+        return empty
+    found = []
+    bounds = np.searchsorted(np.cumsum(n_after), np.arange(0, n_after.sum(), _MAX_CANDIDATES))
+    for a, b in zip(bounds, [*bounds[1:], len(key)], strict=True):
+        n = n_after[a:b]
+        if n.sum() == 0:
+            continue
+        first = np.repeat(np.arange(a, b), n)
+        second = first + 1 + np.arange(len(first)) - np.repeat(np.cumsum(n) - n, n)
+        i, j = rows[first], rows[second]
+        other = codes[i] != codes[j]
+        i, j = i[other], j[other]
+        # Exact geodesics only for the pairs close enough on the smaller sphere.
+        maybe = _sphere_distance_m(lat[i], lon[i], lat[j], lon[j]) <= (
+            max_distance_m + _SPHERE_SLACK_M
+        )
+        i, j = i[maybe], j[maybe]
+        d = distance_km(lat[i], lon[i], lat[j], lon[j]) * 1000.0
+        near = d <= max_distance_m
+        i, j, d = i[near], j[near], d[near]
+        swap = codes[i] > codes[j]
+        found.append((np.where(swap, j, i), np.where(swap, i, j), d))
+    if not found:
+        return empty
+    i = np.concatenate([f[0] for f in found])
+    j = np.concatenate([f[1] for f in found])
+    d = np.concatenate([f[2] for f in found])
+    return pd.DataFrame({"i": i, "j": j, "slot": slots[i], "distance_m": d})
+
+
+def detect_encounters(
+    positions: pd.DataFrame,
+    *,
+    carriers: Collection[str] = (),
+    max_distance_m: float = MAX_DISTANCE_M,
+    min_hours: float = MIN_HOURS,
+    max_median_speed_kn: float = MAX_MEDIAN_SPEED_KN,
+    min_port_km: float = MIN_PORT_KM,
+    step_min: int = STEP_MIN,
+) -> pd.DataFrame:
+    """Encounters between vessels, one row per vessel and encounter (both sides).
+
+    Parameters
+    ----------
+    positions : DataFrame
+        Sorted by ``mmsi``, ``timestamp``, with ``lat``, ``lon``, ``speed_knots`` and
+        ``distance_from_port_km``.
+    carriers : collection of str, optional
+        MMSIs of carriers (e.g. GFW's reefer list).
+    max_distance_m, min_hours, max_median_speed_kn, min_port_km : float
+        GFW's thresholds: 500 m, 2 h, 2 kn, 10 km.
+    step_min : int, default 10
+        Time grid in minutes.
+
+    Returns
+    -------
+    DataFrame with ``mmsi``, ``other_mmsi``, ``start``, ``end`` (UTC, first and last
+    slot within range), ``duration_h``, ``lat``, ``lon`` (first vessel's mean
+    position), ``median_distance_m``, ``median_speed_knots`` (both vessels),
+    ``other_is_carrier``.
+
+    Notes
+    -----
+    Three steps, which a caller holding the vessels in parts can run apart: each
+    vessel's grid (:func:`resample_tracks`) depends on that vessel alone; close pairs
+    (:func:`close_pairs`, :func:`pair_samples`) only on the grid points of one time
+    slot, so any split of the grid by slot gives the same samples; and
+    :func:`encounters_from_samples` on the samples of all slots.
+    """
+    grid = resample_tracks(positions, step_min=step_min)
+    samples = pair_samples(grid, close_pairs(grid, max_distance_m=max_distance_m))
+    return encounters_from_samples(
+        samples,
+        carriers=carriers,
+        min_hours=min_hours,
+        max_median_speed_kn=max_median_speed_kn,
+        min_port_km=min_port_km,
+        step_min=step_min,
+    )
+
+
+def pair_samples(grid: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
+    """What :func:`encounters_from_samples` needs of each close pair, without the grid.
+
+    Parameters
+    ----------
+    grid : DataFrame from :func:`resample_tracks`.
+    pairs : DataFrame from :func:`close_pairs` on ``grid``.
+
+    Returns
+    -------
+    DataFrame with ``a``, ``b`` (the two MMSIs, ``a < b``), ``slot``, ``distance_m``,
+    ``speed`` (mean of the two speeds, knots), ``port`` (the nearer vessel's distance
+    from port, km), ``lat`` (first vessel's), ``lon_cos``, ``lon_sin`` (of its
+    longitude), one row per pair, in no particular order.
+    """
+    i, j = pairs["i"].to_numpy(), pairs["j"].to_numpy()
+    sp = grid["speed_knots"].to_numpy(dtype=float)
+    port = grid["distance_from_port_km"].to_numpy(dtype=float)
+    lon_rad = np.radians(grid["lon"].to_numpy(dtype=float)[i])
+    return pd.DataFrame(
+        {
+            "a": grid["mmsi"].iloc[i].to_numpy(dtype=object),
+            "b": grid["mmsi"].iloc[j].to_numpy(dtype=object),
+            "slot": pairs["slot"].to_numpy(),
+            "distance_m": pairs["distance_m"].to_numpy(),
+            "speed": np.nanmean(np.column_stack([sp[i], sp[j]]), axis=1),
+            "port": np.fmin(port[i], port[j]),
+            "lat": grid["lat"].to_numpy(dtype=float)[i],
+            "lon_cos": np.cos(lon_rad),
+            "lon_sin": np.sin(lon_rad),
+        }
+    )
+
+
+def encounters_from_samples(
+    samples: pd.DataFrame,
+    *,
+    carriers: Collection[str] = (),
+    min_hours: float = MIN_HOURS,
+    max_median_speed_kn: float = MAX_MEDIAN_SPEED_KN,
+    min_port_km: float = MIN_PORT_KM,
+    step_min: int = STEP_MIN,
+) -> pd.DataFrame:
+    """Encounters from the close-pair samples of all time slots (:func:`pair_samples`).
+
+    Consecutive slots of one pair make a run; a run is an encounter if it lasts
+    ``min_hours``, its median speed is below ``max_median_speed_kn`` and its median
+    distance from port is at least ``min_port_km``.
+
+    Parameters
+    ----------
+    samples : DataFrame from :func:`pair_samples`, stacked over every part of the grid.
+    carriers, min_hours, max_median_speed_kn, min_port_km, step_min
+        As :func:`detect_encounters`.
+
+    Returns
+    -------
+    DataFrame as :func:`detect_encounters`.
+    """
+    if samples.empty:
+        return pd.DataFrame(columns=ENCOUNTER_COLUMNS)
+    pairs = samples.sort_values(["a", "b", "slot"]).reset_index(drop=True)
+    new = (
+        (pairs["a"] != pairs["a"].shift(1))
+        | (pairs["b"] != pairs["b"].shift(1))
+        | (pairs["slot"] - pairs["slot"].shift(1) != 1)
+    )
+    pairs["run"] = np.cumsum(new.to_numpy())
+    runs = pairs.groupby("run").agg(
+        mmsi=("a", "first"),
+        other_mmsi=("b", "first"),
+        first_slot=("slot", "min"),
+        last_slot=("slot", "max"),
+        lat=("lat", "mean"),
+        lon_cos=("lon_cos", "mean"),
+        lon_sin=("lon_sin", "mean"),
+        median_distance_m=("distance_m", "median"),
+        median_speed_knots=("speed", "median"),
+        port=("port", "median"),
+    )
+    # Mean longitude on the circle, so an encounter astride 180° is not placed at 0°.
+    runs["lon"] = np.degrees(np.arctan2(runs.pop("lon_sin"), runs.pop("lon_cos")))
+    step_h = step_min / 60.0
+    runs["duration_h"] = (runs["last_slot"] - runs["first_slot"]) * step_h
+    runs = runs[
+        (runs["duration_h"] >= min_hours)
+        & (runs["median_speed_knots"] < max_median_speed_kn)
+        & (runs["port"] >= min_port_km)
+    ]
+    if runs.empty:
+        return pd.DataFrame(columns=ENCOUNTER_COLUMNS)
+    step = pd.Timedelta(minutes=step_min)
+    epoch = pd.Timestamp(0, tz="UTC")
+    runs["start"] = epoch + runs["first_slot"].to_numpy() * step
+    runs["end"] = epoch + runs["last_slot"].to_numpy() * step
+    other = runs.rename(columns={"mmsi": "other_mmsi", "other_mmsi": "mmsi"})
+    both = pd.concat([runs, other], ignore_index=True)
+    both["other_is_carrier"] = both["other_mmsi"].isin(set(carriers))
+    both = both.sort_values(["mmsi", "start"]).reset_index(drop=True)
+    return both[ENCOUNTER_COLUMNS]

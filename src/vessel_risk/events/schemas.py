@@ -1,0 +1,104 @@
+"""Frame schemas, declared once and reused by every stage, test and output.
+
+Each schema is a pandera ``DataFrameModel``; ``validate(frame)`` checks column names,
+dtypes and value ranges and raises :class:`pandera.errors.SchemaError` on a mismatch.
+Units are in the column names (``_km``, ``_h``); times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from vessel_risk.frames import UTC_NS, StrictSchema
+
+
+class PositionSchema(StrictSchema):
+    """One cleaned AIS position report (``positions.parquet``).
+
+    A row whose position was sent as "not available" (lat 91 / lon 181, or 0, 0) keeps
+    its time with NaN ``lat``/``lon``: its time still counts for gaps and last-seen.
+    """
+
+    mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    timestamp: Series[UTC_NS]  # type: ignore[valid-type]
+    lat: Series[float] = pa.Field(ge=-90, le=90, nullable=True)
+    lon: Series[float] = pa.Field(ge=-180, le=180, nullable=True)
+    speed_knots: Series[float] = pa.Field(ge=0, lt=102.3, nullable=True)
+    course: Series[float] = pa.Field(ge=0, lt=360, nullable=True)
+    heading: Series[float] = pa.Field(ge=0, lt=360, nullable=True)
+    distance_from_shore_km: Series[float] = pa.Field(ge=0, nullable=True)
+    distance_from_port_km: Series[float] = pa.Field(ge=0, nullable=True)
+
+
+class PortVisitSchema(StrictSchema):
+    """One port visit (``port_visits.parquet``)."""
+
+    mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    port_label: Series[str]
+    port_iso3: Series[str] = pa.Field(nullable=True)
+    start: Series[UTC_NS]  # type: ignore[valid-type]
+    end: Series[UTC_NS]  # type: ignore[valid-type]
+    duration_h: Series[float] = pa.Field(ge=0)
+
+
+class VoyageSchema(StrictSchema):
+    """One voyage between port visits (``voyages.parquet``).
+
+    ``from_port`` is null where the data starts at sea, ``to_port`` where it ends at sea.
+    """
+
+    mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    from_port: Series[str] = pa.Field(nullable=True)
+    to_port: Series[str] = pa.Field(nullable=True)
+    start: Series[UTC_NS]  # type: ignore[valid-type]
+    end: Series[UTC_NS]  # type: ignore[valid-type]
+    duration_h: Series[float] = pa.Field(ge=0)
+    distance_km: Series[float] = pa.Field(ge=0)
+
+
+class GapSchema(StrictSchema):
+    """One AIS gap of at least the threshold length (``gaps.parquet``)."""
+
+    mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    start: Series[UTC_NS]  # type: ignore[valid-type]
+    end: Series[UTC_NS]  # type: ignore[valid-type]
+    duration_h: Series[float] = pa.Field(gt=0)
+    start_lat: Series[float] = pa.Field(nullable=True)
+    start_lon: Series[float] = pa.Field(nullable=True)
+    end_lat: Series[float] = pa.Field(nullable=True)
+    end_lon: Series[float] = pa.Field(nullable=True)
+    distance_km: Series[float] = pa.Field(ge=0, nullable=True)
+    distance_from_shore_km: Series[float] = pa.Field(nullable=True)
+    positions_12h_before: Series[int] = pa.Field(ge=1)
+    area_messages_per_day: Series[int] = pa.Field(ge=0)
+    gap_class: Series[str] = pa.Field(isin=["likely_disabling", "coverage", "other"])
+
+
+class LoiteringSchema(StrictSchema):
+    """One loitering event (``loitering.parquet``)."""
+
+    mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    start: Series[UTC_NS]  # type: ignore[valid-type]
+    end: Series[UTC_NS]  # type: ignore[valid-type]
+    duration_h: Series[float] = pa.Field(ge=0)
+    lat: Series[float]
+    lon: Series[float]
+    distance_from_shore_km: Series[float]
+    median_speed_knots: Series[float] = pa.Field(ge=0)
+    carrier: Series[bool]
+
+
+class EncounterSchema(StrictSchema):
+    """One side of an encounter (``encounters.parquet``: two rows per encounter)."""
+
+    mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    other_mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    start: Series[UTC_NS]  # type: ignore[valid-type]
+    end: Series[UTC_NS]  # type: ignore[valid-type]
+    duration_h: Series[float] = pa.Field(ge=0)
+    lat: Series[float]
+    lon: Series[float]
+    median_distance_m: Series[float] = pa.Field(ge=0)
+    median_speed_knots: Series[float] = pa.Field(ge=0)
+    other_is_carrier: Series[bool]

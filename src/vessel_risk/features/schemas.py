@@ -1,0 +1,68 @@
+"""Frame schemas, declared once and reused by every stage, test and output.
+
+Each schema is a pandera ``DataFrameModel``; ``validate(frame)`` checks column names,
+dtypes and value ranges and raises :class:`pandera.errors.SchemaError` on a mismatch.
+Units are in the column names (``_km``, ``_h``); times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from vessel_risk.frames import UTC_NS, StrictSchema
+
+
+class VesselFeatureSchema(StrictSchema):
+    """One vessel-year of features (``vessel_features.parquet``).
+
+    Names follow Global Fishing Watch's forced-labour feature table where one exists
+    (``position_messages`` ... ``number_voyages``); the identity and coverage columns
+    are ours. ``docs/features.md`` defines every column and gives its source.
+    """
+
+    mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    year: Series[int] = pa.Field(ge=1990, le=2100)
+    position_messages: Series[int] = pa.Field(ge=0)
+    hours: Series[float] = pa.Field(ge=0)
+    fishing_hours: Series[float] = pa.Field(ge=0, nullable=True)
+    fishing_hours_high_seas: Series[float] = pa.Field(ge=0, nullable=True)
+    fishing_hours_foreign_eez: Series[float] = pa.Field(ge=0, nullable=True)
+    average_daily_fishing_hours: Series[float] = pa.Field(ge=0, le=24, nullable=True)
+    distance_traveled_km: Series[float] = pa.Field(ge=0)
+    max_distance_from_shore_km: Series[float] = pa.Field(nullable=True)
+    max_distance_from_port_km: Series[float] = pa.Field(ge=0, nullable=True)
+    number_voyages: Series[int] = pa.Field(ge=0)
+    average_voyage_duration_hours: Series[float] = pa.Field(ge=0, nullable=True)
+    max_voyage_duration_hours: Series[float] = pa.Field(ge=0, nullable=True)
+    number_port_visits: Series[int] = pa.Field(ge=0)
+    number_foreign_port_visits: Series[float] = pa.Field(ge=0, nullable=True)
+    number_poc_port_visits: Series[float] = pa.Field(ge=0, nullable=True)
+    gaps_12_hours: Series[int] = pa.Field(ge=0)
+    gaps_12_hours_all: Series[int] = pa.Field(ge=0)
+    gaps_12_hours_offshore: Series[int] = pa.Field(ge=0)
+    average_gap_days: Series[float] = pa.Field(ge=0, nullable=True)
+    average_gap_km: Series[float] = pa.Field(ge=0, nullable=True)
+    average_off_distance_from_shore_km: Series[float] = pa.Field(nullable=True)
+    number_encounters: Series[int] = pa.Field(ge=0)
+    number_carrier_encounters: Series[int] = pa.Field(ge=0)
+    average_encounter_duration_hours: Series[float] = pa.Field(ge=0, nullable=True)
+    number_loitering_events: Series[int] = pa.Field(ge=0)
+    average_loitering_duration_hours: Series[float] = pa.Field(ge=0, nullable=True)
+    mmsi_valid: Series[bool]
+    flag_iso3: Series[str] = pa.Field(nullable=True)
+    shipname: Series[str] = pa.Field(nullable=True)
+    n_shipnames: Series[int] = pa.Field(ge=0)
+    n_callsigns: Series[int] = pa.Field(ge=0)
+    iuu_listed: Series[bool]
+    iuu_match: Series[str] = pa.Field(nullable=True)
+    days_observed: Series[int] = pa.Field(ge=0)
+    positions_per_day: Series[float] = pa.Field(ge=0)
+    first_timestamp: Series[UTC_NS]  # type: ignore[valid-type]
+    last_timestamp: Series[UTC_NS]  # type: ignore[valid-type]
+    last_lat: Series[float] = pa.Field(nullable=True)
+    last_lon: Series[float] = pa.Field(nullable=True)
+    fishing_source: Series[str] = pa.Field(
+        isin=["nnet_score", "classifier", "heuristic"], nullable=True
+    )
+    max_simultaneous_transmitters: Series[int] = pa.Field(ge=1)

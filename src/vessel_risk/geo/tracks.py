@@ -1,0 +1,181 @@
+"""Per-vessel track arithmetic on frames sorted by ``mmsi`` then ``timestamp``.
+
+These helpers work on whole frames of many vessels at once (no Python loop per
+vessel), so every stage can run on any partition of vessels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from vessel_risk.geo.geodesy import distance_km
+
+DAY_NS = 86_400 * 10**9
+"""Nanoseconds in a day."""
+
+
+def same_vessel_as_previous(mmsi: pd.Series) -> npt.NDArray[np.bool_]:
+    """Whether each row belongs to the same vessel as the row before it.
+
+    Parameters
+    ----------
+    mmsi : Series of shape (n,), sorted so each vessel's rows are contiguous.
+
+    Returns
+    -------
+    ndarray of bool, shape (n,); the first row is False.
+    """
+    same = mmsi.eq(mmsi.shift(1)).fillna(False)
+    return np.array(same.to_numpy(dtype=bool), dtype=bool)  # a writable copy
+
+
+def epoch_ns(timestamps: pd.Series) -> npt.NDArray[np.int64]:
+    """Timestamps as integer nanoseconds since 1970-01-01 UTC.
+
+    Arithmetic on these integers is much faster than on timezone-aware Timestamps.
+
+    Parameters
+    ----------
+    timestamps : Series of shape (n,), timezone-aware, without NaT.
+
+    Returns
+    -------
+    ndarray of int64, shape (n,), nanoseconds.
+    """
+    return timestamps.to_numpy(dtype="datetime64[ns]").view("int64")
+
+
+def hours_since_previous(timestamps: pd.Series) -> npt.NDArray[np.float64]:
+    """Hours from the row before, whatever its vessel (NaN for the first row).
+
+    Parameters
+    ----------
+    timestamps : Series of shape (n,), timezone-aware, without NaT.
+
+    Returns
+    -------
+    ndarray of float64, shape (n,), hours.
+    """
+    h = np.full(len(timestamps), np.nan)
+    # Seconds first, then hours: the same rounding as Timedelta.total_seconds() / 3600.
+    h[1:] = np.diff(epoch_ns(timestamps)) / 1e9 / 3600.0
+    return h
+
+
+def track_length_km(positions: pd.DataFrame) -> pd.Series:
+    """Geodesic track length per vessel over the positions that have coordinates.
+
+    Parameters
+    ----------
+    positions : DataFrame
+        Sorted by ``mmsi``, ``timestamp``; columns ``mmsi``, ``lat``, ``lon``.
+
+    Returns
+    -------
+    Series indexed by ``mmsi``: length in km.
+    """
+    p = positions.loc[positions["lat"].notna(), ["mmsi", "lat", "lon"]]
+    seg = segment_km(p)
+    return seg.groupby(p["mmsi"].to_numpy()).sum()
+
+
+def segment_km(positions: pd.DataFrame) -> pd.Series:
+    """Distance in km from each position's predecessor of the same vessel (0 for the
+    first; NaN-position rows give 0 and do not break the chain).
+
+    Parameters
+    ----------
+    positions : DataFrame sorted by ``mmsi``, ``timestamp``.
+
+    Returns
+    -------
+    Series aligned with ``positions``.
+    """
+    has = positions["lat"].notna()
+    p = positions.loc[has, ["mmsi", "lat", "lon"]]
+    same = same_vessel_as_previous(p["mmsi"])
+    d = distance_km(p["lat"].shift(1), p["lon"].shift(1), p["lat"], p["lon"])
+    out = pd.Series(0.0, index=positions.index)
+    out.loc[p.index] = np.where(same, d, 0.0)
+    return out
+
+
+def split_at_antimeridian(
+    lon: npt.ArrayLike, lat: npt.ArrayLike
+) -> list[list[tuple[float, float]]]:
+    """A track's (lon, lat) vertices as lines that never cross the antimeridian.
+
+    Consecutive fixes more than 180° of longitude apart are taken to cross the
+    antimeridian the short way round; the line ends at ±180° at the latitude
+    interpolated linearly in (unwrapped) longitude and the next one starts on the
+    other side, as RFC 7946 §3.1.9 asks.
+
+    Parameters
+    ----------
+    lon, lat : array-like of shape (n,)
+        Longitudes and latitudes in degrees (EPSG:4326), in time order.
+
+    Returns
+    -------
+    list of lines, each a list of (lon, lat) pairs in degrees; lines of one vertex are
+    kept (a single fix), empty input gives an empty list.
+    """
+    x = np.asarray(lon, dtype="float64")
+    y = np.asarray(lat, dtype="float64")
+    lines: list[list[tuple[float, float]]] = []
+    if len(x) == 0:
+        return lines
+    current = [(float(x[0]), float(y[0]))]
+    for i in range(1, len(x)):
+        x0, y0, x1, y1 = x[i - 1], y[i - 1], x[i], y[i]
+        if abs(x1 - x0) > 180.0:
+            side = 180.0 if x0 > 0 else -180.0
+            x1u = x1 + 360.0 if x0 > 0 else x1 - 360.0
+            t = (side - x0) / (x1u - x0)
+            y_cross = float(y0 + t * (y1 - y0))
+            current.append((side, y_cross))
+            lines.append(current)
+            current = [(-side, y_cross)]
+        current.append((float(x1), float(y1)))
+    lines.append(current)
+    return lines
+
+
+def track_feature(positions: pd.DataFrame, *, mmsi: str) -> dict[str, object]:
+    """One vessel's track as an RFC 7946 GeoJSON Feature (a MultiLineString).
+
+    Parameters
+    ----------
+    positions : DataFrame
+        The vessel's positions with ``timestamp`` (UTC), ``lat``, ``lon`` in degrees;
+        rows without coordinates are left out.
+    mmsi : str
+        The vessel's MMSI, a 9-character string.
+
+    Returns
+    -------
+    dict
+        A GeoJSON Feature: ``geometry`` a MultiLineString split at the antimeridian
+        (or null without positions); ``properties`` ``mmsi``, ``positions``,
+        ``start_utc`` and ``end_utc`` (ISO 8601) and ``segments``.
+    """
+    p = positions.dropna(subset=["lat", "lon"]).sort_values("timestamp")
+    lines = split_at_antimeridian(p["lon"].to_numpy(), p["lat"].to_numpy())
+    geometry = (
+        {"type": "MultiLineString", "coordinates": [[list(v) for v in line] for line in lines]}
+        if lines
+        else None
+    )
+    return {
+        "type": "Feature",
+        "geometry": geometry,
+        "properties": {
+            "mmsi": mmsi,
+            "positions": len(p),
+            "start_utc": p["timestamp"].iloc[0].isoformat() if len(p) else None,
+            "end_utc": p["timestamp"].iloc[-1].isoformat() if len(p) else None,
+            "segments": len(lines),
+        },
+    }

@@ -1,0 +1,44 @@
+"""Vessel identity: MMSI form and validity, flag state from the MID, IUU-list matching.
+
+Sources: ITU-R M.585 (MMSI structure: ships' MMSIs are 9 digits whose first digit
+is 2-7 and whose first three digits are the Maritime Identification Digits, MID, of
+the flag); the ITU table of MIDs, carried as ``identity/data/mid_flags.csv``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def identity_history(static: pd.DataFrame) -> pd.DataFrame:
+    """Names, call signs, IMO numbers, types and destinations each MMSI broadcast, with
+    first and last time.
+
+    Parameters
+    ----------
+    static : DataFrame
+        Rows with ``mmsi``, ``timestamp`` and any of ``shipname``, ``callsign``,
+        ``imo``, ``shiptype``, ``destination`` (static reports and position rows that
+        carry them).
+
+    Returns
+    -------
+    DataFrame with columns ``mmsi``, ``field``, ``value``, ``first_seen``,
+    ``last_seen``, ``messages``; one row per distinct (mmsi, field, value).
+    """
+    fields = [
+        c for c in ("shipname", "callsign", "imo", "shiptype", "destination") if c in static.columns
+    ]
+    if not fields or static.empty:
+        return pd.DataFrame(
+            columns=["mmsi", "field", "value", "first_seen", "last_seen", "messages"]
+        )
+    long = static.melt(id_vars=["mmsi", "timestamp"], value_vars=fields, var_name="field")
+    long["value"] = long["value"].astype("string").str.strip()
+    long = long[long["value"].notna() & (long["value"] != "")]
+    out = (
+        long.groupby(["mmsi", "field", "value"], observed=True)["timestamp"]
+        .agg(first_seen="min", last_seen="max", messages="size")
+        .reset_index()
+    )
+    return out

@@ -1,1 +1,0 @@
-"""Alembic migrations of the vessel-risk database (run by :func:`vessel_risk.store.migrate`)."""

@@ -1,0 +1,4 @@
+"""Referral of presumed victims.
+
+Notices, routing to agencies, personal data, follow-ups, inspection briefs.
+"""
