@@ -118,8 +118,9 @@ def prepare(path: Path, size: str) -> tuple[Any, Any, Any, dict[str, float]]:
 
 
 def run_ours(ingested: Any, pos: Any, ports: Any) -> dict[str, Any]:
-    """Time the event and feature stages of ``process`` (``pipeline.derive_events``)."""
-    from vessel_risk.pipeline import derive_events
+    """Time the event and feature stages of ``process`` (``pipeline.second_pass``)."""
+    from vessel_risk.geo.shore import ShoreDistance
+    from vessel_risk.pipeline import PartitionWork, References, second_pass
 
     st: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -134,7 +135,8 @@ def run_ours(ingested: Any, pos: Any, ports: Any) -> dict[str, Any]:
         current.append(name)
         t = now
 
-    events = derive_events(pos, ingested.static, ports, on_stage=mark)
+    work = PartitionWork(pos, ingested.static)
+    events = second_pass(work, References(ShoreDistance(), ports), on_stage=mark).events()
     mark("done")
     visits, voyages, gaps = events.visits, events.voyages, events.gaps
     loitering, encounters, features = events.loitering, events.encounters, events.features

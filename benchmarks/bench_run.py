@@ -199,7 +199,7 @@ def ensure_input(
 def child_main(args: argparse.Namespace) -> int:
     """Run the pipeline once in this (fresh) process and write a result JSON."""
     t_start = time.perf_counter()
-    from vessel_risk.pipeline import run
+    from vessel_risk.pipeline import RunConfig, run
 
     import_seconds = time.perf_counter() - t_start
     run_dir = Path(args.child_run_dir)
@@ -223,7 +223,8 @@ def child_main(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     if profiler is not None:
         profiler.enable()
-    summary = run([Path(args.child_input)], run_dir, on_stage=on_stage)
+    config = RunConfig(out_dir=run_dir, ais_paths=[Path(args.child_input)], scorer="baseline")
+    summary = run(config, on_stage=on_stage)
     if profiler is not None:
         profiler.disable()
     t1 = time.perf_counter()

@@ -1,6 +1,8 @@
-"""Frame schemas, declared once and reused by every stage, test and output.
+"""What every frame schema shares: the strict base, UTC times, empty frames, column lists.
 
-Each schema is a pandera ``DataFrameModel``; ``validate(frame)`` checks column names,
+Each frame that crosses a stage boundary is declared once, as a pandera
+``DataFrameModel`` in the package that produces it (``ingest.schemas``,
+``events.schemas``, ``features.schemas``); ``validate(frame)`` checks column names,
 dtypes and value ranges and raises :class:`pandera.errors.SchemaError` on a mismatch.
 Units are in the column names (``_km``, ``_h``); times are timezone-aware UTC.
 """
@@ -14,6 +16,8 @@ UTC_NS = pd.DatetimeTZDtype("ns", "UTC")
 
 
 class StrictSchema(pa.DataFrameModel):
+    """Base of the frame schemas: no column beyond those declared; values coerced."""
+
     class Config:
         strict = True
         coerce = True

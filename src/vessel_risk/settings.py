@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     agency_directory : Path or None
         Agency directory TOML whose ``[[fleet]]`` tables give crew-origin countries for
         consular routing (``VESSEL_RISK_AGENCY_DIRECTORY``).
+    validate_frames : bool
+        Check every frame against its schema where it crosses a stage boundary
+        (``VESSEL_RISK_VALIDATE_FRAMES``): a debug mode, on in the tests.
     """
 
     model_config = SettingsConfigDict(env_prefix="VESSEL_RISK_")
@@ -42,3 +45,4 @@ class Settings(BaseSettings):
     run_dir: Path | None = None
     api_key_cache_s: float = 30.0
     agency_directory: Path | None = None
+    validate_frames: bool = False

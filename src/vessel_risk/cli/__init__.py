@@ -19,8 +19,7 @@ from vessel_risk.cli.review import (
 )
 from vessel_risk.cli.terminal import console
 from vessel_risk.cli.terminal import fail as _fail
-from vessel_risk.model.indicators import BASELINE_VERSION, TIER_LEVEL
-from vessel_risk.referral.routing import read_directory
+from vessel_risk.model.indicators import TIER_LEVEL
 from vessel_risk.settings import Settings
 
 if TYPE_CHECKING:
@@ -105,37 +104,33 @@ def run(
     Alerts are scored by the registry's champion model when there is one, otherwise by
     the transparent indicator baseline.
     """
-    settings = Settings()
-    ais = ais or []
-    if bool(ais) == (store is not None):
-        raise _fail("give the AIS as --ais FILE (repeatable) or as --store DIR, not both.")
-    if store is not None:
-        from vessel_risk.ingest import store_partitions
-
-        try:
-            store_partitions(store)
-        except ValueError as exc:
-            raise _fail(str(exc)) from exc
-    for path in [*ais, *(p for p in (ports, iuu_list, carriers, psma_parties, eez) if p)]:
-        if not path.exists():
-            raise _fail(f"the file {str(path)!r} does not exist.")
-        if path.is_dir():
-            raise _fail(
-                f"{str(path.resolve())!r} is a folder, not a file"
-                + (" (a store goes to --store)." if path in ais else ".")
-            )
-    # A bad database fails now, not after the whole pipeline has run: --db, or an
-    # earlier run's database in --out (it may predate the schema migrations).
-    url = db or settings.database_url
-    if not url and (out / "vessel_risk.db").is_file():
-        url = f"sqlite:///{(out / 'vessel_risk.db').resolve()}"
-    if url:
-        open_database(url, create=True).dispose()
-    model, model_version = _scoring_model(settings, baseline)
-    _say_fishing_source(settings.fishing_model_dir)
     # Imported here, not at the top: `vessel-risk alerts ...` and `deliver` start fast.
-    from vessel_risk.pipeline import STAGES
+    from vessel_risk.events.clean import ON_LAND_MARGIN_KM
+    from vessel_risk.pipeline import STAGES, RunConfig, choose_scorer, load_references
     from vessel_risk.pipeline import run as run_pipeline
+    from vessel_risk.pipeline.scoring import fishing_note
+
+    try:
+        config = RunConfig.from_settings(
+            Settings(),
+            out_dir=out,
+            ais_paths=tuple(ais or ()),
+            position_store=store,
+            ports_path=ports,
+            iuu_list_path=iuu_list,
+            carriers_path=carriers,
+            psma_parties_path=psma_parties,
+            eez_path=eez,
+            on_land_margin_km=None if inland_waters else ON_LAND_MARGIN_KM,
+            database_url=db,
+            scorer="baseline" if baseline else "champion",
+        )
+        scorer = choose_scorer(config.scorer, config.mlflow_tracking_uri)
+        console.print(scorer.note)
+        references = load_references(config)
+        console.print(fishing_note(references.fishing_model, config.fishing_model_dir))
+    except (ValueError, OSError) as exc:
+        raise _fail(str(exc)) from exc
 
     with Progress(
         TextColumn("[bold]{task.description}"),
@@ -159,22 +154,9 @@ def run(
 
         try:
             summary = run_pipeline(
-                ais,
-                out,
-                store=store,
-                ports_path=ports,
-                iuu_path=iuu_list,
-                database_url=db or settings.database_url,
-                carriers_path=carriers,
-                psma_path=psma_parties,
-                eez_path=eez,
-                inland_waters=inland_waters,
-                model=model,
-                model_version=model_version,
-                fleets=read_directory(settings.agency_directory).fleets
-                if settings.agency_directory
-                else (),
-                fishing_model_dir=settings.fishing_model_dir,
+                config,
+                references=references,
+                scorer=scorer,
                 on_stage=on_stage,
                 on_partition=on_partition,
             )
@@ -204,56 +186,6 @@ def run(
             f"{summary.auto_referred} referral notices approved automatically under "
             "agencies' own rules (auto_refer); see `vessel-risk notices list`."
         )
-
-
-def _say_fishing_source(directory: Path) -> None:
-    """Say how fishing is scored where GFW's nnet_score is absent, and why."""
-    from vessel_risk.events.fishing import load_fishing_model
-
-    try:
-        fishing = load_fishing_model(directory)
-    except ValueError as exc:
-        raise _fail(str(exc)) from exc
-    if fishing is None:
-        console.print(
-            f"No fishing model in {str(directory)!r}: fishing hours without GFW's nnet_score "
-            "are estimated by the speed heuristic. Train one with `vessel-risk train-fishing`."
-        )
-    else:
-        console.print(
-            f"Fishing hours without GFW's nnet_score are estimated by the classifier "
-            f"{fishing.label} from {str(directory)!r}."
-        )
-
-
-def _scoring_model(settings: Settings, baseline: bool) -> tuple[object | None, str]:
-    """The champion and its label, or (None, baseline version), saying which and why."""
-    from vessel_risk.features.schemas import VesselFeatureSchema
-    from vessel_risk.frames import columns
-    from vessel_risk.model.registry import load_champion
-
-    uri = settings.mlflow_tracking_uri
-    if baseline:
-        console.print(f"Scoring with the indicator baseline ({BASELINE_VERSION}): --baseline.")
-        return None, BASELINE_VERSION
-    champion = load_champion(uri)
-    if champion is None:
-        console.print(
-            f"No champion model in {uri!r}: scoring with the indicator baseline "
-            f"({BASELINE_VERSION}). Train and promote one with `vessel-risk train` and "
-            "`vessel-risk promote`."
-        )
-        return None, BASELINE_VERSION
-    missing = sorted(set(champion.features) - set(columns(VesselFeatureSchema)))
-    if missing:
-        console.print(
-            f"[yellow]note:[/yellow] the champion {champion.label} needs features the pipeline "
-            f"does not produce ({', '.join(missing)}): scoring with the indicator baseline "
-            f"({BASELINE_VERSION}). Train with `--features pipeline` to score AIS runs."
-        )
-        return None, BASELINE_VERSION
-    console.print(f"Scoring with the champion model {champion.label}.")
-    return champion.model, champion.label
 
 
 def _read_labelled(path: Path, *, need_labels: bool = True) -> pd.DataFrame:

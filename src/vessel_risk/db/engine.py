@@ -1,48 +1,19 @@
-"""The database: vessels, scores, alerts, evidence, referral notices, agencies, deliveries.
+"""The database engine: connecting by URL, creating and upgrading the schema.
 
-SQLAlchemy 2 models; the schema is created and evolved by Alembic migrations
-(``src/vessel_risk/migrations``) through :func:`migrate`. SQLite is the default,
-PostgreSQL is supported and tested. Side effects take an injected engine or session so
-tests can swap them.
-
-Tables
-------
-``runs``
-    One execution of ``vessel-risk run``.
-``vessels``
-    One row per MMSI: latest identity, IUU status, identity history.
-``vessel_periods``
-    One row per vessel-year: its features and how much data they rest on.
-``scores``
-    Every score ever given to a vessel-period (model version, tier, explanation);
-    re-scoring adds a row, never overwrites one.
-``alerts``
-    One per vessel-period, pointing at its current score; carries the review status
-    (:mod:`vessel_risk.alerts.lifecycle`).
-``evidence_events``
-    The port visits, AIS gaps, encounters and loitering events behind a score.
-``agencies``
-    The directory of agencies notices are routed to (:mod:`vessel_risk.referral.routing`).
-``referral_notices``, ``notice_personal_data``
-    Presumed-victim referral notices (:mod:`vessel_risk.referral.notices`); personal data,
-    only ever added by a person, lives apart from the notice with its consent record.
-``deliveries``, ``delivery_attempts``
-    The transactional outbox of notices to agencies and every attempt to deliver one.
-``audit_log``
-    Append-only record of every access and change: who, when, what, why. Database
-    triggers refuse UPDATE and DELETE on it.
+The schema is created and evolved by Alembic migrations (``src/vessel_risk/db/migrations``)
+through :func:`migrate`; the tables are declared in :mod:`vessel_risk.db.tables`.
+SQLite is the default, PostgreSQL is supported and tested. :func:`open_database` is what
+entrypoints call: a clear ``ValueError`` for a URL, file or schema that will not do.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    create_engine,
-    event,
-    inspect,
-)
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, event, inspect
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 
 def make_engine(url: str) -> Engine:
@@ -107,3 +78,56 @@ def current_revision(engine: Engine) -> str | None:
 
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def open_database(url: str, *, create: bool = False) -> Engine:
+    """An engine on ``url`` with the schema migrated, or a ValueError that says why not.
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL.
+    create : bool, default False
+        Whether a SQLite file that does not exist yet may be created (a run may; reading
+        commands may not, so a mistyped path is an error, not an empty queue).
+
+    Returns
+    -------
+    Engine
+        Migrated to the newest schema; the caller disposes of it.
+
+    Raises
+    ------
+    ValueError
+        If ``url`` is not a database URL, the SQLite file or its folder does not exist,
+        the database predates the migrations, or it cannot be opened (the message never
+        shows a password).
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ValueError(
+            f"{url!r} is not a database URL (e.g. sqlite:///out/squid/vessel_risk.db or "
+            "postgresql+psycopg://user@host/db)."
+        ) from exc
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(str(parsed.database))
+        if not create and not path.exists():
+            raise ValueError(
+                f"No database file at {path.resolve()} (a sqlite:/// path is relative to the "
+                "current folder): run `vessel-risk run --out DIR` first, or check the path."
+            )
+        if not path.parent.exists():
+            raise ValueError(f"The folder {str(path.parent.resolve())!r} does not exist.")
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+    except SchemaError as exc:
+        engine.dispose()
+        raise ValueError(str(exc)) from exc
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        shown = parsed.render_as_string(hide_password=True)  # never echo a password
+        reason = str(getattr(exc, "orig", None) or exc).replace(url, shown)
+        raise ValueError(f"Cannot open {shown!r}: {reason}") from exc
+    return engine

@@ -1,9 +1,9 @@
 """The database: vessels, scores, alerts, evidence, referral notices, agencies, deliveries.
 
 SQLAlchemy 2 models; the schema is created and evolved by Alembic migrations
-(``src/vessel_risk/migrations``) through :func:`migrate`. SQLite is the default,
-PostgreSQL is supported and tested. Side effects take an injected engine or session so
-tests can swap them.
+(``src/vessel_risk/db/migrations``) through :func:`vessel_risk.db.engine.migrate`.
+SQLite is the default, PostgreSQL is supported and tested. Side effects take an
+injected engine or session so tests can swap them.
 
 Tables
 ------

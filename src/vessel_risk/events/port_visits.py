@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from vessel_risk.events.schemas import EnrichedPositionSchema as Enriched
 from vessel_risk.events.schemas import PortVisitSchema
 from vessel_risk.frames import empty_frame
 from vessel_risk.geo.tracks import same_vessel_as_previous
@@ -62,7 +63,10 @@ def detect_port_visits(
     ----------
     positions : DataFrame
         Sorted by ``mmsi``, ``timestamp``, with ``distance_from_port_km`` and
-        ``port_index`` (row of ``ports`` nearest to each position, -1 if none).
+        ``port_index`` (row of ``ports`` nearest to each position, -1 if none): the
+        enriched positions (:func:`vessel_risk.events.enrich.enrich_positions`), whose
+        ``in_port`` column is read as it is; without it (or with other thresholds) the
+        port state is derived here from ``distance_from_port_km``.
     ports : DataFrame
         ``port_label``, ``port_iso3`` as used to build ``port_index``.
     enter_km, exit_km : float, default 3 and 4
@@ -77,9 +81,16 @@ def detect_port_visits(
     """
     if positions.empty:
         return empty_frame(PortVisitSchema).assign(start_row=[], end_row=[])
-    inside = in_port_state(
-        positions["mmsi"], positions["distance_from_port_km"], enter_km=enter_km, exit_km=exit_km
-    )
+    if Enriched.in_port in positions.columns and (enter_km, exit_km) == (ENTER_KM, EXIT_KM):
+        # The enriched positions frame carries the port state (events.enrich).
+        inside = positions[Enriched.in_port].to_numpy(dtype=bool)
+    else:
+        inside = in_port_state(
+            positions["mmsi"],
+            positions["distance_from_port_km"],
+            enter_km=enter_km,
+            exit_km=exit_km,
+        )
     same = same_vessel_as_previous(positions["mmsi"])
     starts = inside & ~(np.concatenate([[False], inside[:-1]]) & same)
     visit_id = np.cumsum(starts)

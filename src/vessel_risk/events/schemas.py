@@ -1,16 +1,21 @@
-"""Frame schemas, declared once and reused by every stage, test and output.
+"""Schemas of the frames the event stages produce and read.
 
-Each schema is a pandera ``DataFrameModel``; ``validate(frame)`` checks column names,
-dtypes and value ranges and raises :class:`pandera.errors.SchemaError` on a mismatch.
-Units are in the column names (``_km``, ``_h``); times are timezone-aware UTC.
+:class:`EnrichedPositionSchema` is the positions frame every event stage reads: the
+ingested positions once cleaned, with distances, the nearest port, ``in_port`` and (with
+EEZ polygons) the zone. Stages read these columns; none recomputes them with defaults of
+its own. The other schemas declare the event tables written by a run. Column names are
+constants of the schema: ``EnrichedPositionSchema.in_port == "in_port"``.
 """
 
 from __future__ import annotations
+
+from typing import Optional
 
 import pandera.pandas as pa
 from pandera.typing import Series
 
 from vessel_risk.frames import UTC_NS, StrictSchema
+from vessel_risk.ingest.schemas import IngestPositionSchema
 
 
 class PositionSchema(StrictSchema):
@@ -29,6 +34,34 @@ class PositionSchema(StrictSchema):
     heading: Series[float] = pa.Field(ge=0, lt=360, nullable=True)
     distance_from_shore_km: Series[float] = pa.Field(ge=0, nullable=True)
     distance_from_port_km: Series[float] = pa.Field(ge=0, nullable=True)
+
+
+class EnrichedPositionSchema(IngestPositionSchema):
+    """One cleaned position with what every event stage reads (the "distances" stage).
+
+    Rows are sorted by ``mmsi`` then ``timestamp``. Made by
+    :func:`vessel_risk.events.enrich.enrich_positions` from cleaned positions
+    (:func:`vessel_risk.events.clean.clean_positions`, which adds
+    ``distance_from_shore_km``).
+
+    Attributes
+    ----------
+    distance_from_shore_km : km to the nearest coast on the 0.1° grid, negative on land.
+    distance_from_port_km : km to the nearest port or anchorage of the run's port list.
+    port_index : row of that port in the port list (-1 where there is no position).
+    segment_km : geodesic km from the vessel's previous located position (0 at its first).
+    in_port : inside a port visit, by GFW's anchorage rule (enter within 3 km, leave
+        beyond 4 km: :mod:`vessel_risk.events.port_visits`).
+    eez_iso3 : ISO 3166-1 alpha-3 of the EEZ the position lies in, null on the high
+        seas; present only when the run has EEZ polygons.
+    """
+
+    distance_from_shore_km: Series[float] = pa.Field(nullable=True)
+    distance_from_port_km: Series[float] = pa.Field(ge=0, nullable=True)
+    port_index: Series[int] = pa.Field(ge=-1)
+    segment_km: Series[float] = pa.Field(ge=0, nullable=True)
+    in_port: Series[bool]
+    eez_iso3: Optional[Series[str]] = pa.Field(nullable=True)  # noqa: UP045 (pandera)
 
 
 class PortVisitSchema(StrictSchema):

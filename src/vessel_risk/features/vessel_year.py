@@ -13,7 +13,7 @@ import pandas as pd
 
 from vessel_risk.events.fishing import FISHING_SOURCES, SOURCE_NNET
 from vessel_risk.events.gaps import GAP_HOURS, OFFSHORE_KM
-from vessel_risk.events.port_visits import ENTER_KM, EXIT_KM, in_port_state
+from vessel_risk.events.schemas import EnrichedPositionSchema as Enriched
 from vessel_risk.features.schemas import VesselFeatureSchema
 from vessel_risk.geo.tracks import DAY_NS, epoch_ns, hours_since_previous, same_vessel_as_previous
 from vessel_risk.identity.history import identity_history
@@ -96,15 +96,10 @@ def _position_features(positions: pd.DataFrame) -> pd.DataFrame:
         rank[~np.isnan(score)] = FISHING_SOURCES.index(SOURCE_NNET)
     scored = np.logical_or.reduceat(~np.isnan(score), starts)
     fishing = score > FISHING_SCORE_THRESHOLD
-    if "distance_from_port_km" in positions.columns:
+    if Enriched.in_port in positions.columns:
         # Lying at anchor or alongside is not fishing, whatever a score says: a slow
         # drift and a vessel at anchor look alike to the classifier and the heuristic.
-        fishing &= ~in_port_state(
-            positions["mmsi"],
-            positions["distance_from_port_km"],
-            enter_km=ENTER_KM,
-            exit_km=EXIT_KM,
-        )
+        fishing &= ~positions[Enriched.in_port].to_numpy(dtype=bool)
     fishing_h = np.where(fishing, hours, 0.0)
     shore = positions["distance_from_shore_km"].to_numpy(dtype="float64")
     if "eez_iso3" in positions.columns:
@@ -353,9 +348,12 @@ def vessel_year_features(
     Parameters
     ----------
     positions : DataFrame
-        Cleaned positions sorted by ``mmsi``, ``timestamp`` with
-        ``distance_from_shore_km``, ``distance_from_port_km``, ``segment_km`` and
-        optionally ``nnet_score``.
+        Enriched positions sorted by ``mmsi``, ``timestamp``
+        (:class:`~vessel_risk.events.schemas.EnrichedPositionSchema`:
+        ``distance_from_shore_km``, ``distance_from_port_km``, ``segment_km``,
+        ``in_port``), optionally with ``nnet_score`` and the fishing stage's
+        ``fishing_score``/``fishing_source``. Positions ``in_port`` never count as
+        fishing; a frame without ``in_port`` (not enriched) masks nothing.
     visits, voyages, gaps : DataFrame
         Events from :mod:`port_visits`, :mod:`voyages`, :mod:`gaps`.
     identity_reports : DataFrame

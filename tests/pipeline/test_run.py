@@ -16,7 +16,7 @@ from vessel_risk.events.schemas import GapSchema, PortVisitSchema, PositionSchem
 from vessel_risk.features.schemas import VesselFeatureSchema
 from vessel_risk.frames import columns
 
-from .conftest import SQUID, shared_file
+from tests.conftest import SQUID, shared_file
 
 
 def test_run_prints_report_path_and_alert_count(squid_run):
@@ -181,14 +181,16 @@ EVENT_TABLES = ("port_visits", "voyages", "gaps", "loitering", "encounters", "ve
 def test_many_partitions_give_the_alerts_and_events_of_one(tmp_path):
     """The per-partition stages and the cross-partition ones (encounters, gap classes)
     add up to the whole-file run, on the real file cut into 12 partitions."""
-    from vessel_risk.pipeline import run
+    from vessel_risk.pipeline import RunConfig, run
 
     refs = {
+        "ais_paths": [shared_file(*SQUID)],
         "ports_path": shared_file("data", "ports", "gfw_named_anchorages.csv.gz"),
-        "iuu_path": shared_file("data", "vessels", "combined_iuu_list_2026-04.csv"),
+        "iuu_list_path": shared_file("data", "vessels", "combined_iuu_list_2026-04.csv"),
+        "scorer": "baseline",
     }
-    one = run([shared_file(*SQUID)], tmp_path / "one", partitions=1, **refs)
-    many = run([shared_file(*SQUID)], tmp_path / "many", partitions=12, **refs)
+    one = run(RunConfig(out_dir=tmp_path / "one", partitions=1, **refs))
+    many = run(RunConfig(out_dir=tmp_path / "many", partitions=12, **refs))
     assert (one.partitions, many.partitions) == (1, 12)
     assert many.counts == one.counts
     assert one.counts["encounters"] > 0 and one.counts["gaps_by_class"]["coverage"] > 0
@@ -217,15 +219,15 @@ def test_many_partitions_give_the_alerts_and_events_of_one(tmp_path):
 
 
 def test_bad_rows_balance_across_partitions(tmp_path):
-    from vessel_risk.pipeline import run
+    from vessel_risk.pipeline import RunConfig, run
 
     files = [
         shared_file("cases", "C06_multipart_fragments.nmea"),
         shared_file("cases", "C10_malformed_rows.csv"),
         shared_file("data", "ais", "nmea", "mixed_with_malformed.nmea"),
     ]
-    one = run(files, tmp_path / "one", partitions=1)
-    many = run(files, tmp_path / "many", partitions=8)
+    one = run(RunConfig(out_dir=tmp_path / "one", ais_paths=files, partitions=1))
+    many = run(RunConfig(out_dir=tmp_path / "many", ais_paths=files, partitions=8))
     c = many.counts
     assert c == one.counts
     assert c["rows_in"] == c["positions_kept"] + c["static_reports"] + c["quarantined"]

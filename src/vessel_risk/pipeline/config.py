@@ -1,0 +1,200 @@
+"""One run configuration, built once by the CLI, the API or a notebook and checked once.
+
+:class:`RunConfig` holds everything :func:`vessel_risk.pipeline.run` needs to know
+about a run: where the AIS comes from, which reference lists to use, where outputs and
+alerts go, how alerts are scored. It is frozen and validated when it is built, so an
+entrypoint holds no checks of its own and a typo in a path fails before any work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from vessel_risk.events.clean import ON_LAND_MARGIN_KM
+from vessel_risk.ingest import store_partitions
+from vessel_risk.settings import Settings
+
+Scorer = Literal["champion", "baseline"]
+
+
+def _path(value: str | Path | None) -> Path | None:
+    return None if value is None else Path(value)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """What one run of the main job reads, writes and how it scores.
+
+    Build it with keyword arguments; paths may be given as ``str``. Every check runs
+    when it is built (``__post_init__``), in the order a person would fix them.
+
+    Parameters
+    ----------
+    out_dir : Path
+        Folder for the outputs (created if missing).
+    ais_paths : sequence of Path, optional
+        AIS files (Parquet, GeoParquet, CSV dialects, raw NMEA), read in chunks into a
+        temporary position store inside ``out_dir``. Exactly one of ``ais_paths`` and
+        ``position_store`` is given.
+    position_store : Path, optional
+        A position store written by ``vessel-risk ingest``
+        (:func:`vessel_risk.ingest.write_store`), read instead of ``ais_paths``.
+    partitions : int, optional
+        Vessel partitions of the temporary position store made from ``ais_paths``;
+        default one per 32 MiB of input. A ``position_store`` keeps its own.
+    ports_path : Path, optional
+        Port or anchorage list (CSV); default: the ports shipped with ``searoute``.
+    iuu_list_path : Path, optional
+        Combined IUU vessel list (CSV).
+    carriers_path : Path, optional
+        CSV with an ``mmsi`` column of carriers (reefers).
+    psma_parties_path : Path, optional
+        FAO list of PSMA parties (``iso3``, ``Entry_into_force_date``).
+    eez_path : Path, optional
+        EEZ polygons (any vector file geopandas reads, with a state column).
+    on_land_margin_km : float or None, default 10
+        Positions further inland on the 0.1° shore grid are quarantined as
+        ``on_land``; None keeps them (``--inland-waters``: vessels on lakes, rivers).
+    database_url : str, optional
+        SQLAlchemy URL of the database the alerts go to; default: the SQLite file
+        ``vessel_risk.db`` in ``out_dir`` (:attr:`resolved_database_url`).
+    scorer : {"champion", "baseline"}, default "champion"
+        Score with the model registry's champion when there is one (else the indicator
+        baseline), or always with the indicator baseline.
+    mlflow_tracking_uri : str, default "models/mlruns"
+        The model registry (MLflow) the champion is looked up in.
+    fishing_model_dir : Path, optional
+        Folder of the fishing classifier (``model.txt``, ``card.json``); without one,
+        positions without GFW's ``nnet_score`` are scored by the speed heuristic.
+    agency_directory : Path, optional
+        Agency directory TOML whose ``[[fleet]]`` tables give crew-origin countries
+        for consular routing of automatic referrals.
+    validate_frames : bool, default False
+        Validate every frame against its schema where it crosses a stage boundary
+        (debug mode; tests turn it on). Slower; outputs are unchanged.
+
+    Raises
+    ------
+    ValueError
+        If both or neither of ``ais_paths`` and ``position_store`` are given, if a
+        path names a folder where a file is expected, if ``position_store`` is not a
+        position store, or if ``partitions`` or ``on_land_margin_km`` is out of range.
+    FileNotFoundError
+        If an input file does not exist.
+    """
+
+    out_dir: Path
+    ais_paths: tuple[Path, ...] = ()
+    position_store: Path | None = None
+    partitions: int | None = None
+    ports_path: Path | None = None
+    iuu_list_path: Path | None = None
+    carriers_path: Path | None = None
+    psma_parties_path: Path | None = None
+    eez_path: Path | None = None
+    on_land_margin_km: float | None = ON_LAND_MARGIN_KM
+    database_url: str | None = None
+    scorer: Scorer = "champion"
+    mlflow_tracking_uri: str = "models/mlruns"
+    fishing_model_dir: Path | None = None
+    agency_directory: Path | None = None
+    validate_frames: bool = False
+    _reference_paths: tuple[str, ...] = field(
+        default=(
+            "ports_path",
+            "iuu_list_path",
+            "carriers_path",
+            "psma_parties_path",
+            "eez_path",
+            "agency_directory",
+        ),
+        init=False,
+        repr=False,
+        compare=False,
+    )
+
+    def __post_init__(self) -> None:
+        # Coerce first (frozen: through object.__setattr__), then check.
+        put = object.__setattr__
+        put(self, "out_dir", Path(self.out_dir))
+        put(self, "ais_paths", tuple(Path(p) for p in self.ais_paths))
+        for name in ("position_store", "fishing_model_dir", *self._reference_paths):
+            put(self, name, _path(getattr(self, name)))
+        if bool(self.ais_paths) == (self.position_store is not None):
+            raise ValueError(
+                "give the AIS as --ais FILE (repeatable) or as --store DIR, not both."
+                if self.ais_paths
+                else "give the AIS as --ais FILE (repeatable) or as --store DIR."
+            )
+        if self.partitions is not None and self.partitions < 1:
+            raise ValueError(
+                "The 'partitions' parameter of RunConfig must be a whole number of at least "
+                f"1. Got {self.partitions!r} instead."
+            )
+        if self.on_land_margin_km is not None and not self.on_land_margin_km >= 0:
+            raise ValueError(
+                "The 'on_land_margin_km' parameter of RunConfig must be >= 0 km or None. "
+                f"Got {self.on_land_margin_km!r} instead."
+            )
+        if self.scorer not in ("champion", "baseline"):
+            raise ValueError(
+                "The 'scorer' parameter of RunConfig must be 'champion' or 'baseline'. "
+                f"Got {self.scorer!r} instead."
+            )
+        if self.position_store is not None:
+            store_partitions(self.position_store)  # ValueError when it is no store
+        for path in self.input_files:
+            if not path.exists():
+                raise FileNotFoundError(f"the file {str(path)!r} does not exist.")
+            if path.is_dir():
+                raise ValueError(
+                    f"{str(path.resolve())!r} is a folder, not a file"
+                    + (" (a store goes to --store)." if path in self.ais_paths else ".")
+                )
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **values: object) -> RunConfig:
+        """A configuration whose unset values come from :class:`~vessel_risk.settings.Settings`.
+
+        Parameters
+        ----------
+        settings : Settings
+            ``database_url``, ``mlflow_tracking_uri``, ``fishing_model_dir``,
+            ``agency_directory`` and ``validate_frames`` are taken from it unless given
+            in ``values``.
+        **values
+            Any field of :class:`RunConfig`.
+
+        Returns
+        -------
+        RunConfig
+        """
+        for name in (
+            "database_url",
+            "mlflow_tracking_uri",
+            "fishing_model_dir",
+            "agency_directory",
+            "validate_frames",
+        ):
+            if values.get(name) is None:
+                values[name] = getattr(settings, name)
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def input_files(self) -> Sequence[Path]:
+        """The AIS files and reference files given, in the order they are checked."""
+        refs = (getattr(self, name) for name in self._reference_paths)
+        return [*self.ais_paths, *(p for p in refs if p is not None)]
+
+    @property
+    def resolved_database_url(self) -> str:
+        """``database_url``, else the SQLite file ``vessel_risk.db`` in ``out_dir``."""
+        return self.database_url or f"sqlite:///{(self.out_dir / 'vessel_risk.db').resolve()}"
+
+    @property
+    def inputs(self) -> list[str]:
+        """What the run read, as recorded with the run in the database."""
+        return [str(p) for p in self.ais_paths] or [str(self.position_store)]

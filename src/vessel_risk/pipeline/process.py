@@ -1,0 +1,160 @@
+"""The whole chain on AIS already in memory: one partition, no I/O.
+
+:func:`process` is what a notebook or a test calls on an
+:class:`~vessel_risk.ingest.IngestResult`; :func:`vessel_risk.pipeline.run` runs the
+same stages (:mod:`vessel_risk.pipeline.stages`) one partition of vessels at a time
+and writes the outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from vessel_risk.alerts.build import Alert
+from vessel_risk.events.clean import ON_LAND_MARGIN_KM
+from vessel_risk.events.fishing import FishingModel
+from vessel_risk.geo.zones import EezIndex
+from vessel_risk.ingest import IngestResult
+from vessel_risk.model import indicators as ind
+from vessel_risk.pipeline.counts import RunTally, run_counts
+from vessel_risk.pipeline.scoring import score_alerts
+from vessel_risk.pipeline.stages import (
+    PartitionWork,
+    References,
+    _noop,
+    first_pass,
+    second_pass,
+)
+from vessel_risk.settings import Settings
+
+
+@dataclass
+class ProcessResult:
+    """Everything :func:`process` derives from one batch of AIS."""
+
+    positions: pd.DataFrame
+    visits: pd.DataFrame
+    voyages: pd.DataFrame
+    gaps: pd.DataFrame
+    loitering: pd.DataFrame
+    encounters: pd.DataFrame
+    features: pd.DataFrame
+    alerts: list[Alert]
+    quarantine: pd.DataFrame
+    counts: dict[str, Any] = field(default_factory=dict)
+    model_version: str = ind.BASELINE_VERSION
+    identity: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def process(
+    ingested: IngestResult,
+    *,
+    shore: Callable[..., Any],
+    ports: pd.DataFrame,
+    iuu_keys: pd.DataFrame | None = None,
+    carriers: Collection[str] = (),
+    psma_parties: pd.DataFrame | None = None,
+    on_land_margin_km: float | None = ON_LAND_MARGIN_KM,
+    eez: EezIndex | None = None,
+    model: Any | None = None,
+    model_version: str | None = None,
+    fishing_model: FishingModel | None = None,
+    on_stage: Callable[[str], None] = _noop,
+    validate_frames: bool | None = None,
+) -> ProcessResult:
+    """Run cleaning, events, features and scoring on ingested AIS.
+
+    Parameters
+    ----------
+    ingested : IngestResult
+        From :func:`vessel_risk.ingest.read_many`.
+    shore : callable
+        ``f(lat, lon) -> km`` from shore, negative on land
+        (:class:`~vessel_risk.geo.shore.ShoreDistance`).
+    ports : DataFrame
+        Port or anchorage list (:func:`~vessel_risk.geo.ports.default_ports`).
+    iuu_keys : DataFrame, optional
+        From :func:`~vessel_risk.identity.lists.load_iuu_list`.
+    carriers : collection of str, optional
+        MMSIs of carriers (reefers): their loitering needs 4 h and encounters with
+        them are marked.
+    psma_parties : DataFrame, optional
+        From :func:`~vessel_risk.geo.ports.read_psma_parties`.
+    on_land_margin_km : float or None, default 10
+        Positions further inland are quarantined as ``on_land``; None keeps them.
+    eez : EezIndex, optional
+        EEZ polygons (:func:`vessel_risk.geo.zones.read_eez`): high-seas and foreign-EEZ
+        fishing hours follow them; without, high seas is > 200 nm from shore and
+        ``fishing_hours_foreign_eez`` is null.
+    model : fitted estimator, optional
+        A trained risk model (the registry's champion, with ``feature_names_in_`` and
+        ``predict_proba``); None scores with the indicator baseline.
+    model_version : str, optional
+        How alerts name the model (default: the baseline's version).
+    fishing_model : FishingModel, optional
+        The fishing classifier (:func:`~vessel_risk.events.fishing.load_fishing_model`) for
+        positions without GFW's ``nnet_score``; None falls back to the speed heuristic.
+    on_stage : callable, optional
+        Called with each stage's name as it starts (for progress display).
+    validate_frames : bool, optional
+        Check every frame against its schema at each stage boundary (debug mode);
+        default: ``VESSEL_RISK_VALIDATE_FRAMES`` (:class:`~vessel_risk.settings.Settings`).
+
+    Returns
+    -------
+    ProcessResult
+
+    Notes
+    -----
+    One MMSI broadcast by several transmitters at once is split into tracks
+    (:func:`~vessel_risk.identity.transmitters.split_transmitters`) to report the number seen at
+    once (feature ``max_simultaneous_transmitters``, an identity indicator that does not
+    enter the score; validated against GFW's research files in docs/features.md).
+    Positions are not dropped by track: keeping only a "dominant" track would have set
+    aside 39 % of the squid-jigger file's positions on a guess about which hull is the
+    vessel. Isolated jumps are still removed by cleaning.
+
+    Everything is in memory at once; :func:`run` runs the same stages one partition of
+    vessels at a time.
+    """
+    refs = References(
+        shore=shore,
+        ports=ports,
+        iuu_keys=iuu_keys,
+        carriers=carriers,
+        psma_parties=psma_parties,
+        eez=eez,
+        fishing_model=fishing_model,
+        on_land_margin_km=on_land_margin_km,
+    )
+    if validate_frames is None:
+        validate_frames = Settings().validate_frames
+    static = ingested.static[ingested.static["timestamp"].notna()]
+    work = PartitionWork(ingested.positions, static)
+    first_pass(work, refs, validate=validate_frames, on_stage=on_stage)
+    enriched = work.positions
+    events = second_pass(work, refs, validate=validate_frames, on_stage=on_stage).events()
+    on_stage("score")
+    alerts, version = score_alerts(events.features, model, model_version)
+    quarantine = pd.concat([ingested.quarantine, work.quarantine], ignore_index=True)
+    tally = RunTally()
+    tally.quarantine(ingested.quarantine)
+    tally.add(ingested.positions, ingested.static, work, enriched)
+    return ProcessResult(
+        enriched,
+        events.visits,
+        events.voyages,
+        events.gaps,
+        events.loitering,
+        events.encounters,
+        events.features,
+        alerts,
+        quarantine,
+        run_counts(tally, ingested.files, events, alerts, fishing_model),
+        model_version=version,
+        identity=events.identity,
+    )

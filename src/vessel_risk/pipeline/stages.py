@@ -1,0 +1,414 @@
+"""The chain of stages: the one place that says what follows what.
+
+:data:`CHAIN` lists every stage of the main job in order, each with its scope:
+
+- ``once``: the run does it once (ingest into the position store, score, write);
+- ``per partition``: a pure function of one partition of whole vessels
+  (:class:`PartitionWork`) and the run's reference data (:class:`References`);
+- ``across partitions``: encounters, the one stage that pairs vessels.
+
+The per-partition stages fall in two passes around encounters. :func:`first_pass`
+(cleaning, transmitters, distances) and :func:`second_pass` (fishing, port visits,
+voyages, gaps, loitering, features) run them in :data:`CHAIN`'s order; they are the
+functions a run maps over partitions, in a loop here and as tasks on a cluster alike.
+Both the whole-file run (:func:`vessel_risk.pipeline.process`, one partition in memory)
+and the per-partition run (:func:`vessel_risk.pipeline.run`) call them, so the two
+cannot drift apart. Stages do no I/O and read no settings; with ``validate=True`` each
+frame is checked against its schema where it leaves its stage (the debug mode of
+:class:`~vessel_risk.pipeline.config.RunConfig`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+import pandera.pandas as pa
+
+from vessel_risk.events.clean import ON_LAND_MARGIN_KM, clean_positions
+from vessel_risk.events.encounters import detect_encounters
+from vessel_risk.events.enrich import enrich_positions
+from vessel_risk.events.fishing import FishingModel, fishing_scores
+from vessel_risk.events.gaps import detect_gaps
+from vessel_risk.events.loitering import detect_loitering
+from vessel_risk.events.port_visits import detect_port_visits
+from vessel_risk.events.schemas import (
+    EncounterSchema,
+    EnrichedPositionSchema,
+    GapSchema,
+    LoiteringSchema,
+    PortVisitSchema,
+    VoyageSchema,
+)
+from vessel_risk.events.voyages import detect_voyages
+from vessel_risk.features.schemas import VesselFeatureSchema
+from vessel_risk.features.vessel_year import vessel_year_features
+from vessel_risk.frames import columns
+from vessel_risk.geo.zones import EezIndex
+from vessel_risk.identity.history import identity_history
+from vessel_risk.identity.transmitters import simultaneous_transmitters, split_transmitters
+from vessel_risk.ingest import IDENTITY_FIELDS
+from vessel_risk.ingest.schemas import IngestPositionSchema
+
+Scope = Literal["once", "per partition", "across partitions"]
+OnStage = Callable[[str], None]
+
+
+def _noop(stage: str) -> None:
+    del stage
+
+
+@dataclass(frozen=True)
+class References:
+    """Reference data a run reads once and every partition shares.
+
+    Attributes
+    ----------
+    shore : callable
+        ``f(lat, lon) -> km`` from shore, negative on land
+        (:class:`~vessel_risk.geo.shore.ShoreDistance`).
+    ports : DataFrame
+        Port or anchorage list (:func:`~vessel_risk.geo.ports.read_ports`).
+    iuu_keys : DataFrame, optional
+        From :func:`~vessel_risk.identity.lists.load_iuu_list`.
+    carriers : collection of str
+        MMSIs of carriers (reefers): their loitering needs 4 h and encounters with
+        them are marked.
+    psma_parties : DataFrame, optional
+        From :func:`~vessel_risk.geo.ports.read_psma_parties`.
+    eez : EezIndex, optional
+        EEZ polygons (:func:`~vessel_risk.geo.zones.read_eez`).
+    fishing_model : FishingModel, optional
+        The fishing classifier for positions without GFW's ``nnet_score``.
+    on_land_margin_km : float or None, default 10
+        Positions further inland are quarantined as ``on_land``; None keeps them.
+    """
+
+    shore: Callable[..., Any]
+    ports: pd.DataFrame
+    iuu_keys: pd.DataFrame | None = None
+    carriers: Collection[str] = ()
+    psma_parties: pd.DataFrame | None = None
+    eez: EezIndex | None = None
+    fishing_model: FishingModel | None = None
+    on_land_margin_km: float | None = ON_LAND_MARGIN_KM
+
+
+@dataclass
+class PartitionWork:
+    """The frames of one partition of whole vessels as the stages fill them in.
+
+    Attributes
+    ----------
+    positions : DataFrame
+        Ingested positions (:class:`~vessel_risk.ingest.schemas.IngestPositionSchema`)
+        until ``distances`` makes them enriched positions
+        (:class:`~vessel_risk.events.schemas.EnrichedPositionSchema`); ``fishing``
+        adds ``fishing_score`` and ``fishing_source``.
+    static : DataFrame
+        Static (identity) reports with a time.
+    area_messages : DataFrame, optional
+        Messages per UTC day and 1° cell of all vessels, when the partition holds only
+        some (:func:`~vessel_risk.events.gaps.area_message_counts`); default: counted
+        from ``positions``.
+    encounters : DataFrame, optional
+        This partition's side of the encounters found across partitions; None: the
+        ``encounters`` stage finds them among ``positions``.
+    Everything else is an output of a stage, empty until it runs.
+    """
+
+    positions: pd.DataFrame
+    static: pd.DataFrame
+    area_messages: pd.DataFrame | None = None
+    encounters: pd.DataFrame | None = None
+    quarantine: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cleaning: dict[str, int] = field(default_factory=dict)
+    transmitters: pd.DataFrame | None = None
+    several_tracks: int = 0
+    spikes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    visits: pd.DataFrame = field(default_factory=pd.DataFrame)
+    voyages: pd.DataFrame = field(default_factory=pd.DataFrame)
+    gaps: pd.DataFrame = field(default_factory=pd.DataFrame)
+    loitering: pd.DataFrame = field(default_factory=pd.DataFrame)
+    features: pd.DataFrame = field(default_factory=pd.DataFrame)
+    identity: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def events(self) -> Events:
+        """The partition's event tables, features and identity history."""
+        assert self.encounters is not None, "second_pass has not run"
+        return Events(
+            self.visits,
+            self.voyages,
+            self.gaps,
+            self.loitering,
+            self.encounters,
+            self.features,
+            self.identity,
+        )
+
+
+@dataclass
+class Events:
+    """Event tables, vessel-year features and identity history of a partition or a run."""
+
+    visits: pd.DataFrame
+    voyages: pd.DataFrame
+    gaps: pd.DataFrame
+    loitering: pd.DataFrame
+    encounters: pd.DataFrame
+    features: pd.DataFrame
+    identity: pd.DataFrame
+
+    @classmethod
+    def stack(cls, parts: Sequence[Events], encounters: pd.DataFrame) -> Events:
+        """Per-partition events as one, each table ordered by ``mmsi`` as one partition.
+
+        A vessel is in one partition and each partition's rows are in MMSI order, so a
+        stable sort by MMSI gives the order of a run on one partition. ``encounters``
+        were found across partitions and are taken whole.
+        """
+
+        def stack(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
+            return concat(frames).sort_values("mmsi", kind="stable", ignore_index=True)
+
+        return cls(
+            visits=stack(e.visits for e in parts),
+            voyages=stack(e.voyages for e in parts),
+            gaps=stack(e.gaps for e in parts),
+            loitering=stack(e.loitering for e in parts),
+            encounters=encounters,
+            features=stack(e.features for e in parts),
+            identity=stack(e.identity for e in parts),
+        )
+
+
+def concat(frames: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Frames stacked, leaving out empty ones (their columns may be untyped)."""
+    frames = list(frames)
+    return pd.concat([f for f in frames if len(f)] or frames[:1], ignore_index=True)
+
+
+def _clean(work: PartitionWork, refs: References) -> None:
+    cleaned = clean_positions(
+        work.positions, distance_from_shore=refs.shore, on_land_margin_km=refs.on_land_margin_km
+    )
+    work.positions, work.spikes = cleaned.positions, cleaned.spikes
+    work.quarantine, work.cleaning = cleaned.quarantine, cleaned.counts
+
+
+def _transmitters(work: PartitionWork, refs: References) -> None:
+    # Counted before cleaning drops the jumps: a second transmitter is a run of them.
+    seen = pd.concat([work.positions, work.spikes], ignore_index=True)
+    track = split_transmitters(seen)
+    several = pd.Series(track.to_numpy()).groupby(seen["mmsi"].to_numpy()).nunique().gt(1)
+    work.transmitters = simultaneous_transmitters(seen, track)
+    work.several_tracks = int(several.sum())
+    work.spikes = pd.DataFrame()
+
+
+def _distances(work: PartitionWork, refs: References) -> None:
+    work.positions = enrich_positions(work.positions, refs.ports, refs.eez)
+
+
+def _encounters(work: PartitionWork, refs: References) -> None:
+    work.encounters = detect_encounters(work.positions, carriers=refs.carriers)
+
+
+def _fishing(work: PartitionWork, refs: References) -> None:
+    model = refs.fishing_model
+    classifier = model.classifier if model is not None else None
+    work.positions = work.positions.assign(**fishing_scores(work.positions, classifier))
+
+
+def _port_visits(work: PartitionWork, refs: References) -> None:
+    work.visits = detect_port_visits(work.positions, refs.ports)
+
+
+def _voyages(work: PartitionWork, refs: References) -> None:
+    work.voyages = detect_voyages(work.positions, work.visits)
+
+
+def _gaps(work: PartitionWork, refs: References) -> None:
+    work.gaps = detect_gaps(work.positions, area_messages=work.area_messages)
+
+
+def _loitering(work: PartitionWork, refs: References) -> None:
+    work.loitering = detect_loitering(work.positions, carriers=refs.carriers)
+
+
+def _features(work: PartitionWork, refs: References) -> None:
+    positions, static = work.positions, work.static
+    ident_cols = ["mmsi", "timestamp", *IDENTITY_FIELDS]
+    has_ident = positions[IDENTITY_FIELDS].notna().any(axis=1)
+    dest = ["destination"] if "destination" in static.columns else []
+    reports = pd.concat(
+        [static[ident_cols + dest], positions.loc[has_ident, ident_cols]], ignore_index=True
+    )
+    work.identity = identity_history(reports)
+    # A vessel with static reports only has no vessel-year to describe (its identity
+    # still goes to the history); a partition may hold nothing else.
+    described = positions["mmsi"].unique()
+    work.features = vessel_year_features(
+        positions,
+        work.visits,
+        work.voyages,
+        work.gaps,
+        reports[reports["mmsi"].isin(described)],
+        encounters=work.encounters,
+        loitering=work.loitering,
+        iuu_keys=refs.iuu_keys,
+        psma_parties=refs.psma_parties,
+        transmitters=work.transmitters,
+        identity=work.identity[work.identity["mmsi"].isin(described)],
+    )
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of the main job.
+
+    Attributes
+    ----------
+    name : str
+        As progress displays and ``on_stage`` callbacks name it.
+    scope : {"once", "per partition", "across partitions"}
+    apply : callable, optional
+        ``f(work, refs)`` filling in a :class:`PartitionWork`; None for the stages the
+        run itself performs (ingest, encounters across partitions, score, write).
+    output : str, optional
+        The :class:`PartitionWork` attribute the stage makes, checked against
+        ``schema`` in debug mode.
+    schema : pandera DataFrameModel, optional
+    """
+
+    name: str
+    scope: Scope
+    apply: Callable[[PartitionWork, References], None] | None = None
+    output: str | None = None
+    schema: type[pa.DataFrameModel] | None = None
+
+
+CHAIN: tuple[Stage, ...] = (
+    Stage("ingest", "once", output="positions", schema=IngestPositionSchema),
+    Stage("clean", "per partition", _clean),
+    Stage("transmitters", "per partition", _transmitters),
+    Stage("distances", "per partition", _distances, "positions", EnrichedPositionSchema),
+    Stage("encounters", "across partitions", _encounters, "encounters", EncounterSchema),
+    Stage("fishing", "per partition", _fishing),
+    Stage("port visits", "per partition", _port_visits, "visits", PortVisitSchema),
+    Stage("voyages", "per partition", _voyages, "voyages", VoyageSchema),
+    Stage("gaps", "per partition", _gaps, "gaps", GapSchema),
+    Stage("loitering", "per partition", _loitering, "loitering", LoiteringSchema),
+    Stage("features", "per partition", _features, "features", VesselFeatureSchema),
+    Stage("score", "once"),
+    Stage("write", "once"),
+)
+"""Every stage in the order a run starts them."""
+
+STAGES: tuple[str, ...] = tuple(stage.name for stage in CHAIN)
+"""Stage names in the order a run starts them (progress displays count these); the
+per-partition ones repeat for each partition of vessels."""
+
+_SPLIT = STAGES.index("encounters")
+FIRST_PASS = tuple(s for s in CHAIN[:_SPLIT] if s.scope == "per partition")
+SECOND_PASS = tuple(s for s in CHAIN[_SPLIT:] if s.scope == "per partition")
+
+
+def check_frame(frame: pd.DataFrame, schema: type[pa.DataFrameModel]) -> None:
+    """Validate ``frame`` against ``schema`` where it crosses a stage boundary.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    schema : pandera DataFrameModel
+        The frame's declared schema; a stage's extra working columns (``start_row``,
+        ``fishing_score``...) are left out of the check, the declared ones are not.
+
+    Raises
+    ------
+    pandera.errors.SchemaError
+        If a declared column is missing or a value breaks the schema.
+    """
+    declared = [c for c in frame.columns if c in set(columns(schema))]
+    schema.validate(frame[declared], lazy=False)
+
+
+def _run(
+    stages: tuple[Stage, ...],
+    work: PartitionWork,
+    refs: References,
+    *,
+    validate: bool,
+    on_stage: OnStage,
+) -> PartitionWork:
+    for stage in stages:
+        on_stage(stage.name)
+        assert stage.apply is not None
+        stage.apply(work, refs)
+        if validate and stage.output is not None and stage.schema is not None:
+            check_frame(getattr(work, stage.output), stage.schema)
+    return work
+
+
+def first_pass(
+    work: PartitionWork, refs: References, *, validate: bool = False, on_stage: OnStage = _noop
+) -> PartitionWork:
+    """Cleaning, transmitters and distances of one partition of whole vessels.
+
+    Parameters
+    ----------
+    work : PartitionWork
+        With ``positions`` as ingested (every position of each vessel it holds) and
+        ``static``.
+    refs : References
+    validate : bool, default False
+        Check each stage's output against its schema (debug mode).
+    on_stage : callable, optional
+        Called with each stage's name as it starts.
+
+    Returns
+    -------
+    PartitionWork
+        ``work``, with enriched ``positions``, ``quarantine``, ``cleaning``,
+        ``transmitters`` and ``several_tracks``.
+    """
+    if validate:
+        check_frame(work.positions, IngestPositionSchema)
+    return _run(FIRST_PASS, work, refs, validate=validate, on_stage=on_stage)
+
+
+def second_pass(
+    work: PartitionWork, refs: References, *, validate: bool = False, on_stage: OnStage = _noop
+) -> PartitionWork:
+    """Fishing, port visits, voyages, gaps, loitering and vessel-year features.
+
+    Parameters
+    ----------
+    work : PartitionWork
+        After :func:`first_pass`. Without ``encounters`` they are found among this
+        partition's positions first (a run with one partition).
+    refs : References
+    validate : bool, default False
+        Check each stage's output against its schema (debug mode).
+    on_stage : callable, optional
+        Called with each stage's name as it starts.
+
+    Returns
+    -------
+    PartitionWork
+        ``work``, with ``positions`` carrying ``fishing_score`` and ``fishing_source``,
+        and every event table, ``features`` and ``identity`` filled in.
+    """
+    stages = SECOND_PASS
+    if work.encounters is None:
+        stages = (CHAIN[_SPLIT], *stages)
+    return _run(stages, work, refs, validate=validate, on_stage=on_stage)
+
+
+def with_distances(
+    positions: pd.DataFrame, ports: pd.DataFrame, eez: EezIndex | None = None
+) -> pd.DataFrame:
+    """The ``distances`` stage alone: :func:`vessel_risk.events.enrich.enrich_positions`."""
+    return enrich_positions(positions, ports, eez)
