@@ -10,13 +10,12 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from tests.conftest import SQUID, shared_file
 from vessel_risk.cli import app
 from vessel_risk.db.tables import AlertRow
 from vessel_risk.events.schemas import GapSchema, PortVisitSchema, PositionSchema, VoyageSchema
 from vessel_risk.features.schemas import VesselFeatureSchema
 from vessel_risk.frames import columns
-
-from tests.conftest import SQUID, shared_file
 
 
 def test_run_prints_report_path_and_alert_count(squid_run):
