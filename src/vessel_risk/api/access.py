@@ -33,35 +33,17 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from vessel_risk.db.tables import Base, audit, utcnow
+from vessel_risk.db.tables import ApiClient, audit, utcnow
 
 ROLES = ("analyst", "port_inspector", "referral_approver", "case_system", "admin")
 """Every role a client can hold."""
 
 KEY_PREFIX = "vrk_"
-
-
-class ApiClient(Base):
-    """One API client of one agency: role, scopes and the digest of its key."""
-
-    __tablename__ = "api_clients"
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    agency_id: Mapped[str] = mapped_column(String(64), index=True)
-    name: Mapped[str] = mapped_column(String(256))
-    role: Mapped[str] = mapped_column(String(32))
-    countries: Mapped[list[Any]] = mapped_column(default=list)
-    ports: Mapped[list[Any]] = mapped_column(default=list)
-    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    rate_per_minute: Mapped[int] = mapped_column(Integer, default=600)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime]
-    created_by: Mapped[str] = mapped_column(String(128))
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ Tables
     only ever added by a person, lives apart from the notice with its consent record.
 ``deliveries``, ``delivery_attempts``
     The transactional outbox of notices to agencies and every attempt to deliver one.
+``api_clients``
+    The API clients of agencies: role, scopes, key digest (:mod:`vessel_risk.api.access`).
 ``audit_log``
     Append-only record of every access and change: who, when, what, why. Database
     triggers refuse UPDATE and DELETE on it.
@@ -302,6 +304,26 @@ class AuditEntry(Base):
     reason: Mapped[str | None] = mapped_column(Text)
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any] | None]
+
+
+class ApiClient(Base):
+    """One API client of one agency: role, scopes and the digest of its key.
+
+    Roles and keys are explained in :mod:`vessel_risk.api.access`.
+    """
+
+    __tablename__ = "api_clients"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agency_id: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(32))
+    countries: Mapped[list[Any]] = mapped_column(default=list)
+    ports: Mapped[list[Any]] = mapped_column(default=list)
+    key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    rate_per_minute: Mapped[int] = mapped_column(Integer, default=600)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(128))
 
 
 class AppendOnlyError(RuntimeError):

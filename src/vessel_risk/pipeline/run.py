@@ -249,10 +249,13 @@ def run(
     """
     from vessel_risk.pipeline.report import MAP_POSITIONS, write_report
 
-    config.out_dir.mkdir(parents=True, exist_ok=True)
     out_dir, validate = config.out_dir, config.validate_frames
-    # The database and reference files first: a typo there should not cost a whole ingest.
+    # The database and reference files first: a typo there should not cost a whole
+    # ingest, and a database given that will not open leaves no output folder behind.
+    if config.database_url is None:
+        out_dir.mkdir(parents=True, exist_ok=True)
     engine = open_database(config.resolved_database_url, create=True)
+    out_dir.mkdir(parents=True, exist_ok=True)
     try:
         refs = references or load_references(config)
         scorer = scorer or choose_scorer(config.scorer, config.mlflow_tracking_uri)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-import vessel_risk.api.access  # noqa: F401  (its api_clients table joins Base.metadata)
 from vessel_risk.db.engine import make_engine
 from vessel_risk.db.tables import Base
 from vessel_risk.settings import Settings
