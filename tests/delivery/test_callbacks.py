@@ -18,9 +18,50 @@ from vessel_risk.delivery.callbacks import (
     ReceiverStatusError,
     agency_secrets,
     apply_status_callback,
+    furthest_receiver_status,
+    may_follow,
 )
 from vessel_risk.delivery.signing import WebhookVerificationError, verify, webhook_headers
 from vessel_risk.delivery.worker import _lease, deliver_due
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "allowed"),
+    [
+        (None, "received", True),
+        (None, "closed", True),
+        ("received", "accepted", True),
+        ("received", "rejected", True),
+        ("received", "closed", True),
+        ("accepted", "closed", True),
+        ("rejected", "closed", True),
+        ("received", "received", False),
+        ("accepted", "received", False),
+        ("accepted", "rejected", False),
+        ("rejected", "accepted", False),
+        ("closed", "received", False),
+        ("closed", "accepted", False),
+        ("closed", "closed", False),
+    ],
+)
+def test_receiver_statuses_move_forward_only(old, new, allowed):
+    assert may_follow(old, new) is allowed
+
+
+def test_may_follow_refuses_unknown_statuses():
+    with pytest.raises(KeyError):
+        may_follow("received", "done")
+
+
+def test_the_notice_shows_the_furthest_status_of_its_agencies_the_latest_among_equals():
+    assert furthest_receiver_status(None, "received") == "received"
+    assert furthest_receiver_status("received", "closed") == "closed"
+    assert furthest_receiver_status("accepted", "received") == "accepted"
+    assert furthest_receiver_status("closed", "rejected") == "closed"
+    assert furthest_receiver_status("accepted", "rejected") == "rejected"
+    assert furthest_receiver_status("rejected", "accepted") == "accepted"
+    assert furthest_receiver_status("accepted", "accepted") == "accepted"
+    assert furthest_receiver_status("legacy", "received") == "received"  # ranks below all
 
 
 def test_status_callbacks_move_forward_only_and_update_the_notice(engine):
