@@ -1,4 +1,4 @@
-"""The database schema (Alembic), the append-only audit log and the alert lifecycle.
+"""Alerts in the database: runs recorded with their history, status changes audited.
 
 Every test runs on SQLite and on PostgreSQL (the ``engine`` fixture).
 """
@@ -7,37 +7,19 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, inspect, select, text
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.conftest import make_alert
 from vessel_risk.alerts.build import evidence_events
-from vessel_risk.alerts.lifecycle import TransitionError, alert_history, record_run, transition
-from vessel_risk.db.engine import SchemaError, current_revision, make_engine, migrate
+from vessel_risk.alerts.lifecycle import TransitionError
+from vessel_risk.alerts.persistence import alert_history, record_run, transition
 from vessel_risk.db.tables import (
     AlertRow,
-    AppendOnlyError,
-    AuditEntry,
     EvidenceEvent,
     Score,
     Vessel,
 )
-
-TABLES = {
-    "runs",
-    "vessels",
-    "vessel_periods",
-    "scores",
-    "alerts",
-    "evidence_events",
-    "agencies",
-    "referral_notices",
-    "notice_personal_data",
-    "deliveries",
-    "delivery_attempts",
-    "audit_log",
-}
 
 
 def _visits() -> pd.DataFrame:
@@ -102,54 +84,6 @@ def _record(engine, alerts, visits=None) -> int:
             model_version=alerts[0].model_version,
             counts={"rows_in": 10},
         )
-
-
-def _head() -> str:
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
-    cfg = Config()
-    cfg.set_main_option("script_location", "vessel_risk.db:migrations")
-    head = ScriptDirectory.from_config(cfg).get_current_head()
-    assert head is not None
-    return head
-
-
-def test_migrations_create_every_table_once(engine):
-    assert TABLES <= set(inspect(engine).get_table_names())
-    assert current_revision(engine) == _head()
-    migrate(engine)  # a second upgrade is a no-op
-    assert current_revision(engine) == _head()
-
-
-def test_a_database_made_before_migrations_is_refused_with_advice(tmp_path):
-    eng = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    with eng.begin() as conn:
-        conn.execute(text("CREATE TABLE runs (id INTEGER PRIMARY KEY)"))
-    with pytest.raises(SchemaError, match="move it aside"):
-        migrate(eng)
-
-
-def test_audit_log_refuses_update_and_delete_in_the_database(engine):
-    with Session(engine) as s, s.begin():
-        s.add(
-            AuditEntry(
-                at=pd.Timestamp("2026-01-01", tz="UTC").to_pydatetime(),
-                actor="analyst@tha",
-                action="alert.status",
-                entity_type="alert",
-                entity_id="1",
-            )
-        )
-    for sql in ("UPDATE audit_log SET actor = 'someone else'", "DELETE FROM audit_log"):
-        with pytest.raises(DatabaseError, match="append-only"), engine.begin() as conn:
-            conn.execute(text(sql))
-    with Session(engine) as s:
-        entry = s.scalars(select(AuditEntry)).one()
-        assert entry.actor == "analyst@tha"
-        entry.reason = "tampered"
-        with pytest.raises(AppendOnlyError):
-            s.flush()
 
 
 def test_a_run_stores_vessel_score_evidence_and_last_port(engine):
