@@ -146,8 +146,18 @@ def active_agencies(session: Session) -> list[Agency]:
 def as_record(agency: Agency) -> AgencyRecord:
     """A directory row as the plain record the routing rules work on.
 
-    The row is not validated again: it was validated as an :class:`AgencyRecord` when
-    :func:`load_directory` stored it, and routing must never fail on a stored agency.
+    Rows are stored from validated records (:func:`load_directory`), so the row is not
+    validated again: routing must never fail on an agency the directory holds.
+
+    Parameters
+    ----------
+    agency : Agency
+        A row of the ``agencies`` table.
+
+    Returns
+    -------
+    AgencyRecord
+        Every field of :class:`vessel_risk.referral.routing.AgencyRecord` copied from the row.
     """
     return AgencyRecord.model_construct(
         **{name: getattr(agency, name) for name in AgencyRecord.model_fields}

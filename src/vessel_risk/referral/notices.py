@@ -350,7 +350,7 @@ def notice_html(payload: Mapping[str, Any]) -> str:
     Parameters
     ----------
     payload : mapping
-        :class:`NoticePayload` as JSON (``ReferralNotice.payload``).
+        :class:`vessel_risk.referral.payload.NoticePayload` as JSON (``ReferralNotice.payload``).
     """
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("vessel_risk.referral", "templates"),
