@@ -4,15 +4,18 @@ An alert is a risk to check, not a finding. It names the indicators behind the
 score (with their values, a one-line reason and the ILO indicator each stands in
 for), the data it rests on, and the last known position. Crew are never named:
 alerts hold vessel data only.
+
+Also :func:`evidence_events`: the events behind alerts (port visits, AIS gaps,
+encounters, loitering) as one table. Exports (CSV, GeoJSON) are in
+:mod:`vessel_risk.alerts.export`.
 """
 
 from __future__ import annotations
 
-import json
+import importlib
 from collections.abc import Mapping
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +23,16 @@ from pydantic import BaseModel, Field
 
 from vessel_risk.model import indicators as ind
 
+if TYPE_CHECKING:  # moved to export; importable from here until callers follow
+    from vessel_risk.alerts.export import alerts_frame as alerts_frame
+    from vessel_risk.alerts.export import alerts_geojson as alerts_geojson
+    from vessel_risk.alerts.export import write_alerts_csv as write_alerts_csv
+    from vessel_risk.alerts.export import write_alerts_geojson as write_alerts_geojson
+
+
 TOP_INDICATORS = 3
+
+
 CAVEAT = (
     "A risk score is evidence to check, never proof of forced labour. The crew are "
     "presumed victims, never suspects."
@@ -194,66 +206,6 @@ def build_alerts(
     return alerts
 
 
-def alerts_frame(alerts: list[Alert]) -> pd.DataFrame:
-    """Alerts as a flat table, one row each, top indicators in numbered columns.
-
-    Returns
-    -------
-    DataFrame with ``rank``, ``mmsi``, ``year``, ``shipname``, ``flag_iso3``,
-    ``score``, ``tier``, ..., ``indicator_1``, ``indicator_1_value``,
-    ``indicator_1_reason``, ``indicator_1_ilo``, ... up to 3.
-    """
-    rows = []
-    for a in alerts:
-        d = a.model_dump(exclude={"indicators"})
-        for k in range(TOP_INDICATORS):
-            e = a.indicators[k] if k < len(a.indicators) else None
-            d[f"indicator_{k + 1}"] = e.name if e else None
-            d[f"indicator_{k + 1}_value"] = e.value if e else None
-            d[f"indicator_{k + 1}_reason"] = e.reason if e else None
-            d[f"indicator_{k + 1}_ilo"] = e.ilo_indicator if e else None
-        rows.append(d)
-    indicator_columns = [
-        f"indicator_{k + 1}{part}"
-        for k in range(TOP_INDICATORS)
-        for part in ("", "_value", "_reason", "_ilo")
-    ]
-    # No alert still gives the columns, so an empty alerts.csv has its header.
-    columns = [c for c in Alert.model_fields if c != "indicators"] + indicator_columns
-    frame = pd.DataFrame(rows, columns=columns)
-    for col in ("first_seen", "last_seen"):
-        if col in frame.columns:
-            frame[col] = pd.to_datetime(frame[col], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return frame
-
-
-def write_alerts_csv(alerts: list[Alert], path: Path) -> None:
-    """Write ``alerts.csv``: :func:`alerts_frame`, one alert a row, ``caveat`` included."""
-    alerts_frame(alerts).to_csv(path, index=False)
-
-
-def alerts_geojson(alerts: list[Alert]) -> dict[str, object]:
-    """Alerts as an RFC 7946 FeatureCollection, the last known position as the point.
-
-    Alerts without any known position are features with a null geometry.
-    """
-    features = []
-    for a in alerts:
-        geom = (
-            {"type": "Point", "coordinates": [round(a.last_lon, 6), round(a.last_lat, 6)]}
-            if a.last_lat is not None and a.last_lon is not None
-            else None
-        )
-        props = json.loads(a.model_dump_json())
-        features.append({"type": "Feature", "geometry": geom, "properties": props})
-    return {"type": "FeatureCollection", "features": features}
-
-
-def write_alerts_geojson(alerts: list[Alert], path: Path) -> None:
-    """Write ``alerts.geojson`` (RFC 7946: WGS 84 lon/lat, no ``crs`` member)."""
-    path.write_text(json.dumps(alerts_geojson(alerts)), encoding="utf-8")
-
-
 EVIDENCE_COLUMNS = ["mmsi", "year", "kind", "start", "end", "duration_h", "lat", "lon", "detail"]
 
 
@@ -327,3 +279,20 @@ def evidence_events(
     if not parts:
         return pd.DataFrame(columns=EVIDENCE_COLUMNS)
     return pd.concat(parts, ignore_index=True).sort_values(["mmsi", "start"], ignore_index=True)
+
+
+_MOVED = {
+    name: "vessel_risk.alerts.export"
+    for name in ("alerts_frame", "alerts_geojson", "write_alerts_csv", "write_alerts_geojson")
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Names moved to :mod:`vessel_risk.alerts.export` (issue 13).
+
+    Still importable from here, resolved on first use (the export module imports this
+    one), until every caller imports them from the package or their module.
+    """
+    if name in _MOVED:
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,11 +1,13 @@
-"""Which agencies a referral notice goes to: the agency directory and the routing rules.
+"""Which agencies a referral notice goes to: the directory records and the routing rules.
 
-The directory lists agencies by country and role, each with its endpoint and filters. It
-comes from a TOML file (:func:`read_directory`), from FAO's PSMA designated-ports list
-(:func:`psma_port_authorities`), or both, and lives in the ``agencies`` table
-(:func:`load_directory`).
+Pure: the rules work on plain records (:class:`AgencyRecord`, :class:`Fleet`) and a notice
+payload as a dict. Reading the directory from files and the database is
+:mod:`vessel_risk.referral.directory`.
 
-Rules (issue 5; multi-agency NRM practice, OSCE/ODIHR NRM Handbook 2022; PSMA Art. 7):
+The directory lists agencies by country and role, each with its endpoint and filters.
+
+Rules (issue 5; multi-agency NRM practice, OSCE/ODIHR NRM Handbook 2022; PSMA Art. 7),
+in the order :func:`route` applies them:
 
 ``flag_state``
     the maritime authority of the flag state;
@@ -15,7 +17,7 @@ Rules (issue 5; multi-agency NRM practice, OSCE/ODIHR NRM Handbook 2022; PSMA Ar
     that lists ports takes only those ports);
 ``coastal_state``
     the maritime authority of each coastal state where the vessel worked (see
-    :func:`vessel_risk.referral.notices.coastal_states` for the approximation);
+    :func:`vessel_risk.referral.payload.coastal_states` for the approximation);
 ``crew_consular``
     the consular service of each of the crew's countries when a person recorded them
     on the notice; otherwise of the flag state and of the crew-origin countries
@@ -27,21 +29,20 @@ An agency's ``filters`` may narrow what it receives: ``min_tier`` (``"high"`` or
 
 from __future__ import annotations
 
-import hashlib
+import importlib
 import re
-import tomllib
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
-from typing import Any, Literal
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
 
-import pandas as pd
 from pydantic import BaseModel, Field
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from vessel_risk.db.tables import Agency, audit
 from vessel_risk.model.indicators import TIER_LEVEL
+
+if TYPE_CHECKING:  # moved to directory; importable from here until callers follow
+    from vessel_risk.referral.directory import load_directory as load_directory
+    from vessel_risk.referral.directory import psma_port_authorities as psma_port_authorities
+    from vessel_risk.referral.directory import read_directory as read_directory
 
 Role = Literal[
     "maritime_authority",
@@ -51,6 +52,8 @@ Role = Literal[
     "nrm_case_system",
     "labour_inspectorate",
 ]
+
+
 PORT_STATE_ROLES = frozenset(
     {"port_state_control", "psma_port_authority", "labour_inspectorate", "nrm_case_system"}
 )
@@ -121,28 +124,6 @@ class Route(BaseModel):
     role: str
 
 
-def read_directory(path: str | Path) -> Directory:
-    """Read an agency directory from TOML (``[[agency]]`` and ``[[fleet]]`` tables).
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    ValueError
-        If the file is not TOML or an entry is invalid (the message names it).
-    """
-    try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path} is not a valid TOML agency directory: {exc}") from exc
-    return Directory(agencies=data.get("agency", []), fleets=data.get("fleet", []))
-
-
-def _slug(text: str) -> str:
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-
-
 def normalize_port(name: str) -> str:
     """Port name for matching: upper case ASCII, no "PORT"/"PUERTO DE" filler words."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().upper()
@@ -150,98 +131,7 @@ def normalize_port(name: str) -> str:
     return " ".join(words)
 
 
-def psma_port_authorities(path: str | Path) -> list[AgencyRecord]:
-    """Port authorities of FAO's PSMA designated ports, one agency per authority.
-
-    Parameters
-    ----------
-    path : path
-        ``psma_designated_ports.csv`` (FAO PSMA Global Information Exchange System):
-        columns ``ISO3``, ``port_name``, ``authority_name``, ``email``; "–" marks a
-        missing value.
-
-    Returns
-    -------
-    list of AgencyRecord
-        Role ``psma_port_authority``, transport ``manual``, ``endpoint_url`` the
-        authority's ``mailto:`` address when listed, ``ports`` its designated ports.
-        Ports without a named authority are grouped under "Designated-port authority of
-        <ISO3>".
-    """
-    frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig").replace("–", pd.NA)
-    frame = frame.dropna(subset=["ISO3", "port_name"])
-    frame["authority_name"] = (
-        frame["authority_name"].str.strip().fillna("Designated-port authority of " + frame["ISO3"])
-    )
-    # Spelling variants of one authority ("Flinders Ports", "Flinders ports ") merge.
-    frame["key"] = frame["authority_name"].map(_slug)
-    out: list[AgencyRecord] = []
-    used: set[str] = set()
-    for (iso3, key), group in frame.groupby(["ISO3", "key"], sort=True):
-        emails = group["email"].dropna()
-        email = str(emails.iloc[0]).split(";")[0].strip() if len(emails) else None
-        agency_id = f"psma-{str(iso3).lower()}-{str(key)[:40].strip('-')}"
-        if agency_id in used:
-            agency_id += "-" + hashlib.sha1(str(key).encode()).hexdigest()[:6]
-        used.add(agency_id)
-        out.append(
-            AgencyRecord(
-                id=agency_id,
-                name=str(group["authority_name"].mode().iloc[0]),
-                country_iso3=str(iso3),
-                role="psma_port_authority",
-                transport="manual",
-                endpoint_url=f"mailto:{email}" if email and "@" in email else None,
-                ports=sorted({str(p).strip() for p in group["port_name"]}),
-            )
-        )
-    return out
-
-
-def load_directory(
-    session: Session, agencies: Iterable[AgencyRecord], *, actor: str
-) -> dict[str, int]:
-    """Insert or update agencies in the ``agencies`` table, auditing each change.
-
-    Returns
-    -------
-    dict with ``added``, ``updated`` and ``unchanged`` counts.
-    """
-    counts = {"added": 0, "updated": 0, "unchanged": 0}
-    for record in agencies:
-        values = record.model_dump()
-        row = session.get(Agency, record.id)
-        if row is None:
-            session.add(Agency(**values))
-            counts["added"] += 1
-            before_public: dict[str, Any] | None = None
-        else:
-            before = {k: getattr(row, k) for k in values}
-            if before == values:
-                counts["unchanged"] += 1
-                continue
-            for k, v in values.items():
-                setattr(row, k, v)
-            counts["updated"] += 1
-            before_public = _public(before)
-        audit(
-            session,
-            actor=actor,
-            action="agency.upsert",
-            entity_type="agency",
-            entity_id=record.id,
-            before=before_public,
-            after=_public(values),
-        )
-    return counts
-
-
-def _public(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Agency fields fit for the audit log: secrets replaced by their count."""
-    return {k: (f"{len(v)} secret(s)" if k == "secrets" else v) for k, v in values.items()}
-
-
-def _accepts(agency: Agency, notice: Mapping[str, Any]) -> bool:
+def _accepts(agency: AgencyRecord, notice: Mapping[str, Any]) -> bool:
     filters = agency.filters or {}
     tier = notice["risk"]["tier"]
     if "min_tier" in filters and TIER_LEVEL.get(tier, 0) < TIER_LEVEL[filters["min_tier"]]:
@@ -251,7 +141,7 @@ def _accepts(agency: Agency, notice: Mapping[str, Any]) -> bool:
     return not ("gears" in filters and notice["vessel"].get("gear") not in filters["gears"])
 
 
-def _covers_port(agency: Agency, port: str | None) -> bool:
+def _covers_port(agency: AgencyRecord, port: str | None) -> bool:
     if not agency.ports:
         return True
     return port is not None and normalize_port(port) in {normalize_port(p) for p in agency.ports}
@@ -280,24 +170,28 @@ def crew_countries(notice: Mapping[str, Any], fleets: Sequence[Fleet]) -> tuple[
 
 
 def route(
-    notice: Mapping[str, Any], agencies: Sequence[Agency], fleets: Sequence[Fleet] = ()
+    notice: Mapping[str, Any], agencies: Sequence[AgencyRecord], fleets: Sequence[Fleet] = ()
 ) -> list[Route]:
     """The agencies a notice goes to under the rules in the module docstring.
 
     Parameters
     ----------
     notice : mapping
-        A referral notice payload (:class:`vessel_risk.referral.notices.NoticePayload` as a
+        A referral notice payload (:class:`vessel_risk.referral.payload.NoticePayload` as a
         dict): ``vessel.flag_iso3``, ``vessel.gear``, ``risk.tier``,
         ``last_port.iso3``/``label``, ``expected_port.iso3``/``label``,
         ``coastal_states_iso3``, ``crew_nationalities_iso3``.
-    agencies : sequence of Agency
-        The directory (inactive agencies are skipped).
+    agencies : sequence of AgencyRecord
+        The directory, in the order it is searched
+        (:func:`vessel_risk.referral.directory.active_agencies` gives it by id); inactive
+        agencies are skipped.
     fleets : sequence of Fleet
 
     Returns
     -------
-    list of Route, one per agency (the first rule that names it), in rule order.
+    list of Route, one per agency (the first rule that names it), in rule order (flag
+    state; port state of the last port, then of the expected port; coastal states;
+    crew countries, sorted), and within a rule in directory order.
     """
     wanted: list[tuple[str, str, frozenset[str], str | None]] = []
     flag = notice["vessel"].get("flag_iso3")
@@ -329,6 +223,18 @@ def route(
     return list(routes.values())
 
 
-def active_agencies(session: Session) -> list[Agency]:
-    """Every active agency of the directory, ordered by id."""
-    return list(session.scalars(select(Agency).where(Agency.active).order_by(Agency.id)))
+_MOVED = {
+    name: "vessel_risk.referral.directory"
+    for name in ("load_directory", "psma_port_authorities", "read_directory")
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Names moved to :mod:`vessel_risk.referral.directory` (issue 13).
+
+    Still importable from here, resolved on first use (the directory module imports this
+    one), until every caller imports them from the package or their module.
+    """
+    if name in _MOVED:
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

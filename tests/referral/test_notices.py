@@ -1,4 +1,4 @@
-"""Routing rules, referral notices, personal-data safeguards and clocks."""
+"""Referral notices: created from an alert, approved, routed, clocked, withdrawn."""
 
 from __future__ import annotations
 
@@ -9,33 +9,23 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from tests.alerts.test_persistence import _record
 from tests.conftest import make_alert, shared_file
-from tests.test_lifecycle import _record
-from vessel_risk.db.tables import Agency, AlertRow, AuditEntry, Delivery, ReferralNotice
+from vessel_risk.db.tables import AlertRow, AuditEntry, Delivery, ReferralNotice
 from vessel_risk.delivery import delivery_history
 from vessel_risk.geo.ports import PortIndex, read_ports
+from vessel_risk.referral.directory import load_directory, psma_port_authorities
+from vessel_risk.referral.follow_ups import FOLLOW_UP_MONTHS
 from vessel_risk.referral.notices import (
-    FOLLOW_UP_MONTHS,
     NoticeError,
-    add_personal_data,
     approve_notice,
     auto_refer,
     create_notice,
     due_reminders,
     notice_html,
-    purge_expired,
-    read_personal_data,
     withdraw_notice,
 )
-from vessel_risk.referral.routing import (
-    AgencyRecord,
-    Fleet,
-    load_directory,
-    normalize_port,
-    psma_port_authorities,
-    read_directory,
-    route,
-)
+from vessel_risk.referral.routing import AgencyRecord
 
 PERSONAL_KEYS = {
     "name",
@@ -56,113 +46,6 @@ PERSONAL_KEYS = {
     "nationality",
     "seafarer_id",
 }
-
-
-def _agency(id: str, country: str, role: str, **kw) -> Agency:
-    return Agency(
-        **AgencyRecord(id=id, name=id, country_iso3=country, role=role, **kw).model_dump()
-    )
-
-
-DIRECTORY = [
-    _agency("chn-msa", "CHN", "maritime_authority"),
-    _agency("chl-sernapesca", "CHL", "psma_port_authority", ports=["PUNTA ARENAS", "TALCAHUANO"]),
-    _agency("chl-arica", "CHL", "psma_port_authority", ports=["ARICA"]),
-    _agency("chl-nrm", "CHL", "nrm_case_system", transport="primero", endpoint_url="http://x"),
-    _agency("arg-prefectura", "ARG", "maritime_authority"),
-    _agency("idn-consulate", "IDN", "consular_service"),
-    _agency("phl-consulate", "PHL", "consular_service"),
-    _agency("chn-consulate", "CHN", "consular_service"),
-    _agency("kor-ma", "KOR", "maritime_authority", active=False),
-    _agency("tha-labour", "THA", "labour_inspectorate", filters={"min_tier": "high"}),
-]
-
-
-def _notice(**kw) -> dict:
-    base = {
-        "vessel": {"flag_iso3": "CHN", "gear": "squid_jigger"},
-        "risk": {"tier": "high"},
-        "last_port": {"label": "Punta Arenas", "iso3": "CHL"},
-        "expected_port": None,
-        "coastal_states_iso3": ["ARG"],
-        "crew_nationalities_iso3": [],
-    }
-    base.update(kw)
-    return base
-
-
-def _rules(routes) -> dict[str, str]:
-    return {r.agency_id: r.rule for r in routes}
-
-
-def test_rules_name_flag_port_coastal_and_consular_agencies():
-    fleets = [Fleet(flag_iso3="CHN", gear="squid_jigger", crew_origin_iso3=["IDN", "PHL"])]
-    assert _rules(route(_notice(), DIRECTORY, fleets)) == {
-        "chn-msa": "flag_state",
-        "chl-sernapesca": "port_state",  # covers Punta Arenas; chl-arica does not
-        "chl-nrm": "port_state",
-        "arg-prefectura": "coastal_state",
-        "chn-consulate": "crew_consular",  # flag state, no crew nationality recorded
-        "idn-consulate": "crew_consular",  # fleet's crew-origin countries
-        "phl-consulate": "crew_consular",
-    }
-
-
-def test_recorded_crew_nationalities_replace_the_fleet_default():
-    fleets = [Fleet(flag_iso3="CHN", crew_origin_iso3=["IDN", "PHL"])]
-    notice = _notice(crew_nationalities_iso3=["PHL"], coastal_states_iso3=[])
-    consular = [r.agency_id for r in route(notice, DIRECTORY, fleets) if r.rule == "crew_consular"]
-    assert consular == ["phl-consulate"]
-
-
-def test_filters_inactive_agencies_and_other_ports_are_left_out():
-    notice = _notice(
-        vessel={"flag_iso3": "KOR", "gear": None},
-        risk={"tier": "medium"},
-        last_port={"label": "Songkhla", "iso3": "THA"},
-        coastal_states_iso3=[],
-    )
-    # KOR's authority is inactive; THA's inspectorate takes high tier only
-    assert route(notice, DIRECTORY) == []
-    notice["risk"] = {"tier": "high"}
-    assert _rules(route(notice, DIRECTORY)) == {"tha-labour": "port_state"}
-
-
-def test_port_names_match_across_spelling():
-    assert normalize_port("Busan Port") == normalize_port("BUSAN") == "BUSAN"
-    assert normalize_port("Puerto Montt") == "PUERTO MONTT"
-
-
-def test_psma_designated_ports_become_port_authorities():
-    agencies = psma_port_authorities(shared_file("data", "ports", "psma_designated_ports.csv"))
-    chl = [a for a in agencies if a.country_iso3 == "CHL"]
-    assert len(chl) == 1
-    assert chl[0].name == "SERVICIO NACIONAL DE PESCA Y ACUICULTURA"
-    assert chl[0].endpoint_url == "mailto:vms@sernapesca.cl"
-    assert "PUNTA ARENAS" in chl[0].ports and len(chl[0].ports) == 8
-    assert len({a.id for a in agencies}) == len(agencies)
-    # Korea lists 31 ports with no authority named: one grouped agency
-    kor = [a for a in agencies if a.country_iso3 == "KOR"]
-    assert [a.name for a in kor] == ["Designated-port authority of KOR"] and len(kor[0].ports) == 31
-
-
-def test_directory_file_is_validated(tmp_path):
-    good = tmp_path / "agencies.toml"
-    good.write_text(
-        '[[agency]]\nid = "chl-nrm"\nname = "NRM Chile"\ncountry_iso3 = "CHL"\n'
-        'role = "nrm_case_system"\ntransport = "webhook"\nendpoint_url = "http://127.0.0.1:9/"\n'
-        'secrets = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]\nreflection_period_days = 45\n'
-        '[[fleet]]\nflag_iso3 = "CHN"\ncrew_origin_iso3 = ["IDN"]\n'
-    )
-    d = read_directory(good)
-    assert d.agencies[0].reflection_period_days == 45 and d.fleets[0].crew_origin_iso3 == ["IDN"]
-    bad = tmp_path / "bad.toml"
-    bad.write_text('[[agency]]\nid = "x"\nname = "x"\ncountry_iso3 = "chile"\nrole = "police"\n')
-    with pytest.raises(ValueError, match="country_iso3"):
-        read_directory(bad)
-    (tmp_path / "broken.toml").write_text("[[agency]\n")
-    with pytest.raises(ValueError, match="not a valid TOML"):
-        read_directory(tmp_path / "broken.toml")
 
 
 def _directory(session, **nrm):
@@ -249,45 +132,6 @@ def test_notices_need_evidence_and_a_matching_agency(engine):
             approve_notice(s, notice.id, actor="approver@chl")
 
 
-def test_personal_data_needs_consent_is_minimised_audited_and_expires(engine):
-    _record(engine, [make_alert()])
-    with Session(engine) as s, s.begin():
-        alert_id = s.scalars(select(AlertRow.id)).one()
-        notice = create_notice(s, alert_id, actor="analyst@chl")
-        payload_before = json.dumps(notice.payload, sort_keys=True)
-        with pytest.raises(NoticeError, match="not allowed"):
-            add_personal_data(s, notice.id, {"passport_number": "E1234"}, actor="a", consent=True)
-        with pytest.raises(NoticeError, match="consent or an override"):
-            add_personal_data(s, notice.id, {"crew_count": 24}, actor="a", consent=False)
-        add_personal_data(
-            s,
-            notice.id,
-            {"crew_count": 24, "languages": ["Bahasa Indonesia"]},
-            actor="caseworker@chl",
-            consent=False,
-            override_reason="crew cannot be reached safely before boarding",
-            retention_days=90,
-        )
-        assert (
-            read_personal_data(s, notice.id, actor="approver@chl")[0]["fields"]["crew_count"] == 24
-        )
-        assert json.dumps(notice.payload, sort_keys=True) == payload_before
-        notice_id = notice.id
-    with Session(engine) as s, s.begin():
-        entries = s.scalars(
-            select(AuditEntry).where(AuditEntry.entity_id == notice_id).order_by(AuditEntry.id)
-        ).all()
-        assert [e.action for e in entries] == [
-            "notice.created",
-            "notice.personal_data_added",
-            "notice.personal_data_read",
-        ]
-        assert entries[1].reason == "crew cannot be reached safely before boarding"
-        assert purge_expired(s, now=entries[1].at + timedelta(days=89)) == 0
-        assert purge_expired(s, now=entries[1].at + timedelta(days=91)) == 1
-        assert read_personal_data(s, notice_id, actor="approver@chl") == []
-
-
 def test_auto_referral_only_where_an_agency_rule_allows(engine):
     _record(engine, [make_alert(), make_alert(mmsi="412000002", rank=2, tier="low", score=0.2)])
     with Session(engine) as s, s.begin():
@@ -362,20 +206,6 @@ def test_real_high_risk_squid_jigger_notice_json_html_routes_and_no_personal_dat
     assert "http" not in html.replace("http-equiv", "")  # self-contained, nothing fetched
     (tmp_path / "notice.json").write_text(json.dumps(payload, indent=2))
     (tmp_path / "notice.html").write_text(html)
-
-
-def test_the_example_directory_in_docs_is_valid():
-    from tests.conftest import ROOT
-
-    d = read_directory(ROOT / "docs" / "agencies.example.toml")
-    assert [a.id for a in d.agencies] == [
-        "chl-nrm",
-        "chl-labour",
-        "idn-consular-santiago",
-        "arg-pna",
-    ]
-    assert d.agencies[0].filters == {"min_tier": "high"} and d.agencies[3].auto_refer
-    assert d.fleets[0].crew_origin_iso3 == ["IDN", "PHL"]
 
 
 @pytest.mark.slow

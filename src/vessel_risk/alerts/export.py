@@ -1,0 +1,74 @@
+"""Alerts as files: a flat table (``alerts.csv``) and a GeoJSON FeatureCollection.
+
+Both carry every field of :class:`vessel_risk.alerts.build.Alert`, its caveat included;
+the GeoJSON follows RFC 7946 (WGS 84 longitude/latitude, no ``crs`` member).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from vessel_risk.alerts.build import TOP_INDICATORS, Alert
+
+
+def alerts_frame(alerts: list[Alert]) -> pd.DataFrame:
+    """Alerts as a flat table, one row each, top indicators in numbered columns.
+
+    Returns
+    -------
+    DataFrame with ``rank``, ``mmsi``, ``year``, ``shipname``, ``flag_iso3``,
+    ``score``, ``tier``, ..., ``indicator_1``, ``indicator_1_value``,
+    ``indicator_1_reason``, ``indicator_1_ilo``, ... up to 3.
+    """
+    rows = []
+    for a in alerts:
+        d = a.model_dump(exclude={"indicators"})
+        for k in range(TOP_INDICATORS):
+            e = a.indicators[k] if k < len(a.indicators) else None
+            d[f"indicator_{k + 1}"] = e.name if e else None
+            d[f"indicator_{k + 1}_value"] = e.value if e else None
+            d[f"indicator_{k + 1}_reason"] = e.reason if e else None
+            d[f"indicator_{k + 1}_ilo"] = e.ilo_indicator if e else None
+        rows.append(d)
+    indicator_columns = [
+        f"indicator_{k + 1}{part}"
+        for k in range(TOP_INDICATORS)
+        for part in ("", "_value", "_reason", "_ilo")
+    ]
+    # No alert still gives the columns, so an empty alerts.csv has its header.
+    columns = [c for c in Alert.model_fields if c != "indicators"] + indicator_columns
+    frame = pd.DataFrame(rows, columns=columns)
+    for col in ("first_seen", "last_seen"):
+        if col in frame.columns:
+            frame[col] = pd.to_datetime(frame[col], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return frame
+
+
+def write_alerts_csv(alerts: list[Alert], path: Path) -> None:
+    """Write ``alerts.csv``: :func:`alerts_frame`, one alert a row, ``caveat`` included."""
+    alerts_frame(alerts).to_csv(path, index=False)
+
+
+def alerts_geojson(alerts: list[Alert]) -> dict[str, object]:
+    """Alerts as an RFC 7946 FeatureCollection, the last known position as the point.
+
+    Alerts without any known position are features with a null geometry.
+    """
+    features = []
+    for a in alerts:
+        geom = (
+            {"type": "Point", "coordinates": [round(a.last_lon, 6), round(a.last_lat, 6)]}
+            if a.last_lat is not None and a.last_lon is not None
+            else None
+        )
+        props = json.loads(a.model_dump_json())
+        features.append({"type": "Feature", "geometry": geom, "properties": props})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def write_alerts_geojson(alerts: list[Alert], path: Path) -> None:
+    """Write ``alerts.geojson`` (RFC 7946: WGS 84 lon/lat, no ``crs`` member)."""
+    path.write_text(json.dumps(alerts_geojson(alerts)), encoding="utf-8")

@@ -1,0 +1,277 @@
+"""What a referral notice says: vessel data and evidence only, never crew personal data.
+
+:class:`NoticePayload` is the notice as sent to agencies: the vessel, the period and the
+risk with its caveat, each indicator with the events behind it, the last and the
+expected port, the coastal states where the vessel worked (:func:`coastal_states`), the
+ILO C188 checks for an inspector, and the clocks of :mod:`vessel_risk.referral.follow_ups`.
+It says that the crew are presumed victims, never suspects (:data:`PRESUMED_VICTIMS`;
+non-punishment principle, ASEAN Convention against Trafficking in Persons Art. 14(7)),
+and how the notice must be handled (:data:`DATA_PROTECTION`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+from pydantic import AfterValidator, BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vessel_risk.alerts.build import CAVEAT
+from vessel_risk.db.tables import (
+    AlertRow,
+    EvidenceEvent,
+    Score,
+    Vessel,
+    as_utc,
+)
+from vessel_risk.geo.ports import PortIndex
+from vessel_risk.referral.briefs import C188_CHECKLIST, INTERVIEW_GUIDANCE
+from vessel_risk.referral.follow_ups import FOLLOW_UP_MONTHS, MIN_REFLECTION_DAYS
+
+COASTAL_STATE_KM = 370.4
+"""200 nm: an event this close to a state's nearest port counts as in its waters."""
+MAX_EVENTS_PER_INDICATOR = 20
+
+PRESUMED_VICTIMS = (
+    "The crew of this vessel are to be treated as presumed victims of forced labour, "
+    "never as suspects. They must not be punished for unlawful acts they were compelled "
+    "to commit (non-punishment principle), and protection and support must not depend "
+    "on their cooperation with any investigation."
+)
+DATA_PROTECTION = (
+    "This notice holds vessel data only and no personal data of crew. It must not be "
+    "shared with the vessel's owner, operator, master or agents."
+)
+INSPECTION_CHECKS = tuple(f"{item}: {what}" for item, what in C188_CHECKLIST)
+"""The ILO C188 checks for an inspector, as the port inspection brief lists them."""
+
+EVENT_KINDS_BY_FEATURE = (
+    ("gaps_12_hours", "ais_gap"),
+    ("gap", "ais_gap"),
+    ("off_distance", "ais_gap"),
+    ("encounter", "encounter"),
+    ("loitering", "loitering"),
+    ("voyage", "port_visit"),
+    ("port_visits", "port_visit"),
+)
+
+
+class EvidenceEventPublic(BaseModel):
+    """An event behind an indicator (times UTC)."""
+
+    kind: str
+    start: Annotated[datetime, AfterValidator(as_utc)]
+    end: Annotated[datetime, AfterValidator(as_utc)]
+    duration_h: float
+    lat: float | None
+    lon: float | None
+    detail: dict[str, Any]
+
+
+class NoticeIndicator(BaseModel):
+    """One indicator of a notice with the events behind it."""
+
+    indicator: str
+    ilo_indicator: str
+    reason: str
+    value: float | str | None
+    source: str
+    evidence_events: list[EvidenceEventPublic]
+    evidence_events_total: int
+
+
+class PortRef(BaseModel):
+    """A port by name and state, with when the vessel left it or reported it."""
+
+    label: str
+    iso3: str | None
+    at: datetime | None
+
+
+class NoticePayload(BaseModel):
+    """The vessel-level referral notice as sent: vessel data only, no crew personal data."""
+
+    notice_id: str
+    notice_type: Literal["vessel_pre_referral"] = "vessel_pre_referral"
+    created_at: datetime
+    presumed_victims: str = PRESUMED_VICTIMS
+    data_protection: str = DATA_PROTECTION
+    personal_data_included: Literal[False] = False
+    vessel: dict[str, Any]
+    period: dict[str, Any]
+    risk: dict[str, Any]
+    indicators: list[NoticeIndicator]
+    last_known_position: dict[str, Any] | None
+    last_port: PortRef | None
+    expected_port: PortRef | None
+    coastal_states_iso3: list[str]
+    crew_nationalities_iso3: list[str] = Field(default_factory=list)
+    inspection_checks: list[str] = Field(default_factory=lambda: list(INSPECTION_CHECKS))
+    interview_guidance: str = INTERVIEW_GUIDANCE
+    reflection_recovery: dict[str, Any]
+    follow_up_months: list[int] = Field(default_factory=lambda: list(FOLLOW_UP_MONTHS))
+    follow_ups_due: list[datetime] = Field(default_factory=list)
+
+
+def _event_kind(feature: str) -> str | None:
+    for key, kind in EVENT_KINDS_BY_FEATURE:
+        if key in feature:
+            return kind
+    return None
+
+
+def _indicator_events(feature: str, events: Sequence[EvidenceEvent]) -> list[EvidenceEvent]:
+    kind = _event_kind(feature)
+    chosen = [e for e in events if e.kind == kind]
+    if feature == "gaps_12_hours":
+        chosen = [e for e in chosen if e.detail.get("gap_class") == "likely_disabling"]
+    if "carrier" in feature:
+        chosen = [e for e in chosen if e.detail.get("other_is_carrier")]
+    return sorted(chosen, key=lambda e: e.duration_h, reverse=True)
+
+
+def coastal_states(events: Sequence[EvidenceEvent], ports: PortIndex | None) -> list[str]:
+    """States in whose waters the vessel worked, approximated from its events.
+
+    EEZ polygons are not available offline; a loitering event, encounter or AIS gap
+    counts as in a state's waters when the nearest port is that state's and within
+    200 nm (370.4 km) of the event. This over-counts near borders and misses EEZs far
+    from any listed port (remote islands), so the rule that uses it is a prompt to
+    coordinate, not a legal finding.
+
+    Returns
+    -------
+    list of str
+        Sorted ISO3 codes.
+    """
+    located = [e for e in events if e.kind != "port_visit" and e.lat is not None]
+    if ports is None or not located:
+        return []
+    lat = pd.Series([e.lat for e in located], dtype="float64")
+    lon = pd.Series([e.lon for e in located], dtype="float64")
+    nearest = ports.nearest(lat, lon)
+    iso3 = ports.ports["port_iso3"].to_numpy()[nearest.index]
+    near = nearest.distance_km <= COASTAL_STATE_KM
+    return sorted({str(c) for c, ok in zip(iso3, near, strict=True) if ok and isinstance(c, str)})
+
+
+def _expected_port(vessel: Vessel | None) -> PortRef | None:
+    """The latest AIS-reported destination, if any (free text, as broadcast)."""
+    if vessel is None:
+        return None
+    destinations = [h for h in vessel.identity_history or [] if h["field"] == "destination"]
+    if not destinations:
+        return None
+    latest = max(destinations, key=lambda h: str(h["last_seen"]))
+    return PortRef(
+        label=str(latest["value"]), iso3=None, at=pd.Timestamp(latest["last_seen"]).to_pydatetime()
+    )
+
+
+def build_payload(
+    session: Session,
+    alert: AlertRow,
+    *,
+    notice_id: str,
+    created_at: datetime,
+    ports: PortIndex | None = None,
+    crew_nationalities_iso3: Sequence[str] = (),
+) -> NoticePayload:
+    """The notice payload for ``alert`` from its current score and evidence.
+
+    Parameters
+    ----------
+    session : Session
+    alert : AlertRow
+    notice_id : str
+    created_at : datetime
+        UTC.
+    ports : PortIndex, optional
+        For the coastal-state approximation (:func:`coastal_states`).
+    crew_nationalities_iso3 : sequence of str
+        The crew's countries, when a person recorded them (not personal data: no
+        individual is named or counted).
+
+    Returns
+    -------
+    NoticePayload
+    """
+    score = session.get(Score, alert.score_id)
+    vessel = session.get(Vessel, alert.mmsi)
+    events = list(
+        session.scalars(select(EvidenceEvent).where(EvidenceEvent.score_id == alert.score_id))
+    )
+    assert score is not None
+    indicators = []
+    for ind in score.indicators:
+        chosen = _indicator_events(ind["feature"], events)
+        indicators.append(
+            NoticeIndicator(
+                indicator=ind["name"],
+                ilo_indicator=ind["ilo_indicator"],
+                reason=ind["reason"],
+                value=ind["value"],
+                source=ind["source"],
+                evidence_events=[
+                    EvidenceEventPublic.model_validate(e, from_attributes=True)
+                    for e in chosen[:MAX_EVENTS_PER_INDICATOR]
+                ],
+                evidence_events_total=len(chosen),
+            )
+        )
+    detail = alert.detail
+    return NoticePayload(
+        notice_id=notice_id,
+        created_at=created_at,
+        vessel={
+            "mmsi": alert.mmsi,
+            "imo": vessel.imo if vessel else None,
+            "callsign": vessel.callsign if vessel else None,
+            "shipname": alert.shipname,
+            "flag_iso3": alert.flag_iso3,
+            "gear": alert.gear,
+            "mmsi_valid": detail.get("mmsi_valid"),
+            "iuu_listed": detail.get("iuu_listed"),
+            "identity_history": (vessel.identity_history if vessel else []),
+        },
+        period={
+            "year": alert.year,
+            "start": detail.get("first_seen"),
+            "end": detail.get("last_seen"),
+            "position_messages": detail.get("position_messages"),
+            "days_observed": detail.get("days_observed"),
+        },
+        risk={
+            "score": score.score,
+            "tier": score.tier,
+            "model_version": score.model_version,
+            "data_note": score.data_note,
+            "caveat": CAVEAT,
+        },
+        indicators=indicators,
+        last_known_position=None
+        if alert.last_lat is None
+        else {"lat": alert.last_lat, "lon": alert.last_lon, "at": as_utc(alert.last_seen)},
+        last_port=None
+        if alert.last_port_label is None
+        else PortRef(
+            label=alert.last_port_label,
+            iso3=alert.last_port_iso3,
+            at=as_utc(alert.last_port_departure),
+        ),
+        expected_port=_expected_port(vessel),
+        coastal_states_iso3=coastal_states(events, ports),
+        crew_nationalities_iso3=sorted(set(crew_nationalities_iso3)),
+        reflection_recovery={
+            "minimum_days": MIN_REFLECTION_DAYS,
+            "source": "Council of Europe CETS 197 Art. 13",
+            "note": (
+                "No presumed victim may be removed from the country during the period; "
+                "it starts when the notice is approved."
+            ),
+        },
+    )

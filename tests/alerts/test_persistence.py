@@ -1,0 +1,170 @@
+"""Alerts in the database: runs recorded with their history, status changes audited.
+
+Every test runs on SQLite and on PostgreSQL (the ``engine`` fixture).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tests.conftest import make_alert
+from vessel_risk.alerts.build import evidence_events
+from vessel_risk.alerts.lifecycle import TransitionError
+from vessel_risk.alerts.persistence import alert_history, record_run, transition
+from vessel_risk.db.tables import (
+    AlertRow,
+    EvidenceEvent,
+    Score,
+    Vessel,
+)
+
+
+def _visits() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "mmsi": ["412000001", "412000001"],
+            "port_label": ["PUNTA ARENAS", "BUSAN"],
+            "port_iso3": ["CHL", "KOR"],
+            "start": pd.to_datetime(["2022-03-01", "2022-12-20"], utc=True),
+            "end": pd.to_datetime(["2022-03-04", "2022-12-24"], utc=True),
+            "duration_h": [72.0, 96.0],
+        }
+    )
+
+
+def _gaps() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "mmsi": ["412000001"],
+            "start": pd.to_datetime(["2022-06-01 00:00"], utc=True),
+            "end": pd.to_datetime(["2022-06-03 00:00"], utc=True),
+            "duration_h": [48.0],
+            "start_lat": [-45.0],
+            "start_lon": [-60.0],
+            "end_lat": [-45.5],
+            "end_lon": [-60.2],
+            "distance_km": [58.0],
+            "distance_from_shore_km": [420.0],
+            "positions_12h_before": [30],
+            "area_messages_per_day": [900],
+            "gap_class": ["likely_disabling"],
+        }
+    )
+
+
+def _record(engine, alerts, visits=None) -> int:
+    visits = _visits() if visits is None else visits
+    empty = pd.DataFrame(columns=["mmsi", "start", "end", "duration_h", "lat", "lon"])
+    evidence = evidence_events(visits, _gaps(), empty, empty)
+    features = pd.DataFrame(
+        {"mmsi": [a.mmsi for a in alerts], "year": [a.year for a in alerts], "gear": "squid_jigger"}
+    )
+    identity = pd.DataFrame(
+        {
+            "mmsi": ["412000001", "412000001"],
+            "field": ["shipname", "callsign"],
+            "value": ["HAI YANG 7", "BZAB7"],
+            "first_seen": pd.to_datetime(["2022-01-03", "2022-01-03"], utc=True),
+            "last_seen": pd.to_datetime(["2022-11-20", "2022-11-20"], utc=True),
+            "messages": [40, 40],
+        }
+    )
+    with Session(engine) as s, s.begin():
+        return record_run(
+            s,
+            alerts=alerts,
+            features=features,
+            evidence=evidence,
+            identity=identity,
+            visits=visits,
+            inputs=["test.csv"],
+            model_version=alerts[0].model_version,
+            counts={"rows_in": 10},
+        )
+
+
+def test_a_run_stores_vessel_score_evidence_and_last_port(engine):
+    run_id = _record(engine, [make_alert()])
+    with Session(engine) as s:
+        alert = s.scalars(select(AlertRow)).one()
+        assert (alert.run_id, alert.status, alert.tier) == (run_id, "new", "high")
+        # the last visit that started before the last position (2022-11-20)
+        assert (alert.last_port_label, alert.last_port_iso3) == ("PUNTA ARENAS", "CHL")
+        assert alert.gear == "squid_jigger"
+        kinds = s.scalars(
+            select(EvidenceEvent.kind).where(EvidenceEvent.score_id == alert.score_id)
+        ).all()
+        # both 2022 port visits and the gap; BUSAN came after the last position
+        assert sorted(kinds) == ["ais_gap", "port_visit", "port_visit"]
+        vessel = s.get(Vessel, "412000001")
+        assert vessel is not None and vessel.callsign == "BZAB7"
+        assert [h["value"] for h in vessel.identity_history] == ["HAI YANG 7", "BZAB7"]
+
+
+def test_rescoring_keeps_history_and_withdraws_when_late_data_drops_the_tier(engine):
+    _record(engine, [make_alert(score=0.8, tier="high")])
+    with Session(engine) as s, s.begin():
+        alert_id = s.scalars(select(AlertRow.id)).one()
+        transition(s, alert_id, "under_review", actor="analyst@tha")
+    _record(engine, [make_alert(score=0.12, tier="low", model_version="pu-lgbm-3")])
+    with Session(engine) as s:
+        alert = s.get(AlertRow, alert_id)
+        assert alert is not None
+        assert (alert.status, alert.tier, alert.model_version) == ("withdrawn", "low", "pu-lgbm-3")
+        assert alert.status_reason == "late data changed the evidence: tier high → low"
+        history = alert_history(s, alert_id)
+        assert [h["tier"] for h in history["scores"]] == ["high", "low"]
+        assert [h["action"] for h in history["audit"]] == [
+            "alert.created",
+            "alert.status",
+            "alert.rescored",
+            "alert.status",
+        ]
+        assert history["audit"][-1]["actor"] == "system:run"
+        assert s.scalar(select(func.count()).select_from(Score)) == 2
+        # each score keeps its own evidence
+        assert s.scalar(select(func.count()).select_from(EvidenceEvent)) == 6
+
+
+def test_a_referred_alert_is_never_withdrawn_by_a_machine(engine):
+    _record(engine, [make_alert(score=0.8, tier="high")])
+    with Session(engine) as s, s.begin():
+        alert_id = s.scalars(select(AlertRow.id)).one()
+        transition(s, alert_id, "under_review", actor="analyst@tha")
+        with pytest.raises(TransitionError, match="approving a referral notice"):
+            transition(s, alert_id, "referred", actor="approver@tha")
+        transition(s, alert_id, "referred", actor="approver@tha", via_notice=True)
+    _record(engine, [make_alert(score=0.05, tier="insufficient data")])
+    with Session(engine) as s:
+        alert = s.get(AlertRow, alert_id)
+        assert alert is not None and alert.status == "referred"
+        actions = [h["action"] for h in alert_history(s, alert_id)["audit"]]
+        assert actions[-1] == "alert.evidence_changed"
+
+
+def test_transitions_follow_the_lifecycle_and_need_reasons(engine):
+    _record(engine, [make_alert()])
+    with Session(engine) as s, s.begin():
+        alert_id = s.scalars(select(AlertRow.id)).one()
+        with pytest.raises(TransitionError, match="can move to"):
+            transition(s, alert_id, "referred", actor="analyst@tha")  # not reviewed yet
+        with pytest.raises(TransitionError, match="needs a reason"):
+            transition(s, alert_id, "dismissed", actor="analyst@tha")
+        with pytest.raises(TransitionError, match="must be one of"):
+            transition(s, alert_id, "closed", actor="analyst@tha")
+        with pytest.raises(LookupError):
+            transition(s, 999, "under_review", actor="analyst@tha")
+        transition(s, alert_id, "dismissed", actor="analyst@tha", reason="carrier is a tug")
+        with pytest.raises(TransitionError, match="needs a reason"):
+            transition(s, alert_id, "under_review", actor="analyst@tha")
+        transition(s, alert_id, "under_review", actor="lead@tha", reason="new port report")
+    with Session(engine) as s:
+        audit = alert_history(s, alert_id)["audit"]
+        assert [(a["actor"], a["after"]["status"]) for a in audit[1:]] == [
+            ("analyst@tha", "dismissed"),
+            ("lead@tha", "under_review"),
+        ]
+        assert audit[1]["reason"] == "carrier is a tug"
