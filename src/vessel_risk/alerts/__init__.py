@@ -12,13 +12,7 @@ persistence
     The database side: a run's alerts recorded, status changes audited, history read.
 """
 
-from vessel_risk.alerts.build import (
-    CAVEAT,
-    Alert,
-    IndicatorEvidence,
-    build_alerts,
-    evidence_events,
-)
+from vessel_risk.alerts.build import CAVEAT, Alert, IndicatorEvidence, build_alerts, evidence_events
 from vessel_risk.alerts.export import (
     alerts_frame,
     alerts_geojson,

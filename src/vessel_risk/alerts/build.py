@@ -12,23 +12,15 @@ encounters, loitering) as one table. Exports (CSV, GeoJSON) are in
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
 from vessel_risk.model import indicators as ind
-
-if TYPE_CHECKING:  # moved to export; importable from here until callers follow
-    from vessel_risk.alerts.export import alerts_frame as alerts_frame
-    from vessel_risk.alerts.export import alerts_geojson as alerts_geojson
-    from vessel_risk.alerts.export import write_alerts_csv as write_alerts_csv
-    from vessel_risk.alerts.export import write_alerts_geojson as write_alerts_geojson
-
 
 TOP_INDICATORS = 3
 
@@ -279,20 +271,3 @@ def evidence_events(
     if not parts:
         return pd.DataFrame(columns=EVIDENCE_COLUMNS)
     return pd.concat(parts, ignore_index=True).sort_values(["mmsi", "start"], ignore_index=True)
-
-
-_MOVED = {
-    name: "vessel_risk.alerts.export"
-    for name in ("alerts_frame", "alerts_geojson", "write_alerts_csv", "write_alerts_geojson")
-}
-
-
-def __getattr__(name: str) -> Any:
-    """Names moved to :mod:`vessel_risk.alerts.export` (issue 13).
-
-    Still importable from here, resolved on first use (the export module imports this
-    one), until every caller imports them from the package or their module.
-    """
-    if name in _MOVED:
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,16 +16,9 @@ back to high or medium, it is new again.
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
 
 from vessel_risk.model.indicators import TIER_LEVEL
-
-if TYPE_CHECKING:  # moved to persistence; importable from here until callers follow
-    from vessel_risk.alerts.persistence import alert_history as alert_history
-    from vessel_risk.alerts.persistence import record_run as record_run
-    from vessel_risk.alerts.persistence import transition as transition
 
 STATUSES = ("new", "under_review", "referred", "dismissed", "withdrawn")
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -148,19 +141,3 @@ def follow_evidence(status: str, old_tier: str, new_tier: str) -> EvidenceChange
     if raised and status == "withdrawn":
         return EvidenceChange("new", why)
     return None
-
-
-_MOVED = {
-    name: "vessel_risk.alerts.persistence" for name in ("alert_history", "record_run", "transition")
-}
-
-
-def __getattr__(name: str) -> Any:
-    """Names moved to :mod:`vessel_risk.alerts.persistence` (issue 13).
-
-    Still importable from here, resolved on first use so that this module imports no
-    database code, until every caller imports them from the package or their module.
-    """
-    if name in _MOVED:
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -21,7 +21,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from vessel_risk.alerts.lifecycle import STATUSES, TransitionError, alert_history, transition
+from vessel_risk.alerts.lifecycle import STATUSES, TransitionError
+from vessel_risk.alerts.persistence import alert_history, transition
 from vessel_risk.cli.terminal import console
 from vessel_risk.cli.terminal import fail as _fail
 from vessel_risk.db.engine import SchemaError, make_engine, migrate
@@ -29,6 +30,7 @@ from vessel_risk.db.tables import Agency, AlertRow, ReferralNotice, audit
 from vessel_risk.delivery import delivery_history, mark_handed_over
 from vessel_risk.geo.ports import PortIndex, default_ports, read_ports
 from vessel_risk.model.indicators import TIER_LEVEL
+from vessel_risk.referral.directory import load_directory, psma_port_authorities, read_directory
 from vessel_risk.referral.notices import (
     NoticeError,
     approve_notice,
@@ -37,12 +39,7 @@ from vessel_risk.referral.notices import (
     notice_html,
     withdraw_notice,
 )
-from vessel_risk.referral.routing import (
-    AgencyRecord,
-    load_directory,
-    psma_port_authorities,
-    read_directory,
-)
+from vessel_risk.referral.routing import AgencyRecord
 from vessel_risk.settings import Settings
 
 alerts_app = typer.Typer(help="List and review alerts.", no_args_is_help=True)

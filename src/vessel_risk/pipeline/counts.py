@@ -13,9 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from vessel_risk.alerts.build import (
-    Alert,
-)
+from vessel_risk.alerts.build import Alert
 from vessel_risk.events.fishing import FishingModel
 from vessel_risk.pipeline.stages import Events, PartitionWork
 

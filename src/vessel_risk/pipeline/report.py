@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from vessel_risk.alerts.build import CAVEAT, Alert, alerts_frame
+from vessel_risk.alerts.build import CAVEAT, Alert
+from vessel_risk.alerts.export import alerts_frame
 from vessel_risk.model.indicators import BASELINE_VERSION
 
 TIER_COLOURS = {

@@ -57,8 +57,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from sqlalchemy.orm import Session
 
-from vessel_risk.alerts.build import evidence_events, write_alerts_csv, write_alerts_geojson
-from vessel_risk.alerts.lifecycle import record_run
+from vessel_risk.alerts.build import evidence_events
+from vessel_risk.alerts.export import write_alerts_csv, write_alerts_geojson
+from vessel_risk.alerts.persistence import record_run
 from vessel_risk.db.engine import open_database
 from vessel_risk.events.encounters import (
     close_pairs,
@@ -102,8 +103,8 @@ from vessel_risk.pipeline.stages import (
     first_pass,
     second_pass,
 )
+from vessel_risk.referral.directory import read_directory
 from vessel_risk.referral.notices import auto_refer
-from vessel_risk.referral.routing import read_directory
 
 T = TypeVar("T")
 

@@ -29,20 +29,14 @@ An agency's ``filters`` may narrow what it receives: ``min_tier`` (``"high"`` or
 
 from __future__ import annotations
 
-import importlib
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from vessel_risk.model.indicators import TIER_LEVEL
-
-if TYPE_CHECKING:  # moved to directory; importable from here until callers follow
-    from vessel_risk.referral.directory import load_directory as load_directory
-    from vessel_risk.referral.directory import psma_port_authorities as psma_port_authorities
-    from vessel_risk.referral.directory import read_directory as read_directory
 
 Role = Literal[
     "maritime_authority",
@@ -221,20 +215,3 @@ def route(
                     agency_id=agency.id, rule=rule, country_iso3=iso3, role=agency.role
                 )
     return list(routes.values())
-
-
-_MOVED = {
-    name: "vessel_risk.referral.directory"
-    for name in ("load_directory", "psma_port_authorities", "read_directory")
-}
-
-
-def __getattr__(name: str) -> Any:
-    """Names moved to :mod:`vessel_risk.referral.directory` (issue 13).
-
-    Still importable from here, resolved on first use (the directory module imports this
-    one), until every caller imports them from the package or their module.
-    """
-    if name in _MOVED:
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

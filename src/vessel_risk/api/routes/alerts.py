@@ -13,7 +13,8 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from vessel_risk.alerts.build import CAVEAT
-from vessel_risk.alerts.lifecycle import TransitionError, alert_history, transition
+from vessel_risk.alerts.lifecycle import TransitionError
+from vessel_risk.alerts.persistence import alert_history, transition
 from vessel_risk.api import crud
 from vessel_risk.api.deps import AlertReader, Analyst, ReadSessionDep, SessionDep
 from vessel_risk.api.models import (

@@ -37,10 +37,10 @@ from vessel_risk.api.models import (
 from vessel_risk.api.problems import problem_responses
 from vessel_risk.db.tables import ReferralNotice, audit
 from vessel_risk.delivery import agency_secrets, apply_status_callback, verify
+from vessel_risk.referral.directory import read_directory
 from vessel_risk.referral.notices import approve_notice as approve
 from vessel_risk.referral.notices import create_notice as create
 from vessel_risk.referral.notices import notice_html
-from vessel_risk.referral.routing import read_directory
 
 router = APIRouter(tags=["referrals"], responses=problem_responses(401, 403, 422, 429))
 
