@@ -1,21 +1,21 @@
-"""Fishing activity per position: a classifier the project trains, and a fallback.
+"""Fishing activity per position: the score the pipeline uses, from the best source at hand.
 
 Global Fishing Watch scores each position with a neural network (``nnet_score``,
 Kroodsma et al. 2018) and counts a position as fishing when the score exceeds 0.5.
 Where that score is absent (any AIS not processed by GFW), :class:`FishingClassifier`
-predicts it from movement alone: speed, its variability over the surrounding hours,
-turning, distance from shore and whether it is night at the vessel's position
-(squid jiggers fish drifting at night under lights). It follows the scikit-learn
-estimator contract and is trained on positions that carry GFW's score.
+predicts it from movement alone (:func:`movement_features`): speed, its variability over
+the surrounding hours, turning, and whether it is night at the vessel's position (squid
+jiggers fish drifting at night under lights). It follows the scikit-learn estimator
+contract; without a trained classifier, :func:`heuristic_fishing` guesses from speed.
+:func:`fishing_scores` picks the source per position, and :func:`load_fishing_model`
+reads the committed model (``models/fishing``).
 
-Honest evaluation holds out whole vessels: a random split of positions scores near
-perfect and means nothing, since neighbouring positions of one vessel are nearly
-the same row.
+Training the classifier on positions that carry GFW's score, its leave-one-vessel-out
+evaluation and writing the model files are :mod:`vessel_risk.model.fishing_training`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +25,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.metrics import f1_score
 
 from vessel_risk.geo.tracks import same_vessel_as_previous
 
@@ -149,7 +148,8 @@ class FishingClassifier(ClassifierMixin, BaseEstimator):
     ----------
     booster_ : lightgbm.Booster
         The fitted trees (saved and loaded as LightGBM's text model by
-        :func:`save_fishing_model` and :func:`load_fishing_model`).
+        :func:`vessel_risk.model.fishing_training.save_fishing_model` and
+        :func:`load_fishing_model`).
     classes_ : ndarray of shape (2,)
     """
 
@@ -249,39 +249,6 @@ class FishingClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: pd.DataFrame) -> npt.NDArray[np.int_]:
         """1 where fishing, shape (n_samples,)."""
         return (self.predict_proba(X)[:, 1] > 0.5).astype(int)
-
-
-def leave_one_vessel_out(
-    positions: pd.DataFrame, vessels: list[str], estimator: FishingClassifier | None = None
-) -> dict[str, float]:
-    """F1 of fishing prediction for each vessel, held out in turn.
-
-    Parameters
-    ----------
-    positions : DataFrame
-        Cleaned positions with ``nnet_score``, sorted by ``mmsi``, ``timestamp``.
-    vessels : list of str
-        MMSIs that carry GFW's score; each is the test set once, the others train.
-    estimator : FishingClassifier, optional
-
-    Returns
-    -------
-    dict
-        ``{mmsi: F1}`` plus ``"mean"``.
-    """
-    p = positions[positions["nnet_score"].notna() & positions["speed_knots"].notna()]
-    X = movement_features(p)
-    y = (p["nnet_score"] > FISHING_SCORE_THRESHOLD).astype(int).to_numpy()
-    mmsi = p["mmsi"].to_numpy(dtype=object)
-    scores: dict[str, float] = {}
-    for v in vessels:
-        train = (mmsi != v) & np.isin(mmsi, vessels)
-        test = mmsi == v
-        model = FishingClassifier() if estimator is None else estimator
-        model.fit(X[train], y[train])
-        scores[v] = float(f1_score(y[test], model.predict(X[test])))
-    scores["mean"] = float(np.mean([scores[v] for v in vessels]))
-    return scores
 
 
 # --- Where a position's fishing score comes from -------------------------------------
@@ -406,14 +373,11 @@ def fishing_scores(
     )
 
 
-# --- Training, model file and card ---------------------------------------------------
+# --- The saved model: files, card, loading -------------------------------------------
 
 MODEL_VERSION = "fishing-lgbm-1"
 MODEL_FILE = "model.txt"
 CARD_FILE = "card.json"
-MIN_TRAINING_POSITIONS = 1000
-"""A vessel joins training (and is held out once) when it has at least this many
-positions with ``nnet_score`` and speed, and both fishing and non-fishing ones."""
 
 
 @dataclass
@@ -431,134 +395,11 @@ class FishingModel:
         return f"{self.card.get('version', MODEL_VERSION)}{tail}"
 
 
-def labelled_positions(positions: pd.DataFrame) -> pd.DataFrame:
-    """Positions that can train the classifier: ``nnet_score`` and speed present."""
-    if "nnet_score" not in positions.columns:
-        return positions.iloc[0:0]
-    return positions[positions["nnet_score"].notna() & positions["speed_knots"].notna()]
-
-
-def training_vessels(
-    positions: pd.DataFrame, *, min_positions: int = MIN_TRAINING_POSITIONS
-) -> list[str]:
-    """MMSIs with enough labelled positions of both classes to train and be held out.
-
-    Parameters
-    ----------
-    positions : DataFrame
-        Cleaned positions, possibly with ``nnet_score``.
-    min_positions : int, default 1000
-
-    Returns
-    -------
-    list of str, sorted.
-    """
-    p = labelled_positions(positions)
-    fishing = p["nnet_score"] > FISHING_SCORE_THRESHOLD
-    g = fishing.groupby(p["mmsi"])
-    ok = (g.size() >= min_positions) & (g.sum() > 0) & (g.sum() < g.size())
-    return sorted(str(m) for m in ok[ok].index)
-
-
-def training_fingerprint(positions: pd.DataFrame, vessels: list[str]) -> str:
-    """SHA-256 of the labelled positions of ``vessels``: MMSI, time, speed, course, label.
-
-    Two trainings with the same fingerprint saw the same data.
-    """
-    p = labelled_positions(positions)
-    p = p[p["mmsi"].isin(vessels)].sort_values(["mmsi", "timestamp"], kind="stable")
-    h = hashlib.sha256()
-    h.update(p["mmsi"].astype(str).str.cat().encode())
-    h.update(p["timestamp"].astype("int64").to_numpy().tobytes())
-    h.update(p["speed_knots"].to_numpy(dtype="float64").tobytes())
-    h.update(p["course"].fillna(-1).to_numpy(dtype="float64").tobytes())
-    h.update((p["nnet_score"] > FISHING_SCORE_THRESHOLD).to_numpy().tobytes())
-    return "sha256:" + h.hexdigest()
-
-
-def train_fishing_model(
-    positions: pd.DataFrame,
-    *,
-    vessels: list[str] | None = None,
-    estimator: FishingClassifier | None = None,
-    data_source: str = "",
-) -> FishingModel:
-    """Hold out each labelled vessel in turn, then train on all of them.
-
-    Parameters
-    ----------
-    positions : DataFrame
-        Cleaned positions sorted by ``mmsi``, ``timestamp``, with ``nnet_score`` on
-        some and ``distance_from_shore_km``.
-    vessels : list of str, optional
-        MMSIs to train on; default :func:`training_vessels`.
-    estimator : FishingClassifier, optional
-        Parameters to use (default: the class defaults).
-    data_source : str, optional
-        Where the positions came from, recorded in the card.
-
-    Returns
-    -------
-    FishingModel
-        The classifier trained on every vessel, and a card with ``lovo_f1`` per
-        vessel, ``lovo_f1_mean``, the training data's fingerprint and size.
-
-    Raises
-    ------
-    ValueError
-        If fewer than two vessels qualify (leave-one-vessel-out needs two).
-    """
-    import lightgbm
-
-    vessels = sorted(vessels) if vessels is not None else training_vessels(positions)
-    if len(vessels) < 2:
-        raise ValueError(
-            "The 'positions' parameter of train_fishing_model must hold at least two vessels "
-            f"with {MIN_TRAINING_POSITIONS}+ positions carrying nnet_score and speed, with "
-            f"both fishing and non-fishing ones. Got {vessels} instead."
-        )
-    base = estimator if estimator is not None else FishingClassifier()
-    lovo = leave_one_vessel_out(positions, vessels, estimator=base)
-    p = labelled_positions(positions)
-    p = p[p["mmsi"].isin(vessels)]
-    y = (p["nnet_score"] > FISHING_SCORE_THRESHOLD).astype(int)
-    model = FishingClassifier(**base.get_params()).fit(movement_features(p), y.to_numpy())
-    card: dict[str, Any] = {
-        "version": MODEL_VERSION,
-        "target": f"GFW nnet_score > {FISHING_SCORE_THRESHOLD} (Kroodsma et al. 2018)",
-        "features": FEATURES,
-        "params": base.get_params(),
-        "lightgbm_version": lightgbm.__version__,
-        "data_source": data_source,
-        "training_positions": int(len(p)),
-        "training_fishing_share": round(float(y.mean()), 4),
-        "training_positions_by_vessel": {
-            str(k): int(v) for k, v in p.groupby("mmsi").size().items()
-        },
-        "training_fingerprint": training_fingerprint(positions, vessels),
-        "evaluation": "leave one vessel out: each vessel held out once, the others train",
-        "lovo_f1": {v: round(lovo[v], 4) for v in vessels},
-        "lovo_f1_mean": round(lovo["mean"], 4),
-    }
-    return FishingModel(model, card)
-
-
-def save_fishing_model(model: FishingModel, directory: Path) -> Path:
-    """Write ``model.txt`` (LightGBM text model) and ``card.json`` into ``directory``.
-
-    Returns
-    -------
-    Path
-        ``directory``.
-    """
-    directory.mkdir(parents=True, exist_ok=True)
-    model.classifier.booster_.save_model(str(directory / MODEL_FILE))
-    (directory / CARD_FILE).write_text(json.dumps(model.card, indent=2) + "\n", encoding="utf-8")
-    return directory
-
-
 def load_fishing_model(directory: Path) -> FishingModel | None:
-    """The model saved by :func:`save_fishing_model`, or None if there is none.
+    """The fishing model in ``directory``, or None if there is none.
+
+    Reads ``model.txt`` and ``card.json`` as
+    :func:`vessel_risk.model.fishing_training.save_fishing_model` writes them.
 
     Raises
     ------
@@ -577,3 +418,19 @@ def load_fishing_model(directory: Path) -> FishingModel | None:
     except lightgbm.basic.LightGBMError as exc:
         raise ValueError(f"{str(path)!r} is not a LightGBM model: {exc}") from exc
     return FishingModel(FishingClassifier.from_booster(booster), card)
+
+
+_MOVED_TO_TRAINING = ("leave_one_vessel_out", "save_fishing_model", "train_fishing_model")
+"""Training names that lived here before :mod:`vessel_risk.model.fishing_training`, still
+imported from here by ``vessel_risk.cli`` (``train-fishing``) and
+``benchmarks/eval_fishing.py``. Temporary: events sit below model, so once those callers
+import from :mod:`vessel_risk.model.fishing_training`, remove this and :func:`__getattr__`."""
+
+
+def __getattr__(name: str) -> Any:
+    """The training names of :data:`_MOVED_TO_TRAINING`, from their new module (PEP 562)."""
+    if name in _MOVED_TO_TRAINING:
+        import importlib
+
+        return getattr(importlib.import_module("vessel_risk.model.fishing_training"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,776 +1,98 @@
-"""Risk models: positive-unlabelled (PU) bagging, the published recipe and the baseline.
+"""Risk models: scoring vessel-years for forced-labour risk, and judging the scores.
 
-Known forced-labour cases are few and everything else is *unlabelled*, not negative.
-PU bagging (Mordelet and Vert 2014) trains each bag on the labelled positives against
-an equal-size random draw of unlabelled rows and averages the bags; an unlabelled row
-is scored out of bag by the bags that did not draw it. Three estimators follow the
-scikit-learn contract (``__init__`` stores parameters, ``fit`` returns ``self``, learned
-state ends in ``_``):
+Known forced-labour cases are few and everything else is *unlabelled*, not negative, so
+the trained models learn from positives and unlabelled rows (PU learning). Where to look:
 
-* :class:`PULightGBMClassifier`: PU bagging with LightGBM; probabilities calibrated by
-  Elkan and Noto (2008); per-row explanations from LightGBM ``pred_contrib``.
-* :class:`BaggedRandomForestClassifier`: McDonald et al. 2021 (PNAS 118(3)
-  e2016238117): bagged random forests with 1:1 downsampling, as a comparison model.
-* :class:`IndicatorBaseline`: the transparent indicator score of
-  :mod:`vessel_risk.model.indicators` wrapped as an estimator (fitting learns nothing).
+* :mod:`~vessel_risk.model.pu`: :class:`PULightGBMClassifier` (PU bagging with LightGBM,
+  calibrated by Elkan and Noto 2008) and :class:`BaggedRandomForestClassifier`
+  (McDonald et al. 2021), both scikit-learn estimators.
+* :mod:`~vessel_risk.model.indicators`: the transparent indicator score, and
+  :mod:`~vessel_risk.model.baseline`: :class:`IndicatorBaseline`, that score as an estimator.
+* :mod:`~vessel_risk.model.factory`: :data:`MODELS` and :func:`make_model`, kinds by name.
+* :mod:`~vessel_risk.model.scoring`: :func:`model_input`, :func:`evidence_shares`,
+  :func:`as_matrix`.
+* :mod:`~vessel_risk.model.evaluate` (grouped cross-validation, metrics) and
+  :mod:`~vessel_risk.model.evaluation_report` (its HTML report).
+* :mod:`~vessel_risk.model.registry`: training runs and the model registry (MLflow).
+* :mod:`~vessel_risk.model.outcomes` (inspection outcomes as labels),
+  :mod:`~vessel_risk.model.simulate` (a synthetic fleet with planted risk) and
+  :mod:`~vessel_risk.model.fishing_training` (training the fishing classifier).
 
-Labels ``y`` are 1 for a labelled positive (a known offender vessel-year) and 0 for an
-unlabelled one. A score is a risk to check, never proof.
+The feature catalogue (:data:`PIPELINE_FEATURES`, :func:`candidate_features`,
+:func:`feature_meaning`, ...) lives in :mod:`vessel_risk.features.catalogue` and is
+re-exported here.
+
+The estimators and the factory import scikit-learn, so they are loaded on first use
+(:func:`__getattr__`): importing :mod:`vessel_risk.model.indicators`, as the command line
+does at start, does not load scikit-learn. ``vessel_risk.model.PULightGBMClassifier``,
+``vessel_risk.model.BaggedRandomForestClassifier`` and ``vessel_risk.model.IndicatorBaseline``
+are also the paths under which models registered before the split were serialised; they
+must keep resolving (``tests/model/test_registry.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.ensemble import RandomForestClassifier
-from sklearn.model_selection import StratifiedKFold
-
-from vessel_risk.features.schemas import VesselFeatureSchema
-from vessel_risk.frames import columns
-from vessel_risk.model import indicators as ind
-
-LABEL_COLUMNS = (
-    "known_offender",
-    "known_non_offender",
-    "possible_offender",
-    "source_id",
-    "year_focus",
-    "num_years",
-    "past_ais_year",
-    "event_ais_year",
-    "planted_risk",
-    "n_behaviours",
+from vessel_risk.features.catalogue import (
+    FEATURE_MEANINGS,
+    GFW_FEATURES,
+    ID_COLUMNS,
+    LABEL_COLUMNS,
+    NEEDS_OPTIONAL_INPUT,
+    PIPELINE_FEATURES,
+    FeatureMeaning,
+    candidate_features,
+    feature_meaning,
 )
-"""Label bookkeeping in GFW's labelled table and the simulator's truth: never a feature."""
+from vessel_risk.model.scoring import as_matrix, evidence_shares, model_input
 
-ID_COLUMNS = ("vessel_id", "mmsi", "year", "shipname", "iuu_match", "flag_iso3")
-"""Identity columns: never a feature."""
+if TYPE_CHECKING:
+    from vessel_risk.model.baseline import IndicatorBaseline
+    from vessel_risk.model.factory import MODELS, make_model
+    from vessel_risk.model.pu import BaggedRandomForestClassifier, PULightGBMClassifier
 
-GFW_FEATURES = (
-    "position_messages",
-    "hours",
-    "fishing_hours",
-    "average_daily_fishing_hours",
-    "fishing_hours_foreign_eez",
-    "fishing_hours_high_seas",
-    "distance_traveled_km",
-    "max_distance_from_shore_km",
-    "max_distance_from_port_km",
-    "number_encounters",
-    "number_forced_labor_encounters",
-    "average_encounter_duration_hours",
-    "gaps_12_hours",
-    "average_off_distance_from_port_km",
-    "average_off_distance_from_shore_km",
-    "average_gap_days",
-    "average_gap_km",
-    "number_foreign_port_visits",
-    "number_poc_port_visits",
-    "number_loitering_events",
-    "average_loitering_duration_hours",
-    "average_voyage_duration_hours",
-    "number_voyages",
-    "engine_power_kw",
-    "tonnage_gt",
-    "length_m",
-    "foc",
-)
-"""Numeric feature columns of GFW's forced-labour vessel-year table (McDonald et al. 2021)."""
-
-NEEDS_OPTIONAL_INPUT = ("fishing_hours_foreign_eez", "number_poc_port_visits")
-"""Features ``vessel-risk run`` computes only from an optional input (``--eez`` polygons,
-``--psma-parties``): null by default, and a null reads as 0 to a model, so they are left out of
-:data:`PIPELINE_FEATURES`."""
-
-PIPELINE_FEATURES = tuple(
-    f for f in GFW_FEATURES if f in columns(VesselFeatureSchema) and f not in NEEDS_OPTIONAL_INPUT
-)
-"""GFW features that ``vessel_features.parquet`` also carries, under the same names: a model
-trained on these can score the output of ``vessel-risk run``."""
-
-
-@dataclass(frozen=True)
-class FeatureMeaning:
-    """What a model feature stands in for, for explanations."""
-
-    ilo_indicator: str
-    reason: str
-    source: str
-
-
-_MCD = "McDonald et al. 2021 (PNAS): a top predictor of known offenders"
-FEATURE_MEANINGS: dict[str, FeatureMeaning] = {
-    "max_distance_from_port_km": FeatureMeaning(
-        "isolation", "worked up to {value:.0f} km from the nearest port", _MCD
-    ),
-    "max_distance_from_shore_km": FeatureMeaning(
-        "isolation", "worked up to {value:.0f} km from shore", _MCD
-    ),
-    "average_voyage_duration_hours": FeatureMeaning(
-        "isolation; restriction of movement",
-        "voyages lasted {value:.0f} h on average",
-        "McDonald et al. 2021: voyage length separates known offenders",
-    ),
-    "max_voyage_duration_hours": FeatureMeaning(
-        "isolation; restriction of movement",
-        "longest voyage {value:.0f} h",
-        "McDonald et al. 2021; MLC 2006 Std A2.5.1",
-    ),
-    "number_voyages": FeatureMeaning(
-        "isolation; restriction of movement",
-        "voyages this year: {value:.0f} (fewer is worse)",
-        "McDonald et al. 2021: fewer voyages is a top predictor",
-    ),
-    "number_port_visits": FeatureMeaning(
-        "isolation; restriction of movement", "port visits this year: {value:.0f}", _MCD
-    ),
-    "fishing_hours": FeatureMeaning(
-        "excessive overtime", "fished {value:.0f} h this year", "ILO C188 Art. 14"
-    ),
-    "average_daily_fishing_hours": FeatureMeaning(
-        "excessive overtime",
-        "fished {value:.1f} h a day on days it fished",
-        "ILO C188 Art. 14 (at least 10 h rest in any 24 h); McDonald et al. 2021",
-    ),
-    "fishing_hours_high_seas": FeatureMeaning(
-        "isolation", "fished {value:.0f} h on the high seas", _MCD
-    ),
-    "fishing_hours_foreign_eez": FeatureMeaning(
-        "isolation", "fished {value:.0f} h in foreign EEZs", "McDonald et al. 2021"
-    ),
-    "number_encounters": FeatureMeaning(
-        "isolation via transshipment",
-        "{value:.0f} encounters with other vessels",
-        "GFW encounters; Miller et al. 2018",
-    ),
-    "number_forced_labor_encounters": FeatureMeaning(
-        "isolation via transshipment",
-        "{value:.0f} encounters with vessels in GFW's forced-labour database",
-        "McDonald et al. 2021",
-    ),
-    "average_encounter_duration_hours": FeatureMeaning(
-        "isolation via transshipment", "encounters lasted {value:.1f} h on average", "GFW"
-    ),
-    "number_loitering_events": FeatureMeaning(
-        "isolation via transshipment", "{value:.0f} loitering events", "GFW loitering"
-    ),
-    "average_loitering_duration_hours": FeatureMeaning(
-        "isolation via transshipment", "loitered {value:.1f} h on average", "GFW loitering"
-    ),
-    "gaps_12_hours": FeatureMeaning(
-        "concealment (context)",
-        "{value:.0f} AIS gaps of 12 h or more",
-        "GFW pipe-gaps; Welch et al. 2022",
-    ),
-    "gaps_12_hours_offshore": FeatureMeaning(
-        "concealment (context)",
-        "{value:.0f} AIS gaps of 12 h or more starting 50 nm or more from shore",
-        "GFW pipe-gaps; Welch et al. 2022",
-    ),
-    "average_gap_days": FeatureMeaning(
-        "concealment (context)", "AIS gaps lasted {value:.1f} days on average", "Welch 2022"
-    ),
-    "average_gap_km": FeatureMeaning(
-        "concealment (context)", "AIS gaps spanned {value:.0f} km on average", "Welch 2022"
-    ),
-    "average_off_distance_from_shore_km": FeatureMeaning(
-        "concealment (context)", "AIS gaps began {value:.0f} km from shore on average", "GFW"
-    ),
-    "average_off_distance_from_port_km": FeatureMeaning(
-        "concealment (context)", "AIS gaps began {value:.0f} km from port on average", "GFW"
-    ),
-    "number_foreign_port_visits": FeatureMeaning(
-        "context: port-state control",
-        "{value:.0f} visits to foreign ports",
-        "McDonald et al. 2021",
-    ),
-    "number_poc_port_visits": FeatureMeaning(
-        "context: port-state control",
-        "{value:.0f} visits to ports of states outside the PSMA",
-        "McDonald et al. 2021; FAO PSMA 2009",
-    ),
-    "foc": FeatureMeaning(
-        "abuse of vulnerability (context)", "flies a flag of convenience", "ITF list"
-    ),
+_LAZY = {
+    "PULightGBMClassifier": "vessel_risk.model.pu",
+    "BaggedRandomForestClassifier": "vessel_risk.model.pu",
+    "IndicatorBaseline": "vessel_risk.model.baseline",
+    "MODELS": "vessel_risk.model.factory",
+    "make_model": "vessel_risk.model.factory",
 }
-_OTHER = FeatureMeaning("other (no ILO proxy)", "{value:.3g}", "model feature")
-
-
-def feature_meaning(feature: str) -> FeatureMeaning:
-    """The ILO indicator, reason template and source of a model feature."""
-    return FEATURE_MEANINGS.get(feature, _OTHER)
-
-
-def model_input(features: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
-    """Vessel-year features as a model fitted on GFW's table expects them.
-
-    Selects ``names`` in order and fills nulls with 0: GFW's table has no nulls and holds
-    0 where there is no event (``docs/features.md``, "Nulls"). A column the model needs
-    but the frame lacks is an error.
-
-    Parameters
-    ----------
-    features : DataFrame of shape (n_samples, k)
-    names : sequence of str
-
-    Returns
-    -------
-    DataFrame of shape (n_samples, len(names)) of float64
-    """
-    missing = [n for n in names if n not in features.columns]
-    if missing:
-        raise ValueError(
-            "The 'features' parameter of model_input must have every column the model "
-            f"was trained on. Got a frame without {missing} instead."
-        )
-    return features[list(names)].astype("float64").fillna(0.0)
-
-
-def evidence_shares(contrib: pd.DataFrame) -> pd.DataFrame:
-    """Each feature's share of the evidence raising a row's score, in [0, 1].
-
-    Parameters
-    ----------
-    contrib : DataFrame of shape (n_samples, n_features)
-        Log-odds contributions (:meth:`PULightGBMClassifier.explain`).
-
-    Returns
-    -------
-    DataFrame of the same shape: positive contributions divided by their row sum;
-    features that lower the score get 0.
-    """
-    pos = contrib.clip(lower=0.0)
-    total = pos.sum(axis=1).replace(0.0, np.nan)
-    return pos.div(total, axis=0).fillna(0.0)
-
-
-def candidate_features(frame: pd.DataFrame, *, exclude: Sequence[str] = ()) -> list[str]:
-    """Numeric and boolean columns of ``frame`` usable as model features.
-
-    Label bookkeeping (:data:`LABEL_COLUMNS`), identities (:data:`ID_COLUMNS`),
-    timestamps, text columns and ``exclude`` are left out.
-
-    Parameters
-    ----------
-    frame : DataFrame of shape (n_samples, n_columns)
-    exclude : sequence of str
-        Further columns to leave out (e.g. ``["flag"]``).
-
-    Returns
-    -------
-    list of str, in the frame's column order.
-    """
-    skip = {*LABEL_COLUMNS, *ID_COLUMNS, *exclude}
-    out = []
-    for col in frame.columns:
-        if col in skip:
-            continue
-        dtype = frame[col].dtype
-        if pd.api.types.is_bool_dtype(dtype) or (
-            pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_datetime64_any_dtype(dtype)
-        ):
-            out.append(str(col))
-    return out
-
-
-def as_matrix(X: Any, feature_names: Sequence[str] | None = None) -> np.ndarray:
-    """``X`` as a float64 array; a frame is reduced to ``feature_names`` in that order.
-
-    Missing columns are an error; NaN stays NaN (LightGBM routes it; the random forest
-    imputes it with 0, GFW's convention for "no event").
-    """
-    if isinstance(X, pd.DataFrame):
-        if feature_names is not None:
-            missing = [f for f in feature_names if f not in X.columns]
-            if missing:
-                raise ValueError(
-                    f"The 'X' parameter of the model must have the columns it was fitted on. "
-                    f"Got a frame without {missing} instead."
-                )
-            X = X[list(feature_names)]
-        return X.astype("float64").to_numpy()
-    arr = np.asarray(X, dtype="float64")
-    if arr.ndim != 2:
-        raise ValueError(
-            f"The 'X' parameter of the model must be 2-dimensional. Got shape {arr.shape} instead."
-        )
-    return arr
-
-
-def _check_y(y: Any, n: int) -> np.ndarray:
-    arr = np.asarray(y).astype(int).ravel()
-    if arr.shape[0] != n or not set(np.unique(arr)) <= {0, 1}:
-        raise ValueError(
-            f"The 'y' parameter of fit must be {n} labels in {{0, 1}} (1 = labelled "
-            f"positive, 0 = unlabelled). Got {arr.shape[0]} values {np.unique(arr)[:5]} instead."
-        )
-    if arr.sum() == 0 or arr.sum() == n:
-        raise ValueError(
-            "The 'y' parameter of fit must hold both labelled positives and unlabelled rows. "
-            f"Got {int(arr.sum())} positives among {n} rows instead."
-        )
-    return arr
-
-
-class _PUBagging(ClassifierMixin, BaseEstimator):
-    """Shared PU bagging: subclasses provide ``_base_estimator()`` and ``_prepare(X)``."""
-
-    n_bags: int
-    calibrate: bool
-    max_oob_rows: int
-    random_state: int | None
-
-    def _base_estimator(self) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _prepare(self, X: np.ndarray) -> np.ndarray:
-        return X
-
-    def _fit_bags(
-        self,
-        X: np.ndarray,
-        y: np.ndarray,
-        n_bags: int,
-        rng: np.random.Generator,
-        oob_rows: np.ndarray | None = None,
-    ) -> tuple[list[Any], np.ndarray, np.ndarray]:
-        """Fit ``n_bags`` bags; out-of-bag score sums and counts over ``oob_rows``."""
-        pos = np.flatnonzero(y == 1)
-        unl = np.flatnonzero(y == 0)
-        k = min(len(pos), len(unl))
-        rows = np.arange(len(y)) if oob_rows is None else oob_rows
-        models = []
-        oob_sum = np.zeros(len(rows))
-        oob_n = np.zeros(len(rows))
-        for _ in range(n_bags):
-            p = pos if k == len(pos) else rng.choice(pos, k, replace=False)
-            u = rng.choice(unl, k, replace=False)
-            idx = np.concatenate([p, u])
-            m = clone(self._base_estimator())
-            m.fit(self._prepare(X[idx]), y[idx])
-            models.append(m)
-            out = ~np.isin(rows, idx)
-            if oob_rows is not None and out.any():
-                oob_sum[out] += m.predict_proba(self._prepare(X[rows[out]]))[:, 1]
-                oob_n[out] += 1
-        return models, oob_sum, oob_n
-
-    def fit(self, X: Any, y: Any) -> _PUBagging:
-        """Fit the bags, then the Elkan–Noto calibration and the positive share.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Vessel-year features. A DataFrame's column names are kept
-            (``feature_names_in_``) and used to select columns at prediction time.
-        y : array-like of shape (n_samples,)
-            1 for a labelled positive (known offender), 0 for an unlabelled row.
-
-        Returns
-        -------
-        self
-        """
-        if not isinstance(self.max_oob_rows, int) or self.max_oob_rows < 1:
-            raise ValueError(
-                f"The 'max_oob_rows' parameter of {type(self).__name__} must be an int >= 1. "
-                f"Got {self.max_oob_rows!r} instead."
-            )
-        if not isinstance(self.n_bags, int) or self.n_bags < 1:
-            raise ValueError(
-                f"The 'n_bags' parameter of {type(self).__name__} must be an int >= 1. "
-                f"Got {self.n_bags!r} instead."
-            )
-        if isinstance(X, pd.DataFrame):
-            self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
-        Xa = as_matrix(X)
-        ya = _check_y(y, Xa.shape[0])
-        self.n_features_in_ = Xa.shape[1]
-        self.classes_ = np.array([0, 1])
-        rng = np.random.default_rng(self.random_state)
-        unl = np.flatnonzero(ya == 0)
-        if len(unl) > self.max_oob_rows:
-            unl = np.sort(rng.choice(unl, self.max_oob_rows, replace=False))
-        self.estimators_, oob_sum, oob_n = self._fit_bags(Xa, ya, self.n_bags, rng, unl)
-        n_pos, n_unl = int(ya.sum()), int((ya == 0).sum())
-        self.n_positive_, self.n_unlabelled_ = n_pos, n_unl
-        # Each bag samples positives at rate k/n_pos and unlabelled rows at k/n_unl, so the
-        # bag odds times n_pos/n_unl are the odds of being labelled, P(s=1|x) (prior shift).
-        self.label_odds_factor_ = n_pos / n_unl
-        self.labelled_frequency_ = 1.0
-        if self.calibrate:
-            self.labelled_frequency_ = self._elkan_noto_c(Xa, ya, rng)
-        # Unlabelled rows scored out of bag where possible (Mordelet and Vert 2014).
-        raw_unl = np.where(oob_n > 0, oob_sum / np.maximum(oob_n, 1), np.nan)
-        if np.isnan(raw_unl).any():
-            missing = np.isnan(raw_unl)
-            raw_unl[missing] = self.decision_function(Xa[unl[missing]])
-        p_unl = self._to_probability(raw_unl)
-        self.oob_unlabelled_score_ = raw_unl
-        self.positive_share_ = float(np.mean(p_unl))
-        return self
-
-    def _elkan_noto_c(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> float:
-        """c = P(s=1 | y=1), the mean out-of-fold P(s=1|x) over labelled positives.
-
-        Elkan and Noto 2008, estimator e1, by 3-fold cross-fitting with one bag per fold.
-        """
-        n_pos = int(y.sum())
-        folds = min(3, n_pos, int((y == 0).sum()))
-        if folds < 2:
-            return 1.0
-        seed = int(rng.integers(2**31 - 1))
-        g = []
-        for tr, te in StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, y):
-            models, _, _ = self._fit_bags(X[tr], y[tr], 1, rng)
-            pos_te = te[y[te] == 1]
-            bag = models[0].predict_proba(self._prepare(X[pos_te]))[:, 1]
-            factor = y[tr].sum() / (y[tr] == 0).sum()
-            g.append(self._label_probability(bag, factor))
-        c = float(np.mean(np.concatenate(g)))
-        return min(max(c, 1e-6), 1.0)
-
-    @staticmethod
-    def _label_probability(bag_score: np.ndarray, factor: float) -> np.ndarray:
-        s = np.clip(bag_score, 1e-9, 1 - 1e-9)
-        odds = s / (1 - s) * factor
-        return np.asarray(odds / (1 + odds))
-
-    def _to_probability(self, raw: np.ndarray) -> np.ndarray:
-        g = self._label_probability(raw, self.label_odds_factor_)
-        return np.asarray(np.clip(g / self.labelled_frequency_, 0.0, 1.0))
-
-    def _check_fitted_X(self, X: Any) -> np.ndarray:
-        if not hasattr(self, "estimators_"):
-            raise ValueError(f"This {type(self).__name__} is not fitted yet: call fit first.")
-        names = getattr(self, "feature_names_in_", None)
-        Xa = as_matrix(
-            X, list(names) if names is not None and isinstance(X, pd.DataFrame) else None
-        )
-        if Xa.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"The 'X' parameter must have {self.n_features_in_} features. "
-                f"Got {Xa.shape[1]} instead."
-            )
-        return Xa
-
-    def decision_function(self, X: Any) -> np.ndarray:
-        """Mean bag score: the ranking score, uncalibrated.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples,) in [0, 1]
-        """
-        Xa = self._prepare(self._check_fitted_X(X))
-        return np.asarray(np.mean([m.predict_proba(Xa)[:, 1] for m in self.estimators_], axis=0))
-
-    def predict_proba(self, X: Any) -> np.ndarray:
-        """Calibrated probability of being a positive, P(y=1 | x) (Elkan and Noto 2008).
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, 2); column 1 is the risk.
-        """
-        p = self._to_probability(self.decision_function(X))
-        return np.column_stack([1 - p, p])
-
-    def predict(self, X: Any) -> np.ndarray:
-        """1 where the calibrated probability is at least 0.5.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,) of int
-        """
-        return (self.predict_proba(X)[:, 1] >= 0.5).astype(int)
-
-    @property
-    def feature_importances_(self) -> np.ndarray:
-        """Mean feature importance over the bags, normalised to sum 1, shape (n_features,)."""
-        imp = np.mean([self._importance(m) for m in self.estimators_], axis=0)
-        total = imp.sum()
-        return np.asarray(imp / total if total > 0 else imp)
-
-    def _importance(self, m: Any) -> np.ndarray:
-        return np.asarray(m.feature_importances_, dtype=float)
-
-
-class PULightGBMClassifier(_PUBagging):
-    """Positive-unlabelled bagging with LightGBM trees, calibrated by Elkan and Noto.
-
-    Each of ``n_bags`` bags trains a LightGBM classifier on all labelled positives
-    against an equal-size random draw of unlabelled rows (when the unlabelled rows are
-    fewer, positives are drawn down to their number); scores are averaged over bags.
-    ``predict_proba`` turns the mean bag score into P(s=1|x) by the bags' known
-    sampling rates, then into P(y=1|x) = P(s=1|x) / c with c = P(s=1|y=1) estimated by
-    cross-fitting (Elkan and Noto 2008, e1).
-
-    Parameters
-    ----------
-    n_bags : int, default 10
-    n_estimators : int, default 80
-        Boosting rounds per bag.
-    learning_rate : float, default 0.1
-    num_leaves : int, default 15
-    min_child_samples : int, default 5
-        Small, because positives are few (tens of vessel-years).
-    max_bin : int, default 63
-        Histogram bins per feature (LightGBM's default is 255). A bag holds only
-        twice the labelled positives (thousands of rows at most), so 63 bins still
-        resolve every feature finely, and each boosting round builds and scans a
-        quarter of the histogram. On the labelled table (grouped by vessel) recall at
-        98 % specificity is unchanged (0.966) and recall at 20 % flagged 0.256 (0.253
-        with 255 bins); fitting takes about a third less time (benchmarks/README.md).
-    calibrate : bool, default True
-        Estimate c; if False, c = 1 and ``predict_proba`` is P(s=1|x).
-    max_oob_rows : int, default 20000
-        The positive share is estimated out of bag on at most this many unlabelled rows,
-        drawn at random (a mean: a sample suffices, and scoring all rows of a large fleet
-        in every bag would dominate the fit time).
-    random_state : int or None, default None
-    n_jobs : int, default 1
-
-    Attributes
-    ----------
-    estimators_ : list of lightgbm.LGBMClassifier, length n_bags
-    labelled_frequency_ : float
-        c = P(s=1 | y=1): the share of positives that are labelled.
-    positive_share_ : float
-        Estimated share of positives among the unlabelled rows (mean out-of-bag
-        P(y=1|x)): a guide to the share of the fleet to flag.
-    oob_unlabelled_score_ : ndarray of shape (min(n_unlabelled, max_oob_rows),)
-        Out-of-bag mean bag score of the unlabelled rows the share was estimated on.
-    feature_names_in_ : ndarray of shape (n_features,)
-        Set when ``X`` is a DataFrame.
-    n_features_in_ : int
-    """
-
-    def __init__(
-        self,
-        n_bags: int = 10,
-        n_estimators: int = 80,
-        learning_rate: float = 0.1,
-        num_leaves: int = 15,
-        min_child_samples: int = 5,
-        max_bin: int = 63,
-        calibrate: bool = True,
-        max_oob_rows: int = 20_000,
-        random_state: int | None = None,
-        n_jobs: int = 1,
-    ) -> None:
-        self.n_bags = n_bags
-        self.n_estimators = n_estimators
-        self.learning_rate = learning_rate
-        self.num_leaves = num_leaves
-        self.min_child_samples = min_child_samples
-        self.max_bin = max_bin
-        self.calibrate = calibrate
-        self.max_oob_rows = max_oob_rows
-        self.random_state = random_state
-        self.n_jobs = n_jobs
-
-    def _base_estimator(self) -> Any:
-        from lightgbm import LGBMClassifier
-
-        return LGBMClassifier(
-            n_estimators=self.n_estimators,
-            learning_rate=self.learning_rate,
-            num_leaves=self.num_leaves,
-            min_child_samples=self.min_child_samples,
-            max_bin=self.max_bin,
-            # Column-wise histograms without LightGBM's timing test of both layouts on
-            # every bag's Dataset (the test costs more than it saves on a few thousand rows;
-            # the trees are the same either way).
-            force_col_wise=True,
-            subsample=0.8,
-            subsample_freq=1,
-            colsample_bytree=0.8,
-            random_state=self.random_state,
-            n_jobs=self.n_jobs,
-            verbose=-1,
-        )
-
-    def _importance(self, m: Any) -> np.ndarray:
-        return np.asarray(m.booster_.feature_importance(importance_type="gain"), dtype=float)
-
-    def explain(self, X: Any) -> pd.DataFrame:
-        """Per-row feature contributions: LightGBM ``pred_contrib`` averaged over bags.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-
-        Returns
-        -------
-        DataFrame of shape (n_samples, n_features) of contributions to the mean bag
-        log-odds (positive raises the risk), columns named by feature, index that of
-        ``X`` when it is a DataFrame. The bias term is left out.
-        """
-        Xa = self._check_fitted_X(X)
-        contrib = np.mean([m.predict(Xa, pred_contrib=True) for m in self.estimators_], axis=0)
-        names = getattr(self, "feature_names_in_", None)
-        cols = list(names) if names is not None else [f"x{i}" for i in range(Xa.shape[1])]
-        index = X.index if isinstance(X, pd.DataFrame) else None
-        return pd.DataFrame(contrib[:, :-1], columns=cols, index=index)
-
-
-class BaggedRandomForestClassifier(_PUBagging):
-    """McDonald et al. 2021: bagged random forests with 1:1 downsampling.
-
-    Each bag fits a random forest on all labelled positives and an equal number of
-    unlabelled rows drawn at random; scores are averaged over bags, and calibrated as
-    in :class:`PULightGBMClassifier`. Missing values are imputed with 0 (GFW's
-    convention for "no event").
-
-    Parameters
-    ----------
-    n_bags : int, default 10
-    n_estimators : int, default 200
-        Trees per forest.
-    max_features : str, int or float, default "sqrt"
-    min_samples_leaf : int, default 1
-    calibrate : bool, default True
-    max_oob_rows : int, default 20000
-        As :class:`PULightGBMClassifier`.
-    random_state : int or None, default None
-    n_jobs : int, default 1
-
-    Attributes
-    ----------
-    estimators_ : list of sklearn.ensemble.RandomForestClassifier, length n_bags
-    labelled_frequency_, positive_share_, oob_unlabelled_score_, feature_names_in_,
-    n_features_in_ : as :class:`PULightGBMClassifier`.
-    """
-
-    def __init__(
-        self,
-        n_bags: int = 10,
-        n_estimators: int = 200,
-        max_features: str | int | float = "sqrt",
-        min_samples_leaf: int = 1,
-        calibrate: bool = True,
-        max_oob_rows: int = 20_000,
-        random_state: int | None = None,
-        n_jobs: int = 1,
-    ) -> None:
-        self.n_bags = n_bags
-        self.n_estimators = n_estimators
-        self.max_features = max_features
-        self.min_samples_leaf = min_samples_leaf
-        self.calibrate = calibrate
-        self.max_oob_rows = max_oob_rows
-        self.random_state = random_state
-        self.n_jobs = n_jobs
-
-    def _base_estimator(self) -> Any:
-        return RandomForestClassifier(
-            n_estimators=self.n_estimators,
-            max_features=self.max_features,
-            min_samples_leaf=self.min_samples_leaf,
-            random_state=self.random_state,
-            n_jobs=self.n_jobs,
-        )
-
-    def _prepare(self, X: np.ndarray) -> np.ndarray:
-        return np.nan_to_num(X, nan=0.0)
-
-
-class IndicatorBaseline(ClassifierMixin, BaseEstimator):
-    """The indicator score (:func:`vessel_risk.model.indicators.indicator_score`) as an estimator.
-
-    Fitting learns nothing: it records the feature names only, so the baseline can run
-    in the same cross-validation as the models. Columns an indicator reads but ``X``
-    lacks count as missing (contribution 0); ``mmsi_valid`` defaults to True and
-    ``iuu_listed`` to False.
-
-    Attributes
-    ----------
-    feature_names_in_ : ndarray of shape (n_features,)
-    n_features_in_ : int
-    classes_ : ndarray of shape (2,)
-    """
-
-    def fit(self, X: pd.DataFrame, y: Any = None) -> IndicatorBaseline:
-        """Record the feature names.
-
-        Parameters
-        ----------
-        X : DataFrame of shape (n_samples, n_features)
-        y : ignored
-
-        Returns
-        -------
-        self
-        """
-        if not isinstance(X, pd.DataFrame):
-            raise ValueError(
-                "The 'X' parameter of IndicatorBaseline.fit must be a DataFrame with "
-                f"feature names. Got {type(X).__name__} instead."
-            )
-        self.feature_names_in_ = np.asarray([str(c) for c in X.columns], dtype=object)
-        self.n_features_in_ = X.shape[1]
-        self.classes_ = np.array([0, 1])
-        return self
-
-    @staticmethod
-    def _complete(X: pd.DataFrame) -> pd.DataFrame:
-        f = X.copy()
-        for i in ind.INDICATORS:
-            if i.feature not in f.columns and i.feature != "mmsi_invalid":
-                f[i.feature] = np.nan
-        if "mmsi_valid" not in f.columns:
-            f["mmsi_valid"] = True
-        if "iuu_listed" not in f.columns:
-            f["iuu_listed"] = False
-        return f
-
-    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Indicator score as column 1.
-
-        Parameters
-        ----------
-        X : DataFrame of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, 2)
-        """
-        s = ind.indicator_score(self._complete(X)).to_numpy()
-        return np.column_stack([1 - s, s])
-
-    def decision_function(self, X: pd.DataFrame) -> np.ndarray:
-        """The indicator score, shape (n_samples,)."""
-        return np.asarray(self.predict_proba(X)[:, 1])
-
-    def predict(self, X: pd.DataFrame) -> np.ndarray:
-        """1 where the score reaches the "high" tier (0.6), shape (n_samples,)."""
-        return (self.decision_function(X) >= ind.TIERS[0][0]).astype(int)
-
-
-MODELS: dict[str, type[BaseEstimator]] = {
-    "pu-lightgbm": PULightGBMClassifier,
-    "bagged-rf": BaggedRandomForestClassifier,
-    "indicator-baseline": IndicatorBaseline,
-}
-"""Model kinds by the name the command line uses."""
-
-
-def make_model(kind: str, **params: Any) -> BaseEstimator:
-    """A new, unfitted model of ``kind`` (a key of :data:`MODELS`)."""
-    if kind not in MODELS:
-        raise ValueError(
-            f"The 'kind' parameter of make_model must be one of {sorted(MODELS)}. "
-            f"Got {kind!r} instead."
-        )
-    return MODELS[kind](**params)
+"""Names re-exported on first use, by the module that defines them."""
+
+
+def __getattr__(name: str) -> Any:
+    """The estimators and the factory, imported on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
+__all__ = [
+    "FEATURE_MEANINGS",
+    "GFW_FEATURES",
+    "ID_COLUMNS",
+    "LABEL_COLUMNS",
+    "MODELS",
+    "NEEDS_OPTIONAL_INPUT",
+    "PIPELINE_FEATURES",
+    "BaggedRandomForestClassifier",
+    "FeatureMeaning",
+    "IndicatorBaseline",
+    "PULightGBMClassifier",
+    "as_matrix",
+    "candidate_features",
+    "evidence_shares",
+    "feature_meaning",
+    "make_model",
+    "model_input",
+]

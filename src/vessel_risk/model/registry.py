@@ -24,8 +24,9 @@ from typing import Any
 
 import pandas as pd
 
-from vessel_risk.model import make_model
-from vessel_risk.model.evaluate import Evaluation, evaluate, report_html
+from vessel_risk.model.evaluate import Evaluation, evaluate
+from vessel_risk.model.evaluation_report import report_html
+from vessel_risk.model.factory import make_model
 
 logger = logging.getLogger(__name__)
 
@@ -38,11 +39,17 @@ TRUSTED_TYPES = (
     "collections.OrderedDict",
     "lightgbm.basic.Booster",
     "lightgbm.sklearn.LGBMClassifier",
-    "vessel_risk.model.PULightGBMClassifier",
-    "vessel_risk.model.BaggedRandomForestClassifier",
-    "vessel_risk.model.IndicatorBaseline",
+    "vessel_risk.model.pu.PULightGBMClassifier",
+    "vessel_risk.model.pu.BaggedRandomForestClassifier",
+    "vessel_risk.model.baseline.IndicatorBaseline",
 )
-"""Types MLflow's skops serialisation may load besides scikit-learn's own."""
+"""Types MLflow's skops serialisation may load besides scikit-learn's own.
+
+skops names a class by its defining module, and MLflow stores this list in each model's
+``MLmodel`` file at registration. Models registered before the estimators moved into
+:mod:`vessel_risk.model.pu` and :mod:`vessel_risk.model.baseline` name them
+``vessel_risk.model.PULightGBMClassifier`` (and so on), in the model and in their own
+list; those paths still resolve through :mod:`vessel_risk.model`, so old models load."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +146,7 @@ def train(
     uri : str
         Tracking URI or folder (:func:`resolve_store`).
     kind : str, default "pu-lightgbm"
-        A key of :data:`vessel_risk.model.MODELS`.
+        A key of :data:`vessel_risk.model.factory.MODELS`.
     params : dict, optional
         Model parameters.
     group_by, flagged_share, n_splits

@@ -102,3 +102,12 @@ def test_invalid_mmsi_evidence_reads_one_not_the_validity_flag():
     e = {x.name: x for x in a.indicators}["invalid_mmsi"]
     assert e.value == 1.0 and e.feature == "mmsi_invalid"
     assert a.score == pytest.approx(0.2)
+
+
+def test_long_fishing_days_reason_names_an_estimated_source():
+    i = next(x for x in ind.INDICATORS if x.name == "long_fishing_days")
+    row = {"average_daily_fishing_hours": 13.0, "fishing_source": "classifier"}
+    assert ind.describe(i, row).endswith(
+        "(fishing hours estimated by classifier, not GFW's fishing score)"
+    )
+    assert "estimated" not in ind.describe(i, {**row, "fishing_source": "nnet_score"})

@@ -1,11 +1,15 @@
-"""The fishing classifier: contract, features, and recovery of a planted pattern."""
+"""Fishing scores per position: the classifier's contract and features, recovery of a planted
+pattern, the heuristic, the choice of source, and the committed model."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from tests.conftest import shared_file, write_csv
 from vessel_risk.events.fishing import (
     FEATURES,
     FishingClassifier,
@@ -14,14 +18,13 @@ from vessel_risk.events.fishing import (
     heuristic_fishing,
     load_fishing_model,
     movement_features,
-    save_fishing_model,
     solar_hour,
 )
 from vessel_risk.geo.shore import ShoreDistance
 from vessel_risk.ingest import read_many
 from vessel_risk.pipeline import process
 
-from .conftest import write_csv
+COMMITTED_MODEL = Path(__file__).resolve().parents[2] / "models" / "fishing"
 
 
 def test_solar_hour_follows_longitude():
@@ -107,20 +110,6 @@ def test_scores_come_from_nnet_then_classifier_then_heuristic():
     assert (without["fishing_score"].iloc[10:] == slow.astype(float)).all()
 
 
-def test_saved_model_round_trips_with_its_card(tmp_path):
-    rng = np.random.default_rng(3)
-    model = FishingModel(_trained(rng), {"version": "fishing-lgbm-1", "lovo_f1_mean": 0.5})
-    save_fishing_model(model, tmp_path / "fishing")
-    loaded = load_fishing_model(tmp_path / "fishing")
-    assert loaded is not None and loaded.card == model.card
-    assert loaded.label == "fishing-lgbm-1 (LOVO F1 0.50)"
-    X = movement_features(_vessel("412000003", 0.4, 8.0, rng))
-    np.testing.assert_allclose(
-        loaded.classifier.predict_proba(X), model.classifier.predict_proba(X), rtol=1e-9
-    )
-    assert load_fishing_model(tmp_path / "absent") is None
-
-
 def test_pipeline_fills_fishing_hours_from_the_classifier_without_nnet_score(tmp_path):
     rng = np.random.default_rng(4)
     v = _vessel("412000003", 0.4, 8.0, rng)  # 4 days, 12 h of night fishing a day
@@ -143,12 +132,33 @@ def test_pipeline_fills_fishing_hours_from_the_classifier_without_nnet_score(tmp
     assert r.counts["fishing_source_vessel_years"] == {"classifier": 1}
 
 
-def test_long_fishing_days_reason_names_an_estimated_source():
-    from vessel_risk.model import indicators as ind
+def test_the_committed_model_scores_real_positions_as_it_did_when_trained():
+    """models/fishing (LightGBM text model and card) on 200 positions of a real vessel.
 
-    i = next(x for x in ind.INDICATORS if x.name == "long_fishing_days")
-    row = {"average_daily_fishing_hours": 13.0, "fishing_source": "classifier"}
-    assert ind.describe(i, row).endswith(
-        "(fishing hours estimated by classifier, not GFW's fishing score)"
+    The expected probabilities were computed with the model and code as committed before
+    the classifier's training moved to vessel_risk.model.fishing_training.
+    """
+    model = load_fishing_model(COMMITTED_MODEL)
+    assert model is not None
+    assert model.label == "fishing-lgbm-1 (LOVO F1 0.75)"
+    assert model.card["features"] == FEATURES
+    p = pd.read_parquet(
+        shared_file("data", "ais", "squid_jiggers_2020_2023.parquet"),
+        columns=["mmsi", "timestamp", "lat", "lon", "speed_knots", "course"]
+        + ["distance_from_shore_m"],
     )
-    assert "estimated" not in ind.describe(i, {**row, "fishing_source": "nnet_score"})
+    p = p[p["mmsi"] == 412334074].dropna(subset=["lat", "speed_knots"])
+    p = p.sort_values("timestamp", kind="stable").head(200).reset_index(drop=True)
+    p = p.assign(
+        mmsi=p["mmsi"].astype(str), distance_from_shore_km=p["distance_from_shore_m"] / 1e3
+    )
+    proba = model.classifier.predict_proba(movement_features(p))[:, 1]
+    assert proba.shape == (200,)
+    expected = {
+        0: 0.9623873922591923,
+        37: 0.9970757202030692,
+        99: 0.033455522121653605,
+        150: 0.004471967516902772,
+        199: 0.09039589163497233,
+    }
+    assert {i: proba[i] for i in expected} == pytest.approx(expected, rel=1e-9)

@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
+import json
+import zipfile
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import make_track, write_csv
 from vessel_risk.cli import app
+from vessel_risk.features.catalogue import PIPELINE_FEATURES
 from vessel_risk.geo.shore import ShoreDistance
 from vessel_risk.ingest import read_many
-from vessel_risk.model import PIPELINE_FEATURES, PULightGBMClassifier
+from vessel_risk.model.factory import make_model
 from vessel_risk.model.indicators import BASELINE_VERSION
-from vessel_risk.model.registry import aliases, load_champion, promote, resolve_store, train
+from vessel_risk.model.pu import PULightGBMClassifier
+from vessel_risk.model.registry import (
+    TRUSTED_TYPES,
+    aliases,
+    load_champion,
+    promote,
+    resolve_store,
+    train,
+)
 from vessel_risk.model.simulate import simulate_fleet
 from vessel_risk.pipeline import process, score_with_model
-
-from .conftest import make_track, write_csv
 
 FAST = {"n_bags": 3, "n_estimators": 30, "random_state": 0}
 
@@ -212,3 +225,76 @@ def test_cli_train_promote_then_run_scores_with_the_champion(tmp_path, monkeypat
     )
     assert forced.exit_code == 0, forced.output
     assert (pd.read_csv(tmp_path / "b" / "alerts.csv")["model_version"] == BASELINE_VERSION).all()
+
+
+# Where the estimators were defined when models were registered before the split of
+# vessel_risk.model (its __init__ held them all): the path skops wrote into those models.
+PRE_SPLIT_MODULE = "vessel_risk.model"
+MOVED = {
+    "PULightGBMClassifier": "vessel_risk.model.pu",
+    "BaggedRandomForestClassifier": "vessel_risk.model.pu",
+    "IndicatorBaseline": "vessel_risk.model.baseline",
+}
+
+
+def _as_saved_before_the_split(model_dir: Path) -> int:
+    """Rewrite an MLflow sklearn model so its classes have their pre-split dotted paths.
+
+    The class path in ``model.skops`` (skops' ``schema.json``) and the trusted types MLflow
+    wrote into ``MLmodel`` both name ``vessel_risk.model.<Class>``, as in a model
+    registered before the estimators moved. Returns the number of objects renamed.
+    """
+    skops_file = model_dir / "model.skops"
+    with zipfile.ZipFile(skops_file) as z:
+        members = {name: z.read(name) for name in z.namelist()}
+    renamed = 0
+
+    def walk(node: object) -> None:
+        nonlocal renamed
+        if isinstance(node, dict):
+            cls = node.get("__class__")
+            if isinstance(cls, str) and MOVED.get(cls) == node.get("__module__"):
+                node["__module__"] = PRE_SPLIT_MODULE
+                renamed += 1
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    schema = json.loads(members["schema.json"])
+    walk(schema)
+    members["schema.json"] = json.dumps(schema, indent=2).encode()
+    with zipfile.ZipFile(skops_file, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    mlmodel = model_dir / "MLmodel"
+    text = mlmodel.read_text()
+    for cls, module in MOVED.items():
+        text = text.replace(f"{module}.{cls}", f"{PRE_SPLIT_MODULE}.{cls}")
+    mlmodel.write_text(text)
+    return renamed
+
+
+# bagged-rf is left out: the registry cannot store it (skops does not trust
+# sklearn.tree._tree.Tree, which TRUSTED_TYPES does not list), so no saved model names it.
+@pytest.mark.parametrize(("kind", "params"), [("pu-lightgbm", FAST), ("indicator-baseline", {})])
+def test_a_model_registered_before_the_split_loads_and_predicts_the_same(
+    tmp_path, fleet, kind, params
+):
+    import mlflow.sklearn
+
+    X = fleet[list(PIPELINE_FEATURES)]
+    model = make_model(kind, **params).fit(X, fleet["known_offender"])
+    # As train() registers it: MLflow's sklearn flavour, skops, our trusted types.
+    mlflow.sklearn.save_model(model, str(tmp_path / "m"), skops_trusted_types=list(TRUSTED_TYPES))
+    assert _as_saved_before_the_split(tmp_path / "m") == 1
+    with zipfile.ZipFile(tmp_path / "m" / "model.skops") as z:
+        schema = json.loads(z.read("schema.json"))
+    assert (schema["__module__"], schema["__class__"]) == (PRE_SPLIT_MODULE, type(model).__name__)
+    assert f"{PRE_SPLIT_MODULE}.{type(model).__name__}" in (tmp_path / "m" / "MLmodel").read_text()
+
+    loaded = mlflow.sklearn.load_model(str(tmp_path / "m"))
+    assert type(loaded) is type(model)
+    assert np.array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert np.array_equal(loaded.decision_function(X), model.decision_function(X))

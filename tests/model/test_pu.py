@@ -1,8 +1,6 @@
-"""Risk models on a synthetic fleet with planted risk, and on GFW's labelled table."""
+"""The PU bagging models on a synthetic fleet with planted risk, and on GFW's labelled table."""
 
 from __future__ import annotations
-
-import logging
 
 import numpy as np
 import pandas as pd
@@ -10,46 +8,16 @@ import pytest
 from sklearn.base import clone
 
 from tests.conftest import shared_file
-from vessel_risk.model import (
-    PIPELINE_FEATURES,
-    BaggedRandomForestClassifier,
-    IndicatorBaseline,
-    PULightGBMClassifier,
-    candidate_features,
-    make_model,
-)
-from vessel_risk.model.evaluate import (
-    calibration_curve,
-    confounding_check,
-    cv_groups,
-    evaluate,
-    modified_f1,
-    recall_at_specificity,
-    report_html,
-    threshold_at_share,
-)
-from vessel_risk.model.simulate import simulate_fleet
+from vessel_risk.features.catalogue import PIPELINE_FEATURES, candidate_features
+from vessel_risk.model.evaluate import evaluate
+from vessel_risk.model.evaluation_report import report_html
+from vessel_risk.model.factory import make_model
+from vessel_risk.model.pu import BaggedRandomForestClassifier, PULightGBMClassifier
 
 FAST = {
     "pu-lightgbm": {"n_bags": 4, "n_estimators": 40, "learning_rate": 0.05, "random_state": 0},
     "bagged-rf": {"n_bags": 4, "n_estimators": 40, "random_state": 0},
 }
-
-
-@pytest.fixture(scope="module")
-def fleet() -> pd.DataFrame:
-    return simulate_fleet(600, positive_share=0.1, labelled_share=0.5, random_state=3)
-
-
-def test_simulator_is_labelled_as_planted(fleet: pd.DataFrame) -> None:
-    assert len(fleet) == 600 * 3
-    assert fleet["vessel_id"].str.startswith("SIM").all()
-    labelled = fleet["known_offender"] == 1
-    assert (fleet.loc[labelled, "planted_risk"] == 1).all()
-    assert (fleet.loc[fleet["known_non_offender"] == 1, "planted_risk"] == 0).all()
-    assert fleet.groupby("vessel_id")["planted_risk"].first().mean() == pytest.approx(0.1)
-    assert (fleet.loc[fleet["planted_risk"] == 1, "n_behaviours"] >= 2).all()
-    assert "planted_risk" not in candidate_features(fleet)
 
 
 @pytest.mark.parametrize("kind", ["pu-lightgbm", "bagged-rf"])
@@ -100,57 +68,6 @@ def test_fit_rejects_bad_labels_and_params(fleet: pd.DataFrame) -> None:
         make_model("svm")
 
 
-def test_indicator_baseline_matches_indicator_score() -> None:
-    X = pd.DataFrame({"max_voyage_duration_hours": [0.0, 9000.0], "iuu_listed": [False, True]})
-    base = IndicatorBaseline().fit(X)
-    s = base.decision_function(X)
-    assert s[0] == 0.0
-    assert s[1] == pytest.approx(1 - (1 - 0.45) * (1 - 0.60))
-
-
-def test_metrics_by_hand() -> None:
-    scores = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0])
-    assert threshold_at_share(scores, 0.2) == 0.7  # 0.9 and 0.8 lie above
-    assert modified_f1(0.92, 0.2) == pytest.approx(4.232)
-    neg = np.arange(100) / 100.0  # 2 % above 0.97
-    assert recall_at_specificity(np.array([0.975, 0.99, 0.5, 0.1]), neg) == 0.5
-    table, ece = calibration_curve(np.array([1, 0, 1, 0]), np.array([0.95, 0.05, 0.95, 0.05]))
-    assert ece == pytest.approx(0.05)
-    assert table["n"].sum() == 4
-
-
-def test_groups_keep_sources_and_vessels_together() -> None:
-    f = pd.DataFrame(
-        {
-            "vessel_id": ["a", "a", "b", "c", "d"],
-            "known_offender": [1, 0, 1, 1, 0],
-            "source_id": [7, 7, 7, 8, 139],
-        }
-    )
-    g = cv_groups(f, "source")
-    assert g[0] == g[1] == g[2]  # a and b share source 7
-    assert len({g[0], g[3], g[4]}) == 3
-    assert len(set(cv_groups(f, "vessel"))) == 4
-
-
-def test_confounding_check_warns_on_a_separating_feature(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    f = pd.DataFrame(
-        {
-            "flag": ["GBR"] * 20 + ["CHN"] * 20,
-            "x": np.r_[np.arange(20), np.arange(20) + 5],
-            "known_offender": [0] * 20 + [1] * 20,
-            "known_non_offender": [1] * 20 + [0] * 20,
-        }
-    )
-    with caplog.at_level(logging.WARNING, logger="vessel_risk.model.evaluate"):
-        out = confounding_check(f, ["flag", "x"])
-    assert out.set_index("feature").loc["flag", "separates"]
-    assert not out.set_index("feature").loc["x", "separates"]
-    assert "'flag' alone separates" in caplog.text
-
-
 @pytest.fixture(scope="module")
 def labelled() -> pd.DataFrame:
     return pd.read_csv(shared_file("data", "labels", "vessel_year_features_labelled.csv"))
@@ -170,18 +87,6 @@ def test_labelled_table_recall_at_98_specificity_without_flag(labelled: pd.DataF
     page = report_html([ev], title="labelled")
     assert "data:image/png;base64," in page
     assert "Warning" in page
-
-
-def test_evaluate_says_when_a_separating_feature_is_a_model_input(fleet: pd.DataFrame) -> None:
-    f = fleet.assign(leak=fleet["known_offender"] * 1.0)
-    ev = evaluate(
-        make_model("pu-lightgbm", **FAST["pu-lightgbm"]),
-        f,
-        [*candidate_features(fleet), "leak"],
-        group_by="source",
-        n_splits=3,
-    )
-    assert any("'leak'" in n and "IS a model input" in n for n in ev.notes)
 
 
 def test_pu_lightgbm_bags_use_at_most_max_bin_histogram_bins(fleet: pd.DataFrame) -> None:
