@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 from vessel_risk.events.clean import clean_positions
-from vessel_risk.events.fishing import leave_one_vessel_out
 from vessel_risk.geo.shore import ShoreDistance
 from vessel_risk.ingest import read_ais
+from vessel_risk.model.fishing_training import leave_one_vessel_out
 
 ROOT = Path(__file__).resolve().parents[1]
 VESSELS = ["150402951", "150402944", "412334074"]

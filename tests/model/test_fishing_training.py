@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 
 from tests.events.test_fishing import _trained, _vessel
-from vessel_risk.events import fishing
 from vessel_risk.events.fishing import (
     FEATURES,
     FishingClassifier,
@@ -15,7 +14,6 @@ from vessel_risk.events.fishing import (
     load_fishing_model,
     movement_features,
 )
-from vessel_risk.model import fishing_training
 from vessel_risk.model.fishing_training import (
     save_fishing_model,
     train_fishing_model,
@@ -82,11 +80,3 @@ def test_saved_model_round_trips_with_its_card(tmp_path):
         loaded.classifier.predict_proba(X), model.classifier.predict_proba(X), rtol=1e-9
     )
     assert load_fishing_model(tmp_path / "absent") is None
-
-
-def test_training_names_callers_still_import_from_events_resolve_to_this_module():
-    """Temporary: vessel_risk.cli and benchmarks/eval_fishing.py import them from events."""
-    for name in ("leave_one_vessel_out", "save_fishing_model", "train_fishing_model"):
-        assert getattr(fishing, name) is getattr(fishing_training, name)
-    with pytest.raises(AttributeError):
-        fishing.training_vessels  # noqa: B018

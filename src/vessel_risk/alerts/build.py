@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from vessel_risk.features.catalogue import feature_meaning
 from vessel_risk.model import indicators as ind
 
 TOP_INDICATORS = 3
@@ -90,8 +91,6 @@ def _indicator_evidence(
 
 def _feature_evidence(feature: str, row: Mapping[str, Any], share: float) -> IndicatorEvidence:
     """Evidence for one model feature: its value, share of the evidence, ILO indicator."""
-    from vessel_risk.model import feature_meaning  # lazy: the CLI starts without sklearn
-
     meaning = feature_meaning(feature)
     raw = _clean(row.get(feature))
     value = float(raw) if isinstance(raw, (int, float, bool, np.number, np.bool_)) else None

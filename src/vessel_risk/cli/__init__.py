@@ -339,7 +339,7 @@ def evaluate(
     """Compare models by grouped cross-validation and write an HTML report (no registry)."""
     from vessel_risk.model import make_model
     from vessel_risk.model.evaluate import evaluate as evaluate_model
-    from vessel_risk.model.evaluate import report_html
+    from vessel_risk.model.evaluation_report import report_html
 
     frame = _read_labelled(labels)
     feats = _feature_list(frame, features, list(exclude or []))
@@ -537,9 +537,9 @@ def train_fishing(
     nnet_score > 0.5); the model is then trained on all of them and written with its card.
     """
     from vessel_risk.events.clean import clean_positions
-    from vessel_risk.events.fishing import save_fishing_model, train_fishing_model
     from vessel_risk.geo.shore import ShoreDistance
     from vessel_risk.ingest import read_many
+    from vessel_risk.model.fishing_training import save_fishing_model, train_fishing_model
 
     settings = Settings()
     target = out or settings.fishing_model_dir

@@ -418,19 +418,3 @@ def load_fishing_model(directory: Path) -> FishingModel | None:
     except lightgbm.basic.LightGBMError as exc:
         raise ValueError(f"{str(path)!r} is not a LightGBM model: {exc}") from exc
     return FishingModel(FishingClassifier.from_booster(booster), card)
-
-
-_MOVED_TO_TRAINING = ("leave_one_vessel_out", "save_fishing_model", "train_fishing_model")
-"""Training names that lived here before :mod:`vessel_risk.model.fishing_training`, still
-imported from here by ``vessel_risk.cli`` (``train-fishing``) and
-``benchmarks/eval_fishing.py``. Temporary: events sit below model, so once those callers
-import from :mod:`vessel_risk.model.fishing_training`, remove this and :func:`__getattr__`."""
-
-
-def __getattr__(name: str) -> Any:
-    """The training names of :data:`_MOVED_TO_TRAINING`, from their new module (PEP 562)."""
-    if name in _MOVED_TO_TRAINING:
-        import importlib
-
-        return getattr(importlib.import_module("vessel_risk.model.fishing_training"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,7 +22,7 @@ sits on both sides of a split. Metrics, all on out-of-fold scores:
   non-offenders (single-feature AUC >= 0.99) is logged and flagged in the report.
 
 The HTML report of these results is :mod:`vessel_risk.model.evaluation_report`
-(:func:`report_html`, also importable from here).
+(:func:`~vessel_risk.model.evaluation_report.report_html`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import StratifiedGroupKFold
 
 # Re-exported: callers import the report with the evaluation.
-from vessel_risk.model.evaluation_report import report_html as report_html
 
 logger = logging.getLogger(__name__)
 
