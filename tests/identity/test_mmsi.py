@@ -1,11 +1,10 @@
 import pandas as pd
 
+from tests.builders import shared_file
 from vessel_risk.identity.history import identity_history
 from vessel_risk.identity.lists import load_iuu_list, normalize_name
 from vessel_risk.identity.mmsi import flag_iso3, mmsi_valid, normalize_mmsi
 from vessel_risk.ingest import IDENTITY_FIELDS, read_ais
-
-from .conftest import shared_file
 
 
 def test_integer_mmsis_get_their_leading_zeros_back():

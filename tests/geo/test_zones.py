@@ -8,9 +8,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
+from tests.builders import make_track, shared_file, write_csv
 from vessel_risk.geo.zones import EezIndex, read_eez
-
-from .conftest import make_track, shared_file, write_csv
 
 
 def _zones() -> gpd.GeoDataFrame:

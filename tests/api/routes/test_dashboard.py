@@ -18,14 +18,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.conftest import shared_file
+from tests.builders import shared_file
 from vessel_risk.api import create_app
 from vessel_risk.api.access import create_client
 from vessel_risk.db.engine import make_engine
 from vessel_risk.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parent / "artifacts"
+ARTIFACTS = Path(__file__).parents[2] / "artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

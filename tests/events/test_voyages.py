@@ -6,12 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.builders import make_track, write_csv
 from vessel_risk.events.port_visits import in_port_state
 from vessel_risk.geo.shore import ShoreDistance
 from vessel_risk.ingest import read_ais, read_many
 from vessel_risk.pipeline import process
-
-from .conftest import make_track, write_csv
 
 PORT_B = (5.35, 103.2)  # from the port_table fixture: 5.5 km off the coast
 SEA = (5.5, 104.0)  # open sea off Malaysia, 90.2 km from PORT B

@@ -268,7 +268,7 @@ def test_referral_flow_create_approve_deliver_callback(api, engine):
 
 
 def test_port_queue_shows_each_vessels_strongest_year_not_its_latest(api, engine):
-    from tests.conftest import make_alert
+    from tests.builders import make_alert
     from tests.test_lifecycle import _record
 
     # A later, thin year with a higher raw score must not hide the high-tier year.

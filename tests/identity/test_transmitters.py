@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from tests.builders import SQUID, make_track, shared_file, write_csv
 from vessel_risk.events.clean import clean_positions
 from vessel_risk.geo.shore import ShoreDistance
 from vessel_risk.identity.transmitters import (
@@ -14,8 +15,6 @@ from vessel_risk.identity.transmitters import (
 )
 from vessel_risk.ingest import read_ais, read_many
 from vessel_risk.pipeline import process
-
-from .conftest import SQUID, make_track, shared_file, write_csv
 
 
 def _frame(rows):

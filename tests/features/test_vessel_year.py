@@ -6,12 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.builders import make_track, write_csv
 from vessel_risk.geo.shore import ShoreDistance
 from vessel_risk.identity.lists import load_iuu_list
 from vessel_risk.ingest import read_many
 from vessel_risk.pipeline import process
-
-from .conftest import make_track, write_csv
 
 SEA = (5.5, 104.0)
 
