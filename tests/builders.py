@@ -2,9 +2,9 @@
 
 Builders make the smallest input a test needs, with hand-set values a reader can
 check: an AIS position report (:func:`ping`), a track of them (:func:`make_track`),
-an enriched position frame as the event detectors read it (:func:`make_track_frame`),
-an alert (:func:`make_alert`), referral notices in the database (:func:`make_notices`)
-and a recorded run (:func:`record_alerts`). Fixtures that wrap them live in
+enriched positions as the event detectors read them (:func:`track_frame`, stacked by
+:func:`fleet`), an alert (:func:`make_alert`), referral notices in the database
+(:func:`make_notices`) and a recorded run (:func:`record_alerts`). Fixtures that wrap them live in
 ``conftest.py``; the API's hand-made database lives in ``apikit.py``.
 
 Tests that need the real public data read it from ``../shared`` beside the checkout
@@ -111,7 +111,7 @@ def run_pipeline(tmp_path: Path, rows: list[dict[str, object]], ports: pd.DataFr
 # --- Enriched positions, as the event detectors read them -------------------------------
 
 
-def make_track_frame(
+def track_frame(
     mmsi: str,
     start: str,
     n: int,
@@ -142,8 +142,8 @@ def make_track_frame(
     )
 
 
-def concat_tracks(*tracks: pd.DataFrame) -> pd.DataFrame:
-    """Tracks stacked and sorted by vessel and time, on a fresh index."""
+def fleet(*tracks: pd.DataFrame) -> pd.DataFrame:
+    """Tracks of one or more vessels stacked, sorted by vessel and time, on a fresh index."""
     return pd.concat(tracks).sort_values(["mmsi", "timestamp"]).reset_index(drop=True)
 
 
