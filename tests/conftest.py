@@ -24,7 +24,6 @@ from tests.builders import (
     shared_file,
     write_csv,
 )
-from vessel_risk.db.engine import make_engine, migrate
 
 # Builders re-exported while tests of other packages still import them from here;
 # import them from ``tests.builders``.
@@ -89,6 +88,8 @@ def engine(request, tmp_path):
     with ``eval "$(.ci/postgres)"``); elsewhere those tests skip, saying so, except
     under CI, where a missing server is a failure.
     """
+    from vessel_risk.db.engine import make_engine, migrate
+
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'vessel_risk.db'}"
     else:
