@@ -242,7 +242,7 @@ def record_alerts(engine: Engine, alerts: list[Alert], visits: pd.DataFrame | No
     from sqlalchemy.orm import Session
 
     from vessel_risk.alerts.build import evidence_events
-    from vessel_risk.alerts.lifecycle import record_run
+    from vessel_risk.alerts.persistence import record_run
 
     visits = make_visits() if visits is None else visits
     empty = pd.DataFrame(columns=["mmsi", "start", "end", "duration_h", "lat", "lon"])
