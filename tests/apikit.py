@@ -2,7 +2,8 @@
 
 Five vessel-years at hand-chosen ports and flags, two referral notices of two
 agencies with their deliveries, and the clients of four agencies (Chile's maritime
-authority and NRM, Korea's coast guard and NRM) plus an admin.
+authority and NRM, Korea's coast guard and NRM) plus an admin. :func:`auth` gives a
+client's request headers; :func:`seeded_sqlite_app` builds the whole on SQLite.
 """
 
 from __future__ import annotations
@@ -11,10 +12,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from vessel_risk.api import create_app
 from vessel_risk.api.access import create_client
+from vessel_risk.db.engine import make_engine, migrate
 from vessel_risk.db.tables import (
     Agency,
     AlertRow,
@@ -55,6 +58,11 @@ CLIENTS = {
 def key_of(client_id: str) -> str:
     """The API key the builders give ``client_id``."""
     return f"key-{client_id}"
+
+
+def auth(client_id: str) -> dict[str, str]:
+    """The request headers that authenticate as ``client_id``."""
+    return {"X-API-Key": key_of(client_id)}
 
 
 def seed(session: Session, *, rate_per_minute: int = 100_000) -> dict[str, object]:
@@ -239,3 +247,17 @@ def write_positions(run_dir: Path) -> Path:
 def make_app(engine: object, run_dir: Path | None = None) -> object:
     """The app on ``engine`` (already seeded), reading tracks from ``run_dir``."""
     return create_app(Settings(run_dir=run_dir, database_url="sqlite://"), engine=engine)
+
+
+def seeded_sqlite_app(folder: Path) -> tuple[Engine, object, dict[str, object]]:
+    """A migrated SQLite database in ``folder``, filled by :func:`seed`, and the app on
+    it reading tracks from ``folder / "run"``: (engine, app, the ids :func:`seed` returns).
+
+    The caller disposes of the engine.
+    """
+    engine = make_engine(f"sqlite:///{folder / 'db.sqlite'}")
+    migrate(engine)
+    with Session(engine) as session, session.begin():
+        ids = seed(session)
+    write_positions(folder / "run")
+    return engine, make_app(engine, folder / "run"), ids

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from tests.builders import SQUID, make_track, run_pipeline, shared_file
 from vessel_risk.events.clean import clean_positions
 from vessel_risk.geo.shore import ShoreDistance
 from vessel_risk.identity.transmitters import (
@@ -12,10 +13,7 @@ from vessel_risk.identity.transmitters import (
     simultaneous_transmitters,
     split_transmitters,
 )
-from vessel_risk.ingest import read_ais, read_many
-from vessel_risk.pipeline import process
-
-from .conftest import SQUID, make_track, shared_file, write_csv
+from vessel_risk.ingest import read_ais
 
 
 def _frame(rows):
@@ -99,7 +97,7 @@ def test_pipeline_reports_two_transmitters_and_no_jump(tmp_path):
     port = pd.DataFrame(
         {"port_label": ["CALLAO"], "port_iso3": ["PER"], "lat": [-12.05], "lon": [-77.15]}
     )
-    r = process(read_many([write_csv(tmp_path, rows)]), shore=ShoreDistance(), ports=port)
+    r = run_pipeline(tmp_path, rows, port)
     f = r.features.iloc[0]
     # Counted on the positions before cleaning drops the jumps between the two boats.
     assert f["max_simultaneous_transmitters"] == 2

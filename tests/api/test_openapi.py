@@ -3,7 +3,7 @@ answer matches the schema (status code, content type, body, headers).
 
 Examples are bounded (``MAX_EXAMPLES`` per operation) so the whole run stays well
 under two minutes. The caller is the admin, so every operation is reachable; the
-authorization matrix is ``test_api_authorization.py``.
+authorization matrix is ``test_access.py``.
 """
 
 from __future__ import annotations
@@ -18,10 +18,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
-from sqlalchemy.orm import Session
 
-from tests.apikit import key_of, make_app, seed, write_positions
-from vessel_risk.db.engine import make_engine, migrate
+from tests.apikit import auth, seeded_sqlite_app
 
 MAX_EXAMPLES = 20
 CHECKS = [
@@ -35,13 +33,7 @@ CHECKS = [
 
 @pytest.fixture(scope="module")
 def api_schema(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("schemathesis")
-    engine = make_engine(f"sqlite:///{folder / 'db.sqlite'}")
-    migrate(engine)
-    with Session(engine) as session, session.begin():
-        seed(session)
-    write_positions(folder / "run")
-    app = make_app(engine, folder / "run")
+    engine, app, _ = seeded_sqlite_app(tmp_path_factory.mktemp("schemathesis"))
     yield schemathesis.openapi.from_asgi("/openapi.json", app)
     engine.dispose()
 
@@ -68,7 +60,7 @@ def run_examples(op, headers: dict[str, str], examples: dict[str, int]):
 
 def test_api_conforms_to_its_openapi(api_schema):
     """Every operation, positive and negative examples: no 5xx, no schema violation."""
-    headers = {"X-API-Key": key_of("admin")}
+    headers = auth("admin")
     operations = [r.ok() for r in api_schema.get_all_operations()]
     examples: dict[str, int] = {}
     for op in operations:

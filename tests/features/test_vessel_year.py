@@ -6,18 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vessel_risk.geo.shore import ShoreDistance
+from tests.builders import PORT_B, SEA, make_track, run_pipeline
 from vessel_risk.identity.lists import load_iuu_list
-from vessel_risk.ingest import read_many
-from vessel_risk.pipeline import process
-
-from .conftest import make_track, write_csv
-
-SEA = (5.5, 104.0)
-
-
-def _run(tmp_path, rows, ports, **kw):
-    return process(read_many([write_csv(tmp_path, rows)]), shore=ShoreDistance(), ports=ports, **kw)
 
 
 def test_daily_fishing_hours_split_across_midnight_stay_within_24(tmp_path, port_table):
@@ -26,7 +16,7 @@ def test_daily_fishing_hours_split_across_midnight_stay_within_24(tmp_path, port
     rows.append({**rows[-1], "timestamp": "2024-03-02T10:00:00+00:00"})
     for r in rows:
         r["nnet_score"] = 0.9
-    f = _run(tmp_path, rows, port_table).features.iloc[0]
+    f = run_pipeline(tmp_path, rows, port_table).features.iloc[0]
     assert f["fishing_hours"] == 34.0  # 23 hourly intervals + the 11 h one
     assert f["average_daily_fishing_hours"] == 17.0  # over 2 fishing days
 
@@ -35,7 +25,7 @@ def test_without_score_or_model_the_speed_heuristic_fills_fishing_hours(tmp_path
     # No nnet_score, no classifier: squid-jigger range [0, 5) kn beyond 5 km from shore.
     transit = make_track("567000011", "2024-03-01T00:00:00Z", [SEA] * 3, sog=5.0)
     slow = make_track("567000014", "2024-03-01T00:00:00Z", [SEA] * 3, sog=2.0)
-    f = _run(tmp_path, transit + slow, port_table).features.set_index("mmsi")
+    f = run_pipeline(tmp_path, transit + slow, port_table).features.set_index("mmsi")
     assert f.loc["567000011", "fishing_hours"] == 0.0
     assert f.loc["567000014", "fishing_hours"] == 2.0  # two hourly intervals, last adds 0
     assert (f["fishing_source"] == "heuristic").all()
@@ -46,7 +36,9 @@ def test_vessel_year_features_alone_read_only_gfw_scores(tmp_path, port_table):
     from vessel_risk.features.vessel_year import vessel_year_features
     from vessel_risk.pipeline import with_distances
 
-    r = _run(tmp_path, make_track("567000011", "2024-03-01T00:00:00Z", [SEA] * 3), port_table)
+    r = run_pipeline(
+        tmp_path, make_track("567000011", "2024-03-01T00:00:00Z", [SEA] * 3), port_table
+    )
     pos = r.positions.drop(columns=["fishing_score", "fishing_source"], errors="ignore")
     f = vessel_year_features(
         with_distances(pos, port_table), r.visits, r.voyages, r.gaps, pos.iloc[0:0]
@@ -56,15 +48,28 @@ def test_vessel_year_features_alone_read_only_gfw_scores(tmp_path, port_table):
 
 
 def test_no_port_visit_with_a_known_flag_is_zero_foreign_visits(tmp_path, port_table):
-    f = _run(tmp_path, make_track("567000012", "2024-03-01T00:00:00Z", [SEA] * 3), port_table)
+    f = run_pipeline(
+        tmp_path, make_track("567000012", "2024-03-01T00:00:00Z", [SEA] * 3), port_table
+    )
     assert f.features.iloc[0]["number_foreign_port_visits"] == 0
+
+
+def test_home_port_visit_is_not_foreign_and_unknown_flag_is_unknown(tmp_path, port_table):
+    points = [SEA] * 2 + [PORT_B] * 2 + [SEA] * 2
+    rows = make_track("533000001", "2024-03-01T00:00:00Z", points)  # MID 533: Malaysia
+    rows += make_track("150000001", "2024-03-01T00:00:00Z", points)  # no valid MID
+    f = run_pipeline(tmp_path, rows, port_table).features.set_index("mmsi")
+    assert f.loc["533000001", "flag_iso3"] == "MYS"
+    assert f.loc["533000001", "number_foreign_port_visits"] == 0
+    assert f.loc["150000001", "number_port_visits"] == 1
+    assert np.isnan(f.loc["150000001", "number_foreign_port_visits"])
 
 
 def test_iuu_match_by_mmsi_needs_no_static_report(tmp_path, port_table):
     iuu = tmp_path / "iuu.csv"
     iuu.write_text("vessel_name,imo,mmsi\nSOME VESSEL,,417000878\n")
     rows = make_track("417000878", "2024-03-01T00:00:00Z", [SEA] * 3)
-    f = _run(tmp_path, rows, port_table, iuu_keys=load_iuu_list(str(iuu))).features.iloc[0]
+    f = run_pipeline(tmp_path, rows, port_table, iuu_keys=load_iuu_list(str(iuu))).features.iloc[0]
     assert f["iuu_listed"]
     assert f["iuu_match"] == "mmsi 417000878 (listed as SOME VESSEL; )"
 
@@ -75,14 +80,14 @@ def test_identity_counts_by_year_and_main_name(tmp_path, port_table):
     rows[1]["shipname"] = "SEA FORTUNE 7"
     rows[2]["shipname"] = "OTHER NAME"
     rows[2]["callsign"] = "HSX1234"
-    f = _run(tmp_path, rows, port_table).features.iloc[0]
+    f = run_pipeline(tmp_path, rows, port_table).features.iloc[0]
     assert f["n_shipnames"] == 2 and f["n_callsigns"] == 1
     assert f["shipname"] == "SEA FORTUNE 7"
 
 
 def test_one_row_per_vessel_year(tmp_path, port_table):
     rows = make_track("567000014", "2023-12-31T22:00:00Z", [SEA] * 4)
-    f = _run(tmp_path, rows, port_table).features
+    f = run_pipeline(tmp_path, rows, port_table).features
     assert list(zip(f["mmsi"], f["year"], f["position_messages"], strict=True)) == [
         ("567000014", 2023, 2),
         ("567000014", 2024, 2),
@@ -99,13 +104,13 @@ def test_non_psma_port_visits_follow_entry_into_force(tmp_path, port_table):
     assert parties.set_index("iso3").loc["THA", "in_force_from"] == pd.Timestamp(
         "2016-06-05", tz="UTC"
     )
-    port_b = (5.35, 103.2)  # PORT B, Malaysia: party only from 2025
-    rows = make_track("567000020", "2024-03-01T00:00:00Z", [SEA, port_b, port_b, SEA])
-    rows += make_track("567000020", "2025-03-01T00:00:00Z", [SEA, port_b, port_b, SEA])
-    f = _run(tmp_path, rows, port_table, psma_parties=parties).features.set_index("year")
+    # PORT B, Malaysia: party only from 2025
+    rows = make_track("567000020", "2024-03-01T00:00:00Z", [SEA, PORT_B, PORT_B, SEA])
+    rows += make_track("567000020", "2025-03-01T00:00:00Z", [SEA, PORT_B, PORT_B, SEA])
+    f = run_pipeline(tmp_path, rows, port_table, psma_parties=parties).features.set_index("year")
     assert f.loc[2024, "number_poc_port_visits"] == 1
     assert f.loc[2025, "number_poc_port_visits"] == 0
-    unknown = _run(tmp_path, rows, port_table).features
+    unknown = run_pipeline(tmp_path, rows, port_table).features
     assert unknown["number_poc_port_visits"].isna().all()
 
 
@@ -116,7 +121,7 @@ def test_high_seas_fishing_hours_count_beyond_200_nm(tmp_path, port_table):
     rows = near + far
     for r in rows:
         r["nnet_score"] = 0.9
-    f = _run(tmp_path, rows, port_table).features.set_index("mmsi")
+    f = run_pipeline(tmp_path, rows, port_table).features.set_index("mmsi")
     assert f.loc["567000021", "fishing_hours"] == 2.0
     assert f.loc["567000021", "fishing_hours_high_seas"] == 0.0
     assert f.loc["567000022", "fishing_hours_high_seas"] == 2.0
@@ -128,8 +133,6 @@ A, B = "567000030", "567000031"
 def _hand_positions() -> pd.DataFrame:
     """A's rows run across midnight on New Year's Eve and end with a row without a
     position; B mixes fishing sources."""
-    import numpy as np
-
     a, b = A, B
     rows = [
         # mmsi, timestamp, lat, lon, shore km, port km, segment km, score, source
@@ -205,8 +208,6 @@ def test_position_features_by_hand_across_new_year_and_vessels():
 
 def test_event_features_by_hand_per_vessel_year():
     # Events of a vessel-year without positions (A in 2025) have no row to go to.
-    import numpy as np
-
     from vessel_risk.events.schemas import PortVisitSchema
     from vessel_risk.features.vessel_year import vessel_year_features
     from vessel_risk.frames import empty_frame
@@ -317,7 +318,7 @@ def test_positions_inside_a_port_visit_never_count_as_fishing(tmp_path, port_tab
     rows = make_track("567000040", "2024-03-01T00:00:00Z", anchored + at_sea)
     for r in rows:
         r["nnet_score"] = 0.9
-    f = _run(tmp_path, rows, port_table).features.iloc[0]
+    f = run_pipeline(tmp_path, rows, port_table).features.iloc[0]
     assert f["number_port_visits"] == 1
     # 12 hourly intervals; the sixth anchored message's hour is still in port.
     assert f["hours"] == 12.0 and f["fishing_hours"] == 6.0

@@ -1,4 +1,5 @@
-"""Authorization matrix: every client (role x agency) against every endpoint.
+"""Access control (vessel_risk.api.access): the authorization matrix, every client
+(role x agency) against every endpoint, and the per-client rate limit.
 
 The oracle below is written from the access rules (``vessel_risk.api.access``), not from
 the code's answers: a role outside an endpoint's roles gets 403; a resource outside
@@ -12,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.apikit import CLIENTS, VESSELS, key_of, make_app, seed, write_positions
-from vessel_risk.db.engine import make_engine, migrate
+from tests.apikit import CLIENTS, VESSELS, auth, make_app, seed, seeded_sqlite_app
+from vessel_risk.api.access import TokenBuckets
 
 ALERT_ROLES = {"analyst", "port_inspector", "referral_approver", "admin"}
 NOTICE_READERS = {"analyst", "referral_approver", "case_system", "admin"}
@@ -108,14 +109,11 @@ ENDPOINTS = [
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("authz")
-    engine = make_engine(f"sqlite:///{folder / 'db.sqlite'}")
-    migrate(engine)
-    with Session(engine) as session, session.begin():
-        ids = seed(session)
-    write_positions(folder / "run")
-    client = TestClient(make_app(engine, folder / "run"))
+def matrix_api(tmp_path_factory):
+    """One app on a seeded SQLite database for the whole matrix (the calls change
+    nothing the oracle reads); ``matrix_api.ids`` holds the seeded ids."""
+    engine, app, ids = seeded_sqlite_app(tmp_path_factory.mktemp("authz"))
+    client = TestClient(app)
     client.ids = ids  # type: ignore[attr-defined]
     yield client
     engine.dispose()
@@ -123,7 +121,7 @@ def api(tmp_path_factory):
 
 def call(api: TestClient, client_id: str, endpoint: str):
     kind, _, arg = endpoint.partition(":")
-    headers = {"X-API-Key": key_of(client_id)}
+    headers = auth(client_id)
     ids = api.ids  # type: ignore[attr-defined]
     brief_mmsi = {"PUNTA ARENAS": "412000001", "BUSAN": "440000003"}
     routes = {
@@ -153,16 +151,17 @@ def call(api: TestClient, client_id: str, endpoint: str):
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 @pytest.mark.parametrize("client_id", sorted(CLIENTS))
-def test_matrix(api, client_id, endpoint):
-    r = call(api, client_id, endpoint)
+def test_matrix(matrix_api, client_id, endpoint):
+    r = call(matrix_api, client_id, endpoint)
     assert r.status_code in expected(client_id, endpoint), (r.status_code, r.text)
     if r.status_code >= 400:
         assert r.headers["content-type"] == "application/problem+json"
 
 
 @pytest.mark.parametrize("client_id", sorted(CLIENTS))
-def test_lists_hold_exactly_what_the_scope_allows(api, client_id):
-    headers = {"X-API-Key": key_of(client_id)}
+def test_lists_hold_exactly_what_the_scope_allows(matrix_api, client_id):
+    api = matrix_api
+    headers = auth(client_id)
     role = CLIENTS[client_id][1]
     alerts = api.get("/alerts", headers=headers)
     notices = api.get("/referrals", headers=headers)
@@ -177,9 +176,28 @@ def test_lists_hold_exactly_what_the_scope_allows(api, client_id):
         }
 
 
-def test_no_key_and_a_wrong_key_are_401(api):
+def test_no_key_and_a_wrong_key_are_401(matrix_api):
     for headers in ({}, {"X-API-Key": "not-a-key"}):
         for path in ("/alerts", "/referrals", "/ports/BUSAN/queue", "/models/champion"):
-            r = api.get(path, headers=headers)
+            r = matrix_api.get(path, headers=headers)
             assert r.status_code == 401
             assert r.headers["www-authenticate"] == 'ApiKey header="X-API-Key"'
+
+
+def test_rate_limit_answers_429_with_retry_after(engine, tmp_path):
+    with Session(engine) as session, session.begin():
+        seed(session, rate_per_minute=3)
+    api = TestClient(make_app(engine))
+    codes = [api.get("/models/champion", headers=auth("cl-analyst")).status_code for _ in range(4)]
+    assert codes == [200, 200, 200, 429]
+    r = api.get("/models/champion", headers=auth("cl-analyst"))
+    assert r.headers["retry-after"] == "20"  # 1 token at 3 a minute
+
+
+def test_token_bucket_refills_at_its_rate():
+    now = [0.0]
+    buckets = TokenBuckets(clock=lambda: now[0])
+    assert [buckets.take("a", 2) for _ in range(3)] == [0.0, 0.0, 30.0]
+    now[0] = 30.0
+    assert buckets.take("a", 2) == 0.0
+    assert buckets.take("b", 2) == 0.0  # buckets are per client

@@ -11,12 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.builders import SQUID, shared_file
 from vessel_risk.events.clean import clean_positions
 from vessel_risk.geo.ports import PortIndex, read_ports
 from vessel_risk.geo.shore import ShoreDistance
 from vessel_risk.ingest import read_ais
-
-from .conftest import SQUID, shared_file
 
 DANUBE = ("data", "ais", "danube_vessel_2024_10days.parquet")
 ANCHORAGES = ("data", "ports", "gfw_named_anchorages.csv.gz")

@@ -1,4 +1,5 @@
-"""Browser test of the dashboard: Playwright driving Debian's Chromium, headless.
+"""Browser test of the dashboard (vessel_risk.api.routes.dashboard): Playwright driving
+Debian's Chromium, headless.
 
 A port inspector of Punta Arenas logs in, opens the port's queue from the
 squid-jigger run, opens the top vessel and downloads its inspection brief (PDF). The
@@ -18,14 +19,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.conftest import shared_file
+from tests.builders import shared_file
 from vessel_risk.api import create_app
 from vessel_risk.api.access import create_client
 from vessel_risk.db.engine import make_engine
 from vessel_risk.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).parent / "artifacts"
+ARTIFACTS = Path(__file__).parents[2] / "artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -54,8 +55,13 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def squid_run(tmp_path_factory):
-    """The squid-jigger run (baseline scores) with a Punta Arenas inspector client."""
+def inspector_run(tmp_path_factory):
+    """The squid-jigger run (baseline scores) with a Punta Arenas inspector client.
+
+    Checks for Chromium first: without it the test cannot run, so neither does the
+    pipeline.
+    """
+    _need_chromium()
     from vessel_risk.pipeline import run
 
     out = tmp_path_factory.mktemp("squid")
@@ -81,11 +87,11 @@ def squid_run(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(squid_run):
+def server(inspector_run):
     """The app served by uvicorn on a free loopback port, in a thread."""
     import uvicorn
 
-    out, engine = squid_run
+    out, engine = inspector_run
     app = create_app(Settings(run_dir=out), engine=engine)
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))

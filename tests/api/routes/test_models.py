@@ -1,0 +1,21 @@
+"""The champion model's card and scoring one row (vessel_risk.api.routes.models)."""
+
+from __future__ import annotations
+
+from tests.apikit import auth
+
+
+def test_models_fall_back_to_the_baseline_and_score_a_row(api):
+    m = api.get("/models/champion", headers=auth("cl-analyst")).json()
+    assert m["scorer"] == "indicator-baseline" and "No champion" in m["note"]
+    assert "long_voyages" in m["model_card"]
+    row = {"position_messages": 5000, "days_observed": 200, "max_voyage_duration_hours": 365 * 24}
+    s = api.post("/models/score", json=row, headers=auth("cl-analyst")).json()
+    assert s["score"] == 0.45 and s["tier"] == "medium"
+    assert s["indicators"][0]["name"] == "long_voyages"
+    thin = api.post(
+        "/models/score",
+        json={"position_messages": 10, "days_observed": 2},
+        headers=auth("cl-analyst"),
+    ).json()
+    assert thin["tier"] == "insufficient data" and thin["score"] == 0.0

@@ -1,0 +1,355 @@
+"""Tiny builders shared by the tests, and the paths of the shared public data.
+
+Builders make the smallest input a test needs, with hand-set values a reader can
+check: an AIS position report (:func:`ping`), a track of them (:func:`make_track`),
+enriched positions as the event detectors read them (:func:`track_frame`, stacked by
+:func:`fleet`), an alert (:func:`make_alert`), referral notices in the database
+(:func:`make_notices`) and a recorded run (:func:`record_alerts`). Fixtures that wrap them live in
+``conftest.py``; the API's hand-made database lives in ``apikit.py``.
+
+Tests that need the real public data read it from ``../shared`` beside the checkout
+(or from ``VESSEL_RISK_TEST_SHARED``) and skip, saying why, where it is absent.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import pytest
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from vessel_risk.alerts.build import Alert
+
+# The package is imported inside the builders, not here: a package that fails to import
+# then fails the tests that use it, and test_architecture still names the cause.
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("VESSEL_RISK_TEST_SHARED") or ROOT.parent / "shared")
+CASES = SHARED / "cases"
+DATA = SHARED / "data"
+SQUID = ("data", "ais", "squid_jiggers_2020_2023.parquet")
+
+# Hand-placed places of the port table below (lat, lon).
+PORT_B = (5.35, 103.2)  # PORT B, Malaysia: 5.5 km off the coast
+SEA = (5.5, 104.0)  # open sea off Malaysia, 76 km from shore and 90.2 km from PORT B
+
+
+def shared_file(*parts: str) -> Path:
+    """A file under ../shared, or skip the test saying it is missing."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent: this test needs the shared data beside the checkout")
+    return path
+
+
+# --- AIS input -------------------------------------------------------------------------
+
+
+def ping(
+    mmsi: str, t: str, lat: float, lon: float, sog: float = 5.0, **extra: object
+) -> dict[str, object]:
+    """One canonical AIS position report."""
+    return {
+        "mmsi": mmsi,
+        "timestamp": t,
+        "lat": lat,
+        "lon": lon,
+        "speed_knots": sog,
+        "course": 90.0,
+        "heading": 90.0,
+        **extra,
+    }
+
+
+def make_track(
+    mmsi: str,
+    start: str,
+    points: list[tuple[float, float]],
+    step_min: float = 60.0,
+    sog: float = 5.0,
+) -> list[dict[str, object]]:
+    """Rows for a vessel visiting ``points`` (lat, lon) every ``step_min`` minutes."""
+    t0 = pd.Timestamp(start)
+    return [
+        ping(mmsi, (t0 + pd.Timedelta(minutes=step_min * i)).isoformat(), la, lo, sog)
+        for i, (la, lo) in enumerate(points)
+    ]
+
+
+def write_csv(tmp_path: Path, rows: list[dict[str, object]], name: str = "track.csv") -> Path:
+    """Write canonical rows to a CSV in ``tmp_path`` and return its path."""
+    path = tmp_path / name
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def make_port_table() -> pd.DataFrame:
+    """Two hand-placed ports: SONGKHLA (THA) and PORT B (MYS)."""
+    return pd.DataFrame(
+        {
+            "port_label": pd.array(["SONGKHLA", "PORT B"], dtype="string"),
+            "port_iso3": pd.array(["THA", "MYS"], dtype="string"),
+            "lat": [7.2688, PORT_B[0]],
+            "lon": [100.6238, PORT_B[1]],
+        }
+    )
+
+
+def run_pipeline(tmp_path: Path, rows: list[dict[str, object]], ports: pd.DataFrame, **kw):
+    """``pipeline.process`` on ``rows`` written to a CSV, with the shore grid and ``ports``."""
+    from vessel_risk.geo.shore import ShoreDistance
+    from vessel_risk.ingest import read_many
+    from vessel_risk.pipeline import process
+
+    return process(read_many([write_csv(tmp_path, rows)]), shore=ShoreDistance(), ports=ports, **kw)
+
+
+# --- Enriched positions, as the event detectors read them -------------------------------
+
+
+def track_frame(
+    mmsi: str,
+    start: str,
+    n: int,
+    every: str,
+    lat: float | list[float],
+    lon: float | list[float],
+    sog: float = 0.5,
+    shore: float = 300.0,
+    port: float = 500.0,
+    dlon: float = 0.0,
+) -> pd.DataFrame:
+    """``n`` positions of ``mmsi`` every ``every`` (a pandas frequency) from ``start``.
+
+    Positions carry ``distance_from_shore_km`` (``shore``) and ``distance_from_port_km``
+    (``port``); the longitude moves ``dlon`` degrees per row, wrapped to [-180, 180).
+    """
+    t = pd.date_range(start, periods=n, freq=every, tz="UTC")
+    return pd.DataFrame(
+        {
+            "mmsi": mmsi,
+            "timestamp": t.astype("datetime64[ns, UTC]"),
+            "lat": lat,
+            "lon": (lon + np.arange(n) * dlon + 540.0) % 360.0 - 180.0,
+            "speed_knots": sog,
+            "distance_from_shore_km": shore,
+            "distance_from_port_km": port,
+        }
+    )
+
+
+def fleet(*tracks: pd.DataFrame) -> pd.DataFrame:
+    """Tracks of one or more vessels stacked, sorted by vessel and time, on a fresh index."""
+    return pd.concat(tracks).sort_values(["mmsi", "timestamp"]).reset_index(drop=True)
+
+
+# --- Alerts, runs and notices ----------------------------------------------------------
+
+
+def make_alert(
+    mmsi: str = "412000001",
+    year: int = 2022,
+    score: float = 0.8,
+    tier: str = "high",
+    *,
+    rank: int = 1,
+    flag_iso3: str | None = "CHN",
+    last_lat: float | None = -53.16,
+    last_lon: float | None = -70.91,
+    model_version: str = "indicator-baseline-1",
+) -> Alert:
+    """An alert with one indicator (long voyages) and hand-set values."""
+    from vessel_risk.alerts.build import Alert, IndicatorEvidence
+
+    return Alert(
+        rank=rank,
+        mmsi=mmsi,
+        year=year,
+        shipname="HAI YANG 7",
+        flag_iso3=flag_iso3,
+        mmsi_valid=True,
+        iuu_listed=False,
+        score=score,
+        tier=tier,
+        model_version=model_version,
+        position_messages=5000,
+        days_observed=200,
+        first_seen=datetime(year, 1, 3, tzinfo=UTC),
+        last_seen=datetime(year, 11, 20, 6, tzinfo=UTC),
+        last_lat=last_lat,
+        last_lon=last_lon,
+        data_note="5000 positions on 200 days",
+        indicators=[
+            IndicatorEvidence(
+                name="long_voyages",
+                feature="max_voyage_duration_hours",
+                value=4800.0,
+                contribution=0.6,
+                reason="longest voyage 200 days at sea",
+                ilo_indicator="isolation",
+                source="McDonald et al. 2021",
+            )
+        ],
+    )
+
+
+def make_visits() -> pd.DataFrame:
+    """Port visits of 412000001 in 2022: PUNTA ARENAS in March, BUSAN in December."""
+    return pd.DataFrame(
+        {
+            "mmsi": ["412000001", "412000001"],
+            "port_label": ["PUNTA ARENAS", "BUSAN"],
+            "port_iso3": ["CHL", "KOR"],
+            "start": pd.to_datetime(["2022-03-01", "2022-12-20"], utc=True),
+            "end": pd.to_datetime(["2022-03-04", "2022-12-24"], utc=True),
+            "duration_h": [72.0, 96.0],
+        }
+    )
+
+
+def make_gaps() -> pd.DataFrame:
+    """One likely-disabling 48 h AIS gap of 412000001, far offshore in June 2022."""
+    return pd.DataFrame(
+        {
+            "mmsi": ["412000001"],
+            "start": pd.to_datetime(["2022-06-01 00:00"], utc=True),
+            "end": pd.to_datetime(["2022-06-03 00:00"], utc=True),
+            "duration_h": [48.0],
+            "start_lat": [-45.0],
+            "start_lon": [-60.0],
+            "end_lat": [-45.5],
+            "end_lon": [-60.2],
+            "distance_km": [58.0],
+            "distance_from_shore_km": [420.0],
+            "positions_12h_before": [30],
+            "area_messages_per_day": [900],
+            "gap_class": ["likely_disabling"],
+        }
+    )
+
+
+def record_alerts(engine: Engine, alerts: list[Alert], visits: pd.DataFrame | None = None) -> int:
+    """Record a run of ``alerts`` in the database with :func:`make_visits` (or ``visits``)
+    and :func:`make_gaps` as evidence, and 412000001's name and call sign; return the
+    run's id."""
+    from sqlalchemy.orm import Session
+
+    from vessel_risk.alerts.build import evidence_events
+    from vessel_risk.alerts.persistence import record_run
+
+    visits = make_visits() if visits is None else visits
+    empty = pd.DataFrame(columns=["mmsi", "start", "end", "duration_h", "lat", "lon"])
+    evidence = evidence_events(visits, make_gaps(), empty, empty)
+    features = pd.DataFrame(
+        {"mmsi": [a.mmsi for a in alerts], "year": [a.year for a in alerts], "gear": "squid_jigger"}
+    )
+    identity = pd.DataFrame(
+        {
+            "mmsi": ["412000001", "412000001"],
+            "field": ["shipname", "callsign"],
+            "value": ["HAI YANG 7", "BZAB7"],
+            "first_seen": pd.to_datetime(["2022-01-03", "2022-01-03"], utc=True),
+            "last_seen": pd.to_datetime(["2022-11-20", "2022-11-20"], utc=True),
+            "messages": [40, 40],
+        }
+    )
+    with Session(engine) as s, s.begin():
+        return record_run(
+            s,
+            alerts=alerts,
+            features=features,
+            evidence=evidence,
+            identity=identity,
+            visits=visits,
+            inputs=["test.csv"],
+            model_version=alerts[0].model_version,
+            counts={"rows_in": 10},
+        )
+
+
+def make_notices(session, n: int, *, mmsi: str = "412000001", status: str = "approved") -> list:
+    """``n`` referral notices on one hand-made alert (vessel, vessel-year, score, alert).
+
+    The payload holds vessel-level fields only, as a notice does: no crew personal data.
+    """
+    from vessel_risk.db.tables import AlertRow, ReferralNotice, Score, Vessel, VesselPeriod
+
+    t = datetime(2022, 11, 20, 6, tzinfo=UTC)
+    session.add(
+        Vessel(mmsi=mmsi, shipname="HAI YANG 7", flag_iso3="CHN", mmsi_valid=True, updated_at=t)
+    )
+    period = VesselPeriod(
+        mmsi=mmsi,
+        year=2022,
+        start=datetime(2022, 1, 3, tzinfo=UTC),
+        end=t,
+        position_messages=5000,
+        days_observed=200,
+        features={},
+        updated_at=t,
+    )
+    session.add(period)
+    session.flush()
+    score = Score(
+        vessel_period_id=period.id,
+        model_version="indicator-baseline-1",
+        score=0.8,
+        tier="high",
+        rank=1,
+        data_note="5000 positions on 200 days",
+        indicators=[],
+        scored_at=t,
+    )
+    session.add(score)
+    session.flush()
+    alert = AlertRow(
+        vessel_period_id=period.id,
+        score_id=score.id,
+        mmsi=mmsi,
+        year=2022,
+        shipname="HAI YANG 7",
+        flag_iso3="CHN",
+        score=0.8,
+        tier="high",
+        rank=1,
+        model_version="indicator-baseline-1",
+        last_seen=t,
+        status="referred",
+        detail={},
+        created_at=t,
+        updated_at=t,
+    )
+    session.add(alert)
+    session.flush()
+    notices = [
+        ReferralNotice(
+            id=f"00000000-0000-4000-8000-{i:012d}",
+            alert_id=alert.id,
+            score_id=score.id,
+            mmsi=mmsi,
+            status=status,
+            created_by="reviewer@tha",
+            created_at=t,
+            reflection_period_days=30,
+            payload={
+                "mmsi": mmsi,
+                "shipname": "HAI YANG 7",
+                "flag_iso3": "CHN",
+                "score": 0.8,
+                "tier": "high",
+                "model_version": "indicator-baseline-1",
+                "sequence": i,
+            },
+        )
+        for i in range(n)
+    ]
+    session.add_all(notices)
+    session.flush()
+    return notices
