@@ -4,7 +4,9 @@ Builders make the smallest input a test needs, with hand-set values a reader can
 check: an AIS position report (:func:`ping`), a track of them (:func:`make_track`),
 enriched positions as the event detectors read them (:func:`track_frame`, stacked by
 :func:`fleet`), an alert (:func:`make_alert`), referral notices in the database
-(:func:`make_notices`) and a recorded run (:func:`record_alerts`). Fixtures that wrap them live in
+(:func:`make_notices`), a recorded run (:func:`record_alerts`), and for the delivery
+outbox an agency (:func:`add_agency`), queued deliveries (:func:`queued`) and a
+de-duplicating receiver (:class:`FakeTransport`). Fixtures that wrap them live in
 ``conftest.py``; the API's hand-made database lives in ``apikit.py``.
 
 Tests that need the real public data read it from ``../shared`` beside the checkout
@@ -13,6 +15,7 @@ Tests that need the real public data read it from ``../shared`` beside the check
 
 from __future__ import annotations
 
+import base64
 import os
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,8 +27,11 @@ import pytest
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session
 
     from vessel_risk.alerts.build import Alert
+    from vessel_risk.db.tables import Agency, Delivery
+    from vessel_risk.delivery.transports import OutboundMessage, SendResult
 
 # The package is imported inside the builders, not here: a package that fails to import
 # then fails the tests that use it, and test_architecture still names the cause.
@@ -353,3 +359,75 @@ def make_notices(session, n: int, *, mmsi: str = "412000001", status: str = "app
     session.add_all(notices)
     session.flush()
     return notices
+
+
+# --------------------------------------------------------------------------- delivery
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+"""The fixed time deliveries are queued at."""
+OLD = "whsec_" + base64.b64encode(b"o" * 32).decode()
+NEW = "whsec_" + base64.b64encode(b"n" * 32).decode()
+
+
+def add_agency(s: Session, id_: str = "tha-md", transport: str = "webhook", **kw) -> Agency:
+    """A Thai maritime authority reached by ``transport``, signing with ``NEW``."""
+    from vessel_risk.db.tables import Agency
+
+    agency = Agency(
+        id=id_,
+        name=kw.pop("name", "Thai Marine Department"),
+        country_iso3=kw.pop("country_iso3", "THA"),
+        role=kw.pop("role", "maritime_authority"),
+        transport=transport,
+        endpoint_url=kw.pop("endpoint_url", "http://127.0.0.1:9/hook"),
+        secrets=kw.pop("secrets", [NEW]),
+        **kw,
+    )
+    s.add(agency)
+    s.flush()
+    return agency
+
+
+class FakeTransport:
+    """Answers from a script per delivery id (default 200); a de-duplicating receiver."""
+
+    def __init__(self, script: dict[str, list[SendResult]] | None = None) -> None:
+        self.script = script or {}
+        self.sent: list[OutboundMessage] = []
+        self.seen: set[str] = set()
+
+    def send(self, message: OutboundMessage) -> SendResult:
+        from vessel_risk.delivery.transports import SendResult
+
+        self.sent.append(message)
+        queue = self.script.get(message.delivery_id)
+        if queue:
+            return queue.pop(0)
+        if message.delivery_id in self.seen:
+            return SendResult(409, "already have it")
+        self.seen.add(message.delivery_id)
+        return SendResult(200)
+
+
+def queued(engine: Engine, n: int = 1, transport: str = "webhook") -> list[str]:
+    """The delivery ids of ``n`` approved notices queued at ``T0`` for one agency."""
+    from sqlalchemy.orm import Session
+
+    from vessel_risk.delivery.outbox import enqueue
+
+    with Session(engine) as s, s.begin():
+        notices = make_notices(s, n)
+        agency = add_agency(s, transport=transport)
+        return [enqueue(s, nt, [(agency, "flag_state")], now=T0)[0].id for nt in notices]
+
+
+def load_row(engine: Engine, id_: str) -> Delivery:
+    """The outbox row ``id_`` as it is in the database now, detached."""
+    from sqlalchemy.orm import Session
+
+    from vessel_risk.db.tables import Delivery
+
+    with Session(engine) as s:
+        row = s.get(Delivery, id_)
+        s.expunge(row)
+        return row

@@ -6,13 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests.builders import shared_file
 from vessel_risk.events.clean import clean_positions
 from vessel_risk.geo.shore import ShoreDistance
 from vessel_risk.geo.tracks import track_length_km
 from vessel_risk.ingest import read_ais, read_many
 from vessel_risk.pipeline import process
-
-from .conftest import shared_file
 
 
 def _process(name: str, ports: pd.DataFrame, **kw):

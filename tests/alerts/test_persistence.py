@@ -5,15 +5,13 @@ Every test runs on SQLite and on PostgreSQL (the ``engine`` fixture).
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.conftest import make_alert
-from vessel_risk.alerts.build import evidence_events
+from tests.builders import make_alert, record_alerts
 from vessel_risk.alerts.lifecycle import TransitionError
-from vessel_risk.alerts.persistence import alert_history, record_run, transition
+from vessel_risk.alerts.persistence import alert_history, transition
 from vessel_risk.db.tables import (
     AlertRow,
     EvidenceEvent,
@@ -22,72 +20,8 @@ from vessel_risk.db.tables import (
 )
 
 
-def _visits() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "mmsi": ["412000001", "412000001"],
-            "port_label": ["PUNTA ARENAS", "BUSAN"],
-            "port_iso3": ["CHL", "KOR"],
-            "start": pd.to_datetime(["2022-03-01", "2022-12-20"], utc=True),
-            "end": pd.to_datetime(["2022-03-04", "2022-12-24"], utc=True),
-            "duration_h": [72.0, 96.0],
-        }
-    )
-
-
-def _gaps() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "mmsi": ["412000001"],
-            "start": pd.to_datetime(["2022-06-01 00:00"], utc=True),
-            "end": pd.to_datetime(["2022-06-03 00:00"], utc=True),
-            "duration_h": [48.0],
-            "start_lat": [-45.0],
-            "start_lon": [-60.0],
-            "end_lat": [-45.5],
-            "end_lon": [-60.2],
-            "distance_km": [58.0],
-            "distance_from_shore_km": [420.0],
-            "positions_12h_before": [30],
-            "area_messages_per_day": [900],
-            "gap_class": ["likely_disabling"],
-        }
-    )
-
-
-def _record(engine, alerts, visits=None) -> int:
-    visits = _visits() if visits is None else visits
-    empty = pd.DataFrame(columns=["mmsi", "start", "end", "duration_h", "lat", "lon"])
-    evidence = evidence_events(visits, _gaps(), empty, empty)
-    features = pd.DataFrame(
-        {"mmsi": [a.mmsi for a in alerts], "year": [a.year for a in alerts], "gear": "squid_jigger"}
-    )
-    identity = pd.DataFrame(
-        {
-            "mmsi": ["412000001", "412000001"],
-            "field": ["shipname", "callsign"],
-            "value": ["HAI YANG 7", "BZAB7"],
-            "first_seen": pd.to_datetime(["2022-01-03", "2022-01-03"], utc=True),
-            "last_seen": pd.to_datetime(["2022-11-20", "2022-11-20"], utc=True),
-            "messages": [40, 40],
-        }
-    )
-    with Session(engine) as s, s.begin():
-        return record_run(
-            s,
-            alerts=alerts,
-            features=features,
-            evidence=evidence,
-            identity=identity,
-            visits=visits,
-            inputs=["test.csv"],
-            model_version=alerts[0].model_version,
-            counts={"rows_in": 10},
-        )
-
-
 def test_a_run_stores_vessel_score_evidence_and_last_port(engine):
-    run_id = _record(engine, [make_alert()])
+    run_id = record_alerts(engine, [make_alert()])
     with Session(engine) as s:
         alert = s.scalars(select(AlertRow)).one()
         assert (alert.run_id, alert.status, alert.tier) == (run_id, "new", "high")
@@ -105,11 +39,11 @@ def test_a_run_stores_vessel_score_evidence_and_last_port(engine):
 
 
 def test_rescoring_keeps_history_and_withdraws_when_late_data_drops_the_tier(engine):
-    _record(engine, [make_alert(score=0.8, tier="high")])
+    record_alerts(engine, [make_alert(score=0.8, tier="high")])
     with Session(engine) as s, s.begin():
         alert_id = s.scalars(select(AlertRow.id)).one()
         transition(s, alert_id, "under_review", actor="analyst@tha")
-    _record(engine, [make_alert(score=0.12, tier="low", model_version="pu-lgbm-3")])
+    record_alerts(engine, [make_alert(score=0.12, tier="low", model_version="pu-lgbm-3")])
     with Session(engine) as s:
         alert = s.get(AlertRow, alert_id)
         assert alert is not None
@@ -130,14 +64,14 @@ def test_rescoring_keeps_history_and_withdraws_when_late_data_drops_the_tier(eng
 
 
 def test_a_referred_alert_is_never_withdrawn_by_a_machine(engine):
-    _record(engine, [make_alert(score=0.8, tier="high")])
+    record_alerts(engine, [make_alert(score=0.8, tier="high")])
     with Session(engine) as s, s.begin():
         alert_id = s.scalars(select(AlertRow.id)).one()
         transition(s, alert_id, "under_review", actor="analyst@tha")
         with pytest.raises(TransitionError, match="approving a referral notice"):
             transition(s, alert_id, "referred", actor="approver@tha")
         transition(s, alert_id, "referred", actor="approver@tha", via_notice=True)
-    _record(engine, [make_alert(score=0.05, tier="insufficient data")])
+    record_alerts(engine, [make_alert(score=0.05, tier="insufficient data")])
     with Session(engine) as s:
         alert = s.get(AlertRow, alert_id)
         assert alert is not None and alert.status == "referred"
@@ -146,7 +80,7 @@ def test_a_referred_alert_is_never_withdrawn_by_a_machine(engine):
 
 
 def test_transitions_follow_the_lifecycle_and_need_reasons(engine):
-    _record(engine, [make_alert()])
+    record_alerts(engine, [make_alert()])
     with Session(engine) as s, s.begin():
         alert_id = s.scalars(select(AlertRow.id)).one()
         with pytest.raises(TransitionError, match="can move to"):

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.delivery.builders import NEW, OLD, T0, FakeTransport, load_row, queued
+from tests.builders import NEW, OLD, T0, FakeTransport, load_row, queued
 from vessel_risk.db.tables import AuditEntry, Delivery, ReferralNotice
 from vessel_risk.delivery.callbacks import (
     ReceiverStatusError,

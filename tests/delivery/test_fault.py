@@ -31,7 +31,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.conftest import ROOT, make_notices
+from tests.builders import ROOT, make_notices
 from vessel_risk.db.tables import Agency, Delivery, DeliveryAttempt
 from vessel_risk.delivery import WebhookVerificationError, enqueue, generate_secret, verify
 

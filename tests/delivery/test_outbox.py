@@ -11,8 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.conftest import make_notices
-from tests.delivery.builders import T0, add_agency, load_row, queued
+from tests.builders import T0, add_agency, load_row, make_notices, queued
 from vessel_risk.db.tables import Agency, AuditEntry, Delivery, ReferralNotice
 from vessel_risk.delivery.outbox import EVENT_TYPE, cancel_pending, enqueue
 from vessel_risk.delivery.worker import deliver_due

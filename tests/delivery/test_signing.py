@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import standardwebhooks
 
-from tests.delivery.builders import NEW, OLD
+from tests.builders import NEW, OLD
 from vessel_risk.delivery.signing import (
     WebhookVerificationError,
     generate_secret,

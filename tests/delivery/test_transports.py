@@ -10,7 +10,7 @@ import json
 import httpx
 import standardwebhooks
 
-from tests.delivery.builders import NEW, OLD, T0
+from tests.builders import NEW, OLD, T0
 from vessel_risk.delivery.outbox import EVENT_TYPE
 from vessel_risk.delivery.policy import classify
 from vessel_risk.delivery.signing import verify

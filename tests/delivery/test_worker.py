@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from tests.delivery.builders import NEW, T0, FakeTransport, load_row, queued
+from tests.builders import NEW, T0, FakeTransport, load_row, queued
 from vessel_risk.cli import app
 from vessel_risk.db.tables import AuditEntry, DeliveryAttempt
 from vessel_risk.delivery.outbox import delivery_history, mark_handed_over, requeue

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import shared_file, write_csv
+from tests.builders import shared_file, write_csv
 from vessel_risk.events.fishing import (
     FEATURES,
     FishingClassifier,

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from tests.conftest import shared_file
+from tests.builders import shared_file
 from vessel_risk.features.catalogue import PIPELINE_FEATURES, candidate_features
 from vessel_risk.model.evaluate import evaluate
 from vessel_risk.model.evaluation_report import report_html

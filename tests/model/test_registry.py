@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from tests.conftest import make_track, write_csv
+from tests.builders import make_track, write_csv
 from vessel_risk.cli import app
 from vessel_risk.features.catalogue import PIPELINE_FEATURES
 from vessel_risk.geo.shore import ShoreDistance

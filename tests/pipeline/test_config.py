@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_track, write_csv
+from tests.builders import make_track, write_csv
 from vessel_risk.pipeline import RunConfig
 from vessel_risk.settings import Settings
 

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from tests.conftest import SQUID, shared_file
+from tests.builders import SQUID, shared_file
 from vessel_risk.cli import app
 from vessel_risk.db.tables import AlertRow
 from vessel_risk.events.schemas import GapSchema, PortVisitSchema, PositionSchema, VoyageSchema

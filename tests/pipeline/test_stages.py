@@ -8,7 +8,7 @@ import pandas as pd
 import pandera.errors
 import pytest
 
-from tests.conftest import shared_file
+from tests.builders import shared_file
 from vessel_risk.events.schemas import EnrichedPositionSchema
 from vessel_risk.geo.ports import read_ports
 from vessel_risk.geo.shore import ShoreDistance

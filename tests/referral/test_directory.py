@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.orm import Session
 
-from tests.conftest import shared_file
+from tests.builders import shared_file
 from vessel_risk.referral.directory import (
     active_agencies,
     as_record,
@@ -49,7 +49,7 @@ def test_directory_file_is_validated(tmp_path):
 
 
 def test_the_example_directory_in_docs_is_valid():
-    from tests.conftest import ROOT
+    from tests.builders import ROOT
 
     d = read_directory(ROOT / "docs" / "agencies.example.toml")
     assert [a.id for a in d.agencies] == [

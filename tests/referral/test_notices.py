@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from tests.alerts.test_persistence import _record
-from tests.conftest import make_alert, shared_file
+from tests.builders import make_alert, record_alerts, shared_file
 from vessel_risk.db.tables import AlertRow, AuditEntry, Delivery, ReferralNotice
 from vessel_risk.delivery import delivery_history
 from vessel_risk.geo.ports import PortIndex, read_ports
@@ -67,7 +66,7 @@ def _directory(session, **nrm):
 
 
 def test_notice_from_an_alert_is_approved_routed_and_clocked(engine):
-    _record(engine, [make_alert()])
+    record_alerts(engine, [make_alert()])
     with Session(engine) as s, s.begin():
         assert _directory(s) == {"added": 2, "updated": 0, "unchanged": 0}
         alert_id = s.scalars(select(AlertRow.id)).one()
@@ -111,7 +110,7 @@ def test_notice_from_an_alert_is_approved_routed_and_clocked(engine):
 
 
 def test_notices_need_evidence_and_a_matching_agency(engine):
-    _record(
+    record_alerts(
         engine,
         [
             make_alert(mmsi="412000001", tier="insufficient data", score=0.9),
@@ -133,7 +132,9 @@ def test_notices_need_evidence_and_a_matching_agency(engine):
 
 
 def test_auto_referral_only_where_an_agency_rule_allows(engine):
-    _record(engine, [make_alert(), make_alert(mmsi="412000002", rank=2, tier="low", score=0.2)])
+    record_alerts(
+        engine, [make_alert(), make_alert(mmsi="412000002", rank=2, tier="low", score=0.2)]
+    )
     with Session(engine) as s, s.begin():
         _directory(s, auto_refer=True)
         notices = auto_refer(s)

@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.alerts.test_persistence import _record
-from tests.conftest import make_alert
+from tests.builders import make_alert, record_alerts
 from vessel_risk.db.tables import AlertRow, AuditEntry
 from vessel_risk.referral.notices import NoticeError, create_notice
 from vessel_risk.referral.personal_data import (
@@ -21,7 +20,7 @@ from vessel_risk.referral.personal_data import (
 
 
 def test_personal_data_needs_consent_is_minimised_audited_and_expires(engine):
-    _record(engine, [make_alert()])
+    record_alerts(engine, [make_alert()])
     with Session(engine) as s, s.begin():
         alert_id = s.scalars(select(AlertRow.id)).one()
         notice = create_notice(s, alert_id, actor="analyst@chl")
