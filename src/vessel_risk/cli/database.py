@@ -1,0 +1,121 @@
+"""The database the commands work on, and who acts on it.
+
+Commands name the database with ``--db`` or ``VESSEL_RISK_DATABASE_URL``; a wrong URL,
+a missing SQLite file or an unmigratable schema is a clear exit (code 2), never an
+empty result. Commands that change the database record who acted (``--as``, default:
+the login name) in the audit log.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from vessel_risk.alerts.lifecycle import TransitionError
+from vessel_risk.cli.terminal import fail as _fail
+from vessel_risk.db.engine import SchemaError, make_engine, migrate
+from vessel_risk.referral.notices import NoticeError
+from vessel_risk.settings import Settings
+
+Db = Annotated[
+    str | None,
+    typer.Option("--db", help="SQLAlchemy URL (default: VESSEL_RISK_DATABASE_URL)."),
+]
+Actor = Annotated[
+    str, typer.Option("--as", help="Who is acting, for the audit log (default: login name).")
+]
+
+
+def database_url(db: str | None) -> str:
+    """``db``, else ``VESSEL_RISK_DATABASE_URL``; exits with a clear error if neither."""
+    url = db or Settings().database_url
+    if not url:
+        raise _fail(
+            "No database: pass --db (e.g. sqlite:///out/squid/vessel_risk.db) or set "
+            "VESSEL_RISK_DATABASE_URL."
+        )
+    return url
+
+
+def open_database(url: str, *, create: bool = False) -> Engine:
+    """An engine on ``url`` with the schema migrated, or a clear exit (code 2).
+
+    Parameters
+    ----------
+    url : str
+        SQLAlchemy URL.
+    create : bool, default False
+        Whether a SQLite file that does not exist yet may be created (``run`` and
+        ``agencies load`` may; reading commands may not, so a mistyped path is an error,
+        not an empty queue).
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise _fail(
+            f"{url!r} is not a database URL (e.g. sqlite:///out/squid/vessel_risk.db or "
+            "postgresql+psycopg://user@host/db)."
+        ) from exc
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(str(parsed.database))
+        if not create and not path.exists():
+            raise _fail(
+                f"No database file at {path.resolve()} (a sqlite:/// path is relative to the "
+                "current folder): run `vessel-risk run --out DIR` first, or check the path."
+            )
+        if not path.parent.exists():
+            raise _fail(f"The folder {str(path.parent.resolve())!r} does not exist.")
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+    except SchemaError as exc:
+        engine.dispose()
+        raise _fail(str(exc)) from exc
+    except SQLAlchemyError as exc:
+        engine.dispose()
+        shown = parsed.render_as_string(hide_password=True)  # never echo a password
+        reason = str(getattr(exc, "orig", None) or exc).replace(url, shown)
+        raise _fail(f"Cannot open {shown!r}: {reason}") from exc
+    return engine
+
+
+@contextmanager
+def open_session(db: str | None, *, create: bool = False) -> Iterator[Session]:
+    """A session in one transaction on the database ``db`` names (see ``database_url``).
+
+    The transaction commits when the block ends, and rolls back if it raises; a refusal
+    of the rules the command applied (``LookupError``, ``TransitionError``,
+    ``NoticeError``, ``ValueError``) or an ``OSError`` becomes a clear exit (code 2)
+    with its message. The engine is disposed of afterwards.
+
+    Parameters
+    ----------
+    db : str or None
+        SQLAlchemy URL from ``--db``; None for ``VESSEL_RISK_DATABASE_URL``.
+    create : bool, default False
+        Whether a SQLite file that does not exist yet may be created (see
+        ``open_database``).
+    """
+    engine = open_database(database_url(db), create=create)
+    try:
+        with Session(engine) as session, session.begin():
+            yield session
+    except (LookupError, TransitionError, NoticeError, ValueError) as exc:
+        raise _fail(str(exc).strip("'\"")) from exc
+    except OSError as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        engine.dispose()
+
+
+def default_actor() -> str:
+    """Who acts when ``--as`` is not given: the login name."""
+    return getpass.getuser()
