@@ -1,4 +1,5 @@
-"""Shared by the command-line tests: a SQLite database with two alerts, and a runner."""
+"""Shared by the command-line tests: a console 200 columns wide, a SQLite database with
+two alerts, and a runner."""
 
 from __future__ import annotations
 
@@ -8,7 +9,19 @@ from typer.testing import CliRunner
 from tests.conftest import make_alert
 from tests.test_lifecycle import _record
 from vessel_risk.cli import app
+from vessel_risk.cli.terminal import console
 from vessel_risk.db.engine import make_engine, migrate
+
+
+@pytest.fixture(autouse=True)
+def wide_console(monkeypatch):
+    """Tables 200 columns wide, so that their cells read whole whatever COLUMNS is.
+
+    Rich fixes the console's width when it is made if COLUMNS is set then, so the
+    runner's ``env={"COLUMNS": ...}`` cannot change it; the width is pinned instead
+    (restored after the test).
+    """
+    monkeypatch.setattr(console, "_width", 200)
 
 
 @pytest.fixture
