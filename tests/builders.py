@@ -431,3 +431,17 @@ def load_row(engine: Engine, id_: str) -> Delivery:
         row = s.get(Delivery, id_)
         s.expunge(row)
         return row
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def cli_output(*args: str) -> str:
+    """The output of ``vessel-risk ARGS``, which must succeed (exit code 0)."""
+    from typer.testing import CliRunner
+
+    from vessel_risk.cli import app
+
+    result = CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    return result.output

@@ -1,11 +1,17 @@
-"""Console output shared by the command-line modules."""
+"""Console output shared by the command-line modules.
+
+Messages are printed soft-wrapped: rich never breaks a line at the terminal's width
+(the terminal wraps it for display), so a message such as a long path reads the same,
+and is found whole in captured output, whatever the width (``COLUMNS``). Tables and
+progress bars still fit the width: their cells wrap by column, not by this setting.
+"""
 
 from __future__ import annotations
 
 import typer
 from rich.console import Console
 
-console = Console()
+console = Console(soft_wrap=True)
 
 
 def fail(message: str) -> typer.Exit:

@@ -311,6 +311,9 @@ STAGES: tuple[str, ...] = tuple(stage.name for stage in CHAIN)
 """Stage names in the order a run starts them (progress displays count these); the
 per-partition ones repeat for each partition of vessels."""
 
+PER_PARTITION: frozenset[str] = frozenset(s.name for s in CHAIN if s.scope == "per partition")
+"""Names of the stages that run once per partition of vessels."""
+
 _SPLIT = STAGES.index("encounters")
 FIRST_PASS = tuple(s for s in CHAIN[:_SPLIT] if s.scope == "per partition")
 SECOND_PASS = tuple(s for s in CHAIN[_SPLIT:] if s.scope == "per partition")

@@ -1,0 +1,90 @@
+"""``vessel-risk alerts list|show|review``: the ranked alerts in the database and their
+review lifecycle (rules in ``vessel_risk.alerts.lifecycle``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from vessel_risk.alerts.lifecycle import STATUSES
+from vessel_risk.alerts.persistence import alert_history, transition
+from vessel_risk.cli.database import Actor, Db, default_actor, open_session
+from vessel_risk.cli.terminal import console
+from vessel_risk.cli.terminal import fail as _fail
+from vessel_risk.db.tables import AlertRow
+from vessel_risk.model.indicators import TIER_LEVEL
+
+
+def alerts_list(
+    db: Db = None,
+    tier: Annotated[str | None, typer.Option(help="high, medium, low, insufficient data")] = None,
+    status: Annotated[str | None, typer.Option(help=f"One of {', '.join(STATUSES)}.")] = None,
+    port: Annotated[str | None, typer.Option(help="Last port, as named in the alert.")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 20,
+) -> None:
+    """Alerts ranked by score, highest first."""
+    if tier and tier not in TIER_LEVEL:
+        raise _fail(f"--tier must be one of {', '.join(TIER_LEVEL)}. Got {tier!r}.")
+    if status and status not in STATUSES:
+        raise _fail(f"--status must be one of {', '.join(STATUSES)}. Got {status!r}.")
+    with open_session(db) as s:
+        q = select(AlertRow).order_by(AlertRow.score.desc(), AlertRow.id)
+        if tier:
+            q = q.where(AlertRow.tier == tier)
+        if status:
+            q = q.where(AlertRow.status == status)
+        if port:
+            q = q.where(AlertRow.last_port_label == port.upper())
+        table = Table("id", "mmsi", "year", "name", "flag", "score", "tier", "status", "last port")
+        for a in s.scalars(q.limit(limit)):
+            table.add_row(
+                str(a.id),
+                a.mmsi,
+                str(a.year),
+                a.shipname or "",
+                a.flag_iso3 or "?",
+                f"{a.score:.2f}",
+                a.tier,
+                a.status,
+                a.last_port_label or "",
+            )
+        console.print(table)
+
+
+def alerts_show(alert_id: int, db: Db = None) -> None:
+    """One alert: why (top indicators), on how much data, and its history."""
+    with open_session(db) as s:
+        a = s.get(AlertRow, alert_id)
+        if a is None:
+            raise _fail(f"No alert {alert_id}.")
+        console.print(
+            f"[bold]Alert {a.id}[/bold]: {a.shipname or 'name unknown'} (MMSI {a.mmsi}, "
+            f"{a.year}), {a.tier} {a.score:.2f} by {a.model_version}; status {a.status}"
+        )
+        console.print(a.detail["data_note"])
+        for i in a.detail["indicators"]:
+            console.print(f"  - {i['name']} ({i['ilo_indicator']}): {i['reason']}")
+        console.print(a.detail["caveat"])
+        history = alert_history(s, alert_id)
+        for h in history["audit"]:
+            console.print(
+                f"  {h['at']:%Y-%m-%d %H:%M} {h['actor']}: {h['action']} {h['after'] or ''}"
+                + (f" ({h['reason']})" if h["reason"] else "")
+            )
+
+
+def alerts_review(
+    alert_id: int,
+    to: Annotated[str, typer.Option("--to", help=f"New status: {', '.join(STATUSES)}.")],
+    reason: Annotated[str | None, typer.Option(help="Why (required to dismiss).")] = None,
+    db: Db = None,
+    actor: Actor = "",
+) -> None:
+    """Move an alert through its lifecycle (audited)."""
+    with open_session(db) as s:
+        a = transition(s, alert_id, to, actor=actor or default_actor(), reason=reason)
+        console.print(f"Alert {a.id} is now {a.status}.")

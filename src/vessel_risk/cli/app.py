@@ -1,0 +1,74 @@
+"""The ``vessel-risk`` typer app: its command groups and which function runs each command.
+
+This is the one place that names the commands; each function lives in the module of its
+group (``run``, ``models``, ``ingest``, ``deliver``, ``serve``, ``alerts``, ``notices``,
+``agencies``, ``clients``). Commands are registered in the order ``--help`` lists them.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from vessel_risk.cli.agencies import agencies_list, agencies_load
+from vessel_risk.cli.alerts import alerts_list, alerts_review, alerts_show
+from vessel_risk.cli.clients import clients_add, clients_list, clients_revoke
+from vessel_risk.cli.deliver import deliver
+from vessel_risk.cli.ingest import ingest
+from vessel_risk.cli.models import evaluate, promote, train, train_fishing
+from vessel_risk.cli.notices import (
+    notices_approve,
+    notices_create,
+    notices_handed_over,
+    notices_list,
+    notices_reminders,
+    notices_show,
+    notices_withdraw,
+)
+from vessel_risk.cli.run import run
+from vessel_risk.cli.serve import serve
+
+app = typer.Typer(help="Find fishing vessels at risk of forced labour from their AIS tracks.")
+alerts_app = typer.Typer(help="List and review alerts.", no_args_is_help=True)
+notices_app = typer.Typer(help="Create, approve and follow referral notices.", no_args_is_help=True)
+agencies_app = typer.Typer(help="The agency directory notices are routed to.", no_args_is_help=True)
+clients_app = typer.Typer(
+    help="API clients of agencies: keys, roles, scopes.", no_args_is_help=True
+)
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(notices_app, name="notices")
+app.add_typer(agencies_app, name="agencies")
+app.add_typer(clients_app, name="clients")
+
+
+@app.callback()
+def main() -> None:
+    """vessel-risk: ranked, explained alerts from AIS. A score is evidence, never proof."""
+
+
+app.command()(run)
+app.command()(train)
+app.command()(evaluate)
+app.command()(promote)
+app.command()(ingest)
+app.command()(deliver)
+app.command("train-fishing")(train_fishing)
+app.command()(serve)
+
+alerts_app.command("list")(alerts_list)
+alerts_app.command("show")(alerts_show)
+alerts_app.command("review")(alerts_review)
+
+notices_app.command("create")(notices_create)
+notices_app.command("approve")(notices_approve)
+notices_app.command("withdraw")(notices_withdraw)
+notices_app.command("handed-over")(notices_handed_over)
+notices_app.command("list")(notices_list)
+notices_app.command("show")(notices_show)
+notices_app.command("reminders")(notices_reminders)
+
+agencies_app.command("load")(agencies_load)
+agencies_app.command("list")(agencies_list)
+
+clients_app.command("add")(clients_add)
+clients_app.command("revoke")(clients_revoke)
+clients_app.command("list")(clients_list)

@@ -1,0 +1,91 @@
+"""``vessel-risk deliver``: the delivery worker that sends queued referral notices to
+their agencies (rules in ``vessel_risk.delivery``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from vessel_risk.cli.database import database_url, open_database
+from vessel_risk.cli.terminal import console
+
+
+def deliver(
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="SQLAlchemy URL (default: VESSEL_RISK_DATABASE_URL)."),
+    ] = None,
+    once: Annotated[bool, typer.Option("--once", help="One pass, then exit.")] = False,
+    interval: Annotated[
+        float, typer.Option("--interval", help="Seconds to wait when nothing is due.", min=0.0)
+    ] = 5.0,
+    batch: Annotated[int, typer.Option("--batch", help="Deliveries leased per pass.", min=1)] = 50,
+    worker_id: Annotated[
+        str | None, typer.Option("--worker-id", help="Lease owner (default: host:pid).")
+    ] = None,
+    max_attempts: Annotated[
+        int, typer.Option("--max-attempts", help="Attempts before a dead letter.", min=1)
+    ] = 12,
+    base_delay_s: Annotated[
+        float, typer.Option("--base-delay-s", help="Backoff base, seconds.", min=0.0)
+    ] = 30.0,
+    max_delay_s: Annotated[
+        float, typer.Option("--max-delay-s", help="Longest backoff, seconds.", min=0.0)
+    ] = 6 * 3600.0,
+    lease_s: Annotated[
+        float, typer.Option("--lease-s", help="Lease of a batch, seconds.", min=0.1)
+    ] = 120.0,
+    timeout_s: Annotated[
+        float, typer.Option("--timeout-s", help="HTTP timeout per attempt, seconds.", min=0.01)
+    ] = 10.0,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="Sends in flight at once.", min=1)
+    ] = 8,
+) -> None:
+    """Run the delivery worker: send queued referral notices to their agencies.
+
+    Loops until SIGTERM or Ctrl-C, which let the pass in flight finish (each send is
+    bounded by --timeout-s) and then exit cleanly. Rules: see `vessel_risk.delivery`.
+    """
+    import os
+    import socket
+
+    from vessel_risk.delivery import DeliveryCounts, run_worker
+
+    engine = open_database(database_url(db))
+    owner = worker_id or f"{socket.gethostname()}:{os.getpid()}"[:64]
+
+    def line(total: DeliveryCounts) -> str:
+        c = total.as_dict()
+        return (
+            f"{c['leased']} leased, {c['delivered']} delivered, {c['retried']} retried, "
+            f"{c['dead']} dead, {c['manual']} manual in {total.passes} passes"
+        )
+
+    try:
+        with console.status(f"worker {owner}: starting", spinner="dots") as status:
+
+            def on_pass(counts: DeliveryCounts, total: DeliveryCounts) -> None:
+                status.update(f"worker {owner}: {line(total)}")
+                if counts.leased and not console.is_terminal:
+                    console.print(f"pass {total.passes}: {counts.as_dict()}", highlight=False)
+
+            total = run_worker(
+                engine,
+                worker_id=owner,
+                once=once,
+                interval_s=interval,
+                batch=batch,
+                timeout_s=timeout_s,
+                on_pass=on_pass,
+                max_attempts=max_attempts,
+                base_delay_s=base_delay_s,
+                max_delay_s=max(max_delay_s, base_delay_s),
+                lease_s=lease_s,
+                concurrency=concurrency,
+            )
+    finally:
+        engine.dispose()
+    console.print(f"Delivery worker {owner} stopped: {line(total)}.", highlight=False)

@@ -1,0 +1,54 @@
+"""``vessel-risk ingest``: AIS files, in chunks, into the position store partitioned by
+vessel (read by ``vessel-risk run --store``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from vessel_risk.cli.terminal import console
+from vessel_risk.cli.terminal import fail as _fail
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="AIS files in any supported dialect.")],
+    store: Annotated[Path, typer.Option("--store", help="Folder of the Parquet store.")],
+) -> None:
+    """Ingest AIS files in chunks into a Parquet store partitioned by vessel.
+
+    `vessel-risk run --store DIR` then processes it one partition at a time.
+    """
+    for path in paths:
+        if not path.exists():
+            raise _fail(f"the file {str(path)!r} does not exist.")
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} files"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("ingest", total=len(paths))
+
+        def on_file(index: int, name: str) -> None:
+            progress.update(task, description=name, completed=index)
+
+        from vessel_risk.ingest import write_store
+
+        try:
+            reports = write_store(list(paths), store, on_file=on_file)
+        except (ValueError, OSError) as exc:
+            progress.stop()
+            raise _fail(str(exc)) from exc
+        progress.update(task, description="done", completed=len(paths))
+    for r in reports:
+        console.print(
+            f"{r['source']} ({r['dialect']}): {r['rows_in']:,} in, {r['positions']:,} "
+            f"positions, {r['static_reports']:,} static reports, {r['quarantined']:,} "
+            "quarantined."
+        )
+    console.print(f"Store: {store.resolve()}")

@@ -1,0 +1,290 @@
+"""``vessel-risk train|evaluate|promote|train-fishing``: the risk model and the fishing
+classifier.
+
+``train`` cross-validates a model on a labelled vessel-year table and registers it as the
+challenger in the model registry (MLflow); ``evaluate`` compares models without the
+registry; ``promote`` makes a version the champion ``run`` scores with;
+``train-fishing`` trains the classifier of fishing positions on GFW's nnet_score.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import pandas as pd
+import typer
+
+from vessel_risk.cli.terminal import console
+from vessel_risk.cli.terminal import fail as _fail
+from vessel_risk.settings import Settings
+
+if TYPE_CHECKING:
+    from vessel_risk.model.evaluate import Evaluation
+
+
+def _read_labelled(path: Path, *, need_labels: bool = True) -> pd.DataFrame:
+    if not path.exists():
+        raise _fail(f"the file {str(path)!r} does not exist.")
+    if path.suffix == ".parquet":
+        frame = pd.read_parquet(path)
+    else:
+        frame = pd.read_csv(path, dtype={"mmsi": str})
+    if need_labels and "known_offender" not in frame.columns:
+        raise _fail(
+            f"{str(path)!r} has no 'known_offender' column: a labelled "
+            "vessel-year table needs it (1 = known offender)."
+        )
+    return frame
+
+
+def _feature_list(frame: pd.DataFrame, which: str, exclude: list[str]) -> list[str]:
+    from vessel_risk.model import PIPELINE_FEATURES, candidate_features
+
+    if which == "pipeline":
+        feats = [f for f in PIPELINE_FEATURES if f in frame.columns and f not in exclude]
+    elif which == "all":
+        feats = candidate_features(frame, exclude=exclude)
+    else:
+        raise _fail(f"--features must be 'pipeline' or 'all'. Got {which!r} instead.")
+    if not feats:
+        raise _fail("no feature columns left to train on.")
+    return feats
+
+
+Labels = Annotated[
+    Path,
+    typer.Option(
+        "--labels",
+        help="Vessel-year features with label columns (CSV or parquet); for train with "
+        "--outcomes, labels may come from the outcomes alone.",
+    ),
+]
+
+
+Features = Annotated[
+    str,
+    typer.Option(
+        "--features",
+        help="'pipeline': the features `vessel-risk run` produces (the champion can score "
+        "runs); 'all': every numeric column but labels and identities.",
+    ),
+]
+
+
+Exclude = Annotated[
+    list[str] | None, typer.Option("--exclude", help="Leave this column out; repeat for more.")
+]
+
+
+GroupBy = Annotated[
+    str, typer.Option("--group-by", help="Cross-validation groups: 'vessel' or 'source'.")
+]
+
+
+FlaggedShare = Annotated[
+    float, typer.Option("--flagged-share", help="Share of vessel-years to flag (0-1).")
+]
+
+
+NBags = Annotated[int, typer.Option("--n-bags", help="Bags of the PU models.")]
+
+
+NEstimators = Annotated[
+    int | None,
+    typer.Option("--n-estimators", help="Trees per bag (default: the model's own, 80 or 200)."),
+]
+
+
+Seed = Annotated[int, typer.Option("--seed", help="Random seed.")]
+
+
+def _params(kind: str, n_bags: int, n_estimators: int | None, seed: int) -> dict[str, object]:
+    if kind == "indicator-baseline":
+        return {}
+    params: dict[str, object] = {"n_bags": n_bags, "random_state": seed}
+    if n_estimators is not None:
+        params["n_estimators"] = n_estimators
+    return params
+
+
+def train(
+    labels: Labels,
+    model: Annotated[
+        str, typer.Option("--model", help="pu-lightgbm, bagged-rf or indicator-baseline.")
+    ] = "pu-lightgbm",
+    features: Features = "pipeline",
+    exclude: Exclude = None,
+    group_by: GroupBy = "vessel",
+    flagged_share: FlaggedShare = 0.2,
+    n_bags: NBags = 10,
+    n_estimators: NEstimators = None,
+    seed: Seed = 0,
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Also write the HTML report here.")
+    ] = None,
+    outcomes: Annotated[
+        Path | None,
+        typer.Option(
+            "--outcomes",
+            help="Inspection outcomes CSV (mmsi, date, outcome, source) that update the labels.",
+        ),
+    ] = None,
+) -> None:
+    """Cross-validate and train a model, log the run and register it as the challenger."""
+    from vessel_risk.model.outcomes import labels_from_outcomes
+    from vessel_risk.model.registry import train as train_model
+
+    settings = Settings()
+    frame = _read_labelled(labels, need_labels=outcomes is None)
+    if outcomes is not None:
+        if not outcomes.exists():
+            raise _fail(f"the file {str(outcomes)!r} does not exist.")
+        try:
+            frame = labels_from_outcomes(frame, pd.read_csv(outcomes, dtype={"mmsi": str}))
+        except ValueError as exc:
+            raise _fail(str(exc)) from exc
+    feats = _feature_list(frame, features, list(exclude or []))
+    try:
+        result = train_model(
+            frame,
+            feats,
+            uri=settings.mlflow_tracking_uri,
+            kind=model,
+            params=_params(model, n_bags, n_estimators, seed),
+            group_by=group_by,
+            flagged_share=flagged_share,
+            data_source=str(labels),
+            report_path=report,
+        )
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    _print_metrics(result.evaluation)
+    console.print(
+        f"Registered vessel-risk version {result.version} as challenger (run {result.run_id}) "
+        f"in {settings.mlflow_tracking_uri!r}. Promote it with `vessel-risk promote`."
+    )
+
+
+def evaluate(
+    labels: Labels,
+    model: Annotated[
+        list[str] | None,
+        typer.Option("--model", help="Model to compare; repeat (default: all three)."),
+    ] = None,
+    features: Features = "pipeline",
+    exclude: Exclude = None,
+    group_by: GroupBy = "vessel",
+    flagged_share: FlaggedShare = 0.2,
+    n_bags: NBags = 10,
+    n_estimators: NEstimators = None,
+    seed: Seed = 0,
+    out: Annotated[Path, typer.Option("--out", help="HTML report path.")] = Path(
+        "out/evaluation.html"
+    ),
+) -> None:
+    """Compare models by grouped cross-validation and write an HTML report (no registry)."""
+    from vessel_risk.model import make_model
+    from vessel_risk.model.evaluate import evaluate as evaluate_model
+    from vessel_risk.model.evaluation_report import report_html
+
+    frame = _read_labelled(labels)
+    feats = _feature_list(frame, features, list(exclude or []))
+    kinds = model or ["pu-lightgbm", "bagged-rf", "indicator-baseline"]
+    evaluations = []
+    for kind in kinds:
+        try:
+            est = make_model(kind, **_params(kind, n_bags, n_estimators, seed))
+            ev = evaluate_model(
+                est, frame, feats, name=kind, group_by=group_by, flagged_share=flagged_share
+            )
+        except ValueError as exc:
+            raise _fail(str(exc)) from exc
+        console.print(f"[bold]{kind}[/bold]")
+        _print_metrics(ev)
+        evaluations.append(ev)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        report_html(evaluations, title="vessel-risk evaluation", data_note=f"Data: {labels}"),
+        encoding="utf-8",
+    )
+    console.print(f"Report: {out.resolve()}")
+
+
+def promote(
+    version: Annotated[
+        str | None, typer.Option("--version", help="Version to promote (default: challenger).")
+    ] = None,
+) -> None:
+    """Make a registered model version the champion that `vessel-risk run` scores with."""
+    from vessel_risk.model.registry import promote as promote_model
+
+    settings = Settings()
+    try:
+        v = promote_model(settings.mlflow_tracking_uri, version)
+    except LookupError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"vessel-risk version {v} is now champion.")
+
+
+def _print_metrics(ev: Evaluation) -> None:
+    m = ev.metrics
+    keys = (
+        "recall_at_share",
+        "share_flagged",
+        "modified_f1",
+        "recall_at_98_specificity",
+        "recall_at_98_specificity_fold_min",
+        "recall_planted_at_share",
+        "ece",
+        "estimated_positive_share",
+    )
+    console.print("  " + ", ".join(f"{k} {m[k]:.3f}" for k in keys if k in m and m[k] == m[k]))
+    for note in ev.notes:
+        console.print(f"  [yellow]warning:[/yellow] {note}")
+
+
+def train_fishing(
+    ais: Annotated[
+        list[Path],
+        typer.Option("--ais", help="AIS file with GFW's nnet_score; repeat for more."),
+    ],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Folder for model.txt and card.json (default: models/fishing)."),
+    ] = None,
+) -> None:
+    """Train the fishing classifier on positions carrying GFW's nnet_score.
+
+    Positions are cleaned as in `vessel-risk run`. Each vessel
+    with enough labelled positions is held out once (leave-one-vessel-out F1 against
+    nnet_score > 0.5); the model is then trained on all of them and written with its card.
+    """
+    from vessel_risk.events.clean import clean_positions
+    from vessel_risk.geo.shore import ShoreDistance
+    from vessel_risk.ingest import read_many
+    from vessel_risk.model.fishing_training import save_fishing_model, train_fishing_model
+
+    settings = Settings()
+    target = out or settings.fishing_model_dir
+    for path in ais:
+        if not path.exists():
+            raise _fail(f"the file {str(path)!r} does not exist.")
+    try:
+        ingested = read_many(list(ais))
+        positions = clean_positions(
+            ingested.positions, distance_from_shore=ShoreDistance()
+        ).positions
+        console.print(f"Training on {', '.join(str(p) for p in ais)}: holding out each vessel...")
+        fishing = train_fishing_model(
+            positions.reset_index(drop=True), data_source=", ".join(str(p) for p in ais)
+        )
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    card = fishing.card
+    for mmsi, f1 in card["lovo_f1"].items():
+        n = card["training_positions_by_vessel"][mmsi]
+        console.print(f"  held out {mmsi} ({n:,} positions): F1 {f1:.3f}")
+    console.print(f"  mean F1 {card['lovo_f1_mean']:.3f} (leave one vessel out)")
+    save_fishing_model(fishing, target)
+    console.print(f"Fishing model {card['version']} written to {target.resolve()}.")

@@ -1,0 +1,169 @@
+"""``vessel-risk run``: the main job, AIS in; positions, events, features, alerts out.
+
+Builds one :class:`~vessel_risk.pipeline.config.RunConfig` from the options and the
+settings (every check of the inputs lives there), says which model scores (the
+registry's champion or the indicator baseline) and how fishing is estimated, runs
+:func:`vessel_risk.pipeline.run` with a progress bar, and prints the run's summary.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from vessel_risk.cli.terminal import console
+from vessel_risk.cli.terminal import fail as _fail
+from vessel_risk.model.indicators import TIER_LEVEL
+from vessel_risk.settings import Settings
+
+
+def run(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")],
+    ais: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--ais",
+            help="AIS file (Parquet, GeoParquet, CSV dialects, raw NMEA); repeat for more. "
+            "Read in chunks through a temporary store in --out.",
+        ),
+    ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option(
+            "--store",
+            help="Store written by `vessel-risk ingest`, read instead of --ais.",
+            file_okay=False,
+        ),
+    ] = None,
+    ports: Annotated[
+        Path | None,
+        typer.Option("--ports", help="Port/anchorage list CSV (default: searoute's ports)."),
+    ] = None,
+    iuu_list: Annotated[
+        Path | None, typer.Option("--iuu-list", help="Combined IUU vessel list CSV.")
+    ] = None,
+    carriers: Annotated[
+        Path | None,
+        typer.Option("--carriers", help="CSV with an mmsi column of carriers (reefers)."),
+    ] = None,
+    psma_parties: Annotated[
+        Path | None,
+        typer.Option("--psma-parties", help="CSV of PSMA parties (iso3, Entry_into_force_date)."),
+    ] = None,
+    eez: Annotated[
+        Path | None,
+        typer.Option(
+            "--eez",
+            help="EEZ polygons (GeoPackage, GeoJSON, shapefile; a state column such as "
+            "ISO_SOV1): high-seas and foreign-EEZ fishing hours follow them "
+            "(default: high seas beyond 200 nm from shore, foreign EEZ unknown).",
+        ),
+    ] = None,
+    inland_waters: Annotated[
+        bool,
+        typer.Option(
+            "--inland-waters",
+            help="Keep positions on lakes and rivers (the shore grid counts them as land).",
+        ),
+    ] = False,
+    db: Annotated[
+        str | None, typer.Option("--db", help="SQLAlchemy URL (default: SQLite file in --out).")
+    ] = None,
+    baseline: Annotated[
+        bool,
+        typer.Option(
+            "--baseline", help="Score with the indicator baseline even if a champion exists."
+        ),
+    ] = False,
+) -> None:
+    """Run the main job: AIS in; positions, events, features, ranked alerts and a report out.
+
+    AIS comes from --ais files or from a --store of `vessel-risk ingest`; either way the
+    stages run one partition of vessels at a time, so input larger than memory works.
+    Alerts are scored by the registry's champion model when there is one, otherwise by
+    the transparent indicator baseline.
+    """
+    # Imported here, not at the top: `vessel-risk alerts ...` and `deliver` start fast.
+    from vessel_risk.events.clean import ON_LAND_MARGIN_KM
+    from vessel_risk.pipeline import STAGES, RunConfig, choose_scorer, load_references
+    from vessel_risk.pipeline import run as run_pipeline
+    from vessel_risk.pipeline.scoring import fishing_note
+    from vessel_risk.pipeline.stages import PER_PARTITION
+
+    try:
+        config = RunConfig.from_settings(
+            Settings(),
+            out_dir=out,
+            ais_paths=tuple(ais or ()),
+            position_store=store,
+            ports_path=ports,
+            iuu_list_path=iuu_list,
+            carriers_path=carriers,
+            psma_parties_path=psma_parties,
+            eez_path=eez,
+            on_land_margin_km=None if inland_waters else ON_LAND_MARGIN_KM,
+            database_url=db,
+            scorer="baseline" if baseline else "champion",
+        )
+        scorer = choose_scorer(config.scorer, config.mlflow_tracking_uri)
+        console.print(scorer.note)
+        references = load_references(config)
+        console.print(fishing_note(references.fishing_model, config.fishing_model_dir))
+    except (ValueError, OSError) as exc:
+        raise _fail(str(exc)) from exc
+
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("starting", total=len(STAGES))
+        part = [""]
+
+        def on_stage(stage: str) -> None:
+            description = stage + part[0] if stage in PER_PARTITION else stage
+            progress.update(task, description=description, completed=STAGES.index(stage))
+
+        def on_partition(index: int, count: int) -> None:
+            part[0] = f" (vessel partition {index + 1}/{count})" if count > 1 else ""
+
+        try:
+            summary = run_pipeline(
+                config,
+                references=references,
+                scorer=scorer,
+                on_stage=on_stage,
+                on_partition=on_partition,
+            )
+        except (ValueError, OSError) as exc:
+            progress.stop()
+            raise _fail(str(exc)) from exc
+        progress.update(task, description="done", completed=len(STAGES))
+    c = summary.counts
+    by_tier = c["alerts_by_tier"]
+    order = sorted(by_tier, key=lambda t: -TIER_LEVEL.get(t, -1))
+    tiers = ", ".join(f"{t} {by_tier[t]}" for t in order) or "none"
+    console.print(
+        f"{c['rows_in']:,} messages in: {c['positions_kept']:,} positions kept, "
+        f"{c['static_reports']:,} static reports, {c['quarantined']:,} quarantined."
+    )
+    console.print(f"Ranked {summary.alerts} alerts ({tiers}).")
+    on_land = c["quarantined_by_reason"].get("on_land", 0)
+    if on_land and on_land >= 0.2 * max(c["positions_read"], 1):
+        console.print(
+            f"[yellow]note:[/yellow] {on_land:,} positions lie more than 10 km inland and were "
+            "quarantined; if these vessels work on lakes or rivers, rerun with --inland-waters."
+        )
+    console.print(f"Report: {summary.report.resolve()}")
+    console.print(f"Alerts stored in {summary.database_url} (run {summary.run_id}).")
+    if summary.auto_referred:
+        console.print(
+            f"{summary.auto_referred} referral notices approved automatically under "
+            "agencies' own rules (auto_refer); see `vessel-risk notices list`."
+        )

@@ -1,0 +1,68 @@
+"""`vessel-risk alerts|agencies|notices|deliver` on a SQLite database: an alert reviewed,
+agencies loaded, a notice drafted, approved, delivered by hand and shown."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from tests.builders import cli_output
+from vessel_risk.cli import app
+from vessel_risk.db.engine import make_engine
+from vessel_risk.db.tables import AuditEntry, Delivery
+
+DIRECTORY = """
+[[agency]]
+id = "chl-nrm"
+name = "NRM Chile"
+country_iso3 = "CHL"
+role = "nrm_case_system"
+reflection_period_days = 40
+
+[[agency]]
+id = "chn-msa"
+name = "China MSA"
+country_iso3 = "CHN"
+role = "maritime_authority"
+"""
+
+
+def test_review_and_referral_from_the_command_line(db, tmp_path):
+    listed = cli_output("alerts", "list", "--tier", "high")
+    assert "412000001" in listed and "412000002" not in listed
+    bad = CliRunner().invoke(app, ["alerts", "review", "2", "--to", "dismissed"])
+    assert bad.exit_code == 2 and "needs a reason" in bad.output
+    cli_output("alerts", "review", "2", "--to", "dismissed", "--reason", "a tug", "--as", "ana")
+    (tmp_path / "agencies.toml").write_text(DIRECTORY)
+    assert "2 added" in cli_output(
+        "agencies", "load", str(tmp_path / "agencies.toml"), "--as", "admin"
+    )
+    missing = CliRunner().invoke(app, ["notices", "create", "1", "--ports", "/no/such.csv"])
+    assert missing.exit_code == 2 and "/no/such.csv" in missing.output
+    created = cli_output("notices", "create", "1", "--crew-nationality", "idn,phl", "--as", "ana")
+    notice_id = re.search(r"notice ([0-9a-f-]{36})", created).group(1)
+    approved = cli_output("notices", "approve", notice_id, "--as", "bo")
+    assert "reflection period 40 days" in approved  # the port state's own period
+    assert "chl-nrm, rule port_state" in approved  # last port Punta Arenas
+    assert "chn-msa, rule flag_state" in approved
+    payload = json.loads(cli_output("notices", "show", notice_id, "--json", "--as", "cy"))
+    assert payload["crew_nationalities_iso3"] == ["IDN", "PHL"]
+    assert payload["personal_data_included"] is False
+    shown = cli_output("notices", "show", notice_id, "--html", str(tmp_path / "brief.html"))
+    assert "chn-msa (flag_state): pending" in shown
+    engine = make_engine(db)
+    with Session(engine) as s:
+        manual = s.scalars(select(Delivery.id).where(Delivery.agency_id == "chn-msa")).one()
+    cli_output("deliver", "--once", "--db", db)  # no endpoint: waits as manual
+    cli_output("notices", "handed-over", manual, "--how", "e-mailed to duty officer", "--as", "bo")
+    shown = cli_output("notices", "show", notice_id)
+    assert "chn-msa (flag_state): delivered" in shown
+    assert "presumed victims" in (tmp_path / "brief.html").read_text()
+    with Session(engine) as s:
+        actors = s.execute(select(AuditEntry.actor, AuditEntry.action)).all()
+    assert ("ana", "alert.status") in actors and ("bo", "notice.approved") in actors
+    assert ("cy", "notice.read") in actors
