@@ -24,7 +24,7 @@ from vessel_risk.model.registry import (
     aliases,
     load_champion,
     promote,
-    resolve_store,
+    resolve_registry,
     train,
 )
 from vessel_risk.model.simulate import simulate_fleet
@@ -38,15 +38,15 @@ def fleet() -> pd.DataFrame:
     return simulate_fleet(300, random_state=5)
 
 
-def test_folder_setting_becomes_a_sqlite_store_and_is_not_created_to_read(tmp_path):
-    assert resolve_store(str(tmp_path / "none"), create=False) is None
+def test_folder_setting_becomes_a_sqlite_registry_and_is_not_created_to_read(tmp_path):
+    assert resolve_registry(str(tmp_path / "none"), create=False) is None
     assert not (tmp_path / "none").exists()
     assert load_champion(str(tmp_path / "none")) is None
-    store = resolve_store(str(tmp_path / "models"))
-    assert store is not None
-    assert store.tracking_uri == f"sqlite:///{tmp_path / 'models' / 'mlflow.db'}"
-    assert store.artifact_location == (tmp_path / "models" / "artifacts").as_uri()
-    assert resolve_store("sqlite:///x.db") == resolve_store("sqlite:///x.db", create=False)
+    registry = resolve_registry(str(tmp_path / "models"))
+    assert registry is not None
+    assert registry.tracking_uri == f"sqlite:///{tmp_path / 'models' / 'mlflow.db'}"
+    assert registry.artifact_location == (tmp_path / "models" / "artifacts").as_uri()
+    assert resolve_registry("sqlite:///x.db") == resolve_registry("sqlite:///x.db", create=False)
 
 
 def test_train_register_promote_and_score_with_the_champion(tmp_path, fleet, port_table):

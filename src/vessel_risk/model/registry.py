@@ -9,7 +9,7 @@
 
 Registry aliases, not the deprecated stages (``models:/vessel-risk@champion``). The
 tracking URI is any MLflow URI; a plain folder (the default ``models/mlruns``) holds a
-SQLite store ``mlflow.db`` and the artifacts, since MLflow 3 no longer accepts the file
+SQLite database ``mlflow.db`` and the artifacts, since MLflow 3 no longer accepts the file
 store.
 """
 
@@ -53,15 +53,15 @@ list; those paths still resolve through :mod:`vessel_risk.model`, so old models 
 
 
 @dataclass(frozen=True)
-class Store:
+class RegistryLocation:
     """Where runs and models live: an MLflow tracking URI and an artifact location."""
 
     tracking_uri: str
     artifact_location: str | None
 
 
-def resolve_store(uri: str, *, create: bool = True) -> Store | None:
-    """The MLflow store behind a setting: a URI as is, a folder as SQLite plus artifacts.
+def resolve_registry(uri: str, *, create: bool = True) -> RegistryLocation | None:
+    """The MLflow registry behind a setting: a URI as is, a folder as SQLite plus artifacts.
 
     Parameters
     ----------
@@ -72,12 +72,12 @@ def resolve_store(uri: str, *, create: bool = True) -> Store | None:
         Create the folder; with False, a missing folder gives None (nothing registered).
     """
     if "://" in uri or uri.startswith(("sqlite:", "databricks")):
-        return Store(uri, None)
+        return RegistryLocation(uri, None)
     folder = Path(uri).resolve()
     if not create and not (folder / "mlflow.db").exists():
         return None
     folder.mkdir(parents=True, exist_ok=True)
-    return Store(f"sqlite:///{folder / 'mlflow.db'}", (folder / "artifacts").as_uri())
+    return RegistryLocation(f"sqlite:///{folder / 'mlflow.db'}", (folder / "artifacts").as_uri())
 
 
 def fingerprint(frame: pd.DataFrame) -> str:
@@ -88,19 +88,19 @@ def fingerprint(frame: pd.DataFrame) -> str:
     return h.hexdigest()
 
 
-def _client(store: Store) -> Any:
+def _client(registry: RegistryLocation) -> Any:
     import mlflow
 
-    mlflow.set_tracking_uri(store.tracking_uri)
-    mlflow.set_registry_uri(store.tracking_uri)
-    return mlflow.MlflowClient(store.tracking_uri, store.tracking_uri)
+    mlflow.set_tracking_uri(registry.tracking_uri)
+    mlflow.set_registry_uri(registry.tracking_uri)
+    return mlflow.MlflowClient(registry.tracking_uri, registry.tracking_uri)
 
 
-def _experiment_id(client: Any, store: Store) -> str:
+def _experiment_id(client: Any, registry: RegistryLocation) -> str:
     exp = client.get_experiment_by_name(EXPERIMENT)
     if exp is not None:
         return str(exp.experiment_id)
-    return str(client.create_experiment(EXPERIMENT, artifact_location=store.artifact_location))
+    return str(client.create_experiment(EXPERIMENT, artifact_location=registry.artifact_location))
 
 
 @dataclass
@@ -144,7 +144,7 @@ def train(
     features : sequence of str
         Model inputs.
     uri : str
-        Tracking URI or folder (:func:`resolve_store`).
+        Tracking URI or folder (:func:`resolve_registry`).
     kind : str, default "pu-lightgbm"
         A key of :data:`vessel_risk.model.factory.MODELS`.
     params : dict, optional
@@ -163,10 +163,10 @@ def train(
     import mlflow
     from mlflow.models import infer_signature
 
-    store = resolve_store(uri)
-    assert store is not None
-    client = _client(store)
-    exp_id = _experiment_id(client, store)
+    registry = resolve_registry(uri)
+    assert registry is not None
+    client = _client(registry)
+    exp_id = _experiment_id(client, registry)
     model = make_model(kind, **(params or {}))
     ev = evaluate(
         model,
@@ -235,10 +235,10 @@ def promote(uri: str, version: str | None = None) -> str:
     LookupError
         If nothing is registered or there is no challenger to promote.
     """
-    store = resolve_store(uri, create=False)
-    if store is None:
+    registry = resolve_registry(uri, create=False)
+    if registry is None:
         raise LookupError(f"No model registry at {uri!r}: run `vessel-risk train` first.")
-    client = _client(store)
+    client = _client(registry)
     if version is None:
         try:
             version = str(client.get_model_version_by_alias(MODEL_NAME, CHALLENGER).version)
@@ -253,10 +253,10 @@ def promote(uri: str, version: str | None = None) -> str:
 
 def aliases(uri: str) -> dict[str, str]:
     """Alias -> version of the registered model; empty when nothing is registered."""
-    store = resolve_store(uri, create=False)
-    if store is None:
+    registry = resolve_registry(uri, create=False)
+    if registry is None:
         return {}
-    client = _client(store)
+    client = _client(registry)
     try:
         rm = client.get_registered_model(MODEL_NAME)
     except Exception:
@@ -268,9 +268,9 @@ def _champion_version(uri: str) -> tuple[Any, Any] | None:
     """The registry client and the champion's model version, or None without one."""
     if CHAMPION not in aliases(uri):
         return None
-    store = resolve_store(uri, create=False)
-    assert store is not None
-    client = _client(store)
+    registry = resolve_registry(uri, create=False)
+    assert registry is not None
+    client = _client(registry)
     return client, client.get_model_version_by_alias(MODEL_NAME, CHAMPION)
 
 
@@ -290,7 +290,7 @@ def load_champion(uri: str) -> Champion | None:
     Parameters
     ----------
     uri : str
-        Tracking URI or folder (:func:`resolve_store`); a missing folder is not created.
+        Tracking URI or folder (:func:`resolve_registry`); a missing folder is not created.
     """
     found = _champion_version(uri)
     if found is None:
@@ -324,7 +324,7 @@ def champion_info(uri: str) -> ChampionInfo | None:
     Parameters
     ----------
     uri : str
-        Tracking URI or folder (:func:`resolve_store`); a missing folder is not created.
+        Tracking URI or folder (:func:`resolve_registry`); a missing folder is not created.
     """
     found = _champion_version(uri)
     if found is None:
