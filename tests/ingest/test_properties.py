@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from vessel_risk.ingest import read_ais
 
-from .conftest import SHARED
+from ..conftest import SHARED
 
 CSV_HEADER = b"mmsi,timestamp,lat,lon,speed_knots,course,heading,shipname\n"
 SAMPLES = {

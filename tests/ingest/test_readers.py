@@ -22,7 +22,7 @@ from vessel_risk.ingest import (
 )
 from vessel_risk.ingest.schemas import IngestPositionSchema, StaticReportSchema
 
-from .conftest import DATA, shared_file
+from ..conftest import DATA, shared_file
 
 # file: (dialect, rows_in, positions, static reports, quarantined by reason)
 EXPECTED = {
