@@ -9,13 +9,16 @@ never raises, and every row read is a position, a static report or quarantined.
 from __future__ import annotations
 
 import gzip
+import re
+from datetime import datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vessel_risk.ingest import read_ais
+from vessel_risk.ingest import iter_ais, merge_reports, read_ais
 
 from ..conftest import SHARED
 
@@ -71,7 +74,124 @@ def test_bytes_after_a_valid_header_are_quarantined_not_fatal(tmp_path_factory, 
     data = CSV_HEADER + body
     path.write_bytes(gzip.compress(data) if gz else data)
     r = read_ais(path)  # a readable header: never an exception
-    assert r.balanced and r.rows_in >= 0
+    # Every line after the header is a row in, as the CSV reader splits lines
+    # (``\n``, ``\r\n`` or a lone ``\r``; a last line without its newline counts).
+    ends = len(re.findall(rb"\r\n|\r|\n", body))
+    lines = ends + (1 if body and not body.endswith((b"\n", b"\r")) else 0)
+    assert r.rows_in == lines, r.files
+    assert r.balanced
+
+
+# A generated CSV: rows of known content, and corrupted lines of known fate.
+T0 = datetime(2000, 1, 1)
+VALID_MMSI = st.integers(201_000_000, 775_999_999).map(lambda n: f"{n:09d}")
+DEGREES = st.integers(-90_00000, 90_00000).map(lambda n: n / 100_000)
+NAME = st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ", max_size=12).map(lambda s: "V" + s)
+"""A ship name: never a placeholder ("none", "unknown"); spaces around it are stripped."""
+WHEN = st.datetimes(min_value=T0, max_value=datetime(2030, 12, 31)).map(
+    lambda d: d.replace(microsecond=0)
+)
+ZONE = st.sampled_from(["Z", "", "+02:00", "-05:30"])
+OFFSET = {"Z": 0, "": 0, "+02:00": 120, "-05:30": -330}  # minutes east of UTC
+
+
+@st.composite
+def csv_rows(draw):
+    """One line of a canonical CSV and what ingest must make of it.
+
+    Returns ``(text, fate)``: fate is ``("position", mmsi, utc, lat, lon)``,
+    ``("static", mmsi, utc, name)`` or ``("quarantined", reason)``.
+    """
+    kind = draw(
+        st.sampled_from(
+            [
+                "position",
+                "static",
+                "few_fields",
+                "empty",
+                "blank",
+                "bad_mmsi",
+                "bad_time",
+                "bad_lat",
+                "no_position_no_identity",
+            ]
+        )
+    )
+    mmsi, when, zone = draw(VALID_MMSI), draw(WHEN), draw(ZONE)
+    sep = "T" if zone else " "
+    stamp = when.strftime(f"%Y-%m-%d{sep}%H:%M:%S") + zone
+    utc = pd.Timestamp(when, tz="UTC") - pd.Timedelta(minutes=OFFSET[zone])
+    lat, lon, name = draw(DEGREES), draw(DEGREES) * 2, draw(NAME)
+    if kind == "position":
+        return f"{mmsi},{stamp},{lat!r},{lon!r},3.5,90.0,91,{name}", (kind, mmsi, utc, lat, lon)
+    if kind == "static":
+        return f"{mmsi},{stamp},,,,,,{name}", (kind, mmsi, utc, name.strip())
+    if kind == "few_fields":
+        return f"{mmsi},{stamp},{lat!r}", ("quarantined", "malformed_line")
+    if kind == "empty":  # pyarrow reads an empty line as a row of nulls
+        return "", ("quarantined", "missing_mmsi")
+    if kind == "blank":  # one field of spaces: a line that does not parse
+        return " " * draw(st.integers(1, 3)), ("quarantined", "empty_line")
+    if kind == "bad_mmsi":
+        junk = draw(st.sampled_from(["12AB", "1234567890", "4120000O1"]))
+        return f"{junk},{stamp},{lat!r},{lon!r},,,,", ("quarantined", "mmsi_not_numeric_9_digits")
+    if kind == "bad_time":
+        junk = draw(st.sampled_from(["soon", "2021-13-45T00:00:00Z", "??"]))
+        return f"{mmsi},{junk},{lat!r},{lon!r},,,,", ("quarantined", "invalid_timestamp")
+    if kind == "bad_lat":
+        return f"{mmsi},{stamp},north,{lon!r},,,,", ("quarantined", "non_numeric_lat")
+    return f"{mmsi},{stamp},,,,,,", ("quarantined", "no_position_no_identity")
+
+
+@FAST
+@given(
+    rows=st.lists(csv_rows(), max_size=40),
+    gz=st.booleans(),
+    chunk_bytes=st.integers(64, 4096),
+    crlf=st.booleans(),
+)
+def test_generated_csv_rows_come_back_exactly(tmp_path_factory, rows, gz, chunk_bytes, crlf):
+    """Rows in = positions + static + quarantined, each row where its content sends it.
+
+    Counted against the generator, not the reader's report: every valid row comes back
+    with its MMSI, UTC time and position (or name) exactly, at its line, and every
+    corrupted line is quarantined at its line with its reason; read whole or in chunks.
+    """
+    newline = "\r\n" if crlf else "\n"
+    text = CSV_HEADER.decode().rstrip("\n") + newline
+    text += "".join(line + newline for line, _ in rows)
+    data = text.encode()
+    path = tmp_path_factory.mktemp("gen") / ("f.csv.gz" if gz else "f.csv")
+    path.write_bytes(gzip.compress(data) if gz else data)
+    line_of = {i: float(i + 2) for i in range(len(rows))}  # the header is line 1
+    positions = [(line_of[i], *f[1:]) for i, (_, f) in enumerate(rows) if f[0] == "position"]
+    static = [(line_of[i], *f[1:]) for i, (_, f) in enumerate(rows) if f[0] == "static"]
+    quarantined = sorted(
+        (line_of[i], f[1]) for i, (_, f) in enumerate(rows) if f[0] == "quarantined"
+    )
+
+    whole = read_ais(path)
+    chunks = list(iter_ais(path, chunk_bytes=chunk_bytes))
+    stacked = (
+        pd.concat([c.positions for c in chunks], ignore_index=True),
+        pd.concat([c.static for c in chunks], ignore_index=True),
+        pd.concat([c.quarantine for c in chunks], ignore_index=True),
+        merge_reports([c.files[0] for c in chunks]),
+    )
+    for pos, stat, quar, report in [
+        (whole.positions, whole.static, whole.quarantine, whole.files[0]),
+        stacked,
+    ]:
+        assert report["rows_in"] == len(rows) == len(pos) + len(stat) + len(quar)
+        got = list(
+            zip(pos["line"], pos["mmsi"], pos["timestamp"], pos["lat"], pos["lon"], strict=True)
+        )
+        assert got == positions
+        got = list(
+            zip(stat["line"], stat["mmsi"], stat["timestamp"], stat["shipname"], strict=True)
+        )
+        assert got == static
+        assert sorted(zip(quar["line"], quar["reason"], strict=True)) == quarantined
 
 
 def _mutate(lines: list[bytes], ops: list[tuple[int, int, int, bytes]]) -> bytes:
