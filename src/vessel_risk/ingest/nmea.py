@@ -287,7 +287,7 @@ def _decode(parts: list[_Fragment], out: _Decoded) -> None:
 
 
 def decode_lines(lines: Iterable[str]) -> _Decoded:
-    """Decode AIS NMEA lines; the pure core of :func:`read_nmea`.
+    """Decode AIS NMEA lines; the pure core of :func:`~vessel_risk.ingest.nmea_reader.read_nmea`.
 
     Parameters
     ----------

@@ -1,8 +1,11 @@
-"""Frame schemas, declared once and reused by every stage, test and output.
+"""The frames ingest yields, declared once, and the names of their columns.
 
 Each schema is a pandera ``DataFrameModel``; ``validate(frame)`` checks column names,
 dtypes and value ranges and raises :class:`pandera.errors.SchemaError` on a mismatch.
-Units are in the column names (``_km``, ``_h``); times are timezone-aware UTC.
+Times are timezone-aware UTC. The column lists of the frames
+(:data:`POSITION_COLUMNS`, :data:`STATIC_COLUMNS`, :data:`QUARANTINE_COLUMNS`) are read
+from the schemas; the groups readers work with (:data:`CANONICAL`,
+:data:`IDENTITY_FIELDS`, ...) are declared here beside them, once.
 """
 
 from __future__ import annotations
@@ -66,3 +69,34 @@ class QuarantineSchema(StrictSchema):
     mmsi: Series[str] = pa.Field(nullable=True)
     reason: Series[str]
     raw: Series[str] = pa.Field(nullable=True)
+
+
+def _fields(schema: type[StrictSchema]) -> list[str]:
+    """The columns ``schema`` declares, in order.
+
+    Read from the class's own annotations (these schemas inherit no column): the names
+    of ``to_schema().columns`` without building the pandera schema at import.
+    ``tests/ingest/test_schemas.py`` checks that both agree.
+    """
+    return list(schema.__annotations__)
+
+
+POSITION_COLUMNS = _fields(IngestPositionSchema)
+"""Columns of ``IngestResult.positions``, as :class:`IngestPositionSchema` orders them."""
+STATIC_COLUMNS = _fields(StaticReportSchema)
+"""Columns of ``IngestResult.static``, as :class:`StaticReportSchema` orders them."""
+QUARANTINE_COLUMNS = _fields(QuarantineSchema)
+"""Columns of ``IngestResult.quarantine``, as :class:`QuarantineSchema` orders them."""
+
+CANONICAL = ["mmsi", "timestamp", "lat", "lon", "speed_knots", "course", "heading"]
+"""The canonical dialect's columns: what every position report carries."""
+IDENTITY_FIELDS = ["shipname", "callsign", "imo", "shiptype"]
+"""Fields that say who a vessel is; a row without a position is kept if it has one."""
+NUMERIC = ["lat", "lon", "speed_knots", "course", "heading"]
+"""Columns read as numbers; text that is not a number quarantines the row."""
+OPTIONAL_NUMERIC = ["nnet_score"]
+"""Numeric columns some dialects carry (GFW's fishing score); NaN where absent."""
+EXTRA_TEXT = ["ais_class", "destination"]
+"""Text columns kept besides the identity fields."""
+STANDARD_COLUMNS = [*CANONICAL, *IDENTITY_FIELDS, *OPTIONAL_NUMERIC, *EXTRA_TEXT, "msg_type"]
+"""The columns a file is read into, under these names, before its rows are judged."""

@@ -17,8 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vessel_risk import ingest
-from vessel_risk.ingest import iter_ais, merge_reports, raw_text, read_ais
+from vessel_risk.ingest import detect_dialect, iter_ais, merge_reports, raw_text, read_ais
+from vessel_risk.ingest.csv import _parse
+from vessel_risk.ingest.dialects import _standardize
+from vessel_risk.ingest.parquet import _parse_table, _standard_table
 from vessel_risk.ingest.schemas import IngestPositionSchema, QuarantineSchema, StaticReportSchema
 
 T0 = pd.Timestamp("2024-03-01T00:00:00Z")
@@ -276,16 +278,16 @@ def typed_tables(draw: st.DrawFn) -> pa.Table:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(table=typed_tables(), first=st.integers(1, 1000))
 def test_arrow_path_gives_what_the_pandas_path_gives(table, first):
-    dialect = ingest.detect_dialect(table.column_names)
-    frame = ingest._standardize(table.to_pandas(), dialect)
+    dialect = detect_dialect(table.column_names)
+    frame = _standardize(table.to_pandas(), dialect)
     frame.index = pd.RangeIndex(len(frame))
     frame["line"] = np.arange(first, first + len(frame), dtype="float64")
     malformed = pd.DataFrame({"line": pd.Series(dtype=float), "raw": pd.Series(dtype=str)})
-    expected = ingest._parse(
+    expected = _parse(
         frame, source="t.parquet", dialect=dialect, malformed=malformed, rows_in=len(frame)
     )
-    standard = ingest._standard_table(table, dialect, None)
-    got = ingest._parse_table(standard, source="t.parquet", dialect=dialect, first_line=first)
+    standard = _standard_table(table, dialect, None)
+    got = _parse_table(standard, source="t.parquet", dialect=dialect, first_line=first)
     assert got.balanced and got.rows_in == table.num_rows
     pd.testing.assert_frame_equal(got.positions, expected.positions)
     pd.testing.assert_frame_equal(got.static, expected.static)

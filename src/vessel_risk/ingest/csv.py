@@ -1,0 +1,434 @@
+"""CSV files (gzipped or not), read in blocks of whole lines and judged with pandas.
+
+The header names the dialect (:mod:`vessel_risk.ingest.dialects`) before anything
+else is read, so a large file that is not AIS fails at once. A first pass over the
+bytes decides the text encoding (UTF-8, else Latin-1: every byte is a character,
+nothing is lost) and whether the file holds a ``/`` at all. The rest is cut into
+blocks of about :data:`CHUNK_BYTES` that end at a newline, each parsed by pyarrow with
+every column as text; lines pyarrow refuses (wrong field count, a stray quote that
+would swallow the following lines) cost only themselves and are quarantined as
+``malformed_line`` or ``empty_line`` with their file line number (the header is
+line 1). When a file is longer than one block and holds slash dates, their order
+(``dd/mm/yyyy`` or ``mm/dd/yyyy``) is decided once over the whole timestamp column.
+
+Each block is then judged by :func:`_parse`, the pandas path, with the verdicts of
+:mod:`vessel_risk.ingest.verdicts`; Parquet takes the Arrow path
+(:mod:`vessel_risk.ingest.parquet`) to the same verdicts.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import gzip
+import io
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from vessel_risk.ingest.dialects import DIALECT_COLUMNS, _is_gzip, _standardize, detect_dialect
+from vessel_risk.ingest.quarantine import raw_text
+from vessel_risk.ingest.result import IngestResult, _chunk_result
+from vessel_risk.ingest.schemas import (
+    EXTRA_TEXT,
+    IDENTITY_FIELDS,
+    NUMERIC,
+    OPTIONAL_NUMERIC,
+    POSITION_COLUMNS,
+    STATIC_COLUMNS,
+)
+from vessel_risk.ingest.timestamps import _parse_timestamps, _slash_evidence
+from vessel_risk.ingest.verdicts import (
+    ARROW_STRING,
+    _ais_class,
+    _clean_text,
+    _normalize_mmsi,
+    _not_vessel_report,
+    _numbers,
+    _strings,
+)
+
+CHUNK_BYTES = 64 << 20
+"""CSV bytes (decompressed) read at a time: about a million rows of a typical export."""
+
+
+def _header_names(first: str) -> list[str]:
+    """The column names in a header line: unquoted, no BOM, repeated names numbered."""
+    try:
+        fields = next(csv.reader([first]), [])
+    except csv.Error:  # stray carriage returns or NULs: not a header of ours anyway
+        fields = first.split(",")
+    names = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(fields):
+        name = raw.strip().strip('"').lstrip("\ufeff")
+        if i == 0:
+            name = name.lstrip("#").strip()  # the Danish Maritime Authority's "# Timestamp"
+        if name in seen:  # pandas would return a frame for a repeated name
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        else:
+            seen[name] = 0
+        names.append(name)
+    return names
+
+
+def _scan(path: Path, chunk: int = 1 << 24) -> tuple[bool, bool]:
+    """Whether the whole (decompressed) file is UTF-8, and whether it holds a ``/``.
+
+    Read in bounded chunks. A file without any slash cannot hold ``dd/mm/yyyy`` dates.
+    """
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    opener = gzip.open if _is_gzip(path) else open
+    valid, slash = True, False
+    with opener(path, "rb") as fh:
+        while block := fh.read(chunk):
+            slash = slash or b"/" in block
+            if valid:
+                try:
+                    decoder.decode(block)
+                except UnicodeDecodeError:
+                    valid = False
+        if valid:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                valid = False
+    return valid, slash
+
+
+def _read_lines_python(
+    text: str, names: list[str]
+) -> tuple[pd.DataFrame, list[tuple[int, str]], list[int]]:
+    """Line-by-line fallback for blocks pyarrow will not parse: never raises on content.
+
+    Line numbers are 1-based within ``text``.
+    """
+    rows: list[list[str | None]] = []
+    good: list[int] = []
+    bad: list[tuple[int, str]] = []
+    for number, line in enumerate(io.StringIO(text, newline=""), start=1):
+        text_line = line.rstrip("\r\n")
+        try:
+            fields = next(csv.reader([text_line]), [])
+        except csv.Error:
+            fields = []
+        if len(fields) == len(names) or (not text_line and len(names) > 0):
+            values: list[str | None] = [f if f != "" else None for f in fields] or [None] * len(
+                names
+            )
+            rows.append(values)
+            good.append(number)
+        else:
+            bad.append((number, text_line))
+    frame = pd.DataFrame(rows, columns=names, dtype="object")
+    return frame, bad, good
+
+
+def _line_count(data: bytes, encoding: str) -> int:
+    """Lines in a block of whole lines, ending at ``\n``, ``\r\n`` or ``\r`` as in pyarrow."""
+    text = data.decode(encoding, "replace")
+    ends = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return ends + (0 if not text or text.endswith(("\n", "\r")) else 1)
+
+
+@dataclass
+class _CsvBlock:
+    """One block of whole lines of a CSV, parsed with every column as text."""
+
+    frame: pd.DataFrame
+    malformed: pd.DataFrame  # ``line`` (absolute, 1-based), ``raw``
+    lines: np.ndarray  # absolute line number of each row of ``frame``
+    rows_in: int  # data rows in the block: rows of ``frame`` plus malformed lines
+
+
+def _parse_block(data: bytes, names: list[str], encoding: str, first_line: int) -> _CsvBlock:
+    """Parse whole CSV lines (no header); ``first_line`` is the file line number of the first."""
+    bad: list[tuple[int | None, str]] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        bad.append((row.number, row.text))
+        return "skip"
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(
+                use_threads=False,
+                column_names=names,
+                encoding=encoding,
+                block_size=1 << 24,
+            ),
+            parse_options=pacsv.ParseOptions(
+                invalid_row_handler=on_invalid, ignore_empty_lines=False
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names}, strings_can_be_null=True
+            ),
+        )
+        # A stray quote makes pyarrow read the following lines as one quoted field,
+        # hiding them in a single record: AIS fields never span lines, so fewer records
+        # than lines means exactly that.
+        if b'"' in data and len(table) + len(bad) != _line_count(data, encoding):
+            raise pa.ArrowInvalid("a quoted field runs over several lines")
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        # Rows pyarrow refuses outright (overlong rows, stray quotes): read this block
+        # line by line so one bad line costs only itself.
+        frame, bad_rows, good = _read_lines_python(data.decode(encoding, "replace"), names)
+        shift = first_line - 1
+        return _CsvBlock(
+            frame,
+            pd.DataFrame(
+                {"line": [float(n + shift) for n, _ in bad_rows], "raw": [t for _, t in bad_rows]}
+            ),
+            np.array(good, dtype="int64") + shift,
+            len(frame) + len(bad_rows),
+        )
+    frame = table.to_pandas()
+    frame.columns = names
+    shift = first_line - 1
+    bad_lines = np.array([n for n, _ in bad if n is not None], dtype="int64")
+    total = len(frame) + len(bad)
+    all_lines = np.arange(1, total + 1)
+    good_lines = np.setdiff1d(all_lines, bad_lines, assume_unique=True)[: len(frame)]
+    malformed = pd.DataFrame(
+        {
+            "line": [float(n + shift) if n is not None else np.nan for n, _ in bad],
+            "raw": [t for _, t in bad],
+        }
+    )
+    return _CsvBlock(frame, malformed, good_lines + shift, total)
+
+
+def _csv_header(path: Path) -> tuple[list[str], str, bool]:
+    """Column names, text encoding and whether the file holds a ``/``; fails fast on non-AIS.
+
+    The encoding is UTF-8, or Latin-1 for files that are not valid UTF-8 (every byte is a
+    character: nothing is lost).
+    """
+    opener = gzip.open if _is_gzip(path) else open
+    try:
+        with opener(path, "rb") as fh:
+            first = fh.readline().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # Every dialect's header is ASCII; bytes that are not even UTF-8 there mean
+        # this is not a CSV (later lines may be Latin-1: those are read as such).
+        raise ValueError(
+            f"The AIS file {str(path)!r} is not a readable CSV: its first line is not text."
+        ) from exc
+    names = _header_names(first.rstrip("\r\n"))
+    if not any(names):
+        raise ValueError(f"The AIS file {str(path)!r} is empty: it has no header line.")
+    detect_dialect(names)  # fail fast, before reading a large file that is not AIS
+    valid, slash = _scan(path)
+    return names, "utf-8" if valid else "latin-1", slash
+
+
+def _byte_blocks(path: Path, chunk_bytes: int) -> Iterator[bytes]:
+    """The (decompressed) bytes after the header line, in blocks that end at a newline.
+
+    Only a block's last line may lack its newline (the end of the file). A file with
+    no newline at all after its header is one block.
+    """
+    opener = gzip.open if _is_gzip(path) else open
+    with opener(path, "rb") as fh:
+        fh.readline()
+        rest = b""
+        any_block = False
+        while data := fh.read(chunk_bytes):
+            buf = rest + data
+            cut = buf.rfind(b"\n") + 1
+            if cut == 0:
+                rest = buf
+                continue
+            rest = buf[cut:]
+            any_block = True
+            yield buf[:cut]
+        if rest or not any_block:
+            yield rest
+
+
+def _csv_blocks(
+    path: Path, names: list[str], encoding: str, chunk_bytes: int
+) -> Iterator[_CsvBlock]:
+    """Parsed blocks of a CSV, with file line numbers (the header is line 1)."""
+    next_line = 2
+    for data in _byte_blocks(path, chunk_bytes):
+        block = _parse_block(data, names, encoding, next_line)
+        next_line += block.rows_in
+        yield block
+
+
+def _timestamp_column(names: list[str]) -> str:
+    """The name the file's dialect gives its timestamp column."""
+    dialect = detect_dialect(names)
+    raw = [k for k, v in DIALECT_COLUMNS[dialect].items() if v == "timestamp" and k in names]
+    return raw[0] if raw else "timestamp"
+
+
+def _file_day_first(path: Path, names: list[str], encoding: str, chunk_bytes: int) -> bool | None:
+    """The whole file's ``dd/mm/yyyy`` verdict, as one frame's gives.
+
+    The same rule as :func:`~vessel_risk.ingest.timestamps._slash_day_first`, on the
+    evidence of every block of the file. None if no value is a slash date.
+    """
+    col = _timestamp_column(names)
+    if col not in names:
+        return None
+    seen = first_big = second_big = False
+    for block in _csv_blocks(path, names, encoding, chunk_bytes):
+        arr = pa.array(block.frame[col].astype(ARROW_STRING), from_pandas=True)
+        text = pd.Series(pc.utf8_trim_whitespace(arr))
+        s, f, b = _slash_evidence(text)
+        seen, first_big, second_big = seen or s, first_big or f, second_big or b
+    if not seen:
+        return None
+    return not (second_big and not first_big)
+
+
+def _parse(
+    frame: pd.DataFrame,
+    *,
+    source: str,
+    dialect: str,
+    malformed: pd.DataFrame,
+    rows_in: int,
+    day_first: bool | None = None,
+) -> IngestResult:
+    """Judge the rows of one standard frame (the pandas path), as one chunk's result.
+
+    ``frame`` holds :data:`~vessel_risk.ingest.schemas.STANDARD_COLUMNS` as text (those
+    the file has) and ``line``; ``malformed`` the lines that did not parse (``line``,
+    ``raw``), quarantined as ``empty_line`` or ``malformed_line``. The verdicts are
+    :mod:`vessel_risk.ingest.verdicts`'s; ``day_first`` imposes the file's order of
+    ``dd/mm/yyyy`` dates (None: decided from ``frame``).
+    """
+    quarantine = [
+        malformed.assign(
+            source=source,
+            mmsi=None,
+            reason=np.where(
+                malformed["raw"].astype(str).str.strip() == "", "empty_line", "malformed_line"
+            )
+            if len(malformed)
+            else "malformed_line",
+        )
+    ]
+    mmsi, why = _normalize_mmsi(frame["mmsi"])
+    ts, naive, slash = _parse_timestamps(frame["timestamp"], day_first=day_first)
+    reason = why.copy()
+    reason[(reason.isna() & ts.isna()).to_numpy()] = "invalid_timestamp"
+    if "msg_type" in frame.columns:
+        other = _not_vessel_report(frame["msg_type"])
+        reason[(reason.isna() & other).to_numpy()] = "not_a_vessel_report"
+    numeric = {}
+    for col in NUMERIC + OPTIONAL_NUMERIC:
+        if col not in frame.columns:
+            numeric[col] = pd.Series(np.nan, index=frame.index)
+            continue
+        num, junk = _numbers(frame[col])
+        if junk is not None:
+            reason[(reason.isna() & junk).to_numpy()] = f"non_numeric_{col}"
+        numeric[col] = num
+    no_position = numeric["lat"].isna() & numeric["lon"].isna()
+    ident = {}
+    for col in IDENTITY_FIELDS + EXTRA_TEXT:
+        if col in frame.columns:
+            ident[col] = _clean_text(frame[col])
+        else:
+            ident[col] = _strings(pa.nulls(len(frame), pa.string()), frame.index)
+    ident["ais_class"] = _ais_class(ident["ais_class"])
+    has_identity = pd.concat({c: ident[c] for c in IDENTITY_FIELDS}, axis=1).notna().any(axis=1)
+    reason[(reason.isna() & no_position & ~has_identity).to_numpy()] = "no_position_no_identity"
+
+    bad = reason.notna()
+    if bad.any():
+        q = frame.loc[bad]
+        quarantine.append(
+            pd.DataFrame(
+                {
+                    "source": source,
+                    "line": q["line"],
+                    "mmsi": frame.loc[bad, "mmsi"].astype("string"),
+                    "reason": reason[bad],
+                    "raw": raw_text(q.drop(columns=["line"])),
+                }
+            )
+        )
+    good = ~bad
+    typed = pd.DataFrame({"mmsi": mmsi, "timestamp": ts, **numeric, **ident, "line": frame["line"]})
+    typed["source"] = source
+    is_static = good & no_position
+    is_position = good & ~no_position
+    if is_position.all():  # the common case: no row to drop, no copy of every column
+        positions = typed[POSITION_COLUMNS]
+    else:
+        positions = typed.loc[is_position, POSITION_COLUMNS].reset_index(drop=True)
+    static = typed.loc[is_static, STATIC_COLUMNS].reset_index(drop=True)
+    return _chunk_result(positions, static, quarantine, source, dialect, int(rows_in), naive, slash)
+
+
+def iter_csv(path: Path, *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[IngestResult]:
+    """Read a CSV file (gzipped or not) in blocks of whole lines.
+
+    What :func:`~vessel_risk.ingest.iter_ais` yields for a CSV file.
+
+    The file's text encoding (UTF-8, else Latin-1) and the order of its ``dd/mm/yyyy``
+    dates are decided once for the whole file; each block is then judged on its own
+    (:func:`_parse`) and keeps the file's line numbers (the header is line 1).
+
+    Parameters
+    ----------
+    path : Path
+        An existing file that :func:`~vessel_risk.ingest.dialects.sniff` calls ``"csv"``.
+    chunk_bytes : int, default 64 MiB
+        Bytes (decompressed) per block, cut at a newline.
+
+    Yields
+    ------
+    IngestResult
+        One per block, at least one; ``files[0]`` adds ``encoding``.
+
+    Raises
+    ------
+    ValueError
+        If the file as a whole is not a readable CSV: its first line is not text, it
+        has no header, or pyarrow or gzip fail on it.
+    UnknownDialectError
+        If the header matches no dialect.
+    """
+    source = path.name
+    try:
+        names, encoding, has_slash = _csv_header(path)
+        dialect = detect_dialect(names)
+        blocks = _csv_blocks(path, names, encoding, chunk_bytes)
+        head = [next(blocks)]
+        second = next(blocks, None)
+        day_first = None
+        if second is not None:
+            head.append(second)
+            if has_slash:  # dd/mm/yyyy dates may be in several chunks: decide once
+                day_first = _file_day_first(path, names, encoding, chunk_bytes)
+        for block in itertools.chain(head, blocks):
+            frame = _standardize(block.frame, dialect)
+            frame.index = pd.RangeIndex(len(frame))
+            frame["line"] = block.lines.astype("float64")
+            result = _parse(
+                frame,
+                source=source,
+                dialect=dialect,
+                malformed=block.malformed,
+                rows_in=block.rows_in,
+                day_first=day_first,
+            )
+            result.files[0]["encoding"] = encoding
+            yield result
+    except (pa.ArrowInvalid, UnicodeDecodeError, EOFError, gzip.BadGzipFile) as exc:
+        raise ValueError(f"The AIS file {str(path)!r} is not a readable CSV: {exc}") from exc

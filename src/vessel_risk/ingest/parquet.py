@@ -1,0 +1,401 @@
+"""Parquet and GeoParquet files, read in chunks of rows and judged in Arrow.
+
+Only the columns ingest keeps are read, renamed to the standard ones of their dialect
+(:mod:`vessel_risk.ingest.dialects`). GeoParquet files (a ``geo`` metadata key) take
+``lon``/``lat`` from their point geometry and are then read as the dialect their other
+columns name. Batches are gathered into chunks of :data:`CHUNK_ROWS` rows.
+
+Each chunk is judged by :func:`_parse_table`, the Arrow path: the verdicts of
+:mod:`vessel_risk.ingest.verdicts`, as the CSV reader's pandas path
+(:func:`vessel_risk.ingest.csv._parse`) gives them, but text columns (MMSI, identity,
+``msg_type``) are read dictionary-encoded and judged once per distinct value, numbers
+and times stay in Arrow and NumPy, and pandas frames are built once, for the rows
+kept. Line numbers are row numbers in the file, from 1.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from vessel_risk.ingest.dialects import _renames, detect_dialect
+from vessel_risk.ingest.quarantine import raw_text
+from vessel_risk.ingest.result import IngestResult, _chunk_result
+from vessel_risk.ingest.schemas import (
+    EXTRA_TEXT,
+    IDENTITY_FIELDS,
+    NUMERIC,
+    OPTIONAL_NUMERIC,
+    POSITION_COLUMNS,
+    STANDARD_COLUMNS,
+    STATIC_COLUMNS,
+)
+from vessel_risk.ingest.timestamps import _compact_time, _parse_timestamps
+from vessel_risk.ingest.verdicts import (
+    _ais_class,
+    _clean_text,
+    _normalize_mmsi,
+    _not_vessel_report,
+    _numbers,
+)
+
+CHUNK_ROWS = 1_000_000
+"""Parquet rows read at a time."""
+_CODED = frozenset({"mmsi", *IDENTITY_FIELDS, *EXTRA_TEXT, "msg_type"})
+"""Text columns judged once per distinct value: read dictionary-encoded."""
+
+
+def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[pa.Table, str]]:
+    """A Parquet or GeoParquet file as standard tables of ``chunk_rows`` rows, and its dialect.
+
+    Only the columns ingest keeps are read, renamed and ordered as
+    :func:`~vessel_risk.ingest.dialects._standardize` does. Text columns that ingest
+    judges value by value (MMSI, identity, ``msg_type``) are read as Parquet stores
+    them, dictionary-encoded, so each distinct value is decoded once. Point geometry
+    becomes ``lon``/``lat``. A file with no rows yields one empty table.
+    """
+
+    def unreadable(exc: Exception) -> ValueError:
+        return ValueError(f"The AIS file {str(path)!r} is not a readable Parquet file: {exc}")
+
+    try:
+        schema = pq.read_schema(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise unreadable(exc) from exc
+    meta = schema.metadata or {}
+    geo_col = None
+    if b"geo" in meta:
+        geo_col = json.loads(meta[b"geo"]).get("primary_column", "geometry")
+    names = list(schema.names)
+    geo = geo_col if geo_col in names else None
+    plain = [n for n in names if n != geo]
+    if geo is not None and "lon" not in plain and "lat" not in plain:
+        plain += ["lon", "lat"]
+    dialect = detect_dialect(plain)
+    renames = _renames(plain, dialect)
+    extra = {"Time", "Millisecond"} if dialect == "decoded139" else set()
+    read = [n for n in names if n == geo or n in extra or renames.get(n, n) in STANDARD_COLUMNS]
+    coded = [
+        f.name
+        for f in schema
+        if f.name in read
+        and renames.get(f.name, f.name) in _CODED
+        and (pa.types.is_string(f.type) or pa.types.is_large_string(f.type))
+    ]
+
+    def standard(table: pa.Table) -> tuple[pa.Table, str]:
+        return _standard_table(table, dialect, geo), dialect
+
+    try:
+        pf = pq.ParquetFile(path, read_dictionary=coded)
+        batches = pf.iter_batches(batch_size=chunk_rows, columns=read)
+        batch = next(batches, None)
+    except (pa.ArrowException, OSError) as exc:
+        raise unreadable(exc) from exc
+    if batch is None:
+        yield standard(pf.schema_arrow.empty_table().select(read))
+        return
+    # Batches stop at row groups: gather them into chunks of chunk_rows rows, as the
+    # cost of a chunk is mostly per row but partly per chunk.
+    pending: list[pa.RecordBatch] = []
+    rows = 0
+    while batch is not None:
+        pending.append(batch)
+        rows += batch.num_rows
+        while rows >= chunk_rows:
+            table = pa.Table.from_batches(pending)
+            yield standard(table.slice(0, chunk_rows))
+            rest = table.slice(chunk_rows)
+            pending, rows = rest.to_batches(), rest.num_rows
+        try:
+            batch = next(batches, None)
+        except (pa.ArrowException, OSError) as exc:
+            raise unreadable(exc) from exc
+    if rows:
+        yield standard(pa.Table.from_batches(pending))
+
+
+def _standard_table(table: pa.Table, dialect: str, geo: str | None) -> pa.Table:
+    """:func:`~vessel_risk.ingest.dialects._standardize` for an Arrow table.
+
+    Point geometry in column ``geo`` (if any) becomes ``lon``/``lat`` first
+    (:func:`_from_geo`).
+    """
+    if geo is not None:
+        table = _from_geo(table, geo)
+    if dialect == "decoded139":
+        ms = (
+            table.column("Millisecond").to_pandas() if "Millisecond" in table.column_names else None
+        )
+        iso = pa.array(_compact_time(table.column("Time").to_pandas(), ms), from_pandas=True)
+        if "timestamp" in table.column_names:
+            table = table.set_column(table.column_names.index("timestamp"), "timestamp", iso)
+        else:
+            table = table.append_column("timestamp", iso)
+    renames = _renames(table.column_names, dialect)
+    table = table.rename_columns([renames.get(n, n) for n in table.column_names])
+    return table.select([c for c in STANDARD_COLUMNS if c in table.column_names])
+
+
+def _from_geo(table: pa.Table, col: str) -> pa.Table:
+    """Point geometry in column ``col`` (WKB) as ``lon``/``lat``; other shapes give NaN."""
+    import shapely
+
+    geom = shapely.from_wkb(table.column(col).to_numpy(), on_invalid="ignore")
+    points = shapely.get_type_id(geom) == 0
+    x = np.where(points, shapely.get_x(geom), np.nan)
+    y = np.where(points, shapely.get_y(geom), np.nan)
+    table = table.drop_columns([col])
+    if "lon" not in table.column_names and "lat" not in table.column_names:
+        table = table.append_column("lon", pa.array(x)).append_column("lat", pa.array(y))
+    return table
+
+
+@dataclass
+class _Distinct:
+    """A column as its distinct values and, per row, the position of its value."""
+
+    values: pa.Array  # each value once; a null among them if the column has one
+    codes: np.ndarray  # int, one per row
+
+    def pandas(self) -> pd.Series:
+        """The distinct values as pandas reads the whole column (same dtype)."""
+        return self.values.to_pandas()
+
+    def rows(self, per_value: pd.Series) -> np.ndarray:
+        """A boolean per distinct value (NA as False), spread to the rows."""
+        return per_value.fillna(False).to_numpy(dtype=bool)[self.codes]
+
+
+def _distinct(col: pa.ChunkedArray) -> _Distinct:
+    """Hash ``col`` once (or take Parquet's dictionary encoding as it is).
+
+    Elementwise work on ``values`` spread back with ``codes`` gives what the same work
+    on every row gives, at the cost of the distinct values only.
+    """
+    if not pa.types.is_dictionary(col.type):
+        col = pc.dictionary_encode(col, null_encoding="encode")
+    col = col.unify_dictionaries()
+    kind = col.type
+    values = col.chunk(0).dictionary if col.num_chunks else pa.array([], kind.value_type)
+    indices = pa.chunked_array([c.indices for c in col.chunks], type=kind.index_type)
+    if indices.null_count:
+        indices = pc.fill_null(indices, len(values))
+        values = pa.concat_arrays([values, pa.nulls(1, kind.value_type)])
+    return _Distinct(values, indices.to_numpy())
+
+
+def _large_strings(values: pd.Series) -> pa.Array:
+    """A text column as a ``large_string`` Arrow array."""
+    return pa.array(values.astype("string"), type=pa.large_string(), from_pandas=True)
+
+
+class _Constant:
+    """Columns of one value for every chunk of a file: built once, sliced per chunk."""
+
+    def __init__(self, value: str | None) -> None:
+        self._value = value
+        self._array = pa.nulls(0, pa.large_string())
+
+    def __call__(self, n: int) -> pa.Array:
+        """The value ``n`` times, as a ``large_string`` array."""
+        if n > len(self._array):
+            if self._value is None:
+                self._array = pa.nulls(n, pa.large_string())
+            else:  # one buffer, no Python object per row
+                data = self._value.encode()
+                offsets = np.arange(n + 1, dtype=np.int64) * len(data)
+                self._array = pa.LargeStringArray.from_buffers(
+                    n, pa.py_buffer(offsets), pa.py_buffer(data * n)
+                )
+        return self._array.slice(0, n)
+
+
+def _arrow_timestamps(col: pa.ChunkedArray) -> tuple[pd.Series, int, str | None]:
+    """:func:`~vessel_risk.ingest.timestamps._parse_timestamps` of a column.
+
+    Arrow timestamps are converted without pandas; other types take the pandas path.
+    """
+    if pa.types.is_timestamp(col.type):
+        try:
+            utc = col.cast(pa.timestamp("ns", tz="UTC"))
+        except pa.ArrowInvalid:  # beyond the nanosecond range: as pandas reads it
+            return _parse_timestamps(col.to_pandas())
+        naive = 0 if col.type.tz else len(col) - col.null_count
+        return utc.to_pandas(), naive, None
+    return _parse_timestamps(col.to_pandas())
+
+
+def _rows_as_pandas(table: pa.Table, rows: np.ndarray) -> pd.DataFrame:
+    """Some rows of ``table`` typed as pandas reads the whole table (for raw text)."""
+    sub = table.take(pa.array(rows))
+    columns = {}
+    for name, whole in zip(table.column_names, table.columns, strict=True):
+        col = sub.column(name)
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        if pa.types.is_integer(col.type) and whole.null_count:
+            col = pc.cast(col, pa.float64(), safe=False)  # pandas reads them as floats
+        columns[name] = col
+    return pa.table(columns).to_pandas()
+
+
+def _parse_table(
+    table: pa.Table,
+    *,
+    source: str,
+    dialect: str,
+    first_line: int,
+    constants: tuple[_Constant, _Constant] | None = None,
+) -> IngestResult:
+    """Judge the rows of a standard Arrow table (:func:`_parquet_batches`), in Arrow.
+
+    What :func:`~vessel_risk.ingest.csv._parse` gives for the same rows.
+
+    The same verdicts from the same functions, but text columns are judged once per
+    distinct value and spread back by code, numbers and times stay in Arrow and NumPy,
+    and pandas frames are built once, for the rows kept. Columns of types Parquet does
+    not type as numbers or times take the pandas path's functions.
+    """
+    n = table.num_rows
+    present = set(table.column_names)
+    labels = [""]
+    code = np.zeros(n, dtype=np.int8)  # 0: kept; else the reason, labels[code]
+
+    def mark(where: np.ndarray, label: str) -> None:
+        if label not in labels:
+            labels.append(label)
+        code[(code == 0) & where] = labels.index(label)
+
+    mmsi = _distinct(table.column("mmsi"))
+    mmsi_text, why = _normalize_mmsi(mmsi.pandas())
+    for label in why.dropna().unique():
+        mark(mmsi.rows(why == label), str(label))
+    ts, naive, slash = _arrow_timestamps(table.column("timestamp"))
+    mark(ts.isna().to_numpy(), "invalid_timestamp")
+    if "msg_type" in present:
+        msg = _distinct(table.column("msg_type"))
+        mark(msg.rows(_not_vessel_report(msg.pandas())), "not_a_vessel_report")
+    numeric: dict[str, np.ndarray] = {}
+    for col in NUMERIC + OPTIONAL_NUMERIC:
+        if col not in present:
+            numeric[col] = np.full(n, np.nan)
+            continue
+        raw = table.column(col)
+        if pa.types.is_integer(raw.type) or raw.type in (pa.float32(), pa.float64()):
+            numeric[col] = pc.cast(raw, pa.float64(), safe=False).to_numpy()
+            continue
+        num, junk = _numbers(raw.to_pandas())
+        if junk is not None:
+            mark(junk.fillna(False).to_numpy(dtype=bool), f"non_numeric_{col}")
+        numeric[col] = num.to_numpy(dtype="float64")
+    no_position = np.isnan(numeric["lat"]) & np.isnan(numeric["lon"])
+    text: dict[str, tuple[pa.Array, np.ndarray] | None] = {}
+    has_identity = np.zeros(n, dtype=bool)
+    for col in IDENTITY_FIELDS + EXTRA_TEXT:
+        if col not in present:
+            text[col] = None
+            continue
+        d = _distinct(table.column(col))
+        clean = _clean_text(d.pandas())
+        if col == "ais_class":
+            clean = _ais_class(clean)
+        text[col] = (_large_strings(clean), d.codes)
+        if col in IDENTITY_FIELDS:
+            has_identity |= d.rows(clean.notna())
+    mark(no_position & ~has_identity, "no_position_no_identity")
+
+    quarantine = []
+    bad = np.flatnonzero(code)
+    if len(bad):
+        q = _rows_as_pandas(table, bad)
+        quarantine.append(
+            pd.DataFrame(
+                {
+                    "source": source,
+                    "line": (bad + first_line).astype("float64"),
+                    "mmsi": q["mmsi"].astype("string"),
+                    "reason": np.array(labels, dtype=object)[code[bad]],
+                    "raw": raw_text(q),
+                }
+            )
+        )
+    mmsi_values = _large_strings(mmsi_text)
+    sources, nulls = constants or (_Constant(source), _Constant(None))
+    line = np.arange(first_line, first_line + n, dtype="float64")
+
+    def frame(columns: list[str], keep: np.ndarray) -> pd.DataFrame:
+        rows = None if keep.all() else np.flatnonzero(keep)
+        size = n if rows is None else len(rows)
+
+        def strings(values: pa.Array, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+            taken = values.take(pa.array(codes if rows is None else codes[rows]))
+            return pd.arrays.ArrowStringArray(taken)
+
+        out: dict[str, object] = {}
+        for col in columns:
+            if col == "mmsi":
+                out[col] = strings(mmsi_values, mmsi.codes)
+            elif col == "timestamp":
+                out[col] = ts.array if rows is None else ts.array.take(rows)
+            elif col in numeric:
+                out[col] = numeric[col] if rows is None else numeric[col][rows]
+            elif col == "line":
+                out[col] = line if rows is None else line[rows]
+            elif col == "source":
+                out[col] = pd.array(sources(size), dtype=pd.StringDtype("pyarrow", np.nan))
+            elif (coded := text[col]) is not None:
+                out[col] = strings(*coded)
+            else:
+                out[col] = pd.arrays.ArrowStringArray(nulls(size))
+        return pd.DataFrame(out, copy=False)
+
+    ok = code == 0
+    positions = frame(POSITION_COLUMNS, ok & ~no_position)
+    static = frame(STATIC_COLUMNS, ok & no_position)
+    return _chunk_result(positions, static, quarantine, source, dialect, n, naive, slash)
+
+
+def iter_parquet(path: Path, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[IngestResult]:
+    """Read a Parquet or GeoParquet file in chunks of rows, judged in Arrow.
+
+    What :func:`~vessel_risk.ingest.iter_ais` yields for a Parquet file. Line numbers
+    are row numbers in the file, from 1.
+
+    Parameters
+    ----------
+    path : Path
+        An existing file that :func:`~vessel_risk.ingest.dialects.sniff` calls
+        ``"parquet"``.
+    chunk_rows : int, default 1,000,000
+        Rows per chunk (at least 1).
+
+    Yields
+    ------
+    IngestResult
+        One per chunk, at least one.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a readable Parquet file, before its first chunk or at the
+        chunk where it is corrupt.
+    UnknownDialectError
+        If its columns match no dialect.
+    """
+    source = path.name
+    first = 1
+    constants = (_Constant(source), _Constant(None))
+    for table, dialect in _parquet_batches(path, chunk_rows):
+        yield _parse_table(
+            table, source=source, dialect=dialect, first_line=first, constants=constants
+        )
+        first += table.num_rows

@@ -1,0 +1,118 @@
+"""What reading AIS files yields: :class:`IngestResult` and the per-file report.
+
+Every reader (CSV, Parquet, NMEA) returns an :class:`IngestResult` per chunk or file:
+positions, static reports, quarantine, and one report per file whose counts balance
+(``rows_in = positions + static_reports + quarantined``). :func:`merge_reports` joins
+the reports of one file's chunks into the file's report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from vessel_risk.ingest.quarantine import _stack_quarantine
+
+
+@dataclass
+class IngestResult:
+    """What one or more AIS files yielded.
+
+    Attributes
+    ----------
+    positions : DataFrame
+        One row per position report, as
+        :class:`~vessel_risk.ingest.schemas.IngestPositionSchema`: ``mmsi``
+        (9-character str), ``timestamp`` (UTC; NaT only for raw NMEA without a receive
+        time), ``lat``, ``lon`` (degrees, NaN where not sent), ``speed_knots``,
+        ``course``, ``heading`` (as sent: "not available" codes are nulled by
+        cleaning), the identity fields, ``ais_class`` ("A", "B" or NA),
+        ``nnet_score`` (NaN where absent), ``line`` and ``source``.
+    static : DataFrame
+        One row per static report (no position), as
+        :class:`~vessel_risk.ingest.schemas.StaticReportSchema`:
+        ``mmsi``, ``timestamp``, ``shipname``, ``callsign``, ``imo``, ``shiptype``,
+        ``destination``, ``ais_class``, ``line``, ``source``.
+    quarantine : DataFrame
+        Rows not kept, as :class:`~vessel_risk.ingest.schemas.QuarantineSchema`.
+    files : list of dict
+        Per file: ``source``, ``dialect``, ``rows_in``, ``positions``,
+        ``static_reports``, ``quarantined``, ``naive_timestamps`` and, where they
+        apply, ``encoding``, ``slash_dates`` and the NMEA counts.
+    """
+
+    positions: pd.DataFrame
+    static: pd.DataFrame
+    quarantine: pd.DataFrame
+    files: list[dict[str, object]] = field(default_factory=list)
+
+    @property
+    def rows_in(self) -> int:
+        """Rows read from all files."""
+        return int(sum(int(f["rows_in"]) for f in self.files))  # type: ignore[call-overload]
+
+    @property
+    def balanced(self) -> bool:
+        """Whether every row read is a position, a static report or quarantined."""
+        return self.rows_in == len(self.positions) + len(self.static) + len(self.quarantine)
+
+
+def merge_reports(parts: list[dict[str, object]]) -> dict[str, object]:
+    """One file's report from the reports of its chunks (:func:`~vessel_risk.ingest.iter_ais`).
+
+    Counts are summed, ``quarantined_by_reason`` merged; other keys (source, dialect,
+    encoding, slash dates) are the file's and taken from the chunk that has them.
+
+    Parameters
+    ----------
+    parts : list of dict
+        The ``files[0]`` of each chunk of one file, in order.
+
+    Returns
+    -------
+    dict
+    """
+    counts = ("rows_in", "positions", "static_reports", "quarantined", "naive_timestamps")
+    out: dict[str, object] = {}
+    by_reason: dict[str, int] = {}
+    for part in parts:
+        for key, value in part.items():
+            if key in counts:
+                out[key] = int(out.get(key, 0)) + int(value)  # type: ignore[call-overload]
+            elif key == "quarantined_by_reason":
+                for reason, n in value.items():  # type: ignore[attr-defined]
+                    by_reason[reason] = by_reason.get(reason, 0) + int(n)
+            else:
+                out.setdefault(key, value)
+    out["quarantined_by_reason"] = dict(sorted(by_reason.items(), key=lambda kv: -kv[1]))
+    return out
+
+
+def _chunk_result(
+    positions: pd.DataFrame,
+    static: pd.DataFrame,
+    quarantine: list[pd.DataFrame],
+    source: str,
+    dialect: str,
+    rows_in: int,
+    naive: int,
+    slash: str | None,
+) -> IngestResult:
+    """One chunk's :class:`IngestResult` and its report (counts by reason)."""
+    q_all = _stack_quarantine(quarantine)
+    report: dict[str, object] = {
+        "source": source,
+        "dialect": dialect,
+        "rows_in": rows_in,
+        "positions": len(positions),
+        "static_reports": len(static),
+        "quarantined": len(q_all),
+        "naive_timestamps": naive,
+        "quarantined_by_reason": {
+            str(k): int(v) for k, v in q_all["reason"].value_counts().items()
+        },
+    }
+    if slash is not None:
+        report["slash_dates"] = slash
+    return IngestResult(positions, static, q_all, [report])

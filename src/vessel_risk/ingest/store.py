@@ -1,0 +1,330 @@
+"""The position store: AIS files ingested once into Parquet, partitioned by vessel.
+
+Layout of a position store (one folder, written once by :func:`write_store`)::
+
+    positions/part=NNNNN/fileIIIII-KKKKK.parquet   position reports
+    static/part=NNNNN/fileIIIII-KKKKK.parquet      static reports
+    quarantine/fileIIIII-KKKKK.parquet             rows not kept
+    ingest_report.json                             the per-file reports
+
+``part`` is the vessel partition (:func:`vessel_partition`, a stable hash of the MMSI):
+every row of a vessel is in one partition, whatever file it came from, so later stages
+process one partition at a time (:func:`read_partition`). ``I`` numbers the input file
+and ``K`` its chunk, so reading a partition's files in name order gives each vessel's
+rows in input order. :func:`write_split` writes any frame the same way (Hive style).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from vessel_risk.frames import empty_frame
+from vessel_risk.ingest.quarantine import _stack_quarantine
+from vessel_risk.ingest.readers import iter_ais
+from vessel_risk.ingest.result import IngestResult, merge_reports
+from vessel_risk.ingest.schemas import IngestPositionSchema, StaticReportSchema
+
+if TYPE_CHECKING:
+    from pandera.pandas import DataFrameModel
+
+
+STORE_PARTITION_BYTES = 32 << 20
+"""Input bytes (as stored on disk) per vessel partition of a position store.
+
+About 700,000 Parquet rows or 150,000 CSV rows, so one partition's stages fit well in
+memory."""
+
+
+def store_partition_count(paths: list[str | Path]) -> int:
+    """How many vessel partitions :func:`write_store` makes for ``paths`` by default.
+
+    One per :data:`STORE_PARTITION_BYTES` of input as stored on disk, at least one.
+
+    Parameters
+    ----------
+    paths : list of str or Path
+        Existing files.
+
+    Returns
+    -------
+    int
+    """
+    total = sum(Path(p).stat().st_size for p in paths)
+    return max(1, -(-total // STORE_PARTITION_BYTES))
+
+
+def vessel_partition(mmsi: pd.Series, partitions: int) -> np.ndarray:
+    """The vessel partition of each row: a stable hash of its MMSI modulo ``partitions``.
+
+    The hash is pandas' (SipHash with a fixed key), the same on every machine and
+    run, so all rows of one vessel land in one partition whatever file they come from.
+
+    Parameters
+    ----------
+    mmsi : Series of shape (n,)
+        9-character MMSIs, no nulls.
+    partitions : int
+        At least 1.
+
+    Returns
+    -------
+    ndarray of shape (n,), int64 in ``[0, partitions)``.
+    """
+    codes, uniques = pd.factorize(mmsi)
+    hashed = pd.util.hash_array(np.asarray(uniques, dtype=object)) % np.uint64(partitions)
+    return hashed.astype("int64")[codes]
+
+
+def write_split(
+    frame: pd.DataFrame, keys: np.ndarray, folder: Path, key_name: str, file_name: str
+) -> None:
+    """Write the rows of each key to ``folder/<key_name>=<key>/<file_name>`` (Hive style).
+
+    Rows keep their order in ``frame``. Keys are written with five digits at least.
+
+    Parameters
+    ----------
+    frame : DataFrame of shape (n, k)
+    keys : ndarray of shape (n,), int
+    folder : Path
+    key_name, file_name : str
+    """
+    if len(keys) == 0:
+        return
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    for a, b in zip(starts, [*starts[1:], len(keys)], strict=True):
+        path = folder / f"{key_name}={int(sorted_keys[a]):05d}" / file_name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.iloc[order[a:b]].to_parquet(path, index=False)
+
+
+def _partition_dir(kind: str, partition: int) -> str:
+    return f"{kind}/part={partition:05d}"
+
+
+def write_store(
+    paths: list[str | Path],
+    store: str | Path,
+    *,
+    partitions: int | None = None,
+    on_file: Callable[[int, str], None] | None = None,
+) -> list[dict[str, object]]:
+    """Ingest AIS files one at a time into a position store (Parquet, partitioned by vessel).
+
+    Layout: ``positions/part=NNNNN/`` and ``static/part=NNNNN/`` (Hive partitions by
+    :func:`vessel_partition` of the MMSI: every row of a vessel is in one partition),
+    ``quarantine/`` and ``ingest_report.json`` (the per-file counts). Within a
+    partition, files are named ``fileIIIII-KKKKK.parquet`` (input file, chunk), so
+    reading them in name order gives each vessel's rows in input order. Files are read
+    chunk by chunk (:func:`~vessel_risk.ingest.readers.iter_ais`) and each chunk is
+    written before the next is read, so memory stays bounded by the chunk size, not by
+    the file (1.3 GB peak for a 10 M-row CSV, benchmarks/README.md). A position store is
+    written once: an existing folder that is not empty is refused, since new files
+    would silently replace old ones.
+
+    Parameters
+    ----------
+    paths : list of str or Path
+        AIS files in any supported dialect.
+    store : str or Path
+        Directory to write (created if absent).
+    partitions : int, optional
+        Number of vessel partitions; default :func:`store_partition_count` (one per
+        32 MiB of input). Later stages process one partition at a time
+        (:func:`vessel_risk.pipeline.run`).
+    on_file : callable, optional
+        ``f(index, name)`` called before each file (for a progress bar).
+
+    Returns
+    -------
+    list of dict
+        The per-file reports, as in :attr:`~vessel_risk.ingest.result.IngestResult.files`.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        As :func:`~vessel_risk.ingest.readers.read_ais`, before anything of that file is
+        written; ValueError also if ``partitions`` is below 1, or if ``store`` is a file
+        or a folder that is not empty.
+    """
+
+    for path in paths:
+        if not Path(path).exists():
+            raise FileNotFoundError(f"The AIS file {str(path)!r} does not exist.")
+    if partitions is None:
+        partitions = store_partition_count(paths)
+    if partitions < 1:
+        raise ValueError(
+            f"The 'partitions' parameter of write_store must be at least 1. Got {partitions} "
+            "instead."
+        )
+    store = Path(store)
+    if store.exists() and (not store.is_dir() or any(store.iterdir())):
+        raise ValueError(
+            f"The store {str(store)!r} already exists and is "
+            f"{'a folder that is not empty' if store.is_dir() else 'not a folder'}: "
+            "write each store to a new folder."
+        )
+    store.mkdir(parents=True, exist_ok=True)
+    reports: list[dict[str, object]] = []
+    for i, path in enumerate(paths):
+        if on_file is not None:
+            on_file(i, Path(path).name)
+        parts: list[dict[str, object]] = []
+        try:
+            for k, r in enumerate(iter_ais(path)):
+                for kind, frame in (("positions", r.positions), ("static", r.static)):
+                    if frame.empty:
+                        continue
+                    write_split(
+                        frame,
+                        vessel_partition(frame["mmsi"], partitions),
+                        store / kind,
+                        "part",
+                        f"file{i:05d}-{k:05d}.parquet",
+                    )
+                if not r.quarantine.empty:
+                    (store / "quarantine").mkdir(exist_ok=True)
+                    r.quarantine.to_parquet(
+                        store / "quarantine" / f"file{i:05d}-{k:05d}.parquet", index=False
+                    )
+                parts.extend(r.files)
+        except ValueError as exc:
+            # A Parquet file corrupt past its first chunk: leave nothing of it behind.
+            for written in store.glob(f"*/**/file{i:05d}-*.parquet"):
+                written.unlink()
+            if str(path) in str(exc):
+                raise
+            raise type(exc)(f"{str(path)!r}: {exc}") from exc  # which of several files
+        reports.append(merge_reports(parts))
+    (store / "ingest_report.json").write_text(json.dumps(reports, indent=2, default=str))
+    return reports
+
+
+def store_partitions(store: str | Path) -> list[int]:
+    """The vessel partitions of a position store that hold positions or static reports.
+
+    Parameters
+    ----------
+    store : str or Path
+        Written by :func:`write_store`.
+
+    Returns
+    -------
+    list of int, ascending.
+
+    Raises
+    ------
+    ValueError
+        If ``store`` is not a position store: no ``ingest_report.json``, or one that is not
+        a list of per-file reports (a ``vessel-risk run`` output folder has a different
+        one).
+    """
+    store = Path(store)
+    report = store / "ingest_report.json"
+    advice = "write one with `vessel-risk ingest PATH... --store DIR`."
+    if not report.is_file():
+        raise ValueError(f"{str(store)!r} is not a store (no ingest_report.json): {advice}")
+    try:
+        files = json.loads(report.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        files = None
+    if not isinstance(files, list) or not all(isinstance(f, dict) and "source" in f for f in files):
+        raise ValueError(
+            f"{str(store)!r} is not a store: its ingest_report.json is not a store's "
+            f"(is it a `vessel-risk run` output folder?); {advice}"
+        )
+    folders = [d for kind in ("positions", "static") for d in (store / kind).glob("*=*")]
+    if any(not d.name.startswith("part=") for d in folders):
+        raise ValueError(
+            f"The store {str(store)!r} is partitioned by year (an older vessel-risk): "
+            "ingest the files again into a new store."
+        )
+    return sorted({int(d.name.removeprefix("part=")) for d in folders})
+
+
+def _read_frames(folders: Iterable[Path], schema: type[DataFrameModel]) -> pd.DataFrame:
+    """The files of ``folders`` in name order, stacked; typed empty if there are none."""
+    files = [f for folder in folders for f in sorted(folder.glob("*.parquet"))]
+    if not files:
+        return empty_frame(schema)
+    return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+
+
+def read_partition(store: str | Path, partition: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The positions and static reports of one vessel partition of a position store.
+
+    Parameters
+    ----------
+    store : str or Path
+        Written by :func:`write_store`.
+    partition : int
+        One of :func:`store_partitions`.
+
+    Returns
+    -------
+    positions : DataFrame
+        As :attr:`~vessel_risk.ingest.result.IngestResult.positions`, each vessel's rows
+        in input order.
+    static : DataFrame
+        As :attr:`~vessel_risk.ingest.result.IngestResult.static`.
+    """
+    store = Path(store)
+    return (
+        _read_frames([store / _partition_dir("positions", partition)], IngestPositionSchema),
+        _read_frames([store / _partition_dir("static", partition)], StaticReportSchema),
+    )
+
+
+def read_store(store: str | Path) -> IngestResult:
+    """Read back a whole position store written by :func:`write_store` (all partitions).
+
+    Parameters
+    ----------
+    store : str or Path
+
+    Returns
+    -------
+    IngestResult
+        The frames of every file in the position store, with the per-file reports.
+
+    Raises
+    ------
+    ValueError
+        As :func:`store_partitions`.
+    """
+
+    store = Path(store)
+    parts = store_partitions(store)
+    positions = _read_frames(
+        [store / _partition_dir("positions", n) for n in parts], IngestPositionSchema
+    )
+    static = _read_frames([store / _partition_dir("static", n) for n in parts], StaticReportSchema)
+    quarantine = _stack_quarantine(list(iter_store_quarantine(store)))
+    files = json.loads((store / "ingest_report.json").read_text())
+    return IngestResult(positions, static, quarantine, files)
+
+
+def iter_store_quarantine(store: str | Path) -> Iterator[pd.DataFrame]:
+    """The rows a position store's files quarantined at ingest, one written chunk at a time.
+
+    Parameters
+    ----------
+    store : str or Path
+        Written by :func:`write_store`.
+
+    Yields
+    ------
+    DataFrame
+        As :class:`~vessel_risk.ingest.schemas.QuarantineSchema`, in input order.
+    """
+    for f in sorted((Path(store) / "quarantine").glob("*.parquet")):
+        yield pd.read_parquet(f)

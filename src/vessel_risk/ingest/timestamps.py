@@ -1,0 +1,123 @@
+"""Timestamps of AIS rows as UTC, whatever form a dialect writes them in.
+
+ISO 8601 with or without a zone (``Z``, ``+01:00``, a trailing ``UTC``/``GMT`` word):
+naive values are read as UTC and counted. Slash dates (``dd/mm/yyyy``) are read
+day-first unless a day field above 12 proves them month-first; the verdict is
+reported (``slash_dates``), and for a file read in chunks it is taken once for the
+whole file (:func:`vessel_risk.ingest.csv._file_day_first`). The decoded 139-column
+dialect's ``20210701_185151`` plus milliseconds is turned into ISO 8601 first. Years
+outside 1990-2100 are typos, not data: they become NaT, and the row is quarantined as
+``invalid_timestamp``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from vessel_risk.ingest.verdicts import ARROW_STRING
+
+# Patterns as strings with inline flags so pandas runs them in pyarrow (RE2), not Python.
+_ZONE = r"(?i)(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT)\s*$"
+_SLASH_DATE = r"^\s*(?P<first>\d{1,2})/(?P<second>\d{1,2})/\d{4}"
+
+
+def _slash_evidence(text: pd.Series) -> tuple[bool, bool, bool]:
+    """Whether any value is a ``dd/mm/yyyy`` date, any first field > 12, any second > 12."""
+    arr = pa.array(text.astype("string"), type=pa.string(), from_pandas=True)
+    matched = pc.fill_null(pc.match_substring_regex(arr, _SLASH_DATE), False)
+    if not pc.any(matched).as_py():
+        return False, False, False
+    # Only the matching values: a null or non-matching value gives a null struct whose
+    # fields still hold "" (not a number).
+    parts = pc.extract_regex(pc.filter(arr, matched), _SLASH_DATE)
+    first = pc.cast(parts.field("first"), pa.int64())
+    second = pc.cast(parts.field("second"), pa.int64())
+    return (
+        True,
+        bool(pc.any(pc.greater(first, 12)).as_py()),
+        bool(pc.any(pc.greater(second, 12)).as_py()),
+    )
+
+
+def _slash_day_first(text: pd.Series) -> bool | None:
+    """Whether ``dd/mm/yyyy`` dates are day-first, from the values; None if not slash dates."""
+    seen, first_big, second_big = _slash_evidence(text)
+    if not seen:
+        return None
+    return not (second_big and not first_big)
+
+
+def _parse_timestamps(
+    raw: pd.Series, *, day_first: bool | None = None
+) -> tuple[pd.Series, int, str | None]:
+    """Parse timestamps to UTC.
+
+    Returns them (NaT where impossible), the number of naive values read as UTC and,
+    for slash dates, ``"day-first"`` or ``"month-first"`` (else None). ``day_first``
+    imposes the order of slash dates (the verdict on a whole file read in chunks);
+    None decides it from ``raw``.
+    """
+    if isinstance(raw.dtype, pd.DatetimeTZDtype):
+        return raw.dt.tz_convert("UTC").astype("datetime64[ns, UTC]"), 0, None
+    if pd.api.types.is_datetime64_dtype(raw):
+        ts = raw.dt.tz_localize("UTC").astype("datetime64[ns, UTC]")
+        return ts, int(raw.notna().sum()), None
+    arr = pc.utf8_trim_whitespace(pa.array(raw.astype(ARROW_STRING), from_pandas=True))
+    zoned = pc.fill_null(pc.match_substring_regex(arr, _ZONE), True)
+    naive = int(pc.sum(pc.and_(pc.invert(zoned), pc.not_equal(arr, ""))).as_py() or 0)
+    arr = pc.replace_substring_regex(arr, pattern=r"(?i)\s*(UTC|GMT)\s*$", replacement="")
+    cleaned = pd.Series(arr.to_pandas(types_mapper=pd.ArrowDtype), index=raw.index).astype(
+        ARROW_STRING
+    )
+    found = _slash_day_first(cleaned)
+    day_first = found if day_first is None or found is None else day_first
+    slash = None
+    if day_first is not None:
+        slash = "day-first" if day_first else "month-first"
+        ts = pd.Series(pd.NaT, index=cleaned.index, dtype="datetime64[ns, UTC]")
+        order = "%d/%m/%Y" if day_first else "%m/%d/%Y"
+        for fmt in (f"{order} %H:%M:%S", f"{order} %H:%M", f"{order} %H:%M:%S.%f", order):
+            todo = ts.isna() & cleaned.notna()
+            if not todo.any():
+                break
+            ts[todo] = pd.to_datetime(cleaned[todo], format=fmt, utc=True, errors="coerce")
+        retry = ts.isna() & cleaned.notna() & ~cleaned.str.match(_SLASH_DATE).fillna(False)
+    else:
+        ts = pd.to_datetime(cleaned, format="ISO8601", utc=True, errors="coerce")
+        retry = ts.isna() & cleaned.notna() & (cleaned != "")
+    if retry.any():
+        ts[retry] = pd.to_datetime(cleaned[retry], format="mixed", utc=True, errors="coerce")
+    ts = ts.astype("datetime64[ns, UTC]")
+    # Years outside AIS's lifetime are typos, not data.
+    ts = ts.where((ts.dt.year >= 1990) & (ts.dt.year <= 2100))
+    return ts, naive, slash
+
+
+def _compact_time(time: pd.Series, millisecond: pd.Series | None) -> pd.Series:
+    """``20210701_185151`` (+ milliseconds) as an ISO 8601 UTC string."""
+    t = time.astype("string").str.strip()
+    ok = t.str.fullmatch(r"\d{8}_\d{6}").fillna(False).astype(bool)
+    ms = (
+        pd.to_numeric(millisecond, errors="coerce").fillna(0).clip(0, 999).astype(int)
+        if millisecond is not None
+        else pd.Series(0, index=t.index)
+    )
+    iso = (
+        t.str[0:4]
+        + "-"
+        + t.str[4:6]
+        + "-"
+        + t.str[6:8]
+        + "T"
+        + t.str[9:11]
+        + ":"
+        + t.str[11:13]
+        + ":"
+        + t.str[13:15]
+        + "."
+        + ms.astype(str).str.zfill(3)
+        + "Z"
+    )
+    return iso.where(ok, t)

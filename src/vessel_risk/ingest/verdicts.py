@@ -1,0 +1,131 @@
+"""Verdicts on the values of a standard row: what each field is read as, and when it
+quarantines the row.
+
+Both paths that judge rows, the pandas one for CSV (:func:`vessel_risk.ingest.csv._parse`)
+and the Arrow one for Parquet (:func:`vessel_risk.ingest.parquet._parse_table`), take
+their verdicts from these functions, in this order (a row keeps its first reason):
+
+* the MMSI, as a 9-character string (:func:`~vessel_risk.identity.mmsi.normalize_mmsi`
+  gives the reasons, e.g. ``mmsi_not_numeric_9_digits``);
+* the timestamp (:mod:`vessel_risk.ingest.timestamps`): ``invalid_timestamp``;
+* ``msg_type``: ``not_a_vessel_report`` for base stations, aids to navigation and
+  binary messages (ITU-R M.1371-5 types outside
+  :data:`~vessel_risk.ingest.nmea.VESSEL_REPORT_TYPES`);
+* numbers (lat, lon, speed, course, heading, score): ``non_numeric_<column>`` for
+  text that is not a number ("NaN", "null", "unknown" are missing values, not junk);
+* a row with neither position nor identity field: ``no_position_no_identity``.
+
+Text is stripped, with placeholders ("Unknown", "none") as NA; ``ais_class`` becomes
+"A", "B" or NA. Columns such as ``ais_class`` and ``msg_type`` hold a handful of
+distinct values: each is decided once, then spread to the rows.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from vessel_risk.identity.mmsi import normalize_mmsi
+from vessel_risk.ingest.nmea import VESSEL_REPORT_TYPES
+
+_CLASS = {"class a": "A", "class b": "B", "a": "A", "b": "B"}
+ARROW_STRING = pd.StringDtype("pyarrow")
+
+
+def _to_float(raw: pd.Series) -> pd.Series:
+    """Numbers from any column: pyarrow's cast when every value is a number, else pandas."""
+    if pd.api.types.is_numeric_dtype(raw):
+        return raw.astype("float64")
+    try:
+        arr = pa.array(raw.astype("string"), type=pa.string(), from_pandas=True)
+        values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+        return pd.Series(values, index=raw.index, dtype="float64")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return pd.to_numeric(raw, errors="coerce").astype("float64")
+
+
+def _not_vessel_report(msg_type: pd.Series) -> pd.Series:
+    """Whether each ``msg_type`` names a message that is not a vessel report.
+
+    "AIS.21", "21": base stations, aids to navigation and binary messages are not
+    vessel reports (as in raw NMEA, see :mod:`vessel_risk.ingest.nmea`). A handful of distinct
+    values: each is decided once, then mapped.
+    """
+    text = msg_type.astype(ARROW_STRING)
+    verdict = {}
+    for value in text.dropna().unique():
+        m = re.search(r"(\d+)\s*$", str(value))
+        verdict[value] = m is not None and int(m.group(1)) not in VESSEL_REPORT_TYPES
+    return text.map(verdict).fillna(False).astype(bool)
+
+
+def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series | None]:
+    """A column as float64, and which values are text that is not a number.
+
+    The second is None for numeric columns (nothing in them can be junk).
+    """
+    num = _to_float(raw)
+    if pd.api.types.is_numeric_dtype(raw):
+        return num, None
+    text = raw.astype("string").str.strip()
+    junk = (
+        text.notna()
+        & (text != "")
+        & num.isna()
+        & ~text.str.fullmatch(r"(?i)nan|na|null|none|unknown|undefined").fillna(False)
+    )
+    return num, junk
+
+
+def _clean_text(raw: pd.Series) -> pd.Series:
+    """Text stripped, with empty and placeholder values ("Unknown", "none") as NA."""
+    v = raw.astype("string").str.strip()
+    return v.where((v != "") & ~v.str.fullmatch(r"(?i)unknown|undefined|none").fillna(False))
+
+
+def _ais_class(text: pd.Series) -> pd.Series:
+    """Cleaned ``ais_class`` text ("Class A", "b") as "A", "B" or NA."""
+    return _map_few(text.str.lower(), _CLASS)
+
+
+def _map_few(values: pd.Series, mapping: dict[str, str]) -> pd.Series:
+    """``values.map(mapping)`` as strings, deciding each distinct value once.
+
+    ``Series.map`` with a dict builds an index lookup over every row, which costs about
+    a second per million rows; columns such as ``ais_class`` hold a handful of values.
+    """
+    if values.isna().all():
+        return _strings(pa.nulls(len(values), pa.string()), values.index)
+    codes, uniques = pd.factorize(values)
+    mapped = pa.array([mapping.get(str(u)) for u in uniques] + [None], type=pa.string())
+    codes = np.where(codes < 0, len(uniques), codes)  # NA takes the trailing None
+    return _strings(mapped.take(pa.array(codes, type=pa.int64())), values.index)
+
+
+def _strings(arr: pa.Array, index: pd.Index) -> pd.Series:
+    """A pyarrow string array as a ``string`` Series without a pass through Python objects."""
+    return pd.Series(pd.arrays.ArrowStringArray(arr), index=index).astype("string")
+
+
+def _normalize_mmsi(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """:func:`~vessel_risk.identity.mmsi.normalize_mmsi`, with a fast path for integer columns.
+
+    Integers (Parquet files typed by pyarrow) are valid MMSIs in 0..999,999,999 and are
+    zero-padded to 9 characters by pyarrow; anything else takes the general path.
+    """
+    if not pd.api.types.is_integer_dtype(values) or values.isna().any():
+        return normalize_mmsi(values)
+    v = values.to_numpy(dtype="int64")
+    ok = (v >= 0) & (v <= 999_999_999)
+    text = pc.utf8_lpad(pc.cast(pa.array(v), pa.string()), width=9, padding="0")
+    mmsi = _strings(text, values.index)
+    if not ok.all():
+        mmsi = mmsi.where(ok)
+    reason = _strings(pa.nulls(len(values), pa.string()), values.index)
+    if not ok.all():
+        reason[~ok] = "mmsi_not_numeric_9_digits"
+    return mmsi, reason

@@ -1,0 +1,136 @@
+"""The position store: written by vessel partition, read back whole or one partition at a time.
+
+Round trips through ``vessel-risk ingest --store``, partitions that keep each vessel
+whole and in input order, a stable partition hash, and the refusals (a position store
+is written once; a run folder or a year-partitioned store is not one).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from vessel_risk.ingest.schemas import IngestPositionSchema, StaticReportSchema
+
+from ..conftest import shared_file
+
+
+def test_ingest_store_round_trip(tmp_path):
+    from typer.testing import CliRunner
+
+    from vessel_risk.cli import app
+    from vessel_risk.ingest import read_store
+
+    files = [
+        shared_file("cases", "C06_multipart_fragments.nmea"),
+        shared_file("cases", "C10_malformed_rows.csv"),
+        shared_file("data", "ais", "nmea", "mixed_with_malformed.nmea"),
+    ]
+    store = tmp_path / "store"
+    result = CliRunner().invoke(app, ["ingest", *map(str, files), "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    assert (store / "positions" / "part=00000").is_dir()
+    back = read_store(store)
+    assert back.rows_in == 4 + 23 + 898 and back.balanced
+    assert (len(back.positions), len(back.static), len(back.quarantine)) == (784, 3, 138)
+    IngestPositionSchema.validate(back.positions)
+    StaticReportSchema.validate(back.static)
+
+
+def test_store_partitions_keep_each_vessel_whole_and_in_input_order(tmp_path):
+    from vessel_risk.ingest import (
+        read_many,
+        read_partition,
+        store_partitions,
+        vessel_partition,
+        write_store,
+    )
+
+    files = [
+        shared_file("cases", "C06_multipart_fragments.nmea"),
+        shared_file("cases", "C10_malformed_rows.csv"),
+        shared_file("data", "ais", "nmea", "mixed_with_malformed.nmea"),
+    ]
+    write_store(files, tmp_path / "store", partitions=4)
+    whole = read_many(files)
+    seen: dict[str, int] = {}
+    stacked = []
+    for n in store_partitions(tmp_path / "store"):
+        positions, static = read_partition(tmp_path / "store", n)
+        for mmsi in pd.concat([positions["mmsi"], static["mmsi"]]).unique():
+            assert seen.setdefault(mmsi, n) == n, f"{mmsi} is in two partitions"
+        assert (vessel_partition(positions["mmsi"], 4) == n).all()
+        stacked.append(positions)
+    back = pd.concat(stacked, ignore_index=True)
+    # The same rows, and each vessel's in input order: a stable sort by MMSI keeps it.
+    pd.testing.assert_frame_equal(
+        back.sort_values("mmsi", kind="stable", ignore_index=True),
+        whole.positions.sort_values("mmsi", kind="stable", ignore_index=True),
+    )
+
+
+def test_vessel_partition_is_a_stable_hash():
+    from vessel_risk.ingest import vessel_partition
+
+    mmsi = pd.Series(["412000001", "150400453", "412000001"], dtype="string")
+    assert list(vessel_partition(mmsi, 16)) == [4, 13, 4]
+    assert list(vessel_partition(mmsi, 1)) == [0, 0, 0]
+
+
+def test_run_reads_only_stores_partitioned_by_vessel(tmp_path):
+    from vessel_risk.ingest import store_partitions
+
+    with pytest.raises(ValueError, match="ingest_report.json"):
+        store_partitions(tmp_path)
+    (tmp_path / "ingest_report.json").write_text("[]")
+    (tmp_path / "positions" / "year=2024").mkdir(parents=True)
+    with pytest.raises(ValueError, match="partitioned by year"):
+        store_partitions(tmp_path)
+
+
+def test_ingest_store_unreadable_file_is_exit_2(tmp_path):
+    from typer.testing import CliRunner
+
+    from vessel_risk.cli import app
+
+    table = shared_file("data", "ais", "squid_jiggers_raw", "daily_identity.csv.gz")
+    result = CliRunner().invoke(app, ["ingest", str(table), "--store", str(tmp_path / "s")])
+    assert result.exit_code == 2
+    assert "columns must include" in " ".join(result.output.split())
+
+
+def test_a_store_is_written_once_and_a_run_folder_is_not_a_store(tmp_path):
+    from typer.testing import CliRunner
+
+    from vessel_risk.cli import app
+
+    nmea = shared_file("data", "ais", "nmea", "receiver_log_201201.nmea")
+    store = tmp_path / "store"
+    first = CliRunner().invoke(app, ["ingest", str(nmea), "--store", str(store)])
+    assert first.exit_code == 0, first.output
+    files = sorted(p.relative_to(store) for p in store.rglob("*"))
+    # A second ingest would replace the first one's files under the same names.
+    again = CliRunner().invoke(app, ["ingest", str(nmea), "--store", str(store)])
+    assert again.exit_code == 2 and "not empty" in again.output
+    assert sorted(p.relative_to(store) for p in store.rglob("*")) == files
+    out = tmp_path / "out"
+    assert CliRunner().invoke(app, ["run", "--store", str(store), "--out", str(out)]).exit_code == 0
+    # The run's folder has an ingest_report.json too, but not a store's.
+    result = CliRunner().invoke(app, ["run", "--store", str(out), "--out", str(tmp_path / "x")])
+    assert result.exit_code == 2 and "is not a store" in " ".join(result.output.split())
+    assert not (tmp_path / "x").exists()
+
+
+def test_ingest_store_writes_a_large_file_chunk_by_chunk(tmp_path, monkeypatch):
+    import vessel_risk.ingest as ingest
+
+    monkeypatch.setattr(ingest, "CHUNK_ROWS", 1000)
+    monkeypatch.setattr(
+        ingest.iter_ais, "__kwdefaults__", {"chunk_bytes": 1 << 26, "chunk_rows": 1000}
+    )
+    src = shared_file("data", "ais", "danube_vessel_2024_10days.parquet")
+    reports = ingest.write_store([src], tmp_path / "store")
+    assert len(reports) == 1 and reports[0]["rows_in"] == 4680 and reports[0]["positions"] == 4680
+    assert len(list((tmp_path / "store" / "positions").glob("*/file00000-0000[0-4].parquet"))) == 5
+    back = ingest.read_store(tmp_path / "store")
+    assert back.rows_in == 4680 and back.balanced
