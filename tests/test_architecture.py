@@ -60,10 +60,7 @@ LEVEL[MAIN] = len(LAYERS)
 ALLOWED: dict[tuple[str, str], str] = {}
 
 MAX_LINES = 600
-# Today's modules over MAX_LINES (main at cdcd37d): whole modules moved into a
-# package's __init__.py by step 1 of issue 13 and being split now. The lead removes the
-# xfail mark once the splits are merged (it fails as XPASS, strict, when they all are).
-OVER_MAX_LINES_TODAY = ["cli/__init__.py (621)", "ingest/__init__.py (1863)"]
+
 
 Edges = dict[tuple[str, str], list[str]]
 
@@ -203,10 +200,6 @@ def test_allowed_imports_still_exist():
     assert gone == [], "no longer imported: remove from ALLOWED: " + ", ".join(gone)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="still being split (issue 13): " + ", ".join(OVER_MAX_LINES_TODAY),
-)
 def test_no_module_passes_600_lines():
     versions = SRC / "db" / "migrations" / "versions"
     long = [

@@ -18,9 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.builders import SHARED
 from vessel_risk.ingest import iter_ais, merge_reports, read_ais
-
-from ..conftest import SHARED
 
 CSV_HEADER = b"mmsi,timestamp,lat,lon,speed_knots,course,heading,shipname\n"
 SAMPLES = {

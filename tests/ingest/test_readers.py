@@ -12,6 +12,7 @@ import gzip
 import pandas as pd
 import pytest
 
+from tests.builders import DATA, shared_file
 from vessel_risk.frames import columns
 from vessel_risk.ingest import (
     POSITION_COLUMNS,
@@ -21,8 +22,6 @@ from vessel_risk.ingest import (
     sniff,
 )
 from vessel_risk.ingest.schemas import IngestPositionSchema, StaticReportSchema
-
-from ..conftest import DATA, shared_file
 
 # file: (dialect, rows_in, positions, static reports, quarantined by reason)
 EXPECTED = {
@@ -376,3 +375,10 @@ def test_parquet_read_in_small_chunks_equals_one_read(tmp_path):
     assert stacked.rows_in == 4680
     pd.testing.assert_frame_equal(stacked.positions, whole.positions)
     assert list(stacked.positions["line"].iloc[[0, 999, 1000, -1]]) == [1, 1000, 1001, 4680]
+
+
+def test_read_ais_rejects_unknown_columns(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("a,b\n1,2\n")
+    with pytest.raises(ValueError, match="must include mmsi,timestamp,lat,lon"):
+        read_ais(path)

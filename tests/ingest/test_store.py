@@ -10,9 +10,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from tests.builders import shared_file
 from vessel_risk.ingest.schemas import IngestPositionSchema, StaticReportSchema
-
-from ..conftest import shared_file
 
 
 def test_ingest_store_round_trip(tmp_path):
