@@ -59,6 +59,16 @@ def _empty_model_registry(tmp_path_factory):
     mp.undo()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _validate_frames():
+    """Every frame is checked against its schema where it leaves its stage (the debug
+    mode of ``RunConfig.validate_frames``), in every test that runs the pipeline."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("VESSEL_RISK_VALIDATE_FRAMES", "1")
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="session")
 def squid_run(tmp_path_factory):
     """`vessel-risk run` once on the real squid-jigger file with GFW's anchorages and

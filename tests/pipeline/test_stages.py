@@ -117,3 +117,38 @@ def test_one_partition_of_a_run_equals_process(tmp_path, c09, refs):
         pd.read_parquet(tmp_path / "vessel_features.parquet"), whole.features
     )
     assert summary.counts == whole.counts | {"files": summary.counts["files"]}
+
+
+def test_debug_mode_checks_every_output_a_stage_declares(c09, refs, monkeypatch):
+    """The features stage makes two frames; a broken identity history is caught too."""
+    from vessel_risk.pipeline import stages
+
+    names = {name for s in CHAIN for name, _ in s.outputs}
+    assert names == {
+        "positions",
+        "transmitters",
+        "encounters",
+        "visits",
+        "voyages",
+        "gaps",
+        "loitering",
+        "features",
+        "identity",
+    }
+    seen = pd.Timestamp("2024-01-01", tz="UTC")
+    never_broadcast = pd.DataFrame(
+        {
+            "mmsi": ["412000001"],
+            "field": ["shipname"],
+            "value": ["HAI YANG 7"],
+            "first_seen": [seen],
+            "last_seen": [seen],
+            "messages": [0],
+        }
+    )
+    monkeypatch.setattr(stages, "identity_history", lambda reports: never_broadcast)
+    work = first_pass(PartitionWork(c09.positions, c09.static), refs)
+    second_pass(work, refs)  # no check without the debug mode
+    work = first_pass(PartitionWork(c09.positions, c09.static), refs)
+    with pytest.raises(pandera.errors.SchemaError, match="messages"):
+        second_pass(work, refs, validate=True)

@@ -1,8 +1,9 @@
-"""Frame schemas, declared once and reused by every stage, test and output.
+"""The vessel-year features frame (``vessel_features.parquet``), declared once.
 
-Each schema is a pandera ``DataFrameModel``; ``validate(frame)`` checks column names,
-dtypes and value ranges and raises :class:`pandera.errors.SchemaError` on a mismatch.
-Units are in the column names (``_km``, ``_h``); times are timezone-aware UTC.
+:class:`VesselFeatureSchema` names GFW's forced-labour features with their units
+(``_km``, ``_h``) and ranges; ``validate(frame)`` raises
+:class:`pandera.errors.SchemaError` on a mismatch. Meanings and sources are in
+:mod:`vessel_risk.features.catalogue` and ``docs/features.md``.
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
-"""Reference data at run time: distance to shore and the port list.
+"""Ports and anchorages: the port list, the nearest port to each position, PSMA parties.
 
-Nothing here reads the project's test data. Distance to shore comes from the 0.1°
-GSHHG grid shipped inside the ``landmetrics`` wheel (CC BY 4.0); the default port
-list is the UN/LOCODE-based port table shipped inside the ``searoute`` package
-(Apache-2.0, 3,962 ports). A richer list, such as Global Fishing Watch's named
-anchorages (the basis of GFW's port visits), is read with :func:`read_ports`.
+The default port list is the UN/LOCODE-based port table shipped inside the ``searoute``
+package (Apache-2.0, 3,962 ports). A richer list, such as Global Fishing Watch's named
+anchorages (the basis of GFW's port visits), is read with :func:`read_ports`;
+:class:`PortIndex` finds the nearest one to each position. :func:`read_psma_parties`
+reads FAO's list of Port State Measures Agreement parties. Nothing here reads the
+project's test data.
 """
 
 from __future__ import annotations

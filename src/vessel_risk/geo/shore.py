@@ -1,10 +1,8 @@
-"""Reference data at run time: distance to shore and the port list.
+"""Distance to shore at run time, from a grid shipped inside a wheel.
 
-Nothing here reads the project's test data. Distance to shore comes from the 0.1°
-GSHHG grid shipped inside the ``landmetrics`` wheel (CC BY 4.0); the default port
-list is the UN/LOCODE-based port table shipped inside the ``searoute`` package
-(Apache-2.0, 3,962 ports). A richer list, such as Global Fishing Watch's named
-anchorages (the basis of GFW's port visits), is read with :func:`read_ports`.
+:class:`ShoreDistance` reads the 0.1° GSHHG distance-to-shore grid shipped inside the
+``landmetrics`` wheel (CC BY 4.0): km from the nearest coast, negative on land.
+Nothing here reads the project's test data.
 """
 
 from __future__ import annotations

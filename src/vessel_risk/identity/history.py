@@ -1,8 +1,8 @@
-"""Vessel identity: MMSI form and validity, flag state from the MID, IUU-list matching.
+"""Identity history: every name, call sign, IMO number, ship type and destination an
+MMSI broadcast, with first and last time seen and how often.
 
-Sources: ITU-R M.585 (MMSI structure: ships' MMSIs are 9 digits whose first digit
-is 2-7 and whose first three digits are the Maritime Identification Digits, MID, of
-the flag); the ITU table of MIDs, carried as ``identity/data/mid_flags.csv``.
+Renaming and reflagging are themselves indicators (ILO: deception); the history feeds
+the vessel-year features (``number_of_shipnames``...) and the database's vessel record.
 """
 
 from __future__ import annotations

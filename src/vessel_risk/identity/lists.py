@@ -1,8 +1,9 @@
-"""Vessel identity: MMSI form and validity, flag state from the MID, IUU-list matching.
+"""Reference lists of vessels: the IUU vessel list and carriers (reefers).
 
-Sources: ITU-R M.585 (MMSI structure: ships' MMSIs are 9 digits whose first digit
-is 2-7 and whose first three digits are the Maritime Identification Digits, MID, of
-the flag); the ITU table of MIDs, carried as ``identity/data/mid_flags.csv``.
+:func:`load_iuu_list` reads the combined IUU vessel list (Trygg Mat Tracking's
+combined list of RFMO IUU lists) into match keys by MMSI, IMO and normalised name
+(:func:`normalize_name`); :func:`read_carriers` reads a list of carrier MMSIs (such as
+GFW's reefer list), whose loitering and encounters the event stages treat apart.
 """
 
 from __future__ import annotations

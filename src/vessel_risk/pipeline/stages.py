@@ -48,6 +48,8 @@ from vessel_risk.features.vessel_year import vessel_year_features
 from vessel_risk.frames import columns
 from vessel_risk.geo.zones import EezIndex
 from vessel_risk.identity.history import identity_history
+from vessel_risk.identity.schemas import IdentityHistorySchema
+from vessel_risk.identity.schemas import TransmitterCountSchema as Transmitters
 from vessel_risk.identity.transmitters import simultaneous_transmitters, split_transmitters
 from vessel_risk.ingest import IDENTITY_FIELDS
 from vessel_risk.ingest.schemas import IngestPositionSchema
@@ -277,31 +279,34 @@ class Stage:
     apply : callable, optional
         ``f(work, refs)`` filling in a :class:`PartitionWork`; None for the stages the
         run itself performs (ingest, encounters across partitions, score, write).
-    output : str, optional
-        The :class:`PartitionWork` attribute the stage makes, checked against
-        ``schema`` in debug mode.
-    schema : pandera DataFrameModel, optional
+    outputs : tuple of (str, pandera DataFrameModel)
+        The :class:`PartitionWork` attributes the stage makes and their schemas,
+        checked in debug mode.
     """
 
     name: str
     scope: Scope
     apply: Callable[[PartitionWork, References], None] | None = None
-    output: str | None = None
-    schema: type[pa.DataFrameModel] | None = None
+    outputs: tuple[tuple[str, type[pa.DataFrameModel]], ...] = ()
 
 
 CHAIN: tuple[Stage, ...] = (
-    Stage("ingest", "once", output="positions", schema=IngestPositionSchema),
+    Stage("ingest", "once", outputs=(("positions", IngestPositionSchema),)),
     Stage("clean", "per partition", _clean),
-    Stage("transmitters", "per partition", _transmitters),
-    Stage("distances", "per partition", _distances, "positions", EnrichedPositionSchema),
-    Stage("encounters", "across partitions", _encounters, "encounters", EncounterSchema),
+    Stage("transmitters", "per partition", _transmitters, (("transmitters", Transmitters),)),
+    Stage("distances", "per partition", _distances, (("positions", EnrichedPositionSchema),)),
+    Stage("encounters", "across partitions", _encounters, (("encounters", EncounterSchema),)),
     Stage("fishing", "per partition", _fishing),
-    Stage("port visits", "per partition", _port_visits, "visits", PortVisitSchema),
-    Stage("voyages", "per partition", _voyages, "voyages", VoyageSchema),
-    Stage("gaps", "per partition", _gaps, "gaps", GapSchema),
-    Stage("loitering", "per partition", _loitering, "loitering", LoiteringSchema),
-    Stage("features", "per partition", _features, "features", VesselFeatureSchema),
+    Stage("port visits", "per partition", _port_visits, (("visits", PortVisitSchema),)),
+    Stage("voyages", "per partition", _voyages, (("voyages", VoyageSchema),)),
+    Stage("gaps", "per partition", _gaps, (("gaps", GapSchema),)),
+    Stage("loitering", "per partition", _loitering, (("loitering", LoiteringSchema),)),
+    Stage(
+        "features",
+        "per partition",
+        _features,
+        (("features", VesselFeatureSchema), ("identity", IdentityHistorySchema)),
+    ),
     Stage("score", "once"),
     Stage("write", "once"),
 )
@@ -350,8 +355,8 @@ def _run(
         on_stage(stage.name)
         assert stage.apply is not None
         stage.apply(work, refs)
-        if validate and stage.output is not None and stage.schema is not None:
-            check_frame(getattr(work, stage.output), stage.schema)
+        for attribute, schema in stage.outputs if validate else ():
+            check_frame(getattr(work, attribute), schema)
     return work
 
 

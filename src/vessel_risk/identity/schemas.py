@@ -1,0 +1,34 @@
+"""The frames the identity stages produce, declared once.
+
+:class:`IdentityHistorySchema` is the identity history
+(:func:`vessel_risk.identity.history.identity_history`);
+:class:`TransmitterCountSchema` the per vessel-year count of transmitters seen at once
+(:func:`vessel_risk.identity.transmitters.simultaneous_transmitters`). Times are
+timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from vessel_risk.frames import UTC_NS, StrictSchema
+
+
+class IdentityHistorySchema(StrictSchema):
+    """One identity value an MMSI broadcast: a name, call sign, IMO, type or destination."""
+
+    mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    field: Series[str] = pa.Field(isin=["shipname", "callsign", "imo", "shiptype", "destination"])
+    value: Series[str]
+    first_seen: Series[UTC_NS]  # type: ignore[valid-type]
+    last_seen: Series[UTC_NS]  # type: ignore[valid-type]
+    messages: Series[int] = pa.Field(ge=1)
+
+
+class TransmitterCountSchema(StrictSchema):
+    """Per vessel-year: the most transmitters seen broadcasting the MMSI at once."""
+
+    mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    year: Series[int]
+    max_simultaneous_transmitters: Series[int] = pa.Field(ge=1)
