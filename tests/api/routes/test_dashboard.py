@@ -62,14 +62,17 @@ def inspector_run(tmp_path_factory):
     pipeline.
     """
     _need_chromium()
-    from vessel_risk.pipeline import run
+    from vessel_risk.pipeline import RunConfig, run
 
     out = tmp_path_factory.mktemp("squid")
     run(
-        [shared_file("data", "ais", "squid_jiggers_2020_2023.parquet")],
-        out,
-        ports_path=shared_file("data", "ports", "gfw_named_anchorages.csv.gz"),
-        iuu_path=shared_file("data", "vessels", "combined_iuu_list_2026-04.csv"),
+        RunConfig(
+            out_dir=out,
+            ais_paths=[shared_file("data", "ais", "squid_jiggers_2020_2023.parquet")],
+            ports_path=shared_file("data", "ports", "gfw_named_anchorages.csv.gz"),
+            iuu_list_path=shared_file("data", "vessels", "combined_iuu_list_2026-04.csv"),
+            scorer="baseline",
+        )
     )
     engine = make_engine(f"sqlite:///{out / 'vessel_risk.db'}")
     with Session(engine) as session, session.begin():
