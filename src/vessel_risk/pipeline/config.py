@@ -9,7 +9,7 @@ entrypoint holds no checks of its own and a typo in a path fails before any work
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -18,6 +18,16 @@ from vessel_risk.ingest import store_partitions
 from vessel_risk.settings import Settings
 
 Scorer = Literal["champion", "baseline"]
+
+_REFERENCE_FILES = (
+    "ports_path",
+    "iuu_list_path",
+    "carriers_path",
+    "psma_parties_path",
+    "eez_path",
+    "agency_directory",
+)
+"""The fields of :class:`RunConfig` that name reference files, checked when it is built."""
 
 
 def _path(value: str | Path | None) -> Path | None:
@@ -102,26 +112,13 @@ class RunConfig:
     fishing_model_dir: Path | None = None
     agency_directory: Path | None = None
     validate_frames: bool = False
-    _reference_paths: tuple[str, ...] = field(
-        default=(
-            "ports_path",
-            "iuu_list_path",
-            "carriers_path",
-            "psma_parties_path",
-            "eez_path",
-            "agency_directory",
-        ),
-        init=False,
-        repr=False,
-        compare=False,
-    )
 
     def __post_init__(self) -> None:
         # Coerce first (frozen: through object.__setattr__), then check.
         put = object.__setattr__
         put(self, "out_dir", Path(self.out_dir))
         put(self, "ais_paths", tuple(Path(p) for p in self.ais_paths))
-        for name in ("position_store", "fishing_model_dir", *self._reference_paths):
+        for name in ("position_store", "fishing_model_dir", *_REFERENCE_FILES):
             put(self, name, _path(getattr(self, name)))
         if bool(self.ais_paths) == (self.position_store is not None):
             raise ValueError(
@@ -186,7 +183,7 @@ class RunConfig:
     @property
     def input_files(self) -> Sequence[Path]:
         """The AIS files and reference files given, in the order they are checked."""
-        refs = (getattr(self, name) for name in self._reference_paths)
+        refs = (getattr(self, name) for name in _REFERENCE_FILES)
         return [*self.ais_paths, *(p for p in refs if p is not None)]
 
     @property
