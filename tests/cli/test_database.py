@@ -20,6 +20,8 @@ def test_commands_without_a_database_say_how_to_name_one(monkeypatch):
         ("notaurl", "is not a database URL"),
         ("sqlite:///no/such/folder/vr.db", "No database file at"),
         ("postgresql+psycopg://nobody@127.0.0.1:1/x", "Cannot open"),
+        ("postgres://nobody@127.0.0.1:1/x", "no database driver for 'postgres'"),
+        ("mysql://nobody@127.0.0.1:1/x", "no database driver for 'mysql'"),
     ],
 )
 def test_a_wrong_database_is_a_clear_error_not_an_empty_queue(url, message, tmp_path):
@@ -54,3 +56,24 @@ def test_an_old_database_in_out_stops_the_run_before_any_output(tmp_path):
     result = CliRunner().invoke(app, ["run", "--ais", str(ais), "--out", str(out)])
     assert result.exit_code == 2 and "predates schema migrations" in result.output
     assert sorted(p.name for p in out.iterdir()) == ["vessel_risk.db"]
+
+
+def test_a_run_that_fails_leaves_no_empty_database_to_list(tmp_path):
+    """An input that is not AIS stops the run; no empty queue is left in --out."""
+    not_ais = tmp_path / "ports.csv"
+    not_ais.write_text("port_label,lat,lon\nSONGKHLA,7.2688,100.6238\n")
+    out = tmp_path / "o"
+    run = CliRunner().invoke(app, ["run", "--ais", str(not_ais), "--out", str(out)])
+    assert run.exit_code == 2, run.output
+    assert not (out / "vessel_risk.db").exists()
+
+
+@pytest.mark.parametrize("inside", ["a.csv", "a.csv/sub"])
+def test_an_output_folder_that_is_a_file_is_a_clear_error(tmp_path, inside):
+    ais = tmp_path / "a.csv"
+    ais.write_text("mmsi,timestamp,lat,lon,speed_knots,course,heading\n")
+    run = CliRunner().invoke(
+        app, ["run", "--ais", str(ais), "--out", str(tmp_path / inside)], env={"COLUMNS": "200"}
+    )
+    assert run.exit_code == 2
+    assert "is a file, not a folder" in run.output and "Errno" not in run.output

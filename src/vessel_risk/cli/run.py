@@ -70,7 +70,12 @@ def run(
         ),
     ] = False,
     db: Annotated[
-        str | None, typer.Option("--db", help="SQLAlchemy URL (default: SQLite file in --out).")
+        str | None,
+        typer.Option(
+            "--db",
+            help="SQLAlchemy URL (default: VESSEL_RISK_DATABASE_URL, else the SQLite file "
+            "vessel_risk.db in --out).",
+        ),
     ] = None,
     baseline: Annotated[
         bool,

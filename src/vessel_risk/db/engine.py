@@ -119,7 +119,14 @@ def open_database(url: str, *, create: bool = False) -> Engine:
             )
         if not path.parent.exists():
             raise ValueError(f"The folder {str(path.parent.resolve())!r} does not exist.")
-    engine = make_engine(url)
+    try:
+        engine = make_engine(url)
+    except (ArgumentError, ImportError) as exc:  # an unknown dialect or a missing driver
+        shown = parsed.render_as_string(hide_password=True)
+        raise ValueError(
+            f"Cannot open {shown!r}: no database driver for {parsed.drivername!r} here; "
+            "use sqlite:///PATH or postgresql+psycopg://USER@HOST/DB."
+        ) from exc
     try:
         migrate(engine)
     except SchemaError as exc:

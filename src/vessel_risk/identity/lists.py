@@ -56,7 +56,7 @@ def load_iuu_list(path: str) -> pd.DataFrame:
     raw = pd.read_csv(path, dtype=str)
     if "vessel_name" not in raw.columns:
         raise ValueError(
-            f"The IUU list {path!r} must have a 'vessel_name' column. "
+            f"The IUU list {str(path)!r} must have a 'vessel_name' column. "
             f"Got columns {list(raw.columns)} instead."
         )
     listing = raw.get("listing_rfmos", pd.Series("", index=raw.index)).fillna("")

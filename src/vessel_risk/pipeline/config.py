@@ -90,8 +90,9 @@ class RunConfig:
     ------
     ValueError
         If both or neither of ``ais_paths`` and ``position_store`` are given, if a
-        path names a folder where a file is expected, if ``position_store`` is not a
-        position store, or if ``partitions`` or ``on_land_margin_km`` is out of range.
+        path names a folder where a file is expected (or ``out_dir`` a file), if
+        ``position_store`` is not a position store, or if ``partitions`` or
+        ``on_land_margin_km`` is out of range.
     FileNotFoundError
         If an input file does not exist.
     """
@@ -141,6 +142,14 @@ class RunConfig:
                 "The 'scorer' parameter of RunConfig must be 'champion' or 'baseline'. "
                 f"Got {self.scorer!r} instead."
             )
+        for folder in (self.out_dir, *self.out_dir.parents):
+            if folder.exists():
+                if not folder.is_dir():
+                    raise ValueError(
+                        f"{str(folder)!r} is a file, not a folder: --out names the folder "
+                        "the outputs go to."
+                    )
+                break
         if self.position_store is not None:
             store_partitions(self.position_store)  # ValueError when it is no store
         for path in self.input_files:

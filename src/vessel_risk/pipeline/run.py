@@ -246,16 +246,18 @@ def run(
     ------
     ValueError
         If an input file is not readable AIS or a reference file cannot be read, or if
-        the database cannot be opened (before any AIS is read).
+        the database cannot be opened (a database given, or left in ``out_dir`` by an
+        earlier run, is opened before any AIS is read).
     """
     from vessel_risk.pipeline.report import MAP_POSITIONS, write_report
 
     out_dir, validate = config.out_dir, config.validate_frames
-    # The database and reference files first: a typo there should not cost a whole
-    # ingest, and a database given that will not open leaves no output folder behind.
-    if config.database_url is None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    engine = open_database(config.resolved_database_url, create=True)
+    url = config.resolved_database_url
+    # A database given, or one an earlier run left in out_dir, is checked before any
+    # work (a typo there should not cost a whole ingest, and leaves no output folder);
+    # a new one is made only when there are alerts to put in it.
+    given = config.database_url is not None or (out_dir / "vessel_risk.db").is_file()
+    engine = open_database(url, create=True) if given else None
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         refs = references or load_references(config)
@@ -344,6 +346,7 @@ def run(
         write_alerts_csv(alerts, out_dir / "alerts.csv")
         write_alerts_geojson(alerts, out_dir / "alerts.geojson")
         (out_dir / "ingest_report.json").write_text(json.dumps(counts, indent=2, default=str))
+        engine = engine or open_database(url, create=True)
         with Session(engine) as session, session.begin():
             run_id = record_run(
                 session,
@@ -361,7 +364,8 @@ def run(
             # Only where an agency's own rule allows it; otherwise a person approves.
             auto = auto_refer(session, ports=PortIndex(refs.ports), fleets=fleets)
     finally:
-        engine.dispose()
+        if engine is not None:
+            engine.dispose()
     report = write_report(
         out_dir / "report.html",
         counts=counts,
@@ -374,7 +378,7 @@ def run(
         report,
         len(alerts),
         run_id,
-        config.resolved_database_url,
+        url,
         counts,
         auto_referred=len(auto),
         partitions=len(parts),
