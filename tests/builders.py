@@ -134,8 +134,9 @@ def track_frame(
 ) -> pd.DataFrame:
     """``n`` positions of ``mmsi`` every ``every`` (a pandas frequency) from ``start``.
 
-    Positions carry ``distance_from_shore_km`` (``shore``) and ``distance_from_port_km``
-    (``port``); the longitude moves ``dlon`` degrees per row, wrapped to [-180, 180).
+    Positions carry ``distance_from_shore_km`` (``shore``), ``distance_from_port_km``
+    (``port``) and ``in_port`` (within GFW's 3 km entry distance); the longitude moves
+    ``dlon`` degrees per row, wrapped to [-180, 180).
     """
     t = pd.date_range(start, periods=n, freq=every, tz="UTC")
     return pd.DataFrame(
@@ -147,6 +148,7 @@ def track_frame(
             "speed_knots": sog,
             "distance_from_shore_km": shore,
             "distance_from_port_km": port,
+            "in_port": port <= 3.0,
         }
     )
 

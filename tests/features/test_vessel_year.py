@@ -157,6 +157,7 @@ def _hand_positions() -> pd.DataFrame:
     ]
     pos = pd.DataFrame(rows, columns=cols).astype({"mmsi": "string", "fishing_source": "string"})
     pos["timestamp"] = pd.to_datetime(pos["timestamp"], utc=True)
+    pos["in_port"] = False  # never within 3 km of a port
     return pos
 
 
@@ -322,3 +323,19 @@ def test_positions_inside_a_port_visit_never_count_as_fishing(tmp_path, port_tab
     assert f["number_port_visits"] == 1
     # 12 hourly intervals; the sixth anchored message's hour is still in port.
     assert f["hours"] == 12.0 and f["fishing_hours"] == 6.0
+
+
+def test_positions_that_are_not_enriched_are_refused(tmp_path, port_table):
+    """Without in_port the features would count fishing in port: a clear error instead."""
+    from vessel_risk.events.schemas import GapSchema, PortVisitSchema, VoyageSchema
+    from vessel_risk.features.vessel_year import vessel_year_features
+    from vessel_risk.frames import empty_frame
+
+    with pytest.raises(ValueError, match="enrich_positions"):
+        vessel_year_features(
+            _hand_positions().drop(columns="in_port"),
+            empty_frame(PortVisitSchema),
+            empty_frame(VoyageSchema),
+            empty_frame(GapSchema),
+            _hand_positions().iloc[0:0][["mmsi", "timestamp"]],
+        )

@@ -44,6 +44,11 @@ def test_a_config_is_frozen(tmp_path, ais):
         ({"on_land_margin_km": -1.0}, ValueError, "'on_land_margin_km' parameter"),
         ({"scorer": "best"}, ValueError, "'scorer' parameter of RunConfig"),
         ({"iuu_list_path": "absent.csv"}, FileNotFoundError, "'absent.csv' does not exist"),
+        ({"partitions": 2.5}, ValueError, "'partitions' parameter of RunConfig must be int"),
+        ({"partitions": True}, ValueError, "Got True instead"),
+        ({"on_land_margin_km": "10"}, ValueError, "'on_land_margin_km' parameter"),
+        ({"validate_frames": "no"}, ValueError, "'validate_frames' parameter"),
+        ({"mlflow_tracking_uri": 3}, ValueError, "'mlflow_tracking_uri' parameter"),
     ],
 )
 def test_bad_values_are_refused_when_built(tmp_path, ais, kwargs, error, words):
@@ -72,3 +77,19 @@ def test_unset_values_come_from_the_settings(tmp_path, ais, monkeypatch):
         Settings(), out_dir=tmp_path, ais_paths=[ais], database_url="sqlite://"
     )
     assert given.database_url == "sqlite://"
+
+
+def test_one_path_given_alone_is_one_file(tmp_path, ais):
+    assert RunConfig(out_dir=tmp_path, ais_paths=str(ais)).ais_paths == (ais,)
+    assert RunConfig(out_dir=tmp_path, ais_paths=ais).ais_paths == (ais,)
+
+
+def test_outputs_inside_the_position_store_are_refused(tmp_path, ais):
+    from vessel_risk.ingest import write_store
+
+    store = tmp_path / "store"
+    write_store([ais], store)
+    for out in (store, store / "out"):
+        with pytest.raises(ValueError, match="lies in the position store"):
+            RunConfig(out_dir=out, position_store=store)
+    assert RunConfig(out_dir=tmp_path / "out", position_store=store).position_store == store

@@ -126,6 +126,7 @@ def test_debug_mode_checks_every_output_a_stage_declares(c09, refs, monkeypatch)
     names = {name for s in CHAIN for name, _ in s.outputs}
     assert names == {
         "positions",
+        "quarantine",
         "transmitters",
         "encounters",
         "visits",

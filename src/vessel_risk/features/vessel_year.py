@@ -96,10 +96,9 @@ def _position_features(positions: pd.DataFrame) -> pd.DataFrame:
         rank[~np.isnan(score)] = FISHING_SOURCES.index(SOURCE_NNET)
     scored = np.logical_or.reduceat(~np.isnan(score), starts)
     fishing = score > FISHING_SCORE_THRESHOLD
-    if Enriched.in_port in positions.columns:
-        # Lying at anchor or alongside is not fishing, whatever a score says: a slow
-        # drift and a vessel at anchor look alike to the classifier and the heuristic.
-        fishing &= ~positions[Enriched.in_port].to_numpy(dtype=bool)
+    # Lying at anchor or alongside is not fishing, whatever a score says: a slow drift
+    # and a vessel at anchor look alike to the classifier and the heuristic.
+    fishing &= ~positions[Enriched.in_port].to_numpy(dtype=bool)
     fishing_h = np.where(fishing, hours, 0.0)
     shore = positions["distance_from_shore_km"].to_numpy(dtype="float64")
     if "eez_iso3" in positions.columns:
@@ -353,7 +352,7 @@ def vessel_year_features(
         ``distance_from_shore_km``, ``distance_from_port_km``, ``segment_km``,
         ``in_port``), optionally with ``nnet_score`` and the fishing stage's
         ``fishing_score``/``fishing_source``. Positions ``in_port`` never count as
-        fishing; a frame without ``in_port`` (not enriched) masks nothing.
+        fishing.
     visits, voyages, gaps : DataFrame
         Events from :mod:`port_visits`, :mod:`voyages`, :mod:`gaps`.
     identity_reports : DataFrame
@@ -386,7 +385,19 @@ def vessel_year_features(
     -------
     DataFrame validated against :class:`~vessel_risk.features.schemas.VesselFeatureSchema`,
     sorted by ``mmsi``, ``year``.
+
+    Raises
+    ------
+    ValueError
+        If ``positions`` are not enriched (no ``in_port`` column): the port state is
+        read, never recomputed here with defaults of its own.
     """
+    if Enriched.in_port not in positions.columns:
+        raise ValueError(
+            "The 'positions' parameter of vessel_year_features must be enriched positions "
+            "with an 'in_port' column (vessel_risk.events.enrich.enrich_positions). Got "
+            f"columns {list(positions.columns)} instead."
+        )
     f = _position_features(positions)
     if transmitters is not None and len(transmitters):
         f["max_simultaneous_transmitters"] = transmitters.set_index(["mmsi", "year"])[

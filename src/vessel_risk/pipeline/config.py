@@ -34,6 +34,18 @@ def _path(value: str | Path | None) -> Path | None:
     return None if value is None else Path(value)
 
 
+def _check_type(name: str, value: object, kind: object, *, optional: bool = False) -> None:
+    """A ValueError in scikit-learn's form unless ``value`` is of ``kind`` (bool is no number)."""
+    if value is None and optional:
+        return
+    wrong_bool = isinstance(value, bool) and kind is not bool
+    if wrong_bool or not isinstance(value, kind):  # type: ignore[arg-type]
+        expected = getattr(kind, "__name__", str(kind)) + (" or None" if optional else "")
+        raise ValueError(
+            f"The {name!r} parameter of RunConfig must be {expected}. Got {value!r} instead."
+        )
+
+
 @dataclass(frozen=True)
 class RunConfig:
     """What one run of the main job reads, writes and how it scores.
@@ -45,7 +57,7 @@ class RunConfig:
     ----------
     out_dir : Path
         Folder for the outputs (created if missing).
-    ais_paths : sequence of Path, optional
+    ais_paths : Path or sequence of Path, optional
         AIS files (Parquet, GeoParquet, CSV dialects, raw NMEA), read in chunks into a
         temporary position store inside ``out_dir``. Exactly one of ``ais_paths`` and
         ``position_store`` is given.
@@ -91,8 +103,8 @@ class RunConfig:
     ValueError
         If both or neither of ``ais_paths`` and ``position_store`` are given, if a
         path names a folder where a file is expected (or ``out_dir`` a file), if
-        ``position_store`` is not a position store, or if ``partitions`` or
-        ``on_land_margin_km`` is out of range.
+        ``position_store`` is not a position store or holds ``out_dir``, or if a value
+        is of the wrong type or out of range.
     FileNotFoundError
         If an input file does not exist.
     """
@@ -118,7 +130,12 @@ class RunConfig:
         # Coerce first (frozen: through object.__setattr__), then check.
         put = object.__setattr__
         put(self, "out_dir", Path(self.out_dir))
-        put(self, "ais_paths", tuple(Path(p) for p in self.ais_paths))
+        ais = self.ais_paths
+        put(
+            self,
+            "ais_paths",
+            (Path(ais),) if isinstance(ais, str | Path) else tuple(map(Path, ais)),
+        )
         for name in ("position_store", "fishing_model_dir", *_REFERENCE_FILES):
             put(self, name, _path(getattr(self, name)))
         if bool(self.ais_paths) == (self.position_store is not None):
@@ -127,6 +144,11 @@ class RunConfig:
                 if self.ais_paths
                 else "give the AIS as --ais FILE (repeatable) or as --store DIR."
             )
+        _check_type("partitions", self.partitions, int, optional=True)
+        _check_type("on_land_margin_km", self.on_land_margin_km, int | float, optional=True)
+        _check_type("mlflow_tracking_uri", self.mlflow_tracking_uri, str)
+        _check_type("database_url", self.database_url, str, optional=True)
+        _check_type("validate_frames", self.validate_frames, bool)
         if self.partitions is not None and self.partitions < 1:
             raise ValueError(
                 "The 'partitions' parameter of RunConfig must be a whole number of at least "
@@ -152,6 +174,13 @@ class RunConfig:
                 break
         if self.position_store is not None:
             store_partitions(self.position_store)  # ValueError when it is no store
+            store = self.position_store.resolve()
+            if store == self.out_dir.resolve() or store in self.out_dir.resolve().parents:
+                raise ValueError(
+                    f"--out {str(self.out_dir)!r} lies in the position store "
+                    f"{str(self.position_store)!r}: the run's outputs would overwrite it; "
+                    "give another folder."
+                )
         for path in self.input_files:
             if not path.exists():
                 raise FileNotFoundError(f"the file {str(path)!r} does not exist.")

@@ -99,6 +99,7 @@ from vessel_risk.pipeline.stages import (
     PartitionWork,
     References,
     _noop,
+    check_frame,
     concat,
     first_pass,
     second_pass,
@@ -258,11 +259,11 @@ def run(
     # a new one is made only when there are alerts to put in it.
     given = config.database_url is not None or (out_dir / "vessel_risk.db").is_file()
     engine = open_database(url, create=True) if given else None
-    out_dir.mkdir(parents=True, exist_ok=True)
     try:
         refs = references or load_references(config)
         scorer = scorer or choose_scorer(config.scorer, config.mlflow_tracking_uri)
         fleets = read_directory(config.agency_directory).fleets if config.agency_directory else ()
+        out_dir.mkdir(parents=True, exist_ok=True)
         tally = RunTally()
         store = config.position_store
         with tempfile.TemporaryDirectory(dir=out_dir, prefix=".work-") as tmp:
@@ -309,6 +310,8 @@ def run(
             encounters = encounters_from_samples(
                 concat(samples) if samples else pd.DataFrame(), carriers=refs.carriers
             )
+            if validate:
+                check_frame(encounters, EncounterSchema)
 
             # Pass 2: per-vessel events and features.
             per_part: list[Events] = []

@@ -52,7 +52,7 @@ from vessel_risk.identity.schemas import IdentityHistorySchema
 from vessel_risk.identity.schemas import TransmitterCountSchema as Transmitters
 from vessel_risk.identity.transmitters import simultaneous_transmitters, split_transmitters
 from vessel_risk.ingest import IDENTITY_FIELDS
-from vessel_risk.ingest.schemas import IngestPositionSchema
+from vessel_risk.ingest.schemas import IngestPositionSchema, QuarantineSchema
 
 Scope = Literal["once", "per partition", "across partitions"]
 OnStage = Callable[[str], None]
@@ -292,11 +292,11 @@ class Stage:
 
 CHAIN: tuple[Stage, ...] = (
     Stage("ingest", "once", outputs=(("positions", IngestPositionSchema),)),
-    Stage("clean", "per partition", _clean),
+    Stage("clean", "per partition", _clean, (("quarantine", QuarantineSchema),)),
     Stage("transmitters", "per partition", _transmitters, (("transmitters", Transmitters),)),
     Stage("distances", "per partition", _distances, (("positions", EnrichedPositionSchema),)),
     Stage("encounters", "across partitions", _encounters, (("encounters", EncounterSchema),)),
-    Stage("fishing", "per partition", _fishing),
+    Stage("fishing", "per partition", _fishing, (("positions", EnrichedPositionSchema),)),
     Stage("port visits", "per partition", _port_visits, (("visits", PortVisitSchema),)),
     Stage("voyages", "per partition", _voyages, (("voyages", VoyageSchema),)),
     Stage("gaps", "per partition", _gaps, (("gaps", GapSchema),)),
