@@ -86,10 +86,10 @@ def _say(size: str, msg: str) -> None:
 def prepare(path: Path, size: str) -> tuple[Any, Any, Any, dict[str, float]]:
     """Ingested AIS, cleaned positions with distances, and the port list, as ``process`` does."""
     from vessel_risk.events.clean import ON_LAND_MARGIN_KM, clean_positions
+    from vessel_risk.events.enrich import enrich_positions
     from vessel_risk.geo.ports import default_ports
     from vessel_risk.geo.shore import ShoreDistance
     from vessel_risk.ingest import read_many
-    from vessel_risk.pipeline import with_distances
 
     secs: dict[str, float] = {}
     t = time.perf_counter()
@@ -104,7 +104,7 @@ def prepare(path: Path, size: str) -> tuple[Any, Any, Any, dict[str, float]]:
     pos = cleaned.positions
     secs["clean"] = time.perf_counter() - t
     t = time.perf_counter()
-    pos = with_distances(pos, ports)
+    pos = enrich_positions(pos, ports)
     secs["distances"] = time.perf_counter() - t
     _say(size, f"cleaned to {len(pos):,} positions; distances done")
     # The positions frame is all the events need; drop the raw one.

@@ -33,15 +33,15 @@ def test_without_score_or_model_the_speed_heuristic_fills_fishing_hours(tmp_path
 
 def test_vessel_year_features_alone_read_only_gfw_scores(tmp_path, port_table):
     # Called outside the pipeline (no fishing stage), fishing stays GFW's or unknown.
+    from vessel_risk.events.enrich import enrich_positions
     from vessel_risk.features.vessel_year import vessel_year_features
-    from vessel_risk.pipeline import with_distances
 
     r = run_pipeline(
         tmp_path, make_track("567000011", "2024-03-01T00:00:00Z", [SEA] * 3), port_table
     )
     pos = r.positions.drop(columns=["fishing_score", "fishing_source"], errors="ignore")
     f = vessel_year_features(
-        with_distances(pos, port_table), r.visits, r.voyages, r.gaps, pos.iloc[0:0]
+        enrich_positions(pos, port_table), r.visits, r.voyages, r.gaps, pos.iloc[0:0]
     )
     assert pd.isna(f.iloc[0]["fishing_hours"]) and pd.isna(f.iloc[0]["fishing_source"])
     assert f.iloc[0]["max_simultaneous_transmitters"] == 1

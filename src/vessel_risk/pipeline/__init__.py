@@ -21,7 +21,6 @@ from vessel_risk.pipeline.stages import (
     References,
     first_pass,
     second_pass,
-    with_distances,
 )
 
 __all__ = [
@@ -41,5 +40,4 @@ __all__ = [
     "run",
     "score_with_model",
     "second_pass",
-    "with_distances",
 ]

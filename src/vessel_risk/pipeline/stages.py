@@ -413,10 +413,3 @@ def second_pass(
     if work.encounters is None:
         stages = (CHAIN[_SPLIT], *stages)
     return _run(stages, work, refs, validate=validate, on_stage=on_stage)
-
-
-def with_distances(
-    positions: pd.DataFrame, ports: pd.DataFrame, eez: EezIndex | None = None
-) -> pd.DataFrame:
-    """The ``distances`` stage alone: :func:`vessel_risk.events.enrich.enrich_positions`."""
-    return enrich_positions(positions, ports, eez)
