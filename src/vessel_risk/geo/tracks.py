@@ -1,4 +1,4 @@
-"""Per-vessel track arithmetic on frames sorted by ``mmsi`` then ``timestamp``.
+"""Per-vessel track arithmetic on frames sorted by ``mmsi`` (then ``track_id``) then ``timestamp``.
 
 These helpers work on whole frames of many vessels at once (no Python loop per
 vessel), so every stage can run on any partition of vessels.
@@ -16,18 +16,33 @@ DAY_NS = 86_400 * 10**9
 """Nanoseconds in a day."""
 
 
-def same_vessel_as_previous(mmsi: pd.Series) -> npt.NDArray[np.bool_]:
-    """Whether each row belongs to the same vessel as the row before it.
+MAX_SILENCE_H = 24.0
+"""Longest silence (hours without a message) a port visit, loitering event or
+encounter may span: the ``max_hours`` of Global Fishing Watch's segmenter
+(gpsdio-segment), after which a track is not continued across the silence."""
+
+
+def same_vessel_as_previous(vessels: pd.Series | pd.DataFrame) -> npt.NDArray[np.bool_]:
+    """Whether each row belongs to the same vessel track as the row before it.
 
     Parameters
     ----------
-    mmsi : Series of shape (n,), sorted so each vessel's rows are contiguous.
+    vessels : Series or DataFrame of n rows, sorted so each track's rows are contiguous
+        A Series of MMSIs, or a frame with ``mmsi`` and optionally ``track_id`` (the
+        transmitter track within the MMSI): rows of two tracks of one MMSI are not
+        the same vessel track. A frame without ``track_id`` has one track per MMSI.
 
     Returns
     -------
     ndarray of bool, shape (n,); the first row is False.
     """
-    same = mmsi.eq(mmsi.shift(1)).fillna(False)
+    if isinstance(vessels, pd.DataFrame):
+        same = same_vessel_as_previous(vessels["mmsi"])
+        if "track_id" in vessels.columns:
+            track = vessels["track_id"]
+            same &= track.eq(track.shift(1)).fillna(False).to_numpy(dtype=bool)
+        return same
+    same = vessels.eq(vessels.shift(1)).fillna(False)
     return np.array(same.to_numpy(dtype=bool), dtype=bool)  # a writable copy
 
 
