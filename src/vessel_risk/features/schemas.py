@@ -23,6 +23,7 @@ class VesselFeatureSchema(StrictSchema):
     """
 
     mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    track_id: Series[int] = pa.Field(ge=0)
     year: Series[int] = pa.Field(ge=1990, le=2100)
     position_messages: Series[int] = pa.Field(ge=0)
     hours: Series[float] = pa.Field(ge=0)

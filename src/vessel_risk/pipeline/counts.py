@@ -28,6 +28,7 @@ class RunTally:
     undated_static: int = 0
     vessels: int = 0
     several_tracks: int = 0
+    tracks: int = 0
     cleaning: Counter[str] = field(default_factory=Counter)
     quarantined: Counter[str] = field(default_factory=Counter)
 
@@ -46,6 +47,7 @@ class RunTally:
         self.positions_kept += len(kept)
         self.vessels += int(kept["mmsi"].nunique())
         self.several_tracks += part.several_tracks
+        self.tracks += part.tracks
         self.cleaning.update(part.cleaning)
         self.quarantine(part.quarantine)
 
@@ -87,7 +89,9 @@ def run_counts(
         "loitering_events": len(events.loitering),
         "encounters": len(events.encounters) // 2,
         "transmitters": {
+            "transmitter_tracks": tally.tracks,
             "mmsis_with_several_tracks": tally.several_tracks,
+            "positions_fitting_no_track": tally.quarantined.get("fits_no_transmitter_track", 0),
             "vessel_years_with_simultaneous_transmitters": int(
                 features["max_simultaneous_transmitters"].gt(1).sum()
             ),

@@ -110,13 +110,13 @@ def process(
 
     Notes
     -----
-    One MMSI broadcast by several transmitters at once is split into tracks
-    (:func:`~vessel_risk.identity.transmitters.split_transmitters`) to report the number seen at
-    once (feature ``max_simultaneous_transmitters``, an identity indicator that does not
-    enter the score; validated against GFW's research files in docs/features.md).
-    Positions are not dropped by track: keeping only a "dominant" track would have set
-    aside 39 % of the squid-jigger file's positions on a guess about which hull is the
-    vessel. Isolated jumps are still removed by cleaning.
+    One MMSI broadcast by several transmitters at once is split into transmitter
+    tracks before the speed filter
+    (:func:`~vessel_risk.identity.transmitters.transmitter_tracks`); each track has its
+    own events, features and alert under ``mmsi`` and ``track_id``, and the most
+    tracks heard at once is the feature ``max_simultaneous_transmitters``. No track is
+    dropped as "not the vessel": which hull is the one at risk is for a person to
+    judge.
 
     Everything is in memory at once; :func:`run` runs the same stages one partition of
     vessels at a time.

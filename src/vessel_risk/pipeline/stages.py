@@ -50,7 +50,7 @@ from vessel_risk.geo.zones import EezIndex
 from vessel_risk.identity.history import identity_history
 from vessel_risk.identity.schemas import IdentityHistorySchema
 from vessel_risk.identity.schemas import TransmitterCountSchema as Transmitters
-from vessel_risk.identity.transmitters import simultaneous_transmitters, split_transmitters
+from vessel_risk.identity.transmitters import simultaneous_transmitters
 from vessel_risk.ingest import IDENTITY_FIELDS
 from vessel_risk.ingest.schemas import IngestPositionSchema, QuarantineSchema
 
@@ -129,7 +129,7 @@ class PartitionWork:
     cleaning: dict[str, int] = field(default_factory=dict)
     transmitters: pd.DataFrame | None = None
     several_tracks: int = 0
-    spikes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    tracks: int = 0
     visits: pd.DataFrame = field(default_factory=pd.DataFrame)
     voyages: pd.DataFrame = field(default_factory=pd.DataFrame)
     gaps: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -196,18 +196,16 @@ def _clean(work: PartitionWork, refs: References) -> None:
     cleaned = clean_positions(
         work.positions, distance_from_shore=refs.shore, on_land_margin_km=refs.on_land_margin_km
     )
-    work.positions, work.spikes = cleaned.positions, cleaned.spikes
+    work.positions = cleaned.positions
     work.quarantine, work.cleaning = cleaned.quarantine, cleaned.counts
 
 
 def _transmitters(work: PartitionWork, refs: References) -> None:
-    # Counted before cleaning drops the jumps: a second transmitter is a run of them.
-    seen = pd.concat([work.positions, work.spikes], ignore_index=True)
-    track = split_transmitters(seen)
-    several = pd.Series(track.to_numpy()).groupby(seen["mmsi"].to_numpy()).nunique().gt(1)
-    work.transmitters = simultaneous_transmitters(seen, track)
-    work.several_tracks = int(several.sum())
-    work.spikes = pd.DataFrame()
+    positions = work.positions
+    work.transmitters = simultaneous_transmitters(positions, positions["track_id"])
+    tracks = positions.groupby("mmsi", sort=False)["track_id"].nunique()
+    work.several_tracks = int(tracks.gt(1).sum())
+    work.tracks = int(tracks.sum())
 
 
 def _distances(work: PartitionWork, refs: References) -> None:
