@@ -282,7 +282,7 @@ def run(
                 quarantine.write(rows)
 
             # Pass 1: per-vessel cleaning; compact inputs of the cross-vessel stages.
-            transmitters, areas = [], []
+            transmitters, identities, areas = [], [], []
             for k, n in enumerate(parts):
                 if on_partition is not None:
                     on_partition(k, len(parts))
@@ -293,6 +293,7 @@ def run(
                 tally.add(positions, static, part, part.positions)
                 quarantine.write(part.quarantine)
                 transmitters.append(part.transmitters)
+                identities.append(part.identity)
                 areas.append(area_message_counts(part.positions))
                 grid = resample_tracks(part.positions)
                 grid["mmsi"] = grid["mmsi"].astype("string")
@@ -331,6 +332,7 @@ def run(
                     area_messages=area,
                     encounters=encounters[encounters["mmsi"].isin(pos["mmsi"].unique())],
                     transmitters=transmitters[k],
+                    identity=identities[k],
                 )
                 second_pass(part, refs, validate=validate, on_stage=on_stage)
                 per_part.append(part.events())

@@ -238,15 +238,27 @@ def _loitering(work: PartitionWork, refs: References) -> None:
     work.loitering = detect_loitering(work.positions, carriers=refs.carriers)
 
 
-def _features(work: PartitionWork, refs: References) -> None:
+def _identity_reports(work: PartitionWork) -> pd.DataFrame:
+    """Every report of the partition that carries identity: static reports and the
+    position reports with a name, call sign, IMO or type."""
     positions, static = work.positions, work.static
+    # Raw NMEA without a receive time: a static report that belongs to no time.
+    static = static[static["timestamp"].notna()]
     ident_cols = ["mmsi", "timestamp", *IDENTITY_FIELDS]
     has_ident = positions[IDENTITY_FIELDS].notna().any(axis=1)
     dest = ["destination"] if "destination" in static.columns else []
-    reports = pd.concat(
+    return pd.concat(
         [static[ident_cols + dest], positions.loc[has_ident, ident_cols]], ignore_index=True
     )
-    work.identity = identity_history(reports)
+
+
+def _identity(work: PartitionWork, refs: References) -> None:
+    work.identity = identity_history(_identity_reports(work))
+
+
+def _features(work: PartitionWork, refs: References) -> None:
+    positions = work.positions
+    reports = _identity_reports(work)
     # A vessel with static reports only has no vessel-year to describe (its identity
     # still goes to the history); a partition may hold nothing else.
     described = positions["mmsi"].unique()
@@ -292,6 +304,7 @@ CHAIN: tuple[Stage, ...] = (
     Stage("ingest", "once", outputs=(("positions", IngestPositionSchema),)),
     Stage("clean", "per partition", _clean, (("quarantine", QuarantineSchema),)),
     Stage("transmitters", "per partition", _transmitters, (("transmitters", Transmitters),)),
+    Stage("identity", "per partition", _identity, (("identity", IdentityHistorySchema),)),
     Stage("distances", "per partition", _distances, (("positions", EnrichedPositionSchema),)),
     Stage("encounters", "across partitions", _encounters, (("encounters", EncounterSchema),)),
     Stage("fishing", "per partition", _fishing, (("positions", EnrichedPositionSchema),)),
@@ -299,12 +312,7 @@ CHAIN: tuple[Stage, ...] = (
     Stage("voyages", "per partition", _voyages, (("voyages", VoyageSchema),)),
     Stage("gaps", "per partition", _gaps, (("gaps", GapSchema),)),
     Stage("loitering", "per partition", _loitering, (("loitering", LoiteringSchema),)),
-    Stage(
-        "features",
-        "per partition",
-        _features,
-        (("features", VesselFeatureSchema), ("identity", IdentityHistorySchema)),
-    ),
+    Stage("features", "per partition", _features, (("features", VesselFeatureSchema),)),
     Stage("score", "once"),
     Stage("write", "once"),
 )
