@@ -78,8 +78,8 @@ def same_vessel_as_previous(vessels: pd.Series | pd.DataFrame) -> npt.NDArray[np
             track = vessels["track_id"]
             same &= track.eq(track.shift(1)).fillna(False).to_numpy(dtype=bool)
         return same
-    same = vessels.eq(vessels.shift(1)).fillna(False)
-    return np.array(same.to_numpy(dtype=bool), dtype=bool)  # a writable copy
+    equal = vessels.eq(vessels.shift(1)).fillna(False)
+    return np.array(equal.to_numpy(dtype=bool), dtype=np.bool_)  # a writable copy
 
 
 def epoch_ns(timestamps: pd.Series) -> npt.NDArray[np.int64]:
