@@ -8,6 +8,12 @@ import pandas as pd
 from tests.builders import shared_file
 from vessel_risk.events.encounters import detect_encounters
 from vessel_risk.identity.changes import identity_events
+from vessel_risk.identity.schemas import (
+    IdentityEventSchema,
+    OneHullPairSchema,
+    VesselIdSchema,
+    VesselLinkSchema,
+)
 from vessel_risk.identity.vessels import (
     clean_names,
     distinctive_names,
@@ -70,6 +76,7 @@ def test_clean_names_cut_ais_junk_and_join_pinyin_spacing():
 
 def test_pinyin_spacing_variants_link_as_an_mmsi_change():
     v = link_vessels(_ident(FLEET))
+    VesselLinkSchema.validate(v.links)
     assert _vid(v, "150400453") == _vid(v, "412331284") != _vid(v, "567000214")
     ev = set(v.links["evidence"])
     assert ev == {
@@ -163,9 +170,23 @@ def test_one_hull_7_m_apart_for_days_and_not_300_km_apart():
     )
     # With them, the two transmitters of one hull are one vessel; the far one is not.
     v = link_vessels(ident, one_hull=pairs)
+    OneHullPairSchema.validate(pairs)
+    VesselIdSchema.validate(v.vessel_ids)
+    VesselLinkSchema.validate(v.links)
     assert _vid(v, "150400453") == _vid(v, "412331284") != _vid(v, "150400499")
     assert set(v.links["field"]) == {"one_hull"}
     assert v.links["evidence"].str.startswith("one hull: 150400453 and 412331284").all()
+    # 412331284 sent no static report: its positions give it its years.
+    activity = pos.groupby("mmsi", as_index=False)["timestamp"].agg(
+        first_seen="min", last_seen="max"
+    )
+    ev = identity_events(ident[ident["mmsi"] != "412331284"], v.vessel_ids, activity=activity)
+    IdentityEventSchema.validate(ev)
+    assert ev[["mmsi", "year", "identity_mmsi_changes"]].values.tolist() == [
+        ["150400453", 2022, 1],
+        ["150400499", 2022, 0],
+        ["412331284", 2022, 1],
+    ]
 
 
 def test_the_same_pair_again_and_again_within_20_m_is_one_hull():

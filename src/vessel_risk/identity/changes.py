@@ -93,7 +93,11 @@ def name_variants(names: pd.DataFrame) -> dict[str, str]:
 
 
 def identity_events(
-    identity: pd.DataFrame, vessel_ids: pd.DataFrame, *, flags: pd.Series | None = None
+    identity: pd.DataFrame,
+    vessel_ids: pd.DataFrame,
+    *,
+    flags: pd.Series | None = None,
+    activity: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Renamings, reflaggings and MMSI changes of each vessel, per MMSI and year.
 
@@ -120,6 +124,10 @@ def identity_events(
     flags : Series, optional
         Flag (ISO3) by MMSI; default the declared flag from the MID
         (:func:`~vessel_risk.identity.mmsi.flag_iso3`). An inferred flag may be passed.
+    activity : DataFrame, optional
+        ``mmsi``, ``first_seen``, ``last_seen`` (UTC) of each MMSI's positions, so an
+        MMSI that sent no static report (412331284 beside 150400453) still counts as an
+        MMSI of its vessel and gets its years.
 
     Returns
     -------
@@ -128,13 +136,18 @@ def identity_events(
     ``identity_renamings``, ``identity_reflaggings``, ``identity_mmsi_changes`` (int),
     ``identity_new_names`` (str, empty when none).
     """
-    if identity.empty:
+    seen = [f for f in (identity, activity) if f is not None and len(f)]
+    if not seen:
         return pd.DataFrame(columns=EVENT_COLUMNS)
-    ident = identity.assign(mmsi=identity["mmsi"].astype(str))
+    times = pd.concat([f[["mmsi", "first_seen", "last_seen"]] for f in seen], ignore_index=True)
     vid = dict(zip(vessel_ids["mmsi"].astype(str), vessel_ids["vessel_id"], strict=True))
+    ident = identity.assign(mmsi=identity["mmsi"].astype(str))
     ident["vessel_id"] = ident["mmsi"].map(vid)
     ident = ident.dropna(subset=["vessel_id"])
-    spans = ident.groupby("mmsi").agg(
+    times = times.assign(mmsi=times["mmsi"].astype(str))
+    times["vessel_id"] = times["mmsi"].map(vid)
+    times = times.dropna(subset=["vessel_id"])
+    spans = times.groupby("mmsi").agg(
         vessel_id=("vessel_id", "first"),
         first_seen=("first_seen", "min"),
         last_seen=("last_seen", "max"),
