@@ -111,11 +111,12 @@ def callsign_series_iso3(callsigns: pd.Series, series: pd.DataFrame | None = Non
     starts, ends = t["start"].to_numpy(str), t["end"].to_numpy(str)
     iso = t["iso3"].to_numpy(object)
 
-    def lookup(keys: pd.Series) -> np.ndarray:
+    def lookup(keys: pd.Series) -> pd.Series:
         k = keys.fillna("").to_numpy(str)
         i = np.searchsorted(starts, k, side="right") - 1
         hit = (i >= 0) & (k <= ends[np.clip(i, 0, None)]) & (k != "")
-        return np.where(hit, iso[np.clip(i, 0, None)], None)
+        found = pd.Series(iso[np.clip(i, 0, None)], index=keys.index, dtype="string")
+        return found.where(hit)
 
     s = callsigns.astype("string")
     head = s.str[:2]
@@ -123,9 +124,8 @@ def callsign_series_iso3(callsigns: pd.Series, series: pd.DataFrame | None = Non
     digit = third.str.isdigit().fillna(False).astype(bool)
     by_three = lookup(s.str[:3])
     low, high = lookup(head + "A"), lookup(head + "Z")
-    by_two = np.where(low == high, low, None)
-    out = np.where(digit.to_numpy(), by_two, by_three)
-    return pd.Series(out, index=callsigns.index, dtype="string")
+    by_two = low.where((low == high).fillna(False).astype(bool))
+    return by_two.where(digit, by_three).astype("string")
 
 
 def name_pattern_match(names: pd.Series, patterns: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -156,24 +156,33 @@ def name_pattern_match(names: pd.Series, patterns: pd.DataFrame | None = None) -
     )
     s = names.astype("string")
     left = s.notna()
-    for row in t.itertuples(index=False):
-        hit = left & s.str.match(row.regex).fillna(False).astype(bool)
-        out.loc[hit, ["iso3", "registry"]] = [row.iso3, row.registry]
-        out.loc[hit, "confidence"] = float(row.confidence)
+    for regex, iso3, registry, conf in zip(
+        t["regex"].astype(str),
+        t["iso3"].astype(str),
+        t["registry"].astype(str),
+        t["confidence"].astype(float),
+        strict=True,
+    ):
+        hit = (left & s.str.match(regex).fillna(False).astype(bool)).to_numpy()
+        out.loc[hit, "iso3"] = iso3
+        out.loc[hit, "registry"] = registry
+        out.loc[hit, "confidence"] = conf
         left &= ~hit
     return out
 
 
-def _candidates(frame: pd.DataFrame, source: str, iso3: pd.Series, conf: object) -> pd.DataFrame:
+def _candidates(
+    frame: pd.DataFrame, source: str | pd.Series, iso3: pd.Series, conf: float | pd.Series
+) -> pd.DataFrame:
     hit = iso3.notna()
     f = frame[hit.to_numpy()]
     return pd.DataFrame(
         {
             "mmsi": f["mmsi"].to_numpy(),
-            "source": source if isinstance(source, str) else source[hit.to_numpy()],
+            "source": source if isinstance(source, str) else source[hit].to_numpy(),
             "rank": SOURCE_RANK[source.split(":")[0]] if isinstance(source, str) else 3,
             "iso3": iso3[hit].to_numpy(),
-            "confidence": conf if np.isscalar(conf) else np.asarray(conf)[hit.to_numpy()],
+            "confidence": conf if isinstance(conf, float) else conf[hit].to_numpy(),
             "last_seen": f["last_seen"].to_numpy(),
             "messages": f["messages"].to_numpy(),
         }
@@ -344,12 +353,8 @@ def _choose(cand: pd.DataFrame) -> pd.DataFrame:
     c = c.join(best["iso3"].rename("chosen"), on="mmsi")
     other = c[c["iso3"] != c["chosen"]].drop_duplicates(["mmsi", "source", "iso3"])
     if len(other):
-        note = other.groupby("mmsi", sort=False).apply(
-            lambda g: ", ".join(
-                f"{s} says {i}" for s, i in zip(g["source"], g["iso3"], strict=True)
-            ),
-            include_groups=False,
-        )
+        said = other["source"] + " says " + other["iso3"]
+        note = said.groupby(other["mmsi"], sort=False).agg(", ".join)
         best.loc[note.index, "source"] = (
             best.loc[note.index, "source"] + " (disagrees: " + note + ")"
         )
