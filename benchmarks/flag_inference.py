@@ -112,7 +112,7 @@ def main() -> None:
                 f"  150... MMSIs: {len(s150)}, with an inferred flag: {len(got)} ({flags}); "
                 f"by source: {sources}"
             )
-    out = pd.DataFrame(table)
+    out = pd.DataFrame(table).astype({"with_disagreement": "Int64"})
     print()
     print(out.to_string(index=False))
     wrong_all = pd.concat(wrong, ignore_index=True)

@@ -86,7 +86,8 @@ def test_junk_call_sign_infers_nothing_and_says_why(junk):
     got = one(infer_flags(history(("150000436", "callsign", junk))), "150000436")
     assert pd.isna(got["flag_inferred_iso3"])
     assert pd.isna(got["flag_inferred_confidence"])
-    assert got["flag_inferred_source"] == f"none: call sign {junk} is not a call sign"
+    why = f"none: call sign {junk} is not a call sign; no IMO or name"
+    assert got["flag_inferred_source"] == why
 
 
 def test_callsign_problem_keeps_real_call_signs():
@@ -98,6 +99,14 @@ def test_vessel_without_identity_says_so():
     got = infer_flags(history(("412000001", "callsign", "BCLN2")), mmsis=["412000001", "150000001"])
     assert list(got["mmsi"]) == ["150000001", "412000001"]
     assert got["flag_inferred_source"].iloc[0] == NO_EVIDENCE
+
+
+def test_reasons_show_the_imo_as_read_and_the_fields_missing():
+    got = one(infer_flags(history(("1", "imo", "IMO9766994"), ("1", "shipname", "BOLERO"))), "1")
+    assert got["flag_inferred_source"] == (
+        "none: IMO 9766994 not looked up (no vessel list given); "
+        "name BOLERO matches no registry pattern; no call sign"
+    )
 
 
 def test_reasons_name_every_field_tried():
@@ -157,9 +166,8 @@ def test_vessel_list_imo_match_is_strongest(tmp_path):
         "imo_list (disagrees: itu_callsign_series says BLZ)"
     )
     assert got.loc["1", "flag_inferred_confidence"] == pytest.approx(0.45)
-    assert (
-        got.loc["2", "flag_inferred_source"] == "none: IMO 8692299 is on no vessel list with a flag"
-    )
+    why = "none: IMO 8692299 is on no vessel list with a flag; no call sign or name"
+    assert got.loc["2", "flag_inferred_source"] == why
 
 
 def test_iuu_list_call_sign_gives_its_flag():

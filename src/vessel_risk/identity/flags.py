@@ -211,7 +211,17 @@ def _first(values: pd.DataFrame, text: str) -> pd.Series:
 def _reasons(
     ident: pd.DataFrame, cs_bad: pd.Series, cs_noseries: pd.Series, imo_bad: pd.Series, lists: bool
 ) -> pd.Series:
-    """Per MMSI, why no flag could be inferred (``none: ...``)."""
+    """Per MMSI, why no flag could be inferred (``none: ...``): what was wrong with the
+    fields it sent, then those it never sent."""
+    present = ident.groupby("mmsi")["field"].agg(set)
+    labels = {"callsign": "call sign", "imo": "IMO", "shipname": "name"}
+
+    def absent(fields: set[str]) -> str | None:
+        gone = [label for f, label in labels.items() if f not in fields]
+        if not gone:
+            return None
+        return "no " + (gone[0] if len(gone) == 1 else ", ".join(gone[:-1]) + " or " + gone[-1])
+
     parts = []
     cs = ident[ident["field"] == "callsign"]
     parts.append(
@@ -228,9 +238,11 @@ def _reasons(
     )
     good_imo = imo[~imo_bad.reindex(imo.index, fill_value=False)]
     where = "is on no vessel list with a flag" if lists else "not looked up (no vessel list given)"
+    good_imo = good_imo.assign(value=normalize_imo(good_imo["value"]))
     parts.append(_first(good_imo, "IMO {v} " + where))
     names = ident[ident["field"] == "shipname"]
     parts.append(_first(names, "name {v} matches no registry pattern"))
+    parts.append(present.map(absent).rename("absent"))
     joined = pd.concat(parts, axis=1).apply(lambda r: "; ".join(r.dropna()), axis=1)
     return ("none: " + joined).astype("string")
 

@@ -143,6 +143,12 @@ _COUNTRY_ALIASES = {
     "UK": "GBR",
     "USA": "USA",
     "UNITED STATES": "USA",
+    # as in mid_flags.csv, where MID 306 (Curaçao, Sint Maarten, Caribbean Netherlands) is NLD
+    "NETHERLANDS ANTILLES": "NLD",
+    "NETHERLAND ANTILLIES": "NLD",
+    "AZORES": "PRT",
+    "MADEIRA": "PRT",
+    "MADIERA": "PRT",
 }
 """Country names seen in vessel lists that pycountry does not resolve by itself."""
 
