@@ -213,15 +213,18 @@ def _reasons(
 ) -> pd.Series:
     """Per MMSI, why no flag could be inferred (``none: ...``): what was wrong with the
     fields it sent, then those it never sent."""
-    present = ident.groupby("mmsi")["field"].agg(set)
     labels = {"callsign": "call sign", "imo": "IMO", "shipname": "name"}
+    sent = pd.crosstab(ident["mmsi"], ident["field"]).reindex(columns=list(labels), fill_value=0)
 
-    def absent(fields: set[str]) -> str | None:
-        gone = [label for f, label in labels.items() if f not in fields]
+    def absent(row: list[bool]) -> str | None:
+        gone = [label for label, seen in zip(labels.values(), row, strict=True) if not seen]
         if not gone:
             return None
         return "no " + (gone[0] if len(gone) == 1 else ", ".join(gone[:-1]) + " or " + gone[-1])
 
+    missing = pd.Series(
+        [absent(r) for r in (sent > 0).to_numpy().tolist()], index=sent.index, dtype=object
+    )
     parts = []
     cs = ident[ident["field"] == "callsign"]
     parts.append(
@@ -242,9 +245,11 @@ def _reasons(
     parts.append(_first(good_imo, "IMO {v} " + where))
     names = ident[ident["field"] == "shipname"]
     parts.append(_first(names, "name {v} matches no registry pattern"))
-    parts.append(present.map(absent).rename("absent"))
-    joined = pd.concat(parts, axis=1).apply(lambda r: "; ".join(r.dropna()), axis=1)
-    return ("none: " + joined).astype("string")
+    parts.append(missing.rename("absent"))
+    table = pd.concat(parts, axis=1).astype(object)
+    rows = table.where(table.notna(), None).to_numpy().tolist()
+    joined = ["none: " + "; ".join(p for p in row if p) for row in rows]
+    return pd.Series(joined, index=table.index, dtype="string")
 
 
 def infer_flags(
@@ -296,7 +301,9 @@ def infer_flags(
             f"got {list(identity.columns)}."
         )
     ident = identity[identity["field"].isin(["imo", "callsign", "shipname"])]
-    ident = ident.assign(value=ident["value"].astype("string"), mmsi=ident["mmsi"].astype(str))
+    ident = ident.assign(
+        value=ident["value"].astype("string"), mmsi=ident["mmsi"].astype(str).astype(object)
+    )
     ident = ident[ident["value"].notna()].reset_index(drop=True)
     lists = vessel_lists if vessel_lists is not None and len(vessel_lists) else None
     found: list[pd.DataFrame] = []
@@ -326,7 +333,7 @@ def infer_flags(
     cand = pd.concat([f for f in found if len(f)] or [pd.DataFrame(columns=_CANDIDATE_COLUMNS)])
 
     wanted = identity["mmsi"].astype(str) if mmsis is None else pd.Series(mmsis, dtype=str)
-    everyone = pd.Index(sorted(set(wanted)))
+    everyone = pd.Index(sorted(set(wanted)), dtype=object)
     out = pd.DataFrame({"mmsi": everyone})
     out["flag_inferred_iso3"] = pd.Series(pd.NA, index=out.index, dtype="string")
     out["flag_inferred_source"] = pd.Series(NO_EVIDENCE, index=out.index, dtype="string")
@@ -347,12 +354,13 @@ def infer_flags(
     bad_cs = pd.Series(False, index=ident.index)
     bad_cs.loc[cs_rows.index] = cs_bad.to_numpy()
     none = out["flag_inferred_iso3"].isna()
-    has_ident = out.index.isin(ident["mmsi"])
+    has_ident = out.index.isin(pd.unique(ident["mmsi"]))
     if (none & has_ident).any():
-        sub = ident[ident["mmsi"].isin(out.index[none & has_ident])]
+        sub = ident[ident["mmsi"].isin(set(out.index[none & has_ident]))]
         why = _reasons(sub, bad_cs, cs_noseries, imo_bad, lists is not None)
         out.loc[why.index, "flag_inferred_source"] = why
-    return out.reset_index(drop=True)[OUTPUT_COLUMNS]
+    out = out.reset_index(drop=True)[OUTPUT_COLUMNS]
+    return out.astype({"mmsi": "string"})
 
 
 def _choose(cand: pd.DataFrame) -> pd.DataFrame:
