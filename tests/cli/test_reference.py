@@ -47,3 +47,11 @@ def test_refresh_refuses_overlapping_series(tmp_path, user_dir):
     assert result.exit_code == 2
     assert "overlap: BAA-BZZ (CHN) and BXA-BXZ (TWN)" in result.output
     assert not user_dir.exists()
+
+
+def test_show_reports_a_broken_user_table_instead_of_failing(user_dir):
+    user_dir.mkdir()
+    (user_dir / "itu_callsign_series.csv").write_text("start,end,iso3\nBAA,BZZ,CHN\n")
+    out = cli_output("reference", "show")
+    row = next(line for line in out.splitlines() if "callsign-series" in line)
+    assert "unusable" in row and "user" in row

@@ -12,7 +12,9 @@ from vessel_risk.identity.flags import (
     callsign_series_iso3,
     infer_flags,
 )
+from vessel_risk.identity.history import identity_history
 from vessel_risk.identity.lists import load_vessel_list
+from vessel_risk.ingest import read_ais
 
 
 def history(*rows: tuple[str, str, str]) -> pd.DataFrame:
@@ -182,3 +184,22 @@ def test_iuu_list_call_sign_gives_its_flag():
 def test_identity_without_needed_columns_is_refused():
     with pytest.raises(ValueError, match="identity history"):
         infer_flags(pd.DataFrame({"mmsi": ["1"], "value": ["X"]}))
+
+
+def test_squid_jiggers_150_mmsis_get_chinese_flags_from_names_and_call_signs():
+    r = read_ais(shared_file("data", "ais", "squid_jiggers_2020_2023.parquet"))
+    cols = ["mmsi", "timestamp", "shipname", "callsign", "imo"]
+    hist = identity_history(pd.concat([r.static[cols], r.positions[cols]], ignore_index=True))
+    got = infer_flags(hist)
+    s150 = got[got["mmsi"].str.startswith("150")]
+    flagged = s150[s150["flag_inferred_iso3"].notna()]
+    assert len(s150) == 207  # of 247 150... MMSIs, those that sent a call sign, IMO or name
+    assert len(flagged) == 43
+    assert set(flagged["flag_inferred_iso3"]) == {"CHN"}
+    kinds = flagged["flag_inferred_source"].str.split(" ").str[0].value_counts().to_dict()
+    assert kinds == {
+        "name_pattern:china_distant_water_fishing": 23,
+        "name_pattern:china_provincial_fishing": 18,
+        "itu_callsign_series": 2,
+    }
+    assert s150["flag_inferred_source"].str.startswith("none: ").sum() == 207 - 43

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from vessel_risk.cli.terminal import console
 from vessel_risk.cli.terminal import fail as _fail
-from vessel_risk.identity.reference import TABLES, refresh_table, table_info
+from vessel_risk.identity.reference import TABLES, refresh_table, table_info, table_location
 
 
 class TableName(StrEnum):
@@ -31,7 +31,12 @@ def reference_show() -> None:
     """Each reference table: rows, source, date and the file it is read from."""
     table = Table("table", "rows", "origin", "source", "date", "read from")
     for name in TABLES:
-        info = table_info(name)
+        try:
+            info = table_info(name)
+        except ValueError as exc:
+            origin, path = table_location(name)
+            table.add_row(name, "-", origin, f"[red]unusable:[/red] {exc}", "-", path)
+            continue
         table.add_row(
             name,
             str(info["rows"]),

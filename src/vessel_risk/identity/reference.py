@@ -248,7 +248,10 @@ def _validate_patterns(t: pd.DataFrame) -> pd.DataFrame:
 
 @lru_cache(maxsize=16)
 def _load(name: str, path: str, mtime_ns: int) -> pd.DataFrame:
-    return validate_table(name, _read_csv(path))
+    try:
+        return validate_table(name, _read_csv(path))
+    except ValueError as exc:
+        raise ValueError(f"The {name} reference table {path} is not usable: {exc}") from exc
 
 
 def load_table(name: str) -> pd.DataFrame:
