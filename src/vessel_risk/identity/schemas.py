@@ -3,7 +3,9 @@
 :class:`IdentityHistorySchema` is the identity history
 (:func:`vessel_risk.identity.history.identity_history`);
 :class:`TransmitterCountSchema` the per vessel-year count of transmitters seen at once
-(:func:`vessel_risk.identity.transmitters.simultaneous_transmitters`). Times are
+(:func:`vessel_risk.identity.transmitters.simultaneous_transmitters`);
+:class:`VesselClassSchema` each vessel's class
+(:func:`vessel_risk.identity.vessel_class.classify_vessels`). Times are
 timezone-aware UTC.
 """
 
@@ -32,3 +34,16 @@ class TransmitterCountSchema(StrictSchema):
     mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
     year: Series[int]
     max_simultaneous_transmitters: Series[int] = pa.Field(ge=1)
+
+
+class VesselClassSchema(StrictSchema):
+    """Per MMSI: what kind of vessel it is, what decided it, and the evidence."""
+
+    mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9}, unique=True)
+    vessel_class: Series[str] = pa.Field(
+        isin=["fishing", "carrier", "fishing_support", "other", "unknown"]
+    )
+    vessel_class_source: Series[str] = pa.Field(
+        isin=["ais_shiptype", "gfw_is_fishing_vessel", "carrier_list", "name", "behaviour", "none"]
+    )
+    vessel_class_evidence: Series[str]
