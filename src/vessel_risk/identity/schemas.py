@@ -5,7 +5,9 @@
 :class:`TransmitterCountSchema` the per vessel-year count of transmitters seen at once
 (:func:`vessel_risk.identity.transmitters.simultaneous_transmitters`); the vessel
 identities, their links, one-hull pairs and identity events
-(:mod:`vessel_risk.identity.vessels`, :mod:`vessel_risk.identity.changes`). Times are
+(:mod:`vessel_risk.identity.vessels`, :mod:`vessel_risk.identity.changes`);
+:class:`VesselClassSchema` each vessel's class
+(:func:`vessel_risk.identity.vessel_class.classify_vessels`). Times are
 timezone-aware UTC.
 """
 
@@ -79,3 +81,16 @@ class IdentityEventSchema(StrictSchema):
     identity_reflaggings: Series[int] = pa.Field(ge=0)
     identity_mmsi_changes: Series[int] = pa.Field(ge=0)
     identity_new_names: Series[str]
+
+
+class VesselClassSchema(StrictSchema):
+    """Per MMSI: what kind of vessel it is, what decided it, and the evidence."""
+
+    mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9}, unique=True)
+    vessel_class: Series[str] = pa.Field(
+        isin=["fishing", "carrier", "fishing_support", "other", "unknown"]
+    )
+    vessel_class_source: Series[str] = pa.Field(
+        isin=["ais_shiptype", "gfw_is_fishing_vessel", "carrier_list", "name", "behaviour", "none"]
+    )
+    vessel_class_evidence: Series[str]
