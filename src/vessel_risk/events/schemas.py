@@ -28,9 +28,11 @@ class PositionSchema(StrictSchema):
 
     A row whose position was sent as "not available" (lat 91 / lon 181, or 0, 0) keeps
     its time with NaN ``lat``/``lon``: its time still counts for gaps and last-seen.
+    ``track_id`` is the transmitter track within the MMSI (0 = the first heard).
     """
 
     mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    track_id: Series[int] = pa.Field(ge=0)
     timestamp: Series[UTC_NS]  # type: ignore[valid-type]
     lat: Series[float] = pa.Field(ge=-90, le=90, nullable=True)
     lon: Series[float] = pa.Field(ge=-180, le=180, nullable=True)

@@ -21,7 +21,7 @@ from vessel_risk.geo.zones import EezIndex
 from vessel_risk.ingest import IngestResult
 from vessel_risk.model import indicators as ind
 from vessel_risk.pipeline.counts import RunTally, run_counts
-from vessel_risk.pipeline.scoring import score_alerts
+from vessel_risk.pipeline.scoring import alert_queue, score_alerts
 from vessel_risk.pipeline.stages import (
     PartitionWork,
     References,
@@ -65,6 +65,7 @@ def process(
     fishing_model: FishingModel | None = None,
     on_stage: Callable[[str], None] = _noop,
     validate_frames: bool | None = None,
+    all_vessel_classes: bool = False,
 ) -> ProcessResult:
     """Run cleaning, events, features and scoring on ingested AIS.
 
@@ -100,6 +101,9 @@ def process(
         positions without GFW's ``nnet_score``; None falls back to the speed heuristic.
     on_stage : callable, optional
         Called with each stage's name as it starts (for progress display).
+    all_vessel_classes : bool, default False
+        Score every vessel class, not only those of the alert queue
+        (:func:`~vessel_risk.pipeline.scoring.alert_queue`).
     validate_frames : bool, optional
         Check every frame against its schema at each stage boundary (debug mode);
         default: ``VESSEL_RISK_VALIDATE_FRAMES`` (:class:`~vessel_risk.settings.Settings`).
@@ -139,7 +143,8 @@ def process(
     enriched = work.positions
     events = second_pass(work, refs, validate=validate_frames, on_stage=on_stage).events()
     on_stage("score")
-    alerts, version = score_alerts(events.features, model, model_version)
+    queue = alert_queue(events.features, all_classes=all_vessel_classes)
+    alerts, version = score_alerts(events.features[queue], model, model_version)
     quarantine = pd.concat([ingested.quarantine, work.quarantine], ignore_index=True)
     tally = RunTally()
     tally.quarantine(ingested.quarantine)
@@ -154,7 +159,15 @@ def process(
         events.features,
         alerts,
         quarantine,
-        run_counts(tally, ingested.files, events, alerts, fishing_model),
+        run_counts(
+            tally,
+            ingested.files,
+            events,
+            alerts,
+            fishing_model,
+            queue=queue,
+            one_hull=work.vessels.one_hull if work.vessels is not None else None,
+        ),
         model_version=version,
         identity=events.identity,
     )

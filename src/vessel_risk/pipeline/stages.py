@@ -53,6 +53,12 @@ from vessel_risk.identity.schemas import TransmitterCountSchema as Transmitters
 from vessel_risk.identity.transmitters import simultaneous_transmitters
 from vessel_risk.ingest import IDENTITY_FIELDS
 from vessel_risk.ingest.schemas import IngestPositionSchema, QuarantineSchema
+from vessel_risk.pipeline.vessels import (
+    VesselTables,
+    identify_vessels,
+    position_activity,
+    with_vessel_identity,
+)
 
 Scope = Literal["once", "per partition", "across partitions"]
 OnStage = Callable[[str], None]
@@ -84,6 +90,9 @@ class References:
         EEZ polygons (:func:`~vessel_risk.geo.zones.read_eez`).
     fishing_model : FishingModel, optional
         The fishing classifier for positions without GFW's ``nnet_score``.
+    vessel_lists : DataFrame, optional
+        Vessel lists that carry flags, for flag inference
+        (:func:`~vessel_risk.identity.lists.load_vessel_list`).
     on_land_margin_km : float or None, default 10
         Positions further inland are quarantined as ``on_land``; None keeps them.
     """
@@ -95,6 +104,7 @@ class References:
     psma_parties: pd.DataFrame | None = None
     eez: EezIndex | None = None
     fishing_model: FishingModel | None = None
+    vessel_lists: pd.DataFrame | None = None
     on_land_margin_km: float | None = ON_LAND_MARGIN_KM
 
 
@@ -118,6 +128,9 @@ class PartitionWork:
     encounters : DataFrame, optional
         This partition's side of the encounters found across partitions; None: the
         ``encounters`` stage finds them among ``positions``.
+    vessels : VesselTables, optional
+        The run's vessel identities (:func:`~vessel_risk.pipeline.vessels.identify_vessels`,
+        across partitions); None: the ``vessels`` stage finds them in this partition.
     Everything else is an output of a stage, empty until it runs.
     """
 
@@ -125,6 +138,7 @@ class PartitionWork:
     static: pd.DataFrame
     area_messages: pd.DataFrame | None = None
     encounters: pd.DataFrame | None = None
+    vessels: VesselTables | None = None
     quarantine: pd.DataFrame = field(default_factory=pd.DataFrame)
     cleaning: dict[str, int] = field(default_factory=dict)
     transmitters: pd.DataFrame | None = None
@@ -216,6 +230,17 @@ def _encounters(work: PartitionWork, refs: References) -> None:
     work.encounters = detect_encounters(work.positions, carriers=refs.carriers)
 
 
+def _vessels(work: PartitionWork, refs: References) -> None:
+    assert work.encounters is not None, "the encounters stage has not run"
+    work.vessels = identify_vessels(
+        work.identity,
+        work.encounters,
+        position_activity(work.positions),
+        vessel_lists=refs.vessel_lists,
+    )
+    work.encounters = work.vessels.encounters
+
+
 def _fishing(work: PartitionWork, refs: References) -> None:
     model = refs.fishing_model
     classifier = model.classifier if model is not None else None
@@ -275,6 +300,10 @@ def _features(work: PartitionWork, refs: References) -> None:
         transmitters=work.transmitters,
         identity=work.identity[work.identity["mmsi"].isin(described)],
     )
+    assert work.vessels is not None, "the vessels stage has not run"
+    work.features = with_vessel_identity(
+        work.features, work.vessels, positions, work.identity, refs.carriers
+    )
 
 
 @dataclass(frozen=True)
@@ -307,6 +336,7 @@ CHAIN: tuple[Stage, ...] = (
     Stage("identity", "per partition", _identity, (("identity", IdentityHistorySchema),)),
     Stage("distances", "per partition", _distances, (("positions", EnrichedPositionSchema),)),
     Stage("encounters", "across partitions", _encounters, (("encounters", EncounterSchema),)),
+    Stage("vessels", "across partitions", _vessels, (("encounters", EncounterSchema),)),
     Stage("fishing", "per partition", _fishing, (("positions", EnrichedPositionSchema),)),
     Stage("port visits", "per partition", _port_visits, (("visits", PortVisitSchema),)),
     Stage("voyages", "per partition", _voyages, (("voyages", VoyageSchema),)),
@@ -327,6 +357,7 @@ PER_PARTITION: frozenset[str] = frozenset(s.name for s in CHAIN if s.scope == "p
 
 _SPLIT = STAGES.index("encounters")
 FIRST_PASS = tuple(s for s in CHAIN[:_SPLIT] if s.scope == "per partition")
+ACROSS = tuple(s for s in CHAIN if s.scope == "across partitions")
 SECOND_PASS = tuple(s for s in CHAIN[_SPLIT:] if s.scope == "per partition")
 
 
@@ -417,5 +448,5 @@ def second_pass(
     """
     stages = SECOND_PASS
     if work.encounters is None:
-        stages = (CHAIN[_SPLIT], *stages)
+        stages = (*ACROSS, *stages)
     return _run(stages, work, refs, validate=validate, on_stage=on_stage)

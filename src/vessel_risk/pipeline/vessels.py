@@ -14,6 +14,7 @@ per MMSI, per MMSI-year and per link), so every partition gets all of it.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import pandas as pd
@@ -21,6 +22,11 @@ import pandas as pd
 from vessel_risk.identity.changes import identity_events
 from vessel_risk.identity.flags import infer_flags
 from vessel_risk.identity.mmsi import flag_iso3
+from vessel_risk.identity.vessel_class import (
+    classify_vessels,
+    fishing_behaviour,
+    is_fishing_vessel_by_mmsi,
+)
 from vessel_risk.identity.vessels import ID_HEX, link_vessels, one_hull_pairs
 
 FLAG_COLUMNS = ["flag_inferred_iso3", "flag_inferred_source", "flag_inferred_confidence"]
@@ -93,7 +99,10 @@ def identify_vessels(
     pair = set(zip(hull["mmsi"].astype(str), hull["other_mmsi"].astype(str), strict=True))
     pair |= {(b, a) for a, b in pair}
     same_hull = pd.Series(
-        [(str(a), str(b)) in pair for a, b in zip(encounters["mmsi"], encounters["other_mmsi"], strict=True)],
+        [
+            (str(a), str(b)) in pair
+            for a, b in zip(encounters["mmsi"], encounters["other_mmsi"], strict=True)
+        ],
         index=encounters.index,
         dtype=bool,
     )
@@ -127,3 +136,62 @@ def position_activity(positions: pd.DataFrame) -> pd.DataFrame:
         .reset_index()
         .assign(mmsi=lambda f: f["mmsi"].astype(str))
     )
+
+
+def with_vessel_identity(
+    features: pd.DataFrame,
+    tables: VesselTables,
+    positions: pd.DataFrame,
+    identity: pd.DataFrame,
+    carriers: Collection[str] = (),
+) -> pd.DataFrame:
+    """Vessel-year features with each vessel's identity, inferred flag, identity events
+    and class.
+
+    Parameters
+    ----------
+    features : DataFrame of shape (n, k)
+        Vessel-year features (:func:`~vessel_risk.features.vessel_year.vessel_year_features`).
+    tables : VesselTables
+        From :func:`identify_vessels`.
+    positions : DataFrame
+        The partition's positions with ``fishing_score`` (the fishing stage's), for the
+        behaviour evidence of the vessel class.
+    identity : DataFrame
+        The partition's identity history.
+    carriers : collection of str
+        Carrier MMSIs (reefers).
+
+    Returns
+    -------
+    DataFrame of shape (n, k + 11)
+        ``features`` with ``vessel_id``, ``flag_inferred_iso3``, ``flag_inferred_source``,
+        ``flag_inferred_confidence``, the identity event counts (0 where none) and
+        ``identity_new_names``, and ``vessel_class``, ``vessel_class_source``,
+        ``vessel_class_evidence``; the same rows in the same order. Every track of an
+        MMSI carries the MMSI's identity and class.
+    """
+    mmsis = features["mmsi"].astype(str).unique()
+    classes = classify_vessels(
+        identity,
+        mmsis=mmsis,
+        is_fishing_vessel=is_fishing_vessel_by_mmsi(positions),
+        carriers=carriers,
+        behaviour=fishing_behaviour(positions),
+    )
+    key = features["mmsi"].astype(str)
+    out = features.assign(_key=key.to_numpy())
+    out = out.merge(
+        tables.vessels.assign(_key=tables.vessels["mmsi"].astype(str)).drop(columns="mmsi"),
+        on="_key",
+        how="left",
+    )
+    events = tables.events.assign(_key=tables.events["mmsi"].astype(str)).drop(columns="mmsi")
+    out = out.merge(events, on=["_key", "year"], how="left")
+    counts = EVENT_COLUMNS[:-1]
+    out[counts] = out[counts].fillna(0).astype("int64")
+    out = out.merge(
+        classes.assign(_key=classes["mmsi"].astype(str)).drop(columns="mmsi"), on="_key", how="left"
+    )
+    out.index = features.index
+    return out.drop(columns="_key")
