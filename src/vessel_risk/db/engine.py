@@ -83,8 +83,8 @@ def migrate(engine: Engine, revision: str = "head") -> None:
                 broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all() if sqlite else []
                 if broken:
                     raise SchemaError(
-                        f"Upgrading {engine.url!r} leaves {len(broken)} foreign keys pointing at no row "
-                        f"(first: {tuple(broken[0])})."
+                        f"Upgrading {engine.url!r} leaves {len(broken)} foreign keys "
+                        f"pointing at no row (first: {tuple(broken[0])})."
                     )
         finally:
             if sqlite:
