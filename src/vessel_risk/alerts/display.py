@@ -28,10 +28,6 @@ def vessel_label(mmsi: str, track_id: int | None = 0) -> str:
     return f"{mmsi} track {track_id}" if track_id else mmsi
 
 
-def _present(value: object) -> bool:
-    return value is not None and not (isinstance(value, float) and math.isnan(value))
-
-
 def flag_label(
     flag_iso3: str | None,
     flag_inferred_iso3: str | None = None,
@@ -62,11 +58,9 @@ def flag_label(
     if flag_iso3:
         return flag_iso3
     if flag_inferred_iso3:
-        conf = (
-            f", confidence {float(flag_inferred_confidence):.2f}"
-            if _present(flag_inferred_confidence)
-            else ""
-        )
+        conf = ""
+        if flag_inferred_confidence is not None and not math.isnan(flag_inferred_confidence):
+            conf = f", confidence {float(flag_inferred_confidence):.2f}"
         return (
             f"{flag_inferred_iso3} (inferred from {flag_inferred_source or 'unknown source'}{conf})"
         )

@@ -203,7 +203,8 @@ def record_run(
     )
     last_visits = _last_visits(visits)
     visits_by_track = {
-        (m, int(t)): g for (m, t), g in last_visits.groupby(["mmsi", "track_id"], sort=False)
+        (str(g["mmsi"].iloc[0]), int(g["track_id"].iloc[0])): g
+        for _, g in last_visits.groupby(["mmsi", "track_id"], sort=False)
     }
 
     for a in alerts:

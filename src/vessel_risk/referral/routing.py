@@ -320,7 +320,7 @@ def plan(
                     rule=rule,
                     country_iso3=iso3,
                     role=agency.role,
-                    flag_basis=basis,  # type: ignore[arg-type]
+                    flag_basis=basis,
                     needs_confirmation=basis == "inferred",
                 )
         if not found:
