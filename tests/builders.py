@@ -172,8 +172,10 @@ def make_alert(
     last_lat: float | None = -53.16,
     last_lon: float | None = -70.91,
     model_version: str = "indicator-baseline-1",
+    **identity: object,
 ) -> Alert:
-    """An alert with one indicator (long voyages) and hand-set values."""
+    """An alert with one indicator (long voyages) and hand-set values; ``identity`` sets
+    ``track_id``, ``vessel_id``, ``vessel_class`` and the ``flag_inferred_*`` fields."""
     from vessel_risk.alerts.build import Alert, IndicatorEvidence
 
     return Alert(
@@ -205,6 +207,7 @@ def make_alert(
                 source="McDonald et al. 2021",
             )
         ],
+        **identity,  # type: ignore[arg-type]
     )
 
 
@@ -256,7 +259,12 @@ def record_alerts(engine: Engine, alerts: list[Alert], visits: pd.DataFrame | No
     empty = pd.DataFrame(columns=["mmsi", "start", "end", "duration_h", "lat", "lon"])
     evidence = evidence_events(visits, make_gaps(), empty, empty)
     features = pd.DataFrame(
-        {"mmsi": [a.mmsi for a in alerts], "year": [a.year for a in alerts], "gear": "squid_jigger"}
+        {
+            "mmsi": [a.mmsi for a in alerts],
+            "track_id": [a.track_id for a in alerts],
+            "year": [a.year for a in alerts],
+            "gear": "squid_jigger",
+        }
     )
     identity = pd.DataFrame(
         {

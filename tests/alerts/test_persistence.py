@@ -102,3 +102,58 @@ def test_transitions_follow_the_lifecycle_and_need_reasons(engine):
             ("lead@tha", "under_review"),
         ]
         assert audit[1]["reason"] == "carrier is a tug"
+
+
+def test_two_tracks_of_one_mmsi_in_one_year_are_two_alerts_with_their_own_port(engine):
+    """150400453 broadcast by two transmitters in 2022: track 0 last left PUNTA ARENAS,
+    track 1 BUSAN (before its own last position); each is a vessel-period and an alert,
+    and a second run finds each again by (mmsi, track_id, year)."""
+    import pandas as pd
+
+    visits = pd.DataFrame(
+        {
+            "mmsi": ["150400453", "150400453"],
+            "track_id": [0, 1],
+            "port_label": ["PUNTA ARENAS", "BUSAN"],
+            "port_iso3": ["CHL", "KOR"],
+            "start": pd.to_datetime(["2022-03-01", "2022-10-01"], utc=True),
+            "end": pd.to_datetime(["2022-03-04", "2022-10-03"], utc=True),
+            "duration_h": [72.0, 48.0],
+        }
+    )
+    alerts = [
+        make_alert(mmsi="150400453", flag_iso3=None, track_id=0, vessel_id="v-0001"),
+        make_alert(
+            mmsi="150400453",
+            rank=2,
+            score=0.6,
+            tier="medium",
+            flag_iso3=None,
+            track_id=1,
+            vessel_id="v-0002",
+            vessel_class="fishing",
+            flag_inferred_iso3="CHN",
+            flag_inferred_source="name_pattern:china_provincial",
+            flag_inferred_confidence=0.8,
+        ),
+    ]
+    record_alerts(engine, alerts, visits=visits)
+    with Session(engine) as s:
+        rows = s.scalars(select(AlertRow).order_by(AlertRow.track_id)).all()
+        assert [(r.mmsi, r.track_id, r.year, r.tier) for r in rows] == [
+            ("150400453", 0, 2022, "high"),
+            ("150400453", 1, 2022, "medium"),
+        ]
+        assert [r.last_port_label for r in rows] == ["PUNTA ARENAS", "BUSAN"]
+        assert [r.vessel_id for r in rows] == ["v-0001", "v-0002"]
+        assert (rows[1].flag_inferred_iso3, rows[1].flag_inferred_confidence) == ("CHN", 0.8)
+        assert rows[1].flag_inferred_source == "name_pattern:china_provincial"
+        assert rows[1].vessel_class == "fishing" and rows[0].vessel_class is None
+        assert rows[1].detail["track_id"] == 1
+        assert len({r.vessel_period_id for r in rows}) == 2
+        ids = [r.id for r in rows]
+    record_alerts(engine, alerts, visits=visits)  # re-scored, not duplicated
+    with Session(engine) as s:
+        assert s.scalar(select(func.count(AlertRow.id))) == 2
+        assert sorted(s.scalars(select(AlertRow.id)).all()) == sorted(ids)
+        assert s.scalar(select(func.count(Score.id))) == 4

@@ -66,3 +66,57 @@ def test_review_and_referral_from_the_command_line(db, tmp_path):
         actors = s.execute(select(AuditEntry.actor, AuditEntry.action)).all()
     assert ("ana", "alert.status") in actors and ("bo", "notice.approved") in actors
     assert ("cy", "notice.read") in actors
+
+
+def test_an_inferred_flag_is_shown_and_must_be_confirmed_on_the_command_line(tmp_path):
+    """150400453 track 1 (no declared flag, CHN inferred from its name) is listed with
+    its track and inferred flag; approving refuses until --confirm-inferred-flag."""
+    from tests.builders import make_alert, make_visits, record_alerts
+
+    url = f"sqlite:///{tmp_path / 'vr.db'}"
+    engine = make_engine(url)
+    from vessel_risk.db.engine import migrate
+
+    migrate(engine)
+    alert = make_alert(
+        mmsi="150400453",
+        flag_iso3=None,
+        track_id=1,
+        flag_inferred_iso3="CHN",
+        flag_inferred_source="name_pattern:china_provincial",
+        flag_inferred_confidence=0.8,
+    )
+    record_alerts(engine, [alert], visits=make_visits().assign(mmsi="150400453", track_id=1))
+    (tmp_path / "agencies.toml").write_text(DIRECTORY)
+    env = ["--db", url]
+    listed = cli_output("alerts", "list", *env)
+    assert "150400453 track 1" in listed
+    assert "CHN (inferred from name_pattern:china_provincial, confidence 0.80)" in listed
+    shown = cli_output("alerts", "show", "1", *env)
+    assert "MMSI 150400453 track 1" in shown and "Flag: CHN (inferred from" in shown
+    cli_output("agencies", "load", str(tmp_path / "agencies.toml"), "--as", "admin", *env)
+    created = cli_output("notices", "create", "1", "--as", "ana", *env)
+    notice_id = re.search(r"notice ([0-9a-f-]{36})", created).group(1)
+    preview = cli_output("notices", "preview", notice_id, *env)
+    assert "vessel 150400453 track 1" in preview
+    assert "routed by flag: CHN (inferred from name_pattern:china_provincial, confidence 0.80)" in (
+        preview
+    )
+    assert "a person must confirm it (--confirm-inferred-flag)" in preview
+    assert "China MSA (chn-msa, rule flag_state, CHN): by the inferred flag" in preview
+    assert "no agency: crew_consular (CHN)" in preview
+    refused = CliRunner().invoke(
+        app, ["notices", "approve", notice_id, "--as", "bo", *env], env={"COLUMNS": "200"}
+    )
+    assert refused.exit_code == 2
+    assert "A person must confirm that flag" in refused.output
+    approved = cli_output(
+        "notices", "approve", notice_id, "--confirm-inferred-flag", "--as", "bo", *env
+    )
+    assert "chn-msa, rule flag_state" in approved and "chl-nrm, rule port_state" in approved
+    with Session(engine) as s:
+        entry = s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "notice.inferred_flag_confirmed")
+        ).one()
+        assert entry.actor == "bo" and entry.after["source"] == "name_pattern:china_provincial"
+    engine.dispose()

@@ -76,3 +76,92 @@ def test_audit_log_refuses_update_and_delete_in_the_database(engine):
         entry.reason = "tampered"
         with pytest.raises(AppendOnlyError):
             s.flush()
+
+
+def test_the_migrations_make_exactly_the_tables_the_code_declares(engine):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from vessel_risk.db.tables import Base
+
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_upgrading_a_0002_database_keeps_its_rows_as_track_0(engine, tmp_path):
+    """A database at 0002 with a vessel, a vessel-year, a score and an alert is upgraded:
+    the rows stay, the vessel-year and the alert become track 0, and the new key lets a
+    second track of the same MMSI and year in."""
+    if engine.dialect.name == "postgresql":  # start again from an empty schema
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    else:
+        engine = make_engine(f"sqlite:///{tmp_path / 'at_0002.db'}")
+    migrate(engine, "0002_api_clients")
+    assert current_revision(engine) == "0002_api_clients"
+    t = "2022-11-20 06:00:00"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO vessels (mmsi, shipname, flag_iso3, mmsi_valid, iuu_listed, "
+                "identity_history, updated_at) VALUES "
+                "('150400453', 'LURONGYUANYU 715', NULL, false, false, '[]', :t)"
+            ),
+            {"t": t},
+        )
+        conn.execute(
+            text(
+                'INSERT INTO vessel_periods (id, mmsi, year, start, "end", position_messages, '
+                "days_observed, features, updated_at) VALUES "
+                "(1, '150400453', 2022, :t, :t, 5000, 200, '{}', :t)"
+            ),
+            {"t": t},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO scores (id, vessel_period_id, model_version, score, tier, rank, "
+                "data_note, indicators, scored_at) VALUES "
+                "(1, 1, 'indicator-baseline-1', 0.8, 'high', 1, 'n', '[]', :t)"
+            ),
+            {"t": t},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO alerts (id, vessel_period_id, score_id, mmsi, year, score, tier, "
+                "rank, model_version, last_seen, status, detail, created_at, updated_at) "
+                "VALUES (1, 1, 1, '150400453', 2022, 0.8, 'high', 1, 'indicator-baseline-1', "
+                ":t, 'new', '{}', :t, :t)"
+            ),
+            {"t": t},
+        )
+    migrate(engine)
+    assert current_revision(engine) == _head()
+    with engine.connect() as conn:
+        periods = conn.execute(text("SELECT id, mmsi, track_id, year FROM vessel_periods")).all()
+        alerts = conn.execute(
+            text("SELECT id, track_id, vessel_id, flag_inferred_iso3 FROM alerts")
+        ).all()
+        vessels = conn.execute(text("SELECT mmsi, vessel_id FROM vessels")).all()
+    assert [tuple(r) for r in periods] == [(1, "150400453", 0, 2022)]
+    assert [tuple(r) for r in alerts] == [(1, 0, None, None)]
+    assert [tuple(r) for r in vessels] == [("150400453", None)]
+    with engine.begin() as conn:  # track 1 of the same MMSI and year now fits the key
+        conn.execute(
+            text(
+                'INSERT INTO vessel_periods (id, mmsi, track_id, year, start, "end", '
+                "position_messages, days_observed, features, updated_at) VALUES "
+                "(2, '150400453', 1, 2022, :t, :t, 900, 30, '{}', :t)"
+            ),
+            {"t": t},
+        )
+    with pytest.raises(DatabaseError), engine.begin() as conn:  # the same track twice is not
+        conn.execute(
+            text(
+                'INSERT INTO vessel_periods (id, mmsi, track_id, year, start, "end", '
+                "position_messages, days_observed, features, updated_at) VALUES "
+                "(3, '150400453', 1, 2022, :t, :t, 900, 30, '{}', :t)"
+            ),
+            {"t": t},
+        )

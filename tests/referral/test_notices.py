@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from tests.builders import make_alert, record_alerts, shared_file
+from tests.builders import make_alert, make_visits, record_alerts, shared_file
 from vessel_risk.db.tables import AlertRow, AuditEntry, Delivery, ReferralNotice
 from vessel_risk.delivery import delivery_history
 from vessel_risk.geo.ports import PortIndex, read_ports
@@ -244,3 +244,131 @@ def test_run_refers_automatically_only_for_an_agency_whose_rule_allows(tmp_path)
         assert {n.approved_by for n in notices} == {"rule:chl-nrm"}
         assert all(n.automatic for n in notices)
         assert {d.agency_id for d in s.scalars(select(Delivery))} == {"chl-nrm"}
+
+
+def _inferred_alert(**kw):
+    """150400453 track 1: no declared flag, CHN inferred from its name with 0.8."""
+    return make_alert(
+        mmsi="150400453",
+        flag_iso3=None,
+        track_id=1,
+        flag_inferred_iso3="CHN",
+        flag_inferred_source="name_pattern:china_provincial",
+        flag_inferred_confidence=0.8,
+        **kw,
+    )
+
+
+def _record_inferred(engine) -> None:
+    """Record :func:`_inferred_alert` with track 1's last port PUNTA ARENAS (CHL)."""
+    visits = make_visits().assign(mmsi="150400453", track_id=1)
+    record_alerts(engine, [_inferred_alert()], visits=visits)
+
+
+def test_routing_by_an_inferred_flag_is_refused_until_a_person_confirms_it(engine):
+    from vessel_risk.referral.notices import preview_notice
+
+    _record_inferred(engine)
+    with Session(engine) as s, s.begin():
+        _directory(s)
+        alert_id = s.scalars(select(AlertRow.id)).one()
+        notice_id = create_notice(s, alert_id, actor="analyst@chl").id
+    with Session(engine) as s:
+        preview = preview_notice(s, notice_id)
+        assert preview["vessel"] == "150400453 track 1"
+        assert preview["flag"]["basis"] == "inferred"
+        assert preview["flag"]["label"] == (
+            "CHN (inferred from name_pattern:china_provincial, confidence 0.80)"
+        )
+        assert [(r["agency_id"], r["needs_confirmation"]) for r in preview["routes"]] == [
+            ("chn-msa", True),
+            ("chl-nrm", False),
+        ]
+        assert preview["needs_confirmation"] is True and preview["confirmation"] is None
+        assert preview["unmatched"] == [
+            "crew_consular (CHN): no active consular_service of CHN in the directory takes "
+            "this notice"
+        ]
+    with Session(engine) as s, s.begin():
+        with pytest.raises(NoticeError, match="inferred flag CHN .*confirm"):
+            approve_notice(s, notice_id, actor="approver@chl")
+    with Session(engine) as s:
+        assert s.get(ReferralNotice, notice_id).status == "draft"
+        assert s.scalars(select(Delivery)).all() == []
+    with Session(engine) as s, s.begin():
+        n = approve_notice(s, notice_id, actor="approver@chl", confirm_inferred_flag=True)
+        confirmation = n.payload["routing"]["inferred_flag_confirmation"]
+        assert confirmation["by"] == "approver@chl"
+        assert (confirmation["flag_iso3"], confirmation["confidence"]) == ("CHN", 0.8)
+        assert confirmation["source"] == "name_pattern:china_provincial"
+        assert confirmation["agencies"] == ["chn-msa"]
+        assert n.payload["routing"]["flag"]["basis"] == "inferred"
+    with Session(engine) as s:
+        entry = s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "notice.inferred_flag_confirmed")
+        ).one()
+        assert (entry.actor, entry.entity_id) == ("approver@chl", notice_id)
+        assert entry.after["flag_iso3"] == "CHN"
+        assert {d.agency_id: d.rule for d in s.scalars(select(Delivery))} == {
+            "chn-msa": "flag_state",
+            "chl-nrm": "port_state",
+        }
+        # what the agencies receive says the flag was inferred and confirmed
+        sent = s.scalars(select(Delivery).where(Delivery.agency_id == "chn-msa")).one().payload
+        assert json.dumps(sent).count("inferred_flag_confirmation") == 1
+        assert preview_notice(s, notice_id)["needs_confirmation"] is False
+
+
+def test_a_declared_flag_is_approved_without_confirmation(engine):
+    record_alerts(engine, [make_alert()])  # 412000001, flag CHN from its MID
+    with Session(engine) as s, s.begin():
+        _directory(s)
+        notice_id = create_notice(s, s.scalars(select(AlertRow.id)).one(), actor="a@chl").id
+        n = approve_notice(s, notice_id, actor="approver@chl")
+        assert n.payload["routing"]["flag"] == {
+            "iso3": "CHN",
+            "basis": "declared",
+            "source": "mid",
+            "confidence": None,
+            "label": "CHN",
+        }
+        assert "inferred_flag_confirmation" not in n.payload["routing"]
+    with Session(engine) as s:
+        actions = s.scalars(select(AuditEntry.action)).all()
+        assert "notice.inferred_flag_confirmed" not in actions
+        assert {d.agency_id for d in s.scalars(select(Delivery))} == {"chn-msa", "chl-nrm"}
+
+
+def test_auto_referral_never_routes_by_an_unconfirmed_inferred_flag(engine):
+    _record_inferred(engine)
+    with Session(engine) as s, s.begin():
+        load_directory(
+            s,
+            [
+                AgencyRecord(
+                    id="chn-msa",
+                    name="MSA",
+                    country_iso3="CHN",
+                    role="maritime_authority",
+                    auto_refer=True,
+                ),
+                AgencyRecord(
+                    id="chl-nrm",
+                    name="NRM Chile",
+                    country_iso3="CHL",
+                    role="nrm_case_system",
+                    auto_refer=True,
+                ),
+            ],
+            actor="admin@test",
+        )
+        notices = auto_refer(s)
+        assert [n.approved_by for n in notices] == ["rule:chl-nrm"]
+    with Session(engine) as s:
+        assert [d.agency_id for d in s.scalars(select(Delivery))] == ["chl-nrm"]
+        skipped = s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "alert.auto_refer_skipped")
+        ).one()
+        assert skipped.after["skipped"] == ["chn-msa"]
+        assert skipped.after["referred_to"] == ["chl-nrm"]
+        assert "inferred flag CHN" in skipped.reason and "person must confirm" in skipped.reason

@@ -113,3 +113,74 @@ def test_an_agency_named_by_two_rules_gets_one_route_from_the_first():
         ("chl-nrm", "port_state"),  # last port
         ("kor-nrm", "port_state"),  # reported next port
     ]
+
+
+def _inferred(**kw) -> dict:
+    """150400453: no valid MID, flag CHN inferred from its name (LURONGYUANYU 715)."""
+    vessel = {
+        "flag_iso3": None,
+        "flag_inferred_iso3": "CHN",
+        "flag_inferred_source": "name_pattern:china_provincial",
+        "flag_inferred_confidence": 0.8,
+        "gear": "squid_jigger",
+    }
+    return _notice(vessel=vessel, **kw)
+
+
+def test_an_inferred_flag_routes_flag_state_and_consular_but_needs_confirmation():
+    from vessel_risk.referral.routing import plan
+
+    fleets = [Fleet(flag_iso3="CHN", gear="squid_jigger", crew_origin_iso3=["IDN", "PHL"])]
+    p = plan(_inferred(), DIRECTORY, fleets)
+    assert (p.flag.iso3, p.flag.basis, p.flag.confidence) == ("CHN", "inferred", 0.8)
+    assert p.flag.label == "CHN (inferred from name_pattern:china_provincial, confidence 0.80)"
+    confirm = {r.agency_id: r.needs_confirmation for r in p.routes}
+    assert confirm == {
+        "chn-msa": True,  # flag state by the inferred flag
+        "chl-sernapesca": False,  # port state: the flag plays no part
+        "chl-nrm": False,
+        "arg-prefectura": False,
+        "chn-consulate": True,  # consular countries assumed from the inferred flag
+        "idn-consulate": True,
+        "phl-consulate": True,
+    }
+    assert p.needs_confirmation
+    # crew nationalities a person recorded do not depend on the flag
+    recorded = plan(_inferred(crew_nationalities_iso3=["IDN"]), DIRECTORY, fleets)
+    assert [r.agency_id for r in recorded.routes if r.needs_confirmation] == ["chn-msa"]
+
+
+def test_a_declared_flag_needs_no_confirmation_and_wins_over_an_inferred_one():
+    from vessel_risk.referral.routing import plan
+
+    notice = _inferred()
+    notice["vessel"]["flag_iso3"] = "KOR"  # declared by a valid MID
+    p = plan(notice, DIRECTORY)
+    assert (p.flag.iso3, p.flag.basis, p.flag.label) == ("KOR", "declared", "KOR")
+    assert not p.needs_confirmation
+    assert "chn-msa" not in {r.agency_id for r in p.routes}
+    # kor-ma is inactive: the flag-state rule found no agency, and the preview says so
+    assert p.unmatched == [
+        "flag_state (KOR): no active maritime_authority of KOR in the directory takes this notice",
+        "crew_consular (KOR): no active consular_service of KOR in the directory takes this notice",
+    ]
+    assert [r.flag_basis for r in p.routes if r.rule == "port_state"] == [None, None]
+
+
+def test_no_flag_at_all_says_why_and_routes_by_port_and_coast_only():
+    from vessel_risk.referral.routing import plan
+
+    notice = _notice(
+        vessel={"flag_iso3": None, "flag_inferred_source": "none: no IMO, call sign or name"}
+    )
+    p = plan(notice, DIRECTORY)
+    assert p.flag.basis == "none" and p.flag.iso3 is None
+    assert _rules(p.routes) == {
+        "chl-sernapesca": "port_state",
+        "chl-nrm": "port_state",
+        "arg-prefectura": "coastal_state",
+    }
+    assert p.unmatched == [
+        "flag_state: no flag to route by (flag unknown: no IMO, call sign or name)",
+        "crew_consular: no crew country recorded and no flag to assume one from",
+    ]

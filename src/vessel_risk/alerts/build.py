@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from vessel_risk.alerts.display import flag_label, vessel_label
 from vessel_risk.features.catalogue import feature_meaning
 from vessel_risk.model import indicators as ind
 
@@ -44,14 +45,31 @@ class IndicatorEvidence(BaseModel):
     source: str
 
 
+VesselClass = Literal["fishing", "carrier", "fishing_support", "other", "unknown"]
+
+
 class Alert(BaseModel):
-    """A ranked vessel-year alert."""
+    """A ranked vessel-year alert of one transmitter track.
+
+    ``track_id`` is the transmitter track within the MMSI (0 = the first seen);
+    ``vessel_id`` the vessel identity (GFW's term) across MMSIs, IMO numbers, call signs
+    and names; ``flag_iso3`` the declared flag (from a valid MID) and ``flag_inferred_*``
+    the flag inferred without the MID, its source (or, when none, why) and confidence
+    in 0..1. Routing by an inferred flag needs a person's confirmation
+    (:mod:`vessel_risk.referral.routing`).
+    """
 
     rank: int = Field(ge=1)
     mmsi: str = Field(min_length=9, max_length=9)
+    track_id: int = Field(default=0, ge=0)
     year: int
+    vessel_id: str | None = Field(default=None, max_length=32)
+    vessel_class: VesselClass | None = None
     shipname: str | None
     flag_iso3: str | None
+    flag_inferred_iso3: str | None = Field(default=None, pattern=r"^[A-Z]{3}$")
+    flag_inferred_source: str | None = None
+    flag_inferred_confidence: float | None = Field(default=None, ge=0, le=1)
     mmsi_valid: bool
     iuu_listed: bool
     score: float = Field(ge=0, le=1)
@@ -66,6 +84,48 @@ class Alert(BaseModel):
     data_note: str
     indicators: list[IndicatorEvidence]
     caveat: str = CAVEAT
+
+    @property
+    def vessel_label(self) -> str:
+        """The MMSI, with the track when it is not track 0 (``150400453 track 1``)."""
+        return vessel_label(self.mmsi, self.track_id)
+
+    @property
+    def flag_label(self) -> str:
+        """Declared flag, inferred flag (source, confidence) or ``flag unknown: <why>``."""
+        return flag_label(
+            self.flag_iso3,
+            self.flag_inferred_iso3,
+            self.flag_inferred_source,
+            self.flag_inferred_confidence,
+        )
+
+
+IDENTITY_COLUMNS = (
+    "track_id",
+    "vessel_id",
+    "vessel_class",
+    "flag_inferred_iso3",
+    "flag_inferred_source",
+    "flag_inferred_confidence",
+)
+"""Columns of the vessel-year features an alert copies when present (issue 16)."""
+
+
+def _identity(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The track, identity, class and inferred flag of a features row (absent: defaults)."""
+    out: dict[str, Any] = {}
+    for col in IDENTITY_COLUMNS:
+        value = _clean(row.get(col))
+        if value is None:
+            continue
+        if col == "track_id":
+            out[col] = int(value)  # type: ignore[call-overload]
+        elif col == "flag_inferred_confidence":
+            out[col] = float(value)  # type: ignore[arg-type]
+        else:
+            out[col] = str(value)
+    return out
 
 
 def _clean(v: object) -> object:
@@ -120,7 +180,11 @@ def build_alerts(
     Parameters
     ----------
     features : DataFrame of shape (n, k)
-        Vessel-year features.
+        Vessel-year features, one row per (``mmsi``, ``track_id``, ``year``); the
+        columns of :data:`IDENTITY_COLUMNS` (``track_id``, ``vessel_id``,
+        ``vessel_class``, ``flag_inferred_iso3``, ``flag_inferred_source``,
+        ``flag_inferred_confidence``) are copied to each alert where present (a frame
+        without ``track_id`` is track 0).
     scores : Series of shape (n,)
         Score in [0, 1] of each row of ``features``.
     contrib : DataFrame of shape (n, m)
@@ -177,6 +241,7 @@ def build_alerts(
                 rank=rank,
                 mmsi=str(row["mmsi"]),
                 year=int(row["year"]),
+                **_identity(row),
                 shipname=_clean(row["shipname"]),  # type: ignore[arg-type]
                 flag_iso3=_clean(row["flag_iso3"]),  # type: ignore[arg-type]
                 mmsi_valid=bool(row["mmsi_valid"]),
@@ -197,7 +262,18 @@ def build_alerts(
     return alerts
 
 
-EVIDENCE_COLUMNS = ["mmsi", "year", "kind", "start", "end", "duration_h", "lat", "lon", "detail"]
+EVIDENCE_COLUMNS = [
+    "mmsi",
+    "track_id",
+    "year",
+    "kind",
+    "start",
+    "end",
+    "duration_h",
+    "lat",
+    "lon",
+    "detail",
+]
 
 
 def _events(frame: pd.DataFrame, kind: str, lat: str, lon: str, keep: list[str]) -> pd.DataFrame:
@@ -206,6 +282,7 @@ def _events(frame: pd.DataFrame, kind: str, lat: str, lon: str, keep: list[str])
     out = pd.DataFrame(
         {
             "mmsi": frame["mmsi"].astype(str),
+            "track_id": frame["track_id"].fillna(0).astype("int64") if "track_id" in frame else 0,
             "year": frame["start"].dt.year.astype("int64"),
             "kind": kind,
             "start": frame["start"],
@@ -236,11 +313,12 @@ def evidence_events(
 
     Returns
     -------
-    DataFrame with columns ``mmsi``, ``year`` (of the event's start, UTC), ``kind``
+    DataFrame with columns ``mmsi``, ``track_id`` (0 where the table has none), ``year``
+    (of the event's start, UTC), ``kind``
     (``port_visit``, ``ais_gap``, ``encounter``, ``loitering``), ``start``, ``end``
     (UTC), ``duration_h``, ``lat``, ``lon`` (where the event happened: a gap's start,
     NaN for port visits) and ``detail`` (a dict of the event's other columns, JSON-safe
-    after ``json.dumps(default=str)``), ordered by ``mmsi`` then ``start``.
+    after ``json.dumps(default=str)``), ordered by ``mmsi``, ``track_id``, ``start``.
     """
     parts = [
         _events(visits, "port_visit", "lat", "lon", ["port_label", "port_iso3"]),
@@ -269,4 +347,6 @@ def evidence_events(
     parts = [p for p in parts if len(p)]
     if not parts:
         return pd.DataFrame(columns=EVIDENCE_COLUMNS)
-    return pd.concat(parts, ignore_index=True).sort_values(["mmsi", "start"], ignore_index=True)
+    return pd.concat(parts, ignore_index=True).sort_values(
+        ["mmsi", "track_id", "start"], ignore_index=True
+    )

@@ -109,11 +109,27 @@ def _identity_records(identity: pd.DataFrame) -> dict[str, list[dict[str, Any]]]
     }
 
 
+VESSEL_YEAR = ("mmsi", "track_id", "year")
+"""The key of a vessel-year: the MMSI, its transmitter track (0 = the first) and the year."""
+
+
+def _with_track(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with ``track_id`` (int, 0 where the frame has none: one track per MMSI)."""
+    out = frame.copy()
+    out["track_id"] = out["track_id"].fillna(0).astype("int64") if "track_id" in out else 0
+    out["mmsi"] = out["mmsi"].astype(str)
+    return out
+
+
+def _key(row: dict[str, Any]) -> tuple[str, int, int]:
+    return (str(row["mmsi"]), int(row.get("track_id") or 0), int(row["year"]))
+
+
 def _last_visits(visits: pd.DataFrame) -> pd.DataFrame:
-    cols = ["mmsi", "port_label", "port_iso3", "start", "end"]
+    cols = ["mmsi", "track_id", "port_label", "port_iso3", "start", "end"]
     if visits.empty:
         return pd.DataFrame(columns=cols)
-    return visits[cols].sort_values(["mmsi", "start"])
+    return _with_track(visits)[cols].sort_values(["mmsi", "track_id", "start"])
 
 
 def record_run(
@@ -131,9 +147,11 @@ def record_run(
 ) -> int:
     """Store one run: vessels, vessel-periods, a new score each, alerts, evidence.
 
-    Existing alerts of the same vessel-years move to the new score and keep their
-    status and history; :func:`vessel_risk.alerts.lifecycle.follow_evidence` decides
-    when late data withdraws or reopens one.
+    A vessel-year is keyed by (``mmsi``, ``track_id``, ``year``): two transmitter tracks
+    of one MMSI in one year are two vessel-periods with an alert each. Existing alerts
+    of the same vessel-years move to the new score and keep their status and history;
+    :func:`vessel_risk.alerts.lifecycle.follow_evidence` decides when late data withdraws
+    or reopens one.
 
     Parameters
     ----------
@@ -142,14 +160,16 @@ def record_run(
     alerts : sequence of Alert
         Ranked alerts (:func:`vessel_risk.alerts.build.build_alerts`).
     features : DataFrame
-        Vessel-year features the alerts were built from (one row per ``mmsi``, ``year``).
+        Vessel-year features the alerts were built from (one row per ``mmsi``,
+        ``track_id``, ``year``; without ``track_id``, track 0).
     evidence : DataFrame
-        :func:`vessel_risk.alerts.build.evidence_events`.
+        :func:`vessel_risk.alerts.build.evidence_events` (matched to alerts by
+        ``mmsi``, ``track_id``, ``year``).
     identity : DataFrame
         :func:`vessel_risk.identity.history.identity_history`.
     visits : DataFrame
-        Port visits (``PortVisitSchema``): the last one before an alert's last
-        position is its last port.
+        Port visits (``PortVisitSchema``): the last one of the alert's track before its
+        last position is its last port.
     inputs : list of str
         The AIS files read.
     model_version : str
@@ -169,23 +189,26 @@ def record_run(
     mmsis = sorted({a.mmsi for a in alerts})
     vessels = {v.mmsi: v for v in session.scalars(select(Vessel).where(Vessel.mmsi.in_(mmsis)))}
     periods = {
-        (p.mmsi, p.year): p
+        (p.mmsi, p.track_id, p.year): p
         for p in session.scalars(select(VesselPeriod).where(VesselPeriod.mmsi.in_(mmsis)))
     }
     found = session.scalars(select(AlertRow).where(AlertRow.mmsi.in_(mmsis)))
-    existing = {(a.mmsi, a.year): a for a in found}
-    feats = {(str(r["mmsi"]), int(r["year"])): r for r in _json(features.to_dict("records"))}
+    existing = {(a.mmsi, a.track_id, a.year): a for a in found}
+    feats = {_key(r): r for r in _json(features.to_dict("records"))}
     history = _identity_records(identity)
     events = (
-        {key: g for key, g in evidence.groupby(["mmsi", "year"], sort=False)}
+        {key: g for key, g in _with_track(evidence).groupby(list(VESSEL_YEAR), sort=False)}
         if len(evidence)
         else {}
     )
     last_visits = _last_visits(visits)
-    visits_by_mmsi = {m: g for m, g in last_visits.groupby("mmsi", sort=False)}
+    visits_by_track = {
+        (str(g["mmsi"].iloc[0]), int(g["track_id"].iloc[0])): g
+        for _, g in last_visits.groupby(["mmsi", "track_id"], sort=False)
+    }
 
     for a in alerts:
-        key = (a.mmsi, a.year)
+        key = (a.mmsi, a.track_id, a.year)
         row = feats.get(key, {})
         vessel = vessels.get(a.mmsi)
         if vessel is None:
@@ -194,6 +217,7 @@ def record_run(
             vessels[a.mmsi] = vessel
         vessel.shipname = a.shipname or vessel.shipname
         vessel.flag_iso3 = a.flag_iso3
+        vessel.vessel_id = a.vessel_id or vessel.vessel_id
         vessel.mmsi_valid = a.mmsi_valid
         vessel.iuu_listed = a.iuu_listed
         vessel.gear = row.get("gear") or vessel.gear
@@ -209,7 +233,7 @@ def record_run(
 
         period = periods.get(key)
         if period is None:
-            period = VesselPeriod(mmsi=a.mmsi, year=a.year)
+            period = VesselPeriod(mmsi=a.mmsi, track_id=a.track_id, year=a.year)
             session.add(period)
             periods[key] = period
         period.start, period.end = a.first_seen, a.last_seen
@@ -249,7 +273,7 @@ def record_run(
                 for e in ev.to_dict("records")
             )
         port = None
-        vv = visits_by_mmsi.get(a.mmsi)
+        vv = visits_by_track.get((a.mmsi, a.track_id))
         if vv is not None:
             before_last = vv[vv["start"] <= pd.Timestamp(a.last_seen)]
             if len(before_last):
@@ -257,8 +281,13 @@ def record_run(
         fields = {
             "score_id": score.id,
             "run_id": run.id,
+            "vessel_id": a.vessel_id,
+            "vessel_class": a.vessel_class,
             "shipname": a.shipname,
             "flag_iso3": a.flag_iso3,
+            "flag_inferred_iso3": a.flag_inferred_iso3,
+            "flag_inferred_source": a.flag_inferred_source,
+            "flag_inferred_confidence": a.flag_inferred_confidence,
             "gear": vessel.gear,
             "score": a.score,
             "tier": a.tier,
@@ -280,6 +309,7 @@ def record_run(
             alert = AlertRow(
                 vessel_period_id=period.id,
                 mmsi=a.mmsi,
+                track_id=a.track_id,
                 year=a.year,
                 status="new",
                 created_at=now,

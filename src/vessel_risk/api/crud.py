@@ -239,7 +239,7 @@ def explanation(alert: AlertRow) -> str:
 
 
 def vessel_alerts(session: Session, who: Principal, mmsi: str) -> list[AlertRow]:
-    """The alerts of vessel ``mmsi`` in ``who``'s scope, newest year first.
+    """The alerts of vessel ``mmsi`` (every track) in ``who``'s scope, newest year first.
 
     Raises
     ------
@@ -250,7 +250,7 @@ def vessel_alerts(session: Session, who: Principal, mmsi: str) -> list[AlertRow]
     scope = scope_clause(who)
     if scope is not None:
         stmt = stmt.where(scope)
-    alerts = list(session.scalars(stmt.order_by(AlertRow.year.desc())))
+    alerts = list(session.scalars(stmt.order_by(AlertRow.year.desc(), AlertRow.track_id)))
     if not alerts:
         raise LookupError(f"No vessel {mmsi}.")
     return alerts
@@ -259,7 +259,7 @@ def vessel_alerts(session: Session, who: Principal, mmsi: str) -> list[AlertRow]
 def vessel_profile(
     session: Session, who: Principal, mmsi: str
 ) -> tuple[Vessel, list[tuple[VesselPeriod, AlertRow | None]]]:
-    """A vessel in scope with its periods and their alerts, oldest year first.
+    """A vessel in scope with its periods and their alerts, oldest year first (then track).
 
     Raises
     ------
@@ -271,7 +271,9 @@ def vessel_profile(
     if vessel is None:
         raise LookupError(f"No vessel {mmsi}.")
     periods = session.scalars(
-        select(VesselPeriod).where(VesselPeriod.mmsi == mmsi).order_by(VesselPeriod.year)
+        select(VesselPeriod)
+        .where(VesselPeriod.mmsi == mmsi)
+        .order_by(VesselPeriod.year, VesselPeriod.track_id)
     )
     visible = [(p, alerts.get(p.id)) for p in periods if who.is_admin or p.id in alerts]
     return vessel, visible
@@ -319,7 +321,9 @@ def port_queue(
 
     A vessel's strongest alert is its vessel-year of highest tier, then score, that a
     reviewer has not dismissed and late data has not withdrawn: a thin recent year
-    must not hide a high-risk one from the inspector. Vessels are ranked the same way.
+    must not hide a high-risk one from the inspector. Each transmitter track of an MMSI
+    counts as a vessel of its own (two transmitters sharing an MMSI may be two hulls).
+    Vessels are ranked the same way.
 
     Parameters
     ----------
@@ -343,11 +347,11 @@ def port_queue(
     if since is not None:
         stmt = stmt.where(AlertRow.last_port_departure >= since)
     stmt = stmt.where(AlertRow.status.not_in(("dismissed", "withdrawn")))
-    strongest: dict[str, AlertRow] = {}
+    strongest: dict[tuple[str, int], AlertRow] = {}
     for r in session.scalars(stmt):
-        best = strongest.get(r.mmsi)
+        best = strongest.get((r.mmsi, r.track_id))
         if best is None or _strength(r) > _strength(best):
-            strongest[r.mmsi] = r
+            strongest[(r.mmsi, r.track_id)] = r
     return sorted(strongest.values(), key=lambda r: (-TIER_LEVEL[r.tier], -r.score, r.rank))
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
 
+from vessel_risk.alerts.display import flag_label, vessel_label
 from vessel_risk.db.tables import as_utc
 
 UTC = Annotated[datetime, AfterValidator(as_utc)]
@@ -38,9 +39,27 @@ class AlertBase(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     mmsi: str = Field(description="9-character MMSI.")
+    track_id: int = Field(
+        default=0, description="Transmitter track within the MMSI (0 = the first seen)."
+    )
     year: int
+    vessel_id: str | None = Field(
+        default=None, description="Vessel identity across MMSIs, IMO, call signs, names."
+    )
+    vessel_class: str | None = Field(
+        default=None, description="fishing, carrier, fishing_support, other or unknown."
+    )
     shipname: str | None
-    flag_iso3: str | None
+    flag_iso3: str | None = Field(description="Declared flag (from a valid MID), ISO3.")
+    flag_inferred_iso3: str | None = Field(
+        default=None, description="Flag inferred without the MID, ISO3 (needs confirming)."
+    )
+    flag_inferred_source: str | None = Field(
+        default=None, description="Source of the inferred flag; when none, why."
+    )
+    flag_inferred_confidence: float | None = Field(
+        default=None, description="Confidence of the inferred flag, 0-1."
+    )
     gear: str | None
     score: float = Field(ge=0, le=1, description="Risk score, 0-1; evidence to check.")
     tier: Tier
@@ -53,6 +72,23 @@ class AlertBase(BaseModel):
     last_port_iso3: str | None
     last_port_departure: UTC | None = Field(description="End of the last port visit, UTC.")
     status: str = Field(description="Review status (new, under_review, referred, ...).")
+
+    @computed_field(description="The MMSI, with its track when not track 0.")  # type: ignore[prop-decorator]
+    @property
+    def vessel_label(self) -> str:
+        return vessel_label(self.mmsi, self.track_id)
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Declared flag; else inferred flag (source, confidence); else why unknown."
+    )
+    @property
+    def flag_label(self) -> str:
+        return flag_label(
+            self.flag_iso3,
+            self.flag_inferred_iso3,
+            self.flag_inferred_source,
+            self.flag_inferred_confidence,
+        )
 
 
 class AlertPublic(AlertBase):
@@ -126,8 +162,9 @@ class IdentityRecord(BaseModel):
 
 
 class VesselPeriodPublic(BaseModel):
-    """One vessel-year: features and the alert on it."""
+    """One vessel-year of one transmitter track: features and the alert on it."""
 
+    track_id: int = Field(default=0, description="Transmitter track (0 = the first seen).")
     year: int
     start: UTC
     end: UTC
@@ -143,6 +180,7 @@ class VesselPublic(BaseModel):
     """A vessel's profile: identity history, IUU status, features by year."""
 
     mmsi: str
+    vessel_id: str | None = Field(default=None, description="Vessel identity (GFW's term).")
     shipname: str | None
     callsign: str | None
     imo: str | None
@@ -207,6 +245,57 @@ class NoticeCreate(BaseModel):
 
     alert_id: int = Field(ge=1, le=2**31 - 1)
     reason: str | None = Field(default=None, max_length=2000, description="Why refer.")
+
+
+class NoticeApprove(BaseModel):
+    """Approve a draft notice."""
+
+    confirm_inferred_flag: bool = Field(
+        default=False,
+        description="The approver checked the inferred flag the routing uses and confirms "
+        "it (required when the vessel has no declared flag and a route depends on it).",
+    )
+
+
+class RoutingFlagPublic(BaseModel):
+    """The flag a notice is routed by."""
+
+    iso3: str | None
+    basis: Literal["declared", "inferred", "none"]
+    source: str | None = Field(description="MID, the inference source, or why none.")
+    confidence: float | None = Field(description="Of an inferred flag, 0-1.")
+    label: str
+
+
+class RoutePreview(BaseModel):
+    """One agency approving would route the notice to."""
+
+    agency_id: str
+    agency_name: str | None
+    rule: str
+    country_iso3: str
+    role: str
+    flag_basis: Literal["declared", "inferred"] | None = Field(
+        description="Set when the route depends on the flag."
+    )
+    needs_confirmation: bool = Field(description="Depends on an unconfirmed inferred flag.")
+
+
+class NoticePreview(BaseModel):
+    """What approving a notice would do: the flag used, the routes, the rules with no agency."""
+
+    notice_id: str
+    status: str
+    vessel: str = Field(description="MMSI, with its track when not track 0.")
+    flag: RoutingFlagPublic
+    routes: list[RoutePreview]
+    unmatched: list[str] = Field(description="Routing rules that found no agency, and why.")
+    needs_confirmation: bool = Field(
+        description="Approval needs `confirm_inferred_flag`: a route uses an inferred flag."
+    )
+    confirmation: dict[str, Any] | None = Field(
+        description="The recorded confirmation of the inferred flag (who, when, which, source)."
+    )
 
 
 class NoticePublic(BaseModel):

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 from sqlalchemy import select
 
+from vessel_risk.alerts.display import flag_label, vessel_label
 from vessel_risk.alerts.lifecycle import STATUSES
 from vessel_risk.alerts.persistence import alert_history, transition
 from vessel_risk.cli.database import Actor, Db, default_actor, open_session
@@ -43,16 +44,22 @@ def alerts_list(
         for a in s.scalars(q.limit(limit)):
             table.add_row(
                 str(a.id),
-                a.mmsi,
+                vessel_label(a.mmsi, a.track_id),
                 str(a.year),
                 a.shipname or "",
-                a.flag_iso3 or "?",
+                _flag(a),
                 f"{a.score:.2f}",
                 a.tier,
                 a.status,
                 a.last_port_label or "",
             )
         console.print(table)
+
+
+def _flag(a: AlertRow) -> str:
+    return flag_label(
+        a.flag_iso3, a.flag_inferred_iso3, a.flag_inferred_source, a.flag_inferred_confidence
+    )
 
 
 def alerts_show(alert_id: int, db: Db = None) -> None:
@@ -62,8 +69,14 @@ def alerts_show(alert_id: int, db: Db = None) -> None:
         if a is None:
             raise _fail(f"No alert {alert_id}.")
         console.print(
-            f"[bold]Alert {a.id}[/bold]: {a.shipname or 'name unknown'} (MMSI {a.mmsi}, "
-            f"{a.year}), {a.tier} {a.score:.2f} by {a.model_version}; status {a.status}"
+            f"[bold]Alert {a.id}[/bold]: {a.shipname or 'name unknown'} "
+            f"(MMSI {vessel_label(a.mmsi, a.track_id)}, {a.year}), {a.tier} {a.score:.2f} "
+            f"by {a.model_version}; status {a.status}"
+        )
+        console.print(
+            f"Flag: {_flag(a)}"
+            + (f"; vessel identity {a.vessel_id}" if a.vessel_id else "")
+            + (f"; class {a.vessel_class}" if a.vessel_class else "")
         )
         console.print(a.detail["data_note"])
         for i in a.detail["indicators"]:

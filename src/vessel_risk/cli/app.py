@@ -21,6 +21,7 @@ from vessel_risk.cli.notices import (
     notices_create,
     notices_handed_over,
     notices_list,
+    notices_preview,
     notices_reminders,
     notices_show,
     notices_withdraw,
@@ -65,6 +66,7 @@ alerts_app.command("show")(alerts_show)
 alerts_app.command("review")(alerts_review)
 
 notices_app.command("create")(notices_create)
+notices_app.command("preview")(notices_preview)
 notices_app.command("approve")(notices_approve)
 notices_app.command("withdraw")(notices_withdraw)
 notices_app.command("handed-over")(notices_handed_over)

@@ -1,4 +1,4 @@
-"""``vessel-risk notices create|approve|withdraw|handed-over|list|show|reminders``:
+"""``vessel-risk notices create|preview|approve|withdraw|handed-over|list|show|reminders``:
 presumed-victim referral notices, from a draft to its deliveries and follow-ups (rules
 in ``vessel_risk.referral``).
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -25,6 +25,7 @@ from vessel_risk.referral.notices import (
     create_notice,
     due_reminders,
     notice_html,
+    preview_notice,
     withdraw_notice,
 )
 from vessel_risk.settings import Settings
@@ -59,20 +60,73 @@ def notices_create(
         console.print(f"Draft notice {n.id} for alert {alert_id}; approve it to send it.")
 
 
+def _print_preview(p: dict[str, Any]) -> None:
+    """The approval preview: the flag routing uses, the routes, the rules with no agency."""
+    flag = p["flag"]
+    basis = {
+        "declared": "declared",
+        "inferred": "inferred: a person must confirm it (--confirm-inferred-flag)",
+        "none": "no flag",
+    }[flag["basis"]]
+    if flag["basis"] == "inferred" and p.get("confirmation"):
+        basis = f"inferred, confirmed by {p['confirmation']['by']}"
+    console.print(f"Notice {p['notice_id']} ({p['status']}), vessel {p['vessel']}")
+    console.print(f"  routed by flag: {flag['label']} ({basis})")
+    for r in p["routes"]:
+        mark = ": by the inferred flag" if r["needs_confirmation"] else ""
+        console.print(
+            f"  -> {r['agency_name'] or r['agency_id']} ({r['agency_id']}, rule {r['rule']}, "
+            f"{r['country_iso3']}){mark}"
+        )
+    if not p["routes"]:
+        console.print("  -> no agency")
+    for u in p["unmatched"]:
+        console.print(f"  no agency: {u}")
+
+
+def _fleets(directory: Path | None) -> list[Any]:
+    path = directory or Settings().agency_directory
+    return read_directory(path).fleets if path else []
+
+
+DirectoryOption = Annotated[
+    Path | None,
+    typer.Option(help="Agency directory TOML with [[fleet]] crew origins (or setting)."),
+]
+
+
+def notices_preview(notice_id: str, directory: DirectoryOption = None, db: Db = None) -> None:
+    """What approving would do: the flag used (declared or inferred, with its source and
+    confidence), the agencies, and the routing rules that found no agency."""
+    with open_session(db) as s:
+        _print_preview(preview_notice(s, notice_id, fleets=_fleets(directory)))
+
+
 def notices_approve(
     notice_id: str,
-    directory: Annotated[
-        Path | None,
-        typer.Option(help="Agency directory TOML with [[fleet]] crew origins (or setting)."),
-    ] = None,
+    directory: DirectoryOption = None,
+    confirm_inferred_flag: Annotated[
+        bool,
+        typer.Option(
+            "--confirm-inferred-flag",
+            help="You checked the inferred flag the routing uses (see `notices preview`) "
+            "and confirm it; needed when the vessel has no declared flag.",
+        ),
+    ] = False,
     db: Db = None,
     actor: Actor = "",
 ) -> None:
     """Approve a draft: route it to agencies and queue its deliveries."""
-    path = directory or Settings().agency_directory
     with open_session(db) as s:
-        fleets = read_directory(path).fleets if path else []
-        n = approve_notice(s, notice_id, actor=actor or default_actor(), fleets=fleets)
+        fleets = _fleets(directory)
+        _print_preview(preview_notice(s, notice_id, fleets=fleets))
+        n = approve_notice(
+            s,
+            notice_id,
+            actor=actor or default_actor(),
+            fleets=fleets,
+            confirm_inferred_flag=confirm_inferred_flag,
+        )
         console.print(
             f"Notice {n.id} approved; reflection period {n.reflection_period_days} days "
             f"(to {n.reflection_ends_at:%Y-%m-%d}); queued for delivery to:"

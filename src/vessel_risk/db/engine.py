@@ -54,7 +54,8 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     ------
     SchemaError
         If the database has vessel-risk tables but no Alembic version (a database made
-        before migrations existed): move it aside and run again.
+        before migrations existed): move it aside and run again; or if, on SQLite, the
+        upgrade leaves a foreign key pointing at no row.
     """
     from alembic import command
     from alembic.config import Config
@@ -67,9 +68,28 @@ def migrate(engine: Engine, revision: str = "head") -> None:
         )
     cfg = Config()
     cfg.set_main_option("script_location", "vessel_risk.db:migrations")
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            # Alembic's batch mode copies a table that others reference and drops the
+            # old one: SQLite wants foreign keys off for that (they cannot be turned off
+            # inside a transaction), and checked before the upgrade commits.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, revision)
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all() if sqlite else []
+                if broken:
+                    raise SchemaError(
+                        f"Upgrading {engine.url!r} leaves {len(broken)} foreign keys "
+                        f"pointing at no row (first: {tuple(broken[0])})."
+                    )
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -52,6 +52,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
@@ -88,7 +89,11 @@ class Run(Base):
 
 
 class Vessel(Base):
-    """One vessel, keyed by MMSI (a 9-character string)."""
+    """One vessel, keyed by MMSI (a 9-character string).
+
+    ``vessel_id`` is the vessel identity (GFW's term) its latest alert carried: one hull
+    across MMSIs, IMO numbers, call signs and names (issue 16).
+    """
 
     __tablename__ = "vessels"
     mmsi: Mapped[str] = mapped_column(String(9), primary_key=True)
@@ -96,6 +101,7 @@ class Vessel(Base):
     callsign: Mapped[str | None] = mapped_column(String(32))
     imo: Mapped[str | None] = mapped_column(String(16))
     flag_iso3: Mapped[str | None] = mapped_column(String(3), index=True)
+    vessel_id: Mapped[str | None] = mapped_column(String(32), index=True)
     gear: Mapped[str | None] = mapped_column(String(64))
     mmsi_valid: Mapped[bool] = mapped_column(Boolean)
     iuu_listed: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -106,12 +112,19 @@ class Vessel(Base):
 
 
 class VesselPeriod(Base):
-    """One vessel-year: the features a score was computed from."""
+    """One vessel-year of one transmitter track: the features a score was computed from.
+
+    Keyed by (``mmsi``, ``track_id``, ``year``): an MMSI broadcast by two transmitters
+    at once is split into tracks (0 = the first track seen), each scored on its own.
+    """
 
     __tablename__ = "vessel_periods"
-    __table_args__ = (UniqueConstraint("mmsi", "year"),)
+    __table_args__ = (
+        UniqueConstraint("mmsi", "track_id", "year", name="uq_vessel_periods_mmsi_track_year"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mmsi: Mapped[str] = mapped_column(ForeignKey("vessels.mmsi"), index=True)
+    track_id: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     year: Mapped[int] = mapped_column(Integer)
     start: Mapped[datetime]
     end: Mapped[datetime]
@@ -142,7 +155,9 @@ class AlertRow(Base):
 
     ``status`` follows :data:`vessel_risk.alerts.lifecycle.TRANSITIONS`; the columns copied
     from the current score (score, tier, rank, ...) make the ranked list one indexed
-    query.
+    query. ``flag_iso3`` is the declared flag (from a valid MID); ``flag_inferred_*`` the
+    flag inferred without the MID, its source and confidence (0..1), routing by which
+    needs a person's confirmation (:mod:`vessel_risk.referral.routing`).
     """
 
     __tablename__ = "alerts"
@@ -155,9 +170,15 @@ class AlertRow(Base):
     score_id: Mapped[int] = mapped_column(ForeignKey("scores.id"))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), index=True)
     mmsi: Mapped[str] = mapped_column(String(9), index=True)
+    track_id: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     year: Mapped[int] = mapped_column(Integer)
+    vessel_id: Mapped[str | None] = mapped_column(String(32))
+    vessel_class: Mapped[str | None] = mapped_column(String(32))
     shipname: Mapped[str | None] = mapped_column(String(128))
     flag_iso3: Mapped[str | None] = mapped_column(String(3), index=True)
+    flag_inferred_iso3: Mapped[str | None] = mapped_column(String(3))
+    flag_inferred_source: Mapped[str | None] = mapped_column(Text)
+    flag_inferred_confidence: Mapped[float | None] = mapped_column(Float)
     gear: Mapped[str | None] = mapped_column(String(64))
     score: Mapped[float] = mapped_column(Float)
     tier: Mapped[str] = mapped_column(String(32))

@@ -14,6 +14,13 @@ the rules of :mod:`vessel_risk.referral.routing` choose the agencies and
 same transaction). Where an agency's rule allows (``auto_refer``), :func:`auto_refer`
 does both without a person, for that agency only.
 
+A route that depends on a flag inferred without the MID (no declared flag;
+:func:`vessel_risk.referral.routing.routing_flag`) needs a person's confirmation of that
+flag at approval: :func:`approve_notice` refuses without it, and records who confirmed
+which flag, from which source, when. :func:`preview_notice` shows the approver the flag
+used, whether it is declared or inferred, the routes and the rules that found no agency.
+An automatic referral never routes by an unconfirmed inferred flag.
+
 Approval starts the clocks of :mod:`vessel_risk.referral.follow_ups` (reflection and
 recovery period, follow-ups at 3, 6 and 12 months); :func:`due_reminders` lists what is
 due. Crew personal data never goes in a notice (:mod:`vessel_risk.referral.personal_data`).
@@ -34,6 +41,7 @@ import pycountry
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vessel_risk.alerts.display import vessel_label
 from vessel_risk.alerts.persistence import transition
 from vessel_risk.db.tables import (
     AlertRow,
@@ -54,7 +62,7 @@ from vessel_risk.referral.follow_ups import (
     reminders_due,
 )
 from vessel_risk.referral.payload import build_payload
-from vessel_risk.referral.routing import Fleet, route
+from vessel_risk.referral.routing import Fleet, RoutingPlan, plan
 
 
 class NoticeError(ValueError):
@@ -151,6 +159,57 @@ def create_notice(
     return notice
 
 
+def _plan(session: Session, notice: ReferralNotice, fleets: Sequence[Fleet]) -> RoutingPlan:
+    return plan(notice.payload, [as_record(a) for a in active_agencies(session)], fleets)
+
+
+def preview_notice(
+    session: Session, notice_id: str, *, fleets: Sequence[Fleet] = ()
+) -> dict[str, Any]:
+    """What approving a notice would do: the flag it is routed by, the routes, the gaps.
+
+    Parameters
+    ----------
+    session : Session
+    notice_id : str
+    fleets : sequence of Fleet
+        Crew-origin countries per fleet, for consular routing.
+
+    Returns
+    -------
+    dict
+        ``notice_id``, ``status``, ``vessel`` (MMSI and track, as
+        :func:`vessel_risk.alerts.display.vessel_label` says it), ``flag`` (``iso3``,
+        ``basis`` declared/inferred/none, ``source``, ``confidence``, ``label``),
+        ``routes`` (``agency_id``, ``agency_name``, ``rule``, ``country_iso3``, ``role``,
+        ``flag_basis``, ``needs_confirmation``), ``unmatched`` (the rules that found no
+        agency, one sentence each), ``needs_confirmation`` (bool) and ``confirmation``
+        (the recorded confirmation of an inferred flag, or None). For an approved notice
+        the routes are those the current directory would choose.
+
+    Raises
+    ------
+    LookupError
+        If there is no notice ``notice_id``.
+    """
+    notice = session.get(ReferralNotice, notice_id)
+    if notice is None:
+        raise LookupError(f"No referral notice {notice_id}.")
+    p = _plan(session, notice, fleets)
+    names = {a.id: a.name for a in active_agencies(session)}
+    vessel = notice.payload.get("vessel", {})
+    return {
+        "notice_id": notice.id,
+        "status": notice.status,
+        "vessel": vessel_label(notice.mmsi, vessel.get("track_id") or 0),
+        "flag": p.flag.model_dump(),
+        "routes": [{**r.model_dump(), "agency_name": names.get(r.agency_id)} for r in p.routes],
+        "unmatched": p.unmatched,
+        "needs_confirmation": p.needs_confirmation and notice.status == "draft",
+        "confirmation": (notice.payload.get("routing") or {}).get("inferred_flag_confirmation"),
+    }
+
+
 def approve_notice(
     session: Session,
     notice_id: str,
@@ -158,6 +217,7 @@ def approve_notice(
     actor: str,
     fleets: Sequence[Fleet] = (),
     only_agencies: Sequence[str] | None = None,
+    confirm_inferred_flag: bool = False,
 ) -> ReferralNotice:
     """Approve a draft notice: route it, put its deliveries in the outbox, start its clocks.
 
@@ -173,18 +233,25 @@ def approve_notice(
         Crew-origin countries per fleet, for consular routing.
     only_agencies : sequence of str, optional
         Deliver only to these agencies (automatic referral under their own rule).
+    confirm_inferred_flag : bool, default False
+        The approver has checked the inferred flag the routes depend on (shown by
+        :func:`preview_notice`) and confirms it. Recorded in the notice
+        (``payload.routing.inferred_flag_confirmation``: who, when, which flag, its
+        source and confidence) and in the audit log.
 
     Returns
     -------
     ReferralNotice
-        Approved, with ``reflection_ends_at`` and ``follow_ups`` set.
+        Approved, with ``reflection_ends_at`` and ``follow_ups`` set; ``payload.routing``
+        holds the flag it was routed by and the rules that found no agency.
 
     Raises
     ------
     LookupError
         If there is no notice ``notice_id``.
     NoticeError
-        If the notice is not a draft, or no agency of the directory matches.
+        If the notice is not a draft, no agency of the directory matches, or a route
+        depends on an inferred flag and ``confirm_inferred_flag`` is not set.
     """
     notice = session.get(ReferralNotice, notice_id)
     if notice is None:
@@ -192,18 +259,48 @@ def approve_notice(
     if notice.status != "draft":
         raise NoticeError(f"Notice {notice_id} is {notice.status}; only a draft can be approved.")
     agencies = active_agencies(session)
-    routes = route(notice.payload, [as_record(a) for a in agencies], fleets)
+    p = _plan(session, notice, fleets)
+    routes = p.routes
     if only_agencies is not None:
         routes = [r for r in routes if r.agency_id in set(only_agencies)]
     if not routes:
+        last_port = (notice.payload.get("last_port") or {}).get("iso3")
         raise NoticeError(
-            f"No agency in the directory matches notice {notice_id} (flag "
-            f"{notice.payload['vessel']['flag_iso3']}, last port "
-            f"{(notice.payload.get('last_port') or {}).get('iso3')}); load one with "
-            "`vessel-risk agencies load`."
+            f"No agency in the directory matches notice {notice_id} (flag {p.flag.label}, "
+            f"last port {last_port}; {'; '.join(p.unmatched) or 'no rule found an agency'}); "
+            "load one with `vessel-risk agencies load`."
+        )
+    inferred = [r.agency_id for r in routes if r.needs_confirmation]
+    if inferred and not confirm_inferred_flag:
+        raise NoticeError(
+            f"Notice {notice_id} has no declared flag: routing to {', '.join(inferred)} "
+            f"uses the inferred flag {p.flag.label}. A person must confirm that flag before "
+            "the notice leaves the system: check it, then approve again confirming the "
+            "inferred flag (`--confirm-inferred-flag`, `confirm_inferred_flag` in the API, "
+            "or the box on the approval screen)."
         )
     by_id = {a.id: a for a in agencies}
     now = utcnow()
+    routing: dict[str, Any] = {"flag": p.flag.model_dump(), "unmatched": p.unmatched}
+    if inferred:
+        confirmation = {
+            "by": actor,
+            "at": now.isoformat(),
+            "flag_iso3": p.flag.iso3,
+            "source": p.flag.source,
+            "confidence": p.flag.confidence,
+            "agencies": inferred,
+        }
+        routing["inferred_flag_confirmation"] = confirmation
+        audit(
+            session,
+            actor=actor,
+            action="notice.inferred_flag_confirmed",
+            entity_type="notice",
+            entity_id=notice_id,
+            reason=f"routing by the inferred flag {p.flag.label} confirmed",
+            after=confirmation,
+        )
     days = reflection_period_days(
         by_id[r.agency_id].reflection_period_days for r in routes if r.rule == "port_state"
     )
@@ -213,7 +310,8 @@ def approve_notice(
     notice.reflection_period_days = days
     notice.reflection_ends_at = reflection_end(now, days)
     notice.follow_ups = follow_up_schedule(now)
-    # What the agencies receive says when the clocks run, not only the minimum.
+    # What the agencies receive says when the clocks run, not only the minimum, and
+    # whether the flag they were chosen by is declared or inferred.
     clocks = {
         "period_days": days,
         "starts_at": now.isoformat(),
@@ -223,6 +321,7 @@ def approve_notice(
         **notice.payload,
         "reflection_recovery": {**notice.payload["reflection_recovery"], **clocks},
         "follow_ups_due": [f["due"] for f in notice.follow_ups],
+        "routing": routing,
     }
     enqueue(session, notice, [(by_id[r.agency_id], r.rule) for r in routes])
     alert = session.get(AlertRow, notice.alert_id)
@@ -237,6 +336,8 @@ def approve_notice(
         entity_id=notice_id,
         after={
             "routes": [r.model_dump() for r in routes],
+            "flag": p.flag.model_dump(),
+            "unmatched": p.unmatched,
             "reflection_period_days": days,
         },
     )
@@ -299,7 +400,10 @@ def auto_refer(
 
     For every ``new`` alert whose routes include an agency with ``auto_refer`` set (and
     whose filters the alert meets), creates and approves a notice delivered to those
-    agencies only; every other agency still waits for a person's approval.
+    agencies only; every other agency still waits for a person's approval. A route that
+    depends on an inferred flag is never taken automatically (a person must confirm the
+    flag): such agencies are left out, and an ``alert.auto_refer_skipped`` audit entry
+    says which and why.
 
     Returns
     -------
@@ -315,7 +419,22 @@ def auto_refer(
     )
     for alert in list(alerts):
         draft = build_payload(session, alert, notice_id="-", created_at=utcnow(), ports=ports)
-        chosen = [r.agency_id for r in route(draft.model_dump(mode="json"), auto, fleets)]
+        p = plan(draft.model_dump(mode="json"), auto, fleets)
+        chosen = [r.agency_id for r in p.routes if not r.needs_confirmation]
+        skipped = [r.agency_id for r in p.routes if r.needs_confirmation]
+        if skipped:
+            audit(
+                session,
+                actor="system:auto_refer",
+                action="alert.auto_refer_skipped",
+                entity_type="alert",
+                entity_id=alert.id,
+                reason=(
+                    f"not referred automatically to {', '.join(skipped)}: the route uses the "
+                    f"inferred flag {p.flag.label}, which a person must confirm"
+                ),
+                after={"skipped": skipped, "referred_to": chosen, "flag": p.flag.model_dump()},
+            )
         if not chosen:
             continue
         actor = "rule:" + ",".join(chosen)

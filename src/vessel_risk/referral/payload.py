@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vessel_risk.alerts.build import CAVEAT
+from vessel_risk.alerts.display import flag_label, vessel_label
 from vessel_risk.db.tables import (
     AlertRow,
     EvidenceEvent,
@@ -229,10 +230,23 @@ def build_payload(
         created_at=created_at,
         vessel={
             "mmsi": alert.mmsi,
+            "track_id": alert.track_id,
+            "vessel_label": vessel_label(alert.mmsi, alert.track_id),
+            "vessel_id": alert.vessel_id,
+            "vessel_class": alert.vessel_class,
             "imo": vessel.imo if vessel else None,
             "callsign": vessel.callsign if vessel else None,
             "shipname": alert.shipname,
             "flag_iso3": alert.flag_iso3,
+            "flag_inferred_iso3": alert.flag_inferred_iso3,
+            "flag_inferred_source": alert.flag_inferred_source,
+            "flag_inferred_confidence": alert.flag_inferred_confidence,
+            "flag_label": flag_label(
+                alert.flag_iso3,
+                alert.flag_inferred_iso3,
+                alert.flag_inferred_source,
+                alert.flag_inferred_confidence,
+            ),
             "gear": alert.gear,
             "mmsi_valid": detail.get("mmsi_valid"),
             "iuu_listed": detail.get("iuu_listed"),

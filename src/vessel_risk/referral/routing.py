@@ -25,6 +25,15 @@ in the order :func:`route` applies them:
 
 An agency's ``filters`` may narrow what it receives: ``min_tier`` (``"high"`` or
 ``"medium"``), ``flags`` (ISO3 list) and ``gears``.
+
+The flag these rules use (:func:`routing_flag`) is the declared flag (``flag_iso3``, from
+a valid MID) or, where there is none, the flag inferred without the MID
+(``flag_inferred_iso3``, with its source and confidence; issue 16). A route that depends
+on an inferred flag (the flag-state rule, consular routing assumed from the flag and its
+fleets, an agency's ``flags`` filter) is marked ``needs_confirmation``: a person confirms
+the inferred flag when approving (:func:`vessel_risk.referral.notices.approve_notice`), and
+an automatic referral never takes such a route. :func:`plan` also says which rules found
+no agency, for the approval preview.
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from vessel_risk.alerts.display import flag_label
 from vessel_risk.model.indicators import TIER_LEVEL
 
 Role = Literal[
@@ -110,12 +120,85 @@ class Directory(BaseModel):
 
 
 class Route(BaseModel):
-    """One agency chosen for a notice, and the rule that chose it."""
+    """One agency chosen for a notice, and the rule that chose it.
+
+    ``flag_basis`` is ``"declared"`` or ``"inferred"`` when the route depends on the
+    vessel's flag (None otherwise); ``needs_confirmation`` is True when it depends on an
+    inferred flag no person has confirmed yet.
+    """
 
     agency_id: str
     rule: str
     country_iso3: str
     role: str
+    flag_basis: Literal["declared", "inferred"] | None = None
+    needs_confirmation: bool = False
+
+
+class RoutingFlag(BaseModel):
+    """The flag routing uses: declared, inferred (with source and confidence), or none.
+
+    Attributes
+    ----------
+    iso3 : str or None
+    basis : {"declared", "inferred", "none"}
+    source : str or None
+        For an inferred flag the source used (``imo_list``, ``callsign_list``,
+        ``name_pattern:<registry>``, ...); with no flag, why none could be inferred.
+    confidence : float or None
+        0..1, inferred flags only.
+    label : str
+        As :func:`vessel_risk.alerts.display.flag_label` says it.
+    """
+
+    iso3: str | None
+    basis: Literal["declared", "inferred", "none"]
+    source: str | None = None
+    confidence: float | None = None
+    label: str
+
+
+class RoutingPlan(BaseModel):
+    """The routes of a notice, the flag they use and the rules that found no agency."""
+
+    flag: RoutingFlag
+    routes: list[Route]
+    unmatched: list[str]
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """Whether any route depends on an inferred flag a person has not confirmed."""
+        return any(r.needs_confirmation for r in self.routes)
+
+
+def routing_flag(vessel: Mapping[str, Any]) -> RoutingFlag:
+    """The flag a notice is routed by: ``flag_iso3`` if declared, else ``flag_inferred_iso3``.
+
+    Parameters
+    ----------
+    vessel : mapping
+        The ``vessel`` part of a notice payload; ``flag_inferred_*`` may be absent
+        (notices drafted before issue 16).
+    """
+    label = flag_label(
+        vessel.get("flag_iso3"),
+        vessel.get("flag_inferred_iso3"),
+        vessel.get("flag_inferred_source"),
+        vessel.get("flag_inferred_confidence"),
+    )
+    if vessel.get("flag_iso3"):
+        return RoutingFlag(iso3=vessel["flag_iso3"], basis="declared", source="mid", label=label)
+    if vessel.get("flag_inferred_iso3"):
+        return RoutingFlag(
+            iso3=vessel["flag_inferred_iso3"],
+            basis="inferred",
+            source=vessel.get("flag_inferred_source"),
+            confidence=vessel.get("flag_inferred_confidence"),
+            label=label,
+        )
+    return RoutingFlag(
+        iso3=None, basis="none", source=vessel.get("flag_inferred_source"), label=label
+    )
 
 
 def normalize_port(name: str) -> str:
@@ -125,12 +208,12 @@ def normalize_port(name: str) -> str:
     return " ".join(words)
 
 
-def _accepts(agency: AgencyRecord, notice: Mapping[str, Any]) -> bool:
+def _accepts(agency: AgencyRecord, notice: Mapping[str, Any], flag: str | None) -> bool:
     filters = agency.filters or {}
     tier = notice["risk"]["tier"]
     if "min_tier" in filters and TIER_LEVEL.get(tier, 0) < TIER_LEVEL[filters["min_tier"]]:
         return False
-    if "flags" in filters and notice["vessel"]["flag_iso3"] not in filters["flags"]:
+    if "flags" in filters and flag not in filters["flags"]:
         return False
     return not ("gears" in filters and notice["vessel"].get("gear") not in filters["gears"])
 
@@ -148,33 +231,36 @@ def crew_countries(notice: Mapping[str, Any], fleets: Sequence[Fleet]) -> tuple[
     -------
     (countries, source)
         ``source`` is ``"recorded"`` when a person recorded the crew's nationalities on
-        the notice, else ``"flag_and_fleet"``: the flag state plus the crew-origin
-        countries configured for fleets matching the vessel's flag (and gear, when the
-        fleet names one).
+        the notice, else ``"flag_and_fleet"``: the flag state (:func:`routing_flag`:
+        declared, else inferred) plus the crew-origin countries configured for fleets
+        matching that flag (and gear, when the fleet names one).
     """
     recorded = notice.get("crew_nationalities_iso3") or []
     if recorded:
         return sorted(set(recorded)), "recorded"
     vessel = notice["vessel"]
-    countries = {vessel["flag_iso3"]} if vessel.get("flag_iso3") else set()
+    flag = routing_flag(vessel).iso3
+    countries = {flag} if flag else set()
     for fleet in fleets:
-        if fleet.flag_iso3 == vessel.get("flag_iso3") and fleet.gear in (None, vessel.get("gear")):
+        if flag and fleet.flag_iso3 == flag and fleet.gear in (None, vessel.get("gear")):
             countries.update(fleet.crew_origin_iso3)
     return sorted(countries), "flag_and_fleet"
 
 
-def route(
+def plan(
     notice: Mapping[str, Any], agencies: Sequence[AgencyRecord], fleets: Sequence[Fleet] = ()
-) -> list[Route]:
-    """The agencies a notice goes to under the rules in the module docstring.
+) -> RoutingPlan:
+    """The routes of a notice under the rules in the module docstring, with the flag they
+    use and the rules that found no agency.
 
     Parameters
     ----------
     notice : mapping
         A referral notice payload (:class:`vessel_risk.referral.payload.NoticePayload` as a
-        dict): ``vessel.flag_iso3``, ``vessel.gear``, ``risk.tier``,
-        ``last_port.iso3``/``label``, ``expected_port.iso3``/``label``,
-        ``coastal_states_iso3``, ``crew_nationalities_iso3``.
+        dict): ``vessel.flag_iso3``, ``vessel.flag_inferred_iso3`` (and its source and
+        confidence), ``vessel.gear``, ``risk.tier``, ``last_port.iso3``/``label``,
+        ``expected_port.iso3``/``label``, ``coastal_states_iso3``,
+        ``crew_nationalities_iso3``.
     agencies : sequence of AgencyRecord
         The directory, in the order it is searched
         (:func:`vessel_risk.referral.directory.active_agencies` gives it by id); inactive
@@ -183,35 +269,83 @@ def route(
 
     Returns
     -------
-    list of Route, one per agency (the first rule that names it), in rule order (flag
-    state; port state of the last port, then of the expected port; coastal states;
-    crew countries, sorted), and within a rule in directory order.
+    RoutingPlan
+        ``routes``: one per agency (the first rule that names it), in rule order (flag
+        state; port state of the last port, then of the expected port; coastal states;
+        crew countries, sorted), and within a rule in directory order; a route that
+        depends on an inferred flag has ``needs_confirmation``. ``unmatched``: one
+        sentence per rule that found no agency (or had nothing to route by).
     """
-    wanted: list[tuple[str, str, frozenset[str], str | None]] = []
-    flag = notice["vessel"].get("flag_iso3")
-    if flag:
-        wanted.append(("flag_state", flag, frozenset({"maritime_authority"}), None))
-    for key in ("last_port", "expected_port"):
-        port = notice.get(key) or {}
+    flag = routing_flag(notice["vessel"])
+    # (rule, country, roles, port label, whether the country comes from the flag)
+    wanted: list[tuple[str, str, frozenset[str], str | None, bool]] = []
+    unmatched: list[str] = []
+    if flag.iso3:
+        wanted.append(("flag_state", flag.iso3, frozenset({"maritime_authority"}), None, True))
+    else:
+        unmatched.append(f"flag_state: no flag to route by ({flag.label})")
+    ports = [notice.get(k) or {} for k in ("last_port", "expected_port")]
+    for port in ports:
         if port.get("iso3"):
-            wanted.append(("port_state", port["iso3"], PORT_STATE_ROLES, port.get("label")))
+            wanted.append(("port_state", port["iso3"], PORT_STATE_ROLES, port.get("label"), False))
+    if not any(p.get("iso3") for p in ports):
+        unmatched.append("port_state: no last or expected port in a known country")
     for iso3 in notice.get("coastal_states_iso3") or []:
-        wanted.append(("coastal_state", iso3, frozenset({"maritime_authority"}), None))
-    for iso3 in crew_countries(notice, fleets)[0]:
-        wanted.append(("crew_consular", iso3, frozenset({"consular_service"}), None))
+        wanted.append(("coastal_state", iso3, frozenset({"maritime_authority"}), None, False))
+    crew, crew_source = crew_countries(notice, fleets)
+    for iso3 in crew:
+        consular = frozenset({"consular_service"})
+        wanted.append(("crew_consular", iso3, consular, None, crew_source == "flag_and_fleet"))
+    if not crew:
+        unmatched.append("crew_consular: no crew country recorded and no flag to assume one from")
 
     routes: dict[str, Route] = {}
-    for rule, iso3, roles, port in wanted:
+    for rule, iso3, roles, port, by_flag in wanted:
+        found = False
         for agency in agencies:
             if (
                 agency.active
-                and agency.id not in routes
                 and agency.country_iso3 == iso3
                 and agency.role in roles
                 and (rule != "port_state" or _covers_port(agency, port))
-                and _accepts(agency, notice)
+                and _accepts(agency, notice, flag.iso3)
             ):
+                found = True
+                if agency.id in routes:
+                    continue
+                depends = by_flag or "flags" in (agency.filters or {})
+                basis = flag.basis if depends and flag.basis != "none" else None
                 routes[agency.id] = Route(
-                    agency_id=agency.id, rule=rule, country_iso3=iso3, role=agency.role
+                    agency_id=agency.id,
+                    rule=rule,
+                    country_iso3=iso3,
+                    role=agency.role,
+                    flag_basis=basis,
+                    needs_confirmation=basis == "inferred",
                 )
-    return list(routes.values())
+        if not found:
+            where = f" at {port}" if port else ""
+            unmatched.append(
+                f"{rule} ({iso3}{where}): no active {' or '.join(sorted(roles))} of {iso3} "
+                "in the directory takes this notice"
+            )
+    return RoutingPlan(flag=flag, routes=list(routes.values()), unmatched=unmatched)
+
+
+def route(
+    notice: Mapping[str, Any], agencies: Sequence[AgencyRecord], fleets: Sequence[Fleet] = ()
+) -> list[Route]:
+    """The agencies a notice goes to: :func:`plan`'s routes.
+
+    Parameters
+    ----------
+    notice : mapping
+        A referral notice payload, as :func:`plan` reads it.
+    agencies : sequence of AgencyRecord
+    fleets : sequence of Fleet
+
+    Returns
+    -------
+    list of Route, in rule order, then directory order.
+    """
+    return plan(notice, agencies, fleets).routes

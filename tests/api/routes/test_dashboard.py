@@ -157,3 +157,32 @@ def test_port_inspector_opens_queue_vessel_and_downloads_brief(server):
     assert brief.name == f"brief_{mmsi}_PUNTA_ARENAS.pdf"
     assert brief.read_bytes().startswith(b"%PDF-")
     assert (ARTIFACTS / "port_inspector_vessel.png").stat().st_size > 10_000
+
+
+def test_approval_screen_shows_the_routing_flag_and_asks_to_confirm_an_inferred_one(api, engine):
+    """Without the browser: the approver's screen shows the inferred flag, the routes and
+    the rules with no agency, refuses approval without the box and approves with it."""
+    from tests.apikit import key_of, record_inferred_flag_alert
+
+    alert_id = record_inferred_flag_alert(engine)
+    api.post("/referrals", json={"alert_id": alert_id}, headers={"X-API-Key": key_of("admin")})
+    login = api.post("/ui/login", data={"key": key_of("admin")}, follow_redirects=False)
+    assert login.status_code == 303
+    page = api.get("/ui/referrals").text
+    assert "150400453 track 1" in page
+    assert "Routed by flag:</b> CHN (inferred from name_pattern:china_provincial" in page
+    assert 'name="confirm_inferred_flag"' in page
+    assert "crew_consular (CHN): no active consular_service of CHN" in page
+    nid = page.split('action="/ui/referrals/')[1].split("/approve")[0]
+    refused = api.post(f"/ui/referrals/{nid}/approve", follow_redirects=True)
+    assert "A person must confirm that flag" in refused.text
+    assert 'name="confirm_inferred_flag"' in refused.text  # still a draft
+    done = api.post(
+        f"/ui/referrals/{nid}/approve",
+        data={"confirm_inferred_flag": "true"},
+        follow_redirects=True,
+    )
+    assert "Approved and routed" in done.text
+    assert 'name="confirm_inferred_flag"' not in done.text
+    alerts = api.get("/ui/").text
+    assert "150400453 track 1" in alerts and "CHN (inferred from" in alerts

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.apikit import auth
+from tests.apikit import auth, record_inferred_flag_alert
 from vessel_risk.db.tables import AuditEntry
 
 
@@ -77,3 +77,57 @@ def test_referral_flow_create_approve_deliver_callback(api, engine):
     assert ("cl-dgtm/cl-analyst", "notice.reason") in actions
     assert ("cl-nrm/cl-case", "notice.read") in actions
     assert ("cl-dgtm/cl-approver", "notice.read") in actions
+
+
+def test_alerts_show_the_track_and_the_inferred_flag(api, engine):
+    alert_id = record_inferred_flag_alert(engine)
+    d = api.get(f"/alerts/{alert_id}", headers=auth("cl-analyst")).json()
+    assert (d["mmsi"], d["track_id"], d["vessel_label"]) == ("150400453", 1, "150400453 track 1")
+    assert d["flag_iso3"] is None and d["flag_inferred_iso3"] == "CHN"
+    assert d["flag_label"] == "CHN (inferred from name_pattern:china_provincial, confidence 0.80)"
+    listed = api.get("/alerts", headers=auth("admin")).json()["items"]
+    labels = {a["vessel_label"]: a["flag_label"] for a in listed}
+    assert labels["412000001"] == "CHN"  # declared
+    assert labels["150400453 track 1"].startswith("CHN (inferred")
+
+
+def test_approval_by_an_inferred_flag_needs_the_approvers_confirmation(api, engine):
+    alert_id = record_inferred_flag_alert(engine)
+    notice = api.post("/referrals", json={"alert_id": alert_id}, headers=auth("cl-analyst"))
+    assert notice.status_code == 201, notice.text
+    nid = notice.json()["id"]
+    preview = api.get(f"/referrals/{nid}/preview", headers=auth("cl-approver"))
+    assert preview.status_code == 200, preview.text
+    p = preview.json()
+    assert p["vessel"] == "150400453 track 1" and p["needs_confirmation"] is True
+    assert (p["flag"]["iso3"], p["flag"]["basis"], p["flag"]["confidence"]) == (
+        "CHN",
+        "inferred",
+        0.8,
+    )
+    assert [(r["agency_id"], r["rule"], r["needs_confirmation"]) for r in p["routes"]] == [
+        ("chn-msa", "flag_state", True),
+        ("cl-nrm", "port_state", False),
+    ]
+    assert p["unmatched"] == [
+        "crew_consular (CHN): no active consular_service of CHN in the directory takes this notice"
+    ]
+    refused = api.post(f"/referrals/{nid}/approve", headers=auth("cl-approver"))
+    assert refused.status_code == 409
+    assert "inferred flag CHN" in refused.text and "confirm_inferred_flag" in refused.text
+    ok = api.post(
+        f"/referrals/{nid}/approve",
+        json={"confirm_inferred_flag": True},
+        headers=auth("cl-approver"),
+    )
+    assert ok.status_code == 200, ok.text
+    confirmation = ok.json()["payload"]["routing"]["inferred_flag_confirmation"]
+    assert (confirmation["by"], confirmation["flag_iso3"]) == ("cl-dgtm/cl-approver", "CHN")
+    with Session(engine) as s:
+        entry = s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "notice.inferred_flag_confirmed")
+        ).one()
+        assert (entry.actor, entry.entity_id) == ("cl-dgtm/cl-approver", nid)
+    after = api.get(f"/referrals/{nid}/preview", headers=auth("cl-approver")).json()
+    assert after["needs_confirmation"] is False
+    assert after["confirmation"]["source"] == "name_pattern:china_provincial"

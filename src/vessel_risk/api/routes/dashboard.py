@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote_plus
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,6 +21,7 @@ from fastapi.templating import Jinja2Templates
 from vessel_risk.api import crud
 from vessel_risk.api.access import Principal, authenticate
 from vessel_risk.api.deps import COOKIE_NAME, SessionDep, get_caller
+from vessel_risk.api.models import AlertPublic
 from vessel_risk.api.routes import ports as ports_routes
 from vessel_risk.api.routes import vessels as vessel_routes
 from vessel_risk.api.routes.alerts import alert_detail
@@ -59,7 +61,7 @@ def _map_points(alerts: Iterable[Any]) -> list[dict[str, Any]]:
             "mmsi": a.mmsi,
             "score": a.score,
             "tier": a.tier,
-            "name": a.shipname or a.mmsi,
+            "name": a.shipname or a.vessel_label,
         }
         for a in alerts
         if a.last_lat is not None and a.last_lon is not None
@@ -119,12 +121,13 @@ def alert_queue(
         rows, next_cursor = crud.list_alerts(session, who, filters, limit=100, cursor=cursor)
     except ValueError:
         rows, next_cursor = crud.list_alerts(session, who, filters, limit=100)
-    points = _map_points(rows)
+    alerts = [AlertPublic.model_validate(r) for r in rows]
+    points = _map_points(alerts)
     return _page(
         request,
         "alerts.html",
         who,
-        alerts=rows,
+        alerts=alerts,
         points=points,
         tier=tier,
         next_cursor=next_cursor,
@@ -202,7 +205,16 @@ def vessel_view(
 
 @router.get("/referrals")
 def referral_view(request: Request, session: SessionDep, message: str | None = None) -> Response:
-    """The referral approval screen: the agency's notices, drafts to approve."""
+    """The referral approval screen: the agency's notices, drafts to approve.
+
+    Each draft shows its approval preview: the flag routing uses (declared, or inferred
+    with its source and confidence), the agencies it would go to and the rules that
+    found no agency. A draft routed by an inferred flag has a box the approver ticks to
+    confirm that flag; approval without it is refused.
+    """
+    from vessel_risk.api.routes.referrals import _fleets
+    from vessel_risk.referral.notices import preview_notice
+
     try:
         who = _who(request, session)
     except _Login:
@@ -221,20 +233,35 @@ def referral_view(request: Request, session: SessionDep, message: str | None = N
             entity_id=n.id,
             reason="dashboard list",
         )
+    can_approve = who.role in ("referral_approver", "admin")
+    fleets = _fleets(request.app.state.settings) if can_approve else []
+    previews = {
+        n.id: preview_notice(session, n.id, fleets=fleets)
+        for n in notices
+        if can_approve and n.status == "draft"
+    }
     session.commit()
     return _page(
         request,
         "referrals.html",
         who,
         notices=notices,
+        previews=previews,
         message=message,
-        can_approve=who.role in ("referral_approver", "admin"),
+        can_approve=can_approve,
     )
 
 
 @router.post("/referrals/{notice_id}/approve")
-def referral_approve(request: Request, session: SessionDep, notice_id: str) -> Response:
-    """Approve a draft notice from the approval screen."""
+def referral_approve(
+    request: Request,
+    session: SessionDep,
+    notice_id: str,
+    confirm_inferred_flag: Annotated[bool, Form()] = False,
+) -> Response:
+    """Approve a draft notice from the approval screen (with the inferred-flag box, if
+    ticked); a refusal comes back to the screen as its message."""
+    from vessel_risk.api.models import NoticeApprove
     from vessel_risk.api.routes.referrals import approve_notice
 
     try:
@@ -243,5 +270,14 @@ def referral_approve(request: Request, session: SessionDep, notice_id: str) -> R
         return _login_redirect()
     if who.role not in ("referral_approver", "admin"):
         raise HTTPException(403, "Only referral approvers approve notices.")
-    approve_notice(session, request.app.state.settings, who, notice_id)
+    body = NoticeApprove(confirm_inferred_flag=confirm_inferred_flag)
+    try:
+        approve_notice(session, request.app.state.settings, who, notice_id, body)
+    except HTTPException as exc:
+        if exc.status_code != 409:
+            raise
+        session.rollback()
+        return RedirectResponse(
+            f"/ui/referrals?message={quote_plus(str(exc.detail))}", status_code=303
+        )
     return RedirectResponse("/ui/referrals?message=Approved+and+routed", status_code=303)

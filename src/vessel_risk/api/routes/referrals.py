@@ -30,7 +30,9 @@ from vessel_risk.api.deps import (
 from vessel_risk.api.models import (
     DeliveryAttemptPublic,
     DeliveryPublic,
+    NoticeApprove,
     NoticeCreate,
+    NoticePreview,
     NoticePublic,
     StatusCallback,
 )
@@ -40,7 +42,7 @@ from vessel_risk.delivery import agency_secrets, apply_status_callback, verify
 from vessel_risk.referral.directory import read_directory
 from vessel_risk.referral.notices import approve_notice as approve
 from vessel_risk.referral.notices import create_notice as create
-from vessel_risk.referral.notices import notice_html
+from vessel_risk.referral.notices import notice_html, preview_notice
 
 router = APIRouter(tags=["referrals"], responses=problem_responses(401, 403, 422, 429))
 
@@ -141,20 +143,60 @@ def get_notice_brief(session: SessionDep, caller: NoticeReader, notice_id: Notic
     return Response(notice_html(notice.payload), media_type="text/html; charset=utf-8")
 
 
+def _fleets(settings: Any) -> list[Any]:
+    path = settings.agency_directory
+    return read_directory(path).fleets if path else []
+
+
+@router.get(
+    "/referrals/{notice_id}/preview",
+    response_model=NoticePreview,
+    responses=problem_responses(404),
+)
+def get_notice_preview(
+    session: SessionDep, settings: SettingsDep, caller: NoticeReader, notice_id: NoticeId
+) -> NoticePreview:
+    """The approval preview: the flag routing uses (declared or inferred, its source and
+    confidence), the agencies approval would route to, which of them depend on an
+    inferred flag a person must confirm, and the rules that found no agency (audited)."""
+    notice = _notice(session, caller, notice_id)
+    _read(session, caller, notice, "preview")
+    try:
+        preview = preview_notice(session, notice_id, fleets=_fleets(settings))
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    session.commit()
+    return NoticePreview.model_validate(preview)
+
+
 @router.post(
     "/referrals/{notice_id}/approve",
     response_model=NoticePublic,
     responses=problem_responses(404, 409),
 )
 def approve_notice(
-    session: SessionDep, settings: SettingsDep, caller: Approver, notice_id: NoticeId
+    session: SessionDep,
+    settings: SettingsDep,
+    caller: Approver,
+    notice_id: NoticeId,
+    body: NoticeApprove | None = None,
 ) -> NoticePublic:
-    """Approve a draft: it is routed and its deliveries enter the outbox (audited)."""
+    """Approve a draft: it is routed and its deliveries enter the outbox (audited).
+
+    When the vessel has no declared flag and a route depends on its inferred flag (see
+    ``/referrals/{notice_id}/preview``), approval is refused (409) unless
+    ``confirm_inferred_flag`` is true; the confirmation is recorded with the notice.
+    """
     _notice(session, caller, notice_id)
-    path = settings.agency_directory
-    fleets = read_directory(path).fleets if path else []
+    confirm = body.confirm_inferred_flag if body else False
     try:
-        notice = approve(session, notice_id, actor=caller.actor, fleets=fleets)
+        notice = approve(
+            session,
+            notice_id,
+            actor=caller.actor,
+            fleets=_fleets(settings),
+            confirm_inferred_flag=confirm,
+        )
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
     except ValueError as exc:  # referrals.NoticeError

@@ -63,6 +63,7 @@ def profile(session: ReadSessionDep, caller: AlertReader, mmsi: str) -> VesselPu
     ]
     return VesselPublic(
         mmsi=vessel.mmsi,
+        vessel_id=vessel.vessel_id,
         shipname=vessel.shipname,
         callsign=vessel.callsign,
         imo=vessel.imo,
@@ -75,6 +76,7 @@ def profile(session: ReadSessionDep, caller: AlertReader, mmsi: str) -> VesselPu
         identity_history=history,
         periods=[
             VesselPeriodPublic(
+                track_id=p.track_id,
                 year=p.year,
                 start=p.start,
                 end=p.end,
