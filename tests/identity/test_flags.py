@@ -83,7 +83,9 @@ def test_chinese_distant_water_name_infers_china_by_name_pattern():
     assert list(got["flag_inferred_confidence"]) == [0.7, 0.75, 0.75]
 
 
-@pytest.mark.parametrize("junk", ["0", "0000000", "88%", "15006", "O", "WB-0000"])
+@pytest.mark.parametrize(
+    "junk", ["0", "0000000", "88%", "15006", "O", "WB-0000", "SEAHAWK", "NONE"]
+)
 def test_junk_call_sign_infers_nothing_and_says_why(junk):
     got = one(infer_flags(history(("150000436", "callsign", junk))), "150000436")
     assert pd.isna(got["flag_inferred_iso3"])
@@ -93,8 +95,9 @@ def test_junk_call_sign_infers_nothing_and_says_why(junk):
 
 
 def test_callsign_problem_keeps_real_call_signs():
-    got = callsign_problem(pd.Series(["BCLN2", "0", "88%", "9HA5296"]))
-    assert got.isna().tolist() == [True, False, False, True]
+    real = ["BCLN2", "9HA5296", "UFXA", "ZM2534", "3EJD6", "C6BES", "WQIS402", "5IM412"]
+    assert callsign_problem(pd.Series(real)).isna().all()
+    assert callsign_problem(pd.Series(["0", "88%", "FLAMING"])).notna().all()
 
 
 def test_vessel_without_identity_says_so():

@@ -64,12 +64,29 @@ OUTPUT_COLUMNS = ["mmsi", "flag_inferred_iso3", "flag_inferred_source", "flag_in
 _CANDIDATE_COLUMNS = ["mmsi", "source", "rank", "iso3", "confidence", "last_seen", "messages"]
 
 
+CALLSIGN = r"[A-Z0-9]{3,7}"
+"""A call sign as AIS carries it: 3 to 7 letters and digits (ITU RR Article 19; the AIS
+field holds 7 characters). RR No. 19.69 lists the forms of ship stations' call signs
+(``UFXA``, ``BCLN2``, ``ZM2534``, ``WDD2352``); administrations also issue others
+(``C6BES``, ``WQIS402``, ``5IM412``), so only the length and characters are checked,
+plus :data:`WORD_CALLSIGN`."""
+
+WORD_CALLSIGN = r"[A-Z]{6,7}"
+"""Six or seven letters: a word or name typed into the field (``SEAHAWK``); no form of
+call sign has more than five letters."""
+
+PLACEHOLDER_CALLSIGNS = frozenset({"NONE", "NULL", "NIL", "TEST", "XXXX", "AAAA", "ZZZZ"})
+"""Words in the call-sign field that fit the form but are not call signs."""
+
+
 def callsign_problem(values: pd.Series) -> pd.Series:
     """Why each broadcast call sign cannot be one; NA where it can.
 
-    A call sign (ITU RR Article 19) is 3 to 7 letters and digits with at least one
-    letter. "0", "0000000", "15006" (digits only), "88%" and "WB-0000" (other
-    characters) and "O" (too short) are not call signs.
+    A call sign is 3 to 7 letters and digits (:data:`CALLSIGN`) with at least one
+    letter, not a word (:data:`WORD_CALLSIGN`) and not a placeholder
+    (:data:`PLACEHOLDER_CALLSIGNS`). "0", "0000000", "15006" (digits only), "88%" and
+    "WB-0000" (other characters), "O" (too short), "SEAHAWK" and "NONE" are not call
+    signs.
 
     Parameters
     ----------
@@ -81,7 +98,12 @@ def callsign_problem(values: pd.Series) -> pd.Series:
     Series of shape (n,), dtype string: ``"call sign 0 is not a call sign"`` or NA.
     """
     s = values.astype("string").str.strip().str.upper()
-    ok = s.str.fullmatch(r"[A-Z0-9]{3,7}") & s.str.contains(r"[A-Z]")
+    ok = (
+        s.str.fullmatch(CALLSIGN)
+        & s.str.contains(r"[A-Z]")
+        & ~s.str.fullmatch(WORD_CALLSIGN)
+        & ~s.isin(list(PLACEHOLDER_CALLSIGNS))
+    )
     ok = ok.fillna(False).astype(bool)
     why = "call sign " + values.astype("string").str.strip() + " is not a call sign"
     return why.where(~ok).astype("string")
