@@ -26,7 +26,7 @@ from vessel_risk.pipeline import (
 )
 from vessel_risk.pipeline.stages import FIRST_PASS, SECOND_PASS, check_frame
 
-PER_PARTITION_1 = ["clean", "transmitters", "distances"]
+PER_PARTITION_1 = ["clean", "transmitters", "identity", "distances"]
 PER_PARTITION_2 = ["fishing", "port visits", "voyages", "gaps", "loitering", "features"]
 
 
@@ -47,7 +47,8 @@ def test_the_chain_is_the_one_list_of_stage_names():
     assert STAGES[0] == "ingest" and STAGES[-2:] == ("score", "write")
     assert [s.name for s in FIRST_PASS] == PER_PARTITION_1
     assert [s.name for s in SECOND_PASS] == PER_PARTITION_2
-    assert {s.scope for s in CHAIN if s.name == "encounters"} == {"across partitions"}
+    across = [s.name for s in CHAIN if s.scope == "across partitions"]
+    assert across == ["encounters", "vessels"]
 
 
 def test_process_runs_the_chain_in_its_order(c09, refs):
@@ -64,7 +65,7 @@ def test_a_run_repeats_the_partition_stages_for_each_partition(tmp_path):
     summary = run(RunConfig(out_dir=tmp_path, ais_paths=files, partitions=8), on_stage=seen.append)
     n = summary.partitions
     assert n >= 3  # partitions holding vessels
-    once = ["ingest", "encounters", "score", "write"]
+    once = ["ingest", "encounters", "vessels", "score", "write"]
     assert [s for s in seen if s in once] == once
     assert Counter(seen) == Counter(
         {**{s: n for s in PER_PARTITION_1 + PER_PARTITION_2}, **dict.fromkeys(once, 1)}
@@ -120,7 +121,7 @@ def test_one_partition_of_a_run_equals_process(tmp_path, c09, refs):
 
 
 def test_debug_mode_checks_every_output_a_stage_declares(c09, refs, monkeypatch):
-    """The features stage makes two frames; a broken identity history is caught too."""
+    """Every declared output is checked; a broken identity history is caught too."""
     from vessel_risk.pipeline import stages
 
     names = {name for s in CHAIN for name, _ in s.outputs}
@@ -149,7 +150,6 @@ def test_debug_mode_checks_every_output_a_stage_declares(c09, refs, monkeypatch)
     )
     monkeypatch.setattr(stages, "identity_history", lambda reports: never_broadcast)
     work = first_pass(PartitionWork(c09.positions, c09.static), refs)
-    second_pass(work, refs)  # no check without the debug mode
-    work = first_pass(PartitionWork(c09.positions, c09.static), refs)
+    first_pass(PartitionWork(c09.positions, c09.static), refs)  # no check without debug mode
     with pytest.raises(pandera.errors.SchemaError, match="messages"):
-        second_pass(work, refs, validate=True)
+        first_pass(PartitionWork(c09.positions, c09.static), refs, validate=True)

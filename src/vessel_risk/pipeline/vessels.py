@@ -110,7 +110,9 @@ def identify_vessels(
     mmsis = sorted(set(activity["mmsi"].astype(str)) | set(linked.vessel_ids["mmsi"]))
     ids = linked.vessel_ids.set_index("mmsi")["vessel_id"].reindex(mmsis)
     ids = ids.fillna(pd.Series(mmsis, index=mmsis).map(_solo_vessel_id))
-    vessel_ids = pd.DataFrame({"mmsi": mmsis, "vessel_id": ids.to_numpy()})
+    vessel_ids = pd.DataFrame(
+        {"mmsi": pd.Series(mmsis, dtype=object), "vessel_id": pd.Series(ids.to_numpy(), dtype=object)}
+    )
     flags = infer_flags(identity, vessel_lists=vessel_lists, mmsis=mmsis)
     vessels = vessel_ids.merge(flags[["mmsi", *FLAG_COLUMNS]], on="mmsi", how="left")
     # Reflagging reads the flag each MMSI stands for: declared, else inferred.
@@ -194,4 +196,8 @@ def with_vessel_identity(
         classes.assign(_key=classes["mmsi"].astype(str)).drop(columns="mmsi"), on="_key", how="left"
     )
     out.index = features.index
+    text = ["vessel_id", "flag_inferred_iso3", "flag_inferred_source", "identity_new_names"]
+    text += ["vessel_class", "vessel_class_source", "vessel_class_evidence"]
+    out[text] = out[text].astype("string")
+    out["flag_inferred_confidence"] = out["flag_inferred_confidence"].astype("float64")
     return out.drop(columns="_key")
