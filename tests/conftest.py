@@ -60,6 +60,17 @@ def _empty_model_registry(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _empty_reference_dir(tmp_path_factory):
+    """Point the user reference folder at an empty temporary folder: tests read the
+    shipped reference tables (MID, call-sign series, name patterns), never a copy the
+    developer refreshed, and never write to the real one."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("VESSEL_RISK_REFERENCE_DIR", str(tmp_path_factory.mktemp("reference")))
+    yield
+    mp.undo()
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _validate_frames():
     """Every frame is checked against its schema where it leaves its stage (the debug
     mode of ``RunConfig.validate_frames``), in every test that runs the pipeline."""

@@ -129,3 +129,46 @@ def test_close_pairs_keeps_a_north_south_pair_at_499_m_on_the_equator():
     pairs = enc.close_pairs(grid)
     assert len(pairs) == 1
     assert pairs.iloc[0]["distance_m"] == pytest.approx(499.0, abs=0.2)
+
+
+def test_an_encounter_ends_at_a_silence_of_either_vessel():
+    # A reports every 10 min for 40 h; B beside it 00:00-03:00, silent 30 h, then beside
+    # it again 09:00-12:00 the next day: two encounters of 3 h, none across the silence.
+    a = track_frame("412000001", "2024-03-01T00:00", 241, "10min", -45.0, -60.0)
+    b = track_frame("636000002", "2024-03-01T00:00", 19, "10min", -45.002, -60.0)
+    b2 = track_frame("636000002", "2024-03-02T09:00", 19, "10min", -45.002, -60.0)
+    e = detect_encounters(fleet(a, b, b2))
+    mine = e[e["mmsi"] == "412000001"]
+    assert list(mine["start"].dt.strftime("%d %H:%M")) == ["01 00:00", "02 09:00"]
+    assert list(mine["end"].dt.strftime("%d %H:%M")) == ["01 03:00", "02 12:00"]
+    assert list(mine["duration_h"]) == [3.0, 3.0]
+    assert list(e["track_id"]) == [0, 0, 0, 0]  # positions without track_id: track 0
+    assert list(e["other_track_id"]) == [0, 0, 0, 0]
+
+
+def test_two_tracks_of_one_mmsi_are_never_an_encounter_and_each_meets_others():
+    # Two transmitters of 412000001, 200 m apart for 3 h: one hull, not a transshipment.
+    # A carrier meets track 1 (300 km from track 0) at the same time.
+    t0 = track_frame("412000001", "2024-03-01T00:00", 19, "10min", -45.0, -60.0)
+    t1 = track_frame("412000001", "2024-03-01T00:00", 19, "10min", -45.0018, -60.0)
+    pos = pd.concat([t0.assign(track_id=0), t1.assign(track_id=1)], ignore_index=True)
+    assert detect_encounters(pos).empty
+    t1far = track_frame("412000001", "2024-03-01T00:00", 19, "10min", -47.7, -60.0)
+    carrier = track_frame("636000002", "2024-03-01T00:00", 19, "10min", -47.7018, -60.0)
+    pos = pd.concat(
+        [t0.assign(track_id=0), t1far.assign(track_id=1), carrier.assign(track_id=0)],
+        ignore_index=True,
+    )
+    e = detect_encounters(pos, carriers={"636000002"})
+    assert list(
+        zip(e["mmsi"], e["track_id"], e["other_mmsi"], e["other_track_id"], strict=True)
+    ) == [("412000001", 1, "636000002", 0), ("636000002", 0, "412000001", 1)]
+    assert e.iloc[0]["other_is_carrier"] and e.iloc[0]["duration_h"] == 3.0
+    assert e["median_distance_m"].to_numpy() == pytest.approx([200.0, 200.0], abs=1.0)
+
+
+def test_resampling_refuses_to_interpolate_across_more_than_24_h():
+    a = track_frame("412000001", "2024-03-01T00:00", 2, "30h", 0.0, 0.0)
+    with pytest.raises(ValueError, match="MAX_SILENCE_H"):
+        resample_tracks(a, max_interp_h=30.0)
+    assert len(resample_tracks(a, max_interp_h=24.0)) == 2

@@ -90,3 +90,21 @@ def test_gap_ends_are_the_nearest_known_positions_of_the_same_vessel():
     assert np.isnan(gc["start_lat"]) and np.isnan(gc["end_lat"])
     assert np.isnan(gc["distance_from_shore_km"])
     assert g.loc["412000004", "end_lat"] == 20.5
+
+
+def test_gaps_are_per_transmitter_track():
+    # Track 0 reports every 30 min 00:00-05:00 and 20:00-21:00 (a 15 h gap); track 1 of
+    # the same MMSI, 300 km away, every 30 min 02:00-23:00. Only track 0 has a gap, and it
+    # starts and ends at track 0's own positions.
+    t0 = fleet(
+        track_frame("412000001", "2024-03-01T00:00", 11, "30min", -45.0, -60.0),
+        track_frame("412000001", "2024-03-01T20:00", 3, "30min", -45.1, -60.0),
+    ).assign(track_id=0)
+    t1 = track_frame("412000001", "2024-03-01T02:00", 43, "30min", -47.7, -60.0)
+    pos = pd.concat([t0, t1.assign(track_id=1)], ignore_index=True)
+    g = detect_gaps(pos)
+    assert list(zip(g["track_id"], g["duration_h"], strict=True)) == [(0, 15.0)]
+    assert (g.iloc[0]["start_lat"], g.iloc[0]["end_lat"]) == (-45.0, -45.1)
+    assert g.iloc[0]["positions_12h_before"] == 11
+    # Taken as one track (no track_id), the two transmitters hide the gap.
+    assert detect_gaps(fleet(pos.drop(columns="track_id"))).empty

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pandas as pd
+import pytest
+
 from tests.builders import fleet, track_frame
-from vessel_risk.events.loitering import detect_loitering
+from vessel_risk.events.loitering import MAX_SILENCE_IN_EVENT_H, detect_loitering
+from vessel_risk.geo.tracks import MAX_SILENCE_H
 
 
 def test_loitering_needs_an_hour_and_twenty_nm_and_carriers_four_hours():
@@ -40,3 +44,29 @@ def test_loitering_mean_longitude_stays_at_the_antimeridian():
     lo = detect_loitering(t)
     assert len(lo) == 1
     assert abs(lo.iloc[0]["lon"]) > 179.9
+
+
+def test_loitering_splits_at_a_30_h_silence_and_never_spans_the_24_h_limit():
+    # 1 h slow, silent 30 h, 1 h slow: two events; the limit inside loitering is the 12 h
+    # of an AIS gap, within geo.tracks.MAX_SILENCE_H.
+    a = track_frame("412000001", "2024-03-01T00:00", 7, "10min", -45.0, -60.0)
+    a2 = track_frame("412000001", "2024-03-02T07:00", 7, "10min", -45.0, -60.0)
+    lo = detect_loitering(fleet(a, a2))
+    assert list(lo["start"].dt.strftime("%d %H:%M")) == ["01 00:00", "02 07:00"]
+    assert list(lo["duration_h"]) == [1.0, 1.0]
+    assert list(lo["track_id"]) == [0, 0]  # positions without track_id: track 0
+    assert MAX_SILENCE_IN_EVENT_H == 12.0 <= MAX_SILENCE_H
+    # An 11 h silence is not a gap: one event of 13 h.
+    a3 = track_frame("412000001", "2024-03-01T12:00", 7, "10min", -45.0, -60.0)
+    assert list(detect_loitering(fleet(a, a3))["duration_h"]) == [13.0]
+
+
+def test_two_tracks_of_one_mmsi_loiter_apart():
+    # Track 0 and track 1 of one MMSI, 300 km apart, each slow for 1 h at the same times:
+    # two events, each at its own track's place (sorted by mmsi, track_id, timestamp).
+    t0 = track_frame("412000001", "2024-03-01T00:00", 7, "10min", -45.0, -60.0).assign(track_id=0)
+    t1 = track_frame("412000001", "2024-03-01T00:05", 7, "10min", -47.7, -60.0).assign(track_id=1)
+    lo = detect_loitering(pd.concat([t0, t1], ignore_index=True))
+    assert list(lo["track_id"]) == [0, 1]
+    assert list(lo["duration_h"]) == [1.0, 1.0]
+    assert lo["lat"].to_numpy() == pytest.approx([-45.0, -47.7])

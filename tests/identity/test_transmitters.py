@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from tests.builders import SQUID, make_track, run_pipeline, shared_file
 from vessel_risk.events.clean import clean_positions
+from vessel_risk.geo.geodesy import distance_km
 from vessel_risk.geo.shore import ShoreDistance
 from vessel_risk.identity.transmitters import (
     shared_mmsi_indicator,
     simultaneous_transmitters,
     split_transmitters,
+    transmitter_tracks,
 )
 from vessel_risk.ingest import read_ais
 
@@ -19,6 +22,9 @@ from vessel_risk.ingest import read_ais
 def _frame(rows):
     f = pd.DataFrame(rows)
     f["timestamp"] = pd.to_datetime(f["timestamp"], utc=True)
+    f["mmsi"] = f["mmsi"].astype("string")
+    # Where ingest would say each row came from (the quarantine names it).
+    f["source"], f["line"] = "track.csv", np.arange(2.0, len(f) + 2.0)
     return f
 
 
@@ -91,22 +97,71 @@ def test_planted_two_transmitter_mmsi_counts_two_per_year():
     ]
 
 
-def test_pipeline_reports_two_transmitters_and_no_jump(tmp_path):
+def test_pipeline_gives_each_transmitter_its_own_track_and_vessel_year(tmp_path):
     pos = _two_boats()
     rows = pos.assign(timestamp=pos["timestamp"].map(lambda t: t.isoformat())).to_dict("records")
     port = pd.DataFrame(
         {"port_label": ["CALLAO"], "port_iso3": ["PER"], "lat": [-12.05], "lon": [-77.15]}
     )
     r = run_pipeline(tmp_path, rows, port)
-    f = r.features.iloc[0]
-    # Counted on the positions before cleaning drops the jumps between the two boats.
-    assert f["max_simultaneous_transmitters"] == 2
+    f = r.features.set_index("track_id")
+    # Off Peru (first heard, 12 positions) and off Chile (11): nothing is dropped as a
+    # jump, each boat's 0.11 deg of drift is its distance, not 600 km back and forth.
+    assert f["position_messages"].to_dict() == {0: 12, 1: 11}
+    assert f["max_simultaneous_transmitters"].tolist() == [2, 2]
+    assert f.loc[0, "distance_traveled_km"] == pytest.approx(12.0, abs=0.2)
+    assert f.loc[1, "distance_traveled_km"] == pytest.approx(10.6, abs=0.2)
     assert r.counts["transmitters"]["mmsis_with_several_tracks"] == 1
-    # Cleaning still drops positions that jump away and back (21 of the 23 here), so
-    # no 600 km jump is read as movement; the two left are 0.11 deg apart at 12 S.
-    assert r.counts["quarantined_by_reason"]["implied_speed_outlier"] == 21
-    assert f["position_messages"] == 2
-    assert f["distance_traveled_km"] < 15
+    assert r.counts["transmitters"]["transmitter_tracks"] == 2
+    assert "implied_speed_outlier" not in r.counts["quarantined_by_reason"]
+
+
+def _fishing_day(mmsi: str, start: str, lat: float, lon: float, seed: int) -> list[dict]:
+    """A day of slow fishing (1 kn, wandering), a position every 4 minutes."""
+    rng = np.random.default_rng(seed)
+    heading = np.cumsum(rng.normal(0.0, 0.6, 360))
+    step_km = 1.852 / 15  # 1 kn for 4 minutes
+    dlat = np.cumsum(step_km * np.cos(heading)) / 111.2
+    dlon = np.cumsum(step_km * np.sin(heading)) / (111.2 * np.cos(np.radians(lat)))
+    points = list(zip(lat + dlat, lon + dlon, strict=True))
+    return make_track(mmsi, start, points, step_min=4.0, sog=1.0)
+
+
+def test_mmsi_shared_by_two_transmitters_300_km_apart_makes_two_plausible_tracks():
+    # Issue 16: each transmitter reports every 4 minutes for a day, 300 km apart.
+    a = _fishing_day("150400998", "2024-03-01T00:00:00Z", -45.0, -60.0, seed=1)
+    b = _fishing_day("150400998", "2024-03-01T00:02:00Z", -45.0, -56.19, seed=2)
+    assert distance_km(-45.0, -60.0, -45.0, -56.19) == pytest.approx(300.0, abs=1.0)
+    cleaned = clean_positions(_frame(a + b).sample(frac=1.0, random_state=3))
+    pos = cleaned.positions
+    assert len(pos) == 720 and cleaned.quarantine.empty
+    assert pos.groupby("track_id").size().to_dict() == {0: 360, 1: 360}
+    assert pos.groupby("track_id")["lon"].max().tolist()[0] < -58  # track 0 is the west boat
+    for _, track in pos.groupby("track_id"):
+        steps = distance_km(track["lat"].shift(), track["lon"].shift(), track["lat"], track["lon"])
+        assert 40.0 < np.nansum(steps) < 50.0  # 1 kn for 24 h: 44.4 km
+
+
+def test_a_glitch_inside_a_track_fits_no_track_and_is_quarantined():
+    rows = make_track(
+        "567000214", "2024-03-01T00:00:00Z", [(7.0 + 0.01 * i, 100.0) for i in range(20)]
+    )
+    rows[10] = {**rows[10], "lat": 12.0}  # 550 km away for one fix
+    cleaned = clean_positions(_frame(rows))
+    assert cleaned.quarantine["reason"].tolist() == ["fits_no_transmitter_track"]
+    assert (cleaned.positions["track_id"] == 0).all() and len(cleaned.positions) == 19
+
+
+def test_one_transmitter_that_jumps_once_stays_one_track():
+    # Relocated (or silent and misplaced) once: the two segments never overlap in time.
+    rows = make_track(
+        "567000215", "2024-03-01T00:00:00Z", [(7.0, 100.0 + 0.01 * i) for i in range(12)]
+    )
+    rows += make_track(
+        "567000215", "2024-03-02T00:00:00Z", [(12.0, 100.0 + 0.01 * i) for i in range(12)]
+    )
+    track = transmitter_tracks(_frame(rows))
+    assert track.tolist() == [0] * 24
 
 
 def test_shared_mmsi_flags_agree_with_gfws_research_on_the_squid_fleet():
@@ -123,8 +178,8 @@ def test_shared_mmsi_flags_agree_with_gfws_research_on_the_squid_fleet():
     overlaps = pd.read_csv(shared_file(*raw, "relevant_overlapping_segs_voi.csv.gz"))
     ingested = read_ais(shared_file(*SQUID))
     cleaned = clean_positions(ingested.positions, distance_from_shore=ShoreDistance())
-    seen = pd.concat([cleaned.positions, cleaned.spikes], ignore_index=True)
-    per_year = simultaneous_transmitters(seen, split_transmitters(seen))
+    seen = cleaned.positions
+    per_year = simultaneous_transmitters(seen, seen["track_id"])
     ours = per_year.groupby("mmsi")["max_simultaneous_transmitters"].max() >= 2
     counts = seen.groupby("mmsi").size()
     mmsis = counts[counts >= 100].index

@@ -7,6 +7,7 @@ from vessel_risk.ingest.schemas import (
     CANONICAL,
     IDENTITY_FIELDS,
     NUMERIC,
+    OPTIONAL_BOOLEAN,
     OPTIONAL_NUMERIC,
     POSITION_COLUMNS,
     QUARANTINE_COLUMNS,
@@ -41,6 +42,7 @@ def test_column_groups_compose_the_frames():
         *IDENTITY_FIELDS,
         "ais_class",
         "nnet_score",
+        "is_fishing_vessel",
         "line",
         "source",
     ]
@@ -58,3 +60,4 @@ def test_column_groups_compose_the_frames():
     kept = set(POSITION_COLUMNS) | set(STATIC_COLUMNS)
     assert set(STANDARD_COLUMNS) - kept == {"msg_type"}
     assert set(OPTIONAL_NUMERIC) <= set(POSITION_COLUMNS)
+    assert set(OPTIONAL_BOOLEAN) <= set(POSITION_COLUMNS)

@@ -111,3 +111,26 @@ def test_long_fishing_days_reason_names_an_estimated_source():
         "(fishing hours estimated by classifier, not GFW's fishing score)"
     )
     assert "estimated" not in ind.describe(i, {**row, "fishing_source": "nnet_score"})
+
+
+def test_identity_events_are_alert_reasons_and_absent_ones_change_nothing():
+    # Without the identity-event columns the score is what it was.
+    plain = _features(max_voyage_duration_hours=400 * 24)
+    assert ind.indicator_score(plain).iloc[0] == pytest.approx(0.45)
+    f = _features(
+        max_voyage_duration_hours=400 * 24,
+        identity_renamings=3,
+        identity_reflaggings=1,
+        identity_mmsi_changes=0,
+    )
+    c = ind.contributions(f).iloc[0]
+    assert c["renamed"] == pytest.approx(0.20)
+    assert c["reflagged"] == pytest.approx(0.125)
+    assert c["new_mmsi"] == 0.0
+    # 1 - (1 - 0.45)(1 - 0.20)(1 - 0.125) = 0.615
+    assert ind.indicator_score(f).iloc[0] == pytest.approx(0.615)
+    alert = build_alerts(f, ind.indicator_score(f), ind.contributions(f), model_version="t")[0]
+    reasons = {e.name: e.reason for e in alert.indicators}
+    assert reasons["renamed"] == "renamed 3 times in 2021"
+    assert reasons["reflagged"] == "1 flag changes in 2021"
+    assert {e.ilo_indicator for e in alert.indicators if e.name == "renamed"} == {"deception"}

@@ -2,7 +2,8 @@
 
 This is the one place that names the commands; each function lives in the module of its
 group (``run``, ``models``, ``ingest``, ``deliver``, ``serve``, ``alerts``, ``notices``,
-``agencies``, ``clients``). Commands are registered in the order ``--help`` lists them.
+``agencies``, ``clients``, ``reference``). Commands are registered in the order
+``--help`` lists them.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from vessel_risk.cli.notices import (
     notices_show,
     notices_withdraw,
 )
+from vessel_risk.cli.reference import reference_refresh, reference_show
 from vessel_risk.cli.run import run
 from vessel_risk.cli.serve import serve
 
@@ -39,6 +41,10 @@ app.add_typer(alerts_app, name="alerts")
 app.add_typer(notices_app, name="notices")
 app.add_typer(agencies_app, name="agencies")
 app.add_typer(clients_app, name="clients")
+reference_app = typer.Typer(
+    help="Reference tables behind flag inference: show, refresh.", no_args_is_help=True
+)
+app.add_typer(reference_app, name="reference")
 
 
 @app.callback()
@@ -74,3 +80,6 @@ agencies_app.command("list")(agencies_list)
 clients_app.command("add")(clients_add)
 clients_app.command("revoke")(clients_revoke)
 clients_app.command("list")(clients_list)
+
+reference_app.command("show")(reference_show)
+reference_app.command("refresh")(reference_refresh)

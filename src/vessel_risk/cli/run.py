@@ -69,6 +69,14 @@ def run(
             help="Keep positions on lakes and rivers (the shore grid counts them as land).",
         ),
     ] = False,
+    all_vessel_classes: Annotated[
+        bool,
+        typer.Option(
+            "--all-vessel-classes",
+            help="Score every vessel, not only fishing vessels and the carriers and "
+            "support vessels that meet them (cargo ships, tankers, ferries, gear...).",
+        ),
+    ] = False,
     db: Annotated[
         str | None,
         typer.Option(
@@ -112,6 +120,7 @@ def run(
             on_land_margin_km=None if inland_waters else ON_LAND_MARGIN_KM,
             database_url=db,
             scorer="baseline" if baseline else "champion",
+            all_vessel_classes=all_vessel_classes,
         )
         scorer = choose_scorer(config.scorer, config.mlflow_tracking_uri)
         console.print(scorer.note)

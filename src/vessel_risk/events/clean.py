@@ -18,6 +18,7 @@ import pandas as pd
 
 from vessel_risk.geo.geodesy import distance_km, implied_speed_knots
 from vessel_risk.geo.tracks import same_vessel_as_previous
+from vessel_risk.identity.transmitters import transmitter_tracks
 from vessel_risk.ingest import raw_text
 
 LAT_NOT_AVAILABLE = 91.0
@@ -40,22 +41,19 @@ class CleanResult:
     Attributes
     ----------
     positions : DataFrame
-        Kept rows, sorted by ``mmsi`` then ``timestamp``.
+        Kept rows with ``track_id`` (the transmitter track within the MMSI,
+        :func:`vessel_risk.identity.transmitters.transmitter_tracks`), sorted by
+        ``mmsi``, ``track_id``, ``timestamp``.
     quarantine : DataFrame
         Dropped rows: ``source``, ``line``, ``mmsi``, ``reason``, ``raw``.
     counts : dict of str to int
         Values nulled (``*_not_available``), rows reordered (``out_of_order``) and
         rows dropped, by reason.
-    spikes : DataFrame
-        The positions dropped as ``implied_speed_outlier``, as rows like ``positions``
-        (a second transmitter under the same MMSI looks like a run of such jumps:
-        :mod:`vessel_risk.identity.transmitters` counts them).
     """
 
     positions: pd.DataFrame
     quarantine: pd.DataFrame
     counts: dict[str, int] = field(default_factory=dict)
-    spikes: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def null_not_available(positions: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -124,8 +122,9 @@ def implied_speed_outliers(positions: pd.DataFrame, max_speed_kn: float) -> pd.S
     Parameters
     ----------
     positions : DataFrame
-        Sorted by ``mmsi``, ``timestamp``, with ``lat``, ``lon``; rows without a
-        position are ignored (never flagged).
+        Sorted by ``mmsi`` (then ``track_id`` if present: each transmitter track is a
+        vessel here), ``timestamp``, with ``lat``, ``lon``; rows without a position
+        are ignored (never flagged).
     max_speed_kn : float
         Speed ceiling in knots.
 
@@ -134,8 +133,10 @@ def implied_speed_outliers(positions: pd.DataFrame, max_speed_kn: float) -> pd.S
     Series of bool, aligned with ``positions``.
     """
     has = positions["lat"].notna()
-    p = positions.loc[has, ["mmsi", "timestamp", "lat", "lon"]]
-    same_prev = same_vessel_as_previous(p["mmsi"])
+    p = positions.loc[
+        has, [c for c in ("mmsi", "track_id", "timestamp", "lat", "lon") if c in positions]
+    ]
+    same_prev = same_vessel_as_previous(p)
     d = distance_km(p["lat"].shift(1), p["lon"].shift(1), p["lat"], p["lon"])
     h = (p["timestamp"] - p["timestamp"].shift(1)).dt.total_seconds().to_numpy() / 3600.0
     v_in = np.where(same_prev, implied_speed_knots(d, h), np.nan)
@@ -181,8 +182,12 @@ def clean_positions(
     collapse to the first (case C04); positions more than ``on_land_margin_km``
     inland are dropped (needs ``distance_from_shore_km``, negative on land; skipped
     if absent), and the distances of the positions kept on land are then set to 0,
-    Global Fishing Watch's value on land and inland waters; isolated jumps faster
-    than ``max_speed_kn`` are dropped (:func:`implied_speed_outliers`).
+    Global Fishing Watch's value on land and inland waters; positions are split into
+    transmitter tracks (:func:`~vessel_risk.identity.transmitters.transmitter_tracks`:
+    an MMSI sent by two transmitters far apart at once becomes two tracks), and those
+    that fit no track go to the quarantine as ``fits_no_transmitter_track``; isolated
+    jumps faster than ``max_speed_kn`` within a track are dropped
+    (:func:`implied_speed_outliers`).
 
     Parameters
     ----------
@@ -238,10 +243,19 @@ def clean_positions(
     if "distance_from_shore_km" in out.columns:
         out["distance_from_shore_km"] = out["distance_from_shore_km"].clip(lower=0.0)
 
+    # Transmitter tracks before the speed filter: two transmitters sharing an MMSI
+    # would otherwise be read as one vessel jumping back and forth, and lose most of
+    # their positions to it.
+    track = transmitter_tracks(out, max_speed_kn=max_speed_kn)
+    unfit = track.isna().to_numpy()
+    dropped.append(_quarantine_rows(out[unfit], "fits_no_transmitter_track"))
+    counts["fits_no_transmitter_track"] = int(unfit.sum())
+    out = out[~unfit].assign(track_id=track[~unfit].astype("int64"))
+    out = out.sort_values(["mmsi", "track_id", "timestamp"], kind="stable")
+
     jumps = implied_speed_outliers(out, max_speed_kn)
     dropped.append(_quarantine_rows(out[jumps], "implied_speed_outlier"))
     counts["implied_speed_outlier"] = int(jumps.sum())
-    spikes = out[jumps].reset_index(drop=True)
     out = out[~jumps].reset_index(drop=True)
     quarantine = pd.concat(dropped, ignore_index=True)
-    return CleanResult(out, quarantine, counts, spikes)
+    return CleanResult(out, quarantine, counts)

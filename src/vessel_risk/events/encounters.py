@@ -7,6 +7,13 @@ interpolation, so that two vessels reporting at different moments can be compare
 a track is only interpolated across intervals shorter than ``max_interp_h``.
 An encounter with a vessel on a carrier list (refrigerated cargo vessels) is marked:
 transshipment lets a fishing vessel stay at sea for months (DOMAIN.md).
+
+Each side is a vessel track (``mmsi``, ``track_id``): a track is only interpolated
+within itself, and two tracks of one MMSI are never paired (two transmitters of one
+MMSI side by side are one hull or one identity, not a transshipment). An encounter
+never spans a silence longer than :data:`vessel_risk.geo.tracks.MAX_SILENCE_H` (24 h):
+the grid is not interpolated across intervals of ``max_interp_h`` (2 h) or more, so a
+silence of either vessel leaves slots without a sample and ends the run of the pair.
 """
 
 from __future__ import annotations
@@ -18,7 +25,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from vessel_risk.geo.geodesy import distance_km
-from vessel_risk.geo.tracks import epoch_ns
+from vessel_risk.geo.tracks import MAX_SILENCE_H, epoch_ns, track_ids
 
 MAX_DISTANCE_M = 500.0
 MIN_HOURS = 2.0
@@ -41,7 +48,9 @@ _MAX_CANDIDATES = 4_000_000
 
 ENCOUNTER_COLUMNS = [
     "mmsi",
+    "track_id",
     "other_mmsi",
+    "other_track_id",
     "start",
     "end",
     "duration_h",
@@ -56,25 +65,46 @@ ENCOUNTER_COLUMNS = [
 def resample_tracks(
     positions: pd.DataFrame, *, step_min: int = STEP_MIN, max_interp_h: float = MAX_INTERP_H
 ) -> pd.DataFrame:
-    """Each vessel's positions on a common UTC grid of ``step_min`` minutes.
+    """Each vessel track's positions on a common UTC grid of ``step_min`` minutes.
 
     Parameters
     ----------
     positions : DataFrame
-        Sorted by ``mmsi``, ``timestamp``; ``lat``, ``lon``, ``speed_knots``,
-        optional ``distance_from_port_km``; rows without a position are ignored.
+        Sorted by ``mmsi``, ``track_id`` (optional), ``timestamp``; ``lat``, ``lon``,
+        ``speed_knots``, optional ``distance_from_port_km``; rows without a position are
+        ignored.
     step_min : int, default 10
     max_interp_h : float, default 2
-        Longest interval (hours) interpolated across.
+        Longest interval (hours) interpolated across; never two tracks.
 
     Returns
     -------
-    DataFrame with ``mmsi`` (categorical), ``slot`` (int: minutes since the epoch / step),
-    ``lat``, ``lon``, ``speed_knots``, ``distance_from_port_km``. Longitude is
-    interpolated along the short way round, so tracks across 180° stay correct.
+    DataFrame with ``mmsi`` (categorical), ``track_id`` (int64, 0 where the positions
+    have none), ``slot`` (int: minutes since the epoch / step), ``lat``, ``lon``,
+    ``speed_knots``, ``distance_from_port_km``. Longitude is interpolated along the
+    short way round, so tracks across 180° stay correct.
+
+    Raises
+    ------
+    ValueError
+        If ``max_interp_h`` exceeds :data:`vessel_risk.geo.tracks.MAX_SILENCE_H`: an
+        encounter may not span a longer silence.
     """
+    if max_interp_h > MAX_SILENCE_H:
+        raise ValueError(
+            f"max_interp_h={max_interp_h} h exceeds MAX_SILENCE_H={MAX_SILENCE_H} h, the "
+            "longest silence an encounter may span"
+        )
     empty = pd.DataFrame(
-        columns=["mmsi", "slot", "lat", "lon", "speed_knots", "distance_from_port_km"]
+        columns=[
+            "mmsi",
+            "track_id",
+            "slot",
+            "lat",
+            "lon",
+            "speed_knots",
+            "distance_from_port_km",
+        ]
     )
     # Column arrays of the rows with a position, rather than a copy of those rows.
     rows = np.flatnonzero(positions["lat"].notna().to_numpy())
@@ -84,9 +114,10 @@ def resample_tracks(
     # are cheaper to repeat, compare and sort than millions of strings.
     codes, names = pd.factorize(positions["mmsi"], sort=True)
     codes = codes[rows]
+    track = track_ids(positions)[rows]
     step_ns = step_min * 60 * 1_000_000_000
     t = epoch_ns(positions["timestamp"])[rows]
-    nxt_same = np.append(codes[1:] == codes[:-1], False)
+    nxt_same = np.append((codes[1:] == codes[:-1]) & (track[1:] == track[:-1]), False)
     t1 = np.append(t[1:], 0)
     ok = nxt_same & ((t1 - t) <= max_interp_h * 3600e9)
     first_slot = -(-t // step_ns)  # ceil
@@ -114,6 +145,7 @@ def resample_tracks(
             "mmsi": pd.Categorical.from_codes(
                 codes[idx], categories=pd.Index(names, dtype="string")
             ),
+            "track_id": track[idx],
             "slot": slot,
             "lat": lat[idx] + w * dlat[idx],
             "lon": (lon[idx] + w * dlon[idx] + 540.0) % 360.0 - 180.0,
@@ -162,7 +194,9 @@ def _sphere_distance_m(
 
 
 def close_pairs(grid: pd.DataFrame, *, max_distance_m: float = MAX_DISTANCE_M) -> pd.DataFrame:
-    """Pairs of different vessels within ``max_distance_m`` in the same time slot.
+    """Pairs of different MMSIs within ``max_distance_m`` in the same time slot.
+
+    Two tracks of one MMSI are never a pair.
 
     Candidates come from one sort of the grid by time slot, then latitude: two points can
     only be within ``max_distance_m`` if they share a slot and their latitudes differ by at
@@ -249,13 +283,13 @@ def detect_encounters(
     min_port_km: float = MIN_PORT_KM,
     step_min: int = STEP_MIN,
 ) -> pd.DataFrame:
-    """Encounters between vessels, one row per vessel and encounter (both sides).
+    """Encounters between vessel tracks, one row per side and encounter (both sides).
 
     Parameters
     ----------
     positions : DataFrame
-        Sorted by ``mmsi``, ``timestamp``, with ``lat``, ``lon``, ``speed_knots`` and
-        ``distance_from_port_km``.
+        Sorted by ``mmsi``, ``track_id`` (optional), ``timestamp``, with ``lat``,
+        ``lon``, ``speed_knots`` and ``distance_from_port_km``.
     carriers : collection of str, optional
         MMSIs of carriers (e.g. GFW's reefer list).
     max_distance_m, min_hours, max_median_speed_kn, min_port_km : float
@@ -265,8 +299,9 @@ def detect_encounters(
 
     Returns
     -------
-    DataFrame with ``mmsi``, ``other_mmsi``, ``start``, ``end`` (UTC, first and last
-    slot within range), ``duration_h``, ``lat``, ``lon`` (first vessel's mean
+    DataFrame with ``mmsi``, ``track_id``, ``other_mmsi``, ``other_track_id`` (each side's
+    vessel track; track ids 0 where the positions have none), ``start``, ``end`` (UTC,
+    first and last slot within range), ``duration_h``, ``lat``, ``lon`` (first vessel's mean
     position), ``median_distance_m``, ``median_speed_knots`` (both vessels),
     ``other_is_carrier``.
 
@@ -300,7 +335,8 @@ def pair_samples(grid: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame with ``a``, ``b`` (the two MMSIs, ``a < b``), ``slot``, ``distance_m``,
+    DataFrame with ``a``, ``b`` (the two MMSIs, ``a < b``), ``a_track``, ``b_track``
+    (their track ids, 0 where the grid has none), ``slot``, ``distance_m``,
     ``speed`` (mean of the two speeds, knots), ``port`` (the nearer vessel's distance
     from port, km), ``lat`` (first vessel's), ``lon_cos``, ``lon_sin`` (of its
     longitude), one row per pair, in no particular order.
@@ -309,10 +345,13 @@ def pair_samples(grid: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     sp = grid["speed_knots"].to_numpy(dtype=float)
     port = grid["distance_from_port_km"].to_numpy(dtype=float)
     lon_rad = np.radians(grid["lon"].to_numpy(dtype=float)[i])
+    track = track_ids(grid)
     return pd.DataFrame(
         {
             "a": grid["mmsi"].iloc[i].to_numpy(dtype=object),
             "b": grid["mmsi"].iloc[j].to_numpy(dtype=object),
+            "a_track": track[i],
+            "b_track": track[j],
             "slot": pairs["slot"].to_numpy(),
             "distance_m": pairs["distance_m"].to_numpy(),
             "speed": np.nanmean(np.column_stack([sp[i], sp[j]]), axis=1),
@@ -335,7 +374,7 @@ def encounters_from_samples(
 ) -> pd.DataFrame:
     """Encounters from the close-pair samples of all time slots (:func:`pair_samples`).
 
-    Consecutive slots of one pair make a run; a run is an encounter if it lasts
+    Consecutive slots of one pair of vessel tracks make a run; a run is an encounter if it lasts
     ``min_hours``, its median speed is below ``max_median_speed_kn`` and its median
     distance from port is at least ``min_port_km``.
 
@@ -351,16 +390,21 @@ def encounters_from_samples(
     """
     if samples.empty:
         return pd.DataFrame(columns=ENCOUNTER_COLUMNS)
-    pairs = samples.sort_values(["a", "b", "slot"]).reset_index(drop=True)
-    new = (
-        (pairs["a"] != pairs["a"].shift(1))
-        | (pairs["b"] != pairs["b"].shift(1))
-        | (pairs["slot"] - pairs["slot"].shift(1) != 1)
-    )
+    pairs = samples.copy()
+    for side in ("a_track", "b_track"):  # samples of grids without track ids: track 0
+        if side not in pairs.columns:
+            pairs[side] = 0
+    key = ["a", "a_track", "b", "b_track"]
+    pairs = pairs.sort_values([*key, "slot"]).reset_index(drop=True)
+    new = pairs["slot"] - pairs["slot"].shift(1) != 1
+    for column in key:
+        new |= pairs[column] != pairs[column].shift(1)
     pairs["run"] = np.cumsum(new.to_numpy())
     runs = pairs.groupby("run").agg(
         mmsi=("a", "first"),
+        track_id=("a_track", "first"),
         other_mmsi=("b", "first"),
+        other_track_id=("b_track", "first"),
         first_slot=("slot", "min"),
         last_slot=("slot", "max"),
         lat=("lat", "mean"),
@@ -385,8 +429,17 @@ def encounters_from_samples(
     epoch = pd.Timestamp(0, tz="UTC")
     runs["start"] = epoch + runs["first_slot"].to_numpy() * step
     runs["end"] = epoch + runs["last_slot"].to_numpy() * step
-    other = runs.rename(columns={"mmsi": "other_mmsi", "other_mmsi": "mmsi"})
+    other = runs.rename(
+        columns={
+            "mmsi": "other_mmsi",
+            "other_mmsi": "mmsi",
+            "track_id": "other_track_id",
+            "other_track_id": "track_id",
+        }
+    )
     both = pd.concat([runs, other], ignore_index=True)
     both["other_is_carrier"] = both["other_mmsi"].isin(set(carriers))
-    both = both.sort_values(["mmsi", "start"]).reset_index(drop=True)
+    both["track_id"] = both["track_id"].astype("int64")
+    both["other_track_id"] = both["other_track_id"].astype("int64")
+    both = both.sort_values(["mmsi", "track_id", "start"]).reset_index(drop=True)
     return both[ENCOUNTER_COLUMNS]

@@ -31,8 +31,8 @@ def enrich_positions(
     Parameters
     ----------
     positions : DataFrame of shape (n, k)
-        From :func:`~vessel_risk.events.clean.clean_positions`, sorted by ``mmsi`` then
-        ``timestamp``, with ``distance_from_shore_km``.
+        From :func:`~vessel_risk.events.clean.clean_positions`, sorted by ``mmsi``,
+        ``track_id`` (where present) then ``timestamp``, with ``distance_from_shore_km``.
     ports : DataFrame
         Port or anchorage list (``lat``, ``lon``, ``port_label``, ``port_iso3``).
     eez : EezIndex, optional
@@ -46,7 +46,9 @@ def enrich_positions(
     -------
     DataFrame of shape (n, k + 4) or (n, k + 5)
         A copy with ``distance_from_port_km`` (km), ``port_index`` (row of ``ports``,
-        -1 where there is no position), ``segment_km`` (km), ``in_port`` (bool) and,
+        -1 where there is no position), ``segment_km`` (km, within each vessel track),
+        ``in_port`` (bool; afresh after a silence of more than
+        :data:`vessel_risk.geo.tracks.MAX_SILENCE_H`) and,
         with ``eez``, ``eez_iso3``: the columns of
         :class:`~vessel_risk.events.schemas.EnrichedPositionSchema`.
     """
@@ -56,7 +58,11 @@ def enrich_positions(
     pos[Enriched.port_index] = nearest.index
     pos[Enriched.segment_km] = segment_km(pos).to_numpy()
     pos[Enriched.in_port] = in_port_state(
-        pos["mmsi"], pos[Enriched.distance_from_port_km], enter_km=enter_km, exit_km=exit_km
+        pos,
+        pos[Enriched.distance_from_port_km],
+        enter_km=enter_km,
+        exit_km=exit_km,
+        timestamps=pos["timestamp"],
     )
     if eez is not None:
         pos[Enriched.eez_iso3] = eez.iso3(pos["lat"], pos["lon"]).array

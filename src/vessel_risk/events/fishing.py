@@ -75,16 +75,17 @@ def movement_features(positions: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     positions : DataFrame
-        Sorted by ``mmsi``, ``timestamp``; ``speed_knots``, ``course``, ``lon``,
-        ``distance_from_shore_km``.
+        Sorted by ``mmsi``, ``track_id`` (optional), ``timestamp``; ``speed_knots``,
+        ``course``, ``lon``, ``distance_from_shore_km``.
 
     Returns
     -------
     DataFrame of shape (n, len(FEATURES)), aligned with ``positions``. Rolling
-    windows cover the given hours of time (not rows) up to each position, per vessel.
+    windows cover the given hours of time (not rows) up to each position, per vessel
+    track (two tracks of one MMSI are two vessels here).
     """
     p = positions
-    same = same_vessel_as_previous(p["mmsi"])
+    same = same_vessel_as_previous(p)
     course = p["course"].to_numpy(dtype="float64")
     prev = np.concatenate([[np.nan], course[:-1]])
     turn = np.abs((course - prev + 180.0) % 360.0 - 180.0)

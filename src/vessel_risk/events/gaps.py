@@ -6,6 +6,12 @@ candidates for intentional disabling. Every row of a vessel counts, including ro
 whose position was "not available": their time is still a message (case C01).
 Splitting a track at a gap keeps every position (case C09).
 
+Gaps are per vessel track (``mmsi``, ``track_id``): the silence between two messages of
+one transmitter track is a gap even where events end at it (port visits, loitering and
+encounters never span a silence longer than
+:data:`vessel_risk.geo.tracks.MAX_SILENCE_H`), and the interval between two tracks of
+one MMSI is not.
+
 Each gap is classed, following GFW's definition of a likely disabling (pipe-gaps;
 Welch et al. 2022): ``likely_disabling`` when it starts at least 50 nm from shore,
 the vessel sent at least 14 messages in the 12 h before it, and the area had
@@ -25,7 +31,13 @@ import pandas as pd
 from vessel_risk.events.schemas import GapSchema
 from vessel_risk.frames import empty_frame
 from vessel_risk.geo.geodesy import M_PER_NM, distance_km
-from vessel_risk.geo.tracks import DAY_NS, epoch_ns, hours_since_previous, same_vessel_as_previous
+from vessel_risk.geo.tracks import (
+    DAY_NS,
+    epoch_ns,
+    hours_since_previous,
+    same_vessel_as_previous,
+    track_ids,
+)
 
 GAP_HOURS = 12.0
 OFFSHORE_NM = 50.0
@@ -43,13 +55,13 @@ def detect_gaps(
     min_hours: float = GAP_HOURS,
     area_messages: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """AIS gaps of every vessel.
+    """AIS gaps of every vessel track.
 
     Parameters
     ----------
     positions : DataFrame
-        Sorted by ``mmsi``, ``timestamp``; ``lat``, ``lon`` may be NaN; optional
-        ``distance_from_shore_km``.
+        Sorted by ``mmsi``, ``track_id`` (optional), ``timestamp``; ``lat``, ``lon`` may
+        be NaN; optional ``distance_from_shore_km``.
     min_hours : float, default 12
         Shortest gap kept, in hours.
     area_messages : DataFrame, optional
@@ -60,11 +72,12 @@ def detect_gaps(
     Returns
     -------
     DataFrame with :class:`~vessel_risk.events.schemas.GapSchema` columns. Start and end
-    positions are the last known position before the gap and the first after it.
+    positions are the last known position before the gap and the first after it, within
+    the track; ``track_id`` is the positions' (0 where they have none).
     """
     if positions.empty:
         return empty_frame(GapSchema)
-    same = same_vessel_as_previous(positions["mmsi"])
+    same = same_vessel_as_previous(positions)
     ts = positions["timestamp"]
     dt_h = hours_since_previous(ts)
     is_gap = same & (dt_h >= min_hours)
@@ -73,7 +86,7 @@ def detect_gaps(
         return empty_frame(GapSchema)
     start_rows = end_rows - 1
     group = np.cumsum(~same)
-    # The rows of each gap's vessel, which the last and next known positions stay within.
+    # The rows of each gap's vessel track, which the last and next known positions stay within.
     vessel_start = np.flatnonzero(~same)
     first = vessel_start[group[end_rows] - 1]
     last = np.append(vessel_start[1:], len(same))[group[end_rows] - 1] - 1
@@ -87,6 +100,7 @@ def detect_gaps(
     out = pd.DataFrame(
         {
             "mmsi": positions["mmsi"].take(end_rows).to_numpy(),
+            "track_id": track_ids(positions)[end_rows],
             "start": ts.take(start_rows).reset_index(drop=True),
             "end": ts.take(end_rows).reset_index(drop=True),
             "duration_h": dt_h[end_rows],

@@ -4,6 +4,10 @@ Rule (Global Fishing Watch loitering events): speed below 2 kn for at least 1 h,
 least 20 nm from shore; carriers (refrigerated cargo vessels, which loiter to
 transship) need 4 h (Miller et al. 2018 used 8 h). A run of qualifying messages ends
 at the first message that does not qualify or at an AIS gap of 12 h or more.
+
+Loitering is per vessel track (``mmsi``, ``track_id``). Ending at a 12 h gap keeps every
+event within :data:`vessel_risk.geo.tracks.MAX_SILENCE_H` (24 h), the one limit on
+silences inside events: a loitering event never spans a longer silence.
 """
 
 from __future__ import annotations
@@ -15,16 +19,26 @@ import pandas as pd
 
 from vessel_risk.events.gaps import GAP_HOURS
 from vessel_risk.geo.geodesy import M_PER_NM
-from vessel_risk.geo.tracks import epoch_ns, hours_since_previous, same_vessel_as_previous
+from vessel_risk.geo.tracks import (
+    MAX_SILENCE_H,
+    epoch_ns,
+    hours_since_previous,
+    same_vessel_as_previous,
+    track_ids,
+)
 
 MAX_SPEED_KN = 2.0
 MIN_HOURS = 1.0
 MIN_HOURS_CARRIER = 4.0
 MIN_SHORE_NM = 20.0
 MIN_SHORE_KM = MIN_SHORE_NM * M_PER_NM / 1000.0
+MAX_SILENCE_IN_EVENT_H = min(GAP_HOURS, MAX_SILENCE_H)
+"""A silence this long or longer (hours) ends a loitering run: the 12 h of an AIS gap,
+within the 24 h of :data:`vessel_risk.geo.tracks.MAX_SILENCE_H`."""
 
 LOITERING_COLUMNS = [
     "mmsi",
+    "track_id",
     "start",
     "end",
     "duration_h",
@@ -45,13 +59,14 @@ def detect_loitering(
     min_hours_carrier: float = MIN_HOURS_CARRIER,
     min_shore_km: float = MIN_SHORE_KM,
 ) -> pd.DataFrame:
-    """Loitering events of every vessel.
+    """Loitering events of every vessel track.
 
     Parameters
     ----------
     positions : DataFrame
-        Sorted by ``mmsi``, ``timestamp``, with ``speed_knots``, ``lat``, ``lon`` and
-        ``distance_from_shore_km``. A row without a position ends a loitering run.
+        Sorted by ``mmsi``, ``track_id`` (optional), ``timestamp``, with ``speed_knots``,
+        ``lat``, ``lon`` and ``distance_from_shore_km``. A row without a position ends a
+        loitering run, and so does a silence of :data:`MAX_SILENCE_IN_EVENT_H` (12 h).
     carriers : collection of str, optional
         MMSIs of carriers, which need ``min_hours_carrier``.
     max_speed_kn, min_hours, min_hours_carrier, min_shore_km : float
@@ -59,13 +74,14 @@ def detect_loitering(
 
     Returns
     -------
-    DataFrame with columns ``mmsi``, ``start``, ``end``, ``duration_h``, ``lat``,
-    ``lon`` (mean position), ``distance_from_shore_km`` (minimum over the event),
-    ``median_speed_knots``, ``carrier``.
+    DataFrame with columns ``mmsi``, ``track_id`` (from the positions, 0 where they have
+    none), ``start``, ``end``, ``duration_h``, ``lat``, ``lon`` (mean position),
+    ``distance_from_shore_km`` (minimum over the event), ``median_speed_knots``,
+    ``carrier``.
     """
     if positions.empty:
         return pd.DataFrame(columns=LOITERING_COLUMNS)
-    same = same_vessel_as_previous(positions["mmsi"])
+    same = same_vessel_as_previous(positions)
     shore = positions["distance_from_shore_km"].to_numpy(dtype="float64")
     ok = (
         (positions["speed_knots"].to_numpy() < max_speed_kn)
@@ -75,7 +91,10 @@ def detect_loitering(
     ts = positions["timestamp"]
     # A qualifying row continues the run of the row before if that row qualifies too.
     continues = (
-        ok & same & np.concatenate([[False], ok[:-1]]) & (hours_since_previous(ts) < GAP_HOURS)
+        ok
+        & same
+        & np.concatenate([[False], ok[:-1]])
+        & (hours_since_previous(ts) < MAX_SILENCE_IN_EVENT_H)
     )
     start = ok & ~continues
     first = np.flatnonzero(start)
@@ -114,6 +133,7 @@ def detect_loitering(
         .reset_index(drop=True)
     )
     out["mmsi"] = mmsi.to_numpy()[keep]
+    out["track_id"] = track_ids(positions)[first[keep]]
     out["start"] = ts.array[first[keep]]
     out["end"] = ts.array[last[keep]]
     out["duration_h"] = duration_h[keep]

@@ -5,6 +5,11 @@ ingested positions once cleaned, with distances, the nearest port, ``in_port`` a
 EEZ polygons) the zone. Stages read these columns; none recomputes them with defaults of
 its own. The other schemas declare the event tables written by a run. Column names are
 constants of the schema: ``EnrichedPositionSchema.in_port == "in_port"``.
+
+Every per-vessel event table carries ``track_id`` next to ``mmsi``: the transmitter track
+within the MMSI the event belongs to (0 for an MMSI's only or first track, and for every
+event of positions without ``track_id``). The detectors always write it; the schemas
+declare it optional so that frames of one track per MMSI built without it still validate.
 """
 
 from __future__ import annotations
@@ -23,9 +28,11 @@ class PositionSchema(StrictSchema):
 
     A row whose position was sent as "not available" (lat 91 / lon 181, or 0, 0) keeps
     its time with NaN ``lat``/``lon``: its time still counts for gaps and last-seen.
+    ``track_id`` is the transmitter track within the MMSI (0 = the first heard).
     """
 
     mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    track_id: Series[int] = pa.Field(ge=0)
     timestamp: Series[UTC_NS]  # type: ignore[valid-type]
     lat: Series[float] = pa.Field(ge=-90, le=90, nullable=True)
     lon: Series[float] = pa.Field(ge=-180, le=180, nullable=True)
@@ -39,7 +46,7 @@ class PositionSchema(StrictSchema):
 class EnrichedPositionSchema(IngestPositionSchema):
     """One cleaned position with what every event stage reads (the "distances" stage).
 
-    Rows are sorted by ``mmsi`` then ``timestamp``. Made by
+    Rows are sorted by ``mmsi``, ``track_id`` (where present) then ``timestamp``. Made by
     :func:`vessel_risk.events.enrich.enrich_positions` from cleaned positions
     (:func:`vessel_risk.events.clean.clean_positions`, which adds
     ``distance_from_shore_km``).
@@ -49,11 +56,15 @@ class EnrichedPositionSchema(IngestPositionSchema):
     distance_from_shore_km : km to the nearest coast on the 0.1° grid, negative on land.
     distance_from_port_km : km to the nearest port or anchorage of the run's port list.
     port_index : row of that port in the port list (-1 where there is no position).
-    segment_km : geodesic km from the vessel's previous located position (0 at its first).
+    segment_km : geodesic km from the vessel track's previous located position (0 at its
+        first).
     in_port : inside a port visit, by GFW's anchorage rule (enter within 3 km, leave
-        beyond 4 km: :mod:`vessel_risk.events.port_visits`).
+        beyond 4 km: :mod:`vessel_risk.events.port_visits`); after a silence longer than
+        :data:`vessel_risk.geo.tracks.MAX_SILENCE_H` the state starts afresh.
     eez_iso3 : ISO 3166-1 alpha-3 of the EEZ the position lies in, null on the high
         seas; present only when the run has EEZ polygons.
+    track_id : transmitter track within the MMSI (0 = the first); absent means one
+        track per MMSI.
     """
 
     distance_from_shore_km: Series[float] = pa.Field(nullable=True)
@@ -62,12 +73,18 @@ class EnrichedPositionSchema(IngestPositionSchema):
     segment_km: Series[float] = pa.Field(ge=0, nullable=True)
     in_port: Series[bool]
     eez_iso3: Optional[Series[str]] = pa.Field(nullable=True)  # noqa: UP045 (pandera)
+    track_id: Optional[Series[int]] = pa.Field(ge=0)  # noqa: UP045 (pandera)
 
 
 class PortVisitSchema(StrictSchema):
-    """One port visit (``port_visits.parquet``)."""
+    """One port visit (``port_visits.parquet``) of one vessel track (``mmsi``, ``track_id``).
+
+    A visit never spans a silence longer than
+    :data:`vessel_risk.geo.tracks.MAX_SILENCE_H` (24 h).
+    """
 
     mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    track_id: Optional[Series[int]] = pa.Field(ge=0)  # noqa: UP045 (pandera)
     port_label: Series[str]
     port_iso3: Series[str] = pa.Field(nullable=True)
     start: Series[UTC_NS]  # type: ignore[valid-type]
@@ -79,9 +96,11 @@ class VoyageSchema(StrictSchema):
     """One voyage between port visits (``voyages.parquet``).
 
     ``from_port`` is null where the data starts at sea, ``to_port`` where it ends at sea.
+    One vessel track's (``mmsi``, ``track_id``); time in port across a silence is no voyage.
     """
 
     mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    track_id: Optional[Series[int]] = pa.Field(ge=0)  # noqa: UP045 (pandera)
     from_port: Series[str] = pa.Field(nullable=True)
     to_port: Series[str] = pa.Field(nullable=True)
     start: Series[UTC_NS]  # type: ignore[valid-type]
@@ -91,9 +110,11 @@ class VoyageSchema(StrictSchema):
 
 
 class GapSchema(StrictSchema):
-    """One AIS gap of at least the threshold length (``gaps.parquet``)."""
+    """One AIS gap of at least the threshold length (``gaps.parquet``), within one vessel
+    track (``mmsi``, ``track_id``)."""
 
     mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    track_id: Optional[Series[int]] = pa.Field(ge=0)  # noqa: UP045 (pandera)
     start: Series[UTC_NS]  # type: ignore[valid-type]
     end: Series[UTC_NS]  # type: ignore[valid-type]
     duration_h: Series[float] = pa.Field(gt=0)
@@ -109,9 +130,11 @@ class GapSchema(StrictSchema):
 
 
 class LoiteringSchema(StrictSchema):
-    """One loitering event (``loitering.parquet``)."""
+    """One loitering event (``loitering.parquet``) of one vessel track; it never spans a
+    silence of 12 h or more (within :data:`vessel_risk.geo.tracks.MAX_SILENCE_H`)."""
 
     mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    track_id: Optional[Series[int]] = pa.Field(ge=0)  # noqa: UP045 (pandera)
     start: Series[UTC_NS]  # type: ignore[valid-type]
     end: Series[UTC_NS]  # type: ignore[valid-type]
     duration_h: Series[float] = pa.Field(ge=0)
@@ -123,10 +146,16 @@ class LoiteringSchema(StrictSchema):
 
 
 class EncounterSchema(StrictSchema):
-    """One side of an encounter (``encounters.parquet``: two rows per encounter)."""
+    """One side of an encounter (``encounters.parquet``: two rows per encounter).
+
+    ``track_id`` is this side's transmitter track, ``other_track_id`` the other side's;
+    the two sides are always two MMSIs (two tracks of one MMSI are never an encounter).
+    """
 
     mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    track_id: Optional[Series[int]] = pa.Field(ge=0)  # noqa: UP045 (pandera)
     other_mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    other_track_id: Optional[Series[int]] = pa.Field(ge=0)  # noqa: UP045 (pandera)
     start: Series[UTC_NS]  # type: ignore[valid-type]
     end: Series[UTC_NS]  # type: ignore[valid-type]
     duration_h: Series[float] = pa.Field(ge=0)

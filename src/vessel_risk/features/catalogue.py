@@ -186,6 +186,23 @@ FEATURE_MEANINGS: dict[str, FeatureMeaning] = {
     "foc": FeatureMeaning(
         "abuse of vulnerability (context)", "flies a flag of convenience", "ITF list"
     ),
+    "identity_renamings": FeatureMeaning(
+        "deception",
+        "renamed {value:.0f} times this year",
+        "ILO 2012 (deception); GFW identity-change tables (flag_changes_name); "
+        "vessel_risk.identity.changes: new names under one vessel_id",
+    ),
+    "identity_reflaggings": FeatureMeaning(
+        "deception",
+        "{value:.0f} flag changes this year",
+        "ILO 2012 (deception); GFW reflagging tables (flag_changes_identity); flag from "
+        "the MID of each MMSI of the vessel_id",
+    ),
+    "identity_mmsi_changes": FeatureMeaning(
+        "deception",
+        "{value:.0f} new MMSIs this year",
+        "ILO 2012 (deception); GFW identity-change tables; vessel_risk.identity.vessels",
+    ),
 }
 
 _OTHER = FeatureMeaning("other (no ILO proxy)", "{value:.3g}", "model feature")

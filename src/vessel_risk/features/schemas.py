@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import pandera.pandas as pa
 from pandera.typing import Series
 
@@ -23,6 +25,7 @@ class VesselFeatureSchema(StrictSchema):
     """
 
     mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
+    track_id: Series[int] = pa.Field(ge=0)
     year: Series[int] = pa.Field(ge=1990, le=2100)
     position_messages: Series[int] = pa.Field(ge=0)
     hours: Series[float] = pa.Field(ge=0)
@@ -67,3 +70,20 @@ class VesselFeatureSchema(StrictSchema):
         isin=["nnet_score", "classifier", "heuristic"], nullable=True
     )
     max_simultaneous_transmitters: Series[int] = pa.Field(ge=1)
+    # Which vessel it is (vessel_risk.pipeline.vessels): present in a run's table;
+    # vessel_year_features alone leaves them out.
+    vessel_id: Optional[Series[str]] = pa.Field(str_matches=r"^[0-9a-f]{16}$")  # noqa: UP045
+    flag_inferred_iso3: Optional[Series[str]] = pa.Field(nullable=True)  # noqa: UP045
+    flag_inferred_source: Optional[Series[str]]  # noqa: UP045
+    flag_inferred_confidence: Optional[Series[float]] = pa.Field(  # noqa: UP045
+        ge=0, le=1, nullable=True
+    )
+    identity_renamings: Optional[Series[int]] = pa.Field(ge=0)  # noqa: UP045
+    identity_reflaggings: Optional[Series[int]] = pa.Field(ge=0)  # noqa: UP045
+    identity_mmsi_changes: Optional[Series[int]] = pa.Field(ge=0)  # noqa: UP045
+    identity_new_names: Optional[Series[str]] = pa.Field(nullable=True)  # noqa: UP045
+    vessel_class: Optional[Series[str]] = pa.Field(  # noqa: UP045
+        isin=["fishing", "carrier", "fishing_support", "other", "unknown"]
+    )
+    vessel_class_source: Optional[Series[str]]  # noqa: UP045
+    vessel_class_evidence: Optional[Series[str]]  # noqa: UP045

@@ -45,6 +45,39 @@ def position_hours(positions: pd.DataFrame, *, max_hours: float = GAP_HOURS) -> 
     return np.nan_to_num(h, nan=0.0)
 
 
+TRACK_SEPARATOR = "#"
+
+
+def _track_key(frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """``frame`` with ``mmsi`` replaced by its vessel track's key (``mmsi`` for track 0,
+    ``"150400453#0001"`` for track 1), so one column keys every table; the keys sort as
+    (mmsi, track_id) do. Frames without ``track_id`` are track 0."""
+    if frame is None or "track_id" not in frame.columns:
+        return frame
+    track = frame["track_id"].fillna(0).astype("int64")
+    mmsi = frame["mmsi"].astype("string")
+    key = mmsi.where(track == 0, mmsi + TRACK_SEPARATOR + track.astype("string").str.zfill(4))
+    return frame.assign(mmsi=key.astype(object))
+
+
+def _mmsi_of(keys: pd.Series | pd.Index) -> pd.Series:
+    """The MMSI of each vessel track key (:func:`_track_key`)."""
+    return pd.Series(keys).astype("string").str.split(TRACK_SEPARATOR).str[0]
+
+
+def _track_of(keys: pd.Series | pd.Index) -> npt.NDArray[np.int64]:
+    """The track id of each vessel track key (:func:`_track_key`)."""
+    parts = pd.Series(keys).astype("string").str.split(TRACK_SEPARATOR)
+    return parts.str[1].fillna("0").astype("int64").to_numpy()
+
+
+def _per_track(per_mmsi: pd.DataFrame, keys: pd.Index) -> pd.DataFrame:
+    """Rows keyed by MMSI repeated for every vessel track key of that MMSI in ``keys``."""
+    tracks = pd.DataFrame({"key": keys, "mmsi": _mmsi_of(keys).to_numpy(dtype=object)})
+    merged = per_mmsi.merge(tracks.drop_duplicates(), on="mmsi", how="inner")
+    return merged.assign(mmsi=merged.pop("key"))
+
+
 def _position_features(positions: pd.DataFrame) -> pd.DataFrame:
     """The features of each vessel-year that come from its positions alone.
 
@@ -105,7 +138,9 @@ def _position_features(positions: pd.DataFrame) -> pd.DataFrame:
         # The user's EEZ polygons (vessel_risk.geo.zones): outside all of them is high seas;
         # a zone of another state than the flag is foreign (unknown without a flag).
         eez = positions["eez_iso3"].astype("string")
-        flag = flag_iso3(positions["mmsi"].take(starts)).to_numpy(dtype=object, na_value="")
+        flag = flag_iso3(_mmsi_of(positions["mmsi"].take(starts))).to_numpy(
+            dtype=object, na_value=""
+        )
         in_eez = eez.notna().to_numpy()
         high_seas = ~in_eez & ~np.isnan(positions["lat"].to_numpy(dtype="float64"))
         foreign = in_eez & (eez.to_numpy(dtype=object, na_value="") != flag[run])
@@ -398,11 +433,20 @@ def vessel_year_features(
             "with an 'in_port' column (vessel_risk.events.enrich.enrich_positions). Got "
             f"columns {list(positions.columns)} instead."
         )
+    # Each transmitter track of an MMSI is a vessel of its own here: one key for both.
+    positions = _track_key(positions)
+    visits, voyages, gaps = _track_key(visits), _track_key(voyages), _track_key(gaps)
+    encounters, loitering = _track_key(encounters), _track_key(loitering)
     f = _position_features(positions)
+    keys = pd.Index(positions["mmsi"].unique())
+    # Identity and transmitters belong to the MMSI, so to each of its tracks.
+    if identity is None:
+        identity = identity_history(identity_reports)
+    identity_reports = _per_track(identity_reports.drop(columns="track_id", errors="ignore"), keys)
     if transmitters is not None and len(transmitters):
-        f["max_simultaneous_transmitters"] = transmitters.set_index(["mmsi", "year"])[
-            "max_simultaneous_transmitters"
-        ]
+        f["max_simultaneous_transmitters"] = _per_track(transmitters, keys).set_index(
+            ["mmsi", "year"]
+        )["max_simultaneous_transmitters"]
     else:
         f["max_simultaneous_transmitters"] = np.nan
 
@@ -411,11 +455,12 @@ def vessel_year_features(
     f["average_voyage_duration_hours"] = voyage.mean("duration_h")
     f["max_voyage_duration_hours"] = voyage.largest("duration_h")
 
-    mmsi_index = f.index.get_level_values("mmsi").to_series(index=f.index)
+    track_index = f.index.get_level_values("mmsi")
+    mmsi_index = _mmsi_of(track_index).set_axis(f.index)
     f["mmsi_valid"] = mmsi_valid(mmsi_index).to_numpy()
     f["flag_iso3"] = flag_iso3(mmsi_index).to_numpy()
     pv = visits.copy()
-    flag_of = pd.Series(f["flag_iso3"].to_numpy(), index=mmsi_index.to_numpy())
+    flag_of = pd.Series(f["flag_iso3"].to_numpy(), index=track_index.to_numpy())
     flag_of = flag_of[~flag_of.index.duplicated()]
     pv["foreign"] = pv["port_iso3"].astype("string") != pv["mmsi"].map(flag_of).astype("string")
     visit = _PerVesselYear(f.index, pv, "start")
@@ -454,8 +499,6 @@ def vessel_year_features(
     reports = _PerVesselYear(f.index, identity_reports, "timestamp")
     f["n_shipnames"] = reports.distinct("shipname")
     f["n_callsigns"] = reports.distinct("callsign")
-    if identity is None:
-        identity = identity_history(identity_reports)
     names = identity[identity["field"] == "shipname"]
     main_name = (
         names.sort_values(["messages", "value"], ascending=[False, True], kind="stable")
@@ -485,6 +528,7 @@ def vessel_year_features(
         f["max_simultaneous_transmitters"].fillna(1).clip(lower=1).astype("int64")
     )
     out = f.reset_index()
-    out["mmsi"] = normalize_mmsi(out["mmsi"])[0]
-    cols = list(VesselFeatureSchema.to_schema().columns)
+    out["track_id"] = _track_of(out["mmsi"])
+    out["mmsi"] = normalize_mmsi(_mmsi_of(out["mmsi"]))[0]
+    cols = [c for c in VesselFeatureSchema.to_schema().columns if c in out.columns]
     return VesselFeatureSchema.validate(out[cols])

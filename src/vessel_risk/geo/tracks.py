@@ -22,6 +22,42 @@ encounter may span: the ``max_hours`` of Global Fishing Watch's segmenter
 (gpsdio-segment), after which a track is not continued across the silence."""
 
 
+def track_ids(positions: pd.DataFrame) -> npt.NDArray[np.int64]:
+    """Each row's transmitter track within its MMSI.
+
+    Parameters
+    ----------
+    positions : DataFrame of n rows, optionally with ``track_id``.
+
+    Returns
+    -------
+    ndarray of int64, shape (n,): ``track_id``, or 0 for every row of a frame without
+    it (one track per MMSI).
+    """
+    if "track_id" in positions.columns:
+        return positions["track_id"].to_numpy(dtype="int64")
+    return np.zeros(len(positions), dtype="int64")
+
+
+def after_silence(
+    timestamps: pd.Series, max_silence_h: float = MAX_SILENCE_H
+) -> npt.NDArray[np.bool_]:
+    """Whether each row follows the row before it after a silence longer than the limit.
+
+    Parameters
+    ----------
+    timestamps : Series of shape (n,), timezone-aware, without NaT, in track order.
+    max_silence_h : float, default :data:`MAX_SILENCE_H` (24 h)
+        Longest silence (hours) an event may span; a longer one ends it.
+
+    Returns
+    -------
+    ndarray of bool, shape (n,); the first row is False. Only meaningful where the row
+    and the one before it are of the same track (:func:`same_vessel_as_previous`).
+    """
+    return np.asarray(hours_since_previous(timestamps) > max_silence_h, dtype=bool)
+
+
 def same_vessel_as_previous(vessels: pd.Series | pd.DataFrame) -> npt.NDArray[np.bool_]:
     """Whether each row belongs to the same vessel track as the row before it.
 
@@ -42,8 +78,8 @@ def same_vessel_as_previous(vessels: pd.Series | pd.DataFrame) -> npt.NDArray[np
             track = vessels["track_id"]
             same &= track.eq(track.shift(1)).fillna(False).to_numpy(dtype=bool)
         return same
-    same = vessels.eq(vessels.shift(1)).fillna(False)
-    return np.array(same.to_numpy(dtype=bool), dtype=bool)  # a writable copy
+    equal = vessels.eq(vessels.shift(1)).fillna(False)
+    return np.array(equal.to_numpy(dtype=bool), dtype=np.bool_)  # a writable copy
 
 
 def epoch_ns(timestamps: pd.Series) -> npt.NDArray[np.int64]:
@@ -80,37 +116,44 @@ def hours_since_previous(timestamps: pd.Series) -> npt.NDArray[np.float64]:
 
 
 def track_length_km(positions: pd.DataFrame) -> pd.Series:
-    """Geodesic track length per vessel over the positions that have coordinates.
+    """Geodesic track length per MMSI over the positions that have coordinates.
 
     Parameters
     ----------
     positions : DataFrame
-        Sorted by ``mmsi``, ``timestamp``; columns ``mmsi``, ``lat``, ``lon``.
+        Sorted by ``mmsi`` (then ``track_id``), ``timestamp``; columns ``mmsi``, ``lat``,
+        ``lon``, optionally ``track_id``.
 
     Returns
     -------
-    Series indexed by ``mmsi``: length in km.
+    Series indexed by ``mmsi``: length in km, summed over the MMSI's tracks (no step
+    joins two tracks).
     """
-    p = positions.loc[positions["lat"].notna(), ["mmsi", "lat", "lon"]]
+    p = positions.loc[positions["lat"].notna()]
     seg = segment_km(p)
     return seg.groupby(p["mmsi"].to_numpy()).sum()
 
 
 def segment_km(positions: pd.DataFrame) -> pd.Series:
-    """Distance in km from each position's predecessor of the same vessel (0 for the
-    first; NaN-position rows give 0 and do not break the chain).
+    """Distance in km from each position's predecessor of the same vessel track (0 for
+    the first; NaN-position rows give 0 and do not break the chain).
+
+    A silence does not break the chain: the step across it is the distance between the
+    last fix before and the first after (voyages decide whether it is time at sea).
 
     Parameters
     ----------
-    positions : DataFrame sorted by ``mmsi``, ``timestamp``.
+    positions : DataFrame sorted by ``mmsi`` (then ``track_id``), ``timestamp``; with
+        ``track_id``, no step joins two tracks of one MMSI.
 
     Returns
     -------
     Series aligned with ``positions``.
     """
     has = positions["lat"].notna()
-    p = positions.loc[has, ["mmsi", "lat", "lon"]]
-    same = same_vessel_as_previous(p["mmsi"])
+    keys = ["mmsi", "track_id"] if "track_id" in positions.columns else ["mmsi"]
+    p = positions.loc[has, [*keys, "lat", "lon"]]
+    same = same_vessel_as_previous(p)
     d = distance_km(p["lat"].shift(1), p["lon"].shift(1), p["lat"], p["lon"])
     out = pd.Series(0.0, index=positions.index)
     out.loc[p.index] = np.where(same, d, 0.0)

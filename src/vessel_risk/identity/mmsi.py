@@ -8,11 +8,11 @@ the flag); the ITU table of MIDs, carried as ``identity/data/mid_flags.csv``.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from importlib import resources
 
 import numpy as np
 import pandas as pd
+
+from vessel_risk.identity.reference import mid_dict
 
 MMSI_LENGTH = 9
 
@@ -61,19 +61,18 @@ def normalize_mmsi(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return mmsi.astype("string"), reason
 
 
-@lru_cache(maxsize=1)
 def mid_table() -> dict[str, str]:
     """Maritime Identification Digits to the flag state's ISO 3166-1 alpha-3 code.
+
+    Read through :mod:`vessel_risk.identity.reference`: a table refreshed with
+    ``vessel-risk reference refresh mid FILE`` is used instead of the shipped one.
 
     Returns
     -------
     dict
-        ``{"412": "CHN", "567": "THA", ...}`` from the ITU table carried with the package.
+        ``{"412": "CHN", "567": "THA", ...}`` (cached per file; do not modify).
     """
-    path = resources.files("vessel_risk.identity") / "data" / "mid_flags.csv"
-    with path.open(encoding="utf-8") as fh:
-        table = pd.read_csv(fh, dtype=str)
-    return dict(zip(table["mid"], table["iso3"], strict=True))
+    return mid_dict()
 
 
 def mmsi_valid(mmsi: pd.Series) -> pd.Series:

@@ -128,6 +128,114 @@ def split_transmitters(positions: pd.DataFrame, *, max_speed_kn: float = MAX_SPE
     return track
 
 
+def transmitter_tracks(
+    positions: pd.DataFrame,
+    *,
+    max_speed_kn: float = MAX_SPEED_KN,
+    min_positions: int = MIN_TRACK_POSITIONS,
+) -> pd.Series:
+    """Transmitter track of each position: the segments of one MMSI joined into tracks.
+
+    :func:`split_transmitters` cuts an MMSI's positions into segments, each physically
+    possible (no implied speed above ``max_speed_kn``). Segments are then joined into
+    transmitter tracks, largest first: a segment joins the first track none of whose
+    segments it overlaps in time, or opens a new one. So one transmitter that jumps
+    once (a relocation, a long silence) stays one track, and two transmitters sending
+    at the same time become two. A segment of fewer than ``min_positions`` positions
+    that is not its MMSI's largest is no transmitter of its own: its positions fit no
+    track (NA), and the caller quarantines them. An MMSI whose largest segment has
+    fewer than ``min_positions`` positions is one track: too little to tell a second
+    transmitter from noise. Tracks are numbered by their first
+    position: 0 is the track seen first. A row without a position (NaN ``lat`` or
+    ``lon``) takes the track of the MMSI's previous positioned row (or the next, for
+    rows before the first).
+
+    Parameters
+    ----------
+    positions : DataFrame of shape (n, k)
+        With ``mmsi``, ``timestamp`` (UTC), ``lat``, ``lon``; any order.
+    max_speed_kn : float, default 30
+        Fastest implied speed (kn) within a segment (GFW's segmenter).
+    min_positions : int, default 10
+        Fewest positions of a segment that stands as a transmitter alongside another.
+
+    Returns
+    -------
+    Series of shape (n,), dtype Int64, aligned with ``positions``
+        The track id (0, 1, ...) within the MMSI, NA where the position fits no track.
+
+    Raises
+    ------
+    ValueError
+        If ``max_speed_kn`` is not positive.
+    """
+    segment = split_transmitters(positions, max_speed_kn=max_speed_kn)
+    frame = pd.DataFrame(
+        {"mmsi": positions["mmsi"], "timestamp": positions["timestamp"], "segment": segment}
+    )
+    spans = (
+        frame.dropna(subset=["segment"])
+        .groupby(["mmsi", "segment"], sort=True)["timestamp"]
+        .agg(first="min", last="max", n="size")
+        .reset_index()
+    )
+    track_of: dict[tuple[str, int], int] = {}
+    several = spans["mmsi"].duplicated(keep=False)
+    for row in spans[~several].itertuples(index=False):
+        track_of[(row.mmsi, int(row.segment))] = 0
+    for mmsi, g in spans[several].groupby("mmsi", sort=False):
+        track_of.update(_join_segments(mmsi, g, min_positions))
+    keys = list(zip(frame["mmsi"], frame["segment"], strict=True))
+    track = pd.Series(
+        [track_of.get((m, int(s))) if not pd.isna(s) else None for m, s in keys],
+        index=positions.index,
+        dtype="Int64",
+    )
+    # Rows without a position follow the transmitter heard just before them.
+    unplaced = positions["lat"].isna() | positions["lon"].isna()
+    if unplaced.any():
+        order = frame.assign(track=track, unplaced=unplaced).sort_values(
+            ["mmsi", "timestamp"], kind="stable"
+        )
+        placed = order["track"].where(~order["unplaced"])
+        filled = placed.groupby(order["mmsi"], sort=False).transform(lambda s: s.ffill().bfill())
+        filled = filled.fillna(0).astype("Int64")
+        track[unplaced] = filled.reindex(track.index)[unplaced]
+    return track
+
+
+def _join_segments(
+    mmsi: str, spans: pd.DataFrame, min_positions: int
+) -> dict[tuple[str, int], int]:
+    """Track of each segment of one MMSI (absent: fits no track); see transmitter_tracks."""
+    order = spans.sort_values(["n", "first"], ascending=[False, True], kind="stable")
+    tracks: list[list[tuple[pd.Timestamp, pd.Timestamp]]] = []
+    joined: dict[int, int] = {}
+    # Without one segment long enough to be a transmitter, nothing tells a second
+    # transmitter from noise: the segments make one track, and the speed filter
+    # judges single jumps as before.
+    enough = order["n"].iloc[0] >= min_positions
+    for i, row in enumerate(order.itertuples(index=False)):
+        if not enough:
+            joined[int(row.segment)] = 0
+            tracks = tracks or [[(row.first, row.last)]]
+            continue
+        if i > 0 and row.n < min_positions:
+            continue
+        for k, intervals in enumerate(tracks):
+            if all(row.last < a or row.first > b for a, b in intervals):
+                intervals.append((row.first, row.last))
+                joined[int(row.segment)] = k
+                break
+        else:
+            tracks.append([(row.first, row.last)])
+            joined[int(row.segment)] = len(tracks) - 1
+    # Number tracks by when each was first heard.
+    starts = [min(a for a, _ in intervals) for intervals in tracks]
+    rank = {k: r for r, k in enumerate(sorted(range(len(tracks)), key=lambda k: starts[k]))}
+    return {(mmsi, seg): rank[k] for seg, k in joined.items()}
+
+
 def shared_mmsi_indicator(
     positions: pd.DataFrame,
     track: pd.Series,

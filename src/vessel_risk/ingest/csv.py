@@ -40,6 +40,7 @@ from vessel_risk.ingest.schemas import (
     EXTRA_TEXT,
     IDENTITY_FIELDS,
     NUMERIC,
+    OPTIONAL_BOOLEAN,
     OPTIONAL_NUMERIC,
     POSITION_COLUMNS,
     STATIC_COLUMNS,
@@ -48,6 +49,8 @@ from vessel_risk.ingest.timestamps import _parse_timestamps, _slash_evidence
 from vessel_risk.ingest.verdicts import (
     ARROW_STRING,
     _ais_class,
+    _ais_shiptype,
+    _booleans,
     _clean_text,
     _normalize_mmsi,
     _not_vessel_report,
@@ -337,6 +340,13 @@ def _parse(
         if junk is not None:
             reason[(reason.isna() & junk).to_numpy()] = f"non_numeric_{col}"
         numeric[col] = num
+    for col in OPTIONAL_BOOLEAN:
+        if col not in frame.columns:
+            numeric[col] = pd.Series(pd.NA, index=frame.index, dtype="boolean")
+            continue
+        flag, junk = _booleans(frame[col])
+        reason[(reason.isna() & junk).to_numpy()] = f"non_boolean_{col}"
+        numeric[col] = flag
     no_position = numeric["lat"].isna() & numeric["lon"].isna()
     ident = {}
     for col in IDENTITY_FIELDS + EXTRA_TEXT:
@@ -345,6 +355,7 @@ def _parse(
         else:
             ident[col] = _strings(pa.nulls(len(frame), pa.string()), frame.index)
     ident["ais_class"] = _ais_class(ident["ais_class"])
+    ident["shiptype"] = _ais_shiptype(ident["shiptype"])
     has_identity = pd.concat({c: ident[c] for c in IDENTITY_FIELDS}, axis=1).notna().any(axis=1)
     reason[(reason.isna() & no_position & ~has_identity).to_numpy()] = "no_position_no_identity"
 

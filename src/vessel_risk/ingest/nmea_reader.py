@@ -24,6 +24,7 @@ from vessel_risk.ingest.result import IngestResult
 from vessel_risk.ingest.schemas import (
     IDENTITY_FIELDS,
     NUMERIC,
+    OPTIONAL_BOOLEAN,
     OPTIONAL_NUMERIC,
     POSITION_COLUMNS,
     STATIC_COLUMNS,
@@ -72,6 +73,8 @@ def decoded_frames(lines: Iterable[str], *, source: str) -> IngestResult:
     pos = frame(out.positions, POSITION_COLUMNS)
     for col in NUMERIC + OPTIONAL_NUMERIC:
         pos[col] = pos[col].astype("float64")
+    for col in OPTIONAL_BOOLEAN:  # raw AIS carries no vessel classification
+        pos[col] = pd.array([pd.NA] * len(pos), dtype="boolean")
     static = join_class_b_halves(frame(out.static, [*STATIC_COLUMNS, "part"]))
     text_cols = [*IDENTITY_FIELDS, "destination", "ais_class", "mmsi", "source"]
     for f in (pos, static):

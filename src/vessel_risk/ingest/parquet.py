@@ -33,6 +33,7 @@ from vessel_risk.ingest.schemas import (
     EXTRA_TEXT,
     IDENTITY_FIELDS,
     NUMERIC,
+    OPTIONAL_BOOLEAN,
     OPTIONAL_NUMERIC,
     POSITION_COLUMNS,
     STANDARD_COLUMNS,
@@ -41,6 +42,8 @@ from vessel_risk.ingest.schemas import (
 from vessel_risk.ingest.timestamps import _compact_time, _parse_timestamps
 from vessel_risk.ingest.verdicts import (
     _ais_class,
+    _ais_shiptype,
+    _booleans,
     _clean_text,
     _normalize_mmsi,
     _not_vessel_report,
@@ -49,7 +52,7 @@ from vessel_risk.ingest.verdicts import (
 
 CHUNK_ROWS = 1_000_000
 """Parquet rows read at a time."""
-_CODED = frozenset({"mmsi", *IDENTITY_FIELDS, *EXTRA_TEXT, "msg_type"})
+_CODED = frozenset({"mmsi", *IDENTITY_FIELDS, *EXTRA_TEXT, *OPTIONAL_BOOLEAN, "msg_type"})
 """Text columns judged once per distinct value: read dictionary-encoded."""
 
 
@@ -297,6 +300,19 @@ def _parse_table(
         if junk is not None:
             mark(junk.fillna(False).to_numpy(dtype=bool), f"non_numeric_{col}")
         numeric[col] = num.to_numpy(dtype="float64")
+    flags: dict[str, pd.arrays.BooleanArray] = {}
+    for col in OPTIONAL_BOOLEAN:
+        if col not in present:
+            flags[col] = pd.array(np.full(n, pd.NA), dtype="boolean")
+            continue
+        raw = table.column(col)
+        if pa.types.is_boolean(raw.type):
+            flags[col] = pd.array(raw.to_pandas(), dtype="boolean")
+            continue
+        d = _distinct(raw)
+        flag, junk = _booleans(d.pandas())
+        mark(d.rows(junk), f"non_boolean_{col}")
+        flags[col] = flag.array.take(d.codes)
     no_position = np.isnan(numeric["lat"]) & np.isnan(numeric["lon"])
     text: dict[str, tuple[pa.Array, np.ndarray] | None] = {}
     has_identity = np.zeros(n, dtype=bool)
@@ -308,6 +324,8 @@ def _parse_table(
         clean = _clean_text(d.pandas())
         if col == "ais_class":
             clean = _ais_class(clean)
+        elif col == "shiptype":
+            clean = _ais_shiptype(clean)
         text[col] = (_large_strings(clean), d.codes)
         if col in IDENTITY_FIELDS:
             has_identity |= d.rows(clean.notna())
@@ -348,6 +366,8 @@ def _parse_table(
                 out[col] = ts.array if rows is None else ts.array.take(rows)
             elif col in numeric:
                 out[col] = numeric[col] if rows is None else numeric[col][rows]
+            elif col in flags:
+                out[col] = flags[col] if rows is None else flags[col].take(rows)
             elif col == "line":
                 out[col] = line if rows is None else line[rows]
             elif col == "source":

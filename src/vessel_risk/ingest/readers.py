@@ -128,11 +128,13 @@ class _Stacked:
             if isinstance(values, pd.arrays.ArrowStringArray):
                 self._strings.setdefault(key, []).append(pa.array(values))
                 continue
-            data: np.ndarray = (
-                np.asarray(values.view("i8"))  # the UTC nanoseconds, not a copy
-                if isinstance(values, pd.arrays.DatetimeArray)
-                else series.to_numpy()
-            )
+            data: np.ndarray
+            if isinstance(values, pd.arrays.DatetimeArray):
+                data = np.asarray(values.view("i8"))  # the UTC nanoseconds, not a copy
+            elif isinstance(values, pd.arrays.BooleanArray):  # 1, 0, and -1 for NA
+                data = values.to_numpy(dtype="int8", na_value=-1)
+            else:
+                data = series.to_numpy()
             if key not in self._numbers:  # rows kept <= rows in the file: never outgrown
                 self._numbers[key] = np.empty(self._capacity, dtype=data.dtype)
             self._numbers[key][start:end] = data
@@ -149,6 +151,9 @@ class _Stacked:
             elif isinstance(dtype, pd.DatetimeTZDtype):
                 naive = self._numbers[str(name)][: self._rows].view("datetime64[ns]")
                 out[str(name)] = pd.Series(naive, copy=False).dt.tz_localize(dtype.tz).array
+            elif isinstance(dtype, pd.BooleanDtype):
+                flags = self._numbers[str(name)][: self._rows]
+                out[str(name)] = pd.arrays.BooleanArray(flags == 1, flags < 0)
             else:
                 out[str(name)] = self._numbers[str(name)][: self._rows]
         return pd.DataFrame(out, copy=False)

@@ -10,6 +10,7 @@ from the schemas; the groups readers work with (:data:`CANONICAL`,
 
 from __future__ import annotations
 
+import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
@@ -22,7 +23,11 @@ class IngestPositionSchema(StrictSchema):
     Every reader (CSV dialects, Parquet, GeoParquet, raw NMEA) yields these columns.
     Values are as sent: "not available" codes (lat 91, SOG 102.3, heading 511) are
     still there, cleaning nulls them. ``timestamp`` is missing only for raw NMEA
-    without a receive time; cleaning quarantines those rows.
+    without a receive time; cleaning quarantines those rows. ``shiptype`` is the AIS
+    ship type code as text ("30"), a decoder's category name mapped to its code
+    ("Fishing" -> "30", :data:`~vessel_risk.identity.vessel_class.SHIPTYPE_NAMES`);
+    ``is_fishing_vessel`` is Global Fishing Watch's per-vessel flag where the file has
+    it (NA elsewhere).
     """
 
     mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
@@ -38,6 +43,7 @@ class IngestPositionSchema(StrictSchema):
     shiptype: Series[str] = pa.Field(nullable=True)
     ais_class: Series[str] = pa.Field(isin=["A", "B"], nullable=True)
     nnet_score: Series[float] = pa.Field(nullable=True)
+    is_fishing_vessel: Series[pd.BooleanDtype] = pa.Field(nullable=True)
     line: Series[float] = pa.Field(nullable=True)
     source: Series[str]
 
@@ -96,7 +102,17 @@ NUMERIC = ["lat", "lon", "speed_knots", "course", "heading"]
 """Columns read as numbers; text that is not a number quarantines the row."""
 OPTIONAL_NUMERIC = ["nnet_score"]
 """Numeric columns some dialects carry (GFW's fishing score); NaN where absent."""
+OPTIONAL_BOOLEAN = ["is_fishing_vessel"]
+"""True/false columns some dialects carry (GFW's ``is_fishing_vessel``, its vessel
+classification); NA where absent. Text that is not true or false quarantines the row."""
 EXTRA_TEXT = ["ais_class", "destination"]
 """Text columns kept besides the identity fields."""
-STANDARD_COLUMNS = [*CANONICAL, *IDENTITY_FIELDS, *OPTIONAL_NUMERIC, *EXTRA_TEXT, "msg_type"]
+STANDARD_COLUMNS = [
+    *CANONICAL,
+    *IDENTITY_FIELDS,
+    *OPTIONAL_NUMERIC,
+    *OPTIONAL_BOOLEAN,
+    *EXTRA_TEXT,
+    "msg_type",
+]
 """The columns a file is read into, under these names, before its rows are judged."""

@@ -13,11 +13,14 @@ their verdicts from these functions, in this order (a row keeps its first reason
   :data:`~vessel_risk.ingest.nmea.VESSEL_REPORT_TYPES`);
 * numbers (lat, lon, speed, course, heading, score): ``non_numeric_<column>`` for
   text that is not a number ("NaN", "null", "unknown" are missing values, not junk);
+* true/false columns (``is_fishing_vessel``): ``non_boolean_<column>`` for text that
+  is neither (:func:`_booleans`);
 * a row with neither position nor identity field: ``no_position_no_identity``.
 
 Text is stripped, with placeholders ("Unknown", "none") as NA; ``ais_class`` becomes
-"A", "B" or NA. Columns such as ``ais_class`` and ``msg_type`` hold a handful of
-distinct values: each is decided once, then spread to the rows.
+"A", "B" or NA; ``shiptype`` becomes the AIS ship type code as text
+(:func:`_ais_shiptype`). Columns such as ``ais_class`` and ``msg_type`` hold a handful
+of distinct values: each is decided once, then spread to the rows.
 """
 
 from __future__ import annotations
@@ -30,9 +33,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from vessel_risk.identity.mmsi import normalize_mmsi
+from vessel_risk.identity.vessel_class import shiptype_code
 from vessel_risk.ingest.nmea import VESSEL_REPORT_TYPES
 
 _CLASS = {"class a": "A", "class b": "B", "a": "A", "b": "B"}
+_TRUE_FALSE = {"true": True, "t": True, "1": True, "yes": True, "false": False, "f": False}
+_TRUE_FALSE |= {"0": False, "no": False}
 ARROW_STRING = pd.StringDtype("pyarrow")
 
 
@@ -90,6 +96,46 @@ def _clean_text(raw: pd.Series) -> pd.Series:
 def _ais_class(text: pd.Series) -> pd.Series:
     """Cleaned ``ais_class`` text ("Class A", "b") as "A", "B" or NA."""
     return _map_few(text.str.lower(), _CLASS)
+
+
+def _ais_shiptype(text: pd.Series) -> pd.Series:
+    """Cleaned ``shiptype`` text as the AIS ship type code, as text.
+
+    Numbers ("30", "30.0", "030") become the integer's text ("30"); category names
+    ("Fishing", "Cargo") their code
+    (:data:`~vessel_risk.identity.vessel_class.SHIPTYPE_NAMES`); anything else stays as
+    sent, for the identity history
+    (:func:`~vessel_risk.identity.vessel_class.shiptype_code`). Each distinct value is
+    decided once.
+    """
+    if text.isna().all():
+        return text.astype("string")
+    codes, uniques = pd.factorize(text)
+    mapped = pa.array([shiptype_code(str(u)) for u in uniques] + [None], type=pa.string())
+    codes = np.where(codes < 0, len(uniques), codes)
+    return _strings(mapped.take(pa.array(codes, type=pa.int64())), text.index)
+
+
+def _booleans(raw: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """A true/false column (``is_fishing_vessel``) as nullable booleans, and its junk.
+
+    "True"/"False" (any case), "t"/"f", "1"/"0", "yes"/"no" and booleans are read;
+    empty text and placeholders ("NaN", "null", "unknown") are NA; other text is junk
+    (the second Series, True where the row is to be quarantined).
+    """
+    if pd.api.types.is_bool_dtype(raw):
+        return raw.astype("boolean"), pd.Series(False, index=raw.index)
+    text = raw.astype("string").str.strip().str.lower()
+    codes, uniques = pd.factorize(text)
+    seen = [_TRUE_FALSE.get(str(u)) for u in uniques]
+    value = pd.array([*seen, None], dtype="boolean")[np.where(codes < 0, len(uniques), codes)]
+    missing = {"", "nan", "na", "null", "none", "unknown", "undefined"}
+    bad = np.array(
+        [v is None and str(u) not in missing for u, v in zip(uniques, seen, strict=True)],
+        dtype=bool,
+    )
+    junk = np.append(bad, False)[np.where(codes < 0, len(uniques), codes)]
+    return pd.Series(value, index=raw.index), pd.Series(junk, index=raw.index)
 
 
 def _map_few(values: pd.Series, mapping: dict[str, str]) -> pd.Series:

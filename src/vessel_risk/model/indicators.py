@@ -164,6 +164,46 @@ INDICATORS: tuple[Indicator, ...] = (
         ),
     ),
     Indicator(
+        "renamed",
+        "identity_renamings",
+        "deception",
+        low=0.0,
+        high=3.0,
+        weight=0.20,
+        reason="renamed {value:.0f} times in {year}",
+        source=(
+            "ILO 2012: deception; GFW identity-change tables and the squid-jigger analyses "
+            "(JAC_150_vessels 2023): renaming hides a vessel's record. New names of the "
+            "vessel_id in the year (vessel_risk.identity.changes). Ramp 0 to 3 a year."
+        ),
+    ),
+    Indicator(
+        "reflagged",
+        "identity_reflaggings",
+        "deception; abuse of vulnerability (context)",
+        low=0.0,
+        high=2.0,
+        weight=0.25,
+        reason="{value:.0f} flag changes in {year}",
+        source=(
+            "ILO 2012: deception; GFW reflagging tables; flag hopping moves a vessel away "
+            "from the flag state that inspects it (TMT, EJF). Ramp 0 to 2 a year."
+        ),
+    ),
+    Indicator(
+        "new_mmsi",
+        "identity_mmsi_changes",
+        "deception (context)",
+        low=0.0,
+        high=2.0,
+        weight=0.15,
+        reason="{value:.0f} new MMSIs in {year}",
+        source=(
+            "GFW identity-change tables: a vessel moving to a new MMSI; "
+            "vessel_risk.identity.vessels links the MMSIs. Ramp 0 to 2 a year."
+        ),
+    ),
+    Indicator(
         "iuu_listed",
         "iuu_listed",
         "context: illegal, unreported and unregulated fishing",
@@ -174,6 +214,10 @@ INDICATORS: tuple[Indicator, ...] = (
         source="McDonald et al. 2021 used IUU listing as a predictor; RFMO IUU vessel lists.",
     ),
 )
+
+IDENTITY_EVENT_FEATURES = ("identity_renamings", "identity_reflaggings", "identity_mmsi_changes")
+"""Vessel-year counts of :func:`vessel_risk.identity.changes.identity_events`; optional
+in a feature table."""
 
 MIN_DAYS_OBSERVED = 10
 MIN_POSITIONS = 50
@@ -187,8 +231,12 @@ TIER_LEVEL = {"high": 3, "medium": 2, "low": 1, "insufficient data": 0}
 
 def feature_frame(features: pd.DataFrame) -> pd.DataFrame:
     """``features`` with the derived columns indicators read (``mmsi_invalid`` as
-    0/1, ``iuu_listed`` as 0/1)."""
+    0/1, ``iuu_listed`` as 0/1); identity events (:data:`IDENTITY_EVENT_FEATURES`) a
+    table lacks read as NaN (not evaluable)."""
     f = features.copy()
+    for col in IDENTITY_EVENT_FEATURES:
+        if col not in f.columns:
+            f[col] = np.nan  # not computed for this table: not evaluable, never lowers a score
     f["mmsi_invalid"] = (~f["mmsi_valid"].astype(bool)).astype(float)
     f["iuu_listed"] = f["iuu_listed"].astype(float)
     return f
@@ -289,4 +337,6 @@ def describe(ind: Indicator, row: Mapping[str, Any]) -> str:
     if ind.name == "iuu_listed":
         return ind.reason.format(match=row.get("iuu_match"))
     v = float(value) if value is not None and not pd.isna(value) else float("nan")
-    return ind.reason.format(value=v, days=v / 24.0) + fishing_note(ind.feature, row)
+    year = row.get("year", "the year")
+    text = ind.reason.format(value=v, days=v / 24.0, year=year)
+    return text + fishing_note(ind.feature, row)

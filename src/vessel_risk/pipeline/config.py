@@ -94,6 +94,12 @@ class RunConfig:
     agency_directory : Path, optional
         Agency directory TOML whose ``[[fleet]]`` tables give crew-origin countries
         for consular routing of automatic referrals.
+    all_vessel_classes : bool, default False
+        Score every vessel class. By default only fishing vessels (and vessels of
+        unknown class), and the carriers and fishing-support vessels that meet other
+        vessels at sea, go to the alert queue; other classes (cargo, tanker,
+        passenger, fishing gear...) are counted in the report and left out
+        (:func:`vessel_risk.identity.vessel_class.classify_vessels`).
     validate_frames : bool, default False
         Validate every frame against its schema where it crosses a stage boundary
         (debug mode; tests turn it on). Slower; outputs are unchanged.
@@ -124,6 +130,7 @@ class RunConfig:
     mlflow_tracking_uri: str = "models/mlruns"
     fishing_model_dir: Path | None = None
     agency_directory: Path | None = None
+    all_vessel_classes: bool = False
     validate_frames: bool = False
 
     def __post_init__(self) -> None:
@@ -149,6 +156,7 @@ class RunConfig:
         _check_type("mlflow_tracking_uri", self.mlflow_tracking_uri, str)
         _check_type("database_url", self.database_url, str, optional=True)
         _check_type("validate_frames", self.validate_frames, bool)
+        _check_type("all_vessel_classes", self.all_vessel_classes, bool)
         if self.partitions is not None and self.partitions < 1:
             raise ValueError(
                 "The 'partitions' parameter of RunConfig must be a whole number of at least "

@@ -28,6 +28,7 @@ class RunTally:
     undated_static: int = 0
     vessels: int = 0
     several_tracks: int = 0
+    tracks: int = 0
     cleaning: Counter[str] = field(default_factory=Counter)
     quarantined: Counter[str] = field(default_factory=Counter)
 
@@ -46,6 +47,7 @@ class RunTally:
         self.positions_kept += len(kept)
         self.vessels += int(kept["mmsi"].nunique())
         self.several_tracks += part.several_tracks
+        self.tracks += part.tracks
         self.cleaning.update(part.cleaning)
         self.quarantine(part.quarantine)
 
@@ -60,9 +62,26 @@ def run_counts(
     events: Events,
     alerts: list[Alert],
     fishing_model: FishingModel | None,
+    *,
+    queue: pd.Series | None = None,
+    one_hull: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """The run's counts (``ingest_report.json``) from its parts."""
+    """The run's counts (``ingest_report.json``) from its parts.
+
+    ``queue`` says which vessel-years went to the alert queue
+    (:func:`~vessel_risk.pipeline.scoring.alert_queue`); ``one_hull`` holds the pairs of
+    MMSIs found to be one hull, whose encounters were set aside
+    (:func:`~vessel_risk.pipeline.vessels.identify_vessels`).
+    """
     features, gaps = events.features, events.gaps
+    if queue is None:
+        queue = pd.Series(True, index=features.index)
+    classes = (
+        features["vessel_class"]
+        if "vessel_class" in features.columns
+        else pd.Series("unknown", index=features.index)
+    )
+    hulls = one_hull if one_hull is not None else pd.DataFrame({"n_encounters": []})
 
     def tally_of(values: pd.Series) -> dict[str, int]:
         return {str(k): int(v) for k, v in values.value_counts().items()}
@@ -86,8 +105,13 @@ def run_counts(
         "gaps_by_class": tally_of(gaps["gap_class"]),
         "loitering_events": len(events.loitering),
         "encounters": len(events.encounters) // 2,
+        "encounters_between_transmitters_of_one_hull": int(hulls["n_encounters"].sum()),
+        "vessel_years_by_class": tally_of(classes),
+        "vessel_years_not_in_alert_queue_by_class": tally_of(classes[~queue]),
         "transmitters": {
+            "transmitter_tracks": tally.tracks,
             "mmsis_with_several_tracks": tally.several_tracks,
+            "positions_fitting_no_track": tally.quarantined.get("fits_no_transmitter_track", 0),
             "vessel_years_with_simultaneous_transmitters": int(
                 features["max_simultaneous_transmitters"].gt(1).sum()
             ),

@@ -21,7 +21,7 @@ from vessel_risk.geo.zones import EezIndex
 from vessel_risk.ingest import IngestResult
 from vessel_risk.model import indicators as ind
 from vessel_risk.pipeline.counts import RunTally, run_counts
-from vessel_risk.pipeline.scoring import score_alerts
+from vessel_risk.pipeline.scoring import alert_queue, score_alerts
 from vessel_risk.pipeline.stages import (
     PartitionWork,
     References,
@@ -65,6 +65,7 @@ def process(
     fishing_model: FishingModel | None = None,
     on_stage: Callable[[str], None] = _noop,
     validate_frames: bool | None = None,
+    all_vessel_classes: bool = False,
 ) -> ProcessResult:
     """Run cleaning, events, features and scoring on ingested AIS.
 
@@ -100,6 +101,9 @@ def process(
         positions without GFW's ``nnet_score``; None falls back to the speed heuristic.
     on_stage : callable, optional
         Called with each stage's name as it starts (for progress display).
+    all_vessel_classes : bool, default False
+        Score every vessel class, not only those of the alert queue
+        (:func:`~vessel_risk.pipeline.scoring.alert_queue`).
     validate_frames : bool, optional
         Check every frame against its schema at each stage boundary (debug mode);
         default: ``VESSEL_RISK_VALIDATE_FRAMES`` (:class:`~vessel_risk.settings.Settings`).
@@ -110,13 +114,13 @@ def process(
 
     Notes
     -----
-    One MMSI broadcast by several transmitters at once is split into tracks
-    (:func:`~vessel_risk.identity.transmitters.split_transmitters`) to report the number seen at
-    once (feature ``max_simultaneous_transmitters``, an identity indicator that does not
-    enter the score; validated against GFW's research files in docs/features.md).
-    Positions are not dropped by track: keeping only a "dominant" track would have set
-    aside 39 % of the squid-jigger file's positions on a guess about which hull is the
-    vessel. Isolated jumps are still removed by cleaning.
+    One MMSI broadcast by several transmitters at once is split into transmitter
+    tracks before the speed filter
+    (:func:`~vessel_risk.identity.transmitters.transmitter_tracks`); each track has its
+    own events, features and alert under ``mmsi`` and ``track_id``, and the most
+    tracks heard at once is the feature ``max_simultaneous_transmitters``. No track is
+    dropped as "not the vessel": which hull is the one at risk is for a person to
+    judge.
 
     Everything is in memory at once; :func:`run` runs the same stages one partition of
     vessels at a time.
@@ -139,7 +143,8 @@ def process(
     enriched = work.positions
     events = second_pass(work, refs, validate=validate_frames, on_stage=on_stage).events()
     on_stage("score")
-    alerts, version = score_alerts(events.features, model, model_version)
+    queue = alert_queue(events.features, all_classes=all_vessel_classes)
+    alerts, version = score_alerts(events.features[queue], model, model_version)
     quarantine = pd.concat([ingested.quarantine, work.quarantine], ignore_index=True)
     tally = RunTally()
     tally.quarantine(ingested.quarantine)
@@ -154,7 +159,15 @@ def process(
         events.features,
         alerts,
         quarantine,
-        run_counts(tally, ingested.files, events, alerts, fishing_model),
+        run_counts(
+            tally,
+            ingested.files,
+            events,
+            alerts,
+            fishing_model,
+            queue=queue,
+            one_hull=work.vessels.one_hull if work.vessels is not None else None,
+        ),
         model_version=version,
         identity=events.identity,
     )

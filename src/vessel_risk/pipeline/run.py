@@ -81,7 +81,8 @@ from vessel_risk.frames import columns, empty_frame
 from vessel_risk.geo.ports import PortIndex, default_ports, read_ports, read_psma_parties
 from vessel_risk.geo.shore import ShoreDistance
 from vessel_risk.geo.zones import read_eez
-from vessel_risk.identity.lists import load_iuu_list, read_carriers
+from vessel_risk.identity.lists import load_iuu_list, load_vessel_list, read_carriers
+from vessel_risk.identity.schemas import VesselLinkSchema
 from vessel_risk.ingest import (
     iter_store_quarantine,
     read_partition,
@@ -92,7 +93,7 @@ from vessel_risk.ingest import (
 from vessel_risk.ingest.schemas import QuarantineSchema
 from vessel_risk.pipeline.config import RunConfig
 from vessel_risk.pipeline.counts import RunTally, run_counts
-from vessel_risk.pipeline.scoring import Scorer, choose_scorer, score_alerts
+from vessel_risk.pipeline.scoring import Scorer, alert_queue, choose_scorer, score_alerts
 from vessel_risk.pipeline.stages import (
     Events,
     OnStage,
@@ -104,6 +105,7 @@ from vessel_risk.pipeline.stages import (
     first_pass,
     second_pass,
 )
+from vessel_risk.pipeline.vessels import VesselTables, identify_vessels, position_activity
 from vessel_risk.referral.directory import read_directory
 from vessel_risk.referral.notices import auto_refer
 
@@ -201,8 +203,23 @@ def load_references(config: RunConfig) -> References:
         fishing_model=load_fishing_model(config.fishing_model_dir)
         if config.fishing_model_dir
         else None,
+        vessel_lists=_vessel_lists(config),
         on_land_margin_km=config.on_land_margin_km,
     )
+
+
+def _vessel_lists(config: RunConfig) -> pd.DataFrame | None:
+    """Flags listed by the run's IUU and carrier lists, for flag inference; a carrier
+    list without flags (MMSIs only) adds nothing."""
+    lists = []
+    if config.iuu_list_path:
+        lists.append(_reference("IUU list", config.iuu_list_path, load_vessel_list))
+    if config.carriers_path:
+        try:
+            lists.append(load_vessel_list(config.carriers_path))
+        except ValueError:
+            pass  # an MMSI list: read_carriers has what it holds
+    return pd.concat(lists, ignore_index=True) if lists else None
 
 
 def run(
@@ -282,7 +299,7 @@ def run(
                 quarantine.write(rows)
 
             # Pass 1: per-vessel cleaning; compact inputs of the cross-vessel stages.
-            transmitters, areas = [], []
+            transmitters, identities, activities, areas = [], [], [], []
             for k, n in enumerate(parts):
                 if on_partition is not None:
                     on_partition(k, len(parts))
@@ -293,6 +310,8 @@ def run(
                 tally.add(positions, static, part, part.positions)
                 quarantine.write(part.quarantine)
                 transmitters.append(part.transmitters)
+                identities.append(part.identity)
+                activities.append(position_activity(part.positions))
                 areas.append(area_message_counts(part.positions))
                 grid = resample_tracks(part.positions)
                 grid["mmsi"] = grid["mmsi"].astype("string")
@@ -312,6 +331,13 @@ def run(
             )
             if validate:
                 check_frame(encounters, EncounterSchema)
+            # Across partitions too: which vessel each MMSI is (two MMSIs of one hull
+            # may sit in different partitions).
+            on_stage("vessels")
+            vessels = identify_vessels(
+                concat(identities), encounters, concat(activities), vessel_lists=refs.vessel_lists
+            )
+            encounters = vessels.encounters
 
             # Pass 2: per-vessel events and features.
             per_part: list[Events] = []
@@ -331,6 +357,8 @@ def run(
                     area_messages=area,
                     encounters=encounters[encounters["mmsi"].isin(pos["mmsi"].unique())],
                     transmitters=transmitters[k],
+                    identity=identities[k],
+                    vessels=vessels,
                 )
                 second_pass(part, refs, validate=validate, on_stage=on_stage)
                 per_part.append(part.events())
@@ -342,10 +370,13 @@ def run(
 
         events = Events.stack(per_part, encounters)
         on_stage("score")
-        alerts, version = score_alerts(events.features, scorer.model, scorer.version)
-        counts = run_counts(tally, files, events, alerts, refs.fishing_model)
+        queue = alert_queue(events.features, all_classes=config.all_vessel_classes)
+        alerts, version = score_alerts(events.features[queue], scorer.model, scorer.version)
+        counts = run_counts(
+            tally, files, events, alerts, refs.fishing_model, queue=queue, one_hull=vessels.one_hull
+        )
         on_stage("write")
-        _write_events(events, out_dir)
+        _write_events(events, vessels, out_dir)
         write_alerts_csv(alerts, out_dir / "alerts.csv")
         write_alerts_geojson(alerts, out_dir / "alerts.geojson")
         (out_dir / "ingest_report.json").write_text(json.dumps(counts, indent=2, default=str))
@@ -388,7 +419,7 @@ def run(
     )
 
 
-def _write_events(events: Events, out_dir: Path) -> None:
+def _write_events(events: Events, vessels: VesselTables, out_dir: Path) -> None:
     """The event tables and vessel-year features as Parquet, each checked on the way out."""
     PortVisitSchema.validate(events.visits[columns(PortVisitSchema)]).to_parquet(
         out_dir / "port_visits.parquet", index=False
@@ -400,5 +431,8 @@ def _write_events(events: Events, out_dir: Path) -> None:
     )
     EncounterSchema.validate(events.encounters).to_parquet(
         out_dir / "encounters.parquet", index=False
+    )
+    VesselLinkSchema.validate(vessels.links).to_parquet(
+        out_dir / "vessel_links.parquet", index=False
     )
     events.features.to_parquet(out_dir / "vessel_features.parquet", index=False)

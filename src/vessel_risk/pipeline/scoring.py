@@ -17,9 +17,40 @@ from vessel_risk.alerts.build import Alert, build_alerts
 from vessel_risk.events.fishing import FishingModel
 from vessel_risk.features.schemas import VesselFeatureSchema
 from vessel_risk.frames import columns
+from vessel_risk.identity.vessel_class import scored
 from vessel_risk.model import evidence_shares, model_input
 from vessel_risk.model import indicators as ind
 from vessel_risk.model.registry import load_champion
+
+MEET_AT_SEA = frozenset({"carrier", "fishing_support"})
+"""Classes scored only when they met another vessel at sea (an encounter) in the year."""
+
+
+def alert_queue(features: pd.DataFrame, *, all_classes: bool = False) -> pd.Series:
+    """Which vessel-years go to the alert queue, by vessel class.
+
+    Fishing vessels and vessels of unknown class are scored; carriers and
+    fishing-support vessels when they met another vessel at sea that year (an
+    encounter: the transshipment that keeps a fishing crew at sea); other classes
+    (cargo, tanker, passenger, fishing gear...) are not, unless ``all_classes``.
+
+    Parameters
+    ----------
+    features : DataFrame of shape (n, k)
+        Vessel-year features, with ``vessel_class`` (a run's table); without it every
+        row is scored.
+    all_classes : bool, default False
+        Score every class.
+
+    Returns
+    -------
+    Series of bool, shape (n,), aligned with ``features``.
+    """
+    if all_classes or "vessel_class" not in features.columns:
+        return pd.Series(True, index=features.index)
+    cls = features["vessel_class"].astype("string").fillna("unknown")
+    met = features["number_encounters"].gt(0)
+    return (scored(cls) & (~cls.isin(MEET_AT_SEA) | met)).astype(bool)
 
 
 def score_alerts(

@@ -50,9 +50,15 @@ from vessel_risk.geo.zones import EezIndex
 from vessel_risk.identity.history import identity_history
 from vessel_risk.identity.schemas import IdentityHistorySchema
 from vessel_risk.identity.schemas import TransmitterCountSchema as Transmitters
-from vessel_risk.identity.transmitters import simultaneous_transmitters, split_transmitters
+from vessel_risk.identity.transmitters import simultaneous_transmitters
 from vessel_risk.ingest import IDENTITY_FIELDS
 from vessel_risk.ingest.schemas import IngestPositionSchema, QuarantineSchema
+from vessel_risk.pipeline.vessels import (
+    VesselTables,
+    identify_vessels,
+    position_activity,
+    with_vessel_identity,
+)
 
 Scope = Literal["once", "per partition", "across partitions"]
 OnStage = Callable[[str], None]
@@ -84,6 +90,9 @@ class References:
         EEZ polygons (:func:`~vessel_risk.geo.zones.read_eez`).
     fishing_model : FishingModel, optional
         The fishing classifier for positions without GFW's ``nnet_score``.
+    vessel_lists : DataFrame, optional
+        Vessel lists that carry flags, for flag inference
+        (:func:`~vessel_risk.identity.lists.load_vessel_list`).
     on_land_margin_km : float or None, default 10
         Positions further inland are quarantined as ``on_land``; None keeps them.
     """
@@ -95,6 +104,7 @@ class References:
     psma_parties: pd.DataFrame | None = None
     eez: EezIndex | None = None
     fishing_model: FishingModel | None = None
+    vessel_lists: pd.DataFrame | None = None
     on_land_margin_km: float | None = ON_LAND_MARGIN_KM
 
 
@@ -118,6 +128,9 @@ class PartitionWork:
     encounters : DataFrame, optional
         This partition's side of the encounters found across partitions; None: the
         ``encounters`` stage finds them among ``positions``.
+    vessels : VesselTables, optional
+        The run's vessel identities (:func:`~vessel_risk.pipeline.vessels.identify_vessels`,
+        across partitions); None: the ``vessels`` stage finds them in this partition.
     Everything else is an output of a stage, empty until it runs.
     """
 
@@ -125,11 +138,12 @@ class PartitionWork:
     static: pd.DataFrame
     area_messages: pd.DataFrame | None = None
     encounters: pd.DataFrame | None = None
+    vessels: VesselTables | None = None
     quarantine: pd.DataFrame = field(default_factory=pd.DataFrame)
     cleaning: dict[str, int] = field(default_factory=dict)
     transmitters: pd.DataFrame | None = None
     several_tracks: int = 0
-    spikes: pd.DataFrame = field(default_factory=pd.DataFrame)
+    tracks: int = 0
     visits: pd.DataFrame = field(default_factory=pd.DataFrame)
     voyages: pd.DataFrame = field(default_factory=pd.DataFrame)
     gaps: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -196,18 +210,16 @@ def _clean(work: PartitionWork, refs: References) -> None:
     cleaned = clean_positions(
         work.positions, distance_from_shore=refs.shore, on_land_margin_km=refs.on_land_margin_km
     )
-    work.positions, work.spikes = cleaned.positions, cleaned.spikes
+    work.positions = cleaned.positions
     work.quarantine, work.cleaning = cleaned.quarantine, cleaned.counts
 
 
 def _transmitters(work: PartitionWork, refs: References) -> None:
-    # Counted before cleaning drops the jumps: a second transmitter is a run of them.
-    seen = pd.concat([work.positions, work.spikes], ignore_index=True)
-    track = split_transmitters(seen)
-    several = pd.Series(track.to_numpy()).groupby(seen["mmsi"].to_numpy()).nunique().gt(1)
-    work.transmitters = simultaneous_transmitters(seen, track)
-    work.several_tracks = int(several.sum())
-    work.spikes = pd.DataFrame()
+    positions = work.positions
+    work.transmitters = simultaneous_transmitters(positions, positions["track_id"])
+    tracks = positions.groupby("mmsi", sort=False)["track_id"].nunique()
+    work.several_tracks = int(tracks.gt(1).sum())
+    work.tracks = int(tracks.sum())
 
 
 def _distances(work: PartitionWork, refs: References) -> None:
@@ -216,6 +228,17 @@ def _distances(work: PartitionWork, refs: References) -> None:
 
 def _encounters(work: PartitionWork, refs: References) -> None:
     work.encounters = detect_encounters(work.positions, carriers=refs.carriers)
+
+
+def _vessels(work: PartitionWork, refs: References) -> None:
+    assert work.encounters is not None, "the encounters stage has not run"
+    work.vessels = identify_vessels(
+        work.identity,
+        work.encounters,
+        position_activity(work.positions),
+        vessel_lists=refs.vessel_lists,
+    )
+    work.encounters = work.vessels.encounters
 
 
 def _fishing(work: PartitionWork, refs: References) -> None:
@@ -240,15 +263,27 @@ def _loitering(work: PartitionWork, refs: References) -> None:
     work.loitering = detect_loitering(work.positions, carriers=refs.carriers)
 
 
-def _features(work: PartitionWork, refs: References) -> None:
+def _identity_reports(work: PartitionWork) -> pd.DataFrame:
+    """Every report of the partition that carries identity: static reports and the
+    position reports with a name, call sign, IMO or type."""
     positions, static = work.positions, work.static
+    # Raw NMEA without a receive time: a static report that belongs to no time.
+    static = static[static["timestamp"].notna()]
     ident_cols = ["mmsi", "timestamp", *IDENTITY_FIELDS]
     has_ident = positions[IDENTITY_FIELDS].notna().any(axis=1)
     dest = ["destination"] if "destination" in static.columns else []
-    reports = pd.concat(
+    return pd.concat(
         [static[ident_cols + dest], positions.loc[has_ident, ident_cols]], ignore_index=True
     )
-    work.identity = identity_history(reports)
+
+
+def _identity(work: PartitionWork, refs: References) -> None:
+    work.identity = identity_history(_identity_reports(work))
+
+
+def _features(work: PartitionWork, refs: References) -> None:
+    positions = work.positions
+    reports = _identity_reports(work)
     # A vessel with static reports only has no vessel-year to describe (its identity
     # still goes to the history); a partition may hold nothing else.
     described = positions["mmsi"].unique()
@@ -264,6 +299,10 @@ def _features(work: PartitionWork, refs: References) -> None:
         psma_parties=refs.psma_parties,
         transmitters=work.transmitters,
         identity=work.identity[work.identity["mmsi"].isin(described)],
+    )
+    assert work.vessels is not None, "the vessels stage has not run"
+    work.features = with_vessel_identity(
+        work.features, work.vessels, positions, work.identity, refs.carriers
     )
 
 
@@ -294,19 +333,16 @@ CHAIN: tuple[Stage, ...] = (
     Stage("ingest", "once", outputs=(("positions", IngestPositionSchema),)),
     Stage("clean", "per partition", _clean, (("quarantine", QuarantineSchema),)),
     Stage("transmitters", "per partition", _transmitters, (("transmitters", Transmitters),)),
+    Stage("identity", "per partition", _identity, (("identity", IdentityHistorySchema),)),
     Stage("distances", "per partition", _distances, (("positions", EnrichedPositionSchema),)),
     Stage("encounters", "across partitions", _encounters, (("encounters", EncounterSchema),)),
+    Stage("vessels", "across partitions", _vessels, (("encounters", EncounterSchema),)),
     Stage("fishing", "per partition", _fishing, (("positions", EnrichedPositionSchema),)),
     Stage("port visits", "per partition", _port_visits, (("visits", PortVisitSchema),)),
     Stage("voyages", "per partition", _voyages, (("voyages", VoyageSchema),)),
     Stage("gaps", "per partition", _gaps, (("gaps", GapSchema),)),
     Stage("loitering", "per partition", _loitering, (("loitering", LoiteringSchema),)),
-    Stage(
-        "features",
-        "per partition",
-        _features,
-        (("features", VesselFeatureSchema), ("identity", IdentityHistorySchema)),
-    ),
+    Stage("features", "per partition", _features, (("features", VesselFeatureSchema),)),
     Stage("score", "once"),
     Stage("write", "once"),
 )
@@ -321,6 +357,7 @@ PER_PARTITION: frozenset[str] = frozenset(s.name for s in CHAIN if s.scope == "p
 
 _SPLIT = STAGES.index("encounters")
 FIRST_PASS = tuple(s for s in CHAIN[:_SPLIT] if s.scope == "per partition")
+ACROSS = tuple(s for s in CHAIN if s.scope == "across partitions")
 SECOND_PASS = tuple(s for s in CHAIN[_SPLIT:] if s.scope == "per partition")
 
 
@@ -411,5 +448,5 @@ def second_pass(
     """
     stages = SECOND_PASS
     if work.encounters is None:
-        stages = (CHAIN[_SPLIT], *stages)
+        stages = (*ACROSS, *stages)
     return _run(stages, work, refs, validate=validate, on_stage=on_stage)

@@ -1,0 +1,208 @@
+"""Identity events per vessel-year: renamings, reflaggings and MMSI changes of a vessel.
+
+Each is counted over the vessel (``vessel_id``, :func:`vessel_risk.identity.vessels.link_vessels`),
+not the MMSI, so a hull that moves to a new MMSI and a new name shows both. Frequent
+identity changes are an ILO indicator of deception (ILO, *Indicators of Forced Labour*,
+2012); GFW flags them in its reflagging and identity-change tables
+(``flag_changes_identity.parquet``, ``flag_changes_name.parquet``) and TMT's vessel
+profiles; McDonald et al. 2021 found the names per MMSI among the forced-labour signals.
+"""
+
+from __future__ import annotations
+
+import re
+from difflib import SequenceMatcher
+
+import pandas as pd
+
+from vessel_risk.identity.mmsi import flag_iso3
+from vessel_risk.identity.vessels import VARIANT_RATIO, clean_names
+
+EVENT_COLUMNS = [
+    "mmsi",
+    "year",
+    "vessel_id",
+    "identity_renamings",
+    "identity_reflaggings",
+    "identity_mmsi_changes",
+    "identity_new_names",
+]
+VARIANT_SHARE = 0.05
+"""A garbled copy carries at most this share of the messages of the name it copies:
+bit errors are rare, a real name is broadcast for weeks ("FUYUANYU715", 983 messages
+beside 4,563 of "LURONGYUANYU715", is a renaming)."""
+_HULL_NUMBER = re.compile(r"(\d+)$")
+
+
+def _hull_number(name: str) -> str:
+    m = _HULL_NUMBER.search(name)
+    return m.group(1) if m else ""
+
+
+def name_variants(names: pd.DataFrame) -> dict[str, str]:
+    """Each cleaned name of one vessel mapped to the name it is a garbled copy of.
+
+    A rarer name is a copy of a more broadcast one when both end in the same hull
+    number, their lengths differ by 2 characters at most, their similarity (difflib
+    ratio) is at least :data:`~vessel_risk.identity.vessels.VARIANT_RATIO`, the rarer
+    carries at most :data:`VARIANT_SHARE` of the other's messages, and it was seen only
+    while the other was broadcast: "HAHHHING3" of "HAIHANG3", "LUS8OYUANYU277" of
+    "LURONGYUANYU277" (bit errors of satellite AIS). "LURONGYUANYU195" and
+    "LURONGYUANYU715" stay two names, and so do "SHUNHANG3" and "HAIHANG3" (one after
+    the other).
+
+    Parameters
+    ----------
+    names : DataFrame
+        ``key`` (cleaned name), ``messages``, ``first_seen``, ``last_seen`` of one vessel.
+
+    Returns
+    -------
+    dict
+        Every key to its canonical name (itself when it is no copy).
+    """
+    per = names.groupby("key").agg(
+        messages=("messages", "sum"),
+        first_seen=("first_seen", "min"),
+        last_seen=("last_seen", "max"),
+    )
+    msgs = {str(k): float(v) for k, v in per["messages"].items()}
+    first = {str(k): pd.Timestamp(v) for k, v in per["first_seen"].items()}
+    last = {str(k): pd.Timestamp(v) for k, v in per["last_seen"].items()}
+    order = sorted(msgs, key=lambda k: (-msgs[k], k))
+    canon: dict[str, str] = {}
+    mains: list[str] = []
+    for k in order:
+        hit = next(
+            (
+                m
+                for m in mains
+                if _hull_number(m) == _hull_number(k)
+                and first[m] <= first[k]
+                and last[k] <= last[m]
+                and msgs[k] <= VARIANT_SHARE * msgs[m]
+                and abs(len(k) - len(m)) <= 2
+                and SequenceMatcher(None, m, k).ratio() >= VARIANT_RATIO
+            ),
+            None,
+        )
+        canon[k] = hit or k
+        if hit is None:
+            mains.append(k)
+    return canon
+
+
+def identity_events(
+    identity: pd.DataFrame,
+    vessel_ids: pd.DataFrame,
+    *,
+    flags: pd.Series | None = None,
+    activity: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Renamings, reflaggings and MMSI changes of each vessel, per MMSI and year.
+
+    * ``identity_renamings``: names first broadcast under the vessel (any of its MMSIs)
+      in the year, after :func:`~vessel_risk.identity.vessels.clean_names` and with
+      garbled copies folded into their main name (:func:`name_variants`); the vessel's
+      first name is not a renaming.
+    * ``identity_reflaggings``: MMSIs of the vessel first seen in the year whose flag
+      differs from the flag of the vessel's MMSI seen before them (MMSIs without a flag
+      are skipped).
+    * ``identity_mmsi_changes``: MMSIs of the vessel first seen in the year, after its
+      first MMSI (a second transmitter of one hull counts too).
+    * ``identity_new_names``: those new names, comma-separated, in the order first seen.
+
+    The counts are the vessel's: every MMSI of a vessel seen in a year carries the same.
+
+    Parameters
+    ----------
+    identity : DataFrame
+        Identity history: ``mmsi``, ``field``, ``value``, ``first_seen``, ``last_seen``
+        (UTC), ``messages``.
+    vessel_ids : DataFrame
+        ``mmsi``, ``vessel_id`` (``link_vessels(...).vessel_ids``).
+    flags : Series, optional
+        Flag (ISO3) by MMSI; default the declared flag from the MID
+        (:func:`~vessel_risk.identity.mmsi.flag_iso3`). An inferred flag may be passed.
+    activity : DataFrame, optional
+        ``mmsi``, ``first_seen``, ``last_seen`` (UTC) of each MMSI's positions, so an
+        MMSI that sent no static report (412331284 beside 150400453) still counts as an
+        MMSI of its vessel and gets its years.
+
+    Returns
+    -------
+    DataFrame with one row per (``mmsi``, ``year``) from the year the MMSI was first
+    seen to the year it was last seen: ``mmsi``, ``year`` (int), ``vessel_id``,
+    ``identity_renamings``, ``identity_reflaggings``, ``identity_mmsi_changes`` (int),
+    ``identity_new_names`` (str, empty when none).
+    """
+    seen = [f for f in (identity, activity) if f is not None and len(f)]
+    if not seen:
+        return pd.DataFrame(columns=EVENT_COLUMNS)
+    times = pd.concat([f[["mmsi", "first_seen", "last_seen"]] for f in seen], ignore_index=True)
+    vid = dict(zip(vessel_ids["mmsi"].astype(str), vessel_ids["vessel_id"], strict=True))
+    ident = identity.assign(mmsi=identity["mmsi"].astype(str))
+    ident["vessel_id"] = ident["mmsi"].map(vid)
+    ident = ident.dropna(subset=["vessel_id"])
+    times = times.assign(mmsi=times["mmsi"].astype(str))
+    times["vessel_id"] = times["mmsi"].map(vid)
+    times = times.dropna(subset=["vessel_id"])
+    spans = times.groupby("mmsi").agg(
+        vessel_id=("vessel_id", "first"),
+        first_seen=("first_seen", "min"),
+        last_seen=("last_seen", "max"),
+    )
+    if flags is None:
+        flag = flag_iso3(pd.Series(spans.index, index=spans.index))
+    else:
+        flag = flags.reindex(spans.index)
+    spans["flag"] = flag.to_numpy()
+
+    events: list[dict[str, object]] = []
+    names = ident[ident["field"] == "shipname"].assign(key=lambda d: clean_names(d["value"]))
+    names = names.dropna(subset=["key"])
+    for v, rows in names.groupby("vessel_id", sort=True):
+        canon = name_variants(rows)
+        firsts = (
+            rows.assign(key=rows["key"].map(canon))
+            .groupby("key")["first_seen"]
+            .min()
+            .sort_values(kind="stable")
+        )
+        for k, t in list(firsts.items())[1:]:
+            events.append(
+                {"vessel_id": v, "year": pd.Timestamp(t).year, "kind": "rename", "name": k}
+            )
+    for v, rows in spans.groupby("vessel_id", sort=True):
+        rows = rows.reset_index().sort_values(["first_seen", "mmsi"])
+        years = rows["first_seen"].dt.year.tolist()
+        events += [{"vessel_id": v, "year": y, "kind": "mmsi", "name": ""} for y in years[1:]]
+        flagged = rows.dropna(subset=["flag"])
+        fy = flagged["first_seen"].dt.year.tolist()
+        fl = [str(f) for f in flagged["flag"]]
+        events += [
+            {"vessel_id": v, "year": fy[i], "kind": "flag", "name": ""}
+            for i in range(1, len(fl))
+            if fl[i] != fl[i - 1]
+        ]
+    ev = pd.DataFrame(events, columns=["vessel_id", "year", "kind", "name"])
+
+    rows_out = [
+        {"mmsi": m, "year": y, "vessel_id": s.vessel_id}
+        for m, s in spans.iterrows()
+        for y in range(s.first_seen.year, s.last_seen.year + 1)
+    ]
+    out = pd.DataFrame(rows_out, columns=["mmsi", "year", "vessel_id"])
+    for col, kind in (
+        ("identity_renamings", "rename"),
+        ("identity_reflaggings", "flag"),
+        ("identity_mmsi_changes", "mmsi"),
+    ):
+        n = ev[ev["kind"] == kind].groupby(["vessel_id", "year"]).size()
+        idx = pd.MultiIndex.from_arrays([out["vessel_id"], out["year"]])
+        out[col] = n.reindex(idx).fillna(0).astype("int64").to_numpy()
+    new = ev[ev["kind"] == "rename"].groupby(["vessel_id", "year"])["name"].agg(", ".join)
+    idx = pd.MultiIndex.from_arrays([out["vessel_id"], out["year"]])
+    out["identity_new_names"] = new.reindex(idx).fillna("").to_numpy()
+    out["year"] = out["year"].astype("int64")
+    return out.sort_values(["mmsi", "year"], ignore_index=True)[EVENT_COLUMNS]
