@@ -12,13 +12,15 @@ Tables
 ``vessels``
     One row per MMSI: latest identity, IUU status, identity history.
 ``vessel_periods``
-    One row per vessel-year: its features and how much data they rest on.
+    One row per vessel-year of a transmitter track (``mmsi``, ``track_id``, ``year``): its
+    features and how much data they rest on.
 ``scores``
     Every score ever given to a vessel-period (model version, tier, explanation);
     re-scoring adds a row, never overwrites one.
 ``alerts``
     One per vessel-period, pointing at its current score; carries the review status
-    (:mod:`vessel_risk.alerts.lifecycle`).
+    (:mod:`vessel_risk.alerts.lifecycle`), the vessel identity, class, and the declared
+    and inferred flags.
 ``evidence_events``
     The port visits, AIS gaps, encounters and loitering events behind a score.
 ``agencies``

@@ -116,6 +116,12 @@ class NoticePayload(BaseModel):
     reflection_recovery: dict[str, Any]
     follow_up_months: list[int] = Field(default_factory=lambda: list(FOLLOW_UP_MONTHS))
     follow_ups_due: list[datetime] = Field(default_factory=list)
+    routing: dict[str, Any] | None = Field(
+        default=None,
+        description="Set at approval: the flag the notice was routed by (declared or "
+        "inferred, source, confidence), the rules that found no agency, and the "
+        "approver's confirmation of an inferred flag.",
+    )
 
 
 def _event_kind(feature: str) -> str | None:
