@@ -56,13 +56,13 @@ def test_accounting_balances(squid_run):
     assert len(q) == counts["quarantined"] and q["reason"].notna().all()
 
 
-def test_every_vessel_with_ten_kept_positions_has_a_feature_row(squid_run):
+def test_every_vessel_track_with_ten_kept_positions_has_a_feature_row(squid_run):
     out, _ = squid_run
     pos = pd.read_parquet(out / "positions.parquet")
     feats = pd.read_parquet(out / "vessel_features.parquet")
-    n = pos.groupby("mmsi").size()
-    assert set(n[n >= 10].index) <= set(feats["mmsi"])
-    assert not feats.duplicated(["mmsi", "year"]).any()
+    n = pos.groupby(["mmsi", "track_id"]).size()
+    assert set(n[n >= 10].index) <= set(zip(feats["mmsi"], feats["track_id"], strict=True))
+    assert not feats.duplicated(["mmsi", "track_id", "year"]).any()
 
 
 def test_iuu_names_and_invalid_150_mmsis(squid_run):

@@ -149,7 +149,6 @@ def test_debug_mode_checks_every_output_a_stage_declares(c09, refs, monkeypatch)
         }
     )
     monkeypatch.setattr(stages, "identity_history", lambda reports: never_broadcast)
-    work = first_pass(PartitionWork(c09.positions, c09.static), refs)
     first_pass(PartitionWork(c09.positions, c09.static), refs)  # no check without debug mode
     with pytest.raises(pandera.errors.SchemaError, match="messages"):
         first_pass(PartitionWork(c09.positions, c09.static), refs, validate=True)
