@@ -7,6 +7,8 @@ to the year they start in.
 
 from __future__ import annotations
 
+from typing import overload
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -48,6 +50,10 @@ def position_hours(positions: pd.DataFrame, *, max_hours: float = GAP_HOURS) -> 
 TRACK_SEPARATOR = "#"
 
 
+@overload
+def _track_key(frame: pd.DataFrame) -> pd.DataFrame: ...
+@overload
+def _track_key(frame: None) -> None: ...
 def _track_key(frame: pd.DataFrame | None) -> pd.DataFrame | None:
     """``frame`` with ``mmsi`` replaced by its vessel track's key (``mmsi`` for track 0,
     ``"150400453#0001"`` for track 1), so one column keys every table; the keys sort as
@@ -68,7 +74,8 @@ def _mmsi_of(keys: pd.Series | pd.Index) -> pd.Series:
 def _track_of(keys: pd.Series | pd.Index) -> npt.NDArray[np.int64]:
     """The track id of each vessel track key (:func:`_track_key`)."""
     parts = pd.Series(keys).astype("string").str.split(TRACK_SEPARATOR)
-    return parts.str[1].fillna("0").astype("int64").to_numpy()
+    track = parts.str[1].astype("string").fillna("0")
+    return np.asarray(track.astype("int64").to_numpy(), dtype=np.int64)
 
 
 def _per_track(per_mmsi: pd.DataFrame, keys: pd.Index) -> pd.DataFrame:

@@ -181,11 +181,12 @@ def transmitter_tracks(
     )
     track_of: dict[tuple[str, int], int] = {}
     several = spans["mmsi"].duplicated(keep=False)
-    for row in spans[~several].itertuples(index=False):
-        track_of[(row.mmsi, int(row.segment))] = 0
+    solo = spans[~several]
+    for m, seg in zip(solo["mmsi"].astype(str), solo["segment"].astype("int64"), strict=True):
+        track_of[(m, int(seg))] = 0
     for mmsi, g in spans[several].groupby("mmsi", sort=False):
-        track_of.update(_join_segments(mmsi, g, min_positions))
-    keys = list(zip(frame["mmsi"], frame["segment"], strict=True))
+        track_of.update(_join_segments(str(mmsi), g, min_positions))
+    keys = list(zip(frame["mmsi"].astype(str), frame["segment"], strict=True))
     track = pd.Series(
         [track_of.get((m, int(s))) if not pd.isna(s) else None for m, s in keys],
         index=positions.index,
@@ -209,27 +210,28 @@ def _join_segments(
 ) -> dict[tuple[str, int], int]:
     """Track of each segment of one MMSI (absent: fits no track); see transmitter_tracks."""
     order = spans.sort_values(["n", "first"], ascending=[False, True], kind="stable")
-    tracks: list[list[tuple[pd.Timestamp, pd.Timestamp]]] = []
-    joined: dict[int, int] = {}
+    segments = order["segment"].astype("int64").tolist()
+    sizes = order["n"].astype("int64").tolist()
+    firsts = order["first"].astype("datetime64[ns, UTC]").astype("int64").tolist()
+    lasts = order["last"].astype("datetime64[ns, UTC]").astype("int64").tolist()
     # Without one segment long enough to be a transmitter, nothing tells a second
     # transmitter from noise: the segments make one track, and the speed filter
     # judges single jumps as before.
-    enough = order["n"].iloc[0] >= min_positions
-    for i, row in enumerate(order.itertuples(index=False)):
-        if not enough:
-            joined[int(row.segment)] = 0
-            tracks = tracks or [[(row.first, row.last)]]
-            continue
-        if i > 0 and row.n < min_positions:
+    if sizes[0] < min_positions:
+        return {(mmsi, seg): 0 for seg in segments}
+    tracks: list[list[tuple[int, int]]] = []
+    joined: dict[int, int] = {}
+    for i, (seg, n, t0, t1) in enumerate(zip(segments, sizes, firsts, lasts, strict=True)):
+        if i > 0 and n < min_positions:
             continue
         for k, intervals in enumerate(tracks):
-            if all(row.last < a or row.first > b for a, b in intervals):
-                intervals.append((row.first, row.last))
-                joined[int(row.segment)] = k
+            if all(t1 < a or t0 > b for a, b in intervals):
+                intervals.append((t0, t1))
+                joined[seg] = k
                 break
         else:
-            tracks.append([(row.first, row.last)])
-            joined[int(row.segment)] = len(tracks) - 1
+            tracks.append([(t0, t1)])
+            joined[seg] = len(tracks) - 1
     # Number tracks by when each was first heard.
     starts = [min(a for a, _ in intervals) for intervals in tracks]
     rank = {k: r for r, k in enumerate(sorted(range(len(tracks)), key=lambda k: starts[k]))}

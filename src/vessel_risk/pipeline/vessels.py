@@ -111,7 +111,7 @@ def identify_vessels(
     ids = linked.vessel_ids.set_index("mmsi")["vessel_id"].reindex(mmsis)
     ids = ids.fillna(pd.Series(mmsis, index=mmsis).map(_solo_vessel_id))
     vessel_ids = pd.DataFrame(
-        {"mmsi": pd.Series(mmsis, dtype=object), "vessel_id": pd.Series(ids.to_numpy(), dtype=object)}
+        {"mmsi": pd.Series(mmsis, dtype=object), "vessel_id": pd.Series(ids, dtype=object).values}
     )
     flags = infer_flags(identity, vessel_lists=vessel_lists, mmsis=mmsis)
     vessels = vessel_ids.merge(flags[["mmsi", *FLAG_COLUMNS]], on="mmsi", how="left")
