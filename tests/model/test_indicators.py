@@ -132,5 +132,5 @@ def test_identity_events_are_alert_reasons_and_absent_ones_change_nothing():
     alert = build_alerts(f, ind.indicator_score(f), ind.contributions(f), model_version="t")[0]
     reasons = {e.name: e.reason for e in alert.indicators}
     assert reasons["renamed"] == "renamed 3 times in 2021"
-    assert reasons["reflagged"] == "1 flag changes in 2021"
+    assert reasons["reflagged"] == "flag changes in 2021: 1"
     assert {e.ilo_indicator for e in alert.indicators if e.name == "renamed"} == {"deception"}

@@ -25,7 +25,7 @@ import pandas as pd
 
 from vessel_risk.events.gaps import OFFSHORE_NM
 
-BASELINE_VERSION = "indicator-baseline-1"
+BASELINE_VERSION = "indicator-baseline-2"
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ INDICATORS: tuple[Indicator, ...] = (
         low=0.0,
         high=2.0,
         weight=0.25,
-        reason="{value:.0f} flag changes in {year}",
+        reason="flag changes in {year}: {value:.0f}",
         source=(
             "ILO 2012: deception; GFW reflagging tables; flag hopping moves a vessel away "
             "from the flag state that inspects it (TMT, EJF). Ramp 0 to 2 a year."
@@ -197,7 +197,7 @@ INDICATORS: tuple[Indicator, ...] = (
         low=0.0,
         high=2.0,
         weight=0.15,
-        reason="{value:.0f} new MMSIs in {year}",
+        reason="new MMSIs in {year}: {value:.0f}",
         source=(
             "GFW identity-change tables: a vessel moving to a new MMSI; "
             "vessel_risk.identity.vessels links the MMSIs. Ramp 0 to 2 a year."

@@ -104,6 +104,10 @@ class Brief:
     names_seen : list of str
         Ship names the MMSI broadcast (identity history).
     generated_at_utc : datetime
+    vessel, flag : str, optional
+        The vessel (MMSI and transmitter track) and the flag as a person reads them
+        (:mod:`vessel_risk.alerts.display`): an inferred flag is marked as inferred, with
+        its source and confidence. Default: the MMSI and ``flag_iso3``.
     """
 
     mmsi: str
@@ -126,6 +130,8 @@ class Brief:
     events: list[dict[str, Any]] = field(default_factory=list)
     names_seen: list[str] = field(default_factory=list)
     generated_at_utc: datetime | None = None
+    vessel: str | None = None
+    flag: str | None = None
 
 
 _HTML = """<!doctype html>
@@ -140,14 +146,15 @@ text-align:left;vertical-align:top}
 .box{display:inline-block;width:.9em;height:.9em;border:1px solid #333;margin-right:.4em}
 @media print{body{margin:0}}
 </style></head><body>
-<h1>Inspection brief: {{ b.shipname or "(no name broadcast)" }} &middot; MMSI {{ b.mmsi }}</h1>
+<h1>Inspection brief: {{ b.shipname or "(no name broadcast)" }} &middot;
+MMSI {{ b.vessel or b.mmsi }}</h1>
 <p>Port: <b>{{ b.port_label or "unknown" }}</b>{% if b.port_iso3 %} ({{ b.port_iso3 }}){% endif %}
 &middot; generated {{ generated }} UTC &middot; restricted: not for the vessel, its owner,
 operator or agents.</p>
 <p class="caveat">{{ caveat }}</p>
 <h2>Vessel</h2>
 <table>
-<tr><th>Flag</th><td>{{ b.flag_iso3 or "unknown" }}</td>
+<tr><th>Flag</th><td>{{ b.flag or b.flag_iso3 or "unknown" }}</td>
 <th>Gear</th><td>{{ b.gear or "unknown" }}</td></tr>
 <tr><th>Call sign</th><td>{{ b.callsign or "-" }}</td><th>IMO</th><td>{{ b.imo or "-" }}</td></tr>
 <tr><th>IUU list</th><td>{{ "listed" if b.iuu_listed else "not listed" }}</td>
@@ -235,7 +242,11 @@ def brief_pdf(brief: Brief) -> bytes:
         pdf.ln(gap)
 
     b = brief
-    text(f"Inspection brief: {b.shipname or '(no name broadcast)'} - MMSI {b.mmsi}", 14, "B")
+    text(
+        f"Inspection brief: {b.shipname or '(no name broadcast)'} - MMSI {b.vessel or b.mmsi}",
+        14,
+        "B",
+    )
     port = f"{b.port_label or 'unknown'}" + (f" ({b.port_iso3})" if b.port_iso3 else "")
     text(
         f"Port: {port}. Generated {_fmt(b.generated_at_utc)} UTC. Restricted: not for the "
@@ -245,7 +256,7 @@ def brief_pdf(brief: Brief) -> bytes:
     text(CAVEAT, 9, "B", 2)
     text("Vessel", 12, "B")
     text(
-        f"Flag {b.flag_iso3 or 'unknown'}; gear {b.gear or 'unknown'}; call sign "
+        f"Flag {b.flag or b.flag_iso3 or 'unknown'}; gear {b.gear or 'unknown'}; call sign "
         f"{b.callsign or '-'}; IMO {b.imo or '-'}; IUU list: "
         f"{'listed' if b.iuu_listed else 'not listed'}; names broadcast: "
         f"{', '.join(b.names_seen) or '-'}; last AIS position {_fmt(b.last_seen_utc)} UTC.",

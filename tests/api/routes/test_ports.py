@@ -42,3 +42,12 @@ def test_port_queue_shows_each_vessels_strongest_year_not_its_latest(api, engine
     first = q["items"][0]
     assert (first["mmsi"], first["tier"]) == ("412000001", "high")
     assert [i["mmsi"] for i in q["items"]] == ["412000001", "725000004"]
+
+
+def test_brief_names_the_track_and_marks_an_inferred_flag(api, engine):
+    from tests.apikit import record_inferred_flag_alert
+
+    record_inferred_flag_alert(engine)
+    html = api.get("/ports/PUNTA ARENAS/briefs/150400453", headers=auth("admin")).text
+    assert "MMSI 150400453 track 1" in html
+    assert "CHN (inferred from name_pattern:china_provincial, confidence 0.80)" in html

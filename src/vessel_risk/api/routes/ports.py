@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from sqlalchemy.orm import Session
 
+from vessel_risk.alerts.display import flag_label, vessel_label
 from vessel_risk.api import crud
 from vessel_risk.api.access import Principal
 from vessel_risk.api.deps import AlertReader, ReadSessionDep
@@ -104,6 +105,13 @@ def make_brief(session: Session, caller: Principal, port_label: str, mmsi: str) 
         callsign=vessel.callsign,
         imo=vessel.imo,
         flag_iso3=alert.flag_iso3,
+        flag=flag_label(
+            alert.flag_iso3,
+            alert.flag_inferred_iso3,
+            alert.flag_inferred_source,
+            alert.flag_inferred_confidence,
+        ),
+        vessel=vessel_label(alert.mmsi, alert.track_id),
         gear=alert.gear,
         iuu_listed=vessel.iuu_listed,
         year=alert.year,
