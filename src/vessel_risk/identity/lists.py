@@ -206,7 +206,8 @@ def normalize_imo(values: pd.Series) -> pd.Series:
 
     "IMO9709087", "9709087" and "9709087.0" all become "9709087"; "0", "12" and
     numbers failing the check digit (IMO Resolution A.1117(30): the weighted sum of the
-    first six digits, weights 7 to 2, ends in the seventh) become NA.
+    first six digits, weights 7 to 2, ends in the seventh) and the placeholders
+    0000000, 1234567 and 9999999 become NA.
 
     Parameters
     ----------
@@ -222,7 +223,8 @@ def normalize_imo(values: pd.Series) -> pd.Series:
     digits = s.where(ok, "0000000").fillna("0000000")
     weighted = sum(digits.str[i].astype(int) * (7 - i) for i in range(6))
     check = weighted % 10 == digits.str[6].astype(int)
-    return s.where(ok & check & (digits != "0000000")).astype("string")
+    placeholder = digits.isin(["0000000", "1234567", "9999999"])
+    return s.where(ok & check & ~placeholder).astype("string")
 
 
 def normalize_callsign(values: pd.Series) -> pd.Series:

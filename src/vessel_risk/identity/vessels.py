@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from vessel_risk.identity.lists import normalize_name
+from vessel_risk.identity.lists import normalize_imo, normalize_name
 
 MIN_DISTINCTIVE_CHARS = 8
 """Fewest characters (after normalising) of a name that may link MMSIs on its own.
@@ -73,7 +73,6 @@ _BUOY_TAIL = r"[\s\-_/]*(?:\d{1,3}\s*%|\d{1,2}V\d)\s*$"
 """A buoy's battery level at the end of its name: "-73%", "/17V3" (17.3 V)."""
 _GARBLED = r"[\[\]\\^_\"&#<>?*=!;:$%]"
 """Characters of the AIS 6-bit set that no ship name uses: a name holding one is garbled."""
-_IMO_PLACEHOLDERS = frozenset({"0000000", "1234567", "9999999"})
 LINK_COLUMNS = ["vessel_id", "mmsi", "field", "value", "first_seen", "last_seen", "evidence"]
 PAIR_COLUMNS = [
     "mmsi",
@@ -127,17 +126,7 @@ def imo_valid(values: pd.Series) -> pd.Series:
     -------
     Series of shape (n,), dtype bool
     """
-    s = _imo_digits(values)
-    ok = s.str.fullmatch(r"\d{7}").fillna(False).astype(bool) & ~s.isin(list(_IMO_PLACEHOLDERS))
-    digits = s.where(ok, "0000000").str.split("", expand=False).str[1:8]
-    d = np.array(digits.tolist(), dtype=int).reshape(-1, 7)
-    check = (d[:, :6] @ np.array([7, 6, 5, 4, 3, 2])) % 10 == d[:, 6]
-    return pd.Series(ok.to_numpy() & check, index=values.index, dtype=bool)
-
-
-def _imo_digits(values: pd.Series) -> pd.Series:
-    s = values.astype("string").str.upper().str.strip()
-    return s.str.replace(r"^IMO\s*", "", regex=True).str.replace(r"\.0$", "", regex=True)
+    return normalize_imo(values).notna().astype(bool)
 
 
 def clean_names(values: pd.Series) -> pd.Series:
@@ -273,7 +262,7 @@ def link_vessels(
     links: list[pd.DataFrame] = []
 
     imo = ident[(ident["field"] == "imo") & imo_valid(ident["value"])].copy()
-    imo["key"] = _imo_digits(imo["value"])
+    imo["key"] = normalize_imo(imo["value"])
     for key, rows in imo.groupby("key", sort=True):
         if rows["mmsi"].nunique() > 1:
             _join(groups, rows, links, f"same IMO {key}")
@@ -395,7 +384,7 @@ def _result(
 ) -> VesselIdentities:
     root = pd.Series({m: groups.find(m) for m in groups.parent}, name="root")
     imo = ident[(ident["field"] == "imo") & imo_valid(ident["value"])].copy()
-    imo["key"] = _imo_digits(imo["value"])
+    imo["key"] = normalize_imo(imo["value"])
     imo["root"] = imo["mmsi"].map(root)
     first = spans["first_seen"].reindex(root.index)
     keys: dict[str, str] = {}
