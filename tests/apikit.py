@@ -225,18 +225,21 @@ def seed(session: Session, *, rate_per_minute: int = 100_000) -> dict[str, objec
 
 
 def write_positions(run_dir: Path) -> Path:
-    """A ``positions.parquet`` with a track of 412000005 across the antimeridian."""
+    """A ``positions.parquet`` with a track of 412000005 across the antimeridian and a
+    second transmitter sending 412000005 far south at the same hours."""
     run_dir.mkdir(parents=True, exist_ok=True)
     frame = pd.DataFrame(
         {
-            "mmsi": ["412000005"] * 3 + ["412000001"] * 2,
+            "mmsi": ["412000005"] * 5 + ["412000001"] * 2,
+            "track_id": [0, 0, 0, 1, 1, 0, 0],
             "timestamp": pd.to_datetime(
-                ["2022-10-01T00:00Z", "2022-10-01T06:00Z", "2022-10-01T12:00Z"] * 1
+                ["2022-10-01T00:00Z", "2022-10-01T06:00Z", "2022-10-01T12:00Z"]
+                + ["2022-10-01T00:00Z", "2022-10-01T06:00Z"]
                 + ["2022-10-01T00:00Z", "2022-10-02T00:00Z"],
                 utc=True,
             ),
-            "lat": [10.0, 12.0, 13.0, -53.0, -53.16],
-            "lon": [179.0, -179.0, -178.0, -70.0, -70.91],
+            "lat": [10.0, 12.0, 13.0, -40.0, -40.1, -53.0, -53.16],
+            "lon": [179.0, -179.0, -178.0, 170.0, 170.1, -70.0, -70.91],
         }
     )
     path = run_dir / "positions.parquet"

@@ -206,3 +206,12 @@ def test_squid_jiggers_150_mmsis_get_chinese_flags_from_names_and_call_signs():
         "itu_callsign_series": 2,
     }
     assert s150["flag_inferred_source"].str.startswith("none: ").sum() == 207 - 43
+
+
+def test_placeholder_call_signs_infer_nothing():
+    from vessel_risk.identity.flags import callsign_problem
+
+    junk = pd.Series(["EMPTY", "ABCDE", "AAAAA", "NONE1", "NOCS", "XXXXX", "TEST1", "BBBB"])
+    assert callsign_problem(junk).notna().all()
+    real = pd.Series(["BCLN2", "HSX1234", "C6BES", "WDD2352", "UFXA"])
+    assert callsign_problem(real).isna().all()

@@ -188,9 +188,44 @@ def test_shared_mmsi_flags_agree_with_gfws_research_on_the_squid_fleet():
     gfw = {m for m in mmsis if n_implausible.get(m, 0) >= 5 or m in gfw_overlap}
     flagged = {m for m in mmsis if ours.get(m, False)}
     assert len(mmsis) == 43
-    assert flagged & gfw == {"150400453", "150402940", "150402944", "150402951", "412334074"}
-    # 412331284's second transmitter sent 4 positions, under the 10 a track needs.
-    assert gfw - flagged == {"412331284"}
+    assert flagged & gfw == {"150400453", "150402944", "150402951", "412334074"}
+    # 412331284's second transmitter sent 4 positions, under the 10 a track needs;
+    # 150402940's 7 implausible messages are single glitches (quarantined: they fit no
+    # track), not a second transmitter heard over time.
+    assert gfw - flagged == {"150402940", "412331284"}
     # 150000022: 800 positions off Busan and 232 in the Southern Ocean over the same
     # months; GFW's files do not study it.
     assert flagged - gfw == {"150000022"}
+
+
+def test_a_glitch_far_away_does_not_split_a_vessel_into_two_transmitters():
+    # A live track must keep its fixes: a glitch's segment closes after 24 h, and a
+    # fix continues the track heard most recently, not the one with the lowest speed.
+    points = [(-45.0 + 0.0014 * i, -60.0 + 0.0014 * i) for i in range(2880)]  # ~5 kn
+    rows = make_track("150400997", "2024-03-01T00:00:00Z", points, step_min=10.0)
+    rows.insert(5, {**rows[5], "lat": -43.2, "timestamp": rows[5]["timestamp"]})
+    rows[5] = {
+        **rows[5],
+        "timestamp": (pd.Timestamp(rows[4]["timestamp"]) + pd.Timedelta(minutes=5)).isoformat(),
+    }
+    track = transmitter_tracks(_frame(rows))
+    assert track.isna().sum() == 1  # the glitch, 200 km north, fits no track
+    assert set(track.dropna()) == {0}
+
+
+def test_two_transmitters_in_the_same_second_are_both_kept():
+    a = make_track(
+        "150400996",
+        "2024-03-01T00:00:00Z",
+        [(-45.0, -60.0 + 0.001 * i) for i in range(30)],
+        step_min=10.0,
+    )
+    b = make_track(
+        "150400996",
+        "2024-03-01T00:00:00Z",
+        [(-45.0, -56.0 + 0.001 * i) for i in range(30)],
+        step_min=10.0,
+    )
+    cleaned = clean_positions(_frame(a + b))
+    assert cleaned.quarantine.empty
+    assert cleaned.positions.groupby("track_id").size().to_dict() == {0: 30, 1: 30}

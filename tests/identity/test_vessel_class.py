@@ -336,7 +336,8 @@ def test_noaa_snapshot_cargo_tankers_and_ferries_are_other_and_type_30_is_fishin
     assert _counts(classes) == {
         ("fishing", "ais_shiptype"): 38,
         ("other", "ais_shiptype"): 943,
-        ("unknown", "none"): 19,  # type 0 or none, 3 and 39 (reserved)
+        ("other", "mmsi_form"): 1,  # a coast station's MMSI (00...)
+        ("unknown", "none"): 18,  # type 0 or none, 3 and 39 (reserved)
     }
 
 
@@ -344,11 +345,12 @@ def test_decoded_global_snapshot_classes():
     classes = _classified(DECODED)
     assert _counts(classes) == {
         ("carrier", "carrier_list"): 16,
-        ("fishing", "ais_shiptype"): 21,
+        ("fishing", "ais_shiptype"): 20,
         ("fishing", "name"): 2,
         ("other", "ais_shiptype"): 27,
+        ("other", "mmsi_form"): 18,  # aids to navigation, coast stations, SAR aircraft
         ("other", "name"): 38,  # net buoys
-        ("unknown", "none"): 2198,  # most MMSIs sent positions only that day
+        ("unknown", "none"): 2181,  # most MMSIs sent positions only that day
     }
     evidence = classes["vessel_class_evidence"]
     typed = evidence.str.extract(r"AIS type (\d+)", expand=False).dropna().astype(int)
@@ -358,11 +360,11 @@ def test_decoded_global_snapshot_classes():
     assert classes.loc[big, "vessel_class"].value_counts().to_dict() == {"other": 20, "carrier": 1}
     plain = _classified(DECODED, with_carriers=False)
     assert (plain.loc[big, "vessel_class"] == "other").all()
-    # Type 30: fishing, but for three net buoys that broadcast it.
+    # Type 30: fishing, but for three net buoys and an aid-to-navigation MMSI sending it.
     thirty = typed[typed == 30].index
     assert classes.loc[thirty, "vessel_class"].value_counts().to_dict() == {
-        "fishing": 21,
-        "other": 3,
+        "fishing": 20,
+        "other": 4,
     }
     assert classes.loc["991273808", "vessel_class_evidence"].startswith(
         "fishing gear (net buoy): name 'SLC738-08 98%'"
@@ -381,8 +383,9 @@ def test_squid_jigger_classes():
         ("fishing", "gfw_is_fishing_vessel"): 21,
         ("fishing", "name"): 23,
         ("other", "gfw_is_fishing_vessel"): 4,
+        ("other", "mmsi_form"): 1,  # 000015006 '^_^'
         ("other", "name"): 102,  # net buoys
-        ("unknown", "none"): 121,
+        ("unknown", "none"): 120,
     }
     assert classes.loc["150402951", "vessel_class_evidence"] == (
         "GFW is_fishing_vessel True; also seen: name 'LURONGYUANYU278' suggests fishing, "
@@ -401,3 +404,19 @@ def test_squid_jigger_classes():
         )
     assert classes.loc["150400476", "vessel_class"] == "fishing"  # LURONGYUANYU 715
     assert classes.loc["150000002", "vessel_class"] == "unknown"  # "ABCDEF"
+
+
+def test_mmsis_that_are_no_ship_station_are_other():
+    from vessel_risk.identity.vessel_class import classify_vessels
+
+    empty = pd.DataFrame(columns=["mmsi", "field", "value", "last_seen", "messages"])
+    out = classify_vessels(empty, mmsis=["992351234", "003669999", "111232506", "150400453"])
+    got = out.set_index("mmsi")
+    assert got["vessel_class"].to_dict() == {
+        "003669999": "other",
+        "111232506": "other",
+        "150400453": "unknown",
+        "992351234": "other",
+    }
+    assert got.loc["992351234", "vessel_class_source"] == "mmsi_form"
+    assert got.loc["992351234", "vessel_class_evidence"].startswith("MMSI 99...: aid to navigation")

@@ -269,3 +269,36 @@ def test_squid_jigger_lurongyuanyu_715_is_one_hull_with_two_transmitters():
     assert pairs[["mmsi", "other_mmsi"]].values.tolist() == [["150400453", "412331284"]]
     assert pairs["n_encounters"].iloc[0] >= 3
     assert pairs["max_median_distance_m"].iloc[0] < 20
+
+
+def test_two_mmsis_of_one_hull_heard_side_by_side_are_no_mmsi_change():
+    from vessel_risk.identity.changes import identity_events
+
+    t = pd.Timestamp
+    identity = pd.DataFrame(
+        {
+            "mmsi": ["150400453", "412331284", "412000777"],
+            "field": ["shipname"] * 3,
+            "value": ["LURONGYUANYU 715"] * 3,
+            "first_seen": [
+                t("2021-01-01", tz="UTC"),
+                t("2021-02-01", tz="UTC"),
+                t("2023-01-05", tz="UTC"),
+            ],
+            "last_seen": [
+                t("2022-12-31", tz="UTC"),
+                t("2022-12-20", tz="UTC"),
+                t("2023-06-01", tz="UTC"),
+            ],
+            "messages": [100, 100, 50],
+        }
+    )
+    ids = pd.DataFrame({"mmsi": identity["mmsi"], "vessel_id": "0123456789abcdef"})
+    ev = identity_events(identity, ids).set_index(["mmsi", "year"])
+    # 412331284 joined while 150400453 went on for 23 months: a second transmitter;
+    # 412000777 started after both fell silent: an MMSI change in 2023.
+    assert ev["identity_mmsi_changes"].groupby(level="year").max().to_dict() == {
+        2021: 0,
+        2022: 0,
+        2023: 1,
+    }

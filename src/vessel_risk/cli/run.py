@@ -101,6 +101,7 @@ def run(
     """
     # Imported here, not at the top: `vessel-risk alerts ...` and `deliver` start fast.
     from vessel_risk.events.clean import ON_LAND_MARGIN_KM
+    from vessel_risk.identity.reference import TABLES, table_location
     from vessel_risk.pipeline import STAGES, RunConfig, choose_scorer, load_references
     from vessel_risk.pipeline import run as run_pipeline
     from vessel_risk.pipeline.scoring import fishing_note
@@ -126,6 +127,13 @@ def run(
         console.print(scorer.note)
         references = load_references(config)
         console.print(fishing_note(references.fishing_model, config.fishing_model_dir))
+        for table in TABLES:
+            origin, path = table_location(table)
+            if origin == "user":
+                console.print(
+                    f"[yellow]note:[/yellow] the {table} table is your refreshed copy {path} "
+                    f"(`vessel-risk reference show`; delete the file to use the shipped one)."
+                )
     except (ValueError, OSError) as exc:
         raise _fail(str(exc)) from exc
 
@@ -168,6 +176,13 @@ def run(
         f"{c['static_reports']:,} static reports, {c['quarantined']:,} quarantined."
     )
     console.print(f"Ranked {summary.alerts} alerts ({tiers}).")
+    left_out = summary.counts.get("vessel_years_not_in_alert_queue_by_class") or {}
+    if left_out:
+        parts = ", ".join(f"{n:,} {cls}" for cls, n in left_out.items())
+        console.print(
+            f"Not in the alert queue by vessel class: {parts} vessel-years "
+            "(cargo, tanker, passenger, gear...; --all-vessel-classes scores them)."
+        )
     on_land = c["quarantined_by_reason"].get("on_land", 0)
     if on_land and on_land >= 0.2 * max(c["positions_read"], 1):
         console.print(

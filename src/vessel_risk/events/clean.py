@@ -149,11 +149,12 @@ def implied_speed_outliers(positions: pd.DataFrame, max_speed_kn: float) -> pd.S
 
 
 def _same_second(positions: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Rows repeating an earlier row of the same vessel and second, on a frame sorted by
-    ``mmsi`` and ``timestamp``: exact copies of the first row of that second, and
-    other positions at that second. Sorting puts them side by side, so no hashing."""
+    """Rows repeating an earlier row of the same vessel track and second, on a frame
+    sorted by ``mmsi`` (then ``track_id`` where present) and ``timestamp``: exact copies
+    of the first row of that second, and other positions at that second. Sorting puts
+    them side by side, so no hashing."""
     ts = positions["timestamp"].to_numpy(dtype="datetime64[ns]").astype("int64")
-    same = same_vessel_as_previous(positions["mmsi"])
+    same = same_vessel_as_previous(positions[[c for c in ("mmsi", "track_id") if c in positions]])
     same[1:] &= ts[1:] == ts[:-1]
     idx = np.arange(len(positions))
     first = np.maximum.accumulate(np.where(same, 0, idx)) if len(idx) else idx
@@ -178,14 +179,15 @@ def clean_positions(
     go to the quarantine as ``no_receive_time``; not-available codes become NaN
     (:func:`null_not_available`); rows are sorted by vessel and time (case C03;
     ``out_of_order`` counts rows that were behind their predecessor in the file);
-    exact duplicate messages are dropped and several positions at the same second
-    collapse to the first (case C04); positions more than ``on_land_margin_km``
+    exact duplicate messages are dropped; positions more than ``on_land_margin_km``
     inland are dropped (needs ``distance_from_shore_km``, negative on land; skipped
     if absent), and the distances of the positions kept on land are then set to 0,
     Global Fishing Watch's value on land and inland waters; positions are split into
     transmitter tracks (:func:`~vessel_risk.identity.transmitters.transmitter_tracks`:
     an MMSI sent by two transmitters far apart at once becomes two tracks), and those
-    that fit no track go to the quarantine as ``fits_no_transmitter_track``; isolated
+    that fit no track go to the quarantine as ``fits_no_transmitter_track``; within a
+    track, several positions at the same second collapse to the first in value order
+    (case C04: two transmitters may report at the same second, one vessel may not); isolated
     jumps faster than ``max_speed_kn`` within a track are dropped
     (:func:`implied_speed_outliers`).
 
@@ -226,14 +228,15 @@ def clean_positions(
         & (out["timestamp"] < out["timestamp"].shift(1)).to_numpy()
     )
     counts["out_of_order"] = int(behind.sum())
-    out = out.sort_values(["mmsi", "timestamp"], kind="stable").reset_index(drop=True)
+    # Within a second, rows in the order of their values, not of the file: which of
+    # several positions of one second is kept must not depend on how input was split.
+    order = ["mmsi", "timestamp", "lat", "lon", "speed_knots", "course", "heading"]
+    out = out.sort_values(order, kind="stable").reset_index(drop=True)
 
-    dup, same_time = _same_second(out)
+    dup, _ = _same_second(out)
     dropped.append(_quarantine_rows(out[dup], "duplicate_message"))
     counts["duplicate_message"] = int(dup.sum())
-    dropped.append(_quarantine_rows(out[same_time], "same_second_other_position"))
-    counts["same_second_other_position"] = int(same_time.sum())
-    out = out[~(dup | same_time)]
+    out = out[~dup]
 
     if on_land_margin_km is not None and "distance_from_shore_km" in out.columns:
         land = out["distance_from_shore_km"] < -on_land_margin_km
@@ -252,6 +255,12 @@ def clean_positions(
     counts["fits_no_transmitter_track"] = int(unfit.sum())
     out = out[~unfit].assign(track_id=track[~unfit].astype("int64"))
     out = out.sort_values(["mmsi", "track_id", "timestamp"], kind="stable")
+    # Two transmitters may report in the same second; within one track, several
+    # positions at one second collapse to the first (case C04).
+    _, same_time = _same_second(out)
+    dropped.append(_quarantine_rows(out[same_time], "same_second_other_position"))
+    counts["same_second_other_position"] = int(same_time.sum())
+    out = out[~same_time]
 
     jumps = implied_speed_outliers(out, max_speed_kn)
     dropped.append(_quarantine_rows(out[jumps], "implied_speed_outlier"))

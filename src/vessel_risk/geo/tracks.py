@@ -201,7 +201,7 @@ def split_at_antimeridian(
     return lines
 
 
-def track_feature(positions: pd.DataFrame, *, mmsi: str) -> dict[str, object]:
+def track_feature(positions: pd.DataFrame, *, mmsi: str, track_id: int = 0) -> dict[str, object]:
     """One vessel's track as an RFC 7946 GeoJSON Feature (a MultiLineString).
 
     Parameters
@@ -211,12 +211,14 @@ def track_feature(positions: pd.DataFrame, *, mmsi: str) -> dict[str, object]:
         rows without coordinates are left out.
     mmsi : str
         The vessel's MMSI, a 9-character string.
+    track_id : int, default 0
+        The transmitter track these positions belong to.
 
     Returns
     -------
     dict
         A GeoJSON Feature: ``geometry`` a MultiLineString split at the antimeridian
-        (or null without positions); ``properties`` ``mmsi``, ``positions``,
+        (or null without positions); ``properties`` ``mmsi``, ``track_id``, ``positions``,
         ``start_utc`` and ``end_utc`` (ISO 8601) and ``segments``.
     """
     p = positions.dropna(subset=["lat", "lon"]).sort_values("timestamp")
@@ -231,6 +233,7 @@ def track_feature(positions: pd.DataFrame, *, mmsi: str) -> dict[str, object]:
         "geometry": geometry,
         "properties": {
             "mmsi": mmsi,
+            "track_id": track_id,
             "positions": len(p),
             "start_utc": p["timestamp"].iloc[0].isoformat() if len(p) else None,
             "end_utc": p["timestamp"].iloc[-1].isoformat() if len(p) else None,

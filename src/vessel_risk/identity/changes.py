@@ -18,6 +18,10 @@ import pandas as pd
 from vessel_risk.identity.mmsi import flag_iso3
 from vessel_risk.identity.vessels import VARIANT_RATIO, clean_names
 
+MMSI_CHANGE_OVERLAP = pd.Timedelta(days=30)
+"""How long an old MMSI may still be heard after a new one starts for the new one to
+count as an MMSI change rather than a second transmitter of the hull."""
+
 EVENT_COLUMNS = [
     "mmsi",
     "year",
@@ -108,8 +112,9 @@ def identity_events(
     * ``identity_reflaggings``: MMSIs of the vessel first seen in the year whose flag
       differs from the flag of the vessel's MMSI seen before them (MMSIs without a flag
       are skipped).
-    * ``identity_mmsi_changes``: MMSIs of the vessel first seen in the year, after its
-      first MMSI (a second transmitter of one hull counts too).
+    * ``identity_mmsi_changes``: MMSIs of the vessel first seen in the year that took
+      over from the earlier ones (none of those heard more than
+      :data:`MMSI_CHANGE_OVERLAP` later): a second transmitter of one hull is no change.
     * ``identity_new_names``: those new names, comma-separated, in the order first seen.
 
     The counts are the vessel's: every MMSI of a vessel seen in a year carries the same.
@@ -175,8 +180,12 @@ def identity_events(
             )
     for v, rows in spans.groupby("vessel_id", sort=True):
         rows = rows.reset_index().sort_values(["first_seen", "mmsi"])
-        years = rows["first_seen"].dt.year.tolist()
-        events += [{"vessel_id": v, "year": y, "kind": "mmsi", "name": ""} for y in years[1:]]
+        # A new MMSI is a change only when the earlier ones fall silent; two MMSIs
+        # heard side by side for longer (two transmitters of one hull) are not one.
+        before = rows["last_seen"].cummax().shift(1)
+        took_over = before < rows["first_seen"] + MMSI_CHANGE_OVERLAP
+        years = rows.loc[took_over, "first_seen"].dt.year.tolist()
+        events += [{"vessel_id": v, "year": y, "kind": "mmsi", "name": ""} for y in years]
         flagged = rows.dropna(subset=["flag"])
         fy = flagged["first_seen"].dt.year.tolist()
         fl = [str(f) for f in flagged["flag"]]

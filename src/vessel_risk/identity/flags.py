@@ -78,14 +78,28 @@ call sign has more than five letters."""
 PLACEHOLDER_CALLSIGNS = frozenset({"NONE", "NULL", "NIL", "TEST", "XXXX", "AAAA", "ZZZZ"})
 """Words in the call-sign field that fit the form but are not call signs."""
 
+PLACEHOLDER_CALLSIGN = r"(?:NONE|NULL|NIL|TEST|EMPTY|NOCS|NOCALL|UNKN|SHIP|CALLSIGN).*|(.)\1+"
+"""Placeholder forms: a placeholder word with anything after it (``NONE1``, ``TEST1``,
+``SHIP1``, ``NOCS``) or one character repeated (``AAAAA``, ``BBBB``, ``XXXXX``)."""
+
+
+def _alphabet_run(value: str) -> bool:
+    """Letters in alphabetical sequence (``ABCDE``, ``BCDEF``): typed, not issued."""
+    return (
+        len(value) >= 4
+        and value.isalpha()
+        and all(ord(b) - ord(a) == 1 for a, b in zip(value, value[1:], strict=False))
+    )
+
 
 def callsign_problem(values: pd.Series) -> pd.Series:
     """Why each broadcast call sign cannot be one; NA where it can.
 
     A call sign is 3 to 7 letters and digits (:data:`CALLSIGN`) with at least one
     letter, not a word (:data:`WORD_CALLSIGN`) and not a placeholder
-    (:data:`PLACEHOLDER_CALLSIGNS`). "0", "0000000", "15006" (digits only), "88%" and
-    "WB-0000" (other characters), "O" (too short), "SEAHAWK" and "NONE" are not call
+    (:data:`PLACEHOLDER_CALLSIGNS`, :data:`PLACEHOLDER_CALLSIGN`, an alphabet run).
+    "0", "0000000", "15006" (digits only), "88%" and "WB-0000" (other characters),
+    "O" (too short), "SEAHAWK", "NONE", "TEST1", "AAAAA" and "ABCDE" are not call
     signs.
 
     Parameters
@@ -103,6 +117,8 @@ def callsign_problem(values: pd.Series) -> pd.Series:
         & s.str.contains(r"[A-Z]")
         & ~s.str.fullmatch(WORD_CALLSIGN)
         & ~s.isin(list(PLACEHOLDER_CALLSIGNS))
+        & ~s.str.fullmatch(PLACEHOLDER_CALLSIGN)
+        & ~s.map(lambda v: _alphabet_run(v) if isinstance(v, str) else False).astype(bool)
     )
     ok = ok.fillna(False).astype(bool)
     why = "call sign " + values.astype("string").str.strip() + " is not a call sign"

@@ -91,6 +91,14 @@ class VesselClassSchema(StrictSchema):
         isin=["fishing", "carrier", "fishing_support", "other", "unknown"]
     )
     vessel_class_source: Series[str] = pa.Field(
-        isin=["ais_shiptype", "gfw_is_fishing_vessel", "carrier_list", "name", "behaviour", "none"]
+        isin=[
+            "ais_shiptype",
+            "gfw_is_fishing_vessel",
+            "carrier_list",
+            "name",
+            "behaviour",
+            "mmsi_form",
+            "none",
+        ]
     )
     vessel_class_evidence: Series[str]

@@ -59,9 +59,22 @@ VESSEL_CLASS_SOURCES = (
     "carrier_list",
     "name",
     "behaviour",
+    "mmsi_form",
     "none",
 )
 """The values of ``vessel_class_source``."""
+
+NOT_A_SHIP_MMSI = {
+    "00": "coast station",
+    "111": "SAR aircraft",
+    "99": "aid to navigation",
+    "970": "AIS-SART (search and rescue transmitter)",
+    "972": "man-overboard device",
+    "974": "EPIRB-AIS",
+}
+"""MMSI forms that are no ship station (ITU-R M.585 Annex 1-3): such a transmitter is
+``other`` whatever else it sends. Non-standard ship forms common in distant-water fleets
+(``150...``) are not here: those are vessels."""
 SCORED_CLASSES = frozenset({"fishing", "unknown", "carrier", "fishing_support"})
 """Classes that go to the alert queue by default. Carriers and fishing support vessels
 are where crews of fishing vessels are transshipped and supplied; the pipeline keeps
@@ -445,9 +458,24 @@ def classify_vessels(
         for mmsi in index
     ]
     out = pd.DataFrame(rows, columns=_OUTPUT[1:], index=index).reset_index()
+    station = out["mmsi"].map(_station_of)
+    form = station.notna() & (out["vessel_class"] != "other")
+    out.loc[form, "vessel_class_evidence"] = (
+        station[form] + "; also seen: " + out.loc[form, "vessel_class_evidence"]
+    )
+    out.loc[form, "vessel_class"] = "other"
+    out.loc[form, "vessel_class_source"] = "mmsi_form"
     for col in _OUTPUT:
         out[col] = out[col].astype("string")
     return out[_OUTPUT]
+
+
+def _station_of(mmsi: str) -> str | None:
+    """What a non-ship MMSI form names (:data:`NOT_A_SHIP_MMSI`), or None."""
+    for prefix, station in NOT_A_SHIP_MMSI.items():
+        if mmsi.startswith(prefix):
+            return f"MMSI {prefix}...: {station}, not a ship (ITU-R M.585)"
+    return None
 
 
 def _decide(

@@ -43,6 +43,7 @@ The identity only spans what the input shows.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -411,7 +412,9 @@ def _result(
     return VesselIdentities(vessel_ids, frame, refused.reset_index(drop=True))
 
 
-def one_hull_pairs(encounters: pd.DataFrame, identity: pd.DataFrame) -> pd.DataFrame:
+def one_hull_pairs(
+    encounters: pd.DataFrame, identity: pd.DataFrame, *, carriers: Collection[str] = ()
+) -> pd.DataFrame:
     """Pairs of MMSIs whose encounters are one hull with two transmitters, not two vessels.
 
     A pair is one hull when (a) both MMSIs broadcast the same cleaned name
@@ -430,6 +433,8 @@ def one_hull_pairs(encounters: pd.DataFrame, identity: pd.DataFrame) -> pd.DataF
         ``median_distance_m``.
     identity : DataFrame
         Identity history: ``mmsi``, ``field``, ``value``.
+    carriers : collection of str, optional
+        MMSIs of carriers (reefers).
 
     Returns
     -------
@@ -444,8 +449,14 @@ def one_hull_pairs(encounters: pd.DataFrame, identity: pd.DataFrame) -> pd.DataF
     )
     a = np.minimum(e["mmsi"].to_numpy(dtype=object), e["other"].to_numpy(dtype=object))
     b = np.maximum(e["mmsi"].to_numpy(dtype=object), e["other"].to_numpy(dtype=object))
-    e = e.assign(a=a, b=b).drop_duplicates(["a", "b", "start", "end"])
+    carrier = e["mmsi"].isin(set(carriers)) | e["other"].isin(set(carriers))
+    if "other_is_carrier" in e.columns:
+        carrier |= e["other_is_carrier"].fillna(False).astype(bool)
+    e = e.assign(a=a, b=b, carrier=carrier)
+    e["carrier"] = e.groupby(["a", "b"])["carrier"].transform("any")
+    e = e.drop_duplicates(["a", "b", "start", "end"])
     per = e.groupby(["a", "b"], sort=True).agg(
+        carrier=("carrier", "any"),
         n_encounters=("start", "size"),
         max_median_distance_m=("median_distance_m", "max"),
         min_median_distance_m=("median_distance_m", "min"),
@@ -456,6 +467,9 @@ def one_hull_pairs(encounters: pd.DataFrame, identity: pd.DataFrame) -> pd.DataF
     keys = pd.DataFrame({"mmsi": names["mmsi"].astype(str), "key": clean_names(names["value"])})
     keys = keys.dropna().drop_duplicates()
     own = {str(m): set(k) for m, k in keys.groupby("mmsi")["key"]}
+    names = names.assign(distinctive=distinctive_names(names["value"]))
+    marked = names[names["distinctive"]]
+    named = {str(m): set(clean_names(v).dropna()) for m, v in marked.groupby("mmsi")["value"]}
     rows = []
     for r in per.reset_index().to_dict("records"):
         m, o = str(r["a"]), str(r["b"])
@@ -470,6 +484,8 @@ def one_hull_pairs(encounters: pd.DataFrame, identity: pd.DataFrame) -> pd.DataF
         elif (
             r["n_encounters"] >= ONE_HULL_MIN_ENCOUNTERS
             and r["max_median_distance_m"] <= ONE_HULL_REPEAT_M
+            and not r["carrier"]
+            and not (named.get(m) and named.get(o) and not named[m] & named[o])
         ):
             ev = (
                 f"{m} and {o} met {r['n_encounters']} times, always within "

@@ -126,6 +126,20 @@ def render_report(
             ("  of which likely disabling", c["gaps_by_class"].get("likely_disabling", 0)),
             ("loitering events", c["loitering_events"]),
             ("encounters", c["encounters"]),
+            (
+                "  set aside: two transmitters of one hull",
+                c.get("encounters_between_transmitters_of_one_hull", 0),
+            ),
+            ("transmitter tracks", c["transmitters"].get("transmitter_tracks", 0)),
+            (
+                "  MMSIs sent by several transmitters",
+                c["transmitters"]["mmsis_with_several_tracks"],
+            ),
+        ]
+        + [(f"vessel-years of class {k}", v) for k, v in c.get("vessel_years_by_class", {}).items()]
+        + [
+            (f"  {k}: not in the alert queue (--all-vessel-classes)", v)
+            for k, v in c.get("vessel_years_not_in_alert_queue_by_class", {}).items()
         ],
         columns=["", "count"],
     )
@@ -159,9 +173,12 @@ def render_report(
             [
                 "rank",
                 "mmsi",
+                "track_id",
                 "year",
                 "shipname",
                 "flag_iso3",
+                "flag_inferred_iso3",
+                "vessel_class",
                 "score",
                 "tier",
                 "data_note",

@@ -82,6 +82,7 @@ from vessel_risk.geo.ports import PortIndex, default_ports, read_ports, read_psm
 from vessel_risk.geo.shore import ShoreDistance
 from vessel_risk.geo.zones import read_eez
 from vessel_risk.identity.lists import load_iuu_list, load_vessel_list, read_carriers
+from vessel_risk.identity.reference import TABLES, load_table
 from vessel_risk.identity.schemas import VesselLinkSchema
 from vessel_risk.ingest import (
     iter_store_quarantine,
@@ -182,6 +183,9 @@ def load_references(config: RunConfig) -> References:
     ValueError
         If a reference file or the fishing model cannot be read (the message names it).
     """
+    # The identity tables (a refreshed copy may be broken) are read before any AIS is.
+    for table in TABLES:
+        load_table(table)
     ports = (
         _reference("port list", config.ports_path, read_ports)
         if config.ports_path
@@ -335,7 +339,11 @@ def run(
             # may sit in different partitions).
             on_stage("vessels")
             vessels = identify_vessels(
-                concat(identities), encounters, concat(activities), vessel_lists=refs.vessel_lists
+                concat(identities),
+                encounters,
+                concat(activities),
+                vessel_lists=refs.vessel_lists,
+                carriers=refs.carriers,
             )
             encounters = vessels.encounters
 

@@ -237,6 +237,7 @@ def _vessels(work: PartitionWork, refs: References) -> None:
         work.encounters,
         position_activity(work.positions),
         vessel_lists=refs.vessel_lists,
+        carriers=refs.carriers,
     )
     work.encounters = work.vessels.encounters
 

@@ -29,6 +29,10 @@ from vessel_risk.identity.vessel_class import (
 )
 from vessel_risk.identity.vessels import ID_HEX, link_vessels, one_hull_pairs
 
+SHARED_MMSI_FLAG = "mid_of_shared_mmsi: the MID of an MMSI another transmitter also sends"
+"""Source of the inferred flag of a second or later transmitter track of an MMSI."""
+SHARED_MMSI_CONFIDENCE = 0.5
+"""Its confidence: the MID says what the MMSI claims, not which hull sends it."""
 FLAG_COLUMNS = ["flag_inferred_iso3", "flag_inferred_source", "flag_inferred_confidence"]
 EVENT_COLUMNS = [
     "identity_renamings",
@@ -77,6 +81,7 @@ def identify_vessels(
     activity: pd.DataFrame,
     *,
     vessel_lists: pd.DataFrame | None = None,
+    carriers: Collection[str] = (),
 ) -> VesselTables:
     """Link the run's MMSIs into vessels, infer flags and count identity events.
 
@@ -90,12 +95,14 @@ def identify_vessels(
         ``mmsi``, ``first_seen``, ``last_seen`` (UTC) of each MMSI's positions.
     vessel_lists : DataFrame, optional
         Vessel lists with flags (:func:`~vessel_risk.identity.lists.load_vessel_list`).
+    carriers : collection of str, optional
+        Carrier MMSIs: rafting alongside one is a transshipment, never one hull.
 
     Returns
     -------
     VesselTables
     """
-    hull = one_hull_pairs(encounters, identity)
+    hull = one_hull_pairs(encounters, identity, carriers=carriers)
     pair = set(zip(hull["mmsi"].astype(str), hull["other_mmsi"].astype(str), strict=True))
     pair |= {(b, a) for a, b in pair}
     same_hull = pd.Series(
@@ -171,7 +178,9 @@ def with_vessel_identity(
         ``flag_inferred_confidence``, the identity event counts (0 where none) and
         ``identity_new_names``, and ``vessel_class``, ``vessel_class_source``,
         ``vessel_class_evidence``; the same rows in the same order. Every track of an
-        MMSI carries the MMSI's identity and class.
+        MMSI carries the MMSI's identity and class, but only its first track the MID's
+        flag as ``flag_iso3``: for later tracks (another transmitter sending the MMSI)
+        it becomes the inferred flag (:data:`SHARED_MMSI_FLAG`).
     """
     mmsis = features["mmsi"].astype(str).unique()
     classes = classify_vessels(
@@ -200,4 +209,11 @@ def with_vessel_identity(
     text += ["vessel_class", "vessel_class_source", "vessel_class_evidence"]
     out[text] = out[text].astype("string")
     out["flag_inferred_confidence"] = out["flag_inferred_confidence"].astype("float64")
+    # A later transmitter track of a shared MMSI did not itself declare the MID's flag:
+    # it is its inferred flag, so routing by it waits for a person's confirmation.
+    shared = (out["track_id"] > 0) & out["flag_iso3"].notna()
+    out.loc[shared, "flag_inferred_iso3"] = out.loc[shared, "flag_iso3"]
+    out.loc[shared, "flag_inferred_source"] = SHARED_MMSI_FLAG
+    out.loc[shared, "flag_inferred_confidence"] = SHARED_MMSI_CONFIDENCE
+    out.loc[shared, "flag_iso3"] = pd.NA
     return out.drop(columns="_key")

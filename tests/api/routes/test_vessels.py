@@ -17,5 +17,8 @@ def test_vessel_profile_track_and_events(api):
         [[179.0, 10.0], [180.0, 11.0]],
         [[-180.0, 11.0], [-179.0, 12.0], [-178.0, 13.0]],
     ]
+    # The second transmitter sending the MMSI is a line of its own, not a zig-zag.
+    assert [f["properties"]["track_id"] for f in t["features"]] == [0, 1]
+    assert t["features"][1]["geometry"]["coordinates"] == [[[170.0, -40.0], [170.1, -40.1]]]
     e = api.get("/vessels/412000001/events", headers=auth("admin")).json()
     assert [x["kind"] for x in e["events"]] == ["gap"]

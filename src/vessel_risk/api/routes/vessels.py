@@ -45,7 +45,9 @@ def read_positions(request: Request, mmsi: str) -> pd.DataFrame:
             "the output folder of a `vessel-risk run`."
         )
     return pd.read_parquet(
-        path, columns=["mmsi", "timestamp", "lat", "lon"], filters=[("mmsi", "==", mmsi)]
+        path,
+        columns=["mmsi", "track_id", "timestamp", "lat", "lon"],
+        filters=[("mmsi", "==", mmsi)],
     )
 
 
@@ -107,15 +109,22 @@ def track(
         positions = read_positions(request, mmsi)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
-    feature = GeoJSONFeature.model_validate(track_feature(positions, mmsi=mmsi))
-    return TrackCollection(features=[feature])
+    # One feature per transmitter track: two transmitters sending one MMSI are two
+    # lines, never one zig-zag between them.
+    tracks = positions.groupby("track_id", sort=True) if len(positions) else [(0, positions)]
+    features = [
+        GeoJSONFeature.model_validate(track_feature(p, mmsi=mmsi, track_id=int(t)))
+        for t, p in tracks
+    ]
+    return TrackCollection(features=features)
 
 
 @router.get("/{mmsi}/track", response_model=TrackCollection)
 def get_track(
     request: Request, session: ReadSessionDep, caller: AlertReader, mmsi: Mmsi
 ) -> TrackCollection:
-    """The vessel's track: an RFC 7946 FeatureCollection split at the antimeridian."""
+    """The vessel's track: an RFC 7946 FeatureCollection, one feature per transmitter
+    track (``track_id``), split at the antimeridian."""
     return track(request, session, caller, mmsi)
 
 
