@@ -79,7 +79,11 @@ def test_iuu_names_and_invalid_150_mmsis(squid_run):
     assert len(f150) > 0
     assert not f150["mmsi_valid"].any() and f150["flag_iso3"].isna().all()
     f412 = f[f["mmsi"].str.startswith("412")]
-    assert f412["mmsi_valid"].all() and (f412["flag_iso3"] == "CHN").all()
+    first = f412["track_id"] == 0
+    assert f412["mmsi_valid"].all() and (f412.loc[first, "flag_iso3"] == "CHN").all()
+    # A second transmitter sending a 412 MMSI did not itself declare China: inferred.
+    assert f412.loc[~first, "flag_iso3"].isna().all()
+    assert (f412.loc[~first, "flag_inferred_iso3"] == "CHN").all()
 
 
 def test_alerts_ranked_explained_and_stored(squid_run):

@@ -91,7 +91,7 @@ def _fleets(directory: Path | None) -> list[Any]:
 
 DirectoryOption = Annotated[
     Path | None,
-    typer.Option(help="Agency directory TOML with [[fleet]] crew origins (or setting)."),
+    typer.Option(help="Agency directory TOML with \\[\\[fleet]] crew origins (or setting)."),
 ]
 
 
