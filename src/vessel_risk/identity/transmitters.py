@@ -191,13 +191,15 @@ def transmitter_tracks(
             "segment": segment,
         }
     )
-    ends = frame.dropna(subset=["segment"]).sort_values("timestamp", kind="stable")
-    ends = ends.groupby(["mmsi", "segment"], sort=True)
+    placed = frame.dropna(subset=["segment"]).sort_values("timestamp", kind="stable")
+    by_segment = placed.groupby(["mmsi", "segment"], sort=True)
     spans = pd.concat(
         [
-            ends["timestamp"].agg(first="min", last="max", n="size"),
-            ends[["lat", "lon"]].first().add_suffix("_first"),
-            ends[["lat", "lon"]].last().add_suffix("_last"),
+            by_segment["timestamp"]
+            .agg(["min", "max", "size"])
+            .set_axis(["first", "last", "n"], axis=1),
+            by_segment[["lat", "lon"]].first().add_suffix("_first"),
+            by_segment[["lat", "lon"]].last().add_suffix("_last"),
         ],
         axis=1,
     ).reset_index()
@@ -220,8 +222,8 @@ def transmitter_tracks(
         order = frame.assign(track=track, unplaced=unplaced).sort_values(
             ["mmsi", "timestamp"], kind="stable"
         )
-        placed = order["track"].where(~order["unplaced"])
-        filled = placed.groupby(order["mmsi"], sort=False).transform(lambda s: s.ffill().bfill())
+        heard = order["track"].where(~order["unplaced"])
+        filled = heard.groupby(order["mmsi"], sort=False).transform(lambda s: s.ffill().bfill())
         filled = filled.fillna(0).astype("Int64")
         track[unplaced] = filled.reindex(track.index)[unplaced]
     return track

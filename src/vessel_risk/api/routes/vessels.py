@@ -111,10 +111,12 @@ def track(
         raise HTTPException(404, str(exc)) from exc
     # One feature per transmitter track: two transmitters sending one MMSI are two
     # lines, never one zig-zag between them.
-    tracks = positions.groupby("track_id", sort=True) if len(positions) else [(0, positions)]
+    ids = sorted(set(positions["track_id"].astype(int))) or [0]
     features = [
-        GeoJSONFeature.model_validate(track_feature(p, mmsi=mmsi, track_id=int(t)))
-        for t, p in tracks
+        GeoJSONFeature.model_validate(
+            track_feature(positions[positions["track_id"] == t], mmsi=mmsi, track_id=t)
+        )
+        for t in ids
     ]
     return TrackCollection(features=features)
 
