@@ -380,3 +380,31 @@ def test_auto_referral_never_routes_by_an_unconfirmed_inferred_flag(engine):
         assert skipped.after["skipped"] == ["chn-msa"]
         assert skipped.after["referred_to"] == ["chl-nrm"]
         assert "inferred flag CHN" in skipped.reason and "person must confirm" in skipped.reason
+
+
+def test_preview_of_an_approved_notice_shows_the_deliveries_made_not_todays_routes(engine):
+    from vessel_risk.referral.notices import preview_notice
+
+    _record_inferred(engine)
+    with Session(engine) as s, s.begin():
+        load_directory(
+            s,
+            [
+                AgencyRecord(
+                    id="chl-nrm", name="NRM Chile", country_iso3="CHL", role="nrm_case_system"
+                )
+            ],
+            actor="admin@test",
+        )
+        alert_id = s.scalars(select(AlertRow.id)).one()
+        notice_id = create_notice(s, alert_id, actor="analyst@chl").id
+    with Session(engine) as s, s.begin():
+        # No route depends on the inferred flag yet: no confirmation is asked for.
+        assert preview_notice(s, notice_id)["needs_confirmation"] is False
+        approve_notice(s, notice_id, actor="approver@chl")
+    with Session(engine) as s, s.begin():
+        _directory(s)  # a Chinese maritime authority joins the directory afterwards
+    with Session(engine) as s:
+        preview = preview_notice(s, notice_id)
+        assert [r["agency_id"] for r in preview["routes"]] == ["chl-nrm"]
+        assert preview["needs_confirmation"] is False and preview["unmatched"] == []

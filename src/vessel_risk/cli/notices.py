@@ -65,7 +65,12 @@ def _print_preview(p: dict[str, Any]) -> None:
     flag = p["flag"]
     basis = {
         "declared": "declared",
-        "inferred": "inferred: a person must confirm it (--confirm-inferred-flag)",
+        "inferred": "inferred"
+        + (
+            ": a person must confirm it (--confirm-inferred-flag)"
+            if p["needs_confirmation"]
+            else "; no route depends on it"
+        ),
         "none": "no flag",
     }[flag["basis"]]
     if flag["basis"] == "inferred" and p.get("confirmation"):

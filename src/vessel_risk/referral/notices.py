@@ -45,6 +45,7 @@ from vessel_risk.alerts.display import vessel_label
 from vessel_risk.alerts.persistence import transition
 from vessel_risk.db.tables import (
     AlertRow,
+    Delivery,
     ReferralNotice,
     as_utc,
     audit,
@@ -184,8 +185,8 @@ def preview_notice(
         ``routes`` (``agency_id``, ``agency_name``, ``rule``, ``country_iso3``, ``role``,
         ``flag_basis``, ``needs_confirmation``), ``unmatched`` (the rules that found no
         agency, one sentence each), ``needs_confirmation`` (bool) and ``confirmation``
-        (the recorded confirmation of an inferred flag, or None). For an approved notice
-        the routes are those the current directory would choose.
+        (the recorded confirmation of an inferred flag, or None). For an approved or
+        withdrawn notice the routes are the deliveries that were made.
 
     Raises
     ------
@@ -198,13 +199,35 @@ def preview_notice(
     p = _plan(session, notice, fleets)
     names = {a.id: a.name for a in active_agencies(session)}
     vessel = notice.payload.get("vessel", {})
+    routes = [{**r.model_dump(), "agency_name": names.get(r.agency_id)} for r in p.routes]
+    if notice.status != "draft":
+        # Once approved, the routes are the deliveries that were made, not what the
+        # directory would choose today.
+        sent = {
+            (d.agency_id, d.rule)
+            for d in session.scalars(select(Delivery).where(Delivery.notice_id == notice.id))
+        }
+        routes = [r for r in routes if (r["agency_id"], r["rule"]) in sent]
+        planned = {(r["agency_id"], r["rule"]) for r in routes}
+        routes += [
+            {
+                "agency_id": agency,
+                "agency_name": names.get(agency),
+                "rule": rule,
+                "country_iso3": None,
+                "role": None,
+                "flag_basis": None,
+                "needs_confirmation": False,
+            }
+            for agency, rule in sorted(sent - planned)
+        ]
     return {
         "notice_id": notice.id,
         "status": notice.status,
         "vessel": vessel_label(notice.mmsi, vessel.get("track_id") or 0),
         "flag": p.flag.model_dump(),
-        "routes": [{**r.model_dump(), "agency_name": names.get(r.agency_id)} for r in p.routes],
-        "unmatched": p.unmatched,
+        "routes": routes,
+        "unmatched": p.unmatched if notice.status == "draft" else [],
         "needs_confirmation": p.needs_confirmation and notice.status == "draft",
         "confirmation": (notice.payload.get("routing") or {}).get("inferred_flag_confirmation"),
     }
