@@ -271,18 +271,10 @@ def record_inferred_flag_alert(engine: Engine) -> int:
     out of PUNTA ARENAS, and a Chinese maritime authority; return the alert id."""
     from sqlalchemy import select
 
-    from tests.builders import add_agency, make_alert, make_visits, record_alerts
+    from tests.builders import add_agency, record_inferred_alert
     from vessel_risk.db.tables import AlertRow
 
-    alert = make_alert(
-        mmsi="150400453",
-        flag_iso3=None,
-        track_id=1,
-        flag_inferred_iso3="CHN",
-        flag_inferred_source="name_pattern:china_provincial",
-        flag_inferred_confidence=0.8,
-    )
-    record_alerts(engine, [alert], visits=make_visits().assign(mmsi="150400453", track_id=1))
+    record_inferred_alert(engine)
     with Session(engine) as s, s.begin():
         add_agency(s, "chn-msa", name="China MSA", country_iso3="CHN")
         return s.scalars(select(AlertRow.id).where(AlertRow.mmsi == "150400453")).one()

@@ -19,7 +19,7 @@ import base64
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -244,6 +244,21 @@ def make_gaps() -> pd.DataFrame:
             "gap_class": ["likely_disabling"],
         }
     )
+
+
+def record_inferred_alert(engine: Engine, **kw: Any) -> None:
+    """Record 150400453 track 1 (no declared flag; CHN inferred from its name with 0.8),
+    last out of PUNTA ARENAS (CHL)."""
+    alert = make_alert(
+        mmsi="150400453",
+        flag_iso3=None,
+        track_id=1,
+        flag_inferred_iso3="CHN",
+        flag_inferred_source="name_pattern:china_provincial",
+        flag_inferred_confidence=0.8,
+        **kw,
+    )
+    record_alerts(engine, [alert], visits=make_visits().assign(mmsi="150400453", track_id=1))
 
 
 def record_alerts(engine: Engine, alerts: list[Alert], visits: pd.DataFrame | None = None) -> int:

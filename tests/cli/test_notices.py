@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from tests.builders import cli_output
+from tests.builders import cli_output, record_inferred_alert
 from vessel_risk.cli import app
 from vessel_risk.db.engine import make_engine
 from vessel_risk.db.tables import AuditEntry, Delivery
@@ -71,22 +71,13 @@ def test_review_and_referral_from_the_command_line(db, tmp_path):
 def test_an_inferred_flag_is_shown_and_must_be_confirmed_on_the_command_line(tmp_path):
     """150400453 track 1 (no declared flag, CHN inferred from its name) is listed with
     its track and inferred flag; approving refuses until --confirm-inferred-flag."""
-    from tests.builders import make_alert, make_visits, record_alerts
 
     url = f"sqlite:///{tmp_path / 'vr.db'}"
     engine = make_engine(url)
     from vessel_risk.db.engine import migrate
 
     migrate(engine)
-    alert = make_alert(
-        mmsi="150400453",
-        flag_iso3=None,
-        track_id=1,
-        flag_inferred_iso3="CHN",
-        flag_inferred_source="name_pattern:china_provincial",
-        flag_inferred_confidence=0.8,
-    )
-    record_alerts(engine, [alert], visits=make_visits().assign(mmsi="150400453", track_id=1))
+    record_inferred_alert(engine)
     (tmp_path / "agencies.toml").write_text(DIRECTORY)
     env = ["--db", url]
     listed = cli_output("alerts", "list", *env)

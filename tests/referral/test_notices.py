@@ -9,7 +9,12 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from tests.builders import make_alert, make_visits, record_alerts, shared_file
+from tests.builders import (
+    make_alert,
+    record_alerts,
+    record_inferred_alert,
+    shared_file,
+)
 from vessel_risk.db.tables import AlertRow, AuditEntry, Delivery, ReferralNotice
 from vessel_risk.delivery import delivery_history
 from vessel_risk.geo.ports import PortIndex, read_ports
@@ -254,23 +259,8 @@ def test_run_refers_automatically_only_for_an_agency_whose_rule_allows(tmp_path)
         assert {d.agency_id for d in s.scalars(select(Delivery))} == {"chl-nrm"}
 
 
-def _inferred_alert(**kw):
-    """150400453 track 1: no declared flag, CHN inferred from its name with 0.8."""
-    return make_alert(
-        mmsi="150400453",
-        flag_iso3=None,
-        track_id=1,
-        flag_inferred_iso3="CHN",
-        flag_inferred_source="name_pattern:china_provincial",
-        flag_inferred_confidence=0.8,
-        **kw,
-    )
-
-
 def _record_inferred(engine) -> None:
-    """Record :func:`_inferred_alert` with track 1's last port PUNTA ARENAS (CHL)."""
-    visits = make_visits().assign(mmsi="150400453", track_id=1)
-    record_alerts(engine, [_inferred_alert()], visits=visits)
+    record_inferred_alert(engine)
 
 
 def test_routing_by_an_inferred_flag_is_refused_until_a_person_confirms_it(engine):

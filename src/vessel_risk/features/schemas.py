@@ -14,6 +14,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from vessel_risk.frames import UTC_NS, StrictSchema
+from vessel_risk.identity.vessel_class import VESSEL_CLASS_SOURCES, VESSEL_CLASSES
 
 
 class VesselFeatureSchema(StrictSchema):
@@ -82,8 +83,8 @@ class VesselFeatureSchema(StrictSchema):
     identity_reflaggings: Optional[Series[int]] = pa.Field(ge=0)  # noqa: UP045
     identity_mmsi_changes: Optional[Series[int]] = pa.Field(ge=0)  # noqa: UP045
     identity_new_names: Optional[Series[str]] = pa.Field(nullable=True)  # noqa: UP045
-    vessel_class: Optional[Series[str]] = pa.Field(  # noqa: UP045
-        isin=["fishing", "carrier", "fishing_support", "other", "unknown"]
+    vessel_class: Optional[Series[str]] = pa.Field(isin=list(VESSEL_CLASSES))  # noqa: UP045
+    vessel_class_source: Optional[Series[str]] = pa.Field(  # noqa: UP045
+        isin=list(VESSEL_CLASS_SOURCES)
     )
-    vessel_class_source: Optional[Series[str]]  # noqa: UP045
     vessel_class_evidence: Optional[Series[str]]  # noqa: UP045

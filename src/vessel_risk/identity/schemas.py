@@ -17,6 +17,7 @@ import pandera.pandas as pa
 from pandera.typing import Series
 
 from vessel_risk.frames import UTC_NS, StrictSchema
+from vessel_risk.identity.vessel_class import VESSEL_CLASS_SOURCES, VESSEL_CLASSES
 
 
 class IdentityHistorySchema(StrictSchema):
@@ -87,18 +88,6 @@ class VesselClassSchema(StrictSchema):
     """Per MMSI: what kind of vessel it is, what decided it, and the evidence."""
 
     mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9}, unique=True)
-    vessel_class: Series[str] = pa.Field(
-        isin=["fishing", "carrier", "fishing_support", "other", "unknown"]
-    )
-    vessel_class_source: Series[str] = pa.Field(
-        isin=[
-            "ais_shiptype",
-            "gfw_is_fishing_vessel",
-            "carrier_list",
-            "name",
-            "behaviour",
-            "mmsi_form",
-            "none",
-        ]
-    )
+    vessel_class: Series[str] = pa.Field(isin=list(VESSEL_CLASSES))
+    vessel_class_source: Series[str] = pa.Field(isin=list(VESSEL_CLASS_SOURCES))
     vessel_class_evidence: Series[str]
