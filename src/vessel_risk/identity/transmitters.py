@@ -11,8 +11,8 @@ of tracks that overlap in time is an identity indicator (deception, abuse of
 vulnerability: DOMAIN.md), never proof: a transmitter moved between hulls looks the same.
 
 On the squid-jigger fleet the flag agrees with GFW's analysts' research files (MMSIs
-with implausible implied speeds or overlapping segments) on 41 of the 43 MMSIs with at
-least 100 positions: 5 found, 1 missed, 1 not in GFW's files (docs/features.md).
+with implausible implied speeds or overlapping segments) on 40 of the 43 MMSIs with at
+least 100 positions: 4 found, 2 missed, 1 not in GFW's files (docs/features.md).
 
 Pure functions of frames; no I/O.
 """
