@@ -178,22 +178,31 @@ def identity_events(
             events.append(
                 {"vessel_id": v, "year": pd.Timestamp(t).year, "kind": "rename", "name": k}
             )
-    for v, rows in spans.groupby("vessel_id", sort=True):
-        rows = rows.reset_index().sort_values(["first_seen", "mmsi"])
-        # A new MMSI is a change only when the earlier ones fall silent; two MMSIs
-        # heard side by side for longer (two transmitters of one hull) are not one.
-        before = rows["last_seen"].cummax().shift(1)
-        took_over = before < rows["first_seen"] + MMSI_CHANGE_OVERLAP
-        years = rows.loc[took_over, "first_seen"].dt.year.tolist()
-        events += [{"vessel_id": v, "year": y, "kind": "mmsi", "name": ""} for y in years]
-        flagged = rows.dropna(subset=["flag"])
-        fy = flagged["first_seen"].dt.year.tolist()
-        fl = [str(f) for f in flagged["flag"]]
-        events += [
-            {"vessel_id": v, "year": fy[i], "kind": "flag", "name": ""}
-            for i in range(1, len(fl))
-            if fl[i] != fl[i - 1]
-        ]
+    # MMSI changes and reflaggings, for all vessels at once: each vessel's MMSIs in the
+    # order first heard.
+    order = spans.reset_index().sort_values(["vessel_id", "first_seen", "mmsi"], kind="stable")
+    vessel = order["vessel_id"]
+    later = vessel.eq(vessel.shift(1))
+    # A new MMSI is a change only when the earlier ones fall silent; two MMSIs heard
+    # side by side for longer (two transmitters of one hull) are not one.
+    heard_before = order.groupby("vessel_id", sort=False)["last_seen"].cummax().shift(1)
+    took_over = later & (heard_before < order["first_seen"] + MMSI_CHANGE_OVERLAP)
+    year = order["first_seen"].dt.year
+    events += [
+        {"vessel_id": v, "year": y, "kind": "mmsi", "name": ""}
+        for v, y in zip(vessel[took_over], year[took_over], strict=True)
+    ]
+    flagged = order.dropna(subset=["flag"])
+    same = flagged["vessel_id"].eq(flagged["vessel_id"].shift(1))
+    changed = same & flagged["flag"].astype(str).ne(flagged["flag"].astype(str).shift(1))
+    events += [
+        {"vessel_id": v, "year": y, "kind": "flag", "name": ""}
+        for v, y in zip(
+            flagged.loc[changed, "vessel_id"],
+            flagged.loc[changed, "first_seen"].dt.year,
+            strict=True,
+        )
+    ]
     ev = pd.DataFrame(events, columns=["vessel_id", "year", "kind", "name"])
 
     rows_out = [
