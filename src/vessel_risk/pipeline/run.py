@@ -16,19 +16,22 @@ temporary position store in the output folder, or a position store from
 at a time, so memory is bounded by the largest partition (a set of whole vessels) and
 by compact cross-vessel tables, not by the input:
 
-1. Per partition (:func:`~vessel_risk.pipeline.stages.first_pass`): cleaning,
-   transmitters and distances (the enriched positions). These go to a work file; two
-   compact things are kept for the cross-vessel stages: the partition's message
+1. Per partition (:func:`~vessel_risk.pipeline.stages.first_pass`): cleaning into
+   transmitter tracks, transmitters, identity history and distances (the enriched
+   positions). These go to a work file; compact things are kept for the cross-vessel
+   stages: the identity history and first and last time of each MMSI, the partition's message
    counts per UTC day and 1° cell (:func:`vessel_risk.events.gaps.area_message_counts`,
    summed over partitions), and its vessels' 10-minute encounter grid
    (:func:`vessel_risk.events.encounters.resample_tracks`, which depends on one vessel
    alone), written to work files by time window.
-2. Encounters, the one stage that pairs vessels: close pairs only ever join grid points
+2. Encounters, the stage that pairs vessels: close pairs only ever join grid points
    of the same 10-minute slot, so the grid is read one window of
    :data:`ENCOUNTER_WINDOW_SLOTS` slots at a time, over all partitions, and reduced to
    its close-pair samples; runs of consecutive slots are then found on the samples of
    all windows (:func:`vessel_risk.events.encounters.encounters_from_samples`), so an
-   encounter across a window boundary is whole.
+   encounter across a window boundary is whole. Then vessels: the whole run's identity
+   history links MMSIs into vessel identities, sets aside encounters between two
+   transmitters of one hull and infers flags (:mod:`vessel_risk.pipeline.vessels`).
 3. Per partition again (:func:`~vessel_risk.pipeline.stages.second_pass`): fishing,
    port visits, voyages, gaps (classed with the reception counts of all vessels),
    loitering and vessel-year features (with the partition's side of the encounters);

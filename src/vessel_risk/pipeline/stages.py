@@ -5,10 +5,12 @@
 - ``once``: the run does it once (ingest into the position store, score, write);
 - ``per partition``: a pure function of one partition of whole vessels
   (:class:`PartitionWork`) and the run's reference data (:class:`References`);
-- ``across partitions``: encounters, the one stage that pairs vessels.
+- ``across partitions``: encounters, the stage that pairs vessels, and vessels, the
+  stage that links MMSIs into vessel identities (:mod:`vessel_risk.pipeline.vessels`).
 
-The per-partition stages fall in two passes around encounters. :func:`first_pass`
-(cleaning, transmitters, distances) and :func:`second_pass` (fishing, port visits,
+The per-partition stages fall in two passes around them. :func:`first_pass`
+(cleaning into transmitter tracks, transmitters, identity history, distances) and
+:func:`second_pass` (fishing, port visits,
 voyages, gaps, loitering, features) run them in :data:`CHAIN`'s order; they are the
 functions a run maps over partitions, in a loop here and as tasks on a cluster alike.
 Both the whole-file run (:func:`vessel_risk.pipeline.process`, one partition in memory)
@@ -401,7 +403,8 @@ def _run(
 def first_pass(
     work: PartitionWork, refs: References, *, validate: bool = False, on_stage: OnStage = _noop
 ) -> PartitionWork:
-    """Cleaning, transmitters and distances of one partition of whole vessels.
+    """Cleaning, transmitters, identity history and distances of one partition of whole
+    vessels.
 
     Parameters
     ----------
@@ -417,8 +420,8 @@ def first_pass(
     Returns
     -------
     PartitionWork
-        ``work``, with enriched ``positions``, ``quarantine``, ``cleaning``,
-        ``transmitters`` and ``several_tracks``.
+        ``work``, with enriched ``positions`` (with ``track_id``), ``quarantine``,
+        ``cleaning``, ``transmitters``, ``several_tracks``, ``tracks`` and ``identity``.
     """
     if validate:
         check_frame(work.positions, IngestPositionSchema)
