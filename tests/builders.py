@@ -172,6 +172,7 @@ def make_alert(
     last_lat: float | None = -53.16,
     last_lon: float | None = -70.91,
     model_version: str = "indicator-baseline-1",
+    shipname: str | None = "HAI YANG 7",
     **identity: object,
 ) -> Alert:
     """An alert with one indicator (long voyages) and hand-set values; ``identity`` sets
@@ -182,7 +183,7 @@ def make_alert(
         rank=rank,
         mmsi=mmsi,
         year=year,
-        shipname="HAI YANG 7",
+        shipname=shipname,
         flag_iso3=flag_iso3,
         mmsi_valid=True,
         iuu_listed=False,
@@ -246,6 +247,42 @@ def make_gaps() -> pd.DataFrame:
     )
 
 
+def identity_frame(mmsi: str, *, shipname: str, callsign: str) -> pd.DataFrame:
+    """The identity history of ``mmsi``: one ship name and one call sign, 40 messages
+    each, broadcast from 3 January to 20 November 2022."""
+    return pd.DataFrame(
+        {
+            "mmsi": [mmsi, mmsi],
+            "field": ["shipname", "callsign"],
+            "value": [shipname, callsign],
+            "first_seen": pd.to_datetime(["2022-01-03", "2022-01-03"], utc=True),
+            "last_seen": pd.to_datetime(["2022-11-20", "2022-11-20"], utc=True),
+            "messages": [40, 40],
+        }
+    )
+
+
+HOSTILE_NAME = "<img src=x onerror=alert(1)>"
+"""A ship name written to run script where it is rendered as HTML."""
+HOSTILE_CALLSIGN = '"><svg onload=alert(2)>'
+"""A call sign written to leave an attribute and run script."""
+HOSTILE_MMSI = "412000066"
+
+
+def record_hostile_alert(engine: Engine, *, shipname: str = HOSTILE_NAME) -> None:
+    """Record :data:`HOSTILE_MMSI` broadcasting ``shipname`` and :data:`HOSTILE_CALLSIGN`,
+    the top alert (0.99, high) of 2022, last out of PUNTA ARENAS (CHL), at 40°S 60°W."""
+    alert = make_alert(
+        mmsi=HOSTILE_MMSI, score=0.99, shipname=shipname, last_lat=-40.0, last_lon=-60.0
+    )
+    record_alerts(
+        engine,
+        [alert],
+        visits=make_visits().assign(mmsi=HOSTILE_MMSI),
+        identity=identity_frame(HOSTILE_MMSI, shipname=shipname, callsign=HOSTILE_CALLSIGN),
+    )
+
+
 def record_inferred_alert(engine: Engine, **kw: Any) -> None:
     """Record 150400453 track 1 (no declared flag; CHN inferred from its name with 0.8),
     last out of PUNTA ARENAS (CHL)."""
@@ -261,10 +298,15 @@ def record_inferred_alert(engine: Engine, **kw: Any) -> None:
     record_alerts(engine, [alert], visits=make_visits().assign(mmsi="150400453", track_id=1))
 
 
-def record_alerts(engine: Engine, alerts: list[Alert], visits: pd.DataFrame | None = None) -> int:
+def record_alerts(
+    engine: Engine,
+    alerts: list[Alert],
+    visits: pd.DataFrame | None = None,
+    identity: pd.DataFrame | None = None,
+) -> int:
     """Record a run of ``alerts`` in the database with :func:`make_visits` (or ``visits``)
-    and :func:`make_gaps` as evidence, and 412000001's name and call sign; return the
-    run's id."""
+    and :func:`make_gaps` as evidence, and 412000001's name and call sign (or the identity
+    history ``identity``); return the run's id."""
     from sqlalchemy.orm import Session
 
     from vessel_risk.alerts.build import evidence_events
@@ -281,16 +323,8 @@ def record_alerts(engine: Engine, alerts: list[Alert], visits: pd.DataFrame | No
             "gear": "squid_jigger",
         }
     )
-    identity = pd.DataFrame(
-        {
-            "mmsi": ["412000001", "412000001"],
-            "field": ["shipname", "callsign"],
-            "value": ["HAI YANG 7", "BZAB7"],
-            "first_seen": pd.to_datetime(["2022-01-03", "2022-01-03"], utc=True),
-            "last_seen": pd.to_datetime(["2022-11-20", "2022-11-20"], utc=True),
-            "messages": [40, 40],
-        }
-    )
+    if identity is None:
+        identity = identity_frame("412000001", shipname="HAI YANG 7", callsign="BZAB7")
     with Session(engine) as s, s.begin():
         return record_run(
             s,

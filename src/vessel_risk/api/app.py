@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from vessel_risk.api import problems
 from vessel_risk.api.access import PrincipalCache, TokenBuckets
@@ -20,6 +21,7 @@ from vessel_risk.api.routes import (
     referrals,
     vessels,
 )
+from vessel_risk.api.security import SecurityHeaders
 from vessel_risk.db.engine import make_engine
 from vessel_risk.settings import Settings
 
@@ -35,6 +37,15 @@ role (analyst, port_inspector, referral_approver, case_system, admin) and may be
 to countries and ports; out-of-scope resources read as absent. Errors are RFC 9457
 problem details (`application/problem+json`).
 """
+
+
+class VesselRiskAPI(FastAPI):
+    """FastAPI with :class:`~vessel_risk.api.security.SecurityHeaders` around the whole
+    middleware stack, outside Starlette's error handler, so that every response, a 500
+    included, carries the security headers."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return SecurityHeaders(super().build_middleware_stack())
 
 
 def database_url(settings: Settings) -> str:
@@ -69,8 +80,9 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
     Returns
     -------
     FastAPI
+        Every response carries the headers of :mod:`vessel_risk.api.security`.
     """
-    app = FastAPI(
+    app = VesselRiskAPI(
         title="vessel-risk",
         version="0.1.0",
         description=DESCRIPTION,

@@ -35,6 +35,12 @@ ATTRIBUTION = (
 )
 
 
+OFFLINE_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+"""The report's Content-Security-Policy (in a ``<meta>`` tag): opened from disk, it runs
+no script and fetches nothing, whatever text the AIS data carry; its one image is the
+embedded map."""
+
+
 def _map_png(positions: pd.DataFrame, alerts: Sequence[Alert]) -> str:
     import matplotlib
 
@@ -198,12 +204,15 @@ def render_report(
         else "the registry's champion model"
     )
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>vessel-risk report</title>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{OFFLINE_CSP}">
+<title>vessel-risk report</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
 table.t {{ border-collapse: collapse; font-size: 13px; }}
 table.t td, table.t th {{ border-bottom: 1px solid #ddd; padding: 3px 8px; text-align: left; }}
 .caveat {{ background: #fdf2e9; border-left: 4px solid #e67e22; padding: .6em 1em; }}
+img.map {{ max-width: 100%; }}
 </style></head><body>
 <h1>vessel-risk: ranked alerts</h1>
 <p class="caveat">{html.escape(CAVEAT)} Scored with <b>{html.escape(model_version)}</b>
@@ -218,7 +227,7 @@ to judge, never low risk.</p>
 <h3>Values repaired</h3>
 {_table(values)}
 <h2>Map</h2>
-<img alt="map of tracks and alerts" style="max-width:100%"
+<img alt="map of tracks and alerts" class="map"
  src="data:image/png;base64,{_map_png(positions, alerts)}">
 <h2>Alerts ({len(a)}; {html.escape(tiers)})</h2>
 {_table(shown)}

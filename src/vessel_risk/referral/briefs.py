@@ -136,8 +136,9 @@ class Brief:
 
 _HTML = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{{ offline_csp }}">
 <title>Inspection brief {{ b.shipname or b.mmsi }}</title>
-<style>
+<style{% if nonce %} nonce="{{ nonce }}"{% endif %}>
 body{font-family:sans-serif;max-width:48rem;margin:1.5rem auto;color:#111;font-size:11pt}
 h1{font-size:16pt;margin:0} h2{font-size:12pt;margin:1rem 0 .3rem;border-bottom:1px solid #999}
 table{border-collapse:collapse;width:100%} td,th{border:1px solid #bbb;padding:.2rem .4rem;
@@ -181,14 +182,31 @@ the score.</td></tr>{% endfor %}</table>
 
 _env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
 
+OFFLINE_CSP = "default-src 'none'; style-src 'unsafe-inline'"
+"""The Content-Security-Policy a saved brief carries in a ``<meta>`` tag: opened from
+disk it runs no script and fetches nothing, whatever text a ship broadcast. Served by
+the API, the response's policy applies as well (the stricter of both)."""
+
 
 def _fmt(t: datetime | None) -> str:
     return "-" if t is None else t.strftime("%Y-%m-%d %H:%M")
 
 
-def brief_html(brief: Brief) -> str:
-    """The brief as a self-contained, printable HTML page (no external resources)."""
+def brief_html(brief: Brief, *, nonce: str | None = None) -> str:
+    """The brief as a self-contained, printable HTML page (no external resources).
+
+    Every value of ``brief`` is escaped: a ship name is text, never HTML.
+
+    Parameters
+    ----------
+    brief : Brief
+    nonce : str, optional
+        The response's Content-Security-Policy nonce, put on the inline ``<style>``
+        (:func:`vessel_risk.api.security.csp_nonce`); None for a file.
+    """
     return _env.from_string(_HTML).render(
+        nonce=nonce,
+        offline_csp=OFFLINE_CSP,
         b=brief,
         caveat=CAVEAT,
         priority=PRIORITY.get(brief.tier, ""),

@@ -486,18 +486,28 @@ def due_reminders(session: Session, *, now: datetime | None = None) -> list[dict
     return reminders_due(clocks, now)
 
 
-def notice_html(payload: Mapping[str, Any]) -> str:
+def notice_html(payload: Mapping[str, Any], *, nonce: str | None = None) -> str:
     """A printable brief of a notice: self-contained HTML, no external assets.
+
+    Every value of the payload is escaped (a ship name is text, never HTML), and the page
+    carries :data:`vessel_risk.referral.briefs.OFFLINE_CSP` for when it is saved.
 
     Parameters
     ----------
     payload : mapping
         :class:`vessel_risk.referral.payload.NoticePayload` as JSON (``ReferralNotice.payload``).
+    nonce : str, optional
+        The response's Content-Security-Policy nonce, put on the inline ``<style>``
+        (:func:`vessel_risk.api.security.csp_nonce`); None for a file.
     """
+    from vessel_risk.referral.briefs import OFFLINE_CSP
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("vessel_risk.referral", "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
     template = env.get_template("notice_brief.html")
-    return template.render(n=payload, v=payload["vessel"], r=payload["risk"])
+    return template.render(
+        n=payload, v=payload["vessel"], r=payload["risk"], nonce=nonce, offline_csp=OFFLINE_CSP
+    )

@@ -14,7 +14,9 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
@@ -89,13 +91,10 @@ def inspector_run(tmp_path_factory):
     engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def server(inspector_run):
-    """The app served by uvicorn on a free loopback port, in a thread."""
+def _serve(app: object) -> Iterator[str]:
+    """Serve ``app`` by uvicorn on a free loopback port, in a thread; yield its URL."""
     import uvicorn
 
-    out, engine = inspector_run
-    app = create_app(Settings(run_dir=out), engine=engine)
     port = _free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -110,25 +109,33 @@ def server(inspector_run):
     thread.join(timeout=10)
 
 
+def _browser_context(p: Any, server: str, **options: Any) -> Any:
+    """A headless Chromium context that reaches ``server`` only."""
+    browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
+    # Loopback only: any other request is refused.
+    context.route(
+        "**/*",
+        lambda route: route.continue_() if route.request.url.startswith(server) else route.abort(),
+    )
+    return context
+
+
+@pytest.fixture(scope="module")
+def server(inspector_run):
+    """The app on the squid-jigger run, served by uvicorn (:func:`_serve`)."""
+    out, engine = inspector_run
+    yield from _serve(create_app(Settings(run_dir=out), engine=engine))
+
+
 def test_port_inspector_opens_queue_vessel_and_downloads_brief(server):
     _need_chromium()
     from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        context = browser.new_context(
-            accept_downloads=True, viewport={"width": 1280, "height": 900}
-        )
-        # Loopback only: any other request is refused.
-        context.route(
-            "**/*",
-            lambda route: (
-                route.continue_() if route.request.url.startswith(server) else route.abort()
-            ),
-        )
+        context = _browser_context(p, server, accept_downloads=True)
+        browser = context.browser
         page = context.new_page()
         page.goto(f"{server}/ui/login")
         page.fill("#key", INSPECTOR_KEY)
@@ -186,3 +193,114 @@ def test_approval_screen_shows_the_routing_flag_and_asks_to_confirm_an_inferred_
     assert 'name="confirm_inferred_flag"' not in done.text
     alerts = api.get("/ui/").text
     assert "150400453 track 1" in alerts and "CHN (inferred from" in alerts
+
+
+BROWSER_PAYLOAD = '<img src=x onerror="window.__xss=1">'
+"""A ship name that sets ``window.__xss`` if a page renders it as HTML."""
+WATCH = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation',
+  e => window.__csp.push(e.effectiveDirective + ' ' + e.blockedURI));
+"""
+"""Init script: every Content-Security-Policy violation of the page, in ``window.__csp``."""
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory):
+    """The seeded API database with :data:`BROWSER_PAYLOAD` as the top alert's ship name,
+    served by uvicorn (:func:`_serve`)."""
+    _need_chromium()
+    from tests.apikit import seeded_sqlite_app
+    from tests.builders import record_hostile_alert
+
+    engine, app, _ = seeded_sqlite_app(tmp_path_factory.mktemp("hostile"))
+    record_hostile_alert(engine, shipname=BROWSER_PAYLOAD)
+    yield from _serve(app)
+    engine.dispose()
+
+
+def _marker_popups(page: Any) -> list[tuple[str, str | None]]:
+    """Open the popup of every alert marker on the map: (its text, its link)."""
+    popups = []
+    markers = page.locator("path.alert-marker")
+    for i in range(markers.count()):
+        markers.nth(i).dispatch_event("click")
+        content = page.locator(".leaflet-popup-content").last
+        content.wait_for()
+        assert content.locator("img, svg, script").count() == 0
+        link = content.locator("a")
+        popups.append((content.inner_text(), link.get_attribute("href") if link.count() else None))
+    return popups
+
+
+def _quiet(page: Any) -> None:
+    """No script of the ship name ran and the page broke no rule of its CSP."""
+    assert page.evaluate("window.__xss") is None
+    assert page.evaluate("window.__csp") == []
+
+
+def test_a_hostile_ship_name_runs_no_script_and_shows_as_text(hostile_server):
+    """The alert queue, the port queue, the vessel page and the brief show the name as
+    text, in the table and in the map's popups; the dashboard works under its CSP (its
+    styles and scripts load, nothing is refused); the CSP itself stops an injected
+    handler."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.apikit import key_of
+    from tests.builders import HOSTILE_MMSI
+
+    server = hostile_server
+    label = f"{BROWSER_PAYLOAD} · {HOSTILE_MMSI}"
+    popup = (f"{BROWSER_PAYLOAD} 0.99 high", f"/ui/vessels/{HOSTILE_MMSI}")
+    dialogs: list[str] = []
+    with sync_playwright() as p:
+        context = _browser_context(p, server)
+        context.add_init_script(WATCH)
+        page = context.new_page()
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(f"{server}/ui/login")
+        page.fill("#key", key_of("admin"))
+        page.click("#login")
+        page.wait_for_url(f"{server}/ui/")
+        page.wait_for_selector("path.alert-marker")
+        assert page.locator("#alerts a").first.inner_text() == label
+        # The stylesheet from /static applies.
+        header = page.eval_on_selector("header", "h => getComputedStyle(h).backgroundColor")
+        assert header == "rgb(11, 57, 84)"
+        assert popup in _marker_popups(page)
+        _quiet(page)
+
+        page.goto(f"{server}/ui/ports/PUNTA%20ARENAS")
+        page.wait_for_selector("path.alert-marker")
+        assert page.locator("#queue a.vessel").first.inner_text() == label
+        assert popup in _marker_popups(page)
+        _quiet(page)
+
+        page.goto(f"{server}/ui/vessels/{HOSTILE_MMSI}?port=PUNTA%20ARENAS")
+        assert page.inner_text("#vessel-name") == f"{BROWSER_PAYLOAD} · MMSI {HOSTILE_MMSI}"
+        assert page.title() == f"{BROWSER_PAYLOAD} · vessel-risk"
+        page.click("text=HTML brief")
+        page.wait_for_url(f"{server}/ports/PUNTA%20ARENAS/briefs/{HOSTILE_MMSI}")
+        assert page.title() == f"Inspection brief {BROWSER_PAYLOAD}"
+        # The brief's inline style carries the response's nonce, so it applies.
+        caveat = page.eval_on_selector(".caveat", "c => getComputedStyle(c).backgroundColor")
+        assert caveat == "rgb(255, 244, 214)"
+        _quiet(page)
+
+        # Event popups (kind and start) are text too; 412000001 has a located AIS gap.
+        page.goto(f"{server}/ui/vessels/412000001")
+        page.wait_for_selector("path.event-marker")
+        page.locator("path.event-marker").first.dispatch_event("click")
+        event = page.locator(".leaflet-popup-content").last
+        assert event.inner_text() == "gap 2022-10-12T00:00:00+00:00"
+        _quiet(page)
+
+        # The second line of defence: markup injected into the page runs no handler.
+        page.goto(f"{server}/ui/")
+        injected = '<img src=x onerror="window.__xss=2">'
+        page.evaluate("html => document.body.insertAdjacentHTML('beforeend', html)", injected)
+        page.wait_for_function("window.__csp.length > 0")
+        assert page.evaluate("window.__xss") is None
+        assert page.evaluate("window.__csp") == ["script-src-attr inline"]
+        context.browser.close()
+    assert dialogs == []

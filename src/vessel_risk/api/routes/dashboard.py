@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote_plus
 
+import jinja2
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -27,7 +28,15 @@ from vessel_risk.api.routes import vessels as vessel_routes
 from vessel_risk.api.routes.alerts import alert_detail
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).parents[1] / "templates")
+# Autoescape on for every template: a value from data (a ship name broadcast over AIS)
+# is text, never HTML. The pages have no inline script or style (the CSP forbids them):
+# the maps are in static/dashboard/dashboard.js, their data in JSON blocks.
+templates = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parents[1] / "templates"),
+        autoescape=True,
+    )
+)
 ALERT_ROLES = frozenset({"analyst", "port_inspector", "referral_approver", "admin"})
 
 

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from vessel_risk.alerts.display import flag_label, vessel_label
@@ -15,6 +15,7 @@ from vessel_risk.api.access import Principal
 from vessel_risk.api.deps import AlertReader, ReadSessionDep
 from vessel_risk.api.models import MMSI_PATTERN, AlertPublic, PortQueue, PortQueueItem, PortSummary
 from vessel_risk.api.problems import problem_responses
+from vessel_risk.api.security import csp_nonce
 from vessel_risk.db.tables import AlertRow, Vessel, as_utc, utcnow
 from vessel_risk.referral.briefs import Brief, brief_html, brief_pdf
 
@@ -151,6 +152,7 @@ def make_brief(session: Session, caller: Principal, port_label: str, mmsi: str) 
     },
 )
 def get_brief(
+    request: Request,
     session: ReadSessionDep,
     caller: AlertReader,
     port_label: PortLabel,
@@ -166,4 +168,6 @@ def get_brief(
             media_type="application/pdf",
             headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
         )
-    return Response(brief_html(brief), media_type="text/html; charset=utf-8")
+    return Response(
+        brief_html(brief, nonce=csp_nonce(request)), media_type="text/html; charset=utf-8"
+    )

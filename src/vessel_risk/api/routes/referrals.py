@@ -37,6 +37,7 @@ from vessel_risk.api.models import (
     StatusCallback,
 )
 from vessel_risk.api.problems import problem_responses
+from vessel_risk.api.security import csp_nonce
 from vessel_risk.db.tables import ReferralNotice, audit
 from vessel_risk.delivery import agency_secrets, apply_status_callback, verify
 from vessel_risk.referral.directory import read_directory
@@ -135,12 +136,17 @@ def get_notice(session: SessionDep, caller: NoticeReader, notice_id: NoticeId) -
         200: {"description": "Printable HTML.", "content": {"text/html": {}}},
     },
 )
-def get_notice_brief(session: SessionDep, caller: NoticeReader, notice_id: NoticeId) -> Response:
+def get_notice_brief(
+    request: Request, session: SessionDep, caller: NoticeReader, notice_id: NoticeId
+) -> Response:
     """The notice as a printable page (the read is audited)."""
     notice = _notice(session, caller, notice_id)
     _read(session, caller, notice, "brief")
     session.commit()
-    return Response(notice_html(notice.payload), media_type="text/html; charset=utf-8")
+    return Response(
+        notice_html(notice.payload, nonce=csp_nonce(request)),
+        media_type="text/html; charset=utf-8",
+    )
 
 
 def _fleets(settings: Any) -> list[Any]:
