@@ -102,7 +102,9 @@ def test_line_over_limit_in_the_middle_of_a_block(tmp_path):
 
 def test_decompression_bomb_stops_at_the_limit(tmp_path):
     # 200 MiB of rows once decompressed (a 0.6 MiB file), read up to 1 MiB only.
-    path = _gzip(tmp_path / "bomb.csv.gz", HEADER, repeat=(ROW * 16_384, 200 * MiB // len(ROW * 16_384)))
+    path = _gzip(
+        tmp_path / "bomb.csv.gz", HEADER, repeat=(ROW * 16_384, 200 * MiB // len(ROW * 16_384))
+    )
     limit = MiB
     result = read_ais(path, limits=IngestLimits(max_decompressed_bytes=limit))
     whole_rows = (limit - len(HEADER)) // len(ROW)
@@ -295,3 +297,23 @@ def test_store_counts_what_the_limits_quarantine(tmp_path):
     reports = write_store([path], tmp_path / "store", limits=IngestLimits(max_line_bytes=MiB))
     assert reports[0]["quarantined_by_reason"] == {"line_too_long": 1}
     assert reports[0]["positions"] == 4
+
+
+def test_limits_from_settings_reach_the_run_config(tmp_path, monkeypatch):
+    from vessel_risk.pipeline.config import RunConfig
+    from vessel_risk.settings import Settings
+
+    monkeypatch.setenv("VESSEL_RISK_INGEST_MAX_LINE_BYTES", "4096")
+    monkeypatch.setenv("VESSEL_RISK_INGEST_MAX_ROWS", "10")
+    settings = Settings()
+    assert IngestLimits.from_settings(settings) == IngestLimits(max_line_bytes=4096, max_rows=10)
+    ais = tmp_path / "rows.csv"
+    ais.write_bytes(HEADER + ROW)
+    config = RunConfig.from_settings(settings, out_dir=tmp_path / "out", ais_paths=[ais])
+    assert config.ingest_limits.max_rows == 10
+    assert config.ingest_limits.max_field_chars == IngestLimits().max_field_chars
+    with pytest.raises(ValueError, match="'ingest_limits' parameter of RunConfig"):
+        RunConfig(out_dir=tmp_path / "out", ais_paths=[ais], ingest_limits=4096)  # type: ignore[arg-type]
+    monkeypatch.setenv("VESSEL_RISK_INGEST_MAX_ROWS", "0")
+    with pytest.raises(ValueError, match="'max_rows' parameter of IngestLimits"):
+        IngestLimits.from_settings(Settings())

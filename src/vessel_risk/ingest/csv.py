@@ -383,7 +383,10 @@ def _csv_blocks(
             return
         if lines.cut is not None:
             block.malformed = pd.concat(
-                [block.malformed, _marker(end, _text(lines.cut, encoding), "decompressed_size_limit")],
+                [
+                    block.malformed,
+                    _marker(end, _text(lines.cut, encoding), "decompressed_size_limit"),
+                ],
                 ignore_index=True,
             )
             block.rows_in += 1

@@ -22,9 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from vessel_risk.settings import Settings
 
 RAW_KEPT_CHARS = 1024
 """Characters of raw text kept for a row quarantined for its size (a line or field
@@ -72,6 +75,29 @@ class IngestLimits:
                     f"The {name!r} parameter of IngestLimits must be a positive int. "
                     f"Got {value!r} instead."
                 )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> IngestLimits:
+        """The limits the settings give (``VESSEL_RISK_INGEST_MAX_*``); defaults for the rest.
+
+        Parameters
+        ----------
+        settings : Settings
+            Its ``ingest_max_decompressed_bytes``, ``ingest_max_line_bytes``,
+            ``ingest_max_field_chars`` and ``ingest_max_rows`` (None: the default).
+
+        Returns
+        -------
+        IngestLimits
+
+        Raises
+        ------
+        ValueError
+            If a limit that is set is not a positive int.
+        """
+        names = ("max_decompressed_bytes", "max_line_bytes", "max_field_chars", "max_rows")
+        given = {n: getattr(settings, f"ingest_{n}") for n in names}
+        return cls(**{n: v for n, v in given.items() if v is not None})
 
 
 DEFAULT_LIMITS = IngestLimits()

@@ -103,7 +103,10 @@ def _text_from_binary(path: Path, table: pa.Table, geo: str | None) -> pa.Table:
 
 
 def _parquet_batches(
-    path: Path, chunk_rows: int, limits: IngestLimits = DEFAULT_LIMITS, stop: list[int] | None = None
+    path: Path,
+    chunk_rows: int,
+    limits: IngestLimits = DEFAULT_LIMITS,
+    stop: list[int] | None = None,
 ) -> Iterator[tuple[pa.Table, str]]:
     """A Parquet or GeoParquet file as standard tables of ``chunk_rows`` rows, and its dialect.
 
@@ -187,7 +190,7 @@ def _parquet_batches(
 
 
 def _groups_within(meta: pq.FileMetaData, read: list[str], limit: int) -> int:
-    """How many row groups, from the first, hold at most ``limit`` bytes of ``read`` uncompressed."""
+    """How many row groups, from the first, hold at most ``limit`` bytes of ``read``, unpacked."""
     wanted = set(read)
     total = 0
     for i in range(meta.num_row_groups):

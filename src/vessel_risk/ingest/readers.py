@@ -227,9 +227,7 @@ def iter_ais(
     yield from iter_csv(path, chunk_bytes=chunk_bytes, limits=limits)
 
 
-def read_many(
-    paths: list[str | Path], *, limits: IngestLimits = DEFAULT_LIMITS
-) -> IngestResult:
+def read_many(paths: list[str | Path], *, limits: IngestLimits = DEFAULT_LIMITS) -> IngestResult:
     """Read several AIS files and stack what they yield.
 
     Parameters

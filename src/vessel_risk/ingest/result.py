@@ -118,7 +118,9 @@ def _chunk_result(
     return IngestResult(positions, static, q_all, [report])
 
 
-def _with_marker(result: IngestResult, line: int, raw: str, reason: str, limit: str) -> IngestResult:
+def _with_marker(
+    result: IngestResult, line: int, raw: str, reason: str, limit: str
+) -> IngestResult:
     """``result`` and one quarantined row marking where reading stopped at ``limit``.
 
     The row counts as read (``rows_in``) and quarantined, with ``reason``; the report
@@ -127,7 +129,13 @@ def _with_marker(result: IngestResult, line: int, raw: str, reason: str, limit: 
     (report,) = result.files
     source = str(report["source"])
     marker = pd.DataFrame(
-        {"source": [source], "line": [float(line)], "mmsi": [None], "reason": [reason], "raw": [raw]}
+        {
+            "source": [source],
+            "line": [float(line)],
+            "mmsi": [None],
+            "reason": [reason],
+            "raw": [raw],
+        }
     )
     quarantine = _stack_quarantine([result.quarantine, marker])
     by_reason = dict(report["quarantined_by_reason"])  # type: ignore[call-overload]
