@@ -211,7 +211,7 @@ def _with_limits(
         malformed.loc[is_long, "reason"] = "line_too_long"
         malformed.loc[is_long, "raw"] = malformed.loc[is_long, "line"].map(long_raw)
     frame, good = block.frame, block.lines
-    if len(frame):
+    if len(frame) and lines.longest > max_field:  # else no field can be over the limit
         columns = [pa.array(frame[c], type=pa.large_string(), from_pandas=True) for c in frame]
         over = _field_lengths_over(columns, max_field)
         if over.any():

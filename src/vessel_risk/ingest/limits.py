@@ -145,12 +145,14 @@ class _Lines:
     ``long`` gives, for each of those, its line index in ``data`` (from 0, lines
     counted as pyarrow does: ``\\n``, ``\\r\\n`` and ``\\r`` end one) and its first
     bytes. ``cut`` is set on the last block of a file stopped at its decompressed
-    limit: the start of the line cut there (may be empty).
+    limit: the start of the line cut there (may be empty). ``longest`` bounds the
+    bytes of any line in ``data`` (a field is never longer).
     """
 
     data: bytes
     long: list[tuple[int, bytes]]
     cut: bytes | None = None
+    longest: int = 0
 
 
 def _line_ends(data: bytes) -> int:
@@ -174,6 +176,7 @@ def _line_blocks(
     parts: list[bytes] = []
     long: list[tuple[int, bytes]] = []
     lines_in = 0
+    longest = 0
     yielded = False
 
     def overlong(start: bytes) -> None:
@@ -199,8 +202,10 @@ def _line_blocks(
         ends = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == 10)
         if len(ends):
             starts = np.r_[0, ends[:-1] + 1]
+            lengths = ends - starts
+            longest = max(longest, int(lengths.max(initial=0, where=lengths <= max_line)))
             pos = 0
-            for i in np.flatnonzero(ends - starts > max_line):
+            for i in np.flatnonzero(lengths > max_line):
                 s = int(starts[i])
                 if s > pos:
                     whole(buf[pos:s])
@@ -216,8 +221,8 @@ def _line_blocks(
         if len(rest) > max_line:
             skipping, rest = rest[:RAW_KEPT_CHARS], b""
         if parts:
-            yield _Lines(b"".join(parts), long)
-            parts, long, lines_in, yielded = [], [], 0, True
+            yield _Lines(b"".join(parts), long, longest=longest)
+            parts, long, lines_in, longest, yielded = [], [], 0, 0, True
     cut = None
     if stream.exceeded:
         cut = skipping if skipping is not None else rest[:RAW_KEPT_CHARS]
@@ -225,5 +230,6 @@ def _line_blocks(
         overlong(skipping)
     elif rest:
         parts.append(rest)
+        longest = max(longest, len(rest))
     if parts or cut is not None or not yielded:
-        yield _Lines(b"".join(parts), long, cut)
+        yield _Lines(b"".join(parts), long, cut, longest)
