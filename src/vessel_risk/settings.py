@@ -35,6 +35,13 @@ class Settings(BaseSettings):
     validate_frames : bool
         Check every frame against its schema where it crosses a stage boundary
         (``VESSEL_RISK_VALIDATE_FRAMES``): a debug mode, on in the tests.
+    ingest_max_decompressed_bytes, ingest_max_line_bytes : int or None
+        Per-file limits of ingest (``VESSEL_RISK_INGEST_MAX_LINE_BYTES`` and so on):
+        each the :class:`~vessel_risk.ingest.limits.IngestLimits` field of the same
+        name without ``ingest_``; None keeps its default. Read together by
+        :meth:`IngestLimits.from_settings <vessel_risk.ingest.limits.IngestLimits.from_settings>`.
+    ingest_max_field_chars, ingest_max_rows : int or None
+        The same, for field length and rows per file.
     """
 
     model_config = SettingsConfigDict(env_prefix="VESSEL_RISK_")
@@ -46,3 +53,7 @@ class Settings(BaseSettings):
     api_key_cache_s: float = 30.0
     agency_directory: Path | None = None
     validate_frames: bool = False
+    ingest_max_decompressed_bytes: int | None = None
+    ingest_max_line_bytes: int | None = None
+    ingest_max_field_chars: int | None = None
+    ingest_max_rows: int | None = None

@@ -37,10 +37,12 @@ def ingest(
         def on_file(index: int, name: str) -> None:
             progress.update(task, description=name, completed=index)
 
-        from vessel_risk.ingest import write_store
+        from vessel_risk.ingest import IngestLimits, write_store
+        from vessel_risk.settings import Settings
 
         try:
-            reports = write_store(list(paths), store, on_file=on_file)
+            limits = IngestLimits.from_settings(Settings())
+            reports = write_store(list(paths), store, on_file=on_file, limits=limits)
         except (ValueError, OSError) as exc:
             progress.stop()
             raise _fail(str(exc)) from exc

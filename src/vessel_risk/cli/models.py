@@ -262,7 +262,7 @@ def train_fishing(
     """
     from vessel_risk.events.clean import clean_positions
     from vessel_risk.geo.shore import ShoreDistance
-    from vessel_risk.ingest import read_many
+    from vessel_risk.ingest import IngestLimits, read_many
     from vessel_risk.model.fishing_training import save_fishing_model, train_fishing_model
 
     settings = Settings()
@@ -271,7 +271,7 @@ def train_fishing(
         if not path.exists():
             raise _fail(f"the file {str(path)!r} does not exist.")
     try:
-        ingested = read_many(list(ais))
+        ingested = read_many(list(ais), limits=IngestLimits.from_settings(settings))
         positions = clean_positions(
             ingested.positions, distance_from_shore=ShoreDistance()
         ).positions

@@ -15,6 +15,8 @@ one by one. Where each step lives:
   one reader per kind of file;
 * :mod:`~vessel_risk.ingest.timestamps` and :mod:`~vessel_risk.ingest.verdicts`: how
   each value is read, and why a row is quarantined;
+* :mod:`~vessel_risk.ingest.limits`: :class:`IngestLimits`, the per-file limits on
+  decompressed size, line and field length and rows that keep memory bounded;
 * :mod:`~vessel_risk.ingest.quarantine` and :mod:`~vessel_risk.ingest.result`: the rows
   not kept, :class:`IngestResult` and the per-file report;
 * :mod:`~vessel_risk.ingest.store`: the position store, AIS files ingested once into
@@ -29,11 +31,16 @@ says which (``slash_dates``).
 Errors: :func:`read_ais` raises :class:`ValueError` (or its subclass
 :class:`UnknownDialectError`) only when a file as a whole is not AIS ingest can read:
 empty, no recognisable header, a corrupt Parquet file. Anything wrong inside a
-readable file becomes a quarantined row with a reason, never an exception.
+readable file becomes a quarantined row with a reason, never an exception; so does
+what goes past a limit (``line_too_long``, ``field_too_long``, and one row
+``row_limit_reached`` or ``decompressed_size_limit`` where reading stopped). A Parquet
+column of a type ingest cannot read (struct, list, map, binary that is not UTF-8) is a
+ValueError naming the file and the column.
 """
 
 from vessel_risk.ingest.csv import CHUNK_BYTES
 from vessel_risk.ingest.dialects import UnknownDialectError, detect_dialect, sniff
+from vessel_risk.ingest.limits import DEFAULT_LIMITS, RAW_KEPT_CHARS, IngestLimits
 from vessel_risk.ingest.nmea_reader import decoded_frames, read_nmea
 from vessel_risk.ingest.parquet import CHUNK_ROWS
 from vessel_risk.ingest.quarantine import raw_text
@@ -62,11 +69,14 @@ __all__ = [
     "CANONICAL",
     "CHUNK_BYTES",
     "CHUNK_ROWS",
+    "DEFAULT_LIMITS",
     "IDENTITY_FIELDS",
+    "RAW_KEPT_CHARS",
     "POSITION_COLUMNS",
     "QUARANTINE_COLUMNS",
     "STATIC_COLUMNS",
     "STORE_PARTITION_BYTES",
+    "IngestLimits",
     "IngestResult",
     "UnknownDialectError",
     "decoded_frames",

@@ -19,6 +19,7 @@ Each block is then judged by :func:`_parse`, the pandas path, with the verdicts 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import gzip
 import io
@@ -34,6 +35,14 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from vessel_risk.ingest.dialects import DIALECT_COLUMNS, _is_gzip, _standardize, detect_dialect
+from vessel_risk.ingest.limits import (
+    DEFAULT_LIMITS,
+    RAW_KEPT_CHARS,
+    IngestLimits,
+    _Budget,
+    _line_blocks,
+    _Lines,
+)
 from vessel_risk.ingest.quarantine import raw_text
 from vessel_risk.ingest.result import IngestResult, _chunk_result
 from vessel_risk.ingest.schemas import (
@@ -83,15 +92,26 @@ def _header_names(first: str) -> list[str]:
     return names
 
 
-def _scan(path: Path, chunk: int = 1 << 24) -> tuple[bool, bool]:
+@contextlib.contextmanager
+def _opened(path: Path, limits: IngestLimits) -> Iterator[_Budget]:
+    """The file's (decompressed) bytes, a gzipped file's only up to its decompressed limit."""
+    if _is_gzip(path):
+        with gzip.open(path, "rb") as fh:
+            yield _Budget(fh, limits.max_decompressed_bytes)  # type: ignore[arg-type]
+    else:
+        with open(path, "rb") as fh:
+            yield _Budget(fh, None)
+
+
+def _scan(path: Path, limits: IngestLimits, chunk: int = 1 << 24) -> tuple[bool, bool]:
     """Whether the whole (decompressed) file is UTF-8, and whether it holds a ``/``.
 
-    Read in bounded chunks. A file without any slash cannot hold ``dd/mm/yyyy`` dates.
+    Read in bounded chunks, up to the decompressed limit. A file without any slash
+    cannot hold ``dd/mm/yyyy`` dates.
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
-    opener = gzip.open if _is_gzip(path) else open
     valid, slash = True, False
-    with opener(path, "rb") as fh:
+    with _opened(path, limits) as fh:
         while block := fh.read(chunk):
             slash = slash or b"/" in block
             if valid:
@@ -99,7 +119,7 @@ def _scan(path: Path, chunk: int = 1 << 24) -> tuple[bool, bool]:
                     decoder.decode(block)
                 except UnicodeDecodeError:
                     valid = False
-        if valid:
+        if valid and not fh.exceeded:  # a file cut at its limit may end mid-character
             try:
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
@@ -147,9 +167,71 @@ class _CsvBlock:
     """One block of whole lines of a CSV, parsed with every column as text."""
 
     frame: pd.DataFrame
-    malformed: pd.DataFrame  # ``line`` (absolute, 1-based), ``raw``
+    malformed: pd.DataFrame  # ``line`` (absolute, 1-based), ``raw``, ``reason`` (or None)
     lines: np.ndarray  # absolute line number of each row of ``frame``
     rows_in: int  # data rows in the block: rows of ``frame`` plus malformed lines
+    limit_reached: str | None = None  # the limit reading stopped at, on the last block
+
+
+def _placeholder(names: list[str]) -> bytes:
+    """A line that stands for one over the length limit: one field too many, never a row."""
+    return b"," * len(names) + b"\n"
+
+
+def _text(raw: bytes, encoding: str) -> str:
+    """The first :data:`~vessel_risk.ingest.limits.RAW_KEPT_CHARS` characters of ``raw``."""
+    return raw.decode(encoding, "replace").rstrip("\r\n")[:RAW_KEPT_CHARS]
+
+
+def _field_lengths_over(columns: list[pa.Array | pa.ChunkedArray], limit: int) -> np.ndarray:
+    """Whether each row has a field longer than ``limit`` characters (text columns)."""
+    n = len(columns[0]) if columns else 0
+    over = np.zeros(n, dtype=bool)
+    for col in columns:
+        length = pc.utf8_length(col)
+        over |= pc.fill_null(pc.greater(length, limit), False).to_numpy(zero_copy_only=False)
+    return over
+
+
+def _with_limits(
+    block: _CsvBlock, lines: _Lines, first_line: int, encoding: str, max_field: int
+) -> _CsvBlock:
+    """``block`` with its overlong lines and rows with overlong fields quarantined.
+
+    Lines replaced by their placeholder (:func:`_placeholder`) are malformed rows of
+    the block: they get the reason ``line_too_long`` and their kept start as raw text.
+    Rows with a field over ``max_field`` characters leave the frame as ``field_too_long``.
+    """
+    malformed = block.malformed
+    if "reason" not in malformed.columns:
+        malformed = malformed.assign(reason=pd.Series([None] * len(malformed), dtype=object))
+    if lines.long:
+        long_raw = {float(i + first_line): _text(raw, encoding) for i, raw in lines.long}
+        is_long = malformed["line"].isin(long_raw).to_numpy()
+        malformed.loc[is_long, "reason"] = "line_too_long"
+        malformed.loc[is_long, "raw"] = malformed.loc[is_long, "line"].map(long_raw)
+    frame, good = block.frame, block.lines
+    if len(frame) and lines.longest > max_field:  # else no field can be over the limit
+        columns = [pa.array(frame[c], type=pa.large_string(), from_pandas=True) for c in frame]
+        over = _field_lengths_over(columns, max_field)
+        if over.any():
+            raw = raw_text(frame.loc[over]).str.slice(0, RAW_KEPT_CHARS)
+            malformed = pd.concat(
+                [
+                    malformed,
+                    pd.DataFrame(
+                        {
+                            "line": good[over].astype("float64"),
+                            "raw": raw.to_numpy(dtype=object),
+                            "reason": "field_too_long",
+                        }
+                    ),
+                ],
+                ignore_index=True,
+            )
+            frame = frame.loc[~over].reset_index(drop=True)
+            good = good[~over]
+    return _CsvBlock(frame, malformed, good, block.rows_in, block.limit_reached)
 
 
 def _parse_block(data: bytes, names: list[str], encoding: str, first_line: int) -> _CsvBlock:
@@ -210,16 +292,22 @@ def _parse_block(data: bytes, names: list[str], encoding: str, first_line: int) 
     return _CsvBlock(frame, malformed, good_lines + shift, total)
 
 
-def _csv_header(path: Path) -> tuple[list[str], str, bool]:
+def _csv_header(path: Path, limits: IngestLimits) -> tuple[list[str], str, bool]:
     """Column names, text encoding and whether the file holds a ``/``; fails fast on non-AIS.
 
     The encoding is UTF-8, or Latin-1 for files that are not valid UTF-8 (every byte is a
-    character: nothing is lost).
+    character: nothing is lost). A header line over the line limit is refused.
     """
-    opener = gzip.open if _is_gzip(path) else open
     try:
-        with opener(path, "rb") as fh:
-            first = fh.readline().decode("utf-8")
+        with _opened(path, limits) as fh:
+            head = fh.readline(limits.max_line_bytes + 2)
+            if len(head.rstrip(b"\r\n")) > limits.max_line_bytes:
+                raise ValueError(
+                    f"The AIS file {str(path)!r} is not a readable CSV: its header line is "
+                    f"longer than the line limit ({limits.max_line_bytes:,} bytes, "
+                    "IngestLimits.max_line_bytes)."
+                )
+            first = head.decode("utf-8")
     except UnicodeDecodeError as exc:
         # Every dialect's header is ASCII; bytes that are not even UTF-8 there mean
         # this is not a CSV (later lines may be Latin-1: those are read as such).
@@ -230,42 +318,80 @@ def _csv_header(path: Path) -> tuple[list[str], str, bool]:
     if not any(names):
         raise ValueError(f"The AIS file {str(path)!r} is empty: it has no header line.")
     detect_dialect(names)  # fail fast, before reading a large file that is not AIS
-    valid, slash = _scan(path)
+    valid, slash = _scan(path, limits)
     return names, "utf-8" if valid else "latin-1", slash
 
 
-def _byte_blocks(path: Path, chunk_bytes: int) -> Iterator[bytes]:
-    """The (decompressed) bytes after the header line, in blocks that end at a newline.
+def _byte_blocks(
+    path: Path, chunk_bytes: int, limits: IngestLimits, placeholder: bytes
+) -> Iterator[_Lines]:
+    """The (decompressed) bytes after the header line, in blocks of whole lines.
 
-    Only a block's last line may lack its newline (the end of the file). A file with
-    no newline at all after its header is one block.
+    :func:`~vessel_risk.ingest.limits._line_blocks`: lines over the line limit are
+    skipped as they are read (replaced by ``placeholder``), a gzipped file is read up
+    to its decompressed limit. Only the last block's last line may lack its newline.
     """
-    opener = gzip.open if _is_gzip(path) else open
-    with opener(path, "rb") as fh:
-        fh.readline()
-        rest = b""
-        any_block = False
-        while data := fh.read(chunk_bytes):
-            buf = rest + data
-            cut = buf.rfind(b"\n") + 1
-            if cut == 0:
-                rest = buf
-                continue
-            rest = buf[cut:]
-            any_block = True
-            yield buf[:cut]
-        if rest or not any_block:
-            yield rest
+    with _opened(path, limits) as fh:
+        fh.readline(limits.max_line_bytes + 2)  # the header, checked by _csv_header
+        yield from _line_blocks(
+            fh, chunk_bytes=chunk_bytes, max_line=limits.max_line_bytes, placeholder=placeholder
+        )
+
+
+def _marker(line: int, raw: str, reason: str) -> pd.DataFrame:
+    """The one quarantined row that marks where reading stopped at a limit."""
+    return pd.DataFrame({"line": [float(line)], "raw": [raw], "reason": [reason]})
 
 
 def _csv_blocks(
-    path: Path, names: list[str], encoding: str, chunk_bytes: int
+    path: Path, names: list[str], encoding: str, chunk_bytes: int, limits: IngestLimits
 ) -> Iterator[_CsvBlock]:
-    """Parsed blocks of a CSV, with file line numbers (the header is line 1)."""
+    """Parsed blocks of a CSV, with file line numbers (the header is line 1).
+
+    Lines and fields over their limits are quarantined (:func:`_with_limits`). Reading
+    stops after ``limits.max_rows`` data lines, or at a gzipped file's decompressed
+    limit: the last block then holds one more quarantined row, ``row_limit_reached`` or
+    ``decompressed_size_limit``, at the line where reading stopped, and says so in
+    ``limit_reached``.
+    """
     next_line = 2
-    for data in _byte_blocks(path, chunk_bytes):
-        block = _parse_block(data, names, encoding, next_line)
-        next_line += block.rows_in
+    last_line = limits.max_rows + 1  # the last data line read
+    for lines in _byte_blocks(path, chunk_bytes, limits, _placeholder(names)):
+        block = _parse_block(lines.data, names, encoding, next_line)
+        block = _with_limits(block, lines, next_line, encoding, limits.max_field_chars)
+        end = next_line + block.rows_in  # the line after the block
+        if end - 1 > last_line:
+            keep = block.lines <= last_line
+            first_unread = block.frame.loc[~keep].head(1)
+            unread = block.malformed[block.malformed["line"] > last_line]
+            raw = ""
+            if len(first_unread) and (unread.empty or block.lines[~keep][0] < unread["line"].min()):
+                raw = str(raw_text(first_unread).iloc[0])[:RAW_KEPT_CHARS]
+            elif len(unread):
+                raw = str(unread.sort_values("line")["raw"].iloc[0])[:RAW_KEPT_CHARS]
+            malformed = block.malformed[block.malformed["line"] <= last_line]
+            yield _CsvBlock(
+                block.frame.loc[keep].reset_index(drop=True),
+                pd.concat(
+                    [malformed, _marker(last_line + 1, raw, "row_limit_reached")],
+                    ignore_index=True,
+                ),
+                block.lines[keep],
+                last_line + 1 - next_line + 1,
+                "max_rows",
+            )
+            return
+        if lines.cut is not None:
+            block.malformed = pd.concat(
+                [
+                    block.malformed,
+                    _marker(end, _text(lines.cut, encoding), "decompressed_size_limit"),
+                ],
+                ignore_index=True,
+            )
+            block.rows_in += 1
+            block.limit_reached = "max_decompressed_bytes"
+        next_line = end
         yield block
 
 
@@ -276,7 +402,9 @@ def _timestamp_column(names: list[str]) -> str:
     return raw[0] if raw else "timestamp"
 
 
-def _file_day_first(path: Path, names: list[str], encoding: str, chunk_bytes: int) -> bool | None:
+def _file_day_first(
+    path: Path, names: list[str], encoding: str, chunk_bytes: int, limits: IngestLimits
+) -> bool | None:
     """The whole file's ``dd/mm/yyyy`` verdict, as one frame's gives.
 
     The same rule as :func:`~vessel_risk.ingest.timestamps._slash_day_first`, on the
@@ -286,7 +414,7 @@ def _file_day_first(path: Path, names: list[str], encoding: str, chunk_bytes: in
     if col not in names:
         return None
     seen = first_big = second_big = False
-    for block in _csv_blocks(path, names, encoding, chunk_bytes):
+    for block in _csv_blocks(path, names, encoding, chunk_bytes, limits):
         arr = pa.array(block.frame[col].astype(ARROW_STRING), from_pandas=True)
         text = pd.Series(pc.utf8_trim_whitespace(arr))
         s, f, b = _slash_evidence(text)
@@ -309,10 +437,12 @@ def _parse(
 
     ``frame`` holds :data:`~vessel_risk.ingest.schemas.STANDARD_COLUMNS` as text (those
     the file has) and ``line``; ``malformed`` the lines that did not parse (``line``,
-    ``raw``), quarantined as ``empty_line`` or ``malformed_line``. The verdicts are
+    ``raw``, and ``reason`` where a limit gave one), quarantined as ``empty_line`` or
+    ``malformed_line`` unless their ``reason`` says otherwise. The verdicts are
     :mod:`vessel_risk.ingest.verdicts`'s; ``day_first`` imposes the file's order of
     ``dd/mm/yyyy`` dates (None: decided from ``frame``).
     """
+    given = malformed["reason"] if "reason" in malformed.columns else None
     quarantine = [
         malformed.assign(
             source=source,
@@ -324,6 +454,8 @@ def _parse(
             else "malformed_line",
         )
     ]
+    if given is not None and len(malformed):
+        quarantine[0]["reason"] = given.where(given.notna(), quarantine[0]["reason"])
     mmsi, why = _normalize_mmsi(frame["mmsi"])
     ts, naive, slash = _parse_timestamps(frame["timestamp"], day_first=day_first)
     reason = why.copy()
@@ -386,7 +518,9 @@ def _parse(
     return _chunk_result(positions, static, quarantine, source, dialect, int(rows_in), naive, slash)
 
 
-def iter_csv(path: Path, *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[IngestResult]:
+def iter_csv(
+    path: Path, *, chunk_bytes: int = CHUNK_BYTES, limits: IngestLimits = DEFAULT_LIMITS
+) -> Iterator[IngestResult]:
     """Read a CSV file (gzipped or not) in blocks of whole lines.
 
     What :func:`~vessel_risk.ingest.iter_ais` yields for a CSV file.
@@ -401,6 +535,10 @@ def iter_csv(path: Path, *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[IngestRe
         An existing file that :func:`~vessel_risk.ingest.dialects.sniff` calls ``"csv"``.
     chunk_bytes : int, default 64 MiB
         Bytes (decompressed) per block, cut at a newline.
+    limits : IngestLimits, optional
+        Line, field, row and decompressed-size limits (:mod:`vessel_risk.ingest.limits`):
+        what exceeds them is quarantined, and a file stopped at one says so in
+        ``limit_reached``.
 
     Yields
     ------
@@ -411,22 +549,22 @@ def iter_csv(path: Path, *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[IngestRe
     ------
     ValueError
         If the file as a whole is not a readable CSV: its first line is not text, it
-        has no header, or pyarrow or gzip fail on it.
+        has no header, its header is over the line limit, or pyarrow or gzip fail on it.
     UnknownDialectError
         If the header matches no dialect.
     """
     source = path.name
     try:
-        names, encoding, has_slash = _csv_header(path)
+        names, encoding, has_slash = _csv_header(path, limits)
         dialect = detect_dialect(names)
-        blocks = _csv_blocks(path, names, encoding, chunk_bytes)
+        blocks = _csv_blocks(path, names, encoding, chunk_bytes, limits)
         head = [next(blocks)]
         second = next(blocks, None)
         day_first = None
         if second is not None:
             head.append(second)
             if has_slash:  # dd/mm/yyyy dates may be in several chunks: decide once
-                day_first = _file_day_first(path, names, encoding, chunk_bytes)
+                day_first = _file_day_first(path, names, encoding, chunk_bytes, limits)
         for block in itertools.chain(head, blocks):
             frame = _standardize(block.frame, dialect)
             frame.index = pd.RangeIndex(len(frame))
@@ -440,6 +578,8 @@ def iter_csv(path: Path, *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[IngestRe
                 day_first=day_first,
             )
             result.files[0]["encoding"] = encoding
+            if block.limit_reached is not None:
+                result.files[0]["limit_reached"] = block.limit_reached
             yield result
     except (pa.ArrowInvalid, UnicodeDecodeError, EOFError, gzip.BadGzipFile) as exc:
         raise ValueError(f"The AIS file {str(path)!r} is not a readable CSV: {exc}") from exc

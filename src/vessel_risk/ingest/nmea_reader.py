@@ -12,12 +12,13 @@ number of ``vessels``.
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pandas as pd
 
 from vessel_risk.ingest.dialects import _is_gzip
+from vessel_risk.ingest.limits import DEFAULT_LIMITS, RAW_KEPT_CHARS, IngestLimits, _Budget
 from vessel_risk.ingest.nmea import decode_lines, join_class_b_halves
 from vessel_risk.ingest.quarantine import _stack_quarantine
 from vessel_risk.ingest.result import IngestResult
@@ -31,18 +32,73 @@ from vessel_risk.ingest.schemas import (
 )
 
 
-def _text_lines(path: Path) -> Iterable[str]:
-    """Lines of a (possibly gzipped) text file; bytes that are not UTF-8 read as Latin-1."""
-    opener = gzip.open if _is_gzip(path) else open
-    with opener(path, "rb") as fh:
-        for raw in fh:
-            try:
-                yield raw.decode("utf-8")
-            except UnicodeDecodeError:
-                yield raw.decode("latin-1")
+def _decode(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
-def decoded_frames(lines: Iterable[str], *, source: str) -> IngestResult:
+class _BoundedLines:
+    """Lines of a (possibly gzipped) text file within :class:`IngestLimits`.
+
+    Iterating yields each line as text (bytes that are not UTF-8 read as Latin-1). A
+    line over ``max_line_bytes`` is skipped in bounded reads and yielded as ``""`` (a
+    blank line to the decoder); it is recorded in ``quarantine`` as ``line_too_long``.
+    Reading stops after ``max_rows`` lines or at a gzipped file's decompressed limit,
+    with one row ``row_limit_reached`` or ``decompressed_size_limit`` in
+    ``quarantine`` and the limit's name in ``limit_reached``.
+    """
+
+    def __init__(self, path: Path, limits: IngestLimits) -> None:
+        self.path, self.limits = path, limits
+        self.quarantine: list[tuple[int, str | None, str, str]] = []
+        self.too_long = 0
+        self.limit_reached: str | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        limits = self.limits
+        gz = _is_gzip(self.path)
+        opener = gzip.open if gz else open
+        with opener(self.path, "rb") as raw_fh:
+            fh = _Budget(raw_fh, limits.max_decompressed_bytes if gz else None)  # type: ignore[arg-type]
+            number = 0
+            while raw := fh.readline(limits.max_line_bytes + 2):
+                number += 1
+                if number > limits.max_rows:
+                    self._stop(number, raw, "row_limit_reached", "max_rows")
+                    return
+                ended = raw.endswith(b"\n")
+                if len(raw.rstrip(b"\r\n")) <= limits.max_line_bytes:
+                    if not ended and (fh.read(1) or fh.exceeded):  # cut at the limit
+                        self._stop(number, raw, "decompressed_size_limit", "max_decompressed_bytes")
+                        return
+                    yield _decode(raw)
+                    continue
+                start = raw
+                while not ended and (part := fh.readline(1 << 20)):  # skip the rest, bounded
+                    ended = part.endswith(b"\n")
+                if not ended and (fh.read(1) or fh.exceeded):
+                    self._stop(number, start, "decompressed_size_limit", "max_decompressed_bytes")
+                    return
+                self.quarantine.append((number, None, "line_too_long", self._raw(start)))
+                self.too_long += 1
+                yield ""
+            if fh.read(1) or fh.exceeded:  # the limit fell at the end of a line
+                self._stop(number + 1, b"", "decompressed_size_limit", "max_decompressed_bytes")
+
+    @staticmethod
+    def _raw(raw: bytes) -> str:
+        return _decode(raw[:RAW_KEPT_CHARS]).rstrip("\r\n")[:RAW_KEPT_CHARS]
+
+    def _stop(self, number: int, raw: bytes, reason: str, limit: str) -> None:
+        self.quarantine.append((number, None, reason, self._raw(raw)))
+        self.limit_reached = limit
+
+
+def decoded_frames(
+    lines: Iterable[str], *, source: str, _read: _BoundedLines | None = None
+) -> IngestResult:
     """Raw NMEA lines as an :class:`~vessel_risk.ingest.result.IngestResult` (no I/O).
 
     The lines are decoded by :mod:`vessel_risk.ingest.nmea`.
@@ -59,6 +115,9 @@ def decoded_frames(lines: Iterable[str], *, source: str) -> IngestResult:
     IngestResult
     """
     out = decode_lines(lines)
+    if _read is not None:  # lines the reader held back: counted as blank by the decoder
+        out.quarantine.extend(_read.quarantine)
+        out.counts["blank_or_comment_lines"] -= _read.too_long
 
     def frame(rows: list[dict[str, object]], columns: list[str]) -> pd.DataFrame:
         f = pd.DataFrame(rows)
@@ -105,15 +164,20 @@ def decoded_frames(lines: Iterable[str], *, source: str) -> IngestResult:
             str(k): int(v) for k, v in quarantine["reason"].value_counts().items()
         },
     }
+    if _read is not None and _read.limit_reached is not None:
+        report["limit_reached"] = _read.limit_reached
     return IngestResult(positions, static, quarantine, [report])
 
 
-def read_nmea(path: str | Path) -> IngestResult:
+def read_nmea(path: str | Path, *, limits: IngestLimits = DEFAULT_LIMITS) -> IngestResult:
     """Read a raw NMEA 0183 AIS log (plain or gzipped), see :mod:`vessel_risk.ingest.nmea`.
 
     Parameters
     ----------
     path : str or Path
+    limits : IngestLimits, optional
+        Line, row and decompressed-size limits (:mod:`vessel_risk.ingest.limits`);
+        ``max_rows`` counts lines.
 
     Returns
     -------
@@ -130,4 +194,5 @@ def read_nmea(path: str | Path) -> IngestResult:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"The AIS file {str(path)!r} does not exist.")
-    return decoded_frames(_text_lines(path), source=path.name)
+    lines = _BoundedLines(path, limits)
+    return decoded_frames(lines, source=path.name, _read=lines)

@@ -27,8 +27,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from vessel_risk.ingest.dialects import _renames, detect_dialect
+from vessel_risk.ingest.limits import DEFAULT_LIMITS, RAW_KEPT_CHARS, IngestLimits
 from vessel_risk.ingest.quarantine import raw_text
-from vessel_risk.ingest.result import IngestResult, _chunk_result
+from vessel_risk.ingest.result import IngestResult, _chunk_result, _with_marker
 from vessel_risk.ingest.schemas import (
     EXTRA_TEXT,
     IDENTITY_FIELDS,
@@ -56,8 +57,64 @@ _CODED = frozenset({"mmsi", *IDENTITY_FIELDS, *EXTRA_TEXT, *OPTIONAL_BOOLEAN, "m
 """Text columns judged once per distinct value: read dictionary-encoded."""
 
 
-def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[pa.Table, str]]:
+def _column_types(path: Path, schema: pa.Schema, read: list[str], geo: str | None) -> None:
+    """A ValueError naming the file and column unless every column read has a type ingest reads.
+
+    Ingest reads text, numbers, booleans, times and dates (and text stored as binary,
+    decoded as UTF-8); a GeoParquet geometry column is WKB (binary). Nested columns
+    (struct, list, map, union) hold no AIS value.
+    """
+    for name in read:
+        kind = schema.field(name).type
+        value = kind.value_type if pa.types.is_dictionary(kind) else kind
+        if name == geo:
+            if not (pa.types.is_binary(value) or pa.types.is_large_binary(value)):
+                raise ValueError(
+                    f"The AIS file {str(path)!r} has a geometry column {name!r} of type "
+                    f"{kind}: ingest reads GeoParquet points as WKB (binary)."
+                )
+            continue
+        nested = pa.types.is_nested(value) or pa.types.is_union(value)
+        if nested or pa.types.is_fixed_size_binary(value):
+            raise ValueError(
+                f"The AIS file {str(path)!r} has a column {name!r} of type {kind}: ingest "
+                "reads text, numbers, booleans, times and dates there, not nested or "
+                "fixed-size binary values."
+            )
+
+
+def _text_from_binary(path: Path, table: pa.Table, geo: str | None) -> pa.Table:
+    """Binary columns (text written without its UTF-8 annotation) as text; not ``geo`` (WKB).
+
+    Raises ValueError, naming the file and column, where they are not UTF-8.
+    """
+    for i, field in enumerate(table.schema):
+        kind = field.type
+        if field.name != geo and (pa.types.is_binary(kind) or pa.types.is_large_binary(kind)):
+            try:
+                col = pc.cast(table.column(i), pa.large_string())
+            except pa.ArrowInvalid as exc:
+                raise ValueError(
+                    f"The AIS file {str(path)!r} has a binary column {field.name!r} that is "
+                    f"not UTF-8 text: {exc}"
+                ) from exc
+            table = table.set_column(i, field.name, col)
+    return table
+
+
+def _parquet_batches(
+    path: Path,
+    chunk_rows: int,
+    limits: IngestLimits = DEFAULT_LIMITS,
+    stop: list[int] | None = None,
+) -> Iterator[tuple[pa.Table, str]]:
     """A Parquet or GeoParquet file as standard tables of ``chunk_rows`` rows, and its dialect.
+
+    Row groups are read while the uncompressed size of the columns read (as the file's
+    metadata gives it) stays within ``limits.max_decompressed_bytes``; if a row group
+    would pass it, reading stops there and the number of rows read is appended to
+    ``stop``. Columns of a type ingest does not read raise ValueError
+    (:func:`_column_types`).
 
     Only the columns ingest keeps are read, renamed and ordered as
     :func:`~vessel_risk.ingest.dialects._standardize` does. Text columns that ingest
@@ -86,6 +143,7 @@ def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[pa.Table, st
     renames = _renames(plain, dialect)
     extra = {"Time", "Millisecond"} if dialect == "decoded139" else set()
     read = [n for n in names if n == geo or n in extra or renames.get(n, n) in STANDARD_COLUMNS]
+    _column_types(path, schema, read, geo)
     coded = [
         f.name
         for f in schema
@@ -95,11 +153,16 @@ def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[pa.Table, st
     ]
 
     def standard(table: pa.Table) -> tuple[pa.Table, str]:
-        return _standard_table(table, dialect, geo), dialect
+        return _standard_table(_text_from_binary(path, table, geo), dialect, geo), dialect
 
     try:
         pf = pq.ParquetFile(path, read_dictionary=coded)
-        batches = pf.iter_batches(batch_size=chunk_rows, columns=read)
+        groups = _groups_within(pf.metadata, read, limits.max_decompressed_bytes)
+        if groups < pf.metadata.num_row_groups and stop is not None:
+            stop.append(sum(pf.metadata.row_group(i).num_rows for i in range(groups)))
+        batches = pf.iter_batches(
+            batch_size=chunk_rows, columns=read, row_groups=list(range(groups))
+        )
         batch = next(batches, None)
     except (pa.ArrowException, OSError) as exc:
         raise unreadable(exc) from exc
@@ -124,6 +187,35 @@ def _parquet_batches(path: Path, chunk_rows: int) -> Iterator[tuple[pa.Table, st
             raise unreadable(exc) from exc
     if rows:
         yield standard(pa.Table.from_batches(pending))
+
+
+def _groups_within(meta: pq.FileMetaData, read: list[str], limit: int) -> int:
+    """How many row groups, from the first, hold at most ``limit`` bytes of ``read``, unpacked."""
+    wanted = set(read)
+    total = 0
+    for i in range(meta.num_row_groups):
+        group = meta.row_group(i)
+        for j in range(group.num_columns):
+            column = group.column(j)
+            if column.path_in_schema.split(".")[0] in wanted:
+                total += column.total_uncompressed_size
+        if total > limit:
+            return i
+    return meta.num_row_groups
+
+
+def _too_long(col: pa.ChunkedArray, limit: int) -> np.ndarray | None:
+    """Whether each value of a text column is over ``limit`` characters (None: not text)."""
+    kind = col.type.value_type if pa.types.is_dictionary(col.type) else col.type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        return None
+    if pa.types.is_dictionary(col.type):
+        d = _distinct(col)
+        over = pc.fill_null(pc.greater(pc.utf8_length(d.values), limit), False)
+        return over.to_numpy(zero_copy_only=False)[d.codes]
+    return pc.fill_null(pc.greater(pc.utf8_length(col), limit), False).to_numpy(
+        zero_copy_only=False
+    )
 
 
 def _standard_table(table: pa.Table, dialect: str, geo: str | None) -> pa.Table:
@@ -258,6 +350,7 @@ def _parse_table(
     dialect: str,
     first_line: int,
     constants: tuple[_Constant, _Constant] | None = None,
+    max_field: int = DEFAULT_LIMITS.max_field_chars,
 ) -> IngestResult:
     """Judge the rows of a standard Arrow table (:func:`_parquet_batches`), in Arrow.
 
@@ -266,7 +359,9 @@ def _parse_table(
     The same verdicts from the same functions, but text columns are judged once per
     distinct value and spread back by code, numbers and times stay in Arrow and NumPy,
     and pandas frames are built once, for the rows kept. Columns of types Parquet does
-    not type as numbers or times take the pandas path's functions.
+    not type as numbers or times take the pandas path's functions. A text value over
+    ``max_field`` characters quarantines its row as ``field_too_long`` before any
+    other verdict.
     """
     n = table.num_rows
     present = set(table.column_names)
@@ -278,6 +373,10 @@ def _parse_table(
             labels.append(label)
         code[(code == 0) & where] = labels.index(label)
 
+    for name in table.column_names:
+        over = _too_long(table.column(name), max_field)
+        if over is not None:
+            mark(over, "field_too_long")
     mmsi = _distinct(table.column("mmsi"))
     mmsi_text, why = _normalize_mmsi(mmsi.pandas())
     for label in why.dropna().unique():
@@ -342,7 +441,7 @@ def _parse_table(
                     "line": (bad + first_line).astype("float64"),
                     "mmsi": q["mmsi"].astype("string"),
                     "reason": np.array(labels, dtype=object)[code[bad]],
-                    "raw": raw_text(q),
+                    "raw": raw_text(q).str.slice(0, RAW_KEPT_CHARS),
                 }
             )
         )
@@ -384,7 +483,9 @@ def _parse_table(
     return _chunk_result(positions, static, quarantine, source, dialect, n, naive, slash)
 
 
-def iter_parquet(path: Path, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[IngestResult]:
+def iter_parquet(
+    path: Path, *, chunk_rows: int = CHUNK_ROWS, limits: IngestLimits = DEFAULT_LIMITS
+) -> Iterator[IngestResult]:
     """Read a Parquet or GeoParquet file in chunks of rows, judged in Arrow.
 
     What :func:`~vessel_risk.ingest.iter_ais` yields for a Parquet file. Line numbers
@@ -397,6 +498,12 @@ def iter_parquet(path: Path, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[Ingest
         ``"parquet"``.
     chunk_rows : int, default 1,000,000
         Rows per chunk (at least 1).
+    limits : IngestLimits, optional
+        Text values over ``max_field_chars`` quarantine their row (``field_too_long``);
+        reading stops after ``max_rows`` rows, or before the row group that would take
+        the uncompressed size of the columns read past ``max_decompressed_bytes``, with
+        one quarantined row (``row_limit_reached``, ``decompressed_size_limit``) and
+        ``limit_reached`` in the report.
 
     Yields
     ------
@@ -407,15 +514,39 @@ def iter_parquet(path: Path, *, chunk_rows: int = CHUNK_ROWS) -> Iterator[Ingest
     ------
     ValueError
         If the file is not a readable Parquet file, before its first chunk or at the
-        chunk where it is corrupt.
+        chunk where it is corrupt; or if a column read is nested (struct, list, map),
+        fixed-size binary, binary that is not UTF-8, or a geometry column that is not
+        WKB: the message names the file and the column.
     UnknownDialectError
         If its columns match no dialect.
     """
     source = path.name
     first = 1
     constants = (_Constant(source), _Constant(None))
-    for table, dialect in _parquet_batches(path, chunk_rows):
-        yield _parse_table(
-            table, source=source, dialect=dialect, first_line=first, constants=constants
+    stop: list[int] = []
+    empty: tuple[pd.DataFrame, pd.DataFrame, str] | None = None
+    for table, dialect in _parquet_batches(path, chunk_rows, limits, stop):
+        over = first + table.num_rows - 1 - limits.max_rows
+        if over > 0:
+            raw = raw_text(_rows_as_pandas(table, np.array([table.num_rows - over])))
+            table = table.slice(0, table.num_rows - over)
+        result = _parse_table(
+            table,
+            source=source,
+            dialect=dialect,
+            first_line=first,
+            constants=constants,
+            max_field=limits.max_field_chars,
         )
         first += table.num_rows
+        if over > 0:
+            yield _with_marker(
+                result, first, str(raw.iloc[0])[:RAW_KEPT_CHARS], "row_limit_reached", "max_rows"
+            )
+            return
+        empty = (result.positions.iloc[:0], result.static.iloc[:0], dialect)
+        yield result
+    if stop and empty is not None:  # the row groups past the limit: one row says so
+        positions, static, dialect = empty
+        nothing = _chunk_result(positions, static, [], source, dialect, 0, 0, None)
+        yield _with_marker(nothing, first, "", "decompressed_size_limit", "max_decompressed_bytes")

@@ -25,13 +25,14 @@ import pyarrow.parquet as pq
 
 from vessel_risk.ingest.csv import CHUNK_BYTES, iter_csv
 from vessel_risk.ingest.dialects import sniff
+from vessel_risk.ingest.limits import DEFAULT_LIMITS, IngestLimits
 from vessel_risk.ingest.nmea_reader import read_nmea
 from vessel_risk.ingest.parquet import CHUNK_ROWS, iter_parquet
 from vessel_risk.ingest.quarantine import _stack_quarantine
 from vessel_risk.ingest.result import IngestResult, merge_reports
 
 
-def read_ais(path: str | Path) -> IngestResult:
+def read_ais(path: str | Path, *, limits: IngestLimits = DEFAULT_LIMITS) -> IngestResult:
     """Read one AIS file (parquet, GeoParquet, CSV, gzipped CSV or raw NMEA).
 
     The file is read in chunks (:func:`iter_ais`) and the chunks are stacked: what is
@@ -42,6 +43,9 @@ def read_ais(path: str | Path) -> IngestResult:
     Parameters
     ----------
     path : str or Path
+    limits : IngestLimits, optional
+        Per-file limits (:mod:`vessel_risk.ingest.limits`); what exceeds them is
+        quarantined and counted.
 
     Returns
     -------
@@ -56,7 +60,7 @@ def read_ais(path: str | Path) -> IngestResult:
     UnknownDialectError
         If the columns match no supported dialect.
     """
-    parts = iter_ais(path)
+    parts = iter_ais(path, limits=limits)
     head = [next(parts)]  # a file unreadable as a whole fails here
     second = next(parts, None)
     if second is None:
@@ -64,7 +68,8 @@ def read_ais(path: str | Path) -> IngestResult:
     head.append(second)
     del second
     if sniff(path) == "parquet":
-        return _stack_parquet(head, parts, capacity=pq.ParquetFile(path).metadata.num_rows)
+        rows = min(pq.ParquetFile(path).metadata.num_rows, limits.max_rows + 1)
+        return _stack_parquet(head, parts, capacity=rows)
     chunks = [*head, *parts]
     return IngestResult(
         positions=pd.concat([c.positions for c in chunks], ignore_index=True),
@@ -160,7 +165,11 @@ class _Stacked:
 
 
 def iter_ais(
-    path: str | Path, *, chunk_bytes: int = CHUNK_BYTES, chunk_rows: int = CHUNK_ROWS
+    path: str | Path,
+    *,
+    chunk_bytes: int = CHUNK_BYTES,
+    chunk_rows: int = CHUNK_ROWS,
+    limits: IngestLimits = DEFAULT_LIMITS,
 ) -> Iterator[IngestResult]:
     """Read one AIS file chunk by chunk, so memory does not grow with the file.
 
@@ -180,6 +189,13 @@ def iter_ais(
         CSV bytes (decompressed) per chunk.
     chunk_rows : int, default 1,000,000
         Parquet rows per chunk.
+    limits : IngestLimits, optional
+        Decompressed size, line, field and row limits per file
+        (:mod:`vessel_risk.ingest.limits`): memory stays bounded whatever the file.
+        Lines and fields over their limit are quarantined (``line_too_long``,
+        ``field_too_long``); a file is read no further than its row or decompressed
+        limit (one quarantined row ``row_limit_reached`` or ``decompressed_size_limit``,
+        and ``limit_reached`` in its report).
 
     Yields
     ------
@@ -203,27 +219,29 @@ def iter_ais(
         raise FileNotFoundError(f"The AIS file {str(path)!r} does not exist.")
     kind = sniff(path)
     if kind == "nmea":
-        yield read_nmea(path)
+        yield read_nmea(path, limits=limits)
         return
     if kind == "parquet":
-        yield from iter_parquet(path, chunk_rows=chunk_rows)
+        yield from iter_parquet(path, chunk_rows=chunk_rows, limits=limits)
         return
-    yield from iter_csv(path, chunk_bytes=chunk_bytes)
+    yield from iter_csv(path, chunk_bytes=chunk_bytes, limits=limits)
 
 
-def read_many(paths: list[str | Path]) -> IngestResult:
+def read_many(paths: list[str | Path], *, limits: IngestLimits = DEFAULT_LIMITS) -> IngestResult:
     """Read several AIS files and stack what they yield.
 
     Parameters
     ----------
     paths : list of str or Path
+    limits : IngestLimits, optional
+        Per-file limits, as :func:`read_ais`.
 
     Returns
     -------
     IngestResult
         Positions, static reports and quarantine of all files, with per-file counts.
     """
-    results = [read_ais(p) for p in paths]
+    results = [read_ais(p, limits=limits) for p in paths]
     return IngestResult(
         positions=pd.concat([r.positions for r in results], ignore_index=True),
         static=pd.concat([r.static for r in results], ignore_index=True),

@@ -116,3 +116,35 @@ def _chunk_result(
     if slash is not None:
         report["slash_dates"] = slash
     return IngestResult(positions, static, q_all, [report])
+
+
+def _with_marker(
+    result: IngestResult, line: int, raw: str, reason: str, limit: str
+) -> IngestResult:
+    """``result`` and one quarantined row marking where reading stopped at ``limit``.
+
+    The row counts as read (``rows_in``) and quarantined, with ``reason``; the report
+    gains ``limit_reached``.
+    """
+    (report,) = result.files
+    source = str(report["source"])
+    marker = pd.DataFrame(
+        {
+            "source": [source],
+            "line": [float(line)],
+            "mmsi": [None],
+            "reason": [reason],
+            "raw": [raw],
+        }
+    )
+    quarantine = _stack_quarantine([result.quarantine, marker])
+    by_reason = dict(report["quarantined_by_reason"])  # type: ignore[call-overload]
+    by_reason[reason] = by_reason.get(reason, 0) + 1
+    report = {
+        **report,
+        "rows_in": int(report["rows_in"]) + 1,  # type: ignore[call-overload]
+        "quarantined": len(quarantine),
+        "quarantined_by_reason": by_reason,
+        "limit_reached": limit,
+    }
+    return IngestResult(result.positions, result.static, quarantine, [report])

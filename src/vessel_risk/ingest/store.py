@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from vessel_risk.frames import empty_frame
+from vessel_risk.ingest.limits import DEFAULT_LIMITS, IngestLimits
 from vessel_risk.ingest.quarantine import _stack_quarantine
 from vessel_risk.ingest.readers import iter_ais
 from vessel_risk.ingest.result import IngestResult, merge_reports
@@ -116,6 +117,7 @@ def write_store(
     *,
     partitions: int | None = None,
     on_file: Callable[[int, str], None] | None = None,
+    limits: IngestLimits = DEFAULT_LIMITS,
 ) -> list[dict[str, object]]:
     """Ingest AIS files one at a time into a position store (Parquet, partitioned by vessel).
 
@@ -142,6 +144,10 @@ def write_store(
         (:func:`vessel_risk.pipeline.run`).
     on_file : callable, optional
         ``f(index, name)`` called before each file (for a progress bar).
+    limits : IngestLimits, optional
+        Per-file limits on decompressed size, line and field length and rows
+        (:mod:`vessel_risk.ingest.limits`): what exceeds them is quarantined and
+        counted, so memory stays bounded whatever the file.
 
     Returns
     -------
@@ -180,7 +186,7 @@ def write_store(
             on_file(i, Path(path).name)
         parts: list[dict[str, object]] = []
         try:
-            for k, r in enumerate(iter_ais(path)):
+            for k, r in enumerate(iter_ais(path, limits=limits)):
                 for kind, frame in (("positions", r.positions), ("static", r.static)):
                     if frame.empty:
                         continue

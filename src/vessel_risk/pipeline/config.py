@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from vessel_risk.events.clean import ON_LAND_MARGIN_KM
-from vessel_risk.ingest import store_partitions
+from vessel_risk.ingest import DEFAULT_LIMITS, IngestLimits, store_partitions
 from vessel_risk.settings import Settings
 
 Scorer = Literal["champion", "baseline"]
@@ -103,6 +103,10 @@ class RunConfig:
     validate_frames : bool, default False
         Validate every frame against its schema where it crosses a stage boundary
         (debug mode; tests turn it on). Slower; outputs are unchanged.
+    ingest_limits : IngestLimits, optional
+        Per-file limits on decompressed size, line and field length and rows of the
+        ``ais_paths`` (:mod:`vessel_risk.ingest.limits`); default
+        :data:`~vessel_risk.ingest.limits.DEFAULT_LIMITS`.
 
     Raises
     ------
@@ -132,6 +136,7 @@ class RunConfig:
     agency_directory: Path | None = None
     all_vessel_classes: bool = False
     validate_frames: bool = False
+    ingest_limits: IngestLimits = DEFAULT_LIMITS
 
     def __post_init__(self) -> None:
         # Coerce first (frozen: through object.__setattr__), then check.
@@ -157,6 +162,7 @@ class RunConfig:
         _check_type("database_url", self.database_url, str, optional=True)
         _check_type("validate_frames", self.validate_frames, bool)
         _check_type("all_vessel_classes", self.all_vessel_classes, bool)
+        _check_type("ingest_limits", self.ingest_limits, IngestLimits)
         if self.partitions is not None and self.partitions < 1:
             raise ValueError(
                 "The 'partitions' parameter of RunConfig must be a whole number of at least "
@@ -206,7 +212,8 @@ class RunConfig:
         ----------
         settings : Settings
             ``database_url``, ``mlflow_tracking_uri``, ``fishing_model_dir``,
-            ``agency_directory`` and ``validate_frames`` are taken from it unless given
+            ``agency_directory``, ``validate_frames`` and ``ingest_limits`` are taken from
+            it unless given
             in ``values``.
         **values
             Any field of :class:`RunConfig`.
@@ -224,6 +231,8 @@ class RunConfig:
         ):
             if values.get(name) is None:
                 values[name] = getattr(settings, name)
+        if values.get("ingest_limits") is None:
+            values["ingest_limits"] = IngestLimits.from_settings(settings)
         return cls(**values)  # type: ignore[arg-type]
 
     @property

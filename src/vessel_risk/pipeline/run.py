@@ -295,7 +295,12 @@ def run(
             if store is None:
                 on_stage("ingest")
                 store = work / "store"
-                write_store(list(config.ais_paths), store, partitions=config.partitions)
+                write_store(
+                    list(config.ais_paths),
+                    store,
+                    partitions=config.partitions,
+                    limits=config.ingest_limits,
+                )
             parts = store_partitions(store) or [0]  # no vessel at all: one empty partition
             files = json.loads((store / "ingest_report.json").read_text())
             quarantine = _ParquetAppender(
