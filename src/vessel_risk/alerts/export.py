@@ -47,9 +47,41 @@ def alerts_frame(alerts: list[Alert]) -> pd.DataFrame:
     return frame
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""First characters with which a spreadsheet reads a cell as a formula (OWASP, CSV
+injection)."""
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula, prefixed with ``'``.
+
+    Ship names, call signs and destinations are written by whoever owns a transmitter:
+    a name such as ``=HYPERLINK(...)`` must open as text. Numbers are left as they are.
+
+    Parameters
+    ----------
+    frame : DataFrame of shape (n, k)
+
+    Returns
+    -------
+    DataFrame of shape (n, k)
+        A copy; text cells starting with one of :data:`FORMULA_START` get a leading
+        ``'`` (OWASP's advice for CSV injection).
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_object_dtype(out[col]) or pd.api.types.is_string_dtype(out[col]):
+            text = out[col].astype("string")
+            risky = text.str.startswith(FORMULA_START).fillna(False).astype(bool)
+            out[col] = out[col].where(~risky, "'" + text)
+    return out
+
+
 def write_alerts_csv(alerts: list[Alert], path: Path) -> None:
-    """Write ``alerts.csv``: :func:`alerts_frame`, one alert a row, ``caveat`` included."""
-    alerts_frame(alerts).to_csv(path, index=False)
+    """Write ``alerts.csv``: :func:`alerts_frame`, one alert a row, ``caveat`` included;
+    text that a spreadsheet would run as a formula is written as text
+    (:func:`neutralise_formulas`)."""
+    neutralise_formulas(alerts_frame(alerts)).to_csv(path, index=False)
 
 
 def alerts_geojson(alerts: list[Alert]) -> dict[str, object]:
