@@ -71,7 +71,7 @@ class VesselFeatureSchema(StrictSchema):
         isin=["nnet_score", "classifier", "heuristic"], nullable=True
     )
     max_simultaneous_transmitters: Series[int] = pa.Field(ge=1)
-    # Which vessel it is (vessel_risk.pipeline.vessels): present in a run's table;
+    # Which vessel it is (vessel_risk.identity.identify): present in a run's table;
     # vessel_year_features alone leaves them out.
     vessel_id: Optional[Series[str]] = pa.Field(str_matches=r"^[0-9a-f]{16}$")  # noqa: UP045
     flag_inferred_iso3: Optional[Series[str]] = pa.Field(nullable=True)  # noqa: UP045

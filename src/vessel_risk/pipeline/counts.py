@@ -71,7 +71,7 @@ def run_counts(
     ``queue`` says which vessel-years went to the alert queue
     (:func:`~vessel_risk.pipeline.scoring.alert_queue`); ``one_hull`` holds the pairs of
     MMSIs found to be one hull, whose encounters were set aside
-    (:func:`~vessel_risk.pipeline.vessels.identify_vessels`).
+    (:func:`~vessel_risk.identity.identify.identify_vessels`).
     """
     features, gaps = events.features, events.gaps
     if queue is None:

@@ -31,7 +31,7 @@ by compact cross-vessel tables, not by the input:
    all windows (:func:`vessel_risk.events.encounters.encounters_from_samples`), so an
    encounter across a window boundary is whole. Then vessels: the whole run's identity
    history links MMSIs into vessel identities, sets aside encounters between two
-   transmitters of one hull and infers flags (:mod:`vessel_risk.pipeline.vessels`).
+   transmitters of one hull and infers flags (:mod:`vessel_risk.identity.identify`).
 3. Per partition again (:func:`~vessel_risk.pipeline.stages.second_pass`): fishing,
    port visits, voyages, gaps (classed with the reception counts of all vessels),
    loitering and vessel-year features (with the partition's side of the encounters);
@@ -84,6 +84,7 @@ from vessel_risk.frames import columns, empty_frame
 from vessel_risk.geo.ports import PortIndex, default_ports, read_ports, read_psma_parties
 from vessel_risk.geo.shore import ShoreDistance
 from vessel_risk.geo.zones import read_eez
+from vessel_risk.identity.identify import VesselTables, identify_vessels, position_activity
 from vessel_risk.identity.lists import load_iuu_list, load_vessel_list, read_carriers
 from vessel_risk.identity.reference import TABLES, load_table
 from vessel_risk.identity.schemas import VesselLinkSchema
@@ -109,7 +110,6 @@ from vessel_risk.pipeline.stages import (
     first_pass,
     second_pass,
 )
-from vessel_risk.pipeline.vessels import VesselTables, identify_vessels, position_activity
 from vessel_risk.referral.directory import read_directory
 from vessel_risk.referral.notices import auto_refer
 

@@ -6,7 +6,7 @@
 - ``per partition``: a pure function of one partition of whole vessels
   (:class:`PartitionWork`) and the run's reference data (:class:`References`);
 - ``across partitions``: encounters, the stage that pairs vessels, and vessels, the
-  stage that links MMSIs into vessel identities (:mod:`vessel_risk.pipeline.vessels`).
+  stage that links MMSIs into vessel identities (:mod:`vessel_risk.identity.identify`).
 
 The per-partition stages fall in two passes around them. :func:`first_pass`
 (cleaning into transmitter tracks, transmitters, identity history, distances) and
@@ -50,17 +50,17 @@ from vessel_risk.features.vessel_year import vessel_year_features
 from vessel_risk.frames import columns
 from vessel_risk.geo.zones import EezIndex
 from vessel_risk.identity.history import identity_history
-from vessel_risk.identity.schemas import IdentityHistorySchema
-from vessel_risk.identity.schemas import TransmitterCountSchema as Transmitters
-from vessel_risk.identity.transmitters import simultaneous_transmitters
-from vessel_risk.ingest import IDENTITY_FIELDS
-from vessel_risk.ingest.schemas import IngestPositionSchema, QuarantineSchema
-from vessel_risk.pipeline.vessels import (
+from vessel_risk.identity.identify import (
     VesselTables,
     identify_vessels,
     position_activity,
     with_vessel_identity,
 )
+from vessel_risk.identity.schemas import IdentityHistorySchema
+from vessel_risk.identity.schemas import TransmitterCountSchema as Transmitters
+from vessel_risk.identity.transmitters import simultaneous_transmitters
+from vessel_risk.ingest import IDENTITY_FIELDS
+from vessel_risk.ingest.schemas import IngestPositionSchema, QuarantineSchema
 
 Scope = Literal["once", "per partition", "across partitions"]
 OnStage = Callable[[str], None]
@@ -131,7 +131,7 @@ class PartitionWork:
         This partition's side of the encounters found across partitions; None: the
         ``encounters`` stage finds them among ``positions``.
     vessels : VesselTables, optional
-        The run's vessel identities (:func:`~vessel_risk.pipeline.vessels.identify_vessels`,
+        The run's vessel identities (:func:`~vessel_risk.identity.identify.identify_vessels`,
         across partitions); None: the ``vessels`` stage finds them in this partition.
     Everything else is an output of a stage, empty until it runs.
     """
