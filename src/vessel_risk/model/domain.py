@@ -187,9 +187,9 @@ class TrainingDomain:
 
         for c, stats in self.coverage.items():
             v = col(c)
-            low = v < stats["min"]
-            for i in np.flatnonzero(low):
-                reasons[i].append(f"{c} {_num(v[i])} below the training minimum {_num(stats['min'])}")
+            floor = stats["min"]
+            for i in np.flatnonzero(v < floor):
+                reasons[i].append(f"{c} {_num(v[i])} below the training minimum {_num(floor)}")
         if self.never_null:
             nulls = np.column_stack([np.isnan(col(f)) for f in self.never_null])
             for i in np.flatnonzero(nulls.any(axis=1)):
@@ -202,9 +202,7 @@ class TrainingDomain:
                         f"{len(feats)} {word} unknown that training always had: {_names(feats)}"
                     )
                 if other:
-                    reasons[i].append(
-                        f"coverage unknown that training always had: {_names(other)}"
-                    )
+                    reasons[i].append(f"coverage unknown that training always had: {_names(other)}")
         if self.ranges:
             names = list(self.ranges)
             vals = np.column_stack([col(f) for f in names])

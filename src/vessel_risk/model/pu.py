@@ -133,7 +133,7 @@ class _PUBagging(ClassifierMixin, BaseEstimator):
         # bag odds times n_pos/n_unl are the odds of being labelled, P(s=1|x) (prior shift).
         self.label_odds_factor_ = n_pos / n_unl
         self.labelled_frequency_ = 1.0
-        self.elkan_noto_ = {
+        self.elkan_noto_: dict[str, Any] = {
             "applied": False,
             "c": 1.0,
             "clipped_share": 0.0,
@@ -153,7 +153,7 @@ class _PUBagging(ClassifierMixin, BaseEstimator):
         self.positive_share_ = float(np.mean(p_unl))
         return self
 
-    def _elkan_noto(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> dict:
+    def _elkan_noto(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> dict[str, Any]:
         """c = P(s=1 | y=1), the mean out-of-fold P(s=1|x) over labelled positives.
 
         Elkan and Noto 2008, estimator e1, by 3-fold cross-fitting with one bag per fold.
@@ -459,4 +459,3 @@ class BaggedRandomForestClassifier(_PUBagging):
             random_state=self.random_state,
             n_jobs=self.n_jobs,
         )
-
