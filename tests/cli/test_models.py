@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from tests.builders import shared_file
 from vessel_risk.cli import app
-from vessel_risk.model.registry import champion_info, promote
+from vessel_risk.model.registry import champion_info, load_champion, promote
 
 FAST = ["--n-bags", "2", "--n-estimators", "20"]
 
@@ -101,3 +101,10 @@ def test_without_unlabelled_rows_the_elkan_noto_correction_is_skipped(labelled_p
     info = champion_info(registry)
     assert info is not None
     assert info.params["model.calibrate"] == "False"
+    # The registered model carries its training domain through MLflow's skops format.
+    champ = load_champion(registry)
+    assert champ is not None
+    domain = champ.model.training_domain_
+    assert domain["n_rows"] == 574
+    assert domain["coverage"]["position_messages"]["min"] == 116.0
+    assert champ.model.elkan_noto_["applied"] is False
