@@ -128,3 +128,21 @@ def test_outcomes_by_a_key_the_features_lack_is_a_clear_error() -> None:
         labels_from_outcomes(feats, outcomes)
     with pytest.raises(ValueError, match="'vessel_id' or an 'mmsi' column"):
         labels_from_outcomes(feats, outcomes.drop(columns="mmsi"))
+
+
+def test_train_with_outcomes_by_mmsi_on_gfw_s_table_is_a_clear_error(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from tests.builders import shared_file
+    from vessel_risk.cli import app
+
+    labels = shared_file("data", "labels", "vessel_year_features_labelled.csv")
+    path = tmp_path / "outcomes.csv"
+    pd.DataFrame(
+        {"mmsi": ["412000001"], "date": ["2017-05-01"], "outcome": ["confirmed"], "source": ["x"]}
+    ).to_csv(path, index=False)
+    result = CliRunner().invoke(app, ["train", "--labels", str(labels), "--outcomes", str(path)])
+    assert result.exit_code == 2, result.output
+    assert "name vessels by mmsi, which the vessel-year features lack" in " ".join(
+        result.output.split()
+    )

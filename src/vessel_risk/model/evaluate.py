@@ -428,9 +428,13 @@ def evaluate(
     if share_est is not None:
         metrics["estimated_positive_share"] = float(share_est)
     known_train = known & train
-    metrics["ece_in_sample"] = calibration_curve(
-        y_cal[known_train], np.asarray(final.predict_proba(X.loc[known_train])[:, 1])
-    )[1]
+    metrics["ece_in_sample"] = (
+        calibration_curve(
+            y_cal[known_train], np.asarray(final.predict_proba(X.loc[known_train])[:, 1])
+        )[1]
+        if known_train.any()
+        else float("nan")
+    )
     metrics["known_vs_possible_auc"] = known_vs_possible_auc(rank, cls)
     stand_ins = stand_in_analysis(frame, rank, cls)
     fleet_row = stand_ins.loc[stand_ins["attribute"] == "non-offenders' fleet", "auc"]
