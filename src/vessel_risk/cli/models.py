@@ -233,7 +233,8 @@ def train(
         Path | None,
         typer.Option(
             "--outcomes",
-            help="Inspection outcomes CSV (mmsi, date, outcome, source) that update the labels.",
+            help="Inspection outcomes CSV (vessel_id or mmsi, date, outcome, source) that "
+            "update the labels.",
         ),
     ] = None,
     unlabelled: Annotated[
@@ -262,7 +263,6 @@ def train(
     labelled rows from the unlabelled ones (AUC at or above the documented limit), training
     is refused, naming the features that give the source away, unless --force --reason.
     """
-    from vessel_risk.model.outcomes import labels_from_outcomes
     from vessel_risk.model.registry import train as train_model
 
     if force and not unlabelled:
@@ -272,12 +272,7 @@ def train(
     settings = Settings()
     frame = _read_labelled(labels, need_labels=outcomes is None)
     if outcomes is not None:
-        if not outcomes.exists():
-            raise _fail(f"the file {str(outcomes)!r} does not exist.")
-        try:
-            frame = labels_from_outcomes(frame, pd.read_csv(outcomes, dtype={"mmsi": str}))
-        except ValueError as exc:
-            raise _fail(str(exc)) from exc
+        frame = _apply_outcomes(frame, outcomes)
     feats = _feature_list(frame, features, list(exclude or []))
     source = str(labels)
     if unlabelled:
@@ -336,6 +331,31 @@ def _print_model_notes(model: object) -> None:
         )
 
 
+def _apply_outcomes(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The labelled table with labels from an outcomes file, saying what matched."""
+    from vessel_risk.model.outcomes import labels_from_outcomes, unmatched_outcomes
+
+    if not path.exists():
+        raise _fail(f"the file {str(path)!r} does not exist.")
+    try:
+        table = pd.read_csv(path, dtype={"mmsi": str, "vessel_id": str})
+        labelled = labels_from_outcomes(frame, table)
+        unmatched = unmatched_outcomes(frame, table)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise _fail(str(exc)) from exc
+    acting = int(table["outcome"].isin(["confirmed", "not_found"]).sum())
+    console.print(
+        f"Outcomes {str(path)!r}: {len(table)} rows, {acting - len(unmatched)} of {acting} "
+        "confirmed or not-found outcomes matched a vessel-year of the features."
+    )
+    if len(unmatched):
+        console.print(
+            f"  [yellow]warning:[/yellow] {len(unmatched)} outcomes name a vessel-year the "
+            "features lack; they change no label."
+        )
+    return labelled
+
+
 def evaluate(
     labels: Labels,
     model: Annotated[
@@ -385,15 +405,46 @@ def promote(
     version: Annotated[
         str | None, typer.Option("--version", help="Version to promote (default: challenger).")
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Promote although the guard refuses (needs --reason; logged and recorded).",
+        ),
+    ] = False,
+    reason: Annotated[
+        str | None,
+        typer.Option("--reason", help="Why the guard is overridden (with --force)."),
+    ] = None,
 ) -> None:
-    """Make a registered model version the champion that `vessel-risk run` scores with."""
+    """Make a registered model version the champion that `vessel-risk run` scores with.
+
+    The guard refuses a version whose recall at 98 % specificity (out of fold, with its
+    95 % interval) is below the indicator baseline's or the champion's, or whose recall is
+    zero, unless --force with a --reason, which is logged and recorded as MLflow tags.
+    """
+    from vessel_risk.model.registry import PromotionRefused, promotion_guard
     from vessel_risk.model.registry import promote as promote_model
 
     settings = Settings()
+    uri = settings.mlflow_tracking_uri
+    if force and not (reason or "").strip():
+        raise _fail("--force needs a --reason: the override is recorded with the model.")
     try:
-        v = promote_model(settings.mlflow_tracking_uri, version)
+        guard = promotion_guard(uri, version)
+        for check in guard.checks:
+            mark = "[green]pass[/green]" if check.passed else "[red]fail[/red]"
+            console.print(f"  {mark} {check.name}: {check.detail}")
+        v = promote_model(uri, guard.version, force=force, reason=reason)
     except LookupError as exc:
         raise _fail(str(exc)) from exc
+    except PromotionRefused as exc:
+        raise _fail(str(exc)) from exc
+    if not guard.passed:
+        console.print(
+            f"[yellow]warning:[/yellow] version {v} promoted although the guard refused it "
+            f"(--force); reason recorded: {reason}"
+        )
     console.print(f"vessel-risk version {v} is now champion.")
 
 
@@ -404,9 +455,14 @@ def _print_metrics(ev: Evaluation) -> None:
         "share_flagged",
         "modified_f1",
         "recall_at_98_specificity",
+        "recall_at_98_specificity_ci_low",
+        "recall_at_98_specificity_ci_high",
         "recall_at_98_specificity_fold_min",
         "recall_planted_at_share",
         "ece",
+        "ece_fold_max",
+        "known_vs_possible_auc",
+        "non_offender_fleet_auc",
         "estimated_positive_share",
     )
     console.print("  " + ", ".join(f"{k} {m[k]:.3f}" for k in keys if k in m and m[k] == m[k]))
