@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
@@ -168,8 +168,8 @@ def _comparable_unlabelled(
     *,
     force: bool,
     reason: str | None,
-) -> tuple[pd.DataFrame, str]:
-    """Adversarial validation of the unlabelled rows, then the training table with them."""
+) -> tuple[pd.DataFrame, str, Any]:
+    """The training table with the unlabelled rows, its data note and the validation."""
     from vessel_risk.model.adversarial import adversarial_validation
 
     unl, files = _read_unlabelled(paths)
@@ -211,7 +211,7 @@ def _comparable_unlabelled(
     if "mmsi" in unl.columns:
         unl["mmsi"] = unl["mmsi"].astype(str)
     combined = pd.concat([frame, unl], ignore_index=True, sort=False)
-    return combined, f"unlabelled: {', '.join(str(f) for f in files)} ({note})"
+    return combined, f"unlabelled: {', '.join(str(f) for f in files)} ({note})", adv
 
 
 def train(
@@ -275,8 +275,9 @@ def train(
         frame = _apply_outcomes(frame, outcomes)
     feats = _feature_list(frame, features, list(exclude or []))
     source = str(labels)
+    adversarial = None
     if unlabelled:
-        frame, unl_note = _comparable_unlabelled(
+        frame, unl_note, adversarial = _comparable_unlabelled(
             frame, list(unlabelled), feats, force=force, reason=reason
         )
         source += f" + {unl_note}"
@@ -304,6 +305,7 @@ def train(
             flagged_share=flagged_share,
             data_source=trained_on,
             report_path=report,
+            adversarial=adversarial,
         )
     except ValueError as exc:
         raise _fail(str(exc)) from exc
