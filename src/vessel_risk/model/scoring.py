@@ -38,7 +38,7 @@ def model_input(features: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
             "The 'features' parameter of model_input must have every column the model "
             f"was trained on. Got a frame without {missing} instead."
         )
-    return features[list(names)].astype("float64").fillna(0.0)
+    return features[list(names)].astype("float64")
 
 
 def evidence_shares(contrib: pd.DataFrame) -> pd.DataFrame:

@@ -123,15 +123,26 @@ def _frame(row: FeatureRowCreate) -> pd.DataFrame:
 
 @router.post("/score", response_model=ScorePublic)
 def score_row(caller: Analyst, row: FeatureRowCreate) -> ScorePublic:
-    """Score one vessel-year of features with the indicator baseline, with its reasons.
+    """Score one vessel-year of features by the combination rule, with its reasons.
 
-    The champion needs the full pipeline feature set; a posted row carries the
-    indicators' features, so it is scored by the baseline, which the answer names.
+    The same code as ``vessel-risk score`` and the pipeline
+    (:func:`vessel_risk.pipeline.scoring.score_table`). The champion needs the full
+    pipeline feature set; a posted row carries the indicators' features, so it is scored
+    on identity and indicator evidence (the baseline), which the answer names. Alone in
+    its table, the row is compared with no peers, and its tier says only whether its
+    evidence raises its score (docs/model.md, "Tiers").
     """
+    from vessel_risk.pipeline.scoring import score_table
+
     frame = _frame(row)
-    scores = ind.indicator_score(frame)
-    contrib = ind.contributions(frame)
-    alert = build_alerts(frame, scores, contrib, model_version=ind.BASELINE_VERSION)[0]
+    scored = score_table(frame, None, ind.BASELINE_VERSION)
+    alert = build_alerts(
+        frame,
+        scored.combined.score,
+        scored.contrib,
+        model_version=scored.version,
+        context=scored.context,
+    )[0]
     return ScorePublic(
         score=alert.score,
         tier=alert.tier,  # type: ignore[arg-type]
