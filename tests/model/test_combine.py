@@ -105,9 +105,11 @@ def test_iuu_listed_vessel_years_rank_within_the_top_decile(seed):
     out = score_frame(table, None, None)
     ranks = out.loc[out["mmsi"].str.startswith("413"), "rank"]
     assert ranks.max() <= len(table) // 10
-    assert out.loc[out["mmsi"].str.startswith("413"), "reasons"].str.contains(
-        "matches the combined IUU vessel list"
-    ).all()
+    assert (
+        out.loc[out["mmsi"].str.startswith("413"), "reasons"]
+        .str.contains("matches the combined IUU vessel list")
+        .all()
+    )
 
 
 def test_tiers_follow_the_inspection_capacity_shares():
@@ -133,5 +135,8 @@ def test_reasons_follow_the_sign_and_name_the_peers():
     f.loc[0, "max_voyage_duration_hours"] = 500 * 24  # longer than every peer
     f.loc[1, "max_voyage_duration_hours"] = 2 * 24
     out = score_frame(f, None, None)
-    assert "longer than 9" in out.loc[0, "reasons"] and "fishing vessels in 2021" in out.loc[0, "reasons"]
+    assert (
+        "longer than 9" in out.loc[0, "reasons"]
+        and "fishing vessels in 2021" in out.loc[0, "reasons"]
+    )
     assert "shorter than" in out.loc[1, "reasons"] and "(lowers the score" in out.loc[1, "reasons"]

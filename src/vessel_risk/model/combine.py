@@ -149,7 +149,7 @@ def coverage_weight(features: pd.DataFrame) -> pd.Series:
     days = ind.numeric(features, "days_observed")
     fm = (msgs / COVERAGE_FULL_POSITIONS).clip(0.0, 1.0).fillna(0.0)
     fd = (days / COVERAGE_FULL_DAYS).clip(0.0, 1.0).fillna(fm)
-    return np.sqrt(fd * fm).astype("float64")
+    return pd.Series(np.sqrt((fd * fm).to_numpy(dtype="float64")), index=features.index)
 
 
 @dataclass(frozen=True)
@@ -220,8 +220,12 @@ def combine(
         strength = i.strength(ind.numeric(f, i.feature))
         rel = (2.0 * pct[i.feature] / 100.0 - 1.0).fillna(0.0) if i.feature in pct else 0.0
         items[i.name] = INDICATOR_LLR[i.name] * (strength + rel) / 2.0
-    identity_raw = sum(items[i.name].fillna(0.0) for i in IDENTITY_INDICATORS)
-    activity_raw = sum(items[i.name].fillna(0.0) for i in ACTIVITY_INDICATORS)
+    identity_raw = pd.concat([items[i.name] for i in IDENTITY_INDICATORS], axis=1).sum(
+        axis=1, min_count=0
+    )
+    activity_raw = pd.concat([items[i.name] for i in ACTIVITY_INDICATORS], axis=1).sum(
+        axis=1, min_count=0
+    )
     identity = pd.Series(soft_cap(identity_raw, IDENTITY_CAP), index=idx)
     indicators = pd.Series(soft_cap(w * activity_raw, INDICATOR_CAP), index=idx)
     if model_probability is None:
@@ -233,8 +237,8 @@ def combine(
     model_raw = pd.Series(logit(p) - logit(PRIOR), index=idx).where(p.notna())
     items["model"] = model_raw
     model = pd.Series(soft_cap((w * model_raw).fillna(0.0), MODEL_CAP), index=idx)
-    total = logit(PRIOR) + identity + indicators + model
-    score = pd.Series(sigmoid(total.to_numpy()), index=idx)
+    total = logit(PRIOR) + identity.to_numpy() + indicators.to_numpy() + model.to_numpy()
+    score = pd.Series(sigmoid(total), index=idx)
     return Combined(
         score=score,
         identity=identity,

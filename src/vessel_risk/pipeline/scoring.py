@@ -21,8 +21,8 @@ from vessel_risk.alerts.build import (
     ScoreContext,
     build_alerts,
     explain,
-    longest_voyage_ends,
 )
+from vessel_risk.alerts.reasons import longest_voyage_ends
 from vessel_risk.events.fishing import FishingModel
 from vessel_risk.features.schemas import VesselFeatureSchema
 from vessel_risk.frames import columns
@@ -93,7 +93,7 @@ def model_domain(model: Any | None, features: pd.DataFrame) -> pd.DataFrame:
     domain = getattr(model, "training_domain_", None)
     if domain:
         try:
-            from vessel_risk.model.domain import TrainingDomain  # type: ignore[import-not-found]
+            from vessel_risk.model.domain import TrainingDomain
         except ImportError:
             domain = None
         else:
@@ -222,8 +222,9 @@ def score_table(features: pd.DataFrame, model: Any | None, model_version: str | 
         high = spread.max(axis=1).where(applies)
     tiers = combine.tiers(c.score, features)
     order = combine.rank_order(c.score, tie_break, ind.numeric(features, "position_messages"))
-    rank = pd.Series(0, index=idx, dtype="int64")
-    rank.iloc[order] = np.arange(1, len(order) + 1)
+    ranks = np.zeros(len(idx), dtype="int64")
+    ranks[order] = np.arange(1, len(order) + 1)
+    rank = pd.Series(ranks, index=idx)
     pct = combine.score_percentile(c.score)
     top_features = (
         [
