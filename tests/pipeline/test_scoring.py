@@ -67,3 +67,14 @@ def test_labelled_table_scores_keep_its_identifying_columns(labelled_model):
     assert list(scored.columns[:2]) == ["vessel_id", "year"]
     assert scored["rank"].sort_values().tolist() == list(range(1, len(table) + 1))
     assert scored["score"].between(0, 1).all()
+
+
+def test_a_model_without_a_training_domain_applies_everywhere_and_says_so():
+    from vessel_risk.pipeline.scoring import NO_DOMAIN, model_domain
+
+    f = pd.DataFrame({"year": [2021, 2022]})
+    everywhere = model_domain(object(), f)
+    assert everywhere["model_applies"].tolist() == [True, True]
+    assert everywhere["model_domain_reason"].tolist() == [NO_DOMAIN] * 2
+    baseline = model_domain(None, f)
+    assert not baseline["model_applies"].any()
