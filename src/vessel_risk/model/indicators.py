@@ -10,6 +10,12 @@ so one indicator alone can raise the score up to its weight, several together
 raise it further, and missing data never lowers it. The contribution of an
 indicator, shown in alerts, is ``weight * strength``.
 
+This noisy-OR is the score of :class:`vessel_risk.model.baseline.IndicatorBaseline`, the
+estimator the evaluation compares models with. Alerts are scored by the combination rule
+(:mod:`vessel_risk.model.combine`), which reads the same indicators, their ramps and their
+reasons, compares activity with peers (:func:`peer_groups`, :func:`peer_stats`) and adds
+identity and model evidence in log-odds.
+
 A score is evidence, never proof. Vessel-years with thin data get the tier
 "insufficient data", whatever their score.
 """

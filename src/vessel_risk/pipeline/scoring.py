@@ -215,8 +215,21 @@ def score_table(features: pd.DataFrame, model: Any | None, model_version: str | 
     contrib["model"] = (contrib["model"] * w).where(applies, 0.0)
     low = high = pd.Series(np.nan, index=idx)
     if bags is not None:
+        base = combine.logit(combine.PRIOR) + c.identity + c.indicators
         spread = pd.DataFrame(
-            {b: combine.combine(features, bags[b], applies).score for b in bags.columns}
+            {
+                b: combine.sigmoid(
+                    base
+                    + combine.soft_cap(
+                        (w * (combine.logit(bags[b]) - combine.logit(combine.PRIOR))).where(
+                            applies, 0.0
+                        ),
+                        combine.MODEL_CAP,
+                    )
+                )
+                for b in bags.columns
+            },
+            index=idx,
         )
         low = spread.min(axis=1).where(applies)
         high = spread.max(axis=1).where(applies)

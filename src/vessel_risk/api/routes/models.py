@@ -13,6 +13,7 @@ from vessel_risk.alerts.build import CAVEAT, build_alerts
 from vessel_risk.api.deps import Analyst, ModelReader
 from vessel_risk.api.models import FeatureRowCreate, IndicatorPublic, ModelInfo, ScorePublic
 from vessel_risk.api.problems import problem_responses
+from vessel_risk.model import combine
 from vessel_risk.model import indicators as ind
 
 router = APIRouter(
@@ -23,13 +24,18 @@ router = APIRouter(
 def baseline_card() -> str:
     """The indicator baseline's model card (Markdown): every indicator, threshold, source."""
     lines = [
-        f"# {ind.BASELINE_VERSION}: the transparent indicator score",
+        f"# {ind.BASELINE_VERSION}: identity and indicator evidence, combined by a stated rule",
         "",
-        "Each indicator's strength ramps linearly from `low` to `high`; indicators combine "
-        "as independent evidence, score = 1 - prod(1 - weight x strength). Tiers: high >= "
-        "0.6, medium >= 0.3, low below; fewer than "
+        "Each indicator's strength ramps linearly from `low` to `high`. Alerts combine "
+        "identity facts (fixed log-likelihood ratios), the indicators compared with their "
+        "peers and, where a model applies, the model's evidence, in log-odds on a prior of "
+        f"{combine.PRIOR:g}, each part capped so no score reaches {combine.MAX_SCORE:.4f} "
+        "(docs/model.md, 'The combination rule'). Tiers by inspection capacity: the top "
+        f"{combine.HIGH_SHARE:.0%} of vessel-years with enough data are high, the next "
+        f"{combine.MEDIUM_SHARE:.0%} medium; fewer than "
         f"{ind.MIN_POSITIONS} positions or {ind.MIN_DAYS_OBSERVED} days read "
-        "'insufficient data'.",
+        "'insufficient data'. `weight` is the indicator's weight in the evaluation's "
+        "noisy-OR baseline (`IndicatorBaseline`).",
         "",
         "| indicator | feature | low | high | weight | ILO indicator | source |",
         "| --- | --- | --- | --- | --- | --- | --- |",
