@@ -78,3 +78,28 @@ def test_a_model_without_a_training_domain_applies_everywhere_and_says_so():
     assert everywhere["model_domain_reason"].tolist() == [NO_DOMAIN] * 2
     baseline = model_domain(None, f)
     assert not baseline["model_applies"].any()
+
+
+def test_every_alert_names_each_component_within_its_first_three_reasons(
+    squid_run, squid_features, labelled_model
+):
+    from vessel_risk.alerts.build import IDENTITY_NAMES
+    from vessel_risk.pipeline.scoring import score_alerts
+
+    out, _ = squid_run
+    voyages = pd.read_parquet(out / "voyages.parquet")
+    alerts, _ = score_alerts(squid_features, labelled_model, "pu-test", voyages=voyages)
+    assert len(alerts) == len(squid_features)
+    for a in alerts:
+        first = [e.name for e in a.indicators[:3]]
+        assert "model" in first
+        if a.iuu_listed:
+            assert first[0] == "iuu_listed"
+        if any(e.name in IDENTITY_NAMES for e in a.indicators):
+            assert first[0] in IDENTITY_NAMES
+        assert a.model_applies is True and a.score_percentile is not None
+    reasons = [e.reason for a in alerts for e in a.indicators if e.name == "long_voyages"]
+    assert any("AIS silence of 30 days or more" in r for r in reasons)
+    assert any("between port visits" in r for r in reasons) or any(
+        "to a port visit" in r for r in reasons
+    )

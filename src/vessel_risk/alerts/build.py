@@ -244,7 +244,11 @@ def _combined_evidence(
     pct_row = context.peer_percentile.iloc[k]
     peers = str(context.peer_label.iloc[k])
     identity = sorted(
-        ((x, n) for x, n in zip(v, names, strict=True) if n in IDENTITY_NAMES and x > 0),
+        (
+            (x + (100.0 if n == "iuu_listed" else 0.0), x, n)
+            for x, n in zip(v, names, strict=True)
+            if n in IDENTITY_NAMES and x > 0
+        ),
         reverse=True,
     )
     activity = sorted(
@@ -255,25 +259,24 @@ def _combined_evidence(
         ),
         reverse=True,
     )[:TOP_INDICATORS]
-    out = [_indicator_evidence(by_name[n], row, x / total, log_odds=x) for x, n in identity]
+    facts = [_indicator_evidence(by_name[n], row, x / total, log_odds=x) for _, x, n in identity]
     m = float(v[names.index("model")]) if "model" in names else 0.0
-    out.append(
-        IndicatorEvidence(
-            name="model",
-            feature="model",
-            value=None,
-            contribution=round(min(abs(m) / total, 1.0), 4),
-            reason=str(context.model_reason.iloc[k]),
-            ilo_indicator="all indicators the model was trained on",
-            source=MODEL_SOURCE,
-            direction="lowers" if m < 0 else "raises",
-        )
+    model = IndicatorEvidence(
+        name="model",
+        feature="model",
+        value=None,
+        contribution=round(min(abs(m) / total, 1.0), 4),
+        reason=str(context.model_reason.iloc[k]),
+        ilo_indicator="all indicators the model was trained on",
+        source=MODEL_SOURCE,
+        direction="lowers" if m < 0 else "raises",
     )
+    indicators = []
     for _, x, n in activity:
         i = by_name[n]
         pct = pct_row.get(i.feature) if i.feature in pct_row.index else None
         pct = None if pct is None or pd.isna(pct) else float(pct)
-        out.append(
+        indicators.append(
             _indicator_evidence(
                 i,
                 row,
@@ -284,6 +287,9 @@ def _combined_evidence(
                 log_odds=x,
             )
         )
+    # Each component within the first three (exports show three): the strongest identity
+    # fact (the IUU listing first), the model, the strongest indicator; then the rest.
+    out = [*facts[:1], model, *indicators[:1], *facts[1:], *indicators[1:]]
     return out
 
 
