@@ -123,7 +123,8 @@ def majority_fleet(frame: pd.DataFrame, rows: np.ndarray) -> tuple[str, np.ndarr
         cols = ["flag_iso3"]
     if not cols or not rows.any():
         return None
-    key = frame[cols].astype(str).agg(" ".join, axis=1)
+    # Unknown flag or gear is a category of its own ("unknown"), not a missing key.
+    key = frame[cols].astype("string").fillna("unknown").agg(" ".join, axis=1)
     top = key[rows].value_counts().index[0]
     return str(top), (key == top).to_numpy()
 
