@@ -32,6 +32,12 @@ Tables
     The transactional outbox of notices to agencies and every attempt to deliver one.
 ``api_clients``
     The API clients of agencies: role, scopes, key digest (:mod:`vessel_risk.api.access`).
+``rate_buckets``
+    Token buckets of the API's rate limits (per client, per login address), shared by
+    every worker process (:mod:`vessel_risk.api.limits`).
+``ui_sessions``
+    Dashboard sessions: the digest of a random token, its client, CSRF token and expiry
+    (:mod:`vessel_risk.api.sessions`).
 ``audit_log``
     Append-only record of every access and change: who, when, what, why. Database
     triggers refuse UPDATE and DELETE on it.
@@ -347,6 +353,28 @@ class ApiClient(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(128))
+
+
+class RateBucket(Base):
+    """One token bucket: ``tokens`` left at ``at`` (seconds since the UNIX epoch)."""
+
+    __tablename__ = "rate_buckets"
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    at: Mapped[float] = mapped_column(Float)
+    granted: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class UiSession(Base):
+    """One dashboard session; the cookie holds the token, the table its SHA-256 only."""
+
+    __tablename__ = "ui_sessions"
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("api_clients.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
 
 
 class AppendOnlyError(RuntimeError):

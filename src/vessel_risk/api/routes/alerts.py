@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import StringConstraints
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
@@ -16,7 +16,14 @@ from vessel_risk.alerts.build import CAVEAT
 from vessel_risk.alerts.lifecycle import TransitionError
 from vessel_risk.alerts.persistence import alert_history, transition
 from vessel_risk.api import crud
-from vessel_risk.api.deps import AlertReader, Analyst, ReadSessionDep, SessionDep
+from vessel_risk.api.deps import (
+    AlertReader,
+    Analyst,
+    ReadSessionDep,
+    ReviewedAlert,
+    ScopedAlert,
+    SessionDep,
+)
 from vessel_risk.api.models import (
     AlertDetail,
     AlertPage,
@@ -28,12 +35,11 @@ from vessel_risk.api.models import (
     Tier,
 )
 from vessel_risk.api.problems import problem_responses
-from vessel_risk.db.tables import as_utc
+from vessel_risk.db.tables import AlertRow, as_utc
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=problem_responses(401, 403, 429))
 
 Iso3 = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
-AlertId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Alert id.")]
 BBOX_PATTERN = r"^-?\d+(\.\d+)?,-?\d+(\.\d+)?,-?\d+(\.\d+)?,-?\d+(\.\d+)?$"
 
 
@@ -115,12 +121,9 @@ def list_alerts(
     )
 
 
-def alert_detail(session: Session, caller: AlertReader, alert_id: int) -> AlertDetail:
-    """The alert with indicators, evidence, explanation and score history."""
-    try:
-        alert = crud.get_alert(session, caller, alert_id)
-    except LookupError as exc:
-        raise HTTPException(404, str(exc)) from exc
+def alert_detail(session: Session, alert: AlertRow) -> AlertDetail:
+    """The alert (in the caller's scope) with indicators, evidence, explanation and
+    score history."""
     detail = alert.detail or {}
     history = alert_history(session, alert.id)
     events = crud.evidence_of(session, [alert.score_id])
@@ -139,21 +142,20 @@ def alert_detail(session: Session, caller: AlertReader, alert_id: int) -> AlertD
 
 
 @router.get("/{alert_id}", response_model=AlertDetail, responses=problem_responses(404, 422))
-def get_alert(session: ReadSessionDep, caller: AlertReader, alert_id: AlertId) -> AlertDetail:
+def get_alert(session: ReadSessionDep, alert: ScopedAlert) -> AlertDetail:
     """One alert: its indicators, evidence events, explanation and score history."""
-    return alert_detail(session, caller, alert_id)
+    return alert_detail(session, alert)
 
 
 @router.post(
     "/{alert_id}/status", response_model=AlertPublic, responses=problem_responses(404, 409, 422)
 )
 def change_status(
-    session: SessionDep, caller: Analyst, alert_id: AlertId, body: AlertStatusUpdate
+    session: SessionDep, caller: Analyst, alert: ReviewedAlert, body: AlertStatusUpdate
 ) -> AlertPublic:
     """Move the alert along its review lifecycle (audited)."""
     try:
-        crud.get_alert(session, caller, alert_id)
-        alert = transition(session, alert_id, body.status, actor=caller.actor, reason=body.reason)
+        alert = transition(session, alert.id, body.status, actor=caller.actor, reason=body.reason)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
     except TransitionError as exc:
