@@ -42,7 +42,7 @@ from vessel_risk.api.models import (
 from vessel_risk.api.problems import problem_responses
 from vessel_risk.api.security import csp_nonce
 from vessel_risk.db.tables import ReferralNotice, audit
-from vessel_risk.delivery import agency_secrets, apply_status_callback, verify
+from vessel_risk.delivery import apply_status_callback, verify_callback
 from vessel_risk.referral.directory import read_directory
 from vessel_risk.referral.notices import approve_notice as approve
 from vessel_risk.referral.notices import create_notice as create
@@ -258,18 +258,25 @@ def status_callback(
     """A receiving case system reports what became of a notice delivered to its agency.
 
     When the agency has webhook secrets the request must also carry a valid Standard
-    Webhooks signature (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``).
+    Webhooks signature (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``)
+    whose ``webhook-id`` is this delivery's id; a refused signature is audited.
     """
     delivery_id = delivery.id
     try:
-        secrets = agency_secrets(session, delivery_id)
+        verify_callback(session, delivery_id, dict(request.headers), raw)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
-    if secrets:
-        try:
-            verify(secrets, dict(request.headers), raw)
-        except ValueError as exc:  # WebhookVerificationError
-            raise HTTPException(401, f"Webhook signature: {exc}") from exc
+    except ValueError as exc:  # WebhookVerificationError
+        audit(
+            session,
+            actor=caller.actor,
+            action="delivery.callback_refused",
+            entity_type="delivery",
+            entity_id=delivery_id,
+            reason=str(exc),
+        )
+        session.commit()
+        raise HTTPException(401, f"Webhook signature: {exc}") from exc
     try:
         apply_status_callback(
             session, delivery_id, body.status, actor=caller.actor, reason=body.reason
