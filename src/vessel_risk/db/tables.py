@@ -24,7 +24,9 @@ Tables
 ``evidence_events``
     The port visits, AIS gaps, encounters and loitering events behind a score.
 ``agencies``
-    The directory of agencies notices are routed to (:mod:`vessel_risk.referral.routing`).
+    The directory of agencies notices are routed to (:mod:`vessel_risk.referral.routing`);
+    their webhook secrets, like crew personal data, are encrypted at rest
+    (:mod:`vessel_risk.db.crypto`).
 ``referral_notices``, ``notice_personal_data``
     Presumed-victim referral notices (:mod:`vessel_risk.referral.notices`); personal data,
     only ever added by a person, lives apart from the notice with its consent record.
@@ -63,6 +65,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from vessel_risk.db.crypto import EncryptedJSON
 
 UTCDateTime = DateTime(timezone=True)
 
@@ -230,7 +234,7 @@ class Agency(Base):
     role: Mapped[str] = mapped_column(String(32))
     transport: Mapped[str] = mapped_column(String(16), default="manual")
     endpoint_url: Mapped[str | None] = mapped_column(String(512))
-    secrets: Mapped[list[Any]] = mapped_column(default=list)
+    secrets: Mapped[list[Any]] = mapped_column(EncryptedJSON, default=list)
     filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
     auto_refer: Mapped[bool] = mapped_column(Boolean, default=False)
     reflection_period_days: Mapped[int | None] = mapped_column(Integer)
@@ -270,7 +274,7 @@ class NoticePersonalData(Base):
     __tablename__ = "notice_personal_data"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     notice_id: Mapped[str] = mapped_column(ForeignKey("referral_notices.id"), index=True)
-    fields: Mapped[dict[str, Any]]
+    fields: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     consent: Mapped[bool] = mapped_column(Boolean)
     override_reason: Mapped[str | None] = mapped_column(Text)
     added_by: Mapped[str] = mapped_column(String(128))
