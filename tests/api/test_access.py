@@ -191,7 +191,9 @@ def test_rate_limit_answers_429_with_retry_after(engine, tmp_path):
     codes = [api.get("/models/champion", headers=auth("cl-analyst")).status_code for _ in range(4)]
     assert codes == [200, 200, 200, 429]
     r = api.get("/models/champion", headers=auth("cl-analyst"))
-    assert r.headers["retry-after"] == "20"  # 1 token at 3 a minute
+    # 1 token at 3 a minute: 20 s, less the time the requests took (the wall clock
+    # refills the shared bucket)
+    assert 10 <= int(r.headers["retry-after"]) <= 20
 
 
 def test_token_bucket_refills_at_its_rate(engine):

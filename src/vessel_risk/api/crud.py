@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -84,10 +85,15 @@ def decode_cursor(cursor: str) -> tuple[float, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         score, alert_id = json.loads(raw)
-        if isinstance(score, bool) or isinstance(alert_id, bool):
+        if isinstance(score, bool) or not isinstance(alert_id, int) or isinstance(alert_id, bool):
             raise TypeError
-        return float(score), int(alert_id)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
+        score = float(score)
+        # a score is a probability and an id a 32-bit key: anything else (NaN, 1e999,
+        # an id past 2**31) was not made here and would overflow the database's types
+        if not (math.isfinite(score) and -1.0 <= score <= 2.0 and 0 <= alert_id < 2**31):
+            raise ValueError
+        return score, alert_id
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, RecursionError) as exc:
         raise ValueError(f"The cursor {cursor!r} is not one this API gave out.") from exc
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import StringConstraints
+from shapely.errors import ShapelyError
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
@@ -54,16 +56,72 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
     return min_lon, min_lat, max_lon, max_lat
 
 
+MAX_AREA_DEPTH = 6
+"""Deepest JSON nesting of an area: a MultiPolygon is 5 deep (object, rings, ring,
+position, and the polygon list); one spare."""
+
+
+def _depth(text: str) -> int:
+    """The deepest ``[``/``{`` nesting of a JSON text (strings skipped), without parsing."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+            continue
+        if ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _area(text: str | None) -> BaseGeometry | None:
     if text is None:
         return None
+    if _depth(text) > MAX_AREA_DEPTH:
+        raise HTTPException(422, f"area is nested deeper than {MAX_AREA_DEPTH} levels.")
     try:
-        geom = shape(json.loads(text))
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise HTTPException(422, f"area is not JSON: {exc}") from exc
+    if not isinstance(data, dict) or data.get("type") not in ("Polygon", "MultiPolygon"):
+        raise HTTPException(422, "area must be a GeoJSON Polygon or MultiPolygon.")
+    if not _finite(data.get("coordinates")):
+        raise HTTPException(422, "area coordinates must be finite numbers (no NaN, no Infinity).")
+    try:
+        geom = shape(data)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, ShapelyError) as exc:
         raise HTTPException(422, f"area is not a GeoJSON geometry: {exc}") from exc
-    if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty or not geom.is_valid:
+    if geom.is_empty or not geom.is_valid:
         raise HTTPException(422, "area must be a valid, non-empty GeoJSON Polygon or MultiPolygon.")
+    min_lon, min_lat, max_lon, max_lat = geom.bounds
+    if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+        raise HTTPException(422, "area must lie within longitudes ±180 and latitudes ±90.")
     return geom
+
+
+def utc_param(name: str, value: datetime | None) -> datetime | None:
+    """A query parameter's datetime in UTC; 422 when it has no UTC equivalent (year 9999
+    at a negative offset, year 1 at a positive one)."""
+    try:
+        return as_utc(value)
+    except OverflowError as exc:
+        raise HTTPException(422, f"{name} is out of the range of UTC datetimes.") from exc
 
 
 ReviewStatus = Literal["new", "under_review", "referred", "dismissed", "withdrawn"]
@@ -109,8 +167,8 @@ def list_alerts(
         bbox=_bbox(bbox),
         area=_area(area),
         year=year,
-        seen_since=as_utc(seen_since),
-        seen_until=as_utc(seen_until),
+        seen_since=utc_param("seen_since", seen_since),
+        seen_until=utc_param("seen_until", seen_until),
     )
     try:
         rows, next_cursor = crud.list_alerts(session, caller, filters, limit=limit, cursor=cursor)

@@ -15,6 +15,7 @@ from vessel_risk.api.access import Principal
 from vessel_risk.api.deps import AlertReader, ReadSessionDep, ScopedPort, ScopedVessel
 from vessel_risk.api.models import AlertPublic, PortQueue, PortQueueItem, PortSummary
 from vessel_risk.api.problems import problem_responses
+from vessel_risk.api.routes.alerts import utc_param
 from vessel_risk.api.security import csp_nonce
 from vessel_risk.db.tables import AlertRow, Vessel, as_utc, utcnow
 from vessel_risk.referral.briefs import Brief, brief_html, brief_pdf
@@ -46,7 +47,7 @@ def queue(
 ) -> PortQueue:
     """The port's queue, as the route returns it."""
     try:
-        rows = crud.port_queue(session, caller, port_label, since=as_utc(since))
+        rows = crud.port_queue(session, caller, port_label, since=utc_param("since", since))
     except PermissionError as exc:
         raise HTTPException(403, str(exc)) from exc
     if not rows and not crud.port_known(session, port_label):
