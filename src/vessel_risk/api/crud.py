@@ -28,8 +28,6 @@ from vessel_risk.db.tables import (
     DeliveryAttempt,
     EvidenceEvent,
     ReferralNotice,
-    Vessel,
-    VesselPeriod,
 )
 from vessel_risk.model.indicators import TIER_LEVEL
 
@@ -269,29 +267,6 @@ def vessel_alerts(session: Session, who: Principal, mmsi: str) -> list[AlertRow]
     if not alerts:
         raise LookupError(f"No vessel {mmsi}.")
     return alerts
-
-
-def vessel_profile(
-    session: Session, who: Principal, mmsi: str
-) -> tuple[Vessel, list[tuple[VesselPeriod, AlertRow | None]]]:
-    """A vessel in scope with its periods and their alerts, oldest year first (then track).
-
-    Raises
-    ------
-    LookupError
-        If the vessel is unknown or out of scope.
-    """
-    alerts = {a.vessel_period_id: a for a in vessel_alerts(session, who, mmsi)}
-    vessel = session.get(Vessel, mmsi)
-    if vessel is None:
-        raise LookupError(f"No vessel {mmsi}.")
-    periods = session.scalars(
-        select(VesselPeriod)
-        .where(VesselPeriod.mmsi == mmsi)
-        .order_by(VesselPeriod.year, VesselPeriod.track_id)
-    )
-    visible = [(p, alerts.get(p.id)) for p in periods if who.is_admin or p.id in alerts]
-    return vessel, visible
 
 
 def ports(session: Session, who: Principal) -> list[tuple[str, str | None, int, float]]:
