@@ -106,3 +106,27 @@ def test_a_callback_timestamp_that_overflows_is_401_not_500(api, engine):
     r = api.post("/deliveries/delivery-cl-nrm/status", json={"status": "received"}, headers=headers)
     assert r.status_code == 401
     assert "webhook-timestamp" in r.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/ui/?cursor=" + _cursor("[1e999, 1" + "0" * 30 + "]"),
+        "/ui/?tier=" + "x" * 33,
+        "/ui/?tier=%00",
+        "/ui/vessels/not-an-mmsi",
+        "/ui/vessels/412000001?port=" + "p" * 129,
+        "/ui/ports/" + "P" * 129,
+        "/ui/referrals?message=" + "m" * 501,
+        "/ui/referrals/" + "n" * 37 + "/brief",
+        "/ui/ports/PUNTA%20ARENAS/briefs/412000001?format=docx",
+    ],
+)
+def test_the_dashboard_answers_bad_input_with_4xx_or_a_page(api, url):
+    from tests.apikit import key_of
+
+    api.post("/ui/login", data={"key": key_of("admin")}, follow_redirects=False)
+    r = api.get(url, follow_redirects=False)
+    assert r.status_code < 500, r.text
+    expected = 200 if "cursor" in url else 422  # a bad cursor shows the first page
+    assert r.status_code == expected, (url, r.status_code)

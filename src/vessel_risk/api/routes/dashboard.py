@@ -26,7 +26,7 @@ from fastapi.templating import Jinja2Templates
 from vessel_risk.api import crud, sessions
 from vessel_risk.api.access import Principal, authenticate
 from vessel_risk.api.deps import SessionDep, VesselScope, authorize, scoped
-from vessel_risk.api.models import AlertPublic
+from vessel_risk.api.models import AlertPublic, Tier
 from vessel_risk.api.routes import ports as ports_routes
 from vessel_risk.api.routes import vessels as vessel_routes
 from vessel_risk.api.routes.alerts import alert_detail
@@ -181,7 +181,7 @@ def alert_queue(
     request: Request,
     session: SessionDep,
     who: UiCaller,
-    tier: Annotated[str, Query(max_length=32)] = "",
+    tier: Annotated[Tier | Literal[""], Query()] = "",
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """The ranked alert queue with a map (port inspectors go to their ports, case
