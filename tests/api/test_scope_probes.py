@@ -196,3 +196,29 @@ def test_probe_count_outside_scope_is_zero(probe_api):
         got = {n["id"] for n in probe_api.get("/referrals", headers=auth(client_id)).json()}
         leaks += len(got - {"notice-kr"} if client_id == "underscore-analyst" else got)
     assert leaks == 0
+
+
+def test_the_inferred_flag_counts_where_no_flag_is_declared(engine, tmp_path):
+    """150400453 track 1 declares no flag; CHN is inferred: a client scoped to China
+    sees it (list, detail, vessel) as routing would send it there; Korea does not."""
+    from tests.apikit import make_app, record_inferred_flag_alert, seed
+
+    with Session(engine) as s, s.begin():
+        seed(s)
+        create_client(
+            s,
+            client_id="cn-analyst",
+            agency_id="cn-msa",
+            role="analyst",
+            countries=["CHN"],
+            actor="test",
+            key=key_of("cn-analyst"),
+        )
+    alert_id = record_inferred_flag_alert(engine)
+    api = TestClient(make_app(engine))
+    listed = {a["mmsi"] for a in api.get("/alerts", headers=auth("cn-analyst")).json()["items"]}
+    # the three declared-CHN vessels, WEIHAI's among them, and the inferred one
+    assert listed == {"412000001", "412000002", "412000005", "150400453"}
+    assert api.get(f"/alerts/{alert_id}", headers=auth("cn-analyst")).status_code == 200
+    assert api.get("/vessels/150400453", headers=auth("cn-analyst")).status_code == 200
+    assert api.get(f"/alerts/{alert_id}", headers=auth("kr-analyst")).status_code == 404

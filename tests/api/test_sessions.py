@@ -62,6 +62,10 @@ def test_a_session_expires(api, engine):
         row.expires_at = utcnow() - timedelta(seconds=1)
     r = api.get("/ui/referrals", follow_redirects=False)
     assert (r.status_code, r.headers["location"]) == (303, "/ui/login")
+    api.cookies.clear()
+    _login(api, "admin")  # the next login purges expired sessions
+    with Session(engine) as s:
+        assert s.get(UiSession, hashlib.sha256(token.encode()).hexdigest()) is None
 
 
 def test_logout_ends_the_session_on_the_server(api, engine):

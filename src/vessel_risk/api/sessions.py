@@ -77,6 +77,7 @@ def start(
     """
     if previous:
         end(session, previous, actor=who.actor, reason="rotated at login")
+    purge_expired(session)  # expired rows go at the next login, whoever's
     token = secrets.token_urlsafe(32)
     now = utcnow()
     session.add(
