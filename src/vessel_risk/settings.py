@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -42,6 +43,17 @@ class Settings(BaseSettings):
         :meth:`IngestLimits.from_settings <vessel_risk.ingest.limits.IngestLimits.from_settings>`.
     ingest_max_field_chars, ingest_max_rows : int or None
         The same, for field length and rows per file.
+    secret_key : SecretStr or None
+        Fernet key (32 url-safe base64 bytes, ``cryptography.fernet.Fernet.generate_key()``)
+        encrypting agency secrets and crew personal data at rest
+        (``VESSEL_RISK_SECRET_KEY``); None stores them unencrypted, with a warning
+        from ``vessel-risk serve``. Several keys separated by commas rotate: the first
+        encrypts, any decrypts.
+    ui_session_ttl_s : float
+        Seconds a dashboard session lasts (``VESSEL_RISK_UI_SESSION_TTL_S``; 8 hours).
+    api_max_body_bytes : int
+        The largest request body the API accepts (``VESSEL_RISK_API_MAX_BODY_BYTES``;
+        1 MiB); larger ones get 413 before any parsing or authentication.
     """
 
     model_config = SettingsConfigDict(env_prefix="VESSEL_RISK_")
@@ -57,3 +69,6 @@ class Settings(BaseSettings):
     ingest_max_line_bytes: int | None = None
     ingest_max_field_chars: int | None = None
     ingest_max_rows: int | None = None
+    secret_key: SecretStr | None = None
+    ui_session_ttl_s: float = 8 * 3600.0
+    api_max_body_bytes: int = 1_048_576

@@ -34,7 +34,7 @@ def _assert_secure_headers(response, *, https: bool = False) -> str:
     csp = CSP.fullmatch(h.get("content-security-policy", ""))
     assert csp, (response.request.url, h.get("content-security-policy"))
     assert h["x-content-type-options"] == "nosniff"
-    assert h["referrer-policy"] == "no-referrer"
+    assert h["referrer-policy"] == "same-origin"
     assert h["x-frame-options"] == "DENY"
     assert h["cross-origin-opener-policy"] == "same-origin"
     if https:

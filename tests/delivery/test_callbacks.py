@@ -20,6 +20,7 @@ from vessel_risk.delivery.callbacks import (
     apply_status_callback,
     furthest_receiver_status,
     may_follow,
+    verify_callback,
 )
 from vessel_risk.delivery.signing import WebhookVerificationError, verify, webhook_headers
 from vessel_risk.delivery.worker import _lease, deliver_due
@@ -120,3 +121,23 @@ def test_callbacks_are_verified_with_the_agencys_secrets(engine):
     assert verify(secrets, headers, body) == "cb-1"
     with pytest.raises(WebhookVerificationError):
         verify(secrets, webhook_headers([OLD], "cb-1", body), body)
+
+
+def test_a_callback_signature_is_bound_to_its_delivery(engine):
+    """A callback signed for one delivery does not verify for another (issue 19)."""
+    (did,) = queued(engine)
+    body = json.dumps({"status": "accepted"})
+    with Session(engine) as s:
+        assert verify_callback(s, did, webhook_headers([NEW], did, body), body.encode())
+        replayed = webhook_headers([NEW], "another-delivery", body)
+        with pytest.raises(WebhookVerificationError, match="not the delivery"):
+            verify_callback(s, did, replayed, body.encode())
+        with pytest.raises(LookupError):
+            verify_callback(s, "no-such-delivery", replayed, body.encode())
+
+
+@pytest.mark.parametrize("timestamp", ["9" * 400, "-" + "9" * 30, "1e9", "١٢٣"])
+def test_a_timestamp_out_of_any_range_is_a_verification_error(timestamp):
+    headers = {"webhook-id": "d", "webhook-timestamp": timestamp, "webhook-signature": "v1,AA=="}
+    with pytest.raises(WebhookVerificationError):
+        verify([NEW], headers, b"{}")

@@ -23,6 +23,17 @@ Roles
 
 Crew are presumed victims: no role reads crew personal data through the API, and no
 role exists for a vessel's operator.
+
+Scopes
+------
+An alert (one vessel-year) is in a client's scope when its port scope holds the alert's
+last port and its country scope holds one of the alert's routing countries: the flag
+routing uses (declared, else inferred: :func:`vessel_risk.referral.routing.routing_flag`)
+and the last port's state. A vessel is in scope only for the vessel-years whose alerts
+are; a referral notice by its routing (delivered to the client's agency) or by its
+alert's scope, never by a match on agency names. :data:`PERMISSIONS` says which roles
+may do what; :func:`vessel_risk.api.deps.authorize` is the one dependency that applies
+both.
 """
 
 from __future__ import annotations
@@ -44,6 +55,22 @@ ROLES = ("analyst", "port_inspector", "referral_approver", "case_system", "admin
 """Every role a client can hold."""
 
 KEY_PREFIX = "vrk_"
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "alerts.read": frozenset({"analyst", "port_inspector", "referral_approver", "admin"}),
+    "alerts.review": frozenset({"analyst", "admin"}),
+    "notices.read": frozenset({"analyst", "referral_approver", "case_system", "admin"}),
+    "notices.write": frozenset({"analyst", "referral_approver", "admin"}),
+    "notices.approve": frozenset({"referral_approver", "admin"}),
+    "deliveries.report": frozenset({"case_system", "admin"}),
+    "models.read": frozenset(
+        {"analyst", "port_inspector", "referral_approver", "case_system", "admin"}
+    ),
+    "models.score": frozenset({"analyst", "admin"}),
+    "clients.manage": frozenset({"admin"}),
+    "dashboard": frozenset(ROLES),
+}
+"""Every action a route may declare, with the roles allowed it (admin always)."""
 
 
 @dataclass(frozen=True)
@@ -76,22 +103,48 @@ class Principal:
         """Whether the client holds the admin role."""
         return self.role == "admin"
 
+    def may(self, permission: str) -> bool:
+        """Whether the role may do ``permission`` (a key of :data:`PERMISSIONS`).
+
+        Raises
+        ------
+        KeyError
+            For a permission not in :data:`PERMISSIONS`.
+        """
+        return self.is_admin or self.role in PERMISSIONS[permission]
+
     def may_see(
-        self, *, port_label: str | None, port_iso3: str | None, flag_iso3: str | None
+        self,
+        *,
+        port_label: str | None,
+        port_iso3: str | None,
+        flag_iso3: str | None,
+        flag_inferred_iso3: str | None = None,
     ) -> bool:
         """Whether an alert at ``port_label`` (in ``port_iso3``) of ``flag_iso3`` is in scope.
 
         The port scope needs the alert's last port to be one of the client's ports;
-        the country scope needs the flag state or the last port's state to be one of
-        the client's countries.
+        the country scope needs the routing flag (``flag_iso3``, else
+        ``flag_inferred_iso3``) or the last port's state to be one of the client's
+        countries.
         """
         if self.is_admin:
             return True
         if self.ports and (port_label is None or port_label.upper() not in self.ports):
             return False
-        if self.countries and not ({port_iso3, flag_iso3} & self.countries):
+        flag = flag_iso3 or flag_inferred_iso3
+        if self.countries and not ({port_iso3, flag} & self.countries):
             return False
         return True
+
+    def may_see_alert(self, alert: Any) -> bool:
+        """:meth:`may_see` of an alert row (``AlertRow`` or anything with its fields)."""
+        return self.may_see(
+            port_label=alert.last_port_label,
+            port_iso3=alert.last_port_iso3,
+            flag_iso3=alert.flag_iso3,
+            flag_inferred_iso3=getattr(alert, "flag_inferred_iso3", None),
+        )
 
     def may_see_port(self, port_label: str, port_iso3: str | None) -> bool:
         """Whether the port ``port_label`` (in ``port_iso3``) is in scope."""
@@ -253,48 +306,6 @@ def authenticate(session: Session, key: str) -> Principal | None:
         select(ApiClient).where(ApiClient.key_sha256 == hash_key(key), ApiClient.active)
     ).first()
     return None if client is None else principal(client)
-
-
-class TokenBuckets:
-    """In-process token buckets, one per client: ``rate`` tokens a minute, burst ``rate``.
-
-    Good for one server process; several workers each keep their own buckets.
-
-    Parameters
-    ----------
-    clock : callable, optional
-        Monotonic time in seconds (tests inject a fake clock).
-    """
-
-    def __init__(self, clock: Any = time.monotonic) -> None:
-        self.clock = clock
-        self._state: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def take(self, client_id: str, rate_per_minute: int) -> float:
-        """Take one token; return 0 if granted, else the seconds until one is free.
-
-        Parameters
-        ----------
-        client_id : str
-        rate_per_minute : int
-            Refill rate (tokens per minute) and capacity.
-
-        Returns
-        -------
-        float
-            0.0 when the request may go ahead, otherwise the wait in seconds.
-        """
-        now = self.clock()
-        per_s = rate_per_minute / 60.0
-        with self._lock:
-            tokens, at = self._state.get(client_id, (float(rate_per_minute), now))
-            tokens = min(float(rate_per_minute), tokens + (now - at) * per_s)
-            if tokens >= 1.0:
-                self._state[client_id] = (tokens - 1.0, now)
-                return 0.0
-            self._state[client_id] = (tokens, now)
-            return (1.0 - tokens) / per_s
 
 
 class PrincipalCache:

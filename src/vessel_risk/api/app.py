@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
 from vessel_risk.api import problems
-from vessel_risk.api.access import PrincipalCache, TokenBuckets
+from vessel_risk.api.access import PrincipalCache
+from vessel_risk.api.deps import LoginRequired
+from vessel_risk.api.limits import BodyLimit, RateLimiter
 from vessel_risk.api.routes import (
     alerts,
     clients,
@@ -42,10 +45,14 @@ problem details (`application/problem+json`).
 class VesselRiskAPI(FastAPI):
     """FastAPI with :class:`~vessel_risk.api.security.SecurityHeaders` around the whole
     middleware stack, outside Starlette's error handler, so that every response, a 500
-    included, carries the security headers."""
+    included, carries the security headers; inside it
+    :class:`~vessel_risk.api.limits.BodyLimit`, so that a body over the limit is refused
+    (413) before anything parses it or authenticates its sender."""
+
+    max_body_bytes = 1_048_576
 
     def build_middleware_stack(self) -> ASGIApp:
-        return SecurityHeaders(super().build_middleware_stack())
+        return SecurityHeaders(BodyLimit(super().build_middleware_stack(), self.max_body_bytes))
 
 
 def database_url(settings: Settings) -> str:
@@ -97,9 +104,15 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
         if app.state.engine.dialect.name == "postgresql"
         else app.state.engine
     )
-    app.state.buckets = TokenBuckets()
+    app.max_body_bytes = settings.api_max_body_bytes
+    app.state.limiter = RateLimiter(app.state.engine)
     app.state.principals = PrincipalCache(ttl_s=settings.api_key_cache_s)
     problems.install(app)
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, exc: LoginRequired) -> RedirectResponse:
+        return RedirectResponse("/ui/login", status_code=303)
+
     for r in (health, alerts, vessels, ports, referrals, models, clients):
         app.include_router(r.router)
     app.include_router(dashboard.router)

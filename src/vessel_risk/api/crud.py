@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,8 +28,6 @@ from vessel_risk.db.tables import (
     DeliveryAttempt,
     EvidenceEvent,
     ReferralNotice,
-    Vessel,
-    VesselPeriod,
 )
 from vessel_risk.model.indicators import TIER_LEVEL
 
@@ -84,23 +83,39 @@ def decode_cursor(cursor: str) -> tuple[float, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         score, alert_id = json.loads(raw)
-        if isinstance(score, bool) or isinstance(alert_id, bool):
+        if isinstance(score, bool) or not isinstance(alert_id, int) or isinstance(alert_id, bool):
             raise TypeError
-        return float(score), int(alert_id)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
+        score = float(score)
+        # a score is a probability and an id a 32-bit key: anything else (NaN, 1e999,
+        # an id past 2**31) was not made here and would overflow the database's types
+        if not (math.isfinite(score) and -1.0 <= score <= 2.0 and 0 <= alert_id < 2**31):
+            raise ValueError
+        return score, alert_id
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, RecursionError) as exc:
         raise ValueError(f"The cursor {cursor!r} is not one this API gave out.") from exc
 
 
 def scope_clause(who: Principal) -> ColumnElement[bool] | None:
-    """The SQL condition keeping alerts in ``who``'s country and port scope."""
+    """The SQL condition keeping alerts in ``who``'s country and port scope.
+
+    The same rule as :meth:`Principal.may_see`: the last port among the client's ports;
+    the routing flag (declared, else inferred) or the last port's state among its
+    countries.
+    """
     if who.is_admin:
         return None
     parts: list[ColumnElement[bool]] = []
     if who.ports:
-        parts.append(AlertRow.last_port_label.in_(sorted(who.ports)))
+        parts.append(func.upper(AlertRow.last_port_label).in_(sorted(who.ports)))
     if who.countries:
         c = sorted(who.countries)
-        parts.append(or_(AlertRow.flag_iso3.in_(c), AlertRow.last_port_iso3.in_(c)))
+        parts.append(
+            or_(
+                AlertRow.flag_iso3.in_(c),
+                and_(AlertRow.flag_iso3.is_(None), AlertRow.flag_inferred_iso3.in_(c)),
+                AlertRow.last_port_iso3.in_(c),
+            )
+        )
     return and_(*parts) if parts else None
 
 
@@ -207,9 +222,7 @@ def get_alert(session: Session, who: Principal, alert_id: int) -> AlertRow:
         If there is none or it is out of scope (the two are not told apart).
     """
     alert = session.get(AlertRow, alert_id)
-    if alert is None or not who.may_see(
-        port_label=alert.last_port_label, port_iso3=alert.last_port_iso3, flag_iso3=alert.flag_iso3
-    ):
+    if alert is None or not who.may_see_alert(alert):
         raise LookupError(f"No alert {alert_id}.")
     return alert
 
@@ -254,29 +267,6 @@ def vessel_alerts(session: Session, who: Principal, mmsi: str) -> list[AlertRow]
     if not alerts:
         raise LookupError(f"No vessel {mmsi}.")
     return alerts
-
-
-def vessel_profile(
-    session: Session, who: Principal, mmsi: str
-) -> tuple[Vessel, list[tuple[VesselPeriod, AlertRow | None]]]:
-    """A vessel in scope with its periods and their alerts, oldest year first (then track).
-
-    Raises
-    ------
-    LookupError
-        If the vessel is unknown or out of scope.
-    """
-    alerts = {a.vessel_period_id: a for a in vessel_alerts(session, who, mmsi)}
-    vessel = session.get(Vessel, mmsi)
-    if vessel is None:
-        raise LookupError(f"No vessel {mmsi}.")
-    periods = session.scalars(
-        select(VesselPeriod)
-        .where(VesselPeriod.mmsi == mmsi)
-        .order_by(VesselPeriod.year, VesselPeriod.track_id)
-    )
-    visible = [(p, alerts.get(p.id)) for p in periods if who.is_admin or p.id in alerts]
-    return vessel, visible
 
 
 def ports(session: Session, who: Principal) -> list[tuple[str, str | None, int, float]]:
@@ -344,6 +334,9 @@ def port_queue(
     if not who.may_see_port(label, port_iso3(session, label)):
         raise PermissionError(f"The port {port_label!r} is outside this client's scope.")
     stmt = select(AlertRow).where(func.upper(AlertRow.last_port_label) == label)
+    scope = scope_clause(who)
+    if scope is not None:  # a label two countries share stops at the scope too
+        stmt = stmt.where(scope)
     if since is not None:
         stmt = stmt.where(AlertRow.last_port_departure >= since)
     stmt = stmt.where(AlertRow.status.not_in(("dismissed", "withdrawn")))
@@ -363,29 +356,46 @@ def _strength(alert: AlertRow) -> tuple[int, float, int]:
 # --- referral notices -------------------------------------------------------------
 
 
-def notice_visible(session: Session, who: Principal, notice: ReferralNotice) -> bool:
-    """Whether ``who``'s agency made the notice or it was routed to ``who``'s agency."""
+def notice_visible(
+    session: Session, who: Principal, notice: ReferralNotice, *, acting: bool = False
+) -> bool:
+    """Whether ``notice`` is in ``who``'s scope, by its routing, never by agency names.
+
+    A notice routed (delivered) to ``who``'s agency is in scope to read; for the other
+    roles, so is a notice whose alert is in ``who``'s country, port and flag scope. To
+    act on a notice (``acting``: approve, draft) its alert must be in scope, whatever
+    the deliveries. A case system reads only what was delivered to its agency.
+    """
     if who.is_admin:
         return True
-    if notice.created_by.startswith(f"{who.agency_id}/"):
-        return True
-    return bool(
+    if not acting and bool(
         session.scalar(
             select(
                 exists().where(Delivery.notice_id == notice.id, Delivery.agency_id == who.agency_id)
             )
         )
-    )
+    ):
+        return True
+    if who.role == "case_system":
+        return False
+    alert = session.get(AlertRow, notice.alert_id)
+    return alert is not None and who.may_see_alert(alert)
 
 
 def notice_clause(who: Principal) -> ColumnElement[bool]:
-    """The SQL condition on ``referral_notices`` of :func:`notice_visible`."""
+    """The SQL condition on ``referral_notices`` of :func:`notice_visible` (reading)."""
     if who.is_admin:
         return ReferralNotice.id.is_not(None)
     delivered = exists().where(
         Delivery.notice_id == ReferralNotice.id, Delivery.agency_id == who.agency_id
     )
-    return or_(ReferralNotice.created_by.startswith(f"{who.agency_id}/"), delivered)
+    if who.role == "case_system":
+        return delivered
+    in_scope = select(AlertRow.id).where(AlertRow.id == ReferralNotice.alert_id)
+    scope = scope_clause(who)
+    if scope is not None:
+        in_scope = in_scope.where(scope)
+    return or_(delivered, in_scope.exists())
 
 
 def list_notices(
@@ -399,8 +409,10 @@ def list_notices(
     return list(session.scalars(stmt))
 
 
-def get_notice(session: Session, who: Principal, notice_id: str) -> ReferralNotice:
-    """The notice ``notice_id`` if visible to ``who``.
+def get_notice(
+    session: Session, who: Principal, notice_id: str, *, acting: bool = False
+) -> ReferralNotice:
+    """The notice ``notice_id`` if in ``who``'s scope (:func:`notice_visible`).
 
     Raises
     ------
@@ -408,7 +420,7 @@ def get_notice(session: Session, who: Principal, notice_id: str) -> ReferralNoti
         If there is none or it is not visible (not told apart).
     """
     notice = session.get(ReferralNotice, notice_id)
-    if notice is None or not notice_visible(session, who, notice):
+    if notice is None or not notice_visible(session, who, notice, acting=acting):
         raise LookupError(f"No referral notice {notice_id}.")
     return notice
 

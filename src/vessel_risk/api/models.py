@@ -273,8 +273,10 @@ class RoutePreview(BaseModel):
     agency_id: str
     agency_name: str | None
     rule: str
-    country_iso3: str
-    role: str
+    country_iso3: str | None = Field(
+        description="None for a delivery made that today's directory would not choose."
+    )
+    role: str | None
     flag_basis: Literal["declared", "inferred"] | None = Field(
         description="Set when the route depends on the flag."
     )

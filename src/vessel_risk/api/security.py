@@ -8,7 +8,10 @@ so a 500 carries the headers too) and sets, on every HTTP response:
   dashboard has no inline script or style); no plugins, no ``<base>``, forms post to the
   app only, no framing. Leaflet needs no ``data:`` image, blob worker or inline script
   here (no tile layer), so none is allowed.
-- ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``,
+- ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: same-origin`` (no URL leaves
+  for another site; ``no-referrer`` would make the browser send ``Origin: null`` on the
+  dashboard's own form posts, and the origin check of :mod:`vessel_risk.api.sessions`
+  needs the real origin),
   ``X-Frame-Options: DENY``, ``Cross-Origin-Opener-Policy: same-origin``;
 - ``Strict-Transport-Security`` only when the request came over https (behind a proxy,
   run uvicorn with ``--proxy-headers`` so the scheme is the client's).
@@ -61,7 +64,7 @@ def security_headers(nonce: str, *, https: bool) -> dict[str, str]:
     headers = {
         "Content-Security-Policy": content_security_policy(nonce),
         "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
+        "Referrer-Policy": "same-origin",
         "X-Frame-Options": "DENY",
         "Cross-Origin-Opener-Policy": "same-origin",
     }

@@ -24,7 +24,9 @@ Tables
 ``evidence_events``
     The port visits, AIS gaps, encounters and loitering events behind a score.
 ``agencies``
-    The directory of agencies notices are routed to (:mod:`vessel_risk.referral.routing`).
+    The directory of agencies notices are routed to (:mod:`vessel_risk.referral.routing`);
+    their webhook secrets, like crew personal data, are encrypted at rest
+    (:mod:`vessel_risk.db.crypto`).
 ``referral_notices``, ``notice_personal_data``
     Presumed-victim referral notices (:mod:`vessel_risk.referral.notices`); personal data,
     only ever added by a person, lives apart from the notice with its consent record.
@@ -32,6 +34,12 @@ Tables
     The transactional outbox of notices to agencies and every attempt to deliver one.
 ``api_clients``
     The API clients of agencies: role, scopes, key digest (:mod:`vessel_risk.api.access`).
+``rate_buckets``
+    Token buckets of the API's rate limits (per client, per login address), shared by
+    every worker process (:mod:`vessel_risk.api.limits`).
+``ui_sessions``
+    Dashboard sessions: the digest of a random token, its client, CSRF token and expiry
+    (:mod:`vessel_risk.api.sessions`).
 ``audit_log``
     Append-only record of every access and change: who, when, what, why. Database
     triggers refuse UPDATE and DELETE on it.
@@ -57,6 +65,8 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from vessel_risk.db.crypto import EncryptedJSON
 
 UTCDateTime = DateTime(timezone=True)
 
@@ -224,7 +234,7 @@ class Agency(Base):
     role: Mapped[str] = mapped_column(String(32))
     transport: Mapped[str] = mapped_column(String(16), default="manual")
     endpoint_url: Mapped[str | None] = mapped_column(String(512))
-    secrets: Mapped[list[Any]] = mapped_column(default=list)
+    secrets: Mapped[list[Any]] = mapped_column(EncryptedJSON, default=list)
     filters: Mapped[dict[str, Any]] = mapped_column(default=dict)
     auto_refer: Mapped[bool] = mapped_column(Boolean, default=False)
     reflection_period_days: Mapped[int | None] = mapped_column(Integer)
@@ -264,7 +274,7 @@ class NoticePersonalData(Base):
     __tablename__ = "notice_personal_data"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     notice_id: Mapped[str] = mapped_column(ForeignKey("referral_notices.id"), index=True)
-    fields: Mapped[dict[str, Any]]
+    fields: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     consent: Mapped[bool] = mapped_column(Boolean)
     override_reason: Mapped[str | None] = mapped_column(Text)
     added_by: Mapped[str] = mapped_column(String(128))
@@ -347,6 +357,28 @@ class ApiClient(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
     created_by: Mapped[str] = mapped_column(String(128))
+
+
+class RateBucket(Base):
+    """One token bucket: ``tokens`` left at ``at`` (seconds since the UNIX epoch)."""
+
+    __tablename__ = "rate_buckets"
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    at: Mapped[float] = mapped_column(Float)
+    granted: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class UiSession(Base):
+    """One dashboard session; the cookie holds the token, the table its SHA-256 only."""
+
+    __tablename__ = "ui_sessions"
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("api_clients.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    address: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
 
 
 class AppendOnlyError(RuntimeError):

@@ -25,6 +25,7 @@ from vessel_risk.delivery.callbacks import (
     ReceiverStatusError,
     agency_secrets,
     apply_status_callback,
+    verify_callback,
 )
 from vessel_risk.delivery.outbox import (
     ACTOR,
@@ -83,6 +84,7 @@ __all__ = [
     "run_worker",
     "sign",
     "verify",
+    "verify_callback",
     "webhook_body",
     "webhook_headers",
 ]

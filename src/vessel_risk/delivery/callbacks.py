@@ -13,12 +13,14 @@ functions of plain values; only :func:`agency_secrets` and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from vessel_risk.db.tables import Agency, Delivery, ReferralNotice, as_utc, audit, utcnow
+from vessel_risk.delivery.signing import verify
 
 RECEIVER_STATUSES: dict[str, int] = {"received": 1, "accepted": 2, "rejected": 2, "closed": 3}
 """Receiver statuses and their order: received → accepted | rejected → closed.
@@ -95,6 +97,39 @@ def agency_secrets(session: Session, delivery_id: str) -> list[str]:
     agency = session.get(Agency, row.agency_id)
     assert agency is not None
     return [s for s in (agency.secrets or []) if isinstance(s, str)]
+
+
+def verify_callback(
+    session: Session,
+    delivery_id: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    *,
+    now: datetime | None = None,
+) -> bool:
+    """Check a status callback's Standard Webhooks signature, bound to ``delivery_id``.
+
+    The signed ``webhook-id`` must be the delivery the callback reports on
+    (:func:`vessel_risk.delivery.signing.verify` with ``expected_id``): a callback
+    signed for one delivery is refused for another.
+
+    Returns
+    -------
+    bool
+        True when verified, False when the agency has no secrets (nothing to check).
+
+    Raises
+    ------
+    LookupError
+        If there is no delivery ``delivery_id``.
+    WebhookVerificationError
+        If the signature, timestamp or id does not verify.
+    """
+    secrets = agency_secrets(session, delivery_id)
+    if not secrets:
+        return False
+    verify(secrets, headers, body, now=now, expected_id=delivery_id)
+    return True
 
 
 def apply_status_callback(

@@ -142,6 +142,7 @@ def verify(
     *,
     tolerance_s: float = DEFAULT_TOLERANCE_S,
     now: datetime | None = None,
+    expected_id: str | None = None,
 ) -> str:
     """Verify a Standard Webhooks request; return its ``webhook-id``.
 
@@ -162,6 +163,10 @@ def verify(
         either way (replay protection).
     now : datetime, optional
         Verification time (default: now, UTC).
+    expected_id : str, optional
+        The ``webhook-id`` the request must carry: for a status callback, the delivery
+        it reports on, so that a signature made for one delivery cannot be replayed
+        against another (the id is part of what is signed).
 
     Returns
     -------
@@ -188,7 +193,15 @@ def verify(
         lower["webhook-timestamp"],
         lower["webhook-signature"],
     )
+    if expected_id is not None and not hmac.compare_digest(
+        msg_id.encode("utf-8"), expected_id.encode("utf-8")
+    ):
+        raise WebhookVerificationError(
+            f"webhook-id {msg_id!r} is not the delivery this callback reports on."
+        )
     try:
+        if len(ts_text) > 12:  # beyond year 33658: no clock sends that
+            raise ValueError(ts_text)
         ts = int(ts_text)
     except ValueError:
         raise WebhookVerificationError(

@@ -181,12 +181,15 @@ def test_approval_screen_shows_the_routing_flag_and_asks_to_confirm_an_inferred_
     assert 'name="confirm_inferred_flag"' in page
     assert "crew_consular (CHN): no active consular_service of CHN" in page
     nid = page.split('action="/ui/referrals/')[1].split("/approve")[0]
-    refused = api.post(f"/ui/referrals/{nid}/approve", follow_redirects=True)
+    csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+    refused = api.post(
+        f"/ui/referrals/{nid}/approve", data={"csrf_token": csrf}, follow_redirects=True
+    )
     assert "A person must confirm that flag" in refused.text
     assert 'name="confirm_inferred_flag"' in refused.text  # still a draft
     done = api.post(
         f"/ui/referrals/{nid}/approve",
-        data={"confirm_inferred_flag": "true"},
+        data={"confirm_inferred_flag": "true", "csrf_token": csrf},
         follow_redirects=True,
     )
     assert "Approved and routed" in done.text
@@ -280,7 +283,7 @@ def test_a_hostile_ship_name_runs_no_script_and_shows_as_text(hostile_server):
         assert page.inner_text("#vessel-name") == f"{BROWSER_PAYLOAD} · MMSI {HOSTILE_MMSI}"
         assert page.title() == f"{BROWSER_PAYLOAD} · vessel-risk"
         page.click("text=HTML brief")
-        page.wait_for_url(f"{server}/ports/PUNTA%20ARENAS/briefs/{HOSTILE_MMSI}")
+        page.wait_for_url(f"{server}/ui/ports/PUNTA%20ARENAS/briefs/{HOSTILE_MMSI}")
         assert page.title() == f"Inspection brief {BROWSER_PAYLOAD}"
         # The brief's inline style carries the response's nonce, so it applies.
         caveat = page.eval_on_selector(".caveat", "c => getComputedStyle(c).backgroundColor")

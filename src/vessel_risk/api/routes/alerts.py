@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import StringConstraints
+from shapely.errors import ShapelyError
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
@@ -16,7 +18,14 @@ from vessel_risk.alerts.build import CAVEAT
 from vessel_risk.alerts.lifecycle import TransitionError
 from vessel_risk.alerts.persistence import alert_history, transition
 from vessel_risk.api import crud
-from vessel_risk.api.deps import AlertReader, Analyst, ReadSessionDep, SessionDep
+from vessel_risk.api.deps import (
+    AlertReader,
+    Analyst,
+    ReadSessionDep,
+    ReviewedAlert,
+    ScopedAlert,
+    SessionDep,
+)
 from vessel_risk.api.models import (
     AlertDetail,
     AlertPage,
@@ -28,12 +37,11 @@ from vessel_risk.api.models import (
     Tier,
 )
 from vessel_risk.api.problems import problem_responses
-from vessel_risk.db.tables import as_utc
+from vessel_risk.db.tables import AlertRow, as_utc
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=problem_responses(401, 403, 429))
 
 Iso3 = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
-AlertId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Alert id.")]
 BBOX_PATTERN = r"^-?\d+(\.\d+)?,-?\d+(\.\d+)?,-?\d+(\.\d+)?,-?\d+(\.\d+)?$"
 
 
@@ -48,16 +56,72 @@ def _bbox(text: str | None) -> tuple[float, float, float, float] | None:
     return min_lon, min_lat, max_lon, max_lat
 
 
+MAX_AREA_DEPTH = 6
+"""Deepest JSON nesting of an area: a MultiPolygon is 5 deep (object, rings, ring,
+position, and the polygon list); one spare."""
+
+
+def _depth(text: str) -> int:
+    """The deepest ``[``/``{`` nesting of a JSON text (strings skipped), without parsing."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+            continue
+        if ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _finite(value: Any) -> bool:
+    if isinstance(value, list):
+        return all(_finite(v) for v in value)
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _area(text: str | None) -> BaseGeometry | None:
     if text is None:
         return None
+    if _depth(text) > MAX_AREA_DEPTH:
+        raise HTTPException(422, f"area is nested deeper than {MAX_AREA_DEPTH} levels.")
     try:
-        geom = shape(json.loads(text))
-    except (ValueError, TypeError, KeyError, AttributeError, IndexError) as exc:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise HTTPException(422, f"area is not JSON: {exc}") from exc
+    if not isinstance(data, dict) or data.get("type") not in ("Polygon", "MultiPolygon"):
+        raise HTTPException(422, "area must be a GeoJSON Polygon or MultiPolygon.")
+    if not _finite(data.get("coordinates")):
+        raise HTTPException(422, "area coordinates must be finite numbers (no NaN, no Infinity).")
+    try:
+        geom = shape(data)
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, ShapelyError) as exc:
         raise HTTPException(422, f"area is not a GeoJSON geometry: {exc}") from exc
-    if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.is_empty or not geom.is_valid:
+    if geom.is_empty or not geom.is_valid:
         raise HTTPException(422, "area must be a valid, non-empty GeoJSON Polygon or MultiPolygon.")
+    min_lon, min_lat, max_lon, max_lat = geom.bounds
+    if not (-180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+        raise HTTPException(422, "area must lie within longitudes ±180 and latitudes ±90.")
     return geom
+
+
+def utc_param(name: str, value: datetime | None) -> datetime | None:
+    """A query parameter's datetime in UTC; 422 when it has no UTC equivalent (year 9999
+    at a negative offset, year 1 at a positive one)."""
+    try:
+        return as_utc(value)
+    except OverflowError as exc:
+        raise HTTPException(422, f"{name} is out of the range of UTC datetimes.") from exc
 
 
 ReviewStatus = Literal["new", "under_review", "referred", "dismissed", "withdrawn"]
@@ -103,8 +167,8 @@ def list_alerts(
         bbox=_bbox(bbox),
         area=_area(area),
         year=year,
-        seen_since=as_utc(seen_since),
-        seen_until=as_utc(seen_until),
+        seen_since=utc_param("seen_since", seen_since),
+        seen_until=utc_param("seen_until", seen_until),
     )
     try:
         rows, next_cursor = crud.list_alerts(session, caller, filters, limit=limit, cursor=cursor)
@@ -115,12 +179,9 @@ def list_alerts(
     )
 
 
-def alert_detail(session: Session, caller: AlertReader, alert_id: int) -> AlertDetail:
-    """The alert with indicators, evidence, explanation and score history."""
-    try:
-        alert = crud.get_alert(session, caller, alert_id)
-    except LookupError as exc:
-        raise HTTPException(404, str(exc)) from exc
+def alert_detail(session: Session, alert: AlertRow) -> AlertDetail:
+    """The alert (in the caller's scope) with indicators, evidence, explanation and
+    score history."""
     detail = alert.detail or {}
     history = alert_history(session, alert.id)
     events = crud.evidence_of(session, [alert.score_id])
@@ -139,21 +200,20 @@ def alert_detail(session: Session, caller: AlertReader, alert_id: int) -> AlertD
 
 
 @router.get("/{alert_id}", response_model=AlertDetail, responses=problem_responses(404, 422))
-def get_alert(session: ReadSessionDep, caller: AlertReader, alert_id: AlertId) -> AlertDetail:
+def get_alert(session: ReadSessionDep, alert: ScopedAlert) -> AlertDetail:
     """One alert: its indicators, evidence events, explanation and score history."""
-    return alert_detail(session, caller, alert_id)
+    return alert_detail(session, alert)
 
 
 @router.post(
     "/{alert_id}/status", response_model=AlertPublic, responses=problem_responses(404, 409, 422)
 )
 def change_status(
-    session: SessionDep, caller: Analyst, alert_id: AlertId, body: AlertStatusUpdate
+    session: SessionDep, caller: Analyst, alert: ReviewedAlert, body: AlertStatusUpdate
 ) -> AlertPublic:
     """Move the alert along its review lifecycle (audited)."""
     try:
-        crud.get_alert(session, caller, alert_id)
-        alert = transition(session, alert_id, body.status, actor=caller.actor, reason=body.reason)
+        alert = transition(session, alert.id, body.status, actor=caller.actor, reason=body.reason)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
     except TransitionError as exc:

@@ -1,7 +1,10 @@
 """The dashboard: server-rendered pages over the same data and access rules as the API.
 
-Log in with an agency client's API key; it is kept in an HttpOnly, SameSite=Strict
-cookie. Pages: the ranked alert queue with a map, vessel detail with track and events,
+Log in with an agency client's API key to start a server-side session
+(:mod:`vessel_risk.api.sessions`): the cookie holds a random token, never the key. Every
+page goes through :func:`~vessel_risk.api.deps.authorize` and
+:func:`~vessel_risk.api.deps.scoped` like the API; every form post carries the session's
+CSRF token. Pages: the ranked alert queue with a map, vessel detail with track and events,
 the port inspector's queue and briefs, the referral approval screen. Leaflet is served
 from the package (``static/leaflet``), so nothing is fetched from the internet; there
 is no base map, only a graticule.
@@ -9,23 +12,25 @@ is no base map, only a graticule.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import quote_plus
 
 import jinja2
-from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from vessel_risk.api import crud
+from vessel_risk.api import crud, sessions
 from vessel_risk.api.access import Principal, authenticate
-from vessel_risk.api.deps import COOKIE_NAME, SessionDep, get_caller
-from vessel_risk.api.models import AlertPublic
+from vessel_risk.api.deps import SessionDep, VesselScope, authorize, scoped
+from vessel_risk.api.models import AlertPublic, Tier
 from vessel_risk.api.routes import ports as ports_routes
 from vessel_risk.api.routes import vessels as vessel_routes
 from vessel_risk.api.routes.alerts import alert_detail
+from vessel_risk.db.tables import ReferralNotice, audit
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 # Autoescape on for every template: a value from data (a ship name broadcast over AIS)
@@ -37,28 +42,22 @@ templates = Jinja2Templates(
         autoescape=True,
     )
 )
-ALERT_ROLES = frozenset({"analyst", "port_inspector", "referral_approver", "admin"})
-
-
-class _Login(Exception):
-    pass
-
-
-def _who(request: Request, session: SessionDep) -> Principal:
-    try:
-        return get_caller(request, session, None)
-    except HTTPException as exc:
-        if exc.status_code == 401:
-            raise _Login() from exc
-        raise
+LOGIN_FAILURES_PER_MINUTE = 10
+"""Failed logins one address may make in a minute before 429 (OWASP Authentication
+Cheat Sheet: throttle by source)."""
 
 
 def _page(request: Request, name: str, who: Principal | None, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, {"who": who, **context})
+    csrf = getattr(request.state, "csrf_token", "")
+    return templates.TemplateResponse(request, name, {"who": who, "csrf_token": csrf, **context})
 
 
 def _login_redirect() -> RedirectResponse:
     return RedirectResponse("/ui/login", status_code=303)
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def _map_points(alerts: Iterable[Any]) -> list[dict[str, Any]]:
@@ -84,46 +83,112 @@ def login_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/login")
-def login(request: Request, session: SessionDep, key: Annotated[str, Form()] = "") -> Response:
-    """Check the key and keep it in the session cookie."""
+def login(
+    request: Request,
+    session: SessionDep,
+    key: Annotated[str, Form(max_length=256)] = "",
+) -> Response:
+    """Check the key and start a server-side session (the key is never the cookie).
+
+    Ten failed logins in a minute from one address are answered 429 with
+    ``Retry-After`` until the minute is over (:data:`LOGIN_FAILURES_PER_MINUTE`).
+    """
+    sessions.check_origin(request)
+    limiter = request.app.state.limiter
+    address = _address(request)
+    bucket = f"login:{address}"
+    wait_s = limiter.take(bucket, LOGIN_FAILURES_PER_MINUTE, cost=0)
+    if wait_s > 0:
+        audit(
+            session,
+            actor=f"ui:{address}",
+            action="ui.login_throttled",
+            entity_type="ui_session",
+            entity_id=address[:64],
+        )
+        session.commit()
+        return Response(
+            "Too many failed logins from this address; try again later.",
+            status_code=429,
+            headers={"Retry-After": str(max(1, math.ceil(wait_s)))},
+            media_type="text/plain",
+        )
     who = authenticate(session, key.strip())
     if who is None:
-        return _page(request, "login.html", None, error="That key is not valid.")
+        limiter.take(bucket, LOGIN_FAILURES_PER_MINUTE)
+        audit(
+            session,
+            actor=f"ui:{address}",
+            action="ui.login_failed",
+            entity_type="ui_session",
+            entity_id=address[:64],
+        )
+        session.commit()
+        refused = _page(request, "login.html", None, error="That key is not valid.")
+        refused.status_code = 401
+        return refused
+    token = sessions.start(
+        session,
+        who,
+        address=address,
+        previous=request.cookies.get(sessions.COOKIE_NAME),
+        ttl_s=request.app.state.settings.ui_session_ttl_s,
+    )
+    session.commit()
     target = "/ui/ports" if who.role == "port_inspector" else "/ui/"
     if who.role == "case_system":
         target = "/ui/referrals"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
-        COOKIE_NAME,
-        key.strip(),
+        sessions.COOKIE_NAME,
+        token,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
-        max_age=8 * 3600,
+        max_age=int(request.app.state.settings.ui_session_ttl_s),
+        path="/ui",
     )
     return response
 
 
 @router.get("/logout")
-def logout() -> Response:
-    """Forget the key."""
+def logout(request: Request, session: SessionDep) -> Response:
+    """End the session on the server and forget the cookie."""
+    token = request.cookies.get(sessions.COOKIE_NAME)
+    found = sessions.lookup(session, token)
+    if token and found is not None:
+        sessions.end(session, token, actor=found[0].actor, reason="logout")
+        session.commit()
     response = _login_redirect()
-    response.delete_cookie(COOKIE_NAME)
+    response.delete_cookie(sessions.COOKIE_NAME, path="/ui")
     return response
+
+
+UiCaller = Annotated[Principal, Depends(authorize("dashboard", ui=True))]
+UiAlertReader = Annotated[Principal, Depends(authorize("alerts.read", ui=True))]
+UiNoticeReader = Annotated[Principal, Depends(authorize("notices.read", ui=True))]
+UiPort = Annotated[str, Depends(scoped("port", "alerts.read", ui=True))]
+UiVessel = Annotated[VesselScope, Depends(scoped("vessel", "alerts.read", ui=True))]
+UiReadNotice = Annotated[ReferralNotice, Depends(scoped("notice", "notices.read", ui=True))]
+UiApprover = Annotated[Principal, Depends(authorize("notices.approve", ui=True, form=True))]
+UiApprovedNotice = Annotated[
+    ReferralNotice, Depends(scoped("notice", "notices.approve", ui=True, form=True))
+]
 
 
 @router.get("/")
 def alert_queue(
-    request: Request, session: SessionDep, tier: str = "", cursor: str | None = None
+    request: Request,
+    session: SessionDep,
+    who: UiCaller,
+    tier: Annotated[Tier | Literal[""], Query()] = "",
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    """The ranked alert queue with a map."""
-    try:
-        who = _who(request, session)
-    except _Login:
-        return _login_redirect()
+    """The ranked alert queue with a map (port inspectors go to their ports, case
+    systems to their notices)."""
     if who.role == "port_inspector":
         return RedirectResponse("/ui/ports", status_code=303)
-    if who.role not in ALERT_ROLES:
+    if not who.may("alerts.read"):
         return RedirectResponse("/ui/referrals", status_code=303)
     filters = crud.AlertFilters(tiers=(tier,) if tier else ())
     try:
@@ -144,14 +209,8 @@ def alert_queue(
 
 
 @router.get("/ports")
-def port_list(request: Request, session: SessionDep) -> Response:
+def port_list(request: Request, session: SessionDep, who: UiAlertReader) -> Response:
     """The ports in the caller's scope."""
-    try:
-        who = _who(request, session)
-    except _Login:
-        return _login_redirect()
-    if who.role not in ALERT_ROLES:
-        raise HTTPException(403, "This role has no port view.")
     rows = [
         {"port_label": p, "port_iso3": c, "alerts": n, "max_score": s}
         for p, c, n, s in crud.ports(session, who)
@@ -160,35 +219,58 @@ def port_list(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/ports/{port_label}")
-def port_view(request: Request, session: SessionDep, port_label: str) -> Response:
+def port_view(
+    request: Request, session: SessionDep, who: UiAlertReader, port_label: UiPort
+) -> Response:
     """The port inspector's queue: vessels of this port ranked, with briefs."""
-    try:
-        who = _who(request, session)
-    except _Login:
-        return _login_redirect()
-    if who.role not in ALERT_ROLES:
-        raise HTTPException(403, "This role has no port view.")
     q = ports_routes.queue(session, who, port_label)
     return _page(request, "port_queue.html", who, q=q, points=_map_points(q.items))
 
 
+@router.get("/ports/{port_label}/briefs/{mmsi}")
+def port_brief(
+    request: Request,
+    session: SessionDep,
+    who: UiAlertReader,
+    port_label: UiPort,
+    vessel: UiVessel,
+    format: Annotated[Literal["html", "pdf"], Query()] = "html",
+) -> Response:
+    """The inspection brief of a vessel in the port's queue (as the API's)."""
+    return ports_routes.brief_response(request, session, who, port_label, vessel.mmsi, format)
+
+
+@router.get("/referrals/{notice_id}/brief")
+def referral_brief(
+    request: Request, session: SessionDep, who: UiNoticeReader, notice: UiReadNotice
+) -> Response:
+    """A notice as a printable page (the read is audited)."""
+    from vessel_risk.api.routes.referrals import notice_brief
+
+    return notice_brief(request, session, who, notice)
+
+
 @router.get("/vessels/{mmsi}")
 def vessel_view(
-    request: Request, session: SessionDep, mmsi: str, port: str | None = None
+    request: Request,
+    session: SessionDep,
+    who: UiAlertReader,
+    vessel: UiVessel,
+    port: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Response:
-    """Vessel detail: profile, track, events, the reasons of each year's score."""
-    try:
-        who = _who(request, session)
-    except _Login:
-        return _login_redirect()
-    if who.role not in ALERT_ROLES:
-        raise HTTPException(403, "This role has no vessel view.")
-    v = vessel_routes.profile(session, who, mmsi)
-    details = [alert_detail(session, who, p.alert_id) for p in reversed(v.periods) if p.alert_id]
+    """Vessel detail: profile, track, events, the reasons of each year's score, within
+    the vessel-years in the caller's scope."""
+    v = vessel_routes.profile(session, vessel)
+    in_scope = {a.id: a for a in vessel.alerts}
+    details = [
+        alert_detail(session, in_scope[p.alert_id])
+        for p in reversed(v.periods)
+        if p.alert_id in in_scope
+    ]
     track: dict[str, Any] | None = None
     note = None
     try:
-        track = vessel_routes.track(request, session, who, mmsi).model_dump()
+        track = vessel_routes.track(request, vessel).model_dump()
     except HTTPException as exc:
         note = str(exc.detail)
     events = [e for d in details for e in d.evidence_events]
@@ -213,7 +295,12 @@ def vessel_view(
 
 
 @router.get("/referrals")
-def referral_view(request: Request, session: SessionDep, message: str | None = None) -> Response:
+def referral_view(
+    request: Request,
+    session: SessionDep,
+    who: UiNoticeReader,
+    message: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
     """The referral approval screen: the agency's notices, drafts to approve.
 
     Each draft shows its approval preview: the flag routing uses (declared, or inferred
@@ -224,15 +311,7 @@ def referral_view(request: Request, session: SessionDep, message: str | None = N
     from vessel_risk.api.routes.referrals import _fleets
     from vessel_risk.referral.notices import preview_notice
 
-    try:
-        who = _who(request, session)
-    except _Login:
-        return _login_redirect()
-    if who.role not in ("analyst", "referral_approver", "case_system", "admin"):
-        raise HTTPException(403, "This role reads no referral notices.")
     notices = crud.list_notices(session, who)
-    from vessel_risk.db.tables import audit
-
     for n in notices:
         audit(
             session,
@@ -242,12 +321,12 @@ def referral_view(request: Request, session: SessionDep, message: str | None = N
             entity_id=n.id,
             reason="dashboard list",
         )
-    can_approve = who.role in ("referral_approver", "admin")
+    can_approve = who.may("notices.approve")
     fleets = _fleets(request.app.state.settings) if can_approve else []
     previews = {
         n.id: preview_notice(session, n.id, fleets=fleets)
         for n in notices
-        if can_approve and n.status == "draft"
+        if can_approve and n.status == "draft" and crud.notice_visible(session, who, n, acting=True)
     }
     session.commit()
     return _page(
@@ -265,23 +344,19 @@ def referral_view(request: Request, session: SessionDep, message: str | None = N
 def referral_approve(
     request: Request,
     session: SessionDep,
-    notice_id: str,
+    who: UiApprover,
+    notice: UiApprovedNotice,
     confirm_inferred_flag: Annotated[bool, Form()] = False,
 ) -> Response:
     """Approve a draft notice from the approval screen (with the inferred-flag box, if
-    ticked); a refusal comes back to the screen as its message."""
+    ticked); a refusal comes back to the screen as its message. The form carries the
+    session's CSRF token."""
     from vessel_risk.api.models import NoticeApprove
     from vessel_risk.api.routes.referrals import approve_notice
 
-    try:
-        who = _who(request, session)
-    except _Login:
-        return _login_redirect()
-    if who.role not in ("referral_approver", "admin"):
-        raise HTTPException(403, "Only referral approvers approve notices.")
     body = NoticeApprove(confirm_inferred_flag=confirm_inferred_flag)
     try:
-        approve_notice(session, request.app.state.settings, who, notice_id, body)
+        approve_notice(session, request.app.state.settings, who, notice, body)
     except HTTPException as exc:
         if exc.status_code != 409:
             raise

@@ -6,15 +6,16 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from vessel_risk.alerts.display import flag_label, vessel_label
 from vessel_risk.api import crud
 from vessel_risk.api.access import Principal
-from vessel_risk.api.deps import AlertReader, ReadSessionDep
-from vessel_risk.api.models import MMSI_PATTERN, AlertPublic, PortQueue, PortQueueItem, PortSummary
+from vessel_risk.api.deps import AlertReader, ReadSessionDep, ScopedPort, ScopedVessel
+from vessel_risk.api.models import AlertPublic, PortQueue, PortQueueItem, PortSummary
 from vessel_risk.api.problems import problem_responses
+from vessel_risk.api.routes.alerts import utc_param
 from vessel_risk.api.security import csp_nonce
 from vessel_risk.db.tables import AlertRow, Vessel, as_utc, utcnow
 from vessel_risk.referral.briefs import Brief, brief_html, brief_pdf
@@ -23,7 +24,6 @@ router = APIRouter(
     prefix="/ports", tags=["ports"], responses=problem_responses(401, 403, 404, 422, 429)
 )
 
-PortLabel = Annotated[str, Path(min_length=1, max_length=128, description="Port label.")]
 BRIEF_EVENTS = 8
 
 
@@ -47,7 +47,7 @@ def queue(
 ) -> PortQueue:
     """The port's queue, as the route returns it."""
     try:
-        rows = crud.port_queue(session, caller, port_label, since=as_utc(since))
+        rows = crud.port_queue(session, caller, port_label, since=utc_param("since", since))
     except PermissionError as exc:
         raise HTTPException(403, str(exc)) from exc
     if not rows and not crud.port_known(session, port_label):
@@ -69,7 +69,7 @@ def queue(
 def get_queue(
     session: ReadSessionDep,
     caller: AlertReader,
-    port_label: PortLabel,
+    port_label: ScopedPort,
     since: Annotated[
         datetime | None,
         Query(description="Only vessels whose last port visit ended at or after this, UTC."),
@@ -155,11 +155,23 @@ def get_brief(
     request: Request,
     session: ReadSessionDep,
     caller: AlertReader,
-    port_label: PortLabel,
-    mmsi: Annotated[str, Path(pattern=MMSI_PATTERN)],
+    port_label: ScopedPort,
+    vessel: ScopedVessel,
     format: Annotated[Literal["html", "pdf"], Query(description="html or pdf.")] = "html",
 ) -> Response:
     """The printable inspection brief with the ILO C188 checklist (HTML or PDF)."""
+    return brief_response(request, session, caller, port_label, vessel.mmsi, format)
+
+
+def brief_response(
+    request: Request,
+    session: Session,
+    caller: Principal,
+    port_label: str,
+    mmsi: str,
+    format: str,
+) -> Response:
+    """The brief of ``mmsi`` at ``port_label`` (both already in scope) as HTML or PDF."""
     brief = make_brief(session, caller, port_label, mmsi)
     name = re.sub(r"[^A-Za-z0-9]+", "_", f"brief_{mmsi}_{port_label.upper()}")
     if format == "pdf":

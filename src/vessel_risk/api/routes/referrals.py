@@ -14,16 +14,19 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from vessel_risk.api import crud
 from vessel_risk.api.access import Principal
 from vessel_risk.api.deps import (
+    ApprovedNotice,
     Approver,
     CaseSystem,
     NoticeReader,
     NoticeWriter,
+    ReadNotice,
+    ReportedDelivery,
     SessionDep,
     SettingsDep,
 )
@@ -39,15 +42,13 @@ from vessel_risk.api.models import (
 from vessel_risk.api.problems import problem_responses
 from vessel_risk.api.security import csp_nonce
 from vessel_risk.db.tables import ReferralNotice, audit
-from vessel_risk.delivery import agency_secrets, apply_status_callback, verify
+from vessel_risk.delivery import apply_status_callback, verify_callback
 from vessel_risk.referral.directory import read_directory
 from vessel_risk.referral.notices import approve_notice as approve
 from vessel_risk.referral.notices import create_notice as create
 from vessel_risk.referral.notices import notice_html, preview_notice
 
 router = APIRouter(tags=["referrals"], responses=problem_responses(401, 403, 422, 429))
-
-NoticeId = Annotated[str, Path(min_length=1, max_length=36)]
 
 
 async def raw_body(request: Request) -> bytes:
@@ -64,13 +65,6 @@ def _read(session: Session, who: Principal, notice: ReferralNotice, why: str) ->
         entity_id=notice.id,
         reason=why,
     )
-
-
-def _notice(session: Session, who: Principal, notice_id: str) -> ReferralNotice:
-    try:
-        return crud.get_notice(session, who, notice_id)
-    except LookupError as exc:
-        raise HTTPException(404, str(exc)) from exc
 
 
 @router.get("/referrals", response_model=list[NoticePublic])
@@ -120,9 +114,8 @@ def create_notice(session: SessionDep, caller: NoticeWriter, body: NoticeCreate)
 
 
 @router.get("/referrals/{notice_id}", response_model=NoticePublic, responses=problem_responses(404))
-def get_notice(session: SessionDep, caller: NoticeReader, notice_id: NoticeId) -> NoticePublic:
+def get_notice(session: SessionDep, caller: NoticeReader, notice: ReadNotice) -> NoticePublic:
     """One notice (the read is audited)."""
-    notice = _notice(session, caller, notice_id)
     _read(session, caller, notice, "detail")
     session.commit()
     return NoticePublic.model_validate(notice)
@@ -137,10 +130,16 @@ def get_notice(session: SessionDep, caller: NoticeReader, notice_id: NoticeId) -
     },
 )
 def get_notice_brief(
-    request: Request, session: SessionDep, caller: NoticeReader, notice_id: NoticeId
+    request: Request, session: SessionDep, caller: NoticeReader, notice: ReadNotice
 ) -> Response:
     """The notice as a printable page (the read is audited)."""
-    notice = _notice(session, caller, notice_id)
+    return notice_brief(request, session, caller, notice)
+
+
+def notice_brief(
+    request: Request, session: Session, caller: Principal, notice: ReferralNotice
+) -> Response:
+    """The printable page of ``notice`` (in scope), its read audited."""
     _read(session, caller, notice, "brief")
     session.commit()
     return Response(
@@ -160,15 +159,14 @@ def _fleets(settings: Any) -> list[Any]:
     responses=problem_responses(404),
 )
 def get_notice_preview(
-    session: SessionDep, settings: SettingsDep, caller: NoticeReader, notice_id: NoticeId
+    session: SessionDep, settings: SettingsDep, caller: NoticeReader, notice: ReadNotice
 ) -> NoticePreview:
     """The approval preview: the flag routing uses (declared or inferred, its source and
     confidence), the agencies approval would route to, which of them depend on an
     inferred flag a person must confirm, and the rules that found no agency (audited)."""
-    notice = _notice(session, caller, notice_id)
     _read(session, caller, notice, "preview")
     try:
-        preview = preview_notice(session, notice_id, fleets=_fleets(settings))
+        preview = preview_notice(session, notice.id, fleets=_fleets(settings))
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
     session.commit()
@@ -184,7 +182,7 @@ def approve_notice(
     session: SessionDep,
     settings: SettingsDep,
     caller: Approver,
-    notice_id: NoticeId,
+    notice: ApprovedNotice,
     body: NoticeApprove | None = None,
 ) -> NoticePublic:
     """Approve a draft: it is routed and its deliveries enter the outbox (audited).
@@ -193,12 +191,11 @@ def approve_notice(
     ``/referrals/{notice_id}/preview``), approval is refused (409) unless
     ``confirm_inferred_flag`` is true; the confirmation is recorded with the notice.
     """
-    _notice(session, caller, notice_id)
     confirm = body.confirm_inferred_flag if body else False
     try:
         notice = approve(
             session,
-            notice_id,
+            notice.id,
             actor=caller.actor,
             fleets=_fleets(settings),
             confirm_inferred_flag=confirm,
@@ -236,12 +233,11 @@ def _delivery(d: Any, attempts: list[Any]) -> DeliveryPublic:
     responses=problem_responses(404),
 )
 def list_deliveries(
-    session: SessionDep, caller: NoticeReader, notice_id: NoticeId
+    session: SessionDep, caller: NoticeReader, notice: ReadNotice
 ) -> list[DeliveryPublic]:
     """The notice's deliveries to agencies and every attempt (the read is audited)."""
-    notice = _notice(session, caller, notice_id)
     _read(session, caller, notice, "deliveries")
-    out = [_delivery(d, a) for d, a in crud.deliveries_of(session, caller, notice_id)]
+    out = [_delivery(d, a) for d, a in crud.deliveries_of(session, caller, notice.id)]
     session.commit()
     return out
 
@@ -254,7 +250,7 @@ def list_deliveries(
 def status_callback(
     session: SessionDep,
     caller: CaseSystem,
-    delivery_id: Annotated[str, Path(min_length=1, max_length=36)],
+    delivery: ReportedDelivery,
     body: StatusCallback,
     request: Request,
     raw: Annotated[bytes, Depends(raw_body)],
@@ -262,18 +258,25 @@ def status_callback(
     """A receiving case system reports what became of a notice delivered to its agency.
 
     When the agency has webhook secrets the request must also carry a valid Standard
-    Webhooks signature (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``).
+    Webhooks signature (``webhook-id``, ``webhook-timestamp``, ``webhook-signature``)
+    whose ``webhook-id`` is this delivery's id; a refused signature is audited.
     """
+    delivery_id = delivery.id
     try:
-        crud.delivery_for_receiver(session, caller, delivery_id)
-        secrets = agency_secrets(session, delivery_id)
+        verify_callback(session, delivery_id, dict(request.headers), raw)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
-    if secrets:
-        try:
-            verify(secrets, dict(request.headers), raw)
-        except ValueError as exc:  # WebhookVerificationError
-            raise HTTPException(401, f"Webhook signature: {exc}") from exc
+    except ValueError as exc:  # WebhookVerificationError
+        audit(
+            session,
+            actor=caller.actor,
+            action="delivery.callback_refused",
+            entity_type="delivery",
+            entity_id=delivery_id,
+            reason=str(exc),
+        )
+        session.commit()
+        raise HTTPException(401, f"Webhook signature: {exc}") from exc
     try:
         apply_status_callback(
             session, delivery_id, body.status, actor=caller.actor, reason=body.reason

@@ -1,16 +1,22 @@
-"""Vessels: profile (identity history, IUU status, features by year), track, events."""
+"""Vessels: profile (identity history, IUU status, features by year), track, events.
+
+A vessel is in the caller's scope only for the vessel-years whose alerts are
+(:class:`~vessel_risk.api.deps.VesselScope`): its periods, identity history, events and
+track stop at the edge of those years.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Any
 
 import pandas as pd
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from vessel_risk.api import crud
-from vessel_risk.api.deps import AlertReader, ReadSessionDep
+from vessel_risk.api.deps import ReadSessionDep, ScopedVessel, VesselScope
 from vessel_risk.api.models import (
-    MMSI_PATTERN,
     EvidenceEventPublic,
     GeoJSONFeature,
     IdentityRecord,
@@ -20,13 +26,12 @@ from vessel_risk.api.models import (
     VesselPublic,
 )
 from vessel_risk.api.problems import problem_responses
+from vessel_risk.db.tables import Vessel, VesselPeriod
 from vessel_risk.geo.tracks import track_feature
 
 router = APIRouter(
     prefix="/vessels", tags=["vessels"], responses=problem_responses(401, 403, 404, 422, 429)
 )
-
-Mmsi = Annotated[str, Path(pattern=MMSI_PATTERN, description="9-character MMSI.")]
 
 
 def read_positions(request: Request, mmsi: str) -> pd.DataFrame:
@@ -51,17 +56,35 @@ def read_positions(request: Request, mmsi: str) -> pd.DataFrame:
     )
 
 
-def profile(session: ReadSessionDep, caller: AlertReader, mmsi: str) -> VesselPublic:
-    """The vessel's profile, as the route returns it."""
+def _within(record: dict[str, Any], years: frozenset[int]) -> bool:
+    """Whether an identity-history record overlaps one of ``years`` (UTC)."""
     try:
-        vessel, periods = crud.vessel_profile(session, caller, mmsi)
-    except LookupError as exc:
-        raise HTTPException(404, str(exc)) from exc
+        first = pd.Timestamp(str(record.get("first_seen"))).year
+        last = pd.Timestamp(str(record.get("last_seen"))).year
+    except (TypeError, ValueError):
+        return False
+    return any(first <= y <= last for y in years)
+
+
+def profile(session: Session, vessel_scope: VesselScope) -> VesselPublic:
+    """The vessel's profile within the caller's vessel-years, as the route returns it."""
+    alerts = {a.vessel_period_id: a for a in vessel_scope.alerts}
+    vessel = session.get(Vessel, vessel_scope.mmsi)
+    if vessel is None:
+        raise HTTPException(404, f"No vessel {vessel_scope.mmsi}.")
+    stmt = select(VesselPeriod).where(VesselPeriod.mmsi == vessel_scope.mmsi)
+    if not vessel_scope.unrestricted:
+        stmt = stmt.where(VesselPeriod.id.in_(sorted(alerts)))
+    periods = [
+        (p, alerts.get(p.id))
+        for p in session.scalars(stmt.order_by(VesselPeriod.year, VesselPeriod.track_id))
+    ]
     history = [
         IdentityRecord.model_validate(
             {k: h.get(k) for k in ("field", "value", "first_seen", "last_seen", "messages")}
         )
         for h in vessel.identity_history or []
+        if vessel_scope.unrestricted or _within(h, vessel_scope.years)
     ]
     return VesselPublic(
         mmsi=vessel.mmsi,
@@ -95,20 +118,27 @@ def profile(session: ReadSessionDep, caller: AlertReader, mmsi: str) -> VesselPu
 
 
 @router.get("/{mmsi}", response_model=VesselPublic)
-def get_vessel(session: ReadSessionDep, caller: AlertReader, mmsi: Mmsi) -> VesselPublic:
-    """Identity history, IUU status and features by year of a vessel in scope."""
-    return profile(session, caller, mmsi)
+def get_vessel(session: ReadSessionDep, vessel: ScopedVessel) -> VesselPublic:
+    """Identity history, IUU status and features of a vessel, in the years in scope."""
+    return profile(session, vessel)
 
 
-def track(
-    request: Request, session: ReadSessionDep, caller: AlertReader, mmsi: str
-) -> TrackCollection:
-    """The vessel's track as the route returns it."""
+def track(request: Request, vessel: VesselScope) -> TrackCollection:
+    """The vessel's track within its (track, year) spans in scope, as the route returns it."""
+    mmsi = vessel.mmsi
     try:
-        crud.vessel_alerts(session, caller, mmsi)
         positions = read_positions(request, mmsi)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
+    if not vessel.unrestricted:
+        years = pd.to_datetime(positions["timestamp"], utc=True).dt.year
+        spans = vessel.spans
+        keep = pd.Series(
+            [(int(t), int(y)) in spans for t, y in zip(positions["track_id"], years, strict=True)],
+            index=positions.index,
+            dtype=bool,
+        )
+        positions = positions.loc[keep]
     # One feature per transmitter track: two transmitters sending one MMSI are two
     # lines, never one zig-zag between them.
     ids = sorted(set(positions["track_id"].astype(int))) or [0]
@@ -122,20 +152,17 @@ def track(
 
 
 @router.get("/{mmsi}/track", response_model=TrackCollection)
-def get_track(
-    request: Request, session: ReadSessionDep, caller: AlertReader, mmsi: Mmsi
-) -> TrackCollection:
+def get_track(request: Request, vessel: ScopedVessel) -> TrackCollection:
     """The vessel's track: an RFC 7946 FeatureCollection, one feature per transmitter
-    track (``track_id``), split at the antimeridian."""
-    return track(request, session, caller, mmsi)
+    track (``track_id``), split at the antimeridian; only the years in scope."""
+    return track(request, vessel)
 
 
 @router.get("/{mmsi}/events", response_model=VesselEvents)
-def get_events(session: ReadSessionDep, caller: AlertReader, mmsi: Mmsi) -> VesselEvents:
-    """Port visits, AIS gaps, encounters and loitering behind the vessel's current scores."""
-    try:
-        alerts = crud.vessel_alerts(session, caller, mmsi)
-    except LookupError as exc:
-        raise HTTPException(404, str(exc)) from exc
-    events = crud.evidence_of(session, [a.score_id for a in alerts])
-    return VesselEvents(mmsi=mmsi, events=[EvidenceEventPublic.model_validate(e) for e in events])
+def get_events(session: ReadSessionDep, vessel: ScopedVessel) -> VesselEvents:
+    """Port visits, AIS gaps, encounters and loitering behind the vessel's current scores
+    in the years in scope."""
+    events = crud.evidence_of(session, [a.score_id for a in vessel.alerts])
+    return VesselEvents(
+        mmsi=vessel.mmsi, events=[EvidenceEventPublic.model_validate(e) for e in events]
+    )
