@@ -98,6 +98,7 @@ from vessel_risk.ingest import (
 from vessel_risk.ingest.schemas import QuarantineSchema
 from vessel_risk.pipeline.config import RunConfig
 from vessel_risk.pipeline.counts import RunTally, run_counts
+from vessel_risk.pipeline.incremental import mark_processed
 from vessel_risk.pipeline.scoring import Scorer, alert_queue, choose_scorer, score_alerts
 from vessel_risk.pipeline.stages import (
     Events,
@@ -413,6 +414,8 @@ def run(
             )
             # Only where an agency's own rule allows it; otherwise a person approves.
             auto = auto_refer(session, ports=PortIndex(refs.ports), fleets=fleets)
+        if config.position_store is not None:  # the appends this run took in (s15io)
+            mark_processed(config.position_store, out_dir)
     finally:
         if engine is not None:
             engine.dispose()
