@@ -161,14 +161,19 @@ def prepare(k: int, out: Path) -> tuple[Path, dict[str, float]]:
 
 
 def measure(src: Path, inputs: Path, url: str) -> list[float]:
+    """First and second record_run seconds, alerts and evidence rows; NaN if it failed."""
     env = {**os.environ, "PYTHONPATH": str(src)}
     done = subprocess.run(
         [sys.executable, "-c", CHILD, str(inputs), url],
         env=env,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
+    if done.returncode != 0:
+        why = [x for x in done.stderr.splitlines() if "Error" in x]
+        print(f"  failed ({src}): {why[-1] if why else done.stderr[-300:]}")
+        return [float("nan")] * 4
     line = [x for x in done.stdout.splitlines() if x.startswith("RESULT")][-1]
     first, again, alerts, events = line.split()[1:]
     return [float(first), float(again), float(alerts), float(events)]
@@ -199,6 +204,8 @@ def main() -> None:
                             missing_ok=True
                         )
                 first, again, alerts, events = measure(src, inputs, db_url)
+                if alerts != alerts:  # failed: NaN
+                    alerts = events = 0.0
                 share = again / info["run_s"]
                 results.append(
                     {

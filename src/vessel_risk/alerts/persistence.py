@@ -39,7 +39,9 @@ from vessel_risk.db.tables import (
 
 
 def _json(value: object) -> Any:
-    return json.loads(json.dumps(value, default=str))
+    """``value`` as JSON builtins; NaN and infinities become null (unknown): PostgreSQL's
+    JSON type refuses them."""
+    return json.loads(json.dumps(value, default=str), parse_constant=lambda _: None)
 
 
 def transition(
@@ -106,10 +108,12 @@ def _identity_records(identity: pd.DataFrame) -> dict[str, list[dict[str, Any]]]
     if identity.empty:
         return {}
     cols = ["field", "value", "first_seen", "last_seen", "messages"]
-    return {
-        str(m): _json(g[cols].sort_values("first_seen").to_dict("records"))
-        for m, g in identity.groupby("mmsi", sort=False)
-    }
+    ordered = identity.sort_values(["mmsi", "first_seen"], kind="stable")
+    records = _json(ordered[cols].to_dict("records"))
+    out: dict[str, list[dict[str, Any]]] = {}
+    for mmsi, record in zip(ordered["mmsi"].astype(str), records, strict=True):
+        out.setdefault(mmsi, []).append(record)
+    return out
 
 
 VESSEL_YEAR = ("mmsi", "track_id", "year")
@@ -229,7 +233,7 @@ def record_run(
         for r in select_in(
             session,
             [AlertRow.id, AlertRow.mmsi, AlertRow.track_id, AlertRow.year]
-            + [AlertRow.score, AlertRow.tier, AlertRow.model_version],
+            + [AlertRow.score, AlertRow.tier, AlertRow.model_version, AlertRow.status],
             AlertRow.mmsi,
             sorted({a.mmsi for a in alerts}),
         )
@@ -255,7 +259,8 @@ def record_run(
         updates.append({**fields, "id": old.id})
         before = {"score": old.score, "tier": old.tier, "model_version": old.model_version}
         audits.append(_audit_row(actor, "alert.rescored", old.id, now, before=before, after=after))
-        followed.append((old.id, old.tier, a.tier))
+        if follow_evidence(old.status, old.tier, a.tier) is not None:
+            followed.append((old.id, old.tier, a.tier))
     bulk_update(session, AlertRow.__table__, "id", updates)
     new_ids = bulk_insert(session, AlertRow.__table__, new_rows, returning="id")
     audits.extend(
@@ -465,7 +470,11 @@ def _evidence_rows(
 
 def _last_ports(alerts: Sequence[Alert], visits: pd.DataFrame) -> list[dict[str, Any]]:
     """The last port visit of each alert's track that started by its last position."""
-    none = {"last_port_label": None, "last_port_iso3": None, "last_port_departure": None}
+    none: dict[str, Any] = {
+        "last_port_label": None,
+        "last_port_iso3": None,
+        "last_port_departure": None,
+    }
     last = _last_visits(visits)
     if last.empty:
         return [dict(none) for _ in alerts]
@@ -489,8 +498,8 @@ def _last_ports(alerts: Sequence[Alert], visits: pd.DataFrame) -> list[dict[str,
         direction="backward",
     ).set_index("i")
     out = []
-    for i in range(len(alerts)):
-        port = found.loc[i]
+    found = found.sort_index()
+    for port in found[["start", "port_label", "port_iso3", "end"]].to_dict("records"):
         if pd.isna(port["start"]):
             out.append(dict(none))
             continue

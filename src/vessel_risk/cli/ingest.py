@@ -66,7 +66,7 @@ def ingest(
     if append:
         from vessel_risk.ingest import read_manifest
 
-        last = read_manifest(store)["appends"][-1]  # type: ignore[index]
+        last = read_manifest(store)["appends"][-1]
         console.print(
             f"Appended: {last['vessels']:,} vessels touched, {last['start']} to {last['end']}."
         )

@@ -17,8 +17,6 @@ from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
-    ColumnElement,
-    Table,
     bindparam,
     create_engine,
     event,
@@ -190,7 +188,7 @@ def _chunks(rows: Sequence[T], size: int = BULK_CHUNK) -> Iterator[Sequence[T]]:
 
 def bulk_insert(
     session: Session,
-    table: Table,
+    table: Any,
     rows: Sequence[Mapping[str, Any]],
     *,
     returning: str | None = None,
@@ -234,7 +232,7 @@ def bulk_insert(
     return out
 
 
-def _copy(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+def _copy(conn: Connection, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
     """``COPY table (columns) FROM STDIN`` of ``rows`` through psycopg, JSON as text."""
     names = list(rows[0])
     json_cols = {n for n in names if isinstance(table.c[n].type, JSON)}
@@ -248,9 +246,7 @@ def _copy(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> 
             )
 
 
-def bulk_update(
-    session: Session, table: Table, key: str, rows: Sequence[Mapping[str, Any]]
-) -> None:
+def bulk_update(session: Session, table: Any, key: str, rows: Sequence[Mapping[str, Any]]) -> None:
     """Update the rows of ``table`` whose ``key`` column matches, in bulk.
 
     One ``UPDATE ... WHERE key = ?`` run with ``executemany`` (psycopg pipelines it);
@@ -280,10 +276,7 @@ def bulk_update(
 
 
 def select_in(
-    session: Session,
-    columns: Sequence[ColumnElement[Any]],
-    column: ColumnElement[Any],
-    values: Sequence[Any],
+    session: Session, columns: Sequence[Any], column: Any, values: Sequence[Any]
 ) -> list[Row[Any]]:
     """The rows of ``select(*columns)`` whose ``column`` is in ``values``, in chunks.
 

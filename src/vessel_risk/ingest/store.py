@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -248,7 +248,7 @@ MANIFEST = "store.json"
 """The file of a position store that says how it is partitioned and what each append added."""
 
 
-def read_manifest(store: str | Path) -> dict[str, object]:
+def read_manifest(store: str | Path) -> dict[str, Any]:
     """A position store's ``store.json``: ``partitions`` and ``appends``.
 
     ``appends`` lists each ingest in order (the first is :func:`write_store`'s): its
@@ -266,7 +266,7 @@ def read_manifest(store: str | Path) -> dict[str, object]:
             f"The store {str(store)!r} has no {MANIFEST} (written by an older vessel-risk): "
             "files cannot be appended to it; ingest all its files again into a new store."
         )
-    manifest: dict[str, object] = json.loads(path.read_text(encoding="utf-8"))
+    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return manifest
 
 
@@ -279,13 +279,13 @@ def _write_manifest(store: Path, manifest: dict[str, object]) -> None:
 def _record_append(store: Path, touched: pd.DataFrame, files: list[int]) -> None:
     """Add one append to the manifest; its touched MMSIs to ``appends/NNNNN.parquet``."""
     manifest = read_manifest(store)
-    appends = list(manifest["appends"])  # type: ignore[call-overload]
+    appends = list(manifest["appends"])
     number = len(appends)
     (store / "appends").mkdir(exist_ok=True)
     touched.to_parquet(store / "appends" / f"{number:05d}.parquet", index=False)
 
-    def iso(t: object) -> str | None:
-        return None if pd.isna(t) else pd.Timestamp(t).isoformat()  # type: ignore[arg-type]
+    def iso(t: Any) -> str | None:
+        return None if pd.isna(t) else pd.Timestamp(t).isoformat()
 
     appends.append(
         {

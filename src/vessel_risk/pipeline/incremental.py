@@ -68,7 +68,7 @@ class IncrementalPlan:
         and the windows that span the old/new boundary (a voyage, a port visit, a gap)
         may change; these are the vessel-years whose own data changed.
         """
-        rows = []
+        rows: list[tuple[str, int]] = []
         for mmsi, first, last in self.touched[["mmsi", "first", "last"]].itertuples(index=False):
             if pd.isna(first):
                 continue
@@ -100,7 +100,7 @@ def plan_run(store: str | Path, out_dir: str | Path) -> IncrementalPlan:
         If ``store`` has no ``store.json``.
     """
     store = Path(store).resolve()
-    appends = len(read_manifest(store)["appends"])  # type: ignore[arg-type]
+    appends = len(read_manifest(store)["appends"])
     since = 0
     state_file = Path(out_dir) / STATE
     if state_file.is_file():
@@ -124,7 +124,7 @@ def mark_processed(store: str | Path, out_dir: str | Path) -> None:
     """
     store = Path(store).resolve()
     try:
-        appends = len(read_manifest(store)["appends"])  # type: ignore[arg-type]
+        appends = len(read_manifest(store)["appends"])
     except ValueError:
         return
     tmp = Path(out_dir) / f".{STATE}.tmp"
