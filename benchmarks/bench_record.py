@@ -7,7 +7,7 @@ default ``src`` of this repository), on SQLite and on PostgreSQL (where
 
 Inputs, per scale ``k`` (``--scales 1 10``): the squid-jigger AIS file
 (``../shared/data/ais/squid_jiggers_2020_2023.parquet``) with its vessels copied ``k``
-times under offset MMSIs (MMSI + 1000 j for copy j; checked unique), run once through
+times under offset MMSIs (MMSI + 7,919,003 j for copy j; checked unique), run once through
 ``vessel-risk run`` with this tree (timed: the share of the run that recording takes).
 The run's features, alerts (re-scored from the features), evidence, port visits and
 identity history are saved, then each tree records them twice in a fresh database
@@ -90,7 +90,7 @@ def scaled_ais(k: int, out: Path) -> Path:
     if path.exists():
         return path
     base = pd.read_parquet(SQUID)
-    copies = [base.assign(mmsi=base["mmsi"] + 1000 * j) for j in range(k)]
+    copies = [base.assign(mmsi=base["mmsi"] + 7_919_003 * j) for j in range(k)]
     mmsis = [set(c["mmsi"].unique()) for c in copies]
     assert sum(len(m) for m in mmsis) == len(set().union(*mmsis)), "offset MMSIs collide"
     pd.concat(copies, ignore_index=True).to_parquet(path, index=False)
