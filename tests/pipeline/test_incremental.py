@@ -1,8 +1,9 @@
-"""Incremental runs: a store with a second half appended equals a full run on both halves.
+"""Incremental runs: a store with a late part appended equals a full run on both parts.
 
-The squid-jigger file is split in time at 2022-01-01 UTC; one store takes the first half,
-is run, has the second half appended (``vessel-risk ingest --append``) and is run again
-into the same folder and database; another store takes both halves at once.
+The squid-jigger file is split in time at 2023-03-01 UTC (its last month comes late);
+one store takes the first part, is run, has the second appended (``vessel-risk ingest
+--append``) and is run again into the same folder and database; another store takes
+both at once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from tests.builders import SQUID, shared_file
 from vessel_risk.db.tables import AlertRow, AuditEntry, Score
 
-SPLIT = pd.Timestamp("2022-01-01", tz="UTC")
+SPLIT = pd.Timestamp("2023-03-01", tz="UTC")
 KEY = ["mmsi", "track_id", "year"]
 
 
@@ -29,6 +30,11 @@ def halves(tmp_path_factory):
     squid[squid["timestamp"] < SPLIT].to_parquet(first, index=False)
     squid[squid["timestamp"] >= SPLIT].to_parquet(second, index=False)
     return first, second, squid
+
+
+def features(out):
+    f = pd.read_parquet(out / "vessel_features.parquet")
+    return f.sort_values(KEY, ignore_index=True)
 
 
 def _run(store, out):
@@ -100,13 +106,14 @@ def test_incremental_run_equals_a_full_run_and_revises_alerts(tmp_path, halves):
     append_store([second], inc_store)
     plan = plan_run(inc_store, inc_out)
     assert (plan.full, plan.since, plan.appends) == (False, 1, 2)
-    assert plan.vessel_years["year"].min() == 2022
+    assert plan.vessel_years["year"].unique().tolist() == [2023]
     day2 = _run(inc_store, inc_out)
+    # only the touched vessels and those their new data reaches are recomputed
+    done = day2.counts["incremental"]
+    assert done["vessels_touched"] == len(plan.touched)
+    assert len(plan.touched) <= done["vessels_recomputed"] < features(full_out)["mmsi"].nunique()
+    assert full.counts["incremental"]["vessels_recomputed"] is None  # a first run: all
     assert plan_run(inc_store, inc_out).touched.empty  # nothing new after it
-
-    def features(out):
-        f = pd.read_parquet(out / "vessel_features.parquet")
-        return f.sort_values(KEY, ignore_index=True)
 
     pd.testing.assert_frame_equal(features(inc_out), features(full_out), rtol=1e-9, atol=1e-9)
     alerts_full = pd.read_csv(full_out / "alerts.csv", dtype=str)

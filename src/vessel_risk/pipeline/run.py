@@ -98,7 +98,6 @@ from vessel_risk.ingest import (
 from vessel_risk.ingest.schemas import QuarantineSchema
 from vessel_risk.pipeline.config import RunConfig
 from vessel_risk.pipeline.counts import RunTally, run_counts
-from vessel_risk.pipeline.incremental import mark_processed
 from vessel_risk.pipeline.scoring import Scorer, alert_queue, choose_scorer, score_alerts
 from vessel_risk.pipeline.stages import (
     Events,
@@ -277,6 +276,17 @@ def run(
     """
     from vessel_risk.pipeline.report import MAP_POSITIONS, write_report
 
+    if config.position_store is not None and (config.position_store / "store.json").is_file():
+        # s15io hook: a store that takes appended days runs incrementally.
+        from vessel_risk.pipeline.incremental import run_store
+
+        return run_store(
+            config,
+            references=references,
+            scorer=scorer,
+            on_stage=on_stage,
+            on_partition=on_partition,
+        )
     out_dir, validate = config.out_dir, config.validate_frames
     url = config.resolved_database_url
     # A database given, or one an earlier run left in out_dir, is checked before any
@@ -414,8 +424,6 @@ def run(
             )
             # Only where an agency's own rule allows it; otherwise a person approves.
             auto = auto_refer(session, ports=PortIndex(refs.ports), fleets=fleets)
-        if config.position_store is not None:  # the appends this run took in (s15io)
-            mark_processed(config.position_store, out_dir)
     finally:
         if engine is not None:
             engine.dispose()
