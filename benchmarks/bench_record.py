@@ -12,7 +12,8 @@ times under offset MMSIs (MMSI + 7,919,003 j for copy j; checked unique), run on
 The run's features, alerts (re-scored from the features), evidence, port visits and
 identity history are saved, then each tree records them twice in a fresh database
 (``first``: every alert new; ``again``: every alert re-scored, as a daily run does),
-each in a fresh Python subprocess. Results go to a table on stdout and to
+each in a fresh Python subprocess (features with NaN as None: the tree before could not
+write NaN to PostgreSQL's JSON at all). Results go to a table on stdout and to
 ``<out>/bench_record.json``.
 
 Usage::
@@ -50,6 +51,10 @@ inputs, url = sys.argv[1], sys.argv[2]
 with open(inputs, "rb") as f:
     data = pickle.load(f)
 alerts = [Alert(**a) for a in data["alerts"]]
+# NaN features as None: the tree before bulk writes sent NaN to PostgreSQL's JSON, which
+# refuses it, so both trees get the nulls the bulk writer now writes.
+features = data["features"].astype(object)
+features = features.where(data["features"].notna(), None)
 if url.startswith("postgresql"):
     reset = make_engine(url)
     with reset.begin() as conn:
@@ -65,7 +70,7 @@ for _ in range(2):
         record_run(
             s,
             alerts=alerts,
-            features=data["features"],
+            features=features,
             evidence=data["evidence"],
             identity=data["identity"],
             visits=data["visits"],
@@ -160,6 +165,22 @@ def prepare(k: int, out: Path) -> tuple[Path, dict[str, float]]:
     return inputs, info
 
 
+def own_database(url: str) -> str:
+    """A database of its own on the server of ``url`` (the test database is shared:
+    tests running beside the benchmark drop its tables)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = "vessel_risk_bench_record"
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        found = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if found.first() is None:
+            conn.execute(text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
 def measure(src: Path, inputs: Path, url: str) -> list[float]:
     """First and second record_run seconds, alerts and evidence rows; NaN if it failed."""
     env = {**os.environ, "PYTHONPATH": str(src)}
@@ -187,9 +208,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("/tmp/bench_record"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    databases = {"sqlite": None}
+    databases: dict[str, str | None] = {"sqlite": None}
     if os.environ.get("VESSEL_RISK_TEST_POSTGRES_URL"):
-        databases["postgresql"] = os.environ["VESSEL_RISK_TEST_POSTGRES_URL"]
+        databases["postgresql"] = own_database(os.environ["VESSEL_RISK_TEST_POSTGRES_URL"])
     results = []
     header = f"{'scale':>5} {'db':<10} {'alerts':>7} {'events':>7} {'tree':<6}"
     print(f"{header} {'first s':>8} {'again s':>8} {'run s':>7} {'share':>6}")
