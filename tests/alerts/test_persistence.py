@@ -5,6 +5,7 @@ Every test runs on SQLite and on PostgreSQL (the ``engine`` fixture).
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -157,3 +158,39 @@ def test_two_tracks_of_one_mmsi_in_one_year_are_two_alerts_with_their_own_port(e
         assert s.scalar(select(func.count(AlertRow.id))) == 2
         assert sorted(s.scalars(select(AlertRow.id)).all()) == sorted(ids)
         assert s.scalar(select(func.count(Score.id))) == 4
+
+
+def test_every_alert_field_with_a_column_is_written_and_nan_features_are_null(engine):
+    from vessel_risk.alerts.build import Alert
+    from vessel_risk.db.tables import VesselPeriod, as_utc
+
+    alert = make_alert()
+    with Session(engine) as s, s.begin():
+        from vessel_risk.alerts.persistence import record_run
+
+        record_run(
+            s,
+            alerts=[alert],
+            features=pd.DataFrame(
+                {"mmsi": [alert.mmsi], "track_id": [0], "year": [alert.year], "x": [float("nan")]}
+            ),
+            evidence=pd.DataFrame(),
+            identity=pd.DataFrame(),
+            visits=pd.DataFrame(),
+            inputs=["t.csv"],
+            model_version=alert.model_version,
+            counts={},
+        )
+    with Session(engine) as s:
+        row = s.scalars(select(AlertRow)).one()
+        shared = [n for n in Alert.model_fields if n in AlertRow.__table__.columns.keys()]
+        assert {"mmsi", "score", "flag_inferred_confidence", "last_seen"} <= set(shared)
+        for name in shared:
+            want, got = getattr(alert, name), getattr(row, name)
+            if name == "last_seen":
+                want, got = as_utc(want), as_utc(got)
+            assert got == want, name
+        period = s.scalars(select(VesselPeriod)).one()
+        # NaN means unknown: JSON null (PostgreSQL's JSON type refuses NaN)
+        assert period.features["x"] is None
+        assert period.position_messages == alert.position_messages

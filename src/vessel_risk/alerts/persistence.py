@@ -12,15 +12,18 @@ reopened, or (referred) left for a person to decide.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from vessel_risk.alerts.build import Alert
 from vessel_risk.alerts.lifecycle import follow_evidence, next_status
+from vessel_risk.db.engine import bulk_insert, bulk_update, select_in
 from vessel_risk.db.tables import (
     AlertRow,
     AuditEntry,
@@ -36,7 +39,9 @@ from vessel_risk.db.tables import (
 
 
 def _json(value: object) -> Any:
-    return json.loads(json.dumps(value, default=str))
+    """``value`` as JSON builtins; NaN and infinities become null (unknown): PostgreSQL's
+    JSON type refuses them."""
+    return json.loads(json.dumps(value, default=str), parse_constant=lambda _: None)
 
 
 def transition(
@@ -103,10 +108,12 @@ def _identity_records(identity: pd.DataFrame) -> dict[str, list[dict[str, Any]]]
     if identity.empty:
         return {}
     cols = ["field", "value", "first_seen", "last_seen", "messages"]
-    return {
-        str(m): _json(g[cols].sort_values("first_seen").to_dict("records"))
-        for m, g in identity.groupby("mmsi", sort=False)
-    }
+    ordered = identity.sort_values(["mmsi", "first_seen"], kind="stable")
+    records = _json(ordered[cols].to_dict("records"))
+    out: dict[str, list[dict[str, Any]]] = {}
+    for mmsi, record in zip(ordered["mmsi"].astype(str), records, strict=True):
+        out.setdefault(mmsi, []).append(record)
+    return out
 
 
 VESSEL_YEAR = ("mmsi", "track_id", "year")
@@ -147,6 +154,11 @@ def record_run(
 ) -> int:
     """Store one run: vessels, vessel-periods, a new score each, alerts, evidence.
 
+    Written in bulk (:func:`vessel_risk.db.engine.bulk_insert`: ``COPY`` on PostgreSQL,
+    batched core inserts on SQLite), a statement per table rather than a row at a time.
+    Every :class:`~vessel_risk.alerts.build.Alert` field with a column of the same name in
+    ``alerts`` (or ``vessel_periods``) is written there.
+
     A vessel-year is keyed by (``mmsi``, ``track_id``, ``year``): two transmitter tracks
     of one MMSI in one year are two vessel-periods with an alert each. Existing alerts
     of the same vessel-years move to the new score and keep their status and history;
@@ -183,181 +195,340 @@ def record_run(
         The run's id.
     """
     now = utcnow()
-    run = Run(started_at=now, inputs=inputs, model_version=model_version, counts=_json(counts))
-    session.add(run)
-    session.flush()
-    mmsis = sorted({a.mmsi for a in alerts})
-    vessels = {v.mmsi: v for v in session.scalars(select(Vessel).where(Vessel.mmsi.in_(mmsis)))}
-    periods = {
-        (p.mmsi, p.track_id, p.year): p
-        for p in session.scalars(select(VesselPeriod).where(VesselPeriod.mmsi.in_(mmsis)))
-    }
-    found = session.scalars(select(AlertRow).where(AlertRow.mmsi.in_(mmsis)))
-    existing = {(a.mmsi, a.track_id, a.year): a for a in found}
-    feats = {_key(r): r for r in _json(features.to_dict("records"))}
-    history = _identity_records(identity)
-    events = (
-        {key: g for key, g in _with_track(evidence).groupby(list(VESSEL_YEAR), sort=False)}
-        if len(evidence)
-        else {}
+    values = {"started_at": now, "inputs": inputs, "model_version": model_version}
+    stmt = insert(Run).values(**values, counts=_json(counts)).returning(Run.id)
+    run_id = int(session.execute(stmt).scalar_one())
+    alerts = list(alerts)
+    if not alerts:
+        return run_id
+    session.flush()  # the caller's pending changes before the bulk statements
+    keys = [(a.mmsi, a.track_id, a.year) for a in alerts]
+    feats = _feature_rows(features, set(keys))
+    vessels = _write_vessels(session, alerts, feats, _identity_records(identity), now)
+    periods = _write_periods(session, alerts, feats, now)
+    score_ids = bulk_insert(
+        session,
+        Score.__table__,
+        [
+            {
+                "vessel_period_id": periods[k],
+                "run_id": run_id,
+                "model_version": a.model_version,
+                "score": a.score,
+                "tier": a.tier,
+                "rank": a.rank,
+                "data_note": a.data_note,
+                "indicators": [i.model_dump(mode="json") for i in a.indicators],
+                "scored_at": now,
+            }
+            for a, k in zip(alerts, keys, strict=True)
+        ],
+        returning="id",
     )
-    last_visits = _last_visits(visits)
-    visits_by_track = {
-        (str(g["mmsi"].iloc[0]), int(g["track_id"].iloc[0])): g
-        for _, g in last_visits.groupby(["mmsi", "track_id"], sort=False)
-    }
-
-    for a in alerts:
-        key = (a.mmsi, a.track_id, a.year)
-        row = feats.get(key, {})
-        vessel = vessels.get(a.mmsi)
-        if vessel is None:
-            vessel = Vessel(mmsi=a.mmsi, first_seen=a.first_seen)
-            session.add(vessel)
-            vessels[a.mmsi] = vessel
-        vessel.shipname = a.shipname or vessel.shipname
-        vessel.flag_iso3 = a.flag_iso3
-        vessel.vessel_id = a.vessel_id or vessel.vessel_id
-        vessel.mmsi_valid = a.mmsi_valid
-        vessel.iuu_listed = a.iuu_listed
-        vessel.gear = row.get("gear") or vessel.gear
-        vessel.identity_history = history.get(a.mmsi, vessel.identity_history or [])
-        for f in ("callsign", "imo"):
-            values = [h["value"] for h in vessel.identity_history if h["field"] == f]
-            if values:
-                setattr(vessel, f, values[-1])
-        seen = [as_utc(t) for t in (vessel.first_seen, vessel.last_seen) if t is not None]
-        vessel.first_seen = min([*seen, as_utc(a.first_seen)])  # type: ignore[type-var]
-        vessel.last_seen = max([*seen, as_utc(a.last_seen)])  # type: ignore[type-var]
-        vessel.updated_at = now
-
-        period = periods.get(key)
-        if period is None:
-            period = VesselPeriod(mmsi=a.mmsi, track_id=a.track_id, year=a.year)
-            session.add(period)
-            periods[key] = period
-        period.start, period.end = a.first_seen, a.last_seen
-        period.position_messages = a.position_messages
-        period.days_observed = a.days_observed
-        period.features = row
-        period.updated_at = now
-        session.flush()
-
-        indicators = [i.model_dump(mode="json") for i in a.indicators]
-        score = Score(
-            vessel_period_id=period.id,
-            run_id=run.id,
-            model_version=a.model_version,
-            score=a.score,
-            tier=a.tier,
-            rank=a.rank,
-            data_note=a.data_note,
-            indicators=indicators,
-            scored_at=now,
+    by_key = dict(zip(keys, score_ids, strict=True))
+    bulk_insert(session, EvidenceEvent.__table__, _evidence_rows(evidence, by_key))
+    ports = _last_ports(alerts, visits)
+    existing = {
+        (r.mmsi, r.track_id, r.year): r
+        for r in select_in(
+            session,
+            [AlertRow.id, AlertRow.mmsi, AlertRow.track_id, AlertRow.year]
+            + [AlertRow.score, AlertRow.tier, AlertRow.model_version, AlertRow.status],
+            AlertRow.mmsi,
+            sorted({a.mmsi for a in alerts}),
         )
-        session.add(score)
-        session.flush()
-        ev = events.get(key)
-        if ev is not None:
-            session.add_all(
-                EvidenceEvent(
-                    score_id=score.id,
-                    kind=e["kind"],
-                    start=e["start"].to_pydatetime(),
-                    end=e["end"].to_pydatetime(),
-                    duration_h=float(e["duration_h"]),
-                    lat=None if pd.isna(e["lat"]) else float(e["lat"]),
-                    lon=None if pd.isna(e["lon"]) else float(e["lon"]),
-                    detail=_json(e["detail"]),
-                )
-                for e in ev.to_dict("records")
-            )
-        port = None
-        vv = visits_by_track.get((a.mmsi, a.track_id))
-        if vv is not None:
-            before_last = vv[vv["start"] <= pd.Timestamp(a.last_seen)]
-            if len(before_last):
-                port = before_last.iloc[-1]
+    }
+    new_rows, updates, audits, followed = [], [], [], []
+    for a, k, port in zip(alerts, keys, ports, strict=True):
         fields = {
-            "score_id": score.id,
-            "run_id": run.id,
-            "vessel_id": a.vessel_id,
-            "vessel_class": a.vessel_class,
-            "shipname": a.shipname,
-            "flag_iso3": a.flag_iso3,
-            "flag_inferred_iso3": a.flag_inferred_iso3,
-            "flag_inferred_source": a.flag_inferred_source,
-            "flag_inferred_confidence": a.flag_inferred_confidence,
-            "gear": vessel.gear,
-            "score": a.score,
-            "tier": a.tier,
-            "rank": a.rank,
-            "model_version": a.model_version,
-            "last_lat": a.last_lat,
-            "last_lon": a.last_lon,
-            "last_seen": a.last_seen,
-            "last_port_label": None if port is None else str(port["port_label"]),
-            "last_port_iso3": None
-            if port is None or pd.isna(port["port_iso3"])
-            else str(port["port_iso3"]),
-            "last_port_departure": None if port is None else port["end"].to_pydatetime(),
+            **_alert_columns(a),
+            "score_id": by_key[k],
+            "run_id": run_id,
+            "gear": vessels[a.mmsi],
+            **port,
             "detail": a.model_dump(mode="json"),
             "updated_at": now,
         }
-        alert = existing.get(key)
-        if alert is None:
-            alert = AlertRow(
-                vessel_period_id=period.id,
-                mmsi=a.mmsi,
-                track_id=a.track_id,
-                year=a.year,
-                status="new",
-                created_at=now,
-                **fields,
-            )
-            session.add(alert)
-            session.flush()
-            audit(
-                session,
-                actor=actor,
-                action="alert.created",
-                entity_type="alert",
-                entity_id=alert.id,
-                after={"score": a.score, "tier": a.tier, "model_version": a.model_version},
+        after = {"score": a.score, "tier": a.tier, "model_version": a.model_version}
+        old = existing.get(k)
+        if old is None:
+            new_rows.append(
+                {**fields, "vessel_period_id": periods[k], "status": "new", "created_at": now}
             )
             continue
-        old_tier = alert.tier
-        before = {"score": alert.score, "tier": old_tier, "model_version": alert.model_version}
-        for name, value in fields.items():
-            setattr(alert, name, value)
-        after = {"score": a.score, "tier": a.tier, "model_version": a.model_version}
-        audit(
-            session,
-            actor=actor,
-            action="alert.rescored",
-            entity_type="alert",
-            entity_id=alert.id,
-            before=before,
-            after=after,
+        updates.append({**fields, "id": old.id})
+        before = {"score": old.score, "tier": old.tier, "model_version": old.model_version}
+        audits.append(_audit_row(actor, "alert.rescored", old.id, now, before=before, after=after))
+        if follow_evidence(old.status, old.tier, a.tier) is not None:
+            followed.append((old.id, old.tier, a.tier))
+    bulk_update(session, AlertRow.__table__, "id", updates)
+    new_ids = bulk_insert(session, AlertRow.__table__, new_rows, returning="id")
+    audits.extend(
+        _audit_row(
+            actor,
+            "alert.created",
+            alert_id,
+            now,
+            after={"score": r["score"], "tier": r["tier"], "model_version": r["model_version"]},
         )
-        _follow_evidence(session, alert, old_tier, a.tier, actor=actor)
-    return int(run.id)
+        for alert_id, r in zip(new_ids, new_rows, strict=True)
+    )
+    bulk_insert(session, AuditEntry.__table__, audits)
+    session.expire_all()  # ORM objects loaded before now reload what the bulk writes changed
+    for alert_id, old_tier, new_tier in followed:
+        _follow_evidence(session, alert_id, old_tier, new_tier, actor=actor)
+    return run_id
 
 
-def _follow_evidence(session: Session, alert: AlertRow, old: str, new: str, *, actor: str) -> None:
+_ALERT_COLUMNS_SET_HERE = frozenset(
+    {"id", "vessel_period_id", "score_id", "run_id", "status", "status_reason", "detail"}
+    | {"created_at", "updated_at", "gear"}
+)
+
+
+def _alert_columns(a: Alert) -> dict[str, Any]:
+    """Every field of ``a`` that is a column of ``alerts`` (NaN stored as null).
+
+    Generic on purpose: a field added to :class:`~vessel_risk.alerts.build.Alert` with a
+    column of the same name in :class:`~vessel_risk.db.tables.AlertRow` is written with
+    no change here.
+    """
+    columns = AlertRow.__table__.columns.keys()
+    names = [n for n in type(a).model_fields if n in columns and n not in _ALERT_COLUMNS_SET_HERE]
+    return {n: _null_nan(getattr(a, n)) for n in names}
+
+
+def _period_columns(a: Alert) -> dict[str, Any]:
+    """Every field of ``a`` that is a column of ``vessel_periods``."""
+    columns = set(VesselPeriod.__table__.columns.keys()) - {"id", "updated_at", "features"}
+    return {n: _null_nan(getattr(a, n)) for n in type(a).model_fields if n in columns}
+
+
+def _null_nan(value: Any) -> Any:
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def _audit_row(
+    actor: str,
+    action: str,
+    alert_id: int,
+    at: datetime,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One audit-log row about an alert, as :func:`vessel_risk.db.tables.audit` writes it."""
+    return {
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "entity_type": "alert",
+        "entity_id": str(alert_id),
+        "reason": None,
+        "before": before,
+        "after": after,
+    }
+
+
+def _feature_rows(
+    features: pd.DataFrame, keys: set[tuple[str, int, int]]
+) -> dict[tuple[str, int, int], dict[str, Any]]:
+    """The JSON-ready feature row of each alerted vessel-year."""
+    if features.empty:
+        return {}
+    track = (
+        features["track_id"].fillna(0).astype("int64")
+        if "track_id" in features
+        else pd.Series(0, index=features.index)
+    )
+    row_keys = list(
+        zip(
+            features["mmsi"].astype(str),
+            track.tolist(),
+            features["year"].astype("int64").tolist(),
+            strict=True,
+        )
+    )
+    wanted = [k in keys for k in row_keys]
+    records = _json(features[wanted].to_dict("records"))
+    return dict(zip([k for k, w in zip(row_keys, wanted, strict=True) if w], records, strict=True))
+
+
+def _write_vessels(
+    session: Session,
+    alerts: Sequence[Alert],
+    feats: dict[tuple[str, int, int], dict[str, Any]],
+    history: dict[str, list[dict[str, Any]]],
+    now: datetime,
+) -> dict[str, str | None]:
+    """Insert or update the ``vessels`` row of each alerted MMSI; return each one's gear.
+
+    Alerts of one MMSI apply in order, the last one's identity winning where it has one.
+    """
+    names = ["mmsi", "shipname", "callsign", "imo", "flag_iso3", "vessel_id", "gear"]
+    names += ["mmsi_valid", "iuu_listed", "identity_history", "first_seen", "last_seen"]
+    columns = [getattr(Vessel, n) for n in names]
+    mmsis = sorted({a.mmsi for a in alerts})
+    state = {r.mmsi: dict(r._mapping) for r in select_in(session, columns, Vessel.mmsi, mmsis)}
+    known = set(state)
+    for a in alerts:
+        v = state.setdefault(a.mmsi, {n: None for n in names} | {"mmsi": a.mmsi})
+        v["shipname"] = a.shipname or v["shipname"]
+        v["flag_iso3"] = a.flag_iso3
+        v["vessel_id"] = a.vessel_id or v["vessel_id"]
+        v["mmsi_valid"], v["iuu_listed"] = a.mmsi_valid, a.iuu_listed
+        v["gear"] = feats.get((a.mmsi, a.track_id, a.year), {}).get("gear") or v["gear"]
+        v["identity_history"] = history.get(a.mmsi, v["identity_history"] or [])
+        for f in ("callsign", "imo"):
+            values = [h["value"] for h in v["identity_history"] if h["field"] == f]
+            if values:
+                v[f] = values[-1]
+        seen = [as_utc(t) for t in (v["first_seen"], v["last_seen"]) if t is not None]
+        v["first_seen"] = min([*seen, as_utc(a.first_seen)])  # type: ignore[type-var]
+        v["last_seen"] = max([*seen, as_utc(a.last_seen)])  # type: ignore[type-var]
+        v["updated_at"] = now
+    table = Vessel.__table__
+    bulk_update(session, table, "mmsi", [state[m] for m in mmsis if m in known])
+    bulk_insert(session, table, [state[m] for m in mmsis if m not in known])
+    return {m: v["gear"] for m, v in state.items()}
+
+
+def _write_periods(
+    session: Session,
+    alerts: Sequence[Alert],
+    feats: dict[tuple[str, int, int], dict[str, Any]],
+    now: datetime,
+) -> dict[tuple[str, int, int], int]:
+    """Insert or update the vessel-period of each alert; return each one's id by key."""
+    found = select_in(
+        session,
+        [VesselPeriod.id, VesselPeriod.mmsi, VesselPeriod.track_id, VesselPeriod.year],
+        VesselPeriod.mmsi,
+        sorted({a.mmsi for a in alerts}),
+    )
+    ids = {(r.mmsi, r.track_id, r.year): int(r.id) for r in found}
+    rows: dict[tuple[str, int, int], dict[str, Any]] = {}
+    for a in alerts:
+        k = (a.mmsi, a.track_id, a.year)
+        rows[k] = {
+            **_period_columns(a),
+            "start": a.first_seen,
+            "end": a.last_seen,
+            "features": feats.get(k, {}),
+            "updated_at": now,
+        }
+    table = VesselPeriod.__table__
+    bulk_update(session, table, "id", [{**r, "id": ids[k]} for k, r in rows.items() if k in ids])
+    new = [k for k in rows if k not in ids]
+    ids.update(
+        zip(new, bulk_insert(session, table, [rows[k] for k in new], returning="id"), strict=True)
+    )
+    return ids
+
+
+def _evidence_rows(
+    evidence: pd.DataFrame, score_ids: dict[tuple[str, int, int], int]
+) -> list[dict[str, Any]]:
+    """The ``evidence_events`` rows of the alerted vessel-years, each with its score."""
+    if evidence.empty or not score_ids:
+        return []
+    ev = _with_track(evidence)
+    keyed = pd.DataFrame(
+        [(*k, s) for k, s in score_ids.items()], columns=[*VESSEL_YEAR, "score_id"]
+    ).astype({"track_id": "int64", "year": "int64"})
+    ev = ev.astype({"year": "int64"}).merge(keyed, on=list(VESSEL_YEAR), how="inner", sort=False)
+    if ev.empty:
+        return []
+
+    def located(values: pd.Series) -> list[float | None]:
+        return [None if pd.isna(v) else float(v) for v in values]
+
+    return [
+        {
+            "score_id": int(sid),
+            "kind": kind,
+            "start": start,
+            "end": end,
+            "duration_h": float(h),
+            "lat": lat,
+            "lon": lon,
+            "detail": detail,
+        }
+        for sid, kind, start, end, h, lat, lon, detail in zip(
+            ev["score_id"],
+            ev["kind"],
+            ev["start"].dt.to_pydatetime(),
+            ev["end"].dt.to_pydatetime(),
+            ev["duration_h"],
+            located(ev["lat"]),
+            located(ev["lon"]),
+            _json(ev["detail"].tolist()),
+            strict=True,
+        )
+    ]
+
+
+def _last_ports(alerts: Sequence[Alert], visits: pd.DataFrame) -> list[dict[str, Any]]:
+    """The last port visit of each alert's track that started by its last position."""
+    none: dict[str, Any] = {
+        "last_port_label": None,
+        "last_port_iso3": None,
+        "last_port_departure": None,
+    }
+    last = _last_visits(visits)
+    if last.empty:
+        return [dict(none) for _ in alerts]
+    left = pd.DataFrame(
+        {
+            "i": range(len(alerts)),
+            "mmsi": [a.mmsi for a in alerts],
+            "track_id": [a.track_id for a in alerts],
+            "at": pd.to_datetime([a.last_seen for a in alerts], utc=True),
+        }
+    )
+    right = last.assign(start=pd.to_datetime(last["start"], utc=True))
+    left["at"] = left["at"].astype(right["start"].dtype)
+    right = right.astype({"track_id": "int64"}).sort_values("start", kind="stable")
+    found = pd.merge_asof(
+        left.sort_values("at", kind="stable"),
+        right,
+        left_on="at",
+        right_on="start",
+        by=["mmsi", "track_id"],
+        direction="backward",
+    ).set_index("i")
+    out = []
+    found = found.sort_index()
+    for port in found[["start", "port_label", "port_iso3", "end"]].to_dict("records"):
+        if pd.isna(port["start"]):
+            out.append(dict(none))
+            continue
+        out.append(
+            {
+                "last_port_label": str(port["port_label"]),
+                "last_port_iso3": None if pd.isna(port["port_iso3"]) else str(port["port_iso3"]),
+                "last_port_departure": pd.Timestamp(port["end"]).to_pydatetime(),
+            }
+        )
+    return out
+
+
+def _follow_evidence(session: Session, alert_id: int, old: str, new: str, *, actor: str) -> None:
     """Withdraw, reopen or flag an alert whose tier late data changed (``follow_evidence``)."""
-    change = follow_evidence(alert.status, old, new)
+    status = session.scalar(select(AlertRow.status).where(AlertRow.id == alert_id))
+    assert status is not None
+    change = follow_evidence(status, old, new)
     if change is None:
         return
     if change.to is not None:
-        transition(session, alert.id, change.to, actor=actor, reason=change.reason)
+        transition(session, alert_id, change.to, actor=actor, reason=change.reason)
         return
     audit(
         session,
         actor=actor,
         action="alert.evidence_changed",
         entity_type="alert",
-        entity_id=alert.id,
+        entity_id=alert_id,
         reason=change.reason,
     )
 

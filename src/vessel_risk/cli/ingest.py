@@ -17,10 +17,19 @@ from vessel_risk.cli.terminal import fail as _fail
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="AIS files in any supported dialect.")],
     store: Annotated[Path, typer.Option("--store", help="Folder of the Parquet store.")],
+    append: Annotated[
+        bool,
+        typer.Option(
+            "--append",
+            help="Add the files (a day's, say) to an existing store; the next "
+            "`vessel-risk run --store` recomputes the vessels they touched.",
+        ),
+    ] = False,
 ) -> None:
     """Ingest AIS files in chunks into a Parquet store partitioned by vessel.
 
-    `vessel-risk run --store DIR` then processes it one partition at a time.
+    `vessel-risk run --store DIR` then processes it one partition at a time. With
+    --append the files are added to a store already written.
     """
     for path in paths:
         if not path.exists():
@@ -37,12 +46,13 @@ def ingest(
         def on_file(index: int, name: str) -> None:
             progress.update(task, description=name, completed=index)
 
-        from vessel_risk.ingest import IngestLimits, write_store
+        from vessel_risk.ingest import IngestLimits, append_store, write_store
         from vessel_risk.settings import Settings
 
         try:
             limits = IngestLimits.from_settings(Settings())
-            reports = write_store(list(paths), store, on_file=on_file, limits=limits)
+            write = append_store if append else write_store
+            reports = write(list(paths), store, on_file=on_file, limits=limits)
         except (ValueError, OSError) as exc:
             progress.stop()
             raise _fail(str(exc)) from exc
@@ -52,5 +62,12 @@ def ingest(
             f"{r['source']} ({r['dialect']}): {r['rows_in']:,} in, {r['positions']:,} "
             f"positions, {r['static_reports']:,} static reports, {r['quarantined']:,} "
             "quarantined."
+        )
+    if append:
+        from vessel_risk.ingest import read_manifest
+
+        last = read_manifest(store)["appends"][-1]
+        console.print(
+            f"Appended: {last['vessels']:,} vessels touched, {last['start']} to {last['end']}."
         )
     console.print(f"Store: {store.resolve()}")

@@ -4,16 +4,32 @@ The schema is created and evolved by Alembic migrations (``src/vessel_risk/db/mi
 through :func:`migrate`; the tables are declared in :mod:`vessel_risk.db.tables`.
 SQLite is the default, PostgreSQL is supported and tested. :func:`open_database` is what
 entrypoints call: a clear ``ValueError`` for a URL, file or schema that will not do.
+:func:`bulk_insert`, :func:`bulk_update` and :func:`select_in` write and read many rows
+at once (``COPY`` on PostgreSQL, batched core statements elsewhere) for recording a run.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, event, inspect
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import (
+    JSON,
+    bindparam,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine, Row, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
 
 
 def make_engine(url: str) -> Engine:
@@ -158,3 +174,126 @@ def open_database(url: str, *, create: bool = False) -> Engine:
         reason = str(getattr(exc, "orig", None) or exc).replace(url, shown)
         raise ValueError(f"Cannot open {shown!r}: {reason}") from exc
     return engine
+
+
+BULK_CHUNK = 5_000
+"""Rows per statement or ``IN`` list of the bulk helpers (SQLite allows 32,766 bound
+parameters per statement; PostgreSQL 65,535)."""
+
+
+def _chunks(rows: Sequence[T], size: int = BULK_CHUNK) -> Iterator[Sequence[T]]:
+    for i in range(0, len(rows), size):
+        yield rows[i : i + size]
+
+
+def bulk_insert(
+    session: Session,
+    table: Any,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    returning: str | None = None,
+) -> list[Any]:
+    """Insert ``rows`` into ``table`` in bulk, in the caller's transaction.
+
+    PostgreSQL without ``returning``: ``COPY ... FROM STDIN`` (psycopg's copy), the
+    fastest way in. Otherwise SQLAlchemy core ``executemany``, which batches the rows
+    into multi-row ``INSERT ... VALUES`` statements (insertmanyvalues) on SQLite and
+    PostgreSQL alike; with ``returning``, the new keys come back in the order of ``rows``.
+
+    Parameters
+    ----------
+    session : Session
+        Its connection is used; committed by the caller.
+    table : Table
+        E.g. ``EvidenceEvent.__table__``.
+    rows : sequence of mapping of shape (n,)
+        Column name to Python value; every row has the same keys.
+    returning : str, optional
+        A column to return for each row (``"id"``).
+
+    Returns
+    -------
+    list
+        The ``returning`` column of each row, in the order of ``rows``; empty without it.
+    """
+    if not rows:
+        return []
+    conn = session.connection()
+    if returning is None and conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+        _copy(conn, table, rows)
+        return []
+    out: list[Any] = []
+    for chunk in _chunks(rows):
+        if returning is None:
+            conn.execute(insert(table), list(chunk))
+        else:
+            stmt = insert(table).returning(table.c[returning], sort_by_parameter_order=True)
+            out.extend(conn.execute(stmt, list(chunk)).scalars())
+    return out
+
+
+def _copy(conn: Connection, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """``COPY table (columns) FROM STDIN`` of ``rows`` through psycopg, JSON as text."""
+    names = list(rows[0])
+    json_cols = {n for n in names if isinstance(table.c[n].type, JSON)}
+    quoted = ", ".join(conn.dialect.identifier_preparer.quote(n) for n in names)
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({quoted}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(
+                [json.dumps(row[n], default=str) if n in json_cols else row[n] for n in names]
+            )
+
+
+def bulk_update(session: Session, table: Any, key: str, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Update the rows of ``table`` whose ``key`` column matches, in bulk.
+
+    One ``UPDATE ... WHERE key = ?`` run with ``executemany`` (psycopg pipelines it);
+    every row has the same keys, ``key`` among them.
+
+    Parameters
+    ----------
+    session : Session
+        Committed by the caller.
+    table : Table
+    key : str
+        The column that finds each row (its primary key).
+    rows : sequence of mapping
+        Column name to new value.
+    """
+    if not rows:
+        return
+    names = [n for n in rows[0] if n != key]
+    stmt = (
+        update(table)
+        .where(table.c[key] == bindparam(f"b_{key}"))
+        .values({n: bindparam(f"b_{n}") for n in names})
+    )
+    conn = session.connection()
+    for chunk in _chunks(rows):
+        conn.execute(stmt, [{f"b_{n}": v for n, v in r.items()} for r in chunk])
+
+
+def select_in(
+    session: Session, columns: Sequence[Any], column: Any, values: Sequence[Any]
+) -> list[Row[Any]]:
+    """The rows of ``select(*columns)`` whose ``column`` is in ``values``, in chunks.
+
+    Parameters
+    ----------
+    session : Session
+    columns : sequence of column
+        What to select.
+    column : column
+        What ``values`` are matched against.
+    values : sequence
+
+    Returns
+    -------
+    list of Row
+    """
+    out: list[Row[Any]] = []
+    for chunk in _chunks(list(values)):
+        out.extend(session.execute(select(*columns).where(column.in_(chunk))).all())
+    return out

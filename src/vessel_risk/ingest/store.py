@@ -1,11 +1,14 @@
 """The position store: AIS files ingested once into Parquet, partitioned by vessel.
 
-Layout of a position store (one folder, written once by :func:`write_store`)::
+Layout of a position store (one folder, written by :func:`write_store`, days added by
+:func:`append_store`)::
 
     positions/part=NNNNN/fileIIIII-KKKKK.parquet   position reports
     static/part=NNNNN/fileIIIII-KKKKK.parquet      static reports
     quarantine/fileIIIII-KKKKK.parquet             rows not kept
     ingest_report.json                             the per-file reports
+    store.json                                     partition count; each append's window
+    appends/NNNNN.parquet                          the MMSIs each append touched
 
 ``part`` is the vessel partition (:func:`vessel_partition`, a stable hash of the MMSI):
 every row of a vessel is in one partition, whatever file it came from, so later stages
@@ -19,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -128,9 +131,9 @@ def write_store(
     reading them in name order gives each vessel's rows in input order. Files are read
     chunk by chunk (:func:`~vessel_risk.ingest.readers.iter_ais`) and each chunk is
     written before the next is read, so memory stays bounded by the chunk size, not by
-    the file (1.3 GB peak for a 10 M-row CSV, benchmarks/README.md). A position store is
-    written once: an existing folder that is not empty is refused, since new files
-    would silently replace old ones.
+    the file (1.3 GB peak for a 10 M-row CSV, benchmarks/README.md). An existing folder
+    that is not empty is refused, since new files would silently replace old ones: add
+    files to a store with :func:`append_store`.
 
     Parameters
     ----------
@@ -180,10 +183,180 @@ def write_store(
             "write each store to a new folder."
         )
     store.mkdir(parents=True, exist_ok=True)
+    reports, touched = _ingest(paths, store, partitions, 0, on_file, limits)
+    (store / "ingest_report.json").write_text(json.dumps(reports, indent=2, default=str))
+    _write_manifest(store, {"partitions": partitions, "appends": []})
+    _record_append(store, touched, list(range(len(paths))))
+    return reports
+
+
+def append_store(
+    paths: list[str | Path],
+    store: str | Path,
+    *,
+    on_file: Callable[[int, str], None] | None = None,
+    limits: IngestLimits = DEFAULT_LIMITS,
+) -> list[dict[str, object]]:
+    """Add AIS files (a day's, say) to an existing position store.
+
+    The files are ingested as :func:`write_store` does, into the store's partitions
+    (the same MMSI hash and count, read from ``store.json``), numbered after the files
+    already there, so each vessel's rows stay in input order. What the append touched
+    is kept (:func:`store_appends`): the MMSIs with new positions or static reports
+    and their first and last time, which ``vessel-risk run --store`` recomputes
+    (:mod:`vessel_risk.pipeline.incremental`).
+
+    Parameters
+    ----------
+    paths : list of str or Path
+        AIS files in any supported dialect.
+    store : str or Path
+        Written by :func:`write_store` (with a ``store.json``).
+    on_file : callable, optional
+        ``f(index, name)`` called before each file.
+    limits : IngestLimits, optional
+        As :func:`write_store`.
+
+    Returns
+    -------
+    list of dict
+        The per-file reports of the appended files.
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        As :func:`write_store`; ValueError also if ``store`` is not a position store or
+        was written before stores recorded their partition count (ingest it again).
+    """
+    for path in paths:
+        if not Path(path).exists():
+            raise FileNotFoundError(f"The AIS file {str(path)!r} does not exist.")
+    store = Path(store)
+    store_partitions(store)  # a position store, or a clear error
+    manifest = read_manifest(store)
+    previous = json.loads((store / "ingest_report.json").read_text(encoding="utf-8"))
+    first = len(previous)
+    reports, touched = _ingest(paths, store, int(manifest["partitions"]), first, on_file, limits)
+    (store / "ingest_report.json").write_text(
+        json.dumps([*previous, *reports], indent=2, default=str)
+    )
+    _record_append(store, touched, list(range(first, first + len(paths))))
+    return reports
+
+
+MANIFEST = "store.json"
+"""The file of a position store that says how it is partitioned and what each append added."""
+
+
+def read_manifest(store: str | Path) -> dict[str, Any]:
+    """A position store's ``store.json``: ``partitions`` and ``appends``.
+
+    ``appends`` lists each ingest in order (the first is :func:`write_store`'s): its
+    ``files`` (indexes into ``ingest_report.json``), ``vessels`` touched, ``start`` and
+    ``end`` (ISO 8601 UTC, null without a timed row) and ``at`` (when).
+
+    Raises
+    ------
+    ValueError
+        If there is none (a store written by a vessel-risk before appends existed).
+    """
+    path = Path(store) / MANIFEST
+    if not path.is_file():
+        raise ValueError(
+            f"The store {str(store)!r} has no {MANIFEST} (written by an older vessel-risk): "
+            "files cannot be appended to it; ingest all its files again into a new store."
+        )
+    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return manifest
+
+
+def _write_manifest(store: Path, manifest: dict[str, object]) -> None:
+    tmp = store / f".{MANIFEST}.tmp"
+    tmp.write_text(json.dumps(manifest, indent=2))
+    tmp.replace(store / MANIFEST)
+
+
+def _record_append(store: Path, touched: pd.DataFrame, files: list[int]) -> None:
+    """Add one append to the manifest; its touched MMSIs to ``appends/NNNNN.parquet``."""
+    manifest = read_manifest(store)
+    appends = list(manifest["appends"])
+    number = len(appends)
+    (store / "appends").mkdir(exist_ok=True)
+    touched.to_parquet(store / "appends" / f"{number:05d}.parquet", index=False)
+
+    def iso(t: Any) -> str | None:
+        return None if pd.isna(t) else pd.Timestamp(t).isoformat()
+
+    appends.append(
+        {
+            "files": files,
+            "vessels": len(touched),
+            "start": iso(touched["first"].min()) if len(touched) else None,
+            "end": iso(touched["last"].max()) if len(touched) else None,
+            "at": pd.Timestamp.now(tz="UTC").isoformat(),
+        }
+    )
+    _write_manifest(store, {**manifest, "appends": appends})
+
+
+def store_appends(store: str | Path, since: int = 0) -> pd.DataFrame:
+    """The MMSIs touched by the appends numbered ``since`` and after, with their window.
+
+    Parameters
+    ----------
+    store : str or Path
+        With a ``store.json`` (:func:`read_manifest`).
+    since : int, default 0
+        The first append to include (0: the initial :func:`write_store`).
+
+    Returns
+    -------
+    DataFrame
+        ``mmsi`` (str), ``first`` and ``last`` (UTC time of the earliest and latest new
+        row of that MMSI; NaT for static reports without a time), one row per MMSI.
+    """
+    store = Path(store)
+    files = sorted((store / "appends").glob("*.parquet"))
+    frames = [pd.read_parquet(f) for f in files if int(f.stem) >= since]
+    if not frames:
+        return _touched([])
+    return _touched(frames)
+
+
+def _touched(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Stacked ``mmsi``/``first``/``last`` rows reduced to one per MMSI."""
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return pd.DataFrame(
+            {
+                "mmsi": pd.Series(dtype="string"),
+                "first": pd.Series(dtype="datetime64[ns, UTC]"),
+                "last": pd.Series(dtype="datetime64[ns, UTC]"),
+            }
+        )
+    stacked = pd.concat(frames, ignore_index=True)
+    stacked["mmsi"] = stacked["mmsi"].astype("string")
+    out = stacked.groupby("mmsi", sort=True).agg(first=("first", "min"), last=("last", "max"))
+    return out.reset_index()
+
+
+def _ingest(
+    paths: list[str | Path],
+    store: Path,
+    partitions: int,
+    first: int,
+    on_file: Callable[[int, str], None] | None,
+    limits: IngestLimits,
+) -> tuple[list[dict[str, object]], pd.DataFrame]:
+    """Ingest ``paths`` as files ``first``, ``first + 1``... of ``store``.
+
+    Returns the per-file reports and the touched MMSIs (:func:`_touched`).
+    """
     reports: list[dict[str, object]] = []
-    for i, path in enumerate(paths):
+    touched: list[pd.DataFrame] = []
+    for i, path in enumerate(paths, start=first):
         if on_file is not None:
-            on_file(i, Path(path).name)
+            on_file(i - first, Path(path).name)
         parts: list[dict[str, object]] = []
         try:
             for k, r in enumerate(iter_ais(path, limits=limits)):
@@ -196,6 +369,14 @@ def write_store(
                         store / kind,
                         "part",
                         f"file{i:05d}-{k:05d}.parquet",
+                    )
+                    times = pd.to_datetime(frame["timestamp"], utc=True)
+                    seen = pd.DataFrame({"mmsi": frame["mmsi"].astype("string"), "t": times})
+                    touched.append(
+                        seen.groupby("mmsi", sort=False)["t"]
+                        .agg(["min", "max"])
+                        .rename(columns={"min": "first", "max": "last"})
+                        .reset_index()
                     )
                 if not r.quarantine.empty:
                     (store / "quarantine").mkdir(exist_ok=True)
@@ -211,8 +392,7 @@ def write_store(
                 raise
             raise type(exc)(f"{str(path)!r}: {exc}") from exc  # which of several files
         reports.append(merge_reports(parts))
-    (store / "ingest_report.json").write_text(json.dumps(reports, indent=2, default=str))
-    return reports
+    return reports, _touched(touched)
 
 
 def store_partitions(store: str | Path) -> list[int]:

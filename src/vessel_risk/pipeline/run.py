@@ -276,6 +276,17 @@ def run(
     """
     from vessel_risk.pipeline.report import MAP_POSITIONS, write_report
 
+    if config.position_store is not None and (config.position_store / "store.json").is_file():
+        # s15io hook: a store that takes appended days runs incrementally.
+        from vessel_risk.pipeline.incremental import run_store
+
+        return run_store(
+            config,
+            references=references,
+            scorer=scorer,
+            on_stage=on_stage,
+            on_partition=on_partition,
+        )
     out_dir, validate = config.out_dir, config.validate_frames
     url = config.resolved_database_url
     # A database given, or one an earlier run left in out_dir, is checked before any

@@ -1,0 +1,554 @@
+"""Incremental runs: a day appended to a position store, the alerts revised.
+
+``vessel-risk ingest --append`` adds files to a position store
+(:func:`vessel_risk.ingest.append_store`), which keeps what each append touched: the
+MMSIs with new rows and their time window (:func:`vessel_risk.ingest.store_appends`).
+An output folder remembers which appends of which store its last run took in
+(:data:`STATE`, written by :func:`mark_processed` when a ``--store`` run has recorded
+its alerts); :func:`plan_run` says what is new since then: the touched MMSIs and
+vessel-years (:attr:`IncrementalPlan.vessel_years`).
+
+The result equals a full rerun on every file: the touched MMSIs are recomputed over
+their whole history (transmitter tracks renumber when new data changes how a shared
+MMSI splits, identity.transmitters), and the alerts of the database are revised, not
+duplicated: :func:`vessel_risk.alerts.persistence.record_run` moves the alert of the
+same (``mmsi``, ``track_id``, ``year``) to its new score, keeping its status and
+history and auditing the change (``alert.rescored``, and ``alert.status`` when late
+data withdraws or reopens it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from sqlalchemy.orm import Session
+
+from vessel_risk.alerts.build import evidence_events
+from vessel_risk.alerts.export import write_alerts_csv, write_alerts_geojson
+from vessel_risk.alerts.persistence import record_run
+from vessel_risk.db.engine import open_database
+from vessel_risk.events.encounters import (
+    close_pairs,
+    encounters_from_samples,
+    pair_samples,
+    resample_tracks,
+)
+from vessel_risk.events.gaps import area_message_counts
+from vessel_risk.events.schemas import PositionSchema
+from vessel_risk.frames import columns, empty_frame
+from vessel_risk.geo.ports import PortIndex
+from vessel_risk.identity.identify import VesselTables, identify_vessels, position_activity
+from vessel_risk.ingest import (
+    iter_store_quarantine,
+    read_manifest,
+    read_partition,
+    store_appends,
+    store_partitions,
+    write_split,
+)
+from vessel_risk.ingest.schemas import QuarantineSchema
+from vessel_risk.pipeline.counts import RunTally, run_counts
+from vessel_risk.pipeline.partition_cache import (
+    PASS1,
+    PASS2,
+    CleaningBatches,
+    changed_mmsis,
+    gaps_in,
+    is_in,
+    load_frames,
+    save_frames,
+    splice,
+)
+from vessel_risk.pipeline.scoring import Scorer, alert_queue, choose_scorer, score_alerts
+from vessel_risk.pipeline.stages import (
+    Events,
+    OnStage,
+    PartitionWork,
+    References,
+    _noop,
+    concat,
+    first_pass,
+    second_pass,
+)
+from vessel_risk.referral.directory import read_directory
+from vessel_risk.referral.notices import auto_refer
+
+if TYPE_CHECKING:
+    from vessel_risk.pipeline.config import RunConfig
+    from vessel_risk.pipeline.run import RunSummary
+
+STATE = "incremental.json"
+"""The file of an output folder that names the position store its last run read and how
+many of that store's appends it took in."""
+
+
+@dataclass(frozen=True)
+class IncrementalPlan:
+    """What a ``--store`` run into an output folder has not taken in yet.
+
+    Attributes
+    ----------
+    store : Path
+        The position store, resolved.
+    since : int
+        The first append of the store the folder's last run did not take in (0: no
+        earlier run of this store here).
+    appends : int
+        Appends in the store (the initial ingest counts as append 0).
+    touched : DataFrame
+        ``mmsi`` (str), ``first`` and ``last`` (UTC) of each MMSI the new appends
+        touched (:func:`vessel_risk.ingest.store_appends`).
+    """
+
+    store: Path
+    since: int
+    appends: int
+    touched: pd.DataFrame
+
+    @property
+    def full(self) -> bool:
+        """True when the folder holds no earlier run of this store: everything is new."""
+        return self.since == 0
+
+    @property
+    def vessel_years(self) -> pd.DataFrame:
+        """The (``mmsi``, ``year``) pairs the new data falls in, sorted.
+
+        A touched MMSI is recomputed whole (every year), since its transmitter tracks
+        and the windows that span the old/new boundary (a voyage, a port visit, a gap)
+        may change; these are the vessel-years whose own data changed.
+        """
+        rows: list[tuple[str, int]] = []
+        for mmsi, first, last in self.touched[["mmsi", "first", "last"]].itertuples(index=False):
+            if pd.isna(first):
+                continue
+            rows.extend((mmsi, y) for y in range(first.year, last.year + 1))
+        return pd.DataFrame(rows, columns=["mmsi", "year"]).sort_values(
+            ["mmsi", "year"], ignore_index=True
+        )
+
+
+def plan_run(store: str | Path, out_dir: str | Path) -> IncrementalPlan:
+    """What is new in ``store`` since the last ``--store`` run into ``out_dir``.
+
+    Parameters
+    ----------
+    store : str or Path
+        A position store with a ``store.json`` (:func:`vessel_risk.ingest.read_manifest`).
+    out_dir : str or Path
+        The run's output folder; its :data:`STATE` file, if any, says what it took in.
+        A state naming another store, or more appends than the store has (a store
+        written again), counts as no earlier run.
+
+    Returns
+    -------
+    IncrementalPlan
+
+    Raises
+    ------
+    ValueError
+        If ``store`` has no ``store.json``.
+    """
+    store = Path(store).resolve()
+    appends = len(read_manifest(store)["appends"])
+    since = 0
+    state_file = Path(out_dir) / STATE
+    if state_file.is_file():
+        state = json.loads(state_file.read_text(encoding="utf-8"))
+        if state.get("store") == str(store) and int(state.get("appends", 0)) <= appends:
+            since = int(state["appends"])
+    return IncrementalPlan(store, since, appends, store_appends(store, since))
+
+
+def mark_processed(store: str | Path, out_dir: str | Path, *, config: str | None = None) -> None:
+    """Record in ``out_dir`` that its run took in every append of ``store`` so far.
+
+    Called by :func:`vessel_risk.pipeline.run` once the alerts are in the database.
+    A store without ``store.json`` (an older one, which cannot be appended to) leaves
+    no state.
+
+    Parameters
+    ----------
+    store : str or Path
+    out_dir : str or Path
+    config : str, optional
+        The fingerprint of the run's configuration: its cache (:data:`CACHE`) is reused
+        only by a run with the same one.
+    """
+    store = Path(store).resolve()
+    try:
+        appends = len(read_manifest(store)["appends"])
+    except ValueError:
+        return
+    tmp = Path(out_dir) / f".{STATE}.tmp"
+    state = {"store": str(store), "appends": appends, "config": config}
+    tmp.write_text(json.dumps(state, indent=2))
+    tmp.replace(Path(out_dir) / STATE)
+
+
+CACHE = ".incremental"
+"""The folder of an output folder where a ``--store`` run keeps, per vessel partition,
+what the next run reuses: each pass's frames, the encounter grid, and the tables found
+across partitions (encounters, vessel identities, reception counts)."""
+
+
+def _fingerprint(config: RunConfig) -> str:
+    """What makes a cache reusable: the whole configuration (reference files, scorer...)."""
+    return hashlib.sha256(repr(config).encode()).hexdigest()
+
+
+def _first(
+    store: Path,
+    n: int,
+    refs: References,
+    cache: Path,
+    touched: set[str] | None,
+    *,
+    validate: bool,
+    on_stage: OnStage,
+) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
+    """Pass 1 of partition ``n``: the touched MMSIs recomputed (all with ``touched``
+    None), the others' frames reused from ``cache``; returns its frames and counts."""
+    folder = cache / f"part={n:05d}"
+    positions, static = read_partition(store, n)
+    raw = {
+        "positions_read": len(positions),
+        "static_reports": len(static),
+        "undated_static": int(static["timestamp"].isna().sum()),
+    }
+    meta = json.loads((folder / "meta.json").read_text()) if touched is not None else {}
+    cleaning = CleaningBatches([(list(b[0]), dict(b[1])) for b in meta.get("cleaning", [])])
+    if touched is not None:
+        here = touched & set(positions["mmsi"].astype(str)) | touched & set(
+            static["mmsi"].astype(str)
+        )
+        if not here:
+            return load_frames(folder, PASS1), {**meta, **raw}
+        positions = positions[is_in(positions, here)]
+        static = static[is_in(static, here)]
+    part = first_pass(PartitionWork(positions, static), refs, validate=validate, on_stage=on_stage)
+    grid = resample_tracks(part.positions)
+    grid["mmsi"] = grid["mmsi"].astype("string")
+    assert part.transmitters is not None
+    new = {
+        "positions": part.positions,
+        "transmitters": part.transmitters,
+        "identity": part.identity,
+        "quarantine": part.quarantine,
+        "grid": grid,
+    }
+    mmsis = set(positions["mmsi"].astype(str)) | set(static["mmsi"].astype(str))
+    if touched is not None:
+        old = load_frames(folder, PASS1)
+        new = {k: splice(old[k], new[k], mmsis) for k in PASS1}
+    cleaning.replace(mmsis, dict(part.cleaning))
+    tracks = new["positions"].groupby("mmsi", sort=False)["track_id"].nunique()
+    meta = {
+        "cleaning": [list(b) for b in cleaning.batches],
+        "several_tracks": int(tracks.gt(1).sum()),
+        "tracks": int(tracks.sum()),
+    }
+    save_frames(folder, new)
+    (folder / "meta.json").write_text(json.dumps(meta))
+    return new, {**meta, **raw}
+
+
+def _second(
+    store: Path,
+    n: int,
+    p1: dict[str, pd.DataFrame],
+    refs: References,
+    cache: Path,
+    affected: set[str] | None,
+    cross: tuple[pd.DataFrame, pd.DataFrame, VesselTables],
+    *,
+    validate: bool,
+    on_stage: OnStage,
+) -> dict[str, pd.DataFrame]:
+    """Pass 2 of partition ``n`` for the ``affected`` MMSIs (all with None); the others'
+    events reused from ``cache``."""
+    folder = cache / f"part={n:05d}"
+    area, encounters, vessels = cross
+    pos, static = p1["positions"], read_partition(store, n)[1]
+    static = static[static["timestamp"].notna()]
+    identity, transmitters = p1["identity"], p1["transmitters"]
+    if affected is not None:
+        here = affected & set(pos["mmsi"].astype(str))
+        if not here:
+            return load_frames(folder, PASS2)
+        pos, static = pos[is_in(pos, here)], static[is_in(static, here)]
+        identity, transmitters = (
+            identity[is_in(identity, here)],
+            transmitters[is_in(transmitters, here)],
+        )
+    part = PartitionWork(
+        pos.reset_index(drop=True),
+        static,
+        area_messages=area,
+        encounters=encounters[encounters["mmsi"].isin(pos["mmsi"].unique())],
+        transmitters=transmitters,
+        identity=identity,
+        vessels=vessels,
+    )
+    second_pass(part, refs, validate=validate, on_stage=on_stage)
+    new = {
+        "visits": part.visits,
+        "voyages": part.voyages,
+        "gaps": part.gaps,
+        "loitering": part.loitering,
+        "features": part.features,
+        "fishing": part.positions,
+    }
+    if affected is not None:
+        old = load_frames(folder, PASS2)
+        new = {k: splice(old[k], new[k], here) for k in PASS2}
+    save_frames(folder, new)
+    return new
+
+
+def _affected(
+    cache: Path,
+    touched: set[str],
+    area: pd.DataFrame,
+    vessels: VesselTables,
+    parts: list[int],
+) -> set[str]:
+    """The touched MMSIs and those whose pass-2 inputs changed with them: their
+    encounters, vessel identity, links or one-hull pairs, or the reception counts of a
+    cell-day where one of their gaps starts."""
+    old = load_frames(
+        cache / "across", ("area", "encounters", "vessels", "events", "links", "hull")
+    )
+    out = set(touched)
+    out |= changed_mmsis(old["encounters"], vessels.encounters)
+    out |= changed_mmsis(old["vessels"], vessels.vessels)
+    out |= changed_mmsis(old["events"], vessels.events)
+    out |= changed_mmsis(old["links"], vessels.links)
+    out |= changed_mmsis(old["hull"], vessels.one_hull)
+    both = old["area"].merge(area, on="cell_day", how="outer", suffixes=("_old", "_new"))
+    moved = both.loc[both["n_old"].fillna(-1) != both["n_new"].fillna(-1), "cell_day"]
+    cells = moved.to_numpy(dtype="int64")
+    for n in parts:
+        gaps = pd.read_parquet(cache / f"part={n:05d}" / "gaps.parquet")
+        out |= gaps_in(gaps, cells)
+    return out
+
+
+def run_store(
+    config: RunConfig,
+    *,
+    references: References | None = None,
+    scorer: Scorer | None = None,
+    on_stage: OnStage = _noop,
+    on_partition: Callable[[int, int], None] | None = None,
+) -> RunSummary:
+    """:func:`vessel_risk.pipeline.run` on a position store with a ``store.json``,
+    recomputing only what the appends since the folder's last run changed.
+
+    The first run of a store into a folder computes everything and keeps each
+    partition's frames in :data:`CACHE`. A later run (same store, same configuration)
+    recomputes pass 1 for the MMSIs the new appends touched, over their whole history;
+    the stages across partitions (encounters, vessel identities, reception counts) on
+    every vessel, from the kept frames; and pass 2 for the touched MMSIs and every MMSI
+    whose pass-2 inputs changed with them (:func:`_affected`). Scoring, alerts, the
+    database and the report then run on all vessel-years, as a full run does, so the
+    result equals a full rerun (``tests/pipeline/test_incremental.py``); the cleaning
+    counts of a partly recomputed batch of MMSIs are the one approximation.
+
+    Parameters, returns and errors are those of :func:`vessel_risk.pipeline.run`.
+    """
+    from vessel_risk.pipeline.report import MAP_POSITIONS, write_report
+    from vessel_risk.pipeline.run import (
+        ENCOUNTER_WINDOW_SLOTS,
+        RunSummary,
+        _ParquetAppender,
+        _read_windows,
+        _write_events,
+        load_references,
+    )
+
+    assert config.position_store is not None
+    store, out_dir, validate = Path(config.position_store), config.out_dir, config.validate_frames
+    url = config.resolved_database_url
+    given = config.database_url is not None or (out_dir / "vessel_risk.db").is_file()
+    engine = open_database(url, create=True) if given else None
+    try:
+        refs = references or load_references(config)
+        scorer = scorer or choose_scorer(config.scorer, config.mlflow_tracking_uri)
+        fleets = read_directory(config.agency_directory).fleets if config.agency_directory else ()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        plan = plan_run(store, out_dir)
+        cache = out_dir / CACHE
+        state = out_dir / STATE
+        known = json.loads(state.read_text()) if state.is_file() else {}
+        resume = not plan.full and known.get("config") == _fingerprint(config) and cache.is_dir()
+        touched = set(plan.touched["mmsi"].astype(str)) if resume else None
+        state.unlink(missing_ok=True)  # a run that stops half way leaves no reusable cache
+        if not resume:
+            shutil.rmtree(cache, ignore_errors=True)
+        tally = RunTally()
+        parts = store_partitions(store) or [0]
+        files = json.loads((store / "ingest_report.json").read_text())
+        quarantine = _ParquetAppender(out_dir / "quarantine.parquet", empty_frame(QuarantineSchema))
+        for rows in iter_store_quarantine(store):
+            tally.quarantine(rows)
+            quarantine.write(rows)
+        with tempfile.TemporaryDirectory(dir=out_dir, prefix=".work-") as tmp:
+            work = Path(tmp)
+            first: dict[int, dict[str, pd.DataFrame]] = {}
+            areas, identities, activities = [], [], []
+            cleaning: Counter[str] = Counter()
+            for k, n in enumerate(parts):
+                if on_partition is not None:
+                    on_partition(k, len(parts))
+                p1, meta = _first(
+                    store, n, refs, cache, touched, validate=validate, on_stage=on_stage
+                )
+                tally.positions_read += meta["positions_read"]
+                tally.static_reports += meta["static_reports"]
+                tally.undated_static += meta["undated_static"]
+                tally.positions_kept += len(p1["positions"])
+                tally.vessels += int(p1["positions"]["mmsi"].nunique())
+                tally.several_tracks += meta["several_tracks"]
+                tally.tracks += meta["tracks"]
+                for batch in meta["cleaning"]:
+                    cleaning.update(batch[1])
+                tally.quarantine(p1["quarantine"])
+                quarantine.write(p1["quarantine"])
+                areas.append(area_message_counts(p1["positions"]))
+                identities.append(p1["identity"])
+                activities.append(position_activity(p1["positions"]))
+                grid = p1["grid"]
+                window = grid["slot"].to_numpy(dtype="int64") // ENCOUNTER_WINDOW_SLOTS
+                write_split(grid, window, work / "grid", "window", f"part={n:05d}.parquet")
+                first[n] = {k2: p1[k2] for k2 in ("positions", "identity", "transmitters")}
+            tally.cleaning.update(cleaning)
+            quarantine.close()
+
+            on_stage("encounters")
+            area = concat(areas).groupby("cell_day", sort=True)["n"].sum().reset_index()
+            samples = [pair_samples(g, close_pairs(g)) for g in _read_windows(work / "grid")]
+            found = encounters_from_samples(
+                concat(samples) if samples else pd.DataFrame(), carriers=refs.carriers
+            )
+            on_stage("vessels")
+            vessels = identify_vessels(
+                concat(identities),
+                found,
+                concat(activities),
+                vessel_lists=refs.vessel_lists,
+                carriers=refs.carriers,
+            )
+        encounters = vessels.encounters
+        affected = _affected(cache, touched, area, vessels, parts) if touched is not None else None
+        save_frames(
+            cache / "across",
+            {
+                "area": area,
+                "encounters": encounters,
+                "vessels": vessels.vessels,
+                "events": vessels.events,
+                "links": vessels.links,
+                "hull": vessels.one_hull,
+            },
+        )
+
+        per_part: list[Events] = []
+        shown: list[pd.DataFrame] = []
+        positions_out = _ParquetAppender(out_dir / "positions.parquet", empty_frame(PositionSchema))
+        share = min(1.0, MAP_POSITIONS / max(tally.positions_kept, 1))
+        for k, n in enumerate(parts):
+            if on_partition is not None:
+                on_partition(k, len(parts))
+            p2 = _second(
+                store,
+                n,
+                first[n],
+                refs,
+                cache,
+                affected,
+                (area, encounters, vessels),
+                validate=validate,
+                on_stage=on_stage,
+            )
+            mine = encounters[encounters["mmsi"].isin(first[n]["positions"]["mmsi"].unique())]
+            per_part.append(
+                Events(
+                    p2["visits"],
+                    p2["voyages"],
+                    p2["gaps"],
+                    p2["loitering"],
+                    mine,
+                    p2["features"],
+                    first[n]["identity"],
+                )
+            )
+            pos = p2["fishing"]
+            positions_out.write(PositionSchema.validate(pos[columns(PositionSchema)]))
+            located = pos.loc[pos["lat"].notna(), ["lat", "lon"]]
+            shown.append(located if share >= 1 else located.sample(frac=share, random_state=n))
+        positions_out.close()
+
+        events = Events.stack(per_part, encounters)
+        on_stage("score")
+        queue = alert_queue(events.features, all_classes=config.all_vessel_classes)
+        alerts, version = score_alerts(events.features[queue], scorer.model, scorer.version)
+        counts = run_counts(
+            tally, files, events, alerts, refs.fishing_model, queue=queue, one_hull=vessels.one_hull
+        )
+        counts["incremental"] = {
+            "appends_taken_in": plan.appends - plan.since,
+            "vessels_touched": None if touched is None else len(touched),
+            "vessels_recomputed": None if affected is None else len(affected),
+        }
+        on_stage("write")
+        _write_events(events, vessels, out_dir)
+        write_alerts_csv(alerts, out_dir / "alerts.csv")
+        write_alerts_geojson(alerts, out_dir / "alerts.geojson")
+        (out_dir / "ingest_report.json").write_text(json.dumps(counts, indent=2, default=str))
+        engine = engine or open_database(url, create=True)
+        with Session(engine) as session, session.begin():
+            run_id = record_run(
+                session,
+                alerts=alerts,
+                features=events.features,
+                evidence=evidence_events(
+                    events.visits, events.gaps, events.encounters, events.loitering
+                ),
+                identity=events.identity,
+                visits=events.visits,
+                inputs=config.inputs,
+                model_version=version,
+                counts=counts,
+            )
+            auto = auto_refer(session, ports=PortIndex(refs.ports), fleets=fleets)
+        mark_processed(store, out_dir, config=_fingerprint(config))
+    finally:
+        if engine is not None:
+            engine.dispose()
+    report = write_report(
+        out_dir / "report.html",
+        counts=counts,
+        alerts=alerts,
+        model_version=version,
+        positions=concat(shown) if shown else pd.DataFrame(columns=["lat", "lon"]),
+    )
+    return RunSummary(
+        out_dir,
+        report,
+        len(alerts),
+        run_id,
+        url,
+        counts,
+        auto_referred=len(auto),
+        partitions=len(parts),
+    )

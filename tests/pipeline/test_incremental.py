@@ -1,0 +1,149 @@
+"""Incremental runs: a store with a late part appended equals a full run on both parts.
+
+The squid-jigger file is split in time at 2023-03-01 UTC (its last month comes late);
+one store takes the first part, is run, has the second appended (``vessel-risk ingest
+--append``) and is run again into the same folder and database; another store takes
+both at once.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from tests.builders import SQUID, shared_file
+from vessel_risk.db.tables import AlertRow, AuditEntry, Score
+
+SPLIT = pd.Timestamp("2023-03-01", tz="UTC")
+KEY = ["mmsi", "track_id", "year"]
+
+
+@pytest.fixture(scope="module")
+def halves(tmp_path_factory):
+    squid = pd.read_parquet(shared_file(*SQUID))
+    folder = tmp_path_factory.mktemp("halves")
+    first, second = folder / "day1.parquet", folder / "day2.parquet"
+    squid[squid["timestamp"] < SPLIT].to_parquet(first, index=False)
+    squid[squid["timestamp"] >= SPLIT].to_parquet(second, index=False)
+    return first, second, squid
+
+
+def features(out):
+    f = pd.read_parquet(out / "vessel_features.parquet")
+    return f.sort_values(KEY, ignore_index=True)
+
+
+def _run(store, out):
+    from vessel_risk.pipeline.config import RunConfig
+    from vessel_risk.pipeline.run import run
+
+    return run(RunConfig(out_dir=out, position_store=store))
+
+
+def test_append_records_what_it_touched(tmp_path, halves):
+    from typer.testing import CliRunner
+
+    from vessel_risk.cli import app
+    from vessel_risk.ingest import read_manifest, read_store, store_appends
+    from vessel_risk.pipeline.incremental import plan_run
+
+    first, second, squid = halves
+    store = tmp_path / "store"
+    runner = CliRunner()
+    result = runner.invoke(app, ["ingest", str(first), "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["ingest", str(second), "--store", str(store), "--append"])
+    assert result.exit_code == 0, result.output
+    late = squid[squid["timestamp"] >= SPLIT]
+    manifest = read_manifest(store)
+    assert [a["files"] for a in manifest["appends"]] == [[0], [1]]
+    touched = store_appends(store, since=1)
+    kept = read_store(store).positions
+    kept = kept[kept["timestamp"] >= SPLIT]
+    # the MMSIs of the second half's kept positions (an invalid MMSI is quarantined)
+    assert set(kept["mmsi"]) <= set(touched["mmsi"])
+    assert 0 < len(touched) <= late["mmsi"].nunique()
+    said = " ".join(result.output.split())
+    assert f"Appended: {len(touched):,} vessels touched" in said
+    assert touched["first"].min() == kept["timestamp"].min()
+    assert touched["last"].max() == late["timestamp"].max()
+    # every row of both files, each vessel's rows in input order
+    back = read_store(store)
+    assert back.rows_in == len(squid)
+    assert len(json.loads((store / "ingest_report.json").read_text())) == 2
+    # a folder with no earlier run of this store: everything is new
+    plan = plan_run(store, tmp_path / "out")
+    assert (plan.full, plan.since, plan.appends) == (True, 0, 2)
+
+
+def test_append_to_a_store_without_a_manifest_is_refused(tmp_path, halves):
+    from vessel_risk.ingest import append_store, write_store
+
+    store = tmp_path / "store"
+    write_store([halves[0]], store)
+    (store / "store.json").unlink()
+    with pytest.raises(ValueError, match="no store.json .* ingest all its files again"):
+        append_store([halves[1]], store)
+
+
+def test_incremental_run_equals_a_full_run_and_revises_alerts(tmp_path, halves):
+    from vessel_risk.ingest import append_store, write_store
+    from vessel_risk.pipeline.incremental import STATE, plan_run
+
+    first, second, _ = halves
+    full_store, inc_store = tmp_path / "full", tmp_path / "inc"
+    full_out, inc_out = tmp_path / "full_out", tmp_path / "inc_out"
+    write_store([first, second], full_store, partitions=3)
+    full = _run(full_store, full_out)
+
+    write_store([first], inc_store, partitions=3)
+    day1 = _run(inc_store, inc_out)
+    assert json.loads((inc_out / STATE).read_text())["appends"] == 1
+    append_store([second], inc_store)
+    plan = plan_run(inc_store, inc_out)
+    assert (plan.full, plan.since, plan.appends) == (False, 1, 2)
+    assert plan.vessel_years["year"].unique().tolist() == [2023]
+    day2 = _run(inc_store, inc_out)
+    # only the touched vessels and those their new data reaches are recomputed
+    done = day2.counts["incremental"]
+    assert done["vessels_touched"] == len(plan.touched)
+    assert len(plan.touched) <= done["vessels_recomputed"] < features(full_out)["mmsi"].nunique()
+    assert full.counts["incremental"]["vessels_recomputed"] is None  # a first run: all
+    assert plan_run(inc_store, inc_out).touched.empty  # nothing new after it
+
+    pd.testing.assert_frame_equal(features(inc_out), features(full_out), rtol=1e-9, atol=1e-9)
+    alerts_full = pd.read_csv(full_out / "alerts.csv", dtype=str)
+    alerts_inc = pd.read_csv(inc_out / "alerts.csv", dtype=str)
+    pd.testing.assert_frame_equal(alerts_inc, alerts_full)
+    assert day2.alerts == full.alerts
+
+    # the database: one alert per vessel-year, revised in place, history kept
+    engine = create_engine(f"sqlite:///{inc_out / 'vessel_risk.db'}")
+    with Session(engine) as s:
+        rows = s.execute(select(AlertRow.mmsi, AlertRow.track_id, AlertRow.year)).all()
+        assert len(rows) == len(set(rows))
+        current = {
+            (r.mmsi, r.track_id, r.year): (r.score, r.tier, r.rank, r.run_id)
+            for r in s.scalars(select(AlertRow))
+        }
+        full_keys = set(
+            zip(
+                alerts_full["mmsi"],
+                alerts_full["track_id"].astype(int),
+                alerts_full["year"].astype(int),
+                strict=True,
+            )
+        )
+        assert full_keys <= set(current)
+        assert {current[k][3] for k in full_keys} == {day2.run_id}
+        revised = s.scalar(select(func.count()).where(AuditEntry.action == "alert.rescored"))
+        created = s.scalar(select(func.count()).where(AuditEntry.action == "alert.created"))
+        assert created == len(current)
+        assert revised == day1.alerts + day2.alerts - created
+        assert revised > 0
+        assert s.scalar(select(func.count()).select_from(Score)) == day1.alerts + day2.alerts
+    engine.dispose()
