@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.builders import make_alert, record_alerts
+from vessel_risk.alerts.build import ALERT_SCORE_FIELDS
 from vessel_risk.alerts.lifecycle import TransitionError
 from vessel_risk.alerts.persistence import alert_history, transition
 from vessel_risk.db.tables import (
@@ -157,3 +158,28 @@ def test_two_tracks_of_one_mmsi_in_one_year_are_two_alerts_with_their_own_port(e
         assert s.scalar(select(func.count(AlertRow.id))) == 2
         assert sorted(s.scalars(select(AlertRow.id)).all()) == sorted(ids)
         assert s.scalar(select(func.count(Score.id))) == 4
+
+
+def test_an_alert_records_where_the_model_applies_its_spread_and_coverage(engine):
+    reason = "observed_share 0.01 below the training minimum 0.52"
+    record_alerts(
+        engine,
+        [
+            make_alert(
+                model_applies=False,
+                model_domain_reason=reason,
+                score_percentile=97.5,
+                score_low=0.41,
+                score_high=0.66,
+                observed_share=0.0111,
+            ),
+            make_alert(mmsi="412000002", rank=2),
+        ],
+    )
+    with Session(engine) as s:
+        rows = s.scalars(select(AlertRow).order_by(AlertRow.rank)).all()
+        got = [tuple(getattr(r, f) for f in ALERT_SCORE_FIELDS) for r in rows]
+    assert got == [
+        (False, reason, 97.5, 0.41, 0.66, 0.0111),
+        (None, None, None, None, None, None),
+    ]

@@ -57,6 +57,13 @@ class Alert(BaseModel):
     the flag inferred without the MID, its source (or, when none, why) and confidence
     in 0..1. Routing by an inferred flag needs a person's confirmation
     (:mod:`vessel_risk.referral.routing`).
+
+    ``observed_share`` is the share (0..1) of the year's days inside the data window on
+    which the vessel was heard; ``model_applies`` whether the model's training domain
+    covers the vessel-year (None: unknown, e.g. the indicator baseline scored it) and
+    ``model_domain_reason`` why not; ``score_percentile`` the score's percentile within
+    the run (0-100); ``score_low``/``score_high`` its spread across bags where a model
+    applies (issue 14).
     """
 
     rank: int = Field(ge=1)
@@ -77,6 +84,12 @@ class Alert(BaseModel):
     model_version: str
     position_messages: int
     days_observed: int
+    observed_share: float | None = Field(default=None, ge=0, le=1)
+    model_applies: bool | None = None
+    model_domain_reason: str | None = None
+    score_percentile: float | None = None
+    score_low: float | None = None
+    score_high: float | None = None
     first_seen: datetime
     last_seen: datetime
     last_lat: float | None
@@ -99,6 +112,18 @@ class Alert(BaseModel):
             self.flag_inferred_source,
             self.flag_inferred_confidence,
         )
+
+
+ALERT_SCORE_FIELDS = (
+    "model_applies",
+    "model_domain_reason",
+    "score_percentile",
+    "score_low",
+    "score_high",
+    "observed_share",
+)
+"""Alert fields of issue 14 that the ``alerts`` table, ``alerts.csv``, the GeoJSON and
+the API carry as they are."""
 
 
 IDENTITY_COLUMNS = (
@@ -132,6 +157,12 @@ def _clean(v: object) -> object:
     if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA:
         return None
     return v
+
+
+def _share(v: object) -> float | None:
+    """A share in [0, 1] rounded to 4 places, None when unknown."""
+    v = _clean(v)
+    return None if v is None else round(float(v), 4)  # type: ignore[arg-type]
 
 
 def _indicator_evidence(
@@ -251,6 +282,7 @@ def build_alerts(
                 model_version=model_version,
                 position_messages=n,
                 days_observed=days,
+                observed_share=_share(row.get("observed_share")),
                 first_seen=row["first_timestamp"].to_pydatetime(),
                 last_seen=row["last_timestamp"].to_pydatetime(),
                 last_lat=_clean(row["last_lat"]),  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from vessel_risk.alerts.build import Alert
+from vessel_risk.alerts.build import ALERT_SCORE_FIELDS, Alert
 from vessel_risk.alerts.lifecycle import follow_evidence, next_status
 from vessel_risk.db.tables import (
     AlertRow,
@@ -293,6 +293,8 @@ def record_run(
             "tier": a.tier,
             "rank": a.rank,
             "model_version": a.model_version,
+            # Issue 14: where the model applies, the score's place and spread, coverage.
+            **{name: getattr(a, name) for name in ALERT_SCORE_FIELDS},
             "last_lat": a.last_lat,
             "last_lon": a.last_lon,
             "last_seen": a.last_seen,
