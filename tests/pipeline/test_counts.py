@@ -48,6 +48,13 @@ def test_the_squid_run_reports_its_domain_and_coverage(squid_run):
         ">=0.5": 5,
         "unknown": 0,
     }
+    alerts = pd.read_csv(out / "alerts.csv", dtype={"mmsi": str})
+    assert len(alerts) == 243 and alerts["model_applies"].isna().all()  # empty: unknown
+    assert alerts["observed_share"].notna().all()
+    assert (alerts["observed_share"].median(), int(alerts["observed_share"].lt(0.1).sum())) == (
+        0.0111,
+        229,
+    )
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "Model domain: unknown for all 243 vessel-years" in page
     assert "&lt;0.1: 340, 0.1-0.5: 9, &gt;=0.5: 5, unknown: 0" in page
