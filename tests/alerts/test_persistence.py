@@ -5,19 +5,22 @@ Every test runs on SQLite and on PostgreSQL (the ``engine`` fixture).
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.builders import make_alert, record_alerts
-from vessel_risk.alerts.build import ALERT_SCORE_FIELDS
+from tests.builders import make_alert, make_gaps, make_visits, record_alerts
+from vessel_risk.alerts.build import ALERT_SCORE_FIELDS, evidence_events
 from vessel_risk.alerts.lifecycle import TransitionError
-from vessel_risk.alerts.persistence import alert_history, transition
+from vessel_risk.alerts.persistence import alert_history, record_run, transition
 from vessel_risk.db.tables import (
     AlertRow,
     EvidenceEvent,
     Score,
     Vessel,
+    VesselPeriod,
 )
 
 
@@ -183,3 +186,37 @@ def test_an_alert_records_where_the_model_applies_its_spread_and_coverage(engine
         (False, reason, 97.5, 0.41, 0.66, 0.0111),
         (None, None, None, None, None, None),
     ]
+
+
+def test_unknown_features_are_stored_as_json_null_on_every_database(engine):
+    # PostgreSQL's json type refuses NaN: a thin vessel-year's unknown voyages are null.
+    empty = pd.DataFrame(columns=["mmsi", "start", "end", "duration_h", "lat", "lon"])
+    features = pd.DataFrame(
+        {
+            "mmsi": ["412000001"],
+            "track_id": [0],
+            "year": [2022],
+            "number_voyages": [np.nan],
+            "gaps_12_hours": [3.0],
+            "observed_share": [0.0111],
+        }
+    )
+    with Session(engine) as s, s.begin():
+        record_run(
+            s,
+            alerts=[make_alert()],
+            features=features,
+            evidence=evidence_events(make_visits(), make_gaps(), empty, empty),
+            identity=pd.DataFrame(columns=["mmsi", "field", "value", "first_seen", "last_seen"]),
+            visits=make_visits(),
+            inputs=["test.csv"],
+            model_version="indicator-baseline-2",
+            counts={"mean": float("nan")},
+        )
+    with Session(engine) as s:
+        period = s.scalars(select(VesselPeriod)).one()
+        assert period.features["number_voyages"] is None
+        assert (period.features["gaps_12_hours"], period.features["observed_share"]) == (
+            3.0,
+            0.0111,
+        )

@@ -36,7 +36,9 @@ from vessel_risk.db.tables import (
 
 
 def _json(value: object) -> Any:
-    return json.loads(json.dumps(value, default=str))
+    # Null means unknown (issue 14): NaN and infinities become JSON null, which
+    # PostgreSQL's json type accepts (it refuses the NaN token).
+    return json.loads(json.dumps(value, default=str), parse_constant=lambda _: None)
 
 
 def transition(
