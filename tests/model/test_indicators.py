@@ -75,7 +75,10 @@ def test_alert_names_its_top_indicators_with_ilo_mapping():
     a = alerts[0]
     assert [e.name for e in a.indicators] == ["long_voyages", "far_from_port"]
     assert a.indicators[0].ilo_indicator == "isolation; restriction of movement"
-    assert a.indicators[0].reason == "longest time at sea between port visits: 9600 h (400 days)"
+    assert a.indicators[0].reason == (
+        "longest voyage 400 days (9600 h), from a port visit, the start of the data or an "
+        "AIS silence of 30 days or more to the next of these"
+    )
     assert a.indicators[1].contribution == pytest.approx(0.175, abs=1e-4)
     assert "presumed victims" in a.caveat
 

@@ -101,3 +101,31 @@ def test_pu_lightgbm_bags_use_at_most_max_bin_histogram_bins(fleet: pd.DataFrame
     assert per_feature.max() <= 6
     assert model.estimators_[0].get_params()["max_bin"] == 7
     assert PULightGBMClassifier().max_bin == 63
+
+
+def test_elkan_noto_says_what_it_did(fleet: pd.DataFrame, labelled: pd.DataFrame) -> None:
+    """Issue 14: c near 1 on the labelled table (no unlabelled rows) is stated, not hidden."""
+    feats = list(PIPELINE_FEATURES)
+    # The synthetic fleet is truly PU: half the planted positives are labelled.
+    pu = PULightGBMClassifier(**FAST["pu-lightgbm"]).fit(fleet[feats], fleet["known_offender"])
+    assert pu.elkan_noto_["applied"]
+    assert 0.2 < pu.elkan_noto_["c"] < 0.7
+    assert pu.labelled_frequency_ == pu.elkan_noto_["c"]
+    assert "near 1" not in pu.elkan_noto_["note"]
+    # GFW's table: the rows labelled 0 are known non-offenders, and c comes out near 1.
+    known = labelled.loc[labelled["possible_offender"] == 0]
+    table = PULightGBMClassifier(**FAST["pu-lightgbm"]).fit(known[feats], known["known_offender"])
+    en = table.elkan_noto_
+    assert en["applied"] and en["c"] >= 0.9
+    assert 0.3 < en["clipped_share"] < 1.0
+    assert "known non-offenders rather than unlabelled" in en["note"]
+    off = PULightGBMClassifier(calibrate=False, **FAST["pu-lightgbm"])
+    off.fit(known[feats], known["known_offender"])
+    assert not off.elkan_noto_["applied"] and off.labelled_frequency_ == 1.0
+    assert "calibrate=False" in off.elkan_noto_["note"]
+    # One positive cannot be cross-fitted: skipped, and said so.
+    neg = known.loc[known["known_non_offender"] == 1].head(20)
+    one = pd.concat([known.loc[known["known_offender"] == 1].head(1), neg])
+    single = PULightGBMClassifier(**FAST["pu-lightgbm"]).fit(one[feats], one["known_offender"])
+    assert not single.elkan_noto_["applied"]
+    assert "too few to cross-fit c" in single.elkan_noto_["note"]

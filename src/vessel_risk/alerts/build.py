@@ -13,6 +13,7 @@ encounters, loitering) as one table. Exports (CSV, GeoJSON) are in
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -21,10 +22,16 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from vessel_risk.alerts.display import flag_label, vessel_label
+from vessel_risk.alerts.reasons import comparison as _comparison
+from vessel_risk.alerts.reasons import describe as _describe
 from vessel_risk.features.catalogue import feature_meaning
 from vessel_risk.model import indicators as ind
+from vessel_risk.model.combine import IDENTITY_INDICATORS, SHARED_TRANSMITTER
 
 TOP_INDICATORS = 3
+"""Strongest activity indicators an alert names (identity facts and the model always)."""
+IDENTITY_NAMES = frozenset(i.name for i in IDENTITY_INDICATORS)
+EXTRA_INDICATORS = (SHARED_TRANSMITTER,)
 
 
 CAVEAT = (
@@ -34,7 +41,12 @@ CAVEAT = (
 
 
 class IndicatorEvidence(BaseModel):
-    """One indicator behind an alert."""
+    """One piece of evidence behind an alert: an identity fact, an indicator, or the model.
+
+    ``contribution`` is its share of the alert's evidence, in [0, 1]; ``direction`` says
+    whether it raises or lowers the score; ``peer_percentile`` (0..100) places the value
+    among the vessel-year's peers where it was compared with them.
+    """
 
     name: str
     feature: str
@@ -43,6 +55,8 @@ class IndicatorEvidence(BaseModel):
     reason: str
     ilo_indicator: str
     source: str
+    direction: Literal["raises", "lowers"] = "raises"
+    peer_percentile: float | None = Field(default=None, ge=0, le=100)
 
 
 VesselClass = Literal["fishing", "carrier", "fishing_support", "other", "unknown"]
@@ -57,13 +71,6 @@ class Alert(BaseModel):
     the flag inferred without the MID, its source (or, when none, why) and confidence
     in 0..1. Routing by an inferred flag needs a person's confirmation
     (:mod:`vessel_risk.referral.routing`).
-
-    ``observed_share`` is the share (0..1) of the year's days inside the data window on
-    which the vessel was heard; ``model_applies`` whether the model's training domain
-    covers the vessel-year (None: unknown, e.g. the indicator baseline scored it) and
-    ``model_domain_reason`` why not; ``score_percentile`` the score's percentile within
-    the run (0-100); ``score_low``/``score_high`` its spread across bags where a model
-    applies (issue 14).
     """
 
     rank: int = Field(ge=1)
@@ -82,14 +89,14 @@ class Alert(BaseModel):
     score: float = Field(ge=0, le=1)
     tier: str
     model_version: str
-    position_messages: int
-    days_observed: int
-    observed_share: float | None = Field(default=None, ge=0, le=1)
     model_applies: bool | None = None
     model_domain_reason: str | None = None
-    score_percentile: float | None = None
-    score_low: float | None = None
-    score_high: float | None = None
+    score_percentile: float | None = Field(default=None, ge=0, le=100)
+    score_low: float | None = Field(default=None, ge=0, le=1)
+    score_high: float | None = Field(default=None, ge=0, le=1)
+    observed_share: float | None = Field(default=None, ge=0, le=1)
+    position_messages: int
+    days_observed: int
     first_seen: datetime
     last_seen: datetime
     last_lat: float | None
@@ -159,24 +166,55 @@ def _clean(v: object) -> object:
     return v
 
 
-def _share(v: object) -> float | None:
-    """A share in [0, 1] rounded to 4 places, None when unknown."""
-    v = _clean(v)
-    return None if v is None else round(float(v), 4)  # type: ignore[arg-type]
+@dataclass(frozen=True)
+class ScoreContext:
+    """What the combination rule (:mod:`vessel_risk.model.combine`) adds to alerts.
+
+    Attributes
+    ----------
+    tiers : Series of str, shape (n,)
+    peer_percentile : DataFrame of shape (n, p)
+        Percentile (0..100) of each peer-compared feature among the row's peers.
+    peer_label : Series of str, shape (n,)
+        How reasons name the peers ("fishing vessels in 2021").
+    model_reason : Series of str, shape (n,)
+        The model's sentence: its evidence, or why it does not apply.
+    columns : DataFrame of shape (n, 5)
+        ``model_applies``, ``model_domain_reason``, ``score_percentile``, ``score_low``,
+        ``score_high``.
+    """
+
+    tiers: pd.Series
+    peer_percentile: pd.DataFrame
+    peer_label: pd.Series
+    model_reason: pd.Series
+    columns: pd.DataFrame
 
 
 def _indicator_evidence(
-    i: ind.Indicator, row: Mapping[str, Any], contribution: float
+    i: ind.Indicator,
+    row: Mapping[str, Any],
+    contribution: float,
+    *,
+    direction: str = "raises",
+    pct: float | None = None,
+    peers: str = "",
+    log_odds: float | None = None,
 ) -> IndicatorEvidence:
-    """Evidence for one indicator of the baseline score."""
+    """Evidence for one identity or activity indicator."""
+    reason = _describe(i, row) + _comparison(i.feature, pct, peers)
+    if log_odds is not None:
+        reason += f" ({direction} the score: odds x{np.exp(log_odds):.2g})"
     return IndicatorEvidence(
         name=i.name,
         feature=i.feature,
         value=_clean(row.get(i.feature)),  # type: ignore[arg-type]
-        contribution=round(float(contribution), 4),
-        reason=ind.describe(i, row),
+        contribution=round(min(max(float(contribution), 0.0), 1.0), 4),
+        reason=reason,
         ilo_indicator=i.ilo_indicator,
         source=i.source,
+        direction=direction,  # type: ignore[arg-type]
+        peer_percentile=None if pct is None else round(float(pct), 1),
     )
 
 
@@ -185,7 +223,7 @@ def _feature_evidence(feature: str, row: Mapping[str, Any], share: float) -> Ind
     meaning = feature_meaning(feature)
     raw = _clean(row.get(feature))
     value = float(raw) if isinstance(raw, (int, float, bool, np.number, np.bool_)) else None
-    reason = meaning.reason.format(value=value) if value is not None else f"{feature} missing"
+    reason = meaning.reason.format(value=value) if value is not None else f"{feature} unknown"
     reason += ind.fishing_note(feature, row)
     return IndicatorEvidence(
         name=feature,
@@ -198,6 +236,101 @@ def _feature_evidence(feature: str, row: Mapping[str, Any], share: float) -> Ind
     )
 
 
+MODEL_SOURCE = (
+    "The registered model's calibrated probability as log-odds against the prior "
+    "(vessel_risk.model.combine, docs/model.md)"
+)
+
+
+def _combined_evidence(
+    row: Mapping[str, Any],
+    values: np.ndarray,
+    names: list[str],
+    k: int,
+    context: ScoreContext,
+    by_name: Mapping[str, ind.Indicator],
+) -> list[IndicatorEvidence]:
+    """Identity facts, the model's sentence and the strongest indicators of one row."""
+    v = np.nan_to_num(values, nan=0.0)
+    total = float(np.abs(v).sum()) or 1.0
+    pct_row = context.peer_percentile.iloc[k]
+    peers = str(context.peer_label.iloc[k])
+    identity = sorted(
+        (
+            (x + (100.0 if n == "iuu_listed" else 0.0), x, n)
+            for x, n in zip(v, names, strict=True)
+            if n in IDENTITY_NAMES and x > 0
+        ),
+        reverse=True,
+    )
+    activity = sorted(
+        (
+            (abs(x), x, n)
+            for x, n in zip(v, names, strict=True)
+            if n not in IDENTITY_NAMES and n != "model" and x != 0
+        ),
+        reverse=True,
+    )[:TOP_INDICATORS]
+    facts = [_indicator_evidence(by_name[n], row, x / total, log_odds=x) for _, x, n in identity]
+    m = float(v[names.index("model")]) if "model" in names else 0.0
+    model = IndicatorEvidence(
+        name="model",
+        feature="model",
+        value=None,
+        contribution=round(min(abs(m) / total, 1.0), 4),
+        reason=str(context.model_reason.iloc[k]),
+        ilo_indicator="all indicators the model was trained on",
+        source=MODEL_SOURCE,
+        direction="lowers" if m < 0 else "raises",
+    )
+    indicators = []
+    for _, x, n in activity:
+        i = by_name[n]
+        pct = pct_row.get(i.feature) if i.feature in pct_row.index else None
+        pct = None if pct is None or pd.isna(pct) else float(pct)
+        indicators.append(
+            _indicator_evidence(
+                i,
+                row,
+                abs(x) / total,
+                direction="raises" if x > 0 else "lowers",
+                pct=pct,
+                peers=peers,
+                log_odds=x,
+            )
+        )
+    # Each component within the first three (exports show three): the strongest identity
+    # fact (the IUU listing first), the model, the strongest indicator; then the rest.
+    out = [*facts[:1], model, *indicators[:1], *facts[1:], *indicators[1:]]
+    return out
+
+
+def explain(
+    features: pd.DataFrame, contrib: pd.DataFrame, context: ScoreContext
+) -> list[list[IndicatorEvidence]]:
+    """The evidence of each row, in the rows' order, as :func:`build_alerts` gives it.
+
+    Parameters
+    ----------
+    features : DataFrame of shape (n, k)
+    contrib : DataFrame of shape (n, m)
+        Signed log-odds of each piece of evidence (see :func:`build_alerts`).
+    context : ScoreContext
+
+    Returns
+    -------
+    list of length n of lists of IndicatorEvidence
+    """
+    records = ind.feature_frame(features).to_dict("records")
+    values = contrib.to_numpy(dtype="float64")
+    names = list(contrib.columns)
+    by_name = {i.name: i for i in (*ind.INDICATORS, *EXTRA_INDICATORS)}
+    return [
+        _combined_evidence(row, values[k], names, k, context, by_name)  # type: ignore[arg-type]
+        for k, row in enumerate(records)
+    ]
+
+
 def build_alerts(
     features: pd.DataFrame,
     scores: pd.Series,
@@ -205,6 +338,7 @@ def build_alerts(
     *,
     model_version: str,
     tie_break: pd.Series | None = None,
+    context: ScoreContext | None = None,
 ) -> list[Alert]:
     """Rank vessel-years by score and explain each.
 
@@ -215,51 +349,65 @@ def build_alerts(
         columns of :data:`IDENTITY_COLUMNS` (``track_id``, ``vessel_id``,
         ``vessel_class``, ``flag_inferred_iso3``, ``flag_inferred_source``,
         ``flag_inferred_confidence``) are copied to each alert where present (a frame
-        without ``track_id`` is track 0).
+        without ``track_id`` is track 0); ``longest_voyage_from``/``_to``
+        (:func:`longest_voyage_ends`) say what bounds the longest voyage.
     scores : Series of shape (n,)
         Score in [0, 1] of each row of ``features``.
     contrib : DataFrame of shape (n, m)
-        Contribution in [0, 1] of each indicator (columns named as in
-        :data:`vessel_risk.model.indicators.INDICATORS`) or, for a trained model, each
-        model feature's share of the evidence raising the score
+        With ``context``: signed log-odds of each piece of evidence
+        (:attr:`vessel_risk.model.combine.Combined.evidence`, weighted by coverage),
+        named as the indicators (and ``model``). Without it: contribution in [0, 1] of
+        each indicator (:data:`vessel_risk.model.indicators.INDICATORS`) or each model
+        feature's share of the evidence raising the score
         (:func:`vessel_risk.model.evidence_shares`), explained through
         :data:`vessel_risk.model.FEATURE_MEANINGS`.
     model_version : str
     tie_break : Series of shape (n,), optional
-        Orders rows with equal scores (higher first) before the amount of data: a
-        model's uncalibrated ranking score, since calibrated probabilities can tie at 1.
+        Orders rows with equal scores (higher first) before the amount of data.
+    context : ScoreContext, optional
+        Tiers, peers and the model's sentence from the combination rule; without it the
+        tiers are the indicator baseline's fixed cut-offs.
 
     Returns
     -------
     list of Alert, ordered by rank (score descending; ties by ``tie_break``, then more
-    data first).
+    data first). With ``context`` every alert's evidence holds each identity fact that
+    raises its score (the IUU listing first), the model's sentence (its evidence, or why
+    it does not apply) and the strongest indicators, each saying whether it raises or
+    lowers the score and how the value compares with the peers.
     """
-    tiers = ind.tier(scores, features).to_numpy()
+    tiers = (ind.tier(scores, features) if context is None else context.tiers).to_numpy()
     score = scores.to_numpy(dtype="float64")
     tie = (
         np.zeros(len(score))
         if tie_break is None
         else tie_break.reindex(scores.index).to_numpy(dtype="float64")
     )
-    order = np.lexsort((-features["position_messages"].to_numpy(), -tie, -score))
+    positions = ind.numeric(features, "position_messages").fillna(0).to_numpy()
+    order = np.lexsort((-positions, -np.nan_to_num(tie, nan=-np.inf), -score))
     records = ind.feature_frame(features).to_dict("records")
     contrib_values = contrib.to_numpy(dtype="float64")
     names = list(contrib.columns)
-    by_name = {i.name: i for i in ind.INDICATORS}
+    by_name = {i.name: i for i in (*ind.INDICATORS, *EXTRA_INDICATORS)}
+    extra = context.columns.to_dict("records") if context is not None else [{}] * len(records)
     alerts = []
     for rank, k in enumerate(order, start=1):
         row = records[k]
-        top = sorted(
-            ((v, name) for v, name in zip(contrib_values[k], names, strict=True) if v > 0),
-            reverse=True,
-        )[:TOP_INDICATORS]
-        evidence = [
-            _indicator_evidence(by_name[name], row, v)
-            if name in by_name
-            else _feature_evidence(name, row, v)
-            for v, name in top
-        ]
-        days = int(row["days_observed"])
+        if context is not None:
+            evidence = _combined_evidence(row, contrib_values[k], names, k, context, by_name)
+        else:
+            top = sorted(
+                ((v, name) for v, name in zip(contrib_values[k], names, strict=True) if v > 0),
+                reverse=True,
+            )[:TOP_INDICATORS]
+            evidence = [
+                _indicator_evidence(by_name[name], row, v)
+                if name in by_name
+                else _feature_evidence(name, row, v)
+                for v, name in top
+            ]
+        days_raw = _clean(row.get("days_observed"))
+        days = int(days_raw) if days_raw is not None else 0  # type: ignore[call-overload]
         n = int(row["position_messages"])
         note = f"{n} positions on {days} days"
         if tiers[k] == "insufficient data":
@@ -267,6 +415,8 @@ def build_alerts(
                 f": insufficient data (needs {ind.MIN_POSITIONS} positions on "
                 f"{ind.MIN_DAYS_OBSERVED} days); not a low-risk finding"
             )
+        more: dict[str, Any] = {str(c): _clean(x) for c, x in extra[k].items()}
+        share = _clean(row.get("observed_share"))
         alerts.append(
             Alert(
                 rank=rank,
@@ -282,13 +432,14 @@ def build_alerts(
                 model_version=model_version,
                 position_messages=n,
                 days_observed=days,
-                observed_share=_share(row.get("observed_share")),
                 first_seen=row["first_timestamp"].to_pydatetime(),
                 last_seen=row["last_timestamp"].to_pydatetime(),
                 last_lat=_clean(row["last_lat"]),  # type: ignore[arg-type]
                 last_lon=_clean(row["last_lon"]),  # type: ignore[arg-type]
                 data_note=note,
                 indicators=evidence,
+                observed_share=None if share is None else float(share),  # type: ignore[arg-type]
+                **more,
             )
         )
     return alerts

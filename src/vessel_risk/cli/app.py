@@ -1,7 +1,7 @@
 """The ``vessel-risk`` typer app: its command groups and which function runs each command.
 
 This is the one place that names the commands; each function lives in the module of its
-group (``run``, ``models``, ``ingest``, ``deliver``, ``serve``, ``alerts``, ``notices``,
+group (``run``, ``models``, ``score``, ``ingest``, ``deliver``, ``serve``, ``alerts``, ``notices``,
 ``agencies``, ``clients``, ``reference``). Commands are registered in the order
 ``--help`` lists them.
 """
@@ -28,6 +28,7 @@ from vessel_risk.cli.notices import (
 )
 from vessel_risk.cli.reference import reference_refresh, reference_show
 from vessel_risk.cli.run import run
+from vessel_risk.cli.score import score
 from vessel_risk.cli.serve import serve
 
 app = typer.Typer(help="Find fishing vessels at risk of forced labour from their AIS tracks.")
@@ -56,6 +57,7 @@ app.command()(run)
 app.command()(train)
 app.command()(evaluate)
 app.command()(promote)
+app.command()(score)
 app.command()(ingest)
 app.command()(deliver)
 app.command("train-fishing")(train_fishing)

@@ -9,8 +9,9 @@ registry; ``promote`` makes a version the champion ``run`` scores with;
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
@@ -21,6 +22,8 @@ from vessel_risk.settings import Settings
 
 if TYPE_CHECKING:
     from vessel_risk.model.evaluate import Evaluation
+
+logger = logging.getLogger(__name__)
 
 
 def _read_labelled(path: Path, *, need_labels: bool = True) -> pd.DataFrame:
@@ -108,6 +111,109 @@ def _params(kind: str, n_bags: int, n_estimators: int | None, seed: int) -> dict
     return params
 
 
+RUN_FEATURES = "vessel_features.parquet"
+"""The vessel-year table a run writes (``vessel-risk run --out``)."""
+
+
+def _read_unlabelled(paths: list[Path]) -> tuple[pd.DataFrame, list[Path]]:
+    """Unlabelled vessel-years from run outputs: files, run folders, or folders of runs."""
+    files: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise _fail(f"the path {str(path)!r} does not exist.")
+        if path.is_dir():
+            found = (
+                [path / RUN_FEATURES]
+                if (path / RUN_FEATURES).exists()
+                else sorted(path.glob(f"*/{RUN_FEATURES}"))
+            )
+            if not found:
+                raise _fail(
+                    f"{str(path)!r} holds no {RUN_FEATURES}: pass a run's output folder "
+                    f"(`vessel-risk run --out`), a folder of runs, or the file itself."
+                )
+            files.extend(found)
+        else:
+            files.append(path)
+    frames = []
+    for f in files:
+        frame = _read_labelled(f, need_labels=False)
+        if "vessel_id" in frame.columns:
+            frame["vessel_id"] = frame["vessel_id"].astype(str)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True), files
+
+
+def _label_counts(frame: pd.DataFrame) -> dict[str, int]:
+    def count(col: str) -> int:
+        return int((frame[col].fillna(0) == 1).sum()) if col in frame.columns else 0
+
+    counts = {c: count(c) for c in ("known_offender", "known_non_offender", "possible_offender")}
+    counts["unlabelled"] = len(frame) - sum(counts.values())
+    return counts
+
+
+def _trained_on(counts: dict[str, int], source: str) -> str:
+    return (
+        f"{source}: {counts['known_offender']} known offenders, "
+        f"{counts['known_non_offender']} known non-offenders and {counts['unlabelled']} "
+        f"unlabelled vessel-years ({counts['possible_offender']} possible offenders set aside)"
+    )
+
+
+def _comparable_unlabelled(
+    frame: pd.DataFrame,
+    paths: list[Path],
+    feats: list[str],
+    *,
+    force: bool,
+    reason: str | None,
+) -> tuple[pd.DataFrame, str, Any]:
+    """The training table with the unlabelled rows, its data note and the validation."""
+    from vessel_risk.model.adversarial import adversarial_validation
+
+    unl, files = _read_unlabelled(paths)
+    if "vessel_class" in unl.columns:
+        # As the run's alert queue: cargo, tankers and the like are no fishing vessel-years.
+        unl = unl.loc[unl["vessel_class"].astype(str) != "other"].reset_index(drop=True)
+    missing = [f for f in feats if f not in unl.columns]
+    if missing:
+        raise _fail(
+            f"the unlabelled vessel-years lack the features {missing}: train with "
+            "--features pipeline (the features `vessel-risk run` computes)."
+        )
+    console.print(f"Adversarial validation: labelled rows against {len(unl)} unlabelled rows...")
+    try:
+        adv = adversarial_validation(frame, unl, feats)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"  {adv.summary()}")
+    note = f"adversarial AUC {adv.auc:.3f} (limit {adv.limit:.2f})"
+    if not adv.comparable:
+        top = ", ".join(n for n, _ in adv.top_features)
+        if not force:
+            raise _fail(
+                f"the unlabelled vessel-years are not comparable with the labelled ones "
+                f"(adversarial AUC {adv.auc:.3f} >= {adv.limit:.2f}); the features that give the "
+                f"source away: {top}. A PU model trained on them would learn the source, not "
+                "forced labour. Train without --unlabelled, or pass --force --reason TEXT."
+            )
+        logger.warning(
+            "Training with unlabelled vessel-years that are not comparable (adversarial AUC "
+            "%.3f, top features %s), forced: %s",
+            adv.auc,
+            top,
+            reason,
+        )
+        console.print(f"  [yellow]warning:[/yellow] not comparable; trained anyway: {reason}")
+        note += f", not comparable, forced: {reason}"
+    unl = unl.assign(known_offender=0, known_non_offender=0, possible_offender=0)
+    if "mmsi" in unl.columns:
+        unl["mmsi"] = unl["mmsi"].astype(str)
+    combined = pd.concat([frame, unl], ignore_index=True, sort=False)
+    return combined, f"unlabelled: {', '.join(str(f) for f in files)} ({note})", adv
+
+
 def train(
     labels: Labels,
     model: Annotated[
@@ -127,43 +233,129 @@ def train(
         Path | None,
         typer.Option(
             "--outcomes",
-            help="Inspection outcomes CSV (mmsi, date, outcome, source) that update the labels.",
+            help="Inspection outcomes CSV (vessel_id or mmsi, date, outcome, source) that "
+            "update the labels.",
         ),
     ] = None,
+    unlabelled: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--unlabelled",
+            help="Unlabelled vessel-years for PU learning: a run's vessel_features.parquet, "
+            "its output folder or a folder of runs; repeat for more. Used only when "
+            "comparable with the labelled rows (adversarial validation).",
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Train with --unlabelled rows that are not comparable (needs --reason)."
+        ),
+    ] = False,
+    reason: Annotated[
+        str | None,
+        typer.Option("--reason", help="Why --force: logged and recorded with the run."),
+    ] = None,
 ) -> None:
-    """Cross-validate and train a model, log the run and register it as the challenger."""
-    from vessel_risk.model.outcomes import labels_from_outcomes
+    """Cross-validate and train a model, log the run and register it as the challenger.
+
+    With --unlabelled, adversarial validation runs first: where a classifier tells the
+    labelled rows from the unlabelled ones (AUC at or above the documented limit), training
+    is refused, naming the features that give the source away, unless --force --reason.
+    """
     from vessel_risk.model.registry import train as train_model
 
+    if force and not unlabelled:
+        raise _fail("--force applies to --unlabelled only.")
+    if force and not (reason or "").strip():
+        raise _fail("--force needs --reason TEXT: why train on data that is not comparable.")
     settings = Settings()
     frame = _read_labelled(labels, need_labels=outcomes is None)
     if outcomes is not None:
-        if not outcomes.exists():
-            raise _fail(f"the file {str(outcomes)!r} does not exist.")
-        try:
-            frame = labels_from_outcomes(frame, pd.read_csv(outcomes, dtype={"mmsi": str}))
-        except ValueError as exc:
-            raise _fail(str(exc)) from exc
+        frame = _apply_outcomes(frame, outcomes)
     feats = _feature_list(frame, features, list(exclude or []))
+    source = str(labels)
+    adversarial = None
+    if unlabelled:
+        frame, unl_note, adversarial = _comparable_unlabelled(
+            frame, list(unlabelled), feats, force=force, reason=reason
+        )
+        source += f" + {unl_note}"
+    counts = _label_counts(frame)
+    params = _params(model, n_bags, n_estimators, seed)
+    if model != "indicator-baseline" and counts["unlabelled"] == 0:
+        # Every row labelled 0 is a known non-offender: Elkan-Noto's c = P(labelled |
+        # offender) assumes unlabelled rows and cannot be estimated from known negatives.
+        params["calibrate"] = False
+        console.print(
+            "  No unlabelled rows: the model learns known offenders against known "
+            "non-offenders; the Elkan-Noto correction is skipped (scores are P(offender | x) "
+            "in the training mix, not calibrated to a fleet)."
+        )
+    trained_on = _trained_on(counts, source)
+    console.print(f"Training on {trained_on}.")
     try:
         result = train_model(
             frame,
             feats,
             uri=settings.mlflow_tracking_uri,
             kind=model,
-            params=_params(model, n_bags, n_estimators, seed),
+            params=params,
             group_by=group_by,
             flagged_share=flagged_share,
-            data_source=str(labels),
+            data_source=trained_on,
             report_path=report,
+            adversarial=adversarial,
         )
     except ValueError as exc:
         raise _fail(str(exc)) from exc
     _print_metrics(result.evaluation)
+    _print_model_notes(result.evaluation.model)
     console.print(
         f"Registered vessel-risk version {result.version} as challenger (run {result.run_id}) "
         f"in {settings.mlflow_tracking_uri!r}. Promote it with `vessel-risk promote`."
     )
+
+
+def _print_model_notes(model: object) -> None:
+    """What the fitted model says about its calibration and where it applies."""
+    en = getattr(model, "elkan_noto_", None)
+    if isinstance(en, dict) and en.get("applied"):
+        console.print(f"  {en['note']}")
+    domain = getattr(model, "training_domain_", None)
+    if isinstance(domain, dict):
+        floor = ", ".join(f"{c} >= {v['min']:g}" for c, v in domain.get("coverage", {}).items())
+        console.print(
+            f"  Training domain: {domain['n_rows']} vessel-years"
+            + (f", {floor}" if floor else "")
+            + f"; {len(domain['never_null'])} of {len(domain['feature_names'])} features never "
+            "unknown. Rows outside it get no model score."
+        )
+
+
+def _apply_outcomes(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The labelled table with labels from an outcomes file, saying what matched."""
+    from vessel_risk.model.outcomes import labels_from_outcomes, unmatched_outcomes
+
+    if not path.exists():
+        raise _fail(f"the file {str(path)!r} does not exist.")
+    try:
+        table = pd.read_csv(path, dtype={"mmsi": str, "vessel_id": str})
+        labelled = labels_from_outcomes(frame, table)
+        unmatched = unmatched_outcomes(frame, table)
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise _fail(str(exc)) from exc
+    acting = int(table["outcome"].isin(["confirmed", "not_found"]).sum())
+    console.print(
+        f"Outcomes {str(path)!r}: {len(table)} rows, {acting - len(unmatched)} of {acting} "
+        "confirmed or not-found outcomes matched a vessel-year of the features."
+    )
+    if len(unmatched):
+        console.print(
+            f"  [yellow]warning:[/yellow] {len(unmatched)} outcomes name a vessel-year the "
+            "features lack; they change no label."
+        )
+    return labelled
 
 
 def evaluate(
@@ -215,15 +407,46 @@ def promote(
     version: Annotated[
         str | None, typer.Option("--version", help="Version to promote (default: challenger).")
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Promote although the guard refuses (needs --reason; logged and recorded).",
+        ),
+    ] = False,
+    reason: Annotated[
+        str | None,
+        typer.Option("--reason", help="Why the guard is overridden (with --force)."),
+    ] = None,
 ) -> None:
-    """Make a registered model version the champion that `vessel-risk run` scores with."""
+    """Make a registered model version the champion that `vessel-risk run` scores with.
+
+    The guard refuses a version whose recall at 98 % specificity (out of fold, with its
+    95 % interval) is below the indicator baseline's or the champion's, or whose recall is
+    zero, unless --force with a --reason, which is logged and recorded as MLflow tags.
+    """
+    from vessel_risk.model.registry import PromotionRefused, promotion_guard
     from vessel_risk.model.registry import promote as promote_model
 
     settings = Settings()
+    uri = settings.mlflow_tracking_uri
+    if force and not (reason or "").strip():
+        raise _fail("--force needs a --reason: the override is recorded with the model.")
     try:
-        v = promote_model(settings.mlflow_tracking_uri, version)
+        guard = promotion_guard(uri, version)
+        for check in guard.checks:
+            mark = "[green]pass[/green]" if check.passed else "[red]fail[/red]"
+            console.print(f"  {mark} {check.name}: {check.detail}")
+        v = promote_model(uri, guard.version, force=force, reason=reason)
     except LookupError as exc:
         raise _fail(str(exc)) from exc
+    except PromotionRefused as exc:
+        raise _fail(str(exc)) from exc
+    if not guard.passed:
+        console.print(
+            f"[yellow]warning:[/yellow] version {v} promoted although the guard refused it "
+            f"(--force); reason recorded: {reason}"
+        )
     console.print(f"vessel-risk version {v} is now champion.")
 
 
@@ -234,9 +457,14 @@ def _print_metrics(ev: Evaluation) -> None:
         "share_flagged",
         "modified_f1",
         "recall_at_98_specificity",
+        "recall_at_98_specificity_ci_low",
+        "recall_at_98_specificity_ci_high",
         "recall_at_98_specificity_fold_min",
         "recall_planted_at_share",
         "ece",
+        "ece_fold_max",
+        "known_vs_possible_auc",
+        "non_offender_fleet_auc",
         "estimated_positive_share",
     )
     console.print("  " + ", ".join(f"{k} {m[k]:.3f}" for k in keys if k in m and m[k] == m[k]))

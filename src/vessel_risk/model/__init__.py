@@ -9,6 +9,10 @@ the trained models learn from positives and unlabelled rows (PU learning). Where
 * :mod:`~vessel_risk.model.indicators`: the transparent indicator score, and
   :mod:`~vessel_risk.model.baseline`: :class:`IndicatorBaseline`, that score as an estimator.
 * :mod:`~vessel_risk.model.factory`: :data:`MODELS` and :func:`make_model`, kinds by name.
+* :mod:`~vessel_risk.model.domain`: the training domain a fitted model carries
+  (``training_domain_``) and the check of rows against it (:func:`domain.domain_check`).
+* :mod:`~vessel_risk.model.adversarial`: adversarial validation, whether unlabelled
+  vessel-years are comparable with the labelled ones.
 * :mod:`~vessel_risk.model.scoring`: :func:`model_input`, :func:`evidence_shares`,
   :func:`as_matrix`.
 * :mod:`~vessel_risk.model.evaluate` (grouped cross-validation, metrics) and

@@ -15,11 +15,19 @@ sits on both sides of a split. Metrics, all on out-of-fold scores:
   2003), 4.3 in their paper at recall 0.92 with 20 % flagged;
 * recall at 98 % specificity on known non-offenders (Joo et al. 2023: 0.889);
 * the minimum of each recall over folds;
+* a 95 % confidence interval of recall at 98 % specificity, bootstrapping whole vessels
+  (:func:`~vessel_risk.model.evaluation_checks.bootstrap_ci`);
 * expected calibration error (ECE, 10 equal-width bins) of ``predict_proba`` on rows whose
-  class is known (positives and known non-offenders; planted truth on simulated fleets);
+  class is known (positives and known non-offenders; planted truth on simulated fleets):
+  on the held-out folds pooled (``ece``), per fold (``ece_fold_max``), and, for contrast,
+  of the final model on the rows it was trained on (``ece_in_sample``);
 * feature importance of the model fitted on all training rows;
-* a confounding check: a feature that alone separates positives from known
-  non-offenders (single-feature AUC >= 0.99) is logged and flagged in the report.
+* a confounding check: single-feature AUCs of positives against known non-offenders; a
+  feature at max(AUC, 1 - AUC) >= 0.8 is warned about, >= 0.99 separates the labels;
+* the stand-in analysis (:func:`~vessel_risk.model.evaluation_checks.stand_in_analysis`):
+  how well the score predicts flag, gear and region, stand-ins for the fleet rather than
+  for abuse; known against possible offenders (AUC); recall by gear and flag; and a
+  plain statement of what the labels can and cannot support.
 
 The HTML report of these results is :mod:`vessel_risk.model.evaluation_report`
 (:func:`~vessel_risk.model.evaluation_report.report_html`).
@@ -37,12 +45,22 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.model_selection import StratifiedGroupKFold
 
-# Re-exported: callers import the report with the evaluation.
+from vessel_risk.model.evaluation_checks import (
+    STAND_IN_AUC,
+    bootstrap_ci,
+    known_vs_possible_auc,
+    label_support,
+    stand_in_analysis,
+)
 
 logger = logging.getLogger(__name__)
 
 CONFOUNDING_AUC = 0.99
 """A single feature with an AUC this far from 0.5 (either way) separates the labels."""
+
+WARNING_AUC = STAND_IN_AUC
+"""A single feature at max(AUC, 1 - AUC) >= 0.8 is warned about: alone, it already
+discriminates well (see :data:`vessel_risk.model.evaluation_checks.STAND_IN_AUC`)."""
 
 SPECIFICITY = 0.98
 """Joo et al. 2023: 98 % of certified-decent vessels classed negative."""
@@ -186,6 +204,7 @@ def confounding_check(
     columns: Sequence[str],
     *,
     threshold: float = CONFOUNDING_AUC,
+    warn_at: float = WARNING_AUC,
 ) -> pd.DataFrame:
     """Features that alone separate known offenders from known non-offenders.
 
@@ -199,11 +218,14 @@ def confounding_check(
     columns : sequence of str
         Columns to test (numeric or categorical).
     threshold : float, default 0.99
-        Flag a feature when max(AUC, 1 − AUC) reaches it.
+        Flag a feature as separating when max(AUC, 1 − AUC) reaches it.
+    warn_at : float, default 0.8
+        Warn about a feature when max(AUC, 1 − AUC) reaches it.
 
     Returns
     -------
-    DataFrame with ``feature``, ``auc``, ``separates`` (bool), sorted by separation;
+    DataFrame with ``feature``, ``auc``, ``warning`` and ``separates`` (bool), sorted by
+    separation;
     empty when the frame has no known non-offenders (unlabelled rows are then used as
     negatives, since a perfect split against them is as suspicious).
     """
@@ -220,14 +242,16 @@ def confounding_check(
         auc = single_feature_auc(sub[col], y)
         rows.append({"feature": col, "auc": auc, "strength": max(auc, 1 - auc)})
     out = pd.DataFrame(rows, columns=["feature", "auc", "strength"])
+    out["warning"] = out["strength"] >= min(warn_at, threshold)
     out["separates"] = out["strength"] >= threshold
     out = out.sort_values("strength", ascending=False, ignore_index=True)
-    for r in out.loc[out["separates"]].itertuples():
+    for r in out.loc[out["warning"]].itertuples():
         logger.warning(
-            "Confounding: the feature %r alone separates known offenders from known "
+            "Confounding: the feature %r alone %s known offenders from known "
             "non-offenders (AUC %.3f). A model may learn how the labels were sampled, not "
             "forced labour; exclude it (e.g. --exclude %s) or collect negatives that vary in it.",
             r.feature,
+            "separates" if r.separates else "largely tells apart",
             r.auc,
             r.feature,
         )
@@ -255,6 +279,12 @@ class Evaluation:
     breakdown: pd.DataFrame
     model: BaseEstimator | None = None
     notes: list[str] = field(default_factory=list)
+    stand_ins: pd.DataFrame = field(default_factory=pd.DataFrame)
+    label_support: list[str] = field(default_factory=list)
+    adversarial: Any = None
+    """Adversarial validation of an unlabelled source against the labelled rows, when one
+    was used: any object (or dict) with ``auc``, ``auc_ci``, ``top_features`` and
+    ``comparable``; shown in the report."""
 
 
 def _score(model: BaseEstimator, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -349,26 +379,38 @@ def evaluate(
     prob = np.full(len(frame), np.nan)
     fold = np.full(len(frame), -1)
     fold_rows = []
-    for i, (tr, te) in enumerate(cv.split(X, cls, groups)):
-        tr = tr[cls[tr] != 3]  # possible offenders never train
-        m = clone(model).fit(X.iloc[tr], (cls[tr] == 1).astype(int))
-        rank[te], prob[te] = _score(m, X.iloc[te])
-        fold[te] = i
-        fm = _fold_metrics(rank[te], cls[te], flagged_share, None if truth is None else truth[te])
-        fold_rows.append({"fold": i, **fm})
-    folds = pd.DataFrame(fold_rows)
-    metrics = _fold_metrics(rank, cls, flagged_share, truth)
-    for col in ("recall_at_share", "recall_at_98_specificity", "recall_planted_at_share"):
-        if col in folds:
-            metrics[f"{col}_fold_min"] = float(folds[col].min())
     # Calibration on rows whose class is known.
     if truth is not None:
         known, y_cal = np.ones(len(frame), dtype=bool), truth
     else:
         known = (cls == 1) | (cls == 2)
         y_cal = (cls == 1).astype(int)
+    for i, (tr, te) in enumerate(cv.split(X, cls, groups)):
+        tr = tr[cls[tr] != 3]  # possible offenders never train
+        m = clone(model).fit(X.iloc[tr], (cls[tr] == 1).astype(int))
+        rank[te], prob[te] = _score(m, X.iloc[te])
+        fold[te] = i
+        fm = _fold_metrics(rank[te], cls[te], flagged_share, None if truth is None else truth[te])
+        kt = te[known[te]]
+        fm["ece"] = calibration_curve(y_cal[kt], prob[kt])[1] if len(kt) else float("nan")
+        fold_rows.append({"fold": i, **fm})
+    folds = pd.DataFrame(fold_rows)
+    metrics = _fold_metrics(rank, cls, flagged_share, truth)
+    for col in ("recall_at_share", "recall_at_98_specificity", "recall_planted_at_share"):
+        if col in folds:
+            metrics[f"{col}_fold_min"] = float(folds[col].min())
+    vessels = cv_groups(frame, "vessel")
+
+    def recall_98(rows: np.ndarray) -> float:
+        c = cls[rows]
+        return recall_at_specificity(rank[rows][c == 1], rank[rows][c == 2])
+
+    lo, hi = bootstrap_ci(recall_98, vessels, random_state=random_state)
+    metrics["recall_at_98_specificity_ci_low"] = lo
+    metrics["recall_at_98_specificity_ci_high"] = hi
     calib, ece = calibration_curve(y_cal[known], prob[known])
     metrics["ece"] = ece
+    metrics["ece_fold_max"] = float(folds["ece"].max())
     thr = threshold_at_share(rank, flagged_share)
     metrics["possible_offenders_flagged"] = (
         float(np.mean(rank[cls == 3] > thr)) if (cls == 3).any() else float("nan")
@@ -385,6 +427,21 @@ def evaluate(
     share_est = getattr(final, "positive_share_", None)
     if share_est is not None:
         metrics["estimated_positive_share"] = float(share_est)
+    known_train = known & train
+    metrics["ece_in_sample"] = (
+        calibration_curve(
+            y_cal[known_train], np.asarray(final.predict_proba(X.loc[known_train])[:, 1])
+        )[1]
+        if known_train.any()
+        else float("nan")
+    )
+    metrics["known_vs_possible_auc"] = known_vs_possible_auc(rank, cls)
+    stand_ins = stand_in_analysis(frame, rank, cls)
+    fleet_row = stand_ins.loc[stand_ins["attribute"] == "non-offenders' fleet", "auc"]
+    metrics["non_offender_fleet_auc"] = float(fleet_row.iloc[0]) if len(fleet_row) else np.nan
+    metrics["stand_in_strength_max"] = (
+        float(stand_ins["strength"].max()) if len(stand_ins) else float("nan")
+    )
     conf_cols = (
         list(confounding_columns)
         if confounding_columns is not None
@@ -392,15 +449,32 @@ def evaluate(
     )
     confounders = confounding_check(frame, conf_cols)
     notes = [
-        f"Feature {r.feature!r} alone separates the labels (AUC {r.auc:.3f}): a model that "
+        f"Feature {r.feature!r} alone "
+        + ("separates the labels" if r.separates else "largely tells the labels apart")
+        + f" (AUC {r.auc:.3f}): a model that "
         "learns it may learn how the labels were sampled, not forced labour. "
         + (
             "It IS a model input here: exclude it."
             if r.feature in feats
             else "It is not a model input here."
         )
-        for r in confounders.loc[confounders["separates"]].itertuples()
+        for r in confounders.loc[confounders["warning"]].itertuples()
     ]
+    warned = stand_ins.loc[stand_ins["warning"]]
+    if len(warned):
+        notes.append(
+            "Stand-in analysis: the score predicts the fleet, a stand-in for fleet rather "
+            f"than abuse (AUC at or beyond {WARNING_AUC} either way): "
+            + "; ".join(f"{r.attribute} {r.category} {r.auc:.3f}" for r in warned.itertuples())
+            + "."
+        )
+    kvp = metrics["known_vs_possible_auc"]
+    if kvp == kvp and kvp < 0.6:
+        notes.append(
+            f"Known against possible offenders: AUC {kvp:.3f}: the score does not rank "
+            "confirmed cases above suspected ones"
+            + (" (possible offenders score higher)." if kvp < 0.5 else ".")
+        )
     breakdown = _breakdown(frame, rank, cls, thr)
     scores = pd.DataFrame(
         {
@@ -428,19 +502,37 @@ def evaluate(
         breakdown=breakdown,
         model=final,
         notes=notes,
+        stand_ins=stand_ins,
+        label_support=label_support(frame, cls),
     )
 
 
 def _breakdown(frame: pd.DataFrame, rank: np.ndarray, cls: np.ndarray, thr: float) -> pd.DataFrame:
-    """Recall of known positives at the flagged share by gear and by flag."""
+    """Recall of known positives by gear and by flag, at the flagged share and at 98 %
+    specificity (the threshold set on all known non-offenders), with the known
+    non-offenders of each level and the share of them flagged."""
+    neg = rank[cls == 2]
+    thr98 = threshold_at_share(neg, 1.0 - SPECIFICITY) if len(neg) else float("nan")
     rows = []
     for col in ("gear", "flag", "flag_iso3"):
         if col not in frame.columns:
             continue
-        pos = cls == 1
-        df = pd.DataFrame({"level": frame[col].astype(str).to_numpy()[pos], "hit": rank[pos] > thr})
+        df = pd.DataFrame({"level": frame[col].astype(str).to_numpy(), "cls": cls, "s": rank}).loc[
+            lambda d: d["cls"].isin([1, 2])
+        ]
         for level, g in df.groupby("level"):
+            p = g.loc[g["cls"] == 1, "s"]
+            n = g.loc[g["cls"] == 2, "s"]
             rows.append(
-                {"by": col, "level": level, "n_positive": len(g), "recall": g["hit"].mean()}
+                {
+                    "by": col,
+                    "level": level,
+                    "n_positive": len(p),
+                    "recall": float((p > thr).mean()) if len(p) else np.nan,
+                    "recall_at_98_specificity": float((p > thr98).mean()) if len(p) else np.nan,
+                    "n_non_offender": len(n),
+                    "non_offenders_flagged": float((n > thr98).mean()) if len(n) else np.nan,
+                }
             )
-    return pd.DataFrame(rows, columns=["by", "level", "n_positive", "recall"])
+    cols = ["by", "level", "n_positive", "recall", "recall_at_98_specificity"]
+    return pd.DataFrame(rows, columns=[*cols, "n_non_offender", "non_offenders_flagged"])

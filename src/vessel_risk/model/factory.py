@@ -1,4 +1,10 @@
-"""Model kinds by name: :data:`MODELS` and :func:`make_model`, as the command line uses them."""
+"""Model kinds by name: :data:`MODELS` and :func:`make_model`, as the command line uses them.
+
+Every trained kind records where it applies: the PU models (``pu-lightgbm``, ``bagged-rf``)
+fit their training domain with the bags (``training_domain_``, see
+:mod:`vessel_risk.model.domain`), on every fit, so the model the registry stores carries it.
+The indicator baseline learns nothing from the rows and has none: it applies everywhere.
+"""
 
 from __future__ import annotations
 

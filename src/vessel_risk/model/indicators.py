@@ -10,6 +10,12 @@ so one indicator alone can raise the score up to its weight, several together
 raise it further, and missing data never lowers it. The contribution of an
 indicator, shown in alerts, is ``weight * strength``.
 
+This noisy-OR is the score of :class:`vessel_risk.model.baseline.IndicatorBaseline`, the
+estimator the evaluation compares models with. Alerts are scored by the combination rule
+(:mod:`vessel_risk.model.combine`), which reads the same indicators, their ramps and their
+reasons, compares activity with peers (:func:`peer_groups`, :func:`peer_stats`) and adds
+identity and model evidence in log-odds.
+
 A score is evidence, never proof. Vessel-years with thin data get the tier
 "insufficient data", whatever their score.
 """
@@ -231,14 +237,22 @@ TIER_LEVEL = {"high": 3, "medium": 2, "low": 1, "insufficient data": 0}
 
 def feature_frame(features: pd.DataFrame) -> pd.DataFrame:
     """``features`` with the derived columns indicators read (``mmsi_invalid`` as
-    0/1, ``iuu_listed`` as 0/1); identity events (:data:`IDENTITY_EVENT_FEATURES`) a
-    table lacks read as NaN (not evaluable)."""
+    0/1, ``iuu_listed`` as 0/1); a column an indicator reads that the table lacks
+    (identity events, ``mmsi_valid`` and ``iuu_listed`` in GFW's labelled table) reads
+    as NaN: not evaluable, never evidence either way."""
     f = features.copy()
-    for col in IDENTITY_EVENT_FEATURES:
-        if col not in f.columns:
-            f[col] = np.nan  # not computed for this table: not evaluable, never lowers a score
-    f["mmsi_invalid"] = (~f["mmsi_valid"].astype(bool)).astype(float)
-    f["iuu_listed"] = f["iuu_listed"].astype(float)
+    for i in INDICATORS:
+        if i.feature not in f.columns and i.feature not in ("mmsi_invalid", "iuu_listed"):
+            f[i.feature] = np.nan  # not computed for this table: not evaluable
+    if "mmsi_valid" in f.columns:
+        valid = f["mmsi_valid"].astype("boolean")
+        f["mmsi_invalid"] = (~valid).astype("Float64").astype("float64")
+    else:
+        f["mmsi_invalid"] = np.nan
+    if "iuu_listed" in f.columns:
+        f["iuu_listed"] = f["iuu_listed"].astype("boolean").astype("Float64").astype("float64")
+    else:
+        f["iuu_listed"] = np.nan
     return f
 
 
@@ -292,11 +306,196 @@ def tier(score: pd.Series, features: pd.DataFrame) -> pd.Series:
     out = pd.Series("low", index=score.index, dtype="object")
     for cut, name in reversed(TIERS):
         out[score.to_numpy() >= cut] = name
-    thin = (features["days_observed"] < MIN_DAYS_OBSERVED) | (
-        features["position_messages"] < MIN_POSITIONS
-    )
-    out[thin.to_numpy()] = "insufficient data"
+    out[thin_data(features).to_numpy()] = "insufficient data"
     return out
+
+
+def thin_data(features: pd.DataFrame) -> pd.Series:
+    """Whether each vessel-year has too little data to call it low risk.
+
+    Fewer than :data:`MIN_POSITIONS` positions or :data:`MIN_DAYS_OBSERVED` days
+    observed; a table without ``days_observed`` (GFW's labelled table) is judged on its
+    positions, and an unknown count of positions is thin.
+
+    Parameters
+    ----------
+    features : DataFrame of shape (n, k) with ``position_messages`` (and ``days_observed``)
+
+    Returns
+    -------
+    Series of bool, shape (n,)
+    """
+    msgs = numeric(features, "position_messages")
+    days = numeric(features, "days_observed")
+    thin = msgs.isna() | (msgs < MIN_POSITIONS) | (days < MIN_DAYS_OBSERVED)
+    return thin.astype(bool)
+
+
+def numeric(features: pd.DataFrame, column: str) -> pd.Series:
+    """``features[column]`` as float64, all NaN when the table lacks it."""
+    if column not in features.columns:
+        return pd.Series(np.nan, index=features.index, dtype="float64")
+    return pd.to_numeric(features[column], errors="coerce").astype("float64")
+
+
+# --- Peer-relative values ---------------------------------------------------------------
+
+MIN_PEERS = 20
+"""Fewest reference vessel-years a peer group needs; smaller groups fall back to a wider
+one (:func:`peer_groups`). 20 keeps a percentile's step at 5 points or finer."""
+
+PEER_FEATURES = (
+    "max_voyage_duration_hours",
+    "max_distance_from_port_km",
+    "gaps_12_hours",
+    "number_carrier_encounters",
+    "average_daily_fishing_hours",
+)
+"""Activity features compared with peers (the indicators whose level depends on the
+fleet: a squid jigger's normal voyage is a coastal trawler's extreme)."""
+
+PEER_NOUNS = {
+    "squid_jigger": "squid jiggers",
+    "trawlers": "trawlers",
+    "drifting_longlines": "drifting longliners",
+    "set_longlines": "set longliners",
+    "purse_seines": "purse seiners",
+    "tuna_purse_seines": "tuna purse seiners",
+    "pole_and_line": "pole-and-line vessels",
+    "fishing": "fishing vessels",
+    "carrier": "carriers",
+    "fishing_support": "fishing-support vessels",
+    "other": "other vessels",
+    "unknown": "vessels of unknown class",
+}
+"""How a reason names a peer group (GFW's gear names; vessel classes)."""
+
+
+def peer_groups(features: pd.DataFrame, *, min_peers: int = MIN_PEERS) -> pd.DataFrame:
+    """The peer group of each vessel-year, widened until it has ``min_peers`` references.
+
+    Peers are, in order of preference: the same gear where known (GFW's ``gear``), else
+    the same ``vessel_class``; the same ``region`` when the table has one; the same
+    ``year``. A group with fewer than ``min_peers`` reference rows (vessel-years with
+    enough data, :func:`thin_data`) drops the region, then the gear or class, then the
+    year, ending with every vessel-year of the table ("this run").
+
+    Parameters
+    ----------
+    features : DataFrame of shape (n, k)
+    min_peers : int, default :data:`MIN_PEERS`
+
+    Returns
+    -------
+    DataFrame of shape (n, 2): ``peer_key`` (str, equal for peers) and ``peer_label``
+    (str, how a reason names them: "squid jiggers in 2021", "vessel-years in this run").
+    """
+    n = len(features)
+    kind = pd.Series(pd.NA, index=features.index, dtype="string")
+    for col in ("vessel_class", "gear"):  # gear wins where known
+        if col in features.columns:
+            kind = (
+                features[col]
+                .astype("string")
+                .where(features[col].notna() & (features[col].astype("string") != ""), kind)
+            )
+    year = (
+        features["year"].astype("string")
+        if "year" in features.columns
+        else pd.Series(pd.NA, index=features.index, dtype="string")
+    )
+    region = (
+        features["region"].astype("string")
+        if "region" in features.columns
+        else pd.Series(pd.NA, index=features.index, dtype="string")
+    )
+    reference = ~thin_data(features)
+    if reference.sum() < min_peers:
+        reference = pd.Series(True, index=features.index)
+    levels = [(kind, region, year), (kind, None, year), (None, None, year), (None, None, None)]
+    key = pd.Series("run", index=features.index, dtype="object")
+    label = pd.Series("vessel-years in this run", index=features.index, dtype="object")
+    done = np.zeros(n, dtype=bool)
+    for k, r, y in levels:
+        parts = [p for p in (k, r, y) if p is not None]
+        if not parts:
+            break
+        if any(p.isna().all() for p in parts):
+            continue
+        level_key = parts[0].fillna("?")
+        for p in parts[1:]:
+            level_key = level_key + "|" + p.fillna("?")
+        usable = ~pd.concat([p.isna() for p in parts], axis=1).any(axis=1).to_numpy()
+        counts = level_key[reference.to_numpy()].value_counts()
+        size = level_key.map(counts).fillna(0).to_numpy()
+        take = ~done & usable & (size >= min_peers)
+        key[take] = level_key[take].astype(str)
+        noun = (
+            k.map(lambda v: PEER_NOUNS.get(str(v), f"{v} vessels")).astype("string")
+            if k is not None
+            else pd.Series("vessel-years", index=features.index, dtype="string")
+        )
+        text = noun.fillna("vessels")
+        if r is not None:
+            text = text + " in " + r.fillna("?")
+        if y is not None:
+            text = text + (" in " if k is not None else " of ") + y.fillna("?")
+        label[take] = text[take].astype(str)
+        done |= take
+    return pd.DataFrame({"peer_key": key, "peer_label": label}, index=features.index)
+
+
+def peer_stats(
+    features: pd.DataFrame, groups: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Percentile and robust z-score of each :data:`PEER_FEATURES` value within its peers.
+
+    The percentile is the mid-rank share of the peer group's reference vessel-years (those
+    with enough data, :func:`thin_data`, when the group has :data:`MIN_PEERS` of them,
+    else all its rows with a value) below the value: 0..100, ties counted half. The
+    robust z-score is ``(x - median) / (1.4826 * MAD)`` of the same references (NaN when
+    the MAD is 0). Unknown values (NaN) stay NaN: they are never compared.
+
+    Parameters
+    ----------
+    features : DataFrame of shape (n, k)
+    groups : DataFrame of shape (n, 2), optional
+        From :func:`peer_groups` (computed when absent).
+
+    Returns
+    -------
+    percentile, robust_z : DataFrame of shape (n, len(PEER_FEATURES)), float64
+    """
+    groups = peer_groups(features) if groups is None else groups
+    reference = ~thin_data(features).to_numpy()
+    pct = pd.DataFrame(np.nan, index=features.index, columns=list(PEER_FEATURES))
+    rz = pct.copy()
+    keys = groups["peer_key"].to_numpy()
+    for name in PEER_FEATURES:
+        values = numeric(features, name).to_numpy()
+        out_p = np.full(len(values), np.nan)
+        out_z = np.full(len(values), np.nan)
+        for key in pd.unique(keys):
+            rows = np.flatnonzero(keys == key)
+            v = values[rows]
+            known = ~np.isnan(v)
+            ref = v[known & reference[rows]]
+            if len(ref) < MIN_PEERS:
+                ref = v[known]
+            if len(ref) < 2:
+                continue
+            ref = np.sort(ref)
+            below = np.searchsorted(ref, v, side="left")
+            upto = np.searchsorted(ref, v, side="right")
+            p = 100.0 * (below + 0.5 * (upto - below)) / len(ref)
+            out_p[rows] = np.where(known, p, np.nan)
+            med = float(np.median(ref))
+            mad = 1.4826 * float(np.median(np.abs(ref - med)))
+            if mad > 0:
+                out_z[rows] = np.where(known, (v - med) / mad, np.nan)
+        pct[name] = out_p
+        rz[name] = out_z
+    return pct, rz
 
 
 FISHING_FEATURES = frozenset(

@@ -26,6 +26,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import StratifiedKFold
 
+from vessel_risk.model.domain import fit_domain
 from vessel_risk.model.scoring import as_matrix
 
 
@@ -118,6 +119,9 @@ class _PUBagging(ClassifierMixin, BaseEstimator):
         ya = _check_y(y, Xa.shape[0])
         self.n_features_in_ = Xa.shape[1]
         self.classes_ = np.array([0, 1])
+        if isinstance(X, pd.DataFrame):
+            # The rows the model learned from, so that scoring can tell where it applies.
+            self.training_domain_ = fit_domain(X, list(self.feature_names_in_)).to_dict()
         rng = np.random.default_rng(self.random_state)
         unl = np.flatnonzero(ya == 0)
         if len(unl) > self.max_oob_rows:
@@ -129,8 +133,16 @@ class _PUBagging(ClassifierMixin, BaseEstimator):
         # bag odds times n_pos/n_unl are the odds of being labelled, P(s=1|x) (prior shift).
         self.label_odds_factor_ = n_pos / n_unl
         self.labelled_frequency_ = 1.0
+        self.elkan_noto_: dict[str, Any] = {
+            "applied": False,
+            "c": 1.0,
+            "clipped_share": 0.0,
+            "note": "Elkan-Noto correction off (calibrate=False): scores are P(labelled | x) "
+            "under the training mix.",
+        }
         if self.calibrate:
-            self.labelled_frequency_ = self._elkan_noto_c(Xa, ya, rng)
+            self.elkan_noto_ = self._elkan_noto(Xa, ya, rng)
+            self.labelled_frequency_ = float(self.elkan_noto_["c"])
         # Unlabelled rows scored out of bag where possible (Mordelet and Vert 2014).
         raw_unl = np.where(oob_n > 0, oob_sum / np.maximum(oob_n, 1), np.nan)
         if np.isnan(raw_unl).any():
@@ -141,15 +153,32 @@ class _PUBagging(ClassifierMixin, BaseEstimator):
         self.positive_share_ = float(np.mean(p_unl))
         return self
 
-    def _elkan_noto_c(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> float:
+    def _elkan_noto(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> dict[str, Any]:
         """c = P(s=1 | y=1), the mean out-of-fold P(s=1|x) over labelled positives.
 
         Elkan and Noto 2008, estimator e1, by 3-fold cross-fitting with one bag per fold.
+        The correction divides P(s=1|x) by c and clips at 1, so about half of the
+        positives (those above the mean) score exactly 1. Where the rows labelled 0 are
+        known negatives rather than unlabelled (GFW's labelled table), c comes out near 1
+        (0.93-0.96) and means nothing; the result says so instead of hiding it.
+
+        Returns
+        -------
+        dict of builtins: ``applied`` (bool), ``c`` (float in (0, 1], 1 when not applied),
+        ``clipped_share`` (share of the positives' out-of-fold probabilities the
+        correction clips at 1), ``note`` (str, what was done and why).
         """
         n_pos = int(y.sum())
         folds = min(3, n_pos, int((y == 0).sum()))
         if folds < 2:
-            return 1.0
+            return {
+                "applied": False,
+                "c": 1.0,
+                "clipped_share": 0.0,
+                "note": f"Elkan-Noto correction skipped: {n_pos} positives and "
+                f"{int((y == 0).sum())} unlabelled rows are too few to cross-fit c; scores are "
+                "P(labelled | x).",
+            }
         seed = int(rng.integers(2**31 - 1))
         g = []
         for tr, te in StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, y):
@@ -158,8 +187,20 @@ class _PUBagging(ClassifierMixin, BaseEstimator):
             bag = models[0].predict_proba(self._prepare(X[pos_te]))[:, 1]
             factor = y[tr].sum() / (y[tr] == 0).sum()
             g.append(self._label_probability(bag, factor))
-        c = float(np.mean(np.concatenate(g)))
-        return min(max(c, 1e-6), 1.0)
+        g_all = np.concatenate(g)
+        c = min(max(float(np.mean(g_all)), 1e-6), 1.0)
+        clipped = float(np.mean(g_all / c > 1.0))
+        note = (
+            f"Elkan-Noto c = {c:.3f} (mean out-of-fold P(labelled | x) of the positives); "
+            f"it clips {clipped:.0%} of the positives' probabilities at 1."
+        )
+        if c >= 0.9:
+            note += (
+                " c near 1 says almost every offender among these rows is already labelled, "
+                "as when the rows labelled 0 are known non-offenders rather than unlabelled; "
+                "the correction then only saturates scores at 1."
+            )
+        return {"applied": True, "c": c, "clipped_share": clipped, "note": note}
 
     @staticmethod
     def _label_probability(bag_score: np.ndarray, factor: float) -> np.ndarray:
@@ -260,7 +301,9 @@ class PULightGBMClassifier(_PUBagging):
         98 % specificity is unchanged (0.966) and recall at 20 % flagged 0.256 (0.253
         with 255 bins); fitting takes about a third less time (benchmarks/README.md).
     calibrate : bool, default True
-        Estimate c; if False, c = 1 and ``predict_proba`` is P(s=1|x).
+        Estimate c; if False, c = 1 and ``predict_proba`` is P(s=1|x). The correction
+        assumes the rows labelled 0 are unlabelled (a mix of positives and negatives);
+        where they are known negatives, turn it off (``vessel-risk train`` does).
     max_oob_rows : int, default 20000
         The positive share is estimated out of bag on at most this many unlabelled rows,
         drawn at random (a mean: a sample suffices, and scoring all rows of a large fleet
@@ -272,7 +315,15 @@ class PULightGBMClassifier(_PUBagging):
     ----------
     estimators_ : list of lightgbm.LGBMClassifier, length n_bags
     labelled_frequency_ : float
-        c = P(s=1 | y=1): the share of positives that are labelled.
+        c = P(s=1 | y=1): the share of positives that are labelled; 1 when the
+        correction is not applied.
+    elkan_noto_ : dict
+        What the Elkan-Noto correction did: ``applied`` (bool), ``c`` (float),
+        ``clipped_share`` (share of the positives' out-of-fold probabilities clipped at
+        1) and ``note`` (str, in plain words).
+    training_domain_ : dict
+        The training rows' domain (:meth:`vessel_risk.model.domain.TrainingDomain.to_dict`),
+        set when ``X`` is a DataFrame; scoring checks rows against it.
     positive_share_ : float
         Estimated share of positives among the unlabelled rows (mean out-of-bag
         P(y=1|x)): a guide to the share of the fleet to flag.
@@ -357,8 +408,9 @@ class BaggedRandomForestClassifier(_PUBagging):
 
     Each bag fits a random forest on all labelled positives and an equal number of
     unlabelled rows drawn at random; scores are averaged over bags, and calibrated as
-    in :class:`PULightGBMClassifier`. Missing values are imputed with 0 (GFW's
-    convention for "no event").
+    in :class:`PULightGBMClassifier`. Missing values stay missing: scikit-learn's trees
+    (>= 1.4) send NaN down the side that fits best, as LightGBM does; a feature that could
+    not be computed is unknown, not 0.
 
     Parameters
     ----------
@@ -376,8 +428,8 @@ class BaggedRandomForestClassifier(_PUBagging):
     Attributes
     ----------
     estimators_ : list of sklearn.ensemble.RandomForestClassifier, length n_bags
-    labelled_frequency_, positive_share_, oob_unlabelled_score_, feature_names_in_,
-    n_features_in_ : as :class:`PULightGBMClassifier`.
+    labelled_frequency_, elkan_noto_, training_domain_, positive_share_,
+    oob_unlabelled_score_, feature_names_in_, n_features_in_ : as :class:`PULightGBMClassifier`.
     """
 
     def __init__(
@@ -408,6 +460,3 @@ class BaggedRandomForestClassifier(_PUBagging):
             random_state=self.random_state,
             n_jobs=self.n_jobs,
         )
-
-    def _prepare(self, X: np.ndarray) -> np.ndarray:
-        return np.nan_to_num(X, nan=0.0)

@@ -4,8 +4,15 @@
   training rows, logs the run (parameters, metrics, the HTML report, the feature list,
   a fingerprint of the data) and registers the model (with signature and input example)
   under :data:`MODEL_NAME`, alias ``challenger``.
-* :func:`promote` points the alias ``champion`` at a version (default: the challenger).
-* :func:`load_champion` returns the champion for scoring, or None when there is none.
+  Before anything is logged, the model's serialised types are checked against the
+  reviewed allow-list (:mod:`vessel_risk.model.serialisation`).
+* :func:`promote` points the alias ``champion`` at a version (default: the challenger),
+  once the guard (:func:`promotion_guard`, rule in :mod:`vessel_risk.model.promotion`)
+  passes: the challenger's ``recall_at_98_specificity`` must not be below the indicator
+  baseline's or the champion's, and its recall must not be zero; ``force`` with a reason
+  overrides it, logged and recorded as MLflow tags.
+* :func:`load_champion` (and :func:`load_version`) return a model for scoring, loaded with
+  skops against the reviewed allow-list, never against the list a model file carries.
 
 Registry aliases, not the deprecated stages (``models:/vessel-risk@champion``). The
 tracking URI is any MLflow URI; a plain folder (the default ``models/mlruns``) holds a
@@ -24,9 +31,25 @@ from typing import Any
 
 import pandas as pd
 
+from vessel_risk.features.catalogue import PIPELINE_FEATURES
 from vessel_risk.model.evaluate import Evaluation, evaluate
 from vessel_risk.model.evaluation_report import report_html
 from vessel_risk.model.factory import make_model
+from vessel_risk.model.promotion import (
+    BASELINE_PREFIX,
+    PRIMARY_METRIC,
+    GuardCheck,
+    PromotionGuard,
+    PromotionRefused,
+    judge,
+)
+from vessel_risk.model.serialisation import (
+    PRE_SPLIT_TYPES,
+    TRUSTED_TYPES,
+    check_trusted,
+    load_skops,
+    untrusted_types,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -35,21 +58,31 @@ EXPERIMENT = "vessel-risk"
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 
-TRUSTED_TYPES = (
-    "collections.OrderedDict",
-    "lightgbm.basic.Booster",
-    "lightgbm.sklearn.LGBMClassifier",
-    "vessel_risk.model.pu.PULightGBMClassifier",
-    "vessel_risk.model.pu.BaggedRandomForestClassifier",
-    "vessel_risk.model.baseline.IndicatorBaseline",
-)
-"""Types MLflow's skops serialisation may load besides scikit-learn's own.
-
-skops names a class by its defining module, and MLflow stores this list in each model's
-``MLmodel`` file at registration. Models registered before the estimators moved into
-:mod:`vessel_risk.model.pu` and :mod:`vessel_risk.model.baseline` name them
-``vessel_risk.model.PULightGBMClassifier`` (and so on), in the model and in their own
-list; those paths still resolve through :mod:`vessel_risk.model`, so old models load."""
+__all__ = [
+    "BASELINE_PREFIX",
+    "CHALLENGER",
+    "CHAMPION",
+    "MODEL_NAME",
+    "PRE_SPLIT_TYPES",
+    "PRIMARY_METRIC",
+    "TRUSTED_TYPES",
+    "Champion",
+    "ChampionInfo",
+    "GuardCheck",
+    "PromotionGuard",
+    "PromotionRefused",
+    "TrainResult",
+    "aliases",
+    "champion_info",
+    "check_trusted",
+    "load_champion",
+    "load_version",
+    "promote",
+    "promotion_guard",
+    "resolve_registry",
+    "train",
+    "untrusted_types",
+]
 
 
 @dataclass(frozen=True)
@@ -134,6 +167,7 @@ def train(
     n_splits: int = 5,
     data_source: str = "",
     report_path: Path | None = None,
+    adversarial: Any = None,
 ) -> TrainResult:
     """Cross-validate, fit, log and register a model; the new version becomes the challenger.
 
@@ -155,10 +189,26 @@ def train(
         Where the data came from (logged as a tag).
     report_path : Path, optional
         Also write the HTML report here.
+    adversarial : object or mapping, optional
+        Adversarial validation of the unlabelled source used, if any (``auc``,
+        ``auc_ci``, ``top_features``, ``comparable``): shown in the report, its AUC logged
+        as ``adversarial_auc``.
 
     Returns
     -------
     TrainResult
+
+    Raises
+    ------
+    ValueError
+        If the evaluation cannot run (see :func:`vessel_risk.model.evaluate.evaluate`) or
+        the fitted model holds a type not on :data:`TRUSTED_TYPES` (nothing is logged).
+
+    Notes
+    -----
+    The indicator baseline is evaluated on the same rows and folds (on the model's
+    features and every pipeline feature the table has) and logged with the prefix
+    :data:`BASELINE_PREFIX`, for :func:`promote`'s guard.
     """
     import mlflow
     from mlflow.models import infer_signature
@@ -178,11 +228,24 @@ def train(
         n_splits=n_splits,
     )
     final = ev.model
+    trusted = check_trusted(final)
+    ev.adversarial = adversarial
+    base = _baseline_evaluation(frame, ev, group_by, flagged_share, n_splits)
     page = report_html(
-        [ev], title=f"vessel-risk training: {kind}", data_note=f"Data: {data_source}"
+        [ev, base] if kind != "indicator-baseline" else [ev],
+        title=f"vessel-risk training: {kind}",
+        data_note=f"Data: {data_source}",
+        adversarial=adversarial,
     )
     with mlflow.start_run(experiment_id=exp_id) as run:
-        mlflow.set_tags({"model_kind": kind, "data_source": data_source, "group_by": group_by})
+        mlflow.set_tags(
+            {
+                "model_kind": kind,
+                "data_source": data_source,
+                "group_by": group_by,
+                "primary_metric": PRIMARY_METRIC,
+            }
+        )
         mlflow.log_params({f"model.{k}": v for k, v in model.get_params().items()})
         mlflow.log_params(
             {
@@ -194,6 +257,12 @@ def train(
             }
         )
         mlflow.log_metrics({k: float(v) for k, v in ev.metrics.items() if pd.notna(v)})
+        mlflow.log_metrics(
+            {BASELINE_PREFIX + k: float(v) for k, v in base.metrics.items() if pd.notna(v)}
+        )
+        adv_auc = _adversarial_auc(adversarial)
+        if adv_auc is not None:
+            mlflow.log_metric("adversarial_auc", adv_auc)
         mlflow.log_dict({"features": ev.features}, "features.json")
         mlflow.log_text(page, "report.html")
         mlflow.log_text(ev.folds.to_csv(index=False), "folds.csv")
@@ -210,7 +279,7 @@ def train(
             input_example=example,
             registered_model_name=MODEL_NAME,
             pip_requirements=_requirements(),
-            skops_trusted_types=list(TRUSTED_TYPES),
+            skops_trusted_types=trusted,
         )
     version = str(info.registered_model_version)
     client.set_registered_model_alias(MODEL_NAME, CHALLENGER, version)
@@ -222,8 +291,107 @@ def train(
     return TrainResult(run.info.run_id, version, ev, report_path)
 
 
-def promote(uri: str, version: str | None = None) -> str:
+def _baseline_evaluation(
+    frame: pd.DataFrame, ev: Evaluation, group_by: str, flagged_share: float, n_splits: int
+) -> Evaluation:
+    """The indicator baseline on the same rows and folds as ``ev``."""
+    feats = list(dict.fromkeys([*ev.features, *(f for f in PIPELINE_FEATURES if f in frame)]))
+    return evaluate(
+        make_model("indicator-baseline"),
+        frame,
+        feats,
+        name="indicator-baseline (reference)",
+        group_by=group_by,
+        flagged_share=flagged_share,
+        n_splits=n_splits,
+    )
+
+
+def _adversarial_auc(adversarial: Any) -> float | None:
+    if adversarial is None:
+        return None
+    value = adversarial.get("auc") if isinstance(adversarial, dict) else adversarial.auc
+    return None if value is None else float(value)
+
+
+def _resolve_version(client: Any, uri: str, version: str | None) -> str:
+    if version is not None:
+        try:
+            client.get_model_version(MODEL_NAME, version)
+        except Exception as exc:
+            raise LookupError(f"No version {version!r} of {MODEL_NAME!r} at {uri!r}.") from exc
+        return str(version)
+    try:
+        return str(client.get_model_version_by_alias(MODEL_NAME, CHALLENGER).version)
+    except Exception as exc:
+        raise LookupError(
+            f"No {CHALLENGER!r} version of {MODEL_NAME!r} at {uri!r}: run `vessel-risk "
+            "train` first or pass a version."
+        ) from exc
+
+
+def promotion_guard(uri: str, version: str | None = None) -> PromotionGuard:
+    """The guard's verdict on promoting ``version`` (default: the challenger).
+
+    Fetches the version's, and the champion's, registered metrics and applies
+    :func:`vessel_risk.model.promotion.judge`.
+
+    Parameters
+    ----------
+    uri : str
+        Tracking URI or folder (:func:`resolve_registry`).
+    version : str, optional
+
+    Returns
+    -------
+    PromotionGuard
+
+    Raises
+    ------
+    LookupError
+        If nothing is registered or the version does not exist.
+    """
+    registry = resolve_registry(uri, create=False)
+    if registry is None:
+        raise LookupError(f"No model registry at {uri!r}: run `vessel-risk train` first.")
+    client = _client(registry)
+    version = _resolve_version(client, uri, version)
+    run = client.get_run(client.get_model_version(MODEL_NAME, version).run_id)
+    champ = aliases(uri).get(CHAMPION)
+    champ_metrics: dict[str, float] | None = None
+    same = True
+    if champ is not None and champ != version:
+        crun = client.get_run(client.get_model_version(MODEL_NAME, champ).run_id)
+        champ_metrics = dict(crun.data.metrics)
+        same = crun.data.params.get("data_fingerprint") == run.data.params.get("data_fingerprint")
+    return judge(
+        version,
+        dict(run.data.metrics),
+        champion=champ,
+        champion_metrics=champ_metrics,
+        same_data=same,
+    )
+
+
+def promote(
+    uri: str, version: str | None = None, *, force: bool = False, reason: str | None = None
+) -> str:
     """Point the ``champion`` alias at ``version`` (default: the current challenger).
+
+    The guard (:func:`promotion_guard`) must pass, unless ``force`` with a ``reason``: the
+    override is logged (warning) and recorded as MLflow tags on the version and its run
+    (``promotion_forced``, ``promotion_reason``, ``promotion_refusals``).
+
+    Parameters
+    ----------
+    uri : str
+        Tracking URI or folder (:func:`resolve_registry`).
+    version : str, optional
+        Default: the challenger.
+    force : bool, default False
+        Promote although the guard refuses.
+    reason : str, optional
+        Why; required with ``force``.
 
     Returns
     -------
@@ -233,22 +401,42 @@ def promote(uri: str, version: str | None = None) -> str:
     Raises
     ------
     LookupError
-        If nothing is registered or there is no challenger to promote.
+        If nothing is registered or there is no such version or challenger.
+    PromotionRefused
+        If the guard refuses and ``force`` is False.
+    ValueError
+        If ``force`` is given without a reason.
     """
+    if force and not (reason or "").strip():
+        raise ValueError("--force needs a --reason: the override is recorded with the model.")
+    guard = promotion_guard(uri, version)
     registry = resolve_registry(uri, create=False)
-    if registry is None:
-        raise LookupError(f"No model registry at {uri!r}: run `vessel-risk train` first.")
+    assert registry is not None
     client = _client(registry)
-    if version is None:
-        try:
-            version = str(client.get_model_version_by_alias(MODEL_NAME, CHALLENGER).version)
-        except Exception as exc:
-            raise LookupError(
-                f"No {CHALLENGER!r} version of {MODEL_NAME!r} at {uri!r}: run `vessel-risk "
-                "train` first or pass a version."
-            ) from exc
-    client.set_registered_model_alias(MODEL_NAME, CHAMPION, version)
-    return version
+    mv = client.get_model_version(MODEL_NAME, guard.version)
+    if not guard.passed:
+        if not force:
+            raise PromotionRefused(guard)
+        refusals = " ".join(guard.refusals)
+        logger.warning(
+            "Promoting %s version %s although the guard refuses (%s): forced, reason: %s",
+            MODEL_NAME,
+            guard.version,
+            refusals,
+            reason,
+        )
+        tags = {
+            "promotion_forced": "true",
+            "promotion_reason": str(reason),
+            "promotion_refusals": refusals[:4000],
+        }
+        for k, v in tags.items():
+            client.set_model_version_tag(MODEL_NAME, guard.version, k, v)
+            client.set_tag(mv.run_id, k, v)
+    else:
+        client.set_model_version_tag(MODEL_NAME, guard.version, "promotion_guard", "passed")
+    client.set_registered_model_alias(MODEL_NAME, CHAMPION, guard.version)
+    return guard.version
 
 
 def aliases(uri: str) -> dict[str, str]:
@@ -295,10 +483,50 @@ def load_champion(uri: str) -> Champion | None:
     found = _champion_version(uri)
     if found is None:
         return None
+    _, mv = found
+    return load_version(uri, str(mv.version))
+
+
+def load_version(uri: str, version: str) -> Champion:
+    """A registered version for scoring, loaded against :data:`TRUSTED_TYPES` only.
+
+    Parameters
+    ----------
+    uri : str
+        Tracking URI or folder (:func:`resolve_registry`).
+    version : str
+        A registered version of :data:`MODEL_NAME`.
+
+    Returns
+    -------
+    Champion
+        The model with its version, label and features (named so for history: any
+        version loads this way).
+
+    Raises
+    ------
+    LookupError
+        If there is no registry or no such version.
+    ValueError
+        If the stored model holds a type not on the allow-list.
+    """
+    import tempfile
+
     import mlflow
 
-    _, mv = found
-    model = mlflow.sklearn.load_model(f"models:/{MODEL_NAME}@{CHAMPION}")
+    registry = resolve_registry(uri, create=False)
+    if registry is None:
+        raise LookupError(f"No model registry at {uri!r}: run `vessel-risk train` first.")
+    client = _client(registry)
+    try:
+        mv = client.get_model_version(MODEL_NAME, version)
+    except Exception as exc:
+        raise LookupError(f"No version {version!r} of {MODEL_NAME!r} at {uri!r}.") from exc
+    with tempfile.TemporaryDirectory() as tmp:
+        local = mlflow.artifacts.download_artifacts(
+            artifact_uri=f"models:/{MODEL_NAME}/{version}", dst_path=tmp
+        )
+        model = load_skops(Path(local))
     kind = (mv.tags or {}).get("model_kind", type(model).__name__)
     features = [str(f) for f in getattr(model, "feature_names_in_", [])]
     return Champion(model, str(mv.version), f"{MODEL_NAME}/{mv.version} ({kind})", features)

@@ -1,7 +1,7 @@
 """Scoring helpers shared by the estimators, the pipeline and the explanations.
 
 * :func:`model_input`: vessel-year features as a model fitted on GFW's table expects them
-  (its columns in order, nulls as 0).
+  (its columns in order; unknown stays NaN, never 0).
 * :func:`evidence_shares`: per-row feature contributions turned into each feature's share
   of the evidence raising the score, for alerts.
 * :func:`as_matrix`: an estimator's ``X`` as a float64 array, columns selected by name.
@@ -19,9 +19,11 @@ import pandas as pd
 def model_input(features: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
     """Vessel-year features as a model fitted on GFW's table expects them.
 
-    Selects ``names`` in order and fills nulls with 0: GFW's table has no nulls and holds
-    0 where there is no event (``docs/features.md``, "Nulls"). A column the model needs
-    but the frame lacks is an error.
+    Selects ``names`` in order. A feature that could not be computed stays NaN (issue 14:
+    a vessel-year seen three times is not one that never visits port); LightGBM routes NaN
+    as missing, and where the model does not apply the combination rule
+    (:mod:`vessel_risk.model.combine`) ignores its evidence. A column the model needs but
+    the frame lacks is an error.
 
     Parameters
     ----------
@@ -30,7 +32,7 @@ def model_input(features: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame of shape (n_samples, len(names)) of float64
+    DataFrame of shape (n_samples, len(names)) of float64, NaN where unknown
     """
     missing = [n for n in names if n not in features.columns]
     if missing:
@@ -38,7 +40,7 @@ def model_input(features: pd.DataFrame, names: Sequence[str]) -> pd.DataFrame:
             "The 'features' parameter of model_input must have every column the model "
             f"was trained on. Got a frame without {missing} instead."
         )
-    return features[list(names)].astype("float64").fillna(0.0)
+    return features[list(names)].astype("float64")
 
 
 def evidence_shares(contrib: pd.DataFrame) -> pd.DataFrame:

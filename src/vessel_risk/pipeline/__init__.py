@@ -12,7 +12,7 @@
 from vessel_risk.pipeline.config import RunConfig
 from vessel_risk.pipeline.process import ProcessResult, process
 from vessel_risk.pipeline.run import RunSummary, load_references, run
-from vessel_risk.pipeline.scoring import Scorer, choose_scorer, score_with_model
+from vessel_risk.pipeline.scoring import Scorer, choose_scorer, score_frame, score_with_model
 from vessel_risk.pipeline.stages import (
     CHAIN,
     STAGES,
@@ -38,6 +38,7 @@ __all__ = [
     "load_references",
     "process",
     "run",
+    "score_frame",
     "score_with_model",
     "second_pass",
 ]

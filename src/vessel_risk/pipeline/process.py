@@ -144,7 +144,9 @@ def process(
     events = second_pass(work, refs, validate=validate_frames, on_stage=on_stage).events()
     on_stage("score")
     queue = alert_queue(events.features, all_classes=all_vessel_classes)
-    alerts, version = score_alerts(events.features[queue], model, model_version)
+    alerts, version = score_alerts(
+        events.features[queue], model, model_version, voyages=events.voyages
+    )
     quarantine = pd.concat([ingested.quarantine, work.quarantine], ignore_index=True)
     tally = RunTally()
     tally.quarantine(ingested.quarantine)

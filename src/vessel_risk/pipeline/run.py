@@ -387,7 +387,9 @@ def run(
         events = Events.stack(per_part, encounters)
         on_stage("score")
         queue = alert_queue(events.features, all_classes=config.all_vessel_classes)
-        alerts, version = score_alerts(events.features[queue], scorer.model, scorer.version)
+        alerts, version = score_alerts(
+            events.features[queue], scorer.model, scorer.version, voyages=events.voyages
+        )
         counts = run_counts(
             tally, files, events, alerts, refs.fishing_model, queue=queue, one_hull=vessels.one_hull
         )

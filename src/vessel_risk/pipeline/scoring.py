@@ -1,7 +1,9 @@
 """Scoring a run's vessel-years: the registry's champion or the indicator baseline.
 
 :func:`choose_scorer` decides, once per run, what scores the alerts and says why in a
-sentence the entrypoint shows; :func:`score_alerts` scores and ranks the vessel-years.
+sentence the entrypoint shows; :func:`score_frame` scores any vessel-year table by the
+combination rule (:mod:`vessel_risk.model.combine`), the one code the pipeline
+(:func:`score_alerts`), ``vessel-risk score`` and the API's ``/models/score`` share.
 A score is evidence to check, never proof.
 """
 
@@ -11,14 +13,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from vessel_risk.alerts.build import Alert, build_alerts
+from vessel_risk.alerts.build import (
+    Alert,
+    ScoreContext,
+    build_alerts,
+    explain,
+)
+from vessel_risk.alerts.reasons import longest_voyage_ends
 from vessel_risk.events.fishing import FishingModel
 from vessel_risk.features.schemas import VesselFeatureSchema
 from vessel_risk.frames import columns
 from vessel_risk.identity.vessel_class import scored
-from vessel_risk.model import evidence_shares, model_input
+from vessel_risk.model import combine, evidence_shares, model_input
 from vessel_risk.model import indicators as ind
 from vessel_risk.model.registry import load_champion
 
@@ -53,8 +62,304 @@ def alert_queue(features: pd.DataFrame, *, all_classes: bool = False) -> pd.Seri
     return (scored(cls) & (~cls.isin(MEET_AT_SEA) | met)).astype(bool)
 
 
-def score_alerts(
+NO_DOMAIN = "no training domain recorded"
+"""The reason of a model without a training domain (registered before it was recorded):
+it applies everywhere."""
+
+
+def model_domain(model: Any | None, features: pd.DataFrame) -> pd.DataFrame:
+    """Where the model applies: ``model_applies`` (bool) and ``model_domain_reason`` (str).
+
+    Uses the training domain the model carries (``model.training_domain_``, a dict of
+    :class:`vessel_risk.model.domain.TrainingDomain`); a model without one, or where that
+    module is not installed, applies everywhere with the reason :data:`NO_DOMAIN`. No
+    model (the indicator baseline): applies nowhere, reason "no model: indicator baseline".
+
+    Parameters
+    ----------
+    model : fitted estimator or None
+    features : DataFrame of shape (n, k)
+
+    Returns
+    -------
+    DataFrame of shape (n, 2) indexed like ``features``.
+    """
+    idx = features.index
+    if model is None:
+        return pd.DataFrame(
+            {"model_applies": False, "model_domain_reason": "no model: indicator baseline"},
+            index=idx,
+        )
+    domain = getattr(model, "training_domain_", None)
+    if domain:
+        try:
+            from vessel_risk.model.domain import TrainingDomain
+        except ImportError:
+            domain = None
+        else:
+            checked = TrainingDomain.from_dict(domain).check(features)
+            return pd.DataFrame(
+                {
+                    "model_applies": checked["model_applies"].astype(bool).to_numpy(),
+                    "model_domain_reason": checked["model_domain_reason"].astype(str).to_numpy(),
+                },
+                index=idx,
+            )
+    return pd.DataFrame({"model_applies": True, "model_domain_reason": NO_DOMAIN}, index=idx)
+
+
+def bag_probabilities(model: Any, X: pd.DataFrame) -> pd.DataFrame | None:
+    """Each bag's calibrated probability, shape (n, n_bags), or None.
+
+    For the PU-bagging estimators of :mod:`vessel_risk.model.pu` (``estimators_``, each
+    bag's score calibrated as the ensemble's); other models have no bags (None).
+    """
+    bags = getattr(model, "estimators_", None)
+    to_p = getattr(model, "_to_probability", None)
+    if not bags or to_p is None or not hasattr(model, "_check_fitted_X"):
+        return None
+    Xa = model._check_fitted_X(X)
+    Xa = model._prepare(Xa) if hasattr(model, "_prepare") else Xa
+    return pd.DataFrame(
+        {b: to_p(m.predict_proba(Xa)[:, 1]) for b, m in enumerate(bags)}, index=X.index
+    )
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Everything the combination rule gives a table (:func:`score_table`).
+
+    Attributes
+    ----------
+    frame : DataFrame
+        :func:`score_frame`'s table (identifying columns, scores, tier, rank, reasons).
+    combined : vessel_risk.model.combine.Combined
+    contrib : DataFrame
+        Signed log-odds of each piece of evidence as it counts (coverage-weighted).
+    context : vessel_risk.alerts.build.ScoreContext
+    tie_break : Series or None
+    version : str
+    """
+
+    frame: pd.DataFrame
+    combined: Any
+    contrib: pd.DataFrame
+    context: ScoreContext
+    tie_break: pd.Series | None
+    version: str
+
+
+ID_COLUMNS = ("vessel_id", "mmsi", "track_id", "year")
+"""Identifying columns :func:`score_frame` keeps when the input has them."""
+
+
+def _model_sentence(
+    version: str, p: float, applies: bool, reason: str, evidence: float, top: str
+) -> str:
+    if version == ind.BASELINE_VERSION:
+        return "no model: scored by identity and indicator evidence alone (indicator baseline)"
+    if not applies:
+        return f"model does not apply: {reason}" if reason else "model does not apply"
+    if pd.isna(p):
+        return f"model {version}: no probability"
+    way = "raises" if evidence >= 0 else "lowers"
+    text = (
+        f"model {version}: probability {p:.2f} against a prior of {combine.PRIOR:.2f}, "
+        f"{way} the score (odds x{np.exp(evidence):.2g} after the data's coverage)"
+    )
+    if top:
+        text += f"; strongest model features: {top}"
+    if reason == NO_DOMAIN:
+        text += f" ({NO_DOMAIN}: applied everywhere)"
+    return text
+
+
+def score_table(features: pd.DataFrame, model: Any | None, model_version: str | None) -> Scored:
+    """Score a vessel-year table by the combination rule (:mod:`vessel_risk.model.combine`).
+
+    Parameters
+    ----------
+    features : DataFrame of shape (n, k)
+        A run's ``vessel_features.parquet`` rows or GFW's labelled table.
+    model : fitted estimator or None
+        The risk model (its evidence counts where it applies); None: indicator baseline.
+    model_version : str or None
+        How outputs name the scorer (default: the class name, or the baseline's name).
+
+    Returns
+    -------
+    Scored
+    """
+    idx = features.index
+    version = ind.BASELINE_VERSION if model is None else (model_version or type(model).__name__)
+    domain = model_domain(model, features)
+    p = None
+    tie_break = None
+    shares = pd.DataFrame(index=idx)
+    bags = None
+    if model is not None and len(features):
+        names = [str(f) for f in model.feature_names_in_]
+        X = model_input(features, names)
+        p = pd.Series(model.predict_proba(X)[:, 1], index=idx)
+        if hasattr(model, "decision_function"):
+            tie_break = pd.Series(model.decision_function(X), index=idx)
+        if hasattr(model, "explain"):
+            shares = evidence_shares(model.explain(X))
+        bags = bag_probabilities(model, X)
+    applies = domain["model_applies"]
+    c = combine.combine(features, p, applies)
+    w = c.coverage
+    contrib = c.evidence.copy()
+    for name in combine.INDICATOR_LLR:
+        contrib[name] = contrib[name] * w
+    contrib["model"] = (contrib["model"] * w).where(applies, 0.0)
+    low = high = pd.Series(np.nan, index=idx)
+    if bags is not None:
+        base = combine.logit(combine.PRIOR) + c.identity + c.indicators
+        spread = pd.DataFrame(
+            {
+                b: combine.sigmoid(
+                    base
+                    + combine.soft_cap(
+                        (w * (combine.logit(bags[b]) - combine.logit(combine.PRIOR))).where(
+                            applies, 0.0
+                        ),
+                        combine.MODEL_CAP,
+                    )
+                )
+                for b in bags.columns
+            },
+            index=idx,
+        )
+        low = spread.min(axis=1).where(applies)
+        high = spread.max(axis=1).where(applies)
+    tiers = combine.tiers(c.score, features)
+    order = combine.rank_order(c.score, tie_break, ind.numeric(features, "position_messages"))
+    ranks = np.zeros(len(idx), dtype="int64")
+    ranks[order] = np.arange(1, len(order) + 1)
+    rank = pd.Series(ranks, index=idx)
+    pct = combine.score_percentile(c.score)
+    top_features = (
+        [
+            ", ".join(
+                f"{n} {v:.0%}" for n, v in row.sort_values(ascending=False).head(3).items() if v > 0
+            )
+            for _, row in shares.iterrows()
+        ]
+        if len(shares.columns)
+        else [""] * len(idx)
+    )
+    model_reason = pd.Series(
+        [
+            _model_sentence(version, pk, ap, rs, ev, tf)
+            for pk, ap, rs, ev, tf in zip(
+                c.model_probability,
+                applies,
+                domain["model_domain_reason"],
+                c.model,
+                top_features,
+                strict=True,
+            )
+        ],
+        index=idx,
+        dtype="object",
+    )
+    columns_ = pd.DataFrame(
+        {
+            "model_applies": applies.astype(bool) if model is not None else False,
+            "model_domain_reason": domain["model_domain_reason"].where(~applies, ""),
+            "score_percentile": pct.round(1),
+            "score_low": low.round(4),
+            "score_high": high.round(4),
+        },
+        index=idx,
+    )
+    context = ScoreContext(
+        tiers=tiers,
+        peer_percentile=c.peer_percentile,
+        peer_label=c.peer_label,
+        model_reason=model_reason,
+        columns=columns_,
+    )
+    frame = features[[col for col in ID_COLUMNS if col in features.columns]].copy()
+    frame["score"] = c.score.round(4)
+    frame = frame.join(columns_)
+    frame["tier"] = tiers
+    frame["rank"] = rank
+    frame["reasons"] = _reasons(features, contrib, context)
+    return Scored(frame, c, contrib, context, tie_break, version)
+
+
+def _reasons(features: pd.DataFrame, contrib: pd.DataFrame, context: ScoreContext) -> pd.Series:
+    """Every alert reason of each row as one string ("; " between reasons)."""
+    evidence = explain(_alert_frame(features), contrib, context)
+    return pd.Series(
+        ["; ".join(e.reason for e in row) for row in evidence], index=features.index, dtype="object"
+    )
+
+
+def _alert_frame(features: pd.DataFrame) -> pd.DataFrame:
+    """``features`` with the columns an alert needs, filled where a table lacks them
+    (GFW's labelled table has no MMSI, positions' times or identity flags)."""
+    f = features.copy()
+    defaults: dict[str, Any] = {
+        "mmsi": "000000000",
+        "year": 2000,
+        "shipname": None,
+        "flag_iso3": None,
+        "mmsi_valid": True,
+        "iuu_listed": False,
+        "position_messages": 0,
+        "days_observed": 0,
+        "first_timestamp": pd.Timestamp("2000-01-01", tz="UTC"),
+        "last_timestamp": pd.Timestamp("2000-01-01", tz="UTC"),
+        "last_lat": None,
+        "last_lon": None,
+    }
+    for col, value in defaults.items():
+        if col not in f.columns:
+            f[col] = value
+    f["mmsi"] = f["mmsi"].astype(str).str.zfill(9).str[:9]
+    f["position_messages"] = ind.numeric(f, "position_messages").fillna(0)
+    f["mmsi_valid"] = f["mmsi_valid"].astype("boolean").fillna(True).astype(bool)
+    f["iuu_listed"] = f["iuu_listed"].astype("boolean").fillna(False).astype(bool)
+    for col in ("first_timestamp", "last_timestamp"):
+        f[col] = pd.to_datetime(f[col], utc=True).fillna(pd.Timestamp("2000-01-01", tz="UTC"))
+    return f
+
+
+def score_frame(
     features: pd.DataFrame, model: Any | None, model_version: str | None
+) -> pd.DataFrame:
+    """Score any vessel-year table: what ``vessel-risk score``, the API's ``/models/score``
+    and the pipeline's alerts share.
+
+    Parameters
+    ----------
+    features : DataFrame of shape (n, k)
+        A run's vessel-year features or GFW's labelled table (absent columns are unknown).
+    model : fitted estimator or None
+        None scores with identity and indicator evidence only (the baseline).
+    model_version : str or None
+
+    Returns
+    -------
+    DataFrame of shape (n, ...)
+        The input's identifying columns (``vessel_id``, ``mmsi``, ``track_id``, ``year``
+        where present), then ``score``, ``model_applies``, ``model_domain_reason`` ("" where
+        the model applies), ``score_percentile`` (0..100 within the table), ``score_low``,
+        ``score_high`` (spread over the model's bags where it applies, else NaN), ``tier``,
+        ``rank`` (1 = highest) and ``reasons`` (one string), indexed like ``features``.
+    """
+    return score_table(features, model, model_version).frame
+
+
+def score_alerts(
+    features: pd.DataFrame,
+    model: Any | None,
+    model_version: str | None,
+    *,
+    voyages: pd.DataFrame | None = None,
 ) -> tuple[list[Alert], str]:
     """Ranked alerts of vessel-year features and the name of what scored them.
 
@@ -63,10 +368,12 @@ def score_alerts(
     features : DataFrame of shape (n, k)
         Vessel-year features (:class:`~vessel_risk.features.schemas.VesselFeatureSchema`).
     model : fitted estimator or None
-        A trained risk model (:func:`score_with_model`); None scores with the
-        indicator baseline (:mod:`vessel_risk.model.indicators`).
+        A trained risk model; None scores with identity and indicator evidence only.
     model_version : str or None
         How alerts name the model (default: the class name).
+    voyages : DataFrame, optional
+        The run's voyages: reasons then say what bounds the longest voyage
+        (:func:`vessel_risk.alerts.build.longest_voyage_ends`).
 
     Returns
     -------
@@ -74,19 +381,24 @@ def score_alerts(
     version : str
         The scorer's name, as every alert carries it.
     """
-    version = ind.BASELINE_VERSION
-    tie_break = None
-    if model is None:
-        scores = ind.indicator_score(features)
-        contrib = ind.contributions(features)
-    else:
-        version = model_version or type(model).__name__
-        scores, contrib = score_with_model(model, features)
-    if model is not None and hasattr(model, "decision_function") and len(features):
-        X = model_input(features, [str(f) for f in model.feature_names_in_])
-        tie_break = pd.Series(model.decision_function(X), index=features.index)
-    alerts = build_alerts(features, scores, contrib, model_version=version, tie_break=tie_break)
-    return alerts, version
+    scored = score_table(features, model, model_version)
+    f = features
+    if voyages is not None and len(features):
+        ends = longest_voyage_ends(voyages)
+        f = features.copy()
+        key = f[["mmsi", "year"]].assign(track_id=f["track_id"] if "track_id" in f else 0)
+        merged = key.merge(ends, on=["mmsi", "track_id", "year"], how="left")
+        f["longest_voyage_from"] = merged["longest_voyage_from"].to_numpy()
+        f["longest_voyage_to"] = merged["longest_voyage_to"].to_numpy()
+    alerts = build_alerts(
+        f,
+        scored.combined.score,
+        scored.contrib,
+        model_version=scored.version,
+        tie_break=scored.tie_break,
+        context=scored.context,
+    )
+    return alerts, scored.version
 
 
 def score_with_model(model: Any, features: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame]:
@@ -103,6 +415,7 @@ def score_with_model(model: Any, features: pd.DataFrame) -> tuple[pd.Series, pd.
     Returns
     -------
     scores : Series of shape (n,) in [0, 1]
+        The model's own probability (unknown features stay NaN), before the combination.
     contrib : DataFrame of shape (n, n_model_features)
     """
     names = [str(f) for f in model.feature_names_in_]

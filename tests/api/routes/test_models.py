@@ -11,11 +11,14 @@ def test_models_fall_back_to_the_baseline_and_score_a_row(api):
     assert "long_voyages" in m["model_card"]
     row = {"position_messages": 5000, "days_observed": 200, "max_voyage_duration_hours": 365 * 24}
     s = api.post("/models/score", json=row, headers=auth("cl-analyst")).json()
-    assert s["score"] == 0.45 and s["tier"] == "medium"
-    assert s["indicators"][0]["name"] == "long_voyages"
+    # Alone in its table the row has no peers: the voyage's ramp alone, half its LLR of 1.2
+    # (docs/model.md): logit(0.05) + 0.6 -> 0.0861; above the prior, so "high" of one row.
+    assert s["score"] == 0.0861 and s["tier"] == "high"
+    assert [i["name"] for i in s["indicators"]] == ["model", "long_voyages"]
+    assert s["indicators"][0]["reason"].startswith("no model: scored by identity")
     thin = api.post(
         "/models/score",
         json={"position_messages": 10, "days_observed": 2},
         headers=auth("cl-analyst"),
     ).json()
-    assert thin["tier"] == "insufficient data" and thin["score"] == 0.0
+    assert thin["tier"] == "insufficient data" and thin["score"] == 0.05  # the prior

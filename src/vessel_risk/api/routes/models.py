@@ -13,6 +13,7 @@ from vessel_risk.alerts.build import CAVEAT, build_alerts
 from vessel_risk.api.deps import Analyst, ModelReader
 from vessel_risk.api.models import FeatureRowCreate, IndicatorPublic, ModelInfo, ScorePublic
 from vessel_risk.api.problems import problem_responses
+from vessel_risk.model import combine
 from vessel_risk.model import indicators as ind
 
 router = APIRouter(
@@ -23,13 +24,18 @@ router = APIRouter(
 def baseline_card() -> str:
     """The indicator baseline's model card (Markdown): every indicator, threshold, source."""
     lines = [
-        f"# {ind.BASELINE_VERSION}: the transparent indicator score",
+        f"# {ind.BASELINE_VERSION}: identity and indicator evidence, combined by a stated rule",
         "",
-        "Each indicator's strength ramps linearly from `low` to `high`; indicators combine "
-        "as independent evidence, score = 1 - prod(1 - weight x strength). Tiers: high >= "
-        "0.6, medium >= 0.3, low below; fewer than "
+        "Each indicator's strength ramps linearly from `low` to `high`. Alerts combine "
+        "identity facts (fixed log-likelihood ratios), the indicators compared with their "
+        "peers and, where a model applies, the model's evidence, in log-odds on a prior of "
+        f"{combine.PRIOR:g}, each part capped so no score reaches {combine.MAX_SCORE:.4f} "
+        "(docs/model.md, 'The combination rule'). Tiers by inspection capacity: the top "
+        f"{combine.HIGH_SHARE:.0%} of vessel-years with enough data are high, the next "
+        f"{combine.MEDIUM_SHARE:.0%} medium; fewer than "
         f"{ind.MIN_POSITIONS} positions or {ind.MIN_DAYS_OBSERVED} days read "
-        "'insufficient data'.",
+        "'insufficient data'. `weight` is the indicator's weight in the evaluation's "
+        "noisy-OR baseline (`IndicatorBaseline`).",
         "",
         "| indicator | feature | low | high | weight | ILO indicator | source |",
         "| --- | --- | --- | --- | --- | --- | --- |",
@@ -123,15 +129,26 @@ def _frame(row: FeatureRowCreate) -> pd.DataFrame:
 
 @router.post("/score", response_model=ScorePublic)
 def score_row(caller: Analyst, row: FeatureRowCreate) -> ScorePublic:
-    """Score one vessel-year of features with the indicator baseline, with its reasons.
+    """Score one vessel-year of features by the combination rule, with its reasons.
 
-    The champion needs the full pipeline feature set; a posted row carries the
-    indicators' features, so it is scored by the baseline, which the answer names.
+    The same code as ``vessel-risk score`` and the pipeline
+    (:func:`vessel_risk.pipeline.scoring.score_table`). The champion needs the full
+    pipeline feature set; a posted row carries the indicators' features, so it is scored
+    on identity and indicator evidence (the baseline), which the answer names. Alone in
+    its table, the row is compared with no peers, and its tier says only whether its
+    evidence raises its score (docs/model.md, "Tiers").
     """
+    from vessel_risk.pipeline.scoring import score_table
+
     frame = _frame(row)
-    scores = ind.indicator_score(frame)
-    contrib = ind.contributions(frame)
-    alert = build_alerts(frame, scores, contrib, model_version=ind.BASELINE_VERSION)[0]
+    scored = score_table(frame, None, ind.BASELINE_VERSION)
+    alert = build_alerts(
+        frame,
+        scored.combined.score,
+        scored.contrib,
+        model_version=scored.version,
+        context=scored.context,
+    )[0]
     return ScorePublic(
         score=alert.score,
         tier=alert.tier,  # type: ignore[arg-type]
