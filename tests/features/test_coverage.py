@@ -33,6 +33,11 @@ def test_thin_means_what_the_insufficient_data_tier_means():
     assert thin.tolist() == [True, True, True, False, False]
     tiers = indicators.tier(pd.Series(0.0, index=frame.index), frame)
     assert (tiers == "insufficient data").tolist() == thin.tolist()
+    # Unknown messages are thin; unknown days (the labelled table) are judged on messages.
+    unknown = pd.DataFrame({"position_messages": [np.nan, 116, 49], "days_observed": np.nan})
+    thin = thin_coverage(unknown["position_messages"], unknown["days_observed"])
+    assert thin.tolist() == [True, False, True]
+    assert indicators.thin_data(unknown).tolist() == thin.tolist()
 
 
 def test_a_vessel_year_seen_three_times_has_unknown_voyages_not_zero(tmp_path, port_table):

@@ -71,12 +71,14 @@ def thin_coverage(
     Returns
     -------
     ndarray of bool, shape (n,)
-        True below :data:`MIN_POSITIONS` messages or :data:`MIN_DAYS_OBSERVED` days
-        (a null count is thin too).
+        True below :data:`MIN_POSITIONS` messages or :data:`MIN_DAYS_OBSERVED` days.
+        An unknown count of messages is thin; unknown days (GFW's labelled table has
+        none) are judged on the messages alone, as
+        ``vessel_risk.model.indicators.thin_data`` does.
     """
     messages = np.asarray(position_messages, dtype="float64")
     days = np.asarray(days_observed, dtype="float64")
-    return ~((messages >= MIN_POSITIONS) & (days >= MIN_DAYS_OBSERVED))
+    return np.isnan(messages) | (messages < MIN_POSITIONS) | (days < MIN_DAYS_OBSERVED)
 
 
 def mark_unknown(features: pd.DataFrame, *, thin_as_unknown: bool = True) -> pd.DataFrame:
