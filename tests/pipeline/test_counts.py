@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from tests.builders import make_alert
 from vessel_risk.pipeline.counts import model_domain_counts, model_domain_line, observed_share_bins
@@ -39,9 +40,11 @@ def test_observed_share_bins_count_every_row_once():
 def test_the_squid_run_reports_its_domain_and_coverage(squid_run):
     out, output = squid_run
     counts = json.loads((out / "ingest_report.json").read_text())
-    # Scored by the indicator baseline (no champion in the tests' registry): unknown.
-    assert counts["alerts_by_model_domain"] == {"inside": 0, "outside": 0, "unknown": 243}
-    assert "Model domain: unknown for all 243 vessel-years" in " ".join(output.split())
+    # Scored by the indicator baseline (no champion in the tests' registry): no model
+    # applies (s14score's scoring says so: "no model: indicator baseline").
+    assert counts["alerts_by_model_domain"] == {"inside": 0, "outside": 243, "unknown": 0}
+    line = "Model domain: 0 of 243 vessel-years inside (0.0%), 243 outside (100.0%), 0 unknown."
+    assert line in " ".join(output.split())
     assert counts["vessel_years_by_observed_share"] == {
         "<0.1": 340,
         "0.1-0.5": 9,
@@ -49,12 +52,12 @@ def test_the_squid_run_reports_its_domain_and_coverage(squid_run):
         "unknown": 0,
     }
     alerts = pd.read_csv(out / "alerts.csv", dtype={"mmsi": str})
-    assert len(alerts) == 243 and alerts["model_applies"].isna().all()  # empty: unknown
+    assert len(alerts) == 243 and not alerts["model_applies"].any()
+    assert set(alerts["model_domain_reason"]) == {"no model: indicator baseline"}
     assert alerts["observed_share"].notna().all()
-    assert (alerts["observed_share"].median(), int(alerts["observed_share"].lt(0.1).sum())) == (
-        0.0111,
-        229,
-    )
+    # The median alert: 1 day heard of the 90 days of 2023 in the data (to 31 March).
+    assert alerts["observed_share"].median() == pytest.approx(1 / 90)
+    assert int(alerts["observed_share"].lt(0.1).sum()) == 229
     page = (out / "report.html").read_text(encoding="utf-8")
-    assert "Model domain: unknown for all 243 vessel-years" in page
+    assert line in page
     assert "&lt;0.1: 340, 0.1-0.5: 9, &gt;=0.5: 5, unknown: 0" in page
