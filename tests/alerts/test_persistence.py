@@ -5,19 +5,22 @@ Every test runs on SQLite and on PostgreSQL (the ``engine`` fixture).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tests.builders import make_alert, record_alerts
+from tests.builders import make_alert, make_gaps, make_visits, record_alerts
+from vessel_risk.alerts.build import ALERT_SCORE_FIELDS, evidence_events
 from vessel_risk.alerts.lifecycle import TransitionError
-from vessel_risk.alerts.persistence import alert_history, transition
+from vessel_risk.alerts.persistence import alert_history, record_run, transition
 from vessel_risk.db.tables import (
     AlertRow,
     EvidenceEvent,
     Score,
     Vessel,
+    VesselPeriod,
 )
 
 
@@ -194,3 +197,62 @@ def test_every_alert_field_with_a_column_is_written_and_nan_features_are_null(en
         # NaN means unknown: JSON null (PostgreSQL's JSON type refuses NaN)
         assert period.features["x"] is None
         assert period.position_messages == alert.position_messages
+
+
+def test_an_alert_records_where_the_model_applies_its_spread_and_coverage(engine):
+    reason = "observed_share 0.01 below the training minimum 0.52"
+    record_alerts(
+        engine,
+        [
+            make_alert(
+                model_applies=False,
+                model_domain_reason=reason,
+                score_percentile=97.5,
+                score_low=0.41,
+                score_high=0.66,
+                observed_share=0.0111,
+            ),
+            make_alert(mmsi="412000002", rank=2),
+        ],
+    )
+    with Session(engine) as s:
+        rows = s.scalars(select(AlertRow).order_by(AlertRow.rank)).all()
+        got = [tuple(getattr(r, f) for f in ALERT_SCORE_FIELDS) for r in rows]
+    assert got == [
+        (False, reason, 97.5, 0.41, 0.66, 0.0111),
+        (None, None, None, None, None, None),
+    ]
+
+
+def test_unknown_features_are_stored_as_json_null_on_every_database(engine):
+    # PostgreSQL's json type refuses NaN: a thin vessel-year's unknown voyages are null.
+    empty = pd.DataFrame(columns=["mmsi", "start", "end", "duration_h", "lat", "lon"])
+    features = pd.DataFrame(
+        {
+            "mmsi": ["412000001"],
+            "track_id": [0],
+            "year": [2022],
+            "number_voyages": [np.nan],
+            "gaps_12_hours": [3.0],
+            "observed_share": [0.0111],
+        }
+    )
+    with Session(engine) as s, s.begin():
+        record_run(
+            s,
+            alerts=[make_alert()],
+            features=features,
+            evidence=evidence_events(make_visits(), make_gaps(), empty, empty),
+            identity=pd.DataFrame(columns=["mmsi", "field", "value", "first_seen", "last_seen"]),
+            visits=make_visits(),
+            inputs=["test.csv"],
+            model_version="indicator-baseline-2",
+            counts={"mean": float("nan")},
+        )
+    with Session(engine) as s:
+        period = s.scalars(select(VesselPeriod)).one()
+        assert period.features["number_voyages"] is None
+        assert (period.features["gaps_12_hours"], period.features["observed_share"]) == (
+            3.0,
+            0.0111,
+        )

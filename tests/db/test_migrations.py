@@ -165,3 +165,88 @@ def test_upgrading_a_0002_database_keeps_its_rows_as_track_0(engine, tmp_path):
             ),
             {"t": t},
         )
+
+
+def test_0004_adds_the_alert_score_columns_and_goes_back_keeping_rows(engine, tmp_path):
+    """A database at 0003 with an alert is upgraded to 0004: the alert stays, its new
+    columns are null (unknown); downgraded again, the columns go and the alert stays."""
+    from alembic import command
+    from alembic.config import Config
+
+    if engine.dialect.name == "postgresql":  # start again from an empty schema
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    else:
+        engine = make_engine(f"sqlite:///{tmp_path / 'at_0003.db'}")
+    migrate(engine, "0003_tracks_identity_flags")
+    t = "2022-11-20 06:00:00"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO vessels (mmsi, shipname, flag_iso3, mmsi_valid, iuu_listed, "
+                "identity_history, updated_at) VALUES "
+                "('150400453', 'LURONGYUANYU 715', NULL, false, false, '[]', :t)"
+            ),
+            {"t": t},
+        )
+        conn.execute(
+            text(
+                'INSERT INTO vessel_periods (id, mmsi, track_id, year, start, "end", '
+                "position_messages, days_observed, features, updated_at) VALUES "
+                "(1, '150400453', 0, 2022, :t, :t, 11, 1, '{}', :t)"
+            ),
+            {"t": t},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO scores (id, vessel_period_id, model_version, score, tier, rank, "
+                "data_note, indicators, scored_at) VALUES "
+                "(1, 1, 'indicator-baseline-2', 0.6, 'insufficient data', 1, 'n', '[]', :t)"
+            ),
+            {"t": t},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO alerts (id, vessel_period_id, score_id, mmsi, track_id, year, "
+                "score, tier, rank, model_version, last_seen, status, detail, created_at, "
+                "updated_at) VALUES (1, 1, 1, '150400453', 0, 2022, 0.6, 'insufficient data', "
+                "1, 'indicator-baseline-2', :t, 'new', '{}', :t, :t)"
+            ),
+            {"t": t},
+        )
+    migrate(engine, "0004_alert_scores")
+    new = ["model_applies", "model_domain_reason", "score_percentile", "score_low"]
+    new += ["score_high", "observed_share"]
+    with engine.connect() as conn:
+        row = conn.execute(text(f"SELECT id, score, {', '.join(new)} FROM alerts")).one()
+    assert tuple(row) == (1, 0.6, None, None, None, None, None, None)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE alerts SET model_applies = false, observed_share = 0.0111, "
+                "model_domain_reason = 'thin: 11 messages on 1 day'"
+            )
+        )
+    with engine.connect() as conn:
+        row = conn.execute(text(f"SELECT {', '.join(new)} FROM alerts")).one()
+    assert tuple(row) == (False, "thin: 11 messages on 1 day", None, None, None, 0.0111)
+
+    cfg = Config()
+    cfg.set_main_option("script_location", "vessel_risk.db:migrations")
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":  # batch mode copies the table, as migrate does
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        with conn.begin():
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0003_tracks_identity_flags")
+    assert current_revision(engine) == "0003_tracks_identity_flags"
+    columns = {c["name"] for c in inspect(engine).get_columns("alerts")}
+    assert not columns & set(new)
+    with engine.connect() as conn:
+        assert tuple(conn.execute(text("SELECT id, score, tier FROM alerts")).one()) == (
+            1,
+            0.6,
+            "insufficient data",
+        )

@@ -3,6 +3,7 @@ visit, with the voyages around it, on a hand-built track."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -47,7 +48,8 @@ def test_known_port_visit_and_the_voyages_around_it(tmp_path, port_table):
     leg = 90.2  # km, SEA to PORT B on WGS 84
     assert voy["distance_km"].to_numpy() == pytest.approx([leg, leg], abs=0.5)
     f = result.features.iloc[0]
-    assert f["number_voyages"] == 2 and f["number_port_visits"] == 1
+    # 10 messages are too few to tell voyage length (issue 14): unknown; the visit seen stays.
+    assert np.isnan(f["number_voyages"]) and f["number_port_visits"] == 1
     assert f["flag_iso3"] == "THA"  # PORT B is in MYS: a foreign visit
     assert f["number_foreign_port_visits"] == 1
 

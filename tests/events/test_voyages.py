@@ -36,5 +36,6 @@ def test_month_long_silence_ends_a_voyage_instead_of_counting_as_time_at_sea(tmp
     assert len(voy) == 2
     assert list(voy["duration_h"]) == [1.0, 1.0]
     assert voy["from_port"].isna().all() and voy["to_port"].isna().all()
-    assert result.features.iloc[0]["max_voyage_duration_hours"] == 1.0
+    # 4 messages are too few to tell voyage length (issue 14): unknown, not 1 h.
+    assert np.isnan(result.features.iloc[0]["max_voyage_duration_hours"])
     assert len(result.gaps) == 1  # the silence is still an AIS gap

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from vessel_risk.features.catalogue import (
+    COVERAGE_COLUMNS,
     GFW_FEATURES,
     NEEDS_OPTIONAL_INPUT,
     PIPELINE_FEATURES,
@@ -56,6 +57,15 @@ def test_feature_meaning_names_the_ilo_indicator_or_says_there_is_none():
     far = feature_meaning("max_distance_from_port_km")
     assert far.ilo_indicator == "isolation"
     assert far.reason.format(value=1852.0) == "worked up to 1852 km from the nearest port"
-    other = feature_meaning("position_messages")
+    other = feature_meaning("hours")
     assert other.ilo_indicator == "other (no ILO proxy)"
     assert other.reason.format(value=1234.5) == "1.23e+03"
+
+
+def test_coverage_columns_are_in_every_run_row_and_read_as_coverage():
+    assert set(COVERAGE_COLUMNS) <= set(columns(VesselFeatureSchema))
+    share = feature_meaning("observed_share")
+    assert share.ilo_indicator.startswith("coverage")
+    assert share.reason.format(value=0.0833) == "heard on 8% of the year's days in the data"
+    messages = feature_meaning("position_messages")
+    assert messages.reason.format(value=11.0) == "11 position messages this year"

@@ -26,7 +26,8 @@ def test_without_score_or_model_the_speed_heuristic_fills_fishing_hours(tmp_path
     transit = make_track("567000011", "2024-03-01T00:00:00Z", [SEA] * 3, sog=5.0)
     slow = make_track("567000014", "2024-03-01T00:00:00Z", [SEA] * 3, sog=2.0)
     f = run_pipeline(tmp_path, transit + slow, port_table).features.set_index("mmsi")
-    assert f.loc["567000011", "fishing_hours"] == 0.0
+    # Three messages cannot tell "never fished" from "not seen fishing": unknown.
+    assert np.isnan(f.loc["567000011", "fishing_hours"])
     assert f.loc["567000014", "fishing_hours"] == 2.0  # two hourly intervals, last adds 0
     assert (f["fishing_source"] == "heuristic").all()
 
@@ -47,17 +48,27 @@ def test_vessel_year_features_alone_read_only_gfw_scores(tmp_path, port_table):
     assert f.iloc[0]["max_simultaneous_transmitters"] == 1
 
 
+def _covered(mmsi: str, start: str, middle: list[tuple[float, float]]) -> list[dict[str, object]]:
+    """A track observed enough to tell an absent event (50 messages or more on 10 days or
+    more): 25 six-hourly messages at sea on each side of ``middle``."""
+    return make_track(mmsi, start, [SEA] * 25 + middle + [SEA] * 25, step_min=360.0)
+
+
 def test_no_port_visit_with_a_known_flag_is_zero_foreign_visits(tmp_path, port_table):
-    f = run_pipeline(
+    f = run_pipeline(tmp_path, _covered("567000012", "2024-03-01T00:00:00Z", []), port_table)
+    row = f.features.iloc[0]
+    assert (row["position_messages"], row["days_observed"]) == (50, 13)
+    assert row["number_port_visits"] == 0 and row["number_foreign_port_visits"] == 0
+    # Seen three times, the same vessel could have visited any port: unknown, not 0.
+    g = run_pipeline(
         tmp_path, make_track("567000012", "2024-03-01T00:00:00Z", [SEA] * 3), port_table
-    )
-    assert f.features.iloc[0]["number_foreign_port_visits"] == 0
+    ).features.iloc[0]
+    assert np.isnan(g["number_port_visits"]) and np.isnan(g["number_foreign_port_visits"])
 
 
 def test_home_port_visit_is_not_foreign_and_unknown_flag_is_unknown(tmp_path, port_table):
-    points = [SEA] * 2 + [PORT_B] * 2 + [SEA] * 2
-    rows = make_track("533000001", "2024-03-01T00:00:00Z", points)  # MID 533: Malaysia
-    rows += make_track("150000001", "2024-03-01T00:00:00Z", points)  # no valid MID
+    rows = _covered("533000001", "2024-03-01T00:00:00Z", [PORT_B] * 2)  # MID 533: Malaysia
+    rows += _covered("150000001", "2024-03-01T00:00:00Z", [PORT_B] * 2)  # no valid MID
     f = run_pipeline(tmp_path, rows, port_table).features.set_index("mmsi")
     assert f.loc["533000001", "flag_iso3"] == "MYS"
     assert f.loc["533000001", "number_foreign_port_visits"] == 0
@@ -105,8 +116,8 @@ def test_non_psma_port_visits_follow_entry_into_force(tmp_path, port_table):
         "2016-06-05", tz="UTC"
     )
     # PORT B, Malaysia: party only from 2025
-    rows = make_track("567000020", "2024-03-01T00:00:00Z", [SEA, PORT_B, PORT_B, SEA])
-    rows += make_track("567000020", "2025-03-01T00:00:00Z", [SEA, PORT_B, PORT_B, SEA])
+    rows = _covered("567000020", "2024-03-01T00:00:00Z", [PORT_B, PORT_B])
+    rows += _covered("567000020", "2025-03-01T00:00:00Z", [PORT_B, PORT_B])
     f = run_pipeline(tmp_path, rows, port_table, psma_parties=parties).features.set_index("year")
     assert f.loc[2024, "number_poc_port_visits"] == 1
     assert f.loc[2025, "number_poc_port_visits"] == 0
@@ -123,7 +134,8 @@ def test_high_seas_fishing_hours_count_beyond_200_nm(tmp_path, port_table):
         r["nnet_score"] = 0.9
     f = run_pipeline(tmp_path, rows, port_table).features.set_index("mmsi")
     assert f.loc["567000021", "fishing_hours"] == 2.0
-    assert f.loc["567000021", "fishing_hours_high_seas"] == 0.0
+    # None seen on the high seas in three messages: unknown, not 0.
+    assert np.isnan(f.loc["567000021", "fishing_hours_high_seas"])
     assert f.loc["567000022", "fishing_hours_high_seas"] == 2.0
 
 
@@ -173,13 +185,19 @@ def test_position_features_by_hand_across_new_year_and_vessels():
     reports = pd.DataFrame(
         {"mmsi": pd.Series(dtype="string"), "timestamp": pd.Series(dtype="datetime64[ns, UTC]")}
     ).assign(shipname=pd.Series(dtype="string"), callsign=pd.Series(dtype="string"))
-    f = vessel_year_features(
-        pos,
-        empty_frame(PortVisitSchema),
-        empty_frame(VoyageSchema),
-        empty_frame(GapSchema),
-        reports,
-    ).set_index(["mmsi", "year"])
+
+    def features(thin_as_unknown: bool) -> pd.DataFrame:
+        return vessel_year_features(
+            pos,
+            empty_frame(PortVisitSchema),
+            empty_frame(VoyageSchema),
+            empty_frame(GapSchema),
+            reports,
+            thin_as_unknown=thin_as_unknown,
+        ).set_index(["mmsi", "year"])
+
+    # The raw aggregates first (0 where nothing was seen, as GFW's table holds them).
+    f = features(False)
     assert list(f.index) == [(a, 2023), (a, 2024), (b, 2024)]
     a23, a24, b24 = f.loc[(a, 2023)], f.loc[(a, 2024)], f.loc[(b, 2024)]
     # A 2023: 3 h to 23:00, 3 h to 02:00 (the next year's row still ends the interval).
@@ -205,6 +223,15 @@ def test_position_features_by_hand_across_new_year_and_vessels():
     assert b24["days_observed"] == 2 and b24["positions_per_day"] == 1.5
     assert b24["fishing_source"] == "heuristic"  # the least certain source of the year
     assert b24["distance_traveled_km"] == 52.3 and b24["last_lon"] == -90.5
+    # Every vessel-year here is thin (< 50 messages): by default what was not seen is
+    # unknown, what was seen stays. The window runs 31 Dec 2023 to 3 Jun 2024.
+    g = features(True)
+    assert np.isnan(g.loc[(a, 2024), "fishing_hours"])
+    assert np.isnan(g.loc[(a, 2024), "average_daily_fishing_hours"])
+    assert np.isnan(g.loc[(a, 2023), "fishing_hours_high_seas"])
+    assert g.loc[(a, 2023), "fishing_hours"] == 6.0 and g.loc[(b, 2024), "fishing_hours"] == 1.0
+    assert g.loc[(a, 2024), "hours"] == 3.0  # coverage itself is always known
+    assert list(g["observed_share"]) == [1.0, 1 / 155, 2 / 155]
 
 
 def test_event_features_by_hand_per_vessel_year():
@@ -242,14 +269,19 @@ def test_event_features_by_hand_per_vessel_year():
             "callsign": pd.array([None, None, None, None, "C1", None], dtype="string"),
         }
     )
-    f = vessel_year_features(
-        _hand_positions(),
-        empty_frame(PortVisitSchema),
-        voyages,
-        gaps,
-        reports,
-        loitering=loitering,
-    ).set_index(["mmsi", "year"])
+
+    def features(thin_as_unknown: bool) -> pd.DataFrame:
+        return vessel_year_features(
+            _hand_positions(),
+            empty_frame(PortVisitSchema),
+            voyages,
+            gaps,
+            reports,
+            loitering=loitering,
+            thin_as_unknown=thin_as_unknown,
+        ).set_index(["mmsi", "year"])
+
+    f = features(False)  # the raw aggregates, 0 where nothing was seen
     assert list(f.index) == [(A, 2023), (A, 2024), (B, 2024)]
     a23, a24, b24 = f.loc[(A, 2023)], f.loc[(A, 2024)], f.loc[(B, 2024)]
     assert a23["number_voyages"] == 2 and a23["average_voyage_duration_hours"] == 3.0
@@ -269,6 +301,16 @@ def test_event_features_by_hand_per_vessel_year():
     assert (b24["n_shipnames"], b24["n_callsigns"]) == (1, 1)
     assert a23["shipname"] == "X" and a24["shipname"] == "X"  # the most broadcast name
     assert a24["n_shipnames"] == 0  # no report in 2024
+    # By default (every vessel-year here is thin): voyages unknown, whatever was seen;
+    # counts unknown where none was seen, kept where some were; names as they are.
+    g = features(True)
+    assert g[["number_voyages", "max_voyage_duration_hours"]].isna().all().all()
+    assert np.isnan(g.loc[(A, 2023), "gaps_12_hours_all"])
+    assert (g.loc[(A, 2024), "gaps_12_hours_all"], g.loc[(A, 2024), "gaps_12_hours"]) == (2, 1)
+    assert g["number_encounters"].isna().all()
+    assert g.loc[(B, 2024), "number_loitering_events"] == 1
+    assert np.isnan(g.loc[(A, 2023), "number_loitering_events"])
+    assert g.loc[(A, 2024), "n_shipnames"] == 0
 
 
 def test_eez_polygons_decide_high_seas_and_foreign_eez_hours():
@@ -285,12 +327,14 @@ def test_eez_polygons_decide_high_seas_and_foreign_eez_hours():
     ).assign(shipname=pd.Series(dtype="string"), callsign=pd.Series(dtype="string"))
 
     def features(positions: pd.DataFrame) -> pd.DataFrame:
+        # The raw aggregates (0 where nothing was seen): these vessel-years are thin.
         return vessel_year_features(
             positions,
             empty_frame(PortVisitSchema),
             empty_frame(VoyageSchema),
             empty_frame(GapSchema),
             reports,
+            thin_as_unknown=False,
         ).set_index(["mmsi", "year"])
 
     f = features(pos)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from tests.builders import HOSTILE_NAME, make_alert
@@ -50,3 +52,46 @@ def test_report_escapes_a_hostile_ship_name_file_name_and_reason(monkeypatch):
         "img-src data:; style-src 'unsafe-inline'\">" in page
     )
     assert page.count("<img ") == 1 and 'src="data:image/png;base64,iVBORw0KGgo="' in page
+
+
+def test_report_gives_the_share_in_the_models_domain_and_why_not(monkeypatch):
+    monkeypatch.setattr(report, "_map_png", lambda positions, alerts: "iVBORw0KGgo=")
+    outside = "observed_share 0.01 below the training minimum 0.52"
+    alerts = [
+        make_alert(rank=1, model_applies=True, score_percentile=100.0, observed_share=0.93),
+        make_alert(
+            mmsi="412000002",
+            rank=2,
+            model_applies=False,
+            model_domain_reason=outside,
+            score_percentile=50.0,
+            observed_share=0.0111,
+        ),
+        make_alert(mmsi="412000003", rank=3, model_applies=False, model_domain_reason=outside),
+        make_alert(mmsi="412000004", rank=4),  # the baseline: unknown
+    ]
+    counts = _counts("squid.parquet") | {
+        "vessel_years_by_observed_share": {"<0.1": 340, "0.1-0.5": 9, ">=0.5": 5, "unknown": 0}
+    }
+    page = report.render_report(
+        counts=counts,
+        alerts=alerts,
+        model_version="pu-lgbm-3",
+        positions=pd.DataFrame({"lat": [], "lon": []}),
+    )
+    assert "Model domain: 1 of 4 vessel-years inside (33.3%), 2 outside (66.7%), 1 unknown." in page
+    assert "&lt;0.1: 340, 0.1-0.5: 9, &gt;=0.5: 5, unknown: 0" in page
+    table = _last_table(page)
+    assert table["model_applies"].tolist() == ["yes", "no", "no", "unknown"]
+    assert table["model_domain_reason"].tolist() == ["", outside, outside, ""]
+    assert table["score_percentile"].tolist() == ["100.0", "50.0", "", ""]
+    assert table["observed_share"].tolist() == ["0.9300", "0.0111", "", ""]
+
+
+def _last_table(page: str) -> pd.DataFrame:
+    """The page's last HTML table as text cells (the alerts)."""
+    body = page.rsplit("<table", 1)[1].split("</table>", 1)[0]
+    header = re.findall(r"<th>(.*?)</th>", body)
+    cells = [re.findall(r"<td>(.*?)</td>", r, re.S) for r in re.split(r"<tr[^>]*>", body)]
+    rows = [c for c in cells if c]
+    return pd.DataFrame(rows, columns=header)

@@ -31,7 +31,9 @@ def test_every_high_and_medium_alert_has_a_flag_or_says_why_not(squid_run):
     # Before issue 16 two of the thirteen high and medium alerts had a flag; now the
     # 150... squid jiggers get China from their call sign or registry name pattern, and
     # the second transmitter of 412334074 its MID's flag, as inferred.
-    assert int((declared | inferred).sum()) == 14
+    # 15 since issue 14's unknown features (thin vessel-years' voyages and unseen
+    # events are null) moved the peer ranking of the alerts with enough data.
+    assert int((declared | inferred).sum()) == 15
     assert set(top.loc[inferred, "flag_inferred_iso3"]) == {"CHN"}
     sources = {s.split(":")[0] for s in top.loc[inferred, "flag_inferred_source"]}
     assert sources == {"itu_callsign_series", "name_pattern", "mid_of_shared_mmsi"}

@@ -121,6 +121,18 @@ class Alert(BaseModel):
         )
 
 
+ALERT_SCORE_FIELDS = (
+    "model_applies",
+    "model_domain_reason",
+    "score_percentile",
+    "score_low",
+    "score_high",
+    "observed_share",
+)
+"""Alert fields of issue 14 that the ``alerts`` table, ``alerts.csv``, the GeoJSON and
+the API carry as they are."""
+
+
 IDENTITY_COLUMNS = (
     "track_id",
     "vessel_id",

@@ -65,6 +65,30 @@ class AlertBase(BaseModel):
     tier: Tier
     rank: int = Field(description="Rank within the run that scored it (1 = highest).")
     model_version: str
+    model_applies: bool | None = Field(
+        default=None,
+        description="Whether the model's training domain covers the vessel-year; null: unknown "
+        "(e.g. scored by the indicator baseline). Where false, the score rests on indicators "
+        "and identity evidence only.",
+    )
+    model_domain_reason: str | None = Field(
+        default=None, description="Why the model does not apply (empty or null when it does)."
+    )
+    score_percentile: float | None = Field(
+        default=None, description="Percentile of the score within the run that scored it."
+    )
+    score_low: float | None = Field(
+        default=None, ge=0, le=1, description="Lowest score across the model's bags, 0-1."
+    )
+    score_high: float | None = Field(
+        default=None, ge=0, le=1, description="Highest score across the model's bags, 0-1."
+    )
+    observed_share: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Share of the year's days (inside the data window) the vessel was heard.",
+    )
     last_lat: float | None = Field(description="Last known latitude, degrees.")
     last_lon: float | None = Field(description="Last known longitude, degrees.")
     last_seen: UTC = Field(description="Last AIS position, UTC.")

@@ -104,6 +104,7 @@ def run(
     from vessel_risk.identity.reference import TABLES, table_location
     from vessel_risk.pipeline import STAGES, RunConfig, choose_scorer, load_references
     from vessel_risk.pipeline import run as run_pipeline
+    from vessel_risk.pipeline.counts import model_domain_line
     from vessel_risk.pipeline.scoring import fishing_note
     from vessel_risk.pipeline.stages import PER_PARTITION
 
@@ -176,6 +177,7 @@ def run(
         f"{c['static_reports']:,} static reports, {c['quarantined']:,} quarantined."
     )
     console.print(f"Ranked {summary.alerts} alerts ({tiers}).")
+    console.print(model_domain_line(c))
     left_out = summary.counts.get("vessel_years_not_in_alert_queue_by_class") or {}
     if left_out:
         parts = ", ".join(f"{n:,} {cls}" for cls, n in left_out.items())

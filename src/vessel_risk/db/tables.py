@@ -169,7 +169,10 @@ class AlertRow(Base):
     from the current score (score, tier, rank, ...) make the ranked list one indexed
     query. ``flag_iso3`` is the declared flag (from a valid MID); ``flag_inferred_*`` the
     flag inferred without the MID, its source and confidence (0..1), routing by which
-    needs a person's confirmation (:mod:`vessel_risk.referral.routing`).
+    needs a person's confirmation (:mod:`vessel_risk.referral.routing`). ``model_applies``
+    (null: unknown), ``model_domain_reason``, ``score_percentile``, ``score_low``,
+    ``score_high`` and ``observed_share`` are the current score's, as
+    :class:`vessel_risk.alerts.build.Alert` defines them (migration 0004).
     """
 
     __tablename__ = "alerts"
@@ -196,6 +199,12 @@ class AlertRow(Base):
     tier: Mapped[str] = mapped_column(String(32))
     rank: Mapped[int] = mapped_column(Integer)
     model_version: Mapped[str] = mapped_column(String(64))
+    model_applies: Mapped[bool | None] = mapped_column(Boolean)
+    model_domain_reason: Mapped[str | None] = mapped_column(Text)
+    score_percentile: Mapped[float | None] = mapped_column(Float)
+    score_low: Mapped[float | None] = mapped_column(Float)
+    score_high: Mapped[float | None] = mapped_column(Float)
+    observed_share: Mapped[float | None] = mapped_column(Float)
     last_lat: Mapped[float | None] = mapped_column(Float)
     last_lon: Mapped[float | None] = mapped_column(Float)
     last_seen: Mapped[datetime]

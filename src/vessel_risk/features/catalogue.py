@@ -6,6 +6,7 @@ each stands in for.
 * :data:`GFW_FEATURES`: the numeric features of Global Fishing Watch's forced-labour
   vessel-year table (McDonald et al. 2021); :data:`PIPELINE_FEATURES` those that
   ``vessel-risk run`` also computes, under the same names.
+* :data:`COVERAGE_COLUMNS`: how much data a row rests on, on every row of a run's table.
 * :data:`FEATURE_MEANINGS` and :func:`feature_meaning`: the ILO indicator of forced labour
   each feature is a proxy for, a reason template for explanations, and its source.
 
@@ -73,8 +74,13 @@ GFW_FEATURES = (
 
 NEEDS_OPTIONAL_INPUT = ("fishing_hours_foreign_eez", "number_poc_port_visits")
 """Features ``vessel-risk run`` computes only from an optional input (``--eez`` polygons,
-``--psma-parties``): null by default, and a null reads as 0 to a model, so they are left out of
-:data:`PIPELINE_FEATURES`."""
+``--psma-parties``): null on every row by default, which tells a model nothing, so they are
+left out of :data:`PIPELINE_FEATURES`."""
+
+COVERAGE_COLUMNS = ("position_messages", "days_observed", "observed_share")
+"""How much data a vessel-year rests on: on every row of a run's table, never null there
+(:mod:`vessel_risk.features.coverage`). The labelled table has ``position_messages`` only;
+the others read as null there. A model's training domain is checked on them."""
 
 PIPELINE_FEATURES = tuple(
     f for f in GFW_FEATURES if f in columns(VesselFeatureSchema) and f not in NEEDS_OPTIONAL_INPUT
@@ -204,6 +210,21 @@ FEATURE_MEANINGS: dict[str, FeatureMeaning] = {
         "ILO 2012 (deception); GFW identity-change tables; vessel_risk.identity.vessels",
     ),
 }
+
+_COVERAGE = "coverage: how much data the vessel-year rests on (not a risk indicator)"
+FEATURE_MEANINGS.update(
+    {
+        "position_messages": FeatureMeaning(
+            _COVERAGE, "{value:.0f} position messages this year", "AIS input"
+        ),
+        "days_observed": FeatureMeaning(_COVERAGE, "heard on {value:.0f} days", "AIS input"),
+        "observed_share": FeatureMeaning(
+            _COVERAGE,
+            "heard on {value:.0%} of the year's days in the data",
+            "vessel_risk.features.coverage",
+        ),
+    }
+)
 
 _OTHER = FeatureMeaning("other (no ILO proxy)", "{value:.3g}", "model feature")
 

@@ -23,6 +23,10 @@ class VesselFeatureSchema(StrictSchema):
     Names follow Global Fishing Watch's forced-labour feature table where one exists
     (``position_messages`` ... ``number_voyages``); the identity and coverage columns
     are ours. ``docs/features.md`` defines every column and gives its source.
+
+    Null means unknown: event counts are float so that a thin vessel-year can leave
+    them null (:mod:`vessel_risk.features.coverage`); ``position_messages``,
+    ``days_observed`` and ``observed_share`` give every row's coverage.
     """
 
     mmsi: Series[str] = pa.Field(str_length={"min_value": 9, "max_value": 9})
@@ -37,22 +41,22 @@ class VesselFeatureSchema(StrictSchema):
     distance_traveled_km: Series[float] = pa.Field(ge=0)
     max_distance_from_shore_km: Series[float] = pa.Field(nullable=True)
     max_distance_from_port_km: Series[float] = pa.Field(ge=0, nullable=True)
-    number_voyages: Series[int] = pa.Field(ge=0)
+    number_voyages: Series[float] = pa.Field(ge=0, nullable=True)
     average_voyage_duration_hours: Series[float] = pa.Field(ge=0, nullable=True)
     max_voyage_duration_hours: Series[float] = pa.Field(ge=0, nullable=True)
-    number_port_visits: Series[int] = pa.Field(ge=0)
+    number_port_visits: Series[float] = pa.Field(ge=0, nullable=True)
     number_foreign_port_visits: Series[float] = pa.Field(ge=0, nullable=True)
     number_poc_port_visits: Series[float] = pa.Field(ge=0, nullable=True)
-    gaps_12_hours: Series[int] = pa.Field(ge=0)
-    gaps_12_hours_all: Series[int] = pa.Field(ge=0)
-    gaps_12_hours_offshore: Series[int] = pa.Field(ge=0)
+    gaps_12_hours: Series[float] = pa.Field(ge=0, nullable=True)
+    gaps_12_hours_all: Series[float] = pa.Field(ge=0, nullable=True)
+    gaps_12_hours_offshore: Series[float] = pa.Field(ge=0, nullable=True)
     average_gap_days: Series[float] = pa.Field(ge=0, nullable=True)
     average_gap_km: Series[float] = pa.Field(ge=0, nullable=True)
     average_off_distance_from_shore_km: Series[float] = pa.Field(nullable=True)
-    number_encounters: Series[int] = pa.Field(ge=0)
-    number_carrier_encounters: Series[int] = pa.Field(ge=0)
+    number_encounters: Series[float] = pa.Field(ge=0, nullable=True)
+    number_carrier_encounters: Series[float] = pa.Field(ge=0, nullable=True)
     average_encounter_duration_hours: Series[float] = pa.Field(ge=0, nullable=True)
-    number_loitering_events: Series[int] = pa.Field(ge=0)
+    number_loitering_events: Series[float] = pa.Field(ge=0, nullable=True)
     average_loitering_duration_hours: Series[float] = pa.Field(ge=0, nullable=True)
     mmsi_valid: Series[bool]
     flag_iso3: Series[str] = pa.Field(nullable=True)
@@ -63,6 +67,7 @@ class VesselFeatureSchema(StrictSchema):
     iuu_match: Series[str] = pa.Field(nullable=True)
     days_observed: Series[int] = pa.Field(ge=0)
     positions_per_day: Series[float] = pa.Field(ge=0)
+    observed_share: Series[float] = pa.Field(ge=0, le=1, nullable=True)
     first_timestamp: Series[UTC_NS]  # type: ignore[valid-type]
     last_timestamp: Series[UTC_NS]  # type: ignore[valid-type]
     last_lat: Series[float] = pa.Field(nullable=True)

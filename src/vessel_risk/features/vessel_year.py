@@ -16,6 +16,7 @@ import pandas as pd
 from vessel_risk.events.fishing import FISHING_SOURCES, SOURCE_NNET
 from vessel_risk.events.gaps import GAP_HOURS, OFFSHORE_KM
 from vessel_risk.events.schemas import EnrichedPositionSchema as Enriched
+from vessel_risk.features.coverage import mark_unknown, with_observed_share
 from vessel_risk.features.schemas import VesselFeatureSchema
 from vessel_risk.geo.tracks import DAY_NS, epoch_ns, hours_since_previous, same_vessel_as_previous
 from vessel_risk.identity.history import identity_history
@@ -383,6 +384,8 @@ def vessel_year_features(
     psma_parties: pd.DataFrame | None = None,
     transmitters: pd.DataFrame | None = None,
     identity: pd.DataFrame | None = None,
+    window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    thin_as_unknown: bool = True,
 ) -> pd.DataFrame:
     """One row of features per vessel-year with at least one position.
 
@@ -416,12 +419,26 @@ def vessel_year_features(
         :func:`~vessel_risk.identity.history.identity_history` of ``identity_reports`` (other
         fields, such as destinations, may be there too), when the caller has it
         already; otherwise it is computed here.
+    window : (Timestamp, Timestamp), optional
+        The data's first and last time (UTC) for ``observed_share``; default: those of
+        ``positions``. A run on several partitions of vessels sets it again once all are
+        stacked (:func:`vessel_risk.features.coverage.with_observed_share`).
+    thin_as_unknown : bool, default True
+        Null what thin vessel-years cannot tell
+        (:func:`vessel_risk.features.coverage.mark_unknown`). False keeps the raw
+        aggregates (0 where no event was seen), as GFW's table holds them, for
+        comparisons with it; never for scoring.
 
     Notes
     -----
     Fishing hours come from ``fishing_score`` and ``fishing_source`` when the
     positions carry them (:func:`vessel_risk.events.fishing.fishing_scores`, run by the
     pipeline); without them, from GFW's ``nnet_score`` only, null where absent.
+
+    Missing is missing: what a thin vessel-year cannot tell (its voyages; event counts
+    and fishing hours where none was seen) is null, never 0
+    (:func:`vessel_risk.features.coverage.mark_unknown`); ``position_messages``,
+    ``days_observed`` and ``observed_share`` say how much data every row rests on.
 
     Returns
     -------
@@ -534,7 +551,10 @@ def vessel_year_features(
     f["max_simultaneous_transmitters"] = (
         f["max_simultaneous_transmitters"].fillna(1).clip(lower=1).astype("int64")
     )
-    out = f.reset_index()
+    if window is None and len(positions):
+        window = (positions["timestamp"].min(), positions["timestamp"].max())
+    out = mark_unknown(f.reset_index(), thin_as_unknown=thin_as_unknown)
+    out = with_observed_share(out, window)
     out["track_id"] = _track_of(out["mmsi"])
     out["mmsi"] = normalize_mmsi(_mmsi_of(out["mmsi"]))[0]
     cols = [c for c in VesselFeatureSchema.to_schema().columns if c in out.columns]

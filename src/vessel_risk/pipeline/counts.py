@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from vessel_risk.alerts.build import Alert
@@ -119,4 +120,71 @@ def run_counts(
         "fishing_model": fishing_model.label if fishing_model is not None else None,
         "fishing_source_vessel_years": tally_of(features["fishing_source"]),
         "alerts_by_tier": tally_of(pd.Series([a.tier for a in alerts], dtype=object)),
+        "alerts_by_model_domain": model_domain_counts(alerts),
+        "vessel_years_by_observed_share": observed_share_bins(features),
     }
+
+
+OBSERVED_SHARE_BINS = (0.1, 0.5)
+"""Edges of the coverage bins the run reports: under 10 % of the year's days observed,
+10-50 %, 50 % or more."""
+
+
+def observed_share_bins(features: pd.DataFrame) -> dict[str, int]:
+    """Vessel-years by ``observed_share``: ``"<0.1"``, ``"0.1-0.5"``, ``">=0.5"``,
+    ``"unknown"`` (every key; all unknown without the column)."""
+    share = features.get("observed_share", pd.Series(np.nan, index=features.index))
+    low, high = OBSERVED_SHARE_BINS
+    return {
+        f"<{low}": int(share.lt(low).sum()),
+        f"{low}-{high}": int((share.ge(low) & share.lt(high)).sum()),
+        f">={high}": int(share.ge(high).sum()),
+        "unknown": int(share.isna().sum()),
+    }
+
+
+def model_domain_counts(alerts: list[Alert]) -> dict[str, int]:
+    """Alerted vessel-years inside, outside and of unknown place in the model's domain.
+
+    Parameters
+    ----------
+    alerts : list of Alert
+        Their ``model_applies``: True (inside), False (outside), None (unknown: no model
+        scored it, or the scorer said nothing).
+
+    Returns
+    -------
+    dict with ``"inside"``, ``"outside"``, ``"unknown"`` (every key, 0 when none).
+    """
+    applies = [a.model_applies for a in alerts]
+    return {
+        "inside": sum(v is True for v in applies),
+        "outside": sum(v is False for v in applies),
+        "unknown": sum(v is None for v in applies),
+    }
+
+
+def model_domain_line(counts: dict[str, Any]) -> str:
+    """The run's summary of where the model applies, one sentence.
+
+    Parameters
+    ----------
+    counts : dict
+        :func:`run_counts` (``alerts_by_model_domain``).
+
+    Returns
+    -------
+    str
+        Such as ``"Model domain: 12 of 343 vessel-years inside (3.5 %), 331 outside,
+        0 unknown."``; shares are of the vessel-years whose place is known.
+    """
+    d = counts.get("alerts_by_model_domain") or {"inside": 0, "outside": 0, "unknown": 0}
+    inside, outside, unknown = d["inside"], d["outside"], d["unknown"]
+    total = inside + outside + unknown
+    known = inside + outside
+    if known == 0:
+        return f"Model domain: unknown for all {total} vessel-years (no trained model scored them)."
+    return (
+        f"Model domain: {inside} of {total} vessel-years inside ({inside / known:.1%}), "
+        f"{outside} outside ({outside / known:.1%}), {unknown} unknown."
+    )

@@ -1,7 +1,8 @@
 """``report.html``: what an analyst reads first after a run.
 
-Messages in, kept and quarantined by reason; a map of tracks and alert positions;
-the ranked alerts with their reasons. Self-contained (the map is an embedded PNG):
+Messages in, kept and quarantined by reason; the share of vessel-years inside the
+model's domain and how much of the year they were observed; a map of tracks and alert
+positions; the ranked alerts with their reasons. Self-contained (the map is an embedded PNG):
 it opens offline and can be sent as one file.
 """
 
@@ -20,6 +21,7 @@ import pandas as pd
 from vessel_risk.alerts.build import CAVEAT, Alert
 from vessel_risk.alerts.export import alerts_frame
 from vessel_risk.model.indicators import BASELINE_VERSION
+from vessel_risk.pipeline.counts import model_domain_counts, model_domain_line
 
 TIER_COLOURS = {
     "high": "#c0392b",
@@ -84,6 +86,13 @@ def _map_png(positions: pd.DataFrame, alerts: Sequence[Alert]) -> str:
     fig.savefig(buf, format="png")
     plt.close(fig)
     return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _applies_text(value: object) -> str:
+    """``model_applies`` in words: yes, no, or unknown (None)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return "unknown"
+    return "yes" if bool(value) else "no"
 
 
 def _table(frame: pd.DataFrame) -> str:
@@ -186,7 +195,11 @@ def render_report(
                 "flag_inferred_iso3",
                 "vessel_class",
                 "score",
+                "score_percentile",
                 "tier",
+                "model_applies",
+                "model_domain_reason",
+                "observed_share",
                 "data_note",
                 "indicator_1_reason",
                 "indicator_1_ilo",
@@ -197,7 +210,13 @@ def render_report(
         if len(a)
         else a
     )
+    if len(shown):
+        shown = shown.assign(model_applies=shown["model_applies"].map(_applies_text))
     tiers = ", ".join(f"{k}: {v}" for k, v in c["alerts_by_tier"].items())
+    domain = model_domain_line({"alerts_by_model_domain": model_domain_counts(list(alerts))})
+    coverage = ", ".join(
+        f"{k}: {v}" for k, v in c.get("vessel_years_by_observed_share", {}).items()
+    )
     scorer = (
         "the transparent indicator baseline"
         if model_version == BASELINE_VERSION
@@ -218,8 +237,12 @@ img.map {{ max-width: 100%; }}
 <p class="caveat">{html.escape(CAVEAT)} Scored with <b>{html.escape(model_version)}</b>
 ({scorer}). "Insufficient data" means the data are too thin
 to judge, never low risk.</p>
+<p class="domain">{html.escape(domain)} Outside the model's domain, or where it is unknown,
+a score rests on indicators and identity evidence only.</p>
 <h2>Data</h2>
 {_table(accounting)}
+<p>Vessel-years by share of the year observed (days heard over the year's days in the
+data window): {html.escape(coverage or "not counted")}.</p>
 <h3>Files read</h3>
 {_table(per_file) if len(per_file) else "<p>None.</p>"}
 <h3>Quarantined rows by reason</h3>

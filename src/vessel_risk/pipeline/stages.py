@@ -45,6 +45,7 @@ from vessel_risk.events.schemas import (
     VoyageSchema,
 )
 from vessel_risk.events.voyages import detect_voyages
+from vessel_risk.features.coverage import with_observed_share
 from vessel_risk.features.schemas import VesselFeatureSchema
 from vessel_risk.features.vessel_year import vessel_year_features
 from vessel_risk.frames import columns
@@ -197,7 +198,8 @@ class Events:
             gaps=stack(e.gaps for e in parts),
             loitering=stack(e.loitering for e in parts),
             encounters=encounters,
-            features=stack(e.features for e in parts),
+            # observed_share over the run's time window, not one partition's.
+            features=with_observed_share(stack(e.features for e in parts)),
             identity=stack(e.identity for e in parts),
         )
 

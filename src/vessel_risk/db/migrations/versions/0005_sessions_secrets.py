@@ -7,7 +7,7 @@ personal data keep their columns; they are written encrypted from now on
 (:mod:`vessel_risk.api.secrets`), and rows written before read as they are.
 
 Revision ID: 0005_sessions_secrets
-Revises: 0003_tracks_identity_flags
+Revises: 0004_alert_scores
 Create Date: 2026-12-04 17:00:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_sessions_secrets"
-down_revision = "0003_tracks_identity_flags"
+down_revision = "0004_alert_scores"
 branch_labels = None
 depends_on = None
 
