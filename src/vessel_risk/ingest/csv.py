@@ -52,6 +52,7 @@ from vessel_risk.ingest.schemas import (
     OPTIONAL_BOOLEAN,
     OPTIONAL_NUMERIC,
     POSITION_COLUMNS,
+    STANDARD_COLUMNS,
     STATIC_COLUMNS,
 )
 from vessel_risk.ingest.timestamps import _parse_timestamps, _slash_evidence
@@ -171,6 +172,19 @@ class _CsvBlock:
     lines: np.ndarray  # absolute line number of each row of ``frame``
     rows_in: int  # data rows in the block: rows of ``frame`` plus malformed lines
     limit_reached: str | None = None  # the limit reading stopped at, on the last block
+    # Every column of the rows of ``frame`` as Arrow text, when ``frame`` holds only the
+    # columns the dialect reads (a 139-column file keeps 20 or so in pandas); None
+    # when ``frame`` holds them all. Limits and raw lines read every column from it.
+    table: pa.Table | None = None
+
+    def full_rows(self, rows: np.ndarray) -> pd.DataFrame:
+        """Every column of the rows of ``frame`` at positions ``rows``, as text."""
+        if self.table is None:
+            return self.frame.iloc[rows]
+        part = self.table.take(pa.array(np.asarray(rows, dtype="int64"))).to_pandas()
+        part.columns = list(self.table.column_names)
+        part.index = self.frame.index[rows]
+        return part
 
 
 def _placeholder(names: list[str]) -> bytes:
@@ -210,12 +224,15 @@ def _with_limits(
         is_long = malformed["line"].isin(long_raw).to_numpy()
         malformed.loc[is_long, "reason"] = "line_too_long"
         malformed.loc[is_long, "raw"] = malformed.loc[is_long, "line"].map(long_raw)
-    frame, good = block.frame, block.lines
+    frame, good, table = block.frame, block.lines, block.table
     if len(frame) and lines.longest > max_field:  # else no field can be over the limit
-        columns = [pa.array(frame[c], type=pa.large_string(), from_pandas=True) for c in frame]
+        if table is not None:
+            columns = list(table.columns)
+        else:
+            columns = [pa.array(frame[c], type=pa.large_string(), from_pandas=True) for c in frame]
         over = _field_lengths_over(columns, max_field)
         if over.any():
-            raw = raw_text(frame.loc[over]).str.slice(0, RAW_KEPT_CHARS)
+            raw = raw_text(block.full_rows(np.flatnonzero(over))).str.slice(0, RAW_KEPT_CHARS)
             malformed = pd.concat(
                 [
                     malformed,
@@ -231,11 +248,24 @@ def _with_limits(
             )
             frame = frame.loc[~over].reset_index(drop=True)
             good = good[~over]
-    return _CsvBlock(frame, malformed, good, block.rows_in, block.limit_reached)
+            if table is not None:
+                table = table.filter(pa.array(~over))
+    return _CsvBlock(frame, malformed, good, block.rows_in, block.limit_reached, table)
 
 
-def _parse_block(data: bytes, names: list[str], encoding: str, first_line: int) -> _CsvBlock:
-    """Parse whole CSV lines (no header); ``first_line`` is the file line number of the first."""
+def _parse_block(
+    data: bytes,
+    names: list[str],
+    encoding: str,
+    first_line: int,
+    wanted: frozenset[str] | None = None,
+) -> _CsvBlock:
+    """Parse whole CSV lines (no header); ``first_line`` is the file line number of the first.
+
+    With ``wanted``, the block's ``frame`` holds only those columns (in file order) and
+    ``table`` every column as Arrow text: turning 139 text columns into pandas was most
+    of the time spent reading a wide file, for columns no stage reads.
+    """
     bad: list[tuple[int | None, str]] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -276,8 +306,15 @@ def _parse_block(data: bytes, names: list[str], encoding: str, first_line: int) 
             np.array(good, dtype="int64") + shift,
             len(frame) + len(bad_rows),
         )
-    frame = table.to_pandas()
-    frame.columns = names
+    keep = [i for i, n in enumerate(names) if n in wanted] if wanted is not None else None
+    if keep is not None and len(keep) < len(names):
+        frame = table.select(keep).to_pandas()
+        frame.columns = [names[i] for i in keep]
+        full: pa.Table | None = table.rename_columns(names)
+    else:
+        frame = table.to_pandas()
+        frame.columns = names
+        full = None
     shift = first_line - 1
     bad_lines = np.array([n for n, _ in bad if n is not None], dtype="int64")
     total = len(frame) + len(bad)
@@ -289,7 +326,17 @@ def _parse_block(data: bytes, names: list[str], encoding: str, first_line: int) 
             "raw": [t for _, t in bad],
         }
     )
-    return _CsvBlock(frame, malformed, good_lines + shift, total)
+    return _CsvBlock(frame, malformed, good_lines + shift, total, None, full)
+
+
+def _wanted_columns(names: list[str]) -> frozenset[str]:
+    """The columns of a file that its dialect's standard frame is made from."""
+    dialect = detect_dialect(names)
+    renames = DIALECT_COLUMNS[dialect]
+    wanted = {n for n in names if n in STANDARD_COLUMNS or renames.get(n) in STANDARD_COLUMNS}
+    if dialect == "decoded139":
+        wanted |= {"Time", "Millisecond"}
+    return frozenset(wanted)
 
 
 def _csv_header(path: Path, limits: IngestLimits) -> tuple[list[str], str, bool]:
@@ -356,13 +403,14 @@ def _csv_blocks(
     """
     next_line = 2
     last_line = limits.max_rows + 1  # the last data line read
+    wanted = _wanted_columns(names)
     for lines in _byte_blocks(path, chunk_bytes, limits, _placeholder(names)):
-        block = _parse_block(lines.data, names, encoding, next_line)
+        block = _parse_block(lines.data, names, encoding, next_line, wanted)
         block = _with_limits(block, lines, next_line, encoding, limits.max_field_chars)
         end = next_line + block.rows_in  # the line after the block
         if end - 1 > last_line:
             keep = block.lines <= last_line
-            first_unread = block.frame.loc[~keep].head(1)
+            first_unread = block.full_rows(np.flatnonzero(~keep)[:1])
             unread = block.malformed[block.malformed["line"] > last_line]
             raw = ""
             if len(first_unread) and (unread.empty or block.lines[~keep][0] < unread["line"].min()):
