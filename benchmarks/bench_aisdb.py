@@ -130,7 +130,7 @@ def build_nmea(src: Path, dest: Path, rows: int) -> int:
 
 
 def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run ``cmd``; wall seconds, peak RSS (MiB) of the child, exit code and stdout."""
+    """Run ``cmd``; wall and CPU seconds, peak RSS (MiB) of the child, exit code, output."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO_ROOT
@@ -142,6 +142,7 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]
     return {
         "wall_seconds": round(wall, 2),
         "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
         "exit_code": os.waitstatus_to_exitcode(status),
         "stdout_tail": out[-2000:],
         "stderr_tail": err[-2000:],
