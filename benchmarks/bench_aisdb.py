@@ -10,7 +10,7 @@ Inputs, built once into ``--out`` from the real public samples in ``../shared/da
 
 * ``decoded_<N>.csv``: ``ais/snapshots/decoded_global_20210701.csv.gz`` (2,498 rows of
   the 139-column decoded dialect, aisdb's CSV format) repeated until about ``--rows``
-  rows; copy ``i`` has every MMSI plus ``i`` so no two copies repeat a message.
+  rows; copy ``i`` has its times ``i`` days later, so no two copies repeat a message.
 * ``tagblock_<N>.nm4``: ``ais/nmea/tagblock_20211101.nm4`` (1,000 lines with NMEA 4.10
   tag blocks) repeated the same way; copy ``i`` has its ``c:`` receive times plus
   ``60 * i`` seconds and the tag block's checksum recomputed.
@@ -83,15 +83,21 @@ def _nmea_checksum(body: str) -> str:
 
 
 def build_csv(src: Path, dest: Path, rows: int) -> int:
-    """The decoded CSV repeated to about ``rows`` rows, MMSI + copy number in each copy."""
+    """The decoded CSV repeated to about ``rows`` rows, copy ``i`` ``i`` days later.
+
+    The day's 2,200 or so vessels then have messages on many days, as in a long
+    extract. (Adding ``i`` to the MMSI instead, the first scheme, made 250,000 vessels
+    of one or two messages out of 300,000 rows: no input a run meets.)
+    """
     import csv
+    from datetime import datetime, timedelta
 
     with gzip.open(src, "rt", newline="") as fh:
         reader = csv.reader(fh)
         header = next(reader)
         body = list(reader)
     k = math.ceil(rows / len(body))
-    col = header.index("MMSI")
+    col = header.index("Time")
     tmp = dest.with_suffix(".part")
     with open(tmp, "w", newline="") as out:
         writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
@@ -99,8 +105,11 @@ def build_csv(src: Path, dest: Path, rows: int) -> int:
         for i in range(k):
             for r in body:
                 r2 = list(r)
-                if r2[col].isdigit():
-                    r2[col] = str(int(r2[col]) + i)
+                try:
+                    t = datetime.strptime(r2[col], "%Y%m%d_%H%M%S") + timedelta(days=i)
+                    r2[col] = t.strftime("%Y%m%d_%H%M%S")
+                except ValueError:
+                    pass
                 writer.writerow(r2)
     os.replace(tmp, dest)
     return k * len(body)
@@ -202,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     args.out.mkdir(parents=True, exist_ok=True)
     inputs = {
-        "csv": (args.out / f"decoded_{args.rows}.csv", build_csv, CSV_SAMPLE, "all"),
+        "csv": (args.out / f"decoded_days_{args.rows}.csv", build_csv, CSV_SAMPLE, "all"),
         "nmea": (args.out / f"tagblock_{args.rows}.nm4", build_nmea, NMEA_SAMPLE, "csv"),
     }
     results: dict[str, Any] = {"rows_target": args.rows, "src": str(args.src), "files": {}}
