@@ -41,7 +41,14 @@ from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
-DEFAULT_AIS = REPO_ROOT.parent / "shared" / "data" / "ais" / "squid_jiggers_2020_2023.parquet"
+DEFAULT_AIS = next(
+    (
+        d / "shared" / "data" / "ais" / "squid_jiggers_2020_2023.parquet"
+        for d in (REPO_ROOT.parent, REPO_ROOT.parent.parent)  # a checkout or a git worktree
+        if (d / "shared" / "data" / "ais").is_dir()
+    ),
+    REPO_ROOT.parent / "shared" / "data" / "ais" / "squid_jiggers_2020_2023.parquet",
+)
 DEFAULT_OUT = BENCH_DIR / "results"
 REPLICA_SCHEME = "mid+1e5+replica*1000+rank; t+replica*7d; v1"
 REPLICA_DAYS = 7
@@ -207,11 +214,14 @@ def child_main(args: argparse.Namespace) -> int:
         shutil.rmtree(run_dir)
     progress = open(args.child_progress, "w", buffering=1)
     stages: dict[str, float] = {}
+    stages_cpu: dict[str, float] = {}
     marks: list[tuple[str, float]] = []
+    cpu_marks: list[float] = []
 
     def on_stage(stage: str) -> None:
         now = time.perf_counter()
         marks.append((stage, now))
+        cpu_marks.append(time.process_time())
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         progress.write(f"{now - t0:.1f}\t{stage}\tpeak_rss_mib={rss:.0f}\n")
 
@@ -221,6 +231,7 @@ def child_main(args: argparse.Namespace) -> int:
 
         profiler = cProfile.Profile()
     t0 = time.perf_counter()
+    c0 = time.process_time()
     if profiler is not None:
         profiler.enable()
     config = RunConfig(out_dir=run_dir, ais_paths=[Path(args.child_input)], scorer="baseline")
@@ -228,9 +239,13 @@ def child_main(args: argparse.Namespace) -> int:
     if profiler is not None:
         profiler.disable()
     t1 = time.perf_counter()
+    c1 = time.process_time()
     # Per-partition stages repeat: their seconds add up over the partitions.
     for (name, start), (_, end) in zip(marks, [*marks[1:], ("end", t1)], strict=True):
         stages[name] = round(stages.get(name, 0.0) + end - start, 3)
+    # CPU seconds (this process, all threads): less moved by other jobs on a shared machine.
+    for (name, _), start, end in zip(marks, cpu_marks, [*cpu_marks[1:], c1], strict=True):
+        stages_cpu[name] = round(stages_cpu.get(name, 0.0) + end - start, 3)
     c = summary.counts
     result = {
         "rows_in": int(c["rows_in"]),
@@ -240,6 +255,8 @@ def child_main(args: argparse.Namespace) -> int:
         "wall_seconds": round(t1 - t0, 3),
         "import_seconds": round(import_seconds, 3),
         "stage_seconds": stages,
+        "cpu_seconds": round(c1 - c0, 3),
+        "stage_cpu_seconds": stages_cpu,
         "peak_rss_mib_self": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "counts": {k: v for k, v in c.items() if k != "files"},
         "profiled": profiler is not None,

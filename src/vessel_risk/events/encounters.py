@@ -23,6 +23,7 @@ from collections.abc import Collection
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from scipy.spatial import cKDTree
 
 from vessel_risk.geo.geodesy import distance_km
 from vessel_risk.geo.tracks import MAX_SILENCE_H, epoch_ns, track_ids
@@ -39,12 +40,8 @@ MIN_MERIDIAN_RADIUS_M = 6_335_439.0
 Two points ``d`` metres apart on the ellipsoid differ in latitude by at most
 ``d / MIN_MERIDIAN_RADIUS_M`` radians: the shortest way between two parallels is along a
 meridian, whose arc is never shorter than that."""
-_LAT_SLACK_DEG = 1e-6
-"""Added to the latitude window (degrees, about 0.1 m) against rounding in the sort key."""
 _SPHERE_SLACK_M = 0.1
 """Added to the distance on the sphere of radius ``MIN_MERIDIAN_RADIUS_M`` against rounding."""
-_MAX_CANDIDATES = 4_000_000
-"""Candidate pairs checked at a time, to bound memory in dense fleets."""
 
 ENCOUNTER_COLUMNS = [
     "mmsi",
@@ -198,14 +195,16 @@ def close_pairs(grid: pd.DataFrame, *, max_distance_m: float = MAX_DISTANCE_M) -
 
     Two tracks of one MMSI are never a pair.
 
-    Candidates come from one sort of the grid by time slot, then latitude: two points can
-    only be within ``max_distance_m`` if they share a slot and their latitudes differ by at
-    most ``max_distance_m / MIN_MERIDIAN_RADIUS_M`` radians (0.0045° for 500 m), so each
-    point is compared only with the points that follow it in that narrow window. Candidates
-    farther than ``max_distance_m`` on a sphere of that same radius, a lower bound of the
-    WGS 84 distance (:func:`_sphere_distance_m`), are dropped; the rest are checked with
-    the exact geodesic distance (WGS 84). Neither step treats longitude apart, so the
-    antimeridian and the poles need no special case.
+    Candidates come from one k-d tree (``scipy.spatial.cKDTree``) over every grid point
+    as a unit vector on the sphere plus its time slot, scaled so that points of two slots
+    are never within range: the pairs whose chord is at most that of ``max_distance_m``
+    on a sphere of radius ``MIN_MERIDIAN_RADIUS_M`` (a lower bound of the WGS 84
+    distance, :func:`_sphere_distance_m`). The tree compares a point only with points
+    near it in both latitude and longitude, where the former sort by slot and latitude
+    compared it with every point of its latitude band: in a dense fleet that was close
+    to all pairs (issue 15). Candidates farther than ``max_distance_m`` on that sphere
+    are dropped; the rest are checked with the exact geodesic distance (WGS 84). Unit
+    vectors have no seam, so the antimeridian and the poles need no special case.
 
     Parameters
     ----------
@@ -233,43 +232,37 @@ def close_pairs(grid: pd.DataFrame, *, max_distance_m: float = MAX_DISTANCE_M) -
     lon = grid["lon"].to_numpy(dtype="float64")
     codes = _mmsi_order(grid["mmsi"])
     located = np.flatnonzero(~np.isnan(lat) & ~np.isnan(lon))
-    window = np.degrees(max_distance_m / MIN_MERIDIAN_RADIUS_M) + _LAT_SLACK_DEG
-    # One sorted key: slot, then latitude shifted into [0, 180]; slots are 256 apart so a
-    # window never reaches into the next slot.
-    rel = (slots[located] - slots[located].min()).astype("float64")
-    key = rel * 256.0 + (lat[located] + 90.0)
-    order = np.argsort(key, kind="stable")
-    key, rows = key[order], located[order]
-    hi = np.searchsorted(key, key + window, side="right")
-    n_after = hi - np.arange(len(key)) - 1
-    if n_after.sum() == 0:
+    if len(located) < 2:
         return empty
-    found = []
-    bounds = np.searchsorted(np.cumsum(n_after), np.arange(0, n_after.sum(), _MAX_CANDIDATES))
-    for a, b in zip(bounds, [*bounds[1:], len(key)], strict=True):
-        n = n_after[a:b]
-        if n.sum() == 0:
-            continue
-        first = np.repeat(np.arange(a, b), n)
-        second = first + 1 + np.arange(len(first)) - np.repeat(np.cumsum(n) - n, n)
-        i, j = rows[first], rows[second]
-        other = codes[i] != codes[j]
-        i, j = i[other], j[other]
-        # Exact geodesics only for the pairs close enough on the smaller sphere.
-        maybe = _sphere_distance_m(lat[i], lon[i], lat[j], lon[j]) <= (
-            max_distance_m + _SPHERE_SLACK_M
-        )
-        i, j = i[maybe], j[maybe]
-        d = distance_km(lat[i], lon[i], lat[j], lon[j]) * 1000.0
-        near = d <= max_distance_m
-        i, j, d = i[near], j[near], d[near]
-        swap = codes[i] > codes[j]
-        found.append((np.where(swap, j, i), np.where(swap, i, j), d))
-    if not found:
+    # Candidates: one k-d tree over unit vectors (x, y, z) and the time slot, the slot
+    # scaled so points of two slots lie farther apart than any chord (at most 2).
+    # The chord of the lower-bound sphere's distance (plus slack) bounds the search, so
+    # no pair within max_distance_m on that sphere is missed; the exact filters follow.
+    phi, lam = np.radians(lat[located]), np.radians(lon[located])
+    points = np.column_stack(
+        [
+            np.cos(phi) * np.cos(lam),
+            np.cos(phi) * np.sin(lam),
+            np.sin(phi),
+            (slots[located] - slots[located].min()).astype("float64") * 4.0,
+        ]
+    )
+    angle = (max_distance_m + 2 * _SPHERE_SLACK_M) / MIN_MERIDIAN_RADIUS_M
+    chord = 2.0 * np.sin(min(angle, np.pi) / 2.0) * (1 + 1e-9)
+    found = cKDTree(points).query_pairs(chord, output_type="ndarray")
+    if len(found) == 0:
         return empty
-    i = np.concatenate([f[0] for f in found])
-    j = np.concatenate([f[1] for f in found])
-    d = np.concatenate([f[2] for f in found])
+    i, j = located[found[:, 0]], located[found[:, 1]]
+    other = codes[i] != codes[j]
+    i, j = i[other], j[other]
+    # Exact geodesics only for the pairs close enough on the smaller sphere.
+    maybe = _sphere_distance_m(lat[i], lon[i], lat[j], lon[j]) <= (max_distance_m + _SPHERE_SLACK_M)
+    i, j = i[maybe], j[maybe]
+    d = distance_km(lat[i], lon[i], lat[j], lon[j]) * 1000.0
+    near = d <= max_distance_m
+    i, j, d = i[near], j[near], d[near]
+    swap = codes[i] > codes[j]
+    i, j = np.where(swap, j, i), np.where(swap, i, j)
     return pd.DataFrame({"i": i, "j": j, "slot": slots[i], "distance_m": d})
 
 

@@ -57,21 +57,33 @@ def _assign(
 
     Plain Python floats on purpose: an MMSI has a handful of open segments, and scalar
     ``math`` on them is about 20 times faster than NumPy calls on arrays of two
-    (13 s to well under 1 s on the squid-jigger file, same assignment).
+    (13 s to well under 1 s on the squid-jigger file, same assignment). Times are in
+    order, so a segment once silent for more than ``max_hours`` stays closed: it leaves
+    the list of open segments for good, and a position is only compared with those
+    (not with every segment the MMSI ever had; same assignment, issue 15).
     """
     last_t: list[float] = []
     last_phi: list[float] = []
     last_lmb: list[float] = []
     last_cos: list[float] = []
+    open_: list[int] = []  # segments not yet silent for max_hours, in segment order
     out = np.empty(len(times_h), dtype="int64")
     two_r = 2 * EARTH_RADIUS_KM
-    for i, (t, la, lo) in enumerate(zip(times_h.tolist(), lat.tolist(), lon.tolist(), strict=True)):
-        phi, lmb = math.radians(la), math.radians(lo)
-        cos_phi = math.cos(phi)
+    # Scalar math as before (NumPy's vectorised cos may differ in the last bit).
+    phis = [math.radians(x) for x in lat.tolist()]
+    lmbs = [math.radians(x) for x in lon.tolist()]
+    coss = [math.cos(x) for x in phis]
+    for i, (t, phi, lmb, cos_phi) in enumerate(
+        zip(times_h.tolist(), phis, lmbs, coss, strict=True)
+    ):
         best, best_t = -1, -math.inf
-        for k in range(len(last_t)):
+        closed = False
+        for k in open_:
             dt = t - last_t[k]
-            if dt > max_hours or last_t[k] <= best_t:
+            if dt > max_hours:
+                closed = True
+                continue
+            if last_t[k] <= best_t:
                 continue
             a = (
                 math.sin((phi - last_phi[k]) / 2) ** 2
@@ -80,11 +92,14 @@ def _assign(
             d = two_r * math.asin(math.sqrt(min(max(a, 0.0), 1.0)))
             if d <= CLOSE_KM or (dt > 0 and d / KM_PER_NM / dt <= max_speed_kn):
                 best, best_t = k, last_t[k]
+        if closed:
+            open_ = [k for k in open_ if t - last_t[k] <= max_hours]
         if best < 0:
             last_t.append(t)
             last_phi.append(phi)
             last_lmb.append(lmb)
             last_cos.append(cos_phi)
+            open_.append(len(last_t) - 1)
             out[i] = len(last_t) - 1
         else:
             last_t[best], last_phi[best], last_lmb[best], last_cos[best] = t, phi, lmb, cos_phi
@@ -205,17 +220,32 @@ def transmitter_tracks(
     ).reset_index()
     track_of: dict[tuple[str, int], int] = {}
     several = spans["mmsi"].duplicated(keep=False)
-    solo = spans[~several]
-    for m, seg in zip(solo["mmsi"].astype(str), solo["segment"].astype("int64"), strict=True):
-        track_of[(m, int(seg))] = 0
     for mmsi, g in spans[several].groupby("mmsi", sort=False):
         track_of.update(_join_segments(str(mmsi), g, min_positions, max_speed_kn))
-    keys = list(zip(frame["mmsi"].astype(str), frame["segment"], strict=True))
-    track = pd.Series(
-        [track_of.get((m, int(s))) if not pd.isna(s) else None for m, s in keys],
-        index=positions.index,
-        dtype="Int64",
+    # Each row's track by one lookup of its (MMSI, segment) among the segments, rather
+    # than a dictionary look-up per row: a segment alone in its MMSI is track 0, one
+    # that fits no track is NA.
+    seg_mmsi = spans["mmsi"].astype(str).to_numpy(dtype=object)
+    seg_no = spans["segment"].to_numpy(dtype="int64")
+    seg_track = np.where(several.to_numpy(), -1, 0)
+    for k in np.flatnonzero(several.to_numpy()):
+        seg_track[k] = track_of.get((seg_mmsi[k], int(seg_no[k])), -1)
+    segments = pd.MultiIndex.from_arrays([seg_mmsi, seg_no])
+    row_seg = frame["segment"].to_numpy(dtype="float64", na_value=np.nan)
+    located = ~np.isnan(row_seg)
+    at = np.full(len(frame), -1, dtype="int64")
+    at[located] = segments.get_indexer(
+        pd.MultiIndex.from_arrays(
+            [
+                frame["mmsi"].astype(str).to_numpy(dtype=object)[located],
+                row_seg[located].astype("int64"),
+            ]
+        )
     )
+    found = np.append(seg_track, -1)[at]  # at -1: no segment, no track
+    track = pd.Series(
+        pd.array(np.where(found >= 0, found, 0), dtype="Int64"), index=positions.index
+    ).mask(found < 0)
     # Rows without a position follow the transmitter heard just before them.
     unplaced = positions["lat"].isna() | positions["lon"].isna()
     if unplaced.any():
@@ -223,7 +253,8 @@ def transmitter_tracks(
             ["mmsi", "timestamp"], kind="stable"
         )
         heard = order["track"].where(~order["unplaced"])
-        filled = heard.groupby(order["mmsi"], sort=False).transform(lambda s: s.ffill().bfill())
+        filled = heard.groupby(order["mmsi"], sort=False).ffill()
+        filled = filled.groupby(order["mmsi"], sort=False).bfill()
         filled = filled.fillna(0).astype("Int64")
         track[unplaced] = filled.reindex(track.index)[unplaced]
     return track
@@ -386,12 +417,46 @@ def simultaneous_transmitters(
     frame = frame[size >= min_positions]
     frame = frame.assign(year=frame["timestamp"].dt.year.astype("int64"))
     spans = frame.groupby(["mmsi", "year", "track"])["timestamp"].agg(["min", "max"])
-    rows = [
+    if spans.empty:
+        return pd.DataFrame(columns=["mmsi", "year", "max_simultaneous_transmitters"])
+    peak = _peak_overlaps(spans)
+    return pd.DataFrame(
         {
-            "mmsi": mmsi,
-            "year": year,
-            "max_simultaneous_transmitters": _peak_overlap(g["min"], g["max"]),
-        }
-        for (mmsi, year), g in spans.groupby(level=["mmsi", "year"], sort=True)
-    ]
-    return pd.DataFrame(rows, columns=["mmsi", "year", "max_simultaneous_transmitters"])
+            "mmsi": peak.index.get_level_values("mmsi").tolist(),
+            "year": peak.index.get_level_values("year").tolist(),
+            "max_simultaneous_transmitters": peak.to_numpy().tolist(),
+        },
+        columns=["mmsi", "year", "max_simultaneous_transmitters"],
+    )
+
+
+def _peak_overlaps(spans: pd.DataFrame) -> pd.Series:
+    """:func:`_peak_overlap` of every group of intervals at once.
+
+    Parameters
+    ----------
+    spans : DataFrame indexed by (``mmsi``, ``year``, ``track``) with ``min`` and
+        ``max`` (the first and last time of each interval).
+
+    Returns
+    -------
+    Series of int64 indexed by (``mmsi``, ``year``), sorted: the most intervals of the
+    group open at one instant (an interval ending when another starts overlaps it).
+    """
+    groups = spans.index.droplevel(2)  # type: ignore[arg-type]  # the track level
+    codes, keys = pd.factorize(groups, sort=True)
+    t = np.concatenate(
+        [
+            spans["min"].to_numpy(dtype="datetime64[ns]").astype("int64"),
+            spans["max"].to_numpy(dtype="datetime64[ns]").astype("int64"),
+        ]
+    )
+    step = np.concatenate([np.ones(len(spans), "int64"), -np.ones(len(spans), "int64")])
+    group = np.concatenate([codes, codes])
+    # Per group in time order, starts before ends at one instant; each group's steps sum
+    # to zero, so one running sum over all groups restarts at every group.
+    order = np.lexsort((-step, t, group))
+    active = np.cumsum(step[order])
+    peak = np.zeros(len(keys), dtype="int64")
+    np.maximum.at(peak, group[order], active)
+    return pd.Series(peak, index=pd.MultiIndex.from_tuples(list(keys), names=["mmsi", "year"]))

@@ -153,7 +153,20 @@ def clean_names(values: pd.Series) -> pd.Series:
     -------
     Series of shape (n,), dtype string
     """
-    s = values.astype("string").str.upper().str.replace(r"@.*$", "", regex=True)
+    text = values.astype("string")
+    # The regular expressions run once per distinct name (a vessel repeats its name in
+    # thousands of reports), and the results are spread back over the rows.
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    cleaned = _clean_distinct(pd.Series(uniques, dtype="string"))
+    out = pd.Series(
+        cleaned.array.take(codes, allow_fill=True), index=values.index, name=values.name
+    )
+    return out
+
+
+def _clean_distinct(s: pd.Series) -> pd.Series:
+    """:func:`clean_names` of distinct, non-missing names."""
+    s = s.str.upper().str.replace(r"@.*$", "", regex=True)
     s = s.str.replace(_BUOY_TAIL, "", regex=True)
     s = s.str.replace(r"(?<=\d)\s{2,}\S{1,3}\s*$", "", regex=True)
     s = s.str.replace(r"\s{4,}\S{1,3}\s*$", "", regex=True)
@@ -259,7 +272,8 @@ def link_vessels(
     hulls = hulls.assign(mmsi=hulls["mmsi"].astype(str), other_mmsi=hulls["other_mmsi"].astype(str))
     mmsis = sorted(set(ident["mmsi"]) | set(hulls["mmsi"]) | set(hulls["other_mmsi"]))
     groups = _Groups(mmsis)
-    spans = _spans(ident)
+    # MMSIs linked by one hull alone may have no identity report: no span (NaT), no overlap.
+    spans = _spans(ident).reindex(mmsis)
     links: list[pd.DataFrame] = []
 
     imo = ident[(ident["field"] == "imo") & imo_valid(ident["value"])].copy()
@@ -324,6 +338,10 @@ def _link_by_name(
 ) -> pd.DataFrame:
     """Rule 4: a distinctive name links MMSIs one after the other (an MMSI change)."""
     hull_pairs = {frozenset(p) for p in zip(hulls["mmsi"], hulls["other_mmsi"], strict=True)}
+    # Spans as a dictionary: one look-up per pair of MMSIs instead of a .loc each.
+    span_of = dict(
+        zip(spans.index, zip(spans["first_seen"], spans["last_seen"], strict=True), strict=True)
+    )
     refused: list[dict[str, str]] = []
     cand = names[names["distinctive"]]
     per = cand.groupby(["key", "mmsi"], sort=True).agg(
@@ -335,14 +353,9 @@ def _link_by_name(
         if len(rows) < 2:
             continue
         ms = list(rows.index)
-        clash = [
-            (a, b)
-            for i, a in enumerate(ms)
-            for b in ms[i + 1 :]
-            if frozenset((a, b)) not in hull_pairs and _overlap(*rows.loc[a], *rows.loc[b])
-        ]
-        if clash:
-            a, b = clash[0]
+        clash = _first_clash(ms, rows, hull_pairs)
+        if clash is not None:
+            a, b = clash
             refused += [
                 {"mmsi": m, "value": key, "reason": f"broadcast by {a} and {b} at the same time"}
                 for m in ms
@@ -351,14 +364,17 @@ def _link_by_name(
         for prev, m in zip(ms, ms[1:], strict=False):
             if groups.find(prev) == groups.find(m):
                 continue
-            both = [
-                (x, y)
-                for x in groups.members(prev)
-                for y in groups.members(m)
-                if frozenset((x, y)) not in hull_pairs and _overlap(*spans.loc[x], *spans.loc[y])
-            ]
-            if both:
-                x, y = both[0]
+            both = next(
+                (
+                    (x, y)
+                    for x in groups.members(prev)
+                    for y in groups.members(m)
+                    if frozenset((x, y)) not in hull_pairs and _overlap(*span_of[x], *span_of[y])
+                ),
+                None,
+            )
+            if both is not None:
+                x, y = both
                 refused.append(
                     {"mmsi": m, "value": key, "reason": f"{x} and {y} seen at the same time"}
                 )
@@ -376,6 +392,25 @@ def _link_by_name(
     return pd.DataFrame(refused, columns=["mmsi", "value", "reason"])
 
 
+def _first_clash(
+    ms: list[str], rows: pd.DataFrame, hull_pairs: set[frozenset[str]]
+) -> tuple[str, str] | None:
+    """The first pair (in the order of ``ms``) of MMSIs broadcasting one name at once.
+
+    ``rows`` holds ``first_seen``, ``last_seen`` by MMSI (the order of ``ms``); pairs of one
+    hull do not count. All pairs' overlaps are one array comparison, not a .loc per pair.
+    """
+    first = rows["first_seen"].to_numpy(dtype="datetime64[ns]")
+    last = rows["last_seen"].to_numpy(dtype="datetime64[ns]")
+    # NaT compares False, as in _overlap.
+    overlap = (first[:, None] <= last[None, :]) & (first[None, :] <= last[:, None])
+    for i, j in np.argwhere(np.triu(overlap, k=1)):
+        a, b = ms[i], ms[j]
+        if frozenset((a, b)) not in hull_pairs:
+            return a, b
+    return None
+
+
 def _result(
     groups: _Groups,
     ident: pd.DataFrame,
@@ -388,17 +423,15 @@ def _result(
     imo["key"] = normalize_imo(imo["value"])
     imo["root"] = imo["mmsi"].map(root)
     first = spans["first_seen"].reindex(root.index)
-    keys: dict[str, str] = {}
-    for r, members in root.groupby(root):
-        own = imo[imo["root"] == r]
-        if len(own):
-            best = own.sort_values(["first_seen", "key"]).iloc[0]["key"]
-            keys[str(r)] = f"imo:{best}"
-        else:
-            order = pd.DataFrame({"t": first.loc[members.index], "m": members.index})
-            order = order.sort_values(["t", "m"], na_position="last")
-            keys[str(r)] = f"mmsi:{order['m'].iloc[0]}"
-    vid = root.map(lambda r: hashlib.sha1(keys[r].encode()).hexdigest()[:ID_HEX])
+    # A vessel's key: its earliest valid IMO, else its MMSI first seen (ties by MMSI).
+    # One sort of all vessels at once, then the first row of each.
+    best_imo = imo.sort_values(["first_seen", "key"]).drop_duplicates("root")
+    by_imo = dict(zip(best_imo["root"], "imo:" + best_imo["key"].astype(str), strict=True))
+    order = pd.DataFrame({"t": first.to_numpy(), "m": root.index, "root": root.to_numpy()})
+    order = order.sort_values(["t", "m"], na_position="last").drop_duplicates("root")
+    by_mmsi = dict(zip(order["root"], "mmsi:" + order["m"].astype(str), strict=True))
+    keys: dict[str, str] = {str(r): str(by_imo.get(r, by_mmsi[r])) for r in by_mmsi}
+    vid = root.map(lambda r: hashlib.sha1(keys[str(r)].encode()).hexdigest()[:ID_HEX])
     vessel_ids = pd.DataFrame({"mmsi": root.index, "vessel_id": vid.to_numpy()})
     vessel_ids = vessel_ids.sort_values("mmsi", ignore_index=True)
     frame = pd.concat(links, ignore_index=True) if links else pd.DataFrame(columns=LINK_COLUMNS[1:])
@@ -469,7 +502,10 @@ def one_hull_pairs(
     own = {str(m): set(k) for m, k in keys.groupby("mmsi")["key"]}
     names = names.assign(distinctive=distinctive_names(names["value"]))
     marked = names[names["distinctive"]]
-    named = {str(m): set(clean_names(v).dropna()) for m, v in marked.groupby("mmsi")["value"]}
+    marked = pd.DataFrame(
+        {"mmsi": marked["mmsi"].astype(str), "key": clean_names(marked["value"])}
+    ).dropna()
+    named = {str(m): set(k) for m, k in marked.groupby("mmsi")["key"]}
     rows = []
     for r in per.reset_index().to_dict("records"):
         m, o = str(r["a"]), str(r["b"])

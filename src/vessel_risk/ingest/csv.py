@@ -34,6 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from vessel_risk.ingest.csv_lines import _field_lengths_over, _line_count, _read_lines_python
 from vessel_risk.ingest.dialects import DIALECT_COLUMNS, _is_gzip, _standardize, detect_dialect
 from vessel_risk.ingest.limits import (
     DEFAULT_LIMITS,
@@ -52,6 +53,7 @@ from vessel_risk.ingest.schemas import (
     OPTIONAL_BOOLEAN,
     OPTIONAL_NUMERIC,
     POSITION_COLUMNS,
+    STANDARD_COLUMNS,
     STATIC_COLUMNS,
 )
 from vessel_risk.ingest.timestamps import _parse_timestamps, _slash_evidence
@@ -127,41 +129,6 @@ def _scan(path: Path, limits: IngestLimits, chunk: int = 1 << 24) -> tuple[bool,
     return valid, slash
 
 
-def _read_lines_python(
-    text: str, names: list[str]
-) -> tuple[pd.DataFrame, list[tuple[int, str]], list[int]]:
-    """Line-by-line fallback for blocks pyarrow will not parse: never raises on content.
-
-    Line numbers are 1-based within ``text``.
-    """
-    rows: list[list[str | None]] = []
-    good: list[int] = []
-    bad: list[tuple[int, str]] = []
-    for number, line in enumerate(io.StringIO(text, newline=""), start=1):
-        text_line = line.rstrip("\r\n")
-        try:
-            fields = next(csv.reader([text_line]), [])
-        except csv.Error:
-            fields = []
-        if len(fields) == len(names) or (not text_line and len(names) > 0):
-            values: list[str | None] = [f if f != "" else None for f in fields] or [None] * len(
-                names
-            )
-            rows.append(values)
-            good.append(number)
-        else:
-            bad.append((number, text_line))
-    frame = pd.DataFrame(rows, columns=names, dtype="object")
-    return frame, bad, good
-
-
-def _line_count(data: bytes, encoding: str) -> int:
-    """Lines in a block of whole lines, ending at ``\n``, ``\r\n`` or ``\r`` as in pyarrow."""
-    text = data.decode(encoding, "replace")
-    ends = text.count("\n") + text.count("\r") - text.count("\r\n")
-    return ends + (0 if not text or text.endswith(("\n", "\r")) else 1)
-
-
 @dataclass
 class _CsvBlock:
     """One block of whole lines of a CSV, parsed with every column as text."""
@@ -171,6 +138,19 @@ class _CsvBlock:
     lines: np.ndarray  # absolute line number of each row of ``frame``
     rows_in: int  # data rows in the block: rows of ``frame`` plus malformed lines
     limit_reached: str | None = None  # the limit reading stopped at, on the last block
+    # Every column of the rows of ``frame`` as Arrow text, when ``frame`` holds only the
+    # columns the dialect reads (a 139-column file keeps 20 or so in pandas); None
+    # when ``frame`` holds them all. Limits and raw lines read every column from it.
+    table: pa.Table | None = None
+
+    def full_rows(self, rows: np.ndarray) -> pd.DataFrame:
+        """Every column of the rows of ``frame`` at positions ``rows``, as text."""
+        if self.table is None:
+            return self.frame.iloc[rows]
+        part = self.table.take(pa.array(np.asarray(rows, dtype="int64"))).to_pandas()
+        part.columns = list(self.table.column_names)
+        part.index = self.frame.index[rows]
+        return part
 
 
 def _placeholder(names: list[str]) -> bytes:
@@ -181,16 +161,6 @@ def _placeholder(names: list[str]) -> bytes:
 def _text(raw: bytes, encoding: str) -> str:
     """The first :data:`~vessel_risk.ingest.limits.RAW_KEPT_CHARS` characters of ``raw``."""
     return raw.decode(encoding, "replace").rstrip("\r\n")[:RAW_KEPT_CHARS]
-
-
-def _field_lengths_over(columns: list[pa.Array | pa.ChunkedArray], limit: int) -> np.ndarray:
-    """Whether each row has a field longer than ``limit`` characters (text columns)."""
-    n = len(columns[0]) if columns else 0
-    over = np.zeros(n, dtype=bool)
-    for col in columns:
-        length = pc.utf8_length(col)
-        over |= pc.fill_null(pc.greater(length, limit), False).to_numpy(zero_copy_only=False)
-    return over
 
 
 def _with_limits(
@@ -210,12 +180,15 @@ def _with_limits(
         is_long = malformed["line"].isin(long_raw).to_numpy()
         malformed.loc[is_long, "reason"] = "line_too_long"
         malformed.loc[is_long, "raw"] = malformed.loc[is_long, "line"].map(long_raw)
-    frame, good = block.frame, block.lines
+    frame, good, table = block.frame, block.lines, block.table
     if len(frame) and lines.longest > max_field:  # else no field can be over the limit
-        columns = [pa.array(frame[c], type=pa.large_string(), from_pandas=True) for c in frame]
+        if table is not None:
+            columns = list(table.columns)
+        else:
+            columns = [pa.array(frame[c], type=pa.large_string(), from_pandas=True) for c in frame]
         over = _field_lengths_over(columns, max_field)
         if over.any():
-            raw = raw_text(frame.loc[over]).str.slice(0, RAW_KEPT_CHARS)
+            raw = raw_text(block.full_rows(np.flatnonzero(over))).str.slice(0, RAW_KEPT_CHARS)
             malformed = pd.concat(
                 [
                     malformed,
@@ -231,11 +204,24 @@ def _with_limits(
             )
             frame = frame.loc[~over].reset_index(drop=True)
             good = good[~over]
-    return _CsvBlock(frame, malformed, good, block.rows_in, block.limit_reached)
+            if table is not None:
+                table = table.filter(pa.array(~over))
+    return _CsvBlock(frame, malformed, good, block.rows_in, block.limit_reached, table)
 
 
-def _parse_block(data: bytes, names: list[str], encoding: str, first_line: int) -> _CsvBlock:
-    """Parse whole CSV lines (no header); ``first_line`` is the file line number of the first."""
+def _parse_block(
+    data: bytes,
+    names: list[str],
+    encoding: str,
+    first_line: int,
+    wanted: frozenset[str] | None = None,
+) -> _CsvBlock:
+    """Parse whole CSV lines (no header); ``first_line`` is the file line number of the first.
+
+    With ``wanted``, the block's ``frame`` holds only those columns (in file order) and
+    ``table`` every column as Arrow text: turning 139 text columns into pandas was most
+    of the time spent reading a wide file, for columns no stage reads.
+    """
     bad: list[tuple[int | None, str]] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -276,8 +262,15 @@ def _parse_block(data: bytes, names: list[str], encoding: str, first_line: int) 
             np.array(good, dtype="int64") + shift,
             len(frame) + len(bad_rows),
         )
-    frame = table.to_pandas()
-    frame.columns = names
+    keep = [i for i, n in enumerate(names) if n in wanted] if wanted is not None else None
+    if keep is not None and len(keep) < len(names):
+        frame = table.select(keep).to_pandas()
+        frame.columns = [names[i] for i in keep]
+        full: pa.Table | None = table.rename_columns(names)
+    else:
+        frame = table.to_pandas()
+        frame.columns = names
+        full = None
     shift = first_line - 1
     bad_lines = np.array([n for n, _ in bad if n is not None], dtype="int64")
     total = len(frame) + len(bad)
@@ -289,7 +282,17 @@ def _parse_block(data: bytes, names: list[str], encoding: str, first_line: int) 
             "raw": [t for _, t in bad],
         }
     )
-    return _CsvBlock(frame, malformed, good_lines + shift, total)
+    return _CsvBlock(frame, malformed, good_lines + shift, total, None, full)
+
+
+def _wanted_columns(names: list[str]) -> frozenset[str]:
+    """The columns of a file that its dialect's standard frame is made from."""
+    dialect = detect_dialect(names)
+    renames = DIALECT_COLUMNS[dialect]
+    wanted = {n for n in names if n in STANDARD_COLUMNS or renames.get(n) in STANDARD_COLUMNS}
+    if dialect == "decoded139":
+        wanted |= {"Time", "Millisecond"}
+    return frozenset(wanted)
 
 
 def _csv_header(path: Path, limits: IngestLimits) -> tuple[list[str], str, bool]:
@@ -356,13 +359,14 @@ def _csv_blocks(
     """
     next_line = 2
     last_line = limits.max_rows + 1  # the last data line read
+    wanted = _wanted_columns(names)
     for lines in _byte_blocks(path, chunk_bytes, limits, _placeholder(names)):
-        block = _parse_block(lines.data, names, encoding, next_line)
+        block = _parse_block(lines.data, names, encoding, next_line, wanted)
         block = _with_limits(block, lines, next_line, encoding, limits.max_field_chars)
         end = next_line + block.rows_in  # the line after the block
         if end - 1 > last_line:
             keep = block.lines <= last_line
-            first_unread = block.frame.loc[~keep].head(1)
+            first_unread = block.full_rows(np.flatnonzero(~keep)[:1])
             unread = block.malformed[block.malformed["line"] > last_line]
             raw = ""
             if len(first_unread) and (unread.empty or block.lines[~keep][0] < unread["line"].min()):
