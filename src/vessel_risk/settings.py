@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         :meth:`IngestLimits.from_settings <vessel_risk.ingest.limits.IngestLimits.from_settings>`.
     ingest_max_field_chars, ingest_max_rows : int or None
         The same, for field length and rows per file.
+    dask_tls_ca, dask_tls_cert, dask_tls_key : Path or None
+        PEM files for a ``tls://`` Dask scheduler address (``VESSEL_RISK_DASK_TLS_CA``,
+        ``VESSEL_RISK_DASK_TLS_CERT``, ``VESSEL_RISK_DASK_TLS_KEY``): the certificate
+        authority that signed the cluster's certificates, and this client's certificate
+        and private key (:func:`vessel_risk.pipeline.engine.tls_security`).
     """
 
     model_config = SettingsConfigDict(env_prefix="VESSEL_RISK_")
@@ -57,3 +62,6 @@ class Settings(BaseSettings):
     ingest_max_line_bytes: int | None = None
     ingest_max_field_chars: int | None = None
     ingest_max_rows: int | None = None
+    dask_tls_ca: Path | None = None
+    dask_tls_cert: Path | None = None
+    dask_tls_key: Path | None = None
