@@ -294,3 +294,55 @@ def test_a_tls_scheduler_takes_certificates_from_the_settings(tmp_path, monkeypa
         )
     assert remote.counts == sync.counts
     assert_same_outputs(tmp_path / "tls", tmp_path / "sync")
+
+
+def test_the_run_references_survive_a_pickle_round_trip(tmp_path):
+    """Everything a partition task is sent (ports, lists, zones, shore grid, fishing
+    model) gives the same answers after pickling, as on a Dask worker."""
+    import pickle
+
+    import numpy as np
+
+    from tests.builders import ROOT
+    from vessel_risk.geo.ports import PortIndex
+    from vessel_risk.pipeline import load_references
+    from vessel_risk.pipeline.stages import PartitionWork, first_pass
+
+    config = RunConfig(
+        out_dir=tmp_path,
+        ais_paths=[shared_file(*SQUID)],
+        ports_path=shared_file("data", "ports", "gfw_named_anchorages.csv.gz"),
+        iuu_list_path=shared_file("data", "vessels", "combined_iuu_list_2026-04.csv"),
+        carriers_path=shared_file("data", "vessels", "reefers.csv"),
+        psma_parties_path=shared_file("data", "ports", "psma_parties.csv"),
+        fishing_model_dir=ROOT / "models" / "fishing",
+    )
+    refs = load_references(config)
+    copy = pickle.loads(pickle.dumps(refs))
+    assert refs.fishing_model is not None and copy.fishing_model is not None
+    lat, lon = [5.5, 5.35, -45.0, 39.0], [104.0, 103.2, -60.0, 140.0]
+    np.testing.assert_array_equal(copy.shore(lat, lon), refs.shore(lat, lon))
+    near, near_copy = (
+        PortIndex(refs.ports).nearest(lat, lon),
+        PortIndex(copy.ports).nearest(lat, lon),
+    )
+    np.testing.assert_array_equal(near_copy.distance_km, near.distance_km)
+    np.testing.assert_array_equal(near_copy.index, near.index)
+    pd.testing.assert_frame_equal(copy.iuu_keys, refs.iuu_keys)
+    pd.testing.assert_frame_equal(copy.psma_parties, refs.psma_parties)
+    assert copy.carriers == refs.carriers and len(refs.carriers) > 100
+    # A partition's first pass and fishing scores agree with the copy, on real positions.
+    from vessel_risk.events.fishing import fishing_scores
+    from vessel_risk.ingest import read_ais
+
+    ingested = read_ais(shared_file("cases", "C02_mmsi_forms.csv"))
+    works = [
+        first_pass(PartitionWork(ingested.positions, ingested.static), r) for r in (refs, copy)
+    ]
+    pd.testing.assert_frame_equal(works[1].positions, works[0].positions)
+    assert works[0].positions["distance_from_shore_km"].notna().any()
+    scores = [
+        fishing_scores(w.positions, r.fishing_model.classifier)
+        for w, r in zip(works, (refs, copy), strict=True)
+    ]
+    pd.testing.assert_frame_equal(pd.DataFrame(scores[1]), pd.DataFrame(scores[0]))

@@ -42,8 +42,17 @@ by compact cross-vessel tables, not by the input:
 Outputs equal those of one partition: events are stacked and ordered by MMSI as the
 whole-file run orders them. ``positions.parquet`` and ``quarantine.parquet`` are
 written partition by partition, so their rows are grouped by partition (each vessel's
-positions together, in time order). The partitions are independent in steps 1 and 3,
-the shape a distributed run (Dask) needs.
+positions together, in time order).
+
+Where partitions run
+--------------------
+Steps 1 and 3, and the encounter search of step 2 (one task per time window), are
+mapped by :class:`~vessel_risk.pipeline.engine.Engine` (``config.scheduler``): a loop in
+this process, a local Dask cluster, or a Dask scheduler. The tasks
+(:mod:`vessel_risk.pipeline.tasks`) are the same functions in every mode; they read the
+position store and write to the work folder in ``out_dir``, so both must be reachable
+at the same path by every worker. Results are taken in partition order, so outputs are
+the same in every mode (and, to the bit, for any number of partitions).
 """
 
 from __future__ import annotations
