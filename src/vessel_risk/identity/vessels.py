@@ -355,7 +355,12 @@ def _link_by_name(
                 (x, y)
                 for x in groups.members(prev)
                 for y in groups.members(m)
-                if frozenset((x, y)) not in hull_pairs and _overlap(*spans.loc[x], *spans.loc[y])
+                # A member joined by one hull alone has no identity rows, so no span: no
+                # evidence of overlap (it was a KeyError).
+                if frozenset((x, y)) not in hull_pairs
+                and x in spans.index
+                and y in spans.index
+                and _overlap(*spans.loc[x], *spans.loc[y])
             ]
             if both:
                 x, y = both[0]
