@@ -12,7 +12,8 @@ on the store once per mode, each in a fresh Python subprocess:
 Measured per mode: wall seconds of ``run()`` (no ingest: the store is read as it is),
 wall seconds of the partition work (first pass start to second pass end, the part Dask
 spreads; encounters by time window included, vessels in the driver), worker-seconds per
-stage (summed over partitions), per-core throughput per stage (positions / worker-second),
+stage (summed over partitions), CPU seconds per per-partition stage and the per-core
+throughput they give (positions read / CPU-second),
 peak RSS of the driver and of each worker, and the load average around the run (the
 machine may be shared: a load above the core count makes every ratio pessimistic).
 Results go to a table on stdout and to ``<out>/bench_scale.json``.
@@ -63,6 +64,7 @@ def main():
         "wall_s": wall,
         "partition_work_s": marks["second pass end"] - marks["first pass start"],
         "stage_worker_s": summary.stage_seconds,
+        "stage_cpu_s": summary.stage_cpu_seconds,
         "peak_mib": summary.peak_memory_mib,
         "positions_read": summary.counts["positions_read"],
         "positions_kept": summary.counts["positions_kept"],
@@ -140,12 +142,13 @@ def main() -> None:
             f"{mode:>12}: {base['partition_work_s'] / r['partition_work_s']:.2f}x partition work, "
             f"{base['wall_s'] / r['wall_s']:.2f}x run()"
         )
-    sync = results.get("sync")
-    if sync:
-        kept = sync["positions_kept"]
-        print(f"\nper-core throughput in sync mode ({kept:,} positions kept):")
-        for stage, seconds in sorted(sync["stage_worker_s"].items(), key=lambda kv: -kv[1]):
-            print(f"{stage:>14}: {seconds:7.2f} s  {kept / max(seconds, 1e-9):>12,.0f} positions/s")
+    for mode, r in results.items():
+        read = r["positions_read"]
+        print(f"\n{mode}: per-core throughput per stage ({read:,} positions read), CPU seconds:")
+        for stage, seconds in sorted(r["stage_cpu_s"].items(), key=lambda kv: -kv[1]):
+            print(f"{stage:>14}: {seconds:7.2f} s  {read / max(seconds, 1e-9):>12,.0f} positions/s")
+        total = sum(r["stage_cpu_s"].values())
+        print(f"{'all':>14}: {total:7.2f} s  {read / max(total, 1e-9):>12,.0f} positions/s")
     meta = {"rows": args.rows, "partitions": args.partitions, "cpus": os.cpu_count()}
     (args.out / "bench_scale.json").write_text(json.dumps({**meta, "results": results}, indent=2))
     print(f"\n{args.out / 'bench_scale.json'}; {time.strftime('%Y-%m-%d %H:%M:%S')}")

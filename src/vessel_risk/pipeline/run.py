@@ -135,7 +135,10 @@ class RunSummary:
     auto_referred: int = 0
     partitions: int = 1
     stage_seconds: dict[str, float] = field(default_factory=dict)
-    """Seconds each stage took, summed over partitions and workers (worker-seconds)."""
+    """Wall seconds of each stage, summed over partitions and workers (worker-seconds);
+    ``encounters`` and ``vessels`` are the driver's wall time of those steps."""
+    stage_cpu_seconds: dict[str, float] = field(default_factory=dict)
+    """CPU seconds of each per-partition stage, summed over partitions and workers."""
     peak_memory_mib: dict[str, float] = field(default_factory=dict)
     """Peak resident memory of each process that ran tasks (``host:pid``), and of the
     driver (``"driver"``), MiB."""
@@ -394,6 +397,7 @@ def run(
         auto_referred=len(auto),
         partitions=len(parts),
         stage_seconds=passes.stage_seconds,
+        stage_cpu_seconds=passes.cpu_seconds,
         peak_memory_mib={**passes.peak_mib, "driver": peak_memory_mib()},
     )
 
@@ -410,6 +414,7 @@ class _Passes:
     encounters: pd.DataFrame
     vessels: VesselTables
     stage_seconds: dict[str, float]
+    cpu_seconds: dict[str, float]
     peak_mib: dict[str, float]
 
 
@@ -506,16 +511,19 @@ def _map_partitions(
         map_share=share, validate=validate, on_stage=live, on_done=progress("second pass"),
     )  # fmt: skip
     peak: dict[str, float] = {}
+    cpu: dict[str, float] = {}
     timings: list[FirstPassResult | SecondPassResult] = [*first, *second]
     for timed in timings:
         for stage, took in timed.seconds.items():
             seconds[stage] = seconds.get(stage, 0.0) + took
+        for stage, took in timed.cpu_seconds.items():
+            cpu[stage] = cpu.get(stage, 0.0) + took
         if cluster.distributed:
             peak[timed.worker] = max(peak.get(timed.worker, 0.0), timed.peak_mib)
     for done in second:
         for stage in done.stages:
             replay(stage)
-    return _Passes(second, vessels.encounters, vessels, seconds, peak)
+    return _Passes(second, vessels.encounters, vessels, seconds, cpu, peak)
 
 
 def _write_events(events: Events, vessels: VesselTables, out_dir: Path) -> None:

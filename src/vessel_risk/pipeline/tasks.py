@@ -70,20 +70,24 @@ class StageClock:
     ----------
     seconds : dict of str to float
         Wall seconds spent in each stage this clock saw.
+    cpu_seconds : dict of str to float
+        CPU seconds of this process in each stage (``time.process_time``): what a stage
+        costs, whatever else the machine runs.
     names : list of str
         Stage names in the order they started.
     """
 
     def __init__(self, then: Callable[[str], None] | None = None) -> None:
         self.seconds: dict[str, float] = {}
+        self.cpu_seconds: dict[str, float] = {}
         self.names: list[str] = []
         self._then = then
         self._current: str | None = None
-        self._start = 0.0
+        self._start = self._cpu = 0.0
 
     def __call__(self, stage: str) -> None:
         self.stop()
-        self._current, self._start = stage, time.perf_counter()
+        self._current, self._start, self._cpu = stage, time.perf_counter(), time.process_time()
         self.names.append(stage)
         if self._then is not None:
             self._then(stage)
@@ -93,6 +97,8 @@ class StageClock:
         if self._current is not None:
             elapsed = time.perf_counter() - self._start
             self.seconds[self._current] = self.seconds.get(self._current, 0.0) + elapsed
+            cpu = time.process_time() - self._cpu
+            self.cpu_seconds[self._current] = self.cpu_seconds.get(self._current, 0.0) + cpu
             self._current = None
 
 
@@ -112,6 +118,7 @@ class FirstPassResult:
     positions: int = 0
     peak_mib: float = 0.0
     worker: str = ""
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -126,6 +133,7 @@ class SecondPassResult:
     positions: int = 0
     peak_mib: float = 0.0
     worker: str = ""
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
 
 
 def _worker() -> str:
@@ -207,6 +215,7 @@ def first_pass_task(
         len(positions),
         peak_memory_mib(),
         _worker(),
+        clock.cpu_seconds,
     )
 
 
@@ -295,4 +304,5 @@ def second_pass_task(
         len(pos),
         peak_memory_mib(),
         _worker(),
+        clock.cpu_seconds,
     )
