@@ -158,7 +158,7 @@ def run(
     if scheduler != "sync":
         console.print(
             f"Partitions run on {scheduler}"
-            + (f" ({workers} workers)" if workers else "")
+            + (f" ({workers} worker{'s' * (workers != 1)})" if workers else "")
             + "; stages are shown as each partition's task finishes."
         )
     with Progress(
@@ -221,7 +221,8 @@ def run(
     console.print(
         f"Peak memory: {peaks.get('driver', 0):,.0f} MiB in this process"
         + (
-            f", at most {max(workers_peak):,.0f} MiB in each of {len(workers_peak)} workers."
+            f", at most {max(workers_peak):,.0f} MiB in each of {len(workers_peak)} "
+            f"worker{'s' * (len(workers_peak) != 1)}."
             if workers_peak
             else "."
         )
