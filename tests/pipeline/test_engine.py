@@ -346,3 +346,20 @@ def test_the_run_references_survive_a_pickle_round_trip(tmp_path):
         for w, r in zip(works, (refs, copy), strict=True)
     ]
     pd.testing.assert_frame_equal(pd.DataFrame(scores[1]), pd.DataFrame(scores[0]))
+
+
+def test_progress_counts_tasks_per_pass_in_this_process(tmp_path):
+    files = [shared_file("cases", "C02_mmsi_forms.csv")]
+    steps: list[tuple[str, int, int]] = []
+    parts: list[tuple[int, int]] = []
+    summary = run(
+        RunConfig(out_dir=tmp_path, ais_paths=files, partitions=3, scorer="baseline"),
+        on_progress=lambda step, done, total: steps.append((step, done, total)),
+        on_partition=lambda index, count: parts.append((index, count)),
+    )
+    n = summary.partitions
+    for step in ("first pass", "second pass"):
+        assert [(d, t) for s, d, t in steps if s == step] == [(d, n) for d in range(n + 1)]
+    assert parts == [(k, n) for k in range(n)] * 2
+    windows = [t for s, _, t in steps if s == "encounters"]
+    assert windows and set(windows) == {windows[0]} and windows[0] >= 1

@@ -248,6 +248,7 @@ def run(
     references: References | None = None,
     scorer: Scorer | None = None,
     on_stage: OnStage = _noop,
+    on_partition: Callable[[int, int], None] | None = None,
     on_progress: OnProgress | None = None,
 ) -> RunSummary:
     """Read AIS files or a position store, run every stage per partition, write every output.
@@ -275,6 +276,10 @@ def run(
         Progress callback, called with each name of
         :data:`~vessel_risk.pipeline.stages.STAGES` as it starts; on a cluster a
         partition's stages are reported when its task finishes.
+    on_partition : callable, optional
+        ``f(index, count)`` called in each pass over the partitions as the
+        ``index + 1``-th partition task finishes (kept for earlier callers; prefer
+        ``on_progress``).
     on_progress : callable, optional
         ``f(step, done, total)`` of :data:`OnProgress`: tasks finished per step.
 
@@ -335,7 +340,7 @@ def run(
                     tally,
                     quarantine,
                     on_stage=on_stage,
-                    on_progress=on_progress or _no_progress,
+                    on_progress=_with_partitions(on_progress or _no_progress, on_partition),
                 )
             quarantine.close()
             positions_out = _ParquetAppender(
@@ -404,6 +409,21 @@ def run(
 
 def _no_progress(step: str, done: int, total: int) -> None:
     del step, done, total
+
+
+def _with_partitions(
+    on_progress: OnProgress, on_partition: Callable[[int, int], None] | None
+) -> OnProgress:
+    """``on_progress`` that also calls ``on_partition(done - 1, total)`` in the passes."""
+    if on_partition is None:
+        return on_progress
+
+    def both(step: str, done: int, total: int) -> None:
+        on_progress(step, done, total)
+        if step != "encounters" and done > 0:
+            on_partition(done - 1, total)
+
+    return both
 
 
 @dataclass
