@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     api_max_body_bytes : int
         The largest request body the API accepts (``VESSEL_RISK_API_MAX_BODY_BYTES``;
         1 MiB); larger ones get 413 before any parsing or authentication.
+    dask_tls_ca, dask_tls_cert, dask_tls_key : Path or None
+        PEM files for a ``tls://`` Dask scheduler address (``VESSEL_RISK_DASK_TLS_CA``,
+        ``VESSEL_RISK_DASK_TLS_CERT``, ``VESSEL_RISK_DASK_TLS_KEY``): the certificate
+        authority that signed the cluster's certificates, and this client's certificate
+        and private key (:func:`vessel_risk.pipeline.engine.tls_security`).
     """
 
     model_config = SettingsConfigDict(env_prefix="VESSEL_RISK_")
@@ -72,3 +77,6 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     ui_session_ttl_s: float = 8 * 3600.0
     api_max_body_bytes: int = 1_048_576
+    dask_tls_ca: Path | None = None
+    dask_tls_cert: Path | None = None
+    dask_tls_key: Path | None = None

@@ -111,3 +111,13 @@ def test_run_with_eez_polygons_splits_fishing_hours(tmp_path):
     )
     # The terminal wraps the message at its width: compare the words, not the lines.
     assert bad.exit_code == 2 and "does not exist" in " ".join(bad.output.split())
+
+
+def test_a_pickled_zone_index_finds_the_same_zones():
+    import pickle
+
+    index = EezIndex(_zones())
+    copy = pickle.loads(pickle.dumps(index))
+    lat, lon = [-17.0, -17.0, -40.0, -30.0], [179.5, -179.5, 170.0, 170.0]
+    pd.testing.assert_series_equal(copy.iso3(lat, lon), index.iso3(lat, lon))
+    assert copy.iso3(lat, lon).iloc[:3].tolist() == ["FJI", "FJI", "NZL"]

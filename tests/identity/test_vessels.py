@@ -302,3 +302,23 @@ def test_two_mmsis_of_one_hull_heard_side_by_side_are_no_mmsi_change():
         2022: 0,
         2023: 1,
     }
+
+
+def test_a_transmitter_known_only_by_one_hull_does_not_break_name_links():
+    # 412000003 sent no identity report: it is in the vessel's group by one hull alone,
+    # so it has no time span to compare when 412000001 and 412000002 link by name.
+    ident = _ident(
+        [
+            ("412000001", "shipname", "LURONGYUANYU715", "2021-01-01", "2021-06-30", 400),
+            ("412000002", "shipname", "LURONGYUANYU715", "2021-07-15", "2021-12-31", 900),
+        ]
+    )
+    t = pd.Timestamp("2021-08-01", tz="UTC")
+    hull = pd.DataFrame(
+        [["412000002", "412000003", 2, 7.0, t, t, "LURONGYUANYU715", "7 m apart"]],
+        columns=["mmsi", "other_mmsi", "n_encounters", "max_median_distance_m", "first_start",
+                 "last_end", "shared_name", "evidence"],
+    )  # fmt: skip
+    v = link_vessels(ident, one_hull=hull)
+    assert _vid(v, "412000001") == _vid(v, "412000002") == _vid(v, "412000003")
+    assert set(v.links["field"]) == {"one_hull", "shipname"}

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from vessel_risk.cli.terminal import console
 from vessel_risk.cli.terminal import fail as _fail
@@ -91,6 +91,23 @@ def run(
             "--baseline", help="Score with the indicator baseline even if a champion exists."
         ),
     ] = False,
+    scheduler: Annotated[
+        str,
+        typer.Option(
+            "--scheduler",
+            help="Where the partitions run: sync (this process), processes (a local Dask "
+            "cluster of --workers) or a Dask scheduler address, tcp://host:8786 (trusted "
+            "networks only: Dask ships pickled code) or tls://host:8786 (certificates from "
+            "VESSEL_RISK_DASK_TLS_CA/_CERT/_KEY). Store and --out must be reachable by every "
+            "worker at the same path.",
+        ),
+    ] = "sync",
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", help="Worker processes of --scheduler processes (default: one per core)."
+        ),
+    ] = None,
 ) -> None:
     """Run the main job: AIS in; positions, events, features, ranked alerts and a report out.
 
@@ -106,7 +123,6 @@ def run(
     from vessel_risk.pipeline import run as run_pipeline
     from vessel_risk.pipeline.counts import model_domain_line
     from vessel_risk.pipeline.scoring import fishing_note
-    from vessel_risk.pipeline.stages import PER_PARTITION
 
     try:
         config = RunConfig.from_settings(
@@ -123,6 +139,8 @@ def run(
             database_url=db,
             scorer="baseline" if baseline else "champion",
             all_vessel_classes=all_vessel_classes,
+            scheduler=scheduler,
+            workers=workers,
         )
         scorer = choose_scorer(config.scorer, config.mlflow_tracking_uri)
         console.print(scorer.note)
@@ -138,6 +156,12 @@ def run(
     except (ValueError, OSError) as exc:
         raise _fail(str(exc)) from exc
 
+    if scheduler != "sync":
+        console.print(
+            f"Partitions run on {scheduler}"
+            + (f" ({workers} worker{'s' * (workers != 1)})" if workers else "")
+            + "; stages are shown as each partition's task finishes."
+        )
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -146,15 +170,18 @@ def run(
         console=console,
         transient=False,
     ) as progress:
+        # One bar for the stages, one per step mapped over partitions or time windows.
         task = progress.add_task("starting", total=len(STAGES))
-        part = [""]
+        steps: dict[str, TaskID] = {}
 
         def on_stage(stage: str) -> None:
-            description = stage + part[0] if stage in PER_PARTITION else stage
-            progress.update(task, description=description, completed=STAGES.index(stage))
+            progress.update(task, description=stage, completed=STAGES.index(stage))
 
-        def on_partition(index: int, count: int) -> None:
-            part[0] = f" (vessel partition {index + 1}/{count})" if count > 1 else ""
+        def on_progress(step: str, done: int, total: int) -> None:
+            what = "time windows" if step == "encounters" else "vessel partitions"
+            if step not in steps:
+                steps[step] = progress.add_task(f"  {step} ({what})", total=total)
+            progress.update(steps[step], completed=done, total=total)
 
         try:
             summary = run_pipeline(
@@ -162,7 +189,7 @@ def run(
                 references=references,
                 scorer=scorer,
                 on_stage=on_stage,
-                on_partition=on_partition,
+                on_progress=on_progress,
             )
         except (ValueError, OSError) as exc:
             progress.stop()
@@ -191,6 +218,17 @@ def run(
             f"[yellow]note:[/yellow] {on_land:,} positions lie more than 10 km inland and were "
             "quarantined; if these vessels work on lakes or rivers, rerun with --inland-waters."
         )
+    peaks = summary.peak_memory_mib
+    workers_peak = [v for k, v in peaks.items() if k != "driver"]
+    console.print(
+        f"Peak memory: {peaks.get('driver', 0):,.0f} MiB in this process"
+        + (
+            f", at most {max(workers_peak):,.0f} MiB in each of {len(workers_peak)} "
+            f"worker{'s' * (len(workers_peak) != 1)}."
+            if workers_peak
+            else "."
+        )
+    )
     console.print(f"Report: {summary.report.resolve()}")
     console.print(f"Alerts stored in {summary.database_url} (run {summary.run_id}).")
     if summary.auto_referred:

@@ -61,11 +61,19 @@ def detect_voyages(
         return empty_frame(VoyageSchema)
     n = len(positions)
     ts = positions["timestamp"]
-    cum = np.cumsum(positions["segment_km"].to_numpy(dtype="float64"))
     # Tracks: a vessel's rows between silences of max_silence_h or more.
     silence_h = hours_since_previous(ts)
     new_track = ~same_vessel_as_previous(positions) | (silence_h >= max_silence_h)
     track = np.cumsum(new_track)
+    # Running distance from each track's first row (a voyage lies within one track), so
+    # a voyage's distance does not depend on the vessels before it in the frame (the
+    # partition it was run in).
+    cum = (
+        pd.Series(positions["segment_km"].to_numpy(dtype="float64"))
+        .groupby(track, sort=False)
+        .cumsum()
+        .to_numpy()
+    )
     change = np.flatnonzero(new_track)
     first_row = change
     last_row = np.concatenate([change[1:] - 1, [n - 1]])

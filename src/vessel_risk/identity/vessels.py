@@ -369,7 +369,12 @@ def _link_by_name(
                     (x, y)
                     for x in groups.members(prev)
                     for y in groups.members(m)
-                    if frozenset((x, y)) not in hull_pairs and _overlap(*span_of[x], *span_of[y])
+                    # A member joined by one hull alone may have no identity rows, so no
+                    # span: no evidence of overlap.
+                    if frozenset((x, y)) not in hull_pairs
+                    and x in span_of
+                    and y in span_of
+                    and _overlap(*span_of[x], *span_of[y])
                 ),
                 None,
             )

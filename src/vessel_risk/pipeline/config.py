@@ -15,6 +15,7 @@ from typing import Literal
 
 from vessel_risk.events.clean import ON_LAND_MARGIN_KM
 from vessel_risk.ingest import DEFAULT_LIMITS, IngestLimits, store_partitions
+from vessel_risk.pipeline.engine import check_scheduler
 from vessel_risk.settings import Settings
 
 Scorer = Literal["champion", "baseline"]
@@ -107,6 +108,15 @@ class RunConfig:
         Per-file limits on decompressed size, line and field length and rows of the
         ``ais_paths`` (:mod:`vessel_risk.ingest.limits`); default
         :data:`~vessel_risk.ingest.limits.DEFAULT_LIMITS`.
+    scheduler : str, default "sync"
+        Where the partition tasks run (:class:`~vessel_risk.pipeline.engine.Engine`):
+        ``"sync"`` in this process, ``"processes"`` on a local Dask cluster, or the
+        address of a Dask scheduler (``tcp://host:8786``; ``tls://`` with the
+        ``VESSEL_RISK_DASK_TLS_*`` certificates). A ``tcp://`` cluster must sit on a
+        trusted network: Dask ships pickled code. The position store and ``out_dir``
+        must be reachable at the same path by every worker.
+    workers : int, optional
+        Worker processes of ``scheduler="processes"``; default one per CPU core.
 
     Raises
     ------
@@ -137,6 +147,8 @@ class RunConfig:
     all_vessel_classes: bool = False
     validate_frames: bool = False
     ingest_limits: IngestLimits = DEFAULT_LIMITS
+    scheduler: str = "sync"
+    workers: int | None = None
 
     def __post_init__(self) -> None:
         # Coerce first (frozen: through object.__setattr__), then check.
@@ -163,6 +175,7 @@ class RunConfig:
         _check_type("validate_frames", self.validate_frames, bool)
         _check_type("all_vessel_classes", self.all_vessel_classes, bool)
         _check_type("ingest_limits", self.ingest_limits, IngestLimits)
+        check_scheduler(self.scheduler, self.workers)
         if self.partitions is not None and self.partitions < 1:
             raise ValueError(
                 "The 'partitions' parameter of RunConfig must be a whole number of at least "

@@ -37,9 +37,7 @@ from vessel_risk.alerts.export import write_alerts_csv, write_alerts_geojson
 from vessel_risk.alerts.persistence import record_run
 from vessel_risk.db.engine import open_database
 from vessel_risk.events.encounters import (
-    close_pairs,
     encounters_from_samples,
-    pair_samples,
     resample_tracks,
 )
 from vessel_risk.events.gaps import area_message_counts
@@ -371,10 +369,10 @@ def run_store(
         ENCOUNTER_WINDOW_SLOTS,
         RunSummary,
         _ParquetAppender,
-        _read_windows,
         _write_events,
         load_references,
     )
+    from vessel_risk.pipeline.tasks import encounter_window_task
 
     assert config.position_store is not None
     store, out_dir, validate = Path(config.position_store), config.out_dir, config.validate_frames
@@ -436,7 +434,8 @@ def run_store(
 
             on_stage("encounters")
             area = concat(areas).groupby("cell_day", sort=True)["n"].sum().reset_index()
-            samples = [pair_samples(g, close_pairs(g)) for g in _read_windows(work / "grid")]
+            windows = sorted((work / "grid").glob("window=*"))
+            samples = [encounter_window_task(str(w)) for w in windows]
             found = encounters_from_samples(
                 concat(samples) if samples else pd.DataFrame(), carriers=refs.carriers
             )

@@ -42,16 +42,26 @@ by compact cross-vessel tables, not by the input:
 Outputs equal those of one partition: events are stacked and ordered by MMSI as the
 whole-file run orders them. ``positions.parquet`` and ``quarantine.parquet`` are
 written partition by partition, so their rows are grouped by partition (each vessel's
-positions together, in time order). The partitions are independent in steps 1 and 3,
-the shape a distributed run (Dask) needs.
+positions together, in time order).
+
+Where partitions run
+--------------------
+Steps 1 and 3, and the encounter search of step 2 (one task per time window), are
+mapped by :class:`~vessel_risk.pipeline.engine.Engine` (``config.scheduler``): a loop in
+this process, a local Dask cluster, or a Dask scheduler. The tasks
+(:mod:`vessel_risk.pipeline.tasks`) are the same functions in every mode; they read the
+position store and write to the work folder in ``out_dir``, so both must be reachable
+at the same path by every worker. Results are taken in partition order, so outputs are
+the same in every mode (and, to the bit, for any number of partitions).
 """
 
 from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -64,14 +74,8 @@ from vessel_risk.alerts.build import evidence_events
 from vessel_risk.alerts.export import write_alerts_csv, write_alerts_geojson
 from vessel_risk.alerts.persistence import record_run
 from vessel_risk.db.engine import open_database
-from vessel_risk.events.encounters import (
-    close_pairs,
-    encounters_from_samples,
-    pair_samples,
-    resample_tracks,
-)
+from vessel_risk.events.encounters import encounters_from_samples
 from vessel_risk.events.fishing import load_fishing_model
-from vessel_risk.events.gaps import area_message_counts
 from vessel_risk.events.schemas import (
     EncounterSchema,
     GapSchema,
@@ -84,39 +88,38 @@ from vessel_risk.frames import columns, empty_frame
 from vessel_risk.geo.ports import PortIndex, default_ports, read_ports, read_psma_parties
 from vessel_risk.geo.shore import ShoreDistance
 from vessel_risk.geo.zones import read_eez
-from vessel_risk.identity.identify import VesselTables, identify_vessels, position_activity
+from vessel_risk.identity.identify import VesselTables, identify_vessels
 from vessel_risk.identity.lists import load_iuu_list, load_vessel_list, read_carriers
 from vessel_risk.identity.reference import TABLES, load_table
 from vessel_risk.identity.schemas import VesselLinkSchema
-from vessel_risk.ingest import (
-    iter_store_quarantine,
-    read_partition,
-    store_partitions,
-    write_split,
-    write_store,
-)
+from vessel_risk.ingest import iter_store_quarantine, store_partitions, write_store
 from vessel_risk.ingest.schemas import QuarantineSchema
 from vessel_risk.pipeline.config import RunConfig
 from vessel_risk.pipeline.counts import RunTally, run_counts
+from vessel_risk.pipeline.engine import Engine
 from vessel_risk.pipeline.scoring import Scorer, alert_queue, choose_scorer, score_alerts
-from vessel_risk.pipeline.stages import (
-    Events,
-    OnStage,
-    PartitionWork,
-    References,
-    _noop,
-    check_frame,
-    concat,
-    first_pass,
-    second_pass,
+from vessel_risk.pipeline.stages import Events, OnStage, References, _noop, check_frame, concat
+from vessel_risk.pipeline.tasks import (
+    ENCOUNTER_WINDOW_SLOTS,
+    FirstPassResult,
+    SecondPassResult,
+    encounter_window_task,
+    first_pass_task,
+    peak_memory_mib,
+    positions_file,
+    second_pass_task,
 )
 from vessel_risk.referral.directory import read_directory
 from vessel_risk.referral.notices import auto_refer
 
 T = TypeVar("T")
 
-ENCOUNTER_WINDOW_SLOTS = 4096
-"""Slots of the 10-minute encounter grid read at once (about 28 days)."""
+__all__ = ["ENCOUNTER_WINDOW_SLOTS", "OnProgress", "RunSummary", "load_references", "run"]
+
+OnProgress = Callable[[str, int, int], None]
+"""``f(step, done, total)``: ``step`` is ``"first pass"``, ``"encounters"`` (time
+windows) or ``"second pass"``; called with ``done=0`` as a step starts and after each
+of its tasks finishes."""
 
 
 @dataclass
@@ -131,6 +134,14 @@ class RunSummary:
     counts: dict[str, Any]
     auto_referred: int = 0
     partitions: int = 1
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    """Wall seconds of each stage, summed over partitions and workers (worker-seconds);
+    ``encounters`` and ``vessels`` are the driver's wall time of those steps."""
+    stage_cpu_seconds: dict[str, float] = field(default_factory=dict)
+    """CPU seconds of each per-partition stage, summed over partitions and workers."""
+    peak_memory_mib: dict[str, float] = field(default_factory=dict)
+    """Peak resident memory of each process that ran tasks (``host:pid``), and of the
+    driver (``"driver"``), MiB."""
 
 
 class _ParquetAppender:
@@ -146,18 +157,20 @@ class _ParquetAppender:
             self.writer = pq.ParquetWriter(self.path, table.schema)
         self.writer.write_table(table.cast(self.writer.schema))
 
+    def append_file(self, path: Path) -> None:
+        """Append the rows of a Parquet file, one row group at a time."""
+        source = pq.ParquetFile(path)
+        for group in range(source.num_row_groups):
+            table = source.read_row_group(group)
+            if self.writer is None:
+                self.writer = pq.ParquetWriter(self.path, table.schema)
+            self.writer.write_table(table.cast(self.writer.schema))
+
     def close(self) -> None:
         if self.writer is None:
             self.empty.to_parquet(self.path, index=False)
         else:
             self.writer.close()
-
-
-def _read_windows(folder: Path) -> Iterable[pd.DataFrame]:
-    """The encounter grid of all partitions, one time window at a time."""
-    for window in sorted(folder.glob("window=*")):
-        files = sorted(window.glob("*.parquet"))
-        yield pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
 
 
 def _reference(what: str, path: Path, reader: Callable[[Any], T]) -> T:
@@ -236,6 +249,7 @@ def run(
     scorer: Scorer | None = None,
     on_stage: OnStage = _noop,
     on_partition: Callable[[int, int], None] | None = None,
+    on_progress: OnProgress | None = None,
 ) -> RunSummary:
     """Read AIS files or a position store, run every stage per partition, write every output.
 
@@ -245,7 +259,8 @@ def run(
     ``alerts.geojson``, ``ingest_report.json`` and ``report.html`` to
     ``config.out_dir``, and stores the alerts in the database
     (:attr:`RunConfig.resolved_database_url`). The stages run one partition of vessels
-    at a time (module docstring), so memory does not grow with the input.
+    at a time (module docstring), so memory does not grow with the input; where the
+    partitions run is ``config.scheduler`` (:class:`~vessel_risk.pipeline.engine.Engine`).
 
     Parameters
     ----------
@@ -259,9 +274,14 @@ def run(
         (an entrypoint that shows its note); default: chosen here from ``config``.
     on_stage : callable, optional
         Progress callback, called with each name of
-        :data:`~vessel_risk.pipeline.stages.STAGES` as it starts.
+        :data:`~vessel_risk.pipeline.stages.STAGES` as it starts; on a cluster a
+        partition's stages are reported when its task finishes.
     on_partition : callable, optional
-        ``f(index, count)`` called as each pass over the partitions reaches one.
+        ``f(index, count)`` called in each pass over the partitions as the
+        ``index + 1``-th partition task finishes (kept for earlier callers; prefer
+        ``on_progress``).
+    on_progress : callable, optional
+        ``f(step, done, total)`` of :data:`OnProgress`: tasks finished per step.
 
     Returns
     -------
@@ -274,10 +294,13 @@ def run(
         the database cannot be opened (a database given, or left in ``out_dir`` by an
         earlier run, is opened before any AIS is read).
     """
-    from vessel_risk.pipeline.report import MAP_POSITIONS, write_report
+    from vessel_risk.pipeline.report import write_report
 
-    if config.position_store is not None and (config.position_store / "store.json").is_file():
-        # s15io hook: a store that takes appended days runs incrementally.
+    store = config.position_store
+    if store is not None and config.scheduler == "sync" and (store / "store.json").is_file():
+        # A store that takes appended days runs incrementally, in this process (the
+        # incremental path does not map its partitions over Dask yet: with another
+        # scheduler the run is a full one, whose result is the same).
         from vessel_risk.pipeline.incremental import run_store
 
         return run_store(
@@ -287,7 +310,7 @@ def run(
             on_stage=on_stage,
             on_partition=on_partition,
         )
-    out_dir, validate = config.out_dir, config.validate_frames
+    out_dir = config.out_dir
     url = config.resolved_database_url
     # A database given, or one an earlier run left in out_dir, is checked before any
     # work (a typo there should not cost a whole ingest, and leaves no output folder);
@@ -320,80 +343,29 @@ def run(
             for rows in iter_store_quarantine(store):
                 tally.quarantine(rows)
                 quarantine.write(rows)
-
-            # Pass 1: per-vessel cleaning; compact inputs of the cross-vessel stages.
-            transmitters, identities, activities, areas = [], [], [], []
-            for k, n in enumerate(parts):
-                if on_partition is not None:
-                    on_partition(k, len(parts))
-                positions, static = read_partition(store, n)
-                part = first_pass(
-                    PartitionWork(positions, static), refs, validate=validate, on_stage=on_stage
+            with Engine(config.scheduler, config.workers) as cluster:
+                passes = _map_partitions(
+                    cluster,
+                    config,
+                    refs,
+                    store,
+                    work,
+                    parts,
+                    tally,
+                    quarantine,
+                    on_stage=on_stage,
+                    on_progress=_with_partitions(on_progress or _no_progress, on_partition),
                 )
-                tally.add(positions, static, part, part.positions)
-                quarantine.write(part.quarantine)
-                transmitters.append(part.transmitters)
-                identities.append(part.identity)
-                activities.append(position_activity(part.positions))
-                areas.append(area_message_counts(part.positions))
-                grid = resample_tracks(part.positions)
-                grid["mmsi"] = grid["mmsi"].astype("string")
-                window = grid["slot"].to_numpy(dtype="int64") // ENCOUNTER_WINDOW_SLOTS
-                write_split(grid, window, work / "grid", "window", f"part={n:05d}.parquet")
-                part.positions.to_parquet(work / f"positions-{n:05d}.parquet", index=False)
-                del positions, static, part, grid  # before the next partition is read
             quarantine.close()
-
-            # Across partitions: reception per cell-day, and encounters one window at a time.
-            on_stage("encounters")
-            area = pd.concat(areas, ignore_index=True)
-            area = area.groupby("cell_day", sort=True)["n"].sum().reset_index()
-            samples = [pair_samples(g, close_pairs(g)) for g in _read_windows(work / "grid")]
-            encounters = encounters_from_samples(
-                concat(samples) if samples else pd.DataFrame(), carriers=refs.carriers
-            )
-            if validate:
-                check_frame(encounters, EncounterSchema)
-            # Across partitions too: which vessel each MMSI is (two MMSIs of one hull
-            # may sit in different partitions).
-            on_stage("vessels")
-            vessels = identify_vessels(
-                concat(identities),
-                encounters,
-                concat(activities),
-                vessel_lists=refs.vessel_lists,
-                carriers=refs.carriers,
-            )
-            encounters = vessels.encounters
-
-            # Pass 2: per-vessel events and features.
-            per_part: list[Events] = []
-            shown: list[pd.DataFrame] = []
             positions_out = _ParquetAppender(
                 out_dir / "positions.parquet", empty_frame(PositionSchema)
             )
-            share = min(1.0, MAP_POSITIONS / max(tally.positions_kept, 1))
-            for k, n in enumerate(parts):
-                if on_partition is not None:
-                    on_partition(k, len(parts))
-                pos = pd.read_parquet(work / f"positions-{n:05d}.parquet")
-                static = read_partition(store, n)[1]
-                part = PartitionWork(
-                    pos,
-                    static[static["timestamp"].notna()],
-                    area_messages=area,
-                    encounters=encounters[encounters["mmsi"].isin(pos["mmsi"].unique())],
-                    transmitters=transmitters[k],
-                    identity=identities[k],
-                    vessels=vessels,
-                )
-                second_pass(part, refs, validate=validate, on_stage=on_stage)
-                per_part.append(part.events())
-                positions_out.write(PositionSchema.validate(pos[columns(PositionSchema)]))
-                located = pos.loc[pos["lat"].notna(), ["lat", "lon"]]
-                shown.append(located if share >= 1 else located.sample(frac=share, random_state=n))
-                del pos, static, part, located
+            for n in parts:
+                positions_out.append_file(positions_file(work, n, final=True))
             positions_out.close()
+            per_part = [p.events for p in passes.second]
+            shown = [p.shown for p in passes.second]
+            encounters, vessels = passes.encounters, passes.vessels
 
         events = Events.stack(per_part, encounters)
         on_stage("score")
@@ -445,7 +417,149 @@ def run(
         counts,
         auto_referred=len(auto),
         partitions=len(parts),
+        stage_seconds=passes.stage_seconds,
+        stage_cpu_seconds=passes.cpu_seconds,
+        peak_memory_mib={**passes.peak_mib, "driver": peak_memory_mib()},
     )
+
+
+def _no_progress(step: str, done: int, total: int) -> None:
+    del step, done, total
+
+
+def _with_partitions(
+    on_progress: OnProgress, on_partition: Callable[[int, int], None] | None
+) -> OnProgress:
+    """``on_progress`` that also calls ``on_partition(done - 1, total)`` in the passes."""
+    if on_partition is None:
+        return on_progress
+
+    def both(step: str, done: int, total: int) -> None:
+        on_progress(step, done, total)
+        if step != "encounters" and done > 0:
+            on_partition(done - 1, total)
+
+    return both
+
+
+@dataclass
+class _Passes:
+    """What the partition passes and the across-partition stages hand to scoring."""
+
+    second: list[SecondPassResult]
+    encounters: pd.DataFrame
+    vessels: VesselTables
+    stage_seconds: dict[str, float]
+    cpu_seconds: dict[str, float]
+    peak_mib: dict[str, float]
+
+
+def _add_tally(total: RunTally, part: RunTally) -> None:
+    """Add one partition's counts to the run's (numbers add, counters merge)."""
+    for f in fields(RunTally):
+        mine, theirs = getattr(total, f.name), getattr(part, f.name)
+        if isinstance(mine, int):
+            setattr(total, f.name, mine + theirs)
+        else:
+            mine.update(theirs)
+
+
+def _map_partitions(
+    cluster: Engine,
+    config: RunConfig,
+    refs: References,
+    store: Path,
+    work: Path,
+    parts: list[int],
+    tally: RunTally,
+    quarantine: _ParquetAppender,
+    *,
+    on_stage: OnStage,
+    on_progress: OnProgress,
+) -> _Passes:
+    """Steps 1 to 3 of the module docstring: the two passes over the partitions, mapped by
+    ``cluster``, and the across-partition stages between them.
+
+    Results are taken in partition order whatever order the tasks finish in, so every
+    sum over partitions adds in one order in every mode.
+    """
+    from vessel_risk.pipeline.report import MAP_POSITIONS
+
+    validate = config.validate_frames
+    # In this process the stages report as they start; on a cluster, when a task is done.
+    live = None if cluster.distributed else on_stage
+    replay = on_stage if cluster.distributed else _noop
+    shared = cluster.share(refs)
+
+    def progress(step: str) -> Callable[[int, int], None]:
+        on_progress(step, 0, len(parts))
+        return lambda done, total: on_progress(step, done, total)
+
+    # Pass 1: per-vessel cleaning; compact inputs of the cross-vessel stages.
+    first: list[FirstPassResult] = cluster.map(
+        first_pass_task, parts, str(store), str(work), shared,
+        validate=validate, on_stage=live, on_done=progress("first pass"),
+    )  # fmt: skip
+    for result in first:
+        for stage in result.stages:
+            replay(stage)
+        _add_tally(tally, result.tally)
+        quarantine.write(result.quarantine)
+        result.quarantine = result.quarantine.iloc[:0]  # written; not shipped again
+
+    # Across partitions: reception per cell-day, and encounters one time window at a time.
+    on_stage("encounters")
+    clock = time.perf_counter()
+    area = pd.concat([r.areas for r in first], ignore_index=True)
+    area = area.groupby("cell_day", sort=True)["n"].sum().reset_index()
+    windows = [str(w) for w in sorted((work / "grid").glob("window=*"))]
+    on_progress("encounters", 0, len(windows))
+    samples = cluster.map(
+        encounter_window_task,
+        windows,
+        on_done=lambda done, total: on_progress("encounters", done, total),
+    )
+    encounters = encounters_from_samples(
+        concat(samples) if samples else pd.DataFrame(), carriers=refs.carriers
+    )
+    if validate:
+        check_frame(encounters, EncounterSchema)
+    seconds = {"encounters": time.perf_counter() - clock}
+    # Across partitions too: which vessel each MMSI is (two MMSIs of one hull may sit
+    # in different partitions). Done here, in the driver: it needs the whole run's
+    # identity history at once.
+    on_stage("vessels")
+    clock = time.perf_counter()
+    vessels = identify_vessels(
+        concat(r.identity for r in first),
+        encounters,
+        concat(r.activity for r in first),
+        vessel_lists=refs.vessel_lists,
+        carriers=refs.carriers,
+    )
+    seconds["vessels"] = time.perf_counter() - clock
+
+    # Pass 2: per-vessel events and features.
+    share = min(1.0, MAP_POSITIONS / max(tally.positions_kept, 1))
+    second: list[SecondPassResult] = cluster.map(
+        second_pass_task, first, str(store), str(work), shared,
+        cluster.share(area), cluster.share(vessels.encounters), cluster.share(vessels),
+        map_share=share, validate=validate, on_stage=live, on_done=progress("second pass"),
+    )  # fmt: skip
+    peak: dict[str, float] = {}
+    cpu: dict[str, float] = {}
+    timings: list[FirstPassResult | SecondPassResult] = [*first, *second]
+    for timed in timings:
+        for stage, took in timed.seconds.items():
+            seconds[stage] = seconds.get(stage, 0.0) + took
+        for stage, took in timed.cpu_seconds.items():
+            cpu[stage] = cpu.get(stage, 0.0) + took
+        if cluster.distributed:
+            peak[timed.worker] = max(peak.get(timed.worker, 0.0), timed.peak_mib)
+    for done in second:
+        for stage in done.stages:
+            replay(stage)
+    return _Passes(second, vessels.encounters, vessels, seconds, cpu, peak)
 
 
 def _write_events(events: Events, vessels: VesselTables, out_dir: Path) -> None:

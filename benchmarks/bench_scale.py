@@ -1,0 +1,158 @@
+"""Scaling of the stages after ingest: ``--scheduler sync`` against local Dask clusters.
+
+Builds a file of about N rows from the real squid-jigger file (replicas with MMSIs
+offset and times shifted: :func:`bench_run.build_replicated`), ingests it once into a
+position store of ``--partitions`` partitions, then runs :func:`vessel_risk.pipeline.run`
+on the store once per mode, each in a fresh Python subprocess:
+
+* ``sync``: every partition in the driver process;
+* ``processes-1``: a local Dask cluster of one worker process;
+* ``processes-2`` (``processes-W``): W worker processes, one thread each.
+
+Measured per mode: wall seconds of ``run()`` (no ingest: the store is read as it is),
+wall seconds of the partition work (first pass start to second pass end, the part Dask
+spreads; encounters by time window included, vessels in the driver), worker-seconds per
+stage (summed over partitions), CPU seconds per per-partition stage and the per-core
+throughput they give (positions read / CPU-second),
+peak RSS of the driver and of each worker, and the load average around the run (the
+machine may be shared: a load above the core count makes every ratio pessimistic).
+Results go to a table on stdout and to ``<out>/bench_scale.json``.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_scale.py --rows 2000000 --partitions 8
+    .venv/bin/python benchmarks/bench_scale.py --rows 1000000 --modes sync processes-2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("VESSEL_RISK_TEST_SHARED") or ROOT.parent / "shared")
+SQUID = SHARED / "data" / "ais" / "squid_jiggers_2020_2023.parquet"
+
+CHILD = r"""
+import json, os, sys, time
+from vessel_risk.pipeline import RunConfig, run
+
+def main():
+    store, out, scheduler, workers = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+    marks = {}
+    def progress(step, done, total):
+        now = time.perf_counter()
+        if done == 0:
+            marks.setdefault(step + " start", now)
+        if done == total:
+            marks[step + " end"] = now
+    config = RunConfig(
+        out_dir=out, position_store=store, scorer="baseline", scheduler=scheduler,
+        workers=int(workers) if workers != "-" else None,
+    )
+    load = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    summary = run(config, on_progress=progress)
+    wall = time.perf_counter() - t0
+    print(json.dumps({
+        "wall_s": wall,
+        "partition_work_s": marks["second pass end"] - marks["first pass start"],
+        "stage_worker_s": summary.stage_seconds,
+        "stage_cpu_s": summary.stage_cpu_seconds,
+        "peak_mib": summary.peak_memory_mib,
+        "positions_read": summary.counts["positions_read"],
+        "positions_kept": summary.counts["positions_kept"],
+        "alerts": summary.alerts,
+        "partitions": summary.partitions,
+        "load_before": load,
+        "load_after": os.getloadavg()[0],
+    }))
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def _store(rows: int, partitions: int, out: Path) -> Path:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from bench_run import build_replicated
+
+    from vessel_risk.ingest import write_store
+
+    source = out / f"squid_x_{rows}.parquet"
+    store = out / f"store_{rows}_{partitions}"
+    if not (store / "ingest_report.json").exists():
+        build_replicated(SQUID, source, rows)
+        write_store([source], store, partitions=partitions)
+    return store
+
+
+def _mode(mode: str) -> tuple[str, str]:
+    if mode == "sync":
+        return "sync", "-"
+    name, _, workers = mode.partition("-")
+    if name != "processes" or not workers.isdigit():
+        raise SystemExit(f"error: a mode is sync or processes-W, not {mode!r}.")
+    return "processes", workers
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--partitions", type=int, default=8)
+    parser.add_argument("--modes", nargs="+", default=["sync", "processes-1", "processes-2"])
+    parser.add_argument("--out", type=Path, default=Path("/tmp/bench_scale"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    store = _store(args.rows, args.partitions, args.out)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    child = args.out / "child.py"
+    child.write_text(CHILD)
+    results: dict[str, Any] = {}
+    for mode in args.modes:
+        scheduler, workers = _mode(mode)
+        out = args.out / f"run-{mode}"
+        subprocess.run(["rm", "-rf", str(out)], check=True)
+        done = subprocess.run(
+            [sys.executable, str(child), str(store), str(out), scheduler, workers],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode:
+            raise SystemExit(f"{mode} failed:\n{done.stderr[-3000:]}")
+        results[mode] = json.loads(done.stdout.strip().splitlines()[-1])
+        r = results[mode]
+        print(
+            f"{mode:>12}: run {r['wall_s']:7.1f} s, partition work {r['partition_work_s']:7.1f} s, "
+            f"peak {max(r['peak_mib'].values()):6.0f} MiB, load {r['load_before']:.1f}"
+            f"->{r['load_after']:.1f}",
+            flush=True,
+        )
+    base = results.get("processes-1") or results.get("sync")
+    print("\nratios of partition work (first pass .. second pass) and whole run():")
+    for mode, r in results.items():
+        print(
+            f"{mode:>12}: {base['partition_work_s'] / r['partition_work_s']:.2f}x partition work, "
+            f"{base['wall_s'] / r['wall_s']:.2f}x run()"
+        )
+    for mode, r in results.items():
+        read = r["positions_read"]
+        print(f"\n{mode}: per-core throughput per stage ({read:,} positions read), CPU seconds:")
+        for stage, seconds in sorted(r["stage_cpu_s"].items(), key=lambda kv: -kv[1]):
+            print(f"{stage:>14}: {seconds:7.2f} s  {read / max(seconds, 1e-9):>12,.0f} positions/s")
+        total = sum(r["stage_cpu_s"].values())
+        print(f"{'all':>14}: {total:7.2f} s  {read / max(total, 1e-9):>12,.0f} positions/s")
+    meta = {"rows": args.rows, "partitions": args.partitions, "cpus": os.cpu_count()}
+    (args.out / "bench_scale.json").write_text(json.dumps({**meta, "results": results}, indent=2))
+    print(f"\n{args.out / 'bench_scale.json'}; {time.strftime('%Y-%m-%d %H:%M:%S')}")
+
+
+if __name__ == "__main__":
+    main()

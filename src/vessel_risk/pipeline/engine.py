@@ -1,0 +1,286 @@
+"""Where partition work runs: in this process, on a local Dask cluster, or on a scheduler.
+
+:class:`Engine` maps one function over items (partitions of vessels, time windows of
+the encounter grid) and hands the results back as they complete. The function is the
+same in every mode; only where it runs changes:
+
+- ``"sync"`` (the default): a plain loop in this process. Dask is not imported.
+- ``"processes"``: a :class:`distributed.LocalCluster` of ``workers`` processes, one
+  thread each, started and stopped with the engine.
+- ``"tcp://host:port"`` or ``"tls://host:port"``: an existing Dask scheduler. With
+  ``tls://`` the certificates come from the settings (:func:`tls_security`).
+
+Security
+--------
+Dask ships pickled code and data between the client, the scheduler and the workers,
+and a worker runs whatever it is sent. A plain ``tcp://`` cluster must therefore sit on
+a trusted network (loopback, or a private network only the run's machines reach);
+anywhere else use ``tls://`` with certificates signed by a CA of your own, so only
+holders of a certificate can join or submit work.
+
+Retries
+-------
+A task lost with its worker is run again (``retries``) on another worker. The
+partition tasks (:mod:`vessel_risk.pipeline.tasks`) are idempotent: they read the
+position store and write each output file whole, to a temporary name first and then
+renamed, so a retried task overwrites a finished file with the same bytes and a task
+killed half-way leaves no partial file behind.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from vessel_risk.settings import Settings
+
+if TYPE_CHECKING:
+    from distributed import Client, LocalCluster
+    from distributed.security import Security
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+MODES = ("sync", "processes")
+"""Scheduler names; anything else must be a ``tcp://`` or ``tls://`` address."""
+
+RETRIES = 2
+"""Times a task lost with its worker is run again before the run fails."""
+
+
+def check_scheduler(scheduler: str, workers: int | None = None) -> None:
+    """Raise a clear error unless ``scheduler`` and ``workers`` name a way to run.
+
+    Parameters
+    ----------
+    scheduler : str
+        ``"sync"``, ``"processes"`` or a ``tcp://host:port`` / ``tls://host:port`` address.
+    workers : int, optional
+        Worker processes of the ``"processes"`` cluster (at least 1); meaningless otherwise.
+
+    Raises
+    ------
+    ValueError
+        If ``scheduler`` is none of these, if an address has no host and port, or if
+        ``workers`` is given with another scheduler than ``"processes"`` or is below 1.
+    """
+    if not isinstance(scheduler, str):
+        raise ValueError(f"--scheduler must be a string. Got {scheduler!r} instead.")
+    if scheduler not in MODES:
+        scheme, sep, rest = scheduler.partition("://")
+        host, colon, port = rest.rpartition(":")
+        if scheme not in ("tcp", "tls") or not sep or not host or not colon or not port.isdigit():
+            raise ValueError(
+                f"--scheduler must be 'sync', 'processes' or a Dask scheduler address such as "
+                f"tcp://10.0.0.5:8786 or tls://scheduler:8786. Got {scheduler!r} instead."
+            )
+    if workers is not None:
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"--workers must be a whole number >= 1. Got {workers!r} instead.")
+        if scheduler != "processes":
+            raise ValueError(
+                "--workers sets the size of the local cluster of --scheduler processes; "
+                f"with --scheduler {scheduler} the cluster has the workers it has."
+            )
+
+
+def tls_security(settings: Settings) -> Security:
+    """Dask's TLS security from ``VESSEL_RISK_DASK_TLS_CA``, ``..._CERT`` and ``..._KEY``.
+
+    Parameters
+    ----------
+    settings : Settings
+        ``dask_tls_ca`` (CA certificate, PEM), ``dask_tls_cert`` (this client's
+        certificate, PEM), ``dask_tls_key`` (its private key, PEM).
+
+    Returns
+    -------
+    distributed.security.Security
+        Encryption required; the client checks the scheduler's certificate against the CA.
+
+    Raises
+    ------
+    ValueError
+        If one of the three settings is missing or names no file.
+    """
+    from distributed.security import Security
+
+    files = {
+        "VESSEL_RISK_DASK_TLS_CA": settings.dask_tls_ca,
+        "VESSEL_RISK_DASK_TLS_CERT": settings.dask_tls_cert,
+        "VESSEL_RISK_DASK_TLS_KEY": settings.dask_tls_key,
+    }
+    missing = [name for name, path in files.items() if path is None]
+    if missing:
+        raise ValueError(
+            "a tls:// scheduler needs certificates: set " + ", ".join(missing) + " (PEM files)."
+        )
+    for name, path in files.items():
+        if path is not None and not path.is_file():
+            raise ValueError(f"{name} names {str(path)!r}, which is not a file.")
+    return Security(
+        tls_ca_file=str(settings.dask_tls_ca),
+        tls_client_cert=str(settings.dask_tls_cert),
+        tls_client_key=str(settings.dask_tls_key),
+        require_encryption=True,
+    )
+
+
+@dataclass
+class Done:
+    """One finished task: its item's position in the input and its result."""
+
+    index: int
+    result: Any
+
+
+class Engine:
+    """Maps a function over items in this process, on a local cluster or on a scheduler.
+
+    Use it as a context manager; a cluster it starts is stopped on exit.
+
+    Parameters
+    ----------
+    scheduler : str, default "sync"
+        ``"sync"``, ``"processes"`` or a ``tcp://``/``tls://`` scheduler address
+        (:func:`check_scheduler`).
+    workers : int, optional
+        Worker processes of a ``"processes"`` cluster; default: one per CPU core.
+    settings : Settings, optional
+        Where ``tls://`` certificates come from; default: read from the environment.
+
+    Raises
+    ------
+    ValueError
+        As :func:`check_scheduler`; or, entering, a ``tls://`` address without certificates.
+    OSError
+        Entering, if the scheduler cannot be reached (the message names it).
+    """
+
+    def __init__(
+        self, scheduler: str = "sync", workers: int | None = None, settings: Settings | None = None
+    ) -> None:
+        check_scheduler(scheduler, workers)
+        self.scheduler, self.workers = scheduler, workers
+        self._settings = settings
+        self._cluster: LocalCluster | None = None
+        self._client: Client | None = None
+
+    @property
+    def distributed(self) -> bool:
+        """Whether tasks run in other processes (anything but ``"sync"``)."""
+        return self.scheduler != "sync"
+
+    def __enter__(self) -> Engine:
+        if not self.distributed:
+            return self
+        from distributed import Client, LocalCluster
+
+        if self.scheduler == "processes":
+            self._cluster = LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                scheduler_port=0,
+            )
+            self._client = Client(self._cluster)
+            return self
+        security = None
+        if self.scheduler.startswith("tls://"):
+            security = tls_security(self._settings or Settings())
+        try:
+            self._client = Client(self.scheduler, security=security, timeout="30s")
+        except (OSError, TimeoutError) as exc:
+            raise OSError(f"the Dask scheduler {self.scheduler} cannot be reached: {exc}") from exc
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._client is not None:
+            self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+        self._client = self._cluster = None
+
+    @property
+    def worker_count(self) -> int:
+        """Workers that take tasks (1 in this process)."""
+        if self._client is None:
+            return 1
+        return len(self._client.scheduler_info(n_workers=-1)["workers"])
+
+    def share(self, value: T) -> T:
+        """``value`` as tasks should receive it: itself in this process; on a cluster, sent
+        once to every worker (and unpickled there once), not once per task."""
+        if self._client is None:
+            return value
+        return self._client.scatter(value, broadcast=True, hash=False)
+
+    def map(
+        self,
+        function: Callable[..., R],
+        items: Sequence[Any],
+        *args: Any,
+        on_done: Callable[[int, int], None] | None = None,
+        **kwargs: Any,
+    ) -> list[R]:
+        """``[function(item, *args, **kwargs) for item in items]``, wherever it runs.
+
+        Results come back in the order of ``items`` whatever order the tasks finish in,
+        so what the run sums from them is summed in one order in every mode.
+
+        Parameters
+        ----------
+        function : callable
+            A module-level function (it is pickled by reference on a cluster).
+        items : sequence
+        *args, **kwargs
+            Passed to every call; values from :meth:`share` are resolved on the workers.
+        on_done : callable, optional
+            ``f(done, total)`` after each task finishes.
+
+        Returns
+        -------
+        list
+            One result per item.
+
+        Raises
+        ------
+        Exception
+            The first task's error, after its retries.
+        """
+        results: list[Any] = [None] * len(items)
+        for count, done in enumerate(self.as_completed(function, items, *args, **kwargs), 1):
+            results[done.index] = done.result
+            if on_done is not None:
+                on_done(count, len(items))
+        return results
+
+    def as_completed(
+        self, function: Callable[..., Any], items: Sequence[Any], *args: Any, **kwargs: Any
+    ) -> Iterator[Done]:
+        """Run ``function`` on each item and yield each :class:`Done` as it finishes."""
+        if self._client is None:
+            for index, item in enumerate(items):
+                yield Done(index, function(item, *args, **kwargs))
+            return
+        from distributed import as_completed
+
+        name = getattr(function, "__name__", "task")
+        stamp = time.time_ns()
+        futures = self._client.map(
+            function,
+            list(items),
+            *[[a] * len(items) for a in args],
+            key=[f"{name}-{stamp}-{i}" for i in range(len(items))],
+            retries=RETRIES,
+            pure=False,
+            **kwargs,
+        )
+        where = {f.key: i for i, f in enumerate(futures)}
+        for future in as_completed(futures):
+            index = where[future.key]
+            yield Done(index, future.result())
+            future.release()

@@ -1,0 +1,308 @@
+"""The tasks a run maps over partitions and time windows, in this process or on Dask.
+
+Each task is a module-level function of plain, picklable arguments (paths as strings,
+frames, :class:`~vessel_risk.pipeline.stages.References`) that reads its input from the
+position store or the run's work folder, runs the stages
+(:func:`~vessel_risk.pipeline.stages.first_pass`,
+:func:`~vessel_risk.pipeline.stages.second_pass`) and writes its bulky output (enriched
+positions, the encounter grid) to the work folder; compact results go back to the
+driver. The work folder and the store must be reachable at the same path by every
+worker (one machine, or a shared file system).
+
+Idempotent: every file is written whole under a temporary name and then renamed
+(:func:`write_atomic`), so a task run twice (a retry after a lost worker) leaves the
+same files, and one killed half-way leaves none.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from vessel_risk.events.encounters import close_pairs, pair_samples, resample_tracks
+from vessel_risk.events.gaps import area_message_counts
+from vessel_risk.events.schemas import PositionSchema
+from vessel_risk.frames import columns
+from vessel_risk.identity.identify import VesselTables, position_activity
+from vessel_risk.ingest import read_partition
+from vessel_risk.pipeline.counts import RunTally
+from vessel_risk.pipeline.stages import Events, PartitionWork, References, first_pass, second_pass
+
+ENCOUNTER_WINDOW_SLOTS = 4096
+"""Slots of the 10-minute encounter grid in one time window (about 28 days): the unit
+the encounter search is distributed by (close pairs only join points of one slot)."""
+
+
+def peak_memory_mib() -> float:
+    """Peak resident memory of this process so far (MiB; ``ru_maxrss``)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
+def write_atomic(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` to ``path`` (Parquet) under a temporary name, then rename it.
+
+    A reader never sees a half-written file, and a second write of the same frame (a
+    retried task) replaces the first whole (``os.replace`` is atomic on one file system).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class StageClock:
+    """An ``on_stage`` callback that times each stage and passes its name on.
+
+    Attributes
+    ----------
+    seconds : dict of str to float
+        Wall seconds spent in each stage this clock saw.
+    cpu_seconds : dict of str to float
+        CPU seconds of this process in each stage (``time.process_time``): what a stage
+        costs, whatever else the machine runs.
+    names : list of str
+        Stage names in the order they started.
+    """
+
+    def __init__(self, then: Callable[[str], None] | None = None) -> None:
+        self.seconds: dict[str, float] = {}
+        self.cpu_seconds: dict[str, float] = {}
+        self.names: list[str] = []
+        self._then = then
+        self._current: str | None = None
+        self._start = self._cpu = 0.0
+
+    def __call__(self, stage: str) -> None:
+        self.stop()
+        self._current, self._start, self._cpu = stage, time.perf_counter(), time.process_time()
+        self.names.append(stage)
+        if self._then is not None:
+            self._then(stage)
+
+    def stop(self) -> None:
+        """End the stage running now (call after the last)."""
+        if self._current is not None:
+            elapsed = time.perf_counter() - self._start
+            self.seconds[self._current] = self.seconds.get(self._current, 0.0) + elapsed
+            cpu = time.process_time() - self._cpu
+            self.cpu_seconds[self._current] = self.cpu_seconds.get(self._current, 0.0) + cpu
+            self._current = None
+
+
+@dataclass
+class FirstPassResult:
+    """What the driver keeps of one partition's first pass (the rest is in files)."""
+
+    partition: int
+    tally: RunTally
+    quarantine: pd.DataFrame
+    transmitters: pd.DataFrame
+    identity: pd.DataFrame
+    activity: pd.DataFrame
+    areas: pd.DataFrame
+    stages: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    positions: int = 0
+    peak_mib: float = 0.0
+    worker: str = ""
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class SecondPassResult:
+    """One partition's events, the positions it shows on the report's map, and timings."""
+
+    partition: int
+    events: Events
+    shown: pd.DataFrame
+    stages: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)
+    positions: int = 0
+    peak_mib: float = 0.0
+    worker: str = ""
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _worker() -> str:
+    return f"{os.uname().nodename}:{os.getpid()}"
+
+
+def positions_file(work: str | Path, partition: int, *, final: bool = False) -> Path:
+    """Where a partition's enriched positions (first pass) or output positions go."""
+    kind = "out" if final else "enriched"
+    return Path(work) / "positions" / f"{kind}-{partition:05d}.parquet"
+
+
+def _write_grid(grid: pd.DataFrame, work: Path, partition: int) -> None:
+    """The partition's encounter grid, one file per time window it touches."""
+    if grid.empty:
+        return
+    window = grid["slot"].to_numpy(dtype="int64") // ENCOUNTER_WINDOW_SLOTS
+    order = np.argsort(window, kind="stable")
+    keys = window[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    for a, b in zip(starts, [*starts[1:], len(keys)], strict=True):
+        path = work / "grid" / f"window={int(keys[a]):05d}" / f"part={partition:05d}.parquet"
+        write_atomic(grid.iloc[order[a:b]], path)
+
+
+def first_pass_task(
+    partition: int,
+    store: str,
+    work: str,
+    refs: References,
+    *,
+    validate: bool = False,
+    on_stage: Callable[[str], None] | None = None,
+) -> FirstPassResult:
+    """Run the first pass on one partition of the position store.
+
+    Parameters
+    ----------
+    partition : int
+        One of :func:`~vessel_risk.ingest.store_partitions`.
+    store, work : str
+        The position store and the run's work folder (paths every worker reaches).
+    refs : References
+    validate : bool, default False
+        Check each stage's output against its schema.
+    on_stage : callable, optional
+        Called with each stage's name as it starts (in this process only).
+
+    Returns
+    -------
+    FirstPassResult
+        The partition's counts, quarantined rows, transmitters, identity history, first
+        and last time of each MMSI and messages per cell-day. The enriched positions go
+        to :func:`positions_file` and the encounter grid to ``work/grid/window=W/``.
+    """
+    positions, static = read_partition(store, partition)
+    clock = StageClock(on_stage)
+    part = first_pass(PartitionWork(positions, static), refs, validate=validate, on_stage=clock)
+    tally = RunTally()
+    tally.add(positions, static, part, part.positions)
+    activity = position_activity(part.positions)
+    areas = area_message_counts(part.positions)
+    grid = resample_tracks(part.positions)
+    grid["mmsi"] = grid["mmsi"].astype("string")
+    _write_grid(grid, Path(work), partition)
+    write_atomic(part.positions, positions_file(work, partition))
+    clock.stop()
+    assert part.transmitters is not None
+    return FirstPassResult(
+        partition,
+        tally,
+        part.quarantine,
+        part.transmitters,
+        part.identity,
+        activity,
+        areas,
+        clock.names,
+        clock.seconds,
+        len(positions),
+        peak_memory_mib(),
+        _worker(),
+        clock.cpu_seconds,
+    )
+
+
+def encounter_window_task(window: str) -> pd.DataFrame:
+    """Close-pair samples of one time window of the encounter grid (every partition).
+
+    Parameters
+    ----------
+    window : str
+        A ``work/grid/window=W`` folder.
+
+    Returns
+    -------
+    DataFrame
+        :func:`~vessel_risk.events.encounters.pair_samples` of the window's close pairs.
+    """
+    files = sorted(Path(window).glob("*.parquet"))
+    grid = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    return pair_samples(grid, close_pairs(grid))
+
+
+def second_pass_task(
+    first: FirstPassResult,
+    store: str,
+    work: str,
+    refs: References,
+    area: pd.DataFrame,
+    encounters: pd.DataFrame,
+    vessels: VesselTables,
+    *,
+    map_share: float = 1.0,
+    validate: bool = False,
+    on_stage: Callable[[str], None] | None = None,
+) -> SecondPassResult:
+    """Run the second pass on one partition after the across-partition stages.
+
+    Parameters
+    ----------
+    first : FirstPassResult
+        The partition's first pass (its partition, transmitters and identity history).
+    store, work : str
+        As for :func:`first_pass_task`, whose enriched positions are read back.
+    refs : References
+    area : DataFrame
+        Messages per cell-day of the whole run.
+    encounters : DataFrame
+        The run's encounters; the partition takes its vessels' side.
+    vessels : VesselTables
+        The run's vessel identities.
+    map_share : float, default 1
+        Share of located positions drawn for the report's map (seeded by partition).
+    validate : bool, default False
+    on_stage : callable, optional
+
+    Returns
+    -------
+    SecondPassResult
+        The output positions (:class:`~vessel_risk.events.schemas.PositionSchema`) go
+        to ``positions_file(work, partition, final=True)``.
+    """
+    partition = first.partition
+    pos = pd.read_parquet(positions_file(work, partition))
+    static = read_partition(store, partition)[1]
+    part = PartitionWork(
+        pos,
+        static[static["timestamp"].notna()],
+        area_messages=area,
+        encounters=encounters[encounters["mmsi"].isin(pos["mmsi"].unique())],
+        transmitters=first.transmitters,
+        identity=first.identity,
+        vessels=vessels,
+    )
+    clock = StageClock(on_stage)
+    second_pass(part, refs, validate=validate, on_stage=clock)
+    out = PositionSchema.validate(part.positions[columns(PositionSchema)])
+    write_atomic(out, positions_file(work, partition, final=True))
+    located = part.positions.loc[part.positions["lat"].notna(), ["lat", "lon"]]
+    shown = located if map_share >= 1 else located.sample(frac=map_share, random_state=partition)
+    clock.stop()
+    return SecondPassResult(
+        partition,
+        part.events(),
+        shown,
+        clock.names,
+        clock.seconds,
+        len(pos),
+        peak_memory_mib(),
+        _worker(),
+        clock.cpu_seconds,
+    )
