@@ -13,7 +13,7 @@ def test_score_writes_the_labelled_tables_scores_keeping_its_identifiers(tmp_pat
     table = shared_file("data", "labels", "vessel_year_features_labelled.csv")
     out = tmp_path / "scores.parquet"
     printed = cli_output("score", "--table", str(table), "--out", str(out))
-    assert "indicator baseline (no champion)" in printed  # the test registry is empty
+    assert "indicator baseline (no champion in the model registry)" in printed  # empty registry
     scored = pd.read_parquet(out)
     rows = len(pd.read_csv(table))
     assert len(scored) == rows == 729

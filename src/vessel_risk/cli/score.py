@@ -107,10 +107,17 @@ def score(
         scored.to_parquet(out, index=False)
     else:
         scored.to_csv(out, index=False)
+    tiers = scored["tier"].value_counts().to_dict()
+    if model is None:
+        why = "--baseline" if baseline else "no champion in the model registry"
+        console.print(
+            f"Scored {len(scored)} vessel-years with the indicator baseline ({why}); "
+            f"tiers {tiers}. Wrote {out}."
+        )
+        return
     applies = scored["model_applies"].astype(bool)
-    who = label or "the indicator baseline (no champion)"
     console.print(
-        f"Scored {len(scored)} vessel-years with {who}: the model applies to "
+        f"Scored {len(scored)} vessel-years with {label}: the model applies to "
         f"{int(applies.sum())} ({applies.mean() if len(scored) else 0:.0%}); tiers "
-        f"{scored['tier'].value_counts().to_dict()}. Wrote {out}."
+        f"{tiers}. Wrote {out}."
     )
