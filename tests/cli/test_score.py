@@ -48,3 +48,29 @@ def test_score_refuses_an_unknown_file_kind_and_a_table_without_years(tmp_path):
         app, ["score", "--table", str(no_year), "--out", str(tmp_path / "o.csv")]
     )
     assert result.exit_code != 0 and "no 'year' column" in result.output
+
+
+def test_score_version_loads_through_the_allow_list_never_a_pickle(tmp_path, monkeypatch):
+    import mlflow
+    from sklearn.dummy import DummyClassifier
+
+    from vessel_risk.model import registry
+
+    monkeypatch.setenv("VESSEL_RISK_MLFLOW_TRACKING_URI", str(tmp_path / "reg"))
+    loc = registry.resolve_registry(str(tmp_path / "reg"))
+    client = registry._client(loc)
+    with mlflow.start_run(experiment_id=registry._experiment_id(client, loc)):
+        mlflow.sklearn.log_model(
+            DummyClassifier().fit([[0], [1]], [0, 1]),
+            name="model",
+            serialization_format="pickle",
+            registered_model_name=registry.MODEL_NAME,
+        )
+    table = tmp_path / "t.csv"
+    pd.DataFrame({"mmsi": ["412000001"], "year": [2022]}).to_csv(table, index=False)
+    res = CliRunner().invoke(
+        app, ["score", "--table", str(table), "--out", str(tmp_path / "o.csv"), "--version", "1"]
+    )
+    assert res.exit_code == 2, res.output
+    assert "cannot load model version '1'" in " ".join(res.output.split())
+    assert not (tmp_path / "o.csv").exists()

@@ -54,17 +54,13 @@ def load_model(uri: str, version: str | None) -> tuple[Any, str] | None:
     if version is None:
         champion = registry.load_champion(uri)
         return None if champion is None else (champion.model, champion.label)
-    location = registry.resolve_registry(uri, create=False)
-    if location is None:
-        raise _fail(f"no model registry at {uri!r}.")
-    registry._client(location)
-    import mlflow
-
+    # The registry's loader, never MLflow's: it loads skops files against our reviewed
+    # allow-list only (a pickled or tampered version could run code when loaded).
     try:
-        model = mlflow.sklearn.load_model(f"models:/{registry.MODEL_NAME}/{version}")
-    except Exception as exc:
+        named = registry.load_version(uri, version)
+    except (LookupError, ValueError) as exc:
         raise _fail(f"cannot load model version {version!r}: {exc}") from exc
-    return model, f"{registry.MODEL_NAME}/{version} ({type(model).__name__})"
+    return named.model, named.label
 
 
 def score(
