@@ -122,6 +122,26 @@ def test_tiers_follow_the_inspection_capacity_shares():
     assert out.loc[out["rank"] == 1, "score_percentile"].iloc[0] == 100.0
 
 
+def test_no_evidence_flags_nobody_and_equal_scores_share_a_tier():
+    f = _fleet(20)
+    plain = f[["mmsi", "year", "vessel_class", "position_messages", "days_observed"]]
+    out = score_frame(plain.copy(), None, None)
+    # No indicator, no identity fact: every score is the prior, and nobody is flagged.
+    assert out["score"].round(6).eq(combine.PRIOR).all()
+    assert out["tier"].eq("low").all()
+    # One row scored alone: capacity would make it "high" whatever its evidence.
+    alone = score_frame(plain.head(1).copy(), None, None)
+    assert alone["tier"].tolist() == ["low"]
+    # 20 rows: capacity is 1 high and 2 medium; 4 tied rows with strong evidence all go in.
+    f.loc[0, "max_voyage_duration_hours"] = 600 * 24
+    f.loc[0, "max_distance_from_port_km"] = 4000.0
+    same = [c for c in f.columns if c != "mmsi"]
+    f.loc[1:3, same] = f.loc[[0, 0, 0], same].to_numpy()
+    tied = score_frame(f, None, None)
+    assert tied.loc[:3, "score"].nunique() == 1
+    assert tied.loc[:3, "tier"].eq("high").all()
+
+
 def test_peer_groups_fall_back_to_the_run_when_too_small():
     f = _fleet(30)
     f["gear"] = ["squid_jigger"] * 25 + ["trawlers"] * 5

@@ -90,8 +90,13 @@ MEDIUM_SHARE = 0.10
 """Tiers by inspection capacity: of the vessel-years with enough data in a table, the top
 5 % by score are "high" and the next 10 % "medium", so high and medium together (15 %) stay
 below the 20 % flagged share the evaluation measures recall at
-(``vessel-risk evaluate --flagged-share``). A vessel-year whose evidence does not raise its
-score above the prior is never high or medium."""
+(``vessel-risk evaluate --flagged-share``). A vessel-year whose evidence does not at least
+double the prior odds (:data:`MIN_TIER_ODDS`) is never high or medium."""
+
+MIN_TIER_ODDS = 2.0
+"""Evidence a vessel-year needs to be high or medium: its score's odds at least twice the
+prior's (a likelihood ratio of 2, "worth mentioning" on Jeffreys' scale of evidence), so
+a table with no evidence against anyone, or a single row scored alone, flags nobody."""
 
 SHARED_TRANSMITTER = ind.Indicator(
     "shared_transmitter",
@@ -267,13 +272,15 @@ def tiers(score: pd.Series, features: pd.DataFrame) -> pd.Series:
 
     Among the vessel-years with enough data (:func:`vessel_risk.model.indicators.thin_data`),
     the ``ceil(HIGH_SHARE * n)`` highest scores are "high" and the next
-    ``ceil(MEDIUM_SHARE * n)`` "medium", as long as their score is above :data:`PRIOR`
-    (their evidence raises the risk); the rest are "low". Thin data is "insufficient
-    data", whatever the score: too thin to call low risk.
+    ``ceil(MEDIUM_SHARE * n)`` "medium", as long as their evidence at least doubles the
+    prior odds (:data:`MIN_TIER_ODDS`); the rest are "low". Equal scores share a tier
+    (the capacity is stretched to the last tied score, never split by input order). Thin
+    data is "insufficient data", whatever the score: too thin to call low risk.
 
     Parameters
     ----------
     score : Series of shape (n,)
+        Scores in [0, 1].
     features : DataFrame of shape (n, k)
 
     Returns
@@ -283,17 +290,18 @@ def tiers(score: pd.Series, features: pd.DataFrame) -> pd.Series:
     thin = ind.thin_data(features).to_numpy()
     out = pd.Series("low", index=score.index, dtype="object")
     values = score.to_numpy(dtype="float64")
-    ok = np.flatnonzero(~thin)
-    n = len(ok)
+    ok = ~thin
+    n = int(ok.sum())
+    raised = logit(values) - logit(PRIOR) >= np.log(MIN_TIER_ODDS) - 1e-12
     if n:
-        order = ok[np.argsort(-values[ok], kind="stable")]
+        ranked = np.sort(values[ok])[::-1]
         n_high = int(np.ceil(HIGH_SHARE * n))
-        n_medium = int(np.ceil(MEDIUM_SHARE * n))
-        raised = values > PRIOR
-        high = order[:n_high]
-        medium = order[n_high : n_high + n_medium]
-        out.iloc[high[raised[high]]] = "high"
-        out.iloc[medium[raised[medium]]] = "medium"
+        n_flagged = min(n, n_high + int(np.ceil(MEDIUM_SHARE * n)))
+        # The score of the last vessel-year within capacity: every score equal to it is in.
+        high_floor, flagged_floor = ranked[n_high - 1], ranked[n_flagged - 1]
+        eligible = ok & raised
+        out.iloc[np.flatnonzero(eligible & (values >= flagged_floor))] = "medium"
+        out.iloc[np.flatnonzero(eligible & (values >= high_floor))] = "high"
     out.iloc[np.flatnonzero(thin)] = "insufficient data"
     return out
 
