@@ -143,3 +143,21 @@ def test_the_squid_runs_coverage_on_every_row_and_its_unknowns(squid_run):
     assert int(f["number_port_visits"].isna().sum()) == 171
     assert int(f["gaps_12_hours"].isna().sum()) == 311
     assert not f.loc[~thin, "number_voyages"].isna().any()
+
+
+def test_averages_over_no_event_are_0_where_the_count_is_known_else_unknown():
+    from vessel_risk.features.coverage import mark_unknown
+
+    f = pd.DataFrame(
+        {
+            "position_messages": [5000, 5000, 3],
+            "days_observed": [200, 200, 1],
+            "number_encounters": [0, 2, 0],
+            "average_encounter_duration_hours": [np.nan, 7.5, np.nan],
+        }
+    )
+    out = mark_unknown(f)
+    # Known none: 0 (GFW's convention); two seen: their mean; thin and none seen: unknown.
+    assert out["average_encounter_duration_hours"].tolist()[:2] == [0.0, 7.5]
+    assert np.isnan(out.loc[2, "average_encounter_duration_hours"])
+    assert np.isnan(out.loc[2, "number_encounters"])
