@@ -54,8 +54,8 @@ from vessel_risk.ingest import (
     write_split,
 )
 from vessel_risk.ingest.schemas import QuarantineSchema
-from vessel_risk.pipeline.counts import RunTally, run_counts
 from vessel_risk.pipeline.config import _REFERENCE_FILES
+from vessel_risk.pipeline.counts import RunTally, run_counts
 from vessel_risk.pipeline.partition_cache import (
     PASS1,
     PASS2,
@@ -68,7 +68,6 @@ from vessel_risk.pipeline.partition_cache import (
     splice,
 )
 from vessel_risk.pipeline.scoring import Scorer, alert_queue, choose_scorer, score_alerts
-from vessel_risk.pipeline.tasks import peak_memory_mib
 from vessel_risk.pipeline.stages import (
     Events,
     OnStage,
@@ -79,6 +78,7 @@ from vessel_risk.pipeline.stages import (
     first_pass,
     second_pass,
 )
+from vessel_risk.pipeline.tasks import peak_memory_mib
 from vessel_risk.referral.directory import read_directory
 from vessel_risk.referral.notices import auto_refer
 
