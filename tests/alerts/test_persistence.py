@@ -256,3 +256,27 @@ def test_unknown_features_are_stored_as_json_null_on_every_database(engine):
             3.0,
             0.0111,
         )
+
+
+def test_a_name_too_long_or_with_a_nul_is_cut_and_counted_not_a_failed_run(engine, caplog):
+    # ingest keeps text up to 1024 characters; vessels.shipname is VARCHAR(128), and
+    # PostgreSQL refuses NUL in text: the run is recorded, the value fitted, a warning counted
+    from tests.builders import identity_frame
+
+    long_name = "X'; DROP TABLE alerts;--" + "L" * 300
+    identity = identity_frame("412000001", shipname="NUL\x00NAME", callsign="BZ\x00AB7")
+    with caplog.at_level("WARNING", logger="vessel_risk.db.engine"):
+        record_alerts(engine, [make_alert(shipname=long_name)], identity=identity)
+    with Session(engine) as s:
+        alert = s.scalars(select(AlertRow)).one()
+        assert alert.shipname == long_name[:128]
+        vessel = s.get(Vessel, "412000001")
+        assert vessel is not None
+        assert vessel.shipname == long_name[:128]
+        assert vessel.callsign == "BZAB7"
+        assert [h["value"] for h in vessel.identity_history] == ["NULNAME", "BZAB7"]
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(
+        m.startswith("alerts: 0 value(s) had NUL") and "1 value(s) were cut" in m for m in messages
+    ), messages
+    assert any(m.startswith("vessels:") for m in messages), messages

@@ -74,3 +74,28 @@ def test_score_version_loads_through_the_allow_list_never_a_pickle(tmp_path, mon
     assert res.exit_code == 2, res.output
     assert "cannot load model version '1'" in " ".join(res.output.split())
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_score_refuses_impossible_values_naming_columns_and_rows(tmp_path):
+    # the labelled table with four rows broken as a hostile or corrupt CSV would be:
+    # 1e999 (read as inf), -inf, a negative number of hours and a negative count
+    table = pd.read_csv(shared_file("data", "labels", "vessel_year_features_labelled.csv"))
+    table["average_voyage_duration_hours"] = table["average_voyage_duration_hours"].astype(str)
+    table.loc[0, "average_voyage_duration_hours"] = "1e999"
+    table.loc[1, "average_voyage_duration_hours"] = "-inf"
+    table.loc[2, "average_voyage_duration_hours"] = "-5"
+    table.loc[2, "gaps_12_hours"] = -1
+    table.loc[3, "average_daily_fishing_hours"] = 25
+    path = tmp_path / "broken.csv"
+    table.to_csv(path, index=False)
+    out = tmp_path / "scores.csv"
+    result = CliRunner().invoke(
+        app, ["score", "--table", str(path), "--out", str(out)], env={"COLUMNS": "300"}
+    )
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2, said
+    assert "4 of 729 rows hold impossible values" in said
+    assert "average_voyage_duration_hours (2 infinite, 1 below 0)" in said
+    assert "gaps_12_hours (1 below 0)" in said
+    assert "average_daily_fishing_hours (1 above 24)" in said
+    assert not out.exists()

@@ -110,7 +110,8 @@ def test_a_store_is_written_once_and_a_run_folder_is_not_a_store(tmp_path):
     files = sorted(p.relative_to(store) for p in store.rglob("*"))
     # A second ingest would replace the first one's files under the same names.
     again = CliRunner().invoke(app, ["ingest", str(nmea), "--store", str(store)])
-    assert again.exit_code == 2 and "not empty" in again.output
+    said = " ".join(again.output.split())
+    assert again.exit_code == 2 and "not empty" in said and "--append" in said
     assert sorted(p.relative_to(store) for p in store.rglob("*")) == files
     out = tmp_path / "out"
     assert CliRunner().invoke(app, ["run", "--store", str(store), "--out", str(out)]).exit_code == 0
@@ -133,3 +134,55 @@ def test_ingest_store_writes_a_large_file_chunk_by_chunk(tmp_path, monkeypatch):
     assert len(list((tmp_path / "store" / "positions").glob("*/file00000-0000[0-4].parquet"))) == 5
     back = ingest.read_store(tmp_path / "store")
     assert back.rows_in == 4680 and back.balanced
+
+
+def _snapshot(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_failed_append_leaves_the_store_as_it_was(tmp_path):
+    from vessel_risk.ingest import append_store, read_manifest, read_store, write_store
+
+    store = tmp_path / "store"
+    write_store([shared_file("data", "ais", "nmea", "receiver_log_201201.nmea")], store)
+    before = _snapshot(store)
+    good = shared_file("data", "ais", "nmea", "mixed_with_malformed.nmea")
+    # a gzip file cut off in transfer: its first 3000 bytes
+    raw = shared_file("data", "ais", "squid_jiggers_raw", "150400453.csv.gz")
+    bad = tmp_path / "cut.csv.gz"
+    bad.write_bytes(raw.read_bytes()[:3000])
+    with pytest.raises(ValueError, match="cut.csv.gz.* corrupt gzip"):
+        append_store([good, bad], store)
+    # the good file's partition files are gone too: nothing unrecorded for a later run
+    assert _snapshot(store) == before
+    assert len(read_manifest(store)["appends"]) == 1
+    n0 = len(read_store(store).positions)
+    append_store([good], store)
+    assert len(read_manifest(store)["appends"]) == 2
+    assert len(read_store(store).positions) - n0 == 762  # the NMEA file's positions
+
+
+def test_a_file_already_in_the_store_is_refused(tmp_path):
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from vessel_risk.cli import app
+    from vessel_risk.ingest import append_store, read_manifest, write_store
+
+    nmea = shared_file("data", "ais", "nmea", "receiver_log_201201.nmea")
+    store = tmp_path / "store"
+    write_store([nmea], store)
+    assert len(read_manifest(store)["appends"][0]["sha256"][0]) == 64
+    before = _snapshot(store)
+    renamed = tmp_path / "same_day_again.nmea"
+    shutil.copyfile(nmea, renamed)
+    with pytest.raises(ValueError, match="same_day_again.nmea.* same contents as .*receiver_log"):
+        append_store([renamed], store)
+    result = CliRunner().invoke(app, ["ingest", str(nmea), "--store", str(store), "--append"])
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and "already in the store" in said, said
+    assert _snapshot(store) == before
+    with pytest.raises(ValueError, match="also given in this ingest"):
+        write_store([nmea, renamed], tmp_path / "other")
+    assert not (tmp_path / "other").exists()

@@ -120,6 +120,18 @@ def test_incremental_run_equals_a_full_run_and_revises_alerts(tmp_path, halves):
     alerts_inc = pd.read_csv(inc_out / "alerts.csv", dtype=str)
     pd.testing.assert_frame_equal(alerts_inc, alerts_full)
     assert day2.alerts == full.alerts
+    assert day2.peak_memory_mib["driver"] > 0  # printed as the run's memory; 0 before
+
+    # a run of the files themselves (``run --ais``) gives the same alerts: the store
+    # path passes the voyages to scoring too (the longest-voyage reasons)
+    from vessel_risk.pipeline.config import RunConfig
+    from vessel_risk.pipeline.run import run
+
+    ais_out = tmp_path / "ais_out"
+    run(RunConfig(out_dir=ais_out, ais_paths=(first, second)))
+    alerts_ais = pd.read_csv(ais_out / "alerts.csv", dtype=str)
+    assert alerts_ais.filter(like="_reason").stack().str.contains("voyage").any()
+    pd.testing.assert_frame_equal(alerts_inc, alerts_ais)
 
     # the database: one alert per vessel-year, revised in place, history kept
     engine = create_engine(f"sqlite:///{inc_out / 'vessel_risk.db'}")
@@ -147,3 +159,30 @@ def test_incremental_run_equals_a_full_run_and_revises_alerts(tmp_path, halves):
         assert revised > 0
         assert s.scalar(select(func.count()).select_from(Score)) == day1.alerts + day2.alerts
     engine.dispose()
+
+
+def test_a_reference_file_changed_at_the_same_path_makes_the_next_run_recompute_all(
+    tmp_path, halves
+):
+    from vessel_risk.ingest import append_store, write_store
+    from vessel_risk.pipeline.config import RunConfig
+    from vessel_risk.pipeline.run import run
+
+    first, second, _ = halves
+    ports = pd.read_csv(shared_file("data", "ports", "gfw_named_anchorages.csv.gz"))
+    path = tmp_path / "ports.csv"
+    ports.to_csv(path, index=False)
+    inc_store, full_store = tmp_path / "inc", tmp_path / "full"
+    inc_out, full_out = tmp_path / "inc_out", tmp_path / "full_out"
+    write_store([first], inc_store, partitions=2)
+    run(RunConfig(out_dir=inc_out, position_store=inc_store, ports_path=path))
+    append_store([second], inc_store)
+    # the port list is updated in place: every other anchorage, same path
+    ports.iloc[::2].to_csv(path, index=False)
+    again = run(RunConfig(out_dir=inc_out, position_store=inc_store, ports_path=path))
+    assert again.counts["incremental"]["vessels_recomputed"] is None  # everything
+
+    write_store([first, second], full_store, partitions=2)
+    run(RunConfig(out_dir=full_out, position_store=full_store, ports_path=path))
+    pd.testing.assert_frame_equal(features(inc_out), features(full_out), rtol=1e-9, atol=1e-9)
+    assert features(inc_out)["number_port_visits"].sum() > 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,11 @@ from vessel_risk.api.routes import (
     vessels,
 )
 from vessel_risk.api.security import SecurityHeaders
+from vessel_risk.db.crypto import PLAINTEXT_WARNING, encryption_configured
 from vessel_risk.db.engine import make_engine
 from vessel_risk.settings import Settings
+
+log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).with_name("static")
 
@@ -88,7 +92,15 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
     -------
     FastAPI
         Every response carries the headers of :mod:`vessel_risk.api.security`.
+
+    Raises
+    ------
+    ValueError
+        If ``VESSEL_RISK_SECRET_KEY`` is set but not Fernet keys. Unset, a warning is
+        logged (:data:`vessel_risk.db.crypto.PLAINTEXT_WARNING`).
     """
+    if not encryption_configured():
+        log.warning(PLAINTEXT_WARNING)
     app = VesselRiskAPI(
         title="vessel-risk",
         version="0.1.0",

@@ -84,13 +84,17 @@ def score(
     ] = False,
 ) -> None:
     """Score a vessel-year table; write the scores, tiers, ranks and reasons."""
-    from vessel_risk.pipeline.scoring import score_frame
+    from vessel_risk.pipeline.scoring import check_feature_table, score_frame
 
     if out.suffix not in (".csv", ".parquet"):
         raise _fail(f"--out must end in .csv or .parquet. Got {str(out)!r}.")
     frame = read_table(table)
     if "year" not in frame.columns:
         raise _fail(f"{str(table)!r} has no 'year' column: a vessel-year table needs it.")
+    try:
+        check_feature_table(frame)
+    except ValueError as exc:
+        raise _fail(f"{str(table)!r}: {exc}") from exc
     loaded = None if baseline else load_model(Settings().mlflow_tracking_uri, version)
     model, label = loaded if loaded is not None else (None, None)
     if model is not None:

@@ -33,7 +33,9 @@ def serve(
     """Serve the REST API and the dashboard (loopback by default).
 
     With no API client in the database yet, an admin client is created and its key
-    printed once; the admin registers the agencies' clients (POST /clients).
+    printed once; the admin registers the agencies' clients (POST /clients). Without
+    VESSEL_RISK_SECRET_KEY it warns that secrets and personal data are stored as plain
+    text.
     """
     import uvicorn
     from sqlalchemy import select
@@ -42,6 +44,7 @@ def serve(
     from vessel_risk.api import create_app
     from vessel_risk.api.access import ApiClient, create_client
     from vessel_risk.api.app import database_url as run_database_url
+    from vessel_risk.db.crypto import PLAINTEXT_WARNING, encryption_configured
 
     overrides: dict[str, object] = {}
     if run_dir is not None:
@@ -55,6 +58,12 @@ def serve(
         url = run_database_url(settings)
     except ValueError as exc:
         raise _fail(str(exc)) from exc
+    try:
+        encrypted = encryption_configured()
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    if not encrypted:
+        console.print(f"[bold yellow]warning:[/bold yellow] {PLAINTEXT_WARNING}")
     engine = open_database(url)
     with Session(engine) as session, session.begin():
         if session.scalars(select(ApiClient).limit(1)).first() is None:

@@ -50,6 +50,16 @@ def encryption_configured() -> bool:
     return _keys() is not None
 
 
+PLAINTEXT_WARNING = (
+    "VESSEL_RISK_SECRET_KEY is not set: agency secrets and crew personal data are stored "
+    "in the database as plain text, readable by anyone with a copy of it. Set it to a "
+    "Fernet key (python -c 'from cryptography.fernet import Fernet; "
+    "print(Fernet.generate_key().decode())') before holding real data."
+)
+"""What an entrypoint that writes agency secrets or personal data says when
+:func:`encryption_configured` is false (``vessel-risk serve``, the API's startup)."""
+
+
 def encrypt_value(value: Any) -> Any:
     """``value`` as stored: ``{"fernet": token}``, or ``value`` itself without a key."""
     keys = _keys()

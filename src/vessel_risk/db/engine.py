@@ -11,12 +11,14 @@ at once (``COPY`` on PostgreSQL, batched core statements elsewhere) for recordin
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import (
     JSON,
+    String,
     bindparam,
     create_engine,
     event,
@@ -30,6 +32,8 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str) -> Engine:
@@ -218,6 +222,7 @@ def bulk_insert(
     """
     if not rows:
         return []
+    rows = fit_text(table, rows)
     conn = session.connection()
     if returning is None and conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
         _copy(conn, table, rows)
@@ -229,6 +234,90 @@ def bulk_insert(
         else:
             stmt = insert(table).returning(table.c[returning], sort_by_parameter_order=True)
             out.extend(conn.execute(stmt, list(chunk)).scalars())
+    return out
+
+
+def _strip_nul(value: Any) -> tuple[Any, bool]:
+    """``value`` without NUL characters in any string it holds (JSON values nest)."""
+    if isinstance(value, str):
+        return (value.replace("\x00", ""), True) if "\x00" in value else (value, False)
+    if isinstance(value, list):
+        pairs = [_strip_nul(v) for v in value]
+        if any(changed for _, changed in pairs):
+            return [v for v, _ in pairs], True
+        return value, False
+    if isinstance(value, dict):
+        items = {k: _strip_nul(v) for k, v in value.items()}
+        if any(changed for _, changed in items.values()):
+            return {k: v for k, (v, _) in items.items()}, True
+        return value, False
+    return value, False
+
+
+def fit_text(table: Any, rows: Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
+    """``rows`` with text that every database accepts: NUL characters removed, strings cut
+    to their column's length.
+
+    PostgreSQL refuses a NUL character in text and JSON (``DataError``) and a string longer
+    than its ``VARCHAR(n)`` (``StringDataRightTruncation``), failing the whole ``COPY``;
+    SQLite accepts both. Ingest keeps text fields up to 1024 characters while e.g.
+    ``vessels.shipname`` is ``VARCHAR(128)``, so a run's recording must not depend on it.
+    The row is kept; each value changed is counted and a warning logged with the counts.
+
+    Parameters
+    ----------
+    table : Table
+    rows : sequence of mapping of shape (n,)
+        Column name to Python value.
+
+    Returns
+    -------
+    sequence of mapping of shape (n,)
+        ``rows`` itself when nothing had to change, else new mappings (the input is not
+        modified).
+    """
+    if not rows:
+        return rows
+    names = [n for n in rows[0] if n in table.c]
+    lengths = {
+        n: table.c[n].type.length
+        for n in names
+        if isinstance(table.c[n].type, String) and table.c[n].type.length
+    }
+    nul = cut = 0
+    out: list[Mapping[str, Any]] = []
+    changed_any = False
+    for row in rows:
+        new: dict[str, Any] | None = None
+        for n in names:
+            v = row[n]
+            if v is None or isinstance(v, (int, float, bool)):
+                continue
+            v2, changed = _strip_nul(v)
+            if changed:
+                nul += 1
+            limit = lengths.get(n)
+            if limit is not None and isinstance(v2, str) and len(v2) > limit:
+                v2, changed = v2[:limit], True
+                cut += 1
+            if changed:
+                if new is None:
+                    new = dict(row)
+                new[n] = v2
+        if new is not None:
+            changed_any = True
+            out.append(new)
+        else:
+            out.append(row)
+    if not changed_any:
+        return rows
+    log.warning(
+        "%s: %d value(s) had NUL characters removed and %d value(s) were cut to their "
+        "column's length; the rows are kept",
+        table.name,
+        nul,
+        cut,
+    )
     return out
 
 
@@ -264,6 +353,7 @@ def bulk_update(session: Session, table: Any, key: str, rows: Sequence[Mapping[s
     """
     if not rows:
         return
+    rows = fit_text(table, rows)
     names = [n for n in rows[0] if n != key]
     stmt = (
         update(table)

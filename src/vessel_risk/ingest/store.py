@@ -19,7 +19,9 @@ rows in input order. :func:`write_split` writes any frame the same way (Hive sty
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -160,9 +162,9 @@ def write_store(
     Raises
     ------
     FileNotFoundError, ValueError
-        As :func:`~vessel_risk.ingest.readers.read_ais`, before anything of that file is
-        written; ValueError also if ``partitions`` is below 1, or if ``store`` is a file
-        or a folder that is not empty.
+        As :func:`~vessel_risk.ingest.readers.read_ais` (nothing of any file is left
+        written); ValueError also if ``partitions`` is below 1, if ``store`` is a file
+        or a folder that is not empty, or if two of ``paths`` have the same contents.
     """
 
     for path in paths:
@@ -180,13 +182,15 @@ def write_store(
         raise ValueError(
             f"The store {str(store)!r} already exists and is "
             f"{'a folder that is not empty' if store.is_dir() else 'not a folder'}: "
-            "write each store to a new folder."
+            "write each store to a new folder, or add files to an existing store with "
+            "`vessel-risk ingest PATH... --store DIR --append`."
         )
+    hashes = _refuse_duplicates(paths, {})
     store.mkdir(parents=True, exist_ok=True)
     reports, touched = _ingest(paths, store, partitions, 0, on_file, limits)
     (store / "ingest_report.json").write_text(json.dumps(reports, indent=2, default=str))
     _write_manifest(store, {"partitions": partitions, "appends": []})
-    _record_append(store, touched, list(range(len(paths))))
+    _record_append(store, touched, list(range(len(paths))), hashes)
     return reports
 
 
@@ -226,7 +230,10 @@ def append_store(
     ------
     FileNotFoundError, ValueError
         As :func:`write_store`; ValueError also if ``store`` is not a position store or
-        was written before stores recorded their partition count (ingest it again).
+        was written before stores recorded their partition count (ingest it again), or
+        if a file has the same contents (SHA-256) as one already in the store or another
+        of ``paths``. The append is all or nothing: on any error, every file it wrote is
+        removed and ``store.json`` and ``ingest_report.json`` are unchanged.
     """
     for path in paths:
         if not Path(path).exists():
@@ -235,13 +242,57 @@ def append_store(
     store_partitions(store)  # a position store, or a clear error
     manifest = read_manifest(store)
     previous = json.loads((store / "ingest_report.json").read_text(encoding="utf-8"))
+    known = {
+        h: str(previous[i]["source"]) if i < len(previous) else f"file {i}"
+        for a in manifest["appends"]
+        for i, h in zip(a["files"], a.get("sha256", []), strict=False)
+    }
+    hashes = _refuse_duplicates(paths, known)
     first = len(previous)
+    report_text = (store / "ingest_report.json").read_text(encoding="utf-8")
+    number = len(manifest["appends"])
     reports, touched = _ingest(paths, store, int(manifest["partitions"]), first, on_file, limits)
-    (store / "ingest_report.json").write_text(
-        json.dumps([*previous, *reports], indent=2, default=str)
-    )
-    _record_append(store, touched, list(range(first, first + len(paths))))
+    try:
+        (store / "ingest_report.json").write_text(
+            json.dumps([*previous, *reports], indent=2, default=str)
+        )
+        _record_append(store, touched, list(range(first, first + len(paths))), hashes)
+    except BaseException:
+        # the store as it was: no partition file, report or append record of these files
+        _remove_files(store, range(first, first + len(paths)))
+        (store / "ingest_report.json").write_text(report_text, encoding="utf-8")
+        if len(read_manifest(store)["appends"]) == number:
+            (store / "appends" / f"{number:05d}.parquet").unlink(missing_ok=True)
+        raise
     return reports
+
+
+def file_sha256(path: str | Path) -> str:
+    """The SHA-256 of a file's bytes (hex), read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _refuse_duplicates(paths: list[str | Path], known: dict[str, str]) -> list[str]:
+    """The SHA-256 of each of ``paths``; ValueError if one has the contents of a file
+    already in the store (``known``: hash to its source) or of another of ``paths``."""
+    hashes: list[str] = []
+    seen = dict(known)
+    for path in paths:
+        h = file_sha256(path)
+        if h in seen:
+            where = "already in the store" if h in known else "also given in this ingest"
+            raise ValueError(
+                f"The AIS file {str(path)!r} has the same contents as {seen[h]!r}, "
+                f"{where}: ingesting it again would count its positions twice. "
+                "Nothing was written."
+            )
+        seen[h] = str(path)
+        hashes.append(h)
+    return hashes
 
 
 MANIFEST = "store.json"
@@ -276,8 +327,9 @@ def _write_manifest(store: Path, manifest: dict[str, object]) -> None:
     tmp.replace(store / MANIFEST)
 
 
-def _record_append(store: Path, touched: pd.DataFrame, files: list[int]) -> None:
-    """Add one append to the manifest; its touched MMSIs to ``appends/NNNNN.parquet``."""
+def _record_append(store: Path, touched: pd.DataFrame, files: list[int], hashes: list[str]) -> None:
+    """Add one append to the manifest (with the SHA-256 of each file, in the order of
+    ``files``); its touched MMSIs to ``appends/NNNNN.parquet``."""
     manifest = read_manifest(store)
     appends = list(manifest["appends"])
     number = len(appends)
@@ -290,6 +342,7 @@ def _record_append(store: Path, touched: pd.DataFrame, files: list[int]) -> None
     appends.append(
         {
             "files": files,
+            "sha256": hashes,
             "vessels": len(touched),
             "start": iso(touched["first"].min()) if len(touched) else None,
             "end": iso(touched["last"].max()) if len(touched) else None,
@@ -348,10 +401,44 @@ def _ingest(
     on_file: Callable[[int, str], None] | None,
     limits: IngestLimits,
 ) -> tuple[list[dict[str, object]], pd.DataFrame]:
-    """Ingest ``paths`` as files ``first``, ``first + 1``... of ``store``.
+    """Ingest ``paths`` as files ``first``, ``first + 1``... of ``store``, all or nothing.
 
-    Returns the per-file reports and the touched MMSIs (:func:`_touched`).
+    Returns the per-file reports and the touched MMSIs (:func:`_touched`). On any
+    exception (a corrupt file, a full disk, an interrupt) every file written for any of
+    ``paths`` is removed before it propagates, so no partition file is left that
+    ``store.json`` does not record.
     """
+    try:
+        return _ingest_files(paths, store, partitions, first, on_file, limits)
+    except BaseException:
+        _remove_files(store, range(first, first + len(paths)))
+        raise
+
+
+def _remove_files(store: Path, files: Iterable[int]) -> None:
+    """Remove what input files ``files`` wrote to ``store``, and partition folders left
+    empty by it."""
+    for i in files:
+        for written in store.glob(f"*/**/file{i:05d}-*.parquet"):
+            written.unlink()
+    for kind in ("positions", "static", "quarantine"):
+        folder = store / kind
+        for d in sorted(folder.glob("*=*")) if folder.is_dir() else []:
+            if d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
+        if folder.is_dir() and not any(folder.iterdir()):
+            shutil.rmtree(folder)
+
+
+def _ingest_files(
+    paths: list[str | Path],
+    store: Path,
+    partitions: int,
+    first: int,
+    on_file: Callable[[int, str], None] | None,
+    limits: IngestLimits,
+) -> tuple[list[dict[str, object]], pd.DataFrame]:
+    """:func:`_ingest` without the clean-up."""
     reports: list[dict[str, object]] = []
     touched: list[pd.DataFrame] = []
     for i, path in enumerate(paths, start=first):
@@ -385,9 +472,6 @@ def _ingest(
                     )
                 parts.extend(r.files)
         except ValueError as exc:
-            # A Parquet file corrupt past its first chunk: leave nothing of it behind.
-            for written in store.glob(f"*/**/file{i:05d}-*.parquet"):
-                written.unlink()
             if str(path) in str(exc):
                 raise
             raise type(exc)(f"{str(path)!r}: {exc}") from exc  # which of several files

@@ -54,6 +54,7 @@ from vessel_risk.ingest import (
     write_split,
 )
 from vessel_risk.ingest.schemas import QuarantineSchema
+from vessel_risk.pipeline.config import _REFERENCE_FILES
 from vessel_risk.pipeline.counts import RunTally, run_counts
 from vessel_risk.pipeline.partition_cache import (
     PASS1,
@@ -77,6 +78,7 @@ from vessel_risk.pipeline.stages import (
     first_pass,
     second_pass,
 )
+from vessel_risk.pipeline.tasks import peak_memory_mib
 from vessel_risk.referral.directory import read_directory
 from vessel_risk.referral.notices import auto_refer
 
@@ -199,9 +201,39 @@ what the next run reuses: each pass's frames, the encounter grid, and the tables
 across partitions (encounters, vessel identities, reception counts)."""
 
 
+_HASHED_BYTES = 8 * 1024 * 1024
+"""Reference files up to this size (bytes) enter :func:`_fingerprint` by content hash;
+larger ones by size and modification time (ns)."""
+
+
+def _file_state(path: Path) -> list[object]:
+    """What identifies the contents of ``path``: size, ``mtime_ns`` and, for a file of at
+    most :data:`_HASHED_BYTES`, its SHA-256; for a folder, that of every file under it."""
+    if path.is_dir():
+        return [
+            [str(f.relative_to(path)), *_file_state(f)]
+            for f in sorted(path.rglob("*"))
+            if f.is_file()
+        ]
+    if not path.is_file():
+        return ["missing"]
+    st = path.stat()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest() if st.st_size <= _HASHED_BYTES else None
+    return [st.st_size, st.st_mtime_ns, digest]
+
+
 def _fingerprint(config: RunConfig) -> str:
-    """What makes a cache reusable: the whole configuration (reference files, scorer...)."""
-    return hashlib.sha256(repr(config).encode()).hexdigest()
+    """What makes a cache reusable: the whole configuration (reference paths, scorer...)
+    and the contents of every reference file and folder it names (a port list updated in
+    place at the same path makes the next run recompute everything)."""
+    names = (*_REFERENCE_FILES, "fishing_model_dir")
+    contents = {
+        name: _file_state(Path(path))
+        for name in names
+        if (path := getattr(config, name, None)) is not None
+    }
+    text = repr(config) + json.dumps(contents, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def _first(
@@ -500,7 +532,9 @@ def run_store(
         events = Events.stack(per_part, encounters)
         on_stage("score")
         queue = alert_queue(events.features, all_classes=config.all_vessel_classes)
-        alerts, version = score_alerts(events.features[queue], scorer.model, scorer.version)
+        alerts, version = score_alerts(
+            events.features[queue], scorer.model, scorer.version, voyages=events.voyages
+        )
         counts = run_counts(
             tally, files, events, alerts, refs.fishing_model, queue=queue, one_hull=vessels.one_hull
         )
@@ -550,4 +584,5 @@ def run_store(
         counts,
         auto_referred=len(auto),
         partitions=len(parts),
+        peak_memory_mib={"driver": peak_memory_mib()},
     )

@@ -328,6 +328,97 @@ def _alert_frame(features: pd.DataFrame) -> pd.DataFrame:
     return f
 
 
+FEATURE_UPPER_BOUNDS: dict[str, float] = {
+    "position_messages": 10**9,
+    "days_observed": 366,
+    "max_voyage_duration_hours": 1e6,
+    "max_distance_from_port_km": 25000,
+    "gaps_12_hours": 100000,
+    "number_carrier_encounters": 100000,
+    "n_shipnames": 100000,
+}
+"""Upper bounds of features beyond :class:`VesselFeatureSchema`'s: those the API's
+``/models/score`` enforces (:class:`vessel_risk.api.models.FeatureRowCreate`)."""
+
+
+def feature_bounds() -> dict[str, tuple[float | None, float | None]]:
+    """The lowest and highest possible value of each numeric vessel-year feature.
+
+    From :class:`~vessel_risk.features.schemas.VesselFeatureSchema`'s checks (counts,
+    hours and distances are at least 0, ``average_daily_fishing_hours`` at most 24...)
+    and :data:`FEATURE_UPPER_BOUNDS`.
+
+    Returns
+    -------
+    dict of str to (low or None, high or None)
+    """
+    bounds: dict[str, tuple[float | None, float | None]] = {}
+    for name, column in VesselFeatureSchema.to_schema().columns.items():
+        low = high = None
+        for check in column.checks:
+            stats = check.statistics or {}
+            if check.name in ("greater_than_or_equal_to", "in_range"):
+                low = stats.get("min_value", low)
+            if check.name in ("less_than_or_equal_to", "in_range"):
+                high = stats.get("max_value", high)
+        if name in FEATURE_UPPER_BOUNDS:
+            high = FEATURE_UPPER_BOUNDS[name]
+        if low is not None or high is not None:
+            bounds[name] = (low, high)
+    return bounds
+
+
+def check_feature_table(features: pd.DataFrame) -> None:
+    """Refuse a vessel-year table holding impossible values, before anything is scored.
+
+    An infinite value (``inf``, ``-inf``, ``1e999`` in a CSV) in any numeric column, or a
+    value outside :func:`feature_bounds` (a negative count or number of hours, more than
+    24 fishing hours a day, more than 366 days observed...), would rank a vessel on a
+    number that cannot be. Missing values (NaN) are allowed: not evaluable.
+
+    Parameters
+    ----------
+    features : DataFrame of shape (n, k)
+        As :func:`score_frame`.
+
+    Raises
+    ------
+    ValueError
+        Naming each offending column with its number of rows and the bound broken, and
+        how many of the table's rows hold any of them.
+    """
+    bounds = feature_bounds()
+    problems: list[str] = []
+    bad_rows = np.zeros(len(features), dtype=bool)
+    for name in features.columns:
+        col = features[name]
+        if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
+            continue
+        values = col.to_numpy(dtype="float64", na_value=np.nan)
+        infinite = np.isinf(values)
+        low, high = bounds.get(str(name), (None, None))
+        with np.errstate(invalid="ignore"):
+            below = ~infinite & (values < low) if low is not None else np.zeros_like(infinite)
+            above = ~infinite & (values > high) if high is not None else np.zeros_like(infinite)
+        what = [
+            f"{int(mask.sum())} {label}"
+            for mask, label in (
+                (infinite, "infinite"),
+                (below, f"below {low:g}" if low is not None else ""),
+                (above, f"above {high:g}" if high is not None else ""),
+            )
+            if mask.any()
+        ]
+        if what:
+            problems.append(f"{name} ({', '.join(what)})")
+            bad_rows |= infinite | below | above
+    if problems:
+        raise ValueError(
+            f"{int(bad_rows.sum())} of {len(features)} rows hold impossible values: "
+            f"{'; '.join(problems)}. Correct or remove those rows; nothing was scored."
+        )
+
+
 def score_frame(
     features: pd.DataFrame, model: Any | None, model_version: str | None
 ) -> pd.DataFrame:
