@@ -99,3 +99,21 @@ def test_score_refuses_impossible_values_naming_columns_and_rows(tmp_path):
     assert "gaps_12_hours (1 below 0)" in said
     assert "average_daily_fishing_hours (1 above 24)" in said
     assert not out.exists()
+
+
+def test_score_on_a_runs_features_gives_the_runs_scores_and_tiers(squid_run, tmp_path):
+    out_dir, _ = squid_run
+    out = tmp_path / "scores.csv"
+    printed = cli_output(
+        "score", "--table", str(out_dir / "vessel_features.parquet"), "--out", str(out)
+    )
+    # 354 vessel-years; 111 of class "other" are out of the run's alert queue, as here.
+    assert "111 vessel-years of classes the alert queue leaves out" in printed
+    scored = pd.read_csv(out, dtype={"mmsi": str})
+    alerts = pd.read_csv(out_dir / "alerts.csv", dtype={"mmsi": str})
+    assert len(scored) == len(alerts) == 243
+    key = ["mmsi", "track_id", "year"]
+    both = alerts[[*key, "score", "tier", "rank"]].merge(scored, on=key, suffixes=("", "_s"))
+    assert len(both) == 243
+    assert (both["score"] - both["score_s"]).abs().max() < 1e-9
+    assert (both["tier"] == both["tier_s"]).all() and (both["rank"] == both["rank_s"]).all()

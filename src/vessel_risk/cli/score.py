@@ -82,9 +82,21 @@ def score(
     baseline: Annotated[
         bool, typer.Option("--baseline", help="Score with the indicator baseline.")
     ] = False,
+    all_vessel_classes: Annotated[
+        bool,
+        typer.Option(
+            "--all-vessel-classes",
+            help="With a vessel_class column, score every class (as `run` does with it).",
+        ),
+    ] = False,
 ) -> None:
-    """Score a vessel-year table; write the scores, tiers, ranks and reasons."""
-    from vessel_risk.pipeline.scoring import check_feature_table, score_frame
+    """Score a vessel-year table; write the scores, tiers, ranks and reasons.
+
+    A table with a ``vessel_class`` column (a run's ``vessel_features.parquet``) is scored
+    as the run's alert queue is (:func:`vessel_risk.pipeline.scoring.alert_queue`), so
+    peers, ranks and tiers are the run's; the other rows are left out and counted.
+    """
+    from vessel_risk.pipeline.scoring import alert_queue, check_feature_table, score_frame
 
     if out.suffix not in (".csv", ".parquet"):
         raise _fail(f"--out must end in .csv or .parquet. Got {str(out)!r}.")
@@ -101,7 +113,16 @@ def score(
         missing = [str(f) for f in model.feature_names_in_ if str(f) not in frame.columns]
         if missing:
             raise _fail(f"{str(table)!r} lacks features {label} needs: {', '.join(missing)}.")
+    queue = alert_queue(frame, all_classes=all_vessel_classes)
+    left_out = int((~queue).sum())
+    frame = frame.loc[queue.to_numpy()]
     scored = score_frame(frame.reset_index(drop=True), model, label)
+    if left_out:
+        console.print(
+            f"{left_out} vessel-years of classes the alert queue leaves out (cargo, tanker, "
+            "gear...; carriers and support vessels without an encounter) were not scored; "
+            "--all-vessel-classes scores them."
+        )
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix == ".parquet":
         scored.to_parquet(out, index=False)
