@@ -30,11 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from sqlalchemy.orm import Session
 
-from vessel_risk.alerts.build import evidence_events
-from vessel_risk.alerts.export import write_alerts_csv, write_alerts_geojson
-from vessel_risk.alerts.persistence import record_run
 from vessel_risk.db.engine import open_database
 from vessel_risk.events.encounters import (
     encounters_from_samples,
@@ -43,7 +39,6 @@ from vessel_risk.events.encounters import (
 from vessel_risk.events.gaps import area_message_counts
 from vessel_risk.events.schemas import PositionSchema
 from vessel_risk.frames import columns, empty_frame
-from vessel_risk.geo.ports import PortIndex
 from vessel_risk.identity.identify import VesselTables, identify_vessels, position_activity
 from vessel_risk.ingest import (
     iter_store_quarantine,
@@ -55,7 +50,7 @@ from vessel_risk.ingest import (
 )
 from vessel_risk.ingest.schemas import QuarantineSchema
 from vessel_risk.pipeline.config import _REFERENCE_FILES
-from vessel_risk.pipeline.counts import RunTally, run_counts
+from vessel_risk.pipeline.counts import RunTally
 from vessel_risk.pipeline.partition_cache import (
     PASS1,
     PASS2,
@@ -67,7 +62,7 @@ from vessel_risk.pipeline.partition_cache import (
     save_frames,
     splice,
 )
-from vessel_risk.pipeline.scoring import Scorer, alert_queue, choose_scorer, score_alerts
+from vessel_risk.pipeline.scoring import Scorer, choose_scorer
 from vessel_risk.pipeline.stages import (
     Events,
     OnStage,
@@ -80,7 +75,6 @@ from vessel_risk.pipeline.stages import (
 )
 from vessel_risk.pipeline.tasks import peak_memory_mib
 from vessel_risk.referral.directory import read_directory
-from vessel_risk.referral.notices import auto_refer
 
 if TYPE_CHECKING:
     from vessel_risk.pipeline.config import RunConfig
@@ -396,12 +390,12 @@ def run_store(
 
     Parameters, returns and errors are those of :func:`vessel_risk.pipeline.run`.
     """
+    from vessel_risk.pipeline.outputs import score_and_record
     from vessel_risk.pipeline.report import MAP_POSITIONS, write_report
     from vessel_risk.pipeline.run import (
         ENCOUNTER_WINDOW_SLOTS,
         RunSummary,
         _ParquetAppender,
-        _write_events,
         load_references,
     )
     from vessel_risk.pipeline.tasks import encounter_window_task
@@ -530,40 +524,25 @@ def run_store(
         positions_out.close()
 
         events = Events.stack(per_part, encounters)
-        on_stage("score")
-        queue = alert_queue(events.features, all_classes=config.all_vessel_classes)
-        alerts, version = score_alerts(
-            events.features[queue], scorer.model, scorer.version, voyages=events.voyages
+        alerts, version, counts, run_id, auto, engine = score_and_record(
+            config,
+            events,
+            vessels,
+            tally,
+            files,
+            refs,
+            scorer,
+            fleets,
+            engine,
+            on_stage,
+            extra_counts={
+                "incremental": {
+                    "appends_taken_in": plan.appends - plan.since,
+                    "vessels_touched": None if touched is None else len(touched),
+                    "vessels_recomputed": None if affected is None else len(affected),
+                }
+            },
         )
-        counts = run_counts(
-            tally, files, events, alerts, refs.fishing_model, queue=queue, one_hull=vessels.one_hull
-        )
-        counts["incremental"] = {
-            "appends_taken_in": plan.appends - plan.since,
-            "vessels_touched": None if touched is None else len(touched),
-            "vessels_recomputed": None if affected is None else len(affected),
-        }
-        on_stage("write")
-        _write_events(events, vessels, out_dir)
-        write_alerts_csv(alerts, out_dir / "alerts.csv")
-        write_alerts_geojson(alerts, out_dir / "alerts.geojson")
-        (out_dir / "ingest_report.json").write_text(json.dumps(counts, indent=2, default=str))
-        engine = engine or open_database(url, create=True)
-        with Session(engine) as session, session.begin():
-            run_id = record_run(
-                session,
-                alerts=alerts,
-                features=events.features,
-                evidence=evidence_events(
-                    events.visits, events.gaps, events.encounters, events.loitering
-                ),
-                identity=events.identity,
-                visits=events.visits,
-                inputs=config.inputs,
-                model_version=version,
-                counts=counts,
-            )
-            auto = auto_refer(session, ports=PortIndex(refs.ports), fleets=fleets)
         mark_processed(store, out_dir, config=_fingerprint(config))
     finally:
         if engine is not None:

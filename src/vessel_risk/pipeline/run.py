@@ -68,36 +68,28 @@ from typing import Any, TypeVar
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from sqlalchemy.orm import Session
 
-from vessel_risk.alerts.build import evidence_events
-from vessel_risk.alerts.export import write_alerts_csv, write_alerts_geojson
-from vessel_risk.alerts.persistence import record_run
 from vessel_risk.db.engine import open_database
 from vessel_risk.events.encounters import encounters_from_samples
 from vessel_risk.events.fishing import load_fishing_model
 from vessel_risk.events.schemas import (
     EncounterSchema,
-    GapSchema,
-    LoiteringSchema,
-    PortVisitSchema,
     PositionSchema,
-    VoyageSchema,
 )
-from vessel_risk.frames import columns, empty_frame
-from vessel_risk.geo.ports import PortIndex, default_ports, read_ports, read_psma_parties
+from vessel_risk.frames import empty_frame
+from vessel_risk.geo.ports import default_ports, read_ports, read_psma_parties
 from vessel_risk.geo.shore import ShoreDistance
 from vessel_risk.geo.zones import read_eez
 from vessel_risk.identity.identify import VesselTables, identify_vessels
 from vessel_risk.identity.lists import load_iuu_list, load_vessel_list, read_carriers
 from vessel_risk.identity.reference import TABLES, load_table
-from vessel_risk.identity.schemas import VesselLinkSchema
 from vessel_risk.ingest import iter_store_quarantine, store_partitions, write_store
 from vessel_risk.ingest.schemas import QuarantineSchema
 from vessel_risk.pipeline.config import RunConfig
-from vessel_risk.pipeline.counts import RunTally, run_counts
+from vessel_risk.pipeline.counts import RunTally
 from vessel_risk.pipeline.engine import Engine
-from vessel_risk.pipeline.scoring import Scorer, alert_queue, choose_scorer, score_alerts
+from vessel_risk.pipeline.outputs import score_and_record
+from vessel_risk.pipeline.scoring import Scorer, choose_scorer
 from vessel_risk.pipeline.stages import Events, OnStage, References, _noop, check_frame, concat
 from vessel_risk.pipeline.tasks import (
     ENCOUNTER_WINDOW_SLOTS,
@@ -110,7 +102,6 @@ from vessel_risk.pipeline.tasks import (
     second_pass_task,
 )
 from vessel_risk.referral.directory import read_directory
-from vessel_risk.referral.notices import auto_refer
 
 T = TypeVar("T")
 
@@ -368,36 +359,9 @@ def run(
             encounters, vessels = passes.encounters, passes.vessels
 
         events = Events.stack(per_part, encounters)
-        on_stage("score")
-        queue = alert_queue(events.features, all_classes=config.all_vessel_classes)
-        alerts, version = score_alerts(
-            events.features[queue], scorer.model, scorer.version, voyages=events.voyages
+        alerts, version, counts, run_id, auto, engine = score_and_record(
+            config, events, vessels, tally, files, refs, scorer, fleets, engine, on_stage
         )
-        counts = run_counts(
-            tally, files, events, alerts, refs.fishing_model, queue=queue, one_hull=vessels.one_hull
-        )
-        on_stage("write")
-        _write_events(events, vessels, out_dir)
-        write_alerts_csv(alerts, out_dir / "alerts.csv")
-        write_alerts_geojson(alerts, out_dir / "alerts.geojson")
-        (out_dir / "ingest_report.json").write_text(json.dumps(counts, indent=2, default=str))
-        engine = engine or open_database(url, create=True)
-        with Session(engine) as session, session.begin():
-            run_id = record_run(
-                session,
-                alerts=alerts,
-                features=events.features,
-                evidence=evidence_events(
-                    events.visits, events.gaps, events.encounters, events.loitering
-                ),
-                identity=events.identity,
-                visits=events.visits,
-                inputs=config.inputs,
-                model_version=version,
-                counts=counts,
-            )
-            # Only where an agency's own rule allows it; otherwise a person approves.
-            auto = auto_refer(session, ports=PortIndex(refs.ports), fleets=fleets)
     finally:
         if engine is not None:
             engine.dispose()
@@ -560,22 +524,3 @@ def _map_partitions(
         for stage in done.stages:
             replay(stage)
     return _Passes(second, vessels.encounters, vessels, seconds, cpu, peak)
-
-
-def _write_events(events: Events, vessels: VesselTables, out_dir: Path) -> None:
-    """The event tables and vessel-year features as Parquet, each checked on the way out."""
-    PortVisitSchema.validate(events.visits[columns(PortVisitSchema)]).to_parquet(
-        out_dir / "port_visits.parquet", index=False
-    )
-    VoyageSchema.validate(events.voyages).to_parquet(out_dir / "voyages.parquet", index=False)
-    GapSchema.validate(events.gaps).to_parquet(out_dir / "gaps.parquet", index=False)
-    LoiteringSchema.validate(events.loitering).to_parquet(
-        out_dir / "loitering.parquet", index=False
-    )
-    EncounterSchema.validate(events.encounters).to_parquet(
-        out_dir / "encounters.parquet", index=False
-    )
-    VesselLinkSchema.validate(vessels.links).to_parquet(
-        out_dir / "vessel_links.parquet", index=False
-    )
-    events.features.to_parquet(out_dir / "vessel_features.parquet", index=False)

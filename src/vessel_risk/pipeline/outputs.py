@@ -1,0 +1,114 @@
+"""The end of every run: score the alert queue, write the outputs, record the run.
+
+:func:`score_and_record` is shared by :func:`vessel_risk.pipeline.run.run` and the
+incremental store run (:func:`vessel_risk.pipeline.incremental.run_store`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from vessel_risk.alerts.build import Alert, evidence_events
+from vessel_risk.alerts.export import write_alerts_csv, write_alerts_geojson
+from vessel_risk.alerts.persistence import record_run
+from vessel_risk.db.engine import open_database
+from vessel_risk.events.schemas import (
+    EncounterSchema,
+    GapSchema,
+    LoiteringSchema,
+    PortVisitSchema,
+    VoyageSchema,
+)
+from vessel_risk.frames import columns
+from vessel_risk.geo.ports import PortIndex
+from vessel_risk.identity.identify import VesselTables
+from vessel_risk.identity.schemas import VesselLinkSchema
+from vessel_risk.pipeline.config import RunConfig
+from vessel_risk.pipeline.counts import RunTally, run_counts
+from vessel_risk.pipeline.scoring import Scorer, alert_queue, score_alerts
+from vessel_risk.pipeline.stages import Events, References
+from vessel_risk.referral.notices import auto_refer
+
+
+def score_and_record(
+    config: RunConfig,
+    events: Events,
+    vessels: VesselTables,
+    tally: RunTally,
+    files: Any,
+    refs: References,
+    scorer: Scorer,
+    fleets: Any,
+    engine: Any,
+    on_stage: Callable[[str], None],
+    *,
+    extra_counts: dict[str, Any] | None = None,
+) -> tuple[list[Alert], str, dict[str, Any], int, list[Any], Any]:
+    """The end of every run: score the alert queue, write the event tables and alerts,
+    record the run in the database and refer where an agency's own rule allows.
+
+    Shared by :func:`run` and the incremental store run
+    (:func:`vessel_risk.pipeline.incremental.run_store`), so the two cannot drift apart.
+
+    Returns
+    -------
+    alerts, version, counts, run_id, auto_referred, engine
+        ``engine`` is the one given, or the database opened here (the caller disposes it).
+    """
+    on_stage("score")
+    queue = alert_queue(events.features, all_classes=config.all_vessel_classes)
+    alerts, version = score_alerts(
+        events.features[queue], scorer.model, scorer.version, voyages=events.voyages
+    )
+    counts = run_counts(
+        tally, files, events, alerts, refs.fishing_model, queue=queue, one_hull=vessels.one_hull
+    )
+    counts.update(extra_counts or {})
+    on_stage("write")
+    out_dir = config.out_dir
+    write_events(events, vessels, out_dir)
+    write_alerts_csv(alerts, out_dir / "alerts.csv")
+    write_alerts_geojson(alerts, out_dir / "alerts.geojson")
+    (out_dir / "ingest_report.json").write_text(json.dumps(counts, indent=2, default=str))
+    engine = engine or open_database(config.resolved_database_url, create=True)
+    with Session(engine) as session, session.begin():
+        run_id = record_run(
+            session,
+            alerts=alerts,
+            features=events.features,
+            evidence=evidence_events(
+                events.visits, events.gaps, events.encounters, events.loitering
+            ),
+            identity=events.identity,
+            visits=events.visits,
+            inputs=config.inputs,
+            model_version=version,
+            counts=counts,
+        )
+        # Only where an agency's own rule allows it; otherwise a person approves.
+        auto = auto_refer(session, ports=PortIndex(refs.ports), fleets=fleets)
+    return alerts, version, counts, run_id, auto, engine
+
+
+def write_events(events: Events, vessels: VesselTables, out_dir: Path) -> None:
+    """The event tables and vessel-year features as Parquet, each checked on the way out."""
+    PortVisitSchema.validate(events.visits[columns(PortVisitSchema)]).to_parquet(
+        out_dir / "port_visits.parquet", index=False
+    )
+    VoyageSchema.validate(events.voyages).to_parquet(out_dir / "voyages.parquet", index=False)
+    GapSchema.validate(events.gaps).to_parquet(out_dir / "gaps.parquet", index=False)
+    LoiteringSchema.validate(events.loitering).to_parquet(
+        out_dir / "loitering.parquet", index=False
+    )
+    EncounterSchema.validate(events.encounters).to_parquet(
+        out_dir / "encounters.parquet", index=False
+    )
+    VesselLinkSchema.validate(vessels.links).to_parquet(
+        out_dir / "vessel_links.parquet", index=False
+    )
+    events.features.to_parquet(out_dir / "vessel_features.parquet", index=False)
