@@ -36,25 +36,28 @@ def test_the_labelled_table_against_the_squid_run_is_not_comparable(labelled, sq
     names = [n for n, _ in res.top_features]
     assert len(names) == 5
     # Coverage and nulls give the source away: the squid run's median vessel-year has 11
-    # messages; average encounter durations are null without an encounter.
+    # messages; foreign port visits are unknown without a declared flag.
     assert "position_messages" in names
-    assert "average_encounter_duration_hours" in names
+    assert "number_foreign_port_visits" in names
     assert min(a for _, a in res.top_features) >= 0.9
     assert sum(v for _, v in res.importances) == pytest.approx(1.0)
     assert "not comparable" in res.summary()
     assert "position_messages (AUC 0.9" in res.summary()
 
 
-def test_no_squid_vessel_year_lies_in_the_labelled_tables_domain(labelled, squid_features):
+def test_two_squid_vessel_years_lie_in_the_labelled_tables_domain(labelled, squid_features):
     checked = fit_domain(labelled, FEATS).check(squid_features)
     assert len(checked) == len(squid_features)
-    assert checked["model_applies"].sum() == 0
+    applies = checked["model_applies"].to_numpy()
+    assert applies.sum() == 2  # well observed, with a declared flag and every feature known
     reasons = checked["model_domain_reason"]
     thin = squid_features["position_messages"].to_numpy() < 116
     assert thin.mean() > 0.8  # 303 of 354 vessel-years when written
+    assert not thin[applies].any()
     assert reasons.str.contains("below the training minimum 116").to_numpy().tolist() == list(thin)
-    # Every row also lacks a feature the labelled table always has.
-    assert reasons.str.contains("unknown that training always had").all()
+    # Every other row lacks a feature the labelled table always has or is too thin.
+    assert reasons[~applies].str.contains("unknown that training always had|below").all()
+    assert (reasons[applies] == "").all()
 
 
 def test_two_halves_of_the_labelled_table_are_comparable(labelled):
