@@ -204,7 +204,8 @@ def run(
         f"{c['static_reports']:,} static reports, {c['quarantined']:,} quarantined."
     )
     console.print(f"Ranked {summary.alerts} alerts ({tiers}).")
-    console.print(model_domain_line(c))
+    if scorer.model is not None:  # the indicator baseline has no domain to report
+        console.print(model_domain_line(c))
     left_out = summary.counts.get("vessel_years_not_in_alert_queue_by_class") or {}
     if left_out:
         parts = ", ".join(f"{n:,} {cls}" for cls, n in left_out.items())
