@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_fiel
 
 from vessel_risk.alerts.display import flag_label, vessel_label
 from vessel_risk.db.tables import as_utc
+from vessel_risk.pipeline.scoring import FEATURE_UPPER_BOUNDS as _MAX
 
 UTC = Annotated[datetime, AfterValidator(as_utc)]
 """A timezone-aware UTC time (SQLite hands back naive UTC times)."""
@@ -401,17 +402,23 @@ class FeatureRowCreate(BaseModel):
     Missing features are not evaluable and raise nothing.
     """
 
-    position_messages: int = Field(ge=0, le=10**9)
-    days_observed: int = Field(ge=0, le=366)
+    position_messages: int = Field(ge=0, le=_MAX["position_messages"])
+    days_observed: int = Field(ge=0, le=_MAX["days_observed"])
     mmsi_valid: bool = True
     iuu_listed: bool = False
     iuu_match: str | None = None
-    max_voyage_duration_hours: float | None = Field(default=None, ge=0, le=1e6)
-    max_distance_from_port_km: float | None = Field(default=None, ge=0, le=25000)
-    gaps_12_hours: int | None = Field(default=None, ge=0, le=100000)
-    number_carrier_encounters: int | None = Field(default=None, ge=0, le=100000)
+    max_voyage_duration_hours: float | None = Field(
+        default=None, ge=0, le=_MAX["max_voyage_duration_hours"]
+    )
+    max_distance_from_port_km: float | None = Field(
+        default=None, ge=0, le=_MAX["max_distance_from_port_km"]
+    )
+    gaps_12_hours: int | None = Field(default=None, ge=0, le=_MAX["gaps_12_hours"])
+    number_carrier_encounters: int | None = Field(
+        default=None, ge=0, le=_MAX["number_carrier_encounters"]
+    )
     average_daily_fishing_hours: float | None = Field(default=None, ge=0, le=24)
-    n_shipnames: int | None = Field(default=None, ge=0, le=100000)
+    n_shipnames: int | None = Field(default=None, ge=0, le=_MAX["n_shipnames"])
 
 
 class ScorePublic(BaseModel):

@@ -337,8 +337,9 @@ FEATURE_UPPER_BOUNDS: dict[str, float] = {
     "number_carrier_encounters": 100000,
     "n_shipnames": 100000,
 }
-"""Upper bounds of features beyond :class:`VesselFeatureSchema`'s: those the API's
-``/models/score`` enforces (:class:`vessel_risk.api.models.FeatureRowCreate`)."""
+"""Upper bounds of features beyond :class:`VesselFeatureSchema`'s, the one definition
+``vessel-risk score`` and the API's ``/models/score``
+(:class:`vessel_risk.api.models.FeatureRowCreate`) both enforce."""
 
 
 def feature_bounds() -> dict[str, tuple[float | None, float | None]]:
