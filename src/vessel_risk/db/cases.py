@@ -24,7 +24,7 @@ class Inspection(Base):
     ``outcome`` is ``confirmed`` (forced-labour indicators confirmed on board),
     ``none_found`` or ``not_boarded`` (``not_boarded_reason`` says why).
     ``ilo_indicators`` lists the ILO forced-labour indicators observed (keys of
-    :data:`vessel_risk.referral.inspections.ILO_INDICATORS`); ``documents_seen`` maps each
+    :data:`vessel_risk.referral.standards.ILO_INDICATORS`); ``documents_seen`` maps each
     ILO C188 checklist item to ``seen``, ``missing`` or ``not_checked``;
     ``crew_by_nationality`` maps ISO3 to a head count. No person is named here.
     """
