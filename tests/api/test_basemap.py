@@ -27,7 +27,7 @@ def test_the_shipped_land_layer_is_land_and_small():
     # pole closing Antarctica along the map's lower edge.
     for polygon in land.geoms:
         xy = list(polygon.exterior.coords)
-        jumps = [(a, b) for a, b in zip(xy, xy[1:]) if abs(a[0] - b[0]) > 180]
+        jumps = [(a, b) for a, b in zip(xy, xy[1:], strict=False) if abs(a[0] - b[0]) > 180]
         assert all(a[1] == b[1] == -90.0 for a, b in jumps)
     assert land.bounds == (-180.0, -90.0, 180.0, 83.6)  # Cape Morris Jesup, Greenland
 

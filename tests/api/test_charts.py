@@ -27,7 +27,9 @@ def test_a_line_breaks_at_a_silence_over_12_hours_and_the_axis_starts_at_zero():
     assert [label for _, label in c.y_ticks] == ["0", "100", "200", "300", "400", "500"]
     first = [tuple(map(float, p.split(","))) for p in c.lines[0].split()]
     assert first[0] == (c.left, c.bottom - (c.bottom - c.top) * 10 / 500)
-    assert c.lines[1].split()[-1] == f"{c.right:.1f},{c.bottom - (c.bottom - c.top) * 410 / 500:.1f}"
+    assert (
+        c.lines[1].split()[-1] == f"{c.right:.1f},{c.bottom - (c.bottom - c.top) * 410 / 500:.1f}"
+    )
     assert [label for _, label in c.x_ticks] == ["01 Oct", "02 Oct", "03 Oct"]
     assert c.summary == (
         "Distance from shore from 2022-10-01 to 2022-10-03 (UTC), 5 positions: median 30 km, "

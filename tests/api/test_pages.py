@@ -38,7 +38,10 @@ def test_event_pages_filter_by_kind_and_dates_and_count_in_sql(engine, tmp_path)
         assert (every.total, every.pages, every.first, every.last) == (61, 3, 1, 25)
         last = pages.event_page(s, score_ids, pages.EventFilter(), 3)
         assert (last.first, last.last, len(last.events)) == (51, 61, 11)
-        assert (last.events[-1].kind, last.events[-1].start.date()) == ("ais_gap", date(2022, 10, 23))
+        assert (last.events[-1].kind, last.events[-1].start.date()) == (
+            "ais_gap",
+            date(2022, 10, 23),
+        )
         past = pages.event_page(s, score_ids, pages.EventFilter(), 99)
         assert past.page == 3
         flt = pages.parse_event_filter("ais_gap", "2022-03-01", "2022-06-30", kinds)

@@ -124,8 +124,9 @@ def across_antimeridian(polygon: list[Ring]) -> list[list[Ring]]:
     Natural Earth's dissolved land joins the two sides of the antimeridian with seam
     edges from -180° to 180° (Chukotka, Wrangel Island, Fiji), which a map would draw
     as lines across the world. Such a polygon is unwrapped (longitudes beyond ±180°)
-    and cut at the antimeridian into a part on each side; a ring around the pole (Antarctica) is closed
-    along the pole instead, and its holes within 1° of the pole are left out.
+    and cut at the antimeridian into a part on each side; a ring around the pole
+    (Antarctica) is closed along the pole instead, and its holes within 1° of the pole
+    are left out.
 
     Parameters
     ----------

@@ -168,8 +168,7 @@ def time_chart(
         else:
             lines.append(" ".join(f"{xs[i]:.1f},{ys[i]:.1f}" for i in run))
     y_ticks = [
-        (round(y_of(k * step), 1), f"{k * step:g}")
-        for k in range(int(round(y_max / step)) + 1)
+        (round(y_of(k * step), 1), f"{k * step:g}") for k in range(int(round(y_max / step)) + 1)
     ]
     x_ticks = [
         (round(x_of((when - t[0]).total_seconds()), 1), label)

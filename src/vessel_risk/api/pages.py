@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from vessel_risk.db.tables import Agency, AlertRow, EvidenceEvent, ReferralNotice
@@ -173,7 +173,7 @@ def event_page(
     by_kind = event_kinds(session, score_ids)
     if not score_ids:
         return EventPage([], 0, 1, 1, 0, 0, by_kind)
-    where = [EvidenceEvent.score_id.in_(score_ids)]
+    where: list[ColumnElement[bool]] = [EvidenceEvent.score_id.in_(score_ids)]
     if flt.kind:
         where.append(EvidenceEvent.kind == flt.kind)
     if flt.start:
@@ -193,7 +193,9 @@ def event_page(
     )
     events = list(session.scalars(stmt))
     first = (page - 1) * size + 1 if events else 0
-    return EventPage(events, total, page, pages, first, first + len(events) - 1 if events else 0, by_kind)
+    return EventPage(
+        events, total, page, pages, first, first + len(events) - 1 if events else 0, by_kind
+    )
 
 
 @dataclass(frozen=True)
@@ -326,8 +328,7 @@ def approval_view(
         f"{len(indicators)} reason(s) with {events} evidence event(s)",
         f"last port: {last_port.get('label')}" if last_port else "no last port",
         f"crew countries: {', '.join(crew)}" if crew else "no crew countries",
-        "inspection checks, interview guidance and the reflection period; no crew "
-        "personal data",
+        "inspection checks, interview guidance and the reflection period; no crew personal data",
     ]
     return ApprovalView(
         notice=notice,

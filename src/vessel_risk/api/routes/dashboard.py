@@ -263,7 +263,11 @@ def _vessel_common(
     return {"v": v, "port": port, "tab": tab, "tabs": VESSEL_TABS}
 
 
-VESSEL_TABS = (("overview", "Overview", ""), ("events", "Events", "/events"), ("track", "Track", "/track"))
+VESSEL_TABS = (
+    ("overview", "Overview", ""),
+    ("events", "Events", "/events"),
+    ("track", "Track", "/track"),
+)
 """The vessel page's tabs: (name, label, path after ``/ui/vessels/{mmsi}``)."""
 UiPortParam = Annotated[str | None, Query(max_length=128)]
 
@@ -312,7 +316,12 @@ def vessel_events_view(
     flt = pages.parse_event_filter(kind, start, end, pages.event_kinds(session, score_ids))
     found = pages.event_page(session, score_ids, flt, page)
     event_points = [
-        {"lat": e.lat, "lon": e.lon, "kind": e.kind, "start": (as_utc(e.start) or e.start).isoformat()}
+        {
+            "lat": e.lat,
+            "lon": e.lon,
+            "kind": e.kind,
+            "start": (as_utc(e.start) or e.start).isoformat(),
+        }
         for e in found.events
         if e.lat is not None and e.lon is not None
     ]
@@ -386,8 +395,8 @@ def referral_view(
     coverage they rest on, "insufficient data" where thin) and its approval preview:
     the flag routing uses (declared, or inferred with its source and confidence), who
     will receive it, by which rule and how, and the rules that found no agency
-    (:func:`vessel_risk.api.pages.approval_view`). A draft routed by an inferred flag has a box the approver ticks to
-    confirm that flag; approval without it is refused.
+    (:func:`vessel_risk.api.pages.approval_view`). A draft routed by an inferred flag
+    has a box the approver ticks to confirm that flag; approval without it is refused.
     """
     from vessel_risk.api.routes.referrals import _fleets
     from vessel_risk.referral.notices import preview_notice
