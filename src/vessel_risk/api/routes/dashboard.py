@@ -47,6 +47,8 @@ templates = Jinja2Templates(
         autoescape=True,
     )
 )
+templates.env.filters["utc"] = as_utc  # a time from the database, as UTC (PostgreSQL
+# answers in the session's time zone)
 LOGIN_FAILURES_PER_MINUTE = 10
 """Failed logins one address may make in a minute before 429 (OWASP Authentication
 Cheat Sheet: throttle by source)."""
