@@ -115,7 +115,7 @@ def time_chart(
     *,
     title: str,
     unit: str = "km",
-    width: int = 720,
+    width: int = 540,
     height: int = 200,
 ) -> TimeChart | None:
     """A line chart of ``values`` over ``times``.

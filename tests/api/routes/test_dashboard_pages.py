@@ -76,7 +76,8 @@ def browser(site):
 
 
 def _page(browser: Any, server: str, key: str, viewport: dict[str, int]) -> Any:
-    """A logged-in page that reaches ``server`` only and records CSP violations."""
+    """A page logged in (by keyboard) that reaches ``server`` only and records CSP
+    violations."""
     context = browser.new_context(viewport=viewport)
     context.route(
         "**/*",
@@ -86,8 +87,8 @@ def _page(browser: Any, server: str, key: str, viewport: dict[str, int]) -> Any:
     page = context.new_page()
     page.goto(f"{server}/ui/login")
     page.fill("#key", key_of(key))
-    page.click("#login")
-    page.wait_for_load_state()
+    page.press("#key", "Enter")  # the login form by keyboard
+    page.wait_for_url(lambda url: not url.endswith("/ui/login"))
     return page
 
 
