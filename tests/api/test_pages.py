@@ -101,3 +101,51 @@ def test_track_distances_keep_the_spans_in_scope(tmp_path):
     EVENTFUL_POSITIONS.drop(columns=list(pages.DISTANCE_COLUMNS)).to_parquet(add_positions)
     old = pages.track_distances(add_positions, EVENTFUL_MMSI, frozenset({(0, 2022)}))
     assert list(old.columns) == ["track_id", "timestamp"] and len(old) == 5
+
+
+def test_the_approval_view_says_what_the_notice_carries_and_who_receives_it(engine):
+    from tests.builders import add_agency
+    from vessel_risk.db.tables import Score
+    from vessel_risk.referral.notices import create_notice, preview_notice
+
+    with Session(engine) as s, s.begin():
+        ids = seed(s)
+        add_agency(s, "chn-msa", name="China MSA", country_iso3="CHN")
+        alert_id = ids["alerts"][EVENTFUL_MMSI]
+        notice = create_notice(s, alert_id, actor="cl-dgtm/cl-analyst")
+        view = pages.approval_view(s, notice, preview_notice(s, notice.id))
+        assert (view.shipname, view.score, view.tier, view.current) == (
+            "VESSEL 1",
+            0.91,
+            "high",
+            None,
+        )
+        assert view.reasons == ["longest time at sea between port visits: 4800 h (200 days)"]
+        assert not view.coverage.thin
+        assert [(r.agency, r.country_iso3, r.why, r.how) for r in view.recipients] == [
+            ("China MSA", "CHN", pages.RULE_WORDS["flag_state"], pages.TRANSPORT_WORDS["webhook"]),
+            ("cl-nrm", "CHL", pages.RULE_WORDS["port_state"], pages.TRANSPORT_WORDS["manual"]),
+        ]
+        assert view.contents[1] == "the risk: score 0.91, tier high, with the caveat"
+        assert view.contents[2] == "1 reason(s) with 0 evidence event(s)"
+        assert view.contents[3] == "last port: PUNTA ARENAS"
+        # The alert is rescored after the draft: the screen says so, the notice keeps its own.
+        alert = s.get(AlertRow, alert_id)
+        old = s.get(Score, alert.score_id)
+        new = Score(
+            vessel_period_id=old.vessel_period_id,
+            run_id=None,
+            model_version=old.model_version,
+            score=0.4,
+            tier="medium",
+            rank=3,
+            data_note=old.data_note,
+            indicators=[],
+            scored_at=old.scored_at,
+        )
+        s.add(new)
+        s.flush()
+        alert.score_id, alert.score, alert.tier = new.id, 0.4, "medium"
+        again = pages.approval_view(s, notice, preview_notice(s, notice.id))
+        assert again.score == 0.91
+        assert again.current == "rescored since this notice was drafted: now 0.40 (medium)"
