@@ -278,3 +278,60 @@ def record_inferred_flag_alert(engine: Engine) -> int:
     with Session(engine) as s, s.begin():
         add_agency(s, "chn-msa", name="China MSA", country_iso3="CHN")
         return s.scalars(select(AlertRow.id).where(AlertRow.mmsi == "150400453")).one()
+
+
+EVENTFUL_MMSI = "412000001"
+"""The seeded vessel :func:`add_eventful_history` gives 60 more events and a track."""
+
+
+def eventful_events() -> list[tuple[str, datetime]]:
+    """The (kind, start) of the 60 events :func:`add_eventful_history` adds: every 5 days
+    from 2022-01-01, a port visit every third (20), AIS gaps between (40); each 12 h."""
+    t0 = datetime(2022, 1, 1, tzinfo=UTC)
+    return [
+        ("port_visit" if i % 3 == 0 else "ais_gap", t0 + timedelta(days=5 * i)) for i in range(60)
+    ]
+
+
+EVENTFUL_POSITIONS = pd.DataFrame(
+    {
+        "mmsi": [EVENTFUL_MMSI] * 5,
+        "track_id": [0] * 5,
+        "timestamp": pd.to_datetime(
+            ["2022-10-01T00:00Z", "2022-10-01T06:00Z", "2022-10-01T12:00Z"]
+            + ["2022-10-03T00:00Z", "2022-10-03T06:00Z"],
+            utc=True,
+        ),
+        "lat": [-53.0, -52.0, -51.0, -45.0, -44.9],
+        "lon": [-70.0, -69.0, -68.0, -60.0, -59.9],
+        "distance_from_shore_km": [10.0, 20.0, 30.0, 400.0, 410.0],
+        "distance_from_port_km": [1.0, 50.0, 100.0, 800.0, 820.0],
+    }
+)
+"""A track of :data:`EVENTFUL_MMSI` with its distances (km): 3 positions 6 h apart, a
+36-hour silence, then 2 more."""
+
+
+def add_eventful_history(engine: Engine, run_dir: Path) -> None:
+    """Give :data:`EVENTFUL_MMSI` (seeded by :func:`seed`) the events of
+    :func:`eventful_events` on its current score, located off Chile, and write
+    :data:`EVENTFUL_POSITIONS` as the run's ``positions.parquet``."""
+    from sqlalchemy import select
+
+    with Session(engine) as s, s.begin():
+        score_id = s.scalars(select(AlertRow.score_id).where(AlertRow.mmsi == EVENTFUL_MMSI)).one()
+        for i, (kind, start) in enumerate(eventful_events()):
+            s.add(
+                EvidenceEvent(
+                    score_id=score_id,
+                    kind=kind,
+                    start=start,
+                    end=start + timedelta(hours=12),
+                    duration_h=12.0,
+                    lat=-50.0 + i * 0.1,
+                    lon=-75.0,
+                    detail={"n": i},
+                )
+            )
+    run_dir.mkdir(parents=True, exist_ok=True)
+    EVENTFUL_POSITIONS.to_parquet(run_dir / "positions.parquet", index=False)

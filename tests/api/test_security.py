@@ -102,12 +102,13 @@ def test_dashboard_pages_have_no_inline_script_or_style(api, engine):
             assert 'type="application/json"' in tag or " src=" in tag, (path, tag)
         assert "<style" not in page and "style=" not in page, path
         assert not re.search(r"<[^>]*\son\w+=", page), path  # no event-handler attribute
-    page = api.get(f"/ui/vessels/{HOSTILE_MMSI}").text
-    assert "<style" not in page and "style=" not in page
-    assert [t for t in re.findall(r"<script[^>]*>", page) if "src=" not in t] == [
-        '<script type="application/json" id="map-track">',
-        '<script type="application/json" id="map-events">',
-    ]
+    for tab, blocks in (("", []), ("/events", ["map-events"]), ("/track", ["map-track"])):
+        page = api.get(f"/ui/vessels/{HOSTILE_MMSI}{tab}").text
+        assert "<style" not in page and "style=" not in page, tab
+        assert not re.search(r"<[^>]*\son\w+=", page), tab
+        assert [t for t in re.findall(r"<script[^>]*>", page) if "src=" not in t] == [
+            f'<script type="application/json" id="{b}">' for b in blocks
+        ]
 
 
 def test_a_hostile_ship_name_is_text_in_every_dashboard_page(api, engine):

@@ -109,9 +109,20 @@ def _serve(app: object) -> Iterator[str]:
     thread.join(timeout=10)
 
 
-def _browser_context(p: Any, server: str, **options: Any) -> Any:
-    """A headless Chromium context that reaches ``server`` only."""
-    browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for the module's browser tests."""
+    _need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _browser_context(browser: Any, server: str, **options: Any) -> Any:
+    """A context of ``browser`` that reaches ``server`` only."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
     # Loopback only: any other request is refused.
     context.route(
@@ -128,39 +139,41 @@ def server(inspector_run):
     yield from _serve(create_app(Settings(run_dir=out), engine=engine))
 
 
-def test_port_inspector_opens_queue_vessel_and_downloads_brief(server):
-    _need_chromium()
-    from playwright.sync_api import sync_playwright
-
+def test_port_inspector_opens_queue_vessel_and_downloads_brief(server, browser):
     ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        context = _browser_context(p, server, accept_downloads=True)
-        browser = context.browser
-        page = context.new_page()
-        page.goto(f"{server}/ui/login")
-        page.fill("#key", INSPECTOR_KEY)
-        page.click("#login")
-        page.wait_for_url(f"{server}/ui/ports")
-        # The inspector's scope holds only Punta Arenas.
-        assert page.locator("#ports a").all_inner_texts() == [PORT_LABEL]
-        page.click(f"text={PORT_LABEL}")
-        page.wait_for_selector("#queue a.vessel")
-        rows = page.locator("#queue a.vessel")
-        assert rows.count() >= 3
-        first = rows.first.inner_text()
-        mmsi = first.rsplit(" ", 1)[-1]
-        rows.first.click()
-        page.wait_for_selector("#vessel-name")
-        assert mmsi in page.inner_text("#vessel-name")
-        assert page.locator(".leaflet-container").count() == 1
-        assert page.locator("path.leaflet-interactive").count() >= 1  # the track is drawn
-        with page.expect_download() as info:
-            page.click("#brief-pdf")
-        download = info.value
-        brief = ARTIFACTS / download.suggested_filename
-        download.save_as(brief)
-        page.screenshot(path=str(ARTIFACTS / "port_inspector_vessel.png"), full_page=True)
-        browser.close()
+    context = _browser_context(browser, server, accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{server}/ui/login")
+    page.fill("#key", INSPECTOR_KEY)
+    page.click("#login")
+    page.wait_for_url(f"{server}/ui/ports")
+    # The inspector's scope holds only Punta Arenas.
+    assert page.locator("#ports a").all_inner_texts() == [PORT_LABEL]
+    page.click(f"text={PORT_LABEL}")
+    page.wait_for_selector("#queue a.vessel")
+    rows = page.locator("#queue a.vessel")
+    assert rows.count() >= 3
+    first = rows.first.inner_text()
+    mmsi = first.rsplit(" ", 1)[-1]
+    rows.first.click()
+    page.wait_for_selector("#vessel-name")
+    assert mmsi in page.inner_text("#vessel-name")
+    page.click("#tabs >> text=Track")
+    page.wait_for_selector("#map[data-basemap=ready]")
+    assert mmsi in page.inner_text("#vessel-name")
+    assert page.locator(".leaflet-container").count() == 1
+    assert page.locator("path.leaflet-interactive").count() >= 1  # the track is drawn
+    assert page.locator("path.land").count() >= 1  # over the land
+    # The real track's distances, plotted from the run's positions.
+    assert page.locator("#chart-distance_from_shore_km polyline.series").count() >= 1
+    assert page.locator("#chart-distance_from_port_km polyline.series").count() >= 1
+    with page.expect_download() as info:
+        page.click("#brief-pdf")
+    download = info.value
+    brief = ARTIFACTS / download.suggested_filename
+    download.save_as(brief)
+    page.screenshot(path=str(ARTIFACTS / "port_inspector_vessel.png"), full_page=True)
+    context.close()
     assert brief.name == f"brief_{mmsi}_PUNTA_ARENAS.pdf"
     assert brief.read_bytes().startswith(b"%PDF-")
     assert (ARTIFACTS / "port_inspector_vessel.png").stat().st_size > 10_000
@@ -242,13 +255,11 @@ def _quiet(page: Any) -> None:
     assert page.evaluate("window.__csp") == []
 
 
-def test_a_hostile_ship_name_runs_no_script_and_shows_as_text(hostile_server):
+def test_a_hostile_ship_name_runs_no_script_and_shows_as_text(hostile_server, browser):
     """The alert queue, the port queue, the vessel page and the brief show the name as
     text, in the table and in the map's popups; the dashboard works under its CSP (its
     styles and scripts load, nothing is refused); the CSP itself stops an injected
     handler."""
-    from playwright.sync_api import sync_playwright
-
     from tests.apikit import key_of
     from tests.builders import HOSTILE_MMSI
 
@@ -256,54 +267,53 @@ def test_a_hostile_ship_name_runs_no_script_and_shows_as_text(hostile_server):
     label = f"{BROWSER_PAYLOAD} · {HOSTILE_MMSI}"
     popup = (f"{BROWSER_PAYLOAD} 0.99 high", f"/ui/vessels/{HOSTILE_MMSI}")
     dialogs: list[str] = []
-    with sync_playwright() as p:
-        context = _browser_context(p, server)
-        context.add_init_script(WATCH)
-        page = context.new_page()
-        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-        page.goto(f"{server}/ui/login")
-        page.fill("#key", key_of("admin"))
-        page.click("#login")
-        page.wait_for_url(f"{server}/ui/")
-        page.wait_for_selector("path.alert-marker")
-        assert page.locator("#alerts a").first.inner_text() == label
-        # The stylesheet from /static applies.
-        header = page.eval_on_selector("header", "h => getComputedStyle(h).backgroundColor")
-        assert header == "rgb(11, 57, 84)"
-        assert popup in _marker_popups(page)
-        _quiet(page)
+    context = _browser_context(browser, server)
+    context.add_init_script(WATCH)
+    page = context.new_page()
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.goto(f"{server}/ui/login")
+    page.fill("#key", key_of("admin"))
+    page.click("#login")
+    page.wait_for_url(f"{server}/ui/")
+    page.wait_for_selector("path.alert-marker")
+    assert page.locator("#alerts a").first.inner_text() == label
+    # The stylesheet from /static applies.
+    header = page.eval_on_selector("header", "h => getComputedStyle(h).backgroundColor")
+    assert header == "rgb(11, 57, 84)"
+    assert popup in _marker_popups(page)
+    _quiet(page)
 
-        page.goto(f"{server}/ui/ports/PUNTA%20ARENAS")
-        page.wait_for_selector("path.alert-marker")
-        assert page.locator("#queue a.vessel").first.inner_text() == label
-        assert popup in _marker_popups(page)
-        _quiet(page)
+    page.goto(f"{server}/ui/ports/PUNTA%20ARENAS")
+    page.wait_for_selector("path.alert-marker")
+    assert page.locator("#queue a.vessel").first.inner_text() == label
+    assert popup in _marker_popups(page)
+    _quiet(page)
 
-        page.goto(f"{server}/ui/vessels/{HOSTILE_MMSI}?port=PUNTA%20ARENAS")
-        assert page.inner_text("#vessel-name") == f"{BROWSER_PAYLOAD} · MMSI {HOSTILE_MMSI}"
-        assert page.title() == f"{BROWSER_PAYLOAD} · vessel-risk"
-        page.click("text=HTML brief")
-        page.wait_for_url(f"{server}/ui/ports/PUNTA%20ARENAS/briefs/{HOSTILE_MMSI}")
-        assert page.title() == f"Inspection brief {BROWSER_PAYLOAD}"
-        # The brief's inline style carries the response's nonce, so it applies.
-        caveat = page.eval_on_selector(".caveat", "c => getComputedStyle(c).backgroundColor")
-        assert caveat == "rgb(255, 244, 214)"
-        _quiet(page)
+    page.goto(f"{server}/ui/vessels/{HOSTILE_MMSI}?port=PUNTA%20ARENAS")
+    assert page.inner_text("#vessel-name") == f"{BROWSER_PAYLOAD} · MMSI {HOSTILE_MMSI}"
+    assert page.title() == f"{BROWSER_PAYLOAD} · vessel-risk"
+    page.click("text=HTML brief")
+    page.wait_for_url(f"{server}/ui/ports/PUNTA%20ARENAS/briefs/{HOSTILE_MMSI}")
+    assert page.title() == f"Inspection brief {BROWSER_PAYLOAD}"
+    # The brief's inline style carries the response's nonce, so it applies.
+    caveat = page.eval_on_selector(".caveat", "c => getComputedStyle(c).backgroundColor")
+    assert caveat == "rgb(255, 244, 214)"
+    _quiet(page)
 
-        # Event popups (kind and start) are text too; 412000001 has a located AIS gap.
-        page.goto(f"{server}/ui/vessels/412000001")
-        page.wait_for_selector("path.event-marker")
-        page.locator("path.event-marker").first.dispatch_event("click")
-        event = page.locator(".leaflet-popup-content").last
-        assert event.inner_text() == "gap 2022-10-12T00:00:00+00:00"
-        _quiet(page)
+    # Event popups (kind and start) are text too; 412000001 has a located AIS gap.
+    page.goto(f"{server}/ui/vessels/412000001/events")
+    page.wait_for_selector("path.event-marker")
+    page.locator("path.event-marker").first.dispatch_event("click")
+    event = page.locator(".leaflet-popup-content").last
+    assert event.inner_text() == "gap 2022-10-12T00:00:00+00:00"
+    _quiet(page)
 
-        # The second line of defence: markup injected into the page runs no handler.
-        page.goto(f"{server}/ui/")
-        injected = '<img src=x onerror="window.__xss=2">'
-        page.evaluate("html => document.body.insertAdjacentHTML('beforeend', html)", injected)
-        page.wait_for_function("window.__csp.length > 0")
-        assert page.evaluate("window.__xss") is None
-        assert page.evaluate("window.__csp") == ["script-src-attr inline"]
-        context.browser.close()
+    # The second line of defence: markup injected into the page runs no handler.
+    page.goto(f"{server}/ui/")
+    injected = '<img src=x onerror="window.__xss=2">'
+    page.evaluate("html => document.body.insertAdjacentHTML('beforeend', html)", injected)
+    page.wait_for_function("window.__csp.length > 0")
+    assert page.evaluate("window.__xss") is None
+    assert page.evaluate("window.__csp") == ["script-src-attr inline"]
+    context.close()
     assert dialogs == []

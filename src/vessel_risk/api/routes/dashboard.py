@@ -4,10 +4,13 @@ Log in with an agency client's API key to start a server-side session
 (:mod:`vessel_risk.api.sessions`): the cookie holds a random token, never the key. Every
 page goes through :func:`~vessel_risk.api.deps.authorize` and
 :func:`~vessel_risk.api.deps.scoped` like the API; every form post carries the session's
-CSRF token. Pages: the ranked alert queue with a map, vessel detail with track and events,
-the port inspector's queue and briefs, the referral approval screen. Leaflet is served
-from the package (``static/leaflet``), so nothing is fetched from the internet; there
-is no base map, only a graticule.
+CSRF token. Pages: the ranked alert queue with a map, the vessel page (tabs: overview,
+events filtered and paged, track with its distances from shore and port), the port
+inspector's queue and briefs, the referral approval screen with what a notice carries
+and who will receive it. Leaflet is served from the package (``static/leaflet``) and
+the maps' base map is the package's own Natural Earth land layer
+(:mod:`vessel_risk.api.basemap`), so nothing is fetched from the internet. Every page
+works by keyboard and on a phone-sized screen.
 """
 
 from __future__ import annotations
@@ -22,15 +25,17 @@ import jinja2
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
-from vessel_risk.api import crud, sessions
+from vessel_risk.api import crud, pages, sessions
 from vessel_risk.api.access import Principal, authenticate
+from vessel_risk.api.charts import time_chart
 from vessel_risk.api.deps import SessionDep, VesselScope, authorize, scoped
 from vessel_risk.api.models import AlertPublic, Tier
 from vessel_risk.api.routes import ports as ports_routes
 from vessel_risk.api.routes import vessels as vessel_routes
 from vessel_risk.api.routes.alerts import alert_detail
-from vessel_risk.db.tables import ReferralNotice, audit
+from vessel_risk.db.tables import ReferralNotice, as_utc, audit
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 # Autoescape on for every template: a value from data (a ship name broadcast over AIS)
@@ -42,6 +47,8 @@ templates = Jinja2Templates(
         autoescape=True,
     )
 )
+templates.env.filters["utc"] = as_utc  # a time from the database, as UTC (PostgreSQL
+# answers in the session's time zone)
 LOGIN_FAILURES_PER_MINUTE = 10
 """Failed logins one address may make in a minute before 429 (OWASP Authentication
 Cheat Sheet: throttle by source)."""
@@ -250,47 +257,130 @@ def referral_brief(
     return notice_brief(request, session, who, notice)
 
 
+def _vessel_common(
+    session: Session, vessel: VesselScope, port: str | None, tab: str
+) -> dict[str, Any]:
+    """What every tab of the vessel page shows: the profile, the tab bar, the port."""
+    v = vessel_routes.profile(session, vessel)
+    return {"v": v, "port": port, "tab": tab, "tabs": VESSEL_TABS}
+
+
+VESSEL_TABS = (
+    ("overview", "Overview", ""),
+    ("events", "Events", "/events"),
+    ("track", "Track", "/track"),
+)
+"""The vessel page's tabs: (name, label, path after ``/ui/vessels/{mmsi}``)."""
+UiPortParam = Annotated[str | None, Query(max_length=128)]
+
+
 @router.get("/vessels/{mmsi}")
 def vessel_view(
     request: Request,
     session: SessionDep,
     who: UiAlertReader,
     vessel: UiVessel,
-    port: Annotated[str | None, Query(max_length=128)] = None,
+    port: UiPortParam = None,
 ) -> Response:
-    """Vessel detail: profile, track, events, the reasons of each year's score, within
-    the vessel-years in the caller's scope."""
-    v = vessel_routes.profile(session, vessel)
+    """Vessel page, overview tab: identity, each year's score, tier, coverage and
+    reasons, within the vessel-years in the caller's scope."""
+    common = _vessel_common(session, vessel, port, "overview")
     in_scope = {a.id: a for a in vessel.alerts}
     details = [
-        alert_detail(session, in_scope[p.alert_id])
-        for p in reversed(v.periods)
+        (alert_detail(session, in_scope[p.alert_id]), in_scope[p.alert_id])
+        for p in reversed(common["v"].periods)
         if p.alert_id in in_scope
     ]
+    years = [
+        (d, pages.coverage(d.position_messages, d.days_observed, row.observed_share))
+        for d, row in details
+    ]
+    return _page(request, "vessel.html", who, years=years, **common)
+
+
+@router.get("/vessels/{mmsi}/events")
+def vessel_events_view(
+    request: Request,
+    session: SessionDep,
+    who: UiAlertReader,
+    vessel: UiVessel,
+    port: UiPortParam = None,
+    kind: Annotated[str, Query(max_length=32)] = "",
+    start: Annotated[str, Query(alias="from", max_length=32)] = "",
+    end: Annotated[str, Query(alias="to", max_length=32)] = "",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+) -> Response:
+    """Vessel page, events tab: the evidence events behind its current scores, filtered
+    by kind and dates (UTC) and paged in SQL (:data:`vessel_risk.api.pages.PAGE_SIZE` a
+    page), with a map of the page's events."""
+    common = _vessel_common(session, vessel, port, "events")
+    score_ids = [a.score_id for a in vessel.alerts]
+    flt = pages.parse_event_filter(kind, start, end, pages.event_kinds(session, score_ids))
+    found = pages.event_page(session, score_ids, flt, page)
+    event_points = [
+        {
+            "lat": e.lat,
+            "lon": e.lon,
+            "kind": e.kind,
+            "start": (as_utc(e.start) or e.start).isoformat(),
+        }
+        for e in found.events
+        if e.lat is not None and e.lon is not None
+    ]
+    query = {
+        k: v
+        for k, v in (
+            ("port", port or ""),
+            ("kind", flt.kind or ""),
+            ("from", flt.start.isoformat() if flt.start else ""),
+            ("to", flt.end.isoformat() if flt.end else ""),
+        )
+        if v
+    }
+    return _page(
+        request,
+        "vessel_events.html",
+        who,
+        flt=flt,
+        found=found,
+        event_points=event_points,
+        query=query,
+        **common,
+    )
+
+
+@router.get("/vessels/{mmsi}/track")
+def vessel_track_view(
+    request: Request,
+    session: SessionDep,
+    who: UiAlertReader,
+    vessel: UiVessel,
+    port: UiPortParam = None,
+) -> Response:
+    """Vessel page, track tab: the track on the map and its distances from shore and from
+    port over time (SVG charts drawn on the server, lines broken at AIS gaps)."""
+    common = _vessel_common(session, vessel, port, "track")
     track: dict[str, Any] | None = None
     note = None
+    charts = []
     try:
         track = vessel_routes.track(request, vessel).model_dump()
     except HTTPException as exc:
         note = str(exc.detail)
-    events = [e for d in details for e in d.evidence_events]
-    events.sort(key=lambda e: e.start)
-    event_points = [
-        {"lat": e.lat, "lon": e.lon, "kind": e.kind, "start": e.start.isoformat()}
-        for e in events
-        if e.lat is not None and e.lon is not None
-    ]
+    if track is not None:
+        path = request.app.state.settings.run_dir / "positions.parquet"
+        spans = None if vessel.unrestricted else vessel.spans
+        frame = pages.track_distances(path, vessel.mmsi, spans)
+        for column, title in (
+            ("distance_from_shore_km", "Distance from shore"),
+            ("distance_from_port_km", "Distance from port"),
+        ):
+            chart = None
+            if column in frame:
+                chart = time_chart(frame["timestamp"], frame[column].to_numpy(), title=title)
+            charts.append((column, title, chart))
     return _page(
-        request,
-        "vessel.html",
-        who,
-        v=v,
-        details=details,
-        track=track,
-        track_note=note,
-        events=events,
-        event_points=event_points,
-        port=port,
+        request, "vessel_track.html", who, track=track, track_note=note, charts=charts, **common
     )
 
 
@@ -303,10 +393,12 @@ def referral_view(
 ) -> Response:
     """The referral approval screen: the agency's notices, drafts to approve.
 
-    Each draft shows its approval preview: the flag routing uses (declared, or inferred
-    with its source and confidence), the agencies it would go to and the rules that
-    found no agency. A draft routed by an inferred flag has a box the approver ticks to
-    confirm that flag; approval without it is refused.
+    Each draft shows what the notice carries (score, tier, reasons, and the data
+    coverage they rest on, "insufficient data" where thin) and its approval preview:
+    the flag routing uses (declared, or inferred with its source and confidence), who
+    will receive it, by which rule and how, and the rules that found no agency
+    (:func:`vessel_risk.api.pages.approval_view`). A draft routed by an inferred flag
+    has a box the approver ticks to confirm that flag; approval without it is refused.
     """
     from vessel_risk.api.routes.referrals import _fleets
     from vessel_risk.referral.notices import preview_notice
@@ -322,12 +414,14 @@ def referral_view(
             reason="dashboard list",
         )
     can_approve = who.may("notices.approve")
+    by_id = {n.id: n for n in notices}
     fleets = _fleets(request.app.state.settings) if can_approve else []
     previews = {
         n.id: preview_notice(session, n.id, fleets=fleets)
         for n in notices
         if can_approve and n.status == "draft" and crud.notice_visible(session, who, n, acting=True)
     }
+    views = {nid: pages.approval_view(session, by_id[nid], p) for nid, p in previews.items()}
     session.commit()
     return _page(
         request,
@@ -335,6 +429,7 @@ def referral_view(
         who,
         notices=notices,
         previews=previews,
+        views=views,
         message=message,
         can_approve=can_approve,
     )

@@ -1,4 +1,6 @@
-// vessel-risk dashboard: the maps of the alert queue, the port queue and the vessel page.
+// vessel-risk dashboard: the maps of the alert queue, the port queue and the vessel page,
+// over the app's own base map (Natural Earth land, public domain, from /static: no tiles,
+// no network).
 // Served from /static because the Content-Security-Policy allows no inline script. The
 // page gives its data as JSON in <script type="application/json"> blocks (never run).
 // Every value from data (ship names above all: anyone with a transmitter writes them)
@@ -12,14 +14,40 @@
     return el ? JSON.parse(el.textContent) : null;
   }
 
+  // The land layer under every map: fetched once from the app (the URL is the body's
+  // data-basemap), drawn in its own pane below the markers, not interactive. The map's
+  // element says data-basemap="ready" once it is drawn ("failed" if it could not load).
+  function basemap(map, el) {
+    const url = document.body.dataset.basemap;
+    if (!url) return;
+    map.createPane('land');
+    map.getPane('land').style.zIndex = 250;
+    fetch(url, {credentials: 'same-origin'})
+      .then(function (r) {
+        if (!r.ok) throw new Error('base map: HTTP ' + r.status);
+        return r.json();
+      })
+      .then(function (land) {
+        L.geoJSON(land, {
+          pane: 'land',
+          interactive: false,
+          className: 'land',
+          style: {color: '#7d7660', weight: 1, fillColor: '#eee8d5', fillOpacity: 1},
+        }).addTo(map);
+        el.dataset.basemap = 'ready';
+      })
+      .catch(function () { el.dataset.basemap = 'failed'; });
+  }
+
   function vrMap(el, bounds) {
     const map = L.map(el, {worldCopyJump: true, attributionControl: true});
-    map.attributionControl.setPrefix('Leaflet (BSD-2) | no base map: offline');
+    map.attributionControl.setPrefix('Leaflet (BSD-2) | Land: Natural Earth (public domain) | offline');
+    basemap(map, el);
     for (let lon = -180; lon <= 180; lon += 30) {
-      L.polyline([[-85, lon], [85, lon]], {color: '#9bb', weight: 1, interactive: false}).addTo(map);
+      L.polyline([[-85, lon], [85, lon]], {color: '#9bb', weight: 1, opacity: 0.5, interactive: false}).addTo(map);
     }
     for (let lat = -60; lat <= 60; lat += 30) {
-      L.polyline([[lat, -180], [lat, 180]], {color: '#9bb', weight: 1, interactive: false}).addTo(map);
+      L.polyline([[lat, -180], [lat, 180]], {color: '#9bb', weight: 1, opacity: 0.5, interactive: false}).addTo(map);
     }
     map.fitBounds(bounds || [[-60, -180], [70, 180]]);
     return map;
@@ -71,8 +99,13 @@
       const layer = L.geoJSON(track, {style: {color: '#0b3954', weight: 2}}).addTo(map);
       try { map.fitBounds(layer.getBounds().pad(0.1)); } catch (e) { /* an empty track */ }
     }
-    for (const e of data('map-events') || []) {
-      L.circleMarker([e.lat, e.lon], {radius: 4, color: '#b00020', className: 'event-marker'})
+  } else if (view === 'events') {
+    const events = data('map-events') || [];
+    const bounds = events.length ? L.latLngBounds(events.map(function (e) { return [e.lat, e.lon]; })).pad(0.5) : null;
+    const map = vrMap(el, bounds);
+    if (events.length === 1) map.setZoom(6);
+    for (const e of events) {
+      L.circleMarker([e.lat, e.lon], {radius: 5, color: '#b00020', className: 'event-marker'})
         .bindPopup(popup([String(e.kind), String(e.start)]))
         .addTo(map);
     }
