@@ -21,9 +21,23 @@ personal_data
     Minimised crew data added with consent, audited, purged after retention.
 briefs
     The printable inspection brief for a port inspector.
+cases
+    One person's case: the NRM state machine and consent uses, pure.
+reflection
+    The reflection and recovery period by the rule of the state, pure.
+screening
+    The intake form of a person, the presumed-victim rule, age presumption, pure.
 """
 
 from vessel_risk.referral.briefs import Brief, brief_html, brief_pdf
+from vessel_risk.referral.cases import (
+    CASE_STATES,
+    CASE_TRANSITIONS,
+    CONSENT_DEFAULTS,
+    CONSENT_USES,
+    CaseError,
+    check_transition,
+)
 from vessel_risk.referral.directory import (
     active_agencies,
     as_record,
@@ -63,6 +77,7 @@ from vessel_risk.referral.personal_data import (
     purge_expired,
     read_personal_data,
 )
+from vessel_risk.referral.reflection import REFLECTION_RULES, ReflectionRule, reflection_rule
 from vessel_risk.referral.routing import (
     AgencyRecord,
     Directory,
@@ -72,22 +87,41 @@ from vessel_risk.referral.routing import (
     normalize_port,
     route,
 )
+from vessel_risk.referral.screening import (
+    CASE_STATEMENT,
+    IntakeForm,
+    ScreeningResult,
+    intake_fields,
+    prefill,
+    presumed_child,
+    screen,
+)
 
 __all__ = [
+    "CASE_STATEMENT",
+    "CASE_STATES",
+    "CASE_TRANSITIONS",
+    "CONSENT_DEFAULTS",
+    "CONSENT_USES",
     "DATA_PROTECTION",
     "DEFAULT_RETENTION_DAYS",
     "FOLLOW_UP_MONTHS",
     "MIN_REFLECTION_DAYS",
     "PERSONAL_FIELDS",
     "PRESUMED_VICTIMS",
+    "REFLECTION_RULES",
     "AgencyRecord",
     "Brief",
+    "CaseError",
     "Directory",
     "Fleet",
+    "IntakeForm",
     "NoticeClocks",
     "NoticeError",
     "NoticePayload",
+    "ReflectionRule",
     "Route",
+    "ScreeningResult",
     "active_agencies",
     "add_personal_data",
     "approve_notice",
@@ -96,21 +130,27 @@ __all__ = [
     "brief_html",
     "brief_pdf",
     "build_payload",
+    "check_transition",
     "coastal_states",
     "create_notice",
     "crew_countries",
     "due_reminders",
     "follow_up_schedule",
+    "intake_fields",
     "load_directory",
     "normalize_port",
     "notice_html",
+    "prefill",
+    "presumed_child",
     "psma_port_authorities",
     "purge_expired",
     "read_directory",
     "read_personal_data",
     "reflection_end",
     "reflection_period_days",
+    "reflection_rule",
     "reminders_due",
     "route",
+    "screen",
     "withdraw_notice",
 ]
