@@ -21,6 +21,10 @@ personal_data
     Minimised crew data added with consent, audited, purged after retention.
 briefs
     The printable inspection brief for a port inspector.
+case_store
+    Cases in the database: open from a screening, move, consents, intake reads,
+    follow-ups, transfers, closure and retention (session side; with ``case_records``
+    and ``case_tasks``).
 cases
     One person's case: the NRM state machine and consent uses, pure.
 reflection
@@ -30,6 +34,23 @@ screening
 """
 
 from vessel_risk.referral.briefs import Brief, brief_html, brief_pdf
+from vessel_risk.referral.case_store import (
+    TRANSFER_PURPOSES,
+    assign_child_protection,
+    case_transfers,
+    child_protection_missing,
+    complete_follow_up,
+    current_consents,
+    notify_overdue,
+    open_case,
+    overdue_follow_ups,
+    read_intake,
+    record_consent,
+    request_transfer,
+    schedule_follow_ups,
+    transition,
+    update_transfer,
+)
 from vessel_risk.referral.cases import (
     CASE_STATES,
     CASE_TRANSITIONS,
@@ -110,6 +131,7 @@ __all__ = [
     "PERSONAL_FIELDS",
     "PRESUMED_VICTIMS",
     "REFLECTION_RULES",
+    "TRANSFER_PURPOSES",
     "AgencyRecord",
     "Brief",
     "CaseError",
@@ -126,31 +148,45 @@ __all__ = [
     "add_personal_data",
     "approve_notice",
     "as_record",
+    "assign_child_protection",
     "auto_refer",
     "brief_html",
     "brief_pdf",
     "build_payload",
+    "case_transfers",
     "check_transition",
+    "child_protection_missing",
     "coastal_states",
+    "complete_follow_up",
     "create_notice",
     "crew_countries",
+    "current_consents",
     "due_reminders",
     "follow_up_schedule",
     "intake_fields",
     "load_directory",
     "normalize_port",
     "notice_html",
+    "notify_overdue",
+    "open_case",
+    "overdue_follow_ups",
     "prefill",
     "presumed_child",
     "psma_port_authorities",
     "purge_expired",
     "read_directory",
+    "read_intake",
     "read_personal_data",
+    "record_consent",
     "reflection_end",
     "reflection_period_days",
     "reflection_rule",
     "reminders_due",
+    "request_transfer",
     "route",
+    "schedule_follow_ups",
     "screen",
+    "transition",
+    "update_transfer",
     "withdraw_notice",
 ]
