@@ -234,7 +234,7 @@ def test_transfer_needs_consent_and_carries_only_agreed_fields(engine):
 
 
 def test_reflection_deadlines_soonest_first(engine):
-    from vessel_risk.referral.case_store import cases_in_reflection
+    from vessel_risk.referral.case_store import cases_in_reflection, reflection_phases
 
     with Session(engine) as s, s.begin():
         add_case_agencies(s)
@@ -248,3 +248,15 @@ def test_reflection_deadlines_soonest_first(engine):
             thai.id,
         ]
         assert len(cases_in_reflection(s)) == 3
+        assert reflection_phases(thai) == [
+            ("victim identification centre", datetime(2026, 3, 16, 8, tzinfo=UTC)),
+            ("government shelter", datetime(2026, 4, 15, 8, tzinfo=UTC)),
+        ]
+        child = open_case(s, make_intake(age=15), now=T0, **OWNER)
+        assert reflection_phases(child)[0] == (
+            "Children and Family Home Centre",
+            datetime(2026, 3, 16, 8, tzinfo=UTC),
+        )
+        assert reflection_phases(malay) == [
+            ("reflection and recovery", datetime(2026, 3, 31, 8, tzinfo=UTC))
+        ]

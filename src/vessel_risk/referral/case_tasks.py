@@ -38,6 +38,7 @@ from vessel_risk.referral.follow_ups import (
     FOLLOW_UP_EARLY_DAYS,
     check_iacat_statuses,
 )
+from vessel_risk.referral.reflection import reflection_rule
 from vessel_risk.referral.screening import (
     CASE_STATEMENT,
     PERSONAL_INTAKE_FIELDS,
@@ -376,3 +377,18 @@ def cases_in_reflection(session: Session, *, owner_client_id: str | None = None)
     if owner_client_id is not None:
         q = q.where(Case.owner_client_id == owner_client_id)
     return list(session.scalars(q))
+
+
+def reflection_phases(case: Case) -> list[tuple[str, datetime]]:
+    """Each phase of a case's reflection period and when it ends (UTC), in order.
+
+    Rebuilt from the case's state and stored length with
+    :func:`vessel_risk.referral.reflection.reflection_rule` (a stored length above the
+    state's rule is the agency's extension), for a child with the child's phases (Thailand:
+    the Children and Family Home Centre, seed §5.2). Empty where no period started.
+    """
+    started = as_utc(case.reflection_started_at)
+    if started is None or not case.reflection_days:
+        return []
+    rule = reflection_rule(case.state_iso3, case.reflection_days)
+    return rule.phase_ends(started, child=bool(case.child))
