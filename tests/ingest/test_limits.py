@@ -238,7 +238,7 @@ def test_parquet_column_of_the_wrong_type_is_a_clear_error(tmp_path, mmsi):
 
 
 def test_parquet_geometry_that_is_not_a_point_encoding_is_a_clear_error(tmp_path):
-    # GeoArrow's native "point" encoding is read (tests/ingest/test_geoparquet_inputs.py);
+    # GeoArrow's native "point" encoding is read (tests/ingest/test_parquet.py);
     # a native line string is no AIS position.
     line = pa.array([[{"x": 1.0, "y": 2.0}, {"x": 1.5, "y": 2.5}]])
     table = pa.table(
