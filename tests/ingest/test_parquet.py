@@ -348,3 +348,21 @@ def test_geoparquet_with_an_unknown_crs_is_refused_naming_the_file(tmp_path):
     _geo_frame().set_crs(None, allow_override=True).to_parquet(path)
     with pytest.raises(ValueError, match=r"nocrs\.parquet.*unknown CRS"):
         read_ais(path)
+
+
+def test_a_geoparquet_output_reads_back_by_its_own_lon_lat(tmp_path):
+    """A run's positions.parquet (GeoParquet with lon/lat columns) is an input again."""
+    from vessel_risk.geo.geoparquet import write_geoparquet
+
+    frame = pd.DataFrame(
+        {
+            "mmsi": ["412000001", "412000001"],
+            "timestamp": pd.to_datetime(["2024-03-01T00:00Z", "2024-03-01T01:00Z"]),
+            "lat": [-45.5, -45.25],
+            "lon": [-60.5, -60.25],
+        }
+    )
+    write_geoparquet(frame, tmp_path / "positions.parquet")
+    r = read_ais(tmp_path / "positions.parquet")
+    assert r.balanced and len(r.quarantine) == 0
+    assert r.positions[["lon", "lat"]].values.tolist() == [[-60.5, -45.5], [-60.25, -45.25]]

@@ -261,13 +261,16 @@ def _from_geo(table: pa.Table, geo: GeoColumn) -> pa.Table:
     """Point geometry (WKB or native) as EPSG:4326 ``lon``/``lat``, and its faults.
 
     Other shapes and null geometries give NaN (no position); an empty geometry gives
-    NaN and ``empty_geometry`` in :data:`GEOMETRY_ISSUE`.
+    NaN and ``empty_geometry`` in :data:`GEOMETRY_ISSUE`. A file with ``lon``/``lat``
+    columns of its own keeps them, and its geometry is not read.
     """
-    points = point_lonlat(table.column(geo.name), geo)
+    column = table.column(geo.name)
     table = table.drop_columns([geo.name])
-    if "lon" not in table.column_names and "lat" not in table.column_names:
-        table = table.append_column("lon", pa.array(points.lon))
-        table = table.append_column("lat", pa.array(points.lat))
+    if "lon" in table.column_names or "lat" in table.column_names:
+        return table
+    points = point_lonlat(column, geo)
+    table = table.append_column("lon", pa.array(points.lon))
+    table = table.append_column("lat", pa.array(points.lat))
     empty = pa.array(points.empty, pa.bool_())
     issue = pc.if_else(empty, pa.scalar("empty_geometry"), pa.scalar(None, pa.string()))
     return table.append_column(GEOMETRY_ISSUE, issue)
