@@ -86,6 +86,14 @@ def test_the_list_is_geojson_when_asked_and_json_by_default(api):
     assert first["properties"]["mmsi"] == "412000001"
     assert first["properties"]["score"] == 0.91
     assert [f["properties"]["mmsi"] for f in body["features"]] == ["412000001", "440000003"]
+    # The OpenAPI document says both.
+    spec = api.get("/openapi.json").json()
+    assert set(spec["paths"]["/alerts"]["get"]["responses"]["200"]["content"]) == {
+        "application/json",
+        "application/geo+json",
+    }
+    track = spec["paths"]["/vessels/{mmsi}/track"]["get"]["responses"]["200"]["content"]
+    assert set(track) == {"application/geo+json"}
 
 
 def test_the_geojson_list_keeps_the_callers_scope(api):
