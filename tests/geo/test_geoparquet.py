@@ -15,6 +15,7 @@ from tests.geoparquet_schema import geo_metadata, schema_errors
 from vessel_risk.geo.geoparquet import (
     GeoColumn,
     GeoParquetWriter,
+    point_bbox,
     point_lonlat,
     point_wkb,
     write_geoparquet,
@@ -165,3 +166,17 @@ def test_a_table_with_a_geometry_column_already_is_refused(tmp_path):
     frame = positions().assign(geometry="x")
     with pytest.raises(ValueError, match="already has a 'geometry' column"):
         write_geoparquet(frame, tmp_path / "x.parquet")
+
+
+def test_the_float32_box_still_holds_each_float64_point():
+    rng = np.random.default_rng(7)
+    lon = rng.uniform(-180, 180, 10_000)
+    lat = rng.uniform(-90, 90, 10_000)
+    box = point_bbox(lon, lat)
+    xmin, xmax = (box.field(k).to_numpy().astype("float64") for k in ("xmin", "xmax"))
+    ymin, ymax = (box.field(k).to_numpy().astype("float64") for k in ("ymin", "ymax"))
+    assert box.type.field("xmin").type == pa.float32()
+    assert (xmin <= lon).all() and (lon <= xmax).all()
+    assert (ymin <= lat).all() and (lat <= ymax).all()
+    assert (xmax - xmin).max() < 2e-5  # one float32 step at 180°: 1.5e-5
+    assert (xmin < lon).mean() > 0.9  # float64 values are rarely exact in float32
