@@ -69,3 +69,27 @@ def test_alerts_geojson_carries_the_same_fields(tmp_path):
     assert [p["model_applies"] for p in props] == [True, False, None]
     assert [p["score_percentile"] for p in props] == [99.5, 50.0, None]
     assert props[1]["observed_share"] == 0.0111
+
+
+def test_alerts_geoparquet_is_the_flat_table_with_the_last_position_as_point(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from tests.geoparquet_schema import geo_metadata, schema_errors
+    from vessel_risk.alerts.export import alerts_frame, write_alerts_geoparquet
+
+    alerts = [make_alert(), make_alert(mmsi="412000002", rank=2, last_lat=None, last_lon=None)]
+    write_alerts_geoparquet(alerts, tmp_path / "alerts.parquet")
+    frame = gpd.read_parquet(tmp_path / "alerts.parquet")
+    assert frame.crs.to_epsg() == 4326
+    assert frame.geometry.iloc[0].equals(Point(-70.91, -53.16))
+    assert frame.geometry.iloc[1] is None
+    flat = alerts_frame(alerts)
+    assert list(frame.columns) == [*flat.columns, "geometry"]
+    assert frame["mmsi"].tolist() == ["412000001", "412000002"]
+    assert frame["indicator_1_reason"].tolist() == ["longest voyage 200 days at sea"] * 2
+    geo = geo_metadata(tmp_path / "alerts.parquet")
+    assert schema_errors(geo) == []
+    assert geo["columns"]["geometry"]["bbox"] == [-70.91, -53.16, -70.91, -53.16]
+    write_alerts_geoparquet([], tmp_path / "none.parquet")
+    assert len(gpd.read_parquet(tmp_path / "none.parquet")) == 0

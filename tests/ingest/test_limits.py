@@ -237,15 +237,14 @@ def test_parquet_column_of_the_wrong_type_is_a_clear_error(tmp_path, mmsi):
         read_ais(path)
 
 
-def test_parquet_geometry_that_is_not_wkb_is_a_clear_error(tmp_path):
+def test_parquet_geometry_that_is_not_a_point_encoding_is_a_clear_error(tmp_path):
+    # GeoArrow's native "point" encoding is read (tests/ingest/test_parquet.py);
+    # a native line string is no AIS position.
+    line = pa.array([[{"x": 1.0, "y": 2.0}, {"x": 1.5, "y": 2.5}]])
     table = pa.table(
-        {
-            "mmsi": ["412000001"],
-            "timestamp": ["2020-01-01T00:00:00Z"],
-            "geometry": pa.array([{"x": 1.0, "y": 2.0}]),
-        }
+        {"mmsi": ["412000001"], "timestamp": ["2020-01-01T00:00:00Z"], "geometry": line}
     )
-    geo = {"primary_column": "geometry", "columns": {"geometry": {"encoding": "point"}}}
+    geo = {"primary_column": "geometry", "columns": {"geometry": {"encoding": "linestring"}}}
     table = table.replace_schema_metadata({b"geo": json.dumps(geo).encode()})
     pq.write_table(table, tmp_path / "native.geoparquet")
     with pytest.raises(ValueError, match=r"native\.geoparquet.*geometry column 'geometry'"):

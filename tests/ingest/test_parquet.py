@@ -293,3 +293,76 @@ def test_arrow_path_gives_what_the_pandas_path_gives(table, first):
     pd.testing.assert_frame_equal(got.static, expected.static)
     pd.testing.assert_frame_equal(got.quarantine, expected.quarantine)
     assert got.files == expected.files
+
+
+def _geo_frame():
+    """Four rows: a point, an empty point with a name, a missing geometry, a point."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    frame = pd.DataFrame(
+        {
+            "mmsi": ["412000001", "412000002", "412000003", "412000001"],
+            "timestamp": pd.to_datetime(
+                ["2024-03-01T00:00Z", "2024-03-01T00:10Z", "2024-03-01T00:20Z", "2024-03-01T00:30Z"]
+            ),
+            "shipname": [None, "FU YUAN YU 7", None, None],
+        }
+    )
+    geometry = [Point(-60.5, -45.5), Point(), None, Point(-60.25, -45.25)]
+    return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
+
+
+@pytest.mark.parametrize("encoding", ["WKB", "geoarrow"])
+def test_geoparquet_native_or_wkb_with_an_empty_point(tmp_path, encoding):
+    """GeoArrow's native point struct reads as WKB does; an empty point is quarantined
+    (it raised a GEOSException before), whatever identity its row carries."""
+    path = tmp_path / "track.parquet"
+    _geo_frame().to_parquet(path, geometry_encoding=encoding)
+    if encoding == "geoarrow":
+        assert pa.types.is_struct(pq.read_schema(path).field("geometry").type)
+    r = read_ais(path)
+    assert r.balanced and r.rows_in == 4
+    assert r.positions["lon"].tolist() == [-60.5, -60.25]
+    assert r.positions["lat"].tolist() == [-45.5, -45.25]
+    assert r.quarantine[["line", "reason"]].values.tolist() == [
+        [2.0, "empty_geometry"],
+        [3.0, "no_position_no_identity"],
+    ]
+    assert r.files[0]["quarantined_by_reason"] == {
+        "empty_geometry": 1,
+        "no_position_no_identity": 1,
+    }
+
+
+def test_geoparquet_in_web_mercator_is_read_as_longitude_latitude(tmp_path):
+    path = tmp_path / "mercator.parquet"
+    _geo_frame().to_crs("EPSG:3857").to_parquet(path, geometry_encoding="geoarrow")
+    r = read_ais(path)
+    assert r.positions["lon"].tolist() == pytest.approx([-60.5, -60.25], abs=1e-9)
+    assert r.positions["lat"].tolist() == pytest.approx([-45.5, -45.25], abs=1e-9)
+
+
+def test_geoparquet_with_an_unknown_crs_is_refused_naming_the_file(tmp_path):
+    path = tmp_path / "nocrs.parquet"
+    _geo_frame().set_crs(None, allow_override=True).to_parquet(path)
+    with pytest.raises(ValueError, match=r"nocrs\.parquet.*unknown CRS"):
+        read_ais(path)
+
+
+def test_a_geoparquet_output_reads_back_by_its_own_lon_lat(tmp_path):
+    """A run's positions.parquet (GeoParquet with lon/lat columns) is an input again."""
+    from vessel_risk.geo.geoparquet import write_geoparquet
+
+    frame = pd.DataFrame(
+        {
+            "mmsi": ["412000001", "412000001"],
+            "timestamp": pd.to_datetime(["2024-03-01T00:00Z", "2024-03-01T01:00Z"]),
+            "lat": [-45.5, -45.25],
+            "lon": [-60.5, -60.25],
+        }
+    )
+    write_geoparquet(frame, tmp_path / "positions.parquet")
+    r = read_ais(tmp_path / "positions.parquet")
+    assert r.balanced and len(r.quarantine) == 0
+    assert r.positions[["lon", "lat"]].values.tolist() == [[-60.5, -45.5], [-60.25, -45.25]]

@@ -1,7 +1,10 @@
-"""Alerts as files: a flat table (``alerts.csv``) and a GeoJSON FeatureCollection.
+"""Alerts as files: a flat table (``alerts.csv``), a GeoJSON FeatureCollection and
+GeoParquet (``alerts.parquet``).
 
-Both carry every field of :class:`vessel_risk.alerts.build.Alert`, its caveat included;
-the GeoJSON follows RFC 7946 (WGS 84 longitude/latitude, no ``crs`` member).
+All carry every field of :class:`vessel_risk.alerts.build.Alert`, its caveat included;
+the GeoJSON follows RFC 7946 (WGS 84 longitude/latitude, no ``crs`` member); the
+GeoParquet file is the flat table with the last known position as its point geometry
+(GeoParquet 1.1, EPSG:4326: :mod:`vessel_risk.geo.geoparquet`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from vessel_risk.alerts.build import TOP_INDICATORS, Alert
+from vessel_risk.geo.geoparquet import write_geoparquet
 
 
 def alerts_frame(alerts: list[Alert]) -> pd.DataFrame:
@@ -104,3 +108,12 @@ def alerts_geojson(alerts: list[Alert]) -> dict[str, object]:
 def write_alerts_geojson(alerts: list[Alert], path: Path) -> None:
     """Write ``alerts.geojson`` (RFC 7946: WGS 84 lon/lat, no ``crs`` member)."""
     path.write_text(json.dumps(alerts_geojson(alerts)), encoding="utf-8")
+
+
+def write_alerts_geoparquet(alerts: list[Alert], path: Path) -> None:
+    """Write ``alerts.parquet``: the columns of :func:`alerts_frame`, then ``geometry``
+    (the last known position, null where none) and its ``bbox`` (GeoParquet 1.1)."""
+    frame = alerts_frame(alerts)
+    for col in ("last_lat", "last_lon"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
+    write_geoparquet(frame, path, lon="last_lon", lat="last_lat")

@@ -166,7 +166,8 @@ def sniff(path: str | Path) -> str:
     Returns
     -------
     str
-        ``"parquet"``, ``"nmea"`` or ``"csv"`` (gzip is looked through).
+        ``"parquet"``, ``"geopackage"``, ``"nmea"`` or ``"csv"`` (gzip is looked
+        through).
 
     Raises
     ------
@@ -179,6 +180,8 @@ def sniff(path: str | Path) -> str:
         raise ValueError(f"The AIS file {str(path)!r} is empty: it has no header line.")
     if head[:4] == b"PAR1":
         return "parquet"
+    if head[:16] == b"SQLite format 3\x00" and head[68:72] == b"GPKG":
+        return "geopackage"  # OGC GeoPackage: SQLite with application id GPKG
     lines = head.decode("latin-1").splitlines()[:200]
     return "nmea" if looks_like_nmea(lines) else "csv"
 

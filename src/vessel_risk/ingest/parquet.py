@@ -2,8 +2,11 @@
 
 Only the columns ingest keeps are read, renamed to the standard ones of their dialect
 (:mod:`vessel_risk.ingest.dialects`). GeoParquet files (a ``geo`` metadata key) take
-``lon``/``lat`` from their point geometry and are then read as the dialect their other
-columns name. Batches are gathered into chunks of :data:`CHUNK_ROWS` rows.
+``lon``/``lat`` from their point geometry, WKB or GeoArrow's native ``point`` encoding,
+reprojected to EPSG:4326 from the file's CRS
+(:func:`vessel_risk.geo.geoparquet.point_lonlat`), and are then read as the dialect
+their other columns name; a row whose geometry is empty is quarantined
+(``empty_geometry``). Batches are gathered into chunks of :data:`CHUNK_ROWS` rows.
 
 Each chunk is judged by :func:`_parse_table`, the Arrow path: the verdicts of
 :mod:`vessel_risk.ingest.verdicts`, as the CSV reader's pandas path
@@ -15,7 +18,6 @@ kept. Line numbers are row numbers in the file, from 1.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from vessel_risk.geo.geoparquet import GeoColumn, geo_column, point_lonlat
 from vessel_risk.ingest.dialects import _renames, detect_dialect
 from vessel_risk.ingest.limits import DEFAULT_LIMITS, RAW_KEPT_CHARS, IngestLimits
 from vessel_risk.ingest.quarantine import raw_text
@@ -55,23 +58,28 @@ CHUNK_ROWS = 1_000_000
 """Parquet rows read at a time."""
 _CODED = frozenset({"mmsi", *IDENTITY_FIELDS, *EXTRA_TEXT, *OPTIONAL_BOOLEAN, "msg_type"})
 """Text columns judged once per distinct value: read dictionary-encoded."""
+GEOMETRY_ISSUE = "geometry_issue"
+"""Column a geometry's fault travels in, from :func:`_from_geo` to the verdicts:
+``empty_geometry`` (a quarantine reason) or null."""
 
 
 def _column_types(path: Path, schema: pa.Schema, read: list[str], geo: str | None) -> None:
     """A ValueError naming the file and column unless every column read has a type ingest reads.
 
     Ingest reads text, numbers, booleans, times and dates (and text stored as binary,
-    decoded as UTF-8); a GeoParquet geometry column is WKB (binary). Nested columns
-    (struct, list, map, union) hold no AIS value.
+    decoded as UTF-8); a GeoParquet geometry column is WKB (binary) or GeoArrow's native
+    point (a struct). Other nested columns (struct, list, map, union) hold no AIS value.
     """
     for name in read:
         kind = schema.field(name).type
         value = kind.value_type if pa.types.is_dictionary(kind) else kind
         if name == geo:
-            if not (pa.types.is_binary(value) or pa.types.is_large_binary(value)):
+            wkb = pa.types.is_binary(value) or pa.types.is_large_binary(value)
+            if not (wkb or pa.types.is_struct(value)):
                 raise ValueError(
                     f"The AIS file {str(path)!r} has a geometry column {name!r} of type "
-                    f"{kind}: ingest reads GeoParquet points as WKB (binary)."
+                    f"{kind}: ingest reads GeoParquet points as WKB (binary) or GeoArrow "
+                    "points (a struct of x, y)."
                 )
             continue
         nested = pa.types.is_nested(value) or pa.types.is_union(value)
@@ -130,12 +138,12 @@ def _parquet_batches(
         schema = pq.read_schema(path)
     except (pa.ArrowException, OSError) as exc:
         raise unreadable(exc) from exc
-    meta = schema.metadata or {}
-    geo_col = None
-    if b"geo" in meta:
-        geo_col = json.loads(meta[b"geo"]).get("primary_column", "geometry")
+    try:
+        geometry = geo_column(schema.metadata)
+    except ValueError as exc:
+        raise ValueError(f"The AIS file {str(path)!r} is not readable GeoParquet: {exc}") from exc
     names = list(schema.names)
-    geo = geo_col if geo_col in names else None
+    geo = geometry.name if geometry is not None and geometry.name in names else None
     plain = [n for n in names if n != geo]
     if geo is not None and "lon" not in plain and "lat" not in plain:
         plain += ["lon", "lat"]
@@ -153,7 +161,8 @@ def _parquet_batches(
     ]
 
     def standard(table: pa.Table) -> tuple[pa.Table, str]:
-        return _standard_table(_text_from_binary(path, table, geo), dialect, geo), dialect
+        table = _text_from_binary(path, table, geo)
+        return _standard_table(table, dialect, geometry if geo else None, path), dialect
 
     try:
         pf = pq.ParquetFile(path, read_dictionary=coded)
@@ -218,14 +227,21 @@ def _too_long(col: pa.ChunkedArray, limit: int) -> np.ndarray | None:
     )
 
 
-def _standard_table(table: pa.Table, dialect: str, geo: str | None) -> pa.Table:
+def _standard_table(
+    table: pa.Table, dialect: str, geo: GeoColumn | None, path: Path | None = None
+) -> pa.Table:
     """:func:`~vessel_risk.ingest.dialects._standardize` for an Arrow table.
 
     Point geometry in column ``geo`` (if any) becomes ``lon``/``lat`` first
-    (:func:`_from_geo`).
+    (:func:`_from_geo`), and its faults :data:`GEOMETRY_ISSUE`. A geometry that cannot
+    be read as EPSG:4326 points (unknown CRS, another native encoding) is a ValueError
+    naming ``path``.
     """
     if geo is not None:
-        table = _from_geo(table, geo)
+        try:
+            table = _from_geo(table, geo)
+        except ValueError as exc:
+            raise ValueError(f"The AIS file {str(path)!r}: {exc}.") from exc
     if dialect == "decoded139":
         ms = (
             table.column("Millisecond").to_pandas() if "Millisecond" in table.column_names else None
@@ -237,21 +253,27 @@ def _standard_table(table: pa.Table, dialect: str, geo: str | None) -> pa.Table:
             table = table.append_column("timestamp", iso)
     renames = _renames(table.column_names, dialect)
     table = table.rename_columns([renames.get(n, n) for n in table.column_names])
-    return table.select([c for c in STANDARD_COLUMNS if c in table.column_names])
+    keep = [*STANDARD_COLUMNS, GEOMETRY_ISSUE]
+    return table.select([c for c in keep if c in table.column_names])
 
 
-def _from_geo(table: pa.Table, col: str) -> pa.Table:
-    """Point geometry in column ``col`` (WKB) as ``lon``/``lat``; other shapes give NaN."""
-    import shapely
+def _from_geo(table: pa.Table, geo: GeoColumn) -> pa.Table:
+    """Point geometry (WKB or native) as EPSG:4326 ``lon``/``lat``, and its faults.
 
-    geom = shapely.from_wkb(table.column(col).to_numpy(), on_invalid="ignore")
-    points = shapely.get_type_id(geom) == 0
-    x = np.where(points, shapely.get_x(geom), np.nan)
-    y = np.where(points, shapely.get_y(geom), np.nan)
-    table = table.drop_columns([col])
-    if "lon" not in table.column_names and "lat" not in table.column_names:
-        table = table.append_column("lon", pa.array(x)).append_column("lat", pa.array(y))
-    return table
+    Other shapes and null geometries give NaN (no position); an empty geometry gives
+    NaN and ``empty_geometry`` in :data:`GEOMETRY_ISSUE`. A file with ``lon``/``lat``
+    columns of its own keeps them, and its geometry is not read.
+    """
+    column = table.column(geo.name)
+    table = table.drop_columns([geo.name])
+    if "lon" in table.column_names or "lat" in table.column_names:
+        return table
+    points = point_lonlat(column, geo)
+    table = table.append_column("lon", pa.array(points.lon))
+    table = table.append_column("lat", pa.array(points.lat))
+    empty = pa.array(points.empty, pa.bool_())
+    issue = pc.if_else(empty, pa.scalar("empty_geometry"), pa.scalar(None, pa.string()))
+    return table.append_column(GEOMETRY_ISSUE, issue)
 
 
 @dataclass
@@ -377,6 +399,10 @@ def _parse_table(
         over = _too_long(table.column(name), max_field)
         if over is not None:
             mark(over, "field_too_long")
+    if GEOMETRY_ISSUE in present:
+        mark(
+            table.column(GEOMETRY_ISSUE).is_valid().to_numpy(zero_copy_only=False), "empty_geometry"
+        )
     mmsi = _distinct(table.column("mmsi"))
     mmsi_text, why = _normalize_mmsi(mmsi.pandas())
     for label in why.dropna().unique():
@@ -516,16 +542,33 @@ def iter_parquet(
         If the file is not a readable Parquet file, before its first chunk or at the
         chunk where it is corrupt; or if a column read is nested (struct, list, map),
         fixed-size binary, binary that is not UTF-8, or a geometry column that is not
-        WKB: the message names the file and the column.
+        WKB or GeoArrow points, or whose CRS is unknown (``null``) or unreadable: the
+        message names the file and the column.
     UnknownDialectError
         If its columns match no dialect.
+    """
+    stop: list[int] = []
+    return iter_tables(_parquet_batches(path, chunk_rows, limits, stop), path, limits, stop)
+
+
+def iter_tables(
+    tables: Iterator[tuple[pa.Table, str]],
+    path: Path,
+    limits: IngestLimits = DEFAULT_LIMITS,
+    stop: list[int] | None = None,
+) -> Iterator[IngestResult]:
+    """Standard Arrow tables of one file (and their dialect) judged chunk by chunk.
+
+    The loop :func:`iter_parquet` and :func:`vessel_risk.ingest.geopackage.iter_geopackage`
+    share: rows past ``limits.max_rows`` end the file with one ``row_limit_reached`` row;
+    a non-empty ``stop`` (the reader stopped before a size limit) ends it with one
+    ``decompressed_size_limit`` row. Line numbers are row numbers from 1.
     """
     source = path.name
     first = 1
     constants = (_Constant(source), _Constant(None))
-    stop: list[int] = []
     empty: tuple[pd.DataFrame, pd.DataFrame, str] | None = None
-    for table, dialect in _parquet_batches(path, chunk_rows, limits, stop):
+    for table, dialect in tables:
         over = first + table.num_rows - 1 - limits.max_rows
         if over > 0:
             raw = raw_text(_rows_as_pandas(table, np.array([table.num_rows - over])))

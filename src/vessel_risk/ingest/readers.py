@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from vessel_risk.ingest.csv import CHUNK_BYTES, iter_csv
 from vessel_risk.ingest.dialects import sniff
+from vessel_risk.ingest.geopackage import iter_geopackage
 from vessel_risk.ingest.limits import DEFAULT_LIMITS, IngestLimits
 from vessel_risk.ingest.nmea_reader import read_nmea
 from vessel_risk.ingest.parquet import CHUNK_ROWS, iter_parquet
@@ -33,7 +34,7 @@ from vessel_risk.ingest.result import IngestResult, merge_reports
 
 
 def read_ais(path: str | Path, *, limits: IngestLimits = DEFAULT_LIMITS) -> IngestResult:
-    """Read one AIS file (parquet, GeoParquet, CSV, gzipped CSV or raw NMEA).
+    """Read one AIS file (parquet, GeoParquet, GeoPackage, CSV, gzipped CSV or raw NMEA).
 
     The file is read in chunks (:func:`iter_ais`) and the chunks are stacked: what is
     returned is the whole file, so memory grows with it. For files larger than memory,
@@ -223,6 +224,9 @@ def iter_ais(
         return
     if kind == "parquet":
         yield from iter_parquet(path, chunk_rows=chunk_rows, limits=limits)
+        return
+    if kind == "geopackage":
+        yield from iter_geopackage(path, chunk_rows=chunk_rows, limits=limits)
         return
     yield from iter_csv(path, chunk_bytes=chunk_bytes, limits=limits)
 

@@ -39,6 +39,7 @@ from vessel_risk.events.encounters import (
 from vessel_risk.events.gaps import area_message_counts
 from vessel_risk.events.schemas import PositionSchema
 from vessel_risk.frames import columns, empty_frame
+from vessel_risk.geo.geoparquet import GeoParquetWriter
 from vessel_risk.identity.identify import VesselTables, identify_vessels, position_activity
 from vessel_risk.ingest import (
     iter_store_quarantine,
@@ -489,7 +490,7 @@ def run_store(
 
         per_part: list[Events] = []
         shown: list[pd.DataFrame] = []
-        positions_out = _ParquetAppender(out_dir / "positions.parquet", empty_frame(PositionSchema))
+        positions_out = GeoParquetWriter(out_dir / "positions.parquet", empty_frame(PositionSchema))
         share = min(1.0, MAP_POSITIONS / max(tally.positions_kept, 1))
         for k, n in enumerate(parts):
             if on_partition is not None:

@@ -14,7 +14,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from vessel_risk.alerts.build import Alert, evidence_events
-from vessel_risk.alerts.export import write_alerts_csv, write_alerts_geojson
+from vessel_risk.alerts.export import (
+    write_alerts_csv,
+    write_alerts_geojson,
+    write_alerts_geoparquet,
+)
 from vessel_risk.alerts.persistence import record_run
 from vessel_risk.db.engine import open_database
 from vessel_risk.events.schemas import (
@@ -25,6 +29,7 @@ from vessel_risk.events.schemas import (
     VoyageSchema,
 )
 from vessel_risk.frames import columns
+from vessel_risk.geo.geoparquet import write_geoparquet
 from vessel_risk.geo.ports import PortIndex
 from vessel_risk.identity.identify import VesselTables
 from vessel_risk.identity.schemas import VesselLinkSchema
@@ -74,6 +79,7 @@ def score_and_record(
     write_events(events, vessels, out_dir)
     write_alerts_csv(alerts, out_dir / "alerts.csv")
     write_alerts_geojson(alerts, out_dir / "alerts.geojson")
+    write_alerts_geoparquet(alerts, out_dir / "alerts.parquet")
     (out_dir / "ingest_report.json").write_text(json.dumps(counts, indent=2, default=str))
     engine = engine or open_database(config.resolved_database_url, create=True)
     with Session(engine) as session, session.begin():
@@ -96,18 +102,21 @@ def score_and_record(
 
 
 def write_events(events: Events, vessels: VesselTables, out_dir: Path) -> None:
-    """The event tables and vessel-year features as Parquet, each checked on the way out."""
+    """The event tables and vessel-year features as Parquet, each checked on the way out.
+
+    Events with a position are GeoParquet 1.1 (:mod:`vessel_risk.geo.geoparquet`: their
+    columns, then a ``geometry`` point and its ``bbox``): gaps at their start (where
+    the transmitter went silent), loitering and encounters at their mean position.
+    """
     PortVisitSchema.validate(events.visits[columns(PortVisitSchema)]).to_parquet(
         out_dir / "port_visits.parquet", index=False
     )
     VoyageSchema.validate(events.voyages).to_parquet(out_dir / "voyages.parquet", index=False)
-    GapSchema.validate(events.gaps).to_parquet(out_dir / "gaps.parquet", index=False)
-    LoiteringSchema.validate(events.loitering).to_parquet(
-        out_dir / "loitering.parquet", index=False
+    write_geoparquet(
+        GapSchema.validate(events.gaps), out_dir / "gaps.parquet", lon="start_lon", lat="start_lat"
     )
-    EncounterSchema.validate(events.encounters).to_parquet(
-        out_dir / "encounters.parquet", index=False
-    )
+    write_geoparquet(LoiteringSchema.validate(events.loitering), out_dir / "loitering.parquet")
+    write_geoparquet(EncounterSchema.validate(events.encounters), out_dir / "encounters.parquet")
     VesselLinkSchema.validate(vessels.links).to_parquet(
         out_dir / "vessel_links.parquet", index=False
     )

@@ -77,6 +77,7 @@ from vessel_risk.events.schemas import (
     PositionSchema,
 )
 from vessel_risk.frames import empty_frame
+from vessel_risk.geo.geoparquet import write_geoparquet_files
 from vessel_risk.geo.ports import default_ports, read_ports, read_psma_parties
 from vessel_risk.geo.shore import ShoreDistance
 from vessel_risk.geo.zones import read_eez
@@ -348,12 +349,11 @@ def run(
                     on_progress=_with_partitions(on_progress or _no_progress, on_partition),
                 )
             quarantine.close()
-            positions_out = _ParquetAppender(
-                out_dir / "positions.parquet", empty_frame(PositionSchema)
+            write_geoparquet_files(  # GeoParquet 1.1 (geo.geoparquet)
+                [positions_file(work, n, final=True) for n in parts],
+                out_dir / "positions.parquet",
+                empty_frame(PositionSchema),
             )
-            for n in parts:
-                positions_out.append_file(positions_file(work, n, final=True))
-            positions_out.close()
             per_part = [p.events for p in passes.second]
             shown = [p.shown for p in passes.second]
             encounters, vessels = passes.encounters, passes.vessels

@@ -65,3 +65,45 @@ def test_status_change_is_audited(api, engine):
     with Session(engine) as s:
         entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "alert.status")).one()
     assert entry.actor == "cl-dgtm/cl-analyst"
+
+
+def test_the_list_is_geojson_when_asked_and_json_by_default(api):
+    plain = api.get("/alerts", params={"limit": 2}, headers=auth("admin"))
+    assert plain.headers["content-type"] == "application/json"
+    assert [a["mmsi"] for a in plain.json()["items"]] == ["412000001", "440000003"]
+    geo = api.get(
+        "/alerts",
+        params={"limit": 2},
+        headers={**auth("admin"), "Accept": "application/geo+json"},
+    )
+    assert geo.status_code == 200, geo.text
+    assert geo.headers["content-type"] == "application/geo+json"
+    body = geo.json()
+    assert body["type"] == "FeatureCollection" and body["limit"] == 2
+    assert body["next_cursor"] == plain.json()["next_cursor"]
+    first = body["features"][0]
+    assert first["geometry"] == {"type": "Point", "coordinates": [-70.91, -53.16]}
+    assert first["properties"]["mmsi"] == "412000001"
+    assert first["properties"]["score"] == 0.91
+    assert [f["properties"]["mmsi"] for f in body["features"]] == ["412000001", "440000003"]
+    # The OpenAPI document says both.
+    spec = api.get("/openapi.json").json()
+    assert set(spec["paths"]["/alerts"]["get"]["responses"]["200"]["content"]) == {
+        "application/json",
+        "application/geo+json",
+    }
+    track = spec["paths"]["/vessels/{mmsi}/track"]["get"]["responses"]["200"]["content"]
+    assert set(track) == {"application/geo+json"}
+
+
+def test_the_geojson_list_keeps_the_callers_scope(api):
+    # The port inspector of Punta Arenas sees the two alerts last in that port, in
+    # GeoJSON as in JSON.
+    headers = {**auth("cl-inspector"), "Accept": "application/geo+json"}
+    body = api.get("/alerts", headers=headers).json()
+    plain = api.get("/alerts", headers=auth("cl-inspector")).json()
+    assert [f["properties"]["mmsi"] for f in body["features"]] == [
+        a["mmsi"] for a in plain["items"]
+    ]
+    assert {f["properties"]["last_port_label"] for f in body["features"]} == {"PUNTA ARENAS"}
+    assert api.get("/alerts", headers={"Accept": "application/geo+json"}).status_code == 401

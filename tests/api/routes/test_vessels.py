@@ -10,7 +10,10 @@ def test_vessel_profile_track_and_events(api):
     assert v["iuu_listed"] is True
     assert v["periods"][0]["features"] == {"max_voyage_duration_hours": 4800.0}
     assert v["identity_history"][0]["value"] == "VESSEL 1"
-    t = api.get("/vessels/412000005/track", headers=auth("admin")).json()
+    response = api.get("/vessels/412000005/track", headers=auth("admin"))
+    assert response.headers["content-type"] == "application/geo+json"
+    t = response.json()
+    assert t["type"] == "FeatureCollection"
     geometry = t["features"][0]["geometry"]
     assert geometry["type"] == "MultiLineString"
     assert geometry["coordinates"] == [

@@ -1,4 +1,10 @@
-"""Ranked alerts: the filtered, cursor-paginated list; one alert with its evidence."""
+"""Ranked alerts: the filtered, cursor-paginated list; one alert with its evidence.
+
+The list is JSON (:class:`~vessel_risk.api.models.AlertPage`) by default, and an RFC
+7946 FeatureCollection served as ``application/geo+json`` (each alert at its last
+known position) when the caller's ``Accept`` header asks for it
+(:func:`vessel_risk.api.geojson.wants_geojson`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,8 @@ import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
 from pydantic import StringConstraints
 from shapely.errors import ShapelyError
 from shapely.geometry import shape
@@ -25,6 +32,12 @@ from vessel_risk.api.deps import (
     ReviewedAlert,
     ScopedAlert,
     SessionDep,
+)
+from vessel_risk.api.geojson import (
+    GEOJSON_MEDIA_TYPE,
+    GeoJSONResponse,
+    point_feature,
+    wants_geojson,
 )
 from vessel_risk.api.models import (
     AlertDetail,
@@ -128,8 +141,47 @@ ReviewStatus = Literal["new", "under_review", "referred", "dismissed", "withdraw
 """The review statuses of :data:`vessel_risk.alerts.lifecycle.STATUSES`."""
 
 
-@router.get("", response_model=AlertPage, responses=problem_responses(422))
+ALERT_LIST_GEOJSON = {
+    "description": "With `Accept: application/geo+json`: the same page as an RFC 7946 "
+    "FeatureCollection, one Point feature per alert at its last known position (null "
+    "geometry where none), the alert's fields as properties; `next_cursor` and `limit` "
+    "as foreign members.",
+    "content": {
+        GEOJSON_MEDIA_TYPE: {
+            "schema": {
+                "type": "object",
+                "required": ["type", "features"],
+                "properties": {
+                    "type": {"const": "FeatureCollection"},
+                    "features": {"type": "array", "items": {"type": "object"}},
+                    "next_cursor": {"type": ["string", "null"]},
+                    "limit": {"type": "integer"},
+                },
+            }
+        }
+    },
+}
+"""The OpenAPI description of the list's GeoJSON answer."""
+
+
+def alerts_feature_collection(page: AlertPage) -> dict[str, Any]:
+    """A page of alerts as an RFC 7946 FeatureCollection (WGS 84 lon/lat points)."""
+    features = [
+        point_feature(a.last_lon, a.last_lat, a.model_dump(mode="json")) for a in page.items
+    ]
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "next_cursor": page.next_cursor,
+        "limit": page.limit,
+    }
+
+
+@router.get(
+    "", response_model=AlertPage, responses={**problem_responses(422), 200: ALERT_LIST_GEOJSON}
+)
 def list_alerts(
+    request: Request,
     session: ReadSessionDep,
     caller: AlertReader,
     tier: Annotated[list[Tier], Query(description="Any of these tiers.")] = [],  # noqa: B006
@@ -156,8 +208,9 @@ def list_alerts(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=crud.MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
-) -> AlertPage:
-    """The ranked alerts in the caller's scope, highest score first."""
+) -> AlertPage | Response:
+    """The ranked alerts in the caller's scope, highest score first (JSON; GeoJSON with
+    ``Accept: application/geo+json``)."""
     filters = crud.AlertFilters(
         tiers=tuple(tier),
         flags=tuple(flag),
@@ -174,9 +227,12 @@ def list_alerts(
         rows, next_cursor = crud.list_alerts(session, caller, filters, limit=limit, cursor=cursor)
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
-    return AlertPage(
+    page = AlertPage(
         items=[AlertPublic.model_validate(r) for r in rows], next_cursor=next_cursor, limit=limit
     )
+    if wants_geojson(request.headers.get("accept")):
+        return GeoJSONResponse(alerts_feature_collection(page))
+    return page
 
 
 def alert_detail(session: Session, alert: AlertRow) -> AlertDetail:

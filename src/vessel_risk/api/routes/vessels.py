@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from vessel_risk.api import crud
 from vessel_risk.api.deps import ReadSessionDep, ScopedVessel, VesselScope
+from vessel_risk.api.geojson import GeoJSONResponse
 from vessel_risk.api.models import (
     EvidenceEventPublic,
     GeoJSONFeature,
@@ -151,10 +152,11 @@ def track(request: Request, vessel: VesselScope) -> TrackCollection:
     return TrackCollection(features=features)
 
 
-@router.get("/{mmsi}/track", response_model=TrackCollection)
+@router.get("/{mmsi}/track", response_model=TrackCollection, response_class=GeoJSONResponse)
 def get_track(request: Request, vessel: ScopedVessel) -> TrackCollection:
-    """The vessel's track: an RFC 7946 FeatureCollection, one feature per transmitter
-    track (``track_id``), split at the antimeridian; only the years in scope."""
+    """The vessel's track: an RFC 7946 FeatureCollection (``application/geo+json``), one
+    feature per transmitter track (``track_id``), split at the antimeridian; only the
+    years in scope."""
     return track(request, vessel)
 
 
