@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.apikit import CLIENTS, VESSELS, auth, make_app, seed, seeded_sqlite_app
+from vessel_risk.api.access import CASE_ROLES
 from vessel_risk.api.limits import RateLimiter
 
 ALERT_ROLES = {"analyst", "port_inspector", "referral_approver", "admin"}
@@ -81,7 +82,7 @@ def expected(client_id: str, endpoint: str) -> set[int]:
         # back by vessel_risk.delivery; never another agency's delivery
         return {200, 409} if ok else {404}
     if kind == "champion":
-        return {200}
+        return {403} if role in CASE_ROLES else {200}
     if kind == "score":
         return {200} if role in ("analyst", "admin") else {403}
     if kind == "clients":
