@@ -325,6 +325,12 @@ def scoped(resource: str, permission: str, *, ui: bool = False, form: bool = Fal
                 raise HTTPException(404, str(exc)) from exc
 
     elif resource == "delivery":
+        # A receiver reports on what it received; anyone else acts as the sender.
+        find = (
+            crud.delivery_for_receiver
+            if permission == "deliveries.report"
+            else crud.delivery_for_sender
+        )
 
         def dependency(
             who: Who,
@@ -332,7 +338,7 @@ def scoped(resource: str, permission: str, *, ui: bool = False, form: bool = Fal
             delivery_id: Annotated[str, Path(min_length=1, max_length=36)],
         ) -> Delivery:
             try:
-                return crud.delivery_for_receiver(session, who, delivery_id)
+                return find(session, who, delivery_id)
             except LookupError as exc:
                 raise HTTPException(404, str(exc)) from exc
 
@@ -389,3 +395,4 @@ Screener = Annotated[Principal, Depends(authorize("cases.screen"))]
 ReadCase = Annotated[Case, Depends(scoped("case", "cases.read"))]
 WrittenCase = Annotated[Case, Depends(scoped("case", "cases.write"))]
 IntakeCase = Annotated[Case, Depends(scoped("case", "cases.intake"))]
+RequeuedDelivery = Annotated[Delivery, Depends(scoped("delivery", "notices.approve"))]
