@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.apikit import T0, auth
-from vessel_risk.db.tables import AuditEntry, Case
+from vessel_risk.db.tables import AuditEntry, Case, Delivery
 
 SCREENING = {
     "intake": {
@@ -174,3 +174,34 @@ def test_a_case_worker_cannot_screen_for_another_role(api):
     assert api.post("/cases", json=SCREENING, headers=auth("cl-inspector")).status_code == 403
     bad = {"intake": {**SCREENING["intake"], "language": ""}}
     assert api.post("/cases", json=bad, headers=auth("cl-caseworker")).status_code == 422
+
+
+def test_refer_sends_protection_first_and_law_enforcement_only_with_consent(api, engine):
+    from tests.builders import add_agency
+
+    with Session(engine) as s, s.begin():
+        for agency_id, role in (
+            ("cl-police", "law_enforcement"),
+            ("cl-sw", "social_welfare"),
+            ("cl-cp", "child_protection"),
+        ):
+            add_agency(s, agency_id, role=role, country_iso3="CHL", name=agency_id)
+    r = api.post("/cases/case-cl/refer", headers=auth("cl-caseworker"))
+    assert r.status_code == 200, r.text
+    sent = [(d["agency_id"], d["event_type"]) for d in r.json()]
+    assert sent == [("cl-sw", "case.referral"), ("cl-cp", "case.referral")]
+    # the person agrees to law enforcement: the next referral adds it, under the consent
+    consent = {"use": "law_enforcement", "granted": True}
+    api.post("/cases/case-cl/consents", json=consent, headers=auth("cl-caseworker"))
+    again = api.post("/cases/case-cl/refer", headers=auth("cl-caseworker")).json()
+    police = [d for d in again if d["agency_id"] == "cl-police"]
+    assert [(d["rule"], d["consent_use"]) for d in police] == [("consent", "law_enforcement")]
+    # and withdraws it: the copy sent under it is marked revoked
+    consent["granted"] = False
+    now = api.post("/cases/case-cl/consents", json=consent, headers=auth("cl-caseworker"))
+    assert now.json()["law_enforcement"] is False
+    with Session(engine) as s:
+        row = s.get(Delivery, police[0]["id"])
+        assert row.revoked_at is not None
+    assert api.post("/cases/case-cl/refer", headers=auth("cl-cpo")).status_code == 200
+    assert api.post("/cases/case-kr/refer", headers=auth("cl-caseworker")).status_code == 404
