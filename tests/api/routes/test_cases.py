@@ -205,3 +205,23 @@ def test_refer_sends_protection_first_and_law_enforcement_only_with_consent(api,
         assert row.revoked_at is not None
     assert api.post("/cases/case-cl/refer", headers=auth("cl-cpo")).status_code == 200
     assert api.post("/cases/case-kr/refer", headers=auth("cl-caseworker")).status_code == 404
+
+
+def test_a_screening_from_an_alert_carries_the_vessels_evidence(api):
+    alert_id = api.ids["alerts"]["412000001"]
+    body = {**SCREENING, "alert_id": alert_id}
+    r = api.post("/cases", json=body, headers=auth("cl-caseworker"))
+    assert r.status_code == 201, r.text
+    assert r.json()["alert_id"] == alert_id
+    assert "vessel_evidence" not in r.text  # in the intake only
+    fields = api.get(f"/cases/{r.json()['id']}/intake", headers=auth("cl-caseworker")).json()
+    evidence = fields["fields"]["vessel_evidence"]
+    assert (evidence["mmsi"], evidence["year"], evidence["longest_voyage_days"]) == (
+        "412000001",
+        2022,
+        200.0,  # max_voyage_duration_hours 4800 / 24
+    )
+    missing = api.post(
+        "/cases", json={**SCREENING, "alert_id": 99999}, headers=auth("cl-caseworker")
+    )
+    assert missing.status_code == 404

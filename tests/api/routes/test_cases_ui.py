@@ -136,3 +136,32 @@ def test_a_bad_screening_keeps_the_answers_and_a_good_one_opens_a_case(api, engi
     intake = api.get(f"/ui/cases/{case_id}/intake").text
     assert "debt bondage: described" in intake and "isolation: not described" in intake
     assert "Khmer" in intake
+
+
+def test_a_screening_from_a_boarding_shows_the_vessels_evidence(api, engine):
+    from tests.apikit import T0
+    from vessel_risk.db.tables import Inspection
+
+    with Session(engine) as s, s.begin():
+        inspection = Inspection(
+            alert_id=api.ids["alerts"]["412000001"],
+            mmsi="412000001",
+            year=2022,
+            inspected_at=T0,
+            port_label="PUNTA ARENAS",
+            port_iso3="CHL",
+            agency_id="cl-dgtm",
+            outcome="confirmed",
+            ilo_indicators=["retention_of_documents"],
+            recorded_by="cl-dgtm/cl-inspector",
+            recorded_at=T0,
+        )
+        s.add(inspection)
+        s.flush()
+        inspection_id = inspection.id
+    _login(api, "cl-caseworker")
+    page = api.get(f"/ui/cases/new?inspection_id={inspection_id}").text
+    assert f'name="inspection_id" value="{inspection_id}"' in page
+    assert "<dt>longest voyage days</dt><dd>200.0</dd>" in page
+    assert '<option value="boarding" selected>' in page
+    assert api.get("/ui/cases/new?inspection_id=999").status_code == 404

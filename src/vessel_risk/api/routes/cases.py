@@ -48,10 +48,13 @@ from vessel_risk.api.deps import (
 )
 from vessel_risk.api.problems import problem_responses
 from vessel_risk.db.tables import (
+    AlertRow,
     Case,
     CaseFollowUp,
     CaseTransfer,
     CaseTransition,
+    EvidenceEvent,
+    Inspection,
     as_utc,
     audit,
     utcnow,
@@ -213,22 +216,67 @@ def overdue_in_scope(session: Session, who: Principal, now: datetime) -> list[Fo
     return out
 
 
+def vessel_evidence(
+    session: Session, *, inspection_id: int | None, alert_id: int | None
+) -> tuple[int | None, dict[str, Any]]:
+    """The alert a screening comes from (given, or the boarding's) and the vessel's AIS
+    evidence that pre-fills its intake (:func:`vessel_risk.referral.screening.prefill`:
+    time at sea, port visits, encounters, gaps; plain values about the vessel, never a
+    score).
+
+    Returns
+    -------
+    (int or None, dict)
+        The alert id and the evidence; ``(None, {})`` without an alert.
+
+    Raises
+    ------
+    LookupError
+        For an inspection or alert that does not exist.
+    """
+    from vessel_risk.referral.screening import prefill
+
+    if inspection_id is not None:
+        inspection = session.get(Inspection, inspection_id)
+        if inspection is None:
+            raise LookupError(f"No inspection {inspection_id}.")
+        alert_id = alert_id or inspection.alert_id
+    if alert_id is None:
+        return None, {}
+    alert = session.get(AlertRow, alert_id)
+    if alert is None:
+        raise LookupError(f"No alert {alert_id}.")
+    events = session.scalars(
+        select(EvidenceEvent)
+        .where(EvidenceEvent.score_id == alert.score_id)
+        .order_by(EvidenceEvent.start, EvidenceEvent.id)
+    )
+    return alert_id, prefill(alert, events)
+
+
 @router.post("", status_code=201)
 def create_case(body: CaseCreate, session: SessionDep, who: Screener) -> CaseDetail:
     """Screen one person and open their case (``screened``; a presumed victim, with the
     reflection and recovery period of the state's rule, when an indicator is present; a
-    child or a person of uncertain age goes to child protection)."""
+    child or a person of uncertain age goes to child protection). From a boarding or an
+    alert, the intake is pre-filled with the vessel's AIS evidence."""
     from vessel_risk.referral.case_store import open_case
 
+    alert_id, evidence = refused(
+        vessel_evidence, session, inspection_id=body.inspection_id, alert_id=body.alert_id
+    )
+    form = body.intake
+    if evidence and not form.vessel_evidence:
+        form = form.model_copy(update={"vessel_evidence": evidence})
     case = refused(
         open_case,
         session,
-        body.intake,
+        form,
         actor=who.actor,
         owner_client_id=who.client_id,
         owner_agency_id=who.agency_id,
         inspection_id=body.inspection_id,
-        alert_id=body.alert_id,
+        alert_id=alert_id,
         notice_id=body.notice_id,
     )
     session.flush()

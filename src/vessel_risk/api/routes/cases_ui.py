@@ -216,16 +216,23 @@ def case_dashboard(
 @router.get("/new")
 def screening_form(
     request: Request,
+    session: SessionDep,
     who: UiScreener,
     inspection_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ) -> Response:
-    """The screening form (trauma-informed, minimal)."""
+    """The screening form (trauma-informed, minimal); from a boarding
+    (``?inspection_id=``) it shows the vessel's AIS evidence it will carry."""
     values = {"inspection_id": [str(inspection_id)]} if inspection_id else {}
+    evidence: dict[str, Any] = {}
     if inspection_id:
         values["entry_point"] = ["boarding"]
+        try:
+            _, evidence = api.vessel_evidence(session, inspection_id=inspection_id, alert_id=None)
+        except LookupError as exc:
+            raise HTTPException(404, str(exc)) from exc
     ctx = _form_context(values)
     ctx["posted"] = False
-    return _page(request, "cases_new.html", who, errors=[], **ctx)
+    return _page(request, "cases_new.html", who, errors=[], evidence=evidence, **ctx)
 
 
 @router.post("")
