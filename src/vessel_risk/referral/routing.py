@@ -86,8 +86,9 @@ class AgencyRecord(BaseModel):
         ``webhook`` (Standard Webhooks), ``primero`` (Primero-style case system) or
         ``manual`` (no endpoint: the notice waits for a person to pass it on, e.g. by
         the e-mail in ``endpoint_url``).
-    secrets : list of str
-        Webhook signing secrets (``whsec_...``); several while one is being rotated.
+    secrets : list of str or dict
+        Webhook signing secrets (``whsec_...``); several while one is being rotated. For
+        a Primero agency: a bearer token, or ``{user_name, password}`` exchanged for one.
     auto_refer : bool
         The agency's rule lets notices go out without a person's approval.
     reflection_period_days : int, optional
@@ -103,7 +104,7 @@ class AgencyRecord(BaseModel):
     role: Role
     transport: Literal["webhook", "primero", "manual"] = "manual"
     endpoint_url: str | None = None
-    secrets: list[str] = Field(default_factory=list)
+    secrets: list[str | dict[str, str]] = Field(default_factory=list)
     filters: dict[str, Any] = Field(default_factory=dict)
     auto_refer: bool = False
     reflection_period_days: int | None = Field(default=None, ge=30)
