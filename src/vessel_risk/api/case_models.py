@@ -184,6 +184,14 @@ class TransferPublic(BaseModel):
     updated_at: UTC
 
 
+class PhasePublic(BaseModel):
+    """One phase of the reflection and recovery period (e.g. Thailand: 15 days in a
+    victim identification centre, then 30 in a shelter) and when it ends."""
+
+    label: str
+    ends_at: UTC
+
+
 class CaseSummary(BaseModel):
     """A case in a list: its state and dates, never the person's data."""
 
@@ -214,6 +222,9 @@ class CaseDetail(CaseSummary):
     age_uncertain: bool
     reflection_started_at: UTC | None
     reflection_rule: str | None
+    reflection_phases: list[PhasePublic] = Field(
+        default_factory=list, description="The period's phases by the state's rule, in order."
+    )
     assistance_started_at: UTC | None
     closed_at: UTC | None
     retain_until: UTC | None

@@ -8,6 +8,7 @@ The browser test (keyboard, phone size) is ``test_dashboard_cases.py``.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -133,6 +134,12 @@ def test_a_bad_screening_keeps_the_answers_and_a_good_one_opens_a_case(api, engi
         case = s.get(Case, case_id)
         assert (case.state_iso3, case.child, case.presumed_victim) == ("THA", False, True)
         assert case.reflection_days == 45  # Thailand: 15 + 30 (seed §5.1.2)
+        ends = [(case.reflection_started_at + timedelta(days=d)).date() for d in (15, 45)]
+    page = api.get(f"/ui/cases/{case_id}").text
+    assert (
+        f"<li>Victim identification centre, until {ends[0]}</li>"
+        f"<li>Government shelter, until {ends[1]}</li>"
+    ) in page
     intake = api.get(f"/ui/cases/{case_id}/intake").text
     assert "debt bondage: described" in intake and "isolation: not described" in intake
     assert "Khmer" in intake

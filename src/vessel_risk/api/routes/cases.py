@@ -155,6 +155,7 @@ def case_notes(case: Case) -> list[str]:
 def detail(session: Session, case: Case, *, now: datetime | None = None) -> CaseDetail:
     """A case's :class:`CaseDetail`: history, consents in force, follow-ups, transfers."""
     from vessel_risk.referral.case_store import current_consents
+    from vessel_risk.referral.case_tasks import reflection_phases
     from vessel_risk.referral.cases import CASE_TRANSITIONS
 
     now = now or utcnow()
@@ -181,6 +182,9 @@ def detail(session: Session, case: Case, *, now: datetime | None = None) -> Case
         {
             **base,
             **extra,
+            "reflection_phases": [
+                {"label": label, "ends_at": ends} for label, ends in reflection_phases(case)
+            ],
             "next_states": sorted(CASE_TRANSITIONS.get(case.state, ())),
             "notes": case_notes(case),
             "transitions": [TransitionPublic.model_validate(t) for t in transitions],
