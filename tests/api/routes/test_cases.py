@@ -225,3 +225,30 @@ def test_a_screening_from_an_alert_carries_the_vessels_evidence(api):
         "/cases", json={**SCREENING, "alert_id": 99999}, headers=auth("cl-caseworker")
     )
     assert missing.status_code == 404
+
+
+def test_a_transfer_needs_consent_and_carries_the_agreed_fields(api, engine):
+    from tests.builders import add_agency
+
+    with Session(engine) as s, s.begin():
+        add_agency(s, "mmr-nrm", role="nrm_case_system", country_iso3="MMR", name="MMR NRM")
+    body = {"to_agency_id": "mmr-nrm", "purpose": "repatriation", "fields": ["language"]}
+    refused = api.post("/cases/case-cl/transfers", json=body, headers=auth("cl-caseworker"))
+    assert refused.status_code == 409 and "transfer" in refused.json()["detail"]
+    api.post(
+        "/cases/case-cl/consents",
+        json={"use": "transfer", "granted": True},
+        headers=auth("cl-caseworker"),
+    )
+    r = api.post("/cases/case-cl/transfers", json=body, headers=auth("cl-caseworker"))
+    assert r.status_code == 201, r.text
+    t = r.json()
+    assert (t["to_agency_id"], t["to_iso3"], t["purpose"], t["fields"], t["status"]) == (
+        "mmr-nrm",
+        "MMR",
+        "repatriation",
+        ["language"],
+        "requested",
+    )
+    case = api.get("/cases/case-cl", headers=auth("cl-cpo")).json()
+    assert [x["id"] for x in case["transfers"]] == [t["id"]]
