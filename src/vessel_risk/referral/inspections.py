@@ -82,8 +82,8 @@ def _indicators(values: Iterable[str]) -> list[str]:
     bad = sorted(set(keys) - set(ILO_INDICATORS))
     if bad:
         raise InspectionError(
-            f"ilo_indicators must be keys of the ILO's 11 indicators ({', '.join(ILO_INDICATORS)}). "
-            f"Got {bad} instead."
+            "ilo_indicators must be keys of the ILO's 11 indicators "
+            f"({', '.join(ILO_INDICATORS)}). Got {bad} instead."
         )
     return [k for k in ILO_INDICATORS if k in keys]  # the standard's order, once each
 
