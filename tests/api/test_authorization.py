@@ -98,9 +98,9 @@ def seeded(tmp_path_factory):
 def test_every_route_declares_its_authorisation(seeded):
     _, app, _ = seeded
     assert undeclared(app) == []
-    # every route is seen: the API's 25 (openapi.json included) and the dashboard's 10
+    # every route is seen: the API's 28 (openapi.json included) and the dashboard's 13
     seen = [(m, p) for m, p, _, _ in routes(app) if not p.startswith("/static")]
-    assert len(seen) == 35
+    assert len(seen) == 41
 
 
 def test_the_guard_fails_on_a_route_without_a_check(seeded):
@@ -131,6 +131,7 @@ SIDES = {
     "notice_id": ("notice-cl", "notice-kr"),
     "delivery_id": ("delivery-cl-nrm", "delivery-kr-nrm"),
     "port_label": ("PUNTA ARENAS", "BUSAN"),
+    "inspection_id": ("412000001", "440000003"),  # the boarding of each side's alert
 }
 
 
@@ -159,6 +160,9 @@ def in_scope(client_id: str, param: str, value: str, permission: str) -> bool:
         return delivered or (role != "case_system" and sees_alert(client_id, mmsi))
     if param == "delivery_id":
         return DELIVERIES[value] == agency
+    if param == "inspection_id":  # by its alert, or a port inspector's own port
+        port = next(v[2] for v in VESSELS if v[0] == value)
+        return sees_alert(client_id, value) or (role == "port_inspector" and port in ports)
     raise AssertionError(param)
 
 
@@ -174,7 +178,10 @@ def expected(client_id: str, permission: str, params: dict[str, str]) -> set[int
 
 def _url(path: str, params: dict[str, str], ids: dict[str, Any]) -> str:
     for name, value in params.items():
-        v = str(ids["alerts"][value]) if name == "alert_id" else value
+        if name in ("alert_id", "inspection_id"):
+            v = str(ids["alerts" if name == "alert_id" else "inspections"][value])
+        else:
+            v = value
         path = path.replace("{" + name + "}", v)
     return path
 
@@ -224,4 +231,4 @@ def test_matrix_over_every_route(seeded):
                     outside += 1  # read or acted outside the caller's role or scope
                 assert r.status_code in want, (client_id, method, url, r.status_code, r.text)
     assert outside == 0
-    assert checked == 9 * 47
+    assert checked == 9 * 54

@@ -68,6 +68,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     "models.score": frozenset({"analyst", "admin"}),
     "clients.manage": frozenset({"admin"}),
+    # issue 17 item 1 (s17insp): boarding outcomes
+    "inspections.write": frozenset({"port_inspector", "analyst", "admin"}),
+    "inspections.read": frozenset({"analyst", "port_inspector", "referral_approver", "admin"}),
     "dashboard": frozenset(ROLES),
 }
 """Every action a route may declare, with the roles allowed it (admin always)."""
@@ -145,6 +148,21 @@ class Principal:
             flag_iso3=alert.flag_iso3,
             flag_inferred_iso3=getattr(alert, "flag_inferred_iso3", None),
         )
+
+    def may_see_inspection(self, inspection: Any, alert: Any | None) -> bool:
+        """Whether an inspection is in scope: its alert is (:meth:`may_see_alert`), or,
+        for a port inspector, its port is one of the client's ports; an inspection that
+        names no alert is in scope where its port is (:meth:`may_see_port`)."""
+        if self.is_admin:
+            return True
+        if alert is not None and self.may_see_alert(alert):
+            return True
+        label = (inspection.port_label or "").upper()
+        if self.role == "port_inspector" and label and label in self.ports:
+            return True
+        if alert is None and label:
+            return self.may_see_port(label, inspection.port_iso3)
+        return False
 
     def may_see_port(self, port_label: str, port_iso3: str | None) -> bool:
         """Whether the port ``port_label`` (in ``port_iso3``) is in scope."""

@@ -33,7 +33,7 @@ from vessel_risk.api import crud, sessions
 from vessel_risk.api.access import PERMISSIONS, Principal, PrincipalCache
 from vessel_risk.api.limits import RateLimiter
 from vessel_risk.api.models import MMSI_PATTERN
-from vessel_risk.db.tables import AlertRow, Delivery, ReferralNotice
+from vessel_risk.db.tables import AlertRow, Delivery, Inspection, ReferralNotice
 from vessel_risk.settings import Settings
 
 API_KEY_HEADER = "X-API-Key"
@@ -45,7 +45,14 @@ api_key_scheme = APIKeyHeader(
 )
 
 WRITES = frozenset(
-    {"alerts.review", "notices.write", "notices.approve", "deliveries.report", "clients.manage"}
+    {
+        "alerts.review",
+        "notices.write",
+        "notices.approve",
+        "deliveries.report",
+        "clients.manage",
+        "inspections.write",
+    }
 )
 """Permissions whose routes change the database (their resources load in the write session)."""
 
@@ -229,7 +236,7 @@ class VesselScope:
         return frozenset(int(a.year) for a in self.alerts)
 
 
-RESOURCES = ("alert", "vessel", "notice", "delivery", "port")
+RESOURCES = ("alert", "vessel", "notice", "delivery", "port", "inspection")
 """Resources a path names; :func:`scoped` resolves each."""
 
 RESOURCE_PARAMS = {
@@ -238,6 +245,7 @@ RESOURCE_PARAMS = {
     "notice_id": "notice",
     "delivery_id": "delivery",
     "port_label": "port",
+    "inspection_id": "inspection",
 }
 """Path parameter names and the resource each names."""
 
@@ -256,7 +264,9 @@ def scoped(resource: str, permission: str, *, ui: bool = False, form: bool = Fal
     ----------
     resource : str
         ``alert`` (path ``alert_id``), ``vessel`` (``mmsi``), ``notice`` (``notice_id``),
-        ``delivery`` (``delivery_id``) or ``port`` (``port_label``).
+        ``delivery`` (``delivery_id``), ``port`` (``port_label``) or ``inspection``
+        (``inspection_id``: in scope by its alert or its port,
+        :meth:`~vessel_risk.api.access.Principal.may_see_inspection`).
     permission, ui, form
         As :func:`authorize`, which the dependency runs first.
 
@@ -329,6 +339,19 @@ def scoped(resource: str, permission: str, *, ui: bool = False, form: bool = Fal
             if not who.may_see_port(label, crud.port_iso3(session, label)):
                 raise HTTPException(403, f"The port {port_label!r} is outside this client's scope.")
             return label
+
+    elif resource == "inspection":
+
+        def dependency(
+            who: Who,
+            session: Db,
+            inspection_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+        ) -> Inspection:
+            row = session.get(Inspection, inspection_id)
+            alert = session.get(AlertRow, row.alert_id) if row and row.alert_id else None
+            if row is None or not who.may_see_inspection(row, alert):
+                raise HTTPException(404, f"No inspection {inspection_id}.")
+            return row
 
     else:
         raise KeyError(f"No resource {resource!r}; one of {RESOURCES}.")
