@@ -504,3 +504,153 @@ def cli_output(*args: str) -> str:
     result = CliRunner().invoke(app, list(args), env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     return result.output
+
+
+# --- issue 17 cases (s17case): intake forms, the agencies a case meets, a local stand-in
+# for s17route's delivery functions until they are merged.
+
+
+def make_intake(**kw: Any) -> Any:
+    """An intake form of an adult fisher screened in Thailand through a Thai interpreter:
+    two ILO indicators present, consents to services and referral; ``kw`` overrides."""
+    from vessel_risk.referral.screening import IntakeForm
+
+    base: dict[str, Any] = {
+        "entry_point": "boarding",
+        "state_iso3": "THA",
+        "language": "my",
+        "interpreter_language": "th",
+        "indicators": {"withholding_of_wages": True, "isolation": True, "deception": False},
+        "needs": ["shelter", "legal"],
+        "consents": {"services": True, "referral": True},
+    }
+    return IntakeForm(**{**base, **kw})
+
+
+def add_case_agencies(s: Session, *, idn_days: int | None = None) -> None:
+    """The agencies a case meets: the case worker's NGO (THA, webhook), Thai social
+    welfare and child protection, Indonesian social welfare (``idn_days`` its reflection
+    period) and child protection, Myanmar's NRM (a transfer's receiver)."""
+    add_agency(s, "tha-ngo", role="ngo", name="Port welfare NGO")
+    add_agency(s, "tha-sw", role="social_welfare", name="Thai social welfare")
+    add_agency(s, "tha-cp", transport="manual", role="child_protection", name="Thai CFH")
+    add_agency(
+        s,
+        "idn-sw",
+        role="social_welfare",
+        country_iso3="IDN",
+        name="Dinsos",
+        reflection_period_days=idn_days,
+    )
+    add_agency(s, "idn-cp", role="child_protection", country_iso3="IDN", name="KPAI")
+    add_agency(s, "mmr-nrm", role="nrm_case_system", country_iso3="MMR", name="Myanmar NRM")
+
+
+class LocalDelivery:
+    """Stands in for ``vessel_risk.delivery.cases.enqueue_case_message`` /
+    ``revoke_deliveries`` (s17route's) until merged: records each call and, as an
+    enqueue, writes the outbox row the real one writes (``case_id``, ``consent_use``)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+
+    def __call__(self, *args: Any, **kw: Any) -> Any:
+        self.calls.append((args[1:], kw))
+        return None
+
+    def enqueue(
+        self,
+        s: Session,
+        case: Any,
+        agency_id: str,
+        event_type: str,
+        payload: dict[str, Any],
+        *,
+        consent_use: str | None,
+        actor: str,
+        rule: str,
+    ) -> Delivery:
+        import uuid
+
+        from vessel_risk.db.tables import Delivery
+
+        self.calls.append(
+            (
+                (case.id, agency_id, event_type),
+                {"consent_use": consent_use, "actor": actor, "rule": rule},
+            )
+        )
+        row = Delivery(
+            id=str(uuid.uuid4()),
+            case_id=case.id,
+            consent_use=consent_use,
+            agency_id=agency_id,
+            rule=rule[:64],
+            event_type=event_type,
+            payload=dict(payload),
+            status="pending",
+            attempts=0,
+            next_attempt_at=T0,
+            created_at=T0,
+        )
+        s.add(row)
+        s.flush()
+        return row
+
+
+# --------------------------------------------------------------------------- cases (issue 17)
+
+
+def add_case(
+    s: Session,
+    case_id: str,
+    *,
+    fields: dict[str, Any],
+    consents: dict[str, bool],
+    state_iso3: str = "PHL",
+    child: bool = False,
+    retain_until: datetime | None = None,
+) -> Any:
+    """A presumed victim's case in reflection, its intake ``fields`` and ``consents``.
+
+    Built directly from the tables (the case store is another module's); the case
+    opens at ``T0`` with a 30-day reflection period.
+    """
+    from datetime import timedelta
+
+    from vessel_risk.db.tables import Case, CaseConsent, CaseIntake
+
+    case = Case(
+        id=case_id,
+        entry_point="boarding",
+        state="reflection",
+        state_iso3=state_iso3,
+        presumed_victim=True,
+        child=child,
+        age_uncertain=child,
+        owner_client_id="caseworker-phl",
+        owner_agency_id="phl-dswd",
+        reflection_started_at=T0,
+        reflection_days=30,
+        reflection_ends_at=T0 + timedelta(days=30),
+        retain_until=retain_until,
+        created_by="caseworker@phl",
+        created_at=T0,
+        updated_at=T0,
+    )
+    s.add(case)
+    s.flush()
+    s.add(CaseIntake(case_id=case_id, fields=fields, recorded_by="caseworker@phl", recorded_at=T0))
+    for i, (use, granted) in enumerate(consents.items()):
+        s.add(
+            CaseConsent(
+                case_id=case_id,
+                use=use,
+                granted=granted,
+                interpreter_language="id",
+                recorded_by="caseworker@phl",
+                recorded_at=T0 + timedelta(seconds=i),
+            )
+        )
+    s.flush()
+    return case

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from vessel_risk.referral.follow_ups import (
     FOLLOW_UP_MONTHS,
     MIN_REFLECTION_DAYS,
@@ -74,3 +76,25 @@ def test_done_follow_ups_are_left_out_and_reminders_are_ordered_by_due_time():
         ("n1", "follow_up_6_months", "2026-07-31T09:30:00+00:00"),
         ("n2", "reflection_period_ends", "2026-08-20T12:00:00+00:00"),
     ]
+
+
+def test_person_follow_ups_are_due_3_6_12_calendar_months_after_assistance():
+    from vessel_risk.referral.follow_ups import case_follow_up_due
+
+    start = datetime(2026, 8, 31, 10, tzinfo=UTC)
+    assert case_follow_up_due(start) == [
+        (3, datetime(2026, 11, 30, 10, tzinfo=UTC)),
+        (6, datetime(2027, 2, 28, 10, tzinfo=UTC)),
+        (12, datetime(2027, 8, 31, 10, tzinfo=UTC)),
+    ]
+    with pytest.raises(ValueError, match="start of assistance"):
+        case_follow_up_due(None)  # type: ignore[arg-type]
+
+
+def test_iacat_statuses_are_checked_and_ordered():
+    from vessel_risk.referral.follow_ups import check_iacat_statuses
+
+    got = check_iacat_statuses({"legal_rights": "achieved", "individual_recovery": "in_progress"})
+    assert list(got) == ["individual_recovery", "legal_rights"]
+    with pytest.raises(ValueError, match="at least one"):
+        check_iacat_statuses({})

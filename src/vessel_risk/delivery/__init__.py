@@ -14,7 +14,13 @@ A notice reaches an agency in four steps:
 3. Receivers report what became of a notice through signed status callbacks, applied
    by :func:`apply_status_callback` (:mod:`~vessel_risk.delivery.callbacks`).
 4. Dead letters and manual pickups are left for a person (:func:`requeue`,
-   :func:`mark_handed_over`).
+   :func:`requeue_delivery`, :func:`mark_handed_over`).
+
+Messages about one person's case (issue 17) use the same outbox
+(:mod:`~vessel_risk.delivery.cases`: :func:`enqueue_case_message`, and
+:func:`revoke_deliveries` when the person withdraws a consent); a withdrawn notice is
+followed to its recipients (:func:`notify_withdrawn`). Personal data past retention is
+unreadable and purged (:mod:`~vessel_risk.delivery.retention`), on the worker's schedule.
 
 Delivery decides nothing about who gets a notice or whether it may go: routing and
 approval are :mod:`vessel_risk.referral`'s.
@@ -27,6 +33,16 @@ from vessel_risk.delivery.callbacks import (
     apply_status_callback,
     verify_callback,
 )
+from vessel_risk.delivery.cases import (
+    CASE_REFERRAL,
+    CONSENT_REVOKED,
+    NON_PUNISHMENT,
+    NOTICE_WITHDRAWN,
+    enqueue_case_message,
+    notify_withdrawn,
+    requeue_delivery,
+    revoke_deliveries,
+)
 from vessel_risk.delivery.outbox import (
     ACTOR,
     EVENT_TYPE,
@@ -37,6 +53,7 @@ from vessel_risk.delivery.outbox import (
     requeue,
 )
 from vessel_risk.delivery.policy import backoff_s, classify
+from vessel_risk.delivery.retention import intake_readable, purge_expired_personal_data
 from vessel_risk.delivery.signing import (
     WebhookVerificationError,
     generate_secret,
@@ -52,12 +69,24 @@ from vessel_risk.delivery.transports import (
     Transport,
     WebhookTransport,
     primero_case,
+    primero_person_case,
     webhook_body,
 )
 from vessel_risk.delivery.worker import DeliveryCounts, deliver_due, run_worker
 
 __all__ = [
     "ACTOR",
+    "CASE_REFERRAL",
+    "CONSENT_REVOKED",
+    "NON_PUNISHMENT",
+    "NOTICE_WITHDRAWN",
+    "enqueue_case_message",
+    "intake_readable",
+    "notify_withdrawn",
+    "primero_person_case",
+    "purge_expired_personal_data",
+    "requeue_delivery",
+    "revoke_deliveries",
     "EVENT_TYPE",
     "RECEIVER_STATUSES",
     "DeliveryCounts",

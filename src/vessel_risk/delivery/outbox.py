@@ -184,13 +184,17 @@ def enqueue(
 def cancel_pending(session: Session, notice_id: str, *, actor: str, reason: str) -> list[str]:
     """Cancel a withdrawn notice's deliveries that have not gone out (pending, manual).
 
+    The withdrawal messages themselves (``referral.withdrawn``) are never cancelled.
+
     Returns the ids cancelled; each is audited. A row leased at this moment may still
     be sent by the worker (its lease is not interrupted); it is then marked delivered
     only if still pending, so a cancelled row stays cancelled.
     """
     rows = session.scalars(
         select(Delivery).where(
-            Delivery.notice_id == notice_id, Delivery.status.in_(("pending", "manual"))
+            Delivery.notice_id == notice_id,
+            Delivery.status.in_(("pending", "manual")),
+            Delivery.event_type != "referral.withdrawn",
         )
     ).all()
     for row in rows:

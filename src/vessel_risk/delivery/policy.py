@@ -168,9 +168,13 @@ def refusal(
     -------
     SendResult or None
         Permanent (dead at once, saying why) when the lease is past ``max_attempts``
-        (a worker stopped during the last attempt, which its lease counted) or the
+        (a worker stopped during the last attempt, which its lease counted), the
+        message carries a refusal (``OutboundMessage.refused``: personal data expired,
+        consent withdrawn) or the
         agency names a transport not in ``transports``; else None.
     """
+    if message.refused:
+        return SendResult(error=message.refused, permanent=True)
     if message.attempt > max_attempts:
         return SendResult(
             error=f"attempt limit {max_attempts} reached: a worker stopped during the last attempt",

@@ -64,6 +64,11 @@ class OutboundMessage:
     secrets : tuple
         The agency's ``secrets`` column: ``whsec_`` strings for webhooks; a token or
         ``{"user_name", "password"}`` for Primero.
+    case_id : str or None
+        The person's case a case message is about (issue 17).
+    refused : str or None
+        Why the message must not be sent (the person's data expired, the consent it goes
+        under was withdrawn); the worker makes the row dead without sending.
     """
 
     delivery_id: str
@@ -76,6 +81,8 @@ class OutboundMessage:
     transport: str
     endpoint_url: str | None
     secrets: tuple[Any, ...] = ()
+    case_id: str | None = None
+    refused: str | None = None
 
 
 @dataclass(frozen=True)
@@ -208,8 +215,69 @@ class WebhookTransport:
         return SendResult(response.status_code, error, _retry_after_s(response))
 
 
+PRIMERO_PERSON_FIELDS = {
+    "age": "age",
+    "age_uncertain": "estimated",
+    "gender": "vessel_risk_gender_as_stated",
+    "age_band": "vessel_risk_age_band",
+    "interpreter_language": "vessel_risk_interpreter_language",
+    "indicators": "vessel_risk_ilo_indicators",
+}
+"""Intake field -> Primero case field. ``age`` and ``estimated`` are Primero's own
+(child-protection module); ``nationality`` and ``language`` (lists) and
+``services_section`` (a subform, one ``service_type`` per need) are filled from
+``nationality_iso3``, ``language`` and ``needs``; the rest, prefixed ``vessel_risk_``, are
+for the agency's Primero administrator to place on a form. Gender is kept as the person
+stated it, never mapped onto Primero's ``sex``."""
+
+
+def primero_person_case(
+    message: OutboundMessage, *, module_id: str | None = None
+) -> dict[str, Any]:
+    """One person's case as a Primero case record: one case per person (issue 17).
+
+    ``id`` is the delivery id (idempotent create, as in :func:`primero_case`). Carries
+    only the fields in ``payload["person"]`` (those the person consented to share with
+    this recipient, read from the intake when sent), the services needed, the
+    non-punishment statement and the case's non-personal facts (presumed victim, child,
+    reflection period end).
+    """
+    p = message.payload
+    person = p.get("person") or {}
+    created = as_utc(message.created_at)
+    assert created is not None
+    case: dict[str, Any] = {
+        "id": message.delivery_id,
+        "registration_date": created.date().isoformat(),
+        "vessel_risk_case_id": message.case_id,
+        "vessel_risk_event_type": message.event_type,
+        "vessel_risk_presumed_victim": p.get("presumed_victim"),
+        "vessel_risk_child": p.get("child"),
+        "vessel_risk_reflection_ends_at": p.get("reflection_ends_at"),
+        "vessel_risk_rule": p.get("rule"),
+        "vessel_risk_consent_use": p.get("consent_use"),
+        "vessel_risk_non_punishment": p.get("presumed_victim_statement"),
+        "vessel_risk_data_use": p.get("data_use"),
+    }
+    for key, field in PRIMERO_PERSON_FIELDS.items():
+        if key in person:
+            case[field] = person[key]
+    if person.get("nationality_iso3"):
+        case["nationality"] = [person["nationality_iso3"]]
+    if person.get("language"):
+        case["language"] = [person["language"]]
+    if person.get("needs"):
+        case["services_section"] = [{"service_type": need} for need in person["needs"]]
+    if module_id:
+        case["module_id"] = module_id
+    return {k: v for k, v in case.items() if v is not None}
+
+
 def primero_case(message: OutboundMessage, *, module_id: str | None = None) -> dict[str, Any]:
     """The notice as a Primero case record (the ``data`` of ``POST /api/v2/cases``).
+
+    A message about one person's case (``case_id`` set) is
+    :func:`primero_person_case`'s record instead.
 
     ``id`` is the delivery id, a client-made UUID: Primero answers 204 when it creates
     the case and 409 when a case with that id exists, which makes the POST idempotent.
@@ -217,6 +285,8 @@ def primero_case(message: OutboundMessage, *, module_id: str | None = None) -> d
     the vessel's, prefixed ``vessel_risk_``/``vessel_`` for the agency's Primero
     administrator to place on a form, plus the whole notice as JSON.
     """
+    if message.case_id is not None:
+        return primero_person_case(message, module_id=module_id)
     p = message.payload
     nested = p.get("vessel")
     vessel: dict[str, Any] = nested if isinstance(nested, dict) else {}
@@ -261,7 +331,13 @@ class PrimeroTransport:
     - ``POST /api/v2/cases`` with ``{"data": {...}}`` creates a case; a client-made
       UUID ``data.id`` makes it answer 204 No Content, and 409 Conflict when that case
       exists already (``doc/api/cases/post.md``): the delivery id is that UUID, so a
-      re-sent notice never makes a second case. Referrals to users
+      re-sent notice never makes a second case. A person's case is one case per person
+      (:func:`primero_person_case`);
+    - ``PATCH /api/v2/cases/:id`` with ``{"data": {...}}`` merges fields into a case
+      (``doc/api/cases/id/patch.md``, 200): a ``case.consent_revoked`` message PATCHes
+      the case its revoked delivery created (``revoked_delivery_id``) with
+      ``vessel_risk_consent_revoked`` and the instruction to mark the copy revoked.
+      Referrals to users
       (``POST /api/v2/cases/:id/referrals``) are the receiving agency's decision.
 
     The agency's ``endpoint_url`` is the Primero base URL (``https://host``), and its
@@ -334,7 +410,19 @@ class PrimeroTransport:
                 error=f"agency {message.agency_id!r} has no endpoint_url", permanent=True
             )
         base = message.endpoint_url.rstrip("/")
-        body = {"data": primero_case(message, module_id=self.module_id)}
+        method, url = "POST", f"{base}/api/v2/cases"
+        body: dict[str, Any] = {"data": primero_case(message, module_id=self.module_id)}
+        revoked = message.payload.get("revoked_delivery_id")
+        if message.event_type == "case.consent_revoked" and revoked:
+            method, url = "PATCH", f"{base}/api/v2/cases/{revoked}"
+            body = {
+                "data": {
+                    "vessel_risk_consent_revoked": True,
+                    "vessel_risk_consent_revoked_use": message.payload.get("consent_use"),
+                    "vessel_risk_consent_revoked_at": message.payload.get("revoked_at"),
+                    "vessel_risk_instruction": message.payload.get("instruction"),
+                }
+            }
         for renew in (False, True):
             token = self._token(message, base, renew=renew)
             if isinstance(token, SendResult):
@@ -344,8 +432,8 @@ class PrimeroTransport:
                 "idempotency-key": idempotency_key(message.delivery_id),
             }
             try:
-                r = self._client().post(
-                    f"{base}/api/v2/cases", json=body, headers=headers, timeout=self.timeout_s
+                r = self._client().request(
+                    method, url, json=body, headers=headers, timeout=self.timeout_s
                 )
             except httpx.HTTPError as exc:
                 return _failure(exc, self.timeout_s)

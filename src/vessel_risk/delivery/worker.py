@@ -33,9 +33,19 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session
 
-from vessel_risk.db.tables import Agency, Delivery, DeliveryAttempt, as_utc, audit, utcnow
+from vessel_risk.db.tables import (
+    Agency,
+    Case,
+    CaseIntake,
+    Delivery,
+    DeliveryAttempt,
+    as_utc,
+    audit,
+    utcnow,
+)
 from vessel_risk.delivery.outbox import ACTOR
 from vessel_risk.delivery.policy import RetryPolicy, judge, refusal
+from vessel_risk.delivery.retention import intake_readable, purge_expired_personal_data
 from vessel_risk.delivery.transports import (
     OutboundMessage,
     SendResult,
@@ -127,22 +137,53 @@ def _lease(
             .join(Agency, Agency.id == Delivery.agency_id)
             .where(Delivery.lease_owner == worker_id, Delivery.leased_until == until)
         ).all()
-        messages = [
-            OutboundMessage(
-                delivery_id=d.id,
-                notice_id=d.notice_id,
-                event_type=d.event_type,
-                payload=dict(d.payload),
-                created_at=as_utc(d.created_at) or now,
-                attempt=d.attempts,
-                agency_id=a.id,
-                transport=a.transport,
-                endpoint_url=a.endpoint_url,
-                secrets=tuple(a.secrets or ()),
+        messages = []
+        for d, a in rows:
+            payload, refused = case_payload(s, d, now) if d.case_id else (dict(d.payload), None)
+            messages.append(
+                OutboundMessage(
+                    delivery_id=d.id,
+                    notice_id=d.notice_id,
+                    event_type=d.event_type,
+                    payload=payload,
+                    created_at=as_utc(d.created_at) or now,
+                    attempt=d.attempts,
+                    agency_id=a.id,
+                    transport=a.transport,
+                    endpoint_url=a.endpoint_url,
+                    secrets=tuple(a.secrets or ()),
+                    case_id=d.case_id,
+                    refused=refused,
+                )
             )
-            for d, a in rows
-        ]
     return until, messages
+
+
+def case_payload(
+    session: Session, row: Delivery, now: datetime
+) -> tuple[dict[str, Any], str | None]:
+    """The payload of a case message as sent, and why it must not be sent (or None).
+
+    The outbox row names the intake fields the recipient may receive
+    (``payload["person_fields"]``, chosen by routing from the person's consents); their
+    values are read from the encrypted intake now, into ``payload["person"]``, so
+    personal data is never stored in the outbox in clear and never sent once the case is
+    past its ``retain_until`` (:func:`vessel_risk.delivery.retention.intake_readable`) or
+    after the consent it goes under was withdrawn (``revoked_at``).
+    """
+    payload = dict(row.payload)
+    if row.revoked_at is not None:
+        return payload, f"consent {row.consent_use!r} withdrawn: a revoked copy is never sent"
+    names = payload.pop("person_fields", None)
+    if names is None:
+        return payload, None
+    case = session.get(Case, row.case_id)
+    if not intake_readable(case, now):
+        return payload, "the person's data is past its retention limit: nothing sent"
+    intake = session.get(CaseIntake, row.case_id)
+    fields = (intake.fields if intake is not None else None) or {}
+    payload["person"] = {k: fields[k] for k in names if fields.get(k) not in (None, "", [], {})}
+    return payload, None
 
 
 def _record(
@@ -342,6 +383,8 @@ def run_worker(
     stop: threading.Event | None = None,
     on_pass: Callable[[DeliveryCounts, DeliveryCounts], None] | None = None,
     handle_signals: bool = True,
+    purge_every_s: float | None = 600.0,
+    on_purge: Callable[[dict[str, int]], None] | None = None,
     **options: Any,
 ) -> DeliveryCounts:
     """Run :func:`deliver_due` in a loop until stopped: the ``vessel-risk deliver`` loop.
@@ -367,6 +410,12 @@ def run_worker(
     handle_signals : bool, default True
         In the main thread, SIGTERM and SIGINT (Ctrl-C) set ``stop``: the pass in
         flight finishes (each send is bounded by the timeout) and the loop returns.
+    purge_every_s : float or None, default 600
+        Run :func:`vessel_risk.delivery.retention.purge_expired_personal_data` at the
+        start and then every this many seconds (10 minutes by default), in its own
+        transaction; None never purges (use ``vessel-risk purge`` from cron instead).
+    on_purge : callable, optional
+        Called with each purge's counts.
     **options
         Passed to :func:`deliver_due` (``max_attempts``, ``base_delay_s``,
         ``max_delay_s``, ``lease_s``, ``concurrency``, ``rng``).
@@ -386,8 +435,15 @@ def run_worker(
     owned = transports is None
     table = default_transports(timeout_s=timeout_s) if transports is None else transports
     total = DeliveryCounts()
+    next_purge = time.monotonic()
     try:
         while not stop.is_set():
+            if purge_every_s is not None and time.monotonic() >= next_purge:
+                with Session(engine) as s, s.begin():
+                    purged = purge_expired_personal_data(s)
+                if on_purge is not None:
+                    on_purge(purged)
+                next_purge = time.monotonic() + purge_every_s
             counts = deliver_due(
                 engine, worker_id=worker_id, batch=batch, transports=table, **options
             )

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from vessel_risk.db.tables import as_utc
+from vessel_risk.referral.standards import IACAT_INDICATORS, IACAT_STATUSES
 
 MIN_REFLECTION_DAYS = 30
 """Minimum reflection and recovery period (Council of Europe CETS 197 Art. 13)."""
@@ -140,3 +141,61 @@ def reminders_due(notices: Iterable[NoticeClocks], now: datetime) -> list[dict[s
                     }
                 )
     return sorted(out, key=lambda r: r["due"])
+
+
+FOLLOW_UP_EARLY_DAYS = 14
+"""A person's follow-up may be recorded at most this many days before it is due (a
+project choice: a 12-month follow-up recorded at 3 months would say nothing of month
+12)."""
+
+
+def case_follow_up_due(assistance_started_at: datetime) -> list[tuple[int, datetime]]:
+    """When a person's follow-ups are due: 3, 6 and 12 months after assistance begins.
+
+    Parameters
+    ----------
+    assistance_started_at : datetime
+        When the case entered ``assistance`` (UTC; naive read as UTC).
+
+    Returns
+    -------
+    list of (int, datetime)
+        ``(months, due)`` for each of :data:`FOLLOW_UP_MONTHS` (seed report §5.6,
+        Thailand's survivor monitoring), calendar months in UTC; a day the month lacks
+        becomes its last day (31 August + 6 months is 28 or 29 February).
+    """
+    start = as_utc(assistance_started_at)
+    if start is None:
+        raise ValueError("Follow-ups are scheduled from the start of assistance; none given.")
+    return [(m, _add_months(start, m)) for m in FOLLOW_UP_MONTHS]
+
+
+def check_iacat_statuses(indicators: Mapping[str, str]) -> dict[str, str]:
+    """Validate a follow-up's reintegration indicators.
+
+    Parameters
+    ----------
+    indicators : mapping
+        IACAT indicator key (:data:`vessel_risk.referral.standards.IACAT_INDICATORS`,
+        seed report §5.6) -> status (:data:`vessel_risk.referral.standards.IACAT_STATUSES`).
+        Indicators left out were not assessed at this follow-up.
+
+    Returns
+    -------
+    dict
+        The same, in :data:`IACAT_INDICATORS` order.
+
+    Raises
+    ------
+    ValueError
+        If it is empty, or names an unknown indicator or status.
+    """
+    if not indicators:
+        raise ValueError("A follow-up records at least one IACAT indicator's status.")
+    unknown = sorted(set(indicators) - set(IACAT_INDICATORS))
+    if unknown:
+        raise ValueError(f"Unknown IACAT indicators {unknown}; known: {list(IACAT_INDICATORS)}.")
+    bad = {k: v for k, v in indicators.items() if v not in IACAT_STATUSES}
+    if bad:
+        raise ValueError(f"Unknown IACAT statuses {bad}; statuses: {list(IACAT_STATUSES)}.")
+    return {k: indicators[k] for k in IACAT_INDICATORS if k in indicators}

@@ -51,7 +51,7 @@ from vessel_risk.db.tables import (
     audit,
     utcnow,
 )
-from vessel_risk.delivery import cancel_pending, enqueue
+from vessel_risk.delivery import cancel_pending, enqueue, notify_withdrawn
 from vessel_risk.geo.ports import PortIndex
 from vessel_risk.referral.directory import active_agencies, as_record
 from vessel_risk.referral.follow_ups import (
@@ -368,12 +368,10 @@ def approve_notice(
 
 
 def withdraw_notice(session: Session, notice_id: str, *, actor: str, reason: str) -> ReferralNotice:
-    """Withdraw a notice: deliveries not yet sent are cancelled; those sent stay on record.
+    """Withdraw a notice: deliveries not yet sent are cancelled; every agency that received
+    it is sent ``referral.withdrawn`` (:func:`vessel_risk.delivery.notify_withdrawn`).
 
     An alert referred by this notice alone goes back under review.
-
-    Agencies that already received it are not sent anything by this call: tell them
-    through their case system, since a withdrawal is itself information about the crew.
 
     Raises
     ------
@@ -391,6 +389,7 @@ def withdraw_notice(session: Session, notice_id: str, *, actor: str, reason: str
         raise NoticeError("Withdrawing a notice needs a reason.")
     before = notice.status
     notice.status = "withdrawn"
+    notified = notify_withdrawn(session, notice_id, actor=actor, reason=reason)
     cancelled = cancel_pending(session, notice_id, actor=actor, reason=reason)
     alert = session.get(AlertRow, notice.alert_id)
     others = session.scalars(
@@ -411,7 +410,11 @@ def withdraw_notice(session: Session, notice_id: str, *, actor: str, reason: str
         entity_id=notice_id,
         reason=reason,
         before={"status": before},
-        after={"status": "withdrawn", "deliveries_cancelled": len(cancelled)},
+        after={
+            "status": "withdrawn",
+            "deliveries_cancelled": len(cancelled),
+            "recipients_notified": sorted(d.agency_id for d in notified),
+        },
     )
     return notice
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vessel_risk.db.tables import (
@@ -23,6 +23,7 @@ from vessel_risk.db.tables import (
     audit,
     utcnow,
 )
+from vessel_risk.delivery.retention import purge_expired_personal_data
 from vessel_risk.referral.notices import NoticeError
 
 DEFAULT_RETENTION_DAYS = 365
@@ -98,10 +99,19 @@ def add_personal_data(
     return row
 
 
-def read_personal_data(session: Session, notice_id: str, *, actor: str) -> list[dict[str, Any]]:
-    """The crew data attached to a notice; the read is audited."""
+def read_personal_data(
+    session: Session, notice_id: str, *, actor: str, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The crew data attached to a notice and still within retention; the read is audited.
+
+    A record past its ``retain_until`` is never returned, whether or not the purge
+    (:func:`purge_expired`) has run yet.
+    """
+    when = as_utc(now) or utcnow()
     rows = session.scalars(
-        select(NoticePersonalData).where(NoticePersonalData.notice_id == notice_id)
+        select(NoticePersonalData).where(
+            NoticePersonalData.notice_id == notice_id, NoticePersonalData.retain_until > when
+        )
     ).all()
     audit(
         session,
@@ -118,25 +128,14 @@ def read_personal_data(session: Session, notice_id: str, *, actor: str) -> list[
 
 
 def purge_expired(session: Session, *, now: datetime | None = None) -> int:
-    """Delete crew data past its retention limit, auditing each notice affected.
+    """Delete crew data of notices past its retention limit, auditing each notice affected.
+
+    :func:`vessel_risk.delivery.purge_expired_personal_data` purges case intakes too;
+    the delivery worker runs it on a schedule and ``vessel-risk purge`` from cron.
 
     Returns
     -------
     int
-        Records deleted.
+        Notice records deleted.
     """
-    now = now or utcnow()
-    expired = session.scalars(
-        select(NoticePersonalData).where(NoticePersonalData.retain_until < now)
-    ).all()
-    for r in expired:
-        audit(
-            session,
-            actor="system:retention",
-            action="notice.personal_data_purged",
-            entity_type="notice",
-            entity_id=r.notice_id,
-            before={"fields": sorted(r.fields)},
-        )
-    session.execute(delete(NoticePersonalData).where(NoticePersonalData.retain_until < now))
-    return len(expired)
+    return purge_expired_personal_data(session, now)["notice_personal_data"]

@@ -55,7 +55,14 @@ Role = Literal[
     "consular_service",
     "nrm_case_system",
     "labour_inspectorate",
+    "social_welfare",
+    "shelter",
+    "child_protection",
+    "law_enforcement",
 ]
+"""Agency roles. The first six route vessel-level notices (:func:`plan`); the last four,
+with ``nrm_case_system`` and ``consular_service``, route one person's case
+(:func:`route_case`, issue 17)."""
 
 
 PORT_STATE_ROLES = frozenset(
@@ -169,6 +176,23 @@ class RoutingPlan(BaseModel):
     def needs_confirmation(self) -> bool:
         """Whether any route depends on an inferred flag a person has not confirmed."""
         return any(r.needs_confirmation for r in self.routes)
+
+
+class CaseRoute(Route):
+    """One agency chosen for a person's case, the rule that chose it and the consent used.
+
+    ``rule`` is ``protection_first`` (social welfare, shelter), ``child_presumption``
+    (child protection), ``consent:referral`` (the NRM case system), ``consent:consular``
+    (consular service, where the person does not object), and for law enforcement either
+    ``consent`` (the person agreed) or ``state_law:<ISO3>:<source>`` (a rule of
+    :data:`LAW_ENFORCEMENT_MANDATORY`). ``consent_use`` is the consent the data goes out
+    under (None when the route rests on a rule, not on consent); withdrawing that consent
+    revokes the copy (:func:`vessel_risk.delivery.revoke_deliveries`). ``fields`` are the
+    intake fields this recipient may receive (:data:`CASE_FIELDS_BY_ROLE`).
+    """
+
+    consent_use: str | None = None
+    fields: tuple[str, ...] = ()
 
 
 def routing_flag(vessel: Mapping[str, Any]) -> RoutingFlag:
@@ -349,3 +373,142 @@ def route(
     list of Route, in rule order, then directory order.
     """
     return plan(notice, agencies, fleets).routes
+
+
+# --------------------------------------------------------------------------- cases
+
+LAW_ENFORCEMENT_MANDATORY: dict[str, str] = {}
+"""States whose law requires law enforcement to receive a presumed victim's case without
+the person's consent: ISO3 -> the citation of that law (short: it is recorded in
+``Route.rule`` as ``state_law:<ISO3>:<source>``, and ``Delivery.rule`` keeps 64
+characters; the audit log keeps it whole).
+
+Empty: no source the project holds names such a duty. The seed report commends the
+separation of support from law enforcement (seed §5.1.2: the Philippines refers presumed
+victims to the Department of Social Welfare and Development, "ensuring that an
+individual's access to services is not dependent on any cooperation with law
+enforcement") and the non-punishment principle (seed §4.3.1; ASEAN Convention against
+Trafficking in Persons Art. 14(7)). Add a state only with its statute cited."""
+
+CASE_FIELDS_BY_ROLE: dict[str, tuple[str, ...]] = {
+    "social_welfare": (
+        "nationality_iso3",
+        "gender",
+        "language",
+        "interpreter_language",
+        "age",
+        "age_band",
+        "age_uncertain",
+        "needs",
+        "indicators",
+    ),
+    "shelter": ("gender", "language", "interpreter_language", "age_band", "age_uncertain", "needs"),
+    "consular_service": ("nationality_iso3", "language", "needs"),
+    "law_enforcement": ("nationality_iso3", "language", "interpreter_language", "indicators"),
+}
+"""The intake fields each role may receive about a person (data minimisation, CETS 197
+Art. 11): what it needs to act and nothing more. ``child_protection`` and
+``nrm_case_system`` (the case system that runs the person's case) receive the fields of
+``social_welfare``. A field the person did not fill in is never sent."""
+CASE_FIELDS_BY_ROLE["child_protection"] = CASE_FIELDS_BY_ROLE["social_welfare"]
+CASE_FIELDS_BY_ROLE["nrm_case_system"] = CASE_FIELDS_BY_ROLE["social_welfare"]
+
+
+def route_case(
+    case_view: Mapping[str, Any],
+    consents: Mapping[str, bool],
+    directory: Directory | Sequence[AgencyRecord],
+    *,
+    state_rules: Mapping[str, str] | None = None,
+) -> list[CaseRoute]:
+    """The agencies one person's case goes to, protection first (issue 17).
+
+    Order, each within the directory's order (active agencies only):
+
+    1. ``social_welfare`` then ``shelter`` of ``state_iso3`` (the state where the person
+       is), under consent ``services`` (rule ``protection_first``): support comes first
+       and never depends on cooperation with law enforcement (seed §5.1.2, the
+       Philippines' referral to the DSWD; seed §4.3.1 non-punishment);
+    2. ``child_protection`` when the person is a child or of uncertain age (presumed a
+       child: ASEAN Do No Harm Guide p. 15, seed §5.1.1): the case's
+       ``child_protection_agency_id`` if set, else those of ``state_iso3``; rule
+       ``child_presumption``, sent whatever the consents (the child's best interests),
+       under consent ``services`` when given;
+    3. ``nrm_case_system`` of ``state_iso3`` (e.g. Primero) when consent ``referral`` is
+       True (rule ``consent:referral``);
+    4. ``consular_service`` of ``nationality_iso3`` unless consent ``consular`` is False
+       (missing means the person does not object; rule ``consent:consular``);
+    5. ``law_enforcement`` of ``state_iso3`` only when consent ``law_enforcement`` is
+       True (rule ``consent``) or ``state_rules`` names ``state_iso3`` (rule
+       ``state_law:<ISO3>:<source>``, consent_use None). Never otherwise.
+
+    Parameters
+    ----------
+    case_view : mapping
+        ``state_iso3`` (required), ``nationality_iso3``, ``child`` (bool),
+        ``child_protection_agency_id``.
+    consents : mapping of str to bool
+        The consents in force by use (``services``, ``referral``, ``law_enforcement``,
+        ``consular``, ``transfer``); a missing use is not granted, except ``consular``.
+    directory : Directory or sequence of AgencyRecord
+    state_rules : mapping of str to str, optional
+        ISO3 -> citation of a law that makes law enforcement receive the case; default
+        :data:`LAW_ENFORCEMENT_MANDATORY` (empty).
+
+    Returns
+    -------
+    list of CaseRoute
+        One per agency (its first rule), in the order above, with the fields it may
+        receive (:data:`CASE_FIELDS_BY_ROLE`).
+
+    Raises
+    ------
+    ValueError
+        If ``state_iso3`` is missing.
+    """
+    agencies = directory.agencies if isinstance(directory, Directory) else list(directory)
+    rules = LAW_ENFORCEMENT_MANDATORY if state_rules is None else state_rules
+    state = case_view.get("state_iso3")
+    if not state:
+        raise ValueError("route_case needs the state where the person is ('state_iso3').")
+    nationality = case_view.get("nationality_iso3")
+    services = consents.get("services") is True
+    wanted: list[tuple[str, str | None, str, str | None, str | None]] = []
+    # (role, country, rule, consent_use, agency id)
+    if services:
+        wanted.append(("social_welfare", state, "protection_first", "services", None))
+        wanted.append(("shelter", state, "protection_first", "services", None))
+    if case_view.get("child"):
+        use = "services" if services else None
+        chosen = case_view.get("child_protection_agency_id")
+        wanted.append(
+            ("child_protection", None if chosen else state, "child_presumption", use, chosen)
+        )
+    if consents.get("referral") is True:
+        wanted.append(("nrm_case_system", state, "consent:referral", "referral", None))
+    if nationality and consents.get("consular", True) is not False:
+        wanted.append(("consular_service", nationality, "consent:consular", "consular", None))
+    if consents.get("law_enforcement") is True:
+        wanted.append(("law_enforcement", state, "consent", "law_enforcement", None))
+    elif state in rules:
+        wanted.append(("law_enforcement", state, f"state_law:{state}:{rules[state]}", None, None))
+
+    routes: dict[str, CaseRoute] = {}
+    for role, country, rule, use, agency_id in wanted:
+        for agency in agencies:
+            if not agency.active or agency.id in routes:
+                continue
+            if agency_id is not None:
+                if agency.id != agency_id:
+                    continue
+            elif agency.role != role or agency.country_iso3 != country:
+                continue
+            routes[agency.id] = CaseRoute(
+                agency_id=agency.id,
+                rule=rule,
+                country_iso3=agency.country_iso3,
+                role=agency.role,
+                consent_use=use,
+                fields=CASE_FIELDS_BY_ROLE.get(agency.role, CASE_FIELDS_BY_ROLE["shelter"]),
+            )
+    return list(routes.values())

@@ -1,0 +1,117 @@
+"""Personal data past its retention limit: unreadable at once, deleted by the purge.
+
+Two kinds of personal data are kept, both encrypted at rest
+(:class:`vessel_risk.db.crypto.EncryptedJSON`):
+
+- crew data a person added to a vessel notice (``NoticePersonalData``, its own
+  ``retain_until``; :mod:`vessel_risk.referral.personal_data`);
+- a case's intake (``CaseIntake.fields``) and the IACAT statuses of its follow-ups
+  (``CaseFollowUp.indicators``), kept until the case's ``retain_until`` (set at closure:
+  retention runs from closure, so it always outlasts the 12-month follow-up).
+
+Case messages in the outbox never hold personal data: the worker reads the consented
+fields from the intake when it sends (:mod:`vessel_risk.delivery.worker`), and sends
+nothing once the case is past ``retain_until``. :func:`intake_readable` is the one test
+of expiry every reader applies, so data is unreadable from the instant it expires, before
+any purge runs. :func:`purge_expired_personal_data` deletes it; the delivery worker runs
+it on a schedule (``purge_every_s``) and ``vessel-risk purge`` runs it from cron.
+
+Lives with delivery, below :mod:`vessel_risk.referral`, because the worker runs it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from vessel_risk.db.tables import (
+    Case,
+    CaseFollowUp,
+    CaseIntake,
+    NoticePersonalData,
+    as_utc,
+    audit,
+    utcnow,
+)
+
+ACTOR = "system:retention"
+"""The audit-log actor of the purge."""
+
+
+def intake_readable(case: Case | None, now: datetime | None = None) -> bool:
+    """Whether a case's personal data may still be read at ``now``.
+
+    False when there is no case or ``retain_until`` is at or before ``now`` (UTC).
+    """
+    if case is None:
+        return False
+    until = as_utc(case.retain_until)
+    return until is None or until > (as_utc(now) or utcnow())
+
+
+def purge_expired_personal_data(session: Session, now: datetime | None = None) -> dict[str, int]:
+    """Delete every piece of personal data past its retention limit, auditing each.
+
+    Deletes ``NoticePersonalData`` rows with ``retain_until <= now`` and the
+    ``CaseIntake`` of every case with ``retain_until <= now``, and empties the
+    ``indicators`` of those cases' follow-ups. The audit entries name the fields purged,
+    never their values. Runs in the caller's transaction.
+
+    Parameters
+    ----------
+    session : Session
+    now : datetime, optional
+        Default: the clock (UTC).
+
+    Returns
+    -------
+    dict
+        ``notice_personal_data``, ``case_intakes`` and ``case_follow_ups``: rows purged.
+    """
+    when = as_utc(now) or utcnow()
+    notices = session.scalars(
+        select(NoticePersonalData).where(NoticePersonalData.retain_until <= when)
+    ).all()
+    for r in notices:
+        audit(
+            session,
+            actor=ACTOR,
+            action="notice.personal_data_purged",
+            entity_type="notice",
+            entity_id=r.notice_id,
+            before={"fields": sorted(r.fields or {})},
+        )
+    if notices:
+        session.execute(
+            delete(NoticePersonalData).where(NoticePersonalData.id.in_([r.id for r in notices]))
+        )
+    expired = select(Case.id).where(Case.retain_until.is_not(None), Case.retain_until <= when)
+    intakes = session.scalars(select(CaseIntake).where(CaseIntake.case_id.in_(expired))).all()
+    for i in intakes:
+        audit(
+            session,
+            actor=ACTOR,
+            action="case.personal_data_purged",
+            entity_type="case",
+            entity_id=i.case_id,
+            before={"fields": sorted(i.fields or {})},
+        )
+    if intakes:
+        session.execute(
+            delete(CaseIntake).where(CaseIntake.case_id.in_([i.case_id for i in intakes]))
+        )
+    follow_ups = [
+        f
+        for f in session.scalars(select(CaseFollowUp).where(CaseFollowUp.case_id.in_(expired)))
+        if f.indicators is not None
+    ]
+    for f in follow_ups:
+        f.indicators = None
+    session.flush()
+    return {
+        "notice_personal_data": len(notices),
+        "case_intakes": len(intakes),
+        "case_follow_ups": len(follow_ups),
+    }
