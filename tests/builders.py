@@ -506,6 +506,64 @@ def cli_output(*args: str) -> str:
     return result.output
 
 
+# --------------------------------------------------------------------------- cases (issue 17)
+
+
+def add_case(
+    s: Session,
+    case_id: str,
+    *,
+    fields: dict[str, Any],
+    consents: dict[str, bool],
+    state_iso3: str = "PHL",
+    child: bool = False,
+    retain_until: datetime | None = None,
+) -> Any:
+    """A presumed victim's case in reflection, its intake ``fields`` and ``consents``.
+
+    Built directly from the tables (the case store is another module's); the case
+    opens at ``T0`` with a 30-day reflection period.
+    """
+    from datetime import timedelta
+
+    from vessel_risk.db.tables import Case, CaseConsent, CaseIntake
+
+    case = Case(
+        id=case_id,
+        entry_point="boarding",
+        state="reflection",
+        state_iso3=state_iso3,
+        presumed_victim=True,
+        child=child,
+        age_uncertain=child,
+        owner_client_id="caseworker-phl",
+        owner_agency_id="phl-dswd",
+        reflection_started_at=T0,
+        reflection_days=30,
+        reflection_ends_at=T0 + timedelta(days=30),
+        retain_until=retain_until,
+        created_by="caseworker@phl",
+        created_at=T0,
+        updated_at=T0,
+    )
+    s.add(case)
+    s.flush()
+    s.add(CaseIntake(case_id=case_id, fields=fields, recorded_by="caseworker@phl", recorded_at=T0))
+    for i, (use, granted) in enumerate(consents.items()):
+        s.add(
+            CaseConsent(
+                case_id=case_id,
+                use=use,
+                granted=granted,
+                interpreter_language="id",
+                recorded_by="caseworker@phl",
+                recorded_at=T0 + timedelta(seconds=i),
+            )
+        )
+    s.flush()
+    return case
+
+
 # --- issue 17 cases (s17case): intake forms, the agencies a case meets, a local stand-in
 # for s17route's delivery functions until they are merged.
 
@@ -596,61 +654,3 @@ class LocalDelivery:
         s.add(row)
         s.flush()
         return row
-
-
-# --------------------------------------------------------------------------- cases (issue 17)
-
-
-def add_case(
-    s: Session,
-    case_id: str,
-    *,
-    fields: dict[str, Any],
-    consents: dict[str, bool],
-    state_iso3: str = "PHL",
-    child: bool = False,
-    retain_until: datetime | None = None,
-) -> Any:
-    """A presumed victim's case in reflection, its intake ``fields`` and ``consents``.
-
-    Built directly from the tables (the case store is another module's); the case
-    opens at ``T0`` with a 30-day reflection period.
-    """
-    from datetime import timedelta
-
-    from vessel_risk.db.tables import Case, CaseConsent, CaseIntake
-
-    case = Case(
-        id=case_id,
-        entry_point="boarding",
-        state="reflection",
-        state_iso3=state_iso3,
-        presumed_victim=True,
-        child=child,
-        age_uncertain=child,
-        owner_client_id="caseworker-phl",
-        owner_agency_id="phl-dswd",
-        reflection_started_at=T0,
-        reflection_days=30,
-        reflection_ends_at=T0 + timedelta(days=30),
-        retain_until=retain_until,
-        created_by="caseworker@phl",
-        created_at=T0,
-        updated_at=T0,
-    )
-    s.add(case)
-    s.flush()
-    s.add(CaseIntake(case_id=case_id, fields=fields, recorded_by="caseworker@phl", recorded_at=T0))
-    for i, (use, granted) in enumerate(consents.items()):
-        s.add(
-            CaseConsent(
-                case_id=case_id,
-                use=use,
-                granted=granted,
-                interpreter_language="id",
-                recorded_by="caseworker@phl",
-                recorded_at=T0 + timedelta(seconds=i),
-            )
-        )
-    s.flush()
-    return case

@@ -364,3 +364,42 @@ def test_personal_data_is_unreadable_after_expiry_and_purged(engine, stub, monke
             select(AuditEntry.before).where(AuditEntry.action == "case.personal_data_purged")
         ).all()
     assert purged == [{"fields": sorted(ADULT_FIELDS)}]
+
+
+def test_a_case_opened_by_the_case_store_is_referred_and_a_withdrawal_revokes_it(engine, stub):
+    """The case store's screening and consents (s17case) with this delivery, by the clock."""
+    from tests.builders import make_intake
+    from vessel_risk.referral.case_store import open_case, record_consent
+
+    with Session(engine) as s, s.begin():
+        add_agency(s, "tha-sw", "webhook", role="social_welfare")
+        add_agency(s, "tha-police", "webhook", role="law_enforcement")
+        add_agency(
+            s,
+            "tha-primero",
+            "primero",
+            role="nrm_case_system",
+            endpoint_url=stub.url,
+            secrets=[stub.credentials],
+        )
+        form = make_intake(age=30, nationality_iso3="MMR")
+        case = open_case(s, form, actor="cw@tha", owner_client_id="cw", owner_agency_id="tha-sw")
+        case_id = case.id
+        rows = refer_case(s, case_id, actor="cw@tha")
+        assert [(d.agency_id, d.rule) for d in rows] == [
+            ("tha-sw", "protection_first"),
+            ("tha-primero", "consent:referral"),
+        ]
+    webhooks = FakeTransport()
+    assert _deliver(engine, webhooks, at=None).delivered == 2
+    (created,) = stub.cases.values()
+    assert created["vessel_risk_case_id"] == case_id
+    assert created["services_section"] == [{"service_type": "shelter"}, {"service_type": "legal"}]
+    assert created["language"] == ["my"] and created["nationality"] == ["MMR"]
+    with Session(engine) as s, s.begin():
+        record_consent(s, case_id, "referral", False, actor="cw@tha", interpreter_language="th")
+    assert _deliver(engine, webhooks, at=None).delivered == 1
+    assert stub.cases[created["id"]]["vessel_risk_consent_revoked"] is True
+    assert [m.agency_id for m in webhooks.sent] == ["tha-sw"]  # services not withdrawn
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).where(Delivery.agency_id == "tha-police")) == 0

@@ -231,3 +231,20 @@ def test_transfer_needs_consent_and_carries_only_agreed_fields(engine):
             ("case.transfer_status", "accepted"),
             ("case.transfer_status", "completed"),
         ]
+
+
+def test_reflection_deadlines_soonest_first(engine):
+    from vessel_risk.referral.case_store import cases_in_reflection
+
+    with Session(engine) as s, s.begin():
+        add_case_agencies(s)
+        thai = open_case(s, make_intake(age=30), now=T0, **OWNER)  # 45 days
+        malay = open_case(s, make_intake(age=30, state_iso3="MYS"), now=T0, **OWNER)  # 30
+        open_case(s, make_intake(age=30, indicators={}), now=T0, **OWNER)  # screened only
+        other = {**OWNER, "owner_client_id": "cw-2"}
+        open_case(s, make_intake(age=30), now=T0 + timedelta(days=1), **other)
+        assert [c.id for c in cases_in_reflection(s, owner_client_id="cw-1")] == [
+            malay.id,
+            thai.id,
+        ]
+        assert len(cases_in_reflection(s)) == 3

@@ -57,7 +57,11 @@ def test_the_example_directory_in_docs_is_valid():
         "chl-labour",
         "idn-consular-santiago",
         "arg-pna",
+        "phl-dswd",
+        "phl-primero",
     ]
+    assert [a.role for a in d.agencies[4:]] == ["social_welfare", "nrm_case_system"]
+    assert d.agencies[5].secrets == [{"user_name": "vessel-risk", "password": "change-me"}]
     assert d.agencies[0].filters == {"min_tier": "high"} and d.agencies[3].auto_refer
     assert d.fleets[0].crew_origin_iso3 == ["IDN", "PHL"]
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, defer
 from vessel_risk.api.access import Principal
 from vessel_risk.db.tables import (
     AlertRow,
+    Case,
     Delivery,
     DeliveryAttempt,
     EvidenceEvent,
@@ -455,6 +456,45 @@ def delivery_for_receiver(session: Session, who: Principal, delivery_id: str) ->
     if d is None or not (who.is_admin or d.agency_id == who.agency_id):
         raise LookupError(f"No delivery {delivery_id}.")
     return d
+
+
+def attempts_of(session: Session, delivery_id: str) -> list[DeliveryAttempt]:
+    """Every attempt of one delivery, oldest first."""
+    return list(
+        session.scalars(
+            select(DeliveryAttempt)
+            .where(DeliveryAttempt.delivery_id == delivery_id)
+            .order_by(DeliveryAttempt.attempted_at, DeliveryAttempt.id)
+        )
+    )
+
+
+def delivery_for_sender(session: Session, who: Principal, delivery_id: str) -> Delivery:
+    """The delivery ``delivery_id`` if ``who`` may act on what it carries (requeue it).
+
+    A notice's delivery: the notice must be in ``who``'s scope to act on
+    (:func:`notice_visible` with ``acting``). A case's delivery: ``who``'s agency owns the
+    case. An admin acts on any.
+
+    Raises
+    ------
+    LookupError
+        If there is none or it is out of scope (not told apart).
+    """
+    d = session.get(Delivery, delivery_id)
+    if d is None:
+        raise LookupError(f"No delivery {delivery_id}.")
+    if who.is_admin:
+        return d
+    if d.notice_id is not None:
+        notice = session.get(ReferralNotice, d.notice_id)
+        if notice is not None and notice_visible(session, who, notice, acting=True):
+            return d
+    elif d.case_id is not None:
+        case = session.get(Case, d.case_id)
+        if case is not None and case.owner_agency_id == who.agency_id:
+            return d
+    raise LookupError(f"No delivery {delivery_id}.")
 
 
 def nothing() -> ColumnElement[bool]:

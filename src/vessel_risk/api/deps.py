@@ -317,6 +317,12 @@ def scoped(resource: str, permission: str, *, ui: bool = False, form: bool = Fal
                 raise HTTPException(404, str(exc)) from exc
 
     elif resource == "delivery":
+        # A receiver reports on what it received; anyone else acts as the sender.
+        find = (
+            crud.delivery_for_receiver
+            if permission == "deliveries.report"
+            else crud.delivery_for_sender
+        )
 
         def dependency(
             who: Who,
@@ -324,7 +330,7 @@ def scoped(resource: str, permission: str, *, ui: bool = False, form: bool = Fal
             delivery_id: Annotated[str, Path(min_length=1, max_length=36)],
         ) -> Delivery:
             try:
-                return crud.delivery_for_receiver(session, who, delivery_id)
+                return find(session, who, delivery_id)
             except LookupError as exc:
                 raise HTTPException(404, str(exc)) from exc
 
@@ -377,3 +383,4 @@ ScopedPort = Annotated[str, Depends(scoped("port", "alerts.read"))]
 ReadNotice = Annotated[ReferralNotice, Depends(scoped("notice", "notices.read"))]
 ApprovedNotice = Annotated[ReferralNotice, Depends(scoped("notice", "notices.approve"))]
 ReportedDelivery = Annotated[Delivery, Depends(scoped("delivery", "deliveries.report"))]
+RequeuedDelivery = Annotated[Delivery, Depends(scoped("delivery", "notices.approve"))]

@@ -266,10 +266,34 @@ class PortSummary(BaseModel):
 
 
 class NoticeCreate(BaseModel):
-    """Draft a referral notice for an alert."""
+    """Draft a referral notice for an alert.
+
+    ``crew_nationalities_iso3`` (the crew's countries, when a person knows them: no one
+    is named or counted) routes the notice to their consular services;
+    ``expected_port`` routes it to the port state of the next port. The port list is the
+    server's (the shipped list), never the request's: it places the vessel's events for
+    the coastal-state rule and resolves the next port's country.
+    """
 
     alert_id: int = Field(ge=1, le=2**31 - 1)
     reason: str | None = Field(default=None, max_length=2000, description="Why refer.")
+    crew_nationalities_iso3: list[Annotated[str, Field(pattern=r"^[A-Z]{3}$")]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="ISO 3166 alpha-3 codes of the crew's countries, if known.",
+    )
+    expected_port: str | None = Field(
+        default=None,
+        max_length=128,
+        description="The vessel's next port, if known (port name or UN/LOCODE such as "
+        "'KR PUS'); default: its AIS destination.",
+    )
+
+
+class DeliveryRequeue(BaseModel):
+    """Send a dead delivery again."""
+
+    reason: str = Field(min_length=1, max_length=2000, description="Why (audited).")
 
 
 class NoticeApprove(BaseModel):
@@ -362,7 +386,10 @@ class DeliveryPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: str
-    notice_id: str
+    notice_id: str | None
+    case_id: str | None = None
+    consent_use: str | None = None
+    revoked_at: UTC | None = None
     agency_id: str
     rule: str
     event_type: str

@@ -1,9 +1,9 @@
 """The ``vessel-risk`` typer app: its command groups and which function runs each command.
 
 This is the one place that names the commands; each function lives in the module of its
-group (``run``, ``models``, ``score``, ``ingest``, ``deliver``, ``serve``, ``alerts``, ``notices``,
-``agencies``, ``clients``, ``inspections``, ``reference``). Commands are registered in the order
-``--help`` lists them.
+group (``run``, ``models``, ``score``, ``ingest``, ``deliver``, ``deliveries`` and
+``purge``, ``serve``, ``alerts``, ``notices``, ``agencies``, ``clients``, ``inspections``,
+``reference``). Commands are registered in the order ``--help`` lists them.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from vessel_risk.cli.agencies import agencies_list, agencies_load
 from vessel_risk.cli.alerts import alerts_list, alerts_review, alerts_show
 from vessel_risk.cli.clients import clients_add, clients_list, clients_revoke
 from vessel_risk.cli.deliver import deliver
+from vessel_risk.cli.deliveries import deliveries_list, deliveries_requeue, deliveries_show, purge
 from vessel_risk.cli.ingest import ingest
 from vessel_risk.cli.inspections import inspections_list, inspections_record
 from vessel_risk.cli.models import evaluate, promote, train, train_fishing
@@ -51,6 +52,10 @@ reference_app = typer.Typer(
     help="Reference tables behind flag inference: show, refresh.", no_args_is_help=True
 )
 app.add_typer(reference_app, name="reference")
+deliveries_app = typer.Typer(
+    help="The outbox: list, show and requeue deliveries.", no_args_is_help=True
+)
+app.add_typer(deliveries_app, name="deliveries")
 
 
 @app.callback()
@@ -65,6 +70,7 @@ app.command()(promote)
 app.command()(score)
 app.command()(ingest)
 app.command()(deliver)
+app.command()(purge)
 app.command("train-fishing")(train_fishing)
 app.command()(serve)
 
@@ -90,6 +96,10 @@ clients_app.command("list")(clients_list)
 
 inspections_app.command("record")(inspections_record)
 inspections_app.command("list")(inspections_list)
+
+deliveries_app.command("list")(deliveries_list)
+deliveries_app.command("show")(deliveries_show)
+deliveries_app.command("requeue")(deliveries_requeue)
 
 reference_app.command("show")(reference_show)
 reference_app.command("refresh")(reference_refresh)

@@ -43,6 +43,15 @@ def deliver(
     concurrency: Annotated[
         int, typer.Option("--concurrency", help="Sends in flight at once.", min=1)
     ] = 8,
+    purge_every: Annotated[
+        float,
+        typer.Option(
+            "--purge-every",
+            help="Minutes between purges of personal data past retention (0: never; "
+            "then run `vessel-risk purge` from cron).",
+            min=0.0,
+        ),
+    ] = 10.0,
 ) -> None:
     """Run the delivery worker: send queued referral notices to their agencies.
 
@@ -72,6 +81,10 @@ def deliver(
                 if counts.leased and not console.is_terminal:
                     console.print(f"pass {total.passes}: {counts.as_dict()}", highlight=False)
 
+            def on_purge(counts: dict[str, int]) -> None:
+                if any(counts.values()):
+                    console.print(f"purged personal data past retention: {counts}", highlight=False)
+
             total = run_worker(
                 engine,
                 worker_id=owner,
@@ -85,6 +98,8 @@ def deliver(
                 max_delay_s=max(max_delay_s, base_delay_s),
                 lease_s=lease_s,
                 concurrency=concurrency,
+                purge_every_s=purge_every * 60.0 if purge_every > 0 else None,
+                on_purge=on_purge,
             )
     finally:
         engine.dispose()

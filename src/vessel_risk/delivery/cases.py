@@ -93,9 +93,13 @@ def enqueue_case_message(
     event_type : str
         ``case.referral``, ``case.consent_revoked``, ``case.transfer``, ...
     payload : mapping
-        Built by the caller from the fields the person consented to share; it is frozen
-        (JSON) and given ``case_id``, ``presumed_victim_statement`` (:data:`NON_PUNISHMENT`)
-        and ``data_use`` (:data:`DATA_USE`) when absent.
+        The message's non-personal facts, and in ``person_fields`` the names of the
+        intake fields the person consented to share with this recipient. Personal values
+        are never stored in the outbox: a ``person`` dict is replaced by its keys in
+        ``person_fields`` (when that is absent), and the worker reads the values from the
+        encrypted intake when it sends (:func:`vessel_risk.delivery.worker.case_payload`).
+        The payload is frozen (JSON) and given ``case_id``, ``presumed_victim_statement``
+        (:data:`NON_PUNISHMENT`) and ``data_use`` (:data:`DATA_USE`) when absent.
     consent_use : str or None
         The consent the data goes out under (None for a route resting on a rule, e.g. a
         child's referral to child protection or a cited state law).
@@ -137,6 +141,11 @@ def enqueue_case_message(
             return row
     when = as_utc(now) or utcnow()
     body = _frozen(dict(payload))
+    # Personal data never rests in the outbox: only the names of the fields go in, and
+    # the worker reads their values from the encrypted intake when it sends.
+    person = body.pop("person", None)
+    if isinstance(person, dict) and "person_fields" not in body:
+        body["person_fields"] = sorted(person)
     body.setdefault("case_id", case.id)
     body.setdefault("presumed_victim_statement", NON_PUNISHMENT)
     body.setdefault("data_use", DATA_USE)
@@ -169,7 +178,7 @@ def enqueue_case_message(
             "event_type": event_type,
             "consent_use": consent_use,
             "rule": rule,
-            "fields": sorted(payload.get("person_fields") or ()),
+            "fields": sorted(body.get("person_fields") or ()),
         },
     )
     return row

@@ -365,3 +365,14 @@ def case_transfers(session: Session, case_id: str) -> list[CaseTransfer]:
             .order_by(CaseTransfer.requested_at, CaseTransfer.id)
         )
     )
+
+
+def cases_in_reflection(session: Session, *, owner_client_id: str | None = None) -> list[Case]:
+    """Cases in their reflection and recovery period, the soonest to end first.
+
+    The dashboard's reflection deadlines; ``owner_client_id`` keeps one case worker's.
+    """
+    q = select(Case).where(Case.state == "reflection").order_by(Case.reflection_ends_at, Case.id)
+    if owner_client_id is not None:
+        q = q.where(Case.owner_client_id == owner_client_id)
+    return list(session.scalars(q))

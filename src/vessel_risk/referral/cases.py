@@ -161,7 +161,7 @@ def check_transition(
         ends = as_utc(reflection_ends_at)
         if ends is None:
             raise CaseError("'not_identified' needs a reflection period that has run its course.")
-        if as_utc(now) < ends:  # type: ignore[operator]
+        if (as_utc(now) or now) < ends:
             raise CaseError(
                 f"'not_identified' is refused before the reflection and recovery period ends "
                 f"({ends.isoformat()}): the period cannot be shortened (CETS 197 Art. 13)."

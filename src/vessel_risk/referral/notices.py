@@ -78,6 +78,7 @@ def create_notice(
     ports: PortIndex | None = None,
     crew_nationalities_iso3: Sequence[str] = (),
     automatic: bool = False,
+    expected_port: str | None = None,
 ) -> ReferralNotice:
     """Create a draft notice from an alert; a ``new`` alert goes under review.
 
@@ -93,6 +94,9 @@ def create_notice(
     crew_nationalities_iso3 : sequence of str
         The crew's countries, if known.
     automatic : bool, default False
+    expected_port : str, optional
+        The vessel's next port as a person knows it (port name or UN/LOCODE, e.g.
+        ``KR PUS``); default the AIS destination. Its country routes the port-state rule.
 
     Returns
     -------
@@ -133,6 +137,7 @@ def create_notice(
         created_at=now,
         ports=ports,
         crew_nationalities_iso3=crew_nationalities_iso3,
+        expected_port=expected_port,
     )
     notice = ReferralNotice(
         id=notice_id,

@@ -32,6 +32,7 @@ from vessel_risk.db.tables import (
 from vessel_risk.geo.ports import PortIndex
 from vessel_risk.referral.briefs import C188_CHECKLIST, INTERVIEW_GUIDANCE
 from vessel_risk.referral.follow_ups import FOLLOW_UP_MONTHS, MIN_REFLECTION_DAYS
+from vessel_risk.referral.routing import destination_iso3, port_countries
 
 COASTAL_STATE_KM = 370.4
 """200 nm: an event this close to a state's nearest port counts as in its waters."""
@@ -166,16 +167,42 @@ def coastal_states(events: Sequence[EvidenceEvent], ports: PortIndex | None) -> 
     return sorted({str(c) for c, ok in zip(iso3, near, strict=True) if ok and isinstance(c, str)})
 
 
-def _expected_port(vessel: Vessel | None) -> PortRef | None:
-    """The latest AIS-reported destination, if any (free text, as broadcast)."""
+def _port_countries(ports: PortIndex | None) -> dict[str, str] | None:
+    if ports is None:
+        return None
+    frame = ports.ports
+    return port_countries(list(frame["port_label"]), list(frame["port_iso3"]))
+
+
+def _expected_port(
+    vessel: Vessel | None,
+    ports: PortIndex | None,
+    reported: str | None = None,
+    now: datetime | None = None,
+) -> PortRef | None:
+    """The next port: the one a person reported (``reported``), else the latest
+    AIS-reported destination (free text, as broadcast), with its country when
+    :func:`vessel_risk.referral.routing.destination_iso3` can tell it (port name in the
+    port list, or a UN/LOCODE), so that the port-state rule can route by it.
+
+    Voyages are not kept in the database (only evidence events of the score), so the
+    AIS destination is the one next-port signal a stored alert has.
+    """
+    countries = _port_countries(ports)
+    if reported:
+        iso3, _ = destination_iso3(reported, countries)
+        return PortRef(label=reported, iso3=iso3, at=now)
     if vessel is None:
         return None
     destinations = [h for h in vessel.identity_history or [] if h["field"] == "destination"]
     if not destinations:
         return None
     latest = max(destinations, key=lambda h: str(h["last_seen"]))
+    iso3, _ = destination_iso3(str(latest["value"]), countries)
     return PortRef(
-        label=str(latest["value"]), iso3=None, at=pd.Timestamp(latest["last_seen"]).to_pydatetime()
+        label=str(latest["value"]),
+        iso3=iso3,
+        at=pd.Timestamp(latest["last_seen"]).to_pydatetime(),
     )
 
 
@@ -187,6 +214,7 @@ def build_payload(
     created_at: datetime,
     ports: PortIndex | None = None,
     crew_nationalities_iso3: Sequence[str] = (),
+    expected_port: str | None = None,
 ) -> NoticePayload:
     """The notice payload for ``alert`` from its current score and evidence.
 
@@ -202,6 +230,9 @@ def build_payload(
     crew_nationalities_iso3 : sequence of str
         The crew's countries, when a person recorded them (not personal data: no
         individual is named or counted).
+    expected_port : str, optional
+        The next port as a person reported it (a port name or UN/LOCODE); default: the
+        AIS destination.
 
     Returns
     -------
@@ -283,7 +314,7 @@ def build_payload(
             iso3=alert.last_port_iso3,
             at=as_utc(alert.last_port_departure),
         ),
-        expected_port=_expected_port(vessel),
+        expected_port=_expected_port(vessel, ports, expected_port, created_at),
         coastal_states_iso3=coastal_states(events, ports),
         crew_nationalities_iso3=sorted(set(crew_nationalities_iso3)),
         reflection_recovery={

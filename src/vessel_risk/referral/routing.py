@@ -86,8 +86,9 @@ class AgencyRecord(BaseModel):
         ``webhook`` (Standard Webhooks), ``primero`` (Primero-style case system) or
         ``manual`` (no endpoint: the notice waits for a person to pass it on, e.g. by
         the e-mail in ``endpoint_url``).
-    secrets : list of str
-        Webhook signing secrets (``whsec_...``); several while one is being rotated.
+    secrets : list of str or dict
+        Webhook signing secrets (``whsec_...``); several while one is being rotated. For
+        a Primero agency: a bearer token, or ``{user_name, password}`` exchanged for one.
     auto_refer : bool
         The agency's rule lets notices go out without a person's approval.
     reflection_period_days : int, optional
@@ -103,7 +104,7 @@ class AgencyRecord(BaseModel):
     role: Role
     transport: Literal["webhook", "primero", "manual"] = "manual"
     endpoint_url: str | None = None
-    secrets: list[str] = Field(default_factory=list)
+    secrets: list[str | dict[str, str]] = Field(default_factory=list)
     filters: dict[str, Any] = Field(default_factory=dict)
     auto_refer: bool = False
     reflection_period_days: int | None = Field(default=None, ge=30)
@@ -512,3 +513,57 @@ def route_case(
                 fields=CASE_FIELDS_BY_ROLE.get(agency.role, CASE_FIELDS_BY_ROLE["shelter"]),
             )
     return list(routes.values())
+
+
+_LOCODE = re.compile(r"^([A-Z]{2})[ -]([A-Z2-9]{3})$")
+
+
+def port_countries(labels: Sequence[str], iso3: Sequence[str | None]) -> dict[str, str]:
+    """Normalised port name -> ISO3, for names that belong to one country only.
+
+    Parameters
+    ----------
+    labels, iso3 : sequences of equal length
+        A port list's ``port_label`` and ``port_iso3`` columns
+        (:func:`vessel_risk.geo.ports.default_ports`).
+    """
+    seen: dict[str, set[str]] = {}
+    for label, country in zip(labels, iso3, strict=True):
+        if isinstance(label, str) and isinstance(country, str) and country:
+            seen.setdefault(normalize_port(label), set()).add(country)
+    return {name: next(iter(c)) for name, c in seen.items() if len(c) == 1}
+
+
+def destination_iso3(
+    destination: str | None, ports: Mapping[str, str] | None
+) -> tuple[str | None, str | None]:
+    """The country of the next port a vessel reported (AIS destination, free text).
+
+    AIS destinations are typed by the crew: a port name (``BUSAN``), a UN/LOCODE with a
+    space or dash (``KR PUS``), or a route (``CN SHA>KR PUS``: the part after the last
+    ``>`` is the next port). A name is looked up in ``ports`` (:func:`port_countries`;
+    names shared by two countries are not guessed); a UN/LOCODE gives its country
+    (UNECE UN/LOCODE: the first two letters are the ISO 3166-1 alpha-2 code).
+
+    Returns
+    -------
+    (iso3, basis)
+        ``basis`` is ``"port_name"``, ``"locode"`` or None when nothing matched.
+    """
+    if not destination:
+        return None, None
+    text = destination.split(">")[-1].strip().upper()
+    if not text:
+        return None, None
+    if ports:
+        found = ports.get(normalize_port(text))
+        if found:
+            return found, "port_name"
+    match = _LOCODE.match(text)
+    if match:
+        import pycountry
+
+        country = pycountry.countries.get(alpha_2=match.group(1))
+        if country is not None:
+            return str(country.alpha_3), "locode"
+    return None, None

@@ -131,3 +131,56 @@ def test_approval_by_an_inferred_flag_needs_the_approvers_confirmation(api, engi
     after = api.get(f"/referrals/{nid}/preview", headers=auth("cl-approver")).json()
     assert after["needs_confirmation"] is False
     assert after["confirmation"]["source"] == "name_pattern:china_provincial"
+
+
+def test_api_notices_take_crew_countries_and_the_next_port_and_route_by_them(api, engine):
+    from tests.builders import add_agency
+
+    with Session(engine) as s, s.begin():
+        add_agency(s, "idn-consular", "manual", country_iso3="IDN", role="consular_service")
+        add_agency(s, "kor-psc", "manual", country_iso3="KOR", role="port_state_control")
+    alert_id = api.ids["alerts"]["412000001"]
+    r = api.post(
+        "/referrals",
+        json={"alert_id": alert_id, "crew_nationalities_iso3": ["IDN"], "expected_port": "KR PUS"},
+        headers=auth("cl-analyst"),
+    )
+    assert r.status_code == 201, r.text
+    payload = r.json()["payload"]
+    assert payload["crew_nationalities_iso3"] == ["IDN"]
+    assert (payload["expected_port"]["label"], payload["expected_port"]["iso3"]) == (
+        "KR PUS",
+        "KOR",
+    )
+    preview = api.get(f"/referrals/{r.json()['id']}/preview", headers=auth("cl-approver"))
+    routes = {(x["agency_id"], x["rule"]) for x in preview.json()["routes"]}
+    assert {("idn-consular", "crew_consular"), ("kor-psc", "port_state")} <= routes
+    bad = api.post(
+        "/referrals",
+        json={"alert_id": alert_id, "crew_nationalities_iso3": ["indonesia"]},
+        headers=auth("cl-analyst"),
+    )
+    assert bad.status_code == 422
+
+
+def test_a_dead_delivery_is_requeued_by_its_sender_once_and_audited(api, engine):
+    from vessel_risk.db.tables import Delivery
+
+    with Session(engine) as s, s.begin():
+        s.get(Delivery, "delivery-cl-nrm").status = "dead"
+    url = "/deliveries/delivery-cl-nrm/requeue"
+    body = {"reason": "endpoint fixed"}
+    assert api.post(url, json=body, headers=auth("kr-approver")).status_code == 404
+    assert api.post(url, json=body, headers=auth("cl-case")).status_code == 403
+    r = api.post(url, json=body, headers=auth("cl-approver"))
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["attempts"]) == ("pending", 0)
+    again = api.post(url, json=body, headers=auth("cl-approver"))
+    assert again.status_code == 409 and "Only dead deliveries" in again.text
+    with Session(engine) as s:
+        entries = s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "delivery.requeued")
+        ).all()
+    assert [(e.actor, e.entity_id, e.reason) for e in entries] == [
+        ("cl-dgtm/cl-approver", "delivery-cl-nrm", "endpoint fixed")
+    ]

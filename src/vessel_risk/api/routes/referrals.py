@@ -12,6 +12,7 @@ has webhook secrets, a Standard Webhooks signature over the raw body
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
@@ -27,12 +28,14 @@ from vessel_risk.api.deps import (
     NoticeWriter,
     ReadNotice,
     ReportedDelivery,
+    RequeuedDelivery,
     SessionDep,
     SettingsDep,
 )
 from vessel_risk.api.models import (
     DeliveryAttemptPublic,
     DeliveryPublic,
+    DeliveryRequeue,
     NoticeApprove,
     NoticeCreate,
     NoticePreview,
@@ -42,7 +45,8 @@ from vessel_risk.api.models import (
 from vessel_risk.api.problems import problem_responses
 from vessel_risk.api.security import csp_nonce
 from vessel_risk.db.tables import ReferralNotice, audit
-from vessel_risk.delivery import apply_status_callback, verify_callback
+from vessel_risk.delivery import apply_status_callback, requeue_delivery, verify_callback
+from vessel_risk.geo.ports import PortIndex, default_ports
 from vessel_risk.referral.directory import read_directory
 from vessel_risk.referral.notices import approve_notice as approve
 from vessel_risk.referral.notices import create_notice as create
@@ -89,13 +93,25 @@ def list_notices(
     responses=problem_responses(404, 409),
 )
 def create_notice(session: SessionDep, caller: NoticeWriter, body: NoticeCreate) -> NoticePublic:
-    """Draft a vessel-level referral notice from an alert in the caller's scope."""
+    """Draft a vessel-level referral notice from an alert in the caller's scope.
+
+    The crew's countries and the next port, when given, route it to consular services
+    and the next port's state; the shipped port list places the vessel's events for the
+    coastal-state rule.
+    """
     try:
         crud.get_alert(session, caller, body.alert_id)
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
     try:
-        notice = create(session, body.alert_id, actor=caller.actor)
+        notice = create(
+            session,
+            body.alert_id,
+            actor=caller.actor,
+            ports=_port_index(),
+            crew_nationalities_iso3=body.crew_nationalities_iso3,
+            expected_port=body.expected_port,
+        )
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
     except ValueError as exc:  # referrals.NoticeError
@@ -146,6 +162,12 @@ def notice_brief(
         notice_html(notice.payload, nonce=csp_nonce(request)),
         media_type="text/html; charset=utf-8",
     )
+
+
+@functools.cache
+def _port_index() -> PortIndex:
+    """The shipped port list, loaded once per process."""
+    return PortIndex(default_ports())
 
 
 def _fleets(settings: Any) -> list[Any]:
@@ -212,6 +234,9 @@ def _delivery(d: Any, attempts: list[Any]) -> DeliveryPublic:
     return DeliveryPublic(
         id=d.id,
         notice_id=d.notice_id,
+        case_id=d.case_id,
+        consent_use=d.consent_use,
+        revoked_at=d.revoked_at,
         agency_id=d.agency_id,
         rule=d.rule,
         event_type=d.event_type,
@@ -290,3 +315,29 @@ def status_callback(
     delivered = crud.deliveries_of(session, caller, d.notice_id) if d.notice_id else []
     attempts = [a for dd, a in delivered if dd.id == d.id]
     return _delivery(d, attempts[0] if attempts else [])
+
+
+@router.post(
+    "/deliveries/{delivery_id}/requeue",
+    response_model=DeliveryPublic,
+    responses=problem_responses(404, 409),
+)
+def requeue(
+    session: SessionDep, caller: Approver, delivery: RequeuedDelivery, body: DeliveryRequeue
+) -> DeliveryPublic:
+    """Send a dead delivery again, once its agency's configuration is fixed (audited).
+
+    The caller acts as the sender: the delivery's notice must be in the caller's scope to
+    act on (a case's delivery: the caller's agency owns the case). A delivery that is
+    not dead, was revoked (the person withdrew the consent it went under) or belongs to
+    a withdrawn notice is refused (409).
+    """
+    try:
+        row = requeue_delivery(session, delivery.id, actor=caller.actor, reason=body.reason)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except ValueError as exc:
+        raise HTTPException(409, str(exc)) from exc
+    session.commit()
+    attempts = crud.attempts_of(session, row.id)
+    return _delivery(row, attempts)
