@@ -607,7 +607,8 @@ def add_case_agencies(s: Session, *, idn_days: int | None = None) -> None:
 class LocalDelivery:
     """Stands in for ``vessel_risk.delivery.cases.enqueue_case_message`` /
     ``revoke_deliveries`` (s17route's) until merged: records each call and, as an
-    enqueue, writes the outbox row the real one writes (``case_id``, ``consent_use``)."""
+    enqueue, writes the outbox row the real one writes (``case_id``, ``consent_use``;
+    a ``person`` dict reduced to its field names, no personal value)."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []

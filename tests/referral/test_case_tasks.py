@@ -161,7 +161,8 @@ def test_transfer_needs_consent_and_carries_only_agreed_fields(engine):
     outbox = LocalDelivery()
     with Session(engine) as s, s.begin():
         case_id = _assisted_case(s, nationality_iso3="MMR", gender="man")
-        args = (s, case_id, "mmr-nrm", "repatriation", ["nationality_iso3", "language"])
+        agreed = ["nationality_iso3", "language", "age_band"]
+        args = (s, case_id, "mmr-nrm", "repatriation", agreed)
         with pytest.raises(CaseError, match="consent 'transfer'"):
             request_transfer(*args, actor="cw@tha-ngo", enqueue=outbox.enqueue)
         record_consent(s, case_id, "transfer", True, actor="cw@tha-ngo", interpreter_language="th")
@@ -209,10 +210,13 @@ def test_transfer_needs_consent_and_carries_only_agreed_fields(engine):
             "case.transfer",
             "transfer",
         )
-        assert sent.payload["person"] == {"nationality_iso3": "MMR", "language": "my"}
+        # Only the names of the agreed fields the intake holds (age_band: none); the
+        # values are read from the encrypted intake when the worker sends.
+        assert "person" not in sent.payload
         assert sent.payload["person_fields"] == ["language", "nationality_iso3"]
         assert "never as a suspect" in sent.payload["presumed_victim_statement"]
         assert '"man"' not in json.dumps(sent.payload)
+        assert '"my"' not in json.dumps(sent.payload)
         with pytest.raises(CaseError, match="cannot move from 'requested' to 'completed'"):
             update_transfer(s, transfer.id, "completed", actor="mmr-nrm")
         for status in ("sent", "accepted", "completed"):
@@ -234,7 +238,7 @@ def test_transfer_needs_consent_and_carries_only_agreed_fields(engine):
 
 
 def test_reflection_deadlines_soonest_first(engine):
-    from vessel_risk.referral.case_store import cases_in_reflection
+    from vessel_risk.referral.case_store import cases_in_reflection, reflection_phases
 
     with Session(engine) as s, s.begin():
         add_case_agencies(s)
@@ -248,3 +252,15 @@ def test_reflection_deadlines_soonest_first(engine):
             thai.id,
         ]
         assert len(cases_in_reflection(s)) == 3
+        assert reflection_phases(thai) == [
+            ("victim identification centre", datetime(2026, 3, 16, 8, tzinfo=UTC)),
+            ("government shelter", datetime(2026, 4, 15, 8, tzinfo=UTC)),
+        ]
+        child = open_case(s, make_intake(age=15), now=T0, **OWNER)
+        assert reflection_phases(child)[0] == (
+            "Children and Family Home Centre",
+            datetime(2026, 3, 16, 8, tzinfo=UTC),
+        )
+        assert reflection_phases(malay) == [
+            ("reflection and recovery", datetime(2026, 3, 31, 8, tzinfo=UTC))
+        ]

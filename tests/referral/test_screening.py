@@ -194,3 +194,26 @@ def test_prefill_from_alert_and_events():
     assert prefill(alert, events)["longest_voyage_days"] == 291.0
     f = form(vessel_evidence=p)
     assert intake_fields(f)["vessel_evidence"]["mmsi"] == "412000001"
+
+
+def test_prefill_from_a_recorded_alert(engine):
+    """The alert and events as a run records them (builders' 412000001 in 2022)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from tests.builders import make_alert, record_alerts
+
+    record_alerts(engine, [make_alert()])
+    with Session(engine) as s:
+        alert = s.scalars(select(AlertRow)).one()
+        events = s.scalars(select(EvidenceEvent).where(EvidenceEvent.score_id == alert.score_id))
+        p = prefill(alert, events)
+    assert p["longest_voyage_days"] == 200.0  # 4800 h from the score's indicator
+    assert [(v["port_label"], v["arrival"]) for v in p["port_visits"]] == [
+        ("PUNTA ARENAS", "2022-03-01T00:00:00+00:00"),
+        ("BUSAN", "2022-12-20T00:00:00+00:00"),
+    ]
+    assert (p["ais_gaps_total"], p["ais_gaps_likely_disabling"]) == (1, 1)
+    assert p["period_start"].startswith("2022-01-03")
+    assert (p["mmsi"], p["year"], p["shipname"]) == ("412000001", 2022, "HAI YANG 7")
+    assert form(vessel_evidence=p).vessel_evidence["port_visits_total"] == 2

@@ -93,6 +93,8 @@ def record_move(
     panel: Sequence[Mapping[str, Any]],
     now: datetime,
 ) -> None:
+    """Move ``case`` to ``to_state`` and record it: a transition row and an audit entry
+    (state before and after, rule, panel roles; the reason as given)."""
     before = case.state
     session.add(
         CaseTransition(

@@ -59,6 +59,7 @@ from vessel_risk.referral.case_tasks import (
     complete_follow_up,
     notify_overdue,
     overdue_follow_ups,
+    reflection_phases,
     request_transfer,
     update_transfer,
 )
@@ -406,6 +407,7 @@ __all__ = [
     "open_case",
     "overdue_follow_ups",
     "read_intake",
+    "reflection_phases",
     "record_consent",
     "request_transfer",
     "schedule_follow_ups",

@@ -38,6 +38,7 @@ from vessel_risk.referral.follow_ups import (
     FOLLOW_UP_EARLY_DAYS,
     check_iacat_statuses,
 )
+from vessel_risk.referral.reflection import reflection_rule
 from vessel_risk.referral.screening import (
     CASE_STATEMENT,
     PERSONAL_INTAKE_FIELDS,
@@ -214,8 +215,9 @@ def request_transfer(
     The message (``case.transfer``, queued with
     :func:`vessel_risk.delivery.cases.enqueue_case_message` under consent ``transfer``;
     ``enqueue`` replaces it) carries the non-punishment statement, the case's state and
-    the purpose, and of the person's intake only ``fields``, the fields the person
-    agreed to share.
+    the purpose, and names in ``person_fields`` the intake fields the person agreed to
+    share (``fields``, those the intake holds). The outbox stores no personal value: the
+    delivery worker reads those fields' values from the encrypted intake when it sends.
 
     Parameters
     ----------
@@ -260,14 +262,14 @@ def request_transfer(
     intake = read_intake(session, case.id, actor=actor, now=now)
     if intake is None:
         raise CaseError("The case is past its retention; nothing about the person can be sent.")
-    person = {k: intake[k] for k in dict.fromkeys(fields) if k in intake}
+    agreed = sorted(k for k in set(fields) if k in intake)
     transfer = CaseTransfer(
         id=str(uuid.uuid4()),
         case_id=case.id,
         to_agency_id=agency.id,
         to_iso3=agency.country_iso3,
         purpose=purpose,
-        fields=sorted(person),
+        fields=agreed,
         status="requested",
         requested_by=actor,
         requested_at=now,
@@ -284,8 +286,7 @@ def request_transfer(
         "to_iso3": agency.country_iso3,
         "case_state": case.state,
         "child": case.child,
-        "person_fields": sorted(person),
-        "person": person,
+        "person_fields": agreed,
     }
     delivery = resolve_delivery("enqueue_case_message", enqueue)(
         session,
@@ -309,7 +310,7 @@ def request_transfer(
             "transfer_id": transfer.id,
             "to_agency_id": agency.id,
             "to_iso3": agency.country_iso3,
-            "fields": sorted(person),
+            "fields": agreed,
             "delivery_id": transfer.delivery_id,
         },
     )
@@ -376,3 +377,18 @@ def cases_in_reflection(session: Session, *, owner_client_id: str | None = None)
     if owner_client_id is not None:
         q = q.where(Case.owner_client_id == owner_client_id)
     return list(session.scalars(q))
+
+
+def reflection_phases(case: Case) -> list[tuple[str, datetime]]:
+    """Each phase of a case's reflection period and when it ends (UTC), in order.
+
+    Rebuilt from the case's state and stored length with
+    :func:`vessel_risk.referral.reflection.reflection_rule` (a stored length above the
+    state's rule is the agency's extension), for a child with the child's phases (Thailand:
+    the Children and Family Home Centre, seed §5.2). Empty where no period started.
+    """
+    started = as_utc(case.reflection_started_at)
+    if started is None or not case.reflection_days:
+        return []
+    rule = reflection_rule(case.state_iso3, case.reflection_days)
+    return rule.phase_ends(started, child=bool(case.child))
