@@ -53,7 +53,17 @@ CLIENTS = {
     "kr-inspector": ("kr-kcg", "port_inspector", [], ["BUSAN"]),
     "kr-approver": ("kr-kcg", "referral_approver", ["KOR"], []),
     "kr-case": ("kr-nrm", "case_system", [], []),
+    "cl-caseworker": ("cl-dsw", "case_worker", [], []),
+    "cl-cpo": ("cl-cp", "child_protection_officer", [], []),
+    "kr-caseworker": ("kr-dsw", "case_worker", [], []),
     "admin": ("hq", "admin", [], []),
+}
+
+# case id -> (owner client, child, child-protection agency, state where the person is)
+CASES = {
+    "case-cl": ("cl-caseworker", True, "cl-cp", "CHL"),
+    "case-kr": ("kr-caseworker", False, None, "KOR"),
+    "case-cl-adult": ("cl-caseworker", False, None, "CHL"),
 }
 
 
@@ -211,6 +221,7 @@ def seed(session: Session, *, rate_per_minute: int = 100_000) -> dict[str, objec
                 created_at=T0,
             )
         )
+    seed_cases(session)
     for client_id, (agency, role, countries, ports) in CLIENTS.items():
         create_client(
             session,
@@ -247,6 +258,51 @@ def seed(session: Session, *, rate_per_minute: int = 100_000) -> dict[str, objec
         session.flush()
         ids["inspections"][mmsi] = inspection.id  # type: ignore[index]
     return ids
+
+
+def seed_cases(session: Session) -> None:
+    """The cases of :data:`CASES`, each in its reflection period (30 days from T0) with
+    an intake, a consent to services and a 3-month follow-up due T0 + 91 days (overdue
+    by now)."""
+    from vessel_risk.db.tables import Case, CaseConsent, CaseFollowUp, CaseIntake
+
+    for case_id, (owner, child, cp_agency, iso3) in CASES.items():
+        session.add(
+            Case(
+                id=case_id,
+                entry_point="boarding",
+                state="reflection",
+                state_iso3=iso3,
+                presumed_victim=True,
+                child=child,
+                age_uncertain=child,
+                owner_client_id=owner,
+                owner_agency_id=CLIENTS[owner][0],
+                child_protection_agency_id=cp_agency,
+                reflection_started_at=T0,
+                reflection_days=30,
+                reflection_ends_at=T0 + timedelta(days=30),
+                reflection_rule="CETS 197 Art. 13",
+                created_by=f"{CLIENTS[owner][0]}/{owner}",
+                created_at=T0,
+                updated_at=T0,
+            )
+        )
+        session.flush()
+        session.add(
+            CaseIntake(
+                case_id=case_id,
+                fields={"language": "Burmese", "age_uncertain": child},
+                recorded_by=owner,
+                recorded_at=T0,
+            )
+        )
+        session.add(
+            CaseConsent(
+                case_id=case_id, use="services", granted=True, recorded_by=owner, recorded_at=T0
+            )
+        )
+        session.add(CaseFollowUp(case_id=case_id, months=3, due_at=T0 + timedelta(days=91)))
 
 
 def write_positions(run_dir: Path) -> Path:

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from tests.apikit import CLIENTS, VESSELS, auth, make_app, seed, seeded_sqlite_app
+from vessel_risk.api.access import CASE_ROLES
 from vessel_risk.api.limits import RateLimiter
 
 ALERT_ROLES = {"analyst", "port_inspector", "referral_approver", "admin"}
@@ -81,7 +82,7 @@ def expected(client_id: str, endpoint: str) -> set[int]:
         # back by vessel_risk.delivery; never another agency's delivery
         return {200, 409} if ok else {404}
     if kind == "champion":
-        return {200}
+        return {403} if role in CASE_ROLES else {200}
     if kind == "score":
         return {200} if role in ("analyst", "admin") else {403}
     if kind == "clients":
@@ -215,3 +216,28 @@ def test_rate_limit_is_shared_by_two_apps_on_one_database(engine):
         for i in range(6)
     ]
     assert codes == [200, 200, 200, 200, 429, 429]
+
+
+def test_case_scope_and_the_admins_limits():
+    from types import SimpleNamespace
+
+    from vessel_risk.api.access import Principal
+
+    child = SimpleNamespace(owner_client_id="cw", child=True, child_protection_agency_id="cp-1")
+    adult = SimpleNamespace(owner_client_id="cw", child=False, child_protection_agency_id="cp-1")
+    owner = Principal(client_id="cw", agency_id="ngo", role="case_worker")
+    cpo = Principal(client_id="o", agency_id="cp-1", role="child_protection_officer")
+    other_cpo = Principal(client_id="p", agency_id="cp-2", role="child_protection_officer")
+    other_worker = Principal(client_id="w", agency_id="cp-1", role="case_worker")
+    admin = Principal(client_id="a", agency_id="hq", role="admin")
+    assert [p.may_see_case(child) for p in (owner, cpo, other_cpo, other_worker, admin)] == [
+        True,
+        True,
+        False,
+        False,  # same agency, but only a child-protection officer reaches a child's case
+        True,
+    ]
+    assert [p.may_see_case(adult) for p in (owner, cpo, admin)] == [True, False, True]
+    assert admin.may("cases.read") and not admin.may("cases.intake")
+    assert not admin.may("cases.write") and not admin.may("cases.screen")
+    assert cpo.may("cases.intake") and not cpo.may("notices.read")

@@ -38,3 +38,19 @@ def test_api_clients_are_added_listed_and_revoked(db):
         assert authenticate(s, key) is None
     bad = CliRunner().invoke(app, ["clients", "add", "x", "--agency", "a", "--role", "boss"])
     assert bad.exit_code == 2 and "role" in bad.output
+
+
+def test_case_worker_and_child_protection_clients_are_created(db):
+    from vessel_risk.api.access import authenticate
+
+    keys = {}
+    for client_id, role in (("tha-cw", "case_worker"), ("tha-cpo", "child_protection_officer")):
+        out = cli_output(
+            "clients", "create", client_id, "--agency", "tha-dsdw", "--role", role, "--as", "admin"
+        )
+        keys[role] = re.search(r"shown only now\): (\S+)", out).group(1)
+    with Session(make_engine(db)) as s:
+        who = {role: authenticate(s, key) for role, key in keys.items()}
+    assert who["case_worker"].may("cases.screen") and who["case_worker"].may("cases.intake")
+    assert not who["case_worker"].may("alerts.read")
+    assert who["child_protection_officer"].role == "child_protection_officer"

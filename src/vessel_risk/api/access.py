@@ -18,14 +18,26 @@ Roles
 ``case_system``
     An NRM case system: reads the notices delivered to its agency and reports their
     status back.
+``case_worker``
+    Screens people (any entry point: a boarding, a hotline, an NGO, a consulate, a port
+    welfare worker) and manages the presumed-victim cases it opened.
+``child_protection_officer``
+    A child-protection agency's officer: the cases of children (or of people of
+    uncertain age, presumed children) routed to its agency, besides any it opened.
 ``admin``
-    Manages clients; reads everything.
+    Manages clients; reads everything except a person's own data: a case's metadata
+    (state, dates), never its intake.
 
-Crew are presumed victims: no role reads crew personal data through the API, and no
-role exists for a vessel's operator.
+Crew are presumed victims: only the case worker who opened a person's case and the
+child-protection officers of a child's case read that person's data (and each read is
+audited); no role exists for a vessel's operator.
 
 Scopes
 ------
+A case (one person) is in scope for the client that owns it, and for a
+child-protection officer of the agency the case of a child was routed to
+(:meth:`Principal.may_see_case`); the admin reads every case's metadata.
+
 An alert (one vessel-year) is in a client's scope when its port scope holds the alert's
 last port and its country scope holds one of the alert's routing countries: the flag
 routing uses (declared, else inferred: :func:`vessel_risk.referral.routing.routing_flag`)
@@ -51,8 +63,19 @@ from sqlalchemy.orm import Session
 
 from vessel_risk.db.tables import ApiClient, audit, utcnow
 
-ROLES = ("analyst", "port_inspector", "referral_approver", "case_system", "admin")
+ROLES = (
+    "analyst",
+    "port_inspector",
+    "referral_approver",
+    "case_system",
+    "case_worker",
+    "child_protection_officer",
+    "admin",
+)
 """Every role a client can hold."""
+
+CASE_ROLES = frozenset({"case_worker", "child_protection_officer"})
+"""The roles that work with persons (screening, cases, their data)."""
 
 KEY_PREFIX = "vrk_"
 
@@ -68,12 +91,20 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     "models.score": frozenset({"analyst", "admin"}),
     "clients.manage": frozenset({"admin"}),
-    # issue 17 item 1 (s17insp): boarding outcomes
-    "inspections.write": frozenset({"port_inspector", "analyst", "admin"}),
-    "inspections.read": frozenset({"analyst", "port_inspector", "referral_approver", "admin"}),
     "dashboard": frozenset(ROLES),
+    "inspections.read": frozenset({"analyst", "port_inspector", "referral_approver", "admin"}),
+    "inspections.write": frozenset({"port_inspector", "analyst", "admin"}),
+    "cases.read": CASE_ROLES | {"admin"},
+    "cases.write": CASE_ROLES,
+    "cases.screen": CASE_ROLES,
+    "cases.intake": CASE_ROLES,
 }
-"""Every action a route may declare, with the roles allowed it (admin always)."""
+"""Every action a route may declare, with the roles allowed it (admin always, except the
+actions of :data:`PERSONAL`)."""
+
+PERSONAL = frozenset({"cases.write", "cases.screen", "cases.intake"})
+"""Actions on a person (screening, their case's decisions, their data) that only the
+roles holding them may take: the admin does not (it reads a case's metadata only)."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +145,25 @@ class Principal:
         KeyError
             For a permission not in :data:`PERMISSIONS`.
         """
-        return self.is_admin or self.role in PERMISSIONS[permission]
+        allowed = PERMISSIONS[permission]
+        return self.role in allowed or (self.is_admin and permission not in PERSONAL)
+
+    def may_see_case(self, case: Any) -> bool:
+        """Whether ``case`` (a ``Case`` row or anything with its fields) is in scope.
+
+        In scope for the client that owns it (``owner_client_id``), for a
+        child-protection officer of the agency a child's case is routed to
+        (``child_protection_agency_id``), and for the admin (its metadata only: the
+        intake needs ``cases.intake``, which the admin does not hold).
+        """
+        if self.is_admin or case.owner_client_id == self.client_id:
+            return True
+        return (
+            self.role == "child_protection_officer"
+            and bool(case.child)
+            and case.child_protection_agency_id is not None
+            and case.child_protection_agency_id == self.agency_id
+        )
 
     def may_see(
         self,

@@ -17,6 +17,8 @@ from vessel_risk.api.deps import LoginRequired
 from vessel_risk.api.limits import BodyLimit, RateLimiter
 from vessel_risk.api.routes import (
     alerts,
+    cases,
+    cases_ui,
     clients,
     dashboard,
     health,
@@ -41,7 +43,8 @@ DESCRIPTION = """Ranked, explained alerts of fishing vessels at risk of forced l
 Nothing here is for a vessel's owner, operator or agents.
 
 Authenticate with an agency client's key in the `X-API-Key` header. Each client has one
-role (analyst, port_inspector, referral_approver, case_system, admin) and may be scoped
+role (analyst, port_inspector, referral_approver, case_system, case_worker,
+child_protection_officer, admin) and may be scoped
 to countries and ports; out-of-scope resources read as absent. Errors are RFC 9457
 problem details (`application/problem+json`).
 """
@@ -126,9 +129,10 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
     async def to_login(request: Request, exc: LoginRequired) -> RedirectResponse:
         return RedirectResponse("/ui/login", status_code=303)
 
-    for r in (health, alerts, vessels, ports, referrals, models, clients, inspections):
+    for r in (health, alerts, vessels, ports, referrals, models, clients, cases, inspections):
         app.include_router(r.router)
     app.include_router(dashboard.router)
+    app.include_router(cases_ui.router)
     app.include_router(inspections.ui_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 

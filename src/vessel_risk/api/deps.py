@@ -9,9 +9,10 @@ a port outside it is refused (403). ``tests/api/test_authorization.py`` walks
 ``app.routes`` and fails on a route that declares neither.
 
 The ``Annotated`` aliases (``AlertReader``, ``Analyst``, ``NoticeWriter``, ``Approver``,
-``NoticeReader``, ``CaseSystem``, ``ModelReader``, ``Admin``) are :func:`authorize` of
-one permission each. Every authenticated request takes a token from the client's bucket
-in the database (429 with ``Retry-After`` when empty; :class:`~vessel_risk.api.limits.RateLimiter`).
+``NoticeReader``, ``CaseSystem``, ``ModelReader``, ``Admin``, ``CaseReader``,
+``Screener``) are :func:`authorize` of one permission each. Every authenticated request
+takes a token from the client's bucket in the database (429 with ``Retry-After`` when
+empty; :class:`~vessel_risk.api.limits.RateLimiter`).
 
 API clients authenticate with the ``X-API-Key`` header; the dashboard with its session
 cookie (:mod:`vessel_risk.api.sessions`), never with a key. A dashboard form post also
@@ -30,10 +31,10 @@ from fastapi.security import APIKeyHeader
 from sqlalchemy.orm import Session
 
 from vessel_risk.api import crud, sessions
-from vessel_risk.api.access import PERMISSIONS, Principal, PrincipalCache
+from vessel_risk.api.access import PERMISSIONS, PERSONAL, Principal, PrincipalCache
 from vessel_risk.api.limits import RateLimiter
 from vessel_risk.api.models import MMSI_PATTERN
-from vessel_risk.db.tables import AlertRow, Delivery, Inspection, ReferralNotice
+from vessel_risk.db.tables import AlertRow, Case, Delivery, Inspection, ReferralNotice
 from vessel_risk.settings import Settings
 
 API_KEY_HEADER = "X-API-Key"
@@ -52,6 +53,9 @@ WRITES = frozenset(
         "deliveries.report",
         "clients.manage",
         "inspections.write",
+        "cases.write",
+        "cases.screen",
+        "cases.intake",
     }
 )
 """Permissions whose routes change the database (their resources load in the write session)."""
@@ -145,7 +149,8 @@ def get_ui_caller(request: Request, session: Session, *, form_token: str | None)
 
 def _check_role(who: Principal, permission: str) -> Principal:
     if not who.may(permission):
-        allowed = ", ".join(sorted(PERMISSIONS[permission] | {"admin"}))
+        admin = set() if permission in PERSONAL else {"admin"}
+        allowed = ", ".join(sorted(PERMISSIONS[permission] | admin))
         raise HTTPException(403, f"The {who.role} role may not do this; needs {allowed}.")
     return who
 
@@ -236,7 +241,7 @@ class VesselScope:
         return frozenset(int(a.year) for a in self.alerts)
 
 
-RESOURCES = ("alert", "vessel", "notice", "delivery", "port", "inspection")
+RESOURCES = ("alert", "vessel", "notice", "delivery", "port", "inspection", "case")
 """Resources a path names; :func:`scoped` resolves each."""
 
 RESOURCE_PARAMS = {
@@ -246,13 +251,19 @@ RESOURCE_PARAMS = {
     "delivery_id": "delivery",
     "port_label": "port",
     "inspection_id": "inspection",
+    "case_id": "case",
 }
 """Path parameter names and the resource each names."""
 
 
+PLAIN_PARAMS = {"months": "a follow-up's months after assistance began, within the case"}
+"""Path parameters that name no resource of their own (checked by their route), each
+with what it is."""
+
+
 def _session_dep(resource: str, permission: str, ui: bool) -> Any:
-    # Notices and deliveries: every read is audited, so they load in the write session.
-    writes = ui or permission in WRITES or resource in ("notice", "delivery")
+    # Notices, deliveries and cases: every read is audited, so they load in the write session.
+    writes = ui or permission in WRITES or resource in ("notice", "delivery", "case")
     return get_session if writes else get_read_session
 
 
@@ -264,9 +275,10 @@ def scoped(resource: str, permission: str, *, ui: bool = False, form: bool = Fal
     ----------
     resource : str
         ``alert`` (path ``alert_id``), ``vessel`` (``mmsi``), ``notice`` (``notice_id``),
-        ``delivery`` (``delivery_id``), ``port`` (``port_label``) or ``inspection``
+        ``delivery`` (``delivery_id``), ``port`` (``port_label``), ``inspection``
         (``inspection_id``: in scope by its alert or its port,
-        :meth:`~vessel_risk.api.access.Principal.may_see_inspection`).
+        :meth:`~vessel_risk.api.access.Principal.may_see_inspection`) or ``case``
+        (``case_id``: :meth:`~vessel_risk.api.access.Principal.may_see_case`).
     permission, ui, form
         As :func:`authorize`, which the dependency runs first.
 
@@ -274,7 +286,7 @@ def scoped(resource: str, permission: str, *, ui: bool = False, form: bool = Fal
     -------
     callable
         A FastAPI dependency returning the ``AlertRow``, :class:`VesselScope`,
-        ``ReferralNotice``, ``Delivery`` or the upper-case port label. Out of scope
+        ``ReferralNotice``, ``Delivery``, the upper-case port label or the ``Case``. Out of scope
         reads as absent (404); a port out of scope is 403. It carries ``resource`` and
         ``permission`` as attributes.
     """
@@ -359,6 +371,18 @@ def scoped(resource: str, permission: str, *, ui: bool = False, form: bool = Fal
                 raise HTTPException(404, f"No inspection {inspection_id}.")
             return row
 
+    elif resource == "case":
+
+        def dependency(
+            who: Who,
+            session: Db,
+            case_id: Annotated[str, Path(min_length=1, max_length=36)],
+        ) -> Case:
+            case = session.get(Case, case_id)
+            if case is None or not who.may_see_case(case):
+                raise HTTPException(404, f"No case {case_id!r}.")
+            return case
+
     else:
         raise KeyError(f"No resource {resource!r}; one of {RESOURCES}.")
     setattr(dependency, "resource", resource)  # noqa: B010 - read by the route test
@@ -383,4 +407,9 @@ ScopedPort = Annotated[str, Depends(scoped("port", "alerts.read"))]
 ReadNotice = Annotated[ReferralNotice, Depends(scoped("notice", "notices.read"))]
 ApprovedNotice = Annotated[ReferralNotice, Depends(scoped("notice", "notices.approve"))]
 ReportedDelivery = Annotated[Delivery, Depends(scoped("delivery", "deliveries.report"))]
+CaseReader = Annotated[Principal, Depends(authorize("cases.read"))]
+Screener = Annotated[Principal, Depends(authorize("cases.screen"))]
+ReadCase = Annotated[Case, Depends(scoped("case", "cases.read"))]
+WrittenCase = Annotated[Case, Depends(scoped("case", "cases.write"))]
+IntakeCase = Annotated[Case, Depends(scoped("case", "cases.intake"))]
 RequeuedDelivery = Annotated[Delivery, Depends(scoped("delivery", "notices.approve"))]

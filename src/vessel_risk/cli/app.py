@@ -91,6 +91,7 @@ agencies_app.command("load")(agencies_load)
 agencies_app.command("list")(agencies_list)
 
 clients_app.command("add")(clients_add)
+clients_app.command("create", help="The same as add.")(clients_add)
 clients_app.command("revoke")(clients_revoke)
 clients_app.command("list")(clients_list)
 

@@ -18,7 +18,11 @@ def clients_add(
     client_id: str,
     agency: Annotated[str, typer.Option(help="The agency the client belongs to.")],
     role: Annotated[
-        str, typer.Option(help="analyst, port_inspector, referral_approver, case_system, admin")
+        str,
+        typer.Option(
+            help="analyst, port_inspector, referral_approver, case_system, case_worker, "
+            "child_protection_officer, admin"
+        ),
     ],
     country: Annotated[list[str] | None, typer.Option(help="ISO3 scope; repeat.")] = None,
     port: Annotated[list[str] | None, typer.Option(help="Port scope; repeat.")] = None,

@@ -24,7 +24,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from vessel_risk.api import crud, sessions
-from vessel_risk.api.access import Principal, authenticate
+from vessel_risk.api.access import CASE_ROLES, Principal, authenticate
 from vessel_risk.api.deps import SessionDep, VesselScope, authorize, scoped
 from vessel_risk.api.models import AlertPublic, Tier
 from vessel_risk.api.routes import ports as ports_routes
@@ -138,6 +138,8 @@ def login(
     target = "/ui/ports" if who.role == "port_inspector" else "/ui/"
     if who.role == "case_system":
         target = "/ui/referrals"
+    if who.role in CASE_ROLES:
+        target = "/ui/cases"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         sessions.COOKIE_NAME,
@@ -188,6 +190,8 @@ def alert_queue(
     systems to their notices)."""
     if who.role == "port_inspector":
         return RedirectResponse("/ui/ports", status_code=303)
+    if who.role in CASE_ROLES:
+        return RedirectResponse("/ui/cases", status_code=303)
     if not who.may("alerts.read"):
         return RedirectResponse("/ui/referrals", status_code=303)
     filters = crud.AlertFilters(tiers=(tier,) if tier else ())
