@@ -139,3 +139,39 @@ def test_primero_transport_with_a_static_token_and_without_credentials():
         _message(endpoint_url="https://p.example.org", secrets=())
     )
     assert missing.permanent and "no Primero token" in missing.error
+
+
+def test_a_persons_case_becomes_one_primero_case_with_the_services_needed():
+    from vessel_risk.delivery.transports import primero_case
+
+    message = _message(
+        notice_id=None,
+        case_id="case-1",
+        event_type="case.referral",
+        transport="primero",
+        payload={
+            "presumed_victim": True,
+            "child": False,
+            "presumed_victim_statement": "presumed victim, never a suspect",
+            "person": {
+                "nationality_iso3": "MMR",
+                "language": "my",
+                "gender": "woman",
+                "needs": ["shelter", "medical"],
+            },
+        },
+    )
+    assert primero_case(message, module_id="primeromodule-cp") == {
+        "id": message.delivery_id,
+        "registration_date": "2026-03-01",
+        "vessel_risk_case_id": "case-1",
+        "vessel_risk_event_type": "case.referral",
+        "vessel_risk_presumed_victim": True,
+        "vessel_risk_child": False,
+        "vessel_risk_non_punishment": "presumed victim, never a suspect",
+        "vessel_risk_gender_as_stated": "woman",
+        "nationality": ["MMR"],
+        "language": ["my"],
+        "services_section": [{"service_type": "shelter"}, {"service_type": "medical"}],
+        "module_id": "primeromodule-cp",
+    }

@@ -118,6 +118,7 @@ def test_the_next_port_country_comes_from_a_port_name_or_a_locode():
     )
     assert destination_iso3("busan", ports) == ("KOR", "port_name")
     assert destination_iso3("PUNTA ARENAS", ports) == ("CHL", "port_name")
+    assert destination_iso3("Puerto de Punta Arenas", ports) == ("CHL", "port_name")
     assert destination_iso3("CN SHA>KR PUS", ports) == ("KOR", "locode")
     assert destination_iso3("KR-PUS", None) == ("KOR", "locode")
     # a name two countries share, a bare five-letter word and nothing: not guessed

@@ -230,6 +230,8 @@ def normalize_port(name: str) -> str:
     """Port name for matching: upper case ASCII, no "PORT"/"PUERTO DE" filler words."""
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().upper()
     words = [w for w in re.split(r"[^A-Z0-9]+", ascii_name) if w and w not in ("PORT", "OF")]
+    if words[:2] in (["PUERTO", "DE"], ["PORTO", "DE"], ["PORTO", "DO"]):
+        words = words[2:]  # "Puerto de Punta Arenas" is Punta Arenas; "Puerto Montt" stays
     return " ".join(words)
 
 
