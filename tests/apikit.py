@@ -1,8 +1,9 @@
 """Builders for the API tests: a small hand-made database and one client per role.
 
 Five vessel-years at hand-chosen ports and flags, two referral notices of two
-agencies with their deliveries, and the clients of four agencies (Chile's maritime
-authority and NRM, Korea's coast guard and NRM) plus an admin. :func:`auth` gives a
+agencies with their deliveries, a boarding on each side (Punta Arenas, Busan), and
+the clients of four agencies (Chile's maritime authority and NRM, Korea's coast guard
+and NRM) plus an admin. :func:`auth` gives a
 client's request headers; :func:`seeded_sqlite_app` builds the whole on SQLite.
 """
 
@@ -23,6 +24,7 @@ from vessel_risk.db.tables import (
     AlertRow,
     Delivery,
     EvidenceEvent,
+    Inspection,
     ReferralNotice,
     Score,
     Vessel,
@@ -232,6 +234,29 @@ def seed(session: Session, *, rate_per_minute: int = 100_000) -> dict[str, objec
             actor="test",
             key=key_of(client_id),
         )
+    # s17insp: one boarding on each side, at the alert's port (issue 17 item 1)
+    ids["inspections"] = {}
+    for mmsi, agency in (("412000001", "cl-dgtm"), ("440000003", "kr-kcg")):
+        alert = session.get(AlertRow, alerts[mmsi])
+        assert alert is not None
+        inspection = Inspection(
+            alert_id=alert.id,
+            mmsi=mmsi,
+            year=2022,
+            inspected_at=T0,
+            port_label=alert.last_port_label,
+            port_iso3=alert.last_port_iso3,
+            agency_id=agency,
+            outcome="confirmed",
+            ilo_indicators=["isolation"],
+            documents_seen={},
+            crew_by_nationality={"IDN": 9},
+            recorded_by=f"{agency}/inspector",
+            recorded_at=T0,
+        )
+        session.add(inspection)
+        session.flush()
+        ids["inspections"][mmsi] = inspection.id  # type: ignore[index]
     return ids
 
 

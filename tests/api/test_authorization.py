@@ -100,9 +100,9 @@ def seeded(tmp_path_factory):
 def test_every_route_declares_its_authorisation(seeded):
     _, app, _ = seeded
     assert undeclared(app) == []
-    # every route is seen: the API's 36 (openapi.json included) and the dashboard's 20
+    # every route is seen: the API's 39 (openapi.json included) and the dashboard's 23
     seen = [(m, p) for m, p, _, _ in routes(app) if not p.startswith("/static")]
-    assert len(seen) == 56
+    assert len(seen) == 62
 
 
 def test_the_guard_fails_on_a_route_without_a_check(seeded):
@@ -134,6 +134,7 @@ SIDES = {
     "notice_id": ("notice-cl", "notice-kr"),
     "delivery_id": ("delivery-cl-nrm", "delivery-kr-nrm"),
     "port_label": ("PUNTA ARENAS", "BUSAN"),
+    "inspection_id": ("412000001", "440000003"),  # the boarding of each side's alert
     "case_id": ("case-cl", "case-kr"),
     "months": ("3", "3"),
 }
@@ -167,6 +168,9 @@ def in_scope(client_id: str, param: str, value: str, permission: str) -> bool:
             return DELIVERIES[value] == agency
         mmsi, _ = NOTICES[DELIVERY_NOTICES[value]]  # others act as the notice's sender
         return role != "case_system" and sees_alert(client_id, mmsi)
+    if param == "inspection_id":  # by its alert, or a port inspector's own port
+        port = next(v[2] for v in VESSELS if v[0] == value)
+        return sees_alert(client_id, value) or (role == "port_inspector" and port in ports)
     if param == "case_id":
         owner, child, cp_agency, _ = CASES[value]
         return owner == client_id or (
@@ -190,7 +194,10 @@ def expected(client_id: str, permission: str, params: dict[str, str]) -> set[int
 
 def _url(path: str, params: dict[str, str], ids: dict[str, Any]) -> str:
     for name, value in params.items():
-        v = str(ids["alerts"][value]) if name == "alert_id" else value
+        if name in ("alert_id", "inspection_id"):
+            v = str(ids["alerts" if name == "alert_id" else "inspections"][value])
+        else:
+            v = value
         path = path.replace("{" + name + "}", v)
     return path
 
@@ -240,4 +247,4 @@ def test_matrix_over_every_route(seeded):
                     outside += 1  # read or acted outside the caller's role or scope
                 assert r.status_code in want, (client_id, method, url, r.status_code, r.text)
     assert outside == 0
-    assert checked == 12 * 83  # requeue is called for both deliveries
+    assert checked == 12 * 90  # requeue (2 sides), inspections (7), vessel tabs (4)

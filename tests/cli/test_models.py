@@ -109,3 +109,71 @@ def test_without_unlabelled_rows_the_elkan_noto_correction_is_skipped(labelled_p
     assert domain["n_rows"] == 574
     assert domain["coverage"]["position_messages"]["min"] == 116.0
     assert champ.model.elkan_noto_["applied"] is False
+
+
+def test_train_takes_labels_from_the_inspections_in_the_database(labelled_path, registry, tmp_path):
+    """A boarding that confirmed indicators on V0070's 2013 voyage (a known non-offender in
+    the labelled table) makes it a known offender, with the inspection as its source."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from tests.builders import make_alert, record_alerts
+    from vessel_risk.db.engine import make_engine, migrate
+    from vessel_risk.db.tables import AlertRow
+    from vessel_risk.referral.inspections import record_inspection
+
+    url = f"sqlite:///{tmp_path / 'inspections.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    record_alerts(engine, [make_alert(year=2013, vessel_id="V0070")])
+    with Session(engine) as s, s.begin():
+        alert_id = s.scalars(select(AlertRow.id)).one()
+        record_inspection(
+            s,
+            alert_id=alert_id,
+            mmsi="412000001",
+            year=2013,
+            inspected_at=datetime(2013, 11, 22, 8, tzinfo=UTC),
+            port_label="SONGKHLA",
+            port_iso3="THA",
+            agency_id="tha-psc",
+            outcome="confirmed",
+            ilo_indicators=["withholding_of_wages", "retention_of_documents"],
+            documents_seen={"identity_documents_held_by_crew": "missing"},
+            crew_by_nationality={"MMR": 14},
+            actor="tha-psc/inspector-1",
+        )
+        record_inspection(
+            s,
+            mmsi="440000003",
+            year=2013,
+            inspected_at=datetime(2013, 12, 1, tzinfo=UTC),
+            port_label="SONGKHLA",
+            port_iso3="THA",
+            agency_id="tha-psc",
+            outcome="not_boarded",
+            not_boarded_reason="left port before boarding",
+            actor="tha-psc/inspector-1",
+        )
+    engine.dispose()
+    res = _train("--labels", str(labelled_path), "--outcomes-db", url)
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert (
+        "Inspections in the database: 1 labels from inspections (1 known offenders, 0 known "
+        "non-offenders; 1 of 1 boarding outcomes matched a vessel-year, 2 inspections "
+        "recorded)" in text
+    )
+    assert "325 known offenders, 249 known non-offenders and 0 unlabelled" in text
+    promote(registry, force=True, reason="test")
+    info = champion_info(registry)
+    assert info is not None
+    assert "; 1 labels from inspections (1 known offenders" in info.tags["data_source"]
+
+
+def test_train_with_a_missing_outcomes_database_is_a_clear_error(labelled_path, registry, tmp_path):
+    res = _train("--labels", str(labelled_path), "--outcomes-db", f"sqlite:///{tmp_path}/no.db")
+    assert res.exit_code == 2
+    assert "no.db" in res.output

@@ -198,6 +198,21 @@ class Principal:
             flag_inferred_iso3=getattr(alert, "flag_inferred_iso3", None),
         )
 
+    def may_see_inspection(self, inspection: Any, alert: Any | None) -> bool:
+        """Whether an inspection is in scope: its alert is (:meth:`may_see_alert`), or,
+        for a port inspector, its port is one of the client's ports; an inspection that
+        names no alert is in scope where its port is (:meth:`may_see_port`)."""
+        if self.is_admin:
+            return True
+        if alert is not None and self.may_see_alert(alert):
+            return True
+        label = (inspection.port_label or "").upper()
+        if self.role == "port_inspector" and label and label in self.ports:
+            return True
+        if alert is None and label:
+            return self.may_see_port(label, inspection.port_iso3)
+        return False
+
     def may_see_port(self, port_label: str, port_iso3: str | None) -> bool:
         """Whether the port ``port_label`` (in ``port_iso3``) is in scope."""
         if self.is_admin:

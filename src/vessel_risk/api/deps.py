@@ -34,7 +34,7 @@ from vessel_risk.api import crud, sessions
 from vessel_risk.api.access import PERMISSIONS, PERSONAL, Principal, PrincipalCache
 from vessel_risk.api.limits import RateLimiter
 from vessel_risk.api.models import MMSI_PATTERN
-from vessel_risk.db.tables import AlertRow, Case, Delivery, ReferralNotice
+from vessel_risk.db.tables import AlertRow, Case, Delivery, Inspection, ReferralNotice
 from vessel_risk.settings import Settings
 
 API_KEY_HEADER = "X-API-Key"
@@ -52,6 +52,7 @@ WRITES = frozenset(
         "notices.approve",
         "deliveries.report",
         "clients.manage",
+        "inspections.write",
         "cases.write",
         "cases.screen",
         "cases.intake",
@@ -240,7 +241,7 @@ class VesselScope:
         return frozenset(int(a.year) for a in self.alerts)
 
 
-RESOURCES = ("alert", "vessel", "notice", "delivery", "port", "case")
+RESOURCES = ("alert", "vessel", "notice", "delivery", "port", "inspection", "case")
 """Resources a path names; :func:`scoped` resolves each."""
 
 RESOURCE_PARAMS = {
@@ -249,6 +250,7 @@ RESOURCE_PARAMS = {
     "notice_id": "notice",
     "delivery_id": "delivery",
     "port_label": "port",
+    "inspection_id": "inspection",
     "case_id": "case",
 }
 """Path parameter names and the resource each names."""
@@ -273,7 +275,9 @@ def scoped(resource: str, permission: str, *, ui: bool = False, form: bool = Fal
     ----------
     resource : str
         ``alert`` (path ``alert_id``), ``vessel`` (``mmsi``), ``notice`` (``notice_id``),
-        ``delivery`` (``delivery_id``), ``port`` (``port_label``) or ``case``
+        ``delivery`` (``delivery_id``), ``port`` (``port_label``), ``inspection``
+        (``inspection_id``: in scope by its alert or its port,
+        :meth:`~vessel_risk.api.access.Principal.may_see_inspection`) or ``case``
         (``case_id``: :meth:`~vessel_risk.api.access.Principal.may_see_case`).
     permission, ui, form
         As :func:`authorize`, which the dependency runs first.
@@ -353,6 +357,19 @@ def scoped(resource: str, permission: str, *, ui: bool = False, form: bool = Fal
             if not who.may_see_port(label, crud.port_iso3(session, label)):
                 raise HTTPException(403, f"The port {port_label!r} is outside this client's scope.")
             return label
+
+    elif resource == "inspection":
+
+        def dependency(
+            who: Who,
+            session: Db,
+            inspection_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
+        ) -> Inspection:
+            row = session.get(Inspection, inspection_id)
+            alert = session.get(AlertRow, row.alert_id) if row and row.alert_id else None
+            if row is None or not who.may_see_inspection(row, alert):
+                raise HTTPException(404, f"No inspection {inspection_id}.")
+            return row
 
     elif resource == "case":
 

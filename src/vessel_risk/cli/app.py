@@ -2,8 +2,8 @@
 
 This is the one place that names the commands; each function lives in the module of its
 group (``run``, ``models``, ``score``, ``ingest``, ``deliver``, ``deliveries`` and
-``purge``, ``serve``, ``alerts``, ``notices``, ``agencies``, ``clients``, ``reference``).
-Commands are registered in the order ``--help`` lists them.
+``purge``, ``serve``, ``alerts``, ``notices``, ``agencies``, ``clients``, ``inspections``,
+``reference``). Commands are registered in the order ``--help`` lists them.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from vessel_risk.cli.clients import clients_add, clients_list, clients_revoke
 from vessel_risk.cli.deliver import deliver
 from vessel_risk.cli.deliveries import deliveries_list, deliveries_requeue, deliveries_show, purge
 from vessel_risk.cli.ingest import ingest
+from vessel_risk.cli.inspections import inspections_list, inspections_record
 from vessel_risk.cli.models import evaluate, promote, train, train_fishing
 from vessel_risk.cli.notices import (
     notices_approve,
@@ -43,6 +44,10 @@ app.add_typer(alerts_app, name="alerts")
 app.add_typer(notices_app, name="notices")
 app.add_typer(agencies_app, name="agencies")
 app.add_typer(clients_app, name="clients")
+inspections_app = typer.Typer(
+    help="Boarding and inspection outcomes: record, list.", no_args_is_help=True
+)
+app.add_typer(inspections_app, name="inspections")
 reference_app = typer.Typer(
     help="Reference tables behind flag inference: show, refresh.", no_args_is_help=True
 )
@@ -89,6 +94,9 @@ clients_app.command("add")(clients_add)
 clients_app.command("create", help="The same as add.")(clients_add)
 clients_app.command("revoke")(clients_revoke)
 clients_app.command("list")(clients_list)
+
+inspections_app.command("record")(inspections_record)
+inspections_app.command("list")(inspections_list)
 
 deliveries_app.command("list")(deliveries_list)
 deliveries_app.command("show")(deliveries_show)

@@ -237,6 +237,15 @@ def train(
             "update the labels.",
         ),
     ] = None,
+    outcomes_db: Annotated[
+        str | None,
+        typer.Option(
+            "--outcomes-db",
+            help="SQLAlchemy URL of the database whose recorded inspections (`vessel-risk "
+            "inspections record`, the API, the dashboard) update the labels, each with its "
+            "provenance inspection:<id>:<agency>.",
+        ),
+    ] = None,
     unlabelled: Annotated[
         list[Path] | None,
         typer.Option(
@@ -259,6 +268,10 @@ def train(
 ) -> None:
     """Cross-validate and train a model, log the run and register it as the challenger.
 
+    With --outcomes-db, the boarding outcomes recorded in that database become labels
+    (confirmed: known offender; none found: known non-offender) and the run records how
+    many labels came from inspections.
+
     With --unlabelled, adversarial validation runs first: where a classifier tells the
     labelled rows from the unlabelled ones (AUC at or above the documented limit), training
     is refused, naming the features that give the source away, unless --force --reason.
@@ -270,9 +283,12 @@ def train(
     if force and not (reason or "").strip():
         raise _fail("--force needs --reason TEXT: why train on data that is not comparable.")
     settings = Settings()
-    frame = _read_labelled(labels, need_labels=outcomes is None)
+    frame = _read_labelled(labels, need_labels=outcomes is None and outcomes_db is None)
     if outcomes is not None:
         frame = _apply_outcomes(frame, outcomes)
+    inspected = ""
+    if outcomes_db is not None:
+        frame, inspected = _apply_inspections(frame, outcomes_db)
     feats = _feature_list(frame, features, list(exclude or []))
     source = str(labels)
     adversarial = None
@@ -292,7 +308,7 @@ def train(
             "non-offenders; the Elkan-Noto correction is skipped (scores are P(offender | x) "
             "in the training mix, not calibrated to a fleet)."
         )
-    trained_on = _trained_on(counts, source)
+    trained_on = _trained_on(counts, source) + inspected
     console.print(f"Training on {trained_on}.")
     try:
         result = train_model(
@@ -356,6 +372,33 @@ def _apply_outcomes(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
             "features lack; they change no label."
         )
     return labelled
+
+
+def _apply_inspections(frame: pd.DataFrame, url: str) -> tuple[pd.DataFrame, str]:
+    """The labelled table with labels from the inspections recorded in the database
+    ``url``, and the note the run records (how many labels came from inspections)."""
+    from sqlalchemy.orm import Session
+
+    from vessel_risk.cli.database import open_database
+    from vessel_risk.referral.inspections import labels_from_inspections, outcomes_frame
+
+    engine = open_database(url)
+    try:
+        with Session(engine) as session:
+            table = outcomes_frame(session)
+    finally:
+        engine.dispose()
+    try:
+        result = labels_from_inspections(frame, table)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"Inspections in the database: {result.summary()}.")
+    if result.unmatched:
+        console.print(
+            f"  [yellow]warning:[/yellow] {result.unmatched} boarding outcomes name a "
+            "vessel-year the features lack; they change no label."
+        )
+    return result.frame, f"; {result.summary()}"
 
 
 def evaluate(
