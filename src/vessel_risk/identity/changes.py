@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from difflib import SequenceMatcher
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -163,7 +164,7 @@ def _rename_events(names: pd.DataFrame) -> list[dict[str, object]]:
         firsts = first_all[a:b]
         canon = _canonical(keys, msgs_all[a:b], firsts, last_all[a:b])
         # Earliest first broadcast of each canonical name (unknown times skipped).
-        earliest: dict[str, tuple[int | None, object]] = {}
+        earliest: dict[str, tuple[int | None, Any]] = {}
         for c, f, t in zip(canon, firsts, first_ts[a:b], strict=True):
             known = earliest.get(c)
             if known is None or (f is not None and (known[0] is None or f < known[0])):
