@@ -192,6 +192,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=BENCH_DIR / "results" / "aisdb")
     ap.add_argument("--venv", type=Path, default=DEFAULT_VENV, help="aisdb's virtual environment")
     ap.add_argument("--src", type=Path, default=REPO_ROOT / "src", help="vessel-risk source")
+    ap.add_argument(
+        "--base-src",
+        type=Path,
+        default=None,
+        help="another vessel-risk source (e.g. an older commit), timed right after --src",
+    )
     ap.add_argument("--shared", type=Path, default=SHARED, help="../shared/data/ais")
     ap.add_argument("--run", action="store_true", help="also time `vessel-risk run` per file")
     ap.add_argument("--skip-aisdb", action="store_true")
@@ -214,7 +220,12 @@ def main(argv: list[str] | None = None) -> int:
         "csv": (args.out / f"decoded_days_{args.rows}.csv", build_csv, CSV_SAMPLE, "all"),
         "nmea": (args.out / f"tagblock_{args.rows}.nm4", build_nmea, NMEA_SAMPLE, "csv"),
     }
-    results: dict[str, Any] = {"rows_target": args.rows, "src": str(args.src), "files": {}}
+    results: dict[str, Any] = {
+        "rows_target": args.rows,
+        "src": str(args.src),
+        "base_src": str(args.base_src) if args.base_src else None,
+        "files": {},
+    }
     for kind, (path, build, sample, preference) in inputs.items():
         if not path.exists():
             n = build(args.shared / sample, path, args.rows)
@@ -233,28 +244,31 @@ def main(argv: list[str] | None = None) -> int:
                 f"{rec['aisdb']['peak_rss_mib']} MiB, {rec['aisdb']['rows_loaded']} rows",
                 flush=True,
             )
-        store = args.out / f"store_{kind}"
-        shutil.rmtree(store, ignore_errors=True)
-        rec["ingest"] = run_vessel_risk(args.src, ["ingest", str(path), "--store", str(store)])
-        rec["ingest"]["counts"] = _ingest_counts(store)
-        shutil.rmtree(store, ignore_errors=True)
-        print(
-            f"[{kind}] vessel-risk ingest: {rec['ingest']['wall_seconds']} s, "
-            f"{rec['ingest']['peak_rss_mib']} MiB, {rec['ingest']['counts']}",
-            flush=True,
-        )
-        if args.run:
-            run_dir = args.out / f"run_{kind}"
-            shutil.rmtree(run_dir, ignore_errors=True)
-            rec["run"] = run_vessel_risk(
-                args.src, ["run", "--ais", str(path), "--out", str(run_dir), "--baseline"]
-            )
-            shutil.rmtree(run_dir, ignore_errors=True)
+        trees = [("", args.src)] + ([("_base", args.base_src)] if args.base_src else [])
+        for tag, src in trees:
+            store = args.out / f"store_{kind}"
+            shutil.rmtree(store, ignore_errors=True)
+            rec[f"ingest{tag}"] = run_vessel_risk(src, ["ingest", str(path), "--store", str(store)])
+            rec[f"ingest{tag}"]["counts"] = _ingest_counts(store)
+            shutil.rmtree(store, ignore_errors=True)
             print(
-                f"[{kind}] vessel-risk run: {rec['run']['wall_seconds']} s, "
-                f"{rec['run']['peak_rss_mib']} MiB (exit {rec['run']['exit_code']})",
+                f"[{kind}] vessel-risk ingest{tag}: {rec[f'ingest{tag}']['wall_seconds']} s, "
+                f"{rec[f'ingest{tag}']['peak_rss_mib']} MiB, {rec[f'ingest{tag}']['counts']}",
                 flush=True,
             )
+            if args.run:
+                run_dir = args.out / f"run_{kind}"
+                shutil.rmtree(run_dir, ignore_errors=True)
+                rec[f"run{tag}"] = run_vessel_risk(
+                    src, ["run", "--ais", str(path), "--out", str(run_dir), "--baseline"]
+                )
+                shutil.rmtree(run_dir, ignore_errors=True)
+                r = rec[f"run{tag}"]
+                print(
+                    f"[{kind}] vessel-risk run{tag}: {r['wall_seconds']} s, "
+                    f"{r['peak_rss_mib']} MiB (exit {r['exit_code']})",
+                    flush=True,
+                )
         results["files"][kind] = rec
     (args.out / "bench_aisdb.json").write_text(json.dumps(results, indent=2))
     print(f"wrote {args.out / 'bench_aisdb.json'}")

@@ -25,6 +25,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import os
@@ -50,6 +51,8 @@ DEFAULT_AIS = next(
     REPO_ROOT.parent / "shared" / "data" / "ais" / "squid_jiggers_2020_2023.parquet",
 )
 DEFAULT_OUT = BENCH_DIR / "results"
+SCHEDULER_ENV = "VESSEL_RISK_BENCH_SCHEDULER"
+"""Set to e.g. ``processes:2`` (scheduler:workers) to run the child on a Dask cluster."""
 REPLICA_SCHEME = "mid+1e5+replica*1000+rank; t+replica*7d; v1"
 REPLICA_DAYS = 7
 
@@ -235,6 +238,11 @@ def child_main(args: argparse.Namespace) -> int:
     if profiler is not None:
         profiler.enable()
     config = RunConfig(out_dir=run_dir, ais_paths=[Path(args.child_input)], scorer="baseline")
+    if os.environ.get(SCHEDULER_ENV):  # "processes:2": where partitions run (issue 15)
+        scheduler, _, workers = os.environ[SCHEDULER_ENV].partition(":")
+        config = dataclasses.replace(
+            config, scheduler=scheduler, workers=int(workers) if workers else None
+        )
     summary = run(config, on_stage=on_stage)
     if profiler is not None:
         profiler.disable()

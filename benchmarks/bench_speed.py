@@ -85,6 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ais", type=Path, default=bench_run.DEFAULT_AIS)
     ap.add_argument("--max-rss-gb", type=float, default=20)
     ap.add_argument("--timeout-min", type=float, default=40)
+    ap.add_argument(
+        "--this-scheduler",
+        default=None,
+        help="run this tree with a Dask scheduler, e.g. processes:2 (scheduler:workers); "
+        "the base runs in-process (code before issue 15 has no scheduler)",
+    )
     args = ap.parse_args(argv)
     args.profile = False
     args.out.mkdir(parents=True, exist_ok=True)
@@ -97,6 +103,9 @@ def main(argv: list[str] | None = None) -> int:
         for r in range(args.rounds):
             for label, src in trees.items():
                 os.environ["PYTHONPATH"] = str(src)
+                os.environ.pop(bench_run.SCHEDULER_ENV, None)
+                if label == "this" and args.this_scheduler:
+                    os.environ[bench_run.SCHEDULER_ENV] = args.this_scheduler
                 out = args.out / f"{label}_r{r}"
                 out.mkdir(exist_ok=True)
                 rec = bench_run.run_size(size, path, out, args)

@@ -123,11 +123,10 @@ def test_a_store_is_written_once_and_a_run_folder_is_not_a_store(tmp_path):
 
 def test_ingest_store_writes_a_large_file_chunk_by_chunk(tmp_path, monkeypatch):
     import vessel_risk.ingest as ingest
+    import vessel_risk.ingest.store as store_module
 
-    monkeypatch.setattr(ingest, "CHUNK_ROWS", 1000)
-    monkeypatch.setattr(
-        ingest.iter_ais, "__kwdefaults__", {"chunk_bytes": 1 << 26, "chunk_rows": 1000}
-    )
+    # The store reads Parquet in chunks of STORE_CHUNK_ROWS rows (bounded memory).
+    monkeypatch.setattr(store_module, "STORE_CHUNK_ROWS", 1000)
     src = shared_file("data", "ais", "danube_vessel_2024_10days.parquet")
     reports = ingest.write_store([src], tmp_path / "store")
     assert len(reports) == 1 and reports[0]["rows_in"] == 4680 and reports[0]["positions"] == 4680

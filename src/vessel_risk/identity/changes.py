@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 from difflib import SequenceMatcher
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from vessel_risk.identity.mmsi import flag_iso3
@@ -43,6 +45,52 @@ def _hull_number(name: str) -> str:
     return m.group(1) if m else ""
 
 
+def _canonical(
+    keys: list[str], msgs: list[float], first: list[int | None], last: list[int | None]
+) -> list[str]:
+    """The canonical name of each of one vessel's distinct cleaned names.
+
+    The rule of :func:`name_variants` on plain lists (no pandas per vessel): names in
+    order of messages (most first, then by text), each a copy of the first earlier
+    main name it fits, else a main name itself. Times are UTC nanoseconds, None for
+    unknown (an unknown time fits nothing, as NaT compares false).
+    """
+    order = sorted(range(len(keys)), key=lambda i: (-msgs[i], keys[i]))
+    hull = [_hull_number(k) for k in keys]
+    canon = list(keys)
+    mains: list[int] = []
+    for i in order:
+        k, fi, li = keys[i], first[i], last[i]
+        hit = None
+        for m in mains:
+            fm, lm = first[m], last[m]
+            if (
+                hull[m] == hull[i]
+                and fm is not None
+                and fi is not None
+                and fm <= fi
+                and li is not None
+                and lm is not None
+                and li <= lm
+                and msgs[i] <= VARIANT_SHARE * msgs[m]
+                and abs(len(k) - len(keys[m])) <= 2
+                and SequenceMatcher(None, keys[m], k).ratio() >= VARIANT_RATIO
+            ):
+                hit = m
+                break
+        canon[i] = (keys[hit] or k) if hit is not None else k
+        if hit is None:
+            mains.append(i)
+    return canon
+
+
+def _ns_or_none(values: pd.Series) -> list[int | None]:
+    """UTC nanoseconds of each time, None where it is unknown."""
+    known = values.notna().to_numpy()
+    ns = values.to_numpy(dtype="datetime64[ns]").view("int64")
+    return [int(v) if ok else None for v, ok in zip(ns.tolist(), known.tolist(), strict=True)]
+
+
 def name_variants(names: pd.DataFrame) -> dict[str, str]:
     """Each cleaned name of one vessel mapped to the name it is a garbled copy of.
 
@@ -70,30 +118,73 @@ def name_variants(names: pd.DataFrame) -> dict[str, str]:
         first_seen=("first_seen", "min"),
         last_seen=("last_seen", "max"),
     )
-    msgs = {str(k): float(v) for k, v in per["messages"].items()}
-    first = {str(k): pd.Timestamp(v) for k, v in per["first_seen"].items()}
-    last = {str(k): pd.Timestamp(v) for k, v in per["last_seen"].items()}
-    order = sorted(msgs, key=lambda k: (-msgs[k], k))
-    canon: dict[str, str] = {}
-    mains: list[str] = []
-    for k in order:
-        hit = next(
-            (
-                m
-                for m in mains
-                if _hull_number(m) == _hull_number(k)
-                and first[m] <= first[k]
-                and last[k] <= last[m]
-                and msgs[k] <= VARIANT_SHARE * msgs[m]
-                and abs(len(k) - len(m)) <= 2
-                and SequenceMatcher(None, m, k).ratio() >= VARIANT_RATIO
-            ),
-            None,
+    keys = [str(k) for k in per.index]
+    canon = _canonical(
+        keys,
+        [float(v) for v in per["messages"]],
+        _ns_or_none(per["first_seen"]),
+        _ns_or_none(per["last_seen"]),
+    )
+    return dict(zip(keys, canon, strict=True))
+
+
+def _rename_events(names: pd.DataFrame) -> list[dict[str, object]]:
+    """Renaming events of every vessel: ``vessel_id``, ``year``, ``kind``, ``name``.
+
+    One grouping of all vessels' names by (vessel, cleaned name); only vessels with
+    two or more distinct names go through :func:`_canonical` (one name is no
+    renaming). Per vessel, the canonical names in order of first broadcast (ties by
+    name), the first left out: as :func:`name_variants` per vessel, without a pandas
+    grouping per vessel.
+    """
+    per = names.groupby(["vessel_id", "key"], sort=True).agg(
+        messages=("messages", "sum"),
+        first_seen=("first_seen", "min"),
+        last_seen=("last_seen", "max"),
+    )
+    if per.empty:
+        return []
+    vessel = per.index.get_level_values(0)
+    codes, _ = pd.factorize(vessel)
+    bounds = np.flatnonzero(np.diff(codes)) + 1
+    starts = np.concatenate([[0], bounds])
+    ends = np.concatenate([bounds, [len(per)]])
+    multi = (ends - starts) >= 2
+    if not multi.any():
+        return []
+    keys_all = [str(k) for k in per.index.get_level_values(1)]
+    vessels_all = vessel.tolist()
+    msgs_all = per["messages"].astype("float64").tolist()
+    first_all = _ns_or_none(per["first_seen"])
+    last_all = _ns_or_none(per["last_seen"])
+    first_ts = per["first_seen"].tolist()
+    events: list[dict[str, object]] = []
+    for a, b in zip(starts[multi].tolist(), ends[multi].tolist(), strict=True):
+        keys = keys_all[a:b]
+        firsts = first_all[a:b]
+        canon = _canonical(keys, msgs_all[a:b], firsts, last_all[a:b])
+        # Earliest first broadcast of each canonical name (unknown times skipped).
+        earliest: dict[str, tuple[int | None, Any]] = {}
+        for c, f, t in zip(canon, firsts, first_ts[a:b], strict=True):
+            known = earliest.get(c)
+            if known is None or (f is not None and (known[0] is None or f < known[0])):
+                earliest[c] = (f, t)
+        # Sorted by time, unknown last, ties by name (stable sort of the sorted names).
+        order = sorted(
+            sorted(earliest),
+            key=lambda c: (earliest[c][0] is None, earliest[c][0] or 0),
         )
-        canon[k] = hit or k
-        if hit is None:
-            mains.append(k)
-    return canon
+        v = vessels_all[a]
+        for c in order[1:]:
+            events.append(
+                {
+                    "vessel_id": v,
+                    "year": pd.Timestamp(earliest[c][1]).year,
+                    "kind": "rename",
+                    "name": c,
+                }
+            )
+    return events
 
 
 def identity_events(
@@ -163,21 +254,9 @@ def identity_events(
         flag = flags.reindex(spans.index)
     spans["flag"] = flag.to_numpy()
 
-    events: list[dict[str, object]] = []
     names = ident[ident["field"] == "shipname"].assign(key=lambda d: clean_names(d["value"]))
     names = names.dropna(subset=["key"])
-    for v, rows in names.groupby("vessel_id", sort=True):
-        canon = name_variants(rows)
-        firsts = (
-            rows.assign(key=rows["key"].map(canon))
-            .groupby("key")["first_seen"]
-            .min()
-            .sort_values(kind="stable")
-        )
-        for k, t in list(firsts.items())[1:]:
-            events.append(
-                {"vessel_id": v, "year": pd.Timestamp(t).year, "kind": "rename", "name": k}
-            )
+    events = _rename_events(names)
     # MMSI changes and reflaggings, for all vessels at once: each vessel's MMSIs in the
     # order first heard.
     order = spans.reset_index().sort_values(["vessel_id", "first_seen", "mmsi"], kind="stable")
@@ -205,12 +284,18 @@ def identity_events(
     ]
     ev = pd.DataFrame(events, columns=["vessel_id", "year", "kind", "name"])
 
-    rows_out = [
-        {"mmsi": m, "year": y, "vessel_id": s.vessel_id}
-        for m, s in spans.iterrows()
-        for y in range(s.first_seen.year, s.last_seen.year + 1)
-    ]
-    out = pd.DataFrame(rows_out, columns=["mmsi", "year", "vessel_id"])
+    # One row per MMSI and year from its first year to its last.
+    first_year = spans["first_seen"].dt.year.to_numpy(dtype="int64")
+    n_years = spans["last_seen"].dt.year.to_numpy(dtype="int64") - first_year + 1
+    n_years = np.maximum(n_years, 0)
+    start_row = np.repeat(np.cumsum(n_years) - n_years, n_years)
+    out = pd.DataFrame(
+        {
+            "mmsi": np.repeat(spans.index.to_numpy(dtype=object), n_years),
+            "year": np.repeat(first_year, n_years) + (np.arange(int(n_years.sum())) - start_row),
+            "vessel_id": np.repeat(spans["vessel_id"].to_numpy(dtype=object), n_years),
+        }
+    )
     for col, kind in (
         ("identity_renamings", "rename"),
         ("identity_reflaggings", "flag"),

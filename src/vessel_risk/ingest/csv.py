@@ -24,8 +24,7 @@ import csv
 import gzip
 import io
 import itertools
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +33,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from vessel_risk.ingest.csv_lines import _field_lengths_over, _line_count, _read_lines_python
+from vessel_risk.ingest.csv_lines import (
+    _CsvBlock,
+    _field_lengths_over,
+    _line_count,
+    _read_lines_python,
+)
 from vessel_risk.ingest.dialects import DIALECT_COLUMNS, _is_gzip, _standardize, detect_dialect
 from vessel_risk.ingest.limits import (
     DEFAULT_LIMITS,
@@ -129,30 +133,6 @@ def _scan(path: Path, limits: IngestLimits, chunk: int = 1 << 24) -> tuple[bool,
     return valid, slash
 
 
-@dataclass
-class _CsvBlock:
-    """One block of whole lines of a CSV, parsed with every column as text."""
-
-    frame: pd.DataFrame
-    malformed: pd.DataFrame  # ``line`` (absolute, 1-based), ``raw``, ``reason`` (or None)
-    lines: np.ndarray  # absolute line number of each row of ``frame``
-    rows_in: int  # data rows in the block: rows of ``frame`` plus malformed lines
-    limit_reached: str | None = None  # the limit reading stopped at, on the last block
-    # Every column of the rows of ``frame`` as Arrow text, when ``frame`` holds only the
-    # columns the dialect reads (a 139-column file keeps 20 or so in pandas); None
-    # when ``frame`` holds them all. Limits and raw lines read every column from it.
-    table: pa.Table | None = None
-
-    def full_rows(self, rows: np.ndarray) -> pd.DataFrame:
-        """Every column of the rows of ``frame`` at positions ``rows``, as text."""
-        if self.table is None:
-            return self.frame.iloc[rows]
-        part = self.table.take(pa.array(np.asarray(rows, dtype="int64"))).to_pandas()
-        part.columns = list(self.table.column_names)
-        part.index = self.frame.index[rows]
-        return part
-
-
 def _placeholder(names: list[str]) -> bytes:
     """A line that stands for one over the length limit: one field too many, never a row."""
     return b"," * len(names) + b"\n"
@@ -180,7 +160,8 @@ def _with_limits(
         is_long = malformed["line"].isin(long_raw).to_numpy()
         malformed.loc[is_long, "reason"] = "line_too_long"
         malformed.loc[is_long, "raw"] = malformed.loc[is_long, "line"].map(long_raw)
-    frame, good, table = block.frame, block.lines, block.table
+    frame, good = block.frame, block.lines
+    table = block.full_table() if len(frame) and lines.longest > max_field else block.table
     if len(frame) and lines.longest > max_field:  # else no field can be over the limit
         if table is not None:
             columns = list(table.columns)
@@ -206,7 +187,15 @@ def _with_limits(
             good = good[~over]
             if table is not None:
                 table = table.filter(pa.array(~over))
-    return _CsvBlock(frame, malformed, good, block.rows_in, block.limit_reached, table)
+    return _CsvBlock(
+        frame,
+        malformed,
+        good,
+        block.rows_in,
+        block.limit_reached,
+        table,
+        block.full if table is None else None,
+    )
 
 
 def _parse_block(
@@ -222,14 +211,17 @@ def _parse_block(
     ``table`` every column as Arrow text: turning 139 text columns into pandas was most
     of the time spent reading a wide file, for columns no stage reads.
     """
+    keep = [i for i, n in enumerate(names) if n in wanted] if wanted is not None else None
+    if keep is not None and (len(keep) == len(names) or len(set(names)) < len(names)):
+        keep = None  # nothing to leave out, or names pyarrow could not tell apart
     bad: list[tuple[int | None, str]] = []
 
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        bad.append((row.number, row.text))
-        return "skip"
+    def parse(columns: list[str] | None, invalid: list[tuple[int | None, str]]) -> pa.Table:
+        def on_invalid(row: pacsv.InvalidRow) -> str:
+            invalid.append((row.number, row.text))
+            return "skip"
 
-    try:
-        table = pacsv.read_csv(
+        return pacsv.read_csv(
             io.BytesIO(data),
             read_options=pacsv.ReadOptions(
                 use_threads=False,
@@ -241,9 +233,16 @@ def _parse_block(
                 invalid_row_handler=on_invalid, ignore_empty_lines=False
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names}, strings_can_be_null=True
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=True,
+                include_columns=columns,
             ),
         )
+
+    try:
+        # Only the dialect's columns are converted; the rows (and the invalid ones) are
+        # the same whatever columns are kept, since every field is tokenised.
+        table = parse(None if keep is None else [names[i] for i in keep], bad)
         # A stray quote makes pyarrow read the following lines as one quoted field,
         # hiding them in a single record: AIS fields never span lines, so fewer records
         # than lines means exactly that.
@@ -263,14 +262,17 @@ def _parse_block(
             len(frame) + len(bad_rows),
         )
     keep = [i for i, n in enumerate(names) if n in wanted] if wanted is not None else None
-    if keep is not None and len(keep) < len(names):
-        frame = table.select(keep).to_pandas()
+    full: Callable[[], pa.Table] | None = None
+    if keep is not None:
+        frame = table.to_pandas()
         frame.columns = [names[i] for i in keep]
-        full: pa.Table | None = table.rename_columns(names)
+
+        def full() -> pa.Table:
+            return parse(None, []).rename_columns(names)
+
     else:
         frame = table.to_pandas()
         frame.columns = names
-        full = None
     shift = first_line - 1
     bad_lines = np.array([n for n, _ in bad if n is not None], dtype="int64")
     total = len(frame) + len(bad)
@@ -282,7 +284,7 @@ def _parse_block(
             "raw": [t for _, t in bad],
         }
     )
-    return _CsvBlock(frame, malformed, good_lines + shift, total, None, full)
+    return _CsvBlock(frame, malformed, good_lines + shift, total, None, None, full)
 
 
 def _wanted_columns(names: list[str]) -> frozenset[str]:

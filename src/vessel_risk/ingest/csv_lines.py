@@ -1,12 +1,15 @@
 """Line-level helpers of the CSV reader (:mod:`vessel_risk.ingest.csv`): the line-by-line
 fallback for blocks pyarrow will not parse, pyarrow's line count, and the field-length
-check of the limits. Pure functions of bytes, text and Arrow arrays.
+check of the limits, and the parsed block (:class:`_CsvBlock`). Pure functions of bytes,
+text and Arrow arrays.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -57,3 +60,39 @@ def _field_lengths_over(columns: list[pa.Array | pa.ChunkedArray], limit: int) -
         length = pc.utf8_length(col)
         over |= pc.fill_null(pc.greater(length, limit), False).to_numpy(zero_copy_only=False)
     return over
+
+
+@dataclass
+class _CsvBlock:
+    """One block of whole lines of a CSV, parsed with every column as text."""
+
+    frame: pd.DataFrame
+    malformed: pd.DataFrame  # ``line`` (absolute, 1-based), ``raw``, ``reason`` (or None)
+    lines: np.ndarray  # absolute line number of each row of ``frame``
+    rows_in: int  # data rows in the block: rows of ``frame`` plus malformed lines
+    limit_reached: str | None = None  # the limit reading stopped at, on the last block
+    # Every column of the rows of ``frame`` as Arrow text, when ``frame`` holds only the
+    # columns the dialect reads (a 139-column file keeps 20 or so in pandas); None
+    # when ``frame`` holds them all. Limits and raw lines read every column from it.
+    table: pa.Table | None = None
+    # Parses every column of the block's rows when a limit or the row limit needs them
+    # and ``frame`` holds only the dialect's columns (a wide file's usual block is
+    # parsed for those alone: pyarrow then converts 14 of 139 columns, 4x less work).
+    full: Callable[[], pa.Table] | None = None
+
+    def full_table(self) -> pa.Table | None:
+        """Every column of the rows of ``frame`` as Arrow text (None: ``frame`` has them)."""
+        if self.table is None and self.full is not None:
+            self.table = self.full()
+            self.full = None
+        return self.table
+
+    def full_rows(self, rows: np.ndarray) -> pd.DataFrame:
+        """Every column of the rows of ``frame`` at positions ``rows``, as text."""
+        if self.full_table() is None:
+            return self.frame.iloc[rows]
+        assert self.table is not None
+        part = self.table.take(pa.array(np.asarray(rows, dtype="int64"))).to_pandas()
+        part.columns = list(self.table.column_names)
+        part.index = self.frame.index[rows]
+        return part

@@ -42,7 +42,7 @@ cleaning quarantines their positions as ``no_receive_time``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -57,6 +57,8 @@ CLASS_B_TYPES = frozenset({18, 19, 24})
 CLASS_A_TYPES = frozenset({1, 2, 3, 5})
 MIN_UNIX_S = 631152000  # 1990-01-01
 MAX_UNIX_S = 4102444800  # 2100-01-01
+POSITION_BATCH = 100_000
+"""Position rows decoded before :attr:`_Decoded.flush` takes them (bounded memory)."""
 
 _SENTENCE = re.compile(
     r"^!(?P<talker>[A-Z]{2})VD[MO],(?P<count>\d),(?P<number>\d),(?P<seq>\d?),"
@@ -132,6 +134,10 @@ class _Decoded:
     )
     mmsis: set[str] = field(default_factory=set)
     """MMSIs of every decoded message, vessel report or not."""
+    flush: Callable[[list[dict[str, Any]]], None] | None = None
+    """Called with every :data:`POSITION_BATCH` position rows, which then leave
+    ``positions``: the caller turns them into columns as they come, so a long log is
+    never held as millions of Python dicts (about 1 KiB each)."""
 
 
 def payload_mmsi(payload: str) -> str | None:
@@ -228,6 +234,9 @@ def _rows(msg: Any, time_s: float | None, line: int, out: _Decoded) -> str | Non
             "shiptype": _int_text(getattr(msg, "ship_type", None)),
         }
         out.positions.append(row)
+        if out.flush is not None and len(out.positions) >= POSITION_BATCH:
+            out.flush(out.positions)
+            out.positions = []
     elif mtype == 5:
         out.static.append(
             {
@@ -286,20 +295,26 @@ def _decode(parts: list[_Fragment], out: _Decoded) -> None:
         out.counts["undated_messages"] += 1
 
 
-def decode_lines(lines: Iterable[str]) -> _Decoded:
+def decode_lines(
+    lines: Iterable[str], *, flush: Callable[[list[dict[str, Any]]], None] | None = None
+) -> _Decoded:
     """Decode AIS NMEA lines; the pure core of :func:`~vessel_risk.ingest.nmea_reader.read_nmea`.
 
     Parameters
     ----------
     lines : iterable of str
         Lines of a log in file order (line numbers are counted from 1).
+    flush : callable, optional
+        Takes each batch of :data:`POSITION_BATCH` position rows as it is decoded
+        (they are then no longer in the result's ``positions``, which keeps the last,
+        partial batch).
 
     Returns
     -------
     _Decoded
         Position and static rows, quarantined records and counts.
     """
-    out = _Decoded()
+    out = _Decoded(flush=flush)
     pending: dict[tuple[str, str, str], list[_Fragment]] = {}
 
     def drop(key: tuple[str, str, str], reason: str = "incomplete_multipart") -> None:

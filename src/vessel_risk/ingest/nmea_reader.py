@@ -114,10 +114,6 @@ def decoded_frames(
     -------
     IngestResult
     """
-    out = decode_lines(lines)
-    if _read is not None:  # lines the reader held back: counted as blank by the decoder
-        out.quarantine.extend(_read.quarantine)
-        out.counts["blank_or_comment_lines"] -= _read.too_long
 
     def frame(rows: list[dict[str, object]], columns: list[str]) -> pd.DataFrame:
         f = pd.DataFrame(rows)
@@ -129,18 +125,35 @@ def decoded_frames(
         f["line"] = f["line"].astype("float64")
         return f
 
-    pos = frame(out.positions, POSITION_COLUMNS)
-    for col in NUMERIC + OPTIONAL_NUMERIC:
-        pos[col] = pos[col].astype("float64")
-    for col in OPTIONAL_BOOLEAN:  # raw AIS carries no vessel classification
-        pos[col] = pd.array([pd.NA] * len(pos), dtype="boolean")
-    static = join_class_b_halves(frame(out.static, [*STATIC_COLUMNS, "part"]))
     text_cols = [*IDENTITY_FIELDS, "destination", "ais_class", "mmsi", "source"]
-    for f in (pos, static):
+
+    def position_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
+        pos = frame(rows, POSITION_COLUMNS)
+        for col in NUMERIC + OPTIONAL_NUMERIC:
+            pos[col] = pos[col].astype("float64")
+        for col in OPTIONAL_BOOLEAN:  # raw AIS carries no vessel classification
+            pos[col] = pd.array([pd.NA] * len(pos), dtype="boolean")
         for col in text_cols:
-            if col in f.columns:
-                f[col] = f[col].astype("string")
-    positions = pos[POSITION_COLUMNS].reset_index(drop=True)
+            if col in pos.columns:
+                pos[col] = pos[col].astype("string")
+        return pos[POSITION_COLUMNS]
+
+    # Positions become columns batch by batch as they are decoded (memory: a dict per
+    # row would be about 1 KiB; columns are a tenth of that).
+    batches: list[pd.DataFrame] = []
+    out = decode_lines(lines, flush=lambda rows: batches.append(position_frame(rows)))
+    if _read is not None:  # lines the reader held back: counted as blank by the decoder
+        out.quarantine.extend(_read.quarantine)
+        out.counts["blank_or_comment_lines"] -= _read.too_long
+    if out.positions or not batches:
+        batches.append(position_frame(out.positions))
+    out.positions = []
+    pos = batches[0] if len(batches) == 1 else pd.concat(batches, ignore_index=True)
+    static = join_class_b_halves(frame(out.static, [*STATIC_COLUMNS, "part"]))
+    for col in text_cols:
+        if col in static.columns:
+            static[col] = static[col].astype("string")
+    positions = pos.reset_index(drop=True)
     static = static[STATIC_COLUMNS].reset_index(drop=True)
     quarantine = _stack_quarantine(
         [

@@ -41,10 +41,11 @@ if TYPE_CHECKING:
 
 
 STORE_PARTITION_BYTES = 32 << 20
-"""Input bytes (as stored on disk) per vessel partition of a position store.
-
-About 700,000 Parquet rows or 150,000 CSV rows, so one partition's stages fit well in
-memory."""
+"""Input bytes (as stored on disk) per vessel partition of a position store: about
+700,000 Parquet rows or 150,000 CSV rows, so one partition's stages fit well in memory."""
+STORE_CHUNK_ROWS = 250_000
+"""Parquet rows read per chunk into the store: a 27-column chunk of 1,000,000 rows set
+the peak of a 10M-row run (1.9 GiB), a quarter of it holds ingest under 1 GiB."""
 
 
 def store_partition_count(paths: list[str | Path]) -> int:
@@ -268,12 +269,9 @@ def append_store(
 
 
 def file_sha256(path: str | Path) -> str:
-    """The SHA-256 of a file's bytes (hex), read in 1 MiB blocks."""
-    digest = hashlib.sha256()
+    """The SHA-256 of a file's bytes (hex), read in blocks."""
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _refuse_duplicates(paths: list[str | Path], known: dict[str, str]) -> list[str]:
@@ -446,7 +444,7 @@ def _ingest_files(
             on_file(i - first, Path(path).name)
         parts: list[dict[str, object]] = []
         try:
-            for k, r in enumerate(iter_ais(path, limits=limits)):
+            for k, r in enumerate(iter_ais(path, limits=limits, chunk_rows=STORE_CHUNK_ROWS)):
                 for kind, frame in (("positions", r.positions), ("static", r.static)):
                     if frame.empty:
                         continue
@@ -529,7 +527,9 @@ def _read_frames(folders: Iterable[Path], schema: type[DataFrameModel]) -> pd.Da
     return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
 
 
-def read_partition(store: str | Path, partition: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_partition(
+    store: str | Path, partition: int, *, positions: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The positions and static reports of one vessel partition of a position store.
 
     Parameters
@@ -538,6 +538,8 @@ def read_partition(store: str | Path, partition: int) -> tuple[pd.DataFrame, pd.
         Written by :func:`write_store`.
     partition : int
         One of :func:`store_partitions`.
+    positions : bool, default True
+        False reads the static reports alone (positions come back empty, typed).
 
     Returns
     -------
@@ -548,8 +550,9 @@ def read_partition(store: str | Path, partition: int) -> tuple[pd.DataFrame, pd.
         As :attr:`~vessel_risk.ingest.result.IngestResult.static`.
     """
     store = Path(store)
+    pos = [store / _partition_dir("positions", partition)] if positions else []
     return (
-        _read_frames([store / _partition_dir("positions", partition)], IngestPositionSchema),
+        _read_frames(pos, IngestPositionSchema),
         _read_frames([store / _partition_dir("static", partition)], StaticReportSchema),
     )
 
@@ -571,7 +574,6 @@ def read_store(store: str | Path) -> IngestResult:
     ValueError
         As :func:`store_partitions`.
     """
-
     store = Path(store)
     parts = store_partitions(store)
     positions = _read_frames(
@@ -584,12 +586,8 @@ def read_store(store: str | Path) -> IngestResult:
 
 
 def iter_store_quarantine(store: str | Path) -> Iterator[pd.DataFrame]:
-    """The rows a position store's files quarantined at ingest, one written chunk at a time.
-
-    Parameters
-    ----------
-    store : str or Path
-        Written by :func:`write_store`.
+    """The rows a position store's files (``store``, :func:`write_store`) quarantined at
+    ingest, one written chunk at a time.
 
     Yields
     ------

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from pyarrow import feather
 
 from vessel_risk.events.encounters import close_pairs, pair_samples, resample_tracks
 from vessel_risk.events.gaps import area_message_counts
@@ -49,18 +51,32 @@ def peak_memory_mib() -> float:
 
 
 def write_atomic(frame: pd.DataFrame, path: Path) -> None:
-    """Write ``frame`` to ``path`` (Parquet) under a temporary name, then rename it.
+    """Write ``frame`` to ``path`` under a temporary name, then rename it.
 
-    A reader never sees a half-written file, and a second write of the same frame (a
-    retried task) replaces the first whole (``os.replace`` is atomic on one file system).
+    Parquet, or for a ``.arrow`` path the Arrow IPC (Feather) format with LZ4: a work
+    file read back once by the next pass, where Parquet's encoding cost more than the
+    stages around it (read with :func:`read_work`). A reader never sees a half-written
+    file, and a second write of the same frame (a retried task) replaces the first
+    whole (``os.replace`` is atomic on one file system).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
-        frame.to_parquet(tmp, index=False)
+        if path.suffix == ".arrow":
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            feather.write_feather(table, tmp, compression="lz4")
+        else:
+            frame.to_parquet(tmp, index=False)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def read_work(path: Path) -> pd.DataFrame:
+    """A frame written by :func:`write_atomic` (Parquet, or Arrow IPC for ``.arrow``)."""
+    if path.suffix == ".arrow":
+        return pd.read_feather(path)
+    return pd.read_parquet(path)
 
 
 class StageClock:
@@ -142,8 +158,10 @@ def _worker() -> str:
 
 def positions_file(work: str | Path, partition: int, *, final: bool = False) -> Path:
     """Where a partition's enriched positions (first pass) or output positions go."""
-    kind = "out" if final else "enriched"
-    return Path(work) / "positions" / f"{kind}-{partition:05d}.parquet"
+    # The enriched positions are a work file (Arrow IPC, read by the second pass); the
+    # output positions are appended to positions.parquet row group by row group.
+    name = f"out-{partition:05d}.parquet" if final else f"enriched-{partition:05d}.arrow"
+    return Path(work) / "positions" / name
 
 
 def _write_grid(grid: pd.DataFrame, work: Path, partition: int) -> None:
@@ -277,8 +295,8 @@ def second_pass_task(
         to ``positions_file(work, partition, final=True)``.
     """
     partition = first.partition
-    pos = pd.read_parquet(positions_file(work, partition))
-    static = read_partition(store, partition)[1]
+    pos = read_work(positions_file(work, partition))
+    static = read_partition(store, partition, positions=False)[1]
     part = PartitionWork(
         pos,
         static[static["timestamp"].notna()],
