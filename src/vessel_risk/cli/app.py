@@ -2,7 +2,7 @@
 
 This is the one place that names the commands; each function lives in the module of its
 group (``run``, ``models``, ``score``, ``ingest``, ``deliver``, ``serve``, ``alerts``, ``notices``,
-``agencies``, ``clients``, ``reference``). Commands are registered in the order
+``agencies``, ``clients``, ``reference``, ``info``). Commands are registered in the order
 ``--help`` lists them.
 """
 
@@ -14,6 +14,7 @@ from vessel_risk.cli.agencies import agencies_list, agencies_load
 from vessel_risk.cli.alerts import alerts_list, alerts_review, alerts_show
 from vessel_risk.cli.clients import clients_add, clients_list, clients_revoke
 from vessel_risk.cli.deliver import deliver
+from vessel_risk.cli.info import info
 from vessel_risk.cli.ingest import ingest
 from vessel_risk.cli.models import evaluate, promote, train, train_fishing
 from vessel_risk.cli.notices import (
@@ -51,6 +52,9 @@ app.add_typer(reference_app, name="reference")
 @app.callback()
 def main() -> None:
     """vessel-risk: ranked, explained alerts from AIS. A score is evidence, never proof."""
+    from vessel_risk.logs import configure_logging
+
+    configure_logging()
 
 
 app.command()(run)
@@ -62,6 +66,7 @@ app.command()(ingest)
 app.command()(deliver)
 app.command("train-fishing")(train_fishing)
 app.command()(serve)
+app.command()(info)
 
 alerts_app.command("list")(alerts_list)
 alerts_app.command("show")(alerts_show)
