@@ -173,6 +173,20 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+class _CurrentStderr:
+    """Standard error as it is when a record is written, not when logging was set up (a
+    test runner or a command line runner swaps ``sys.stderr`` and closes its own)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return bool(getattr(sys.stderr, "isatty", lambda: False)())
+
+
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 """A human line: local time, level, logger, message."""
 
@@ -223,7 +237,7 @@ def configure_logging(
         )
     if fmt not in ("auto", "text", "json"):
         raise ValueError(f"VESSEL_RISK_LOG_FORMAT must be auto, text or json. Got {fmt!r}.")
-    out = stream if stream is not None else sys.stderr
+    out: Any = stream if stream is not None else _CurrentStderr()
     if fmt == "auto":
         fmt = "text" if getattr(out, "isatty", lambda: False)() else "json"
     handler = logging.StreamHandler(out)

@@ -51,3 +51,19 @@ def test_help_lists_every_command_group() -> None:
 def test_the_status_help_repeats_the_lifecycle() -> None:
     """The options' help text names the statuses without importing the alerts package."""
     assert cli_alerts.STATUSES == STATUSES
+
+
+def test_a_mistyped_log_setting_is_a_clear_error(monkeypatch):
+    from typer.testing import CliRunner
+
+    from vessel_risk.cli import app
+
+    monkeypatch.setenv("VESSEL_RISK_LOG_FORMAT", "xml")
+    result = CliRunner().invoke(app, ["info"], terminal_width=200)
+    assert result.exit_code == 2
+    assert "VESSEL_RISK_LOG_FORMAT: Input should be 'auto', 'text' or 'json'" in result.output
+    monkeypatch.setenv("VESSEL_RISK_LOG_FORMAT", "json")
+    monkeypatch.setenv("VESSEL_RISK_LOG_LEVEL", "loud")
+    result = CliRunner().invoke(app, ["info"], terminal_width=200)
+    assert result.exit_code == 2
+    assert "VESSEL_RISK_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR" in result.output

@@ -52,9 +52,19 @@ app.add_typer(reference_app, name="reference")
 @app.callback()
 def main() -> None:
     """vessel-risk: ranked, explained alerts from AIS. A score is evidence, never proof."""
+    from pydantic import ValidationError
+
+    from vessel_risk.cli.terminal import fail
     from vessel_risk.logs import configure_logging
 
-    configure_logging()
+    try:
+        configure_logging()
+    except ValidationError as exc:  # a mistyped VESSEL_RISK_* setting
+        first = exc.errors()[0]
+        name = "VESSEL_RISK_" + str(first["loc"][0]).upper() if first["loc"] else "a setting"
+        raise fail(f"{name}: {first['msg']}") from exc
+    except ValueError as exc:  # a level that is no level
+        raise fail(str(exc)) from exc
 
 
 app.command()(run)
