@@ -24,7 +24,13 @@ import pytest
 
 from tests.builders import ROOT, register_champion, squid_slice
 from vessel_risk.model import model_input
-from vessel_risk.model.pyfunc import OUTPUT_COLUMNS, VesselRiskModel, input_schema, requirements
+from vessel_risk.model.pyfunc import (
+    OUTPUT_COLUMNS,
+    VesselRiskModel,
+    conform,
+    input_schema,
+    requirements,
+)
 from vessel_risk.model.registry import load_champion, resolve_registry
 from vessel_risk.pipeline import RunConfig, run
 from vessel_risk.pipeline.scoring import score_frame
@@ -159,3 +165,20 @@ def test_mlflow_models_serve_answers_a_vessel_year_with_a_probability(served, tm
     assert applies.any()
     assert predictions.loc[applies, "probability"].between(0, 1).all()
     assert predictions["reasons"].str.len().gt(0).all()
+
+
+def test_conform_casts_to_the_signature_and_leaves_out_unknown_whole_numbers():
+    frame = pd.DataFrame(
+        {
+            "mmsi": ["412000001", "412000002"],
+            "year": [2022, 2022],
+            "position_messages": [3000.0, float("nan")],
+            "number_voyages": [4, 5],
+            "not_a_feature": ["x", "y"],
+        }
+    )
+    out = conform(frame)
+    assert out.columns.tolist() == ["mmsi", "year", "position_messages", "number_voyages"]
+    assert out["mmsi"].tolist() == ["412000001"]
+    assert out["position_messages"].dtype == "int64"
+    assert out["number_voyages"].dtype == "float64"

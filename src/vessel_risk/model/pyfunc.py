@@ -137,14 +137,17 @@ def conform(frame: pd.DataFrame) -> pd.DataFrame:
 
     MLflow refuses an int64 column where the schema says ``double`` (a table whose
     counts happen to be whole numbers); this casts them, as MLflow's JSON parsing does
-    for a request to a served model.
+    for a request to a served model. Rows with an unknown value in a ``long`` or
+    ``boolean`` column are left out (no int64 value stands for unknown).
     """
     numpy_type = {"double": "float64", "long": "int64", "boolean": "bool", "string": "object"}
-    out = {}
-    for spec in input_schema().inputs:
-        if spec.name in frame:
-            out[spec.name] = frame[spec.name].astype(numpy_type[spec.type.name])
-    return pd.DataFrame(out, index=frame.index)
+    specs = [spec for spec in input_schema().inputs if spec.name in frame]
+    whole = [spec.name for spec in specs if spec.type.name in ("long", "boolean")]
+    rows = frame.dropna(subset=whole)  # an unknown whole number has no int64 value
+    return pd.DataFrame(
+        {spec.name: rows[spec.name].astype(numpy_type[spec.type.name]) for spec in specs},
+        index=rows.index,
+    )
 
 
 def signature() -> Any:
@@ -184,7 +187,7 @@ def log_pyfunc(
     score: Score,
     label: str,
     trusted: list[str],
-    input_example: pd.DataFrame,
+    input_example: pd.DataFrame | None,
     registered_model_name: str,
 ) -> Any:
     """Log ``estimator`` as :class:`VesselRiskModel` in the active run and register it.
@@ -199,8 +202,8 @@ def log_pyfunc(
         How outputs name the model.
     trusted : list of str
         The estimator's skops types (:func:`~vessel_risk.model.serialisation.check_trusted`).
-    input_example : DataFrame
-        A few vessel-year rows (logged with the model).
+    input_example : DataFrame or None
+        A few vessel-year rows (logged with the model), as :func:`conform` gives them.
     registered_model_name : str
 
     Returns
@@ -266,12 +269,13 @@ def log_estimator(
     from mlflow.models import infer_signature
 
     if serve is not None:
+        example = conform(frame).head(5)
         return log_pyfunc(
             estimator,
             score=serve,
             label=f"{name} ({kind})",
             trusted=trusted,
-            input_example=conform(frame.head(5)),
+            input_example=example if len(example) else None,
             registered_model_name=name,
         )
     # Float columns: the pipeline's features may hold NaN at serving time.
