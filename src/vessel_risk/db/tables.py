@@ -32,6 +32,16 @@ Tables
     only ever added by a person, lives apart from the notice with its consent record.
 ``deliveries``, ``delivery_attempts``
     The transactional outbox of notices to agencies and every attempt to deliver one.
+``inspections``
+    Boardings and inspections of vessels and what they found (ILO indicators, C188
+    documents, crew count by nationality): the outcomes that return to the model as
+    labels (:mod:`vessel_risk.referral.inspections`). Defined in :mod:`vessel_risk.db.cases`.
+``cases``, ``case_intakes``, ``case_consents``, ``case_transitions``, ``case_follow_ups``,
+``case_transfers``
+    One presumed-victim case per person through the NRM's stages (issue 17): the
+    person's screening answers (encrypted, purged after retention), consent to each use
+    of their data, every transition with who and why, follow-ups at 3, 6 and 12 months,
+    transfers to another state's mechanism.
 ``api_clients``
     The API clients of agencies: role, scopes, key digest (:mod:`vessel_risk.api.access`).
 ``rate_buckets``
@@ -47,13 +57,11 @@ Tables
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -64,29 +72,20 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from vessel_risk.db.base import Base as Base
+from vessel_risk.db.base import UTCDateTime as UTCDateTime
+from vessel_risk.db.base import as_utc as as_utc
+from vessel_risk.db.base import utcnow as utcnow
+from vessel_risk.db.cases import Case as Case
+from vessel_risk.db.cases import CaseConsent as CaseConsent
+from vessel_risk.db.cases import CaseFollowUp as CaseFollowUp
+from vessel_risk.db.cases import CaseIntake as CaseIntake
+from vessel_risk.db.cases import CaseTransfer as CaseTransfer
+from vessel_risk.db.cases import CaseTransition as CaseTransition
+from vessel_risk.db.cases import Inspection as Inspection
 from vessel_risk.db.crypto import EncryptedJSON
-
-UTCDateTime = DateTime(timezone=True)
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(UTC)
-
-
-def as_utc(t: datetime | None) -> datetime | None:
-    """``t`` as an aware UTC datetime (SQLite returns naive datetimes; they are UTC)."""
-    if t is None:
-        return None
-    return t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    """Declarative base of the vessel-risk tables."""
-
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class Run(Base):
@@ -292,18 +291,30 @@ class NoticePersonalData(Base):
 
 
 class Delivery(Base):
-    """One notice to one agency: an outbox row, delivered at most once per receiver.
+    """One message to one agency: an outbox row, delivered at most once per receiver.
+
+    A message is about a vessel-level notice (``notice_id``) or about one person's case
+    (``case_id``, issue 17); ``event_type`` says what it is (``referral.notice``,
+    ``referral.withdrawn``, ``case.referral``, ``case.consent_revoked``, ...), so one
+    agency may receive a notice and later its withdrawal. ``consent_use`` is the consent
+    a case message was sent under (:class:`CaseConsent`); ``revoked_at`` is set when that
+    consent is withdrawn and the receiver was told to mark its copy revoked.
 
     ``id`` is both the Standard Webhooks ``webhook-id`` and the ``Idempotency-Key``.
     """
 
     __tablename__ = "deliveries"
     __table_args__ = (
-        UniqueConstraint("notice_id", "agency_id"),
+        UniqueConstraint(
+            "notice_id", "agency_id", "event_type", name="uq_deliveries_notice_agency_event"
+        ),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    notice_id: Mapped[str] = mapped_column(ForeignKey("referral_notices.id"), index=True)
+    notice_id: Mapped[str | None] = mapped_column(ForeignKey("referral_notices.id"), index=True)
+    case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    consent_use: Mapped[str | None] = mapped_column(String(32))
+    revoked_at: Mapped[datetime | None]
     agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), index=True)
     rule: Mapped[str] = mapped_column(String(64))
     event_type: Mapped[str] = mapped_column(String(64))

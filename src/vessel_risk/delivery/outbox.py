@@ -105,7 +105,7 @@ def enqueue(
     list of Delivery
         One row per distinct agency, in ``targets`` order. Idempotent: a pair queued
         before returns its existing row unchanged (also under concurrent enqueues: the
-        insert is ``ON CONFLICT DO NOTHING`` on the (notice, agency) key).
+        insert is ``ON CONFLICT DO NOTHING`` on the (notice, agency, event type) key).
 
     Raises
     ------
@@ -144,14 +144,16 @@ def enqueue(
             stmt = (
                 _upsert_insert(dialect)(Delivery)
                 .values(**values)
-                .on_conflict_do_nothing(index_elements=["notice_id", "agency_id"])
+                .on_conflict_do_nothing(index_elements=["notice_id", "agency_id", "event_type"])
                 .returning(Delivery.id)
             )
             created = session.execute(stmt).scalar_one_or_none()
         else:
             exists = session.scalar(
                 select(Delivery.id).where(
-                    Delivery.notice_id == notice.id, Delivery.agency_id == agency_id
+                    Delivery.notice_id == notice.id,
+                    Delivery.agency_id == agency_id,
+                    Delivery.event_type == EVENT_TYPE,
                 )
             )
             created = None
@@ -169,7 +171,11 @@ def enqueue(
                 after={"notice_id": notice.id, "agency_id": agency_id, "rule": rule},
             )
     rows = session.scalars(
-        select(Delivery).where(Delivery.notice_id == notice.id, Delivery.agency_id.in_(list(rules)))
+        select(Delivery).where(
+            Delivery.notice_id == notice.id,
+            Delivery.agency_id.in_(list(rules)),
+            Delivery.event_type == EVENT_TYPE,
+        )
     ).all()
     by_agency = {r.agency_id: r for r in rows}
     return [by_agency[a] for a in rules]

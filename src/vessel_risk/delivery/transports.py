@@ -49,7 +49,9 @@ class OutboundMessage:
     ----------
     delivery_id : str
         ``webhook-id`` and ``Idempotency-Key``.
-    notice_id : str
+    notice_id : str or None
+        The vessel-level notice the message is about; None for a message about one
+        person's case (issue 17).
     event_type : str
     payload : dict
         The notice as frozen at enqueue time.
@@ -65,7 +67,7 @@ class OutboundMessage:
     """
 
     delivery_id: str
-    notice_id: str
+    notice_id: str | None
     event_type: str
     payload: dict[str, Any]
     created_at: datetime

@@ -287,5 +287,6 @@ def status_callback(
         raise HTTPException(409, str(exc)) from exc
     session.commit()
     d = crud.delivery_for_receiver(session, caller, delivery_id)
-    attempts = [a for dd, a in crud.deliveries_of(session, caller, d.notice_id) if dd.id == d.id]
+    delivered = crud.deliveries_of(session, caller, d.notice_id) if d.notice_id else []
+    attempts = [a for dd, a in delivered if dd.id == d.id]
     return _delivery(d, attempts[0] if attempts else [])
