@@ -92,8 +92,11 @@ def test_the_champion_loads_and_predicts_through_mlflow_pyfunc(served):
     signature = model.metadata.get_input_schema()
     assert signature.input_names() == input_schema().input_names()
     assert "fishing_hours" in signature.input_names()
-    assert any(r.startswith("vessel-risk==") for r in requirements())
-    assert any(r.startswith("skops==") for r in requirements())
+    logged = Path(mlflow.pyfunc.get_model_dependencies("models:/vessel-risk@champion"))
+    lines = logged.read_text(encoding="utf-8").split()
+    assert set(lines) == set(requirements())
+    assert any(r.startswith("vessel-risk==") for r in lines)
+    assert any(r.startswith("skops==") for r in lines)
 
 
 def _free_port() -> int:
