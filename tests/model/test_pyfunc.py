@@ -185,3 +185,22 @@ def test_conform_casts_to_the_signature_and_leaves_out_unknown_whole_numbers():
     assert out["mmsi"].tolist() == ["412000001"]
     assert out["position_messages"].dtype == "int64"
     assert out["number_voyages"].dtype == "float64"
+
+
+def test_columns_left_out_of_a_request_are_unknown(served):
+    """A row with a few columns: scored on the evidence it has, the model not applied."""
+    import mlflow
+
+    uri, features = served
+    registry = resolve_registry(uri, create=False)
+    assert registry is not None
+    mlflow.set_tracking_uri(registry.tracking_uri)
+    mlflow.set_registry_uri(registry.tracking_uri)
+    model = mlflow.pyfunc.load_model("models:/vessel-risk@champion")
+    few = features[["mmsi", "year", "position_messages", "fishing_hours"]].head(2)
+    out = model.predict(few)
+    assert out["mmsi"].tolist() == few["mmsi"].tolist()
+    assert not out["model_applies"].any()
+    assert out["probability"].isna().all()
+    assert out["score"].between(0, 1).all()
+    assert out["model_domain_reason"].str.len().gt(0).all()

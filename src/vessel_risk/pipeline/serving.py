@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from vessel_risk.pipeline.scoring import check_feature_table, score_table
@@ -23,8 +24,9 @@ def serve_frame(features: pd.DataFrame, model: Any, model_version: str | None) -
     ----------
     features : DataFrame of shape (n, k)
         Rows of ``vessel_features.parquet`` (or GFW's labelled table); absent columns
-        are unknown. Peer percentiles and coverage are derived from these rows, as
-        ``vessel-risk score`` derives them from its table.
+        are unknown (a model feature left out is null, so the model's training domain
+        decides whether it applies). Peer percentiles and coverage are derived from
+        these rows, as ``vessel-risk score`` derives them from its table.
     model : fitted estimator
         The registered estimator.
     model_version : str or None
@@ -44,6 +46,9 @@ def serve_frame(features: pd.DataFrame, model: Any, model_version: str | None) -
         (:func:`~vessel_risk.pipeline.scoring.check_feature_table`).
     """
     check_feature_table(features)
+    missing = [str(f) for f in getattr(model, "feature_names_in_", []) if f not in features]
+    if missing:  # left out of the request: unknown, as a null in the table
+        features = features.assign(**dict.fromkeys(missing, np.nan))
     scored = score_table(features, model, model_version)
     frame = scored.frame.copy()
     p = pd.Series(scored.combined.model_probability, index=frame.index, dtype="float64")
