@@ -4,6 +4,8 @@ The database must be migrated first (``vessel-risk run`` or ``vessel-risk serve`
 """
 
 from vessel_risk.api import create_app
+from vessel_risk.logs import configure_logging
 from vessel_risk.settings import Settings
 
+configure_logging()
 app = create_app(Settings())

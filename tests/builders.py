@@ -655,3 +655,68 @@ class LocalDelivery:
         s.add(row)
         s.flush()
         return row
+
+
+# --- A registered champion (issue 20: models that travel with the package) ---------------
+
+
+def register_champion(uri: str | Path, like: pd.DataFrame | None = None) -> str:
+    """Train a tiny PU model on pipeline features of a synthetic fleet, promote it.
+
+    Small (3 bags of 30 trees, 200 vessels): a champion for tests of where the registry
+    is found and how the served model answers, not for its skill. Promoted with
+    ``force`` (the guard's verdict on a tiny model is not what these tests check).
+    With ``like`` (a run's vessel-year features), the fleet's features are those rows,
+    resampled with a x0.7-1.4 jitter, so that the model's training domain covers them
+    and it applies to them; the labels stay the fleet's.
+
+    Returns
+    -------
+    str
+        The champion's version.
+    """
+    from vessel_risk.features.catalogue import PIPELINE_FEATURES
+    from vessel_risk.model.registry import promote, train
+    from vessel_risk.model.simulate import simulate_fleet
+    from vessel_risk.pipeline.serving import serve_frame
+
+    fleet = simulate_fleet(200, positive_share=0.1, labelled_share=0.5, random_state=3)
+    if like is not None:
+        rng = np.random.default_rng(0)
+        rows = like.iloc[np.arange(len(fleet)) % len(like)].reset_index(drop=True)
+        for name in PIPELINE_FEATURES:
+            values = rows[name].astype("float64") * rng.uniform(0.7, 1.4, len(fleet))
+            fleet[name] = values.round() if name == "position_messages" else values
+    train(
+        fleet,
+        list(PIPELINE_FEATURES),
+        uri=str(uri),
+        params={"n_bags": 3, "n_estimators": 30, "random_state": 0},
+        n_splits=3,
+        data_source="simulated fleet (tests.builders.register_champion)",
+        serve=serve_frame,
+    )
+    return promote(str(uri), force=True, reason="tiny test model")
+
+
+SLICE_MMSIS = ("150000863", "150204138", "150400453")
+"""Three squid jiggers of the shared file with 1,900 to 3,400 messages a year."""
+
+
+def squid_slice(
+    path: Path, mmsis: tuple[str, ...] = SLICE_MMSIS, *, drop_nnet_score: bool = True
+) -> Path:
+    """A small real slice of the squid-jigger file: the vessels ``mmsis`` (13,000 rows).
+
+    Without GFW's ``nnet_score`` by default, so that fishing is scored by the
+    classifier shipped with the package (or the speed heuristic when none is found).
+    Skips the test when the shared data is absent.
+    """
+    squid = shared_file(*SQUID)
+    frame = pd.read_parquet(squid)
+    part = frame[frame["mmsi"].astype(str).isin(mmsis)]
+    if drop_nnet_score:
+        part = part.drop(columns=["nnet_score"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    part.to_parquet(path, index=False)
+    return path

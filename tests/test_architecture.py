@@ -2,7 +2,7 @@
 
 The packages under ``src/vessel_risk/`` form layers, low to high::
 
-    frames/settings -> geo -> identity -> ingest -> events -> features -> model -> db
+    frames/settings/logs -> geo -> identity -> ingest -> events -> features -> model -> db
     -> delivery -> alerts -> referral -> pipeline -> api -> cli
 
 A package imports only packages of its own layer or below, so the package-level import
@@ -29,7 +29,7 @@ from tests.builders import ROOT
 SRC = ROOT / "src" / "vessel_risk"
 
 LAYERS: list[set[str]] = [
-    {"frames", "settings"},
+    {"frames", "settings", "logs"},
     {"geo"},
     {"identity"},
     {"ingest"},

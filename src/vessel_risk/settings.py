@@ -3,9 +3,39 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APP_NAME = "vessel-risk"
+"""The name of the user data folder (``platformdirs``)."""
+
+
+def user_data_dir() -> Path:
+    """The user data folder of vessel-risk (``platformdirs.user_data_path``).
+
+    Returns
+    -------
+    Path
+        ``~/.local/share/vessel-risk`` on Linux (``$XDG_DATA_HOME/vessel-risk`` when set),
+        ``~/Library/Application Support/vessel-risk`` on macOS,
+        ``%LOCALAPPDATA%\\vessel-risk`` on Windows. Not created here.
+    """
+    from platformdirs import user_data_path
+
+    return Path(user_data_path(APP_NAME, appauthor=False))
+
+
+def default_mlflow_store() -> str:
+    """The default model registry: the folder ``mlruns`` of :func:`user_data_dir`.
+
+    A folder, not a ``sqlite:///`` URI: MLflow would put a SQLite store's artifacts
+    under ``./mlruns`` of the working folder, while a folder keeps ``mlflow.db`` and
+    ``artifacts/`` together (:func:`vessel_risk.model.registry.resolve_registry`), so a
+    champion is found from any working folder.
+    """
+    return str(user_data_dir() / "mlruns")
 
 
 class Settings(BaseSettings):
@@ -17,11 +47,22 @@ class Settings(BaseSettings):
         SQLAlchemy URL for alerts (``VESSEL_RISK_DATABASE_URL``); default: a SQLite
         file ``vessel_risk.db`` in the run's output folder.
     mlflow_tracking_uri : str
-        Where models are tracked (``VESSEL_RISK_MLFLOW_TRACKING_URI``); default: local
-        files under ``models/``.
-    fishing_model_dir : Path
-        Folder of the trained fishing classifier (``VESSEL_RISK_FISHING_MODEL_DIR``);
-        default ``models/fishing``, committed, so a fresh checkout scores fishing.
+        The model registry (``VESSEL_RISK_MLFLOW_TRACKING_URI``): an MLflow URI or a
+        folder (SQLite ``mlflow.db`` with the artifacts beside it); default
+        :func:`default_mlflow_store`, in the user data folder, so the champion is found
+        from any working folder.
+    fishing_model_dir : Path or None
+        Folder of a fishing classifier of your own (``VESSEL_RISK_FISHING_MODEL_DIR``);
+        None (default) uses the one shipped inside the package
+        (:func:`vessel_risk.events.fishing.packaged_model_dir`).
+    log_level : str
+        Level of the logs (``VESSEL_RISK_LOG_LEVEL``: DEBUG, INFO, WARNING, ERROR;
+        default WARNING, so commands print only their own output; the container sets
+        INFO).
+    log_format : {"auto", "text", "json"}
+        How log records are written (``VESSEL_RISK_LOG_FORMAT``): human lines or JSON
+        lines; ``auto`` writes human lines to a terminal, JSON lines otherwise (a server,
+        a container) (:mod:`vessel_risk.logs`).
     run_dir : Path or None
         Output folder of a ``vessel-risk run`` (``VESSEL_RISK_RUN_DIR``) the API reads
         vessel tracks from (its ``positions.parquet``); the database holds events,
@@ -64,8 +105,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VESSEL_RISK_")
 
     database_url: str | None = None
-    mlflow_tracking_uri: str = "models/mlruns"
-    fishing_model_dir: Path = Path("models/fishing")
+    mlflow_tracking_uri: str = Field(default_factory=default_mlflow_store)
+    fishing_model_dir: Path | None = None
     run_dir: Path | None = None
     api_key_cache_s: float = 30.0
     agency_directory: Path | None = None
@@ -80,3 +121,5 @@ class Settings(BaseSettings):
     dask_tls_ca: Path | None = None
     dask_tls_cert: Path | None = None
     dask_tls_key: Path | None = None
+    log_level: str = "WARNING"
+    log_format: Literal["auto", "text", "json"] = "auto"

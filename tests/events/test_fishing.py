@@ -3,8 +3,6 @@ pattern, the heuristic, the choice of source, and the committed model."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,13 +16,14 @@ from vessel_risk.events.fishing import (
     heuristic_fishing,
     load_fishing_model,
     movement_features,
+    packaged_model_dir,
     solar_hour,
 )
 from vessel_risk.geo.shore import ShoreDistance
 from vessel_risk.ingest import read_many
 from vessel_risk.pipeline import process
 
-COMMITTED_MODEL = Path(__file__).resolve().parents[2] / "models" / "fishing"
+COMMITTED_MODEL = packaged_model_dir()
 
 
 def test_solar_hour_follows_longitude():
@@ -133,7 +132,7 @@ def test_pipeline_fills_fishing_hours_from_the_classifier_without_nnet_score(tmp
 
 
 def test_the_committed_model_scores_real_positions_as_it_did_when_trained():
-    """models/fishing (LightGBM text model and card) on 200 positions of a real vessel.
+    """The shipped classifier (LightGBM text model and card) on 200 positions of a real vessel.
 
     The expected probabilities were computed with the model and code as committed before
     the classifier's training moved to vessel_risk.model.fishing_training.

@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 
 from tests.builders import SQUID, shared_file
+from vessel_risk.events.fishing import packaged_model_dir
 from vessel_risk.pipeline import RunConfig, run
 from vessel_risk.pipeline.engine import Engine, check_scheduler, tls_security
 from vessel_risk.settings import Settings
@@ -306,7 +307,6 @@ def test_the_run_references_survive_a_pickle_round_trip(tmp_path):
 
     import numpy as np
 
-    from tests.builders import ROOT
     from vessel_risk.geo.ports import PortIndex
     from vessel_risk.pipeline import load_references
     from vessel_risk.pipeline.stages import PartitionWork, first_pass
@@ -318,7 +318,7 @@ def test_the_run_references_survive_a_pickle_round_trip(tmp_path):
         iuu_list_path=shared_file("data", "vessels", "combined_iuu_list_2026-04.csv"),
         carriers_path=shared_file("data", "vessels", "reefers.csv"),
         psma_parties_path=shared_file("data", "ports", "psma_parties.csv"),
-        fishing_model_dir=ROOT / "models" / "fishing",
+        fishing_model_dir=packaged_model_dir(),
     )
     refs = load_references(config)
     copy = pickle.loads(pickle.dumps(refs))

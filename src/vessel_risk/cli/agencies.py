@@ -7,14 +7,10 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
 from vessel_risk.cli.database import Actor, Db, default_actor, open_session
 from vessel_risk.cli.terminal import console
 from vessel_risk.cli.terminal import fail as _fail
-from vessel_risk.db.tables import Agency
-from vessel_risk.referral.directory import load_directory, psma_port_authorities, read_directory
-from vessel_risk.referral.routing import AgencyRecord
 
 
 def agencies_load(
@@ -29,6 +25,9 @@ def agencies_load(
     actor: Actor = "",
 ) -> None:
     """Add or update agencies from a directory file and/or the PSMA ports list."""
+    from vessel_risk.referral.directory import load_directory, psma_port_authorities, read_directory
+    from vessel_risk.referral.routing import AgencyRecord
+
     if directory is None and psma is None:
         raise _fail("Give a directory file, --psma, or both.")
     records: list[AgencyRecord] = []
@@ -49,6 +48,10 @@ def agencies_load(
 
 def agencies_list(db: Db = None, country: Annotated[str | None, typer.Option()] = None) -> None:
     """The agency directory."""
+    from sqlalchemy import select
+
+    from vessel_risk.db.tables import Agency
+
     with open_session(db) as s:
         q = select(Agency).order_by(Agency.country_iso3, Agency.id)
         if country:

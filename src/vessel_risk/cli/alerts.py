@@ -4,20 +4,21 @@ review lifecycle (rules in ``vessel_risk.alerts.lifecycle``).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
-from vessel_risk.alerts.display import flag_label, vessel_label
-from vessel_risk.alerts.lifecycle import STATUSES
-from vessel_risk.alerts.persistence import alert_history, transition
 from vessel_risk.cli.database import Actor, Db, default_actor, open_session
 from vessel_risk.cli.terminal import console
 from vessel_risk.cli.terminal import fail as _fail
-from vessel_risk.db.tables import AlertRow
-from vessel_risk.model.indicators import TIER_LEVEL
+
+if TYPE_CHECKING:
+    from vessel_risk.db.tables import AlertRow
+
+STATUSES = ("new", "under_review", "referred", "dismissed", "withdrawn")
+"""``vessel_risk.alerts.lifecycle.STATUSES``, repeated for the options' help text so
+``--help`` need not import the alerts package (a test keeps the two equal)."""
 
 
 def alerts_list(
@@ -28,6 +29,12 @@ def alerts_list(
     limit: Annotated[int, typer.Option(min=1)] = 20,
 ) -> None:
     """Alerts ranked by score, highest first."""
+    from sqlalchemy import select
+
+    from vessel_risk.alerts.display import vessel_label
+    from vessel_risk.db.tables import AlertRow
+    from vessel_risk.model.indicators import TIER_LEVEL
+
     if tier and tier not in TIER_LEVEL:
         raise _fail(f"--tier must be one of {', '.join(TIER_LEVEL)}. Got {tier!r}.")
     if status and status not in STATUSES:
@@ -57,6 +64,8 @@ def alerts_list(
 
 
 def _flag(a: AlertRow) -> str:
+    from vessel_risk.alerts.display import flag_label
+
     return flag_label(
         a.flag_iso3, a.flag_inferred_iso3, a.flag_inferred_source, a.flag_inferred_confidence
     )
@@ -64,6 +73,10 @@ def _flag(a: AlertRow) -> str:
 
 def alerts_show(alert_id: int, db: Db = None) -> None:
     """One alert: why (top indicators), on how much data, and its history."""
+    from vessel_risk.alerts.display import vessel_label
+    from vessel_risk.alerts.persistence import alert_history
+    from vessel_risk.db.tables import AlertRow
+
     with open_session(db) as s:
         a = s.get(AlertRow, alert_id)
         if a is None:
@@ -98,6 +111,8 @@ def alerts_review(
     actor: Actor = "",
 ) -> None:
     """Move an alert through its lifecycle (audited)."""
+    from vessel_risk.alerts.persistence import transition
+
     with open_session(db) as s:
         a = transition(s, alert_id, to, actor=actor or default_actor(), reason=reason)
         console.print(f"Alert {a.id} is now {a.status}.")

@@ -3,7 +3,7 @@
 This is the one place that names the commands; each function lives in the module of its
 group (``run``, ``models``, ``score``, ``ingest``, ``deliver``, ``deliveries`` and
 ``purge``, ``serve``, ``alerts``, ``notices``, ``agencies``, ``clients``, ``inspections``,
-``reference``). Commands are registered in the order ``--help`` lists them.
+``reference``, ``info``). Commands are registered in the order ``--help`` lists them.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from vessel_risk.cli.alerts import alerts_list, alerts_review, alerts_show
 from vessel_risk.cli.clients import clients_add, clients_list, clients_revoke
 from vessel_risk.cli.deliver import deliver
 from vessel_risk.cli.deliveries import deliveries_list, deliveries_requeue, deliveries_show, purge
+from vessel_risk.cli.info import info
 from vessel_risk.cli.ingest import ingest
 from vessel_risk.cli.inspections import inspections_list, inspections_record
 from vessel_risk.cli.models import evaluate, promote, train, train_fishing
@@ -61,6 +62,19 @@ app.add_typer(deliveries_app, name="deliveries")
 @app.callback()
 def main() -> None:
     """vessel-risk: ranked, explained alerts from AIS. A score is evidence, never proof."""
+    from pydantic import ValidationError
+
+    from vessel_risk.cli.terminal import fail
+    from vessel_risk.logs import configure_logging
+
+    try:
+        configure_logging()
+    except ValidationError as exc:  # a mistyped VESSEL_RISK_* setting
+        first = exc.errors()[0]
+        name = "VESSEL_RISK_" + str(first["loc"][0]).upper() if first["loc"] else "a setting"
+        raise fail(f"{name}: {first['msg']}") from exc
+    except ValueError as exc:  # a level that is no level
+        raise fail(str(exc)) from exc
 
 
 app.command()(run)
@@ -73,6 +87,7 @@ app.command()(deliver)
 app.command()(purge)
 app.command("train-fishing")(train_fishing)
 app.command()(serve)
+app.command()(info)
 
 alerts_app.command("list")(alerts_list)
 alerts_app.command("show")(alerts_show)

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
 from vessel_risk.cli.database import Actor, Db, default_actor, open_session
 from vessel_risk.cli.terminal import console
@@ -61,6 +60,8 @@ def clients_revoke(
 
 def clients_list(db: Db = None) -> None:
     """API clients (never their keys)."""
+    from sqlalchemy import select
+
     from vessel_risk.api.access import ApiClient
 
     with open_session(db) as s:

@@ -11,17 +11,16 @@ from __future__ import annotations
 import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
-from vessel_risk.alerts.lifecycle import TransitionError
 from vessel_risk.cli.terminal import fail as _fail
-from vessel_risk.db import engine as db_engine
-from vessel_risk.referral.notices import NoticeError
 from vessel_risk.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session
 
 Db = Annotated[
     str | None,
@@ -55,6 +54,8 @@ def open_database(url: str, *, create: bool = False) -> Engine:
         may; reading commands may not, so a mistyped path is an error, not an empty
         queue). The checks are :func:`vessel_risk.db.engine.open_database`'s.
     """
+    from vessel_risk.db import engine as db_engine
+
     try:
         return db_engine.open_database(url, create=create)
     except ValueError as exc:
@@ -78,6 +79,11 @@ def open_session(db: str | None, *, create: bool = False) -> Iterator[Session]:
         Whether a SQLite file that does not exist yet may be created (see
         ``open_database``).
     """
+    from sqlalchemy.orm import Session
+
+    from vessel_risk.alerts.lifecycle import TransitionError
+    from vessel_risk.referral.notices import NoticeError
+
     engine = open_database(database_url(db), create=create)
     try:
         with Session(engine) as session, session.begin():

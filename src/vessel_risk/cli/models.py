@@ -13,12 +13,14 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
 from vessel_risk.cli.terminal import console
 from vessel_risk.cli.terminal import fail as _fail
 from vessel_risk.settings import Settings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 if TYPE_CHECKING:
     from vessel_risk.model.evaluate import Evaluation
@@ -27,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 
 def _read_labelled(path: Path, *, need_labels: bool = True) -> pd.DataFrame:
+    import pandas as pd
+
     if not path.exists():
         raise _fail(f"the file {str(path)!r} does not exist.")
     if path.suffix == ".parquet":
@@ -117,6 +121,8 @@ RUN_FEATURES = "vessel_features.parquet"
 
 def _read_unlabelled(paths: list[Path]) -> tuple[pd.DataFrame, list[Path]]:
     """Unlabelled vessel-years from run outputs: files, run folders, or folders of runs."""
+    import pandas as pd
+
     files: list[Path] = []
     for path in paths:
         if not path.exists():
@@ -170,6 +176,8 @@ def _comparable_unlabelled(
     reason: str | None,
 ) -> tuple[pd.DataFrame, str, Any]:
     """The training table with the unlabelled rows, its data note and the validation."""
+    import pandas as pd
+
     from vessel_risk.model.adversarial import adversarial_validation
 
     unl, files = _read_unlabelled(paths)
@@ -277,6 +285,7 @@ def train(
     is refused, naming the features that give the source away, unless --force --reason.
     """
     from vessel_risk.model.registry import train as train_model
+    from vessel_risk.pipeline.serving import serve_frame
 
     if force and not unlabelled:
         raise _fail("--force applies to --unlabelled only.")
@@ -322,6 +331,7 @@ def train(
             data_source=trained_on,
             report_path=report,
             adversarial=adversarial,
+            serve=serve_frame,
         )
     except ValueError as exc:
         raise _fail(str(exc)) from exc
@@ -351,6 +361,8 @@ def _print_model_notes(model: object) -> None:
 
 def _apply_outcomes(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     """The labelled table with labels from an outcomes file, saying what matched."""
+    import pandas as pd
+
     from vessel_risk.model.outcomes import labels_from_outcomes, unmatched_outcomes
 
     if not path.exists():
@@ -522,7 +534,11 @@ def train_fishing(
     ],
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Folder for model.txt and card.json (default: models/fishing)."),
+        typer.Option(
+            "--out",
+            help="Folder for model.txt and card.json (default: VESSEL_RISK_FISHING_MODEL_DIR, "
+            "else models/fishing); runs use it once VESSEL_RISK_FISHING_MODEL_DIR names it.",
+        ),
     ] = None,
 ) -> None:
     """Train the fishing classifier on positions carrying GFW's nnet_score.
@@ -537,7 +553,8 @@ def train_fishing(
     from vessel_risk.model.fishing_training import save_fishing_model, train_fishing_model
 
     settings = Settings()
-    target = out or settings.fishing_model_dir
+    # Never into the package: the shipped classifier stays as released.
+    target = out or settings.fishing_model_dir or Path("models/fishing")
     for path in ais:
         if not path.exists():
             raise _fail(f"the file {str(path)!r} does not exist.")
@@ -559,3 +576,11 @@ def train_fishing(
     console.print(f"  mean F1 {card['lovo_f1_mean']:.3f} (leave one vessel out)")
     save_fishing_model(fishing, target)
     console.print(f"Fishing model {card['version']} written to {target.resolve()}.")
+    if (
+        settings.fishing_model_dir is None
+        or target.resolve() != settings.fishing_model_dir.resolve()
+    ):
+        console.print(
+            f"Runs use it once VESSEL_RISK_FISHING_MODEL_DIR={target.resolve()} is set "
+            "(until then, the classifier shipped with the package)."
+        )

@@ -7,31 +7,23 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
 from vessel_risk.cli.database import Actor, Db, default_actor, open_session
 from vessel_risk.cli.terminal import console
 from vessel_risk.cli.terminal import fail as _fail
-from vessel_risk.db.tables import Agency, ReferralNotice, audit
-from vessel_risk.delivery import delivery_history, mark_handed_over
-from vessel_risk.geo.ports import PortIndex, default_ports, read_ports
-from vessel_risk.referral.directory import read_directory
-from vessel_risk.referral.notices import (
-    approve_notice,
-    create_notice,
-    due_reminders,
-    notice_html,
-    preview_notice,
-    withdraw_notice,
-)
 from vessel_risk.settings import Settings
+
+if TYPE_CHECKING:
+    from vessel_risk.geo.ports import PortIndex
 
 
 def _port_index(ports: Path | None) -> PortIndex:
+    from vessel_risk.geo.ports import PortIndex, default_ports, read_ports
+
     return PortIndex(read_ports(ports) if ports else default_ports())
 
 
@@ -48,6 +40,8 @@ def notices_create(
     actor: Actor = "",
 ) -> None:
     """Draft a presumed-victim referral notice from an alert."""
+    from vessel_risk.referral.notices import create_notice
+
     countries = [c.strip().upper() for v in crew_nationality or [] for c in v.split(",")]
     with open_session(db) as s:
         n = create_notice(
@@ -90,6 +84,8 @@ def _print_preview(p: dict[str, Any]) -> None:
 
 
 def _fleets(directory: Path | None) -> list[Any]:
+    from vessel_risk.referral.directory import read_directory
+
     path = directory or Settings().agency_directory
     return read_directory(path).fleets if path else []
 
@@ -103,6 +99,8 @@ DirectoryOption = Annotated[
 def notices_preview(notice_id: str, directory: DirectoryOption = None, db: Db = None) -> None:
     """What approving would do: the flag used (declared or inferred, with its source and
     confidence), the agencies, and the routing rules that found no agency."""
+    from vessel_risk.referral.notices import preview_notice
+
     with open_session(db) as s:
         _print_preview(preview_notice(s, notice_id, fleets=_fleets(directory)))
 
@@ -122,6 +120,10 @@ def notices_approve(
     actor: Actor = "",
 ) -> None:
     """Approve a draft: route it to agencies and queue its deliveries."""
+    from vessel_risk.db.tables import Agency
+    from vessel_risk.delivery import delivery_history
+    from vessel_risk.referral.notices import approve_notice, preview_notice
+
     with open_session(db) as s:
         fleets = _fleets(directory)
         _print_preview(preview_notice(s, notice_id, fleets=fleets))
@@ -149,6 +151,8 @@ def notices_withdraw(
     actor: Actor = "",
 ) -> None:
     """Withdraw a notice; deliveries not yet sent are cancelled."""
+    from vessel_risk.referral.notices import withdraw_notice
+
     with open_session(db) as s:
         n = withdraw_notice(s, notice_id, actor=actor or default_actor(), reason=reason)
         console.print(f"Notice {n.id} withdrawn.")
@@ -163,6 +167,8 @@ def notices_handed_over(
     actor: Actor = "",
 ) -> None:
     """Record that a person passed a `manual` delivery to its agency (e-mail, in person)."""
+    from vessel_risk.delivery import mark_handed_over
+
     with open_session(db) as s:
         d = mark_handed_over(s, delivery_id, actor=actor or default_actor(), reason=how)
         console.print(f"Delivery {d.id} to {d.agency_id} recorded as handed over.")
@@ -170,6 +176,10 @@ def notices_handed_over(
 
 def notices_list(db: Db = None, status: Annotated[str | None, typer.Option()] = None) -> None:
     """Referral notices, newest first."""
+    from sqlalchemy import select
+
+    from vessel_risk.db.tables import ReferralNotice
+
     with open_session(db) as s:
         q = select(ReferralNotice).order_by(ReferralNotice.created_at.desc())
         if status:
@@ -199,6 +209,10 @@ def notices_show(
     actor: Actor = "",
 ) -> None:
     """A notice and its delivery history (the read is audited)."""
+    from vessel_risk.db.tables import ReferralNotice, audit
+    from vessel_risk.delivery import delivery_history
+    from vessel_risk.referral.notices import notice_html
+
     with open_session(db) as s:
         n = s.get(ReferralNotice, notice_id)
         if n is None:
@@ -234,6 +248,8 @@ def notices_show(
 
 def notices_reminders(db: Db = None) -> None:
     """Reflection periods ending within 7 days and follow-ups due (3, 6, 12 months)."""
+    from vessel_risk.referral.notices import due_reminders
+
     with open_session(db) as s:
         due = due_reminders(s)
         for r in due:

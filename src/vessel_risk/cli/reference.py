@@ -16,7 +16,6 @@ from rich.table import Table
 
 from vessel_risk.cli.terminal import console
 from vessel_risk.cli.terminal import fail as _fail
-from vessel_risk.identity.reference import TABLES, refresh_table, table_info, table_location
 
 
 class TableName(StrEnum):
@@ -29,6 +28,8 @@ class TableName(StrEnum):
 
 def reference_show() -> None:
     """Each reference table: rows, source, date and the file it is read from."""
+    from vessel_risk.identity.reference import TABLES, table_info, table_location
+
     table = Table("table", "rows", "origin", "source", "date", "read from")
     for name in TABLES:
         try:
@@ -53,6 +54,8 @@ def reference_refresh(
     file: Annotated[Path, typer.Argument(help="CSV with the table's columns.")],
 ) -> None:
     """Validate FILE and install it as the TABLE used from now on (shipped copy kept)."""
+    from vessel_risk.identity.reference import refresh_table
+
     try:
         result = refresh_table(table.value, file)
     except (OSError, ValueError) as exc:

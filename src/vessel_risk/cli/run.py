@@ -16,7 +16,6 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 
 from vessel_risk.cli.terminal import console
 from vessel_risk.cli.terminal import fail as _fail
-from vessel_risk.model.indicators import TIER_LEVEL
 from vessel_risk.settings import Settings
 
 
@@ -119,6 +118,7 @@ def run(
     # Imported here, not at the top: `vessel-risk alerts ...` and `deliver` start fast.
     from vessel_risk.events.clean import ON_LAND_MARGIN_KM
     from vessel_risk.identity.reference import TABLES, table_location
+    from vessel_risk.model.indicators import TIER_LEVEL
     from vessel_risk.pipeline import STAGES, RunConfig, choose_scorer, load_references
     from vessel_risk.pipeline import run as run_pipeline
     from vessel_risk.pipeline.counts import model_domain_line

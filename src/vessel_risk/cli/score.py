@@ -10,14 +10,16 @@ API's ``/models/score`` use). A score is evidence to check, never proof.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
 from vessel_risk.cli.terminal import console
 from vessel_risk.cli.terminal import fail as _fail
 from vessel_risk.settings import Settings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -28,6 +30,8 @@ def read_table(path: Path) -> pd.DataFrame:
     typer.Exit
         When the file is missing, of another kind, or unreadable (said in one line).
     """
+    import pandas as pd
+
     if not path.exists():
         raise _fail(f"the file {str(path)!r} does not exist.")
     try:

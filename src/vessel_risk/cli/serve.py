@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 
-from vessel_risk.cli.database import open_database
 from vessel_risk.cli.terminal import console
 from vessel_risk.cli.terminal import fail as _fail
 from vessel_risk.settings import Settings
@@ -44,6 +43,7 @@ def serve(
     from vessel_risk.api import create_app
     from vessel_risk.api.access import ApiClient, create_client
     from vessel_risk.api.app import database_url as run_database_url
+    from vessel_risk.cli.database import open_database
     from vessel_risk.db.crypto import PLAINTEXT_WARNING, encryption_configured
 
     overrides: dict[str, object] = {}
@@ -76,4 +76,11 @@ def serve(
     console.print(
         f"Serving {url} on http://{host}:{port} (dashboard: /ui/, OpenAPI: /openapi.json)."
     )
-    uvicorn.run(create_app(settings, engine=engine), host=host, port=port, log_level="warning")
+    # log_config=None: uvicorn's loggers write through the one handler (vessel_risk.logs).
+    uvicorn.run(
+        create_app(settings, engine=engine),
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        log_config=None,
+    )

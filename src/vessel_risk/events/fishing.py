@@ -8,7 +8,7 @@ the surrounding hours, turning, and whether it is night at the vessel's position
 jiggers fish drifting at night under lights). It follows the scikit-learn estimator
 contract; without a trained classifier, :func:`heuristic_fishing` guesses from speed.
 :func:`fishing_scores` picks the source per position, and :func:`load_fishing_model`
-reads the committed model (``models/fishing``).
+reads a trained model; :func:`packaged_model_dir` is the one shipped inside the package.
 
 Training the classifier on positions that carry GFW's score, its leave-one-vessel-out
 evaluation and writing the model files are :mod:`vessel_risk.model.fishing_training`.
@@ -394,6 +394,37 @@ class FishingModel:
         f1 = self.card.get("lovo_f1_mean")
         tail = f" (LOVO F1 {f1:.2f})" if isinstance(f1, float) else ""
         return f"{self.card.get('version', MODEL_VERSION)}{tail}"
+
+
+PACKAGED_MODEL = "fishing_model"
+"""The folder of ``vessel_risk.events`` holding the shipped classifier (package data)."""
+
+
+def packaged_model_dir() -> Path:
+    """The folder of the fishing classifier shipped inside the package.
+
+    Read with :mod:`importlib.resources`, so it is found wherever the package is
+    installed and whatever the working folder (a wheel carries it as package data).
+
+    Returns
+    -------
+    Path
+        ``vessel_risk/events/fishing_model`` (``model.txt``, ``card.json``).
+
+    Raises
+    ------
+    RuntimeError
+        If the package is installed in a form without real files (a zip archive).
+    """
+    from importlib import resources
+
+    folder = resources.files("vessel_risk.events") / PACKAGED_MODEL
+    if not isinstance(folder, Path):
+        raise RuntimeError(
+            f"vessel_risk is installed without real files ({folder!r}); install it from "
+            "a wheel or source, or set VESSEL_RISK_FISHING_MODEL_DIR."
+        )
+    return folder
 
 
 def load_fishing_model(directory: Path) -> FishingModel | None:

@@ -9,6 +9,7 @@ the reports of one file's chunks into the file's report.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -46,6 +47,67 @@ class IngestResult:
     static: pd.DataFrame
     quarantine: pd.DataFrame
     files: list[dict[str, object]] = field(default_factory=list)
+
+    @classmethod
+    def from_frame(
+        cls, frame: pd.DataFrame, *, source: str = "frame", limits: Any = None
+    ) -> IngestResult:
+        """Ingest AIS already in a DataFrame (a notebook's own data), as a file would be.
+
+        The frame goes through the same reader and row verdicts as a Parquet file
+        (:func:`~vessel_risk.ingest.read_ais`, via a temporary file): any dialect ingest
+        reads (GFW, NOAA, DMA, canonical columns...), GeoDataFrames as GeoParquet, bad
+        rows quarantined with a reason, counts that balance.
+
+        Parameters
+        ----------
+        frame : DataFrame of shape (n, k)
+            AIS rows with the columns of a dialect ingest knows
+            (:func:`~vessel_risk.ingest.detect_dialect`), e.g. ``mmsi``, ``timestamp``,
+            ``lat``, ``lon``, ``speed_knots``, ``course``.
+        source : str, default "frame"
+            How positions, quarantine and the report name where the rows came from.
+        limits : IngestLimits, optional
+            Per-file limits; default :data:`~vessel_risk.ingest.DEFAULT_LIMITS`.
+
+        Returns
+        -------
+        IngestResult
+
+        Raises
+        ------
+        ValueError
+            If the frame is no AIS ingest can read (no recognisable columns:
+            :class:`~vessel_risk.ingest.UnknownDialectError`), or is empty.
+        """
+        import tempfile
+        from pathlib import Path
+
+        from vessel_risk.ingest.limits import DEFAULT_LIMITS
+        from vessel_risk.ingest.readers import read_ais
+
+        if not isinstance(frame, pd.DataFrame):
+            raise ValueError(f"IngestResult.from_frame takes a DataFrame, not {type(frame)!r}.")
+        if frame.empty:
+            raise ValueError("IngestResult.from_frame got an empty frame: no AIS to ingest.")
+        with tempfile.TemporaryDirectory(prefix="vessel-risk-frame-") as tmp:
+            path = Path(tmp) / "frame.parquet"
+            frame.reset_index(drop=True).to_parquet(path, index=False)
+            result = read_ais(path, limits=limits or DEFAULT_LIMITS)
+        names = {str(path): source, path.name: source}
+        for part in (result.positions, result.static, result.quarantine):
+            if "source" not in part.columns:
+                continue
+            column = part["source"]
+            if isinstance(column.dtype, pd.CategoricalDtype):
+                part["source"] = column.cat.rename_categories(
+                    [names.get(str(c), c) for c in column.cat.categories]
+                )
+            else:
+                part["source"] = column.replace(names)
+        for report in result.files:
+            report["source"] = names.get(str(report.get("source")), report.get("source"))
+        return result
 
     @property
     def rows_in(self) -> int:

@@ -13,7 +13,7 @@ this module trains and judges the classifier and writes the model files it loads
 * :func:`train_fishing_model`: evaluation, then the classifier trained on every vessel,
   with its card (version, data fingerprint, held-out F1);
 * :func:`save_fishing_model`: ``model.txt`` (LightGBM text model) and ``card.json``
-  (``vessel-risk train-fishing``; the committed model is ``models/fishing``).
+  (``vessel-risk train-fishing``; the shipped model is ``vessel_risk/events/fishing_model``).
 """
 
 from __future__ import annotations

@@ -15,9 +15,9 @@
   skops against the reviewed allow-list, never against the list a model file carries.
 
 Registry aliases, not the deprecated stages (``models:/vessel-risk@champion``). The
-tracking URI is any MLflow URI; a plain folder (the default ``models/mlruns``) holds a
-SQLite database ``mlflow.db`` and the artifacts, since MLflow 3 no longer accepts the file
-store.
+tracking URI is any MLflow URI; a plain folder (the default: ``mlruns`` in the user data
+folder, :func:`vessel_risk.settings.default_mlflow_store`) holds a SQLite database
+``mlflow.db`` and the artifacts, since MLflow 3 no longer accepts the file store.
 """
 
 from __future__ import annotations
@@ -146,15 +146,6 @@ class TrainResult:
     report: Path | None
 
 
-def _requirements() -> list[str]:
-    from importlib.metadata import version
-
-    reqs = []
-    for pkg in ("scikit-learn", "lightgbm", "numpy", "pandas"):
-        reqs.append(f"{pkg}=={version(pkg)}")
-    return reqs
-
-
 def train(
     frame: pd.DataFrame,
     features: Sequence[str],
@@ -168,6 +159,7 @@ def train(
     data_source: str = "",
     report_path: Path | None = None,
     adversarial: Any = None,
+    serve: Any = None,
 ) -> TrainResult:
     """Cross-validate, fit, log and register a model; the new version becomes the challenger.
 
@@ -193,6 +185,12 @@ def train(
         Adversarial validation of the unlabelled source used, if any (``auc``,
         ``auc_ci``, ``top_features``, ``comparable``): shown in the report, its AUC logged
         as ``adversarial_auc``.
+    serve : callable, optional
+        The scoring function the served model applies
+        (``vessel_risk.pipeline.serving.serve_frame``, as ``vessel-risk train`` passes):
+        the model is then registered as :class:`~vessel_risk.model.pyfunc.VesselRiskModel`,
+        served by ``mlflow models serve`` with probabilities and reasons. None registers
+        the bare estimator (MLflow's sklearn flavour: labels only when served).
 
     Returns
     -------
@@ -211,7 +209,6 @@ def train(
     :data:`BASELINE_PREFIX`, for :func:`promote`'s guard.
     """
     import mlflow
-    from mlflow.models import infer_signature
 
     registry = resolve_registry(uri)
     assert registry is not None
@@ -269,17 +266,10 @@ def train(
         mlflow.log_text(ev.confounders.to_csv(index=False), "confounding.csv")
         if len(ev.importance):
             mlflow.log_text(ev.importance.to_csv(header=["importance"]), "importance.csv")
-        # Float columns: the pipeline's features may hold NaN at serving time.
-        example = frame[ev.features].head(5).astype("float64")
-        signature = infer_signature(example, final.predict_proba(example)[:, 1])  # type: ignore[union-attr]
-        info = mlflow.sklearn.log_model(
-            final,
-            name="model",
-            signature=signature,
-            input_example=example,
-            registered_model_name=MODEL_NAME,
-            pip_requirements=_requirements(),
-            skops_trusted_types=trusted,
+        from vessel_risk.model.pyfunc import log_estimator
+
+        info = log_estimator(
+            final, ev.features, frame, serve=serve, kind=kind, trusted=trusted, name=MODEL_NAME
         )
     version = str(info.registered_model_version)
     client.set_registered_model_alias(MODEL_NAME, CHALLENGER, version)
@@ -523,10 +513,12 @@ def load_version(uri: str, version: str) -> Champion:
     except Exception as exc:
         raise LookupError(f"No version {version!r} of {MODEL_NAME!r} at {uri!r}.") from exc
     with tempfile.TemporaryDirectory() as tmp:
+        from vessel_risk.model.pyfunc import estimator_dir
+
         local = mlflow.artifacts.download_artifacts(
             artifact_uri=f"models:/{MODEL_NAME}/{version}", dst_path=tmp
         )
-        model = load_skops(Path(local))
+        model = load_skops(estimator_dir(Path(local)))
     kind = (mv.tags or {}).get("model_kind", type(model).__name__)
     features = [str(f) for f in getattr(model, "feature_names_in_", [])]
     return Champion(model, str(mv.version), f"{MODEL_NAME}/{mv.version} ({kind})", features)

@@ -9,14 +9,15 @@ entrypoint holds no checks of its own and a typo in a path fails before any work
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from vessel_risk.events.clean import ON_LAND_MARGIN_KM
+from vessel_risk.events.fishing import packaged_model_dir
 from vessel_risk.ingest import DEFAULT_LIMITS, IngestLimits, store_partitions
 from vessel_risk.pipeline.engine import check_scheduler
-from vessel_risk.settings import Settings
+from vessel_risk.settings import Settings, default_mlflow_store
 
 Scorer = Literal["champion", "baseline"]
 
@@ -53,15 +54,20 @@ class RunConfig:
 
     Build it with keyword arguments; paths may be given as ``str``. Every check runs
     when it is built (``__post_init__``), in the order a person would fix them.
+    ``RunConfig()`` (no output folder, no input) configures a frame-in run: the
+    references and scoring of :func:`vessel_risk.pipeline.process_partition` on AIS
+    already in memory; a whole run (:func:`vessel_risk.run`) needs ``out_dir`` and an
+    input.
 
     Parameters
     ----------
-    out_dir : Path
-        Folder for the outputs (created if missing).
+    out_dir : Path, optional
+        Folder for the outputs (created if missing); needed by a whole run.
     ais_paths : Path or sequence of Path, optional
         AIS files (Parquet, GeoParquet, CSV dialects, raw NMEA), read in chunks into a
         temporary position store inside ``out_dir``. Exactly one of ``ais_paths`` and
-        ``position_store`` is given.
+        ``position_store`` is given when ``out_dir`` is, neither in a frame-in
+        configuration.
     position_store : Path, optional
         A position store written by ``vessel-risk ingest``
         (:func:`vessel_risk.ingest.write_store`), read instead of ``ais_paths``.
@@ -87,11 +93,15 @@ class RunConfig:
     scorer : {"champion", "baseline"}, default "champion"
         Score with the model registry's champion when there is one (else the indicator
         baseline), or always with the indicator baseline.
-    mlflow_tracking_uri : str, default "models/mlruns"
-        The model registry (MLflow) the champion is looked up in.
-    fishing_model_dir : Path, optional
-        Folder of the fishing classifier (``model.txt``, ``card.json``); without one,
-        positions without GFW's ``nnet_score`` are scored by the speed heuristic.
+    mlflow_tracking_uri : str, optional
+        The model registry (MLflow) the champion is looked up in; default
+        :func:`~vessel_risk.settings.default_mlflow_store` (the user data folder).
+    fishing_model_dir : Path or None, optional
+        Folder of the fishing classifier (``model.txt``, ``card.json``); default the
+        classifier shipped inside the package
+        (:func:`~vessel_risk.events.fishing.packaged_model_dir`). None (or a folder
+        without a model) scores positions without GFW's ``nnet_score`` by the speed
+        heuristic.
     agency_directory : Path, optional
         Agency directory TOML whose ``[[fleet]]`` tables give crew-origin countries
         for consular routing of automatic referrals.
@@ -121,7 +131,8 @@ class RunConfig:
     Raises
     ------
     ValueError
-        If both or neither of ``ais_paths`` and ``position_store`` are given, if a
+        If both of ``ais_paths`` and ``position_store`` are given, neither with an
+        ``out_dir`` or one without an ``out_dir``, if a
         path names a folder where a file is expected (or ``out_dir`` a file), if
         ``position_store`` is not a position store or holds ``out_dir``, or if a value
         is of the wrong type or out of range.
@@ -129,7 +140,9 @@ class RunConfig:
         If an input file does not exist.
     """
 
-    out_dir: Path
+    # None only in a frame-in configuration, which no whole run accepts (vessel_risk.run
+    # checks): typed Path for the code of whole runs.
+    out_dir: Path = None  # type: ignore[assignment]
     ais_paths: tuple[Path, ...] = ()
     position_store: Path | None = None
     partitions: int | None = None
@@ -141,8 +154,8 @@ class RunConfig:
     on_land_margin_km: float | None = ON_LAND_MARGIN_KM
     database_url: str | None = None
     scorer: Scorer = "champion"
-    mlflow_tracking_uri: str = "models/mlruns"
-    fishing_model_dir: Path | None = None
+    mlflow_tracking_uri: str = field(default_factory=default_mlflow_store)
+    fishing_model_dir: Path | None = field(default_factory=packaged_model_dir)
     agency_directory: Path | None = None
     all_vessel_classes: bool = False
     validate_frames: bool = False
@@ -153,7 +166,7 @@ class RunConfig:
     def __post_init__(self) -> None:
         # Coerce first (frozen: through object.__setattr__), then check.
         put = object.__setattr__
-        put(self, "out_dir", Path(self.out_dir))
+        put(self, "out_dir", _path(self.out_dir))
         ais = self.ais_paths
         put(
             self,
@@ -162,7 +175,13 @@ class RunConfig:
         )
         for name in ("position_store", "fishing_model_dir", *_REFERENCE_FILES):
             put(self, name, _path(getattr(self, name)))
-        if bool(self.ais_paths) == (self.position_store is not None):
+        has_input = bool(self.ais_paths) or self.position_store is not None
+        if self.out_dir is None and has_input:
+            raise ValueError(
+                "give the output folder (--out DIR, RunConfig(out_dir=...)) for a run of "
+                "AIS files or a store."
+            )
+        if self.out_dir is not None and bool(self.ais_paths) == (self.position_store is not None):
             raise ValueError(
                 "give the AIS as --ais FILE (repeatable) or as --store DIR, not both."
                 if self.ais_paths
@@ -191,7 +210,8 @@ class RunConfig:
                 "The 'scorer' parameter of RunConfig must be 'champion' or 'baseline'. "
                 f"Got {self.scorer!r} instead."
             )
-        for folder in (self.out_dir, *self.out_dir.parents):
+        out = self.out_dir
+        for folder in (out, *out.parents) if out is not None else ():
             if folder.exists():
                 if not folder.is_dir():
                     raise ValueError(
@@ -199,7 +219,7 @@ class RunConfig:
                         "the outputs go to."
                     )
                 break
-        if self.position_store is not None:
+        if self.position_store is not None and self.out_dir is not None:
             store_partitions(self.position_store)  # ValueError when it is no store
             store = self.position_store.resolve()
             if store == self.out_dir.resolve() or store in self.out_dir.resolve().parents:
@@ -226,8 +246,8 @@ class RunConfig:
         settings : Settings
             ``database_url``, ``mlflow_tracking_uri``, ``fishing_model_dir``,
             ``agency_directory``, ``validate_frames`` and ``ingest_limits`` are taken from
-            it unless given
-            in ``values``.
+            it unless given in ``values``; an unset ``fishing_model_dir`` setting keeps the
+            shipped classifier.
         **values
             Any field of :class:`RunConfig`.
 
@@ -244,6 +264,8 @@ class RunConfig:
         ):
             if values.get(name) is None:
                 values[name] = getattr(settings, name)
+        if values["fishing_model_dir"] is None:
+            values["fishing_model_dir"] = packaged_model_dir()
         if values.get("ingest_limits") is None:
             values["ingest_limits"] = IngestLimits.from_settings(settings)
         return cls(**values)  # type: ignore[arg-type]
@@ -256,8 +278,20 @@ class RunConfig:
 
     @property
     def resolved_database_url(self) -> str:
-        """``database_url``, else the SQLite file ``vessel_risk.db`` in ``out_dir``."""
-        return self.database_url or f"sqlite:///{(self.out_dir / 'vessel_risk.db').resolve()}"
+        """``database_url``, else the SQLite file ``vessel_risk.db`` in ``out_dir``.
+
+        Raises
+        ------
+        ValueError
+            If neither is set (a frame-in configuration has no database).
+        """
+        if self.database_url:
+            return self.database_url
+        if self.out_dir is None:
+            raise ValueError(
+                "no database: a frame-in RunConfig has neither database_url nor out_dir."
+            )
+        return f"sqlite:///{(self.out_dir / 'vessel_risk.db').resolve()}"
 
     @property
     def inputs(self) -> list[str]:

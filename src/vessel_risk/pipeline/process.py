@@ -1,9 +1,12 @@
 """The whole chain on AIS already in memory: one partition, no I/O.
 
-:func:`process` is what a notebook or a test calls on an
-:class:`~vessel_risk.ingest.IngestResult`; :func:`vessel_risk.pipeline.run` runs the
-same stages (:mod:`vessel_risk.pipeline.stages`) one partition of vessels at a time
-and writes the outputs.
+:func:`process_partition` is the per-partition function every run maps (the two
+passes of :mod:`vessel_risk.pipeline.stages`), public for a notebook: an
+:class:`~vessel_risk.ingest.IngestResult` (``IngestResult.from_frame(df)`` for your own
+DataFrame) and a :class:`~vessel_risk.pipeline.config.RunConfig` (``RunConfig()`` for
+the defaults) in, the event and feature frames out. :func:`process` adds scoring and
+counts (what a test calls); :func:`vessel_risk.pipeline.run` runs the same stages one
+partition of vessels at a time and writes the outputs.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from vessel_risk.events.fishing import FishingModel
 from vessel_risk.geo.zones import EezIndex
 from vessel_risk.ingest import IngestResult
 from vessel_risk.model import indicators as ind
+from vessel_risk.pipeline.config import RunConfig
 from vessel_risk.pipeline.counts import RunTally, run_counts
 from vessel_risk.pipeline.scoring import alert_queue, score_alerts
 from vessel_risk.pipeline.stages import (
@@ -30,6 +34,97 @@ from vessel_risk.pipeline.stages import (
     second_pass,
 )
 from vessel_risk.settings import Settings
+
+
+@dataclass
+class PartitionFrames:
+    """The frames :func:`process_partition` derives from one partition of vessels.
+
+    Attributes
+    ----------
+    positions : DataFrame
+        Enriched positions (:class:`~vessel_risk.events.schemas.EnrichedPositionSchema`):
+        cleaned, with distances, port, zone, ``fishing_score`` and ``fishing_source``.
+    visits, voyages, gaps, loitering, encounters : DataFrame
+        The event tables (:mod:`vessel_risk.events.schemas`).
+    features : DataFrame
+        Vessel-year features (:class:`~vessel_risk.features.schemas.VesselFeatureSchema`),
+        as in ``vessel_features.parquet``.
+    identity : DataFrame
+        Identity history (names, call signs, flags over time).
+    quarantine : DataFrame
+        Rows ingest and cleaning set aside, each with its reason.
+    """
+
+    positions: pd.DataFrame
+    visits: pd.DataFrame
+    voyages: pd.DataFrame
+    gaps: pd.DataFrame
+    loitering: pd.DataFrame
+    encounters: pd.DataFrame
+    features: pd.DataFrame
+    identity: pd.DataFrame
+    quarantine: pd.DataFrame
+
+
+def process_partition(
+    ingested: IngestResult,
+    config: RunConfig | None = None,
+    *,
+    references: References | None = None,
+    on_stage: Callable[[str], None] = _noop,
+) -> PartitionFrames:
+    """Run the per-partition stages on AIS in memory: events and vessel-year features.
+
+    The function every run maps over partitions of whole vessels (first pass: cleaning,
+    transmitter tracks, identity, distances, encounters and vessel identities within
+    the partition; second pass: fishing, port visits, voyages, gaps, loitering,
+    features), here on one partition holding every vessel of ``ingested``. No scoring,
+    no file written: :func:`vessel_risk.run` does the whole job.
+
+    Parameters
+    ----------
+    ingested : IngestResult
+        From :func:`vessel_risk.ingest.read_many` or ``IngestResult.from_frame(df)``.
+    config : RunConfig, optional
+        Reference files, fishing classifier and checks; default ``RunConfig()`` (ports
+        shipped with ``searoute``, the shipped fishing classifier, no lists).
+    references : References, optional
+        Reference data already read (:func:`vessel_risk.pipeline.load_references`), to
+        save reading them again for each call; default: read from ``config``.
+    on_stage : callable, optional
+        Called with each stage's name as it starts.
+
+    Returns
+    -------
+    PartitionFrames
+
+    Raises
+    ------
+    ValueError
+        If a reference file of ``config`` cannot be read.
+    """
+    from vessel_risk.pipeline.run import load_references
+
+    config = config if config is not None else RunConfig()
+    refs = references if references is not None else load_references(config)
+    static = ingested.static[ingested.static["timestamp"].notna()]
+    work = PartitionWork(ingested.positions, static)
+    validate = config.validate_frames or Settings().validate_frames
+    first_pass(work, refs, validate=validate, on_stage=on_stage)
+    enriched = work.positions
+    events = second_pass(work, refs, validate=validate, on_stage=on_stage).events()
+    return PartitionFrames(
+        positions=enriched,
+        visits=events.visits,
+        voyages=events.voyages,
+        gaps=events.gaps,
+        loitering=events.loitering,
+        encounters=events.encounters,
+        features=events.features,
+        identity=events.identity,
+        quarantine=pd.concat([ingested.quarantine, work.quarantine], ignore_index=True),
+    )
 
 
 @dataclass
