@@ -604,59 +604,6 @@ def add_case_agencies(s: Session, *, idn_days: int | None = None) -> None:
     add_agency(s, "mmr-nrm", role="nrm_case_system", country_iso3="MMR", name="Myanmar NRM")
 
 
-class LocalDelivery:
-    """Stands in for ``vessel_risk.delivery.cases.enqueue_case_message`` /
-    ``revoke_deliveries`` (s17route's) until merged: records each call and, as an
-    enqueue, writes the outbox row the real one writes (``case_id``, ``consent_use``;
-    a ``person`` dict reduced to its field names, no personal value)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-
-    def __call__(self, *args: Any, **kw: Any) -> Any:
-        self.calls.append((args[1:], kw))
-        return None
-
-    def enqueue(
-        self,
-        s: Session,
-        case: Any,
-        agency_id: str,
-        event_type: str,
-        payload: dict[str, Any],
-        *,
-        consent_use: str | None,
-        actor: str,
-        rule: str,
-    ) -> Delivery:
-        import uuid
-
-        from vessel_risk.db.tables import Delivery
-
-        self.calls.append(
-            (
-                (case.id, agency_id, event_type),
-                {"consent_use": consent_use, "actor": actor, "rule": rule},
-            )
-        )
-        row = Delivery(
-            id=str(uuid.uuid4()),
-            case_id=case.id,
-            consent_use=consent_use,
-            agency_id=agency_id,
-            rule=rule[:64],
-            event_type=event_type,
-            payload=dict(payload),
-            status="pending",
-            attempts=0,
-            next_attempt_at=T0,
-            created_at=T0,
-        )
-        s.add(row)
-        s.flush()
-        return row
-
-
 # --- A registered champion (issue 20: models that travel with the package) ---------------
 
 

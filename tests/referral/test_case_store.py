@@ -1,9 +1,7 @@
 """Presumed-victim cases in the database (referral.case_store): open, move, consent,
 intake, closure and retention, on SQLite and PostgreSQL.
 
-``revoke_deliveries`` and ``enqueue_case_message`` are s17route's
-(:mod:`vessel_risk.delivery.cases`); until they are merged these tests pass small local
-functions that write the same outbox rows (:class:`tests.builders.LocalDelivery`).
+A withdrawn consent goes through the real outbox (:mod:`vessel_risk.delivery.cases`).
 """
 
 from __future__ import annotations
@@ -15,8 +13,17 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.builders import LocalDelivery, add_agency, add_case_agencies, make_intake
-from vessel_risk.db.tables import Agency, AuditEntry, Case, CaseConsent, CaseTransition, as_utc
+from tests.builders import add_agency, add_case_agencies, make_intake
+from vessel_risk.db.tables import (
+    Agency,
+    AuditEntry,
+    Case,
+    CaseConsent,
+    CaseTransition,
+    Delivery,
+    as_utc,
+)
+from vessel_risk.delivery.cases import CONSENT_REVOKED, enqueue_case_message
 from vessel_risk.referral.case_store import (
     assign_child_protection,
     child_protection_missing,
@@ -223,12 +230,25 @@ def test_screened_without_indicators_may_become_a_presumed_victim(engine):
 
 
 def test_withdrawn_consent_reaches_recipients(engine):
-    revoked = LocalDelivery()
     with Session(engine) as s, s.begin():
         add_case_agencies(s)
         case = open_case(s, make_intake(age=30), now=T0, **OWNER)
-        record_consent(s, case.id, "law_enforcement", False, actor="cw", revoke=revoked)
-        assert revoked.calls == []  # never granted: nothing to revoke
+        sent = enqueue_case_message(
+            s,
+            case,
+            "tha-sw",
+            "case.referral",
+            {"person_fields": ["language"]},
+            consent_use="services",
+            actor="cw@tha-ngo",
+            rule="consent:services",
+            now=T0,
+        )
+        sent.status = "delivered"
+        record_consent(s, case.id, "law_enforcement", False, actor="cw")
+        # Never granted: nothing to revoke, nothing queued.
+        assert sent.revoked_at is None
+        assert s.scalars(select(Delivery).where(Delivery.case_id == case.id)).all() == [sent]
         record_consent(
             s,
             case.id,
@@ -236,15 +256,38 @@ def test_withdrawn_consent_reaches_recipients(engine):
             False,
             actor="cw@tha-ngo",
             interpreter_language="th",
-            revoke=revoked,
             now=T0 + timedelta(days=1),
         )
-        assert revoked.calls == [((case.id, "services"), {"actor": "cw@tha-ngo"})]
-        assert current_consents(s, case.id)["services"] is False
-        record_consent(
-            s, case.id, "services", True, actor="cw", revoke=revoked, now=T0 + timedelta(days=2)
+        assert (sent.status, sent.revoked_at is not None) == ("delivered", True)
+        notice = s.scalars(
+            select(Delivery).where(
+                Delivery.case_id == case.id, Delivery.event_type == CONSENT_REVOKED
+            )
+        ).one()
+        assert (notice.agency_id, notice.consent_use, notice.rule, notice.revoked_at) == (
+            "tha-sw",
+            None,
+            "revoke:services",
+            None,
         )
-        assert current_consents(s, case.id)["services"] is True and len(revoked.calls) == 1
+        assert (notice.payload["revoked_delivery_id"], notice.payload["consent_use"]) == (
+            sent.id,
+            "services",
+        )
+        revoked = s.scalars(
+            select(AuditEntry).where(
+                AuditEntry.entity_id == sent.id, AuditEntry.action == "delivery.revoked"
+            )
+        ).one()
+        assert (revoked.actor, revoked.reason, revoked.after["notified"]) == (
+            "cw@tha-ngo",
+            "consent 'services' withdrawn",
+            True,
+        )
+        assert current_consents(s, case.id)["services"] is False
+        record_consent(s, case.id, "services", True, actor="cw", now=T0 + timedelta(days=2))
+        assert current_consents(s, case.id)["services"] is True
+        assert len(s.scalars(select(Delivery).where(Delivery.case_id == case.id)).all()) == 2
         with pytest.raises(CaseError, match="Unknown consent use"):
             record_consent(s, case.id, "marketing", True, actor="cw")
         entry = [e for e in _audit(s, case.id) if e.action == "case.consent"][1]

@@ -1,6 +1,5 @@
 """Follow-ups and transfers of a person's case (referral.case_tasks), on SQLite and
-PostgreSQL. s17route's ``enqueue_case_message`` is stood in for by
-:class:`tests.builders.LocalDelivery` until merged."""
+PostgreSQL; their messages go through the real outbox (:mod:`vessel_risk.delivery.cases`)."""
 
 from __future__ import annotations
 
@@ -11,8 +10,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tests.builders import LocalDelivery, add_case_agencies, make_intake
+from tests.builders import add_case_agencies, make_intake
 from vessel_risk.db.tables import AuditEntry, CaseFollowUp, Delivery, as_utc
+from vessel_risk.delivery.cases import DATA_USE, NON_PUNISHMENT
 from vessel_risk.referral.case_store import (
     case_transfers,
     complete_follow_up,
@@ -50,7 +50,6 @@ def _assisted_case(s: Session, **kw) -> str:
 
 
 def test_follow_ups_at_3_6_12_months_completed_with_iacat_and_overdue(engine):
-    outbox = LocalDelivery()
     with Session(engine) as s, s.begin():
         case_id = _assisted_case(s)
         rows = s.scalars(
@@ -104,25 +103,34 @@ def test_follow_ups_at_3_6_12_months_completed_with_iacat_and_overdue(engine):
         assert [f.months for f in overdue_follow_ups(s, late)] == [6]
         assert overdue_follow_ups(s, late, owner_client_id="someone-else") == []
         assert overdue_follow_ups(s, datetime(2026, 11, 10, 8, tzinfo=UTC)) == []
-        notified = notify_overdue(s, late, enqueue=outbox.enqueue)
+        notified = notify_overdue(s, late)
         assert [(f.months, as_utc(f.notified_at)) for f in notified] == [(6, late)]
-        assert notify_overdue(s, late + timedelta(days=1), enqueue=outbox.enqueue) == []
-        assert outbox.calls == [
-            (
-                (case_id, "tha-ngo", "case.follow_up_overdue.6m"),
-                {
-                    "consent_use": None,
-                    "actor": "system:follow_ups",
-                    "rule": "follow_up_overdue:case_owner",
-                },
-            ),
-        ]
+        assert notify_overdue(s, late + timedelta(days=1)) == []
         message = s.scalars(select(Delivery).where(Delivery.case_id == case_id)).one()
+        assert (
+            message.agency_id,
+            message.event_type,
+            message.consent_use,
+            message.rule,
+            message.revoked_at,
+        ) == ("tha-ngo", "case.follow_up_overdue.6m", None, "follow_up_overdue:case_owner", None)
         assert message.payload == {
             "case_id": case_id,
             "months": 6,
             "due_at": "2026-11-10T09:00:00+00:00",
+            "presumed_victim_statement": NON_PUNISHMENT,
+            "data_use": DATA_USE,
         }
+        queued = s.scalars(
+            select(AuditEntry).where(
+                AuditEntry.entity_id == message.id, AuditEntry.action == "delivery.enqueued"
+            )
+        ).one()
+        assert (queued.actor, queued.after["event_type"], queued.after["fields"]) == (
+            "system:follow_ups",
+            "case.follow_up_overdue.6m",
+            [],
+        )
         entries = s.scalars(
             select(AuditEntry).where(
                 AuditEntry.entity_id == case_id, AuditEntry.action.like("case.follow_up%")
@@ -158,13 +166,12 @@ def test_retention_from_closure_outlasts_the_12_month_follow_up(engine):
 
 
 def test_transfer_needs_consent_and_carries_only_agreed_fields(engine):
-    outbox = LocalDelivery()
     with Session(engine) as s, s.begin():
         case_id = _assisted_case(s, nationality_iso3="MMR", gender="man")
         agreed = ["nationality_iso3", "language", "age_band"]
         args = (s, case_id, "mmr-nrm", "repatriation", agreed)
         with pytest.raises(CaseError, match="consent 'transfer'"):
-            request_transfer(*args, actor="cw@tha-ngo", enqueue=outbox.enqueue)
+            request_transfer(*args, actor="cw@tha-ngo")
         record_consent(s, case_id, "transfer", True, actor="cw@tha-ngo", interpreter_language="th")
         with pytest.raises(CaseError, match="Unknown intake fields"):
             request_transfer(
@@ -174,7 +181,6 @@ def test_transfer_needs_consent_and_carries_only_agreed_fields(engine):
                 "repatriation",
                 ["passport_number"],
                 actor="cw",
-                enqueue=outbox.enqueue,
             )
         with pytest.raises(CaseError, match="another state's mechanism"):
             request_transfer(
@@ -184,7 +190,6 @@ def test_transfer_needs_consent_and_carries_only_agreed_fields(engine):
                 "repatriation",
                 ["language"],
                 actor="cw",
-                enqueue=outbox.enqueue,
             )
         with pytest.raises(CaseError, match="Unknown transfer purpose"):
             request_transfer(
@@ -194,10 +199,9 @@ def test_transfer_needs_consent_and_carries_only_agreed_fields(engine):
                 "deportation",
                 ["language"],
                 actor="cw",
-                enqueue=outbox.enqueue,
             )
-        assert outbox.calls == []
-        transfer = request_transfer(*args, actor="cw@tha-ngo", enqueue=outbox.enqueue)
+        assert s.scalars(select(Delivery).where(Delivery.case_id == case_id)).all() == []
+        transfer = request_transfer(*args, actor="cw@tha-ngo")
         assert (transfer.to_iso3, transfer.status, transfer.fields) == (
             "MMR",
             "requested",

@@ -3,14 +3,12 @@
 Shared by :mod:`vessel_risk.referral.case_store` (open, move, consent) and
 :mod:`vessel_risk.referral.case_tasks` (follow-ups, transfers): looking a case up, the
 consents in force, reading the intake (audited, never after retention), recording a
-move with its audit entry, starting the reflection period, scheduling follow-ups, and
-the seam to :mod:`vessel_risk.delivery.cases`.
+move with its audit entry, starting the reflection period, scheduling follow-ups.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -43,22 +41,6 @@ CHILD_PROTECTION = "child_protection"
 
 SYSTEM = "system:cases"
 """Actor of the moves the rules make on their own (a presumed victim's reflection)."""
-
-DeliveryFn = Callable[..., Any]
-
-
-def resolve_delivery(name: str, given: DeliveryFn | None) -> DeliveryFn:
-    """``vessel_risk.delivery.cases.<name>`` unless the caller gave its own callable."""
-    if given is not None:
-        return given
-    try:
-        module = importlib.import_module("vessel_risk.delivery.cases")
-        fn: DeliveryFn = getattr(module, name)
-    except (ImportError, AttributeError) as exc:
-        raise RuntimeError(
-            f"vessel_risk.delivery.cases.{name} is not available; nothing was sent."
-        ) from exc
-    return fn
 
 
 def as_now(now: datetime | None) -> datetime:

@@ -12,8 +12,7 @@ records in :mod:`vessel_risk.referral.case_records`; this module re-exports thei
 names, so callers import every case function from here.
 
 Messages to agencies go through the outbox of :mod:`vessel_risk.delivery.cases`
-(``enqueue_case_message``, ``revoke_deliveries``), looked up when called (a seam: tests
-and callers may pass their own callable).
+(``enqueue_case_message``, ``revoke_deliveries``).
 """
 
 from __future__ import annotations
@@ -37,16 +36,15 @@ from vessel_risk.db.tables import (
     audit,
     utcnow,
 )
+from vessel_risk.delivery.cases import revoke_deliveries
 from vessel_risk.referral.case_records import (
     CHILD_PROTECTION,
     SYSTEM,
-    DeliveryFn,
     as_now,
     current_consents,
     get_case,
     read_intake,
     record_move,
-    resolve_delivery,
     schedule_follow_ups,
     start_reflection,
     state_agencies,
@@ -344,14 +342,12 @@ def record_consent(
     actor: str,
     interpreter_language: str | None = None,
     now: datetime | None = None,
-    revoke: DeliveryFn | None = None,
 ) -> CaseConsent:
     """Record a person's decision on one use of their data; a withdrawal reaches recipients.
 
     A withdrawal (the use was in force, now refused) calls
-    ``revoke_deliveries(session, case_id, use, actor=actor)`` (default
-    :func:`vessel_risk.delivery.cases.revoke_deliveries`; ``revoke`` replaces it), which
-    marks every copy sent under the use revoked and tells each recipient.
+    :func:`vessel_risk.delivery.cases.revoke_deliveries`, which marks every copy sent
+    under the use revoked and tells each recipient.
 
     Raises
     ------
@@ -387,7 +383,7 @@ def record_consent(
         after={"use": use, "granted": bool(granted), "interpreter": interpreter_language},
     )
     if before and not granted:
-        resolve_delivery("revoke_deliveries", revoke)(session, case.id, use, actor=actor)
+        revoke_deliveries(session, case.id, use, actor=actor)
     return row
 
 

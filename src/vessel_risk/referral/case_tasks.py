@@ -23,13 +23,12 @@ from vessel_risk.db.tables import (
     as_utc,
     audit,
 )
+from vessel_risk.delivery.cases import enqueue_case_message
 from vessel_risk.referral.case_records import (
-    DeliveryFn,
     as_now,
     current_consents,
     get_case,
     read_intake,
-    resolve_delivery,
 )
 from vessel_risk.referral.cases import (
     CaseError,
@@ -148,16 +147,14 @@ def overdue_follow_ups(
     return rows
 
 
-def notify_overdue(
-    session: Session, now: datetime | None = None, *, enqueue: DeliveryFn | None = None
-) -> list[CaseFollowUp]:
+def notify_overdue(session: Session, now: datetime | None = None) -> list[CaseFollowUp]:
     """Tell each overdue follow-up's case owner once: audit entry, dashboard, outbox.
 
     Sets ``notified_at`` on each overdue follow-up not yet notified and audits it
     (``case.follow_up_overdue``, the dashboard's queue). Where the owner's agency has a
     transport other than ``manual``, a message ``case.follow_up_overdue.<n>m`` (case id,
     months, due date; no personal data) is queued to it with
-    :func:`vessel_risk.delivery.cases.enqueue_case_message` (``enqueue`` replaces it).
+    :func:`vessel_risk.delivery.cases.enqueue_case_message`.
 
     Returns
     -------
@@ -184,7 +181,7 @@ def notify_overdue(
         )
         agency = session.get(Agency, case.owner_agency_id)
         if agency is not None and agency.transport != "manual":
-            resolve_delivery("enqueue_case_message", enqueue)(
+            enqueue_case_message(
                 session,
                 case,
                 agency.id,
@@ -208,13 +205,12 @@ def request_transfer(
     *,
     actor: str,
     now: datetime | None = None,
-    enqueue: DeliveryFn | None = None,
 ) -> CaseTransfer:
     """Hand a case to another state's mechanism, with the person's consent ``transfer``.
 
     The message (``case.transfer``, queued with
-    :func:`vessel_risk.delivery.cases.enqueue_case_message` under consent ``transfer``;
-    ``enqueue`` replaces it) carries the non-punishment statement, the case's state and
+    :func:`vessel_risk.delivery.cases.enqueue_case_message` under consent ``transfer``)
+    carries the non-punishment statement, the case's state and
     the purpose, and names in ``person_fields`` the intake fields the person agreed to
     share (``fields``, those the intake holds). The outbox stores no personal value: the
     delivery worker reads those fields' values from the encrypted intake when it sends.
@@ -288,7 +284,7 @@ def request_transfer(
         "child": case.child,
         "person_fields": agreed,
     }
-    delivery = resolve_delivery("enqueue_case_message", enqueue)(
+    delivery = enqueue_case_message(
         session,
         case,
         agency.id,
@@ -298,7 +294,7 @@ def request_transfer(
         actor=actor,
         rule="consent:transfer",
     )
-    transfer.delivery_id = getattr(delivery, "id", None)
+    transfer.delivery_id = delivery.id
     audit(
         session,
         actor=actor,
