@@ -70,6 +70,42 @@ def _frozen(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
+def _held(row: Delivery, when: datetime) -> bool:
+    """Whether the recipient holds (or may be receiving) ``row`` at ``when``: delivered, or
+    pending and leased by a worker right now."""
+    leased = row.leased_until is not None and (as_utc(row.leased_until) or when) > when
+    return row.status == "delivered" or (row.status == "pending" and leased)
+
+
+def _queue(
+    session: Session,
+    row: Delivery,
+    when: datetime,
+    *,
+    actor: str,
+    reason: str,
+    after: dict[str, Any],
+) -> Delivery:
+    """Add ``row`` to the outbox, pending from ``when``, and audit ``delivery.enqueued``."""
+    row.id = str(uuid.uuid4())
+    row.status = "pending"
+    row.attempts = 0
+    row.next_attempt_at = when
+    row.created_at = when
+    session.add(row)
+    session.flush()
+    audit(
+        session,
+        actor=actor,
+        action="delivery.enqueued",
+        entity_type="delivery",
+        entity_id=row.id,
+        reason=reason,
+        after=after,
+    )
+    return row
+
+
 def enqueue_case_message(
     session: Session,
     case: Case,
@@ -149,28 +185,19 @@ def enqueue_case_message(
     body.setdefault("case_id", case.id)
     body.setdefault("presumed_victim_statement", NON_PUNISHMENT)
     body.setdefault("data_use", DATA_USE)
-    row = Delivery(
-        id=str(uuid.uuid4()),
-        notice_id=None,
-        case_id=case.id,
-        consent_use=consent_use,
-        agency_id=agency_id,
-        rule=rule[:64],
-        event_type=event_type,
-        payload=body,
-        status="pending",
-        attempts=0,
-        next_attempt_at=when,
-        created_at=when,
-    )
-    session.add(row)
-    session.flush()
-    audit(
+    return _queue(
         session,
+        Delivery(
+            notice_id=None,
+            case_id=case.id,
+            consent_use=consent_use,
+            agency_id=agency_id,
+            rule=rule[:64],
+            event_type=event_type,
+            payload=body,
+        ),
+        when,
         actor=actor,
-        action="delivery.enqueued",
-        entity_type="delivery",
-        entity_id=row.id,
         reason=rule,
         after={
             "case_id": case.id,
@@ -181,7 +208,6 @@ def enqueue_case_message(
             "fields": sorted(body.get("person_fields") or ()),
         },
     )
-    return row
 
 
 def revoke_deliveries(
@@ -233,8 +259,7 @@ def revoke_deliveries(
     ).all()
     queued: list[Delivery] = []
     for row in rows:
-        leased = row.leased_until is not None and (as_utc(row.leased_until) or when) > when
-        held = row.status == "delivered" or (row.status == "pending" and leased)
+        held = _held(row, when)
         before = {"status": row.status, "revoked_at": None}
         row.revoked_at = when
         if not held:
@@ -298,8 +323,7 @@ def notify_withdrawn(
     ).all()
     out: list[Delivery] = []
     for row in sent:
-        leased = row.leased_until is not None and (as_utc(row.leased_until) or when) > when
-        if not (row.status == "delivered" or (row.status == "pending" and leased)):
+        if not _held(row, when):
             continue
         existing = session.scalars(
             select(Delivery).where(
@@ -312,7 +336,6 @@ def notify_withdrawn(
             out.append(existing)
             continue
         withdrawal = Delivery(
-            id=str(uuid.uuid4()),
             notice_id=notice_id,
             agency_id=row.agency_id,
             rule="notice_withdrawn",
@@ -323,27 +346,9 @@ def notify_withdrawn(
                 "withdrawn_at": when.isoformat(),
                 "reason": reason,
             },
-            status="pending",
-            attempts=0,
-            next_attempt_at=when,
-            created_at=when,
         )
-        session.add(withdrawal)
-        session.flush()
-        audit(
-            session,
-            actor=actor,
-            action="delivery.enqueued",
-            entity_type="delivery",
-            entity_id=withdrawal.id,
-            reason=reason,
-            after={
-                "notice_id": notice_id,
-                "agency_id": row.agency_id,
-                "event_type": NOTICE_WITHDRAWN,
-            },
-        )
-        out.append(withdrawal)
+        after = {"notice_id": notice_id, "agency_id": row.agency_id, "event_type": NOTICE_WITHDRAWN}
+        out.append(_queue(session, withdrawal, when, actor=actor, reason=reason, after=after))
     return out
 
 

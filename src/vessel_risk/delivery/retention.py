@@ -21,7 +21,9 @@ Lives with delivery, below :mod:`vessel_risk.referral`, because the worker runs 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -51,6 +53,30 @@ def intake_readable(case: Case | None, now: datetime | None = None) -> bool:
     return until is None or until > (as_utc(now) or utcnow())
 
 
+def _purge(
+    session: Session, table: Any, rows: Sequence[Any], *, key: str, entity: tuple[str, str]
+) -> None:
+    """Audit then delete ``rows`` of ``table`` (by column ``key``).
+
+    Each audit entry (``<entity type>.personal_data_purged``) is about the entity named by
+    ``entity`` (type, the row's attribute holding its id) and names the fields, never
+    their values.
+    """
+    entity_type, entity_key = entity
+    for r in rows:
+        audit(
+            session,
+            actor=ACTOR,
+            action=f"{entity_type}.personal_data_purged",
+            entity_type=entity_type,
+            entity_id=getattr(r, entity_key),
+            before={"fields": sorted(r.fields or {})},
+        )
+    if rows:
+        column = getattr(table, key)
+        session.execute(delete(table).where(column.in_([getattr(r, key) for r in rows])))
+
+
 def purge_expired_personal_data(session: Session, now: datetime | None = None) -> dict[str, int]:
     """Delete every piece of personal data past its retention limit, auditing each.
 
@@ -74,34 +100,10 @@ def purge_expired_personal_data(session: Session, now: datetime | None = None) -
     notices = session.scalars(
         select(NoticePersonalData).where(NoticePersonalData.retain_until <= when)
     ).all()
-    for r in notices:
-        audit(
-            session,
-            actor=ACTOR,
-            action="notice.personal_data_purged",
-            entity_type="notice",
-            entity_id=r.notice_id,
-            before={"fields": sorted(r.fields or {})},
-        )
-    if notices:
-        session.execute(
-            delete(NoticePersonalData).where(NoticePersonalData.id.in_([r.id for r in notices]))
-        )
+    _purge(session, NoticePersonalData, notices, key="id", entity=("notice", "notice_id"))
     expired = select(Case.id).where(Case.retain_until.is_not(None), Case.retain_until <= when)
     intakes = session.scalars(select(CaseIntake).where(CaseIntake.case_id.in_(expired))).all()
-    for i in intakes:
-        audit(
-            session,
-            actor=ACTOR,
-            action="case.personal_data_purged",
-            entity_type="case",
-            entity_id=i.case_id,
-            before={"fields": sorted(i.fields or {})},
-        )
-    if intakes:
-        session.execute(
-            delete(CaseIntake).where(CaseIntake.case_id.in_([i.case_id for i in intakes]))
-        )
+    _purge(session, CaseIntake, intakes, key="case_id", entity=("case", "case_id"))
     follow_ups = [
         f
         for f in session.scalars(select(CaseFollowUp).where(CaseFollowUp.case_id.in_(expired)))
