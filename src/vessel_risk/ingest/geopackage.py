@@ -18,11 +18,9 @@ from pathlib import Path
 import pyarrow as pa
 
 from vessel_risk.geo.geoparquet import GeoColumn
-from vessel_risk.ingest.dialects import _renames, detect_dialect
 from vessel_risk.ingest.limits import DEFAULT_LIMITS, IngestLimits
-from vessel_risk.ingest.parquet import CHUNK_ROWS, _standard_table, iter_tables
+from vessel_risk.ingest.parquet import CHUNK_ROWS, _read_columns, _standard_table, iter_tables
 from vessel_risk.ingest.result import IngestResult
-from vessel_risk.ingest.schemas import STANDARD_COLUMNS
 
 
 def _batches(path: Path, chunk_rows: int, limits: IngestLimits) -> Iterator[tuple[pa.Table, str]]:
@@ -44,20 +42,16 @@ def _batches(path: Path, chunk_rows: int, limits: IngestLimits) -> Iterator[tupl
         geo_name = meta.get("geometry_name") or "geometry"
         names = [str(n) for n in meta["fields"]]
         geometry = GeoColumn(name=geo_name, encoding="WKB", crs=meta.get("crs"))
-        plain = names if "lon" in names or "lat" in names else [*names, "lon", "lat"]
-        dialect = detect_dialect(plain)
-        renames = _renames(plain, dialect)
-        extra = {"Time", "Millisecond"} if dialect == "decoded139" else set()
-        read = [n for n in names if n in extra or renames.get(n, n) in STANDARD_COLUMNS]
+        dialect, _, read = _read_columns([*names, geo_name], geo_name)
         rows = 0
         for batch in reader:
-            table = pa.Table.from_batches([batch]).select([*read, geo_name])
+            table = pa.Table.from_batches([batch]).select(read)
             rows += table.num_rows
             yield _standard_table(table, dialect, geometry, path), dialect
             if rows > limits.max_rows:
                 break
         if rows == 0:
-            empty = reader.schema.empty_table().select([*read, geo_name])
+            empty = reader.schema.empty_table().select(read)
             yield _standard_table(empty, dialect, geometry, path), dialect
     finally:
         stream.__exit__(None, None, None)

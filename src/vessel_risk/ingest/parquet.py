@@ -110,6 +110,18 @@ def _text_from_binary(path: Path, table: pa.Table, geo: str | None) -> pa.Table:
     return table
 
 
+def _read_columns(names: list[str], geo: str | None) -> tuple[str, dict[str, str], list[str]]:
+    """Dialect, renames, columns read of ``names``; ``geo`` (or None) stands for lon/lat."""
+    plain = [n for n in names if n != geo]
+    if geo is not None and "lon" not in plain and "lat" not in plain:
+        plain += ["lon", "lat"]
+    dialect = detect_dialect(plain)
+    renames = _renames(plain, dialect)
+    extra = {"Time", "Millisecond"} if dialect == "decoded139" else set()
+    read = [n for n in names if n == geo or n in extra or renames.get(n, n) in STANDARD_COLUMNS]
+    return dialect, renames, read
+
+
 def _parquet_batches(
     path: Path,
     chunk_rows: int,
@@ -142,15 +154,8 @@ def _parquet_batches(
         geometry = geo_column(schema.metadata)
     except ValueError as exc:
         raise ValueError(f"The AIS file {str(path)!r} is not readable GeoParquet: {exc}") from exc
-    names = list(schema.names)
-    geo = geometry.name if geometry is not None and geometry.name in names else None
-    plain = [n for n in names if n != geo]
-    if geo is not None and "lon" not in plain and "lat" not in plain:
-        plain += ["lon", "lat"]
-    dialect = detect_dialect(plain)
-    renames = _renames(plain, dialect)
-    extra = {"Time", "Millisecond"} if dialect == "decoded139" else set()
-    read = [n for n in names if n == geo or n in extra or renames.get(n, n) in STANDARD_COLUMNS]
+    geo = geometry.name if geometry is not None and geometry.name in schema.names else None
+    dialect, renames, read = _read_columns(list(schema.names), geo)
     _column_types(path, schema, read, geo)
     coded = [
         f.name

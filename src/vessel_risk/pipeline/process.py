@@ -12,7 +12,7 @@ partition of vessels at a time and writes the outputs.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import pandas as pd
@@ -108,13 +108,21 @@ def process_partition(
 
     config = config if config is not None else RunConfig()
     refs = references if references is not None else load_references(config)
+    validate = config.validate_frames or Settings().validate_frames
+    return _passes(ingested, refs, validate=validate, on_stage=on_stage)[0]
+
+
+def _passes(
+    ingested: IngestResult, refs: References, *, validate: bool, on_stage: Callable[[str], None]
+) -> tuple[PartitionFrames, PartitionWork]:
+    """Both passes of :mod:`~vessel_risk.pipeline.stages` on one partition of every
+    vessel of ``ingested``: its frames (positions as the first pass left them) and work."""
     static = ingested.static[ingested.static["timestamp"].notna()]
     work = PartitionWork(ingested.positions, static)
-    validate = config.validate_frames or Settings().validate_frames
     first_pass(work, refs, validate=validate, on_stage=on_stage)
     enriched = work.positions
     events = second_pass(work, refs, validate=validate, on_stage=on_stage).events()
-    return PartitionFrames(
+    frames = PartitionFrames(
         positions=enriched,
         visits=events.visits,
         voyages=events.voyages,
@@ -125,24 +133,17 @@ def process_partition(
         identity=events.identity,
         quarantine=pd.concat([ingested.quarantine, work.quarantine], ignore_index=True),
     )
+    return frames, work
 
 
 @dataclass
-class ProcessResult:
-    """Everything :func:`process` derives from one batch of AIS."""
+class ProcessResult(PartitionFrames):
+    """Everything :func:`process` derives from one batch of AIS: the frames of
+    :class:`PartitionFrames`, the alerts, the run's counts and the model's version."""
 
-    positions: pd.DataFrame
-    visits: pd.DataFrame
-    voyages: pd.DataFrame
-    gaps: pd.DataFrame
-    loitering: pd.DataFrame
-    encounters: pd.DataFrame
-    features: pd.DataFrame
-    alerts: list[Alert]
-    quarantine: pd.DataFrame
+    alerts: list[Alert] = field(default_factory=list)
     counts: dict[str, Any] = field(default_factory=dict)
     model_version: str = ind.BASELINE_VERSION
-    identity: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def process(
@@ -232,31 +233,20 @@ def process(
     )
     if validate_frames is None:
         validate_frames = Settings().validate_frames
-    static = ingested.static[ingested.static["timestamp"].notna()]
-    work = PartitionWork(ingested.positions, static)
-    first_pass(work, refs, validate=validate_frames, on_stage=on_stage)
-    enriched = work.positions
-    events = second_pass(work, refs, validate=validate_frames, on_stage=on_stage).events()
+    frames, work = _passes(ingested, refs, validate=validate_frames, on_stage=on_stage)
+    events = work.events()
     on_stage("score")
     queue = alert_queue(events.features, all_classes=all_vessel_classes)
     alerts, version = score_alerts(
         events.features[queue], model, model_version, voyages=events.voyages
     )
-    quarantine = pd.concat([ingested.quarantine, work.quarantine], ignore_index=True)
     tally = RunTally()
     tally.quarantine(ingested.quarantine)
-    tally.add(ingested.positions, ingested.static, work, enriched)
+    tally.add(ingested.positions, ingested.static, work, frames.positions)
     return ProcessResult(
-        enriched,
-        events.visits,
-        events.voyages,
-        events.gaps,
-        events.loitering,
-        events.encounters,
-        events.features,
-        alerts,
-        quarantine,
-        run_counts(
+        **{f.name: getattr(frames, f.name) for f in fields(PartitionFrames)},
+        alerts=alerts,
+        counts=run_counts(
             tally,
             ingested.files,
             events,
@@ -266,5 +256,4 @@ def process(
             one_hull=work.vessels.one_hull if work.vessels is not None else None,
         ),
         model_version=version,
-        identity=events.identity,
     )

@@ -47,6 +47,7 @@ from pydantic import BaseModel, Field
 
 from vessel_risk.alerts.display import flag_label
 from vessel_risk.model.indicators import TIER_LEVEL
+from vessel_risk.referral.screening import PERSONAL_INTAKE_FIELDS
 
 Role = Literal[
     "maritime_authority",
@@ -394,17 +395,7 @@ enforcement") and the non-punishment principle (seed §4.3.1; ASEAN Convention a
 Trafficking in Persons Art. 14(7)). Add a state only with its statute cited."""
 
 CASE_FIELDS_BY_ROLE: dict[str, tuple[str, ...]] = {
-    "social_welfare": (
-        "nationality_iso3",
-        "gender",
-        "language",
-        "interpreter_language",
-        "age",
-        "age_band",
-        "age_uncertain",
-        "needs",
-        "indicators",
-    ),
+    "social_welfare": PERSONAL_INTAKE_FIELDS,
     "shelter": ("gender", "language", "interpreter_language", "age_band", "age_uncertain", "needs"),
     "consular_service": ("nationality_iso3", "language", "needs"),
     "law_enforcement": ("nationality_iso3", "language", "interpreter_language", "indicators"),

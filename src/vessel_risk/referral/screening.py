@@ -170,10 +170,11 @@ PERSONAL_INTAKE_FIELDS = (
     "age",
     "age_band",
     "age_uncertain",
-    "indicators",
     "needs",
+    "indicators",
 )
-"""The form's fields about the person (stored encrypted in the case's intake only)."""
+"""The form's fields about the person (stored encrypted in the case's intake only); all
+of them go to social welfare (:data:`vessel_risk.referral.routing.CASE_FIELDS_BY_ROLE`)."""
 
 
 def intake_fields(form: IntakeForm) -> dict[str, Any]:
