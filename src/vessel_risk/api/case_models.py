@@ -139,6 +139,15 @@ class TransferRequest(BaseModel):
     fields: list[str] = Field(default_factory=list, max_length=40)
 
 
+class TransferStatusRequest(BaseModel):
+    """``POST /cases/{case_id}/transfers/{transfer_id}``: the transfer's new status, as
+    either side reports it (requested -> sent -> accepted -> completed; declined)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["sent", "accepted", "declined", "completed"]
+
+
 class TransitionPublic(BaseModel):
     """One change of the case's state."""
 

@@ -256,7 +256,10 @@ RESOURCE_PARAMS = {
 """Path parameter names and the resource each names."""
 
 
-PLAIN_PARAMS = {"months": "a follow-up's months after assistance began, within the case"}
+PLAIN_PARAMS = {
+    "months": "a follow-up's months after assistance began, within the case",
+    "transfer_id": "a transfer of the case (its route refuses another case's as absent)",
+}
 """Path parameters that name no resource of their own (checked by their route), each
 with what it is."""
 

@@ -252,3 +252,22 @@ def test_a_transfer_needs_consent_and_carries_the_agreed_fields(api, engine):
     )
     case = api.get("/cases/case-cl", headers=auth("cl-cpo")).json()
     assert [x["id"] for x in case["transfers"]] == [t["id"]]
+    # The receiving mechanism's answers move the transfer along; nothing else does.
+    url = f"/cases/case-cl/transfers/{t['id']}"
+    skipped = api.post(url, json={"status": "completed"}, headers=auth("cl-caseworker"))
+    assert skipped.status_code == 409 and "'requested' to 'completed'" in skipped.json()["detail"]
+    for status in ("sent", "accepted", "completed"):
+        r = api.post(url, json={"status": status}, headers=auth("cl-caseworker"))
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == status
+    final = api.post(url, json={"status": "declined"}, headers=auth("cl-caseworker"))
+    assert final.status_code == 409
+    other = api.post(
+        f"/cases/case-kr/transfers/{t['id']}", json={"status": "sent"}, headers=auth("cl-caseworker")
+    )
+    assert other.status_code == 404  # another's case reads as absent
+    with Session(engine) as s:
+        moves = s.scalars(
+            select(AuditEntry.after).where(AuditEntry.action == "case.transfer_status")
+        ).all()
+    assert [m["status"] for m in moves] == ["sent", "accepted", "completed"]

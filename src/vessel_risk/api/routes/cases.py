@@ -33,6 +33,7 @@ from vessel_risk.api.case_models import (
     ReferralQueued,
     TransferPublic,
     TransferRequest,
+    TransferStatusRequest,
     TransitionPublic,
     TransitionRequest,
     presumed_victim_status,
@@ -424,6 +425,27 @@ def transfer(
         actor=who.actor,
     )
     session.flush()
+    out = TransferPublic.model_validate(row)
+    session.commit()
+    return out
+
+
+@router.post("/{case_id}/transfers/{transfer_id}")
+def update_transfer(
+    body: TransferStatusRequest,
+    case: WrittenCase,
+    session: SessionDep,
+    who: CaseWriter,
+    transfer_id: Annotated[str, Path(max_length=64)],
+) -> TransferPublic:
+    """Record a transfer's new status (sent, accepted, declined, completed), as the
+    receiving mechanism reports it; a move the statuses do not allow is a 409."""
+    from vessel_risk.referral.case_store import update_transfer as update
+
+    row = session.get(CaseTransfer, transfer_id)
+    if row is None or row.case_id != case.id:
+        raise HTTPException(404, f"No transfer {transfer_id!r} of this case.")
+    row = refused(update, session, transfer_id, body.status, actor=who.actor)
     out = TransferPublic.model_validate(row)
     session.commit()
     return out
