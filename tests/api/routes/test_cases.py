@@ -262,9 +262,8 @@ def test_a_transfer_needs_consent_and_carries_the_agreed_fields(api, engine):
         assert r.json()["status"] == status
     final = api.post(url, json={"status": "declined"}, headers=auth("cl-caseworker"))
     assert final.status_code == 409
-    other = api.post(
-        f"/cases/case-kr/transfers/{t['id']}", json={"status": "sent"}, headers=auth("cl-caseworker")
-    )
+    kr = f"/cases/case-kr/transfers/{t['id']}"
+    other = api.post(kr, json={"status": "sent"}, headers=auth("cl-caseworker"))
     assert other.status_code == 404  # another's case reads as absent
     with Session(engine) as s:
         moves = s.scalars(
