@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -187,3 +188,16 @@ def test_the_form_keeps_what_was_typed_and_says_what_is_wrong(api, engine):
     assert r.status_code == 422
     assert "records no ILO indicator" in r.text
     assert 'id="ilo-isolation" checked' in r.text
+
+
+def test_the_main_menu_offers_only_the_pages_the_role_may_open(api, engine):
+    def menu(client_id: str) -> list[str]:
+        api.cookies.clear()
+        _login(api, engine, client_id)
+        page = api.get("/ui/inspections").text
+        nav = page.split('<nav aria-label="Main">', 1)[1].split("</nav>", 1)[0]
+        return re.findall(r'<li><a href="[^"]+">([^<]+)</a></li>', nav)
+
+    assert menu("cl-inspector") == ["Alerts", "Ports", "Inspections"]
+    assert menu("cl-analyst") == ["Alerts", "Ports", "Referrals", "Inspections"]
+    assert menu("admin") == ["Alerts", "Ports", "Referrals", "Inspections", "Cases"]
