@@ -2,8 +2,9 @@
 
 This is the one place that names the commands; each function lives in the module of its
 group (``run``, ``models``, ``score``, ``ingest``, ``deliver``, ``deliveries`` and
-``purge``, ``serve``, ``alerts``, ``notices``, ``agencies``, ``clients``, ``inspections``,
-``reference``, ``info``). Commands are registered in the order ``--help`` lists them.
+``purge``, ``secrets`` (``reencrypt``), ``serve``, ``alerts``, ``notices``, ``agencies``,
+``clients``, ``inspections``, ``reference``, ``info``). Commands are registered in the
+order ``--help`` lists them.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from vessel_risk.cli.notices import (
 from vessel_risk.cli.reference import reference_refresh, reference_show
 from vessel_risk.cli.run import run
 from vessel_risk.cli.score import score
+from vessel_risk.cli.secrets import reencrypt
 from vessel_risk.cli.serve import serve
 
 app = typer.Typer(help="Find fishing vessels at risk of forced labour from their AIS tracks.")
@@ -85,6 +87,7 @@ app.command()(score)
 app.command()(ingest)
 app.command()(deliver)
 app.command()(purge)
+app.command()(reencrypt)
 app.command("train-fishing")(train_fishing)
 app.command()(serve)
 app.command()(info)
