@@ -89,6 +89,35 @@ def test_ten_failed_logins_a_minute_then_429_with_retry_after(api, engine):
     assert actions.count("ui.login_throttled") == 2
 
 
+def test_simultaneous_failed_logins_are_counted_before_any_key_is_checked(api, engine):
+    """Twenty wrong keys at once from one address: ten are checked, ten throttled (each
+    attempt takes its token before its key is checked, atomically in the database)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    app = api.app
+
+    def attempt(i: int) -> int:
+        with TestClient(app) as client:
+            data = {"key": f"wrong-{i}"}
+            return client.post("/ui/login", data=data, follow_redirects=False).status_code
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        codes = sorted(pool.map(attempt, range(20)))
+    assert codes == [401] * 10 + [429] * 10
+    actions = _actions(engine)
+    assert (actions.count("ui.login_failed"), actions.count("ui.login_throttled")) == (10, 10)
+
+
+def test_good_logins_never_use_up_the_failure_allowance(api):
+    codes = [_login(api, "admin").status_code for _ in range(15)]
+    assert codes == [303] * 15
+    wrong = [
+        api.post("/ui/login", data={"key": f"wrong-{i}"}, follow_redirects=False).status_code
+        for i in range(11)
+    ]
+    assert wrong == [401] * 10 + [429]
+
+
 def test_form_posts_need_the_csrf_token_and_a_same_site_origin(api, engine):
     token = _login(api, "admin").cookies[COOKIE]
     with Session(engine) as s:

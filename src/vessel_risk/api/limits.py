@@ -101,6 +101,19 @@ class RateLimiter:
         tokens, granted = float(row[0]), bool(row[1])
         return 0.0 if granted else max(0.0, (1.0 - tokens) / per_s)
 
+    def give_back(self, key: str, rate_per_minute: int) -> None:
+        """Return one token taken by :meth:`take` (capped at the bucket's capacity): a
+        login counts as a failure until its key is checked, and a good key gives it back."""
+        b = RateBucket.__table__.c
+        grown = b.tokens + 1.0
+        stmt = (
+            update(RateBucket)
+            .where(b.key == key)
+            .values(tokens=case((grown > rate_per_minute, float(rate_per_minute)), else_=grown))
+        )
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
+
 
 async def _problem(send: Send, status: int, detail: str) -> None:
     body = json.dumps(

@@ -97,14 +97,17 @@ def login(
 ) -> Response:
     """Check the key and start a server-side session (the key is never the cookie).
 
-    Ten failed logins in a minute from one address are answered 429 with
-    ``Retry-After`` until the minute is over (:data:`LOGIN_FAILURES_PER_MINUTE`).
+    Failed logins from one address are a token bucket of
+    :data:`LOGIN_FAILURES_PER_MINUTE` a minute (ten at once, then one every 6 s), answered
+    429 with ``Retry-After``. Each attempt takes its token atomically *before* the key is
+    checked and a good key gives it back, so simultaneous attempts cannot all pass the
+    check before any failure is counted.
     """
     sessions.check_origin(request)
     limiter = request.app.state.limiter
     address = _address(request)
     bucket = f"login:{address}"
-    wait_s = limiter.take(bucket, LOGIN_FAILURES_PER_MINUTE, cost=0)
+    wait_s = limiter.take(bucket, LOGIN_FAILURES_PER_MINUTE)
     if wait_s > 0:
         audit(
             session,
@@ -122,7 +125,6 @@ def login(
         )
     who = authenticate(session, key.strip())
     if who is None:
-        limiter.take(bucket, LOGIN_FAILURES_PER_MINUTE)
         audit(
             session,
             actor=f"ui:{address}",
@@ -134,6 +136,7 @@ def login(
         refused = _page(request, "login.html", None, error="That key is not valid.")
         refused.status_code = 401
         return refused
+    limiter.give_back(bucket, LOGIN_FAILURES_PER_MINUTE)
     token = sessions.start(
         session,
         who,
