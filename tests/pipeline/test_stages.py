@@ -9,6 +9,7 @@ import pandera.errors
 import pytest
 
 from tests.builders import shared_file
+from vessel_risk.events.fishing import load_fishing_model, packaged_model_dir
 from vessel_risk.events.schemas import EnrichedPositionSchema
 from vessel_risk.geo.ports import read_ports
 from vessel_risk.geo.shore import ShoreDistance
@@ -113,7 +114,10 @@ def test_one_partition_of_a_run_equals_process(tmp_path, c09, refs):
             ports_path=shared_file("data", "ports", "gfw_named_anchorages.csv.gz"),
         )
     )
-    whole = process(c09, shore=refs.shore, ports=refs.ports)
+    # run() uses the classifier shipped in the package, as RunConfig() does by default
+    shipped = load_fishing_model(packaged_model_dir())
+    assert shipped is not None
+    whole = process(c09, shore=refs.shore, ports=refs.ports, fishing_model=shipped)
     pd.testing.assert_frame_equal(
         pd.read_parquet(tmp_path / "vessel_features.parquet"), whole.features
     )
