@@ -212,10 +212,11 @@ def replay_days(
         if track_visits is None:
             continue
         calls = port_calls(track_visits, track_visits["end"].max())
-        starts = pd.DatetimeIndex([c.start for c in calls])
+        starts = pd.DatetimeIndex([c.start for c in calls]).as_unit("ns")
         for r in days.itertuples(index=False):
             cut: pd.Timestamp = pd.Timestamp(r.day) + pd.Timedelta(days=1)
-            following = int(np.searchsorted(starts.asi8, cut.value, side="left"))
+            # The first call that started after the cut (calls started by then are known).
+            following = int(np.searchsorted(starts.asi8, cut.value, side="right"))
             if following >= len(calls):
                 continue  # no call after this day within the data: nothing to check
             actual = calls[following]
