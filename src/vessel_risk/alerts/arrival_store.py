@@ -32,7 +32,7 @@ MISSED_GRACE = timedelta(hours=24)
 def _ts(value: Any) -> datetime | None:
     if value is None or pd.isna(value):
         return None
-    return as_utc(pd.Timestamp(value).to_pydatetime())
+    return as_utc(pd.Timestamp(value).floor("s").to_pydatetime())
 
 
 def _current_alerts(session: Session, mmsis: list[str]) -> dict[tuple[str, int], AlertRow]:
