@@ -55,7 +55,7 @@ def _positions() -> pd.DataFrame:
 
 def test_replay_of_a_vessel_alternating_two_ports_has_the_hand_counted_score():
     """Days 1-3: only ALPHA known, ALPHA predicted, BRAVO came: miss. Days 4-6: ALPHA
-    and BRAVO seen once each, no voyage from BRAVO yet, the latest (BRAVO) predicted,
+    and BRAVO seen once each, no voyage from BRAVO yet, back to BRAVO predicted,
     ALPHA came: miss. Days 7-9: ALPHA->BRAVO once (66 h) -> BRAVO at Jan 10 03:00,
     came 09:00: hit, 6 h. Days 10-12: BRAVO->ALPHA once (66 h) from Jan 10 15:00 ->
     Jan 13 09:00, came 15:00: hit, 6 h. Day 13: no later call, not checked."""
@@ -73,6 +73,12 @@ def test_replay_of_a_vessel_alternating_two_ports_has_the_hand_counted_score():
     assert summary["median_abs_error_h"] == 6.0
     assert summary["by_method"]["history"]["hits"] == 6
     assert summary["confident"]["track_days"] == 0  # one voyage each: insufficient data
+    # back where it was last: never, the vessel alternates
+    assert summary["baseline_last_port_hit_rate"] == 0.0
+    # every day lies within 3 days of the next arrival (51, 27, 3 h ahead on days 1-3)
+    near = summary["within_7_days"]
+    assert (near["track_days"], near["hits"], near["median_abs_error_h"]) == (12, 6, 6.0)
+    assert days["lead_h"].tolist()[:3] == [51.0, 27.0, 3.0]
 
 
 def test_replay_of_nothing_is_empty():

@@ -152,6 +152,8 @@ REPLAY_COLUMNS = [
     "hit",
     "error_h",
     "insufficient_data",
+    "lead_h",
+    "last_port",
 ]
 """Columns of :func:`replay_days`' frame."""
 
@@ -189,7 +191,9 @@ def replay_days(
     -------
     DataFrame with :data:`REPLAY_COLUMNS`, one row per track-day: ``hit`` (predicted
     port is the actual one; False without a prediction, ``method`` then null),
-    ``error_h`` (absolute arrival error in hours, for hits only, else NaN).
+    ``error_h`` (absolute arrival error in hours, for hits only, else NaN), ``lead_h``
+    (hours from the end of the day to the actual arrival) and ``last_port`` (the last
+    call known then, null for none: the naive "back where it was" baseline).
     """
     if positions.empty or visits.empty:
         return pd.DataFrame(columns=REPLAY_COLUMNS)
@@ -259,6 +263,8 @@ def replay_days(
                     if p is not None and hit
                     else np.nan,
                     "insufficient_data": None if p is None else p.insufficient_data,
+                    "lead_h": (actual.start - cut).total_seconds() / 3600.0,
+                    "last_port": calls[following - 1].port if following > 0 else None,
                 }
             )
     return pd.DataFrame(rows, columns=REPLAY_COLUMNS)
@@ -274,7 +280,9 @@ def replay_summary(days: pd.DataFrame) -> dict[str, Any]:
         prediction), ``hit_rate`` (hits / days checked), ``hit_rate_predicted`` (hits /
         days with a prediction), ``median_abs_error_h`` (over hits; None without any),
         ``by_method`` (the same per method), ``confident`` (the same for predictions
-        not marked "insufficient data").
+        not marked "insufficient data"), ``within_7_days`` (days at most 7 days before
+        the actual arrival) and ``baseline_last_port_hit_rate`` (share of days whose
+        next call was at the last port known).
     """
 
     def figures(d: pd.DataFrame) -> dict[str, Any]:
@@ -297,4 +305,7 @@ def replay_summary(days: pd.DataFrame) -> dict[str, Any]:
     }
     sure = days["insufficient_data"].eq(False)
     out["confident"] = figures(days[sure])
+    out["within_7_days"] = figures(days[days["lead_h"] <= 7 * 24.0])
+    same = days["last_port"].eq(days["actual_port"])
+    out["baseline_last_port_hit_rate"] = float(same.mean()) if len(days) else None
     return out

@@ -14,8 +14,9 @@ Three methods, tried in this order (:func:`predict_next_port`):
     last position at the last speed over ground (or :data:`PASSAGE_SPEED_KN`).
 ``history``
     The vessel's own port calls: the port it most often went to next from its last port
-    (ties: the most recent), arriving at the departure from that port plus the median
-    time those voyages took (window: their shortest and longest). A vessel still in port
+    (ties: the most recent; with no voyage from that port yet, back to it), arriving at
+    the departure from that port plus the median time those voyages took (window: their
+    shortest and longest). A vessel still in port
     is expected to leave after its usual stay there. A prediction already overdue is
     moved to the time the remaining distance takes. With fewer than
     :data:`MIN_VOYAGES` such voyages the prediction reads "insufficient data".
@@ -311,10 +312,10 @@ def predict_by_history(
     -------
     ArrivalPrediction or None
         None when the track has no port call before ``as_of``. Without a past voyage
-        from its last port, the port it called at most often (ties: the latest; not the
-        port it is in) at the median duration of all its voyages (or by distance and
-        speed), confidence at most 0.2 and "insufficient data"; None when there is no
-        such port.
+        from its last port, the vessel is expected back at that port (fishing trips
+        mostly end where they began) after the median duration of all its voyages (at
+        sea without any: by distance and speed; in port without any: None), confidence
+        0.1, "insufficient data".
     """
     calls = port_calls(visits, state.as_of)
     if not calls:
@@ -353,16 +354,14 @@ def predict_by_history(
             next_ports={p: counts[p] for p in sorted(counts)},
         )
     else:
-        # A vessel in port is not predicted to arrive where it already is.
-        visited = Counter(c.port for c in calls if not (in_port and c.port == last.port))
-        if not visited:
-            return None
-        latest_i = {c.port: i for i, c in enumerate(calls)}
-        port = max(visited, key=lambda p: (visited[p], latest_i[p]))
+        # No voyage from the last port yet: the vessel is expected back there (fishing
+        # trips mostly end where they began), after its voyages' median duration.
+        port = last.port
         durations = sorted(leg[2] for leg in legs)
-        confidence = min(0.2, visited[port] / len(calls) * 0.2)
-        thin = True
-        evidence.update(voyages_from_last_port=0, calls_at_port=visited[port])
+        if in_port and not durations:
+            return None  # nothing says how long it stays away
+        confidence, thin = 0.1, True
+        evidence.update(voyages_from_last_port=0, fallback="return")
     iso3 = next((c.iso3 for c in reversed(calls) if c.port == port), None)
     evidence["voyage_hours"] = [round(d, 1) for d in durations]
     dist = None
