@@ -42,7 +42,8 @@ def default_ports() -> pd.DataFrame:
     Returns
     -------
     DataFrame with columns ``port_label`` (upper-case name), ``port_iso3`` (from the
-    UN/LOCODE's country), ``lat``, ``lon``; about 3,960 rows.
+    UN/LOCODE's country), ``lat``, ``lon``, ``locode`` (the UN/LOCODE, 5 letters); about
+    3,960 rows.
     """
     path = resources.files("searoute") / "data" / "ports.geojson"
     with path.open(encoding="utf-8") as fh:
@@ -58,9 +59,12 @@ def default_ports() -> pd.DataFrame:
                 "port_iso3": _iso2_to_iso3(locode[:2]) if len(locode) >= 2 else None,
                 "lat": float(lat),
                 "lon": float(lon),
+                "locode": locode.upper() or None,
             }
         )
-    return pd.DataFrame(rows).astype({"port_label": "string", "port_iso3": "string"})
+    return pd.DataFrame(rows).astype(
+        {"port_label": "string", "port_iso3": "string", "locode": "string"}
+    )
 
 
 _PORT_COLUMNS = {
@@ -296,7 +300,9 @@ def match_destination(
     of the list once both are normalised (:func:`normalize_port`), and that label must
     name one place: a label two rows share in different countries, or at points more
     than 50 km apart, is not guessed (the first row is returned when all its rows lie
-    within 50 km: the anchorages of one port). A UN/LOCODE gives only a country
+    within 50 km: the anchorages of one port). A UN/LOCODE (``KR PUS``, ``KR-PUS``,
+    ``KRPUS``) names the port of that code when ``ports`` has a ``locode`` column
+    (:func:`default_ports` does); otherwise it gives only a country
     (:func:`destination_iso3`), not a port.
 
     Parameters
@@ -316,6 +322,14 @@ def match_destination(
     text = destination_text(destination)
     if not text:
         return None
+    if "locode" in ports.columns:
+        code = _LOCODE.match(text)
+        compact = text if re.fullmatch(r"[A-Z]{2}[A-Z2-9]{3}", text) else None
+        wanted_code = code.group(1) + code.group(2) if code else compact
+        if wanted_code:
+            hits = np.flatnonzero((ports["locode"] == wanted_code).fillna(False).to_numpy())
+            if len(hits):
+                return int(hits[0])
     wanted = normalize_port(text)
     if not wanted:
         return None
