@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.builders import make_alert, record_alerts
-from vessel_risk.alerts.arrival_store import queued_arrivals, record_arrivals
+from vessel_risk.alerts.arrival_store import due_for_notice, queued_arrivals, record_arrivals
 from vessel_risk.db.tables import AlertRow, AuditEntry, ExpectedArrival, as_utc
 
 NOW = datetime(2022, 11, 21, tzinfo=UTC)
@@ -111,3 +111,13 @@ def test_a_window_that_passed_without_a_visit_is_missed(engine):
     counts = _record(engine, _predictions("PUNTA ARENAS", "2022-12-20", "2022-12-05"))
     assert (counts["missed"], counts["added"]) == (1, 1)
     assert [r[1] for r in _rows(engine)] == ["missed", "expected"]
+
+
+def test_a_high_risk_arrival_is_due_for_notice_48_hours_ahead(engine):
+    record_alerts(engine, [make_alert()])  # high, 0.8
+    _record(engine, _predictions("BUSAN", "2022-12-01 06:00", "2022-11-20 06:00"))
+    with Session(engine) as s:
+        assert due_for_notice(s, datetime(2022, 11, 28, 6, tzinfo=UTC)) == []  # 72 h ahead
+        due = due_for_notice(s, datetime(2022, 11, 29, 7, tzinfo=UTC))  # 47 h ahead
+        assert [(a.mmsi, a.port_label, a.tier) for a in due] == [("412000001", "BUSAN", "high")]
+        assert due_for_notice(s, datetime(2022, 12, 1, 6, tzinfo=UTC)) == []  # arriving now

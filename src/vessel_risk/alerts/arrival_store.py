@@ -7,7 +7,8 @@ same port, and otherwise closes it (``arrived`` when the track's port visits sho
 reached that port after the prediction, ``missed`` when its window passed without,
 ``superseded`` otherwise) before adding the new one. Every status change is audited.
 :func:`queued_arrivals` reads them back with each vessel's current alert
-(:class:`vessel_risk.alerts.arrivals.QueuedArrival`).
+(:class:`vessel_risk.alerts.arrivals.QueuedArrival`); :func:`due_for_notice` picks those a
+port inspector is to be told of now.
 """
 
 from __future__ import annotations
@@ -20,7 +21,12 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from vessel_risk.alerts.arrivals import QueuedArrival
+from vessel_risk.alerts.arrivals import (
+    NOTICE_LEAD,
+    NOTICE_MIN_TIER,
+    QueuedArrival,
+    arrivals_due_for_notice,
+)
 from vessel_risk.db.tables import AlertRow, ExpectedArrival, as_utc, audit, utcnow
 from vessel_risk.model.indicators import TIER_LEVEL
 
@@ -269,3 +275,22 @@ def arrival_port_iso3(session: Session, port_label: str) -> str | None:
         )
         .limit(1)
     ).first()
+
+
+def due_for_notice(
+    session: Session,
+    now: datetime | None = None,
+    lead: timedelta = NOTICE_LEAD,
+    min_tier: str = NOTICE_MIN_TIER,
+) -> list[QueuedArrival]:
+    """The stored arrivals a port inspector is to be told of at ``now``
+    (:func:`vessel_risk.alerts.arrivals.arrivals_due_for_notice` over
+    :func:`queued_arrivals`): expected, within ``lead`` (48 h by default), vessel's
+    current tier ``min_tier`` ("high") or above. Delivery tells each subscriber once.
+
+    Raises
+    ------
+    ValueError
+        As :func:`~vessel_risk.alerts.arrivals.arrivals_due_for_notice`.
+    """
+    return arrivals_due_for_notice(queued_arrivals(session), now or utcnow(), lead, min_tier)
