@@ -102,7 +102,7 @@ def test_every_route_declares_its_authorisation(seeded):
     assert undeclared(app) == []
     # every route is seen, the API's and the dashboard's (openapi.json included)
     seen = [(m, p) for m, p, _, _ in routes(app) if not p.startswith("/static")]
-    assert len(seen) == 63
+    assert len(seen) == 64
 
 
 def test_the_guard_fails_on_a_route_without_a_check(seeded):
@@ -248,4 +248,5 @@ def test_matrix_over_every_route(seeded):
                     outside += 1  # read or acted outside the caller's role or scope
                 assert r.status_code in want, (client_id, method, url, r.status_code, r.text)
     assert outside == 0
-    assert checked == 12 * 92  # requeue (2 sides), inspections (7), vessel tabs (4), transfer
+    # requeue (2 sides), inspections (7), vessel tabs (4), transfer, port arrivals (2 sides)
+    assert checked == 12 * 94
