@@ -38,6 +38,7 @@ from vessel_risk.pipeline.counts import RunTally, run_counts
 from vessel_risk.pipeline.scoring import Scorer, alert_queue, score_alerts
 from vessel_risk.pipeline.stages import Events, References
 from vessel_risk.referral.notices import auto_refer
+from vessel_risk.referral.subscription_store import notify_alerts
 
 
 def score_and_record(
@@ -98,6 +99,8 @@ def score_and_record(
         )
         # Only where an agency's own rule allows it; otherwise a person approves.
         auto = auto_refer(session, ports=PortIndex(refs.ports), fleets=fleets)
+        # Subscribers hear of new and revised alerts in the same transaction (outbox).
+        notify_alerts(session, run_id=run_id)
     return alerts, version, counts, run_id, auto, engine
 
 

@@ -1,0 +1,480 @@
+"""Subscriptions in the database: subscribe, list, unsubscribe, and tell subscribers.
+
+The session side of :mod:`vessel_risk.referral.subscriptions` (issue 18 part 4). An
+agency's API client subscribes (:func:`create_subscription`); each run's new and revised
+alerts (:func:`notify_alerts`) and each expected arrival due within the lead time
+(:func:`notify_arrivals`) are matched against every active subscription and recorded
+once per subscription (``subscription_events``, unique by event key); an
+``immediate`` subscription gets one outbox message per event at once, a ``digest`` one
+holds them for :func:`vessel_risk.delivery.subscriptions.send_due_digests`.
+
+A subscription asks for what its agency could read through the API anyway (its
+client's scope bounds every match): it is the agency's own standing rule to be told,
+so its messages leave without a person's approval, as the alerts list would. They carry
+vessel facts only; a person's data never flows through a subscription.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets as secrets_module
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from vessel_risk.db.tables import (
+    Agency,
+    AlertRow,
+    ApiClient,
+    AuditEntry,
+    Inspection,
+    ReferralNotice,
+    Run,
+    Subscription,
+    SubscriptionEvent,
+    as_utc,
+    audit,
+    utcnow,
+)
+from vessel_risk.delivery.signing import generate_secret
+from vessel_risk.delivery.subscriptions import (
+    EVENT_PREFIX,
+    cancel_subscription_deliveries,
+    enqueue_subscription_message,
+)
+from vessel_risk.model.indicators import TIER_LEVEL
+from vessel_risk.referral.subscriptions import (
+    CHANNELS,
+    KINDS,
+    MODES,
+    Concerns,
+    VesselFacts,
+    alert_item,
+    is_revision,
+    matches,
+    normalise_codes,
+    reasons_summary,
+)
+
+QUIET_STATUSES = frozenset({"dismissed", "withdrawn"})
+"""Alert statuses whose rescoring tells no one (a person closed them)."""
+
+
+class SubscriptionError(ValueError):
+    """A subscription request that cannot be accepted (a clear 4xx, never a 500)."""
+
+
+def token_digest(token: str) -> str:
+    """The SHA-256 hex digest an unsubscribe token is looked up by."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _check_target(channel: str, target: str) -> str:
+    target = target.strip()
+    if channel == "email":
+        local, _, domain = target.rpartition("@")
+        bad = any(c in target for c in " <>,;\r\n")
+        if not local or ("." not in domain and domain != "localhost") or bad:
+            raise SubscriptionError(f"An e-mail subscription needs an address. Got {target!r}.")
+        return target
+    parts = urlsplit(target)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise SubscriptionError(f"A webhook subscription needs an http(s) URL. Got {target!r}.")
+    return target
+
+
+def create_subscription(
+    session: Session,
+    *,
+    agency_id: str,
+    client_id: str,
+    channel: str,
+    target: str,
+    actor: str,
+    ports: Iterable[str] = (),
+    flags: Iterable[str] = (),
+    nationalities: Iterable[str] = (),
+    min_tier: str = "high",
+    kinds: Iterable[str] = KINDS,
+    mode: str = "immediate",
+    digest_every_h: int = 24,
+    now: datetime | None = None,
+) -> tuple[Subscription, dict[str, str]]:
+    """Subscribe an agency (through one of its API clients) to the vessels that concern it.
+
+    Parameters
+    ----------
+    session : Session
+    agency_id : str
+        An agency of the directory (``agencies``).
+    client_id : str
+        The subscribing API client: its live scope bounds every match.
+    channel : {"webhook", "email"}
+    target : str
+        The webhook's http(s) URL, or the e-mail address.
+    actor : str
+        Audit-log actor.
+    ports, flags, nationalities : iterable of str
+        Concerns (port labels; ISO3 codes), any one enough; none: every vessel in scope.
+        Ports must lie within a port-scoped client's ports.
+    min_tier : str, default "high"
+    kinds : iterable of str, default every kind
+    mode : {"immediate", "digest"}
+    digest_every_h : int, default 24
+        Hours between digests, 1 to 168.
+    now : datetime, optional
+
+    Returns
+    -------
+    (Subscription, dict)
+        The row, and the secrets to show once: ``unsubscribe`` (the token of the
+        unsubscribe link) and, for a webhook, ``webhook`` (the ``whsec_`` secret its
+        messages are signed with).
+
+    Raises
+    ------
+    LookupError
+        No such agency or active client.
+    PermissionError
+        A port outside the client's port scope.
+    SubscriptionError
+        An unknown channel, mode, kind or tier, a malformed target, a bad period.
+    """
+    if channel not in CHANNELS:
+        raise SubscriptionError(f"The channel must be one of {CHANNELS}. Got {channel!r}.")
+    if mode not in MODES:
+        raise SubscriptionError(f"The mode must be one of {MODES}. Got {mode!r}.")
+    if min_tier not in TIER_LEVEL:
+        raise SubscriptionError(f"The tier must be one of {sorted(TIER_LEVEL)}. Got {min_tier!r}.")
+    wanted = sorted(set(kinds))
+    if not wanted or set(wanted) - set(KINDS):
+        raise SubscriptionError(f"The kinds must be among {KINDS}. Got {wanted!r}.")
+    if not 1 <= digest_every_h <= 168:
+        raise SubscriptionError(f"digest_every_h must be 1 to 168 hours. Got {digest_every_h}.")
+    target = _check_target(channel, target)
+    if session.get(Agency, agency_id) is None:
+        raise LookupError(
+            f"No agency {agency_id!r} in the directory: add it (vessel-risk agencies load) "
+            "before it subscribes."
+        )
+    client = session.get(ApiClient, client_id)
+    if client is None or not client.active:
+        raise LookupError(f"No active API client {client_id!r}.")
+    port_set = normalise_codes(ports)
+    scope_ports = normalise_codes(client.ports or [])
+    if client.role != "admin" and scope_ports and not port_set <= scope_ports:
+        outside = sorted(port_set - scope_ports)
+        raise PermissionError(f"The ports {outside} are outside this client's scope.")
+    when = as_utc(now) or utcnow()
+    token = secrets_module.token_urlsafe(32)
+    shown: dict[str, str] = {"unsubscribe": token}
+    stored: dict[str, Any] = {"unsubscribe": token}
+    if channel == "webhook":
+        shown["webhook"] = generate_secret()
+        stored["webhook"] = [shown["webhook"]]
+    sub = Subscription(
+        id=str(uuid.uuid4()),
+        agency_id=agency_id,
+        client_id=client_id,
+        channel=channel,
+        target=target,
+        ports=sorted(port_set),
+        flags=sorted(normalise_codes(flags)),
+        nationalities=sorted(normalise_codes(nationalities)),
+        min_tier=min_tier,
+        kinds=wanted,
+        mode=mode,
+        digest_every_h=digest_every_h,
+        next_digest_at=None,
+        secrets=stored,
+        unsubscribe_sha256=token_digest(token),
+        status="active",
+        created_by=actor,
+        created_at=when,
+    )
+    if mode == "digest":
+        sub.next_digest_at = when + timedelta(hours=digest_every_h)
+    session.add(sub)
+    session.flush()
+    audit(
+        session,
+        actor=actor,
+        action="subscription.created",
+        entity_type="subscription",
+        entity_id=sub.id,
+        after=describe(sub),
+    )
+    return sub, shown
+
+
+def describe(sub: Subscription) -> dict[str, Any]:
+    """A subscription as the API and CLI show it (never its secrets)."""
+    return {
+        "id": sub.id,
+        "agency_id": sub.agency_id,
+        "client_id": sub.client_id,
+        "channel": sub.channel,
+        "target": sub.target,
+        "ports": list(sub.ports or []),
+        "flags": list(sub.flags or []),
+        "nationalities": list(sub.nationalities or []),
+        "min_tier": sub.min_tier,
+        "kinds": list(sub.kinds or []),
+        "mode": sub.mode,
+        "digest_every_h": sub.digest_every_h,
+        "next_digest_at": as_utc(sub.next_digest_at),
+        "status": sub.status,
+        "created_by": sub.created_by,
+        "created_at": as_utc(sub.created_at),
+        "removed_at": as_utc(sub.removed_at),
+    }
+
+
+def list_subscriptions(
+    session: Session, *, agency_id: str | None = None, include_removed: bool = False
+) -> list[Subscription]:
+    """An agency's subscriptions (every agency's when ``agency_id`` is None), oldest first."""
+    stmt = select(Subscription).order_by(Subscription.created_at, Subscription.id)
+    if agency_id is not None:
+        stmt = stmt.where(Subscription.agency_id == agency_id)
+    if not include_removed:
+        stmt = stmt.where(Subscription.status == "active")
+    return list(session.scalars(stmt))
+
+
+def remove_subscription(
+    session: Session, sub: Subscription, *, actor: str, reason: str, now: datetime | None = None
+) -> Subscription:
+    """Unsubscribe: no event is matched or sent to ``sub`` from now on (idempotent).
+
+    Its messages not yet sent are cancelled; its row and events stay for the audit
+    trail. Audited ``subscription.removed``.
+    """
+    if sub.status == "removed":
+        return sub
+    when = as_utc(now) or utcnow()
+    cancel_subscription_deliveries(session, sub.id, actor=actor, reason="unsubscribed")
+    audit(
+        session,
+        actor=actor,
+        action="subscription.removed",
+        entity_type="subscription",
+        entity_id=sub.id,
+        reason=reason,
+        before={"status": sub.status},
+        after={"status": "removed"},
+    )
+    sub.status = "removed"
+    sub.removed_by = actor
+    sub.removed_at = when
+    return sub
+
+
+def by_unsubscribe_token(session: Session, token: str) -> Subscription | None:
+    """The subscription whose unsubscribe link carries ``token``, or None."""
+    if not token or len(token) > 256:
+        return None
+    return session.scalars(
+        select(Subscription).where(Subscription.unsubscribe_sha256 == token_digest(token))
+    ).one_or_none()
+
+
+def concerns_of(sub: Subscription, client: ApiClient | None) -> Concerns | None:
+    """A subscription's concerns within its client's live scope; None when the client is
+    gone or inactive (its subscriptions then match nothing)."""
+    if client is None or not client.active:
+        return None
+    return Concerns(
+        ports=normalise_codes(sub.ports or []),
+        flags=normalise_codes(sub.flags or []),
+        nationalities=normalise_codes(sub.nationalities or []),
+        min_tier=sub.min_tier,
+        kinds=frozenset(sub.kinds or []),
+        scope_countries=normalise_codes(client.countries or []),
+        scope_ports=normalise_codes(client.ports or []),
+        unrestricted=client.role == "admin",
+    )
+
+
+def active_concerns(session: Session) -> list[tuple[Subscription, Concerns]]:
+    """Every active subscription whose client is active, with its concerns."""
+    subs = list_subscriptions(session)
+    clients = {
+        c.id: c
+        for c in session.scalars(
+            select(ApiClient).where(ApiClient.id.in_({s.client_id for s in subs}))
+        )
+    }
+    out = []
+    for sub in subs:
+        concerns = concerns_of(sub, clients.get(sub.client_id))
+        if concerns is not None:
+            out.append((sub, concerns))
+    return out
+
+
+def crew_nationalities(session: Session, mmsis: Iterable[str]) -> dict[str, frozenset[str]]:
+    """Crew nationalities recorded per vessel: its notices' ``crew_nationalities_iso3``
+    and its boardings' ``crew_by_nationality`` (country codes only, no person)."""
+    wanted = sorted(set(mmsis))
+    found: dict[str, set[str]] = {m: set() for m in wanted}
+    if not wanted:
+        return {}
+    for mmsi, payload in session.execute(
+        select(ReferralNotice.mmsi, ReferralNotice.payload).where(
+            ReferralNotice.mmsi.in_(wanted), ReferralNotice.status != "withdrawn"
+        )
+    ):
+        found[mmsi].update(
+            str(c).upper() for c in (payload or {}).get("crew_nationalities_iso3") or []
+        )
+    for mmsi, crew in session.execute(
+        select(Inspection.mmsi, Inspection.crew_by_nationality).where(Inspection.mmsi.in_(wanted))
+    ):
+        found[mmsi].update(str(c).upper() for c, n in (crew or {}).items() if n)
+    return {m: frozenset(v) for m, v in found.items()}
+
+
+def alert_facts(alert: AlertRow, crew: frozenset[str] = frozenset(), **arrival: Any) -> VesselFacts:
+    """The vessel facts of an alert (``arrival`` overrides port and adds the ETA)."""
+    detail = alert.detail or {}
+    fields: dict[str, Any] = {
+        "alert_id": alert.id,
+        "mmsi": alert.mmsi,
+        "track_id": int(alert.track_id or 0),
+        "shipname": alert.shipname,
+        "flag_iso3": alert.flag_iso3,
+        "flag_inferred_iso3": alert.flag_inferred_iso3,
+        "tier": alert.tier,
+        "score": float(alert.score),
+        "reasons": reasons_summary(detail.get("indicators") or []),
+        "port_label": alert.last_port_label,
+        "port_iso3": alert.last_port_iso3,
+        "crew_nationalities": crew,
+    }
+    fields.update(arrival)
+    return VesselFacts(**fields)
+
+
+def record_event(
+    session: Session,
+    sub: Subscription,
+    *,
+    event_key: str,
+    kind: str,
+    item: Mapping[str, Any],
+    alert_id: int | None = None,
+    arrival_id: int | None = None,
+    now: datetime | None = None,
+) -> SubscriptionEvent | None:
+    """Record one event for ``sub`` once, and queue its message in ``immediate`` mode.
+
+    Returns
+    -------
+    SubscriptionEvent or None
+        None when ``sub`` already had ``event_key`` (nothing queued again).
+    """
+    exists = session.scalar(
+        select(SubscriptionEvent.id).where(
+            SubscriptionEvent.subscription_id == sub.id, SubscriptionEvent.event_key == event_key
+        )
+    )
+    if exists is not None:
+        return None
+    when = as_utc(now) or utcnow()
+    event = SubscriptionEvent(
+        subscription_id=sub.id,
+        event_key=event_key,
+        kind=kind,
+        alert_id=alert_id,
+        arrival_id=arrival_id,
+        item=dict(item),
+        created_at=when,
+    )
+    session.add(event)
+    session.flush()
+    if sub.mode == "immediate":
+        enqueue_subscription_message(
+            session, sub, [event], event_type=EVENT_PREFIX + kind, now=when
+        )
+    return event
+
+
+def _run_changes(session: Session, run_id: int) -> list[tuple[AlertRow, str, str]]:
+    """(alert, kind, event key) of a run's new alerts and revised ones."""
+    run = session.get(Run, run_id)
+    if run is None:
+        raise LookupError(f"No run {run_id}.")
+    alerts = {a.id: a for a in session.scalars(select(AlertRow).where(AlertRow.run_id == run_id))}
+    if not alerts:
+        return []
+    entries = session.scalars(
+        select(AuditEntry)
+        .where(
+            AuditEntry.entity_type == "alert",
+            AuditEntry.action.in_(("alert.created", "alert.rescored")),
+            AuditEntry.entity_id.in_([str(i) for i in alerts]),
+            AuditEntry.at >= run.started_at,
+        )
+        .order_by(AuditEntry.id)
+    ).all()
+    latest = {int(e.entity_id): e for e in entries}
+    out = []
+    for alert_id, entry in sorted(latest.items()):
+        alert = alerts[alert_id]
+        if alert.status in QUIET_STATUSES:
+            continue
+        if entry.action == "alert.created":
+            out.append((alert, "alert.raised", f"alert:{alert_id}:raised"))
+        elif is_revision(entry.before or {}, entry.after or {}):
+            out.append((alert, "alert.revised", f"alert:{alert_id}:revised:{alert.score_id}"))
+    return out
+
+
+def notify_alerts(session: Session, *, run_id: int, now: datetime | None = None) -> dict[str, int]:
+    """Tell every concerned subscription of a run's new and revised alerts.
+
+    Parameters
+    ----------
+    session : Session
+        The run's transaction (or a later one): events and messages commit together.
+    run_id : int
+        A recorded run (:func:`vessel_risk.alerts.persistence.record_run`): its
+        ``alert.created`` entries are raised alerts, its ``alert.rescored`` ones revised
+        alerts when :func:`~vessel_risk.referral.subscriptions.is_revision` says so.
+    now : datetime, optional
+
+    Returns
+    -------
+    dict
+        ``{"events": alert events considered, "matched": (event, subscription) pairs
+        newly recorded}``. Running it twice records nothing new.
+    """
+    changes = _run_changes(session, run_id)
+    subs = active_concerns(session) if changes else []
+    crew = crew_nationalities(session, {a.mmsi for a, _, _ in changes}) if subs else {}
+    matched = 0
+    for alert, kind, key in changes:
+        facts = alert_facts(alert, crew.get(alert.mmsi, frozenset()))
+        for sub, concerns in subs:
+            if matches(concerns, facts, kind):
+                item = alert_item(facts, kind)
+                if record_event(
+                    session, sub, event_key=key, kind=kind, item=item, alert_id=alert.id, now=now
+                ):
+                    matched += 1
+    return {"events": len(changes), "matched": matched}
+
+
+def events_of(session: Session, subscription_id: str) -> Sequence[SubscriptionEvent]:
+    """A subscription's events, oldest first."""
+    return session.scalars(
+        select(SubscriptionEvent)
+        .where(SubscriptionEvent.subscription_id == subscription_id)
+        .order_by(SubscriptionEvent.created_at, SubscriptionEvent.id)
+    ).all()

@@ -1,0 +1,128 @@
+"""Real local receivers for subscription messages: a webhook endpoint and an SMTP server.
+
+- :class:`WebhookReceiver`: a ``ThreadingHTTPServer`` on 127.0.0.1 that verifies each
+  request's Standard Webhooks signature with the reference ``standardwebhooks``
+  package, keeps the verified bodies (``received``) and answers 204, or 401 for a bad
+  signature (``rejected`` counts them); it de-duplicates on ``webhook-id``.
+- :class:`SmtpReceiver`: an ``aiosmtpd`` SMTP server on 127.0.0.1 keeping every message
+  it accepted, parsed (``messages``).
+
+Both are context managers; neither is a mock: the code under test speaks HTTP and SMTP
+over real sockets to them.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import standardwebhooks
+
+
+class WebhookReceiver:
+    """A webhook endpoint that verifies signatures (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.secret: str | None = None
+        self.received: list[dict[str, Any]] = []
+        self.ids: set[str] = set()
+        self.rejected = 0
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        """The endpoint's URL."""
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}/hooks/vessel-risk"
+
+    def __enter__(self) -> WebhookReceiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("content-length") or 0))
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                try:
+                    assert receiver.secret is not None
+                    doc = standardwebhooks.Webhook(receiver.secret).verify(body, headers)
+                except Exception:
+                    with receiver.lock:
+                        receiver.rejected += 1
+                    self.send_response(401)
+                    self.send_header("content-length", "0")
+                    self.end_headers()
+                    return
+                with receiver.lock:
+                    if headers["webhook-id"] not in receiver.ids:
+                        receiver.ids.add(headers["webhook-id"])
+                        receiver.received.append(json.loads(json.dumps(doc)))
+                self.send_response(204)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+        return Handler
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class SmtpReceiver:
+    """A real SMTP server (aiosmtpd) keeping the messages it accepts."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        receiver = self
+
+        class Handler:
+            async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+                mail = message_from_bytes(envelope.content, policy=policy.default)
+                receiver.messages.append(mail)  # type: ignore[arg-type]
+                receiver.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+                return "250 Message accepted for delivery"
+
+        self.port = _free_port()
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    @property
+    def host(self) -> str:
+        return "127.0.0.1"
+
+    def __enter__(self) -> SmtpReceiver:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
+
+    def wait(self, n: int, timeout_s: float = 5.0) -> list[EmailMessage]:
+        """The messages, once at least ``n`` arrived (or the timeout passed)."""
+        end = time.monotonic() + timeout_s
+        while len(self.messages) < n and time.monotonic() < end:
+            time.sleep(0.01)
+        return list(self.messages)
