@@ -27,6 +27,7 @@ TABLES = {
     "deliveries",
     "delivery_attempts",
     "audit_log",
+    "expected_arrivals",
 }
 
 

@@ -42,6 +42,9 @@ Tables
     person's screening answers (encrypted, purged after retention), consent to each use
     of their data, every transition with who and why, follow-ups at 3, 6 and 12 months,
     transfers to another state's mechanism.
+``expected_arrivals``
+    Each vessel track's predicted next port and arrival time, its method, confidence
+    and evidence, revised by later runs (issue 18). Defined in :mod:`vessel_risk.db.arrivals`.
 ``subscriptions``, ``subscription_events``
     Agencies' subscriptions to the vessels that concern them (ports, flag, crew
     nationalities, tier) and every event each was sent, for de-duplication and digests
@@ -78,6 +81,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from vessel_risk.db.arrivals import ExpectedArrival as ExpectedArrival
 from vessel_risk.db.base import Base as Base
 from vessel_risk.db.base import UTCDateTime as UTCDateTime
 from vessel_risk.db.base import as_utc as as_utc

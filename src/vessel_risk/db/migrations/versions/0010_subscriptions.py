@@ -5,7 +5,8 @@ Adds the tables of :mod:`vessel_risk.db.subscriptions` (``subscriptions``,
 subscription goes to the subscription's channel and target.
 
 Revision ID: 0010_subscriptions
-Revises: 0006_cases
+Revises: 0009_arrivals (0006_cases as assigned; chained after the merged m18arr so
+the branch has one head)
 Create Date: 2026-12-04 21:30:00
 """
 
@@ -17,7 +18,7 @@ from alembic import op
 from vessel_risk.db.crypto import EncryptedJSON
 
 revision = "0010_subscriptions"
-down_revision = "0006_cases"
+down_revision = "0009_arrivals"
 branch_labels = None
 depends_on = None
 
