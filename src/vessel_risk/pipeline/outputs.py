@@ -38,7 +38,7 @@ from vessel_risk.pipeline.counts import RunTally, run_counts
 from vessel_risk.pipeline.scoring import Scorer, alert_queue, score_alerts
 from vessel_risk.pipeline.stages import Events, References
 from vessel_risk.referral.notices import auto_refer
-from vessel_risk.referral.subscription_store import notify_alerts
+from vessel_risk.referral.subscription_notify import notify_alerts
 
 
 def score_and_record(

@@ -1,12 +1,10 @@
 """Subscriptions in the database: subscribe, list, unsubscribe, and tell subscribers.
 
-The session side of :mod:`vessel_risk.referral.subscriptions` (issue 18 part 4). An
-agency's API client subscribes (:func:`create_subscription`); each run's new and revised
-alerts (:func:`notify_alerts`) and each expected arrival due within the lead time
-(:func:`notify_arrivals`) are matched against every active subscription and recorded
-once per subscription (``subscription_events``, unique by event key); an
-``immediate`` subscription gets one outbox message per event at once, a ``digest`` one
-holds them for :func:`vessel_risk.delivery.subscriptions.send_due_digests`.
+The session side of :mod:`vessel_risk.referral.subscriptions` (issue 18 part 4): an
+agency's API client subscribes (:func:`create_subscription`), lists and removes its
+subscriptions, or follows the unsubscribe link (:func:`by_unsubscribe_token`);
+:func:`active_concerns` gives every live subscription with its client's scope. Telling
+subscribers of alerts and arrivals is :mod:`vessel_risk.referral.subscription_notify`'s.
 
 A subscription asks for what its agency could read through the API anyway (its
 client's scope bounds every match): it is the agency's own standing rule to be told,
@@ -19,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import secrets as secrets_module
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,23 +27,15 @@ from sqlalchemy.orm import Session
 
 from vessel_risk.db.tables import (
     Agency,
-    AlertRow,
     ApiClient,
-    AuditEntry,
-    Inspection,
-    ReferralNotice,
-    Run,
     Subscription,
-    SubscriptionEvent,
     as_utc,
     audit,
     utcnow,
 )
 from vessel_risk.delivery.signing import generate_secret
 from vessel_risk.delivery.subscriptions import (
-    EVENT_PREFIX,
     cancel_subscription_deliveries,
-    enqueue_subscription_message,
 )
 from vessel_risk.model.indicators import TIER_LEVEL
 from vessel_risk.referral.subscriptions import (
@@ -53,16 +43,8 @@ from vessel_risk.referral.subscriptions import (
     KINDS,
     MODES,
     Concerns,
-    VesselFacts,
-    alert_item,
-    is_revision,
-    matches,
     normalise_codes,
-    reasons_summary,
 )
-
-QUIET_STATUSES = frozenset({"dismissed", "withdrawn"})
-"""Alert statuses whose rescoring tells no one (a person closed them)."""
 
 
 class SubscriptionError(ValueError):
@@ -316,165 +298,3 @@ def active_concerns(session: Session) -> list[tuple[Subscription, Concerns]]:
         if concerns is not None:
             out.append((sub, concerns))
     return out
-
-
-def crew_nationalities(session: Session, mmsis: Iterable[str]) -> dict[str, frozenset[str]]:
-    """Crew nationalities recorded per vessel: its notices' ``crew_nationalities_iso3``
-    and its boardings' ``crew_by_nationality`` (country codes only, no person)."""
-    wanted = sorted(set(mmsis))
-    found: dict[str, set[str]] = {m: set() for m in wanted}
-    if not wanted:
-        return {}
-    for mmsi, payload in session.execute(
-        select(ReferralNotice.mmsi, ReferralNotice.payload).where(
-            ReferralNotice.mmsi.in_(wanted), ReferralNotice.status != "withdrawn"
-        )
-    ):
-        found[mmsi].update(
-            str(c).upper() for c in (payload or {}).get("crew_nationalities_iso3") or []
-        )
-    for mmsi, crew in session.execute(
-        select(Inspection.mmsi, Inspection.crew_by_nationality).where(Inspection.mmsi.in_(wanted))
-    ):
-        found[mmsi].update(str(c).upper() for c, n in (crew or {}).items() if n)
-    return {m: frozenset(v) for m, v in found.items()}
-
-
-def alert_facts(alert: AlertRow, crew: frozenset[str] = frozenset(), **arrival: Any) -> VesselFacts:
-    """The vessel facts of an alert (``arrival`` overrides port and adds the ETA)."""
-    detail = alert.detail or {}
-    fields: dict[str, Any] = {
-        "alert_id": alert.id,
-        "mmsi": alert.mmsi,
-        "track_id": int(alert.track_id or 0),
-        "shipname": alert.shipname,
-        "flag_iso3": alert.flag_iso3,
-        "flag_inferred_iso3": alert.flag_inferred_iso3,
-        "tier": alert.tier,
-        "score": float(alert.score),
-        "reasons": reasons_summary(detail.get("indicators") or []),
-        "port_label": alert.last_port_label,
-        "port_iso3": alert.last_port_iso3,
-        "crew_nationalities": crew,
-    }
-    fields.update(arrival)
-    return VesselFacts(**fields)
-
-
-def record_event(
-    session: Session,
-    sub: Subscription,
-    *,
-    event_key: str,
-    kind: str,
-    item: Mapping[str, Any],
-    alert_id: int | None = None,
-    arrival_id: int | None = None,
-    now: datetime | None = None,
-) -> SubscriptionEvent | None:
-    """Record one event for ``sub`` once, and queue its message in ``immediate`` mode.
-
-    Returns
-    -------
-    SubscriptionEvent or None
-        None when ``sub`` already had ``event_key`` (nothing queued again).
-    """
-    exists = session.scalar(
-        select(SubscriptionEvent.id).where(
-            SubscriptionEvent.subscription_id == sub.id, SubscriptionEvent.event_key == event_key
-        )
-    )
-    if exists is not None:
-        return None
-    when = as_utc(now) or utcnow()
-    event = SubscriptionEvent(
-        subscription_id=sub.id,
-        event_key=event_key,
-        kind=kind,
-        alert_id=alert_id,
-        arrival_id=arrival_id,
-        item=dict(item),
-        created_at=when,
-    )
-    session.add(event)
-    session.flush()
-    if sub.mode == "immediate":
-        enqueue_subscription_message(
-            session, sub, [event], event_type=EVENT_PREFIX + kind, now=when
-        )
-    return event
-
-
-def _run_changes(session: Session, run_id: int) -> list[tuple[AlertRow, str, str]]:
-    """(alert, kind, event key) of a run's new alerts and revised ones."""
-    run = session.get(Run, run_id)
-    if run is None:
-        raise LookupError(f"No run {run_id}.")
-    alerts = {a.id: a for a in session.scalars(select(AlertRow).where(AlertRow.run_id == run_id))}
-    if not alerts:
-        return []
-    entries = session.scalars(
-        select(AuditEntry)
-        .where(
-            AuditEntry.entity_type == "alert",
-            AuditEntry.action.in_(("alert.created", "alert.rescored")),
-            AuditEntry.entity_id.in_([str(i) for i in alerts]),
-            AuditEntry.at >= run.started_at,
-        )
-        .order_by(AuditEntry.id)
-    ).all()
-    latest = {int(e.entity_id): e for e in entries}
-    out = []
-    for alert_id, entry in sorted(latest.items()):
-        alert = alerts[alert_id]
-        if alert.status in QUIET_STATUSES:
-            continue
-        if entry.action == "alert.created":
-            out.append((alert, "alert.raised", f"alert:{alert_id}:raised"))
-        elif is_revision(entry.before or {}, entry.after or {}):
-            out.append((alert, "alert.revised", f"alert:{alert_id}:revised:{alert.score_id}"))
-    return out
-
-
-def notify_alerts(session: Session, *, run_id: int, now: datetime | None = None) -> dict[str, int]:
-    """Tell every concerned subscription of a run's new and revised alerts.
-
-    Parameters
-    ----------
-    session : Session
-        The run's transaction (or a later one): events and messages commit together.
-    run_id : int
-        A recorded run (:func:`vessel_risk.alerts.persistence.record_run`): its
-        ``alert.created`` entries are raised alerts, its ``alert.rescored`` ones revised
-        alerts when :func:`~vessel_risk.referral.subscriptions.is_revision` says so.
-    now : datetime, optional
-
-    Returns
-    -------
-    dict
-        ``{"events": alert events considered, "matched": (event, subscription) pairs
-        newly recorded}``. Running it twice records nothing new.
-    """
-    changes = _run_changes(session, run_id)
-    subs = active_concerns(session) if changes else []
-    crew = crew_nationalities(session, {a.mmsi for a, _, _ in changes}) if subs else {}
-    matched = 0
-    for alert, kind, key in changes:
-        facts = alert_facts(alert, crew.get(alert.mmsi, frozenset()))
-        for sub, concerns in subs:
-            if matches(concerns, facts, kind):
-                item = alert_item(facts, kind)
-                if record_event(
-                    session, sub, event_key=key, kind=kind, item=item, alert_id=alert.id, now=now
-                ):
-                    matched += 1
-    return {"events": len(changes), "matched": matched}
-
-
-def events_of(session: Session, subscription_id: str) -> Sequence[SubscriptionEvent]:
-    """A subscription's events, oldest first."""
-    return session.scalars(
-        select(SubscriptionEvent)
-        .where(SubscriptionEvent.subscription_id == subscription_id)
-        .order_by(SubscriptionEvent.created_at, SubscriptionEvent.id)
-    ).all()

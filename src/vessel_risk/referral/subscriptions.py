@@ -31,7 +31,7 @@ Rules
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -306,6 +306,6 @@ def reasons_summary(indicators: Sequence[Mapping[str, Any]], n: int = 3) -> tupl
     return tuple(str(i["reason"]) for i in ranked[:n])
 
 
-def normalise_codes(values: Collection[str]) -> frozenset[str]:
+def normalise_codes(values: Iterable[str]) -> frozenset[str]:
     """Upper-cased, stripped, non-empty values (port labels or country codes)."""
     return frozenset(v.strip().upper() for v in values if v and v.strip())
