@@ -5,7 +5,8 @@
   package, keeps the verified bodies (``received``) and answers 204, or 401 for a bad
   signature (``rejected`` counts them); it de-duplicates on ``webhook-id``.
 - :class:`SmtpReceiver`: an ``aiosmtpd`` SMTP server on 127.0.0.1 keeping every message
-  it accepted, parsed (``messages``).
+  it accepted, parsed (``messages``); ``refuse`` maps a recipient to the reply that
+  refuses it (e.g. ``"550 5.1.1 no such user"``, ``"451 4.3.0 try later"``).
 
 Both are context managers; neither is a mock: the code under test speaks HTTP and SMTP
 over real sockets to them.
@@ -97,9 +98,18 @@ class SmtpReceiver:
 
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
+        self.refuse: dict[str, str] = {}
         receiver = self
 
         class Handler:
+            async def handle_RCPT(
+                self, server: Any, session: Any, envelope: Any, address: str, options: Any
+            ) -> str:
+                if address in receiver.refuse:
+                    return receiver.refuse[address]
+                envelope.rcpt_tos.append(address)
+                return "250 OK"
+
             async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
                 mail = message_from_bytes(envelope.content, policy=policy.default)
                 receiver.messages.append(mail)  # type: ignore[arg-type]

@@ -138,34 +138,40 @@ def record_event(
     return event
 
 
-def _run_changes(session: Session, run_id: int) -> list[tuple[AlertRow, str, str]]:
-    """(alert, kind, event key) of a run's new alerts and revised ones."""
+def _run_changes(session: Session, run_id: int) -> list[tuple[AlertRow, str, str, dict[str, Any]]]:
+    """(alert, kind, event key, the run's tier and score) of a run's new and revised alerts.
+
+    Read from the run's ``alert.created`` and ``alert.rescored`` audit entries (written
+    at the run's start time by :func:`vessel_risk.alerts.persistence.record_run`), so a
+    run is told as it was even after later runs moved its alerts on.
+    """
     run = session.get(Run, run_id)
     if run is None:
         raise LookupError(f"No run {run_id}.")
-    alerts = {a.id: a for a in session.scalars(select(AlertRow).where(AlertRow.run_id == run_id))}
-    if not alerts:
-        return []
     entries = session.scalars(
         select(AuditEntry)
         .where(
             AuditEntry.entity_type == "alert",
             AuditEntry.action.in_(("alert.created", "alert.rescored")),
-            AuditEntry.entity_id.in_([str(i) for i in alerts]),
-            AuditEntry.at >= run.started_at,
+            AuditEntry.at == run.started_at,
         )
         .order_by(AuditEntry.id)
     ).all()
     latest = {int(e.entity_id): e for e in entries}
+    if not latest:
+        return []
+    alerts = {a.id: a for a in session.scalars(select(AlertRow).where(AlertRow.id.in_(latest)))}
     out = []
     for alert_id, entry in sorted(latest.items()):
-        alert = alerts[alert_id]
-        if alert.status in QUIET_STATUSES:
+        alert = alerts.get(alert_id)
+        if alert is None or alert.status in QUIET_STATUSES:
             continue
+        after = dict(entry.after or {})
+        told = {k: after[k] for k in ("tier", "score") if after.get(k) is not None}
         if entry.action == "alert.created":
-            out.append((alert, "alert.raised", f"alert:{alert_id}:raised"))
-        elif is_revision(entry.before or {}, entry.after or {}):
-            out.append((alert, "alert.revised", f"alert:{alert_id}:revised:{alert.score_id}"))
+            out.append((alert, "alert.raised", f"alert:{alert_id}:raised", told))
+        elif is_revision(entry.before or {}, after):
+            out.append((alert, "alert.revised", f"alert:{alert_id}:revised:run{run_id}", told))
     return out
 
 
@@ -190,10 +196,10 @@ def notify_alerts(session: Session, *, run_id: int, now: datetime | None = None)
     """
     changes = _run_changes(session, run_id)
     subs = active_concerns(session) if changes else []
-    crew = crew_nationalities(session, {a.mmsi for a, _, _ in changes}) if subs else {}
+    crew = crew_nationalities(session, {a.mmsi for a, _, _, _ in changes}) if subs else {}
     matched = 0
-    for alert, kind, key in changes:
-        facts = alert_facts(alert, crew.get(alert.mmsi, frozenset()))
+    for alert, kind, key, told in changes:
+        facts = alert_facts(alert, crew.get(alert.mmsi, frozenset()), **told)
         for sub, concerns in subs:
             if matches(concerns, facts, kind):
                 item = alert_item(facts, kind)

@@ -15,6 +15,7 @@ vessel facts only; a person's data never flows through a subscription.
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets as secrets_module
 import uuid
 from collections.abc import Iterable
@@ -189,7 +190,7 @@ def create_subscription(
         action="subscription.created",
         entity_type="subscription",
         entity_id=sub.id,
-        after=describe(sub),
+        after=json.loads(json.dumps(describe(sub), default=str)),
     )
     return sub, shown
 
