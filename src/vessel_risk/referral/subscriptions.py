@@ -196,7 +196,7 @@ def is_revision(
     if before.get("tier") != after.get("tier"):
         return True
     try:
-        return abs(float(after["score"]) - float(before["score"])) >= min_change
+        return round(abs(float(after["score"]) - float(before["score"])), 9) >= min_change
     except (KeyError, TypeError, ValueError):
         return True
 
