@@ -132,9 +132,9 @@ def seed_subscriptions(s: Session) -> None:
 def test_every_route_declares_its_authorisation(seeded):
     _, app, _ = seeded
     assert undeclared(app) == []
-    # every route is seen: the API's 44 (openapi.json included) and the dashboard's 23
+    # every route is seen: the API's 45 (openapi.json included) and the dashboard's 23
     seen = [(m, p) for m, p, _, _ in routes(app) if not p.startswith("/static")]
-    assert len(seen) == 67
+    assert len(seen) == 68
 
 
 def test_the_guard_fails_on_a_route_without_a_check(seeded):
@@ -287,5 +287,6 @@ def test_matrix_over_every_route(seeded):
                     outside += 1  # read or acted outside the caller's role or scope
                 assert r.status_code in want, (client_id, method, url, r.status_code, r.text)
     assert outside == 0
-    # requeue (2 sides), inspections (7), vessel tabs (4), subscriptions (1 + 1 + 2 sides)
-    assert checked == 12 * 94
+    # requeue (2 sides), inspections (7), vessel tabs (4), port arrivals (2 sides),
+    # subscriptions (1 + 1 + 2 sides)
+    assert checked == 12 * 96

@@ -58,3 +58,40 @@ def test_the_squid_run_has_positions_and_alerts_to_map(squid_run):
     flat = pd.read_csv(out / "alerts.csv", dtype={"mmsi": str})
     assert alerts["mmsi"].tolist() == flat["mmsi"].tolist()
     assert alerts.geometry.notna().all()
+
+
+def test_the_squid_run_predicts_next_ports_from_history_and_a_rerun_revises_them(
+    squid_run, tmp_path
+):
+    """The squid jiggers broadcast no destination: every prediction comes from the
+    vessel's own port calls; recording the same predictions again revises each row."""
+    import shutil
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from tests.builders import shared_file
+    from vessel_risk.alerts.arrival_store import record_arrivals
+    from vessel_risk.db.engine import make_engine
+    from vessel_risk.db.tables import ExpectedArrival
+    from vessel_risk.events.arrival_runs import predict_arrivals, vessel_states
+    from vessel_risk.geo.ports import read_ports
+
+    out, _ = squid_run
+    shutil.copy(out / "vessel_risk.db", tmp_path / "copy.db")
+    engine = make_engine(f"sqlite:///{tmp_path / 'copy.db'}")
+    with Session(engine) as s:
+        rows = s.scalars(select(ExpectedArrival)).all()
+        assert len(rows) == 65
+        assert {r.method for r in rows} == {"history"}
+        assert {r.status for r in rows} == {"expected"}
+        assert sum(r.alert_id is not None for r in rows) == 53
+        assert sum(bool(r.detail["insufficient_data"]) for r in rows) == 49
+    ports = read_ports(shared_file("data", "ports", "gfw_named_anchorages.csv.gz"))
+    features = pd.read_parquet(out / "vessel_features.parquet")
+    visits = pd.read_parquet(out / "port_visits.parquet")
+    predictions = predict_arrivals(vessel_states(features), visits, ports)
+    with Session(engine) as s, s.begin():
+        counts = record_arrivals(s, predictions, run_id=None, visits=visits)
+    assert (counts["revised"], counts["added"]) == (65, 0)
+    engine.dispose()

@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, tuple_
 from sqlalchemy.orm import Session, defer
 
+from vessel_risk.alerts.arrival_store import arrival_port_iso3
 from vessel_risk.api.access import Principal
 from vessel_risk.db.tables import (
     AlertRow,
@@ -291,12 +292,14 @@ def ports(session: Session, who: Principal) -> list[tuple[str, str | None, int, 
 
 
 def port_iso3(session: Session, port_label: str) -> str | None:
-    """The country (ISO3) of a port label as the alerts record it, or None."""
-    return session.scalars(
+    """The country (ISO3) of a port label as the alerts record it, else as the
+    predicted arrivals at it do (:mod:`vessel_risk.alerts.arrival_store`), or None."""
+    found = session.scalars(
         select(AlertRow.last_port_iso3)
         .where(func.upper(AlertRow.last_port_label) == port_label.upper())
         .limit(1)
     ).first()
+    return found if found is not None else arrival_port_iso3(session, port_label)
 
 
 def port_known(session: Session, port_label: str) -> bool:

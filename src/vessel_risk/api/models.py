@@ -256,6 +256,46 @@ class PortQueue(BaseModel):
     items: list[PortQueueItem]
 
 
+class ArrivalPublic(BaseModel):
+    """A vessel expected at the port: its predicted arrival and its current risk.
+
+    ``prediction`` reads "insufficient data" when the prediction rests on thin data
+    (:mod:`vessel_risk.events.arrivals`), otherwise the method's name; ``tier`` is the
+    vessel's current alert tier ("insufficient data" is never "low risk"; null: not
+    scored). A risk is evidence for planning a boarding, never proof; the crew are
+    presumed victims, never suspects.
+    """
+
+    id: int
+    mmsi: str
+    track_id: int
+    vessel_label: str
+    shipname: str | None
+    flag_iso3: str | None
+    alert_id: int | None
+    tier: str | None
+    score: float | None
+    port_label: str
+    port_iso3: str | None
+    eta: datetime = Field(description="Expected arrival, UTC.")
+    eta_low: datetime | None = Field(description="Earliest expected arrival, UTC.")
+    eta_high: datetime | None = Field(description="Latest expected arrival, UTC.")
+    method: Literal["destination", "history", "heading"]
+    confidence: float = Field(ge=0, le=1)
+    prediction: str = Field(description='The method, or "insufficient data" for thin data.')
+    evidence: dict[str, Any]
+
+
+class PortArrivals(BaseModel):
+    """Vessels expected at one port in the next ``days`` days, highest risk first."""
+
+    port_label: str
+    port_iso3: str | None
+    days: float
+    now: datetime
+    items: list[ArrivalPublic]
+
+
 class PortSummary(BaseModel):
     """A port with alerts, as the caller may see it."""
 

@@ -6,11 +6,18 @@ anchorages (the basis of GFW's port visits), is read with :func:`read_ports`;
 :class:`PortIndex` finds the nearest one to each position. :func:`read_psma_parties`
 reads FAO's list of Port State Measures Agreement parties. Nothing here reads the
 project's test data.
+
+Destinations typed in AIS static reports are matched to the list here too
+(:func:`normalize_port`, :func:`port_countries`, :func:`destination_iso3`,
+:func:`match_destination`), for routing by the next port and for predicting arrivals.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -35,7 +42,8 @@ def default_ports() -> pd.DataFrame:
     Returns
     -------
     DataFrame with columns ``port_label`` (upper-case name), ``port_iso3`` (from the
-    UN/LOCODE's country), ``lat``, ``lon``; about 3,960 rows.
+    UN/LOCODE's country), ``lat``, ``lon``, ``locode`` (the UN/LOCODE, 5 letters); about
+    3,960 rows.
     """
     path = resources.files("searoute") / "data" / "ports.geojson"
     with path.open(encoding="utf-8") as fh:
@@ -51,9 +59,12 @@ def default_ports() -> pd.DataFrame:
                 "port_iso3": _iso2_to_iso3(locode[:2]) if len(locode) >= 2 else None,
                 "lat": float(lat),
                 "lon": float(lon),
+                "locode": locode.upper() or None,
             }
         )
-    return pd.DataFrame(rows).astype({"port_label": "string", "port_iso3": "string"})
+    return pd.DataFrame(rows).astype(
+        {"port_label": "string", "port_iso3": "string", "locode": "string"}
+    )
 
 
 _PORT_COLUMNS = {
@@ -201,3 +212,136 @@ def read_psma_parties(path: str | Path) -> pd.DataFrame:
         )
     dates = pd.to_datetime(raw[date_col], format="mixed", utc=True, errors="coerce")
     return pd.DataFrame({"iso3": raw["iso3"].str.strip(), "in_force_from": dates}).dropna()
+
+
+def normalize_port(name: str) -> str:
+    """Port name for matching: upper case ASCII, no "PORT"/"PUERTO DE" filler words."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().upper()
+    words = [w for w in re.split(r"[^A-Z0-9]+", ascii_name) if w and w not in ("PORT", "OF")]
+    if words[:2] in (["PUERTO", "DE"], ["PORTO", "DE"], ["PORTO", "DO"]):
+        words = words[2:]  # "Puerto de Punta Arenas" is Punta Arenas; "Puerto Montt" stays
+    return " ".join(words)
+
+
+_LOCODE = re.compile(r"^([A-Z]{2})[ -]([A-Z2-9]{3})$")
+
+
+def port_countries(labels: Sequence[str], iso3: Sequence[str | None]) -> dict[str, str]:
+    """Normalised port name -> ISO3, for names that belong to one country only.
+
+    Parameters
+    ----------
+    labels, iso3 : sequences of equal length
+        A port list's ``port_label`` and ``port_iso3`` columns (:func:`default_ports`).
+    """
+    seen: dict[str, set[str]] = {}
+    for label, country in zip(labels, iso3, strict=True):
+        if isinstance(label, str) and isinstance(country, str) and country:
+            seen.setdefault(normalize_port(label), set()).add(country)
+    return {name: next(iter(c)) for name, c in seen.items() if len(c) == 1}
+
+
+def destination_text(destination: str | None) -> str:
+    """The next port of an AIS destination: the part after the last ``>`` of a route
+    (``CN SHA>KR PUS`` -> ``KR PUS``), stripped and upper case; ``""`` for none."""
+    if not destination:
+        return ""
+    return destination.split(">")[-1].strip().upper()
+
+
+def destination_iso3(
+    destination: str | None, ports: Mapping[str, str] | None
+) -> tuple[str | None, str | None]:
+    """The country of the next port a vessel reported (AIS destination, free text).
+
+    AIS destinations are typed by the crew: a port name (``BUSAN``), a UN/LOCODE with a
+    space or dash (``KR PUS``), or a route (``CN SHA>KR PUS``: the part after the last
+    ``>`` is the next port). A name is looked up in ``ports`` (:func:`port_countries`;
+    names shared by two countries are not guessed); a UN/LOCODE gives its country
+    (UNECE UN/LOCODE: the first two letters are the ISO 3166-1 alpha-2 code).
+
+    Returns
+    -------
+    (iso3, basis)
+        ``basis`` is ``"port_name"``, ``"locode"`` or None when nothing matched.
+    """
+    text = destination_text(destination)
+    if not text:
+        return None, None
+    if ports:
+        found = ports.get(normalize_port(text))
+        if found:
+            return found, "port_name"
+    match = _LOCODE.match(text)
+    if match:
+        country = pycountry.countries.get(alpha_2=match.group(1))
+        if country is not None:
+            return str(country.alpha_3), "locode"
+    return None, None
+
+
+def port_names(ports: pd.DataFrame) -> dict[str, list[int]]:
+    """Normalised port label (:func:`normalize_port`) -> positional rows of ``ports``
+    carrying it; built once, for matching many destinations."""
+    names: dict[str, list[int]] = {}
+    for i, label in enumerate(ports["port_label"].astype("string").fillna("")):
+        names.setdefault(normalize_port(str(label)), []).append(i)
+    return names
+
+
+def match_destination(
+    destination: str | None,
+    ports: pd.DataFrame,
+    names: Mapping[str, list[int]] | None = None,
+) -> int | None:
+    """The row of ``ports`` an AIS destination names, or None.
+
+    The destination's next port (:func:`destination_text`) must equal one port label
+    of the list once both are normalised (:func:`normalize_port`), and that label must
+    name one place: a label two rows share in different countries, or at points more
+    than 50 km apart, is not guessed (the first row is returned when all its rows lie
+    within 50 km: the anchorages of one port). A UN/LOCODE (``KR PUS``, ``KR-PUS``,
+    ``KRPUS``) names the port of that code when ``ports`` has a ``locode`` column
+    (:func:`default_ports` does); otherwise it gives only a country
+    (:func:`destination_iso3`), not a port.
+
+    Parameters
+    ----------
+    destination : str or None
+        As broadcast in AIS static reports (message 5 or 24).
+    ports : DataFrame
+        ``port_label``, ``port_iso3``, ``lat``, ``lon`` (:func:`default_ports`).
+    names : mapping, optional
+        :func:`port_names` of ``ports``, when matching many destinations.
+
+    Returns
+    -------
+    int or None
+        Positional row index into ``ports``.
+    """
+    text = destination_text(destination)
+    if not text:
+        return None
+    if "locode" in ports.columns:
+        code = _LOCODE.match(text)
+        compact = text if re.fullmatch(r"[A-Z]{2}[A-Z2-9]{3}", text) else None
+        wanted_code = code.group(1) + code.group(2) if code else compact
+        if wanted_code:
+            hits = np.flatnonzero((ports["locode"] == wanted_code).fillna(False).to_numpy())
+            if len(hits):
+                return int(hits[0])
+    wanted = normalize_port(text)
+    if not wanted:
+        return None
+    rows = np.asarray((names if names is not None else port_names(ports)).get(wanted, []))
+    if len(rows) == 0:
+        return None
+    iso3 = {str(c) for c in ports["port_iso3"].take(rows) if isinstance(c, str) and c}
+    if len(iso3) > 1:
+        return None
+    lat = ports["lat"].to_numpy(dtype="float64")[rows]
+    lon = ports["lon"].to_numpy(dtype="float64")[rows]
+    spread = distance_km(lat, lon, np.full(len(rows), lat[0]), np.full(len(rows), lon[0]))
+    if np.nanmax(spread) > 50.0:
+        return None
+    return int(rows[0])

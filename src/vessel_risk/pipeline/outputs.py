@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from vessel_risk.alerts.arrival_store import record_arrivals
 from vessel_risk.alerts.build import Alert, evidence_events
 from vessel_risk.alerts.export import (
     write_alerts_csv,
@@ -21,6 +22,7 @@ from vessel_risk.alerts.export import (
 )
 from vessel_risk.alerts.persistence import record_run
 from vessel_risk.db.engine import open_database
+from vessel_risk.events.arrival_runs import predict_arrivals, vessel_states
 from vessel_risk.events.schemas import (
     EncounterSchema,
     GapSchema,
@@ -56,7 +58,10 @@ def score_and_record(
     extra_counts: dict[str, Any] | None = None,
 ) -> tuple[list[Alert], str, dict[str, Any], int, list[Any], Any]:
     """The end of every run: score the alert queue, write the event tables and alerts,
-    record the run in the database and refer where an agency's own rule allows.
+    record the run in the database, predict each vessel track's next port call
+    (:mod:`vessel_risk.events.arrivals`; stored and revised by
+    :func:`vessel_risk.alerts.arrival_store.record_arrivals`) and refer where an
+    agency's own rule allows.
 
     Shared by :func:`run` and the incremental store run
     (:func:`vessel_risk.pipeline.incremental.run_store`), so the two cannot drift apart.
@@ -97,6 +102,10 @@ def score_and_record(
             model_version=version,
             counts=counts,
         )
+        predictions = predict_arrivals(
+            vessel_states(events.features, events.identity), events.visits, refs.ports
+        )
+        record_arrivals(session, predictions, run_id=run_id, visits=events.visits)
         # Only where an agency's own rule allows it; otherwise a person approves.
         auto = auto_refer(session, ports=PortIndex(refs.ports), fleets=fleets)
         # Subscribers hear of new and revised alerts in the same transaction (outbox).

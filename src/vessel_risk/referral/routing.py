@@ -38,14 +38,15 @@ no agency, for the approval preview.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 from vessel_risk.alerts.display import flag_label
+from vessel_risk.geo.ports import destination_iso3 as destination_iso3
+from vessel_risk.geo.ports import normalize_port as normalize_port
+from vessel_risk.geo.ports import port_countries as port_countries
 from vessel_risk.model.indicators import TIER_LEVEL
 from vessel_risk.referral.screening import PERSONAL_INTAKE_FIELDS
 
@@ -225,15 +226,6 @@ def routing_flag(vessel: Mapping[str, Any]) -> RoutingFlag:
     return RoutingFlag(
         iso3=None, basis="none", source=vessel.get("flag_inferred_source"), label=label
     )
-
-
-def normalize_port(name: str) -> str:
-    """Port name for matching: upper case ASCII, no "PORT"/"PUERTO DE" filler words."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().upper()
-    words = [w for w in re.split(r"[^A-Z0-9]+", ascii_name) if w and w not in ("PORT", "OF")]
-    if words[:2] in (["PUERTO", "DE"], ["PORTO", "DE"], ["PORTO", "DO"]):
-        words = words[2:]  # "Puerto de Punta Arenas" is Punta Arenas; "Puerto Montt" stays
-    return " ".join(words)
 
 
 def _accepts(agency: AgencyRecord, notice: Mapping[str, Any], flag: str | None) -> bool:
@@ -506,57 +498,3 @@ def route_case(
                 fields=CASE_FIELDS_BY_ROLE.get(agency.role, CASE_FIELDS_BY_ROLE["shelter"]),
             )
     return list(routes.values())
-
-
-_LOCODE = re.compile(r"^([A-Z]{2})[ -]([A-Z2-9]{3})$")
-
-
-def port_countries(labels: Sequence[str], iso3: Sequence[str | None]) -> dict[str, str]:
-    """Normalised port name -> ISO3, for names that belong to one country only.
-
-    Parameters
-    ----------
-    labels, iso3 : sequences of equal length
-        A port list's ``port_label`` and ``port_iso3`` columns
-        (:func:`vessel_risk.geo.ports.default_ports`).
-    """
-    seen: dict[str, set[str]] = {}
-    for label, country in zip(labels, iso3, strict=True):
-        if isinstance(label, str) and isinstance(country, str) and country:
-            seen.setdefault(normalize_port(label), set()).add(country)
-    return {name: next(iter(c)) for name, c in seen.items() if len(c) == 1}
-
-
-def destination_iso3(
-    destination: str | None, ports: Mapping[str, str] | None
-) -> tuple[str | None, str | None]:
-    """The country of the next port a vessel reported (AIS destination, free text).
-
-    AIS destinations are typed by the crew: a port name (``BUSAN``), a UN/LOCODE with a
-    space or dash (``KR PUS``), or a route (``CN SHA>KR PUS``: the part after the last
-    ``>`` is the next port). A name is looked up in ``ports`` (:func:`port_countries`;
-    names shared by two countries are not guessed); a UN/LOCODE gives its country
-    (UNECE UN/LOCODE: the first two letters are the ISO 3166-1 alpha-2 code).
-
-    Returns
-    -------
-    (iso3, basis)
-        ``basis`` is ``"port_name"``, ``"locode"`` or None when nothing matched.
-    """
-    if not destination:
-        return None, None
-    text = destination.split(">")[-1].strip().upper()
-    if not text:
-        return None, None
-    if ports:
-        found = ports.get(normalize_port(text))
-        if found:
-            return found, "port_name"
-    match = _LOCODE.match(text)
-    if match:
-        import pycountry
-
-        country = pycountry.countries.get(alpha_2=match.group(1))
-        if country is not None:
-            return str(country.alpha_3), "locode"
-    return None, None

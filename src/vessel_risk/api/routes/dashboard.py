@@ -231,11 +231,35 @@ def port_list(request: Request, session: SessionDep, who: UiAlertReader) -> Resp
 
 @router.get("/ports/{port_label}")
 def port_view(
-    request: Request, session: SessionDep, who: UiAlertReader, port_label: UiPort
+    request: Request,
+    session: SessionDep,
+    who: UiAlertReader,
+    port_label: UiPort,
+    days: Annotated[float, Query(gt=0, le=90)] = 7.0,
 ) -> Response:
-    """The port inspector's queue: vessels of this port ranked, with briefs."""
-    q = ports_routes.queue(session, who, port_label)
-    return _page(request, "port_queue.html", who, q=q, points=_map_points(q.items))
+    """The port inspector's queue: vessels of this port ranked, with briefs, and the
+    vessels expected in the next ``days`` days, highest risk first."""
+    try:
+        arrivals = ports_routes.arrivals(session, port_label, days)
+    except HTTPException:
+        arrivals = None
+    try:
+        q = ports_routes.queue(session, who, port_label)
+    except HTTPException as exc:
+        if exc.status_code != 404 or arrivals is None:
+            raise
+        q = ports_routes.PortQueue(
+            port_label=arrivals.port_label, port_iso3=arrivals.port_iso3, items=[]
+        )
+    return _page(
+        request,
+        "port_queue.html",
+        who,
+        q=q,
+        arrivals=arrivals,
+        days=days,
+        points=_map_points(q.items),
+    )
 
 
 @router.get("/ports/{port_label}/briefs/{mmsi}")

@@ -1,4 +1,4 @@
-"""Ports: the inspection queue of a port and the printable inspection brief."""
+"""Ports: the inspection queue of a port, its expected arrivals and the printable brief."""
 
 from __future__ import annotations
 
@@ -9,11 +9,20 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from sqlalchemy.orm import Session
 
+from vessel_risk.alerts.arrival_store import queued_arrivals
+from vessel_risk.alerts.arrivals import QueuedArrival, rank_arrivals
 from vessel_risk.alerts.display import flag_label, vessel_label
 from vessel_risk.api import crud
 from vessel_risk.api.access import Principal
 from vessel_risk.api.deps import AlertReader, ReadSessionDep, ScopedPort, ScopedVessel
-from vessel_risk.api.models import AlertPublic, PortQueue, PortQueueItem, PortSummary
+from vessel_risk.api.models import (
+    AlertPublic,
+    ArrivalPublic,
+    PortArrivals,
+    PortQueue,
+    PortQueueItem,
+    PortSummary,
+)
 from vessel_risk.api.problems import problem_responses
 from vessel_risk.api.routes.alerts import utc_param
 from vessel_risk.api.security import csp_nonce
@@ -77,6 +86,73 @@ def get_queue(
 ) -> PortQueue:
     """Vessels whose last port is this one, latest vessel-year each, ranked by score."""
     return queue(session, caller, port_label, since)
+
+
+def arrivals(
+    session: Session, port_label: str, days: float, now: datetime | None = None
+) -> PortArrivals:
+    """Vessels expected at ``port_label`` (in scope already) within ``days``, ranked.
+
+    Raises
+    ------
+    HTTPException
+        404 when neither an alert nor a predicted arrival names the port.
+    """
+    now = now or utcnow()
+    stored = queued_arrivals(session, port_label=port_label)
+    if not stored and not crud.port_known(session, port_label):
+        raise HTTPException(404, f"No alert or expected arrival names {port_label!r}.")
+    ranked = rank_arrivals(stored, now=now, days=days)
+    return PortArrivals(
+        port_label=port_label.upper(),
+        port_iso3=crud.port_iso3(session, port_label),
+        days=days,
+        now=now,
+        items=[arrival_public(a) for a in ranked],
+    )
+
+
+def arrival_public(a: QueuedArrival) -> ArrivalPublic:
+    """The API's view of one expected arrival."""
+    return ArrivalPublic(
+        id=a.id,
+        mmsi=a.mmsi,
+        track_id=a.track_id,
+        vessel_label=vessel_label(a.mmsi, a.track_id),
+        shipname=a.shipname,
+        flag_iso3=a.flag_iso3,
+        alert_id=a.alert_id,
+        tier=a.tier,
+        score=a.score,
+        port_label=a.port_label,
+        port_iso3=a.port_iso3,
+        eta=a.eta,
+        eta_low=a.eta_low,
+        eta_high=a.eta_high,
+        method=a.method,  # type: ignore[arg-type]
+        confidence=a.confidence,
+        prediction=a.prediction_note,
+        evidence=a.detail,
+    )
+
+
+@router.get("/{port_label}/arrivals", response_model=PortArrivals)
+def get_arrivals(
+    session: ReadSessionDep,
+    caller: AlertReader,
+    port_label: ScopedPort,
+    days: Annotated[
+        float, Query(gt=0, le=90, description="Window from now, in days (default 7).")
+    ] = 7.0,
+) -> PortArrivals:
+    """Vessels expected at this port in the next ``days`` days, highest risk first.
+
+    Each carries its predicted arrival (UTC, with its window), the method (AIS
+    destination, the vessel's port-call history, or its heading), a confidence, and
+    "insufficient data" where the prediction rests on thin data. The port being in the
+    caller's scope is what lets it see the vessels coming to it.
+    """
+    return arrivals(session, port_label, days)
 
 
 def make_brief(session: Session, caller: Principal, port_label: str, mmsi: str) -> Brief:
