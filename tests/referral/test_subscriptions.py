@@ -11,7 +11,6 @@ from vessel_risk.referral.subscriptions import (
     Concerns,
     VesselFacts,
     alert_item,
-    arrival_due,
     arrival_item,
     arrival_kind,
     is_revision,
@@ -92,12 +91,6 @@ def test_an_arrival_is_told_once_per_visit_and_again_when_its_eta_moves():
     assert arrival_kind(eta, [eta - timedelta(hours=20), eta + timedelta(hours=1)]) is None
     # a told ETA 8 days away is another visit
     assert arrival_kind(eta, [eta - timedelta(days=8)]) == "arrival.expected"
-    assert [arrival_due(T + timedelta(hours=h), T) for h in (-1, 0, 48, 49)] == [
-        False,
-        True,
-        True,
-        False,
-    ]
 
 
 def test_items_carry_vessel_facts_only_and_say_evidence_not_proof():

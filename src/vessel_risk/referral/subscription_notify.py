@@ -21,10 +21,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vessel_risk.alerts.arrival_store import due_for_notice
 from vessel_risk.db.tables import (
     AlertRow,
     AuditEntry,
-    ExpectedArrival,
     Inspection,
     ReferralNotice,
     Run,
@@ -39,7 +39,6 @@ from vessel_risk.referral.subscriptions import (
     DEFAULT_LEAD_H,
     VesselFacts,
     alert_item,
-    arrival_due,
     arrival_item,
     arrival_kind,
     is_revision,
@@ -265,8 +264,10 @@ def notify_arrivals(
 
     Notes
     -----
-    Each ``expected`` arrival (:class:`~vessel_risk.db.tables.ExpectedArrival`) due
-    within the lead time is matched with its vessel's alert (tier, score, flag,
+    Each arrival due within the lead time
+    (:func:`vessel_risk.alerts.arrival_store.due_for_notice`: expected, ETA after
+    ``now`` and at most ``lead_h`` hours ahead, the vessel's alert tier low or above;
+    "insufficient data" never) is matched with its vessel's alert (tier, score, flag,
     reasons) at the arrival's port; an arrival with no alert has no tier and tells no
     one. A subscription hears of one visit once (``arrival.expected``) and again only
     when the ETA moves by :data:`~vessel_risk.referral.subscriptions.MIN_ETA_CHANGE_H`
@@ -274,20 +275,9 @@ def notify_arrivals(
     Running it again records nothing new.
     """
     when = as_utc(now) or utcnow()
-    due = [
-        a
-        for a in session.scalars(
-            select(ExpectedArrival)
-            .where(
-                ExpectedArrival.status == "expected",
-                ExpectedArrival.alert_id.is_not(None),
-                ExpectedArrival.eta >= when,
-                ExpectedArrival.eta <= when + timedelta(hours=lead_h),
-            )
-            .order_by(ExpectedArrival.eta, ExpectedArrival.id)
-        )
-        if arrival_due(as_utc(a.eta) or when, when, lead_h=lead_h)
-    ]
+    # One rule of "due" (expected, ETA in (now, now + lead], a tier at all): the
+    # alerts layer's; each subscription's own tier is applied by matches().
+    due = due_for_notice(session, when, timedelta(hours=lead_h), min_tier="low")
     subs = active_concerns(session) if due else []
     if not subs:
         return {"arrivals": len(due), "matched": 0}

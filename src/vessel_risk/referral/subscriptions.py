@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from vessel_risk.model.indicators import TIER_LEVEL
@@ -230,11 +230,6 @@ def arrival_kind(
     if abs((visit[-1] - eta).total_seconds()) >= min_change_h * 3600.0:
         return "arrival.revised"
     return None
-
-
-def arrival_due(eta: datetime, now: datetime, *, lead_h: float = DEFAULT_LEAD_H) -> bool:
-    """Whether an arrival at ``eta`` is within ``lead_h`` hours ahead of ``now`` (not past)."""
-    return now <= eta <= now + timedelta(hours=lead_h)
 
 
 def _iso(value: datetime | None) -> str | None:
