@@ -6,7 +6,8 @@
   signature (``rejected`` counts them); it de-duplicates on ``webhook-id``.
 - :class:`SmtpReceiver`: an ``aiosmtpd`` SMTP server on 127.0.0.1 keeping every message
   it accepted, parsed (``messages``); ``refuse`` maps a recipient to the reply that
-  refuses it (e.g. ``"550 5.1.1 no such user"``, ``"451 4.3.0 try later"``).
+  refuses it (e.g. ``"550 5.1.1 no such user"``, ``"451 4.3.0 try later"``); given a
+  server TLS context it offers STARTTLS and requires it.
 
 Both are context managers; neither is a mock: the code under test speaks HTTP and SMTP
 over real sockets to them.
@@ -93,7 +94,7 @@ def _free_port() -> int:
 class SmtpReceiver:
     """A real SMTP server (aiosmtpd) keeping the messages it accepts."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls_context: Any = None) -> None:
         from aiosmtpd.controller import Controller
 
         self.messages: list[EmailMessage] = []
@@ -117,7 +118,8 @@ class SmtpReceiver:
                 return "250 Message accepted for delivery"
 
         self.port = _free_port()
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        tls = {"tls_context": tls_context, "require_starttls": True} if tls_context else {}
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, **tls)
 
     @property
     def host(self) -> str:
@@ -136,3 +138,47 @@ class SmtpReceiver:
         while len(self.messages) < n and time.monotonic() < end:
             time.sleep(0.01)
         return list(self.messages)
+
+
+def self_signed_tls(folder: Any) -> tuple[Any, str]:
+    """A server TLS context for 127.0.0.1 with a fresh self-signed certificate, and the
+    certificate's PEM path (the client's trust anchor)."""
+    import datetime as dt
+    import ipaddress
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "smtp.pem", folder / "smtp.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(cert_path, key_path)
+    return server, str(cert_path)

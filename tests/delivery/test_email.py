@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import socket
+import ssl
 from datetime import UTC, datetime
 
 import pytest
 
-from tests.receivers import SmtpReceiver
+from tests.receivers import SmtpReceiver, self_signed_tls
 from vessel_risk.delivery.email import EmailTransport, SmtpSettings, email_text
 from vessel_risk.delivery.policy import classify
 from vessel_risk.delivery.subscriptions import STATEMENTS, subscription_message
@@ -85,6 +86,22 @@ def test_a_permanent_refusal_is_dead_and_a_transient_one_retried(smtp):
     retry = t.send(message("busy@dgtm.cl"))
     assert (classify(retry), retry.error[:8]) == ("retry", "SMTP 451")
     assert smtp.messages == []
+
+
+def test_starttls_upgrades_the_connection_and_checks_the_certificate(tmp_path):
+    server_tls, cert = self_signed_tls(tmp_path)
+    with SmtpReceiver(tls_context=server_tls) as smtp:
+        trusted = ssl.create_default_context(cafile=cert)
+        ok = transport(smtp, starttls=True, ssl_context=trusted).send(message())
+        assert (ok.http_status, ok.error) == (250, None)
+        assert len(smtp.wait(1)) == 1
+        # an untrusted certificate is refused: retried (the server may be fixed), never sent
+        untrusted = transport(smtp, starttls=True).send(message(delivery_id="d-2"))
+        assert classify(untrusted) == "retry" and "CERTIFICATE_VERIFY_FAILED" in untrusted.error
+        # this server requires STARTTLS: without it, it refuses (530) and nothing is sent
+        clear = transport(smtp, starttls=False).send(message(delivery_id="d-3"))
+        assert classify(clear) == "dead" and clear.error.startswith("SMTP 530")
+        assert len(smtp.messages) == 1
 
 
 def test_nothing_goes_in_clear_to_a_server_without_starttls(smtp):

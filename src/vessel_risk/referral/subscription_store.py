@@ -47,6 +47,9 @@ from vessel_risk.referral.subscriptions import (
     normalise_codes,
 )
 
+LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
+"""Hosts a webhook may reach over plain http (a receiver on the same machine)."""
+
 
 class SubscriptionError(ValueError):
     """A subscription request that cannot be accepted (a clear 4xx, never a 500)."""
@@ -66,8 +69,11 @@ def _check_target(channel: str, target: str) -> str:
             raise SubscriptionError(f"An e-mail subscription needs an address. Got {target!r}.")
         return target
     parts = urlsplit(target)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise SubscriptionError(f"A webhook subscription needs an http(s) URL. Got {target!r}.")
+    loopback = parts.hostname in LOOPBACK
+    if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+        raise SubscriptionError(
+            f"A webhook subscription needs an https URL (http only to this host). Got {target!r}."
+        )
     return target
 
 
@@ -99,7 +105,8 @@ def create_subscription(
         The subscribing API client: its live scope bounds every match.
     channel : {"webhook", "email"}
     target : str
-        The webhook's http(s) URL, or the e-mail address.
+        The webhook's https URL (http only to this host, :data:`LOOPBACK`), or the
+        e-mail address.
     actor : str
         Audit-log actor.
     ports, flags, nationalities : iterable of str
@@ -190,7 +197,8 @@ def create_subscription(
         action="subscription.created",
         entity_type="subscription",
         entity_id=sub.id,
-        after=json.loads(json.dumps(describe(sub), default=str)),
+        # the target (an address, a URL) stays in its row only: least data in the log
+        after=json.loads(json.dumps({**describe(sub), "target": None}, default=str)),
     )
     return sub, shown
 

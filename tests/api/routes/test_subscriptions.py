@@ -75,6 +75,7 @@ def test_scope_role_and_bad_requests_are_refused_clearly(api):
     bad = [
         {**EMAIL, "target": "not an address"},
         {**EMAIL, "channel": "webhook", "target": "ftp://dgtm.cl/x"},
+        {**EMAIL, "channel": "webhook", "target": "http://dgtm.cl/x"},  # in clear
         {**EMAIL, "min_tier": "extreme"},
         {**EMAIL, "kinds": ["alert.deleted"]},
         {**EMAIL, "flags": ["CHINA"]},
