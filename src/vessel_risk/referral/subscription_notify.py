@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from vessel_risk.alerts.arrival_store import due_for_notice
@@ -104,32 +106,39 @@ def record_event(
     arrival_id: int | None = None,
     now: datetime | None = None,
 ) -> SubscriptionEvent | None:
-    """Record one event for ``sub`` once, and queue its message in ``immediate`` mode.
+    """Record one event for ``sub`` once (also when a run and the worker match at once),
+    and queue its message in ``immediate`` mode.
 
     Returns
     -------
     SubscriptionEvent or None
         None when ``sub`` already had ``event_key`` (nothing queued again).
     """
-    exists = session.scalar(
-        select(SubscriptionEvent.id).where(
-            SubscriptionEvent.subscription_id == sub.id, SubscriptionEvent.event_key == event_key
-        )
-    )
-    if exists is not None:
-        return None
     when = as_utc(now) or utcnow()
-    event = SubscriptionEvent(
-        subscription_id=sub.id,
-        event_key=event_key,
-        kind=kind,
-        alert_id=alert_id,
-        arrival_id=arrival_id,
-        item=dict(item),
-        created_at=when,
-    )
-    session.add(event)
+    values = {
+        "subscription_id": sub.id,
+        "event_key": event_key,
+        "kind": kind,
+        "alert_id": alert_id,
+        "arrival_id": arrival_id,
+        "item": dict(item),
+        "created_at": when,
+    }
+    # ON CONFLICT DO NOTHING: a run and the worker matching at once record an event once,
+    # and neither transaction fails for it.
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     session.flush()
+    new_id = session.execute(
+        insert(SubscriptionEvent)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["subscription_id", "event_key"])
+        .returning(SubscriptionEvent.id)
+    ).scalar_one_or_none()
+    if new_id is None:
+        return None
+    event = session.get(SubscriptionEvent, new_id)
+    assert event is not None
     if sub.mode == "immediate":
         enqueue_subscription_message(
             session, sub, [event], event_type=EVENT_PREFIX + kind, now=when
