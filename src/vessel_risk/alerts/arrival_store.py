@@ -63,13 +63,15 @@ def _arrived(row: ExpectedArrival, visits: pd.DataFrame | None) -> datetime | No
     """When the track's visits show it reached the row's port after the prediction."""
     if visits is None or visits.empty:
         return None
-    as_of: Any = _ts((row.detail or {}).get("as_of")) or as_utc(row.predicted_at)
+    stored = (row.detail or {}).get("as_of")  # to the nanosecond, as predicted
+    predicted = as_utc(row.predicted_at) or row.predicted_at
+    as_of: Any = pd.Timestamp(stored) if stored else pd.Timestamp(predicted)
     track = visits["track_id"] if "track_id" in visits.columns else 0
     hit = visits[
         (visits["mmsi"] == row.mmsi)
         & (track == row.track_id)
         & (visits["port_label"] == row.port_label)
-        & (visits["start"] > pd.Timestamp(as_of))
+        & (visits["start"] > as_of)
     ]
     return _ts(hit["start"].min()) if len(hit) else None
 
