@@ -221,3 +221,36 @@ def test_a_removed_subscription_is_sent_nothing_it_had_queued(engine, receivers)
     with Session(engine) as s:
         statuses = dict(s.execute(select(Delivery.subscription_id, Delivery.status)).all())
         assert statuses == {ids["webhook"]: "cancelled", ids["email"]: "delivered"}
+
+
+def test_a_run_and_the_worker_matching_at_once_record_an_event_once(engine, receivers):
+    """Two transactions record one event key: the second waits for the first, then
+    records nothing and does not fail (ON CONFLICT DO NOTHING)."""
+    import threading
+
+    from vessel_risk.referral.subscription_notify import record_event
+
+    hook, _ = receivers
+    ids = _subscribe(engine, hook)
+    item = {"kind": "alert.raised", "summary": "s", "mmsi": HIGH}
+    results: list[object] = []
+
+    def second() -> None:
+        with Session(engine) as s, s.begin():
+            sub = s.get(Subscription, ids["email"])
+            got = record_event(s, sub, event_key="alert:1:raised", kind="alert.raised", item=item)
+            results.append(got)
+
+    with Session(engine) as s, s.begin():
+        sub = s.get(Subscription, ids["email"])
+        first = record_event(s, sub, event_key="alert:1:raised", kind="alert.raised", item=item)
+        assert first is not None
+        thread = threading.Thread(target=second)
+        thread.start()
+        thread.join(timeout=0.5)
+        assert thread.is_alive()  # waiting for the first transaction
+    thread.join(timeout=30)
+    assert results == [None]
+    with Session(engine) as s:
+        n = s.scalar(select(func.count()).where(Delivery.subscription_id == ids["email"]))
+        assert n == 1
