@@ -667,3 +667,72 @@ def squid_slice(
     path.parent.mkdir(parents=True, exist_ok=True)
     part.to_parquet(path, index=False)
     return path
+
+
+def add_subscriber(
+    s: Session,
+    agency_id: str = "cl-dgtm",
+    client_id: str = "cl-inspector",
+    *,
+    role: str = "port_inspector",
+    ports: tuple[str, ...] = ("PUNTA ARENAS",),
+    countries: tuple[str, ...] = (),
+) -> None:
+    """A Chilean port-inspection agency in the directory (manual transport: it receives
+    nothing but its subscriptions) and its API client, scoped to ``ports``."""
+    from vessel_risk.api.access import create_client
+    from vessel_risk.db.tables import Agency
+
+    s.add(
+        Agency(
+            id=agency_id,
+            name="Port inspection, Punta Arenas",
+            country_iso3="CHL",
+            role="port_inspection",
+            transport="manual",
+        )
+    )
+    s.flush()
+    create_client(
+        s,
+        client_id=client_id,
+        agency_id=agency_id,
+        role=role,
+        countries=list(countries),
+        ports=list(ports),
+        actor="test",
+        key=f"key-{client_id}",
+    )
+
+
+def add_arrival(
+    s: Session, alert: Any, port_label: str, port_iso3: str, eta: datetime, **kw: Any
+) -> Any:
+    """An ``expected`` arrival of ``alert``'s vessel at ``port_label`` at ``eta`` (UTC),
+    predicted from its history, with a ±6 h interval."""
+    from datetime import timedelta
+
+    from vessel_risk.db.tables import ExpectedArrival
+
+    row = ExpectedArrival(
+        mmsi=alert.mmsi,
+        track_id=alert.track_id,
+        vessel_id=alert.vessel_id,
+        alert_id=alert.id,
+        port_label=port_label,
+        port_iso3=port_iso3,
+        eta=eta,
+        eta_low=eta - timedelta(hours=6),
+        eta_high=eta + timedelta(hours=6),
+        method=kw.pop("method", "history"),
+        confidence=kw.pop("confidence", 0.7),
+        detail=kw.pop("detail", {}),
+        predicted_at=kw.pop("predicted_at", eta - timedelta(days=3)),
+        status=kw.pop("status", "expected"),
+        created_at=eta - timedelta(days=3),
+        updated_at=eta - timedelta(days=3),
+        **kw,
+    )
+    s.add(row)
+    s.flush()
+    return row

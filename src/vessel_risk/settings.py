@@ -100,6 +100,22 @@ class Settings(BaseSettings):
         ``VESSEL_RISK_DASK_TLS_CERT``, ``VESSEL_RISK_DASK_TLS_KEY``): the certificate
         authority that signed the cluster's certificates, and this client's certificate
         and private key (:func:`vessel_risk.pipeline.engine.tls_security`).
+    public_url : str
+        The service's address as agencies reach it (``VESSEL_RISK_PUBLIC_URL``): the
+        base of the unsubscribe link every subscription message carries.
+    smtp_host : str or None
+        SMTP server of subscription e-mails (``VESSEL_RISK_SMTP_HOST``); None: e-mail
+        subscriptions are dead letters saying so (:mod:`vessel_risk.delivery.email`).
+    smtp_port : int
+        Its port (``VESSEL_RISK_SMTP_PORT``; 587, the submission port).
+    smtp_from : str
+        The sender address (``VESSEL_RISK_SMTP_FROM``).
+    smtp_starttls : bool
+        Upgrade the connection with STARTTLS before sending (``VESSEL_RISK_SMTP_STARTTLS``;
+        on); a server that does not offer it is refused, never sent to in clear.
+    smtp_username, smtp_password : str or None
+        Login, when the server asks for one (``VESSEL_RISK_SMTP_USERNAME``,
+        ``VESSEL_RISK_SMTP_PASSWORD``); sent only over STARTTLS.
     """
 
     model_config = SettingsConfigDict(env_prefix="VESSEL_RISK_")
@@ -121,5 +137,12 @@ class Settings(BaseSettings):
     dask_tls_ca: Path | None = None
     dask_tls_cert: Path | None = None
     dask_tls_key: Path | None = None
+    public_url: str = "http://localhost:8000"
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_from: str = "vessel-risk@localhost"
+    smtp_starttls: bool = True
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
     log_level: str = "WARNING"
     log_format: Literal["auto", "text", "json"] = "auto"

@@ -33,6 +33,10 @@ PUBLIC = {
     ("GET", "/ui/login"): "the login form",
     ("POST", "/ui/login"): "signing in (throttled per address)",
     ("GET", "/ui/logout"): "signing out ends the caller's own session only",
+    ("GET", "/subscriptions/unsubscribe"): "the unsubscribe link's page: its token is the "
+    "authority, and GET changes nothing",
+    ("POST", "/subscriptions/unsubscribe"): "one-click unsubscribe (RFC 8058): the token in "
+    "the link a message carried is the authority",
 }
 """Routes anyone may call, each with the reason."""
 
@@ -93,8 +97,36 @@ def seeded(tmp_path_factory):
             alert = s.get(AlertRow, notice.alert_id)
             payload = build_payload(s, alert, notice_id=notice.id, created_at=notice.created_at)
             notice.payload = payload.model_dump(mode="json")
+        seed_subscriptions(s)
     yield engine, app, ids
     engine.dispose()
+
+
+def seed_subscriptions(s: Session) -> None:
+    """One subscription of each side's maritime authority (issue 18), by its inspector."""
+    from datetime import UTC, datetime
+
+    from vessel_risk.db.tables import Agency, Subscription
+
+    for sub_id, agency, client, port in SUBSCRIPTIONS:
+        s.add(Agency(id=agency, name=agency, country_iso3=agency[:2].upper(), role="port"))
+        s.flush()
+        s.add(
+            Subscription(
+                id=sub_id,
+                agency_id=agency,
+                client_id=client,
+                channel="email",
+                target=f"inspector@{agency}.example",
+                ports=[port],
+                min_tier="high",
+                kinds=["arrival.expected"],
+                secrets={},
+                unsubscribe_sha256=hashlib.sha256(sub_id.encode()).hexdigest(),
+                created_by="test",
+                created_at=datetime(2026, 1, 1, tzinfo=UTC),
+            )
+        )
 
 
 def test_every_route_declares_its_authorisation(seeded):
@@ -102,7 +134,7 @@ def test_every_route_declares_its_authorisation(seeded):
     assert undeclared(app) == []
     # every route is seen, the API's and the dashboard's (openapi.json included)
     seen = [(m, p) for m, p, _, _ in routes(app) if not p.startswith("/static")]
-    assert len(seen) == 64
+    assert len(seen) == 69
 
 
 def test_the_guard_fails_on_a_route_without_a_check(seeded):
@@ -127,6 +159,11 @@ PORT_ISO3 = {"PUNTA ARENAS": "CHL", "BUSAN": "KOR"}
 NOTICES = {"notice-cl": ("412000001", "cl-nrm"), "notice-kr": ("440000003", "kr-nrm")}
 DELIVERIES = {"delivery-cl-nrm": "cl-nrm", "delivery-kr-nrm": "kr-nrm"}
 DELIVERY_NOTICES = {"delivery-cl-nrm": "notice-cl", "delivery-kr-nrm": "notice-kr"}
+# subscription id, its agency, the client that made it, its port
+SUBSCRIPTIONS = [
+    ("sub-cl", "cl-dgtm", "cl-inspector", "PUNTA ARENAS"),
+    ("sub-kr", "kr-kcg", "kr-inspector", "BUSAN"),
+]
 # one value of each path parameter per side: (Chile's, Korea's)
 SIDES = {
     "alert_id": ("412000001", "440000003"),
@@ -138,6 +175,7 @@ SIDES = {
     "case_id": ("case-cl", "case-kr"),
     "months": ("3", "3"),
     "transfer_id": ("transfer-cl", "transfer-kr"),  # absent: the case decides first
+    "subscription_id": ("sub-cl", "sub-kr"),
 }
 
 
@@ -179,6 +217,8 @@ def in_scope(client_id: str, param: str, value: str, permission: str) -> bool:
         )
     if param in ("months", "transfer_id"):
         return True
+    if param == "subscription_id":  # an agency's own
+        return next(a for i, a, _, _ in SUBSCRIPTIONS if i == value) == agency
     raise AssertionError(param)
 
 
@@ -248,5 +288,6 @@ def test_matrix_over_every_route(seeded):
                     outside += 1  # read or acted outside the caller's role or scope
                 assert r.status_code in want, (client_id, method, url, r.status_code, r.text)
     assert outside == 0
-    # requeue (2 sides), inspections (7), vessel tabs (4), transfer, port arrivals (2 sides)
-    assert checked == 12 * 94
+    # requeue (2 sides), inspections (7), vessel tabs (4), transfer, port arrivals (2 sides),
+    # subscriptions (1 + 1 + 2 sides)
+    assert checked == 12 * 98

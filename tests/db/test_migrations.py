@@ -251,3 +251,61 @@ def test_0004_adds_the_alert_score_columns_and_goes_back_keeping_rows(engine, tm
             0.6,
             "insufficient data",
         )
+
+
+def test_0010_subscriptions_goes_back_dropping_only_subscription_messages(engine):
+    """Downgraded below 0010, the subscription tables and their outbox rows go; a
+    notice's delivery stays; upgraded again, the schema is whole."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from tests.builders import add_agency, add_subscriber, make_notices
+    from vessel_risk.db.tables import Delivery
+    from vessel_risk.delivery.outbox import enqueue
+    from vessel_risk.referral.subscription_store import create_subscription
+
+    cfg = Config()
+    cfg.set_main_option("script_location", "vessel_risk.db:migrations")
+    below = ScriptDirectory.from_config(cfg).get_revision("0010_subscriptions").down_revision
+    with Session(engine) as s, s.begin():
+        agency = add_agency(s)
+        (notice,) = make_notices(s, 1)
+        enqueue(s, notice, [(agency, "flag_state")])
+        notice_id = notice.id
+        add_subscriber(s)
+        sub, _ = create_subscription(
+            s,
+            agency_id="cl-dgtm",
+            client_id="cl-inspector",
+            channel="email",
+            target="inspector@dgtm.cl",
+            actor="t",
+        )
+        s.add(
+            Delivery(
+                id="sub-delivery",
+                subscription_id=sub.id,
+                agency_id="cl-dgtm",
+                rule="subscription",
+                event_type="subscription.digest",
+                payload={},
+                next_attempt_at=sub.created_at,
+                created_at=sub.created_at,
+            )
+        )
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":  # batch mode copies the table, as migrate does
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        with conn.begin():
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, below)
+    tables = set(inspect(engine).get_table_names())
+    assert not {"subscriptions", "subscription_events"} & tables
+    assert "subscription_id" not in {c["name"] for c in inspect(engine).get_columns("deliveries")}
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT notice_id, agency_id FROM deliveries")).all()
+    assert [tuple(r) for r in rows] == [(notice_id, "tha-md")]
+    migrate(engine)
+    assert current_revision(engine) == _head()

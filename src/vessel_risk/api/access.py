@@ -28,6 +28,10 @@ Roles
     Manages clients; reads everything except a person's own data: a case's metadata
     (state, dates), never its intake.
 
+A subscription (issue 18) is its agency's: any of the agency's clients holding
+``subscriptions.manage`` lists and removes it; what it matches is bounded by the scope of
+the client that made it (:mod:`vessel_risk.referral.subscriptions`).
+
 Crew are presumed victims: only the case worker who opened a person's case and the
 child-protection officers of a child's case read that person's data (and each read is
 audited); no role exists for a vessel's operator.
@@ -98,6 +102,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "cases.write": CASE_ROLES,
     "cases.screen": CASE_ROLES,
     "cases.intake": CASE_ROLES,
+    "subscriptions.manage": frozenset({"analyst", "port_inspector", "referral_approver", "admin"}),
 }
 """Every action a route may declare, with the roles allowed it (admin always, except the
 actions of :data:`PERSONAL`)."""
@@ -147,6 +152,11 @@ class Principal:
         """
         allowed = PERMISSIONS[permission]
         return self.role in allowed or (self.is_admin and permission not in PERSONAL)
+
+    def may_manage_subscription(self, subscription: Any) -> bool:
+        """Whether ``subscription`` (a ``Subscription`` row) is this client's agency's own
+        (the admin manages every agency's)."""
+        return self.is_admin or subscription.agency_id == self.agency_id
 
     def may_see_case(self, case: Any) -> bool:
         """Whether ``case`` (a ``Case`` row or anything with its fields) is in scope.

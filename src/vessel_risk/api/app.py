@@ -26,6 +26,7 @@ from vessel_risk.api.routes import (
     models,
     ports,
     referrals,
+    subscriptions,
     vessels,
 )
 from vessel_risk.api.security import SecurityHeaders
@@ -129,7 +130,8 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
     async def to_login(request: Request, exc: LoginRequired) -> RedirectResponse:
         return RedirectResponse("/ui/login", status_code=303)
 
-    for r in (health, alerts, vessels, ports, referrals, models, clients, cases, inspections):
+    routers = (health, alerts, vessels, ports, referrals, models, clients, cases, inspections)
+    for r in (*routers, subscriptions):
         app.include_router(r.router)
     app.include_router(dashboard.router)
     app.include_router(cases_ui.router)

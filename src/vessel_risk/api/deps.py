@@ -34,7 +34,14 @@ from vessel_risk.api import crud, sessions
 from vessel_risk.api.access import PERMISSIONS, PERSONAL, Principal, PrincipalCache
 from vessel_risk.api.limits import RateLimiter
 from vessel_risk.api.models import MMSI_PATTERN
-from vessel_risk.db.tables import AlertRow, Case, Delivery, Inspection, ReferralNotice
+from vessel_risk.db.tables import (
+    AlertRow,
+    Case,
+    Delivery,
+    Inspection,
+    ReferralNotice,
+    Subscription,
+)
 from vessel_risk.settings import Settings
 
 API_KEY_HEADER = "X-API-Key"
@@ -56,6 +63,7 @@ WRITES = frozenset(
         "cases.write",
         "cases.screen",
         "cases.intake",
+        "subscriptions.manage",
     }
 )
 """Permissions whose routes change the database (their resources load in the write session)."""
@@ -241,7 +249,16 @@ class VesselScope:
         return frozenset(int(a.year) for a in self.alerts)
 
 
-RESOURCES = ("alert", "vessel", "notice", "delivery", "port", "inspection", "case")
+RESOURCES = (
+    "alert",
+    "vessel",
+    "notice",
+    "delivery",
+    "port",
+    "inspection",
+    "case",
+    "subscription",
+)
 """Resources a path names; :func:`scoped` resolves each."""
 
 RESOURCE_PARAMS = {
@@ -252,6 +269,7 @@ RESOURCE_PARAMS = {
     "port_label": "port",
     "inspection_id": "inspection",
     "case_id": "case",
+    "subscription_id": "subscription",
 }
 """Path parameter names and the resource each names."""
 
@@ -281,7 +299,9 @@ def scoped(resource: str, permission: str, *, ui: bool = False, form: bool = Fal
         ``delivery`` (``delivery_id``), ``port`` (``port_label``), ``inspection``
         (``inspection_id``: in scope by its alert or its port,
         :meth:`~vessel_risk.api.access.Principal.may_see_inspection`) or ``case``
-        (``case_id``: :meth:`~vessel_risk.api.access.Principal.may_see_case`).
+        (``case_id``: :meth:`~vessel_risk.api.access.Principal.may_see_case`) or
+        ``subscription`` (``subscription_id``: the caller's agency's own,
+        :meth:`~vessel_risk.api.access.Principal.may_manage_subscription`).
     permission, ui, form
         As :func:`authorize`, which the dependency runs first.
 
@@ -386,6 +406,18 @@ def scoped(resource: str, permission: str, *, ui: bool = False, form: bool = Fal
                 raise HTTPException(404, f"No case {case_id!r}.")
             return case
 
+    elif resource == "subscription":
+
+        def dependency(
+            who: Who,
+            session: Db,
+            subscription_id: Annotated[str, Path(min_length=1, max_length=36)],
+        ) -> Subscription:
+            sub = session.get(Subscription, subscription_id)
+            if sub is None or not who.may_manage_subscription(sub):
+                raise HTTPException(404, f"No subscription {subscription_id!r}.")
+            return sub
+
     else:
         raise KeyError(f"No resource {resource!r}; one of {RESOURCES}.")
     setattr(dependency, "resource", resource)  # noqa: B010 - read by the route test
@@ -415,4 +447,6 @@ Screener = Annotated[Principal, Depends(authorize("cases.screen"))]
 ReadCase = Annotated[Case, Depends(scoped("case", "cases.read"))]
 WrittenCase = Annotated[Case, Depends(scoped("case", "cases.write"))]
 IntakeCase = Annotated[Case, Depends(scoped("case", "cases.intake"))]
+Subscriber = Annotated[Principal, Depends(authorize("subscriptions.manage"))]
+OwnSubscription = Annotated[Subscription, Depends(scoped("subscription", "subscriptions.manage"))]
 RequeuedDelivery = Annotated[Delivery, Depends(scoped("delivery", "notices.approve"))]

@@ -3,8 +3,8 @@
 This is the one place that names the commands; each function lives in the module of its
 group (``run``, ``models``, ``score``, ``ingest``, ``deliver``, ``deliveries`` and
 ``purge``, ``secrets`` (``reencrypt``), ``serve``, ``alerts``, ``notices``, ``agencies``,
-``clients``, ``inspections``, ``reference``, ``info``). Commands are registered in the
-order ``--help`` lists them.
+``clients``, ``inspections``, ``reference``, ``subscriptions``, ``info``). Commands are
+registered in the order ``--help`` lists them.
 """
 
 from __future__ import annotations
@@ -35,6 +35,12 @@ from vessel_risk.cli.run import run
 from vessel_risk.cli.score import score
 from vessel_risk.cli.secrets import reencrypt
 from vessel_risk.cli.serve import serve
+from vessel_risk.cli.subscriptions import (
+    subscriptions_add,
+    subscriptions_digest,
+    subscriptions_list,
+    subscriptions_remove,
+)
 
 app = typer.Typer(help="Find fishing vessels at risk of forced labour from their AIS tracks.")
 alerts_app = typer.Typer(help="List and review alerts.", no_args_is_help=True)
@@ -59,6 +65,10 @@ deliveries_app = typer.Typer(
     help="The outbox: list, show and requeue deliveries.", no_args_is_help=True
 )
 app.add_typer(deliveries_app, name="deliveries")
+subscriptions_app = typer.Typer(
+    help="Agencies' subscriptions to vessels that concern them.", no_args_is_help=True
+)
+app.add_typer(subscriptions_app, name="subscriptions")
 
 
 @app.callback()
@@ -119,6 +129,11 @@ inspections_app.command("list")(inspections_list)
 deliveries_app.command("list")(deliveries_list)
 deliveries_app.command("show")(deliveries_show)
 deliveries_app.command("requeue")(deliveries_requeue)
+
+subscriptions_app.command("add")(subscriptions_add)
+subscriptions_app.command("list")(subscriptions_list)
+subscriptions_app.command("remove")(subscriptions_remove)
+subscriptions_app.command("digest")(subscriptions_digest)
 
 reference_app.command("show")(reference_show)
 reference_app.command("refresh")(reference_refresh)

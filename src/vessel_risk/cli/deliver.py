@@ -4,7 +4,7 @@ their agencies (rules in ``vessel_risk.delivery``).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -52,8 +52,32 @@ def deliver(
             min=0.0,
         ),
     ] = 10.0,
+    arrivals_every: Annotated[
+        float,
+        typer.Option(
+            "--arrivals-every",
+            help="Minutes between checks for vessels expected within --arrivals-lead-h "
+            "hours, told to their subscribers (0: never).",
+            min=0.0,
+        ),
+    ] = 10.0,
+    arrivals_lead_h: Annotated[
+        float, typer.Option("--arrivals-lead-h", help="Hours ahead to announce.", min=1.0)
+    ] = 48.0,
+    digest_every: Annotated[
+        float,
+        typer.Option(
+            "--digest-every",
+            help="Minutes between checks for subscription digests that are due (0: never; "
+            "then run `vessel-risk subscriptions digest` from cron).",
+            min=0.0,
+        ),
+    ] = 10.0,
 ) -> None:
     """Run the delivery worker: send queued referral notices to their agencies.
+
+    On its schedule it also purges personal data past retention, tells subscribers of
+    vessels expected at their ports (48 h ahead by default) and queues due digests.
 
     Loops until SIGTERM or Ctrl-C, which let the pass in flight finish (each send is
     bounded by --timeout-s) and then exit cleanly. Rules: see `vessel_risk.delivery`.
@@ -62,6 +86,8 @@ def deliver(
     import socket
 
     from vessel_risk.delivery import DeliveryCounts, run_worker
+    from vessel_risk.delivery.worker import ScheduledJob
+    from vessel_risk.referral.subscription_notify import notify_arrivals
 
     engine = open_database(database_url(db))
     owner = worker_id or f"{socket.gethostname()}:{os.getpid()}"[:64]
@@ -85,6 +111,17 @@ def deliver(
                 if any(counts.values()):
                     console.print(f"purged personal data past retention: {counts}", highlight=False)
 
+            def on_notice(counts: dict[str, int]) -> None:
+                if counts.get("matched") or counts.get("digests"):
+                    console.print(f"subscriptions: {counts}", highlight=False)
+
+            jobs = []
+            if arrivals_every > 0:
+
+                def arrivals(session: Any) -> dict[str, int]:
+                    return notify_arrivals(session, lead_h=arrivals_lead_h)
+
+                jobs.append(ScheduledJob("arrivals", arrivals_every * 60.0, arrivals, on_notice))
             total = run_worker(
                 engine,
                 worker_id=owner,
@@ -100,6 +137,9 @@ def deliver(
                 concurrency=concurrency,
                 purge_every_s=purge_every * 60.0 if purge_every > 0 else None,
                 on_purge=on_purge,
+                digest_every_s=digest_every * 60.0 if digest_every > 0 else None,
+                on_digest=on_notice,
+                jobs=jobs,
             )
     finally:
         engine.dispose()

@@ -18,7 +18,7 @@ import typer
 from vessel_risk.cli.terminal import console
 from vessel_risk.settings import Settings
 
-SECRET_FIELDS = frozenset({"secret_key"})
+SECRET_FIELDS = frozenset({"secret_key", "smtp_password"})
 """Settings printed as set / not set, never their value."""
 
 

@@ -45,6 +45,10 @@ Tables
 ``expected_arrivals``
     Each vessel track's predicted next port and arrival time, its method, confidence
     and evidence, revised by later runs (issue 18). Defined in :mod:`vessel_risk.db.arrivals`.
+``subscriptions``, ``subscription_events``
+    Agencies' subscriptions to the vessels that concern them (ports, flag, crew
+    nationalities, tier) and every event each was sent, for de-duplication and digests
+    (issue 18). Defined in :mod:`vessel_risk.db.subscriptions`.
 ``api_clients``
     The API clients of agencies: role, scopes, key digest (:mod:`vessel_risk.api.access`).
 ``rate_buckets``
@@ -90,6 +94,8 @@ from vessel_risk.db.cases import CaseTransfer as CaseTransfer
 from vessel_risk.db.cases import CaseTransition as CaseTransition
 from vessel_risk.db.cases import Inspection as Inspection
 from vessel_risk.db.crypto import EncryptedJSON
+from vessel_risk.db.subscriptions import Subscription as Subscription
+from vessel_risk.db.subscriptions import SubscriptionEvent as SubscriptionEvent
 
 
 class Run(Base):
@@ -303,6 +309,8 @@ class Delivery(Base):
     agency may receive a notice and later its withdrawal. ``consent_use`` is the consent
     a case message was sent under (:class:`CaseConsent`); ``revoked_at`` is set when that
     consent is withdrawn and the receiver was told to mark its copy revoked.
+    ``subscription_id`` marks a message to a subscription (issue 18): it goes to the
+    subscription's own channel and target, not the agency's endpoint.
 
     ``id`` is both the Standard Webhooks ``webhook-id`` and the ``Idempotency-Key``.
     """
@@ -319,6 +327,7 @@ class Delivery(Base):
     case_id: Mapped[str | None] = mapped_column(ForeignKey("cases.id"), index=True)
     consent_use: Mapped[str | None] = mapped_column(String(32))
     revoked_at: Mapped[datetime | None]
+    subscription_id: Mapped[str | None] = mapped_column(ForeignKey("subscriptions.id"), index=True)
     agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), index=True)
     rule: Mapped[str] = mapped_column(String(64))
     event_type: Mapped[str] = mapped_column(String(64))

@@ -12,6 +12,7 @@ secret) or that nothing was sent (``manual``).
 - :class:`PrimeroTransport`: a case created through Primero's REST API v2
   (:func:`primero_case`).
 - :class:`ManualTransport`: nothing is sent; a person hands the notice over.
+- :class:`vessel_risk.delivery.email.EmailTransport`: an e-mail over SMTP (subscriptions).
 
 :func:`default_transports` gives one of each, by ``Agency.transport`` value.
 
@@ -457,13 +458,28 @@ class ManualTransport:
         return SendResult(manual=True)
 
 
-def default_transports(*, timeout_s: float = 10.0) -> dict[str, Transport]:
-    """One transport per ``Agency.transport`` value: webhook, primero, manual."""
+def default_transports(*, timeout_s: float = 10.0, smtp: Any = None) -> dict[str, Transport]:
+    """One transport per ``Agency.transport`` value (webhook, primero, manual) and per
+    subscription channel (webhook, email).
+
+    Parameters
+    ----------
+    timeout_s : float, default 10
+        HTTP and SMTP timeout of one attempt, in seconds.
+    smtp : vessel_risk.delivery.email.SmtpSettings, optional
+        Default: the ``VESSEL_RISK_SMTP_*`` settings.
+    """
+    from vessel_risk.delivery.email import EmailTransport, SmtpSettings
+    from vessel_risk.settings import Settings
+
     client = httpx.Client(timeout=timeout_s, follow_redirects=False)
     return {
         "webhook": WebhookTransport(client, timeout_s=timeout_s),
         "primero": PrimeroTransport(client, timeout_s=timeout_s),
         "manual": ManualTransport(),
+        "email": EmailTransport(
+            smtp or SmtpSettings.from_settings(Settings(), timeout_s=timeout_s)
+        ),
     }
 
 

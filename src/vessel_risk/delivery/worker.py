@@ -23,7 +23,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,6 +39,7 @@ from vessel_risk.db.tables import (
     CaseIntake,
     Delivery,
     DeliveryAttempt,
+    Subscription,
     as_utc,
     audit,
     utcnow,
@@ -46,6 +47,7 @@ from vessel_risk.db.tables import (
 from vessel_risk.delivery.outbox import ACTOR
 from vessel_risk.delivery.policy import RetryPolicy, judge, refusal
 from vessel_risk.delivery.retention import intake_readable, purge_expired_personal_data
+from vessel_risk.delivery.subscriptions import send_due_digests, unsubscribe_url
 from vessel_risk.delivery.transports import (
     OutboundMessage,
     SendResult,
@@ -53,6 +55,7 @@ from vessel_risk.delivery.transports import (
     close_transports,
     default_transports,
 )
+from vessel_risk.settings import Settings
 
 
 @dataclass
@@ -138,8 +141,15 @@ def _lease(
             .where(Delivery.lease_owner == worker_id, Delivery.leased_until == until)
         ).all()
         messages = []
+        base_url: str | None = None
         for d, a in rows:
             payload, refused = case_payload(s, d, now) if d.case_id else (dict(d.payload), None)
+            transport, endpoint, secrets = a.transport, a.endpoint_url, tuple(a.secrets or ())
+            if d.subscription_id is not None:
+                if base_url is None:
+                    base_url = Settings().public_url
+                sub = s.get(Subscription, d.subscription_id)
+                transport, endpoint, secrets, refused = subscription_route(sub, payload, base_url)
             messages.append(
                 OutboundMessage(
                     delivery_id=d.id,
@@ -149,14 +159,32 @@ def _lease(
                     created_at=as_utc(d.created_at) or now,
                     attempt=d.attempts,
                     agency_id=a.id,
-                    transport=a.transport,
-                    endpoint_url=a.endpoint_url,
-                    secrets=tuple(a.secrets or ()),
+                    transport=transport,
+                    endpoint_url=endpoint,
+                    secrets=secrets,
                     case_id=d.case_id,
                     refused=refused,
                 )
             )
     return until, messages
+
+
+def subscription_route(
+    sub: Subscription | None, payload: dict[str, Any], base_url: str
+) -> tuple[str, str | None, tuple[Any, ...], str | None]:
+    """Where a subscription's message goes: (transport, target, secrets, refusal).
+
+    The subscription's channel and target, signed with its own webhook secrets; its
+    unsubscribe link is added to ``payload`` (never stored in the outbox). A removed
+    subscription's message is refused: nothing is sent after unsubscribing.
+    """
+    if sub is None or sub.status != "active":
+        return "manual", None, (), "the subscription was removed: nothing sent"
+    secrets = dict(sub.secrets or {})
+    token = secrets.get("unsubscribe")
+    if token:
+        payload["unsubscribe_url"] = unsubscribe_url(base_url, str(token))
+    return sub.channel, sub.target, tuple(secrets.get("webhook") or ()), None
 
 
 def case_payload(
@@ -371,6 +399,27 @@ def deliver_due(
     return counts
 
 
+@dataclass(frozen=True)
+class ScheduledJob:
+    """Work :func:`run_worker` does on a schedule, in its own transaction.
+
+    Attributes
+    ----------
+    name : str
+    every_s : float
+        Seconds between runs (the first at the worker's start).
+    run : callable
+        Called with a session; returns counts (a dict of str to int).
+    on_done : callable, optional
+        Called with those counts.
+    """
+
+    name: str
+    every_s: float
+    run: Callable[[Session], dict[str, int]]
+    on_done: Callable[[dict[str, int]], None] | None = None
+
+
 def run_worker(
     engine: Engine,
     *,
@@ -385,6 +434,9 @@ def run_worker(
     handle_signals: bool = True,
     purge_every_s: float | None = 600.0,
     on_purge: Callable[[dict[str, int]], None] | None = None,
+    digest_every_s: float | None = 600.0,
+    on_digest: Callable[[dict[str, int]], None] | None = None,
+    jobs: Sequence[ScheduledJob] = (),
     **options: Any,
 ) -> DeliveryCounts:
     """Run :func:`deliver_due` in a loop until stopped: the ``vessel-risk deliver`` loop.
@@ -416,6 +468,18 @@ def run_worker(
         transaction; None never purges (use ``vessel-risk purge`` from cron instead).
     on_purge : callable, optional
         Called with each purge's counts.
+    digest_every_s : float or None, default 600
+        Check every this many seconds (10 minutes by default; at the start too) for
+        subscription digests that are due, and queue them
+        (:func:`vessel_risk.delivery.subscriptions.send_due_digests`; each subscription
+        says how often its digest goes, daily by default); None never (use
+        ``vessel-risk subscriptions digest`` from cron instead).
+    on_digest : callable, optional
+        Called with each digest check's counts.
+    jobs : sequence of ScheduledJob
+        More work on a schedule, each in its own transaction (the CLI adds the arrival
+        notices of :mod:`vessel_risk.referral.subscription_store`, which delivery may
+        not import).
     **options
         Passed to :func:`deliver_due` (``max_attempts``, ``base_delay_s``,
         ``max_delay_s``, ``lease_s``, ``concurrency``, ``rng``).
@@ -435,15 +499,22 @@ def run_worker(
     owned = transports is None
     table = default_transports(timeout_s=timeout_s) if transports is None else transports
     total = DeliveryCounts()
-    next_purge = time.monotonic()
+    schedule = list(jobs)
+    if purge_every_s is not None:
+        purge = ScheduledJob("purge", purge_every_s, purge_expired_personal_data, on_purge)
+        schedule.insert(0, purge)
+    if digest_every_s is not None:
+        schedule.append(ScheduledJob("digests", digest_every_s, send_due_digests, on_digest))
+    next_run = [time.monotonic()] * len(schedule)
     try:
         while not stop.is_set():
-            if purge_every_s is not None and time.monotonic() >= next_purge:
-                with Session(engine) as s, s.begin():
-                    purged = purge_expired_personal_data(s)
-                if on_purge is not None:
-                    on_purge(purged)
-                next_purge = time.monotonic() + purge_every_s
+            for i, job in enumerate(schedule):
+                if time.monotonic() >= next_run[i]:
+                    with Session(engine) as s, s.begin():
+                        done = job.run(s)
+                    if job.on_done is not None:
+                        job.on_done(done)
+                    next_run[i] = time.monotonic() + job.every_s
             counts = deliver_due(
                 engine, worker_id=worker_id, batch=batch, transports=table, **options
             )

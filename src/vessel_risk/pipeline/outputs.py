@@ -40,6 +40,7 @@ from vessel_risk.pipeline.counts import RunTally, run_counts
 from vessel_risk.pipeline.scoring import Scorer, alert_queue, score_alerts
 from vessel_risk.pipeline.stages import Events, References
 from vessel_risk.referral.notices import auto_refer
+from vessel_risk.referral.subscription_notify import notify_alerts, notify_arrivals
 
 
 def score_and_record(
@@ -107,6 +108,11 @@ def score_and_record(
         record_arrivals(session, predictions, run_id=run_id, visits=events.visits)
         # Only where an agency's own rule allows it; otherwise a person approves.
         auto = auto_refer(session, ports=PortIndex(refs.ports), fleets=fleets)
+        # Subscribers hear of new and revised alerts, and of vessels now expected at their
+        # ports within 48 h, in the same transaction (outbox); the worker checks arrivals
+        # again on its schedule as time moves on.
+        notify_alerts(session, run_id=run_id)
+        notify_arrivals(session)
     return alerts, version, counts, run_id, auto, engine
 
 
