@@ -42,6 +42,10 @@ Tables
     person's screening answers (encrypted, purged after retention), consent to each use
     of their data, every transition with who and why, follow-ups at 3, 6 and 12 months,
     transfers to another state's mechanism.
+``exchange_imports``, ``exchange_indicators``, ``exchange_alerts``, ``exchange_inspections``
+    Other states' exports of the regional exchange (issue 18), verified and tagged by
+    source state: disclosure-controlled figures and vessel facts, never a person.
+    Defined in :mod:`vessel_risk.db.exchange`.
 ``api_clients``
     The API clients of agencies: role, scopes, key digest (:mod:`vessel_risk.api.access`).
 ``rate_buckets``
@@ -86,6 +90,10 @@ from vessel_risk.db.cases import CaseTransfer as CaseTransfer
 from vessel_risk.db.cases import CaseTransition as CaseTransition
 from vessel_risk.db.cases import Inspection as Inspection
 from vessel_risk.db.crypto import EncryptedJSON
+from vessel_risk.db.exchange import ExchangeAlert as ExchangeAlert
+from vessel_risk.db.exchange import ExchangeImport as ExchangeImport
+from vessel_risk.db.exchange import ExchangeIndicator as ExchangeIndicator
+from vessel_risk.db.exchange import ExchangeInspection as ExchangeInspection
 
 
 class Run(Base):
