@@ -100,6 +100,18 @@ class Settings(BaseSettings):
         ``VESSEL_RISK_DASK_TLS_CERT``, ``VESSEL_RISK_DASK_TLS_KEY``): the certificate
         authority that signed the cluster's certificates, and this client's certificate
         and private key (:func:`vessel_risk.pipeline.engine.tls_security`).
+    exchange_state : str or None
+        This state, ISO 3166-1 alpha-3 (``VESSEL_RISK_EXCHANGE_STATE``): the state its
+        exports of the regional exchange are signed by (:mod:`vessel_risk.referral.exchange`).
+    exchange_signing_key : Path or None
+        This state's Ed25519 signing key, a PEM file (``VESSEL_RISK_EXCHANGE_SIGNING_KEY``;
+        ``vessel-risk exchange keygen`` makes one).
+    exchange_trusted_keys : Path or None
+        TOML file of the public keys of the states whose exports are accepted
+        (``VESSEL_RISK_EXCHANGE_TRUSTED_KEYS``; :mod:`vessel_risk.referral.exchange_keys`).
+    exchange_k : int
+        Cells of exported figures resting on 1 to k-1 persons are suppressed
+        (``VESSEL_RISK_EXCHANGE_K``; default 5: :mod:`vessel_risk.referral.disclosure`).
     """
 
     model_config = SettingsConfigDict(env_prefix="VESSEL_RISK_")
@@ -121,5 +133,9 @@ class Settings(BaseSettings):
     dask_tls_ca: Path | None = None
     dask_tls_cert: Path | None = None
     dask_tls_key: Path | None = None
+    exchange_state: str | None = None
+    exchange_signing_key: Path | None = None
+    exchange_trusted_keys: Path | None = None
+    exchange_k: int = Field(default=5, ge=2)
     log_level: str = "WARNING"
     log_format: Literal["auto", "text", "json"] = "auto"

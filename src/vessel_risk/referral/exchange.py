@@ -316,8 +316,11 @@ def cell(value: Any, kind: ColumnType) -> Any:
                 return value.strip().lower() in ("true", "1")
             return bool(value)
         if kind == "date":
-            return (value if isinstance(value, date) and not isinstance(value, datetime)
-                    else pd.Timestamp(value).date()).isoformat()
+            return (
+                value
+                if isinstance(value, date) and not isinstance(value, datetime)
+                else pd.Timestamp(value).date()
+            ).isoformat()
         return _when(value).strftime("%Y-%m-%dT%H:%M:%SZ")
     except (TypeError, ValueError, OverflowError) as exc:
         raise ExchangeError(f"A {kind} cell cannot hold {value!r}: {exc}") from exc
@@ -335,9 +338,7 @@ def table_records(frame: pd.DataFrame, columns: Mapping[str, ColumnType]) -> lis
     if missing:
         raise ExchangeError(f"The table lacks the columns {missing}.")
     data = {c: frame[c].astype(object).tolist() for c in columns}
-    return [
-        {c: cell(data[c][i], kind) for c, kind in columns.items()} for i in range(len(frame))
-    ]
+    return [{c: cell(data[c][i], kind) for c, kind in columns.items()} for i in range(len(frame))]
 
 
 def canonical(content: Mapping[str, Any]) -> bytes:
@@ -348,8 +349,9 @@ def canonical(content: Mapping[str, Any]) -> bytes:
     same bytes.
     """
     body = {k: v for k, v in content.items() if k != "signature"}
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
+    return json.dumps(
+        body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
 
 
 def export_id(content: Mapping[str, Any]) -> str:
@@ -452,7 +454,7 @@ def check(doc: Mapping[str, Any]) -> ExchangeDocument:
 
 
 def _frame(records: list[dict[str, Any]], columns: Mapping[str, ColumnType]) -> pd.DataFrame:
-    return pd.DataFrame(records, columns=list(columns)).astype(object)
+    return pd.DataFrame(records, columns=list(columns), dtype=object)
 
 
 def _sha256(path: Path) -> str:
@@ -558,13 +560,11 @@ def read_export(path: Path) -> dict[str, Any]:
         if path.is_dir():
             manifest = json.loads((path / "manifest.json").read_text("utf-8"))
             files = manifest.pop("files")
-            tables = {}
-            for name, columns in TABLES.items():
-                entry = files[name]
-                file = path / Path(entry["path"]).name
-                if _sha256(file) != entry["sha256"]:
+            paths = {name: path / Path(files[name]["path"]).name for name in TABLES}
+            for name, file in paths.items():  # every file is the one listed, before reading
+                if _sha256(file) != files[name]["sha256"]:
                     raise ExchangeError(f"{file.name} is not the file the manifest lists.")
-                tables[name] = _read_table(file, columns)
+            tables = {name: _read_table(paths[name], TABLES[name]) for name in TABLES}
             manifest["tables"] = tables
             doc: dict[str, Any] = manifest
             return doc
@@ -580,8 +580,9 @@ def _read_table(file: Path, columns: Mapping[str, ColumnType]) -> list[dict[str,
     else:
         frame = pd.read_csv(file, dtype=str, keep_default_na=False, na_values=[""])
     if list(frame.columns) != list(columns):
-        raise ExchangeError(f"{file.name} has columns {list(frame.columns)}; expected "
-                            f"{list(columns)}.")
+        raise ExchangeError(
+            f"{file.name} has columns {list(frame.columns)}; expected {list(columns)}."
+        )
     if file.suffix == ".parquet":
         for c, kind in columns.items():
             if kind == "list":

@@ -168,7 +168,7 @@ class TrustedKeys:
             raise ExchangeError(f"Cannot read the trusted keys {path}: {exc}") from exc
         states = data.get("states")
         if not isinstance(states, dict):
-            raise ExchangeError(f"{path} needs a [states] table: THA = [\"<public key>\"].")
+            raise ExchangeError(f'{path} needs a [states] table: THA = ["<public key>"].')
         return cls.from_mapping(states, str(path))
 
 

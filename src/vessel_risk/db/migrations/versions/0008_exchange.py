@@ -24,9 +24,7 @@ _TS = sa.DateTime(timezone=True)
 def _source() -> list[sa.Column[object]]:
     return [
         sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column(
-            "import_id", sa.String(64), sa.ForeignKey("exchange_imports.id"), nullable=False
-        ),
+        sa.Column("import_id", sa.String(64), sa.ForeignKey("exchange_imports.id"), nullable=False),
         sa.Column("source_state", sa.String(3), nullable=False),
     ]
 
