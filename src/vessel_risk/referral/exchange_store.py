@@ -328,7 +328,7 @@ def regional_figures(session: Session, *, figure: str | None = None) -> pd.DataF
     rows = [
         {c: getattr(r, c) for c in cols} for r in session.scalars(q.order_by(ExchangeIndicator.id))
     ]
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=cols, dtype=object)
 
 
 def regional_summary(session: Session) -> dict[str, Any]:
