@@ -220,6 +220,19 @@ def suppression(frame: pd.DataFrame, *, k: int = DEFAULT_K) -> np.ndarray:
     mask = (persons > 0) & (persons < k)
     if not mask.any():
         return mask
+    by_figure: dict[str, list[Relation]] = defaultdict(list)
+    for r in rels:
+        by_figure[r.figure].append(r)
+    for group in by_figure.values():  # no relation crosses figures
+        if any(mask[m] for r in group for m in r.members):
+            _complement(group, mask, persons, values)
+    return mask
+
+
+def _complement(
+    rels: list[Relation], mask: np.ndarray, persons: np.ndarray, values: np.ndarray
+) -> None:
+    """Suppress more cells of one figure (``mask`` in place) until none is exposed."""
     weight = lambda i: _weight(persons, values, i)  # noqa: E731
     member_of: dict[int, list[Relation]] = defaultdict(list)
     for r in rels:
@@ -236,17 +249,22 @@ def suppression(frame: pd.DataFrame, *, k: int = DEFAULT_K) -> np.ndarray:
                     if open_:
                         mask[min(open_, key=weight)] = True
                         changed = True
-        found = exposed(len(frame), rels, mask)
+        found = exposed(len(mask), rels, mask)
         if not found:
-            return mask
-        # several relations together pin a cell: open one more cell next to it
-        near = {m for r in member_of[found[0]] for m in r.members if not mask[m]}
-        if not near:  # widen to the whole figure
-            figure = frame["figure"].iloc[found[0]]
-            near = {m for r in rels if r.figure == figure for m in r.members if not mask[m]}
-        if not near:
-            return mask
-        mask[min(near, key=weight)] = True
+            return
+        # several relations together pin these cells: suppress one more cell next to
+        # each (in one pass; the check runs again)
+        added = False
+        for cell in found:
+            near = {m for r in member_of[cell] for m in r.members if not mask[m]}
+            if near:
+                mask[min(near, key=weight)] = True
+                added = True
+        if not added:  # widen to the whole figure
+            near = {m for r in rels for m in r.members if not mask[m]}
+            if not near:
+                return
+            mask[min(near, key=weight)] = True
 
 
 def protect(frame: pd.DataFrame, *, k: int = DEFAULT_K) -> pd.DataFrame:
