@@ -3,7 +3,7 @@
 This is the one place that names the commands; each function lives in the module of its
 group (``run``, ``models``, ``score``, ``ingest``, ``deliver``, ``deliveries`` and
 ``purge``, ``serve``, ``alerts``, ``notices``, ``agencies``, ``clients``, ``inspections``,
-``reference``, ``info``). Commands are registered in the order ``--help`` lists them.
+``reference``, ``exchange``, ``info``). Commands are registered in the order ``--help`` lists them.
 """
 
 from __future__ import annotations
@@ -15,6 +15,12 @@ from vessel_risk.cli.alerts import alerts_list, alerts_review, alerts_show
 from vessel_risk.cli.clients import clients_add, clients_list, clients_revoke
 from vessel_risk.cli.deliver import deliver
 from vessel_risk.cli.deliveries import deliveries_list, deliveries_requeue, deliveries_show, purge
+from vessel_risk.cli.exchange import (
+    exchange_export,
+    exchange_import,
+    exchange_keygen,
+    exchange_show,
+)
 from vessel_risk.cli.info import info
 from vessel_risk.cli.ingest import ingest
 from vessel_risk.cli.inspections import inspections_list, inspections_record
@@ -57,6 +63,10 @@ deliveries_app = typer.Typer(
     help="The outbox: list, show and requeue deliveries.", no_args_is_help=True
 )
 app.add_typer(deliveries_app, name="deliveries")
+exchange_app = typer.Typer(
+    help="The regional exchange: export, import, keygen, show.", no_args_is_help=True
+)
+app.add_typer(exchange_app, name="exchange")
 
 
 @app.callback()
@@ -119,3 +129,8 @@ deliveries_app.command("requeue")(deliveries_requeue)
 
 reference_app.command("show")(reference_show)
 reference_app.command("refresh")(reference_refresh)
+
+exchange_app.command("export")(exchange_export)
+exchange_app.command("import")(exchange_import)
+exchange_app.command("keygen")(exchange_keygen)
+exchange_app.command("show")(exchange_show)
