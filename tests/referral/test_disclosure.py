@@ -5,14 +5,20 @@ margin or by linear programming with every relation at once."""
 from __future__ import annotations
 
 import itertools
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.exchangekit import additive_table, interval_attack, subtraction_attack
+from tests.exchangekit import (
+    additive_table,
+    assert_no_cell_recoverable,
+    interval_attack,
+    mechanism_frames,
+    subtraction_attack,
+)
 from vessel_risk.referral.disclosure import (
     DIMENSIONS,
     exposed,
@@ -20,6 +26,7 @@ from vessel_risk.referral.disclosure import (
     relations,
     suppression,
 )
+from vessel_risk.referral.monitoring import compute_figures
 
 MONTHS = (date(2026, 1, 1), date(2026, 2, 1))
 
@@ -114,3 +121,20 @@ def test_random_tables_publish_no_small_cell_and_no_recoverable_one(values, k, d
     grid = list(itertools.product(*(levels[d] for d in dims)))
     counts = {key: values[i % len(values)] for i, key in enumerate(grid)}
     check_protected(additive_table(counts, dims, "persons_screened"), k)
+
+
+def test_the_figures_of_a_busier_mechanism_need_complementary_cells_and_keep_them_safe():
+    truth = compute_figures(
+        mechanism_frames(vessels=24),
+        datetime(2025, 1, 1, tzinfo=UTC),
+        datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    published = protect(truth)
+    primary = (truth["persons"] > 0) & (truth["persons"] < 5)
+    assert published.loc[primary, "suppressed"].all()
+    complementary = published["suppressed"] & ~primary
+    assert complementary.sum() > 0  # subtraction would have found the primary cells
+    shown = published[~published["suppressed"]]
+    assert ((shown["persons"] == 0) | (shown["persons"] >= 5)).all()
+    assert (shown["persons"] >= 5).sum() > 100  # protection left figures to read
+    assert_no_cell_recoverable(published, truth, intervals=("persons",))

@@ -66,7 +66,9 @@ def exchange_export(
     form: Annotated[str, typer.Option("--format", help="json, csv or parquet.")] = "json",
     k: Annotated[
         int | None,
-        typer.Option("--k", help="Suppress cells of 1 to k-1 persons (default VESSEL_RISK_EXCHANGE_K)."),
+        typer.Option(
+            "--k", help="Suppress cells of 1 to k-1 persons (default VESSEL_RISK_EXCHANGE_K)."
+        ),
     ] = None,
     state: Annotated[
         str | None, typer.Option("--state", help="This state (default VESSEL_RISK_EXCHANGE_STATE).")

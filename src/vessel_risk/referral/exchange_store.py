@@ -42,6 +42,8 @@ from vessel_risk.referral.exchange import (
     export_id,
 )
 from vessel_risk.referral.exchange_keys import TrustedKeys, sign, verify
+from vessel_risk.referral.monitoring import FIGURES
+from vessel_risk.referral.monitoring_load import monitoring_figures
 
 
 def _day_start(d: date) -> datetime:
@@ -183,6 +185,59 @@ def build_export(
         },
     )
     return signed
+
+
+def export_mechanism(
+    session: Session,
+    *,
+    state: str,
+    start: date,
+    end: date,
+    key: Ed25519PrivateKey,
+    k: int = DEFAULT_K,
+    tiers: Sequence[str] | None = None,
+    actor: str,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """This state's signed export of its mechanism from ``start`` to ``end``.
+
+    The monitoring figures of the database over the period
+    (:func:`vessel_risk.referral.monitoring_load.monitoring_figures`, every figure of
+    :data:`~vessel_risk.referral.monitoring.FIGURES`, as of ``now``) are protected and
+    exported with the vessel tables (:func:`build_export`).
+
+    Parameters
+    ----------
+    session : Session
+        The caller commits (the intake reads and the export are audited).
+    state, key, k, tiers, actor
+        As :func:`build_export`.
+    start, end : date
+        First and last day (UTC, inclusive).
+    now : datetime, optional
+        When statuses are read (default the current time).
+
+    Returns
+    -------
+    dict
+        The signed JSON form.
+    """
+    figures = monitoring_figures(
+        session, _day_start(start), _day_start(end + timedelta(days=1)), actor=actor, now=now
+    )
+    return build_export(
+        session,
+        state=state,
+        start=start,
+        end=end,
+        figures=figures,
+        definitions=[f.as_dict() for f in FIGURES.values()],
+        key=key,
+        k=k,
+        tiers=tiers,
+        actor=actor,
+        created_at=now,
+    )
 
 
 @dataclass(frozen=True)
