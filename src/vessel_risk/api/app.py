@@ -21,6 +21,7 @@ from vessel_risk.api.routes import (
     cases_ui,
     clients,
     dashboard,
+    exchange,
     health,
     inspections,
     models,
@@ -129,7 +130,18 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
     async def to_login(request: Request, exc: LoginRequired) -> RedirectResponse:
         return RedirectResponse("/ui/login", status_code=303)
 
-    for r in (health, alerts, vessels, ports, referrals, models, clients, cases, inspections):
+    for r in (
+        health,
+        alerts,
+        vessels,
+        ports,
+        referrals,
+        models,
+        clients,
+        cases,
+        inspections,
+        exchange,
+    ):
         app.include_router(r.router)
     app.include_router(dashboard.router)
     app.include_router(cases_ui.router)

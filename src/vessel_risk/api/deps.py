@@ -56,6 +56,8 @@ WRITES = frozenset(
         "cases.write",
         "cases.screen",
         "cases.intake",
+        "exchange.export",
+        "exchange.import",
     }
 )
 """Permissions whose routes change the database (their resources load in the write session)."""
