@@ -32,7 +32,7 @@ Relations across figures (e.g. screened = presumed + not presumed) are not model
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,7 +78,7 @@ class Relation:
         return (self.total, *self.parts)
 
 
-def _keys(frame: pd.DataFrame) -> list[tuple[str, tuple[tuple[str, Hashable], ...]]]:
+def _keys(frame: pd.DataFrame) -> list[tuple[str, tuple[tuple[str, str], ...]]]:
     missing = [c for c in ("figure", *DIMENSIONS) if c not in frame.columns]
     if missing:
         raise ValueError(f"The frame of figures must have the columns {missing}.")
@@ -113,7 +113,7 @@ def relations(frame: pd.DataFrame) -> list[Relation]:
         When a column is missing or two rows are the same cell.
     """
     keys = _keys(frame)
-    where: dict[tuple[str, tuple[tuple[str, Hashable], ...]], int] = {}
+    where: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
     for i, key in enumerate(keys):
         if key in where:
             raise ValueError(f"Two rows of the figures are the same cell: {key}.")
