@@ -191,6 +191,13 @@ def test_a_tampered_export_is_refused(tmp_path, keys):
         read_export(folder)
     with pytest.raises(SignatureError, match="not signed"):
         verify(make_doc(), trusted)
+    with pytest.raises(ExchangeError, match="is a JSON object"):
+        verify([make_doc()], trusted)
+    (tmp_path / "list.json").write_text("[1, 2]")
+    with pytest.raises(ExchangeError, match="holds no export"):
+        read_export(tmp_path / "list.json")
+    with pytest.raises(ExchangeError, match="Cannot read the export"):
+        read_export(tmp_path / "missing.json")
 
 
 def test_an_unknown_signer_is_refused(tmp_path, keys):

@@ -436,6 +436,8 @@ def check(doc: Mapping[str, Any]) -> ExchangeDocument:
     ExchangeError
         For another format or version, or the first fields that do not fit.
     """
+    if not isinstance(doc, Mapping):
+        raise ExchangeError(f"An export is a JSON object. Got {type(doc).__name__} instead.")
     if doc.get("format") != FORMAT:
         raise ExchangeError(f"Not a {FORMAT} document (format {doc.get('format')!r}).")
     version = str(doc.get("version", ""))
@@ -568,9 +570,11 @@ def read_export(path: Path) -> dict[str, Any]:
             manifest["tables"] = tables
             doc: dict[str, Any] = manifest
             return doc
-        loaded: dict[str, Any] = json.loads(path.read_text("utf-8"))
+        loaded = json.loads(path.read_text("utf-8"))
+        if not isinstance(loaded, dict):
+            raise ExchangeError(f"{path} holds no export (a JSON object).")
         return loaded
-    except (OSError, KeyError, TypeError, json.JSONDecodeError) as exc:
+    except (OSError, KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
         raise ExchangeError(f"Cannot read the export at {path}: {exc}") from exc
 
 
