@@ -24,6 +24,12 @@ Roles
 ``child_protection_officer``
     A child-protection agency's officer: the cases of children (or of people of
     uncertain age, presumed children) routed to its agency, besides any it opened.
+``coordinator``
+    The mechanism's coordinating body (seed report §5.6): the monitoring figures
+    (aggregates: counts and medians by month, state, port, flag, nationality, gender and
+    age group), never a person, a case, an alert or a vessel. A coordinator scoped to
+    countries sees the figures of those states only (by the state where the person is,
+    or the port's state).
 ``admin``
     Manages clients; reads everything except a person's own data: a case's metadata
     (state, dates), never its intake.
@@ -70,6 +76,7 @@ ROLES = (
     "case_system",
     "case_worker",
     "child_protection_officer",
+    "coordinator",
     "admin",
 )
 """Every role a client can hold."""
@@ -98,6 +105,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "cases.write": CASE_ROLES,
     "cases.screen": CASE_ROLES,
     "cases.intake": CASE_ROLES,
+    "monitoring.read": frozenset({"coordinator", "admin"}),
 }
 """Every action a route may declare, with the roles allowed it (admin always, except the
 actions of :data:`PERSONAL`)."""
