@@ -287,7 +287,7 @@ def month_chart(
     peak = max(known)
     summary = (
         f"{title} by month from {months[0]:%b %Y} to {months[-1]:%b %Y}: "
-        f"{len(known)} month(s) with a value, highest {peak:g} {unit}"
+        f"{sum(v > 0 for v in known)} month(s) above 0, highest {peak:g} {unit}"
         + (f", total {sum(known):g} {unit}." if unit != "days" else ".")
     )
     return MonthChart(
