@@ -45,7 +45,7 @@ Nothing here is for a vessel's owner, operator or agents.
 
 Authenticate with an agency client's key in the `X-API-Key` header. Each client has one
 role (analyst, port_inspector, referral_approver, case_system, case_worker,
-child_protection_officer, admin) and may be scoped
+child_protection_officer, coordinator, admin) and may be scoped
 to countries and ports; out-of-scope resources read as absent. Errors are RFC 9457
 problem details (`application/problem+json`).
 """
