@@ -110,6 +110,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "cases.write": CASE_ROLES,
     "cases.screen": CASE_ROLES,
     "cases.intake": CASE_ROLES,
+    "monitoring.read": frozenset({"coordinator", "admin"}),
     "exchange.export": frozenset({"coordinator", "admin"}),
     "exchange.import": frozenset({"coordinator", "admin"}),
     "exchange.read": frozenset({"coordinator", "admin"}),

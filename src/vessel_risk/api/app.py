@@ -25,6 +25,7 @@ from vessel_risk.api.routes import (
     health,
     inspections,
     models,
+    monitoring,
     ports,
     referrals,
     vessels,
@@ -45,7 +46,7 @@ Nothing here is for a vessel's owner, operator or agents.
 
 Authenticate with an agency client's key in the `X-API-Key` header. Each client has one
 role (analyst, port_inspector, referral_approver, case_system, case_worker,
-child_protection_officer, admin) and may be scoped
+child_protection_officer, coordinator, admin) and may be scoped
 to countries and ports; out-of-scope resources read as absent. Errors are RFC 9457
 problem details (`application/problem+json`).
 """
@@ -140,12 +141,14 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
         clients,
         cases,
         inspections,
+        monitoring,
         exchange,
     ):
         app.include_router(r.router)
     app.include_router(dashboard.router)
     app.include_router(cases_ui.router)
     app.include_router(inspections.ui_router)
+    app.include_router(monitoring.ui_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     def openapi() -> dict[str, Any]:

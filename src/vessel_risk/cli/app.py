@@ -2,8 +2,9 @@
 
 This is the one place that names the commands; each function lives in the module of its
 group (``run``, ``models``, ``score``, ``ingest``, ``deliver``, ``deliveries`` and
-``purge``, ``serve``, ``alerts``, ``notices``, ``agencies``, ``clients``, ``inspections``,
-``reference``, ``exchange``, ``info``). Commands are registered in the order ``--help`` lists them.
+``purge``, ``serve``, ``monitoring``, ``alerts``, ``notices``, ``agencies``, ``clients``,
+``inspections``, ``reference``, ``exchange``, ``info``). Commands are registered in the
+order ``--help`` lists them.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from vessel_risk.cli.info import info
 from vessel_risk.cli.ingest import ingest
 from vessel_risk.cli.inspections import inspections_list, inspections_record
 from vessel_risk.cli.models import evaluate, promote, train, train_fishing
+from vessel_risk.cli.monitoring import monitoring
 from vessel_risk.cli.notices import (
     notices_approve,
     notices_create,
@@ -97,6 +99,7 @@ app.command()(deliver)
 app.command()(purge)
 app.command("train-fishing")(train_fishing)
 app.command()(serve)
+app.command()(monitoring)
 app.command()(info)
 
 alerts_app.command("list")(alerts_list)
