@@ -38,6 +38,7 @@ from vessel_risk.referral.exchange import (
     INDICATOR_COLUMNS,
     INSPECTION_COLUMNS,
     ExchangeError,
+    cell,
     document,
     export_id,
 )
@@ -430,7 +431,7 @@ def regional_summary(session: Session) -> dict[str, Any]:
             {
                 "state": i.source_state,
                 "export_id": i.id,
-                "created_at": i.created_at.isoformat(),
+                "created_at": cell(i.created_at, "datetime"),
                 "period_start": i.period_start.isoformat(),
                 "period_end": i.period_end.isoformat(),
                 "k": i.k,
