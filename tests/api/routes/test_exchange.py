@@ -20,7 +20,7 @@ from vessel_risk.referral.exchange import json_schema
 from vessel_risk.referral.exchange_keys import generate_key
 from vessel_risk.settings import Settings
 
-PERIOD = {"start": "2025-01-01", "end": "2025-12-31"}
+PERIOD = {"from": "2025-01-01", "to": "2025-12-31"}
 
 
 def _server(path, settings: Settings, clients: dict[str, tuple[str, list[str]]], build=False):
@@ -110,7 +110,7 @@ def test_tampered_unknown_and_malformed_exports_are_refused(states, tmp_path):
     # a server without a signing key cannot export; the regional view starts empty
     r = idn.get("/exchange/export", params=PERIOD, headers=h("idn-coord"))
     assert r.status_code == 409 and "VESSEL_RISK_EXCHANGE_SIGNING_KEY" in r.text
-    r = tha.get("/exchange/export", params={"start": "2025-02-01", "end": "2025-01-01"},
+    r = tha.get("/exchange/export", params={"from": "2025-02-01", "to": "2025-01-01"},
                 headers=h("tha-coord"))  # fmt: skip
     assert r.status_code == 422
     assert idn.get("/exchange/regional", headers=h("idn-coord")).json()["sources"] == []

@@ -1,13 +1,13 @@
 """The regional exchange (issue 18 part 2; seed report §5.5): export, import, regional view.
 
-``GET /exchange/export`` makes this state's signed export of a period (the monitoring
-figures with small cells suppressed, and vessel facts: alerts and boardings) in its JSON
-form (:mod:`vessel_risk.referral.exchange`); the coordinator's request is the person's
-approval of what leaves the system, and it is audited. ``POST /exchange/import`` checks
-another state's export against the trusted keys and merges it into the regional view
-(idempotent); ``GET /exchange/regional`` reads that view by source state. The CSV and
-Parquet forms, and exports larger than the API's body limit, go through
-``vessel-risk exchange``.
+``GET /exchange/export?from=...&to=...`` makes this state's signed export of a period
+(the monitoring figures with small cells suppressed, and vessel facts: alerts and
+boardings) in its JSON form (:mod:`vessel_risk.referral.exchange`); the coordinator's
+request is the person's approval of what leaves the system, and it is audited.
+``POST /exchange/import`` checks another state's export against the trusted keys and
+merges it into the regional view (idempotent); ``GET /exchange/regional`` reads that
+view by source state. The CSV and Parquet forms, and exports larger than the API's
+body limit, go through ``vessel-risk exchange``.
 """
 
 from __future__ import annotations
@@ -55,14 +55,14 @@ def export(
     who: Exporter,
     session: SessionDep,
     settings: SettingsDep,
-    start: Annotated[date, Query(description="First day (UTC).")],
-    end: Annotated[date, Query(description="Last day (UTC), included.")],
+    start: Annotated[date, Query(alias="from", description="First day (UTC).")],
+    end: Annotated[date, Query(alias="to", description="Last day (UTC), included.")],
     tier: Annotated[list[str] | None, Query(description="Only alerts of these tiers.")] = None,
 ) -> dict[str, Any]:
     """The signed JSON form (``exchange-1.0``): figures with cells of fewer than k
     persons suppressed (and the cells that would reveal them), vessel facts only."""
     if end < start:
-        raise HTTPException(422, f"end ({end}) is before start ({start}).")
+        raise HTTPException(422, f"to ({end}) is before from ({start}).")
     if (end - start).days > 366 * 5:
         raise HTTPException(422, "An export covers at most five years.")
     state, key_path = settings.exchange_state, settings.exchange_signing_key
