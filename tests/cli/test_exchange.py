@@ -3,12 +3,15 @@ command line, between two SQLite databases."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from tests.builders import cli_output
 from tests.mechanism import build_mechanism
 from vessel_risk.cli import app
 from vessel_risk.db.engine import make_engine, migrate
+from vessel_risk.db.tables import AuditEntry
 
 
 def _fails(*args: str, env: dict[str, str] | None = None) -> str:
@@ -64,8 +67,14 @@ def test_keygen_export_import_show(tmp_path, monkeypatch):
     (tmp_path / "empty.toml").write_text("[states]\n")
     assert "No trusted key for THA" in _fails(
         "exchange", "import", str(tmp_path / "tha-2025.json"), "--db", idn_db,
-        "--trusted-keys", str(tmp_path / "empty.toml"),
+        "--trusted-keys", str(tmp_path / "empty.toml"), "--as", "idn/coordinator",
     )  # fmt: skip
+    engine = make_engine(idn_db)
+    with Session(engine) as s:
+        (refusal,) = s.scalars(select(AuditEntry).where(AuditEntry.action == "exchange.refused"))
+        assert (refusal.actor, refusal.after) == ("idn/coordinator", {"state": "THA"})
+        assert "No trusted key for THA" in refusal.reason
+    engine.dispose()
     assert "--format must be one of json, csv, parquet" in _fails(
         "exchange", "export", "--db", tha_db, "--state", "THA", "--key", str(key),
         "--from", "2025-01-01", "--to", "2025-12-31", "--format", "xml", "--out", "x",

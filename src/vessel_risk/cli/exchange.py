@@ -145,7 +145,7 @@ def exchange_import(
     from vessel_risk.cli.database import default_actor, open_session
     from vessel_risk.referral.exchange import ExchangeError, read_export
     from vessel_risk.referral.exchange_keys import TrustedKeys
-    from vessel_risk.referral.exchange_store import import_export
+    from vessel_risk.referral.exchange_store import import_export, record_refusal
     from vessel_risk.settings import Settings
 
     settings = Settings()
@@ -160,10 +160,16 @@ def exchange_import(
         doc = read_export(path)
     except ExchangeError as exc:
         raise _fail(str(exc)) from exc
+    who = actor or default_actor()
+    refused: str | None = None
     with open_session(db) as s:
-        result = import_export(
-            s, doc, keys, actor=actor or default_actor(), own_state=settings.exchange_state
-        )
+        try:
+            result = import_export(s, doc, keys, actor=who, own_state=settings.exchange_state)
+        except ExchangeError as exc:  # nothing was written: the refusal alone is recorded
+            refused = str(exc)
+            record_refusal(s, doc, refused, actor=who)
+    if refused is not None:
+        raise _fail(refused)
     rows = ", ".join(f"{n} {name}" for name, n in result.rows.items())
     if result.imported:
         console.print(f"Imported {result.state}'s export {result.export_id[:16]}: {rows}.")

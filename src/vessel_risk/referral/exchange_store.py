@@ -344,6 +344,27 @@ def import_export(
     return ImportResult(eid, parsed.state, True, rows)
 
 
+def record_refusal(session: Session, doc: Any, reason: str, *, actor: str) -> None:
+    """Audit an import refused (``exchange.refused``): who tried, which export, why.
+
+    The caller commits, in a transaction of its own (the refused import wrote nothing).
+    """
+    state = doc.get("state") if isinstance(doc, Mapping) else None
+    try:
+        eid = export_id(doc) if isinstance(doc, Mapping) else "unreadable"
+    except (TypeError, ValueError):
+        eid = "unreadable"
+    audit(
+        session,
+        actor=actor,
+        action="exchange.refused",
+        entity_type="exchange",
+        entity_id=eid,
+        reason=reason[:2000],
+        after={"state": str(state)[:16] if state is not None else None},
+    )
+
+
 def latest_imports(session: Session) -> list[ExchangeImport]:
     """For each source state, its most recently made export imported (by state)."""
     newest = (

@@ -9,6 +9,7 @@ import copy
 import jsonschema_rs
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.exchangekit import trusted_file
@@ -16,6 +17,7 @@ from tests.mechanism import build_mechanism
 from vessel_risk.api import create_app
 from vessel_risk.api.access import create_client
 from vessel_risk.db.engine import make_engine, migrate
+from vessel_risk.db.tables import AuditEntry
 from vessel_risk.referral.exchange import json_schema
 from vessel_risk.referral.exchange_keys import generate_key
 from vessel_risk.settings import Settings
@@ -114,3 +116,11 @@ def test_tampered_unknown_and_malformed_exports_are_refused(states, tmp_path):
                 headers=h("tha-coord"))  # fmt: skip
     assert r.status_code == 422
     assert idn.get("/exchange/regional", headers=h("idn-coord")).json()["sources"] == []
+    engine = idn.app.state.engine
+    with Session(engine) as s:
+        refused = s.scalars(select(AuditEntry).where(AuditEntry.action == "exchange.refused"))
+        assert [(e.actor, e.after["state"]) for e in refused] == [
+            ("idn-coord-agency/idn-coord", "THA"),
+            ("idn-coord-agency/idn-coord", "MYS"),
+            ("idn-coord-agency/idn-coord", None),
+        ]

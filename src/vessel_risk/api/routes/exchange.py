@@ -26,6 +26,7 @@ from vessel_risk.referral.exchange_keys import TrustedKeys, load_private_key
 from vessel_risk.referral.exchange_store import (
     export_mechanism,
     import_export,
+    record_refusal,
     regional_figures,
     regional_summary,
 )
@@ -111,6 +112,9 @@ def import_(
             session, doc, trusted, actor=who.actor, own_state=settings.exchange_state
         )
     except ExchangeError as exc:  # not the format, tampered, or an untrusted signer
+        session.rollback()
+        record_refusal(session, doc, str(exc), actor=who.actor)
+        session.commit()
         raise HTTPException(422, str(exc)) from exc
     session.commit()
     return ImportPublic(
