@@ -116,6 +116,18 @@ class Settings(BaseSettings):
     smtp_username, smtp_password : str or None
         Login, when the server asks for one (``VESSEL_RISK_SMTP_USERNAME``,
         ``VESSEL_RISK_SMTP_PASSWORD``); sent only over STARTTLS.
+    exchange_state : str or None
+        This state, ISO 3166-1 alpha-3 (``VESSEL_RISK_EXCHANGE_STATE``): the state its
+        exports of the regional exchange are signed by (:mod:`vessel_risk.referral.exchange`).
+    exchange_signing_key : Path or None
+        This state's Ed25519 signing key, a PEM file (``VESSEL_RISK_EXCHANGE_SIGNING_KEY``;
+        ``vessel-risk exchange keygen`` makes one).
+    exchange_trusted_keys : Path or None
+        TOML file of the public keys of the states whose exports are accepted
+        (``VESSEL_RISK_EXCHANGE_TRUSTED_KEYS``; :mod:`vessel_risk.referral.exchange_keys`).
+    exchange_k : int
+        Cells of exported figures resting on 1 to k-1 persons are suppressed
+        (``VESSEL_RISK_EXCHANGE_K``; default 5: :mod:`vessel_risk.referral.disclosure`).
     """
 
     model_config = SettingsConfigDict(env_prefix="VESSEL_RISK_")
@@ -144,5 +156,9 @@ class Settings(BaseSettings):
     smtp_starttls: bool = True
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
+    exchange_state: str | None = None
+    exchange_signing_key: Path | None = None
+    exchange_trusted_keys: Path | None = None
+    exchange_k: int = Field(default=5, ge=2)
     log_level: str = "WARNING"
     log_format: Literal["auto", "text", "json"] = "auto"

@@ -82,7 +82,7 @@ def expected(client_id: str, endpoint: str) -> set[int]:
         # back by vessel_risk.delivery; never another agency's delivery
         return {200, 409} if ok else {404}
     if kind == "champion":
-        return {403} if role in CASE_ROLES else {200}
+        return {403} if role in CASE_ROLES | {"coordinator"} else {200}
     if kind == "score":
         return {200} if role in ("analyst", "admin") else {403}
     if kind == "clients":

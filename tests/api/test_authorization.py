@@ -134,7 +134,7 @@ def test_every_route_declares_its_authorisation(seeded):
     assert undeclared(app) == []
     # every route is seen, the API's and the dashboard's (openapi.json included)
     seen = [(m, p) for m, p, _, _ in routes(app) if not p.startswith("/static")]
-    assert len(seen) == 69
+    assert len(seen) == 77
 
 
 def test_the_guard_fails_on_a_route_without_a_check(seeded):
@@ -289,5 +289,5 @@ def test_matrix_over_every_route(seeded):
                 assert r.status_code in want, (client_id, method, url, r.status_code, r.text)
     assert outside == 0
     # requeue (2 sides), inspections (7), vessel tabs (4), transfer, port arrivals (2 sides),
-    # subscriptions (1 + 1 + 2 sides)
-    assert checked == 12 * 98
+    # subscriptions (1 + 1 + 2 sides), monitoring (5), exchange (3)
+    assert checked == 13 * 106

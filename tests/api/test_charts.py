@@ -48,3 +48,24 @@ def test_a_long_track_is_reduced_keeping_its_highest_point_and_a_lone_position_i
     lone = time_chart(times[:1], [5.0], title="x")
     assert lone is not None and lone.lines == [] and len(lone.dots) == 1
     assert time_chart(times[:3], [np.nan] * 3, title="x") is None
+
+
+def test_month_chart_bars_and_summary():
+    from datetime import date
+
+    from vessel_risk.api.charts import month_chart
+
+    months = [date(2025, m, 1) for m in (1, 2, 3, 4)]
+    c = month_chart(months, [3.0, 0.0, None, 1.0], title="Persons screened", unit="persons")
+    assert c is not None
+    assert [(b[4], b[5]) for b in c.bars] == [
+        ("Jan 2025", "3"),
+        ("Feb 2025", "0"),
+        ("Apr 2025", "1"),
+    ]
+    assert c.bars[1][3] == 0.0  # a zero month is a bar of no height
+    assert c.summary == (
+        "Persons screened by month from Jan 2025 to Apr 2025: 2 month(s) above 0, "
+        "highest 3 persons, total 4 persons."
+    )
+    assert month_chart(months, [None] * 4, title="x", unit="days") is None

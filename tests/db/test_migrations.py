@@ -309,3 +309,26 @@ def test_0010_subscriptions_goes_back_dropping_only_subscription_messages(engine
     assert [tuple(r) for r in rows] == [(notice_id, "tha-md")]
     migrate(engine)
     assert current_revision(engine) == _head()
+
+
+def test_0008_exchange_goes_back_and_forth(engine):
+    """The exchange tables (0008_exchange) go on downgrade to the revision before it and
+    come back."""
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    exchange = {"exchange_imports", "exchange_indicators", "exchange_alerts",
+                "exchange_inspections"}  # fmt: skip
+    assert exchange <= set(inspect(engine).get_table_names())
+    cfg = Config()
+    cfg.set_main_option("script_location", "vessel_risk.db:migrations")
+    before = ScriptDirectory.from_config(cfg).get_revision("0008_exchange").down_revision
+    with engine.connect() as conn, conn.begin():
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0008_exchange-1")
+    assert current_revision(engine) == before
+    assert not exchange & set(inspect(engine).get_table_names())
+    migrate(engine)
+    assert current_revision(engine) == _head()
+    assert exchange <= set(inspect(engine).get_table_names())

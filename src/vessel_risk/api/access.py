@@ -24,6 +24,12 @@ Roles
 ``child_protection_officer``
     A child-protection agency's officer: the cases of children (or of people of
     uncertain age, presumed children) routed to its agency, besides any it opened.
+``coordinator``
+    The mechanism's coordinating body (seed report §5.6): the monitoring figures
+    (aggregates: counts and medians by month, state, port, flag, nationality, gender and
+    age group), never a person, a case, an alert or a vessel. A coordinator scoped to
+    countries sees the figures of those states only (by the state where the person is,
+    or the port's state).
 ``admin``
     Manages clients; reads everything except a person's own data: a case's metadata
     (state, dates), never its intake.
@@ -35,6 +41,11 @@ the client that made it (:mod:`vessel_risk.referral.subscriptions`).
 Crew are presumed victims: only the case worker who opened a person's case and the
 child-protection officers of a child's case read that person's data (and each read is
 audited); no role exists for a vessel's operator.
+
+The coordinator also runs the regional exchange (``exchange.export``,
+``exchange.import``, ``exchange.read``; :mod:`vessel_risk.api.routes.exchange`): this
+state's signed export carries vessel facts (alerts, boardings) besides the figures with
+small cells suppressed, never a person.
 
 Scopes
 ------
@@ -74,6 +85,7 @@ ROLES = (
     "case_system",
     "case_worker",
     "child_protection_officer",
+    "coordinator",
     "admin",
 )
 """Every role a client can hold."""
@@ -103,6 +115,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "cases.screen": CASE_ROLES,
     "cases.intake": CASE_ROLES,
     "subscriptions.manage": frozenset({"analyst", "port_inspector", "referral_approver", "admin"}),
+    "monitoring.read": frozenset({"coordinator", "admin"}),
+    "exchange.export": frozenset({"coordinator", "admin"}),
+    "exchange.import": frozenset({"coordinator", "admin"}),
+    "exchange.read": frozenset({"coordinator", "admin"}),
 }
 """Every action a route may declare, with the roles allowed it (admin always, except the
 actions of :data:`PERSONAL`)."""

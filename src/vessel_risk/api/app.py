@@ -21,9 +21,11 @@ from vessel_risk.api.routes import (
     cases_ui,
     clients,
     dashboard,
+    exchange,
     health,
     inspections,
     models,
+    monitoring,
     ports,
     referrals,
     subscriptions,
@@ -45,7 +47,7 @@ Nothing here is for a vessel's owner, operator or agents.
 
 Authenticate with an agency client's key in the `X-API-Key` header. Each client has one
 role (analyst, port_inspector, referral_approver, case_system, case_worker,
-child_protection_officer, admin) and may be scoped
+child_protection_officer, coordinator, admin) and may be scoped
 to countries and ports; out-of-scope resources read as absent. Errors are RFC 9457
 problem details (`application/problem+json`).
 """
@@ -130,12 +132,25 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
     async def to_login(request: Request, exc: LoginRequired) -> RedirectResponse:
         return RedirectResponse("/ui/login", status_code=303)
 
-    routers = (health, alerts, vessels, ports, referrals, models, clients, cases, inspections)
-    for r in (*routers, subscriptions):
+    for r in (
+        health,
+        alerts,
+        vessels,
+        ports,
+        referrals,
+        models,
+        clients,
+        cases,
+        inspections,
+        monitoring,
+        exchange,
+        subscriptions,
+    ):
         app.include_router(r.router)
     app.include_router(dashboard.router)
     app.include_router(cases_ui.router)
     app.include_router(inspections.ui_router)
+    app.include_router(monitoring.ui_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     def openapi() -> dict[str, Any]:

@@ -1,6 +1,7 @@
-"""Line charts of a track's distances over time, drawn as SVG by the dashboard's templates.
+"""Charts drawn as SVG by the dashboard's templates: distances over time, monthly figures.
 
-:func:`time_chart` does the arithmetic (scales, ticks, where the line breaks); the
+:func:`time_chart` does the arithmetic (scales, ticks, where the line breaks) and
+:func:`month_chart` that of a monthly bar chart (the monitoring page); the
 template ``_chart.html`` writes the SVG elements, autoescaped like every page, so a
 chart needs no script and no library and passes the Content-Security-Policy. A line
 breaks where AIS was silent longer than :data:`BREAK_AFTER_H`: a gap is shown as a gap,
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -190,6 +192,114 @@ def time_chart(
         bottom=bottom,
         lines=lines,
         dots=dots,
+        y_ticks=y_ticks,
+        x_ticks=x_ticks,
+        summary=summary,
+    )
+
+
+@dataclass(frozen=True)
+class MonthChart:
+    """An SVG bar chart of one figure by calendar month, in pixel units of its ``viewBox``.
+
+    Attributes
+    ----------
+    title, unit : str
+    width, height, left, top, right, bottom : float
+        As :class:`TimeChart`.
+    bars : list of tuple
+        ``(x, y, width, height, month label, value label)`` per month with a value.
+    y_ticks, x_ticks : list of tuple of (float, str)
+    summary : str
+        The chart in words (its text alternative).
+    """
+
+    title: str
+    unit: str
+    width: int
+    height: int
+    left: float
+    top: float
+    right: float
+    bottom: float
+    bars: list[tuple[float, float, float, float, str, str]]
+    y_ticks: list[tuple[float, str]]
+    x_ticks: list[tuple[float, str]]
+    summary: str
+
+
+def month_chart(
+    months: list[Any],
+    values: list[float | None],
+    *,
+    title: str,
+    unit: str,
+    width: int = 540,
+    height: int = 180,
+) -> MonthChart | None:
+    """A bar chart of a monthly figure (the monitoring dashboard).
+
+    Parameters
+    ----------
+    months : list of date
+        First days of the months, in order (one bar slot each).
+    values : list of float or None
+        One per month; None (no value: a median of nothing) leaves the slot empty.
+    title, unit : str
+    width, height : int
+        The ``viewBox``, px.
+
+    Returns
+    -------
+    MonthChart or None
+        None when no month has a value. The y axis starts at 0.
+    """
+    known = [v for v in values if v is not None and math.isfinite(v)]
+    if not months or not known:
+        return None
+    left, right, top, bottom = 44.0, width - 8.0, 10.0, height - 24.0
+    step = nice_step(max(max(known), 1e-9), 4)
+    y_max = step * max(1, math.ceil(max(known) / step))
+    slot = (right - left) / len(months)
+
+    def y_of(value: float) -> float:
+        return bottom - (bottom - top) * value / y_max
+
+    bars = []
+    for i, (m, v) in enumerate(zip(months, values, strict=True)):
+        if v is None or not math.isfinite(v):
+            continue
+        x = left + i * slot + slot * 0.15
+        y = y_of(v)
+        bars.append(
+            (round(x, 1), round(y, 1), round(slot * 0.7, 1), round(bottom - y, 1),
+             f"{m:%b %Y}", f"{v:g}")
+        )  # fmt: skip
+    every = max(1, math.ceil(len(months) / 6))
+    x_ticks = [
+        (round(left + (i + 0.5) * slot, 1), f"{m:%b %Y}")
+        for i, m in enumerate(months)
+        if i % every == 0
+    ]
+    y_ticks = [
+        (round(y_of(k * step), 1), f"{k * step:g}") for k in range(int(round(y_max / step)) + 1)
+    ]
+    peak = max(known)
+    summary = (
+        f"{title} by month from {months[0]:%b %Y} to {months[-1]:%b %Y}: "
+        f"{sum(v > 0 for v in known)} month(s) above 0, highest {peak:g} {unit}"
+        + (f", total {sum(known):g} {unit}." if unit != "days" else ".")
+    )
+    return MonthChart(
+        title=title,
+        unit=unit,
+        width=width,
+        height=height,
+        left=left,
+        top=top,
+        right=right,
+        bottom=bottom,
+        bars=bars,
         y_ticks=y_ticks,
         x_ticks=x_ticks,
         summary=summary,

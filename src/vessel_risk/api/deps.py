@@ -64,6 +64,8 @@ WRITES = frozenset(
         "cases.screen",
         "cases.intake",
         "subscriptions.manage",
+        "exchange.export",
+        "exchange.import",
     }
 )
 """Permissions whose routes change the database (their resources load in the write session)."""

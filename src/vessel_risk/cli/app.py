@@ -2,9 +2,9 @@
 
 This is the one place that names the commands; each function lives in the module of its
 group (``run``, ``models``, ``score``, ``ingest``, ``deliver``, ``deliveries`` and
-``purge``, ``secrets`` (``reencrypt``), ``serve``, ``alerts``, ``notices``, ``agencies``,
-``clients``, ``inspections``, ``reference``, ``subscriptions``, ``info``). Commands are
-registered in the order ``--help`` lists them.
+``purge``, ``secrets`` (``reencrypt``), ``serve``, ``monitoring``, ``alerts``,
+``notices``, ``agencies``, ``clients``, ``inspections``, ``reference``, ``subscriptions``,
+``exchange``, ``info``). Commands are registered in the order ``--help`` lists them.
 """
 
 from __future__ import annotations
@@ -16,10 +16,17 @@ from vessel_risk.cli.alerts import alerts_list, alerts_review, alerts_show
 from vessel_risk.cli.clients import clients_add, clients_list, clients_revoke
 from vessel_risk.cli.deliver import deliver
 from vessel_risk.cli.deliveries import deliveries_list, deliveries_requeue, deliveries_show, purge
+from vessel_risk.cli.exchange import (
+    exchange_export,
+    exchange_import,
+    exchange_keygen,
+    exchange_show,
+)
 from vessel_risk.cli.info import info
 from vessel_risk.cli.ingest import ingest
 from vessel_risk.cli.inspections import inspections_list, inspections_record
 from vessel_risk.cli.models import evaluate, promote, train, train_fishing
+from vessel_risk.cli.monitoring import monitoring
 from vessel_risk.cli.notices import (
     notices_approve,
     notices_create,
@@ -69,6 +76,10 @@ subscriptions_app = typer.Typer(
     help="Agencies' subscriptions to vessels that concern them.", no_args_is_help=True
 )
 app.add_typer(subscriptions_app, name="subscriptions")
+exchange_app = typer.Typer(
+    help="The regional exchange: export, import, keygen, show.", no_args_is_help=True
+)
+app.add_typer(exchange_app, name="exchange")
 
 
 @app.callback()
@@ -100,6 +111,7 @@ app.command()(purge)
 app.command()(reencrypt)
 app.command("train-fishing")(train_fishing)
 app.command()(serve)
+app.command()(monitoring)
 app.command()(info)
 
 alerts_app.command("list")(alerts_list)
@@ -137,3 +149,8 @@ subscriptions_app.command("digest")(subscriptions_digest)
 
 reference_app.command("show")(reference_show)
 reference_app.command("refresh")(reference_refresh)
+
+exchange_app.command("export")(exchange_export)
+exchange_app.command("import")(exchange_import)
+exchange_app.command("keygen")(exchange_keygen)
+exchange_app.command("show")(exchange_show)

@@ -20,7 +20,7 @@ def clients_add(
         str,
         typer.Option(
             help="analyst, port_inspector, referral_approver, case_system, case_worker, "
-            "child_protection_officer, admin"
+            "child_protection_officer, coordinator, admin"
         ),
     ],
     country: Annotated[list[str] | None, typer.Option(help="ISO3 scope; repeat.")] = None,

@@ -49,6 +49,10 @@ Tables
     Agencies' subscriptions to the vessels that concern them (ports, flag, crew
     nationalities, tier) and every event each was sent, for de-duplication and digests
     (issue 18). Defined in :mod:`vessel_risk.db.subscriptions`.
+``exchange_imports``, ``exchange_indicators``, ``exchange_alerts``, ``exchange_inspections``
+    Other states' exports of the regional exchange (issue 18), verified and tagged by
+    source state: disclosure-controlled figures and vessel facts, never a person.
+    Defined in :mod:`vessel_risk.db.exchange`.
 ``api_clients``
     The API clients of agencies: role, scopes, key digest (:mod:`vessel_risk.api.access`).
 ``rate_buckets``
@@ -94,6 +98,10 @@ from vessel_risk.db.cases import CaseTransfer as CaseTransfer
 from vessel_risk.db.cases import CaseTransition as CaseTransition
 from vessel_risk.db.cases import Inspection as Inspection
 from vessel_risk.db.crypto import EncryptedJSON
+from vessel_risk.db.exchange import ExchangeAlert as ExchangeAlert
+from vessel_risk.db.exchange import ExchangeImport as ExchangeImport
+from vessel_risk.db.exchange import ExchangeIndicator as ExchangeIndicator
+from vessel_risk.db.exchange import ExchangeInspection as ExchangeInspection
 from vessel_risk.db.subscriptions import Subscription as Subscription
 from vessel_risk.db.subscriptions import SubscriptionEvent as SubscriptionEvent
 

@@ -31,6 +31,9 @@ reflection
     The reflection and recovery period by the rule of the state, pure.
 screening
     The intake form of a person, the presumed-victim rule, age presumption, pure.
+monitoring, monitoring_figures
+    The mechanism's figures for a coordinating body (registry ``FIGURES``), pure;
+    ``monitoring_load`` reads the database into its frames.
 """
 
 from vessel_risk.referral.briefs import Brief, brief_html, brief_pdf

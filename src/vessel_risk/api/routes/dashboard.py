@@ -150,6 +150,8 @@ def login(
         target = "/ui/referrals"
     if who.role in CASE_ROLES:
         target = "/ui/cases"
+    if who.role == "coordinator":
+        target = "/ui/monitoring"
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         sessions.COOKIE_NAME,
@@ -202,6 +204,8 @@ def alert_queue(
         return RedirectResponse("/ui/ports", status_code=303)
     if who.role in CASE_ROLES:
         return RedirectResponse("/ui/cases", status_code=303)
+    if who.role == "coordinator":
+        return RedirectResponse("/ui/monitoring", status_code=303)
     if not who.may("alerts.read"):
         return RedirectResponse("/ui/referrals", status_code=303)
     filters = crud.AlertFilters(tiers=(tier,) if tier else ())

@@ -6,7 +6,7 @@ current alert, the run that made it and its status (expected, arrived, missed,
 superseded).
 
 Revision ID: 0009_arrivals
-Revises: 0006_cases
+Revises: 0008_exchange
 Create Date: 2026-12-04 21:20:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009_arrivals"
-down_revision = "0006_cases"
+down_revision = "0008_exchange"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,161 @@
+"""The regional exchange in the database: an export made from the database, imported into
+another one (idempotently, tagged by source), refused when tampered or from an unknown
+signer, and the regional view by source. SQLite and PostgreSQL (the ``engine`` fixture)."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, date, datetime
+
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tests.apikit import seed
+from tests.exchangekit import FIGURE_DEFINITIONS, additive_table, trusted_file
+from vessel_risk.db.engine import make_engine, migrate
+from vessel_risk.db.tables import (
+    AuditEntry,
+    ExchangeAlert,
+    ExchangeImport,
+    ExchangeIndicator,
+    ExchangeInspection,
+)
+from vessel_risk.referral.exchange import (
+    INDICATOR_COLUMNS,
+    ExchangeError,
+    SignatureError,
+    table_records,
+)
+from vessel_risk.referral.exchange_keys import (
+    TrustedKeys,
+    UnknownSigner,
+    generate_key,
+    load_private_key,
+)
+from vessel_risk.referral.exchange_store import (
+    build_export,
+    import_export,
+    regional_figures,
+    regional_summary,
+)
+
+COUNTS = {("CHL", "IDN"): 14, ("CHL", "PHL"): 2, ("KOR", "IDN"): 6, ("KOR", "PHL"): 7}
+
+
+def figures():
+    people = additive_table(COUNTS, ("state", "nationality"), "persons_screened")
+    boardings = additive_table({("CHL",): 1, ("KOR",): 1}, ("state",), "boardings", persons=False)
+    return pd.concat([people, boardings], ignore_index=True)
+
+
+@pytest.fixture
+def exporter(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'chl.db'}")
+    migrate(engine)
+    with Session(engine) as s, s.begin():
+        seed(s)
+    key_path, pub = generate_key("CHL", tmp_path / "keys")
+    yield engine, load_private_key(key_path), pub.read_text().strip()
+    engine.dispose()
+
+
+def export(engine, key, **kw):
+    args = dict(
+        state="CHL",
+        start=date(2022, 1, 1),
+        end=date(2022, 12, 31),
+        figures=figures(),
+        definitions=FIGURE_DEFINITIONS,
+        key=key,
+        actor="chl-coordinator",
+        created_at=datetime(2023, 1, 5, tzinfo=UTC),
+    )
+    args.update(kw)
+    with Session(engine) as s, s.begin():
+        return build_export(s, **args)
+
+
+def test_an_export_from_the_database_imports_into_another_once(exporter, engine):
+    source, key, public = exporter
+    doc = export(source, key)
+    assert [a["mmsi"] for a in doc["tables"]["alerts"]] == [
+        "412000001",
+        "412000002",
+        "440000003",
+        "725000004",
+        "412000005",
+    ]
+    assert len(doc["tables"]["inspections"]) == 2
+    shown = [r for r in doc["tables"]["indicators"] if not r["suppressed"]]
+    assert all(r["persons"] == 0 or r["persons"] >= 5 for r in shown)
+    with Session(source) as s:
+        (entry,) = s.scalars(select(AuditEntry).where(AuditEntry.action == "exchange.export"))
+        assert entry.after["rows"] == {"indicators": 12, "alerts": 5, "inspections": 2}
+
+    trusted = TrustedKeys.from_mapping({"CHL": [public]})
+    for attempt in range(2):
+        with Session(engine) as s, s.begin():
+            result = import_export(s, doc, trusted, actor="kor-coordinator")
+        assert result.imported is (attempt == 0)
+    with Session(engine) as s:
+        assert s.scalar(select(func.count()).select_from(ExchangeImport)) == 1
+        assert s.scalar(select(func.count()).select_from(ExchangeIndicator)) == 12
+        assert s.scalar(select(func.count()).select_from(ExchangeAlert)) == 5
+        assert s.scalar(select(func.count()).select_from(ExchangeInspection)) == 2
+        assert set(s.scalars(select(ExchangeAlert.source_state))) == {"CHL"}
+        regional = regional_figures(s)
+        summary = regional_summary(s)
+        imports = s.scalars(select(AuditEntry).where(AuditEntry.action == "exchange.import"))
+        assert len(list(imports)) == 1
+    assert table_records(regional, INDICATOR_COLUMNS) == doc["tables"]["indicators"]
+    assert summary["figures"] == {"boardings": {"CHL": 2.0}, "persons_screened": {"CHL": 29.0}}
+    assert summary["alerts"] == {"CHL": {"high": 2, "medium": 2, "low": 1}}
+    assert summary["inspections"] == {"CHL": {"confirmed": 2}}
+    assert [src["state"] for src in summary["sources"]] == ["CHL"]
+
+
+def test_refused_exports_write_nothing(exporter, engine, tmp_path):
+    source, key, public = exporter
+    doc = export(source, key)
+    tampered = copy.deepcopy(doc)
+    tampered["tables"]["alerts"][0]["tier"] = "low"
+    other_key, other_pub = generate_key("KOR", tmp_path / "kor")
+    trusted = TrustedKeys.load(
+        trusted_file(tmp_path, {"CHL": [public], "KOR": [other_pub.read_text().strip()]})
+    )
+    with Session(engine) as s:
+        with pytest.raises(SignatureError):
+            import_export(s, tampered, trusted, actor="kor")
+        with pytest.raises(UnknownSigner):
+            import_export(s, doc, TrustedKeys.from_mapping({}), actor="kor")
+        with pytest.raises(ExchangeError, match="own"):
+            import_export(s, doc, trusted, actor="chl", own_state="chl")
+        s.rollback()
+        assert s.scalar(select(func.count()).select_from(ExchangeImport)) == 0
+
+
+def test_the_regional_view_shows_each_source_at_its_latest_export(exporter, engine, tmp_path):
+    source, key, public = exporter
+    first = export(source, key)
+    later = export(
+        source,
+        key,
+        created_at=datetime(2023, 2, 1, tzinfo=UTC),
+        figures=figures().assign(
+            value=lambda f: f["value"] * 2, persons=lambda f: f["persons"] * 2
+        ),
+    )
+    kor_key, kor_pub = generate_key("KOR", tmp_path / "kor")
+    kor = export(source, load_private_key(kor_key), state="KOR")
+    trusted = TrustedKeys.from_mapping({"CHL": [public], "KOR": [kor_pub.read_text().strip()]})
+    with Session(engine) as s, s.begin():
+        for doc in (later, first, kor):
+            import_export(s, doc, trusted, actor="regional")
+    with Session(engine) as s:
+        summary = regional_summary(s)
+        assert [x["state"] for x in summary["sources"]] == ["CHL", "KOR"]
+        assert summary["sources"][0]["created_at"].startswith("2023-02-01")
+        assert summary["figures"]["persons_screened"] == {"CHL": 58.0, "KOR": 29.0}
+        assert set(regional_figures(s, figure="boardings")["source_state"]) == {"CHL", "KOR"}
