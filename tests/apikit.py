@@ -56,6 +56,7 @@ CLIENTS = {
     "cl-caseworker": ("cl-dsw", "case_worker", [], []),
     "cl-cpo": ("cl-cp", "child_protection_officer", [], []),
     "kr-caseworker": ("kr-dsw", "case_worker", [], []),
+    "ph-hotline": ("ph-hotline", "tip_source", [], []),
     "admin": ("hq", "admin", [], []),
 }
 

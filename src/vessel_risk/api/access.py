@@ -24,6 +24,10 @@ Roles
 ``child_protection_officer``
     A child-protection agency's officer: the cases of children (or of people of
     uncertain age, presumed children) routed to its agency, besides any it opened.
+``tip_source``
+    A hotline, an NGO, a consulate or a first responder: submits tips about a vessel or
+    a person (``tips.submit``) and gets a receipt; it never reads the queue, other tips
+    or what became of its own (:mod:`vessel_risk.referral.tips`).
 ``admin``
     Manages clients; reads everything except a person's own data: a case's metadata
     (state, dates), never its intake.
@@ -70,6 +74,7 @@ ROLES = (
     "case_system",
     "case_worker",
     "child_protection_officer",
+    "tip_source",
     "admin",
 )
 """Every role a client can hold."""
@@ -98,6 +103,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "cases.write": CASE_ROLES,
     "cases.screen": CASE_ROLES,
     "cases.intake": CASE_ROLES,
+    "tips.submit": frozenset({"tip_source", "case_worker"}),
 }
 """Every action a route may declare, with the roles allowed it (admin always, except the
 actions of :data:`PERSONAL`)."""

@@ -26,6 +26,7 @@ from vessel_risk.api.routes import (
     models,
     ports,
     referrals,
+    tips,
     vessels,
 )
 from vessel_risk.api.security import SecurityHeaders
@@ -129,11 +130,12 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
     async def to_login(request: Request, exc: LoginRequired) -> RedirectResponse:
         return RedirectResponse("/ui/login", status_code=303)
 
-    for r in (health, alerts, vessels, ports, referrals, models, clients, cases, inspections):
+    for r in (health, alerts, vessels, ports, referrals, models, clients, cases, inspections, tips):
         app.include_router(r.router)
     app.include_router(dashboard.router)
     app.include_router(cases_ui.router)
     app.include_router(inspections.ui_router)
+    app.include_router(tips.ui_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     def openapi() -> dict[str, Any]:

@@ -56,6 +56,7 @@ WRITES = frozenset(
         "cases.write",
         "cases.screen",
         "cases.intake",
+        "tips.submit",
     }
 )
 """Permissions whose routes change the database (their resources load in the write session)."""
@@ -412,4 +413,5 @@ Screener = Annotated[Principal, Depends(authorize("cases.screen"))]
 ReadCase = Annotated[Case, Depends(scoped("case", "cases.read"))]
 WrittenCase = Annotated[Case, Depends(scoped("case", "cases.write"))]
 IntakeCase = Annotated[Case, Depends(scoped("case", "cases.intake"))]
+TipSubmitter = Annotated[Principal, Depends(authorize("tips.submit"))]
 RequeuedDelivery = Annotated[Delivery, Depends(scoped("delivery", "notices.approve"))]

@@ -42,6 +42,10 @@ Tables
     person's screening answers (encrypted, purged after retention), consent to each use
     of their data, every transition with who and why, follow-ups at 3, 6 and 12 months,
     transfers to another state's mechanism.
+``tips``
+    Tips from the mechanism's other entry points (a hotline, an NGO, a consulate, a
+    first responder) about a vessel or a person, in the same review queue as the model's
+    alerts (:mod:`vessel_risk.referral.tips`). Defined in :mod:`vessel_risk.db.tips`.
 ``api_clients``
     The API clients of agencies: role, scopes, key digest (:mod:`vessel_risk.api.access`).
 ``rate_buckets``
@@ -86,6 +90,7 @@ from vessel_risk.db.cases import CaseTransfer as CaseTransfer
 from vessel_risk.db.cases import CaseTransition as CaseTransition
 from vessel_risk.db.cases import Inspection as Inspection
 from vessel_risk.db.crypto import EncryptedJSON
+from vessel_risk.db.tips import Tip as Tip
 
 
 class Run(Base):
@@ -172,6 +177,14 @@ class AlertRow(Base):
     (null: unknown), ``model_domain_reason``, ``score_percentile``, ``score_low``,
     ``score_high`` and ``observed_share`` are the current score's, as
     :class:`vessel_risk.alerts.build.Alert` defines them (migration 0004).
+
+    ``source`` says where the queue item came from (migration 0007): ``model`` for a
+    scored vessel-period, else the entry point of the tip that made it (``hotline``,
+    ``ngo``, ``consulate``, ``first_responder``, ...; :mod:`vessel_risk.alerts.queue`).
+    A tip's item has no vessel-period, no score, no rank and no model version (null:
+    never invented), tier ``unscored``, and may have no MMSI (a tip about a person, or
+    a vessel known by name only); ``tip_urgency`` places it in the queue.
+    ``reported_by`` lists the tip sources that also reported this item's vessel.
     """
 
     __tablename__ = "alerts"
@@ -180,10 +193,17 @@ class AlertRow(Base):
         Index("ix_alerts_status_tier", "status", "tier"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    vessel_period_id: Mapped[int] = mapped_column(ForeignKey("vessel_periods.id"), unique=True)
-    score_id: Mapped[int] = mapped_column(ForeignKey("scores.id"))
+    vessel_period_id: Mapped[int | None] = mapped_column(
+        ForeignKey("vessel_periods.id"), unique=True
+    )
+    score_id: Mapped[int | None] = mapped_column(ForeignKey("scores.id"))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), index=True)
-    mmsi: Mapped[str] = mapped_column(String(9), index=True)
+    source: Mapped[str] = mapped_column(
+        String(32), default="model", server_default=text("'model'"), index=True
+    )
+    reported_by: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
+    tip_urgency: Mapped[int | None] = mapped_column(Integer)
+    mmsi: Mapped[str | None] = mapped_column(String(9), index=True)
     track_id: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     year: Mapped[int] = mapped_column(Integer)
     vessel_id: Mapped[str | None] = mapped_column(String(32))
@@ -194,10 +214,10 @@ class AlertRow(Base):
     flag_inferred_source: Mapped[str | None] = mapped_column(Text)
     flag_inferred_confidence: Mapped[float | None] = mapped_column(Float)
     gear: Mapped[str | None] = mapped_column(String(64))
-    score: Mapped[float] = mapped_column(Float)
+    score: Mapped[float | None] = mapped_column(Float)
     tier: Mapped[str] = mapped_column(String(32))
-    rank: Mapped[int] = mapped_column(Integer)
-    model_version: Mapped[str] = mapped_column(String(64))
+    rank: Mapped[int | None] = mapped_column(Integer)
+    model_version: Mapped[str | None] = mapped_column(String(64))
     model_applies: Mapped[bool | None] = mapped_column(Boolean)
     model_domain_reason: Mapped[str | None] = mapped_column(Text)
     score_percentile: Mapped[float | None] = mapped_column(Float)
@@ -253,7 +273,9 @@ class Agency(Base):
 class ReferralNotice(Base):
     """A vessel-level presumed-victim referral notice (:mod:`vessel_risk.referral.notices`).
 
-    ``payload`` is the notice as sent, with no crew personal data; ``status`` is
+    ``payload`` is the notice as sent, with no crew personal data (its ``source``: the
+    model or the tip's entry point; a notice from a tip has no ``score_id`` and may have
+    no ``mmsi``); ``status`` is
     ``draft``, ``approved`` or ``withdrawn``; ``receiver_status`` the latest status a
     receiving case system reported (received, accepted, rejected, closed).
     """
@@ -261,8 +283,8 @@ class ReferralNotice(Base):
     __tablename__ = "referral_notices"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
-    score_id: Mapped[int] = mapped_column(ForeignKey("scores.id"))
-    mmsi: Mapped[str] = mapped_column(String(9), index=True)
+    score_id: Mapped[int | None] = mapped_column(ForeignKey("scores.id"))
+    mmsi: Mapped[str | None] = mapped_column(String(9), index=True)
     status: Mapped[str] = mapped_column(String(16), default="draft")
     receiver_status: Mapped[str | None] = mapped_column(String(16))
     automatic: Mapped[bool] = mapped_column(Boolean, default=False)
