@@ -3,7 +3,7 @@
 This is the one place that names the commands; each function lives in the module of its
 group (``run``, ``models``, ``score``, ``ingest``, ``deliver``, ``deliveries`` and
 ``purge``, ``serve``, ``alerts``, ``notices``, ``agencies``, ``clients``, ``inspections``,
-``reference``, ``info``). Commands are registered in the order ``--help`` lists them.
+``reference``, ``tips``, ``info``). Commands are registered in the order ``--help`` lists them.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from vessel_risk.cli.reference import reference_refresh, reference_show
 from vessel_risk.cli.run import run
 from vessel_risk.cli.score import score
 from vessel_risk.cli.serve import serve
+from vessel_risk.cli.tips import tips_add, tips_list
 
 app = typer.Typer(help="Find fishing vessels at risk of forced labour from their AIS tracks.")
 alerts_app = typer.Typer(help="List and review alerts.", no_args_is_help=True)
@@ -57,6 +58,11 @@ deliveries_app = typer.Typer(
     help="The outbox: list, show and requeue deliveries.", no_args_is_help=True
 )
 app.add_typer(deliveries_app, name="deliveries")
+tips_app = typer.Typer(
+    help="Tips from hotlines, NGOs, consulates, first responders: add, list.",
+    no_args_is_help=True,
+)
+app.add_typer(tips_app, name="tips")
 
 
 @app.callback()
@@ -112,6 +118,8 @@ clients_app.command("list")(clients_list)
 
 inspections_app.command("record")(inspections_record)
 inspections_app.command("list")(inspections_list)
+tips_app.command("add")(tips_add)
+tips_app.command("list")(tips_list)
 
 deliveries_app.command("list")(deliveries_list)
 deliveries_app.command("show")(deliveries_show)
