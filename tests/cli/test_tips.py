@@ -35,6 +35,19 @@ def test_add_links_or_makes_an_item_then_list(db):
     assert "first_responder" in listed and "SEA STAR 7" in listed and "2 tips." in listed
     only = " ".join(cli_output("tips", "list", "--source", "ngo", "--db", db).split())
     assert "1 tips." in only
+    lines = [
+        [c.strip() for c in line.split("│")[1:-1]]
+        for line in cli_output("alerts", "list", "--db", db).splitlines()
+        if line.startswith("│") and "│ mmsi" not in line
+    ]
+    # id, mmsi, year, name, flag, score, tier, status, last port, source
+    assert [(r[0], r[5], r[6], r[9]) for r in lines] == [
+        ("1", "0.80", "high", "model (+ngo)"),
+        ("2", "0.40", "medium", "model"),
+        ("3", "none", "unscored", "first_responder"),
+    ]
+    shown = " ".join(cli_output("alerts", "show", "3", "--db", db).split())
+    assert "no model score: tip from first responder; status new" in shown
     engine = make_engine(db)
     with Session(engine) as s:
         rows = s.scalars(select(AlertRow).order_by(AlertRow.id)).all()
