@@ -16,14 +16,13 @@ So a tip is read after the alerts the model ranks high or medium and before the 
 it ranks low or cannot rank: a person reported it, and thin or low-scored AIS data says
 less than a person's account, while the model's high and medium tiers rest on a year of
 evidence that a reviewer has to read first anyway. The order is one SQL expression
-(:func:`order_columns`), so the API's keyset pages and the dashboard follow it alike.
+(:func:`order_columns`: two columns the database computes and indexes), so the API's
+keyset pages, the dashboard and the CLI follow it alike.
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-from sqlalchemy import ColumnElement, case, func, literal
 
 from vessel_risk.db.tables import AlertRow
 
@@ -77,20 +76,8 @@ def sort_key(row: Any) -> tuple[int, float, int]:
     return (b, key, int(row.id or 0))
 
 
-def band_column() -> ColumnElement[int]:
-    """:func:`band` as a SQL expression over ``alerts``."""
-    return case(
-        (AlertRow.source != MODEL, literal(1)),
-        (AlertRow.tier.in_(("high", "medium")), literal(2)),
-        else_=literal(0),
-    )
-
-
-def key_column() -> ColumnElement[float]:
-    """The key within a band as a SQL expression: the score, or a tip's urgency."""
-    return func.coalesce(AlertRow.score, AlertRow.tip_urgency, 0.0)
-
-
-def order_columns() -> tuple[ColumnElement[Any], ColumnElement[Any], Any]:
-    """(band, key, id): the queue's order, each descending."""
-    return band_column(), key_column(), AlertRow.id
+def order_columns() -> tuple[Any, Any, Any]:
+    """(band, key, id) as columns of ``alerts``, each to sort descending: the stored
+    generated columns ``queue_band`` and ``queue_key`` the database computes by
+    :func:`band` and :func:`sort_key`'s rule, indexed with ``id``."""
+    return AlertRow.queue_band, AlertRow.queue_key, AlertRow.id

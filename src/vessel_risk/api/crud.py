@@ -224,10 +224,15 @@ def list_alerts(
             rows.append(r)
         if len(found) < batch:
             break
-        after = queue.sort_key(found[-1])
+        after = _position(found[-1])
     page = rows[:limit]
     more = len(rows) > limit
-    return page, encode_cursor(*queue.sort_key(page[-1])) if more and page else None
+    return page, encode_cursor(*_position(page[-1])) if more and page else None
+
+
+def _position(row: AlertRow) -> tuple[int, float, int]:
+    """Where ``row`` sits in the queue, as the database computed it."""
+    return int(row.queue_band), float(row.queue_key), int(row.id)
 
 
 def _in_area(area: BaseGeometry, row: AlertRow) -> bool:

@@ -66,6 +66,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Computed,
     Float,
     ForeignKey,
     Index,
@@ -166,6 +167,16 @@ class Score(Base):
     scored_at: Mapped[datetime]
 
 
+QUEUE_BAND_SQL = (
+    "CASE WHEN source <> 'model' THEN 1 WHEN tier IN ('high', 'medium') THEN 2 ELSE 0 END"
+)
+"""An alert's band in the review queue (2: high or medium, 1: a tip, 0: low or
+insufficient data), as the database computes it."""
+
+QUEUE_KEY_SQL = "COALESCE(score, tip_urgency, 0)"
+"""An alert's key within its band: the model's score, or an unscored tip's urgency."""
+
+
 class AlertRow(Base):
     """The alert of one vessel-period: its current score and its review status.
 
@@ -185,11 +196,16 @@ class AlertRow(Base):
     never invented), tier ``unscored``, and may have no MMSI (a tip about a person, or
     a vessel known by name only); ``tip_urgency`` places it in the queue.
     ``reported_by`` lists the tip sources that also reported this item's vessel.
+    ``queue_band`` and ``queue_key`` are the item's place in the review queue, computed
+    by the database from the columns above (:data:`QUEUE_BAND_SQL`, :data:`QUEUE_KEY_SQL`;
+    the order is explained in :mod:`vessel_risk.alerts.queue`) and indexed with ``id``,
+    so the queue's pages are one index scan.
     """
 
     __tablename__ = "alerts"
     __table_args__ = (
         Index("ix_alerts_rank_order", "score", "id"),
+        Index("ix_alerts_queue_order", "queue_band", "queue_key", "id"),
         Index("ix_alerts_status_tier", "status", "tier"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -203,6 +219,8 @@ class AlertRow(Base):
     )
     reported_by: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
     tip_urgency: Mapped[int | None] = mapped_column(Integer)
+    queue_band: Mapped[int] = mapped_column(Integer, Computed(QUEUE_BAND_SQL, persisted=True))
+    queue_key: Mapped[float] = mapped_column(Float, Computed(QUEUE_KEY_SQL, persisted=True))
     mmsi: Mapped[str | None] = mapped_column(String(9), index=True)
     track_id: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     year: Mapped[int] = mapped_column(Integer)

@@ -2,7 +2,9 @@
 
 Adds the ``tips`` table (:mod:`vessel_risk.db.tips`). Alerts gain ``source`` (``model``
 for every existing row), ``reported_by`` (the tip sources that also reported the
-vessel) and ``tip_urgency`` (where an unscored tip sits in the queue). A tip's own queue
+vessel), ``tip_urgency`` (where an unscored tip sits in the queue) and the queue's
+order as two stored generated columns, ``queue_band`` and ``queue_key``, indexed with
+``id``. A tip's own queue
 item has no vessel-period, score, rank or model version, and may have no MMSI: those
 columns of ``alerts`` become nullable, and so do ``referral_notices.score_id`` and
 ``referral_notices.mmsi`` (a notice created from a tip).
@@ -20,6 +22,12 @@ import sqlalchemy as sa
 from alembic import op
 
 from vessel_risk.db.crypto import EncryptedJSON
+
+# The expressions as this revision wrote them (tables.py may change them in a later one).
+QUEUE_BAND_SQL = (
+    "CASE WHEN source <> 'model' THEN 1 WHEN tier IN ('high', 'medium') THEN 2 ELSE 0 END"
+)
+QUEUE_KEY_SQL = "COALESCE(score, tip_urgency, 0)"
 
 revision = "0007_tips"
 down_revision = "0006_cases"
@@ -50,9 +58,18 @@ def upgrade() -> None:
             sa.Column("reported_by", sa.JSON(), nullable=False, server_default=sa.text("'[]'"))
         )
         batch_op.add_column(sa.Column("tip_urgency", sa.Integer(), nullable=True))
+        batch_op.add_column(
+            sa.Column("queue_band", sa.Integer(), sa.Computed(QUEUE_BAND_SQL, persisted=True))
+        )
+        batch_op.add_column(
+            sa.Column("queue_key", sa.Float(), sa.Computed(QUEUE_KEY_SQL, persisted=True))
+        )
         for name, type_ in _ALERT_NULLABLE:
             batch_op.alter_column(name, existing_type=type_, nullable=True)
         batch_op.create_index(batch_op.f("ix_alerts_source"), ["source"], unique=False)
+        batch_op.create_index(
+            "ix_alerts_queue_order", ["queue_band", "queue_key", "id"], unique=False
+        )
     with op.batch_alter_table("referral_notices", schema=None) as batch_op:
         for name, type_ in _NOTICE_NULLABLE:
             batch_op.alter_column(name, existing_type=type_, nullable=True)
@@ -106,9 +123,12 @@ def downgrade() -> None:
         for name, type_ in _NOTICE_NULLABLE:
             batch_op.alter_column(name, existing_type=type_, nullable=False)
     with op.batch_alter_table("alerts", schema=None) as batch_op:
+        batch_op.drop_index("ix_alerts_queue_order")
         batch_op.drop_index(batch_op.f("ix_alerts_source"))
         for name, type_ in _ALERT_NULLABLE:
             batch_op.alter_column(name, existing_type=type_, nullable=False)
+        batch_op.drop_column("queue_key")
+        batch_op.drop_column("queue_band")
         batch_op.drop_column("tip_urgency")
         batch_op.drop_column("reported_by")
         batch_op.drop_column("source")
