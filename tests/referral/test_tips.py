@@ -114,6 +114,7 @@ def test_a_persons_data_is_least_encrypted_and_purged(engine, monkeypatch):
         }
         summary = tip_summary(tip, now=T0)
         assert summary["person_data_held"] is True and "person" not in summary
+        assert summary["observed"] is None  # an account of a person: case roles only
         alert = s.get(AlertRow, item)
         assert alert is not None and alert.mmsi is None  # no vessel named: its own item
         assert "MMR" not in str(alert.detail)

@@ -202,7 +202,10 @@ class TipPublic(BaseModel):
     last_seen: UTC | None
     urgent: bool
     ilo_indicators: list[str] = Field(description="ILO forced-labour indicators observed.")
-    observed: str | None = Field(description="The source's account; null past retention.")
+    observed: str | None = Field(
+        description="The source's account of the vessel; null for a tip about a person "
+        "(case roles only) and past retention."
+    )
     person_data_held: bool = Field(
         description="The tip holds data about a person (encrypted; case roles only)."
     )

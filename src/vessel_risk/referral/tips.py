@@ -442,11 +442,13 @@ def tip_summary(tip: Tip, *, now: datetime | None = None) -> dict[str, Any]:
     -------
     dict
         ``id``, ``source``, ``subject``, ``received_at``, the vessel fields,
-        ``urgent``, ``ilo_indicators`` (labels), ``observed`` (None once past retention)
-        and ``person_data_held`` (whether the tip holds data about a person, readable by
-        case roles only).
+        ``urgent``, ``ilo_indicators`` (labels), ``observed`` (the source's account of a
+        vessel; None for a tip about a person, whose account is about them, and once past
+        retention) and ``person_data_held`` (whether the tip holds an account of, or data
+        about, a person: encrypted, for case roles only).
     """
     readable = tip_readable(tip, now)
+    about_person = tip.subject == "person"
     return {
         "id": tip.id,
         "source": tip.source,
@@ -461,8 +463,9 @@ def tip_summary(tip: Tip, *, now: datetime | None = None) -> dict[str, Any]:
         "last_seen": as_utc(tip.last_seen),
         "urgent": tip.urgent,
         "ilo_indicators": [ILO_INDICATORS[k] for k in tip.ilo_indicators or []],
-        "observed": tip.observed if readable else None,
-        "person_data_held": readable and bool(tip.person),
+        "observed": tip.observed if readable and not about_person else None,
+        "person_data_held": readable
+        and (bool(tip.person) or (about_person and bool(tip.observed))),
     }
 
 
