@@ -57,6 +57,7 @@ CLIENTS = {
     "cl-cpo": ("cl-cp", "child_protection_officer", [], []),
     "kr-caseworker": ("kr-dsw", "case_worker", [], []),
     "cl-coordinator": ("cl-iacat", "coordinator", ["CHL"], []),
+    "ph-hotline": ("ph-hotline", "tip_source", [], []),
     "admin": ("hq", "admin", [], []),
 }
 

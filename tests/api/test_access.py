@@ -81,8 +81,8 @@ def expected(client_id: str, endpoint: str) -> set[int]:
         # "received" once, then the same status again is accepted or refused as a step
         # back by vessel_risk.delivery; never another agency's delivery
         return {200, 409} if ok else {404}
-    if kind == "champion":
-        return {403} if role in CASE_ROLES | {"coordinator"} else {200}
+    if kind == "champion":  # a tip's source reads nothing but its receipts
+        return {403} if role in CASE_ROLES | {"coordinator", "tip_source"} else {200}
     if kind == "score":
         return {200} if role in ("analyst", "admin") else {403}
     if kind == "clients":

@@ -129,6 +129,7 @@ def test_the_approval_view_says_what_the_notice_carries_and_who_receives_it(engi
         assert view.contents[1] == "the risk: score 0.91, tier high, with the caveat"
         assert view.contents[2] == "1 reason(s) with 0 evidence event(s)"
         assert view.contents[3] == "last port: PUNTA ARENAS"
+        assert view.contents[-1] == "the source: model"  # or a tip's entry point
         # The alert is rescored after the draft: the screen says so, the notice keeps its own.
         alert = s.get(AlertRow, alert_id)
         old = s.get(Score, alert.score_id)

@@ -86,7 +86,10 @@ def test_purge_removes_expired_intakes_for_cron(db):
             retain_until=T0 + timedelta(days=36500),
         )
     out = cli_output("purge")
-    assert out == "Purged 0 notice crew records, 1 case intakes, 0 follow-up indicator sets.\n"
+    assert out == (
+        "Purged 0 notice crew records, 1 case intakes, 0 follow-up indicator sets, "
+        "0 tips' accounts.\n"
+    )
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(CaseIntake)) == 1
         assert s.get(CaseIntake, CASE) is None and s.get(Case, CASE) is not None

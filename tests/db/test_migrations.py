@@ -332,3 +332,95 @@ def test_0008_exchange_goes_back_and_forth(engine):
     migrate(engine)
     assert current_revision(engine) == _head()
     assert exchange <= set(inspect(engine).get_table_names())
+
+
+def test_0007_marks_old_alerts_model_and_goes_back_without_the_tips(engine, tmp_path):
+    """A database at 0006 with an alert is upgraded to 0007: the alert's source is
+    ``model`` and its queue place is computed; a tip's own item (no score) can then be
+    written. Downgraded to 0006, the tips and their items go and the alert stays."""
+    from alembic import command
+    from alembic.config import Config
+
+    if engine.dialect.name == "postgresql":  # start again from an empty schema
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    else:
+        engine = make_engine(f"sqlite:///{tmp_path / 'at_0006.db'}")
+    migrate(engine, "0006_cases")
+    t = "2022-11-20 06:00:00"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO vessels (mmsi, mmsi_valid, iuu_listed, identity_history, "
+                "updated_at) VALUES ('412000001', true, false, '[]', :t)"
+            ),
+            {"t": t},
+        )
+        conn.execute(
+            text(
+                'INSERT INTO vessel_periods (id, mmsi, track_id, year, start, "end", '
+                "position_messages, days_observed, features, updated_at) VALUES "
+                "(1, '412000001', 0, 2022, :t, :t, 900, 200, '{}', :t)"
+            ),
+            {"t": t},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO scores (id, vessel_period_id, model_version, score, tier, rank, "
+                "data_note, indicators, scored_at) VALUES "
+                "(1, 1, 'indicator-baseline-2', 0.3, 'low', 1, 'n', '[]', :t)"
+            ),
+            {"t": t},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO alerts (id, vessel_period_id, score_id, mmsi, track_id, year, "
+                "score, tier, rank, model_version, last_seen, status, detail, created_at, "
+                "updated_at) VALUES (1, 1, 1, '412000001', 0, 2022, 0.3, 'low', "
+                "1, 'indicator-baseline-2', :t, 'new', '{}', :t, :t)"
+            ),
+            {"t": t},
+        )
+    migrate(engine, "0007_tips")
+    with engine.begin() as conn:
+        row = conn.execute(
+            text("SELECT source, reported_by, queue_band, queue_key FROM alerts")
+        ).one()
+        assert (row[0], row[2], row[3]) == ("model", 0, 0.3)
+        assert row[1] in ("[]", [])
+        conn.execute(
+            text(
+                "INSERT INTO alerts (id, source, tip_urgency, track_id, year, tier, last_seen, "
+                "status, detail, created_at, updated_at) VALUES (2, 'hotline', 103, 0, 2022, "
+                "'unscored', :t, 'new', '{}', :t, :t)"
+            ),
+            {"t": t},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO tips (id, source, subject, alert_id, linked, urgent, "
+                "ilo_indicators, submitted_by, submitter_agency_id, received_at, retain_until) "
+                "VALUES ('t1', 'hotline', 'vessel', 2, false, true, '[]', 'a', 'b', :t, :t)"
+            ),
+            {"t": t},
+        )
+        order = conn.execute(
+            text("SELECT id, queue_band, queue_key FROM alerts ORDER BY queue_band DESC")
+        ).all()
+        assert [tuple(r) for r in order] == [(2, 1, 103.0), (1, 0, 0.3)]
+    cfg = Config()
+    cfg.set_main_option("script_location", "vessel_risk.db:migrations")
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":  # batch mode copies the table, as migrate does
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        with conn.begin():
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0006_cases")
+    assert current_revision(engine) == "0006_cases"
+    assert "tips" not in inspect(engine).get_table_names()
+    columns = {c["name"] for c in inspect(engine).get_columns("alerts")}
+    assert not columns & {"source", "reported_by", "tip_urgency", "queue_band", "queue_key"}
+    with engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(text("SELECT id, score FROM alerts"))] == [(1, 0.3)]

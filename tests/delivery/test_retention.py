@@ -26,7 +26,7 @@ def test_the_worker_purges_on_its_schedule(engine):
         purge_every_s=600,
         on_purge=seen.append,
     )
-    assert seen == [{"notice_personal_data": 0, "case_intakes": 1, "case_follow_ups": 0}]
+    assert seen == [{"notice_personal_data": 0, "case_intakes": 1, "case_follow_ups": 0, "tips": 0}]
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(CaseIntake)) == 0
         assert s.scalar(select(func.count()).select_from(Delivery)) == 0

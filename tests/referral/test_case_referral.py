@@ -346,11 +346,13 @@ def test_personal_data_is_unreadable_after_expiry_and_purged(engine, stub, monke
             "notice_personal_data": 0,
             "case_intakes": 0,
             "case_follow_ups": 0,
+            "tips": 0,
         }
         assert purge_expired_personal_data(s, after) == {
             "notice_personal_data": 1,
             "case_intakes": 1,
             "case_follow_ups": 0,
+            "tips": 0,
         }
     with Session(engine) as s:
         assert s.scalar(select(func.count()).select_from(CaseIntake)) == 1  # the other case

@@ -70,7 +70,10 @@ class Alert(BaseModel):
     and names; ``flag_iso3`` the declared flag (from a valid MID) and ``flag_inferred_*``
     the flag inferred without the MID, its source (or, when none, why) and confidence
     in 0..1. Routing by an inferred flag needs a person's confirmation
-    (:mod:`vessel_risk.referral.routing`).
+    (:mod:`vessel_risk.referral.routing`). ``source`` is ``model``: what a run scores
+    (tips from the mechanism's other entry points join the queue in the database,
+    :mod:`vessel_risk.referral.tips`), written to every export so that a queue item's
+    source shows wherever it goes.
     """
 
     rank: int = Field(ge=1)
@@ -104,6 +107,7 @@ class Alert(BaseModel):
     data_note: str
     indicators: list[IndicatorEvidence]
     caveat: str = CAVEAT
+    source: Literal["model"] = "model"
 
     @property
     def vessel_label(self) -> str:

@@ -15,8 +15,9 @@ UNKNOWN_WHY = "no valid MID and nothing to infer a flag from"
 """What ``flag unknown`` says when no inference was recorded (older alerts)."""
 
 
-def vessel_label(mmsi: str, track_id: int | None = 0) -> str:
-    """The MMSI, with the transmitter track when it is not the first one.
+def vessel_label(mmsi: str | None, track_id: int | None = 0) -> str:
+    """The MMSI, with the transmitter track when it is not the first one; ``no MMSI``
+    for a tip that named none.
 
     Examples
     --------
@@ -24,7 +25,11 @@ def vessel_label(mmsi: str, track_id: int | None = 0) -> str:
     '150400453 track 1'
     >>> vessel_label("412000001", 0)
     '412000001'
+    >>> vessel_label(None)
+    'no MMSI'
     """
+    if mmsi is None:
+        return "no MMSI"
     return f"{mmsi} track {track_id}" if track_id else mmsi
 
 

@@ -1,7 +1,9 @@
 """Alerts as files: a flat table (``alerts.csv``), a GeoJSON FeatureCollection and
-GeoParquet (``alerts.parquet``).
+GeoParquet (``alerts.parquet``); and the review queue (alerts and tips) as CSV.
 
-All carry every field of :class:`vessel_risk.alerts.build.Alert`, its caveat included;
+All carry every field of :class:`vessel_risk.alerts.build.Alert`, its caveat and its
+``source`` (``model``) included; :func:`queue_csv` writes items of the review queue,
+whose ``source`` may be a tip's entry point (an unscored tip: empty score);
 the GeoJSON follows RFC 7946 (WGS 84 longitude/latitude, no ``crs`` member); the
 GeoParquet file is the flat table with the last known position as its point geometry
 (GeoParquet 1.1, EPSG:4326: :mod:`vessel_risk.geo.geoparquet`).
@@ -10,7 +12,9 @@ GeoParquet file is the flat table with the last known position as its point geom
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -117,3 +121,58 @@ def write_alerts_geoparquet(alerts: list[Alert], path: Path) -> None:
     for col in ("last_lat", "last_lon"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("float64")
     write_geoparquet(frame, path, lon="last_lon", lat="last_lat")
+
+
+QUEUE_COLUMNS = (
+    "id",
+    "source",
+    "source_label",
+    "reported_by",
+    "mmsi",
+    "vessel_label",
+    "track_id",
+    "year",
+    "shipname",
+    "flag_label",
+    "flag_iso3",
+    "vessel_class",
+    "gear",
+    "score",
+    "tier",
+    "rank",
+    "model_version",
+    "status",
+    "last_seen",
+    "last_lat",
+    "last_lon",
+    "last_port_label",
+    "last_port_iso3",
+)
+"""The columns of :func:`queue_csv`, in order."""
+
+
+def queue_csv(items: Sequence[Mapping[str, Any]]) -> str:
+    """Review-queue items (the API's alert fields as JSON) as CSV text.
+
+    Parameters
+    ----------
+    items : sequence of mapping
+        One per item, with the keys of :data:`QUEUE_COLUMNS` (missing ones are empty);
+        ``reported_by`` a list, written ``;``-separated.
+
+    Returns
+    -------
+    str
+        A header and one row per item, in the given order; text a spreadsheet would run
+        as a formula is written as text (:func:`neutralise_formulas`). A tip's score,
+        rank and model version are empty: it is never scored.
+    """
+    rows = [
+        {
+            c: ";".join(item.get(c) or []) if c == "reported_by" else item.get(c)
+            for c in QUEUE_COLUMNS
+        }
+        for item in items
+    ]
+    frame = pd.DataFrame(rows, columns=list(QUEUE_COLUMNS))
+    return str(neutralise_formulas(frame).to_csv(index=False))

@@ -228,15 +228,16 @@ def record_run(
     by_key = dict(zip(keys, score_ids, strict=True))
     bulk_insert(session, EvidenceEvent.__table__, _evidence_rows(evidence, by_key))
     ports = _last_ports(alerts, visits)
-    existing = {
+    existing = {  # a tip's queue item on the same vessel stays its own (no vessel-period)
         (r.mmsi, r.track_id, r.year): r
         for r in select_in(
             session,
-            [AlertRow.id, AlertRow.mmsi, AlertRow.track_id, AlertRow.year]
+            [AlertRow.id, AlertRow.mmsi, AlertRow.track_id, AlertRow.year, AlertRow.source]
             + [AlertRow.score, AlertRow.tier, AlertRow.model_version, AlertRow.status],
             AlertRow.mmsi,
             sorted({a.mmsi for a in alerts}),
         )
+        if r.source == "model"
     }
     new_rows, updates, audits, followed = [], [], [], []
     for a, k, port in zip(alerts, keys, ports, strict=True):

@@ -30,6 +30,10 @@ Roles
     age group), never a person, a case, an alert or a vessel. A coordinator scoped to
     countries sees the figures of those states only (by the state where the person is,
     or the port's state).
+``tip_source``
+    A hotline, an NGO, a consulate or a first responder: submits tips about a vessel or
+    a person (``tips.submit``) and gets a receipt; it never reads the queue, other tips
+    or what became of its own (:mod:`vessel_risk.referral.tips`).
 ``admin``
     Manages clients; reads everything except a person's own data: a case's metadata
     (state, dates), never its intake.
@@ -86,6 +90,7 @@ ROLES = (
     "case_worker",
     "child_protection_officer",
     "coordinator",
+    "tip_source",
     "admin",
 )
 """Every role a client can hold."""
@@ -119,6 +124,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "exchange.export": frozenset({"coordinator", "admin"}),
     "exchange.import": frozenset({"coordinator", "admin"}),
     "exchange.read": frozenset({"coordinator", "admin"}),
+    "tips.submit": frozenset({"tip_source", "case_worker"}),
 }
 """Every action a route may declare, with the roles allowed it (admin always, except the
 actions of :data:`PERSONAL`)."""

@@ -29,6 +29,7 @@ from vessel_risk.api.routes import (
     ports,
     referrals,
     subscriptions,
+    tips,
     vessels,
 )
 from vessel_risk.api.security import SecurityHeaders
@@ -145,12 +146,14 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
         monitoring,
         exchange,
         subscriptions,
+        tips,
     ):
         app.include_router(r.router)
     app.include_router(dashboard.router)
     app.include_router(cases_ui.router)
     app.include_router(inspections.ui_router)
     app.include_router(monitoring.ui_router)
+    app.include_router(tips.ui_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     def openapi() -> dict[str, Any]:

@@ -21,6 +21,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import ColumnElement, and_, exists, false, func, or_, select, tuple_
 from sqlalchemy.orm import Session, defer
 
+from vessel_risk.alerts import queue
 from vessel_risk.alerts.arrival_store import arrival_port_iso3
 from vessel_risk.api.access import Principal
 from vessel_risk.db.tables import (
@@ -46,6 +47,9 @@ class AlertFilters:
         Any of these tiers; any of these flag states (ISO3).
     gear, port, status : str or None
         Gear; last port label (case-insensitive); review status.
+    sources : tuple of str
+        Any of these sources (``model`` or a tip's entry point,
+        :data:`vessel_risk.alerts.queue.SOURCES`).
     bbox : tuple of 4 floats or None
         (min_lon, min_lat, max_lon, max_lat) in degrees of the last position;
         min_lon > max_lon crosses the antimeridian.
@@ -61,6 +65,7 @@ class AlertFilters:
     gear: str | None = None
     port: str | None = None
     status: str | None = None
+    sources: tuple[str, ...] = ()
     bbox: tuple[float, float, float, float] | None = None
     area: BaseGeometry | None = field(default=None, compare=False)
     year: int | None = None
@@ -68,14 +73,15 @@ class AlertFilters:
     seen_until: datetime | None = None
 
 
-def encode_cursor(score: float, alert_id: int) -> str:
-    """An opaque cursor for the page after the alert (``score``, ``alert_id``)."""
-    raw = json.dumps([score, alert_id]).encode()
+def encode_cursor(band: int, key: float, alert_id: int) -> str:
+    """An opaque cursor for the page after the alert at queue position (``band``,
+    ``key``, ``alert_id``) (:func:`vessel_risk.alerts.queue.sort_key`)."""
+    raw = json.dumps([band, key, alert_id]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[float, int]:
-    """The (score, id) of a cursor.
+def decode_cursor(cursor: str) -> tuple[int, float, int]:
+    """The (band, key, id) of a cursor.
 
     Raises
     ------
@@ -84,15 +90,24 @@ def decode_cursor(cursor: str) -> tuple[float, int]:
     """
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        score, alert_id = json.loads(raw)
-        if isinstance(score, bool) or not isinstance(alert_id, int) or isinstance(alert_id, bool):
+        band, key, alert_id = json.loads(raw)
+        ints = (band, alert_id)
+        if isinstance(key, bool) or any(
+            isinstance(v, bool) or not isinstance(v, int) for v in ints
+        ):
             raise TypeError
-        score = float(score)
-        # a score is a probability and an id a 32-bit key: anything else (NaN, 1e999,
-        # an id past 2**31) was not made here and would overflow the database's types
-        if not (math.isfinite(score) and -1.0 <= score <= 2.0 and 0 <= alert_id < 2**31):
+        key = float(key)
+        # a key is a score (a probability) or a tip's urgency, and an id a 32-bit key:
+        # anything else (NaN, 1e999, an id past 2**31) was not made here and would
+        # overflow the database's types
+        if not (
+            band in (0, 1, 2)
+            and math.isfinite(key)
+            and -1.0 <= key <= 1000.0
+            and 0 <= alert_id < 2**31
+        ):
             raise ValueError
-        return score, alert_id
+        return band, key, alert_id
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, RecursionError) as exc:
         raise ValueError(f"The cursor {cursor!r} is not one this API gave out.") from exc
 
@@ -133,6 +148,8 @@ def _filter_clauses(f: AlertFilters) -> list[ColumnElement[bool]]:
         where.append(func.upper(AlertRow.last_port_label) == f.port.upper())
     if f.status:
         where.append(AlertRow.status == f.status)
+    if f.sources:
+        where.append(AlertRow.source.in_(f.sources))
     if f.year is not None:
         where.append(AlertRow.year == f.year)
     if f.seen_since is not None:
@@ -161,7 +178,11 @@ def list_alerts(
     limit: int = 50,
     cursor: str | None = None,
 ) -> tuple[list[AlertRow], str | None]:
-    """One page of the ranked list: score descending, ties by id descending (keyset).
+    """One page of the review queue in its order, keyset-paged.
+
+    The order is :mod:`vessel_risk.alerts.queue`'s: high and medium alerts by score,
+    then unscored tips by urgency, then low and "insufficient data" alerts by score;
+    ties by id descending.
 
     Parameters
     ----------
@@ -190,12 +211,13 @@ def list_alerts(
     after = decode_cursor(cursor) if cursor else None
     rows: list[AlertRow] = []
     batch = limit + 1 if filters.area is None else max(4 * limit, 200)
+    band, key, ident = queue.order_columns()
     while len(rows) <= limit:
         # The list shows no indicators: leave the JSON detail unread.
         stmt = select(AlertRow).options(defer(AlertRow.detail)).where(*where)
         if after is not None:
-            stmt = stmt.where(tuple_(AlertRow.score, AlertRow.id) < tuple_(after[0], after[1]))
-        stmt = stmt.order_by(AlertRow.score.desc(), AlertRow.id.desc()).limit(batch)
+            stmt = stmt.where(tuple_(band, key, ident) < tuple_(*after))
+        stmt = stmt.order_by(band.desc(), key.desc(), ident.desc()).limit(batch)
         found = list(session.scalars(stmt))
         for r in found:
             if filters.area is not None and not _in_area(filters.area, r):
@@ -203,10 +225,15 @@ def list_alerts(
             rows.append(r)
         if len(found) < batch:
             break
-        after = (found[-1].score, found[-1].id)
+        after = _position(found[-1])
     page = rows[:limit]
     more = len(rows) > limit
-    return page, encode_cursor(page[-1].score, page[-1].id) if more and page else None
+    return page, encode_cursor(*_position(page[-1])) if more and page else None
+
+
+def _position(row: AlertRow) -> tuple[int, float, int]:
+    """Where ``row`` sits in the queue, as the database computed it."""
+    return int(row.queue_band), float(row.queue_key), int(row.id)
 
 
 def _in_area(area: BaseGeometry, row: AlertRow) -> bool:
@@ -241,8 +268,18 @@ def evidence_of(session: Session, score_ids: list[int]) -> list[EvidenceEvent]:
     return list(session.scalars(stmt))
 
 
+TIP_EXPLANATION = (
+    "A person reported this; what they observed is listed with the tip. It is a report "
+    "to check, not proof, and the crew are presumed victims, never suspects."
+)
+
+
 def explanation(alert: AlertRow) -> str:
-    """The alert's score in words: tier, the reasons, the data and the caveat."""
+    """The alert's score in words: tier, the reasons, the data and the caveat; for a
+    tip's item (no score), that it has none and why
+    (:func:`vessel_risk.alerts.queue.unscored_note`)."""
+    if alert.score is None:
+        return f"{queue.unscored_note(alert.source)}. {TIP_EXPLANATION}"
     detail = alert.detail or {}
     reasons = [str(i.get("reason")) for i in detail.get("indicators", [])]
     because = "; ".join(reasons) if reasons else "no indicator raised the score"
@@ -261,7 +298,8 @@ def vessel_alerts(session: Session, who: Principal, mmsi: str) -> list[AlertRow]
     LookupError
         If the vessel has no alert in scope.
     """
-    stmt = select(AlertRow).where(AlertRow.mmsi == mmsi)
+    # a vessel's page shows its AIS years: a tip's own queue item has none
+    stmt = select(AlertRow).where(AlertRow.mmsi == mmsi, AlertRow.source == queue.MODEL)
     scope = scope_clause(who)
     if scope is not None:
         stmt = stmt.where(scope)
@@ -280,14 +318,14 @@ def ports(session: Session, who: Principal) -> list[tuple[str, str | None, int, 
             func.count(AlertRow.id),
             func.max(AlertRow.score),
         )
-        .where(AlertRow.last_port_label.is_not(None))
+        .where(AlertRow.last_port_label.is_not(None), AlertRow.source == queue.MODEL)
         .group_by(AlertRow.last_port_label)
     )
     scope = scope_clause(who)
     if scope is not None:
         stmt = stmt.where(scope)
     rows = session.execute(stmt).all()
-    out = [(str(r[0]), r[1], int(r[2]), float(r[3])) for r in rows]
+    out = [(str(r[0]), r[1], int(r[2]), float(r[3] or 0.0)) for r in rows]
     return sorted(out, key=lambda r: (-r[2], r[0]))
 
 
@@ -337,7 +375,11 @@ def port_queue(
     label = port_label.upper()
     if not who.may_see_port(label, port_iso3(session, label)):
         raise PermissionError(f"The port {port_label!r} is outside this client's scope.")
-    stmt = select(AlertRow).where(func.upper(AlertRow.last_port_label) == label)
+    # the queue ranks what AIS shows: a tip's own item (no score) reaches an inspector by
+    # review and referral instead
+    stmt = select(AlertRow).where(
+        func.upper(AlertRow.last_port_label) == label, AlertRow.source == queue.MODEL
+    )
     scope = scope_clause(who)
     if scope is not None:  # a label two countries share stops at the scope too
         stmt = stmt.where(scope)
@@ -346,15 +388,21 @@ def port_queue(
     stmt = stmt.where(AlertRow.status.not_in(("dismissed", "withdrawn")))
     strongest: dict[tuple[str, int], AlertRow] = {}
     for r in session.scalars(stmt):
-        best = strongest.get((r.mmsi, r.track_id))
+        vessel = (r.mmsi or f"item:{r.id}", r.track_id)  # a tip naming no MMSI stands alone
+        best = strongest.get(vessel)
         if best is None or _strength(r) > _strength(best):
-            strongest[(r.mmsi, r.track_id)] = r
-    return sorted(strongest.values(), key=lambda r: (-TIER_LEVEL[r.tier], -r.score, r.rank))
+            strongest[vessel] = r
+    return sorted(
+        strongest.values(), key=lambda r: _strength(r)[:2] + (-(r.rank or 0),), reverse=True
+    )
 
 
-def _strength(alert: AlertRow) -> tuple[int, float, int]:
-    """Tier first ("insufficient data" never outranks a real tier), then score, then year."""
-    return (TIER_LEVEL[alert.tier], alert.score, alert.year)
+def _strength(alert: AlertRow) -> tuple[float, float, int]:
+    """Tier first ("insufficient data" never outranks a real tier; an unscored tip sits
+    between medium and low, as in the queue), then score (a tip's urgency), then year."""
+    if alert.score is None:
+        return (1.5, float(alert.tip_urgency or 0), alert.year)
+    return (float(TIER_LEVEL[alert.tier]), alert.score, alert.year)
 
 
 # --- referral notices -------------------------------------------------------------

@@ -66,6 +66,7 @@ WRITES = frozenset(
         "subscriptions.manage",
         "exchange.export",
         "exchange.import",
+        "tips.submit",
     }
 )
 """Permissions whose routes change the database (their resources load in the write session)."""
@@ -451,4 +452,5 @@ WrittenCase = Annotated[Case, Depends(scoped("case", "cases.write"))]
 IntakeCase = Annotated[Case, Depends(scoped("case", "cases.intake"))]
 Subscriber = Annotated[Principal, Depends(authorize("subscriptions.manage"))]
 OwnSubscription = Annotated[Subscription, Depends(scoped("subscription", "subscriptions.manage"))]
+TipSubmitter = Annotated[Principal, Depends(authorize("tips.submit"))]
 RequeuedDelivery = Annotated[Delivery, Depends(scoped("delivery", "notices.approve"))]

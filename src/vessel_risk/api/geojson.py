@@ -3,7 +3,8 @@
 RFC 7946 section 12 registers ``application/geo+json`` for GeoJSON; routes that always
 answer GeoJSON (a vessel's track) use :class:`GeoJSONResponse`, routes that answer
 JSON by default (the alert list) answer GeoJSON when the caller asks for it
-(:func:`wants_geojson`).
+(:func:`wants_geojson`), or CSV (:func:`wants_csv`). Every alert feature carries the
+item's ``source`` (``model`` or a tip's entry point) among its properties.
 """
 
 from __future__ import annotations
@@ -67,6 +68,30 @@ def wants_geojson(accept: str | None) -> bool:
         return False
     plain = json_q.get("application/json", json_q.get("application/*", json_q.get("*/*", 0.0)))
     return geo >= plain
+
+
+def wants_csv(accept: str | None) -> bool:
+    """Whether an ``Accept`` header asks for CSV (``text/csv`` named with a quality
+    above 0 and at least that of ``application/json``); GeoJSON is asked first
+    (:func:`wants_geojson`).
+
+    Parameters
+    ----------
+    accept : str or None
+        The header's value (RFC 9110 section 12.5.1).
+    """
+    if not accept:
+        return False
+    csv_q: float | None = None
+    json_q = 0.0
+    for item in accept.split(",")[:32]:
+        media, *params = item.split(";")
+        media = media.strip().lower()
+        if media == "text/csv":
+            csv_q = max(csv_q or 0.0, _quality(params))
+        elif media == "application/json":
+            json_q = max(json_q, _quality(params))
+    return csv_q is not None and csv_q > 0 and csv_q >= json_q
 
 
 def point_feature(lon: float | None, lat: float | None, properties: dict[str, Any]) -> dict:

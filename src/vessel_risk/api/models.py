@@ -12,13 +12,17 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, computed_field
 
 from vessel_risk.alerts.display import flag_label, vessel_label
+from vessel_risk.alerts.queue import unscored_note
 from vessel_risk.db.tables import as_utc
 from vessel_risk.pipeline.scoring import FEATURE_UPPER_BOUNDS as _MAX
 
 UTC = Annotated[datetime, AfterValidator(as_utc)]
 """A timezone-aware UTC time (SQLite hands back naive UTC times)."""
 
-Tier = Literal["high", "medium", "low", "insufficient data"]
+Tier = Literal["high", "medium", "low", "insufficient data", "unscored"]
+"""The tiers of queue items: the model's four, and ``unscored`` for a tip's own item."""
+Source = Literal["model", "hotline", "ngo", "consulate", "first_responder", "port_welfare", "other"]
+"""Where a queue item came from (:data:`vessel_risk.alerts.queue.SOURCES`)."""
 MMSI_PATTERN = r"^[0-9A-Za-z]{9}$"
 
 
@@ -39,7 +43,15 @@ class AlertBase(BaseModel):
 
     model_config = ConfigDict(from_attributes=True)
 
-    mmsi: str = Field(description="9-character MMSI.")
+    source: Source = Field(
+        default="model",
+        description="Where the item came from: the model, or the entry point of the tip "
+        "that made it (an unscored tip: no score, rank or model version).",
+    )
+    reported_by: list[str] = Field(
+        default_factory=list, description="Tip sources that also reported this vessel."
+    )
+    mmsi: str | None = Field(description="9-character MMSI; null for a tip that named none.")
     track_id: int = Field(
         default=0, description="Transmitter track within the MMSI (0 = the first seen)."
     )
@@ -62,10 +74,12 @@ class AlertBase(BaseModel):
         default=None, description="Confidence of the inferred flag, 0-1."
     )
     gear: str | None
-    score: float = Field(ge=0, le=1, description="Risk score, 0-1; evidence to check.")
+    score: float | None = Field(
+        ge=0, le=1, description="Risk score, 0-1; evidence to check. Null for a tip: never scored."
+    )
     tier: Tier
-    rank: int = Field(description="Rank within the run that scored it (1 = highest).")
-    model_version: str
+    rank: int | None = Field(description="Rank within the run that scored it (1 = highest).")
+    model_version: str | None
     model_applies: bool | None = Field(
         default=None,
         description="Whether the model's training domain covers the vessel-year; null: unknown "
@@ -92,7 +106,10 @@ class AlertBase(BaseModel):
     )
     last_lat: float | None = Field(description="Last known latitude, degrees.")
     last_lon: float | None = Field(description="Last known longitude, degrees.")
-    last_seen: UTC = Field(description="Last AIS position, UTC.")
+    last_seen: UTC = Field(
+        description="Last AIS position, UTC; for a tip, when its source last saw the vessel "
+        "(else when the tip was received)."
+    )
     last_port_label: str | None
     last_port_iso3: str | None
     last_port_departure: UTC | None = Field(description="End of the last port visit, UTC.")
@@ -102,6 +119,17 @@ class AlertBase(BaseModel):
     @property
     def vessel_label(self) -> str:
         return vessel_label(self.mmsi, self.track_id)
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Where the item came from in words: the model's score, or "
+        "'no model score: tip from <source>'; and 'also reported by ...'."
+    )
+    @property
+    def source_label(self) -> str:
+        text = "model" if self.source == "model" else unscored_note(self.source)
+        if self.reported_by:
+            text += "; also reported by " + ", ".join(r.replace("_", " ") for r in self.reported_by)
+        return text
 
     @computed_field(  # type: ignore[prop-decorator]
         description="Declared flag; else inferred flag (source, confidence); else why unknown."
@@ -123,7 +151,9 @@ class AlertPublic(AlertBase):
 
 
 class AlertPage(BaseModel):
-    """One page of the ranked list (score descending, then id descending)."""
+    """One page of the review queue in its order (:mod:`vessel_risk.alerts.queue`: high
+    and medium alerts by score, unscored tips by urgency, low and "insufficient data"
+    alerts by score; then id descending)."""
 
     items: list[AlertPublic]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page.")
@@ -155,6 +185,41 @@ class ScoreHistoryItem(BaseModel):
     tier: str
 
 
+class TipPublic(BaseModel):
+    """A tip as a reviewer reads it beside its queue item: what the source reported
+    about the vessel, never what it said about a person."""
+
+    id: str
+    source: Source
+    subject: Literal["vessel", "person"]
+    received_at: UTC
+    mmsi: str | None
+    imo: str | None
+    shipname: str | None
+    callsign: str | None
+    flag_iso3: str | None = Field(description="The flag the source saw, unchecked.")
+    port_label: str | None
+    last_seen: UTC | None
+    urgent: bool
+    ilo_indicators: list[str] = Field(description="ILO forced-labour indicators observed.")
+    observed: str | None = Field(
+        description="The source's account of the vessel; null for a tip about a person "
+        "(case roles only) and past retention."
+    )
+    person_data_held: bool = Field(
+        description="The tip holds data about a person (encrypted; case roles only)."
+    )
+
+
+class TipReceipt(BaseModel):
+    """What a tip's submitter gets back: a receipt, nothing about the queue."""
+
+    id: str = Field(description="Quote it if you call about this tip.")
+    source: Source
+    received_at: UTC
+    message: str
+
+
 class AlertDetail(AlertPublic):
     """One alert with its indicators, evidence and explanation."""
 
@@ -167,6 +232,10 @@ class AlertDetail(AlertPublic):
     status_reason: str | None
     evidence_events: list[EvidenceEventPublic]
     score_history: list[ScoreHistoryItem]
+    tips: list[TipPublic] = Field(
+        default_factory=list,
+        description="The tips on this item, oldest first (no person's data).",
+    )
 
 
 class AlertStatusUpdate(BaseModel):
@@ -396,7 +465,7 @@ class NoticePublic(BaseModel):
 
     id: str
     alert_id: int
-    mmsi: str
+    mmsi: str | None
     status: str
     receiver_status: str | None
     automatic: bool
@@ -503,37 +572,3 @@ class HealthStatus(BaseModel):
 
     status: Literal["ok", "unavailable"]
     checks: dict[str, str]
-
-
-class ClientCreate(BaseModel):
-    """Register an agency's API client."""
-
-    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    agency_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
-    name: str = Field(default="", max_length=256)
-    role: Literal["analyst", "port_inspector", "referral_approver", "case_system", "admin"]
-    countries: list[str] = Field(default_factory=list, max_length=300)
-    ports: list[str] = Field(default_factory=list, max_length=1000)
-    rate_per_minute: int = Field(default=600, ge=1, le=100000)
-
-
-class ClientPublic(BaseModel):
-    """An API client (never its key)."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: str
-    agency_id: str
-    name: str
-    role: str
-    countries: list[str]
-    ports: list[str]
-    rate_per_minute: int
-    active: bool
-    created_at: UTC
-
-
-class ClientCreated(ClientPublic):
-    """A new client and its key, shown only this once."""
-
-    key: str

@@ -324,11 +324,17 @@ def approval_view(
         "identity history",
         f"the risk: score {score:.2f}, tier {risk.get('tier')}, with the caveat"
         if score is not None
-        else "the risk: not recorded in this draft",
+        else f"the risk: {risk.get('data_note') or 'not recorded in this draft'}",
         f"{len(indicators)} reason(s) with {events} evidence event(s)",
         f"last port: {last_port.get('label')}" if last_port else "no last port",
         f"crew countries: {', '.join(crew)}" if crew else "no crew countries",
         "inspection checks, interview guidance and the reflection period; no crew personal data",
+        f"the source: {payload.get('source') or 'model'}"
+        + (
+            f"; also reported by {', '.join(payload['reported_by'])}"
+            if payload.get("reported_by")
+            else ""
+        ),
     ]
     return ApprovalView(
         notice=notice,

@@ -28,26 +28,32 @@ def alerts_list(
     port: Annotated[str | None, typer.Option(help="Last port, as named in the alert.")] = None,
     limit: Annotated[int, typer.Option(min=1)] = 20,
 ) -> None:
-    """Alerts ranked by score, highest first."""
+    """The review queue in its order: high and medium alerts by score, then tips (never
+    scored) by urgency, then low and "insufficient data" alerts; each with its source."""
     from sqlalchemy import select
 
     from vessel_risk.alerts.display import vessel_label
+    from vessel_risk.alerts.queue import UNSCORED, order_columns
     from vessel_risk.db.tables import AlertRow
     from vessel_risk.model.indicators import TIER_LEVEL
 
-    if tier and tier not in TIER_LEVEL:
-        raise _fail(f"--tier must be one of {', '.join(TIER_LEVEL)}. Got {tier!r}.")
+    tiers = [*TIER_LEVEL, UNSCORED]
+    if tier and tier not in tiers:
+        raise _fail(f"--tier must be one of {', '.join(tiers)}. Got {tier!r}.")
     if status and status not in STATUSES:
         raise _fail(f"--status must be one of {', '.join(STATUSES)}. Got {status!r}.")
     with open_session(db) as s:
-        q = select(AlertRow).order_by(AlertRow.score.desc(), AlertRow.id)
+        band, key, ident = order_columns()
+        q = select(AlertRow).order_by(band.desc(), key.desc(), ident.desc())
         if tier:
             q = q.where(AlertRow.tier == tier)
         if status:
             q = q.where(AlertRow.status == status)
         if port:
             q = q.where(AlertRow.last_port_label == port.upper())
-        table = Table("id", "mmsi", "year", "name", "flag", "score", "tier", "status", "last port")
+        table = Table(
+            "id", "mmsi", "year", "name", "flag", "score", "tier", "status", "last port", "source"
+        )
         for a in s.scalars(q.limit(limit)):
             table.add_row(
                 str(a.id),
@@ -55,10 +61,11 @@ def alerts_list(
                 str(a.year),
                 a.shipname or "",
                 _flag(a),
-                f"{a.score:.2f}",
+                "none" if a.score is None else f"{a.score:.2f}",
                 a.tier,
                 a.status,
                 a.last_port_label or "",
+                a.source + (f" (+{', '.join(a.reported_by)})" if a.reported_by else ""),
             )
         console.print(table)
 
@@ -75,6 +82,7 @@ def alerts_show(alert_id: int, db: Db = None) -> None:
     """One alert: why (top indicators), on how much data, and its history."""
     from vessel_risk.alerts.display import vessel_label
     from vessel_risk.alerts.persistence import alert_history
+    from vessel_risk.alerts.queue import unscored_note
     from vessel_risk.db.tables import AlertRow
 
     with open_session(db) as s:
@@ -83,8 +91,14 @@ def alerts_show(alert_id: int, db: Db = None) -> None:
             raise _fail(f"No alert {alert_id}.")
         console.print(
             f"[bold]Alert {a.id}[/bold]: {a.shipname or 'name unknown'} "
-            f"(MMSI {vessel_label(a.mmsi, a.track_id)}, {a.year}), {a.tier} {a.score:.2f} "
-            f"by {a.model_version}; status {a.status}"
+            f"(MMSI {vessel_label(a.mmsi, a.track_id)}, {a.year}), "
+            + (
+                f"{a.tier} {a.score:.2f} by {a.model_version}"
+                if a.score is not None
+                else unscored_note(a.source)
+            )
+            + f"; status {a.status}"
+            + (f"; also reported by {', '.join(a.reported_by)}" if a.reported_by else "")
         )
         console.print(
             f"Flag: {_flag(a)}"
@@ -92,7 +106,7 @@ def alerts_show(alert_id: int, db: Db = None) -> None:
             + (f"; class {a.vessel_class}" if a.vessel_class else "")
         )
         console.print(a.detail["data_note"])
-        for i in a.detail["indicators"]:
+        for i in a.detail.get("indicators", []):
             console.print(f"  - {i['name']} ({i['ilo_indicator']}): {i['reason']}")
         console.print(a.detail["caveat"])
         history = alert_history(s, alert_id)

@@ -4,7 +4,8 @@ This is the one place that names the commands; each function lives in the module
 group (``run``, ``models``, ``score``, ``ingest``, ``deliver``, ``deliveries`` and
 ``purge``, ``secrets`` (``reencrypt``), ``serve``, ``monitoring``, ``alerts``,
 ``notices``, ``agencies``, ``clients``, ``inspections``, ``reference``, ``subscriptions``,
-``exchange``, ``info``). Commands are registered in the order ``--help`` lists them.
+``exchange``, ``tips``, ``info``). Commands are registered in the order ``--help`` lists
+them.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from vessel_risk.cli.subscriptions import (
     subscriptions_list,
     subscriptions_remove,
 )
+from vessel_risk.cli.tips import tips_add, tips_list
 
 app = typer.Typer(help="Find fishing vessels at risk of forced labour from their AIS tracks.")
 alerts_app = typer.Typer(help="List and review alerts.", no_args_is_help=True)
@@ -80,6 +82,11 @@ exchange_app = typer.Typer(
     help="The regional exchange: export, import, keygen, show.", no_args_is_help=True
 )
 app.add_typer(exchange_app, name="exchange")
+tips_app = typer.Typer(
+    help="Tips from hotlines, NGOs, consulates, first responders: add, list.",
+    no_args_is_help=True,
+)
+app.add_typer(tips_app, name="tips")
 
 
 @app.callback()
@@ -137,6 +144,8 @@ clients_app.command("list")(clients_list)
 
 inspections_app.command("record")(inspections_record)
 inspections_app.command("list")(inspections_list)
+tips_app.command("add")(tips_add)
+tips_app.command("list")(tips_list)
 
 deliveries_app.command("list")(deliveries_list)
 deliveries_app.command("show")(deliveries_show)

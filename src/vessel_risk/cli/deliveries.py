@@ -134,6 +134,6 @@ def purge(db: Db = None) -> None:
     console.print(
         f"Purged {counts['notice_personal_data']} notice crew records, "
         f"{counts['case_intakes']} case intakes, {counts['case_follow_ups']} follow-up "
-        "indicator sets.",
+        f"indicator sets, {counts['tips']} tips' accounts.",
         highlight=False,
     )

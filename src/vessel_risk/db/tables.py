@@ -53,6 +53,10 @@ Tables
     Other states' exports of the regional exchange (issue 18), verified and tagged by
     source state: disclosure-controlled figures and vessel facts, never a person.
     Defined in :mod:`vessel_risk.db.exchange`.
+``tips``
+    Tips from the mechanism's other entry points (a hotline, an NGO, a consulate, a
+    first responder) about a vessel or a person, in the same review queue as the model's
+    alerts (:mod:`vessel_risk.referral.tips`). Defined in :mod:`vessel_risk.db.tips`.
 ``api_clients``
     The API clients of agencies: role, scopes, key digest (:mod:`vessel_risk.api.access`).
 ``rate_buckets``
@@ -73,6 +77,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Computed,
     Float,
     ForeignKey,
     Index,
@@ -104,6 +109,7 @@ from vessel_risk.db.exchange import ExchangeIndicator as ExchangeIndicator
 from vessel_risk.db.exchange import ExchangeInspection as ExchangeInspection
 from vessel_risk.db.subscriptions import Subscription as Subscription
 from vessel_risk.db.subscriptions import SubscriptionEvent as SubscriptionEvent
+from vessel_risk.db.tips import Tip as Tip
 
 
 class Run(Base):
@@ -179,6 +185,16 @@ class Score(Base):
     scored_at: Mapped[datetime]
 
 
+QUEUE_BAND_SQL = (
+    "CASE WHEN source <> 'model' THEN 1 WHEN tier IN ('high', 'medium') THEN 2 ELSE 0 END"
+)
+"""An alert's band in the review queue (2: high or medium, 1: a tip, 0: low or
+insufficient data), as the database computes it."""
+
+QUEUE_KEY_SQL = "COALESCE(score, tip_urgency, 0)"
+"""An alert's key within its band: the model's score, or an unscored tip's urgency."""
+
+
 class AlertRow(Base):
     """The alert of one vessel-period: its current score and its review status.
 
@@ -190,18 +206,40 @@ class AlertRow(Base):
     (null: unknown), ``model_domain_reason``, ``score_percentile``, ``score_low``,
     ``score_high`` and ``observed_share`` are the current score's, as
     :class:`vessel_risk.alerts.build.Alert` defines them (migration 0004).
+
+    ``source`` says where the queue item came from (migration 0007): ``model`` for a
+    scored vessel-period, else the entry point of the tip that made it (``hotline``,
+    ``ngo``, ``consulate``, ``first_responder``, ...; :mod:`vessel_risk.alerts.queue`).
+    A tip's item has no vessel-period, no score, no rank and no model version (null:
+    never invented), tier ``unscored``, and may have no MMSI (a tip about a person, or
+    a vessel known by name only); ``tip_urgency`` places it in the queue.
+    ``reported_by`` lists the tip sources that also reported this item's vessel.
+    ``queue_band`` and ``queue_key`` are the item's place in the review queue, computed
+    by the database from the columns above (:data:`QUEUE_BAND_SQL`, :data:`QUEUE_KEY_SQL`;
+    the order is explained in :mod:`vessel_risk.alerts.queue`) and indexed with ``id``,
+    so the queue's pages are one index scan.
     """
 
     __tablename__ = "alerts"
     __table_args__ = (
         Index("ix_alerts_rank_order", "score", "id"),
+        Index("ix_alerts_queue_order", "queue_band", "queue_key", "id"),
         Index("ix_alerts_status_tier", "status", "tier"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    vessel_period_id: Mapped[int] = mapped_column(ForeignKey("vessel_periods.id"), unique=True)
-    score_id: Mapped[int] = mapped_column(ForeignKey("scores.id"))
+    vessel_period_id: Mapped[int | None] = mapped_column(
+        ForeignKey("vessel_periods.id"), unique=True
+    )
+    score_id: Mapped[int | None] = mapped_column(ForeignKey("scores.id"))
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"), index=True)
-    mmsi: Mapped[str] = mapped_column(String(9), index=True)
+    source: Mapped[str] = mapped_column(
+        String(32), default="model", server_default=text("'model'"), index=True
+    )
+    reported_by: Mapped[list[Any]] = mapped_column(default=list, server_default=text("'[]'"))
+    tip_urgency: Mapped[int | None] = mapped_column(Integer)
+    queue_band: Mapped[int] = mapped_column(Integer, Computed(QUEUE_BAND_SQL, persisted=True))
+    queue_key: Mapped[float] = mapped_column(Float, Computed(QUEUE_KEY_SQL, persisted=True))
+    mmsi: Mapped[str | None] = mapped_column(String(9), index=True)
     track_id: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     year: Mapped[int] = mapped_column(Integer)
     vessel_id: Mapped[str | None] = mapped_column(String(32))
@@ -212,10 +250,10 @@ class AlertRow(Base):
     flag_inferred_source: Mapped[str | None] = mapped_column(Text)
     flag_inferred_confidence: Mapped[float | None] = mapped_column(Float)
     gear: Mapped[str | None] = mapped_column(String(64))
-    score: Mapped[float] = mapped_column(Float)
+    score: Mapped[float | None] = mapped_column(Float)
     tier: Mapped[str] = mapped_column(String(32))
-    rank: Mapped[int] = mapped_column(Integer)
-    model_version: Mapped[str] = mapped_column(String(64))
+    rank: Mapped[int | None] = mapped_column(Integer)
+    model_version: Mapped[str | None] = mapped_column(String(64))
     model_applies: Mapped[bool | None] = mapped_column(Boolean)
     model_domain_reason: Mapped[str | None] = mapped_column(Text)
     score_percentile: Mapped[float | None] = mapped_column(Float)
@@ -271,7 +309,9 @@ class Agency(Base):
 class ReferralNotice(Base):
     """A vessel-level presumed-victim referral notice (:mod:`vessel_risk.referral.notices`).
 
-    ``payload`` is the notice as sent, with no crew personal data; ``status`` is
+    ``payload`` is the notice as sent, with no crew personal data (its ``source``: the
+    model or the tip's entry point; a notice from a tip has no ``score_id`` and may have
+    no ``mmsi``); ``status`` is
     ``draft``, ``approved`` or ``withdrawn``; ``receiver_status`` the latest status a
     receiving case system reported (received, accepted, rejected, closed).
     """
@@ -279,8 +319,8 @@ class ReferralNotice(Base):
     __tablename__ = "referral_notices"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"), index=True)
-    score_id: Mapped[int] = mapped_column(ForeignKey("scores.id"))
-    mmsi: Mapped[str] = mapped_column(String(9), index=True)
+    score_id: Mapped[int | None] = mapped_column(ForeignKey("scores.id"))
+    mmsi: Mapped[str | None] = mapped_column(String(9), index=True)
     status: Mapped[str] = mapped_column(String(16), default="draft")
     receiver_status: Mapped[str | None] = mapped_column(String(16))
     automatic: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -7,7 +7,9 @@ Two kinds of personal data are kept, both encrypted at rest
   ``retain_until``; :mod:`vessel_risk.referral.personal_data`);
 - a case's intake (``CaseIntake.fields``) and the IACAT statuses of its follow-ups
   (``CaseFollowUp.indicators``), kept until the case's ``retain_until`` (set at closure:
-  retention runs from closure, so it always outlasts the 12-month follow-up).
+  retention runs from closure, so it always outlasts the 12-month follow-up);
+- a tip's account and what it says about a person (``Tip.observed``, ``Tip.person``),
+  kept until the tip's ``retain_until`` (:mod:`vessel_risk.referral.tips`).
 
 Case messages in the outbox never hold personal data: the worker reads the consented
 fields from the intake when it sends (:mod:`vessel_risk.delivery.worker`), and sends
@@ -33,6 +35,7 @@ from vessel_risk.db.tables import (
     CaseFollowUp,
     CaseIntake,
     NoticePersonalData,
+    Tip,
     as_utc,
     audit,
     utcnow,
@@ -82,7 +85,9 @@ def purge_expired_personal_data(session: Session, now: datetime | None = None) -
 
     Deletes ``NoticePersonalData`` rows with ``retain_until <= now`` and the
     ``CaseIntake`` of every case with ``retain_until <= now``, and empties the
-    ``indicators`` of those cases' follow-ups. The audit entries name the fields purged,
+    ``indicators`` of those cases' follow-ups and the ``observed`` and ``person`` of
+    tips with ``retain_until <= now`` (the tip stays: its source, vessel and ILO
+    indicators are not about a person). The audit entries name the fields purged,
     never their values. Runs in the caller's transaction.
 
     Parameters
@@ -94,7 +99,8 @@ def purge_expired_personal_data(session: Session, now: datetime | None = None) -
     Returns
     -------
     dict
-        ``notice_personal_data``, ``case_intakes`` and ``case_follow_ups``: rows purged.
+        ``notice_personal_data``, ``case_intakes``, ``case_follow_ups`` and ``tips``:
+        rows purged.
     """
     when = as_utc(now) or utcnow()
     notices = session.scalars(
@@ -111,9 +117,27 @@ def purge_expired_personal_data(session: Session, now: datetime | None = None) -
     ]
     for f in follow_ups:
         f.indicators = None
+    tips = [
+        t
+        for t in session.scalars(select(Tip).where(Tip.retain_until <= when))
+        if t.observed is not None or t.person is not None
+    ]
+    for t in tips:
+        fields = [k for k in ("observed", "person") if getattr(t, k) is not None]
+        audit(
+            session,
+            actor=ACTOR,
+            action="tip.personal_data_purged",
+            entity_type="tip",
+            entity_id=t.id,
+            before={"fields": fields},
+        )
+        t.observed = None
+        t.person = None
     session.flush()
     return {
         "notice_personal_data": len(notices),
         "case_intakes": len(intakes),
         "case_follow_ups": len(follow_ups),
+        "tips": len(tips),
     }

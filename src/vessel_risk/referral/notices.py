@@ -7,6 +7,10 @@ identified as *presumed* victims and helped. It carries vessel data only
 (non-punishment principle, ASEAN Convention against Trafficking in Persons Art. 14(7));
 support must not depend on their cooperation.
 
+A notice may be made from a tip's queue item too (:mod:`vessel_risk.referral.tips`):
+it carries the tip's source and no score, and is approved by a person like any other
+(an agency's automatic rule never refers an unscored tip).
+
 Life of a notice: a reviewer creates it from an alert (``draft``; the alert goes under
 review) → a referral approver approves it (``approved``; the alert becomes ``referred``,
 the rules of :mod:`vessel_risk.referral.routing` choose the agencies and
@@ -160,7 +164,12 @@ def create_notice(
         action="notice.created",
         entity_type="notice",
         entity_id=notice_id,
-        after={"alert_id": alert_id, "tier": alert.tier, "automatic": automatic},
+        after={
+            "alert_id": alert_id,
+            "tier": alert.tier,
+            "source": alert.source,
+            "automatic": automatic,
+        },
     )
     return notice
 
@@ -490,7 +499,7 @@ def due_reminders(session: Session, *, now: datetime | None = None) -> list[dict
     """
     now = as_utc(now) or utcnow()
     notices = session.scalars(select(ReferralNotice).where(ReferralNotice.status == "approved"))
-    clocks = (NoticeClocks(n.id, n.mmsi, n.reflection_ends_at, n.follow_ups) for n in notices)
+    clocks = (NoticeClocks(n.id, n.mmsi or "", n.reflection_ends_at, n.follow_ups) for n in notices)
     return reminders_due(clocks, now)
 
 

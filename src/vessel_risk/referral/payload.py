@@ -4,7 +4,10 @@
 risk with its caveat, each indicator with the events behind it, the last and the
 expected port, the coastal states where the vessel worked (:func:`coastal_states`), the
 ILO C188 checks for an inspector, and the clocks of :mod:`vessel_risk.referral.follow_ups`.
-It says that the crew are presumed victims, never suspects (:data:`PRESUMED_VICTIMS`;
+A notice made from a tip (``source`` its entry point) has no score: its ``risk`` says
+so (:func:`vessel_risk.alerts.queue.unscored_note`) and its indicators are the ILO
+indicators the tips observed, never their account or anything about a person. It says
+that the crew are presumed victims, never suspects (:data:`PRESUMED_VICTIMS`;
 non-punishment principle, ASEAN Convention against Trafficking in Persons Art. 14(7)),
 and how the notice must be handled (:data:`DATA_PROTECTION`).
 """
@@ -22,10 +25,12 @@ from sqlalchemy.orm import Session
 
 from vessel_risk.alerts.build import CAVEAT
 from vessel_risk.alerts.display import flag_label, vessel_label
+from vessel_risk.alerts.queue import UNSCORED, unscored_note
 from vessel_risk.db.tables import (
     AlertRow,
     EvidenceEvent,
     Score,
+    Tip,
     Vessel,
     as_utc,
 )
@@ -33,6 +38,8 @@ from vessel_risk.geo.ports import PortIndex
 from vessel_risk.referral.briefs import C188_CHECKLIST, INTERVIEW_GUIDANCE
 from vessel_risk.referral.follow_ups import FOLLOW_UP_MONTHS, MIN_REFLECTION_DAYS
 from vessel_risk.referral.routing import destination_iso3, port_countries
+from vessel_risk.referral.standards import ILO_INDICATORS
+from vessel_risk.referral.tips import tips_of
 
 COASTAL_STATE_KM = 370.4
 """200 nm: an event this close to a state's nearest port counts as in its waters."""
@@ -123,6 +130,15 @@ class NoticePayload(BaseModel):
         "inferred, source, confidence), the rules that found no agency, and the "
         "approver's confirmation of an inferred flag.",
     )
+    source: str = Field(
+        default="model",
+        description="Where the queue item came from: the model, or the entry point of the "
+        "tip that made it (hotline, ngo, consulate, first_responder, ...).",
+    )
+    reported_by: list[str] = Field(
+        default_factory=list,
+        description="The tip sources that also reported the vessel.",
+    )
 
 
 def _event_kind(feature: str) -> str | None:
@@ -206,6 +222,41 @@ def _expected_port(
     )
 
 
+TIP_CAVEAT = (
+    "A person reported what this notice lists; it was not scored. It is a report to "
+    "check, not proof."
+)
+"""What a notice made from a tip says where a scored notice gives the model's caveat."""
+
+
+def _first(values: Any) -> str | None:
+    return next((v for v in values if v), None)
+
+
+def _tip_indicators(tips: Sequence[Tip]) -> list[NoticeIndicator]:
+    """One indicator per ILO indicator the tips observed, naming the sources and dates."""
+    seen: dict[str, list[Tip]] = {}
+    for t in tips:
+        for key in t.ilo_indicators or []:
+            seen.setdefault(key, []).append(t)
+    out = []
+    for key, by in seen.items():
+        sources = sorted({t.source for t in by})
+        dates = sorted({(as_utc(t.received_at) or t.received_at).date().isoformat() for t in by})
+        out.append(
+            NoticeIndicator(
+                indicator=f"tip: {ILO_INDICATORS[key]}",
+                ilo_indicator=ILO_INDICATORS[key],
+                reason=f"observed and reported by {', '.join(sources)} ({', '.join(dates)})",
+                value=None,
+                source=f"tip from {', '.join(sources)}",
+                evidence_events=[],
+                evidence_events_total=0,
+            )
+        )
+    return out
+
+
 def build_payload(
     session: Session,
     alert: AlertRow,
@@ -238,14 +289,14 @@ def build_payload(
     -------
     NoticePayload
     """
-    score = session.get(Score, alert.score_id)
-    vessel = session.get(Vessel, alert.mmsi)
+    score = None if alert.score_id is None else session.get(Score, alert.score_id)
+    vessel = None if alert.mmsi is None else session.get(Vessel, alert.mmsi)
     events = list(
         session.scalars(select(EvidenceEvent).where(EvidenceEvent.score_id == alert.score_id))
     )
-    assert score is not None
-    indicators = []
-    for ind in score.indicators:
+    tips = tips_of(session, alert.id)
+    indicators = _tip_indicators(tips)
+    for ind in score.indicators if score is not None else []:
         chosen = _indicator_events(ind["feature"], events)
         indicators.append(
             NoticeIndicator(
@@ -271,8 +322,8 @@ def build_payload(
             "vessel_label": vessel_label(alert.mmsi, alert.track_id),
             "vessel_id": alert.vessel_id,
             "vessel_class": alert.vessel_class,
-            "imo": vessel.imo if vessel else None,
-            "callsign": vessel.callsign if vessel else None,
+            "imo": vessel.imo if vessel else _first(t.imo for t in tips),
+            "callsign": vessel.callsign if vessel else _first(t.callsign for t in tips),
             "shipname": alert.shipname,
             "flag_iso3": alert.flag_iso3,
             "flag_inferred_iso3": alert.flag_inferred_iso3,
@@ -296,13 +347,25 @@ def build_payload(
             "position_messages": detail.get("position_messages"),
             "days_observed": detail.get("days_observed"),
         },
-        risk={
-            "score": score.score,
-            "tier": score.tier,
-            "model_version": score.model_version,
-            "data_note": score.data_note,
-            "caveat": CAVEAT,
-        },
+        risk=(
+            {
+                "score": score.score,
+                "tier": score.tier,
+                "model_version": score.model_version,
+                "data_note": score.data_note,
+                "caveat": CAVEAT,
+            }
+            if score is not None
+            else {
+                "score": None,
+                "tier": UNSCORED,
+                "model_version": None,
+                "data_note": unscored_note(alert.source),
+                "caveat": TIP_CAVEAT,
+            }
+        ),
+        source=alert.source,
+        reported_by=list(alert.reported_by or []),
         indicators=indicators,
         last_known_position=None
         if alert.last_lat is None

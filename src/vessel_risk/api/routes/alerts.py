@@ -1,9 +1,11 @@
-"""Ranked alerts: the filtered, cursor-paginated list; one alert with its evidence.
+"""The review queue: the filtered, cursor-paginated list of alerts and tips; one item
+with its evidence and tips.
 
 The list is JSON (:class:`~vessel_risk.api.models.AlertPage`) by default, and an RFC
 7946 FeatureCollection served as ``application/geo+json`` (each alert at its last
 known position) when the caller's ``Accept`` header asks for it
-(:func:`vessel_risk.api.geojson.wants_geojson`).
+(:func:`vessel_risk.api.geojson.wants_geojson`), or CSV (``text/csv``,
+:func:`vessel_risk.alerts.export.queue_csv`). Every item carries its ``source``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from vessel_risk.alerts.build import CAVEAT
+from vessel_risk.alerts.export import queue_csv
 from vessel_risk.alerts.lifecycle import TransitionError
 from vessel_risk.alerts.persistence import alert_history, transition
 from vessel_risk.api import crud
@@ -37,6 +40,7 @@ from vessel_risk.api.geojson import (
     GEOJSON_MEDIA_TYPE,
     GeoJSONResponse,
     point_feature,
+    wants_csv,
     wants_geojson,
 )
 from vessel_risk.api.models import (
@@ -47,10 +51,13 @@ from vessel_risk.api.models import (
     EvidenceEventPublic,
     IndicatorPublic,
     ScoreHistoryItem,
+    Source,
     Tier,
+    TipPublic,
 )
 from vessel_risk.api.problems import problem_responses
 from vessel_risk.db.tables import AlertRow, as_utc
+from vessel_risk.referral.tips import tip_summary, tips_of
 
 router = APIRouter(prefix="/alerts", tags=["alerts"], responses=problem_responses(401, 403, 429))
 
@@ -189,6 +196,10 @@ def list_alerts(
     gear: Annotated[str | None, Query(max_length=64)] = None,
     port: Annotated[str | None, Query(max_length=128, description="Last port label.")] = None,
     status: Annotated[ReviewStatus | None, Query(description="Review status.")] = None,
+    source: Annotated[
+        list[Source],
+        Query(description="Any of these sources: model, or a tip's entry point."),
+    ] = [],  # noqa: B006
     bbox: Annotated[
         str | None,
         Query(
@@ -209,14 +220,20 @@ def list_alerts(
     limit: Annotated[int, Query(ge=1, le=crud.MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> AlertPage | Response:
-    """The ranked alerts in the caller's scope, highest score first (JSON; GeoJSON with
-    ``Accept: application/geo+json``)."""
+    """The review queue in the caller's scope: the model's alerts and unscored tips, each
+    marked by its source (JSON; GeoJSON with ``Accept: application/geo+json``; CSV with
+    ``Accept: text/csv``).
+
+    Order (:mod:`vessel_risk.alerts.queue`): high and medium alerts by score, then tips
+    (never scored) by urgency and the number of ILO indicators observed, then low and
+    "insufficient data" alerts by score."""
     filters = crud.AlertFilters(
         tiers=tuple(tier),
         flags=tuple(flag),
         gear=gear,
         port=port,
         status=status,
+        sources=tuple(source),
         bbox=_bbox(bbox),
         area=_area(area),
         year=year,
@@ -230,8 +247,15 @@ def list_alerts(
     page = AlertPage(
         items=[AlertPublic.model_validate(r) for r in rows], next_cursor=next_cursor, limit=limit
     )
-    if wants_geojson(request.headers.get("accept")):
+    accept = request.headers.get("accept")
+    if wants_geojson(accept):
         return GeoJSONResponse(alerts_feature_collection(page))
+    if wants_csv(accept):
+        return Response(
+            queue_csv([a.model_dump(mode="json") for a in page.items]),
+            media_type="text/csv; charset=utf-8",
+            headers={"X-Next-Cursor": page.next_cursor or ""},
+        )
     return page
 
 
@@ -240,7 +264,7 @@ def alert_detail(session: Session, alert: AlertRow) -> AlertDetail:
     score history."""
     detail = alert.detail or {}
     history = alert_history(session, alert.id)
-    events = crud.evidence_of(session, [alert.score_id])
+    events = crud.evidence_of(session, [alert.score_id] if alert.score_id is not None else [])
     return AlertDetail(
         **AlertPublic.model_validate(alert).model_dump(),
         indicators=[IndicatorPublic.model_validate(i) for i in detail.get("indicators", [])],
@@ -252,6 +276,7 @@ def alert_detail(session: Session, alert: AlertRow) -> AlertDetail:
         status_reason=alert.status_reason,
         evidence_events=[EvidenceEventPublic.model_validate(e) for e in events],
         score_history=[ScoreHistoryItem.model_validate(s) for s in history["scores"]],
+        tips=[TipPublic.model_validate(tip_summary(t)) for t in tips_of(session, alert.id)],
     )
 
 

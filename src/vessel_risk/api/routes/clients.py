@@ -6,8 +6,8 @@ from fastapi import APIRouter, HTTPException
 from sqlalchemy import select
 
 from vessel_risk.api.access import ApiClient, create_client
+from vessel_risk.api.client_models import ClientCreate, ClientCreated, ClientPublic
 from vessel_risk.api.deps import Admin, SessionDep
-from vessel_risk.api.models import ClientCreate, ClientCreated, ClientPublic
 from vessel_risk.api.problems import problem_responses
 
 router = APIRouter(

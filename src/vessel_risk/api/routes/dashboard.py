@@ -27,15 +27,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
+from vessel_risk.alerts.queue import SOURCES
 from vessel_risk.api import crud, pages, sessions
 from vessel_risk.api.access import CASE_ROLES, Principal, authenticate
 from vessel_risk.api.charts import time_chart
 from vessel_risk.api.deps import SessionDep, VesselScope, authorize, scoped
-from vessel_risk.api.models import AlertPublic, Tier
+from vessel_risk.api.models import AlertPublic, Source, Tier
 from vessel_risk.api.routes import ports as ports_routes
 from vessel_risk.api.routes import vessels as vessel_routes
 from vessel_risk.api.routes.alerts import alert_detail
-from vessel_risk.db.tables import ReferralNotice, as_utc, audit
+from vessel_risk.db.tables import AlertRow, ReferralNotice, as_utc, audit
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 # Autoescape on for every template: a value from data (a ship name broadcast over AIS)
@@ -196,10 +197,13 @@ def alert_queue(
     session: SessionDep,
     who: UiCaller,
     tier: Annotated[Tier | Literal[""], Query()] = "",
+    source: Annotated[Source | Literal[""], Query()] = "",
     cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
     """The ranked alert queue with a map (port inspectors go to their ports, case
     systems to their notices)."""
+    if who.role == "tip_source":  # a tip's source never reads the queue
+        return RedirectResponse("/ui/tips/new", status_code=303)
     if who.role == "port_inspector":
         return RedirectResponse("/ui/ports", status_code=303)
     if who.role in CASE_ROLES:
@@ -208,7 +212,7 @@ def alert_queue(
         return RedirectResponse("/ui/monitoring", status_code=303)
     if not who.may("alerts.read"):
         return RedirectResponse("/ui/referrals", status_code=303)
-    filters = crud.AlertFilters(tiers=(tier,) if tier else ())
+    filters = crud.AlertFilters(tiers=(tier,) if tier else (), sources=(source,) if source else ())
     try:
         rows, next_cursor = crud.list_alerts(session, who, filters, limit=100, cursor=cursor)
     except ValueError:
@@ -222,7 +226,31 @@ def alert_queue(
         alerts=alerts,
         points=points,
         tier=tier,
+        source=source,
+        sources=SOURCES,
         next_cursor=next_cursor,
+    )
+
+
+UiScopedAlert = Annotated[AlertRow, Depends(scoped("alert", "alerts.read", ui=True))]
+
+
+@router.get("/alerts/{alert_id}")
+def alert_view(
+    request: Request, session: SessionDep, who: UiAlertReader, alert: UiScopedAlert
+) -> Response:
+    """One queue item: its source, its score or "no model score: tip from <source>",
+    the tips on it and its review history (tips show no person's data)."""
+    from vessel_risk.referral.tips import tip_summary, tips_of
+
+    return _page(
+        request,
+        "alert.html",
+        who,
+        alert=AlertPublic.model_validate(alert),
+        explanation=crud.explanation(alert),
+        status_reason=alert.status_reason,
+        tips=[tip_summary(t) for t in tips_of(session, alert.id)],
     )
 
 
@@ -349,7 +377,7 @@ def vessel_events_view(
     by kind and dates (UTC) and paged in SQL (:data:`vessel_risk.api.pages.PAGE_SIZE` a
     page), with a map of the page's events."""
     common = _vessel_common(session, vessel, port, "events")
-    score_ids = [a.score_id for a in vessel.alerts]
+    score_ids = [a.score_id for a in vessel.alerts if a.score_id is not None]
     flt = pages.parse_event_filter(kind, start, end, pages.event_kinds(session, score_ids))
     found = pages.event_page(session, score_ids, flt, page)
     event_points = [

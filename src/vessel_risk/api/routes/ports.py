@@ -170,6 +170,9 @@ def make_brief(session: Session, caller: Principal, port_label: str, mmsi: str) 
     alert = session.get(AlertRow, item.id)
     vessel = session.get(Vessel, mmsi)
     assert alert is not None and vessel is not None
+    # the port queue holds the model's alerts only (crud.port_queue): scored, ranked
+    assert alert.score_id is not None and alert.score is not None
+    assert alert.rank is not None and alert.model_version is not None
     events = crud.evidence_of(session, [alert.score_id])[-BRIEF_EVENTS:]
     names = [
         str(h.get("value"))

@@ -137,7 +137,9 @@ def subscriptions(
     return [SubscriptionPublic(**describe(s)) for s in rows]
 
 
-@router.delete("/{subscription_id}", response_model=SubscriptionPublic)
+@router.delete(
+    "/{subscription_id}", response_model=SubscriptionPublic, responses=problem_responses(404)
+)
 def unsubscribe(
     session: SessionDep, caller: Subscriber, sub: OwnSubscription
 ) -> SubscriptionPublic:

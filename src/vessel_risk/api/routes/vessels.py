@@ -164,7 +164,9 @@ def get_track(request: Request, vessel: ScopedVessel) -> TrackCollection:
 def get_events(session: ReadSessionDep, vessel: ScopedVessel) -> VesselEvents:
     """Port visits, AIS gaps, encounters and loitering behind the vessel's current scores
     in the years in scope."""
-    events = crud.evidence_of(session, [a.score_id for a in vessel.alerts])
+    events = crud.evidence_of(
+        session, [a.score_id for a in vessel.alerts if a.score_id is not None]
+    )
     return VesselEvents(
         mmsi=vessel.mmsi, events=[EvidenceEventPublic.model_validate(e) for e in events]
     )

@@ -4,7 +4,7 @@ Adds the tables of :mod:`vessel_risk.db.exchange`: one row per imported export (
 the export's id, so an import is idempotent) and its indicators, alerts and inspections.
 
 Revision ID: 0008_exchange
-Revises: 0006_cases
+Revises: 0007_tips
 Create Date: 2026-12-04 21:30:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_exchange"
-down_revision = "0006_cases"
+down_revision = "0007_tips"
 branch_labels = None
 depends_on = None
 
