@@ -134,7 +134,7 @@ def test_every_route_declares_its_authorisation(seeded):
     assert undeclared(app) == []
     # every route is seen, the API's and the dashboard's (openapi.json included)
     seen = [(m, p) for m, p, _, _ in routes(app) if not p.startswith("/static")]
-    assert len(seen) == 81
+    assert len(seen) == 82
 
 
 def test_the_guard_fails_on_a_route_without_a_check(seeded):
@@ -290,6 +290,6 @@ def test_matrix_over_every_route(seeded):
     assert outside == 0
     # 14 clients (a coordinator and a hotline's tip_source among them); requeue (2 sides),
     # inspections (7), vessel tabs (4), transfer, port arrivals (2 sides), subscriptions
-    # (1 + 1 + 2 sides), monitoring (5), exchange (3), tips (POST /tips, the form and its
+    # (1 + 1 + 2 sides), monitoring (6), exchange (3), tips (POST /tips, the form and its
     # post), the queue item page (2)
-    assert checked == 14 * 111
+    assert checked == 14 * 112

@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any
 
 import pandas as pd
 
@@ -155,8 +154,13 @@ def month_start(t: datetime | date | pd.Timestamp) -> date:
     return date(ts.year, ts.month, 1)
 
 
-def _months(t: pd.Series) -> pd.Series:
-    return t.map(lambda v: None if pd.isna(v) else date(v.year, v.month, 1))
+def _month_key(t: pd.Series) -> pd.Series:
+    """Each time's calendar month as one integer (year * 12 + month - 1), for grouping."""
+    return (t.dt.year * 12 + t.dt.month - 1).astype("int64")
+
+
+def _month_of_key(key: int) -> date:
+    return date(key // 12, key % 12 + 1, 1)
 
 
 def _dim(values: pd.Series) -> pd.Series:
@@ -183,44 +187,50 @@ def _events(
 def _in_window(ev: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
     ok = ev["at"].notna() & (ev["at"] >= start) & (ev["at"] < end)
     out = ev.loc[ok].copy()
-    out["period"] = _months(out["at"])
+    out["period"] = _month_key(out["at"])
     return out
 
 
+def _grouped(ev: pd.DataFrame, keys: list[str], median: bool) -> pd.DataFrame:
+    """``ev`` (events of many figures) grouped by ``keys``: ``value`` (the count, or the
+    median of ``value``) and ``persons`` (distinct persons) per group; a group whose key
+    is missing (a dimension the figure does not apply to) is left out."""
+    grouped = ev.groupby(keys, sort=False, dropna=True)
+    value = grouped["value"].median().round(2) if median else grouped.size().astype(float)
+    out = value.rename("value").to_frame()
+    out["persons"] = grouped["person"].nunique()
+    return out.reset_index()
+
+
 def _cells(
-    fig: Figure,
     ev: pd.DataFrame,
-    months: list[date],
-    dims: tuple[str, ...],
-    fixed: Mapping[str, str],
-) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-
-    def cell(part: pd.DataFrame, period: date | None, by: dict[str, str]) -> None:
-        if fig.statistic == "median":
-            vals = pd.to_numeric(part["value"], errors="coerce").dropna()
-            if vals.empty:
-                return
-            value = round(float(vals.median()), 2)
-        else:
-            value = float(len(part))
-        persons = int(part["person"].dropna().nunique()) if fig.level == "person" else 0
-        row = dict.fromkeys(COLUMNS[1:8])
-        row.update(fixed)
-        row.update(figure=fig.id, period=period, value=value, persons=persons, **by)
-        rows.append(row)
-
-    groups: list[tuple[date | None, pd.DataFrame]] = [(None, ev)]
-    by_month = dict(list(ev.groupby("period", sort=True))) if len(ev) else {}
-    groups += [(m, by_month.get(m, ev.iloc[0:0])) for m in months]
-    for period, part in groups:
-        cell(part, period, {})
-        for d in dims:
-            if d in fixed or part.empty:
-                continue
-            for v, sub in part.groupby(d, sort=True):
-                cell(sub, period, {d: str(v)})
-    return rows
+    counted: list[str],
+    months: list[int],
+    dims: list[str],
+    median: bool,
+) -> list[pd.DataFrame]:
+    """The rows of the figures whose events are ``ev``: totals and one-way breakdowns by
+    ``dims``, per month and over the window; ``counted`` (the count figures) get a total
+    for the window and every month, 0 where nothing happened."""
+    parts: list[pd.DataFrame] = []
+    for by_month in (False, True):
+        for d in [None, *dims]:
+            keys = ["figure"] + (["period"] if by_month else []) + ([d] if d else [])
+            agg = _grouped(ev, keys, median)
+            if d is None and counted:
+                full = (
+                    pd.MultiIndex.from_product([counted, months], names=["figure", "period"])
+                    if by_month
+                    else pd.Index(counted, name="figure")
+                )
+                agg = (
+                    agg.set_index(keys)
+                    .reindex(full)
+                    .fillna({"value": 0.0, "persons": 0})
+                    .reset_index()
+                )
+            parts.append(agg)
+    return parts
 
 
 def _flag_of(alert_ids: pd.Series, alerts: pd.DataFrame) -> pd.Series:
@@ -455,8 +465,8 @@ def compute_figures(
     events.update(_case_events(frames, cut))
     events.update(_follow_up_events(frames, cut))
     events.update(_transfer_events(frames))
-    months = _window_months(lo, hi)
-    rows: list[dict[str, Any]] = []
+    months = [m.year * 12 + m.month - 1 for m in _window_months(lo, hi)]
+    chosen = []
     for fid in wanted:
         fig = FIGURES[fid]
         dims = DIMENSIONS if fig.level == "person" else VESSEL_DIMENSIONS
@@ -465,8 +475,37 @@ def compute_figures(
         ev = _in_window(events[fid], lo, hi)
         for d, v in where.items():
             ev = ev[ev[d] == str(v)]
-        rows += _cells(fig, ev, months, dims, {d: str(v) for d, v in where.items()})
-    out = pd.DataFrame(rows, columns=list(COLUMNS))
+        chosen.append(fig)
+        cols = ["period", "person", "value", *dims]
+        ev = ev[cols].assign(figure=fid)
+        if fig.level == "vessel":
+            ev["person"] = None
+        events[fid] = ev
+    free = [d for d in DIMENSIONS if d not in where]
+    parts: list[pd.DataFrame] = []
+    for median in (False, True):
+        figs = [f for f in chosen if (f.statistic == "median") == median]
+        if not figs:
+            continue
+        ev = pd.concat([events[f.id] for f in figs], ignore_index=True)
+        ev = ev.reindex(columns=["figure", "period", "person", "value", *DIMENSIONS])
+        for d in DIMENSIONS:
+            ev[d] = ev[d].astype(object)
+        if median:
+            ev["value"] = pd.to_numeric(ev["value"], errors="coerce")
+            ev = ev.dropna(subset=["value"])
+        counted = [] if median else [f.id for f in figs]
+        parts += _cells(ev, counted, months, free, median)
+    parts = [p for p in parts if len(p)]
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(COLUMNS))
+    for d, v in where.items():
+        out[d] = str(v)
+    rank = {fid: i for i, fid in enumerate(FIGURES)}
+    out = out.reindex(columns=list(COLUMNS)).astype(object)
+    out = out.where(out.notna(), None)
+    out["_rank"] = out["figure"].map(rank)
+    out = out.sort_values("_rank", kind="stable").drop(columns="_rank").reset_index(drop=True)
+    out["period"] = out["period"].map(lambda k: None if k is None else _month_of_key(int(k)))
     out["value"] = out["value"].astype(float)
     out["persons"] = out["persons"].astype("int64")
     return out

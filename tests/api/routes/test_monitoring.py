@@ -173,6 +173,10 @@ def test_the_dashboard_page_and_definitions(api):
     assert 'href="/ui/monitoring/definitions#persons_screened"' in html
     assert html.count("<svg") == 14
     assert "<script" not in html
+    export = client.get("/ui/monitoring/export.csv", params=YEAR)
+    assert export.headers["content-type"].startswith("text/csv")
+    assert export.text.splitlines()[0] == ",".join(COLUMNS)
+    assert 'href="/ui/monitoring/export.csv?' in html
     defs = client.get("/ui/monitoring/definitions").text
     for fid in FIGURES:
         assert f'id="{fid}"' in defs

@@ -247,10 +247,8 @@ def get_monitoring(session: SessionDep, who: Coordinator, w: WindowDep) -> Monit
     )
 
 
-@router.get("/monitoring.csv", response_class=Response)
-def get_monitoring_csv(session: SessionDep, who: Coordinator, w: WindowDep) -> Response:
-    """The same figures as CSV (columns as ``GET /monitoring``'s rows; empty cells null)."""
-    out = compute(session, who, w, "csv")
+def csv_response(out: pd.DataFrame, w: Window) -> Response:
+    """The long frame as a CSV attachment named after the window."""
     buffer = io.StringIO()
     out.to_csv(buffer, index=False, columns=list(COLUMNS), lineterminator="\n")
     name = f"monitoring_{w.start.isoformat()}_{w.to.isoformat()}.csv"
@@ -259,6 +257,12 @@ def get_monitoring_csv(session: SessionDep, who: Coordinator, w: WindowDep) -> R
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
+
+
+@router.get("/monitoring.csv", response_class=Response)
+def get_monitoring_csv(session: SessionDep, who: Coordinator, w: WindowDep) -> Response:
+    """The same figures as CSV (columns as ``GET /monitoring``'s rows; empty cells null)."""
+    return csv_response(compute(session, who, w, "csv"), w)
 
 
 @router.get("/monitoring/definitions", response_model=Definitions)
@@ -359,6 +363,25 @@ def monitoring_page(
     w = _window(who, start, to, {**filters, "gender": gender, "age_group": age_group or None})
     out = compute(session, who, w, "dashboard")
     return _page(request, "monitoring.html", who, **page_context(out, w, by))
+
+
+@ui_router.get("/export.csv")
+def monitoring_page_csv(
+    session: SessionDep,
+    who: UiCoordinator,
+    start: Annotated[date | None, Query(alias="from")] = None,
+    to: Annotated[date | None, Query()] = None,
+    state: _Code = None,
+    port: _Code = None,
+    flag: _Code = None,
+    nationality: _Code = None,
+    gender: Annotated[str | None, Query(max_length=64)] = None,
+    age_group: Annotated[Literal[AGE_GROUPS, ""] | None, Query()] = None,  # type: ignore[valid-type]
+) -> Response:
+    """The page's figures as CSV, for a signed-in coordinator (as ``GET /monitoring.csv``)."""
+    filters = {"state": state, "port": port, "flag": flag, "nationality": nationality}
+    w = _window(who, start, to, {**filters, "gender": gender, "age_group": age_group or None})
+    return csv_response(compute(session, who, w, "dashboard_csv"), w)
 
 
 @ui_router.get("/definitions")
