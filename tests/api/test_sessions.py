@@ -5,6 +5,7 @@ on form posts; all audited."""
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import timedelta
 
 from fastapi.testclient import TestClient
@@ -75,7 +76,14 @@ def test_logout_ends_the_session_on_the_server(api, engine):
         assert s.get(UiSession, hashlib.sha256(token.encode()).hexdigest()) is None
 
 
+def _stop_the_clock(api) -> None:
+    """The buckets refill with time: a slow machine would grant a token mid-test."""
+    now = time.time()
+    api.app.state.limiter.clock = lambda: now
+
+
 def test_ten_failed_logins_a_minute_then_429_with_retry_after(api, engine):
+    _stop_the_clock(api)
     codes = [
         api.post("/ui/login", data={"key": f"wrong-{i}"}, follow_redirects=False).status_code
         for i in range(11)
@@ -95,6 +103,7 @@ def test_simultaneous_failed_logins_are_counted_before_any_key_is_checked(api, e
     from concurrent.futures import ThreadPoolExecutor
 
     app = api.app
+    _stop_the_clock(api)
 
     def attempt(i: int) -> int:
         with TestClient(app) as client:
@@ -109,6 +118,7 @@ def test_simultaneous_failed_logins_are_counted_before_any_key_is_checked(api, e
 
 
 def test_good_logins_never_use_up_the_failure_allowance(api):
+    _stop_the_clock(api)
     codes = [_login(api, "admin").status_code for _ in range(15)]
     assert codes == [303] * 15
     wrong = [
