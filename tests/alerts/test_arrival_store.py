@@ -121,3 +121,24 @@ def test_a_high_risk_arrival_is_due_for_notice_48_hours_ahead(engine):
         due = due_for_notice(s, datetime(2022, 11, 29, 7, tzinfo=UTC))  # 47 h ahead
         assert [(a.mmsi, a.port_label, a.tier) for a in due] == [("412000001", "BUSAN", "high")]
         assert due_for_notice(s, datetime(2022, 12, 1, 6, tzinfo=UTC)) == []  # arriving now
+
+
+def test_a_tips_own_item_of_the_same_vessel_is_never_the_arrivals_alert(engine):
+    """A hotline's tip made its own (unscored) item before the model scored the vessel:
+    the arrival links the model's alert, and an unscored item never breaks the ranking."""
+    from vessel_risk.referral.tips import TipReport, submit_tip
+
+    with Session(engine) as s, s.begin():
+        report = TipReport(source="hotline", subject="vessel", mmsi="412000001", urgent=True)
+        tip = submit_tip(s, report, actor="ph-hotline/desk", agency_id="ph-hotline")
+        tip_item = tip.alert_id
+    record_alerts(engine, [make_alert(score=0.1, tier="insufficient data")])
+    assert (
+        _record(engine, _predictions("BUSAN", "2022-12-01 06:00", "2022-11-20 06:00"))["added"] == 1
+    )
+    with Session(engine) as s:
+        row = s.scalars(select(ExpectedArrival)).one()
+        model = s.scalars(select(AlertRow).where(AlertRow.source == "model")).one()
+        assert row.alert_id == model.id != tip_item
+        queued = queued_arrivals(s, port_label="busan")
+    assert [(q.tier, q.score) for q in queued] == [("insufficient data", 0.1)]

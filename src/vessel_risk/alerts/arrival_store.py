@@ -27,6 +27,7 @@ from vessel_risk.alerts.arrivals import (
     QueuedArrival,
     arrivals_due_for_notice,
 )
+from vessel_risk.alerts.queue import MODEL
 from vessel_risk.db.tables import AlertRow, ExpectedArrival, as_utc, audit, utcnow
 from vessel_risk.model.indicators import TIER_LEVEL
 
@@ -48,13 +49,15 @@ def _current_alerts(session: Session, mmsis: list[str]) -> dict[tuple[str, int],
     for start in range(0, len(mmsis), 500):
         stmt = select(AlertRow).where(
             AlertRow.mmsi.in_(mmsis[start : start + 500]),
+            AlertRow.source == MODEL,  # a tip's own item has no score: not a queue's rank
             AlertRow.status.not_in(("dismissed", "withdrawn")),
         )
         for r in session.scalars(stmt):
+            assert r.mmsi is not None and r.score is not None  # a model alert's
             key = (r.mmsi, r.track_id)
             strength = (TIER_LEVEL.get(r.tier, 0), r.score, r.year)
             old = best.get(key)
-            if old is None or strength > (TIER_LEVEL.get(old.tier, 0), old.score, old.year):
+            if old is None or strength > (TIER_LEVEL.get(old.tier, 0), old.score or 0.0, old.year):
                 best[key] = r
     return best
 

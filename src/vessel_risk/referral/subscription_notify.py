@@ -75,7 +75,16 @@ def crew_nationalities(session: Session, mmsis: Iterable[str]) -> dict[str, froz
 
 
 def alert_facts(alert: AlertRow, crew: frozenset[str] = frozenset(), **arrival: Any) -> VesselFacts:
-    """The vessel facts of an alert (``arrival`` overrides port and adds the ETA)."""
+    """The vessel facts of a model alert (``arrival`` overrides port and adds the ETA).
+
+    Raises
+    ------
+    ValueError
+        For a tip's own queue item (no score): tips reach agencies through review and
+        referral only, never through subscriptions.
+    """
+    if alert.score is None or alert.mmsi is None:
+        raise ValueError(f"Queue item {alert.id} is a tip's (no score): not a subscription event.")
     detail = alert.detail or {}
     fields: dict[str, Any] = {
         "alert_id": alert.id,
@@ -204,10 +213,11 @@ def notify_alerts(session: Session, *, run_id: int, now: datetime | None = None)
     """
     changes = _run_changes(session, run_id)
     subs = active_concerns(session) if changes else []
-    crew = crew_nationalities(session, {a.mmsi for a, _, _, _ in changes}) if subs else {}
+    mmsis = {a.mmsi for a, _, _, _ in changes if a.mmsi is not None}
+    crew = crew_nationalities(session, mmsis) if subs else {}
     matched = 0
     for alert, kind, key, told in changes:
-        facts = alert_facts(alert, crew.get(alert.mmsi, frozenset()), **told)
+        facts = alert_facts(alert, crew.get(alert.mmsi or "", frozenset()), **told)
         for sub, concerns in subs:
             if matches(concerns, facts, kind):
                 item = alert_item(facts, kind)
@@ -294,7 +304,7 @@ def notify_arrivals(
         a.id: a
         for a in session.scalars(select(AlertRow).where(AlertRow.id.in_({d.alert_id for d in due})))
     }
-    crew = crew_nationalities(session, {a.mmsi for a in alerts.values()})
+    crew = crew_nationalities(session, {a.mmsi for a in alerts.values() if a.mmsi is not None})
     matched = 0
     for arrival in due:
         alert = alerts.get(int(arrival.alert_id or 0))
@@ -304,7 +314,7 @@ def notify_arrivals(
         assert eta is not None
         facts = alert_facts(
             alert,
-            crew.get(alert.mmsi, frozenset()),
+            crew.get(alert.mmsi or "", frozenset()),
             port_label=arrival.port_label,
             port_iso3=arrival.port_iso3,
             eta=eta,
