@@ -26,6 +26,17 @@ def test_tips_sit_after_high_and_medium_and_before_low():
     assert [band("high", "model"), band("unscored", "ngo"), band("low", "model")] == [2, 1, 0]
 
 
+def test_a_low_alert_a_tip_joined_moves_to_the_tips_band():
+    items = [
+        _item(1, "insufficient data", 0.05, urgency=tip_urgency(True, 1)),  # thin AIS, urgent tip
+        _item(2, "unscored", source="ngo", urgency=tip_urgency(False, 2)),
+        _item(3, "low", 0.40),
+        _item(4, "high", 0.90, urgency=tip_urgency(True, 0)),  # already first: stays in band 2
+    ]
+    assert [i.id for i in sorted(items, key=sort_key, reverse=True)] == [4, 1, 2, 3]
+    assert band("insufficient data", "model", 101) == 1 and band("low", "model") == 0
+
+
 def test_urgency_and_the_note():
     assert tip_urgency(True, 11) == 111 and tip_urgency(False, 3) == 3
     assert unscored_note("first_responder") == "no model score: tip from first responder"

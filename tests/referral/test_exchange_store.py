@@ -16,6 +16,7 @@ from tests.apikit import seed
 from tests.exchangekit import FIGURE_DEFINITIONS, additive_table, trusted_file
 from vessel_risk.db.engine import make_engine, migrate
 from vessel_risk.db.tables import (
+    AlertRow,
     AuditEntry,
     ExchangeAlert,
     ExchangeImport,
@@ -159,3 +160,19 @@ def test_the_regional_view_shows_each_source_at_its_latest_export(exporter, engi
         assert summary["sources"][0]["created_at"].startswith("2023-02-01")
         assert summary["figures"]["persons_screened"] == {"CHL": 58.0, "KOR": 29.0}
         assert set(regional_figures(s, figure="boardings")["source_state"]) == {"CHL", "KOR"}
+
+
+def test_tips_in_the_queue_stay_out_of_the_export(exporter):
+    """A hotline's tip in the queue (its own unscored item): the export still fits the
+    format, and carries the model's alerts only."""
+    from vessel_risk.referral.tips import TipReport, submit_tip
+
+    source, key, _ = exporter
+    with Session(source) as s, s.begin():
+        report = TipReport(source="hotline", subject="vessel", imo="9999999", urgent=True)
+        now = datetime(2022, 6, 1, tzinfo=UTC)
+        tip = submit_tip(s, report, actor="ph-hotline/desk", agency_id="ph-hotline", now=now)
+        assert s.get(AlertRow, tip.alert_id).year == 2022  # in the exported window
+    doc = export(source, key)
+    assert len(doc["tables"]["alerts"]) == 5
+    assert {a["mmsi"] for a in doc["tables"]["alerts"]} >= {"412000001", "725000004"}

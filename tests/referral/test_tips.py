@@ -58,6 +58,28 @@ def test_imo_or_call_sign_find_the_vessel_a_name_alone_does_not(engine):
         assert alert.source == "model" and alert.score == 0.8
 
 
+def test_an_urgent_tip_lifts_the_low_alert_it_joins_above_the_other_low_ones(engine):
+    from vessel_risk.alerts.queue import order_columns
+
+    def queue() -> list[tuple[str | None, int, float]]:
+        with Session(engine) as s:
+            band, key, ident = order_columns()
+            rows = s.execute(
+                select(AlertRow.mmsi, band, key).order_by(band.desc(), key.desc(), ident.desc())
+            ).all()
+        return [tuple(r) for r in rows]
+
+    assert queue() == [("412000001", 2, 0.8), ("412000002", 0, 0.2)]
+    _, item, linked = _submit(
+        engine, source="hotline", mmsi="412000002", urgent=True, ilo_indicators=["debt_bondage"]
+    )
+    assert linked is True
+    assert queue() == [("412000001", 2, 0.8), ("412000002", 1, 101.0)]  # the database's order
+    with Session(engine) as s:
+        low = s.get(AlertRow, item)
+        assert low is not None and (low.tier, low.score, low.tip_urgency) == ("low", 0.2, 101)
+
+
 def test_a_dismissed_alert_is_not_reopened_by_a_tip(engine):
     with Session(engine) as s, s.begin():
         model_id = s.scalars(select(AlertRow.id).where(AlertRow.mmsi == "412000001")).one()

@@ -8,7 +8,8 @@ tier :data:`UNSCORED` and a null score, and says so (:func:`unscored_note`).
 The queue's order (:func:`band`, then the key within the band, then the newest id):
 
 1. **band 2**: alerts of tier high or medium, score descending;
-2. **band 1**: unscored tips, :func:`tip_urgency` descending (urgent first, then by how
+2. **band 1**: unscored tips, and low or "insufficient data" alerts a tip joined,
+   :func:`tip_urgency` descending (urgent first, then by how
    many ILO forced-labour indicators the source observed);
 3. **band 0**: alerts of tier low or "insufficient data", score descending.
 
@@ -61,17 +62,22 @@ def unscored_note(source: str) -> str:
     return f"no model score: tip from {source.replace('_', ' ')}"
 
 
-def band(tier: str, source: str) -> int:
-    """The queue band of an item (2: high or medium, 1: tip, 0: low or insufficient data)."""
+def band(tier: str, source: str, tip_urgency: int | None = None) -> int:
+    """The queue band of an item: 2 for high or medium alerts; 1 for a tip's own item and
+    for a low or "insufficient data" alert a tip joined (a person reported the vessel:
+    thin AIS must not bury it); 0 for other low or "insufficient data" alerts."""
     if source != MODEL or tier == UNSCORED:
         return 1
-    return 2 if tier in ("high", "medium") else 0
+    if tier in ("high", "medium"):
+        return 2
+    return 1 if tip_urgency is not None else 0
 
 
 def sort_key(row: Any) -> tuple[int, float, int]:
     """The queue position of a row with ``tier``, ``source``, ``score``, ``tip_urgency``
-    and ``id`` (greater first): :func:`band`, the key within it, the id."""
-    b = band(row.tier, row.source or MODEL)
+    and ``id`` (greater first): :func:`band`, the key within it (the tips' urgency in
+    band 1, else the score), the id."""
+    b = band(row.tier, row.source or MODEL, row.tip_urgency)
     key = float(row.tip_urgency or 0) if b == 1 else float(row.score or 0.0)
     return (b, key, int(row.id or 0))
 

@@ -19,8 +19,8 @@ def clients_add(
     role: Annotated[
         str,
         typer.Option(
-            help="analyst, port_inspector, referral_approver, case_system, case_worker, "
-            "child_protection_officer, coordinator, admin"
+            help="analyst, port_inspector (needs --port), referral_approver, case_system, "
+            "case_worker, child_protection_officer, coordinator, tip_source, admin"
         ),
     ],
     country: Annotated[list[str] | None, typer.Option(help="ISO3 scope; repeat.")] = None,

@@ -55,7 +55,9 @@ def exchange_keygen(
     text = public.read_text("ascii").strip()
     console.print(f"Signing key: {private} (keep it secret; VESSEL_RISK_EXCHANGE_SIGNING_KEY)")
     console.print(f"Public key:  {public}")
-    console.print("Other states add this line under [states] in their trusted-keys file:")
+    console.print(
+        "Other states add this line under [states] in their trusted-keys file:", markup=False
+    )
     console.print(f'{state.upper()} = ["{text}"]', markup=False, highlight=False)
 
 

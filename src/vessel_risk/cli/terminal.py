@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 console = Console(soft_wrap=True)
 
 
 def fail(message: str) -> typer.Exit:
     """Print ``message`` as an error and return the exit (code 2) to raise."""
-    console.print(f"[red]error:[/red] {message}")
+    console.print(f"[red]error:[/red] {escape(message)}")  # the message is text, not markup
     return typer.Exit(code=2)

@@ -186,13 +186,19 @@ class Score(Base):
 
 
 QUEUE_BAND_SQL = (
-    "CASE WHEN source <> 'model' THEN 1 WHEN tier IN ('high', 'medium') THEN 2 ELSE 0 END"
+    "CASE WHEN source <> 'model' THEN 1 WHEN tier IN ('high', 'medium') THEN 2 "
+    "WHEN tip_urgency IS NOT NULL THEN 1 ELSE 0 END"
 )
-"""An alert's band in the review queue (2: high or medium, 1: a tip, 0: low or
-insufficient data), as the database computes it."""
+"""An alert's band in the review queue (2: high or medium, 1: a tip, or a low or
+insufficient-data alert a tip joined, 0: other low or insufficient data), as the
+database computes it."""
 
-QUEUE_KEY_SQL = "COALESCE(score, tip_urgency, 0)"
-"""An alert's key within its band: the model's score, or an unscored tip's urgency."""
+QUEUE_KEY_SQL = (
+    "CASE WHEN source <> 'model' OR (tier NOT IN ('high', 'medium') AND tip_urgency IS NOT "
+    "NULL) THEN COALESCE(tip_urgency, 0) ELSE COALESCE(score, 0) END"
+)
+"""An alert's key within its band: the model's score, or in the tips' band the urgency
+of its tips."""
 
 
 class AlertRow(Base):

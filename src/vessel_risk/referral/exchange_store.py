@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from vessel_risk.alerts.queue import MODEL
 from vessel_risk.db.tables import (
     AlertRow,
     ExchangeAlert,
@@ -77,7 +78,11 @@ def vessel_tables(
         (:data:`~vessel_risk.referral.exchange.INSPECTION_COLUMNS`: the C188 items
         recorded ``missing`` become ``documents_missing``). Vessel facts only.
     """
-    q = select(AlertRow).where(AlertRow.year >= start.year, AlertRow.year <= end.year)
+    q = select(AlertRow).where(
+        AlertRow.year >= start.year,
+        AlertRow.year <= end.year,
+        AlertRow.source == MODEL,  # tips stay home: a source's account is not for export
+    )
     if tiers:
         q = q.where(AlertRow.tier.in_(list(tiers)))
     alerts = [

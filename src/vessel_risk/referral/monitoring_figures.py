@@ -141,7 +141,9 @@ _SIMPLE: list[Figure] = [
         "alerts_raised",
         "Alerts raised",
         "Alerts (one per vessel-year) first recorded in the month (the alert's creation "
-        "time). Broken down by the vessel's last port, its state and the declared flag.",
+        "time). Broken down by the vessel's last port, its state and the declared flag. "
+        "Tips from hotlines, NGOs, consulates and first responders are not alerts and are "
+        "not counted here.",
         "alerts",
         "vessel",
         "Alerts",

@@ -20,6 +20,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from vessel_risk.alerts.queue import MODEL
 from vessel_risk.db.tables import (
     AlertRow,
     AuditEntry,
@@ -93,7 +94,10 @@ def monitoring_frames(
         ``child`` for a child's case).
     """
     lo, hi = _utc(start), _utc(end)
-    alerts = session.scalars(select(AlertRow).where(AlertRow.created_at < hi)).all()
+    # the model's vessel-years; a tip's own queue item is not an alert (see FIGURES)
+    alerts = session.scalars(
+        select(AlertRow).where(AlertRow.created_at < hi, AlertRow.source == MODEL)
+    ).all()
     inspections = session.scalars(select(Inspection).where(Inspection.inspected_at < hi)).all()
     cases = session.scalars(select(Case).where(Case.created_at < hi).order_by(Case.id)).all()
     case_ids = {c.id for c in cases}

@@ -38,7 +38,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from vessel_risk.alerts.queue import (
-    MODEL,
     TIP_SOURCES,
     UNSCORED,
     sort_key,
@@ -268,7 +267,7 @@ def _join(session: Session, item: AlertRow, report: TipReport, *, actor: str) ->
     before = {"reported_by": list(item.reported_by or [])}
     item.reported_by = sorted({*(item.reported_by or []), report.source})
     urgency = tip_urgency(report.urgent, len(report.ilo_indicators))
-    if item.source != MODEL and urgency > (item.tip_urgency or 0):
+    if urgency > (item.tip_urgency or 0):  # a joined low alert moves to the tips' band
         item.tip_urgency = urgency
     item.updated_at = utcnow()
     audit(

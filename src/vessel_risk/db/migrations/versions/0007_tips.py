@@ -25,9 +25,13 @@ from vessel_risk.db.crypto import EncryptedJSON
 
 # The expressions as this revision wrote them (tables.py may change them in a later one).
 QUEUE_BAND_SQL = (
-    "CASE WHEN source <> 'model' THEN 1 WHEN tier IN ('high', 'medium') THEN 2 ELSE 0 END"
+    "CASE WHEN source <> 'model' THEN 1 WHEN tier IN ('high', 'medium') THEN 2 "
+    "WHEN tip_urgency IS NOT NULL THEN 1 ELSE 0 END"
 )
-QUEUE_KEY_SQL = "COALESCE(score, tip_urgency, 0)"
+QUEUE_KEY_SQL = (
+    "CASE WHEN source <> 'model' OR (tier NOT IN ('high', 'medium') AND tip_urgency IS NOT "
+    "NULL) THEN COALESCE(tip_urgency, 0) ELSE COALESCE(score, 0) END"
+)
 
 revision = "0007_tips"
 down_revision = "0006_cases"
