@@ -375,6 +375,7 @@ def run_store(
     scorer: Scorer | None = None,
     on_stage: OnStage = _noop,
     on_partition: Callable[[int, int], None] | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
 ) -> RunSummary:
     """:func:`vessel_risk.pipeline.run` on a position store with a ``store.json``,
     recomputing only what the appends since the folder's last run changed.
@@ -404,6 +405,12 @@ def run_store(
     assert config.position_store is not None
     store, out_dir, validate = Path(config.position_store), config.out_dir, config.validate_frames
     url = config.resolved_database_url
+    tell = on_progress or (lambda step, done, total: None)
+    parts = store_partitions(store) or [0]
+
+    def progress(step: str, done: int) -> None:
+        tell(step, done, len(parts))
+
     given = config.database_url is not None or (out_dir / "vessel_risk.db").is_file()
     engine = open_database(url, create=True) if given else None
     try:
@@ -421,7 +428,6 @@ def run_store(
         if not resume:
             shutil.rmtree(cache, ignore_errors=True)
         tally = RunTally()
-        parts = store_partitions(store) or [0]
         files = json.loads((store / "ingest_report.json").read_text())
         quarantine = _ParquetAppender(out_dir / "quarantine.parquet", empty_frame(QuarantineSchema))
         for rows in iter_store_quarantine(store):
@@ -432,6 +438,7 @@ def run_store(
             first: dict[int, dict[str, pd.DataFrame]] = {}
             areas, identities, activities = [], [], []
             cleaning: Counter[str] = Counter()
+            progress("first pass", 0)
             for k, n in enumerate(parts):
                 if on_partition is not None:
                     on_partition(k, len(parts))
@@ -456,13 +463,18 @@ def run_store(
                 window = grid["slot"].to_numpy(dtype="int64") // ENCOUNTER_WINDOW_SLOTS
                 write_split(grid, window, work / "grid", "window", f"part={n:05d}.parquet")
                 first[n] = {k2: p1[k2] for k2 in ("positions", "identity", "transmitters")}
+                progress("first pass", k + 1)
             tally.cleaning.update(cleaning)
             quarantine.close()
 
             on_stage("encounters")
             area = concat(areas).groupby("cell_day", sort=True)["n"].sum().reset_index()
             windows = sorted((work / "grid").glob("window=*"))
-            samples = [encounter_window_task(str(w)) for w in windows]
+            tell("encounters", 0, len(windows))
+            samples = []
+            for w, window_dir in enumerate(windows):
+                samples.append(encounter_window_task(str(window_dir)))
+                tell("encounters", w + 1, len(windows))
             found = encounters_from_samples(
                 concat(samples) if samples else pd.DataFrame(), carriers=refs.carriers
             )
@@ -492,6 +504,7 @@ def run_store(
         shown: list[pd.DataFrame] = []
         positions_out = GeoParquetWriter(out_dir / "positions.parquet", empty_frame(PositionSchema))
         share = min(1.0, MAP_POSITIONS / max(tally.positions_kept, 1))
+        progress("second pass", 0)
         for k, n in enumerate(parts):
             if on_partition is not None:
                 on_partition(k, len(parts))
@@ -522,6 +535,7 @@ def run_store(
             positions_out.write(PositionSchema.validate(pos[columns(PositionSchema)]))
             located = pos.loc[pos["lat"].notna(), ["lat", "lon"]]
             shown.append(located if share >= 1 else located.sample(frac=share, random_state=n))
+            progress("second pass", k + 1)
         positions_out.close()
 
         events = Events.stack(per_part, encounters)

@@ -301,6 +301,7 @@ def run(
             scorer=scorer,
             on_stage=on_stage,
             on_partition=on_partition,
+            on_progress=on_progress,
         )
     out_dir = config.out_dir
     url = config.resolved_database_url
