@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from tests.builders import shared_file
+from vessel_risk.events.encounters import close_pairs, pair_samples, resample_tracks
 from vessel_risk.pipeline.tasks import (
+    ENCOUNTER_TILE_DEG,
+    TILE_MARGIN_DEG,
     StageClock,
-    encounter_window_task,
+    encounter_tile_task,
     first_pass_task,
+    grid_tile_folders,
     positions_file,
     write_atomic,
+    write_grid,
 )
 
 
@@ -47,11 +53,84 @@ def test_a_retried_first_pass_leaves_the_same_files_and_result(tmp_path, refs):
     again = first_pass_task(n, str(store), str(work), refs)  # as a retry after a lost worker
     assert sorted(p for p in work.rglob("*") if p.is_file()) == files  # no temporaries left
     assert {p: p.read_bytes() for p in files} == before
-    assert positions_file(work, n) in files and any("window=" in str(p) for p in files)
+    assert positions_file(work, n) in files and any("tile=" in str(p) for p in files)
     pd.testing.assert_frame_equal(again.identity, first.identity)
     assert again.tally == first.tally and again.positions == first.positions > 0
-    windows = sorted((work / "grid").glob("window=*"))
-    assert isinstance(encounter_window_task(str(windows[0])), pd.DataFrame)
+    tiles = grid_tile_folders(work)
+    assert isinstance(encounter_tile_task(tiles[0]), pd.DataFrame)
+
+
+def _tiled_samples(grid: pd.DataFrame, tmp_path, parts: int = 3) -> pd.DataFrame:
+    """Samples of every tile, the grid written by ``parts`` partitions (rows dealt out)."""
+    for n in range(parts):
+        write_grid(grid.iloc[n::parts], tmp_path, n)
+    return pd.concat([encounter_tile_task(t) for t in grid_tile_folders(tmp_path)])
+
+
+def _sorted(samples: pd.DataFrame) -> pd.DataFrame:
+    out = samples.astype({"a": str, "b": str})
+    return out.sort_values(["a", "a_track", "b", "b_track", "slot"]).reset_index(drop=True)
+
+
+def test_tiles_find_every_close_pair_once_across_band_edges(tmp_path):
+    """150 vessels over 40 slots, each point within 0.01° of a band edge (-10°, 0°, 10°):
+    the pairs found tile by tile are exactly those of the whole grid, none twice."""
+    rng = np.random.default_rng(7)
+    n = 6000
+    edge = rng.choice([-10.0, 0.0, 10.0], n)
+    grid = pd.DataFrame(
+        {
+            "mmsi": pd.Categorical([f"4120{k // 40:05d}" for k in range(n)]),
+            "track_id": np.zeros(n, dtype="int64"),
+            "slot": 2_800_000 + np.arange(n) % 40,
+            "lat": edge + rng.uniform(-0.01, 0.01, n),
+            "lon": 120.0 + rng.uniform(0.0, 0.03, n),
+            "speed_knots": rng.uniform(0, 3, n),
+            "distance_from_port_km": rng.uniform(0, 50, n),
+        }
+    )
+    grid.loc[::97, "lat"] = np.nan  # unlocated points never pair
+    whole = _sorted(pair_samples(grid, close_pairs(grid)))
+    tiled = _sorted(_tiled_samples(grid, tmp_path))
+    band = np.floor(whole["lat"] / ENCOUNTER_TILE_DEG)
+    assert len(whole) > 2000 and 0 < TILE_MARGIN_DEG < 0.005
+    assert band.nunique() == 4  # pairs on both sides of the edges
+    assert not tiled.duplicated(["a", "a_track", "b", "b_track", "slot"]).any()
+    pd.testing.assert_frame_equal(tiled, whole)
+
+
+def test_a_pair_astride_a_band_edge_is_found_in_one_tile(tmp_path):
+    """Two vessels 300 m apart north-south across 10°N: one pair, owned by the band 0-10°."""
+    grid = pd.DataFrame(
+        {
+            "mmsi": pd.Categorical(["412000001", "412000002"]),
+            "track_id": [0, 0],
+            "slot": [2_800_000, 2_800_000],
+            "lat": [9.9987, 10.0013],
+            "lon": [120.0, 120.0],
+            "speed_knots": [0.5, 0.7],
+            "distance_from_port_km": [40.0, 41.0],
+        }
+    )
+    tiles = []
+    write_grid(grid, tmp_path, 0)
+    for folder in grid_tile_folders(tmp_path):
+        tiles.append((folder.rsplit("=", 1)[1], len(encounter_tile_task(folder))))
+    assert tiles == [("+000", 1), ("+001", 0)]
+
+
+def test_tiles_give_the_pairs_of_the_whole_grid_on_the_squid_fleet(tmp_path):
+    squid = pd.read_parquet(
+        shared_file("data", "ais", "squid_jiggers_2020_2023.parquet"),
+        columns=["mmsi", "timestamp", "lat", "lon", "speed_knots"],
+    )
+    squid["mmsi"] = squid["mmsi"].astype(str)
+    squid["distance_from_port_km"] = 100.0
+    grid = resample_tracks(squid.sort_values(["mmsi", "timestamp"]).reset_index(drop=True))
+    whole = _sorted(pair_samples(grid, close_pairs(grid)))
+    tiled = _sorted(_tiled_samples(grid, tmp_path))
+    assert len(whole) > 1000
+    pd.testing.assert_frame_equal(tiled, whole)
 
 
 def test_the_stage_clock_times_each_stage_and_passes_names_on():

@@ -211,7 +211,7 @@ def _run(
         console=console,
         transient=False,
     ) as progress:
-        # One bar for the stages, one per step mapped over partitions or time windows.
+        # One bar for the stages, one per step mapped over partitions or space-time tiles.
         task = progress.add_task("starting", total=len(STAGES))
         steps: dict[str, TaskID] = {}
 
@@ -219,7 +219,7 @@ def _run(
             progress.update(task, description=stage, completed=STAGES.index(stage))
 
         def on_progress(step: str, done: int, total: int) -> None:
-            what = "time windows" if step == "encounters" else "vessel partitions"
+            what = "space-time tiles" if step == "encounters" else "vessel partitions"
             if step not in steps:
                 steps[step] = progress.add_task(f"  {step} ({what})", total=total)
             progress.update(steps[step], completed=done, total=total)

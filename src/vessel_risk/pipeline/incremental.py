@@ -47,7 +47,6 @@ from vessel_risk.ingest import (
     read_partition,
     store_appends,
     store_partitions,
-    write_split,
 )
 from vessel_risk.ingest.schemas import QuarantineSchema
 from vessel_risk.pipeline.config import _REFERENCE_FILES
@@ -395,12 +394,11 @@ def run_store(
     from vessel_risk.pipeline.outputs import score_and_record
     from vessel_risk.pipeline.report import MAP_POSITIONS, write_report
     from vessel_risk.pipeline.run import (
-        ENCOUNTER_WINDOW_SLOTS,
         RunSummary,
         _ParquetAppender,
         load_references,
     )
-    from vessel_risk.pipeline.tasks import encounter_window_task
+    from vessel_risk.pipeline.tasks import encounter_tile_task, grid_tile_folders, write_grid
 
     assert config.position_store is not None
     store, out_dir, validate = Path(config.position_store), config.out_dir, config.validate_frames
@@ -459,9 +457,7 @@ def run_store(
                 areas.append(area_message_counts(p1["positions"]))
                 identities.append(p1["identity"])
                 activities.append(position_activity(p1["positions"]))
-                grid = p1["grid"]
-                window = grid["slot"].to_numpy(dtype="int64") // ENCOUNTER_WINDOW_SLOTS
-                write_split(grid, window, work / "grid", "window", f"part={n:05d}.parquet")
+                write_grid(p1["grid"], work, n)
                 first[n] = {k2: p1[k2] for k2 in ("positions", "identity", "transmitters")}
                 progress("first pass", k + 1)
             tally.cleaning.update(cleaning)
@@ -469,12 +465,12 @@ def run_store(
 
             on_stage("encounters")
             area = concat(areas).groupby("cell_day", sort=True)["n"].sum().reset_index()
-            windows = sorted((work / "grid").glob("window=*"))
-            tell("encounters", 0, len(windows))
+            tiles = grid_tile_folders(work)
+            tell("encounters", 0, len(tiles))
             samples = []
-            for w, window_dir in enumerate(windows):
-                samples.append(encounter_window_task(str(window_dir)))
-                tell("encounters", w + 1, len(windows))
+            for w, tile in enumerate(tiles):
+                samples.append(encounter_tile_task(tile))
+                tell("encounters", w + 1, len(tiles))
             found = encounters_from_samples(
                 concat(samples) if samples else pd.DataFrame(), carriers=refs.carriers
             )

@@ -1,4 +1,4 @@
-"""The tasks a run maps over partitions and time windows, in this process or on Dask.
+"""The tasks a run maps over partitions and space-time tiles, in this process or on Dask.
 
 Each task is a module-level function of plain, picklable arguments (paths as strings,
 frames, :class:`~vessel_risk.pipeline.stages.References`) that reads its input from the
@@ -30,7 +30,13 @@ import pandas as pd
 import pyarrow as pa
 from pyarrow import feather
 
-from vessel_risk.events.encounters import close_pairs, pair_samples, resample_tracks
+from vessel_risk.events.encounters import (
+    MAX_DISTANCE_M,
+    MIN_MERIDIAN_RADIUS_M,
+    close_pairs,
+    pair_samples,
+    resample_tracks,
+)
 from vessel_risk.events.gaps import area_message_counts
 from vessel_risk.events.schemas import PositionSchema
 from vessel_risk.frames import columns
@@ -42,6 +48,16 @@ from vessel_risk.pipeline.stages import Events, PartitionWork, References, first
 ENCOUNTER_WINDOW_SLOTS = 4096
 """Slots of the 10-minute encounter grid in one time window (about 28 days): the unit
 the encounter search is distributed by (close pairs only join points of one slot)."""
+
+ENCOUNTER_TILE_DEG = 10.0
+"""Latitude band of one encounter tile, degrees: with :data:`ENCOUNTER_WINDOW_SLOTS`, the
+space-time tile the encounter search is distributed by."""
+
+TILE_MARGIN_DEG = float(np.degrees((MAX_DISTANCE_M + 1.0) / MIN_MERIDIAN_RADIUS_M))
+"""A grid point this close to a tile's edge (degrees of latitude, 0.00453°: 501 m on the
+sphere of :data:`~vessel_risk.events.encounters.MIN_MERIDIAN_RADIUS_M`, which no two
+points within 500 m on WGS 84 differ by more) is also written to the neighbouring tile,
+so every close pair lies whole in the tile of at least one of its points."""
 
 
 def peak_memory_mib() -> float:
@@ -164,17 +180,62 @@ def positions_file(work: str | Path, partition: int, *, final: bool = False) -> 
     return Path(work) / "positions" / name
 
 
-def _write_grid(grid: pd.DataFrame, work: Path, partition: int) -> None:
-    """The partition's encounter grid, one file per time window it touches."""
-    if grid.empty:
+def grid_tiles(grid: pd.DataFrame) -> pd.DataFrame:
+    """The located points of an encounter grid, each in its space-time tile and, near a
+    tile's edge, also in the neighbouring one.
+
+    Parameters
+    ----------
+    grid : DataFrame from :func:`~vessel_risk.events.encounters.resample_tracks`.
+
+    Returns
+    -------
+    DataFrame
+        The located rows of ``grid`` (points without a position never pair) with
+        ``window`` (``slot // ENCOUNTER_WINDOW_SLOTS``), ``tile`` (latitude band of
+        :data:`ENCOUNTER_TILE_DEG` the row is written to) and ``home`` (the band the
+        point lies in); a point within :data:`TILE_MARGIN_DEG` of a band edge appears
+        twice, once in each band.
+    """
+    located = grid[grid["lat"].notna() & grid["lon"].notna()]
+    lat = located["lat"].to_numpy(dtype="float64")
+    home = np.floor(lat / ENCOUNTER_TILE_DEG).astype("int64")
+    low = lat - home * ENCOUNTER_TILE_DEG < TILE_MARGIN_DEG
+    high = (home + 1) * ENCOUNTER_TILE_DEG - lat < TILE_MARGIN_DEG
+    rows = np.concatenate([np.arange(len(lat)), np.flatnonzero(low), np.flatnonzero(high)])
+    tile = np.concatenate([home, home[low] - 1, home[high] + 1])
+    out = located.iloc[rows].reset_index(drop=True)
+    out["window"] = out["slot"].to_numpy(dtype="int64") // ENCOUNTER_WINDOW_SLOTS
+    out["tile"] = tile
+    out["home"] = home[rows]
+    return out
+
+
+def tile_folder(work: str | Path, window: int, tile: int) -> Path:
+    """The folder of one space-time tile of the encounter grid (every partition's file)."""
+    return Path(work) / "grid" / f"window={window:05d}" / f"tile={tile:+04d}"
+
+
+def write_grid(grid: pd.DataFrame, work: str | Path, partition: int) -> None:
+    """The partition's encounter grid, one file per space-time tile it touches
+    (:func:`grid_tiles`; :func:`encounter_tile_task` reads a tile back)."""
+    tiles = grid_tiles(grid)
+    if tiles.empty:
         return
-    window = grid["slot"].to_numpy(dtype="int64") // ENCOUNTER_WINDOW_SLOTS
-    order = np.argsort(window, kind="stable")
-    keys = window[order]
+    keys = tiles["window"].to_numpy() * 1000 + tiles["tile"].to_numpy()
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
     for a, b in zip(starts, [*starts[1:], len(keys)], strict=True):
-        path = work / "grid" / f"window={int(keys[a]):05d}" / f"part={partition:05d}.parquet"
-        write_atomic(grid.iloc[order[a:b]], path)
+        first = tiles.iloc[order[a]]
+        folder = tile_folder(work, int(first["window"]), int(first["tile"]))
+        part = tiles.iloc[order[a:b]].drop(columns=["window", "tile"])
+        write_atomic(part, folder / f"part={partition:05d}.parquet")
+
+
+def grid_tile_folders(work: str | Path) -> list[str]:
+    """Every space-time tile folder of the run's encounter grid, in a fixed order."""
+    return [str(t) for t in sorted((Path(work) / "grid").glob("window=*/tile=*"))]
 
 
 def first_pass_task(
@@ -205,7 +266,7 @@ def first_pass_task(
     FirstPassResult
         The partition's counts, quarantined rows, transmitters, identity history, first
         and last time of each MMSI and messages per cell-day. The enriched positions go
-        to :func:`positions_file` and the encounter grid to ``work/grid/window=W/``.
+        to :func:`positions_file` and the encounter grid to ``work/grid/window=W/tile=T/``.
     """
     positions, static = read_partition(store, partition)
     clock = StageClock(on_stage)
@@ -216,7 +277,7 @@ def first_pass_task(
     areas = area_message_counts(part.positions)
     grid = resample_tracks(part.positions)
     grid["mmsi"] = grid["mmsi"].astype("string")
-    _write_grid(grid, Path(work), partition)
+    write_grid(grid, work, partition)
     write_atomic(part.positions, positions_file(work, partition))
     clock.stop()
     assert part.transmitters is not None
@@ -237,22 +298,29 @@ def first_pass_task(
     )
 
 
-def encounter_window_task(window: str) -> pd.DataFrame:
-    """Close-pair samples of one time window of the encounter grid (every partition).
+def encounter_tile_task(tile: str) -> pd.DataFrame:
+    """Close-pair samples of one space-time tile of the encounter grid (every partition).
 
     Parameters
     ----------
-    window : str
-        A ``work/grid/window=W`` folder.
+    tile : str
+        A ``work/grid/window=W/tile=T`` folder (:func:`write_grid`).
 
     Returns
     -------
     DataFrame
-        :func:`~vessel_risk.events.encounters.pair_samples` of the window's close pairs.
+        :func:`~vessel_risk.events.encounters.pair_samples` of the close pairs found in
+        the tile and owned by it: a pair is kept in the lower of its two points' home
+        bands, which holds them both (:data:`TILE_MARGIN_DEG`), so over all tiles every
+        close pair of the whole grid comes back once.
     """
-    files = sorted(Path(window).glob("*.parquet"))
+    number = int(Path(tile).name.split("=", 1)[1])
+    files = sorted(Path(tile).glob("*.parquet"))
     grid = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-    return pair_samples(grid, close_pairs(grid))
+    pairs = close_pairs(grid)
+    home = grid["home"].to_numpy()
+    owner = np.minimum(home[pairs["i"].to_numpy()], home[pairs["j"].to_numpy()])
+    return pair_samples(grid, pairs[owner == number])
 
 
 def second_pass_task(
