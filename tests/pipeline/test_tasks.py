@@ -9,14 +9,16 @@ import pytest
 from tests.builders import shared_file
 from vessel_risk.events.encounters import close_pairs, pair_samples, resample_tracks
 from vessel_risk.pipeline.tasks import (
-    ENCOUNTER_TILE_DEG,
-    TILE_MARGIN_DEG,
     StageClock,
-    encounter_tile_task,
     first_pass_task,
-    grid_tile_folders,
     positions_file,
     write_atomic,
+)
+from vessel_risk.pipeline.tiles import (
+    ENCOUNTER_TILE_DEG,
+    TILE_MARGIN_DEG,
+    encounter_tile_task,
+    plan_tiles,
     write_grid,
 )
 
@@ -53,18 +55,25 @@ def test_a_retried_first_pass_leaves_the_same_files_and_result(tmp_path, refs):
     again = first_pass_task(n, str(store), str(work), refs)  # as a retry after a lost worker
     assert sorted(p for p in work.rglob("*") if p.is_file()) == files  # no temporaries left
     assert {p: p.read_bytes() for p in files} == before
-    assert positions_file(work, n) in files and any("tile=" in str(p) for p in files)
+    assert positions_file(work, n) in files and any("window=" in str(p) for p in files)
     pd.testing.assert_frame_equal(again.identity, first.identity)
     assert again.tally == first.tally and again.positions == first.positions > 0
-    tiles = grid_tile_folders(work)
+    tiles = plan_tiles(work)
     assert isinstance(encounter_tile_task(tiles[0]), pd.DataFrame)
 
 
 def _tiled_samples(grid: pd.DataFrame, tmp_path, parts: int = 3) -> pd.DataFrame:
-    """Samples of every tile, the grid written by ``parts`` partitions (rows dealt out)."""
+    """Samples of every tile, the grid written by ``parts`` partitions (rows dealt out),
+    one task per band (``max_points=1``) and, apart, one task per window."""
     for n in range(parts):
         write_grid(grid.iloc[n::parts], tmp_path, n)
-    return pd.concat([encounter_tile_task(t) for t in grid_tile_folders(tmp_path)])
+    by_band = plan_tiles(tmp_path, max_points=1)
+    by_window = plan_tiles(tmp_path)
+    assert len(by_band) > len(by_window)
+    whole = _sorted(pd.concat([encounter_tile_task(t) for t in by_window]))
+    tiled = pd.concat([encounter_tile_task(t) for t in by_band])
+    pd.testing.assert_frame_equal(_sorted(tiled), whole)
+    return tiled
 
 
 def _sorted(samples: pd.DataFrame) -> pd.DataFrame:
@@ -112,11 +121,10 @@ def test_a_pair_astride_a_band_edge_is_found_in_one_tile(tmp_path):
             "distance_from_port_km": [40.0, 41.0],
         }
     )
-    tiles = []
     write_grid(grid, tmp_path, 0)
-    for folder in grid_tile_folders(tmp_path):
-        tiles.append((folder.rsplit("=", 1)[1], len(encounter_tile_task(folder))))
-    assert tiles == [("+000", 1), ("+001", 0)]
+    tasks = plan_tiles(tmp_path, max_points=1)
+    assert [bands for _, bands in tasks] == [[0], [1]]
+    assert [len(encounter_tile_task(t)) for t in tasks] == [1, 0]
 
 
 def test_tiles_give_the_pairs_of_the_whole_grid_on_the_squid_fleet(tmp_path):

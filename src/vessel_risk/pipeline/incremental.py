@@ -398,7 +398,7 @@ def run_store(
         _ParquetAppender,
         load_references,
     )
-    from vessel_risk.pipeline.tasks import encounter_tile_task, grid_tile_folders, write_grid
+    from vessel_risk.pipeline.tiles import encounter_tile_task, plan_tiles, write_grid
 
     assert config.position_store is not None
     store, out_dir, validate = Path(config.position_store), config.out_dir, config.validate_frames
@@ -465,7 +465,7 @@ def run_store(
 
             on_stage("encounters")
             area = concat(areas).groupby("cell_day", sort=True)["n"].sum().reset_index()
-            tiles = grid_tile_folders(work)
+            tiles = plan_tiles(work)
             tell("encounters", 0, len(tiles))
             samples = []
             for w, tile in enumerate(tiles):

@@ -24,11 +24,11 @@ by compact cross-vessel tables, not by the input:
    summed over partitions), and its vessels' 10-minute encounter grid
    (:func:`vessel_risk.events.encounters.resample_tracks`, which depends on one vessel
    alone), written to work files by space-time tile
-   (:func:`vessel_risk.pipeline.tasks.write_grid`).
+   (:func:`vessel_risk.pipeline.tiles.write_grid`).
 2. Encounters, the stage that pairs vessels: close pairs only ever join grid points
    of the same 10-minute slot within 500 m, so the grid is read one space-time tile at a
    time (:data:`ENCOUNTER_WINDOW_SLOTS` slots by a latitude band of
-   :data:`~vessel_risk.pipeline.tasks.ENCOUNTER_TILE_DEG`, points near a band's edge
+   :data:`~vessel_risk.pipeline.tiles.ENCOUNTER_TILE_DEG`, points near a band's edge
    in both bands), over all partitions, and reduced to the close-pair samples it owns;
    runs of consecutive slots are then found on the samples of all tiles
    (:func:`vessel_risk.events.encounters.encounters_from_samples`), so an encounter
@@ -96,16 +96,14 @@ from vessel_risk.pipeline.outputs import score_and_record
 from vessel_risk.pipeline.scoring import Scorer, choose_scorer
 from vessel_risk.pipeline.stages import Events, OnStage, References, _noop, check_frame, concat
 from vessel_risk.pipeline.tasks import (
-    ENCOUNTER_WINDOW_SLOTS,
     FirstPassResult,
     SecondPassResult,
-    encounter_tile_task,
     first_pass_task,
-    grid_tile_folders,
     peak_memory_mib,
     positions_file,
     second_pass_task,
 )
+from vessel_risk.pipeline.tiles import ENCOUNTER_WINDOW_SLOTS, encounter_tile_task, plan_tiles
 from vessel_risk.referral.directory import read_directory
 
 T = TypeVar("T")
@@ -481,7 +479,7 @@ def _map_partitions(
     clock = time.perf_counter()
     area = pd.concat([r.areas for r in first], ignore_index=True)
     area = area.groupby("cell_day", sort=True)["n"].sum().reset_index()
-    tiles = grid_tile_folders(work)
+    tiles = plan_tiles(work)
     on_progress("encounters", 0, len(tiles))
     samples = cluster.map(
         encounter_tile_task,

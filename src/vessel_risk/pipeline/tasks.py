@@ -25,18 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 from pyarrow import feather
 
-from vessel_risk.events.encounters import (
-    MAX_DISTANCE_M,
-    MIN_MERIDIAN_RADIUS_M,
-    close_pairs,
-    pair_samples,
-    resample_tracks,
-)
+from vessel_risk.events.encounters import resample_tracks
 from vessel_risk.events.gaps import area_message_counts
 from vessel_risk.events.schemas import PositionSchema
 from vessel_risk.frames import columns
@@ -44,20 +37,21 @@ from vessel_risk.identity.identify import VesselTables, position_activity
 from vessel_risk.ingest import read_partition
 from vessel_risk.pipeline.counts import RunTally
 from vessel_risk.pipeline.stages import Events, PartitionWork, References, first_pass, second_pass
+from vessel_risk.pipeline.tiles import ENCOUNTER_WINDOW_SLOTS, encounter_tile_task, write_grid
 
-ENCOUNTER_WINDOW_SLOTS = 4096
-"""Slots of the 10-minute encounter grid in one time window (about 28 days): the unit
-the encounter search is distributed by (close pairs only join points of one slot)."""
-
-ENCOUNTER_TILE_DEG = 10.0
-"""Latitude band of one encounter tile, degrees: with :data:`ENCOUNTER_WINDOW_SLOTS`, the
-space-time tile the encounter search is distributed by."""
-
-TILE_MARGIN_DEG = float(np.degrees((MAX_DISTANCE_M + 1.0) / MIN_MERIDIAN_RADIUS_M))
-"""A grid point this close to a tile's edge (degrees of latitude, 0.00453°: 501 m on the
-sphere of :data:`~vessel_risk.events.encounters.MIN_MERIDIAN_RADIUS_M`, which no two
-points within 500 m on WGS 84 differ by more) is also written to the neighbouring tile,
-so every close pair lies whole in the tile of at least one of its points."""
+__all__ = [
+    "ENCOUNTER_WINDOW_SLOTS",
+    "FirstPassResult",
+    "SecondPassResult",
+    "StageClock",
+    "encounter_tile_task",
+    "first_pass_task",
+    "peak_memory_mib",
+    "positions_file",
+    "read_work",
+    "second_pass_task",
+    "write_atomic",
+]
 
 
 def peak_memory_mib() -> float:
@@ -180,64 +174,6 @@ def positions_file(work: str | Path, partition: int, *, final: bool = False) -> 
     return Path(work) / "positions" / name
 
 
-def grid_tiles(grid: pd.DataFrame) -> pd.DataFrame:
-    """The located points of an encounter grid, each in its space-time tile and, near a
-    tile's edge, also in the neighbouring one.
-
-    Parameters
-    ----------
-    grid : DataFrame from :func:`~vessel_risk.events.encounters.resample_tracks`.
-
-    Returns
-    -------
-    DataFrame
-        The located rows of ``grid`` (points without a position never pair) with
-        ``window`` (``slot // ENCOUNTER_WINDOW_SLOTS``), ``tile`` (latitude band of
-        :data:`ENCOUNTER_TILE_DEG` the row is written to) and ``home`` (the band the
-        point lies in); a point within :data:`TILE_MARGIN_DEG` of a band edge appears
-        twice, once in each band.
-    """
-    located = grid[grid["lat"].notna() & grid["lon"].notna()]
-    lat = located["lat"].to_numpy(dtype="float64")
-    home = np.floor(lat / ENCOUNTER_TILE_DEG).astype("int64")
-    low = lat - home * ENCOUNTER_TILE_DEG < TILE_MARGIN_DEG
-    high = (home + 1) * ENCOUNTER_TILE_DEG - lat < TILE_MARGIN_DEG
-    rows = np.concatenate([np.arange(len(lat)), np.flatnonzero(low), np.flatnonzero(high)])
-    tile = np.concatenate([home, home[low] - 1, home[high] + 1])
-    out = located.iloc[rows].reset_index(drop=True)
-    out["window"] = out["slot"].to_numpy(dtype="int64") // ENCOUNTER_WINDOW_SLOTS
-    out["tile"] = tile
-    out["home"] = home[rows]
-    return out
-
-
-def tile_folder(work: str | Path, window: int, tile: int) -> Path:
-    """The folder of one space-time tile of the encounter grid (every partition's file)."""
-    return Path(work) / "grid" / f"window={window:05d}" / f"tile={tile:+04d}"
-
-
-def write_grid(grid: pd.DataFrame, work: str | Path, partition: int) -> None:
-    """The partition's encounter grid, one file per space-time tile it touches
-    (:func:`grid_tiles`; :func:`encounter_tile_task` reads a tile back)."""
-    tiles = grid_tiles(grid)
-    if tiles.empty:
-        return
-    keys = tiles["window"].to_numpy() * 1000 + tiles["tile"].to_numpy()
-    order = np.argsort(keys, kind="stable")
-    keys = keys[order]
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    for a, b in zip(starts, [*starts[1:], len(keys)], strict=True):
-        first = tiles.iloc[order[a]]
-        folder = tile_folder(work, int(first["window"]), int(first["tile"]))
-        part = tiles.iloc[order[a:b]].drop(columns=["window", "tile"])
-        write_atomic(part, folder / f"part={partition:05d}.parquet")
-
-
-def grid_tile_folders(work: str | Path) -> list[str]:
-    """Every space-time tile folder of the run's encounter grid, in a fixed order."""
-    return [str(t) for t in sorted((Path(work) / "grid").glob("window=*/tile=*"))]
-
-
 def first_pass_task(
     partition: int,
     store: str,
@@ -266,7 +202,8 @@ def first_pass_task(
     FirstPassResult
         The partition's counts, quarantined rows, transmitters, identity history, first
         and last time of each MMSI and messages per cell-day. The enriched positions go
-        to :func:`positions_file` and the encounter grid to ``work/grid/window=W/tile=T/``.
+        to :func:`positions_file` and the encounter grid to ``work/grid/window=W/``
+        (:func:`~vessel_risk.pipeline.tiles.write_grid`).
     """
     positions, static = read_partition(store, partition)
     clock = StageClock(on_stage)
@@ -296,31 +233,6 @@ def first_pass_task(
         _worker(),
         clock.cpu_seconds,
     )
-
-
-def encounter_tile_task(tile: str) -> pd.DataFrame:
-    """Close-pair samples of one space-time tile of the encounter grid (every partition).
-
-    Parameters
-    ----------
-    tile : str
-        A ``work/grid/window=W/tile=T`` folder (:func:`write_grid`).
-
-    Returns
-    -------
-    DataFrame
-        :func:`~vessel_risk.events.encounters.pair_samples` of the close pairs found in
-        the tile and owned by it: a pair is kept in the lower of its two points' home
-        bands, which holds them both (:data:`TILE_MARGIN_DEG`), so over all tiles every
-        close pair of the whole grid comes back once.
-    """
-    number = int(Path(tile).name.split("=", 1)[1])
-    files = sorted(Path(tile).glob("*.parquet"))
-    grid = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-    pairs = close_pairs(grid)
-    home = grid["home"].to_numpy()
-    owner = np.minimum(home[pairs["i"].to_numpy()], home[pairs["j"].to_numpy()])
-    return pair_samples(grid, pairs[owner == number])
 
 
 def second_pass_task(
