@@ -203,13 +203,13 @@ def encounter_tile_task(task: Task) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame()
     grid = pd.concat(frames, ignore_index=True)
-    tile = grid["tile"].to_numpy()
-    samples = []
-    for band in bands:
-        part = grid[tile == band].reset_index(drop=True)
-        pairs = close_pairs(part)
-        home = part["home"].to_numpy()
-        owner = np.minimum(home[pairs["i"].to_numpy()], home[pairs["j"].to_numpy()])
-        samples.append(pair_samples(part, pairs[owner == band]))
-    found = [s for s in samples if len(s)]
-    return pd.concat(found, ignore_index=True) if found else samples[0]
+    tile, home = grid["tile"].to_numpy(), grid["home"].to_numpy()
+    slot = grid["slot"].to_numpy(dtype="int64")
+    # One search for all the task's bands: each band's slots are moved apart by two
+    # windows, so points of two bands never pair (close_pairs pairs one slot only).
+    index = np.searchsorted(np.array(sorted(wanted)), tile)
+    apart = grid.assign(slot=slot + index * 2 * ENCOUNTER_WINDOW_SLOTS)
+    pairs = close_pairs(apart)
+    i, j = pairs["i"].to_numpy(), pairs["j"].to_numpy()
+    pairs = pairs.assign(slot=slot[i])[np.minimum(home[i], home[j]) == tile[i]]
+    return pair_samples(grid, pairs)
