@@ -458,7 +458,10 @@ def run_store(
                 identities.append(p1["identity"])
                 activities.append(position_activity(p1["positions"]))
                 write_grid(p1["grid"], work, n)
-                first[n] = {k2: p1[k2] for k2 in ("positions", "identity", "transmitters")}
+                # The positions wait in the cache for pass 2 (read back one partition at
+                # a time), so the driver never holds every partition's positions at once.
+                first[n] = {k2: p1[k2] for k2 in ("identity", "transmitters")}
+                first[n]["mmsi"] = pd.DataFrame({"mmsi": p1["positions"]["mmsi"].unique()})
                 progress("first pass", k + 1)
             tally.cleaning.update(cleaning)
             quarantine.close()
@@ -504,6 +507,7 @@ def run_store(
         for k, n in enumerate(parts):
             if on_partition is not None:
                 on_partition(k, len(parts))
+            first[n]["positions"] = pd.read_parquet(cache / f"part={n:05d}" / "positions.parquet")
             p2 = _second(
                 store,
                 n,
@@ -515,7 +519,8 @@ def run_store(
                 validate=validate,
                 on_stage=on_stage,
             )
-            mine = encounters[encounters["mmsi"].isin(first[n]["positions"]["mmsi"].unique())]
+            mine = encounters[encounters["mmsi"].isin(first[n].pop("mmsi")["mmsi"])]
+            del first[n]["positions"]
             per_part.append(
                 Events(
                     p2["visits"],
