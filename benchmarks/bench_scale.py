@@ -9,6 +9,11 @@ on the store once per mode, each in a fresh Python subprocess:
 * ``processes-1``: a local Dask cluster of one worker process;
 * ``processes-2`` (``processes-W``): W worker processes, one thread each.
 
+The store has a ``store.json`` (days can be appended), so ``sync`` takes the incremental
+store path (:func:`vessel_risk.pipeline.incremental.run_store`, a first run: everything
+computed, no per-stage CPU seconds reported); the Dask modes take the partition map.
+The ratio the issue asks for is ``processes-2`` against ``processes-1``.
+
 Measured per mode: wall seconds of ``run()`` (no ingest: the store is read as it is),
 wall seconds of the partition work (first pass start to second pass end, the part Dask
 spreads; encounters by time window included, vessels in the driver), worker-seconds per
@@ -36,7 +41,13 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("VESSEL_RISK_TEST_SHARED") or ROOT.parent / "shared")
+SHARED = Path(
+    os.environ.get("VESSEL_RISK_TEST_SHARED")
+    or next(  # beside a checkout, or beside the folder of worktrees
+        (d / "shared" for d in (ROOT.parent, ROOT.parent.parent) if (d / "shared").is_dir()),
+        ROOT.parent / "shared",
+    )
+)
 SQUID = SHARED / "data" / "ais" / "squid_jiggers_2020_2023.parquet"
 
 CHILD = r"""

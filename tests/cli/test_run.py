@@ -39,3 +39,49 @@ def test_a_run_on_a_local_cluster_shows_progress_and_worker_memory(tmp_path):
     assert "first pass (vessel partitions)" in text and "second pass" in text
     assert "at most" in text and "MiB in each of 1 worker." in text
     assert len(pd.read_csv(out / "alerts.csv")) > 0
+
+
+def test_a_store_and_outputs_at_memory_urls_give_the_local_run(tmp_path):
+    """`ingest --store memory://...` then `run --store memory://... --out memory://...`:
+    every table, the counts and alerts.csv equal the run on local paths; a second
+    ingest into the same URL is refused."""
+    import uuid
+
+    import fsspec
+
+    from tests.builders import squid_slice
+
+    ais = squid_slice(tmp_path / "slice.parquet")
+    runner = CliRunner()
+    base = f"memory://vr-run-{uuid.uuid4().hex}"
+    fs = fsspec.filesystem("memory")
+    try:
+        for store in (str(tmp_path / "store"), f"{base}/store"):
+            done = runner.invoke(app, ["ingest", str(ais), "--store", store])
+            assert done.exit_code == 0, done.output
+        again = runner.invoke(app, ["ingest", str(ais), "--store", f"{base}/store"])
+        assert again.exit_code != 0 and "is not empty" in again.output
+        local = runner.invoke(
+            app,
+            ["run", "--store", str(tmp_path / "store"), "--out", str(tmp_path / "o"), "--baseline"],
+        )
+        assert local.exit_code == 0, local.output
+        remote = runner.invoke(
+            app, ["run", "--store", f"{base}/store", "--out", f"{base}/out", "--baseline"]
+        )
+        assert remote.exit_code == 0, remote.output
+        assert f"Report: {base}/out/report.html" in " ".join(remote.output.split())
+        fs.get(f"{base}/out", str(tmp_path / "fetched"), recursive=True)
+        fetched = tmp_path / "fetched"
+        tables = sorted(p.name for p in (tmp_path / "o").glob("*.parquet"))
+        assert len(tables) >= 10 and tables == sorted(p.name for p in fetched.glob("*.parquet"))
+        for name in tables:
+            pd.testing.assert_frame_equal(
+                pd.read_parquet(fetched / name), pd.read_parquet(tmp_path / "o" / name), rtol=1e-9
+            )
+        alerts = (tmp_path / "o" / "alerts.csv").read_bytes()
+        assert len(alerts.splitlines()) > 1 and (fetched / "alerts.csv").read_bytes() == alerts
+        assert (fetched / "vessel_risk.db").is_file() and (fetched / "report.html").is_file()
+    finally:
+        if fs.exists(base):
+            fs.rm(base, recursive=True)

@@ -175,7 +175,18 @@ def test_a_reference_file_changed_at_the_same_path_makes_the_next_run_recompute_
     inc_store, full_store = tmp_path / "inc", tmp_path / "full"
     inc_out, full_out = tmp_path / "inc_out", tmp_path / "full_out"
     write_store([first], inc_store, partitions=2)
-    run(RunConfig(out_dir=inc_out, position_store=inc_store, ports_path=path))
+    steps: list[tuple[str, int, int]] = []
+    run(
+        RunConfig(out_dir=inc_out, position_store=inc_store, ports_path=path),
+        on_progress=lambda step, done, total: steps.append((step, done, total)),
+    )
+    # A store run reports its passes as a full run does (benchmarks/bench_scale.py times them).
+    assert [s for s in steps if s[0] != "encounters"] == [
+        ("first pass", 0, 2), ("first pass", 1, 2), ("first pass", 2, 2),
+        ("second pass", 0, 2), ("second pass", 1, 2), ("second pass", 2, 2),
+    ]  # fmt: skip
+    windows = [s for s in steps if s[0] == "encounters"]
+    assert windows[0][1] == 0 and windows[-1][1] == windows[-1][2] > 0
     append_store([second], inc_store)
     # the port list is updated in place: every other anchorage, same path
     ports.iloc[::2].to_csv(path, index=False)

@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from tests.builders import shared_file
+from vessel_risk.events.encounters import close_pairs, pair_samples, resample_tracks
 from vessel_risk.pipeline.tasks import (
     StageClock,
-    encounter_window_task,
     first_pass_task,
     positions_file,
     write_atomic,
+)
+from vessel_risk.pipeline.tiles import (
+    ENCOUNTER_TILE_DEG,
+    TILE_MARGIN_DEG,
+    encounter_tile_task,
+    plan_tiles,
+    write_grid,
 )
 
 
@@ -50,8 +58,87 @@ def test_a_retried_first_pass_leaves_the_same_files_and_result(tmp_path, refs):
     assert positions_file(work, n) in files and any("window=" in str(p) for p in files)
     pd.testing.assert_frame_equal(again.identity, first.identity)
     assert again.tally == first.tally and again.positions == first.positions > 0
-    windows = sorted((work / "grid").glob("window=*"))
-    assert isinstance(encounter_window_task(str(windows[0])), pd.DataFrame)
+    tiles = plan_tiles(work)
+    assert isinstance(encounter_tile_task(tiles[0]), pd.DataFrame)
+
+
+def _tiled_samples(grid: pd.DataFrame, tmp_path, parts: int = 3) -> pd.DataFrame:
+    """Samples of every tile, the grid written by ``parts`` partitions (rows dealt out),
+    one task per band (``max_points=1``) and, apart, one task per window."""
+    for n in range(parts):
+        write_grid(grid.iloc[n::parts], tmp_path, n)
+    by_band = plan_tiles(tmp_path, max_points=1)
+    by_window = plan_tiles(tmp_path)
+    assert len(by_band) > len(by_window)
+    whole = _sorted(pd.concat([encounter_tile_task(t) for t in by_window]))
+    tiled = pd.concat([encounter_tile_task(t) for t in by_band])
+    pd.testing.assert_frame_equal(_sorted(tiled), whole)
+    return tiled
+
+
+def _sorted(samples: pd.DataFrame) -> pd.DataFrame:
+    out = samples.astype({"a": str, "b": str})
+    return out.sort_values(["a", "a_track", "b", "b_track", "slot"]).reset_index(drop=True)
+
+
+def test_tiles_find_every_close_pair_once_across_band_edges(tmp_path):
+    """150 vessels over 40 slots, each point within 0.01° of a band edge (-10°, 0°, 10°):
+    the pairs found tile by tile are exactly those of the whole grid, none twice."""
+    rng = np.random.default_rng(7)
+    n = 6000
+    edge = rng.choice([-10.0, 0.0, 10.0], n)
+    grid = pd.DataFrame(
+        {
+            "mmsi": pd.Categorical([f"4120{k // 40:05d}" for k in range(n)]),
+            "track_id": np.zeros(n, dtype="int64"),
+            "slot": 2_800_000 + np.arange(n) % 40,
+            "lat": edge + rng.uniform(-0.01, 0.01, n),
+            "lon": 120.0 + rng.uniform(0.0, 0.03, n),
+            "speed_knots": rng.uniform(0, 3, n),
+            "distance_from_port_km": rng.uniform(0, 50, n),
+        }
+    )
+    grid.loc[::97, "lat"] = np.nan  # unlocated points never pair
+    whole = _sorted(pair_samples(grid, close_pairs(grid)))
+    tiled = _sorted(_tiled_samples(grid, tmp_path))
+    band = np.floor(whole["lat"] / ENCOUNTER_TILE_DEG)
+    assert len(whole) > 2000 and 0 < TILE_MARGIN_DEG < 0.005
+    assert band.nunique() == 4  # pairs on both sides of the edges
+    assert not tiled.duplicated(["a", "a_track", "b", "b_track", "slot"]).any()
+    pd.testing.assert_frame_equal(tiled, whole)
+
+
+def test_a_pair_astride_a_band_edge_is_found_in_one_tile(tmp_path):
+    """Two vessels 300 m apart north-south across 10°N: one pair, owned by the band 0-10°."""
+    grid = pd.DataFrame(
+        {
+            "mmsi": pd.Categorical(["412000001", "412000002"]),
+            "track_id": [0, 0],
+            "slot": [2_800_000, 2_800_000],
+            "lat": [9.9987, 10.0013],
+            "lon": [120.0, 120.0],
+            "speed_knots": [0.5, 0.7],
+            "distance_from_port_km": [40.0, 41.0],
+        }
+    )
+    write_grid(grid, tmp_path, 0)
+    tasks = plan_tiles(tmp_path, max_points=1)
+    assert [bands for _, bands in tasks] == [[0], [1]]
+    assert [len(encounter_tile_task(t)) for t in tasks] == [1, 0]
+
+
+def test_tiles_give_the_pairs_of_the_whole_grid_on_the_squid_fleet(tmp_path):
+    squid = pd.read_parquet(
+        shared_file("data", "ais", "squid_jiggers_2020_2023.parquet"),
+        columns=["mmsi", "timestamp", "lat", "lon", "speed_knots"],
+    )
+    squid["mmsi"] = squid["mmsi"].astype(str)
+    squid["distance_from_port_km"] = 100.0
+    grid = resample_tracks(squid.sort_values(["mmsi", "timestamp"]).reset_index(drop=True))
+    whole = _sorted(pair_samples(grid, close_pairs(grid)))
+    tiled = _sorted(_tiled_samples(grid, tmp_path))
+    assert len(whole) > 1000
+    pd.testing.assert_frame_equal(tiled, whole)
 
 
 def test_the_stage_clock_times_each_stage_and_passes_names_on():

@@ -16,7 +16,14 @@ from vessel_risk.cli.terminal import fail as _fail
 
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="AIS files in any supported dialect.")],
-    store: Annotated[Path, typer.Option("--store", help="Folder of the Parquet store.")],
+    store: Annotated[
+        str,
+        typer.Option(
+            "--store",
+            help="Folder of the Parquet store: a path, or an fsspec URL (file://, s3://... "
+            "with its driver installed; staged through a local temporary copy).",
+        ),
+    ],
     append: Annotated[
         bool,
         typer.Option(
@@ -46,13 +53,21 @@ def ingest(
         def on_file(index: int, name: str) -> None:
             progress.update(task, description=name, completed=index)
 
-        from vessel_risk.ingest import IngestLimits, append_store, write_store
+        from vessel_risk.ingest import IngestLimits, append_store, read_manifest, write_store
+        from vessel_risk.ingest.remote import is_url, local_folder, url_is_empty
         from vessel_risk.settings import Settings
 
         try:
             limits = IngestLimits.from_settings(Settings())
             write = append_store if append else write_store
-            reports = write(list(paths), store, on_file=on_file, limits=limits)
+            if is_url(store) and not append and not url_is_empty(store):
+                raise ValueError(
+                    f"the store {store!r} is not empty: a new store goes to an empty "
+                    "location (--append adds files to an existing store)."
+                )
+            with local_folder(store, download=append, upload=True) as folder:
+                reports = write(list(paths), folder, on_file=on_file, limits=limits)
+                manifest = read_manifest(folder) if append else None
         except (ValueError, OSError) as exc:
             progress.stop()
             raise _fail(str(exc)) from exc
@@ -63,11 +78,9 @@ def ingest(
             f"positions, {r['static_reports']:,} static reports, {r['quarantined']:,} "
             "quarantined."
         )
-    if append:
-        from vessel_risk.ingest import read_manifest
-
-        last = read_manifest(store)["appends"][-1]
+    if manifest is not None:
+        last = manifest["appends"][-1]
         console.print(
             f"Appended: {last['vessels']:,} vessels touched, {last['start']} to {last['end']}."
         )
-    console.print(f"Store: {store.resolve()}")
+    console.print(f"Store: {store if is_url(store) else Path(store).resolve()}")

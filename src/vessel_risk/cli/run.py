@@ -8,6 +8,7 @@ registry's champion or the indicator baseline) and how fishing is estimated, run
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +21,14 @@ from vessel_risk.settings import Settings
 
 
 def run(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")],
+    out: Annotated[
+        str,
+        typer.Option(
+            "--out",
+            help="Folder for the outputs: a path, or an fsspec URL (file://, s3://... with "
+            "its driver installed; staged through a local temporary copy).",
+        ),
+    ],
     ais: Annotated[
         list[Path] | None,
         typer.Option(
@@ -30,11 +38,11 @@ def run(
         ),
     ] = None,
     store: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--store",
-            help="Store written by `vessel-risk ingest`, read instead of --ais.",
-            file_okay=False,
+            help="Store written by `vessel-risk ingest`, read instead of --ais: a path or an "
+            "fsspec URL.",
         ),
     ] = None,
     ports: Annotated[
@@ -116,8 +124,41 @@ def run(
     the transparent indicator baseline.
     """
     # Imported here, not at the top: `vessel-risk alerts ...` and `deliver` start fast.
+    from vessel_risk.ingest.remote import local_folder
+
+    with ExitStack() as staged:
+        try:
+            # A URL is staged through a local folder (vessel_risk.ingest.remote): the
+            # store copied in, the outputs (and the database in them) copied back.
+            out_dir = staged.enter_context(local_folder(out, download=True, upload=True))
+            store_dir = staged.enter_context(local_folder(store, download=True)) if store else None
+        except (ValueError, OSError) as exc:
+            raise _fail(str(exc)) from exc
+        _run(out, out_dir, ais, store_dir, ports, iuu_list, carriers, psma_parties, eez,
+             inland_waters, all_vessel_classes, db, baseline, scheduler, workers)  # fmt: skip
+
+
+def _run(
+    out: str,
+    out_dir: Path,
+    ais: list[Path] | None,
+    store: Path | None,
+    ports: Path | None,
+    iuu_list: Path | None,
+    carriers: Path | None,
+    psma_parties: Path | None,
+    eez: Path | None,
+    inland_waters: bool,
+    all_vessel_classes: bool,
+    db: str | None,
+    baseline: bool,
+    scheduler: str,
+    workers: int | None,
+) -> None:
+    """The run itself, on local folders (``out`` is what the user gave, for messages)."""
     from vessel_risk.events.clean import ON_LAND_MARGIN_KM
     from vessel_risk.identity.reference import TABLES, table_location
+    from vessel_risk.ingest.remote import is_url
     from vessel_risk.model.indicators import TIER_LEVEL
     from vessel_risk.pipeline import STAGES, RunConfig, choose_scorer, load_references
     from vessel_risk.pipeline import run as run_pipeline
@@ -127,7 +168,7 @@ def run(
     try:
         config = RunConfig.from_settings(
             Settings(),
-            out_dir=out,
+            out_dir=out_dir,
             ais_paths=tuple(ais or ()),
             position_store=store,
             ports_path=ports,
@@ -170,7 +211,7 @@ def run(
         console=console,
         transient=False,
     ) as progress:
-        # One bar for the stages, one per step mapped over partitions or time windows.
+        # One bar for the stages, one per step mapped over partitions or space-time tiles.
         task = progress.add_task("starting", total=len(STAGES))
         steps: dict[str, TaskID] = {}
 
@@ -178,7 +219,7 @@ def run(
             progress.update(task, description=stage, completed=STAGES.index(stage))
 
         def on_progress(step: str, done: int, total: int) -> None:
-            what = "time windows" if step == "encounters" else "vessel partitions"
+            what = "space-time tiles" if step == "encounters" else "vessel partitions"
             if step not in steps:
                 steps[step] = progress.add_task(f"  {step} ({what})", total=total)
             progress.update(steps[step], completed=done, total=total)
@@ -230,8 +271,13 @@ def run(
             else "."
         )
     )
-    console.print(f"Report: {summary.report.resolve()}")
-    console.print(f"Alerts stored in {summary.database_url} (run {summary.run_id}).")
+    remote = is_url(out) and not out.startswith("file://")
+    report = f"{out.rstrip('/')}/report.html" if remote else summary.report.resolve()
+    console.print(f"Report: {report}")
+    database = summary.database_url
+    if remote and db is None and config.database_url is None:
+        database = f"{out.rstrip('/')}/vessel_risk.db (SQLite, copied there with the outputs)"
+    console.print(f"Alerts stored in {database} (run {summary.run_id}).")
     if summary.auto_referred:
         console.print(
             f"{summary.auto_referred} referral notices approved automatically under "

@@ -355,10 +355,11 @@ def fishing_scores(
         if classifier is not None:
             # Windows and ranks are computed on every position of the vessel, so a
             # vessel's few unscored positions see their neighbours.
+            # The trees score only the positions that need it (a row's probability
+            # does not depend on the other rows predicted with it).
             need = positions["mmsi"].isin(positions.loc[rest, "mmsi"].unique()).to_numpy()
-            proba = np.full(n, np.nan)
-            proba[need] = classifier.predict_proba(movement_features(positions[need]))[:, 1]
-            score[rest] = proba[rest]
+            features = movement_features(positions[need])
+            score[rest] = classifier.predict_proba(features[rest[need]])[:, 1]
             source[rest] = FISHING_SOURCES.index(SOURCE_CLASSIFIER)
         else:
             score[rest] = heuristic_fishing(positions)[rest]

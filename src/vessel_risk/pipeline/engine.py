@@ -1,6 +1,6 @@
 """Where partition work runs: in this process, on a local Dask cluster, or on a scheduler.
 
-:class:`Engine` maps one function over items (partitions of vessels, time windows of
+:class:`Engine` maps one function over items (partitions of vessels, space-time tiles of
 the encounter grid) and hands the results back as they complete. The function is the
 same in every mode; only where it runs changes:
 

@@ -47,7 +47,6 @@ from vessel_risk.ingest import (
     read_partition,
     store_appends,
     store_partitions,
-    write_split,
 )
 from vessel_risk.ingest.schemas import QuarantineSchema
 from vessel_risk.pipeline.config import _REFERENCE_FILES
@@ -375,6 +374,7 @@ def run_store(
     scorer: Scorer | None = None,
     on_stage: OnStage = _noop,
     on_partition: Callable[[int, int], None] | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
 ) -> RunSummary:
     """:func:`vessel_risk.pipeline.run` on a position store with a ``store.json``,
     recomputing only what the appends since the folder's last run changed.
@@ -394,16 +394,21 @@ def run_store(
     from vessel_risk.pipeline.outputs import score_and_record
     from vessel_risk.pipeline.report import MAP_POSITIONS, write_report
     from vessel_risk.pipeline.run import (
-        ENCOUNTER_WINDOW_SLOTS,
         RunSummary,
         _ParquetAppender,
         load_references,
     )
-    from vessel_risk.pipeline.tasks import encounter_window_task
+    from vessel_risk.pipeline.tiles import encounter_tile_task, plan_tiles, write_grid
 
     assert config.position_store is not None
     store, out_dir, validate = Path(config.position_store), config.out_dir, config.validate_frames
     url = config.resolved_database_url
+    tell = on_progress or (lambda step, done, total: None)
+    parts = store_partitions(store) or [0]
+
+    def progress(step: str, done: int) -> None:
+        tell(step, done, len(parts))
+
     given = config.database_url is not None or (out_dir / "vessel_risk.db").is_file()
     engine = open_database(url, create=True) if given else None
     try:
@@ -421,7 +426,6 @@ def run_store(
         if not resume:
             shutil.rmtree(cache, ignore_errors=True)
         tally = RunTally()
-        parts = store_partitions(store) or [0]
         files = json.loads((store / "ingest_report.json").read_text())
         quarantine = _ParquetAppender(out_dir / "quarantine.parquet", empty_frame(QuarantineSchema))
         for rows in iter_store_quarantine(store):
@@ -432,6 +436,7 @@ def run_store(
             first: dict[int, dict[str, pd.DataFrame]] = {}
             areas, identities, activities = [], [], []
             cleaning: Counter[str] = Counter()
+            progress("first pass", 0)
             for k, n in enumerate(parts):
                 if on_partition is not None:
                     on_partition(k, len(parts))
@@ -452,17 +457,23 @@ def run_store(
                 areas.append(area_message_counts(p1["positions"]))
                 identities.append(p1["identity"])
                 activities.append(position_activity(p1["positions"]))
-                grid = p1["grid"]
-                window = grid["slot"].to_numpy(dtype="int64") // ENCOUNTER_WINDOW_SLOTS
-                write_split(grid, window, work / "grid", "window", f"part={n:05d}.parquet")
-                first[n] = {k2: p1[k2] for k2 in ("positions", "identity", "transmitters")}
+                write_grid(p1["grid"], work, n)
+                # The positions wait in the cache for pass 2 (read back one partition at
+                # a time), so the driver never holds every partition's positions at once.
+                first[n] = {k2: p1[k2] for k2 in ("identity", "transmitters")}
+                first[n]["mmsi"] = pd.DataFrame({"mmsi": p1["positions"]["mmsi"].unique()})
+                progress("first pass", k + 1)
             tally.cleaning.update(cleaning)
             quarantine.close()
 
             on_stage("encounters")
             area = concat(areas).groupby("cell_day", sort=True)["n"].sum().reset_index()
-            windows = sorted((work / "grid").glob("window=*"))
-            samples = [encounter_window_task(str(w)) for w in windows]
+            tiles = plan_tiles(work)
+            tell("encounters", 0, len(tiles))
+            samples = []
+            for w, tile in enumerate(tiles):
+                samples.append(encounter_tile_task(tile))
+                tell("encounters", w + 1, len(tiles))
             found = encounters_from_samples(
                 concat(samples) if samples else pd.DataFrame(), carriers=refs.carriers
             )
@@ -492,9 +503,11 @@ def run_store(
         shown: list[pd.DataFrame] = []
         positions_out = GeoParquetWriter(out_dir / "positions.parquet", empty_frame(PositionSchema))
         share = min(1.0, MAP_POSITIONS / max(tally.positions_kept, 1))
+        progress("second pass", 0)
         for k, n in enumerate(parts):
             if on_partition is not None:
                 on_partition(k, len(parts))
+            first[n]["positions"] = pd.read_parquet(cache / f"part={n:05d}" / "positions.parquet")
             p2 = _second(
                 store,
                 n,
@@ -506,7 +519,8 @@ def run_store(
                 validate=validate,
                 on_stage=on_stage,
             )
-            mine = encounters[encounters["mmsi"].isin(first[n]["positions"]["mmsi"].unique())]
+            mine = encounters[encounters["mmsi"].isin(first[n].pop("mmsi")["mmsi"])]
+            del first[n]["positions"]
             per_part.append(
                 Events(
                     p2["visits"],
@@ -522,6 +536,7 @@ def run_store(
             positions_out.write(PositionSchema.validate(pos[columns(PositionSchema)]))
             located = pos.loc[pos["lat"].notna(), ["lat", "lon"]]
             shown.append(located if share >= 1 else located.sample(frac=share, random_state=n))
+            progress("second pass", k + 1)
         positions_out.close()
 
         events = Events.stack(per_part, encounters)

@@ -23,13 +23,16 @@ by compact cross-vessel tables, not by the input:
    counts per UTC day and 1° cell (:func:`vessel_risk.events.gaps.area_message_counts`,
    summed over partitions), and its vessels' 10-minute encounter grid
    (:func:`vessel_risk.events.encounters.resample_tracks`, which depends on one vessel
-   alone), written to work files by time window.
+   alone), written to work files by space-time tile
+   (:func:`vessel_risk.pipeline.tiles.write_grid`).
 2. Encounters, the stage that pairs vessels: close pairs only ever join grid points
-   of the same 10-minute slot, so the grid is read one window of
-   :data:`ENCOUNTER_WINDOW_SLOTS` slots at a time, over all partitions, and reduced to
-   its close-pair samples; runs of consecutive slots are then found on the samples of
-   all windows (:func:`vessel_risk.events.encounters.encounters_from_samples`), so an
-   encounter across a window boundary is whole. Then vessels: the whole run's identity
+   of the same 10-minute slot within 500 m, so the grid is read one space-time tile at a
+   time (:data:`ENCOUNTER_WINDOW_SLOTS` slots by a latitude band of
+   :data:`~vessel_risk.pipeline.tiles.ENCOUNTER_TILE_DEG`, points near a band's edge
+   in both bands), over all partitions, and reduced to the close-pair samples it owns;
+   runs of consecutive slots are then found on the samples of all tiles
+   (:func:`vessel_risk.events.encounters.encounters_from_samples`), so an encounter
+   across a tile boundary is whole. Then vessels: the whole run's identity
    history links MMSIs into vessel identities, sets aside encounters between two
    transmitters of one hull and infers flags (:mod:`vessel_risk.identity.identify`).
 3. Per partition again (:func:`~vessel_risk.pipeline.stages.second_pass`): fishing,
@@ -46,7 +49,7 @@ positions together, in time order).
 
 Where partitions run
 --------------------
-Steps 1 and 3, and the encounter search of step 2 (one task per time window), are
+Steps 1 and 3, and the encounter search of step 2 (one task per space-time tile), are
 mapped by :class:`~vessel_risk.pipeline.engine.Engine` (``config.scheduler``): a loop in
 this process, a local Dask cluster, or a Dask scheduler. The tasks
 (:mod:`vessel_risk.pipeline.tasks`) are the same functions in every mode; they read the
@@ -93,15 +96,14 @@ from vessel_risk.pipeline.outputs import score_and_record
 from vessel_risk.pipeline.scoring import Scorer, choose_scorer
 from vessel_risk.pipeline.stages import Events, OnStage, References, _noop, check_frame, concat
 from vessel_risk.pipeline.tasks import (
-    ENCOUNTER_WINDOW_SLOTS,
     FirstPassResult,
     SecondPassResult,
-    encounter_window_task,
     first_pass_task,
     peak_memory_mib,
     positions_file,
     second_pass_task,
 )
+from vessel_risk.pipeline.tiles import ENCOUNTER_WINDOW_SLOTS, encounter_tile_task, plan_tiles
 from vessel_risk.referral.directory import read_directory
 
 T = TypeVar("T")
@@ -109,8 +111,8 @@ T = TypeVar("T")
 __all__ = ["ENCOUNTER_WINDOW_SLOTS", "OnProgress", "RunSummary", "load_references", "run"]
 
 OnProgress = Callable[[str, int, int], None]
-"""``f(step, done, total)``: ``step`` is ``"first pass"``, ``"encounters"`` (time
-windows) or ``"second pass"``; called with ``done=0`` as a step starts and after each
+"""``f(step, done, total)``: ``step`` is ``"first pass"``, ``"encounters"`` (space-time
+tiles) or ``"second pass"``; called with ``done=0`` as a step starts and after each
 of its tasks finishes."""
 
 
@@ -301,6 +303,7 @@ def run(
             scorer=scorer,
             on_stage=on_stage,
             on_partition=on_partition,
+            on_progress=on_progress,
         )
     out_dir = config.out_dir
     url = config.resolved_database_url
@@ -471,16 +474,16 @@ def _map_partitions(
         quarantine.write(result.quarantine)
         result.quarantine = result.quarantine.iloc[:0]  # written; not shipped again
 
-    # Across partitions: reception per cell-day, and encounters one time window at a time.
+    # Across partitions: reception per cell-day, and encounters one space-time tile at a time.
     on_stage("encounters")
     clock = time.perf_counter()
     area = pd.concat([r.areas for r in first], ignore_index=True)
     area = area.groupby("cell_day", sort=True)["n"].sum().reset_index()
-    windows = [str(w) for w in sorted((work / "grid").glob("window=*"))]
-    on_progress("encounters", 0, len(windows))
+    tiles = plan_tiles(work)
+    on_progress("encounters", 0, len(tiles))
     samples = cluster.map(
-        encounter_window_task,
-        windows,
+        encounter_tile_task,
+        tiles,
         on_done=lambda done, total: on_progress("encounters", done, total),
     )
     encounters = encounters_from_samples(

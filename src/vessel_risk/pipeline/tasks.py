@@ -1,4 +1,4 @@
-"""The tasks a run maps over partitions and time windows, in this process or on Dask.
+"""The tasks a run maps over partitions and space-time tiles, in this process or on Dask.
 
 Each task is a module-level function of plain, picklable arguments (paths as strings,
 frames, :class:`~vessel_risk.pipeline.stages.References`) that reads its input from the
@@ -25,12 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 from pyarrow import feather
 
-from vessel_risk.events.encounters import close_pairs, pair_samples, resample_tracks
+from vessel_risk.events.encounters import resample_tracks
 from vessel_risk.events.gaps import area_message_counts
 from vessel_risk.events.schemas import PositionSchema
 from vessel_risk.frames import columns
@@ -38,10 +37,21 @@ from vessel_risk.identity.identify import VesselTables, position_activity
 from vessel_risk.ingest import read_partition
 from vessel_risk.pipeline.counts import RunTally
 from vessel_risk.pipeline.stages import Events, PartitionWork, References, first_pass, second_pass
+from vessel_risk.pipeline.tiles import ENCOUNTER_WINDOW_SLOTS, encounter_tile_task, write_grid
 
-ENCOUNTER_WINDOW_SLOTS = 4096
-"""Slots of the 10-minute encounter grid in one time window (about 28 days): the unit
-the encounter search is distributed by (close pairs only join points of one slot)."""
+__all__ = [
+    "ENCOUNTER_WINDOW_SLOTS",
+    "FirstPassResult",
+    "SecondPassResult",
+    "StageClock",
+    "encounter_tile_task",
+    "first_pass_task",
+    "peak_memory_mib",
+    "positions_file",
+    "read_work",
+    "second_pass_task",
+    "write_atomic",
+]
 
 
 def peak_memory_mib() -> float:
@@ -164,19 +174,6 @@ def positions_file(work: str | Path, partition: int, *, final: bool = False) -> 
     return Path(work) / "positions" / name
 
 
-def _write_grid(grid: pd.DataFrame, work: Path, partition: int) -> None:
-    """The partition's encounter grid, one file per time window it touches."""
-    if grid.empty:
-        return
-    window = grid["slot"].to_numpy(dtype="int64") // ENCOUNTER_WINDOW_SLOTS
-    order = np.argsort(window, kind="stable")
-    keys = window[order]
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
-    for a, b in zip(starts, [*starts[1:], len(keys)], strict=True):
-        path = work / "grid" / f"window={int(keys[a]):05d}" / f"part={partition:05d}.parquet"
-        write_atomic(grid.iloc[order[a:b]], path)
-
-
 def first_pass_task(
     partition: int,
     store: str,
@@ -205,7 +202,8 @@ def first_pass_task(
     FirstPassResult
         The partition's counts, quarantined rows, transmitters, identity history, first
         and last time of each MMSI and messages per cell-day. The enriched positions go
-        to :func:`positions_file` and the encounter grid to ``work/grid/window=W/``.
+        to :func:`positions_file` and the encounter grid to ``work/grid/window=W/``
+        (:func:`~vessel_risk.pipeline.tiles.write_grid`).
     """
     positions, static = read_partition(store, partition)
     clock = StageClock(on_stage)
@@ -216,7 +214,7 @@ def first_pass_task(
     areas = area_message_counts(part.positions)
     grid = resample_tracks(part.positions)
     grid["mmsi"] = grid["mmsi"].astype("string")
-    _write_grid(grid, Path(work), partition)
+    write_grid(grid, work, partition)
     write_atomic(part.positions, positions_file(work, partition))
     clock.stop()
     assert part.transmitters is not None
@@ -235,24 +233,6 @@ def first_pass_task(
         _worker(),
         clock.cpu_seconds,
     )
-
-
-def encounter_window_task(window: str) -> pd.DataFrame:
-    """Close-pair samples of one time window of the encounter grid (every partition).
-
-    Parameters
-    ----------
-    window : str
-        A ``work/grid/window=W`` folder.
-
-    Returns
-    -------
-    DataFrame
-        :func:`~vessel_risk.events.encounters.pair_samples` of the window's close pairs.
-    """
-    files = sorted(Path(window).glob("*.parquet"))
-    grid = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
-    return pair_samples(grid, close_pairs(grid))
 
 
 def second_pass_task(
