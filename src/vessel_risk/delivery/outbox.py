@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -197,6 +197,13 @@ def cancel_pending(session: Session, notice_id: str, *, actor: str, reason: str)
             Delivery.event_type != "referral.withdrawn",
         )
     ).all()
+    return cancel_rows(session, rows, actor=actor, reason=reason)
+
+
+def cancel_rows(
+    session: Session, rows: Sequence[Delivery], *, actor: str, reason: str
+) -> list[str]:
+    """Mark ``rows`` cancelled, releasing any lease, each audited; return their ids."""
     for row in rows:
         audit(
             session,

@@ -39,7 +39,7 @@ from vessel_risk.db.tables import (
     audit,
     utcnow,
 )
-from vessel_risk.delivery.outbox import ACTOR
+from vessel_risk.delivery.outbox import ACTOR, cancel_rows
 
 EVENT_PREFIX = "subscription."
 """Event types of subscription messages: ``subscription.alert.raised``, ...,
@@ -247,18 +247,4 @@ def cancel_subscription_deliveries(
             Delivery.subscription_id == subscription_id, Delivery.status == "pending"
         )
     ).all()
-    for row in rows:
-        audit(
-            session,
-            actor=actor,
-            action="delivery.cancelled",
-            entity_type="delivery",
-            entity_id=row.id,
-            reason=reason,
-            before={"status": row.status},
-            after={"status": "cancelled"},
-        )
-        row.status = "cancelled"
-        row.lease_owner = None
-        row.leased_until = None
-    return [r.id for r in rows]
+    return cancel_rows(session, rows, actor=actor, reason=reason)

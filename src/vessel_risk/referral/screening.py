@@ -32,6 +32,20 @@ AGE_BANDS = ("under_15", "15_17", "18_24", "25_34", "35_49", "50_plus")
 CHILD_AGE_BANDS = frozenset({"under_15", "15_17"})
 """The bands under 18."""
 
+
+def check_age_band(band: str | None) -> str | None:
+    """``band`` if it is one of :data:`AGE_BANDS` (or None).
+
+    Raises
+    ------
+    ValueError
+        For any other value (pydantic reports it as a 422 on the field).
+    """
+    if band is not None and band not in AGE_BANDS:
+        raise ValueError(f"age_band must be one of {list(AGE_BANDS)}. Got {band!r}.")
+    return band
+
+
 NEEDS = (
     "shelter",
     "medical",
@@ -129,9 +143,7 @@ class IntakeForm(BaseModel):
     @field_validator("age_band")
     @classmethod
     def _band(cls, v: str | None) -> str | None:
-        if v is not None and v not in AGE_BANDS:
-            raise ValueError(f"age_band must be one of {list(AGE_BANDS)}. Got {v!r}.")
-        return v
+        return check_age_band(v)
 
     @field_validator("indicators")
     @classmethod

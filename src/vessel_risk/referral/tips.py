@@ -46,7 +46,7 @@ from vessel_risk.alerts.queue import (
 )
 from vessel_risk.db.tables import AlertRow, Tip, Vessel, as_utc, audit, utcnow
 from vessel_risk.identity.mmsi import mid_table
-from vessel_risk.referral.screening import AGE_BANDS, NEEDS
+from vessel_risk.referral.screening import NEEDS, check_age_band
 from vessel_risk.referral.standards import ILO_INDICATORS
 
 TIP_CAVEAT = (
@@ -107,9 +107,7 @@ class TipPerson(BaseModel):
     @field_validator("age_band")
     @classmethod
     def _band(cls, v: str | None) -> str | None:
-        if v is not None and v not in AGE_BANDS:
-            raise ValueError(f"age_band must be one of {list(AGE_BANDS)}. Got {v!r}.")
-        return v
+        return check_age_band(v)
 
     @field_validator("needs")
     @classmethod
