@@ -42,6 +42,26 @@ def test_a_run_stores_vessel_score_evidence_and_last_port(engine):
         assert [h["value"] for h in vessel.identity_history] == ["HAI YANG 7", "BZAB7"]
 
 
+def test_evidence_is_written_in_chunks_and_all_of_it(engine, monkeypatch):
+    from vessel_risk.alerts import persistence
+
+    inserts: list[int] = []
+    real = persistence.bulk_insert
+
+    def counted(session, table, rows, **kw):
+        if table is EvidenceEvent.__table__:
+            inserts.append(len(rows))
+        return real(session, table, rows, **kw)
+
+    monkeypatch.setattr(persistence, "EVIDENCE_CHUNK_ROWS", 2)
+    monkeypatch.setattr(persistence, "bulk_insert", counted)
+    record_alerts(engine, [make_alert()])
+    assert inserts == [2, 1]  # 3 events, at most 2 rows built at a time
+    with Session(engine) as s:
+        kinds = s.scalars(select(EvidenceEvent.kind)).all()
+    assert sorted(kinds) == ["ais_gap", "port_visit", "port_visit"]
+
+
 def test_rescoring_keeps_history_and_withdraws_when_late_data_drops_the_tier(engine):
     record_alerts(engine, [make_alert(score=0.8, tier="high")])
     with Session(engine) as s, s.begin():

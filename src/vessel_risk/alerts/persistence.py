@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -226,7 +226,8 @@ def record_run(
         returning="id",
     )
     by_key = dict(zip(keys, score_ids, strict=True))
-    bulk_insert(session, EvidenceEvent.__table__, _evidence_rows(evidence, by_key))
+    for chunk in _evidence_chunks(evidence, by_key):
+        bulk_insert(session, EvidenceEvent.__table__, chunk)
     ports = _last_ports(alerts, visits)
     existing = {  # a tip's queue item on the same vessel stays its own (no vessel-period)
         (r.mmsi, r.track_id, r.year): r
@@ -427,19 +428,32 @@ def _write_periods(
     return ids
 
 
-def _evidence_rows(
-    evidence: pd.DataFrame, score_ids: dict[tuple[str, int, int], int]
-) -> list[dict[str, Any]]:
-    """The ``evidence_events`` rows of the alerted vessel-years, each with its score."""
+EVIDENCE_CHUNK_ROWS = 50_000
+"""Evidence rows built and inserted at once: a run's Python rows stay this many, however
+many events its alerts rest on (1.5 million AIS gaps on a global day of decoded AIS)."""
+
+
+def _evidence_chunks(
+    evidence: pd.DataFrame,
+    score_ids: dict[tuple[str, int, int], int],
+    rows: int | None = None,
+) -> Iterator[list[dict[str, Any]]]:
+    """The ``evidence_events`` rows of the alerted vessel-years, each with its score, in
+    lists of at most ``rows``."""
     if evidence.empty or not score_ids:
-        return []
+        return
     ev = _with_track(evidence)
     keyed = pd.DataFrame(
         [(*k, s) for k, s in score_ids.items()], columns=[*VESSEL_YEAR, "score_id"]
     ).astype({"track_id": "int64", "year": "int64"})
     ev = ev.astype({"year": "int64"}).merge(keyed, on=list(VESSEL_YEAR), how="inner", sort=False)
-    if ev.empty:
-        return []
+    step = rows or EVIDENCE_CHUNK_ROWS
+    for start in range(0, len(ev), step):
+        yield _evidence_rows(ev.iloc[start : start + step])
+
+
+def _evidence_rows(ev: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows of ``ev`` (evidence merged with its ``score_id``) as ``evidence_events`` rows."""
 
     def located(values: pd.Series) -> list[float | None]:
         return [None if pd.isna(v) else float(v) for v in values]
