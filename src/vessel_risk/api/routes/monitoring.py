@@ -27,6 +27,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
+from vessel_risk.alerts.export import neutralise_formulas
 from vessel_risk.api.access import Principal
 from vessel_risk.api.charts import month_chart
 from vessel_risk.api.deps import SessionDep, authorize
@@ -248,9 +249,10 @@ def get_monitoring(session: SessionDep, who: Coordinator, w: WindowDep) -> Monit
 
 
 def csv_response(out: pd.DataFrame, w: Window) -> Response:
-    """The long frame as a CSV attachment named after the window."""
+    """The long frame as a CSV attachment named after the window; text a spreadsheet
+    would run as a formula (a port label a tip typed) is written as text."""
     buffer = io.StringIO()
-    out.to_csv(buffer, index=False, columns=list(COLUMNS), lineterminator="\n")
+    neutralise_formulas(out).to_csv(buffer, index=False, columns=list(COLUMNS), lineterminator="\n")
     name = f"monitoring_{w.start.isoformat()}_{w.to.isoformat()}.csv"
     return Response(
         buffer.getvalue(),
