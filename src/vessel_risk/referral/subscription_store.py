@@ -70,7 +70,7 @@ def _check_target(channel: str, target: str, *, allow_local: bool = False) -> st
     target = target.strip()
     if channel == "email":
         local, _, domain = target.rpartition("@")
-        bad = any(c in target for c in " <>,;\r\n")
+        bad = any(c in "<>,;" or c.isspace() or not c.isprintable() for c in target)
         if not local or ("." not in domain and domain != "localhost") or bad:
             raise SubscriptionError(f"An e-mail subscription needs an address. Got {target!r}.")
         return target

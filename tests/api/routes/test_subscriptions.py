@@ -145,3 +145,17 @@ def test_a_webhook_inside_the_servers_network_is_refused(api):
     assert api.post("/subscriptions", json=body, headers=auth("cl-analyst")).status_code == 201
     with Session(api.app.state.engine) as s:
         assert s.scalars(select(Subscription.target)).all() == [body["target"]]
+
+
+def test_an_email_target_with_a_control_character_is_refused(api):
+    """No whitespace or control character in an address (header injection)."""
+    _directory(api)
+    for target in (
+        "a@dgtm.cl\x0bBcc:x@evil.example",
+        "a@dgtm.cl\tBcc",
+        "a@dgtm.cl\x00",
+        "a b@dgtm.cl",
+    ):
+        body = {"channel": "email", "target": target}
+        r = api.post("/subscriptions", json=body, headers=auth("cl-analyst"))
+        assert r.status_code == 422, (repr(target), r.text)
