@@ -157,9 +157,12 @@ def test_bad_windows_are_422(api):
         {"from": "2000-01-01", "to": "2025-01-01"},
         {"from": "not-a-date"},
         {"age_group": "elderly"},
+        {"from": "9999-12-01", "to": "9999-12-31"},  # the day after 'to' is past date.max
+        {"to": "0001-01-31"},  # the default 'from' would be before year 1
     ):
-        r = client.get("/monitoring", params=params, headers=auth("coord"))
-        assert r.status_code == 422, (params, r.text)
+        for path in ("/monitoring", "/monitoring.csv"):
+            r = client.get(path, params=params, headers=auth("coord"))
+            assert r.status_code == 422, (path, params, r.text)
 
 
 def test_the_dashboard_page_and_definitions(api):

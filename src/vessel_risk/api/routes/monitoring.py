@@ -97,8 +97,12 @@ def _window(
 ) -> Window:
     today = utcnow().date()
     to = to or today
+    if to >= date.max:  # the window's end is the day after 'to'
+        raise HTTPException(422, f"'to' must be before {date.max}.")
     if start is None:
         m = to.month - (DEFAULT_MONTHS - 1)
+        if to.year + (m - 1) // 12 < date.min.year:
+            raise HTTPException(422, f"'to' ({to}) is too early for the default window.")
         start = date(to.year + (m - 1) // 12, (m - 1) % 12 + 1, 1)
     if start > to:
         raise HTTPException(422, f"'from' ({start}) must not be after 'to' ({to}).")
