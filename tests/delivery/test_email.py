@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import ssl
 from datetime import UTC, datetime
@@ -127,3 +128,19 @@ def test_a_digest_lists_every_item():
     text = email_text(payload)
     assert text.count("MMSI 412000001 |") == 1 and text.count("MMSI 440000003 |") == 1
     assert text.startswith("vessel-risk digest: 2 vessel event(s)\n\n1. ")
+
+
+def test_a_ship_name_with_line_breaks_adds_no_header_and_is_still_sent(smtp):
+    """A transmitter may broadcast any name: CR/LF in it neither injects a header
+    (``Bcc:``) nor stops the message (it used to raise in the subject, retried to death)."""
+    name = "HAI YANG\r\nBcc: spy@evil.example\r\n\r\nfake body"
+    payload = subscription_message("sub-1", [{**ITEM, "summary": f"{name} expected"}], digest=False)
+    m = dataclasses.replace(message(), payload=payload)
+    result = transport(smtp, starttls=False, sender="vr@dgtm.cl").send(m)
+    assert (result.http_status, result.error) == (250, None)
+    (mail,) = smtp.wait(1)
+    assert smtp.envelopes == [("vr@dgtm.cl", ["inspector@dgtm.cl"])]
+    assert mail["Bcc"] is None
+    assert mail["Subject"] == "vessel-risk: HAI YANG Bcc: spy@evil.example fake body expected"
+    body = mail.get_content().replace("\r\n", "\n")
+    assert "\nBcc:" not in body and "\nfake body" not in body  # no line of its own

@@ -73,6 +73,7 @@ def _subscribe(engine, hook: WebhookReceiver, **kw) -> dict[str, str]:
                 actor="cl-dgtm/cl-inspector",
                 ports=["Punta Arenas"],
                 now=NOW,
+                allow_local=True,  # the receiver is on 127.0.0.1
                 **{"min_tier": "high", **kw},
             )
             ids[channel] = sub.id

@@ -75,8 +75,8 @@ class CaseCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     intake: IntakeForm
-    inspection_id: int | None = Field(default=None, ge=1)
-    alert_id: int | None = Field(default=None, ge=1)
+    inspection_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    alert_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     notice_id: str | None = Field(default=None, max_length=36)
 
 

@@ -93,5 +93,9 @@ def monitoring(
         "Definitions: GET /monitoring/definitions."
     )
     if csv is not None:
-        out.to_csv(csv, index=False, columns=list(COLUMNS), lineterminator="\n")
+        from vessel_risk.alerts.export import neutralise_formulas
+
+        neutralise_formulas(out).to_csv(
+            csv, index=False, columns=list(COLUMNS), lineterminator="\n"
+        )  # a port label a tip typed opens as text, never a formula
         console.print(f"{len(out)} rows written to {csv}")

@@ -56,6 +56,7 @@ def subscriptions_add(
             kinds=kind or KINDS,
             mode="digest" if digest else "immediate",
             digest_every_h=digest_every_h,
+            allow_local=True,  # the operator on this host (the API never allows it)
         )
         console.print(f"Subscription {sub.id} ({sub.channel}, {sub.mode}).", highlight=False)
         console.print(f"Unsubscribe token (shown only now): {shown['unsubscribe']}", soft_wrap=True)

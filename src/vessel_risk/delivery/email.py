@@ -74,16 +74,22 @@ class SmtpSettings:
         )
 
 
+def _one_line(text: str) -> str:
+    """``text`` on one line: every run of whitespace or line break (CR, LF, U+2028...)
+    one space, so a ship name a transmitter broadcast cannot add a header."""
+    return " ".join(text.split())
+
+
 def _fmt(value: Any) -> str:
-    return "unknown" if value in (None, "", []) else str(value)
+    return "unknown" if value in (None, "", []) else _one_line(str(value))
 
 
 def email_text(payload: Mapping[str, Any]) -> str:
     """The plain-text body of a subscription message: each item's facts, the statements,
     the unsubscribe link."""
-    lines = [str(payload.get("title", "vessel-risk")), ""]
+    lines = [_one_line(str(payload.get("title", "vessel-risk"))), ""]
     for n, item in enumerate(payload.get("items") or [], start=1):
-        lines.append(f"{n}. {item.get('summary', '')}")
+        lines.append(f"{n}. {_one_line(str(item.get('summary', '')))}")
         flag = item.get("flag_iso3") or (
             f"{item['flag_inferred_iso3']} (inferred)" if item.get("flag_inferred_iso3") else None
         )
@@ -92,14 +98,14 @@ def email_text(payload: Mapping[str, Any]) -> str:
             f"flag {_fmt(flag)} | tier {_fmt(item.get('tier'))} | score {_fmt(item.get('score'))}"
         )
         if item.get("port_label"):
-            lines.append(f"   port {item['port_label']} ({_fmt(item.get('port_iso3'))})")
+            lines.append(f"   port {_fmt(item['port_label'])} ({_fmt(item.get('port_iso3'))})")
         if item.get("eta"):
             lines.append(
                 f"   ETA {item['eta']} (between {_fmt(item.get('eta_low'))} and "
                 f"{_fmt(item.get('eta_high'))})"
             )
         for reason in item.get("reasons") or []:
-            lines.append(f"   - {reason}")
+            lines.append(f"   - {_fmt(reason)}")
         lines.append("")
     lines.extend(str(s) for s in payload.get("statements") or [])
     if payload.get("unsubscribe_url"):
@@ -113,12 +119,12 @@ def email_message(message: OutboundMessage, sender: str) -> EmailMessage:
     mail = EmailMessage()
     mail["From"] = sender
     mail["To"] = message.endpoint_url or ""
-    mail["Subject"] = str(p.get("title", "vessel-risk"))[:200]
+    mail["Subject"] = _one_line(str(p.get("title", "vessel-risk")))[:200]
     mail["Message-ID"] = f"<{message.delivery_id}@vessel-risk>"
     created = as_utc(message.created_at)
     assert created is not None
     mail["Date"] = formatdate(created.timestamp(), usegmt=True)
-    mail["X-Vessel-Risk-Event"] = message.event_type
+    mail["X-Vessel-Risk-Event"] = _one_line(message.event_type)
     if p.get("unsubscribe_url"):
         mail["List-Unsubscribe"] = f"<{p['unsubscribe_url']}>"
         mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

@@ -15,6 +15,7 @@ vessel facts only; a person's data never flows through a subscription.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import secrets as secrets_module
 import uuid
@@ -48,7 +49,12 @@ from vessel_risk.referral.subscriptions import (
 )
 
 LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1"})
-"""Hosts a webhook may reach over plain http (a receiver on the same machine)."""
+"""Hosts a webhook may reach over plain http (a receiver on the same machine), when the
+caller allows local targets (``allow_local``: the operator's CLI and tests, never the API)."""
+
+LOCAL_SUFFIXES = (".localhost", ".local", ".internal", ".localdomain", ".home.arpa")
+"""Host name endings that name this machine or a private network (RFC 6761, RFC 6762,
+RFC 8375)."""
 
 
 class SubscriptionError(ValueError):
@@ -60,21 +66,48 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _check_target(channel: str, target: str) -> str:
+def _check_target(channel: str, target: str, *, allow_local: bool = False) -> str:
     target = target.strip()
     if channel == "email":
         local, _, domain = target.rpartition("@")
-        bad = any(c in target for c in " <>,;\r\n")
+        bad = any(c in "<>,;" or c.isspace() or not c.isprintable() for c in target)
         if not local or ("." not in domain and domain != "localhost") or bad:
             raise SubscriptionError(f"An e-mail subscription needs an address. Got {target!r}.")
         return target
-    parts = urlsplit(target)
-    loopback = parts.hostname in LOOPBACK
-    if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+    try:
+        parts = urlsplit(target)
+        host = parts.hostname
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise SubscriptionError(f"A webhook subscription needs a URL. Got {target!r}.") from exc
+    loopback = host in LOOPBACK
+    if not host or not (
+        parts.scheme == "https" or (parts.scheme == "http" and loopback and allow_local)
+    ):
+        raise SubscriptionError(f"A webhook subscription needs an https URL. Got {target!r}.")
+    if parts.username is not None or parts.password is not None:
+        raise SubscriptionError("A webhook URL carries no user name or password.")
+    if not allow_local and _local_host(host):
         raise SubscriptionError(
-            f"A webhook subscription needs an https URL (http only to this host). Got {target!r}."
+            f"A webhook must reach a public address: {host!r} is this machine or a private network."
         )
     return target
+
+
+def _local_host(host: str) -> bool:
+    """Whether ``host`` (a URL's host, lower case) names this machine or a private,
+    link-local, reserved or multicast address (an IP literal), or a local host name."""
+    name = host.rstrip(".")
+    single_label = "." not in name and ":" not in name
+    if name in LOOPBACK or name.endswith(LOCAL_SUFFIXES) or single_label:
+        return True
+    try:
+        ip = ipaddress.ip_address(name.split("%")[0])
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
 
 
 def create_subscription(
@@ -93,6 +126,7 @@ def create_subscription(
     mode: str = "immediate",
     digest_every_h: int = 24,
     now: datetime | None = None,
+    allow_local: bool = False,
 ) -> tuple[Subscription, dict[str, str]]:
     """Subscribe an agency (through one of its API clients) to the vessels that concern it.
 
@@ -105,8 +139,7 @@ def create_subscription(
         The subscribing API client: its live scope bounds every match.
     channel : {"webhook", "email"}
     target : str
-        The webhook's https URL (http only to this host, :data:`LOOPBACK`), or the
-        e-mail address.
+        The webhook's https URL to a public address, or the e-mail address.
     actor : str
         Audit-log actor.
     ports, flags, nationalities : iterable of str
@@ -118,6 +151,10 @@ def create_subscription(
     digest_every_h : int, default 24
         Hours between digests, 1 to 168.
     now : datetime, optional
+    allow_local : bool, default False
+        Also accept a webhook to this machine or a private network (plain http only to
+        :data:`LOOPBACK`): for the operator's CLI and tests. The API never allows it,
+        so no client can make the server send requests inside its own network (SSRF).
 
     Returns
     -------
@@ -133,7 +170,8 @@ def create_subscription(
     PermissionError
         A port outside the client's port scope.
     SubscriptionError
-        An unknown channel, mode, kind or tier, a malformed target, a bad period.
+        An unknown channel, mode, kind or tier, a malformed target (a webhook to this
+        machine or a private network without ``allow_local``), a bad period.
     """
     if channel not in CHANNELS:
         raise SubscriptionError(f"The channel must be one of {CHANNELS}. Got {channel!r}.")
@@ -146,7 +184,7 @@ def create_subscription(
         raise SubscriptionError(f"The kinds must be among {KINDS}. Got {wanted!r}.")
     if not 1 <= digest_every_h <= 168:
         raise SubscriptionError(f"digest_every_h must be 1 to 168 hours. Got {digest_every_h}.")
-    target = _check_target(channel, target)
+    target = _check_target(channel, target, allow_local=allow_local)
     if session.get(Agency, agency_id) is None:
         raise LookupError(
             f"No agency {agency_id!r} in the directory: add it (vessel-risk agencies load) "

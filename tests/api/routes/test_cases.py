@@ -270,3 +270,17 @@ def test_a_transfer_needs_consent_and_carries_the_agreed_fields(api, engine):
             select(AuditEntry.after).where(AuditEntry.action == "case.transfer_status")
         ).all()
     assert [m["status"] for m in moves] == ["sent", "accepted", "completed"]
+
+
+def test_a_screening_naming_an_absent_notice_inspection_or_alert_is_a_404(api):
+    """An id that does not exist is a clear 404, never a 500 from a foreign key."""
+    for ref in ({"notice_id": "no-such-notice"}, {"inspection_id": 999}, {"alert_id": 999}):
+        r = api.post("/cases", json={**SCREENING, **ref}, headers=auth("cl-caseworker"))
+        assert r.status_code == 404, (ref, r.text)
+    for ref in ({"inspection_id": 2**63}, {"alert_id": 2**31}):  # beyond the id column
+        r = api.post("/cases", json={**SCREENING, **ref}, headers=auth("cl-caseworker"))
+        assert r.status_code == 422, (ref, r.text)
+    r = api.post(
+        "/cases", json={**SCREENING, "notice_id": "notice-cl"}, headers=auth("cl-caseworker")
+    )
+    assert r.status_code == 201 and r.json()["notice_id"] == "notice-cl"

@@ -124,3 +124,10 @@ def test_tampered_unknown_and_malformed_exports_are_refused(states, tmp_path):
             ("idn-coord-agency/idn-coord", "MYS"),
             ("idn-coord-agency/idn-coord", None),
         ]
+
+
+def test_an_export_ending_on_the_last_representable_day_is_a_422(states):
+    tha, _ = states
+    window = {"from": "9999-12-01", "to": "9999-12-31"}
+    r = tha.get("/exchange/export", params=window, headers=h("tha-coord"))
+    assert r.status_code == 422, r.text

@@ -157,9 +157,12 @@ def test_bad_windows_are_422(api):
         {"from": "2000-01-01", "to": "2025-01-01"},
         {"from": "not-a-date"},
         {"age_group": "elderly"},
+        {"from": "9999-12-01", "to": "9999-12-31"},  # the day after 'to' is past date.max
+        {"to": "0001-01-31"},  # the default 'from' would be before year 1
     ):
-        r = client.get("/monitoring", params=params, headers=auth("coord"))
-        assert r.status_code == 422, (params, r.text)
+        for path in ("/monitoring", "/monitoring.csv"):
+            r = client.get(path, params=params, headers=auth("coord"))
+            assert r.status_code == 422, (path, params, r.text)
 
 
 def test_the_dashboard_page_and_definitions(api):
@@ -184,3 +187,33 @@ def test_the_dashboard_page_and_definitions(api):
     client.post("/ui/login", data={"key": key_of("analyst")}, follow_redirects=False)
     assert client.get("/ui/monitoring").status_code == 403
     client.cookies.clear()
+
+
+def test_text_a_tip_wrote_opens_as_text_in_the_csv(engine, tmp_path):
+    """CSV injection: a port label a tip source typed (``=cmd|...``) is no formula in
+    either CSV export (OWASP: a leading ``'``)."""
+    from tests.apikit import seed, write_positions
+
+    with Session(engine) as s, s.begin():
+        seed(s)
+    write_positions(tmp_path / "run")
+    client = TestClient(make_app(engine, tmp_path / "run"))
+    tip = {
+        "source": "hotline",
+        "subject": "vessel",
+        "mmsi": "412000009",
+        "port_label": "=cmd|' /C calc'!A0",
+        "port_iso3": "CHL",
+        "observed": "crew not allowed ashore",
+    }
+    assert client.post("/tips", json=tip, headers=auth("ph-hotline")).status_code == 201
+    from datetime import UTC, datetime, timedelta
+
+    today = datetime.now(UTC).date()  # the tip is received now
+    window = {"from": str(today - timedelta(days=60)), "to": str(today + timedelta(days=1))}
+    r = client.get("/monitoring.csv", params=window, headers=auth("admin"))
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    ports = {row["port"] for row in rows if row["port"]}
+    assert "'=CMD|' /C CALC'!A0" in ports
+    cells = [v for row in rows for v in row.values() if v]
+    assert not [v for v in cells if v.startswith(("=", "+", "@"))]

@@ -111,3 +111,51 @@ def test_the_unsubscribe_link_needs_no_key_and_only_post_acts(api):
 
 def test_the_kinds_of_the_api_are_the_rules_kinds():
     assert set(typing.get_args(Kind)) == set(KINDS)
+
+
+def test_a_webhook_inside_the_servers_network_is_refused(api):
+    """SSRF: no client makes the server post to itself or a private network."""
+    _directory(api)
+    inside = [
+        "http://127.0.0.1:8000/ui/clients",  # the app itself, in clear
+        "http://localhost:5432/",
+        "https://127.0.0.1/",
+        "https://[::1]/",
+        "https://[::ffff:127.0.0.1]/",
+        "https://0.0.0.0/",
+        "https://10.1.2.3/hook",
+        "https://192.168.0.1/hook",
+        "https://172.16.5.4/hook",
+        "https://169.254.169.254/latest/meta-data/",  # cloud metadata
+        "https://[fd00::1]/hook",
+        "https://metadata.google.internal/",
+        "https://printer.local/",
+        "https://intranet/hook",
+        "https://user:pw@dgtm.cl/hooks",
+        "https://dgtm.cl:99999/hooks",
+    ]
+    for target in inside:
+        body = {"channel": "webhook", "target": target}
+        r = api.post("/subscriptions", json=body, headers=auth("cl-analyst"))
+        assert r.status_code == 422, (target, r.text)
+    body = {"channel": "webhook", "target": "https://203.0.113.7/hooks"}
+    # a documentation address (RFC 5737) is not global either; a public name is accepted
+    assert api.post("/subscriptions", json=body, headers=auth("cl-analyst")).status_code == 422
+    body = {"channel": "webhook", "target": "https://hooks.dgtm.cl/vessel-risk"}
+    assert api.post("/subscriptions", json=body, headers=auth("cl-analyst")).status_code == 201
+    with Session(api.app.state.engine) as s:
+        assert s.scalars(select(Subscription.target)).all() == [body["target"]]
+
+
+def test_an_email_target_with_a_control_character_is_refused(api):
+    """No whitespace or control character in an address (header injection)."""
+    _directory(api)
+    for target in (
+        "a@dgtm.cl\x0bBcc:x@evil.example",
+        "a@dgtm.cl\tBcc",
+        "a@dgtm.cl\x00",
+        "a b@dgtm.cl",
+    ):
+        body = {"channel": "email", "target": target}
+        r = api.post("/subscriptions", json=body, headers=auth("cl-analyst"))
+        assert r.status_code == 422, (repr(target), r.text)

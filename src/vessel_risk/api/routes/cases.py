@@ -56,6 +56,7 @@ from vessel_risk.db.tables import (
     CaseTransition,
     EvidenceEvent,
     Inspection,
+    ReferralNotice,
     as_utc,
     audit,
     utcnow,
@@ -270,6 +271,8 @@ def create_case(body: CaseCreate, session: SessionDep, who: Screener) -> CaseDet
     alert_id, evidence = refused(
         vessel_evidence, session, inspection_id=body.inspection_id, alert_id=body.alert_id
     )
+    if body.notice_id is not None and session.get(ReferralNotice, body.notice_id) is None:
+        raise HTTPException(404, f"No notice {body.notice_id!r}.")
     form = body.intake
     if evidence and not form.vessel_evidence:
         form = form.model_copy(update={"vessel_evidence": evidence})

@@ -64,6 +64,8 @@ def export(
     persons suppressed (and the cells that would reveal them), vessel facts only."""
     if end < start:
         raise HTTPException(422, f"to ({end}) is before from ({start}).")
+    if end >= date.max:  # the period's end is the day after 'to'
+        raise HTTPException(422, f"to must be before {date.max}.")
     if (end - start).days > 366 * 5:
         raise HTTPException(422, "An export covers at most five years.")
     state, key_path = settings.exchange_state, settings.exchange_signing_key

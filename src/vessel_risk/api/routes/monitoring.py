@@ -27,6 +27,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 
+from vessel_risk.alerts.export import neutralise_formulas
 from vessel_risk.api.access import Principal
 from vessel_risk.api.charts import month_chart
 from vessel_risk.api.deps import SessionDep, authorize
@@ -96,8 +97,12 @@ def _window(
 ) -> Window:
     today = utcnow().date()
     to = to or today
+    if to >= date.max:  # the window's end is the day after 'to'
+        raise HTTPException(422, f"'to' must be before {date.max}.")
     if start is None:
         m = to.month - (DEFAULT_MONTHS - 1)
+        if to.year + (m - 1) // 12 < date.min.year:
+            raise HTTPException(422, f"'to' ({to}) is too early for the default window.")
         start = date(to.year + (m - 1) // 12, (m - 1) % 12 + 1, 1)
     if start > to:
         raise HTTPException(422, f"'from' ({start}) must not be after 'to' ({to}).")
@@ -248,9 +253,10 @@ def get_monitoring(session: SessionDep, who: Coordinator, w: WindowDep) -> Monit
 
 
 def csv_response(out: pd.DataFrame, w: Window) -> Response:
-    """The long frame as a CSV attachment named after the window."""
+    """The long frame as a CSV attachment named after the window; text a spreadsheet
+    would run as a formula (a port label a tip typed) is written as text."""
     buffer = io.StringIO()
-    out.to_csv(buffer, index=False, columns=list(COLUMNS), lineterminator="\n")
+    neutralise_formulas(out).to_csv(buffer, index=False, columns=list(COLUMNS), lineterminator="\n")
     name = f"monitoring_{w.start.isoformat()}_{w.to.isoformat()}.csv"
     return Response(
         buffer.getvalue(),
