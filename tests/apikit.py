@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from sqlalchemy.engine import Engine
@@ -330,9 +331,12 @@ def write_positions(run_dir: Path) -> Path:
     return path
 
 
-def make_app(engine: object, run_dir: Path | None = None) -> object:
-    """The app on ``engine`` (already seeded), reading tracks from ``run_dir``."""
-    return create_app(Settings(run_dir=run_dir, database_url="sqlite://"), engine=engine)
+def make_app(engine: object, run_dir: Path | None = None, **settings: Any) -> object:
+    """The app on ``engine`` (already seeded), reading tracks from ``run_dir``, with any
+    other ``settings``."""
+    return create_app(
+        Settings(run_dir=run_dir, database_url="sqlite://", **settings), engine=engine
+    )
 
 
 def seeded_sqlite_app(folder: Path) -> tuple[Engine, object, dict[str, object]]:

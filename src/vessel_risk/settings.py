@@ -128,6 +128,11 @@ class Settings(BaseSettings):
     exchange_k : int
         Cells of exported figures resting on 1 to k-1 persons are suppressed
         (``VESSEL_RISK_EXCHANGE_K``; default 5: :mod:`vessel_risk.referral.disclosure`).
+    monitoring_k : int
+        The monitoring views (API, CSV, dashboard) suppress cells resting on 1 to k-1
+        persons, and the cells that would give them away (``VESSEL_RISK_MONITORING_K``;
+        default 5, as the exchange). 1 turns suppression off, for a coordinating body the
+        state's law entitles to case-level counts.
     """
 
     model_config = SettingsConfigDict(env_prefix="VESSEL_RISK_")
@@ -160,5 +165,6 @@ class Settings(BaseSettings):
     exchange_signing_key: Path | None = None
     exchange_trusted_keys: Path | None = None
     exchange_k: int = Field(default=5, ge=2)
+    monitoring_k: int = Field(default=5, ge=1)
     log_level: str = "WARNING"
     log_format: Literal["auto", "text", "json"] = "auto"

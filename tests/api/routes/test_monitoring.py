@@ -49,7 +49,7 @@ def api(tmp_path_factory):
                 actor="test",
                 key=key_of(cid),
             )
-    yield TestClient(make_app(engine)), engine
+    yield TestClient(make_app(engine, monitoring_k=1)), engine  # hand counts: no suppression
     engine.dispose()
 
 
@@ -62,6 +62,31 @@ def _totals(rows: list[dict]) -> dict[str, float]:
     }
 
 
+def test_by_default_no_cell_singles_out_a_person(api):
+    """With the default k = 5 the coordinator's figures hide every cell of 1 to 4
+    persons and the cells that would give one away; the 5 persons screened in the year
+    are still published as a total."""
+    _, engine = api
+    client = TestClient(make_app(engine))
+    rows = client.get("/monitoring", params=YEAR, headers=auth("coord")).json()["figures"]
+    shown = [r for r in rows if not r["suppressed"]]
+    hidden = [r for r in rows if r["suppressed"]]
+    assert hidden and all(r["value"] is None and r["persons"] is None for r in hidden)
+    assert all(r["persons"] == 0 or r["persons"] >= 5 for r in shown)
+    assert _totals(rows)["persons_screened"] == 5
+    by_nationality = [r for r in rows if r["figure"] == "persons_screened" and r["nationality"]]
+    assert by_nationality and all(r["suppressed"] for r in by_nationality)
+    csv_rows = list(
+        csv.DictReader(
+            io.StringIO(client.get("/monitoring.csv", params=YEAR, headers=auth("coord")).text)
+        )
+    )
+    assert sum(r["suppressed"] == "True" for r in csv_rows) == len(hidden)
+    client.post("/ui/login", data={"key": key_of("coord")}, follow_redirects=False)
+    page = client.get("/ui/monitoring", params={**YEAR, "by": "nationality"})
+    assert page.status_code == 200 and 'data-figure="persons_screened">5<' in page.text
+
+
 def test_a_coordinator_reads_every_figure(api):
     client, engine = api
     r = client.get("/monitoring", params=YEAR, headers=auth("coord"))
@@ -70,7 +95,8 @@ def test_a_coordinator_reads_every_figure(api):
     assert body["from"] == "2025-01-01" and body["to"] == "2025-12-31"
     assert body["columns"] == list(COLUMNS)
     assert _totals(body["figures"]) == EXPECTED
-    assert {k for row in body["figures"] for k in row} == set(COLUMNS)
+    assert {k for row in body["figures"] for k in row} == {*COLUMNS, "suppressed"}
+    assert not any(row["suppressed"] for row in body["figures"])  # k = 1: none
     with Session(engine) as s:
         reads = s.scalar(
             select(func.count())
@@ -87,7 +113,7 @@ def test_csv_export_holds_the_same_rows(api):
     assert r.headers["content-type"].startswith("text/csv")
     assert 'filename="monitoring_2025-01-01_2025-12-31.csv"' in r.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(r.text)))
-    assert list(rows[0]) == list(COLUMNS)
+    assert list(rows[0]) == [*COLUMNS, "suppressed"]
     totals = {
         row["figure"]: float(row["value"])
         for row in rows
@@ -178,7 +204,7 @@ def test_the_dashboard_page_and_definitions(api):
     assert "<script" not in html
     export = client.get("/ui/monitoring/export.csv", params=YEAR)
     assert export.headers["content-type"].startswith("text/csv")
-    assert export.text.splitlines()[0] == ",".join(COLUMNS)
+    assert export.text.splitlines()[0] == ",".join([*COLUMNS, "suppressed"])
     assert 'href="/ui/monitoring/export.csv?' in html
     defs = client.get("/ui/monitoring/definitions").text
     for fid in FIGURES:
@@ -189,31 +215,34 @@ def test_the_dashboard_page_and_definitions(api):
     client.cookies.clear()
 
 
-def test_text_a_tip_wrote_opens_as_text_in_the_csv(engine, tmp_path):
-    """CSV injection: a port label a tip source typed (``=cmd|...``) is no formula in
-    either CSV export (OWASP: a leading ``'``)."""
-    from tests.apikit import seed, write_positions
-
-    with Session(engine) as s, s.begin():
-        seed(s)
-    write_positions(tmp_path / "run")
-    client = TestClient(make_app(engine, tmp_path / "run"))
-    tip = {
-        "source": "hotline",
-        "subject": "vessel",
-        "mmsi": "412000009",
-        "port_label": "=cmd|' /C calc'!A0",
-        "port_iso3": "CHL",
-        "observed": "crew not allowed ashore",
-    }
-    assert client.post("/tips", json=tip, headers=auth("ph-hotline")).status_code == 201
+def test_text_from_data_opens_as_text_in_the_csv(engine, tmp_path):
+    """CSV injection: a port label from data (``=cmd|...``) is no formula in the CSV
+    export (OWASP: a leading ``'``); a tip's own port label does not reach monitoring at
+    all (a tip is not an alert)."""
     from datetime import UTC, datetime, timedelta
 
-    today = datetime.now(UTC).date()  # the tip is received now
+    from sqlalchemy import select
+
+    from tests.apikit import seed, write_positions
+    from vessel_risk.db.tables import AlertRow
+
+    hostile = "=cmd|' /C calc'!A0"
+    with Session(engine) as s, s.begin():
+        seed(s)
+        alert = s.scalars(select(AlertRow).order_by(AlertRow.id)).first()
+        assert alert is not None
+        alert.last_port_label, alert.created_at = hostile, datetime.now(UTC)
+    write_positions(tmp_path / "run")
+    client = TestClient(make_app(engine, tmp_path / "run", monitoring_k=1))
+    tip = {"source": "hotline", "subject": "vessel", "mmsi": "412000009",
+           "port_label": "+tip-port", "port_iso3": "CHL"}  # fmt: skip
+    assert client.post("/tips", json=tip, headers=auth("ph-hotline")).status_code == 201
+    today = datetime.now(UTC).date()
     window = {"from": str(today - timedelta(days=60)), "to": str(today + timedelta(days=1))}
     r = client.get("/monitoring.csv", params=window, headers=auth("admin"))
     rows = list(csv.DictReader(io.StringIO(r.text)))
     ports = {row["port"] for row in rows if row["port"]}
-    assert "'=CMD|' /C CALC'!A0" in ports
+    assert "'" + hostile in ports
+    assert not any("TIP-PORT" in p for p in ports)
     cells = [v for row in rows for v in row.values() if v]
     assert not [v for v in cells if v.startswith(("=", "+", "@"))]

@@ -37,7 +37,7 @@ def served(tmp_path_factory):
             actor="test",
             key=key_of("coord"),
         )
-    yield from _serve(make_app(engine))
+    yield from _serve(make_app(engine, monitoring_k=1))  # the hand counts, unsuppressed
     engine.dispose()
 
 

@@ -30,9 +30,10 @@ from pydantic import BaseModel, Field
 from vessel_risk.alerts.export import neutralise_formulas
 from vessel_risk.api.access import Principal
 from vessel_risk.api.charts import month_chart
-from vessel_risk.api.deps import SessionDep, authorize
+from vessel_risk.api.deps import SessionDep, SettingsDep, authorize
 from vessel_risk.api.problems import problem_responses
 from vessel_risk.db.tables import audit, utcnow
+from vessel_risk.referral.disclosure import protect
 from vessel_risk.referral.monitoring import (
     AGE_GROUPS,
     COLUMNS,
@@ -162,8 +163,14 @@ class MonitoringCell(BaseModel):
     nationality: str | None
     gender: str | None
     age_group: str | None
-    value: float
-    persons: int = Field(description="Distinct persons the cell rests on (0: vessel-level).")
+    value: float | None = Field(description="Null where suppressed.")
+    persons: int | None = Field(
+        description="Distinct persons the cell rests on (0: vessel-level); null where suppressed."
+    )
+    suppressed: bool = Field(
+        description="Rests on 1 to k-1 persons, or would let one be recovered from the others "
+        "(disclosure control: vessel_risk.referral.disclosure; k is VESSEL_RISK_MONITORING_K)."
+    )
 
 
 class MonitoringResult(BaseModel):
@@ -199,8 +206,9 @@ class Definitions(BaseModel):
     figures: list[FigureDefinition]
 
 
-def compute(session: Any, who: Principal, w: Window, what: str) -> pd.DataFrame:
-    """The figures of ``w``, the read audited (``what``: ``json``, ``csv``, ``dashboard``)."""
+def compute(session: Any, who: Principal, w: Window, what: str, k: int) -> pd.DataFrame:
+    """The figures of ``w``, the read audited (``what``: ``json``, ``csv``, ``dashboard``),
+    disclosure-controlled with ``k`` (:func:`vessel_risk.referral.disclosure.protect`)."""
     audit(
         session,
         actor=who.actor,
@@ -211,7 +219,11 @@ def compute(session: Any, who: Principal, w: Window, what: str) -> pd.DataFrame:
     )
     out = monitoring_figures(session, w.start, w.end, actor=who.actor, where=w.where)
     session.commit()
-    return out
+    # Aggregates only, never a person: cells of 1 to k-1 persons, and the cells that would
+    # give them away by subtraction, are suppressed as in the regional exchange.
+    if k <= 1:
+        return out.assign(suppressed=False)
+    return protect(out, k=k)
 
 
 def _records(out: pd.DataFrame) -> list[dict[str, Any]]:
@@ -236,12 +248,14 @@ def definitions() -> Definitions:
 
 
 @router.get("/monitoring", response_model=MonitoringResult, response_model_by_alias=True)
-def get_monitoring(session: SessionDep, who: Coordinator, w: WindowDep) -> MonitoringResult:
+def get_monitoring(
+    session: SessionDep, who: Coordinator, w: WindowDep, settings: SettingsDep
+) -> MonitoringResult:
     """The mechanism's figures over a window (default the last 12 months), as rows of one
     long tidy frame: ``period`` is a month's first day or null (the whole window); a
     dimension is null where the row is not broken down by it; ``unknown`` where not
     recorded. Aggregates only: counts and medians, with how many persons each rests on."""
-    out = compute(session, who, w, "json")
+    out = compute(session, who, w, "json", settings.monitoring_k)
     return MonitoringResult(
         start=w.start,
         to=w.to,
@@ -256,7 +270,9 @@ def csv_response(out: pd.DataFrame, w: Window) -> Response:
     """The long frame as a CSV attachment named after the window; text a spreadsheet
     would run as a formula (a port label a tip typed) is written as text."""
     buffer = io.StringIO()
-    neutralise_formulas(out).to_csv(buffer, index=False, columns=list(COLUMNS), lineterminator="\n")
+    neutralise_formulas(out).to_csv(
+        buffer, index=False, columns=[*COLUMNS, "suppressed"], lineterminator="\n"
+    )
     name = f"monitoring_{w.start.isoformat()}_{w.to.isoformat()}.csv"
     return Response(
         buffer.getvalue(),
@@ -266,9 +282,11 @@ def csv_response(out: pd.DataFrame, w: Window) -> Response:
 
 
 @router.get("/monitoring.csv", response_class=Response)
-def get_monitoring_csv(session: SessionDep, who: Coordinator, w: WindowDep) -> Response:
+def get_monitoring_csv(
+    session: SessionDep, who: Coordinator, w: WindowDep, settings: SettingsDep
+) -> Response:
     """The same figures as CSV (columns as ``GET /monitoring``'s rows; empty cells null)."""
-    return csv_response(compute(session, who, w, "csv"), w)
+    return csv_response(compute(session, who, w, "csv", settings.monitoring_k), w)
 
 
 @router.get("/monitoring/definitions", response_model=Definitions)
@@ -300,13 +318,15 @@ def page_context(out: pd.DataFrame, w: Window, by: str) -> dict[str, Any]:
     charts; the breakdown of every figure by ``by`` over the window."""
     dims = list(COLUMNS[2:8])
     totals = out[out[[d for d in dims if d not in w.where]].isna().all(axis=1)]
-    whole: dict[str, tuple[float, int]] = {}
-    monthly: dict[str, dict[date, float]] = {}
+    whole: dict[str, tuple[float | None, int | None]] = {}
+    monthly: dict[str, dict[date, float | None]] = {}
     for r in _records(totals):
+        value = None if r["value"] is None else float(r["value"])
         if r["period"] is None:
-            whole[str(r["figure"])] = (float(r["value"]), int(r["persons"]))
+            persons = None if r["persons"] is None else int(r["persons"])
+            whole[str(r["figure"])] = (value, persons)
         else:
-            monthly.setdefault(str(r["figure"]), {})[r["period"]] = float(r["value"])
+            monthly.setdefault(str(r["figure"]), {})[r["period"]] = value
     months = _months(w)
     sections = []
     for section in SECTIONS:
@@ -334,7 +354,8 @@ def page_context(out: pd.DataFrame, w: Window, by: str) -> dict[str, Any]:
         cells = part[part["figure"] == f.id]
         if cells.empty:
             continue
-        got = dict(zip(cells[by], cells["value"], strict=True))
+        values = [None if pd.isna(v) else float(v) for v in cells["value"]]  # suppressed: None
+        got = dict(zip(cells[by], values, strict=True))
         breakdown.append((f, [got.get(k) for k in keys]))
     return {
         "window": w,
@@ -354,6 +375,7 @@ def monitoring_page(
     request: Request,
     session: SessionDep,
     who: UiCoordinator,
+    settings: SettingsDep,
     start: Annotated[date | None, Query(alias="from")] = None,
     to: Annotated[date | None, Query()] = None,
     state: _Code = None,
@@ -367,7 +389,7 @@ def monitoring_page(
     """The monitoring dashboard: totals, monthly tables and charts, one breakdown."""
     filters = {"state": state, "port": port, "flag": flag, "nationality": nationality}
     w = _window(who, start, to, {**filters, "gender": gender, "age_group": age_group or None})
-    out = compute(session, who, w, "dashboard")
+    out = compute(session, who, w, "dashboard", settings.monitoring_k)
     return _page(request, "monitoring.html", who, **page_context(out, w, by))
 
 
@@ -375,6 +397,7 @@ def monitoring_page(
 def monitoring_page_csv(
     session: SessionDep,
     who: UiCoordinator,
+    settings: SettingsDep,
     start: Annotated[date | None, Query(alias="from")] = None,
     to: Annotated[date | None, Query()] = None,
     state: _Code = None,
@@ -387,7 +410,7 @@ def monitoring_page_csv(
     """The page's figures as CSV, for a signed-in coordinator (as ``GET /monitoring.csv``)."""
     filters = {"state": state, "port": port, "flag": flag, "nationality": nationality}
     w = _window(who, start, to, {**filters, "gender": gender, "age_group": age_group or None})
-    return csv_response(compute(session, who, w, "dashboard_csv"), w)
+    return csv_response(compute(session, who, w, "dashboard_csv", settings.monitoring_k), w)
 
 
 @ui_router.get("/definitions")
