@@ -28,13 +28,14 @@ Use as a context manager::
 from __future__ import annotations
 
 import json
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from tests.receivers import LocalHttpServer
 
-class PrimeroStub:
+
+class PrimeroStub(LocalHttpServer):
     """A Primero v2 stub server in a thread (see the module docstring)."""
 
     def __init__(self, user_name: str = "vr-bot", password: str = "s3cret") -> None:
@@ -44,29 +45,17 @@ class PrimeroStub:
         self.cases: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str]] = []
         self.fail_next: list[int] = []
-        self.lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__()
 
     @property
     def url(self) -> str:
         """The base URL (an agency's ``endpoint_url``)."""
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.origin
 
     @property
     def credentials(self) -> dict[str, str]:
         """The agency's ``secrets[0]`` for this stub."""
         return {"user_name": self.user_name, "password": self.password}
-
-    def __enter__(self) -> PrimeroStub:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=5)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         stub = self

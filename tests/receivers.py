@@ -22,30 +22,27 @@ import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 
 import standardwebhooks
 
 
-class WebhookReceiver:
-    """A webhook endpoint that verifies signatures (see the module docstring)."""
+class LocalHttpServer:
+    """A ``ThreadingHTTPServer`` on 127.0.0.1 (a free port) in a daemon thread, started
+    and stopped as a context manager; subclasses give ``_handler``."""
 
     def __init__(self) -> None:
-        self.secret: str | None = None
-        self.received: list[dict[str, Any]] = []
-        self.ids: set[str] = set()
-        self.rejected = 0
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
-    def url(self) -> str:
-        """The endpoint's URL."""
+    def origin(self) -> str:
+        """``http://127.0.0.1:PORT``."""
         host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}/hooks/vessel-risk"
+        return f"http://{host!s}:{port}"
 
-    def __enter__(self) -> WebhookReceiver:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 
@@ -53,6 +50,25 @@ class WebhookReceiver:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=5)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        raise NotImplementedError
+
+
+class WebhookReceiver(LocalHttpServer):
+    """A webhook endpoint that verifies signatures (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.secret: str | None = None
+        self.received: list[dict[str, Any]] = []
+        self.ids: set[str] = set()
+        self.rejected = 0
+        super().__init__()
+
+    @property
+    def url(self) -> str:
+        """The endpoint's URL."""
+        return f"{self.origin}/hooks/vessel-risk"
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         receiver = self

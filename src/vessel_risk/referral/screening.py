@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from vessel_risk.db.base import as_utc
 from vessel_risk.referral.cases import CONSENT_DEFAULTS, CONSENT_USES
-from vessel_risk.referral.standards import ILO_INDICATORS
+from vessel_risk.referral.standards import ILO_INDICATORS, check_ilo_indicators
 
 ENTRY_POINTS = ("boarding", "hotline", "ngo", "consulate", "port_welfare", "first_responder")
 """How a person reached the mechanism: a boarding or any other entry point (seed §5.3:
@@ -148,9 +148,7 @@ class IntakeForm(BaseModel):
     @field_validator("indicators")
     @classmethod
     def _indicators(cls, v: dict[str, bool | None]) -> dict[str, bool | None]:
-        unknown = sorted(set(v) - set(ILO_INDICATORS))
-        if unknown:
-            raise ValueError(f"Unknown ILO indicators {unknown}; known: {sorted(ILO_INDICATORS)}.")
+        check_ilo_indicators(v)
         return v
 
     @field_validator("needs")

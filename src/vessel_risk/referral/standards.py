@@ -7,6 +7,8 @@ the seed report asks for, §5.5).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 ILO_INDICATORS: dict[str, str] = {
     "abuse_of_vulnerability": "abuse of vulnerability",
     "deception": "deception",
@@ -56,3 +58,16 @@ report §5.6)."""
 
 IACAT_STATUSES = ("not_started", "in_progress", "achieved", "not_applicable")
 """The status of each :data:`IACAT_INDICATORS` item at a follow-up."""
+
+
+def check_ilo_indicators(keys: Iterable[str]) -> None:
+    """Refuse any of ``keys`` that is not one of :data:`ILO_INDICATORS`.
+
+    Raises
+    ------
+    ValueError
+        Naming the unknown keys and the known ones (a pydantic validator's 422).
+    """
+    unknown = sorted(set(keys) - set(ILO_INDICATORS))
+    if unknown:
+        raise ValueError(f"Unknown ILO indicators {unknown}; known: {sorted(ILO_INDICATORS)}.")

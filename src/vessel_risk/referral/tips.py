@@ -47,7 +47,7 @@ from vessel_risk.alerts.queue import (
 from vessel_risk.db.tables import AlertRow, Tip, Vessel, as_utc, audit, utcnow
 from vessel_risk.identity.mmsi import mid_table
 from vessel_risk.referral.screening import NEEDS, check_age_band
-from vessel_risk.referral.standards import ILO_INDICATORS
+from vessel_risk.referral.standards import ILO_INDICATORS, check_ilo_indicators
 
 TIP_CAVEAT = (
     "A person reported this; it was not scored. It is a report to check, not proof, and "
@@ -197,9 +197,7 @@ class TipReport(BaseModel):
     @field_validator("ilo_indicators")
     @classmethod
     def _indicators(cls, v: list[str]) -> list[str]:
-        unknown = sorted(set(v) - set(ILO_INDICATORS))
-        if unknown:
-            raise ValueError(f"Unknown ILO indicators {unknown}; known: {sorted(ILO_INDICATORS)}.")
+        check_ilo_indicators(v)
         return sorted(set(v), key=v.index)
 
     @field_validator("last_seen")
