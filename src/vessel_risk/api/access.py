@@ -59,12 +59,15 @@ child-protection officer of the agency the case of a child was routed to
 
 An alert (one vessel-year) is in a client's scope when its port scope holds the alert's
 last port and its country scope holds one of the alert's routing countries: the flag
-routing uses (declared, else inferred: :func:`vessel_risk.referral.routing.routing_flag`)
-and the last port's state. A vessel is in scope only for the vessel-years whose alerts
-are; a referral notice by its routing (delivered to the client's agency) or by its
-alert's scope, never by a match on agency names. :data:`PERMISSIONS` says which roles
-may do what; :func:`vessel_risk.api.deps.authorize` is the one dependency that applies
-both.
+routing uses (declared, else inferred: :func:`vessel_risk.referral.routing.routing_flag`),
+the last port's state, and the coastal states where the vessel worked that year (the
+``coastal_state`` rule's, recorded with the alert: :mod:`vessel_risk.alerts.coastal`; a
+tip's item and an alert last recorded before migration 0011 have none). A vessel is
+in scope only for the vessel-years whose alerts are, so its track, events and maps
+stop at the edge of those years; a referral notice by its routing (delivered to the
+client's agency) or by its alert's scope, never by a match on agency names.
+:data:`PERMISSIONS` says which roles may do what; :func:`vessel_risk.api.deps.authorize`
+is the one dependency that applies both.
 """
 
 from __future__ import annotations
@@ -73,7 +76,7 @@ import hashlib
 import secrets
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -204,30 +207,37 @@ class Principal:
         port_iso3: str | None,
         flag_iso3: str | None,
         flag_inferred_iso3: str | None = None,
+        coastal_iso3: Iterable[str] | Callable[[], Iterable[str]] = (),
     ) -> bool:
         """Whether an alert at ``port_label`` (in ``port_iso3``) of ``flag_iso3`` is in scope.
 
         The port scope needs the alert's last port to be one of the client's ports;
         the country scope needs the routing flag (``flag_iso3``, else
-        ``flag_inferred_iso3``) or the last port's state to be one of the client's
-        countries.
+        ``flag_inferred_iso3``), the last port's state or one of the alert's coastal
+        states (``coastal_iso3``, ISO3; or a callable giving them, called only when the
+        others do not decide) to be one of the client's countries.
         """
         if self.is_admin:
             return True
         if self.ports and (port_label is None or port_label.upper() not in self.ports):
             return False
+        if not self.countries:
+            return True
         flag = flag_iso3 or flag_inferred_iso3
-        if self.countries and not ({port_iso3, flag} & self.countries):
-            return False
-        return True
+        if {port_iso3, flag} & self.countries:
+            return True
+        coastal = coastal_iso3() if callable(coastal_iso3) else coastal_iso3
+        return not self.countries.isdisjoint(coastal)
 
     def may_see_alert(self, alert: Any) -> bool:
-        """:meth:`may_see` of an alert row (``AlertRow`` or anything with its fields)."""
+        """:meth:`may_see` of an alert row (``AlertRow`` or anything with its fields; its
+        coastal states ``coastal_iso3`` are read only when needed)."""
         return self.may_see(
             port_label=alert.last_port_label,
             port_iso3=alert.last_port_iso3,
             flag_iso3=alert.flag_iso3,
             flag_inferred_iso3=getattr(alert, "flag_inferred_iso3", None),
+            coastal_iso3=lambda: getattr(alert, "coastal_iso3", ()),
         )
 
     def may_see_inspection(self, inspection: Any, alert: Any | None) -> bool:

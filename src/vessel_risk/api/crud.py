@@ -25,6 +25,7 @@ from vessel_risk.alerts import queue
 from vessel_risk.alerts.arrival_store import arrival_port_iso3
 from vessel_risk.api.access import Principal
 from vessel_risk.db.tables import (
+    AlertCoastalState,
     AlertRow,
     Case,
     Delivery,
@@ -116,8 +117,9 @@ def scope_clause(who: Principal) -> ColumnElement[bool] | None:
     """The SQL condition keeping alerts in ``who``'s country and port scope.
 
     The same rule as :meth:`Principal.may_see`: the last port among the client's ports;
-    the routing flag (declared, else inferred) or the last port's state among its
-    countries.
+    the routing flag (declared, else inferred), the last port's state or one of the
+    alert's coastal states (``alert_coastal_states``, an indexed join, never a text
+    match) among its countries.
     """
     if who.is_admin:
         return None
@@ -131,6 +133,9 @@ def scope_clause(who: Principal) -> ColumnElement[bool] | None:
                 AlertRow.flag_iso3.in_(c),
                 and_(AlertRow.flag_iso3.is_(None), AlertRow.flag_inferred_iso3.in_(c)),
                 AlertRow.last_port_iso3.in_(c),
+                exists().where(
+                    AlertCoastalState.alert_id == AlertRow.id, AlertCoastalState.iso3.in_(c)
+                ),
             )
         )
     return and_(*parts) if parts else None

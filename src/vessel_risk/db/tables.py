@@ -21,6 +21,10 @@ Tables
     One per vessel-period, pointing at its current score; carries the review status
     (:mod:`vessel_risk.alerts.lifecycle`), the vessel identity, class, and the declared
     and inferred flags.
+``alert_coastal_states``
+    The coastal states of an alert (migration 0011): the states in whose waters its
+    current score's located events lie (:mod:`vessel_risk.alerts.coastal`), written when
+    a run records its alerts. A country scope covers an alert of its coastal states.
 ``evidence_events``
     The port visits, AIS gaps, encounters and loitering events behind a score.
 ``agencies``
@@ -88,7 +92,7 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from vessel_risk.db.arrivals import ExpectedArrival as ExpectedArrival
 from vessel_risk.db.base import Base as Base
@@ -277,6 +281,34 @@ class AlertRow(Base):
     detail: Mapped[dict[str, Any]]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    coastal_states: Mapped[list[AlertCoastalState]] = relationship(
+        viewonly=True, lazy="select", order_by="AlertCoastalState.iso3"
+    )
+
+    @property
+    def coastal_iso3(self) -> frozenset[str]:
+        """The alert's coastal states (ISO3; :class:`AlertCoastalState`): empty for a
+        tip's item and for an alert last recorded before migration 0011."""
+        return frozenset(c.iso3 for c in self.coastal_states)
+
+
+class AlertCoastalState(Base):
+    """One coastal state of an alert: a state in whose waters (approximated: within
+    200 nm of its nearest port, :func:`vessel_risk.alerts.coastal.coastal_states`) one
+    of the located events of the alert's current score lies.
+
+    Written with the alert by every run (:func:`vessel_risk.alerts.coastal.record_coastal_states`,
+    replaced when a run rescores the alert); a tip's item has none (no events), and an
+    alert last recorded before migration 0011 has none until a run records it again.
+    The routing rule ``coastal_state`` (:mod:`vessel_risk.referral.routing`) and the
+    client scopes (:meth:`vessel_risk.api.access.Principal.may_see`) read the same states.
+    """
+
+    __tablename__ = "alert_coastal_states"
+    alert_id: Mapped[int] = mapped_column(
+        ForeignKey("alerts.id", ondelete="CASCADE"), primary_key=True
+    )
+    iso3: Mapped[str] = mapped_column(String(3), primary_key=True, index=True)
 
 
 class EvidenceEvent(Base):

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from vessel_risk.alerts.arrival_store import record_arrivals
 from vessel_risk.alerts.build import Alert, evidence_events
+from vessel_risk.alerts.coastal import record_coastal_states
 from vessel_risk.alerts.export import (
     write_alerts_csv,
     write_alerts_geojson,
@@ -58,8 +59,9 @@ def score_and_record(
     extra_counts: dict[str, Any] | None = None,
 ) -> tuple[list[Alert], str, dict[str, Any], int, list[Any], Any]:
     """The end of every run: score the alert queue, write the event tables and alerts,
-    record the run in the database, predict each vessel track's next port call
-    (:mod:`vessel_risk.events.arrivals`; stored and revised by
+    record the run in the database with each alert's coastal states
+    (:func:`vessel_risk.alerts.coastal.record_coastal_states`), predict each vessel
+    track's next port call (:mod:`vessel_risk.events.arrivals`; stored and revised by
     :func:`vessel_risk.alerts.arrival_store.record_arrivals`) and refer where an
     agency's own rule allows.
 
@@ -102,12 +104,15 @@ def score_and_record(
             model_version=version,
             counts=counts,
         )
+        port_index = PortIndex(refs.ports)
+        # each alert's coastal states, by the rule routing uses: the client scopes read them
+        record_coastal_states(session, run_id=run_id, ports=port_index)
         predictions = predict_arrivals(
             vessel_states(events.features, events.identity), events.visits, refs.ports
         )
         record_arrivals(session, predictions, run_id=run_id, visits=events.visits)
         # Only where an agency's own rule allows it; otherwise a person approves.
-        auto = auto_refer(session, ports=PortIndex(refs.ports), fleets=fleets)
+        auto = auto_refer(session, ports=port_index, fleets=fleets)
         # Subscribers hear of new and revised alerts, and of vessels now expected at their
         # ports within 48 h, in the same transaction (outbox); the worker checks arrivals
         # again on its schedule as time moves on.

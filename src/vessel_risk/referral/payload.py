@@ -2,7 +2,8 @@
 
 :class:`NoticePayload` is the notice as sent to agencies: the vessel, the period and the
 risk with its caveat, each indicator with the events behind it, the last and the
-expected port, the coastal states where the vessel worked (:func:`coastal_states`), the
+expected port, the coastal states where the vessel worked
+(:func:`vessel_risk.alerts.coastal.coastal_states`, the rule the client scopes read too), the
 ILO C188 checks for an inspector, and the clocks of :mod:`vessel_risk.referral.follow_ups`.
 A notice made from a tip (``source`` its entry point) has no score: its ``risk`` says
 so (:func:`vessel_risk.alerts.queue.unscored_note`) and its indicators are the ILO
@@ -24,6 +25,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from vessel_risk.alerts.build import CAVEAT
+from vessel_risk.alerts.coastal import COASTAL_STATE_KM as COASTAL_STATE_KM
+from vessel_risk.alerts.coastal import coastal_states as coastal_states
 from vessel_risk.alerts.display import flag_label, vessel_label
 from vessel_risk.alerts.queue import UNSCORED, unscored_note
 from vessel_risk.db.tables import (
@@ -41,8 +44,6 @@ from vessel_risk.referral.routing import destination_iso3, port_countries
 from vessel_risk.referral.standards import ILO_INDICATORS
 from vessel_risk.referral.tips import tips_of
 
-COASTAL_STATE_KM = 370.4
-"""200 nm: an event this close to a state's nearest port counts as in its waters."""
 MAX_EVENTS_PER_INDICATOR = 20
 
 PRESUMED_VICTIMS = (
@@ -158,31 +159,6 @@ def _indicator_events(feature: str, events: Sequence[EvidenceEvent]) -> list[Evi
     return sorted(chosen, key=lambda e: e.duration_h, reverse=True)
 
 
-def coastal_states(events: Sequence[EvidenceEvent], ports: PortIndex | None) -> list[str]:
-    """States in whose waters the vessel worked, approximated from its events.
-
-    EEZ polygons are not available offline; a loitering event, encounter or AIS gap
-    counts as in a state's waters when the nearest port is that state's and within
-    200 nm (370.4 km) of the event. This over-counts near borders and misses EEZs far
-    from any listed port (remote islands), so the rule that uses it is a prompt to
-    coordinate, not a legal finding.
-
-    Returns
-    -------
-    list of str
-        Sorted ISO3 codes.
-    """
-    located = [e for e in events if e.kind != "port_visit" and e.lat is not None]
-    if ports is None or not located:
-        return []
-    lat = pd.Series([e.lat for e in located], dtype="float64")
-    lon = pd.Series([e.lon for e in located], dtype="float64")
-    nearest = ports.nearest(lat, lon)
-    iso3 = ports.ports["port_iso3"].to_numpy()[nearest.index]
-    near = nearest.distance_km <= COASTAL_STATE_KM
-    return sorted({str(c) for c, ok in zip(iso3, near, strict=True) if ok and isinstance(c, str)})
-
-
 def _port_countries(ports: PortIndex | None) -> dict[str, str] | None:
     if ports is None:
         return None
@@ -277,7 +253,8 @@ def build_payload(
     created_at : datetime
         UTC.
     ports : PortIndex, optional
-        For the coastal-state approximation (:func:`coastal_states`).
+        For the coastal-state approximation
+        (:func:`vessel_risk.alerts.coastal.coastal_states`).
     crew_nationalities_iso3 : sequence of str
         The crew's countries, when a person recorded them (not personal data: no
         individual is named or counted).

@@ -17,7 +17,8 @@ in the order :func:`route` applies them:
     that lists ports takes only those ports);
 ``coastal_state``
     the maritime authority of each coastal state where the vessel worked (see
-    :func:`vessel_risk.referral.payload.coastal_states` for the approximation);
+    :func:`vessel_risk.alerts.coastal.coastal_states` for the approximation; the client
+    scopes count the same states, recorded per alert);
 ``crew_consular``
     the consular service of each of the crew's countries when a person recorded them
     on the notice; otherwise of the flag state and of the crew-origin countries

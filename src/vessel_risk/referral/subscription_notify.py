@@ -24,6 +24,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from vessel_risk.alerts.arrival_store import due_for_notice
+from vessel_risk.alerts.coastal import coastal_of
 from vessel_risk.db.tables import (
     AlertRow,
     AuditEntry,
@@ -215,9 +216,15 @@ def notify_alerts(session: Session, *, run_id: int, now: datetime | None = None)
     subs = active_concerns(session) if changes else []
     mmsis = {a.mmsi for a, _, _, _ in changes if a.mmsi is not None}
     crew = crew_nationalities(session, mmsis) if subs else {}
+    coastal = coastal_of(session, [a.id for a, _, _, _ in changes]) if subs else {}
     matched = 0
     for alert, kind, key, told in changes:
-        facts = alert_facts(alert, crew.get(alert.mmsi or "", frozenset()), **told)
+        facts = alert_facts(
+            alert,
+            crew.get(alert.mmsi or "", frozenset()),
+            coastal_iso3=coastal.get(alert.id, frozenset()),
+            **told,
+        )
         for sub, concerns in subs:
             if matches(concerns, facts, kind):
                 item = alert_item(facts, kind)
@@ -305,6 +312,7 @@ def notify_arrivals(
         for a in session.scalars(select(AlertRow).where(AlertRow.id.in_({d.alert_id for d in due})))
     }
     crew = crew_nationalities(session, {a.mmsi for a in alerts.values() if a.mmsi is not None})
+    coastal = coastal_of(session, alerts)
     matched = 0
     for arrival in due:
         alert = alerts.get(int(arrival.alert_id or 0))
@@ -317,6 +325,7 @@ def notify_arrivals(
             crew.get(alert.mmsi or "", frozenset()),
             port_label=arrival.port_label,
             port_iso3=arrival.port_iso3,
+            coastal_iso3=coastal.get(alert.id, frozenset()),
             eta=eta,
             eta_low=as_utc(arrival.eta_low),
             eta_high=as_utc(arrival.eta_high),

@@ -13,8 +13,9 @@ Rules
 -----
 - **Scope first**: a subscription never matches what its client could not read through
   the API. The rule is :meth:`vessel_risk.api.access.Principal.may_see`'s, applied to
-  the event's port (an alert's last port; an arrival's port) and the routing flag
-  (declared, else inferred).
+  the event's port (an alert's last port; an arrival's port), the routing flag
+  (declared, else inferred) and the alert's recorded coastal states
+  (:mod:`vessel_risk.alerts.coastal`).
 - **Concerns, any one**: a vessel matches when its port is one of ``ports``, its flag
   one of ``flags``, or one of its crew nationalities (recorded on its notices and
   boardings: country codes, no person) one of ``nationalities``; a subscription naming
@@ -105,6 +106,8 @@ class VesselFacts:
         The strongest reasons, strongest first.
     port_label, port_iso3 : str or None
         The alert's last port, or the arrival's port.
+    coastal_iso3 : frozenset of str
+        The alert's coastal states (ISO3; recorded with it); used for scope, never sent.
     crew_nationalities : frozenset of str
         Crew nationalities recorded on the vessel's notices and boardings (country codes
         only); used to match, never sent.
@@ -123,6 +126,7 @@ class VesselFacts:
     reasons: tuple[str, ...] = ()
     port_label: str | None = None
     port_iso3: str | None = None
+    coastal_iso3: frozenset[str] = field(default_factory=frozenset)
     crew_nationalities: frozenset[str] = field(default_factory=frozenset)
     eta: datetime | None = None
     eta_low: datetime | None = None
@@ -141,9 +145,9 @@ def in_scope(concerns: Concerns, facts: VesselFacts) -> bool:
     port = (facts.port_label or "").upper()
     if concerns.scope_ports and port not in concerns.scope_ports:
         return False
-    if concerns.scope_countries and not ({facts.port_iso3, facts.flag} & concerns.scope_countries):
-        return False
-    return True
+    if not concerns.scope_countries:
+        return True
+    return bool(({facts.port_iso3, facts.flag} | facts.coastal_iso3) & concerns.scope_countries)
 
 
 def reaches(tier: str, min_tier: str) -> bool:
