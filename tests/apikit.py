@@ -422,3 +422,82 @@ def add_eventful_history(engine: Engine, run_dir: Path) -> None:
             )
     run_dir.mkdir(parents=True, exist_ok=True)
     EVENTFUL_POSITIONS.to_parquet(run_dir / "positions.parquet", index=False)
+
+
+def add_vessel_year(
+    session: Session,
+    mmsi: str,
+    year: int,
+    port: str,
+    iso3: str,
+    flag: str,
+    *,
+    event: tuple[datetime, float, float] | None = None,
+) -> int:
+    """Another vessel-year of ``mmsi`` (track 0), medium (0.6), last out of ``port`` (in
+    ``iso3``) under ``flag``, with its alert; ``event`` (start UTC, lat, lon) gives it a
+    12-hour AIS gap as evidence. Return the alert id."""
+    start = datetime(year, 1, 1, tzinfo=UTC)
+    period = VesselPeriod(
+        mmsi=mmsi,
+        year=year,
+        start=start,
+        end=start + timedelta(days=300),
+        position_messages=3000,
+        days_observed=150,
+        features={},
+        updated_at=T0,
+    )
+    session.add(period)
+    session.flush()
+    score = Score(
+        vessel_period_id=period.id,
+        model_version="indicator-baseline-1",
+        score=0.6,
+        tier="medium",
+        rank=9,
+        data_note="3000 positions on 150 days",
+        indicators=[],
+        scored_at=T0,
+    )
+    session.add(score)
+    session.flush()
+    if event is not None:
+        at, lat, lon = event
+        session.add(
+            EvidenceEvent(
+                score_id=score.id,
+                kind="gap",
+                start=at,
+                end=at + timedelta(hours=12),
+                duration_h=12.0,
+                lat=lat,
+                lon=lon,
+                detail={"gap_class": "likely_disabling"},
+            )
+        )
+    alert = AlertRow(
+        vessel_period_id=period.id,
+        score_id=score.id,
+        mmsi=mmsi,
+        year=year,
+        shipname="VESSEL 1",
+        flag_iso3=flag,
+        score=0.6,
+        tier="medium",
+        rank=9,
+        model_version="indicator-baseline-1",
+        last_lat=35.1,
+        last_lon=129.0,
+        last_seen=start + timedelta(days=300),
+        last_port_label=port,
+        last_port_iso3=iso3,
+        last_port_departure=start + timedelta(days=300),
+        status="new",
+        detail={"indicators": []},
+        created_at=T0,
+        updated_at=T0,
+    )
+    session.add(alert)
+    session.flush()
+    return alert.id

@@ -3,6 +3,10 @@ declares a permission through ``authorize`` and resolves each resource of its pa
 through ``scoped``; and every route, called by every client (role x country x port
 scope) with resources in and out of its scope, answers as the access rules say.
 
+The country dimension covers the flag, the last port's state and the coastal states
+recorded with an alert: Japan's clients see Korea's 2022 vessel-year only because Japan
+is one of its coastal states, and no vessel route shows them that vessel's 2021 year.
+
 The route list is read from the app, not written here: a new route without a declared
 authorisation fails :func:`test_every_route_declares_its_authorisation`, and a new
 route is called by the matrix without anyone listing it.
@@ -13,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -21,7 +26,15 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.apikit import CASES, CLIENTS, VESSELS, auth, key_of, seeded_sqlite_app
+from tests.apikit import (
+    CASES,
+    CLIENTS,
+    VESSELS,
+    add_vessel_year,
+    auth,
+    key_of,
+    seeded_sqlite_app,
+)
 from vessel_risk.api.access import PERMISSIONS, PERSONAL
 from vessel_risk.api.deps import PLAIN_PARAMS, RESOURCE_PARAMS
 from vessel_risk.db.tables import UiSession
@@ -91,15 +104,83 @@ def seeded(tmp_path_factory):
     from vessel_risk.db.tables import AlertRow, ReferralNotice
     from vessel_risk.referral.payload import build_payload
 
-    engine, app, ids = seeded_sqlite_app(tmp_path_factory.mktemp("authz-routes"))
+    folder = tmp_path_factory.mktemp("authz-routes")
+    engine, app, ids = seeded_sqlite_app(folder)
     with Session(engine) as s, s.begin():  # the seeded notices get a whole payload
         for notice in s.query(ReferralNotice):
             alert = s.get(AlertRow, notice.alert_id)
             payload = build_payload(s, alert, notice_id=notice.id, created_at=notice.created_at)
             notice.payload = payload.model_dump(mode="json")
         seed_subscriptions(s)
+        seed_coastal_dimension(s, ids)
+    write_other_year_positions(folder / "run")
     yield engine, app, ids
     engine.dispose()
+
+
+# --- the coastal-state dimension -------------------------------------------------------
+
+COASTAL = {"440000003": frozenset({"JPN"})}
+"""The coastal states recorded with each side's 2022 alert (Korea's worked in Japan's
+waters too; Chile's in no other state's)."""
+COASTAL_CLIENTS = {
+    "jp-analyst": ("jp-jcg", "analyst", ["JPN"], []),
+    "jp-approver": ("jp-jcg", "referral_approver", ["JPN"], []),
+    "jp-inspector": ("jp-jcg", "port_inspector", ["JPN"], ["BUSAN"]),
+}
+"""Clients whose only country is a coastal state (one of them also port-scoped)."""
+MATRIX_CLIENTS = {**CLIENTS, **COASTAL_CLIENTS}
+OTHER_YEAR = ("440000003", 2021, datetime(2021, 5, 5, tzinfo=UTC), 33.333, 128.888)
+"""Korea's vessel's other year, out of Busan with no coastal state: (mmsi, year, the start
+of its one AIS gap, where the gap and its positions are)."""
+OTHER_YEAR_MARKS = ("2021-05-05", "33.333", "128.888")
+"""What any response showing the other year would hold: its gap's date, its position."""
+
+
+def seed_coastal_dimension(s: Session, ids: dict[str, Any]) -> None:
+    """Korea's 2022 alert gets Japan as coastal state; its vessel a 2021 year without
+    one; and the clients of :data:`COASTAL_CLIENTS`."""
+    from vessel_risk.api.access import create_client
+    from vessel_risk.db.tables import AlertCoastalState
+
+    for mmsi, states in COASTAL.items():  # the rule itself: tests/alerts/test_coastal.py
+        s.add_all(AlertCoastalState(alert_id=ids["alerts"][mmsi], iso3=c) for c in states)
+    mmsi, year, at, lat, lon = OTHER_YEAR
+    add_vessel_year(s, mmsi, year, "BUSAN", "KOR", "KOR", event=(at, lat, lon))
+    for client_id, (agency, role, countries, ports) in COASTAL_CLIENTS.items():
+        create_client(
+            s,
+            client_id=client_id,
+            agency_id=agency,
+            role=role,
+            countries=countries,
+            ports=ports,
+            rate_per_minute=100_000,
+            actor="test",
+            key=key_of(client_id),
+        )
+
+
+def write_other_year_positions(run_dir: Any) -> None:
+    """Positions of Korea's vessel in 2022 (off Busan) and in its other year."""
+    import pandas as pd
+
+    mmsi, _, at, lat, lon = OTHER_YEAR
+    path = run_dir / "positions.parquet"
+    more = pd.DataFrame(
+        {
+            "mmsi": [mmsi] * 4,
+            "track_id": [0] * 4,
+            "timestamp": [
+                *pd.to_datetime(["2022-10-01T00:00Z", "2022-10-01T06:00Z"], utc=True),
+                pd.Timestamp(at),
+                pd.Timestamp(at + timedelta(hours=6)),
+            ],
+            "lat": [35.0, 35.05, lat, lat + 0.1],
+            "lon": [129.2, 129.1, lon, lon + 0.1],
+        }
+    )
+    pd.concat([pd.read_parquet(path), more]).to_parquet(path, index=False)
 
 
 def seed_subscriptions(s: Session) -> None:
@@ -180,18 +261,21 @@ SIDES = {
 
 
 def sees_alert(client_id: str, mmsi: str) -> bool:
-    _, role, countries, ports = CLIENTS[client_id]
+    """Whether the client sees the side's 2022 alert of ``mmsi`` (and so its vessel:
+    the other year's alert, flag and port are Korea's, without coastal state)."""
+    _, role, countries, ports = MATRIX_CLIENTS[client_id]
     _, flag, port, iso3, *_ = next(v for v in VESSELS if v[0] == mmsi)
     if role == "admin":
         return True
     if ports and port not in ports:
         return False
-    return not countries or bool({flag, iso3} & set(countries))
+    coastal = COASTAL.get(mmsi, frozenset())
+    return not countries or bool(({flag, iso3} | coastal) & set(countries))
 
 
 def in_scope(client_id: str, param: str, value: str, permission: str) -> bool:
     """The oracle, from the access rules of vessel_risk.api.access."""
-    agency, role, countries, ports = CLIENTS[client_id]
+    agency, role, countries, ports = MATRIX_CLIENTS[client_id]
     if role == "admin":
         return True
     if param in ("alert_id", "mmsi"):
@@ -223,7 +307,7 @@ def in_scope(client_id: str, param: str, value: str, permission: str) -> bool:
 
 
 def expected(client_id: str, permission: str, params: dict[str, str]) -> set[int]:
-    role = CLIENTS[client_id][1]
+    role = MATRIX_CLIENTS[client_id][1]
     admin = role == "admin" and permission not in PERSONAL
     if not (admin or role in PERMISSIONS[permission]):
         return {403}
@@ -259,7 +343,7 @@ def test_matrix_over_every_route(seeded):
     engine, app, ids = seeded
     api = TestClient(app)
     checked = outside = 0
-    for client_id in sorted(CLIENTS):
+    for client_id in sorted(MATRIX_CLIENTS):
         csrf = _login(api, engine, client_id)
         for method, path, calls, names in routes(app):
             if (method, path) in PUBLIC or path.startswith("/static"):
@@ -288,8 +372,51 @@ def test_matrix_over_every_route(seeded):
                     outside += 1  # read or acted outside the caller's role or scope
                 assert r.status_code in want, (client_id, method, url, r.status_code, r.text)
     assert outside == 0
-    # 14 clients (a coordinator and a hotline's tip_source among them); requeue (2 sides),
-    # inspections (7), vessel tabs (4), transfer, port arrivals (2 sides), subscriptions
-    # (1 + 1 + 2 sides), monitoring (6), exchange (3), tips (POST /tips, the form and its
-    # post), the queue item page (2)
-    assert checked == 14 * 112
+    # 14 clients (a coordinator and a hotline's tip_source among them) and 3 of a coastal
+    # state only; requeue (2 sides), inspections (7), vessel tabs (4), transfer, port
+    # arrivals (2 sides), subscriptions (1 + 1 + 2 sides), monitoring (6), exchange (3),
+    # tips (POST /tips, the form and its post), the queue item page (2)
+    assert checked == 17 * 112
+
+
+def test_a_coastal_state_sees_that_vessel_year_and_not_the_vessels_other_years(seeded):
+    """Every GET route naming a vessel, for Japan's clients (a coastal state of Korea's
+    2022 alert only): 200 and nothing of the vessel's 2021 year; Korea's analyst (its
+    flag and port state) is shown the 2021 year by the same routes."""
+    engine, app, ids = seeded
+    api = TestClient(app)
+    vessel_routes = [
+        p for m, p, _, names in routes(app) if m == "GET" and "mmsi" in names and "{port" not in p
+    ]
+    assert len(vessel_routes) == 6  # profile, track, events: in the API and the dashboard
+    shown_to_korea = ""
+    for client_id in ("jp-analyst", "jp-approver", "kr-analyst"):
+        _login(api, engine, client_id)
+        for path in vessel_routes:
+            ui = path.startswith("/ui")
+            r = api.get(
+                path.replace("{mmsi}", OTHER_YEAR[0]),
+                headers=None if ui else auth(client_id),
+                follow_redirects=False,
+            )
+            assert r.status_code == 200, (client_id, path, r.status_code)
+            if client_id == "kr-analyst":
+                shown_to_korea += r.text
+            else:
+                assert not [m for m in OTHER_YEAR_MARKS if m in r.text], (client_id, path)
+    assert all(m in shown_to_korea for m in OTHER_YEAR_MARKS)
+    # the profile's years, the queue and the alert itself
+    profile = api.get("/vessels/440000003", headers=auth("jp-analyst")).json()
+    assert [p["year"] for p in profile["periods"]] == [2022]
+    profile = api.get("/vessels/440000003", headers=auth("kr-analyst")).json()
+    assert [p["year"] for p in profile["periods"]] == [2021, 2022]
+    listed = api.get("/alerts", headers=auth("jp-analyst")).json()["items"]
+    assert [(a["mmsi"], a["year"]) for a in listed] == [("440000003", 2022)]
+    with Session(engine) as s:
+        from sqlalchemy import select
+
+        from vessel_risk.db.tables import AlertRow
+
+        other = s.scalars(select(AlertRow.id).where(AlertRow.year == 2021)).one()
+    assert api.get(f"/alerts/{other}", headers=auth("jp-analyst")).status_code == 404
+    assert api.get(f"/alerts/{other}", headers=auth("kr-analyst")).status_code == 200

@@ -8,18 +8,13 @@ build (12 of 1,365 probes leaked before issue 19).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from tests.apikit import T0, auth, key_of, seeded_sqlite_app
+from tests.apikit import add_vessel_year, auth, key_of, seeded_sqlite_app
 from vessel_risk.api.access import create_client
-from vessel_risk.db.tables import AlertRow, Score, VesselPeriod
-
-T21 = datetime(2021, 6, 1, tzinfo=UTC)
 
 # client id -> (agency, role, countries, ports)
 EXTRA_CLIENTS = {
@@ -27,60 +22,6 @@ EXTRA_CLIENTS = {
     "wildcard-analyst": ("%", "analyst", ["ARG"], []),
     "underscore-analyst": ("cl_dgtm", "analyst", ["KOR"], []),
 }
-
-
-def _add_year(session: Session, mmsi: str, year: int, port: str, iso3: str, flag: str) -> int:
-    """A second vessel-year of ``mmsi`` (track 0) with its alert; return the alert id."""
-    start = datetime(year, 1, 1, tzinfo=UTC)
-    period = VesselPeriod(
-        mmsi=mmsi,
-        year=year,
-        start=start,
-        end=start + timedelta(days=300),
-        position_messages=3000,
-        days_observed=150,
-        features={},
-        updated_at=T0,
-    )
-    session.add(period)
-    session.flush()
-    score = Score(
-        vessel_period_id=period.id,
-        model_version="indicator-baseline-1",
-        score=0.6,
-        tier="medium",
-        rank=9,
-        data_note="3000 positions on 150 days",
-        indicators=[],
-        scored_at=T0,
-    )
-    session.add(score)
-    session.flush()
-    alert = AlertRow(
-        vessel_period_id=period.id,
-        score_id=score.id,
-        mmsi=mmsi,
-        year=year,
-        shipname="VESSEL 1",
-        flag_iso3=flag,
-        score=0.6,
-        tier="medium",
-        rank=9,
-        model_version="indicator-baseline-1",
-        last_lat=35.1,
-        last_lon=129.0,
-        last_seen=start + timedelta(days=300),
-        last_port_label=port,
-        last_port_iso3=iso3,
-        last_port_departure=start + timedelta(days=300),
-        status="new",
-        detail={"indicators": []},
-        created_at=T0,
-        updated_at=T0,
-    )
-    session.add(alert)
-    session.flush()
-    return alert.id
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +32,7 @@ def probe_api(tmp_path_factory):
     folder = tmp_path_factory.mktemp("probes")
     engine, app, ids = seeded_sqlite_app(folder)
     with Session(engine) as s, s.begin():
-        _add_year(s, "412000001", 2021, "BUSAN", "KOR", "CHN")
+        add_vessel_year(s, "412000001", 2021, "BUSAN", "KOR", "CHN")
         for client_id, (agency, role, countries, ports) in EXTRA_CLIENTS.items():
             create_client(
                 s,
