@@ -255,3 +255,47 @@ def test_a_run_and_the_worker_matching_at_once_record_an_event_once(engine, rece
     with Session(engine) as s:
         n = s.scalar(select(func.count()).where(Delivery.subscription_id == ids["email"]))
         assert n == 1
+
+
+def test_a_subscriber_scoped_to_a_coastal_state_hears_of_an_alert_in_its_waters(engine):
+    """make_gaps' gap of 412000001 lies 190 km off an Argentine port: Argentina's analyst
+    (scope ARG only) is told of the alert; Uruguay's is not."""
+    import pandas as pd
+
+    from vessel_risk.alerts.coastal import record_coastal_states
+    from vessel_risk.db.tables import SubscriptionEvent
+    from vessel_risk.geo.ports import PortIndex
+
+    ports = PortIndex(
+        pd.DataFrame(
+            {
+                "port_label": pd.array(["GOLFO", "MONTEVIDEO"]),
+                "port_iso3": pd.array(["ARG", "URY"]),
+                "lat": [-46.0, -34.9],
+                "lon": [-62.0, -56.2],
+            }
+        )
+    )
+    run_id = record_alerts(engine, [make_alert(HIGH, score=0.91, tier="high")])
+    subs = {}
+    with Session(engine) as s, s.begin():
+        assert record_coastal_states(s, run_id=run_id, ports=ports) == 1
+        for iso3 in ("ARG", "URY"):
+            agency, client = f"{iso3.lower()}-coast", f"{iso3.lower()}-analyst"
+            add_subscriber(s, agency, client, role="analyst", ports=(), countries=(iso3,))
+            sub, _ = create_subscription(
+                s,
+                agency_id=agency,
+                client_id=client,
+                channel="email",
+                target=f"watch@{iso3.lower()}.example",
+                actor=f"{agency}/{client}",
+                kinds=["alert.raised"],
+                min_tier="high",
+                now=NOW,
+            )
+            subs[sub.id] = iso3
+        assert notify_alerts(s, run_id=run_id, now=NOW) == {"events": 1, "matched": 1}
+    with Session(engine) as s:
+        told = s.scalars(select(SubscriptionEvent.subscription_id)).all()
+    assert [subs[t] for t in told] == ["ARG"]

@@ -51,6 +51,7 @@ SQUID = VesselFacts(
         (Concerns(scope_countries=frozenset({"CHN"})), True),  # the flag state
         (Concerns(scope_countries=frozenset({"KOR"}), flags=frozenset({"CHN"})), False),
         (Concerns(scope_countries=frozenset({"KOR"}), unrestricted=True), True),  # admin
+        (Concerns(scope_countries=frozenset({"ARG"})), False),  # no coastal state recorded
     ],
 )
 def test_a_high_risk_squid_jigger_at_punta_arenas(concerns, expected):
@@ -119,3 +120,15 @@ def test_reasons_are_the_strongest_first():
         {"reason": "loitering", "contribution": 0.2},
     ]
     assert reasons_summary(indicators) == ("long voyages", "encounters", "loitering")
+
+
+def test_a_coastal_state_is_in_scope_and_never_sent():
+    from dataclasses import replace
+
+    worked_off_argentina = replace(SQUID, coastal_iso3=frozenset({"ARG"}))
+    assert matches(Concerns(scope_countries=frozenset({"ARG"})), worked_off_argentina, KINDS[0])
+    assert not matches(Concerns(scope_countries=frozenset({"URY"})), worked_off_argentina, KINDS[0])
+    # scope, not a concern: an Argentine subscription to Argentine flags still needs the flag
+    argentine_flags = Concerns(scope_countries=frozenset({"ARG"}), flags=frozenset({"ARG"}))
+    assert not matches(argentine_flags, worked_off_argentina, KINDS[0])
+    assert "coastal_iso3" not in alert_item(worked_off_argentina, "alert.raised")
