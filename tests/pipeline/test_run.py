@@ -116,6 +116,32 @@ def test_alerts_ranked_explained_and_stored(squid_run):
         assert first is not None and first.mmsi == top["mmsi"]
 
 
+def test_each_alerts_coastal_states_are_recorded_by_the_rule_routing_uses(squid_run):
+    """The run records every alert's coastal states (the client scopes read them), and
+    they are what a notice made from the alert with the same port list routes by."""
+    from vessel_risk.alerts.coastal import coastal_states
+    from vessel_risk.db.tables import AlertCoastalState, EvidenceEvent
+    from vessel_risk.geo.ports import PortIndex, read_ports
+
+    out, _ = squid_run
+    ports = PortIndex(read_ports(shared_file("data", "ports", "gfw_named_anchorages.csv.gz")))
+    engine = create_engine(f"sqlite:///{out / 'vessel_risk.db'}")
+    with Session(engine) as s:
+        recorded = s.execute(select(AlertCoastalState.alert_id, AlertCoastalState.iso3)).all()
+        by_alert: dict[int, set[str]] = {}
+        for alert_id, iso3 in recorded:
+            by_alert.setdefault(alert_id, set()).add(iso3)
+        # 131 of 243 alerts on 2026-12-04 (China, Taiwan, Korea, Chile, Japan, ...), some
+        # with more than one
+        assert len(by_alert) > 100 and any(len(v) > 1 for v in by_alert.values())
+        alerts = s.scalars(select(AlertRow).order_by(AlertRow.rank)).all()
+        for alert in alerts[:40]:
+            events = s.scalars(
+                select(EvidenceEvent).where(EvidenceEvent.score_id == alert.score_id)
+            ).all()
+            assert sorted(by_alert.get(alert.id, set())) == coastal_states(events, ports)
+
+
 def test_report_shows_counts_map_and_table(squid_run):
     out, _ = squid_run
     html = (out / "report.html").read_text()
