@@ -228,8 +228,10 @@ def test_a_coastal_state_counts_in_sql_on_both_databases(engine):
     api = TestClient(make_app(engine))
     jp = auth("jp-analyst")
     assert [a["id"] for a in api.get("/alerts", headers=jp).json()["items"]] == [korea]
-    assert api.get(f"/alerts/{korea}", headers=jp).status_code == 200
+    shown = api.get(f"/alerts/{korea}", headers=jp)
+    assert (shown.status_code, shown.json()["coastal_states_iso3"]) == (200, ["JPN"])
     chile = ids["alerts"]["412000001"]  # type: ignore[index]
+    assert api.get(f"/alerts/{chile}", headers=auth("admin")).json()["coastal_states_iso3"] == []
     assert api.get(f"/alerts/{chile}", headers=jp).status_code == 404
     assert api.get("/vessels/440000003", headers=jp).status_code == 200
     assert api.get("/vessels/412000001", headers=jp).status_code == 404

@@ -236,6 +236,15 @@ class AlertDetail(AlertPublic):
         default_factory=list,
         description="The tips on this item, oldest first (no person's data).",
     )
+    coastal_states_iso3: list[str] = Field(
+        default_factory=list,
+        description="The coastal states where the vessel worked this year (ISO3; events "
+        "within 200 nm of a state's nearest port, the rule routing's coastal_state uses), "
+        "recorded by the run that scored the alert; a client scoped to one of them sees "
+        "the alert. Empty when no event lay in a listed state's waters, and always empty "
+        "for a tip's item and for an alert last recorded before migration 0011_alert_states "
+        "(not backfilled: a later run records them).",
+    )
 
 
 class AlertStatusUpdate(BaseModel):

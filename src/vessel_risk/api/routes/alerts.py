@@ -277,6 +277,7 @@ def alert_detail(session: Session, alert: AlertRow) -> AlertDetail:
         evidence_events=[EvidenceEventPublic.model_validate(e) for e in events],
         score_history=[ScoreHistoryItem.model_validate(s) for s in history["scores"]],
         tips=[TipPublic.model_validate(tip_summary(t)) for t in tips_of(session, alert.id)],
+        coastal_states_iso3=sorted(alert.coastal_iso3),
     )
 
 
