@@ -43,8 +43,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from cryptography.fernet import Fernet
 import psycopg
+from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -154,8 +154,7 @@ class Server:
         dsn = make_url(self.url).set(drivername="postgresql")
         with psycopg.connect(dsn.render_as_string(hide_password=False)) as conn:
             rows = conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> "
-                "pg_backend_pid()",
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
                 (BENCH_DB,),
             ).fetchall()
         return [int(r[0]) for r in rows]
@@ -220,6 +219,10 @@ def main() -> None:
                 "server": name,
                 "route": route,
                 **{k: round(statistics.median(x[k] for x in runs), 3) for k in runs[0]},
+                "rps_range": [
+                    round(min(x["rps"] for x in runs)),
+                    round(max(x["rps"] for x in runs)),
+                ],
             }
         )
     load = os.getloadavg()
@@ -236,12 +239,15 @@ def main() -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "bench_rate_limit.json").write_text(json.dumps(out, indent=2) + "\n")
     print(f"date {out['date']}, commit {out['commit']}, load {out['loadavg']}")
-    print("| database | route | limiter | req/s | server CPU ms/req | database CPU ms/req |")
+    print(
+        "| database | route | limiter | req/s (range) | server CPU ms/req | database CPU ms/req |"
+    )
     print("| --- | --- | --- | --- | --- | --- |")
     for row in sorted(rows, key=lambda x: (x["server"].split(",")[0], x["route"], x["server"])):
         db, limiter = row["server"].split(", ")
         print(
-            f"| {db} | `{ROUTES[row['route']]}` | {limiter.split()[-1]} | {row['rps']:.0f} | "
+            f"| {db} | `{ROUTES[row['route']]}` | {limiter.split()[-1]} | {row['rps']:.0f} "
+            f"({row['rps_range'][0]}-{row['rps_range'][1]}) | "
             f"{row['server_ms']:.2f} | {row['db_ms']:.2f} |"
         )
 
