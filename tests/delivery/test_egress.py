@@ -8,17 +8,24 @@ text cannot see for an arbitrary name.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tests.builders import NEW, T0, load_row, queued
-from tests.receivers import WebhookReceiver
+from tests.receivers import LocalHttpServer, WebhookReceiver
 from vessel_risk.db.tables import Agency, DeliveryAttempt
 from vessel_risk.delivery.egress import (
     EgressRefused,
@@ -169,3 +176,94 @@ def test_an_injected_client_keeps_its_own_transport():
     client = httpx.Client(transport=httpx.MockTransport(handler))
     result = WebhookTransport(client).send(_message("https://hooks.example.org/h"))
     assert result.http_status == 204 and seen == ["https://hooks.example.org/h"]
+
+
+def _localhost_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for the name ``localhost`` only (no IP address in it)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+class TlsServer(LocalHttpServer):
+    """HTTPS on 127.0.0.1 with a certificate for ``localhost``; records each request's
+    TLS server name and Host header; ``/redirect`` answers 302 to another address."""
+
+    def __init__(self, cert: Path, key: Path) -> None:
+        self.seen: list[tuple[str | None, str | None, str]] = []
+        self.names: list[str | None] = []
+        super().__init__()
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        context.sni_callback = lambda sock, name, ctx: self.names.append(name)  # type: ignore[assignment]
+        self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+            def do_GET(self) -> None:
+                server.seen.append((server.names[-1], self.headers.get("host"), self.path))
+                if self.path == "/redirect":
+                    self.send_response(302)
+                    self.send_header("location", "http://10.0.0.1/secret")
+                else:
+                    self.send_response(200)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+        return Handler
+
+
+def test_tls_is_verified_by_the_name_while_connecting_to_the_vetted_address(tmp_path):
+    """The connection goes to 127.0.0.1, yet TLS sends the name ``localhost`` (SNI) and
+    verifies the certificate against it (the certificate names no address), and the
+    Host header is the URL's; a redirect is the answer, not followed."""
+    cert, key = _localhost_certificate(tmp_path)
+    trust = ssl.create_default_context(cafile=str(cert))
+    with TlsServer(cert, key) as server:
+        port = server.server.server_address[1]
+        client = guarded_client(timeout_s=5, allow_local=True, verify=trust)
+        try:
+            ok = client.get(f"https://localhost:{port}/hook")
+            moved = client.get(f"https://localhost:{port}/redirect")
+            with pytest.raises(httpx.ConnectError, match="certificate|IP address mismatch"):
+                client.get(f"https://127.0.0.1:{port}/hook")  # the certificate names no address
+        finally:
+            client.close()
+        refused = guarded_client(timeout_s=5, verify=trust)
+        try:
+            with pytest.raises(EgressRefused, match="'localhost' resolves to"):
+                refused.get(f"https://localhost:{port}/hook")
+        finally:
+            refused.close()
+    assert ok.status_code == 200 and moved.status_code == 302
+    assert server.seen == [
+        ("localhost", f"localhost:{port}", "/hook"),
+        ("localhost", f"localhost:{port}", "/redirect"),
+    ]

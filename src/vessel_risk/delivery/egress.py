@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable
 from typing import Any
 
@@ -216,13 +217,22 @@ class GuardedTransport(httpx.HTTPTransport):
     ----------
     allow_local : bool, default False
     limits : httpx.Limits, optional
+    verify : ssl.SSLContext or bool, default True
+        As ``httpx``'s ``verify``: the system's certificate authorities by default
+        (tests pass a context trusting their own certificate).
     """
 
-    def __init__(self, *, allow_local: bool = False, limits: httpx.Limits | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        allow_local: bool = False,
+        limits: httpx.Limits | None = None,
+        verify: ssl.SSLContext | bool = True,
+    ) -> None:
         limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
         super().__init__(limits=limits, trust_env=False)
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
@@ -239,7 +249,9 @@ class GuardedTransport(httpx.HTTPTransport):
             raise
 
 
-def guarded_client(*, timeout_s: float = 10.0, allow_local: bool = False) -> httpx.Client:
+def guarded_client(
+    *, timeout_s: float = 10.0, allow_local: bool = False, verify: ssl.SSLContext | bool = True
+) -> httpx.Client:
     """An ``httpx.Client`` for outbound deliveries: vetted addresses, no redirects.
 
     Parameters
@@ -248,6 +260,8 @@ def guarded_client(*, timeout_s: float = 10.0, allow_local: bool = False) -> htt
         Connect, read and write timeout, in seconds.
     allow_local : bool, default False
         The operator's allowance for loopback and private targets.
+    verify : ssl.SSLContext or bool, default True
+        As :class:`GuardedTransport`.
 
     Returns
     -------
@@ -257,6 +271,6 @@ def guarded_client(*, timeout_s: float = 10.0, allow_local: bool = False) -> htt
     return httpx.Client(
         timeout=timeout_s,
         follow_redirects=False,
-        transport=GuardedTransport(allow_local=allow_local),
+        transport=GuardedTransport(allow_local=allow_local, verify=verify),
         trust_env=False,
     )
