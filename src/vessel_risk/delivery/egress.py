@@ -74,6 +74,10 @@ class EgressRefused(httpx.ConnectError):
     """A connection refused because its host resolves to an address that is not public."""
 
 
+class _Refused(httpcore.ConnectError):
+    """:class:`EgressRefused` inside ``httpcore`` (which drops exception causes)."""
+
+
 def public_address(address: str) -> bool:
     """Whether ``address`` (an IP literal, v4 or v6, maybe with a ``%zone``) is public.
 
@@ -175,7 +179,7 @@ class GuardedBackend(httpcore.NetworkBackend):
         try:
             addresses = resolve_vetted(host, port, allow_local=self.allow_local)
         except EgressRefused as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
+            raise _Refused(str(exc)) from exc
         last: Exception | None = None
         for address in addresses:
             try:
@@ -244,7 +248,7 @@ class GuardedTransport(httpx.HTTPTransport):
         try:
             return super().handle_request(request)
         except httpx.ConnectError as exc:
-            if str(exc).startswith("refused"):
+            if isinstance(exc.__cause__, _Refused):
                 raise EgressRefused(str(exc), request=request) from exc
             raise
 
