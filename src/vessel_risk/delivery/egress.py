@@ -235,6 +235,9 @@ class GuardedTransport(httpx.HTTPTransport):
     ) -> None:
         limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
         super().__init__(limits=limits, trust_env=False)
+        if not isinstance(getattr(self, "_pool", None), httpcore.ConnectionPool):
+            # An httpx that keeps its pool elsewhere would send around the guard.
+            raise RuntimeError("httpx.HTTPTransport no longer has _pool: update GuardedTransport")
         self._pool = httpcore.ConnectionPool(
             ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
             max_connections=limits.max_connections,
