@@ -183,7 +183,7 @@ def test_from_an_alert_to_protected_people(engine, tmp_path):
             worker_id="e2e",
             now=SCREENED,
             transports={
-                "primero": delivery.PrimeroTransport(timeout_s=5),
+                "primero": delivery.PrimeroTransport(timeout_s=5, allow_local=True),
                 "manual": delivery.ManualTransport(),
             },  # fmt: skip
             concurrency=1,

@@ -42,7 +42,10 @@ def test_a_dead_case_delivery_is_listed_shown_requeued_and_delivered_once(db):
             (row,) = refer_case(s, CASE, actor="caseworker@phl", now=T0)
             delivery_id = row.id
         stub.fail_next = [400]
-        transports = {"primero": PrimeroTransport(timeout_s=5), "manual": ManualTransport()}
+        transports = {
+            "primero": PrimeroTransport(timeout_s=5, allow_local=True),
+            "manual": ManualTransport(),
+        }
         counts = deliver_due(engine, worker_id="w", now=T0, transports=transports)
         assert counts.dead == 1 and stub.cases == {}
 
@@ -59,7 +62,7 @@ def test_a_dead_case_delivery_is_listed_shown_requeued_and_delivered_once(db):
             "deliveries", "requeue", delivery_id, "--reason", "form fixed", "--as", "admin"
         )
         assert "requeued: pending" in out
-        cli_output("deliver", "--once", "--purge-every", "0")
+        cli_output("deliver", "--once", "--purge-every", "0", "--allow-local")
         assert list(stub.cases) == [delivery_id]
         assert stub.cases[delivery_id]["language"] == ["tl"]
         again = CliRunner().invoke(app, ["deliveries", "requeue", delivery_id, "--reason", "x"])

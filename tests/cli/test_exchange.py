@@ -83,6 +83,14 @@ def test_keygen_export_import_show(tmp_path, monkeypatch):
         "exchange", "export", "--db", tha_db, "--state", "THA", "--key", str(key),
         "--from", "2025-01-01", "--to", "2025-12-31", "--format", "xml", "--out", "x",
     )  # fmt: skip
+    assert "overlaps the export of 2025-01-01 to 2025-12-31" in _fails(
+        "exchange", "export", "--db", tha_db, "--state", "THA", "--key", str(key),
+        "--from", "2025-06-01", "--to", "2026-05-31", "--out", str(tmp_path / "x.json"),
+    )  # fmt: skip
+    assert "whole calendar months" in _fails(
+        "exchange", "export", "--db", tha_db, "--state", "THA", "--key", str(key),
+        "--from", "2026-01-01", "--to", "2026-01-30", "--out", str(tmp_path / "x.json"),
+    )  # fmt: skip
     assert "pass --state and --key" in _fails(
         "exchange", "export", "--db", tha_db, "--from", "2025-01-01", "--to", "2025-12-31",
         "--out", "x",

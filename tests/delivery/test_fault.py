@@ -161,6 +161,7 @@ total = run_worker(
     batch=100,
     concurrency=16,
     timeout_s=timeout_s,
+    allow_local=True,  # the receiver is on 127.0.0.1
     base_delay_s=0.05,
     max_delay_s=0.5,
     lease_s=3.0,

@@ -35,6 +35,7 @@ from vessel_risk.referral.exchange_keys import (
     generate_key,
     load_private_key,
 )
+from vessel_risk.referral.exchange_periods import ExchangePeriodError, earlier_exports
 from vessel_risk.referral.exchange_store import (
     build_export,
     import_export,
@@ -176,3 +177,40 @@ def test_tips_in_the_queue_stay_out_of_the_export(exporter):
     doc = export(source, key)
     assert len(doc["tables"]["alerts"]) == 5
     assert {a["mmsi"] for a in doc["tables"]["alerts"]} >= {"412000001", "725000004"}
+
+
+def test_an_overlapping_export_is_refused_and_a_re_send_is_recorded(exporter):
+    """Fixed periods: January-March 2022, then the same months again (a re-send), then
+    April-June (adjacent); January-April overlaps and is refused, writing nothing; another
+    recipient is not compared."""
+    source, key, _ = exporter
+    export(source, key, start=date(2022, 1, 1), end=date(2022, 3, 31))
+    again = export(source, key, start=date(2022, 1, 1), end=date(2022, 3, 31))
+    export(source, key, start=date(2022, 4, 1), end=date(2022, 6, 30))
+    with pytest.raises(
+        ExchangePeriodError, match="overlaps the export of 2022-01-01 to 2022-03-31"
+    ):
+        export(source, key, start=date(2022, 1, 1), end=date(2022, 4, 30))
+    with pytest.raises(
+        ExchangePeriodError, match="overlaps the export of 2022-04-01 to 2022-06-30"
+    ):
+        export(source, key, start=date(2022, 6, 1), end=date(2022, 12, 31))
+    with pytest.raises(ExchangePeriodError, match="whole calendar months"):
+        export(source, key, start=date(2022, 7, 1), end=date(2022, 7, 30))
+    export(source, key, start=date(2022, 1, 1), end=date(2022, 4, 30), recipient="kor-nrm")
+    assert again["period_start"] == "2022-01-01" and again["period_end"] == "2022-03-31"
+    with Session(source) as s:
+        entries = s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "exchange.export").order_by(AuditEntry.id)
+        ).all()
+        assert [(e.after["period"], e.after["recipient"], e.after["resend"]) for e in entries] == [
+            (["2022-01-01", "2022-03-31"], "regional", False),
+            (["2022-01-01", "2022-03-31"], "regional", True),
+            (["2022-04-01", "2022-06-30"], "regional", False),
+            (["2022-01-01", "2022-04-30"], "kor-nrm", False),
+        ]
+        assert [(e.start, e.end) for e in earlier_exports(s, state="chl")] == [
+            (date(2022, 1, 1), date(2022, 3, 31)),
+            (date(2022, 1, 1), date(2022, 3, 31)),
+            (date(2022, 4, 1), date(2022, 6, 30)),
+        ]

@@ -73,6 +73,15 @@ def deliver(
             min=0.0,
         ),
     ] = 10.0,
+    allow_local: Annotated[
+        bool,
+        typer.Option(
+            "--allow-local",
+            help="Let webhooks and Primero reach this machine or a private network "
+            "(development and tests; by default every connection goes to a public "
+            "address, checked when it is made).",
+        ),
+    ] = False,
 ) -> None:
     """Run the delivery worker: send queued referral notices to their agencies.
 
@@ -129,6 +138,7 @@ def deliver(
                 interval_s=interval,
                 batch=batch,
                 timeout_s=timeout_s,
+                allow_local=allow_local,
                 on_pass=on_pass,
                 max_attempts=max_attempts,
                 base_delay_s=base_delay_s,

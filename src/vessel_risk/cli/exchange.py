@@ -82,13 +82,22 @@ def exchange_export(
     tier: Annotated[
         list[str] | None, typer.Option("--tier", help="Only alerts of this tier; repeat.")
     ] = None,
+    recipient: Annotated[
+        str,
+        typer.Option("--recipient", help="Who the export is for (default: the regional exchange)."),
+    ] = "regional",
     db: Db = None,
     actor: Actor = "",
 ) -> None:
-    """Export the mechanism's figures (small cells suppressed) and vessel facts, signed."""
+    """Export the mechanism's figures (small cells suppressed) and vessel facts, signed.
+
+    The period is whole calendar months; a period overlapping an earlier export to the
+    same recipient is refused unless it is the same period (a re-send).
+    """
     from vessel_risk.cli.database import default_actor, open_session
     from vessel_risk.referral.exchange import write_export
     from vessel_risk.referral.exchange_keys import load_private_key
+    from vessel_risk.referral.exchange_periods import ExchangePeriodError, check_whole_months
     from vessel_risk.referral.exchange_store import export_mechanism
     from vessel_risk.settings import Settings
 
@@ -97,6 +106,10 @@ def exchange_export(
     first, last = _day(start, "--from"), _day(end, "--to")
     if last < first:
         raise _fail(f"--to ({last}) is before --from ({first}).")
+    try:
+        check_whole_months(first, last)
+    except ExchangePeriodError as exc:
+        raise _fail(str(exc)) from exc
     settings = Settings()
     state = state or settings.exchange_state
     key_path = key or settings.exchange_signing_key
@@ -111,16 +124,20 @@ def exchange_export(
         raise _fail(f"--k must be at least 2. Got {threshold} instead.")
     with open_session(db) as s:
         signing_key = load_private_key(key_path)
-        doc = export_mechanism(
-            s,
-            state=state,
-            start=first,
-            end=last,
-            key=signing_key,
-            k=threshold,
-            tiers=tier,
-            actor=actor or default_actor(),
-        )
+        try:
+            doc = export_mechanism(
+                s,
+                state=state,
+                start=first,
+                end=last,
+                key=signing_key,
+                k=threshold,
+                tiers=tier,
+                actor=actor or default_actor(),
+                recipient=recipient,
+            )
+        except ExchangePeriodError as exc:
+            raise _fail(str(exc)) from exc
         written = write_export(doc, out, form=form)
     tables = doc["tables"]
     hidden = sum(1 for r in tables["indicators"] if r["suppressed"])

@@ -10,7 +10,8 @@ A notice reaches an agency in four steps:
    when to try again (:mod:`~vessel_risk.delivery.policy`). Transports
    (:mod:`~vessel_risk.delivery.transports`) post signed Standard Webhooks
    (:mod:`~vessel_risk.delivery.signing`), create Primero cases, or leave the notice to
-   a person.
+   a person; every HTTP connection goes to a public address only, vetted when it is
+   made (:mod:`~vessel_risk.delivery.egress`).
 3. Receivers report what became of a notice through signed status callbacks, applied
    by :func:`apply_status_callback` (:mod:`~vessel_risk.delivery.callbacks`).
 4. Dead letters and manual pickups are left for a person (:func:`requeue`,

@@ -37,6 +37,7 @@ from typing import Any, Protocol
 import httpx
 
 from vessel_risk.db.tables import as_utc
+from vessel_risk.delivery.egress import guarded_client
 from vessel_risk.delivery.signing import webhook_headers
 
 
@@ -170,18 +171,30 @@ class WebhookTransport:
     Parameters
     ----------
     client : httpx.Client, optional
-        Injected for tests; by default one client with ``timeout_s`` is made and kept.
+        Injected for tests; by default one
+        :func:`~vessel_risk.delivery.egress.guarded_client` with ``timeout_s`` is made
+        and kept (public addresses only, checked at connect time; no redirects).
     timeout_s : float, default 10
         Connect, read and write timeout of one attempt, in seconds.
+    allow_local : bool, default False
+        The operator's allowance for loopback and private targets (the default client
+        only).
     """
 
-    def __init__(self, client: httpx.Client | None = None, *, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        client: httpx.Client | None = None,
+        *,
+        timeout_s: float = 10.0,
+        allow_local: bool = False,
+    ) -> None:
         self.client = client
         self.timeout_s = timeout_s
+        self.allow_local = allow_local
 
     def _client(self) -> httpx.Client:
         if self.client is None:
-            self.client = httpx.Client(timeout=self.timeout_s, follow_redirects=False)
+            self.client = guarded_client(timeout_s=self.timeout_s, allow_local=self.allow_local)
         return self.client
 
     def send(self, message: OutboundMessage) -> SendResult:
@@ -354,6 +367,9 @@ class PrimeroTransport:
     module_id : str, optional
         Primero module of the cases (e.g. ``"primeromodule-cp"``), if the instance needs
         one.
+    allow_local : bool, default False
+        The operator's allowance for a Primero on this machine or a private network
+        (the default client only: see :mod:`vessel_risk.delivery.egress`).
     """
 
     TOKEN_LIFETIME_S = 55 * 60
@@ -364,16 +380,18 @@ class PrimeroTransport:
         *,
         timeout_s: float = 10.0,
         module_id: str | None = None,
+        allow_local: bool = False,
     ) -> None:
         self.client = client
         self.timeout_s = timeout_s
         self.module_id = module_id
+        self.allow_local = allow_local
         self._tokens: dict[str, tuple[str, float]] = {}
         self._lock = threading.Lock()
 
     def _client(self) -> httpx.Client:
         if self.client is None:
-            self.client = httpx.Client(timeout=self.timeout_s, follow_redirects=False)
+            self.client = guarded_client(timeout_s=self.timeout_s, allow_local=self.allow_local)
         return self.client
 
     def _token(self, message: OutboundMessage, base: str, *, renew: bool) -> str | SendResult:
@@ -458,7 +476,9 @@ class ManualTransport:
         return SendResult(manual=True)
 
 
-def default_transports(*, timeout_s: float = 10.0, smtp: Any = None) -> dict[str, Transport]:
+def default_transports(
+    *, timeout_s: float = 10.0, smtp: Any = None, allow_local: bool = False
+) -> dict[str, Transport]:
     """One transport per ``Agency.transport`` value (webhook, primero, manual) and per
     subscription channel (webhook, email).
 
@@ -468,11 +488,15 @@ def default_transports(*, timeout_s: float = 10.0, smtp: Any = None) -> dict[str
         HTTP and SMTP timeout of one attempt, in seconds.
     smtp : vessel_risk.delivery.email.SmtpSettings, optional
         Default: the ``VESSEL_RISK_SMTP_*`` settings.
+    allow_local : bool, default False
+        Let HTTP transports reach loopback and private addresses (the operator's
+        ``vessel-risk deliver --allow-local``); by default every connection goes to a
+        public address only, vetted when it is made (:mod:`vessel_risk.delivery.egress`).
     """
     from vessel_risk.delivery.email import EmailTransport, SmtpSettings
     from vessel_risk.settings import Settings
 
-    client = httpx.Client(timeout=timeout_s, follow_redirects=False)
+    client = guarded_client(timeout_s=timeout_s, allow_local=allow_local)
     return {
         "webhook": WebhookTransport(client, timeout_s=timeout_s),
         "primero": PrimeroTransport(client, timeout_s=timeout_s),

@@ -429,6 +429,7 @@ def run_worker(
     batch: int = 50,
     timeout_s: float = 10.0,
     transports: Mapping[str, Transport] | None = None,
+    allow_local: bool = False,
     stop: threading.Event | None = None,
     on_pass: Callable[[DeliveryCounts, DeliveryCounts], None] | None = None,
     handle_signals: bool = True,
@@ -455,6 +456,9 @@ def run_worker(
         HTTP timeout of the default transports, in seconds.
     transports : mapping, optional
         Default: :func:`default_transports` with ``timeout_s``, closed on return.
+    allow_local : bool, default False
+        The default transports may reach loopback and private addresses (the
+        operator's ``--allow-local``; :mod:`vessel_risk.delivery.egress`).
     stop : threading.Event, optional
         Set it to stop after the pass in flight.
     on_pass : callable, optional
@@ -497,7 +501,11 @@ def run_worker(
         for sig in (signal.SIGTERM, signal.SIGINT):
             previous[sig] = signal.signal(sig, lambda _signum, _frame: stop.set())
     owned = transports is None
-    table = default_transports(timeout_s=timeout_s) if transports is None else transports
+    table = (
+        default_transports(timeout_s=timeout_s, allow_local=allow_local)
+        if transports is None
+        else transports
+    )
     total = DeliveryCounts()
     schedule = list(jobs)
     if purge_every_s is not None:

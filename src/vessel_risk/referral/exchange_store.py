@@ -44,6 +44,7 @@ from vessel_risk.referral.exchange import (
     export_id,
 )
 from vessel_risk.referral.exchange_keys import TrustedKeys, sign, verify
+from vessel_risk.referral.exchange_periods import DEFAULT_RECIPIENT, check_export_period
 from vessel_risk.referral.monitoring import FIGURES
 from vessel_risk.referral.monitoring_load import monitoring_figures
 
@@ -124,8 +125,14 @@ def build_export(
     tiers: Sequence[str] | None = None,
     actor: str,
     created_at: datetime | None = None,
+    recipient: str = DEFAULT_RECIPIENT,
 ) -> dict[str, Any]:
     """This state's signed export of ``start`` to ``end``, audited.
+
+    The period is whole calendar months and overlaps no earlier export of this state to
+    ``recipient`` unless it is the same period, a re-send
+    (:func:`~vessel_risk.referral.exchange_periods.check_export_period`); the audit
+    entry records the recipient and whether the export is a re-send.
 
     Parameters
     ----------
@@ -151,6 +158,8 @@ def build_export(
         Who exports, for the audit log.
     created_at : datetime, optional
         Default now.
+    recipient : str, default "regional"
+        Who the export is for: the regional exchange unless named.
 
     Returns
     -------
@@ -160,8 +169,11 @@ def build_export(
     Raises
     ------
     ExchangeError
-        When a table does not fit the format.
+        When a table does not fit the format;
+        :class:`~vessel_risk.referral.exchange_periods.ExchangePeriodError` when the
+        period is not whole months or overlaps an earlier export to ``recipient``.
     """
+    resend = check_export_period(session, state=state, start=start, end=end, recipient=recipient)
     protected = protect(figures.loc[:, [c for c in INDICATOR_COLUMNS if c != "suppressed"]], k=k)
     alerts, inspections = vessel_tables(session, start, end, tiers=tiers)
     doc = document(
@@ -185,6 +197,8 @@ def build_export(
         after={
             "state": signed["state"],
             "period": [signed["period_start"], signed["period_end"]],
+            "recipient": recipient,
+            "resend": resend,
             "k": k,
             "rows": {name: len(rows) for name, rows in signed["tables"].items()},
             "suppressed": int(protected["suppressed"].sum()),
@@ -204,6 +218,7 @@ def export_mechanism(
     tiers: Sequence[str] | None = None,
     actor: str,
     now: datetime | None = None,
+    recipient: str = DEFAULT_RECIPIENT,
 ) -> dict[str, Any]:
     """This state's signed export of its mechanism from ``start`` to ``end``.
 
@@ -222,12 +237,20 @@ def export_mechanism(
         First and last day (UTC, inclusive).
     now : datetime, optional
         When statuses are read (default the current time).
+    recipient : str, default "regional"
+        As :func:`build_export`; the period is checked before any figure is read.
 
     Returns
     -------
     dict
         The signed JSON form.
+
+    Raises
+    ------
+    ExchangePeriodError
+        As :func:`build_export`.
     """
+    check_export_period(session, state=state, start=start, end=end, recipient=recipient)
     figures = monitoring_figures(
         session, _day_start(start), _day_start(end + timedelta(days=1)), actor=actor, now=now
     )
@@ -243,6 +266,7 @@ def export_mechanism(
         tiers=tiers,
         actor=actor,
         created_at=now,
+        recipient=recipient,
     )
 
 

@@ -35,6 +35,7 @@ from vessel_risk.db.tables import (
     audit,
     utcnow,
 )
+from vessel_risk.delivery.egress import public_address
 from vessel_risk.delivery.signing import generate_secret
 from vessel_risk.delivery.subscriptions import (
     cancel_subscription_deliveries,
@@ -102,12 +103,10 @@ def _local_host(host: str) -> bool:
     if name in LOOPBACK or name.endswith(LOCAL_SUFFIXES) or single_label:
         return True
     try:
-        ip = ipaddress.ip_address(name.split("%")[0])
+        ipaddress.ip_address(name.split("%")[0])
     except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
+        return False  # a name: vetted again when it is resolved, at connect time
+    return not public_address(name)
 
 
 def create_subscription(

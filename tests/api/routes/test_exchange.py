@@ -131,3 +131,20 @@ def test_an_export_ending_on_the_last_representable_day_is_a_422(states):
     window = {"from": "9999-12-01", "to": "9999-12-31"}
     r = tha.get("/exchange/export", params=window, headers=h("tha-coord"))
     assert r.status_code == 422, r.text
+
+
+def test_an_export_is_whole_months_and_never_overlaps_an_earlier_one(states):
+    tha, _ = states
+    get = lambda params: tha.get("/exchange/export", params=params, headers=h("tha-coord"))  # noqa: E731
+    part = get({"from": "2025-01-01", "to": "2025-06-15"})
+    assert part.status_code == 422 and "whole calendar months" in part.text
+    assert get(PERIOD).status_code == 200
+    resend = get(PERIOD)
+    assert resend.status_code == 200 and resend.json()["period_end"] == "2025-12-31"
+    overlap = get({"from": "2025-07-01", "to": "2026-06-30"})
+    assert overlap.status_code == 409
+    assert "overlaps the export of 2025-01-01 to 2025-12-31" in overlap.text
+    assert get({"from": "2026-01-01", "to": "2026-03-31"}).status_code == 200
+    other = get({"from": "2025-07-01", "to": "2026-06-30", "recipient": "idn-nrm"})
+    assert other.status_code == 200
+    assert get({**PERIOD, "recipient": "<script>"}).status_code == 422

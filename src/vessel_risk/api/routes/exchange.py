@@ -23,6 +23,11 @@ from vessel_risk.api.deps import ReadSessionDep, SessionDep, SettingsDep, author
 from vessel_risk.api.problems import problem_responses
 from vessel_risk.referral.exchange import INDICATOR_COLUMNS, ExchangeError, table_records
 from vessel_risk.referral.exchange_keys import TrustedKeys, load_private_key
+from vessel_risk.referral.exchange_periods import (
+    DEFAULT_RECIPIENT,
+    ExchangePeriodError,
+    check_whole_months,
+)
 from vessel_risk.referral.exchange_store import (
     export_mechanism,
     import_export,
@@ -59,15 +64,32 @@ def export(
     start: Annotated[date, Query(alias="from", description="First day (UTC).")],
     end: Annotated[date, Query(alias="to", description="Last day (UTC), included.")],
     tier: Annotated[list[str] | None, Query(description="Only alerts of these tiers.")] = None,
+    recipient: Annotated[
+        str,
+        Query(
+            min_length=1,
+            max_length=64,
+            pattern=r"^[A-Za-z0-9_.:-]+$",
+            description="Who the export is for (default: the regional exchange).",
+        ),
+    ] = DEFAULT_RECIPIENT,
 ) -> dict[str, Any]:
     """The signed JSON form (``exchange-1.0``): figures with cells of fewer than k
-    persons suppressed (and the cells that would reveal them), vessel facts only."""
+    persons suppressed (and the cells that would reveal them), vessel facts only.
+
+    The period is whole calendar months (422 otherwise); a period overlapping an
+    earlier export to the same recipient is refused with 409 unless it is the same
+    period (a re-send)."""
     if end < start:
         raise HTTPException(422, f"to ({end}) is before from ({start}).")
     if end >= date.max:  # the period's end is the day after 'to'
         raise HTTPException(422, f"to must be before {date.max}.")
     if (end - start).days > 366 * 5:
         raise HTTPException(422, "An export covers at most five years.")
+    try:
+        check_whole_months(start, end)
+    except ExchangePeriodError as exc:
+        raise HTTPException(422, str(exc)) from exc
     state, key_path = settings.exchange_state, settings.exchange_signing_key
     if not state or key_path is None:
         raise HTTPException(
@@ -88,6 +110,7 @@ def export(
             k=settings.exchange_k,
             tiers=tier or None,
             actor=who.actor,
+            recipient=recipient,
         )
     except ExchangeError as exc:
         raise HTTPException(409, str(exc)) from exc
