@@ -21,7 +21,14 @@ import pandas as pd
 
 from vessel_risk.ingest.dialects import _is_gzip
 from vessel_risk.ingest.limits import DEFAULT_LIMITS, RAW_KEPT_CHARS, IngestLimits, _Budget
-from vessel_risk.ingest.nmea import LineDecoder, _Decoded, decode_lines, join_class_b_halves
+from vessel_risk.ingest.nmea import (
+    LineDecoder,
+    _Decoded,
+    _Fragment,
+    decode_lines,
+    join_class_b_halves,
+)
+from vessel_risk.ingest.nmea import _decode as _decode_message
 from vessel_risk.ingest.nmea_vector import decode_block
 from vessel_risk.ingest.quarantine import _stack_quarantine
 from vessel_risk.ingest.result import IngestResult
@@ -229,9 +236,19 @@ def _block_positions(
     ended[nonempty] = np.frombuffer(data, dtype=np.uint8)[stops[nonempty] - 1] == 10
     block = decode_block(data, stops - lens, stops - ended)
     emitted: list[int] = []
+    framed = block.framed.tolist()
     for i in np.flatnonzero(~block.taken).tolist():
         before = len(out.positions)
-        decoder.feed(first + i, _decode(lines[i]))
+        if framed[i]:  # a single sentence already framed and checked: straight to pyais
+            raw = lines[i].decode("ascii").rstrip("\r\n")
+            bang, start, stop, end = block.sentence[i].tolist()
+            t = float(block.line_time_s[i])
+            frag = _Fragment(first + i, raw, raw[bang:end], raw[start:stop], 1, 1, t)
+            if t != t:
+                frag.time_s = None
+            _decode_message([frag], out)
+        else:
+            decoder.feed(first + i, _decode(lines[i]))
         emitted.extend([first + i] * (len(out.positions) - before))
     slow = pd.DataFrame(out.positions)
     out.positions = []

@@ -99,6 +99,14 @@ class Block:
     Attributes
     ----------
     taken : ndarray of bool, shape (n_lines,)
+    framed : ndarray of bool, shape (n_lines,)
+        Lines that pass every check but the message type and length: single-sentence
+        messages the line decoder can take without framing them again.
+    line_time_s : ndarray of float64, shape (n_lines,)
+        Each framed line's receive time (UNIX s; NaN: none).
+    sentence : ndarray of int64, shape (n_lines, 4)
+        Per framed line, offsets in the line of the sentence's ``!``, the payload's
+        first character, the comma after it, and the end of the checksum.
     index : ndarray of int64
         Index (from 0, in the block) of each taken line.
     msg_type, mmsi : ndarray of int64
@@ -111,6 +119,9 @@ class Block:
     """
 
     taken: np.ndarray
+    framed: np.ndarray
+    line_time_s: np.ndarray
+    sentence: np.ndarray
     index: np.ndarray
     msg_type: np.ndarray
     mmsi: np.ndarray
@@ -208,7 +219,11 @@ def decode_block(data: bytes, starts: np.ndarray, ends: np.ndarray) -> Block:
     ok &= ~tag | tag_ok
     # The first item whose key is "c": a "c" after "\" or "," and before ":", "," or "*".
     cs = np.flatnonzero(b == 99)
-    cs = cs[(cs > 0) & np.isin(b[cs - 1], (44, 92)) & np.isin(b[np.minimum(cs + 1, len(b) - 1)], (58, 44, 42))]
+    cs = cs[
+        (cs > 0)
+        & np.isin(b[cs - 1], (44, 92))
+        & np.isin(b[np.minimum(cs + 1, len(b) - 1)], (58, 44, 42))
+    ]
     c = _next(np.append(cs, big), s + 1)
     has_c = tag & (c < st)
     v0 = c + 2
@@ -252,6 +267,7 @@ def decode_block(data: bytes, starts: np.ndarray, ends: np.ndarray) -> Block:
     # No receive time from the tag block: only a bare sentence is decoded here.
     ok &= ~np.isnan(time_s) | (c5 + 5 == e)
 
+    framed = ok.copy()
     mtype = _ARMOUR[at(c4 + 1)].astype(np.int64)
     bits = 6 * length - fill
     need = np.zeros(n, dtype=np.int64) + (1 << 20)
@@ -295,6 +311,9 @@ def decode_block(data: bytes, starts: np.ndarray, ends: np.ndarray) -> Block:
             out["heading"][rows] = f["heading"]
     return Block(
         taken=ok,
+        framed=framed,
+        line_time_s=time_s,
+        sentence=np.stack([p - s, c4 + 1 - s, c5 - s, c5 + 5 - s], axis=1),
         index=idx,
         msg_type=kind,
         time_s=time_s[idx],
