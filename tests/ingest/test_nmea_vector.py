@@ -236,3 +236,53 @@ def test_lines_left_to_pyais_and_quarantined_as_before(tmp_path):
         "undecodable_payload": 1,  # the short payload: pyais has no heading for it
     }
     assert report["positions"] == 12 and report["bad_tag_block_checksum"] == 2
+
+
+def _text_bits(text: str, chars: int) -> str:
+    """6-bit text (ITU-R M.1371-5 Table 47), padded with '@'."""
+    text = (text + "@" * chars)[:chars]
+    return "".join(_field(ord(ch) - 64 if ord(ch) >= 64 else ord(ch), 6) for ch in text)
+
+
+def _static24(mmsi: int, part: int, *, name: str = "", callsign: str = "", kind: int = 0) -> str:
+    """Bits of a message 24 (ITU-R M.1371-5 Annex 8 Table 71), part A or B."""
+    head = _field(24, 6) + "00" + _field(mmsi, 30) + _field(part, 2)
+    if part == 0:
+        return head + _text_bits(name, 20)
+    return (
+        head
+        + _field(kind, 8)
+        + _text_bits("ABC", 3)
+        + "0" * 24
+        + _text_bits(callsign, 7)
+        + "0" * 36
+    )
+
+
+def test_class_b_static_reports_equal_pyais(tmp_path):
+    reports = [
+        _static24(538000001, 0, name="NAM CHAI 3"),
+        _static24(538000001, 0, name=" PADDED @ NAME "),
+        _static24(538000002, 0, name=""),  # all '@': no name
+        _static24(538000002, 1, callsign="HSY5678", kind=30),
+        _static24(538000003, 1, callsign="", kind=0),  # no call sign, no type
+        _static24(981234567, 1, callsign="AUX1", kind=99),  # auxiliary craft (98...)
+        _static24(538000004, 2, name="PART TWO"),  # no such part: pyais refuses it
+        _static24(538000005, 0, name="SHORT")[:150],  # the name cut short
+    ]
+    lines = []
+    for i, bits in enumerate(reports):
+        payload, fill = _armour(bits)
+        lines.append(_tagged(_sentence(payload, fill), 1635731889 + i))
+    block = _block(lines)
+    assert block.static.index.tolist() == [0, 1, 2, 3, 4, 5]
+    assert block.static.shipname[:3] == ["NAM CHAI 3", "PADDED @ NAME", None]
+    assert block.static.callsign[3:] == ["HSY5678", None, "AUX1"]
+    assert block.static.shiptype[3:] == ["30", None, "99"]
+    path = tmp_path / "static.nmea"
+    path.write_text("\n".join(lines) + "\n", encoding="ascii")
+    _assert_readers_equal(path)
+    report = read_nmea(path).files[0]
+    assert report["static_reports"] == 7 and report["quarantined_by_reason"] == {
+        "undecodable_payload": 1
+    }

@@ -4,6 +4,9 @@ The domain core works on lines of text and knows nothing of files: :func:`decode
 turns an iterable of lines into the same frames as :func:`vessel_risk.ingest.read_ais`,
 so the pipeline takes them unchanged. Payloads are decoded by ``pyais``; everything
 around them (tag blocks, receiver metadata, multipart reassembly, accounting) is ours.
+Files are read by :mod:`vessel_risk.ingest.nmea_reader`, which decodes single-sentence
+position reports with numpy (:mod:`vessel_risk.ingest.nmea_vector`) and hands every
+other line to :class:`LineDecoder` here: the two give equal rows.
 
 What a line may carry, and what is done with it:
 
