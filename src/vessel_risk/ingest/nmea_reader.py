@@ -29,7 +29,7 @@ from vessel_risk.ingest.nmea import (
     join_class_b_halves,
 )
 from vessel_risk.ingest.nmea import _decode as _decode_message
-from vessel_risk.ingest.nmea_vector import StaticBlock, decode_block
+from vessel_risk.ingest.nmea_vector import decode_block
 from vessel_risk.ingest.quarantine import _stack_quarantine
 from vessel_risk.ingest.result import IngestResult
 from vessel_risk.ingest.schemas import (
@@ -237,13 +237,9 @@ def _block_positions(
     block = decode_block(data, stops - lens, stops - ended)
     emitted: list[int] = []
     framed = block.framed.tolist()
-    static = block.static
-    statics = dict(zip(static.index.tolist(), range(len(static.index)), strict=True))
     for i in np.flatnonzero(~block.taken).tolist():
         before = len(out.positions)
-        if (k := statics.get(i)) is not None:
-            _static_row(static, k, first + i, float(block.line_time_s[i]), out)
-        elif framed[i]:  # a single sentence already framed and checked: straight to pyais
+        if framed[i]:  # a single sentence already framed and checked: straight to pyais
             raw = lines[i].decode("ascii").rstrip("\r\n")
             bang, start, stop, end = block.sentence[i].tolist()
             t = float(block.line_time_s[i])
@@ -286,22 +282,6 @@ def _block_positions(
     else:
         rows = fast
     return _position_frame(rows.reset_index(drop=True), source)
-
-
-def _static_row(static: StaticBlock, k: int, line: int, t: float, out: _Decoded) -> None:
-    """Row ``k`` of a block's type 24 reports, added as the line decoder adds it."""
-    mmsi = f"{int(static.mmsi[k]):09d}"
-    time_s = None if t != t else t
-    base = {"mmsi": mmsi, "time_s": time_s, "line": line, "ais_class": "B"}
-    if int(static.part[k]) == 0:
-        out.static.append({**base, "shipname": static.shipname[k], "part": "A"})
-    else:
-        row = {"callsign": static.callsign[k], "shiptype": static.shiptype[k], "part": "B"}
-        out.static.append({**base, **row})
-    out.counts["messages_decoded"] += 1
-    out.mmsis.add(mmsi)
-    if time_s is None:
-        out.counts["undated_messages"] += 1
 
 
 def _vector_frames(read: _BoundedLines, source: str) -> IngestResult:

@@ -47,8 +47,8 @@ MAX_PAYLOAD_CHARS = 200
 """pyais refuses longer payloads (``MAX_PAYLOAD_LEN``); they go to it to be refused."""
 FAST_TYPES = (1, 2, 3, 18, 27)
 _MIN_BITS = {1: 168, 2: 168, 3: 168, 18: 168, 27: 96}
-_NEED_CHARS = 27
-"""Characters read per payload: bits 0-161 (a type 24 name ends at bit 159)."""
+_NEED_CHARS = 23
+"""Characters read per payload: bits 0-137 (the heading of types 1-3 ends at bit 137)."""
 
 # (field, start bit, width, signed) per layout; ITU-R M.1371-5 Annex 8 Tables 46, 49, 84.
 _LAYOUT_A = (
@@ -90,76 +90,6 @@ _PAD = 256
 
 
 @dataclass
-class StaticBlock:
-    """Class B static data reports (message 24) decoded by :func:`decode_block`.
-
-    ITU-R M.1371-5 Annex 8 Table 71: part number at bits 38-39; part A (0): name, bits
-    40-159 (20 6-bit characters); part B (1): type of ship and cargo, bits 40-47, call
-    sign, bits 90-131 (7 characters). Text is stripped of ``@`` padding and blanks as
-    the line decoder strips pyais's text (empty: None).
-
-    Attributes
-    ----------
-    index : ndarray of int64
-        Index in the block of each line taken (parts 0 and 1 of at least 160 and 168
-        bits; others go to pyais).
-    mmsi, part : ndarray of int64
-    shipname, callsign, shiptype : list of (str or None)
-        Name for part A, call sign and ship type (a positive number as text) for part
-        B; None elsewhere.
-    """
-
-    index: np.ndarray
-    mmsi: np.ndarray
-    part: np.ndarray
-    shipname: list[str | None]
-    callsign: list[str | None]
-    shiptype: list[str | None]
-
-
-_SIXBIT_TEXT = np.array([v + 64 if v < 32 else v for v in range(64)], dtype=np.uint8)
-"""6-bit character codes to ASCII (ITU-R M.1371-5 Annex 8 Table 47)."""
-
-
-def _text(six: np.ndarray, start: int, chars: int) -> list[str | None]:
-    """Text of ``chars`` 6-bit characters from bit ``start``, stripped as pyais and
-    :func:`vessel_risk.ingest.nmea._text` together strip it."""
-    codes = np.stack([_bits(six, start + 6 * k, 6, False) for k in range(chars)], axis=1)
-    raw = _SIXBIT_TEXT[codes].tobytes().decode("ascii")
-    out: list[str | None] = []
-    for i in range(0, len(raw), chars):
-        s = raw[i : i + chars].rstrip("@").strip().strip().strip("@").strip()
-        out.append(s or None)
-    return out
-
-
-def _static_reports(
-    b: np.ndarray, c4: np.ndarray, is24: np.ndarray, bits: np.ndarray
-) -> StaticBlock:
-    """Type 24 parts A and B among framed single sentences (see :class:`StaticBlock`)."""
-    cand = np.flatnonzero(is24 & (bits >= 40))
-    cols = np.minimum(c4[cand, None] + 1 + np.arange(_NEED_CHARS), len(b) - 1)
-    six = _ARMOUR[b[cols]]
-    six = np.where(six == 255, 0, six)
-    part = _bits(six, 38, 2, False)
-    keep = ((part == 0) & (bits[cand] >= 160)) | ((part == 1) & (bits[cand] >= 168))
-    idx, six, part = cand[keep], six[keep], part[keep]
-    m = len(idx)
-    names = _text(six, 40, 20) if m else []
-    calls = _text(six, 90, 7) if m else []
-    types = _bits(six, 40, 8, False).tolist()
-    is_a = (part == 0).tolist()
-    return StaticBlock(
-        index=idx,
-        mmsi=_bits(six, 8, 30, False),
-        part=part,
-        shipname=[names[i] if is_a[i] else None for i in range(m)],
-        callsign=[None if is_a[i] else calls[i] for i in range(m)],
-        shiptype=[None if is_a[i] or types[i] <= 0 else str(types[i]) for i in range(m)],
-    )
-
-
-@dataclass
 class Block:
     """Position reports decoded from a block of lines by :func:`decode_block`.
 
@@ -169,8 +99,6 @@ class Block:
     Attributes
     ----------
     taken : ndarray of bool, shape (n_lines,)
-    static : StaticBlock
-        The single-sentence type 24 reports among the lines.
     framed : ndarray of bool, shape (n_lines,)
         Lines that pass every check but the message type and length: single-sentence
         messages the line decoder can take without framing them again.
@@ -192,7 +120,6 @@ class Block:
 
     taken: np.ndarray
     framed: np.ndarray
-    static: StaticBlock
     line_time_s: np.ndarray
     sentence: np.ndarray
     index: np.ndarray
@@ -382,11 +309,9 @@ def decode_block(data: bytes, starts: np.ndarray, ends: np.ndarray) -> Block:
             out["speed_knots"][rows] = f["speed"] / 10.0
             out["course"][rows] = f["course"] / 10.0
             out["heading"][rows] = f["heading"]
-    statics = _static_reports(b, c4, framed & (mtype == 24), bits)
     return Block(
         taken=ok,
         framed=framed,
-        static=statics,
         line_time_s=time_s,
         sentence=np.stack([p - s, c4 + 1 - s, c5 - s, c5 + 5 - s], axis=1),
         index=idx,
