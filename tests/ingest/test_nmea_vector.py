@@ -58,7 +58,7 @@ def _field(value: int, width: int) -> str:
 
 
 def _position_bits(mtype: int, mmsi: int, lon: int, lat: int, sog: int, cog: int, hdg: int) -> str:
-    """Bits of a position report (ITU-R M.1371-5 Annex 8 Tables 46, 49 and 84)."""
+    """Bits of a position report (ITU-R M.1371-5 Annex 8, messages 1-3, 18, 27)."""
     head = _field(mtype, 6) + "00" + _field(mmsi, 30)
     if mtype in (1, 2, 3):
         return (
@@ -239,13 +239,13 @@ def test_lines_left_to_pyais_and_quarantined_as_before(tmp_path):
 
 
 def _text_bits(text: str, chars: int) -> str:
-    """6-bit text (ITU-R M.1371-5 Table 47), padded with '@'."""
+    """6-bit text (ITU-R M.1371-5 Annex 8, 6-bit ASCII), padded with '@'."""
     text = (text + "@" * chars)[:chars]
     return "".join(_field(ord(ch) - 64 if ord(ch) >= 64 else ord(ch), 6) for ch in text)
 
 
 def _static24(mmsi: int, part: int, *, name: str = "", callsign: str = "", kind: int = 0) -> str:
-    """Bits of a message 24 (ITU-R M.1371-5 Annex 8 Table 71), part A or B."""
+    """Bits of a message 24 (ITU-R M.1371-5 Annex 8, message 24), part A or B."""
     head = _field(24, 6) + "00" + _field(mmsi, 30) + _field(part, 2)
     if part == 0:
         return head + _text_bits(name, 20)

@@ -15,7 +15,7 @@ A line is taken only if all of these hold (anything else goes to pyais):
 
 * ASCII only; no leading blank; ``!xxVDM``/``!xxVDO`` with fragment count and number 1;
   sequence id empty or one digit, channel empty or one letter or digit;
-* payload of 1-200 armoured characters (``0``-``W``, `````-``w``), fill bits 0-5, the
+* payload of 1-200 armoured characters (ASCII 48-87 and 96-119), fill bits 0-5, the
   sentence's checksum right;
 * either an NMEA 4.10 tag block (``\\...*hh\\``) whose checksum is right and whose
   first ``c`` item is 1-13 digits, or no tag block; in both cases, when that gives no
@@ -25,14 +25,15 @@ A line is taken only if all of these hold (anything else goes to pyais):
   6 x characters - fill bits; longer payloads are read as pyais reads them, from the
   start).
 
-Field layouts and scales are those of ITU-R M.1371-5, Annex 8: message 1/2/3 (Table
-46) and 18 (Table 49): MMSI bits 8-37, SOG in 0.1 kn (1023 = not available), longitude
-and latitude in 1/10,000 min (181 and 91 degrees = not available), COG in 0.1 degree
-(3600 = not available), true heading in degrees (511 = not available); message 27
-(Table 84): longitude and latitude in 1/10 min, SOG in whole knots (63 = not
-available), COG in whole degrees (511 = not available), no heading. Values are kept
-as transmitted (not-available codes included), exactly as pyais returns them:
-cleaning judges them later.
+Field layouts and scales are those of ITU-R M.1371-5, Annex 8: messages 1, 2, 3
+(position report) and 18 (standard class B position report): MMSI bits 8-37, SOG in
+0.1 kn (1023 = not available), longitude and latitude in 1/10,000 min (181 and 91
+degrees = not available), COG in 0.1 degree (3600 = not available), true heading in
+degrees (511 = not available); message 27 (long-range broadcast): longitude and
+latitude in 1/10 min, SOG in whole knots (63 = not available), COG in whole degrees
+(511 = not available), no heading. Values are kept as transmitted (not-available
+codes included), exactly as pyais returns them: cleaning judges them later. Bit
+positions per field are in ``_LAYOUT_A``, ``_LAYOUT_18`` and ``_LAYOUT_27``.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ _MIN_BITS = {1: 168, 2: 168, 3: 168, 18: 168, 27: 96}
 _NEED_CHARS = 23
 """Characters read per payload: bits 0-137 (the heading of types 1-3 ends at bit 137)."""
 
-# (field, start bit, width, signed) per layout; ITU-R M.1371-5 Annex 8 Tables 46, 49, 84.
+# (field, start bit, width, signed) per layout; ITU-R M.1371-5 Annex 8, messages 1-3, 18, 27.
 _LAYOUT_A = (
     ("mmsi", 8, 30, False),
     ("speed", 50, 10, False),
