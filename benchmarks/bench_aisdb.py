@@ -28,6 +28,10 @@ Usage::
     .venv/bin/python benchmarks/bench_aisdb.py                    # 1.8M rows each
     .venv/bin/python benchmarks/bench_aisdb.py --rows 200000 --run
     .venv/bin/python benchmarks/bench_aisdb.py --src ../main/src  # another checkout
+    .venv/bin/python benchmarks/bench_aisdb.py --only nmea --base-src ../base/src
+
+From a worktree (``/work/wt/NAME``) the aisdb venv and ``shared`` are looked for one
+level further up too.
 """
 
 from __future__ import annotations
