@@ -282,3 +282,28 @@ def test_class_b_static_reports_go_to_pyais(tmp_path):
     assert report["static_reports"] == 7 and report["quarantined_by_reason"] == {
         "undecodable_payload": 1
     }
+
+
+def test_corrupted_real_lines_equal_the_pyais_reader(tmp_path):
+    """Each line of the tag-block file cut, spliced, or with a byte changed or dropped."""
+    lines = shared_file("data", "ais", "nmea", "tagblock_20211101.nm4").read_bytes().splitlines()
+    rng = random.Random(6)
+    alphabet = b"!\\*,:c0123456789ABCDEFabcdefw@WX `\r\t\xe9"
+    out = []
+    for line in lines * 3:
+        line = bytearray(line)
+        for _ in range(rng.choice([0, 1, 1, 2])):
+            op, i = rng.randrange(4), rng.randrange(len(line) + 1)
+            if op == 0 and line:
+                line[min(i, len(line) - 1)] = rng.choice(alphabet)
+            elif op == 1:
+                del line[i : i + 1]
+            elif op == 2:
+                line[i:i] = bytes([rng.choice(alphabet)])
+            else:
+                line = line[:i]
+        out.append(bytes(line))
+    path = tmp_path / "corrupted.nm4"
+    path.write_bytes(b"\n".join(out) + b"\n")
+    _assert_readers_equal(path)
+    assert read_nmea(path).files[0]["positions"] > 1000
