@@ -28,6 +28,10 @@ Usage::
     .venv/bin/python benchmarks/bench_aisdb.py                    # 1.8M rows each
     .venv/bin/python benchmarks/bench_aisdb.py --rows 200000 --run
     .venv/bin/python benchmarks/bench_aisdb.py --src ../main/src  # another checkout
+    .venv/bin/python benchmarks/bench_aisdb.py --only nmea --base-src ../base/src
+
+From a worktree (``/work/wt/NAME``) the aisdb venv and ``shared`` are looked for one
+level further up too.
 """
 
 from __future__ import annotations
@@ -56,7 +60,14 @@ SHARED = next(
 )
 CSV_SAMPLE = "snapshots/decoded_global_20210701.csv.gz"
 NMEA_SAMPLE = "nmea/tagblock_20211101.nm4"
-DEFAULT_VENV = REPO_ROOT.parent / "aisdb-venv"
+DEFAULT_VENV = next(
+    (
+        d / "aisdb-venv"
+        for d in (REPO_ROOT.parent, REPO_ROOT.parent.parent)  # a checkout or a worktree
+        if (d / "aisdb-venv" / "bin" / "python").exists()
+    ),
+    REPO_ROOT.parent / "aisdb-venv",
+)
 
 AISDB_CHILD = r"""
 import sys, time, sqlite3, json
@@ -201,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shared", type=Path, default=SHARED, help="../shared/data/ais")
     ap.add_argument("--run", action="store_true", help="also time `vessel-risk run` per file")
     ap.add_argument("--skip-aisdb", action="store_true")
+    ap.add_argument(
+        "--only", choices=["csv", "nmea"], default=None, help="time one of the two files only"
+    )
     args = ap.parse_args(argv)
 
     have_aisdb = (args.venv / "bin" / "python").exists() and not args.skip_aisdb
@@ -227,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
         "files": {},
     }
     for kind, (path, build, sample, preference) in inputs.items():
+        if args.only and kind != args.only:
+            continue
         if not path.exists():
             n = build(args.shared / sample, path, args.rows)
             print(f"built {path} ({n:,} rows)", flush=True)

@@ -4,6 +4,9 @@ The domain core works on lines of text and knows nothing of files: :func:`decode
 turns an iterable of lines into the same frames as :func:`vessel_risk.ingest.read_ais`,
 so the pipeline takes them unchanged. Payloads are decoded by ``pyais``; everything
 around them (tag blocks, receiver metadata, multipart reassembly, accounting) is ours.
+Files are read by :mod:`vessel_risk.ingest.nmea_reader`, which decodes single-sentence
+position reports with numpy (:mod:`vessel_risk.ingest.nmea_vector`) and hands every
+other line to :class:`LineDecoder` here: the two give equal rows.
 
 What a line may carry, and what is done with it:
 
@@ -295,10 +298,103 @@ def _decode(parts: list[_Fragment], out: _Decoded) -> None:
         out.counts["undated_messages"] += 1
 
 
+class LineDecoder:
+    """The line-by-line decoder: one line at a time, multipart messages joined across lines.
+
+    :func:`decode_lines` feeds it every line of a log; the vectorised reader
+    (:mod:`vessel_risk.ingest.nmea_vector`) feeds it only the lines it leaves.
+    Single-sentence messages never touch the multipart state, so the lines fed need
+    not be consecutive.
+
+    Parameters
+    ----------
+    out : _Decoded
+        Where rows, quarantined records and counts go.
+    """
+
+    def __init__(self, out: _Decoded) -> None:
+        self.out = out
+        self.pending: dict[tuple[str, str, str], list[_Fragment]] = {}
+
+    def _drop(self, key: tuple[str, str, str], reason: str = "incomplete_multipart") -> None:
+        group = self.pending.pop(key, [])
+        mmsi = payload_mmsi(group[0].payload) if group else None
+        for frag in group:
+            self.out.quarantine.append((frag.line, mmsi, reason, frag.raw))
+
+    def feed(self, number: int, raw_line: str) -> None:
+        """Decode line ``number`` (from 1) of the log; its line end may be attached."""
+        out, pending = self.out, self.pending
+        raw = raw_line.rstrip("\r\n")
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            out.counts["blank_or_comment_lines"] += 1
+            return
+        time_s: float | None = None
+        sentence = line
+        if line.startswith("\\"):
+            tag, sep, sentence = line[1:].partition("\\")
+            if not sep:
+                out.quarantine.append((number, None, "malformed_tag_block", raw))
+                return
+            time_s, ok = _tag_time(tag)
+            if not ok:
+                out.counts["bad_tag_block_checksum"] += 1
+        m = _SENTENCE.match(sentence)
+        if m is None:
+            nmea_like = sentence.startswith("$") or _NMEA_LIKE.match(sentence)
+            is_ais = _AIS_LIKE.match(sentence)
+            reason = "not_ais_sentence" if nmea_like and not is_ais else "malformed_sentence"
+            out.quarantine.append((number, None, reason, raw))
+            return
+        body = sentence[1 : sentence.index("*")]
+        if nmea_checksum(body) != m["checksum"].upper():
+            out.quarantine.append((number, None, "bad_checksum", raw))
+            return
+        if time_s is None:
+            time_s = _metadata_time(m["rest"])
+        count, part = int(m["count"]), int(m["number"])
+        if not m["payload"]:
+            out.quarantine.append((number, None, "empty_payload", raw))
+            return
+        if count < 1 or part < 1 or part > count:
+            out.quarantine.append((number, None, "malformed_sentence", raw))
+            return
+        frag = _Fragment(
+            number, raw, sentence[: m.end("checksum")], m["payload"], part, count, time_s
+        )
+        if count == 1:
+            _decode([frag], out)
+            return
+        key = (m["talker"], m["channel"], m["seq"])
+        group = pending.get(key)
+        if part == 1:
+            if group:
+                self._drop(key)
+            pending[key] = [frag]
+        elif group and group[-1].number == part - 1 and group[0].count == count:
+            group.append(frag)
+        else:
+            if group:
+                self._drop(key)
+            out.quarantine.append((number, None, "incomplete_multipart", raw))
+            return
+        if part == count:
+            _decode(pending.pop(key), out)
+
+    def finish(self) -> None:
+        """Quarantine the multipart messages still missing a part at the end of the log."""
+        for key in list(self.pending):
+            self._drop(key)
+
+
 def decode_lines(
     lines: Iterable[str], *, flush: Callable[[list[dict[str, Any]]], None] | None = None
 ) -> _Decoded:
     """Decode AIS NMEA lines; the pure core of :func:`~vessel_risk.ingest.nmea_reader.read_nmea`.
+
+    Every payload is decoded by pyais (the reference the vectorised reader is held
+    to).
 
     Parameters
     ----------
@@ -315,73 +411,10 @@ def decode_lines(
         Position and static rows, quarantined records and counts.
     """
     out = _Decoded(flush=flush)
-    pending: dict[tuple[str, str, str], list[_Fragment]] = {}
-
-    def drop(key: tuple[str, str, str], reason: str = "incomplete_multipart") -> None:
-        group = pending.pop(key, [])
-        mmsi = payload_mmsi(group[0].payload) if group else None
-        for frag in group:
-            out.quarantine.append((frag.line, mmsi, reason, frag.raw))
-
+    decoder = LineDecoder(out)
     for number, raw_line in enumerate(lines, start=1):
-        raw = raw_line.rstrip("\r\n")
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            out.counts["blank_or_comment_lines"] += 1
-            continue
-        time_s: float | None = None
-        sentence = line
-        if line.startswith("\\"):
-            tag, sep, sentence = line[1:].partition("\\")
-            if not sep:
-                out.quarantine.append((number, None, "malformed_tag_block", raw))
-                continue
-            time_s, ok = _tag_time(tag)
-            if not ok:
-                out.counts["bad_tag_block_checksum"] += 1
-        m = _SENTENCE.match(sentence)
-        if m is None:
-            nmea_like = sentence.startswith("$") or _NMEA_LIKE.match(sentence)
-            is_ais = _AIS_LIKE.match(sentence)
-            reason = "not_ais_sentence" if nmea_like and not is_ais else "malformed_sentence"
-            out.quarantine.append((number, None, reason, raw))
-            continue
-        body = sentence[1 : sentence.index("*")]
-        if nmea_checksum(body) != m["checksum"].upper():
-            out.quarantine.append((number, None, "bad_checksum", raw))
-            continue
-        if time_s is None:
-            time_s = _metadata_time(m["rest"])
-        count, part = int(m["count"]), int(m["number"])
-        if not m["payload"]:
-            out.quarantine.append((number, None, "empty_payload", raw))
-            continue
-        if count < 1 or part < 1 or part > count:
-            out.quarantine.append((number, None, "malformed_sentence", raw))
-            continue
-        frag = _Fragment(
-            number, raw, sentence[: m.end("checksum")], m["payload"], part, count, time_s
-        )
-        if count == 1:
-            _decode([frag], out)
-            continue
-        key = (m["talker"], m["channel"], m["seq"])
-        group = pending.get(key)
-        if part == 1:
-            if group:
-                drop(key)
-            pending[key] = [frag]
-        elif group and group[-1].number == part - 1 and group[0].count == count:
-            group.append(frag)
-        else:
-            if group:
-                drop(key)
-            out.quarantine.append((number, None, "incomplete_multipart", raw))
-            continue
-        if part == count:
-            _decode(pending.pop(key), out)
-    for key in list(pending):
-        drop(key)
+        decoder.feed(number, raw_line)
+    decoder.finish()
     return out
 
 

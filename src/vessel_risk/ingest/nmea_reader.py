@@ -13,13 +13,23 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from vessel_risk.ingest.dialects import _is_gzip
 from vessel_risk.ingest.limits import DEFAULT_LIMITS, RAW_KEPT_CHARS, IngestLimits, _Budget
-from vessel_risk.ingest.nmea import decode_lines, join_class_b_halves
+from vessel_risk.ingest.nmea import (
+    LineDecoder,
+    _Decoded,
+    _Fragment,
+    decode_lines,
+    join_class_b_halves,
+)
+from vessel_risk.ingest.nmea import _decode as _decode_message
+from vessel_risk.ingest.nmea_vector import decode_block
 from vessel_risk.ingest.quarantine import _stack_quarantine
 from vessel_risk.ingest.result import IngestResult
 from vessel_risk.ingest.schemas import (
@@ -56,7 +66,8 @@ class _BoundedLines:
         self.too_long = 0
         self.limit_reached: str | None = None
 
-    def __iter__(self) -> Iterator[str]:
+    def raw_lines(self) -> Iterator[bytes]:
+        """The lines as bytes, their line ends attached (a line over the limit: ``b""``)."""
         limits = self.limits
         gz = _is_gzip(self.path)
         opener = gzip.open if gz else open
@@ -73,7 +84,7 @@ class _BoundedLines:
                     if not ended and (fh.read(1) or fh.exceeded):  # cut at the limit
                         self._stop(number, raw, "decompressed_size_limit", "max_decompressed_bytes")
                         return
-                    yield _decode(raw)
+                    yield raw
                     continue
                 start = raw
                 while not ended and (part := fh.readline(1 << 20)):  # skip the rest, bounded
@@ -83,9 +94,18 @@ class _BoundedLines:
                     return
                 self.quarantine.append((number, None, "line_too_long", self._raw(start)))
                 self.too_long += 1
-                yield ""
+                yield b""
             if fh.read(1) or fh.exceeded:  # the limit fell at the end of a line
                 self._stop(number + 1, b"", "decompressed_size_limit", "max_decompressed_bytes")
+
+    def __iter__(self) -> Iterator[str]:
+        return (_decode(raw) for raw in self.raw_lines())
+
+    def blocks(self, size: int) -> Iterator[list[bytes]]:
+        """:meth:`raw_lines` in lists of ``size`` lines (the last may be shorter)."""
+        lines = self.raw_lines()
+        while block := list(islice(lines, size)):
+            yield block
 
     @staticmethod
     def _raw(raw: bytes) -> str:
@@ -96,61 +116,48 @@ class _BoundedLines:
         self.limit_reached = limit
 
 
-def decoded_frames(
-    lines: Iterable[str], *, source: str, _read: _BoundedLines | None = None
+_TEXT_COLUMNS = [*IDENTITY_FIELDS, "destination", "ais_class", "mmsi", "source"]
+BLOCK_LINES = 65_536
+"""Lines framed and decoded together by the vectorised reader (about 5 MiB of NMEA)."""
+
+
+def _frame(rows: pd.DataFrame, columns: list[str], source: str) -> pd.DataFrame:
+    f = rows.reindex(columns=sorted(set(columns) | set(rows.columns) | {"time_s"}))
+    f["timestamp"] = pd.to_datetime(
+        pd.to_numeric(f["time_s"], errors="coerce"), unit="s", utc=True
+    ).astype("datetime64[ns, UTC]")
+    f["source"] = source
+    f["line"] = f["line"].astype("float64")
+    return f
+
+
+def _position_frame(rows: pd.DataFrame, source: str) -> pd.DataFrame:
+    pos = _frame(rows, POSITION_COLUMNS, source)
+    for col in NUMERIC + OPTIONAL_NUMERIC:
+        pos[col] = pos[col].astype("float64")
+    for col in OPTIONAL_BOOLEAN:  # raw AIS carries no vessel classification
+        pos[col] = pd.array([pd.NA] * len(pos), dtype="boolean")
+    for col in _TEXT_COLUMNS:
+        if col in pos.columns:
+            pos[col] = pos[col].astype("string")
+    return pos[POSITION_COLUMNS]
+
+
+def _finish(
+    out: _Decoded, batches: list[pd.DataFrame], source: str, read: _BoundedLines | None
 ) -> IngestResult:
-    """Raw NMEA lines as an :class:`~vessel_risk.ingest.result.IngestResult` (no I/O).
-
-    The lines are decoded by :mod:`vessel_risk.ingest.nmea`.
-
-    Parameters
-    ----------
-    lines : iterable of str
-        The lines of one log, in file order.
-    source : str
-        Name recorded with every row.
-
-    Returns
-    -------
-    IngestResult
-    """
-
-    def frame(rows: list[dict[str, object]], columns: list[str]) -> pd.DataFrame:
-        f = pd.DataFrame(rows)
-        f = f.reindex(columns=sorted(set(columns) | set(f.columns) | {"time_s"}))
-        f["timestamp"] = pd.to_datetime(
-            pd.to_numeric(f["time_s"], errors="coerce"), unit="s", utc=True
-        ).astype("datetime64[ns, UTC]")
-        f["source"] = source
-        f["line"] = f["line"].astype("float64")
-        return f
-
-    text_cols = [*IDENTITY_FIELDS, "destination", "ais_class", "mmsi", "source"]
-
-    def position_frame(rows: list[dict[str, object]]) -> pd.DataFrame:
-        pos = frame(rows, POSITION_COLUMNS)
-        for col in NUMERIC + OPTIONAL_NUMERIC:
-            pos[col] = pos[col].astype("float64")
-        for col in OPTIONAL_BOOLEAN:  # raw AIS carries no vessel classification
-            pos[col] = pd.array([pd.NA] * len(pos), dtype="boolean")
-        for col in text_cols:
-            if col in pos.columns:
-                pos[col] = pos[col].astype("string")
-        return pos[POSITION_COLUMNS]
-
-    # Positions become columns batch by batch as they are decoded (memory: a dict per
-    # row would be about 1 KiB; columns are a tenth of that).
-    batches: list[pd.DataFrame] = []
-    out = decode_lines(lines, flush=lambda rows: batches.append(position_frame(rows)))
-    if _read is not None:  # lines the reader held back: counted as blank by the decoder
-        out.quarantine.extend(_read.quarantine)
-        out.counts["blank_or_comment_lines"] -= _read.too_long
+    """The result of a decoded log: frames, quarantine and report."""
+    if read is not None:  # lines the reader held back: counted as blank by the decoder
+        out.quarantine.extend(read.quarantine)
+        out.counts["blank_or_comment_lines"] -= read.too_long
     if out.positions or not batches:
-        batches.append(position_frame(out.positions))
+        batches.append(_position_frame(pd.DataFrame(out.positions), source))
     out.positions = []
     pos = batches[0] if len(batches) == 1 else pd.concat(batches, ignore_index=True)
-    static = join_class_b_halves(frame(out.static, [*STATIC_COLUMNS, "part"]))
-    for col in text_cols:
+    static = join_class_b_halves(
+        _frame(pd.DataFrame(out.static), [*STATIC_COLUMNS, "part"], source)
+    )
+    for col in _TEXT_COLUMNS:
         if col in static.columns:
             static[col] = static[col].astype("string")
     positions = pos.reset_index(drop=True)
@@ -177,12 +184,122 @@ def decoded_frames(
             str(k): int(v) for k, v in quarantine["reason"].value_counts().items()
         },
     }
-    if _read is not None and _read.limit_reached is not None:
-        report["limit_reached"] = _read.limit_reached
+    if read is not None and read.limit_reached is not None:
+        report["limit_reached"] = read.limit_reached
     return IngestResult(positions, static, quarantine, [report])
 
 
-def read_nmea(path: str | Path, *, limits: IngestLimits = DEFAULT_LIMITS) -> IngestResult:
+def decoded_frames(
+    lines: Iterable[str], *, source: str, _read: _BoundedLines | None = None
+) -> IngestResult:
+    """Raw NMEA lines as an :class:`~vessel_risk.ingest.result.IngestResult` (no I/O).
+
+    The lines are decoded one by one by :mod:`vessel_risk.ingest.nmea` (every payload
+    by pyais): the reference :func:`read_nmea`'s vectorised reader is held to.
+
+    Parameters
+    ----------
+    lines : iterable of str
+        The lines of one log, in file order.
+    source : str
+        Name recorded with every row.
+
+    Returns
+    -------
+    IngestResult
+    """
+    # Positions become columns batch by batch as they are decoded (memory: a dict per
+    # row would be about 1 KiB; columns are a tenth of that).
+    batches: list[pd.DataFrame] = []
+    out = decode_lines(
+        lines, flush=lambda rows: batches.append(_position_frame(pd.DataFrame(rows), source))
+    )
+    return _finish(out, batches, source, _read)
+
+
+def _block_positions(
+    lines: list[bytes], first: int, decoder: LineDecoder, source: str
+) -> pd.DataFrame:
+    """Decode one block of raw lines (line ``first`` on): position rows in log order.
+
+    :func:`~vessel_risk.ingest.nmea_vector.decode_block` takes the single-sentence
+    position reports; ``decoder`` gets every other line, in order. Rows come out in
+    the order the line-by-line decoder emits them (a multipart message at its last
+    part), so both readers give the same frame.
+    """
+    out = decoder.out
+    lens = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
+    stops = np.cumsum(lens)
+    data = b"".join(lines)
+    ended = np.zeros(len(lines), dtype=bool)
+    nonempty = lens > 0
+    ended[nonempty] = np.frombuffer(data, dtype=np.uint8)[stops[nonempty] - 1] == 10
+    block = decode_block(data, stops - lens, stops - ended)
+    emitted: list[int] = []
+    framed = block.framed.tolist()
+    for i in np.flatnonzero(~block.taken).tolist():
+        before = len(out.positions)
+        if framed[i]:  # a single sentence already framed and checked: straight to pyais
+            raw = lines[i].decode("ascii").rstrip("\r\n")
+            bang, start, stop, end = block.sentence[i].tolist()
+            t = float(block.line_time_s[i])
+            frag = _Fragment(first + i, raw, raw[bang:end], raw[start:stop], 1, 1, t)
+            if t != t:
+                frag.time_s = None
+            _decode_message([frag], out)
+        else:
+            decoder.feed(first + i, _decode(lines[i]))
+        emitted.extend([first + i] * (len(out.positions) - before))
+    slow = pd.DataFrame(out.positions)
+    out.positions = []
+    unique, inverse = np.unique(block.mmsi, return_inverse=True)
+    names = np.array([f"{m:09d}" for m in unique.tolist()], dtype=object)
+    out.mmsis.update(names.tolist())
+    out.counts["messages_decoded"] += len(block.index)
+    out.counts["undated_messages"] += int(np.isnan(block.time_s).sum())
+    ais_class = np.full(len(block.index), None, dtype=object)
+    ais_class[block.msg_type <= 3] = "A"
+    ais_class[block.msg_type == 18] = "B"
+    none = np.full(len(block.index), None, dtype=object)
+    fast = pd.DataFrame(
+        {
+            "mmsi": names[inverse.reshape(-1)],
+            "time_s": block.time_s,
+            "line": first + block.index,
+            "ais_class": ais_class,
+            "lat": block.lat,
+            "lon": block.lon,
+            "speed_knots": block.speed_knots,
+            "course": block.course,
+            "heading": block.heading,
+            "shipname": none,
+            "shiptype": none,
+        }
+    )
+    if len(slow):
+        order = np.argsort(np.concatenate([first + block.index, emitted]), kind="stable")
+        rows = pd.concat([fast, slow], ignore_index=True).take(order)
+    else:
+        rows = fast
+    return _position_frame(rows.reset_index(drop=True), source)
+
+
+def _vector_frames(read: _BoundedLines, source: str) -> IngestResult:
+    """A log read in blocks of :data:`BLOCK_LINES` lines, position reports vectorised."""
+    out = _Decoded()
+    decoder = LineDecoder(out)
+    batches: list[pd.DataFrame] = []
+    first = 1
+    for lines in read.blocks(BLOCK_LINES):
+        batches.append(_block_positions(lines, first, decoder, source))
+        first += len(lines)
+    decoder.finish()
+    return _finish(out, batches, source, read)
+
+
+def read_nmea(
+    path: str | Path, *, limits: IngestLimits = DEFAULT_LIMITS, vectorised: bool = True
+) -> IngestResult:
     """Read a raw NMEA 0183 AIS log (plain or gzipped), see :mod:`vessel_risk.ingest.nmea`.
 
     Parameters
@@ -191,6 +308,10 @@ def read_nmea(path: str | Path, *, limits: IngestLimits = DEFAULT_LIMITS) -> Ing
     limits : IngestLimits, optional
         Line, row and decompressed-size limits (:mod:`vessel_risk.ingest.limits`);
         ``max_rows`` counts lines.
+    vectorised : bool, default True
+        Decode single-sentence position reports (types 1, 2, 3, 18, 27) in blocks with
+        numpy (:mod:`vessel_risk.ingest.nmea_vector`), every other line with pyais;
+        False: every line with pyais (the reference). Both give equal results.
 
     Returns
     -------
@@ -208,4 +329,6 @@ def read_nmea(path: str | Path, *, limits: IngestLimits = DEFAULT_LIMITS) -> Ing
     if not path.exists():
         raise FileNotFoundError(f"The AIS file {str(path)!r} does not exist.")
     lines = _BoundedLines(path, limits)
-    return decoded_frames(lines, source=path.name, _read=lines)
+    if not vectorised:
+        return decoded_frames(lines, source=path.name, _read=lines)
+    return _vector_frames(lines, source=path.name)
