@@ -23,6 +23,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from vessel_risk.geo.geodesy import distance_km
@@ -38,6 +39,64 @@ KM_PER_NM = 1.852
 
 
 EARTH_RADIUS_KM = 6371.0088
+
+
+def _haversine_steps(
+    phis: np.ndarray, lmbs: np.ndarray, coss: np.ndarray
+) -> npt.NDArray[np.float64]:
+    """Haversine km from each position to the one before it (first: NaN), in NumPy.
+
+    The formula and operand order of :func:`_assign`'s scalar one; NumPy's ``sin`` may
+    differ from ``math.sin`` in the last bit, so callers decide only where the result
+    is clear of a threshold (:func:`_steps_reachable`).
+    """
+    d = np.full(len(phis), np.nan)
+    if len(phis) > 1:
+        a = (
+            np.sin((phis[1:] - phis[:-1]) / 2) ** 2
+            + coss[:-1] * coss[1:] * np.sin((lmbs[1:] - lmbs[:-1]) / 2) ** 2
+        )
+        d[1:] = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return d
+
+
+def _steps_reachable(
+    times_h: np.ndarray,
+    phis: list[float],
+    lmbs: list[float],
+    coss: list[float],
+    max_speed_kn: float,
+) -> npt.NDArray[np.bool_]:
+    """Whether each position is reachable from the one before it by :func:`_assign`'s
+    rule (first: False), exactly as the scalar rule decides it.
+
+    NumPy gives every step; the few whose distance or implied speed lies within a
+    relative 1e-9 of ``CLOSE_KM`` or ``max_speed_kn`` are decided again in scalar
+    ``math``, so a last-bit difference never changes a decision.
+    """
+    n = len(times_h)
+    ok = np.zeros(n, dtype=bool)
+    if n < 2:
+        return ok
+    d = _haversine_steps(np.asarray(phis), np.asarray(lmbs), np.asarray(coss))[1:]
+    dt = times_h[1:] - times_h[:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = d / KM_PER_NM / dt
+    tol = 1e-9
+    sure_yes = (d <= CLOSE_KM * (1 - tol)) | ((dt > 0) & (v <= max_speed_kn * (1 - tol)))
+    sure_no = (d > CLOSE_KM * (1 + tol)) & ~((dt > 0) & (v <= max_speed_kn * (1 + tol)))
+    ok[1:] = sure_yes
+    two_r = 2 * EARTH_RADIUS_KM
+    for j in np.flatnonzero(~sure_yes & ~sure_no).tolist():
+        i = j + 1
+        a = (
+            math.sin((phis[i] - phis[j]) / 2) ** 2
+            + coss[j] * coss[i] * math.sin((lmbs[i] - lmbs[j]) / 2) ** 2
+        )
+        dd = two_r * math.asin(math.sqrt(min(max(a, 0.0), 1.0)))
+        step = float(times_h[i] - times_h[j])
+        ok[i] = dd <= CLOSE_KM or (step > 0 and dd / KM_PER_NM / step <= max_speed_kn)
+    return ok
 
 
 def _assign(
@@ -61,21 +120,60 @@ def _assign(
     order, so a segment once silent for more than ``max_hours`` stays closed: it leaves
     the list of open segments for good, and a position is only compared with those
     (not with every segment the MMSI ever had; same assignment, issue 15).
+
+    While one segment is open, it is the segment of the position before, so what
+    happens to each next position depends on that step alone: it continues the
+    segment (reachable, within ``max_hours``), opens a new one after a silence (the
+    old one closes: still one open), or opens a second one. Such runs are assigned
+    from NumPy step arrays (:func:`_steps_reachable`, the same decisions), and the
+    loop over open segments runs only while two or more are open (issue 15).
     """
+    n = len(times_h)
     last_t: list[float] = []
     last_phi: list[float] = []
     last_lmb: list[float] = []
     last_cos: list[float] = []
     open_: list[int] = []  # segments not yet silent for max_hours, in segment order
-    out = np.empty(len(times_h), dtype="int64")
+    out = np.empty(n, dtype="int64")
     two_r = 2 * EARTH_RADIUS_KM
     # Scalar math as before (NumPy's vectorised cos may differ in the last bit).
     phis = [math.radians(x) for x in lat.tolist()]
     lmbs = [math.radians(x) for x in lon.tolist()]
     coss = [math.cos(x) for x in phis]
-    for i, (t, phi, lmb, cos_phi) in enumerate(
-        zip(times_h.tolist(), phis, lmbs, coss, strict=True)
-    ):
+    ts = times_h.tolist()
+    # Per step from the position before: a silence that closes the segment, and a
+    # step that opens a second segment (neither silent nor reachable).
+    silent = np.zeros(n, dtype=bool)
+    silent[1:] = (times_h[1:] - times_h[:-1]) > max_hours
+    branch = np.flatnonzero(~silent & ~_steps_reachable(times_h, phis, lmbs, coss, max_speed_kn))
+    silences = np.cumsum(silent)
+    i = 0
+    while i < n:
+        if len(open_) == 1 and i > 0:
+            # One open segment: run to the next step that opens a second one.
+            nb = int(np.searchsorted(branch, i))
+            j = int(branch[nb]) if nb < len(branch) else n
+            if j > i:
+                k = open_[0]
+                new = silences[i:j] - silences[i - 1]  # segments opened since i - 1
+                opened = int(new[-1])
+                out[i:j] = np.where(new == 0, k, len(last_t) + new - 1)
+                for _ in range(opened):
+                    last_t.append(0.0)
+                    last_phi.append(0.0)
+                    last_lmb.append(0.0)
+                    last_cos.append(0.0)
+                k = int(out[j - 1])
+                open_ = [k]
+                last_t[k], last_phi[k], last_lmb[k], last_cos[k] = (
+                    ts[j - 1],
+                    phis[j - 1],
+                    lmbs[j - 1],
+                    coss[j - 1],
+                )
+                i = j
+                continue
+        t, phi, lmb, cos_phi = ts[i], phis[i], lmbs[i], coss[i]
         best, best_t = -1, -math.inf
         closed = False
         for k in open_:
@@ -104,6 +202,7 @@ def _assign(
         else:
             last_t[best], last_phi[best], last_lmb[best], last_cos[best] = t, phi, lmb, cos_phi
             out[i] = best
+        i += 1
     return out
 
 
