@@ -86,13 +86,13 @@ class _TrackWindows(BaseIndexer):
         Times in ns, non-decreasing within each track.
     """
 
-    def __init__(self, vessel: npt.NDArray[np.int64], t_ns: npt.NDArray[np.int64]) -> None:
+    def __init__(self, vessel: npt.ArrayLike, t_ns: npt.NDArray[np.int64]) -> None:
         super().__init__()
         self._t = t_ns
         ordered = np.sort(t_ns)
         self._times = ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(t_ns) else ordered
         # Rows keyed by (track, rank of time): increasing over the whole frame.
-        self._base = vessel.astype("int64") * (len(self._times) + 1)
+        self._base = np.asarray(vessel, dtype="int64") * (len(self._times) + 1)
         self._key = self._base + np.searchsorted(self._times, t_ns)
         self._start = self._end = np.arange(1, len(t_ns) + 1, dtype="int64")
 
