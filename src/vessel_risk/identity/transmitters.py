@@ -64,7 +64,6 @@ def _steps_reachable(
     times_h: np.ndarray,
     phis: list[float],
     lmbs: list[float],
-    coss: list[float],
     max_speed_kn: float,
 ) -> npt.NDArray[np.bool_]:
     """Whether each position is reachable from the one before it by :func:`_assign`'s
@@ -78,7 +77,8 @@ def _steps_reachable(
     ok = np.zeros(n, dtype=bool)
     if n < 2:
         return ok
-    d = _haversine_steps(np.asarray(phis), np.asarray(lmbs), np.asarray(coss))[1:]
+    phi = np.asarray(phis)
+    d = _haversine_steps(phi, np.asarray(lmbs), np.cos(phi))[1:]
     dt = times_h[1:] - times_h[:-1]
     with np.errstate(divide="ignore", invalid="ignore"):
         v = d / KM_PER_NM / dt
@@ -91,7 +91,7 @@ def _steps_reachable(
         i = j + 1
         a = (
             math.sin((phis[i] - phis[j]) / 2) ** 2
-            + coss[j] * coss[i] * math.sin((lmbs[i] - lmbs[j]) / 2) ** 2
+            + math.cos(phis[j]) * math.cos(phis[i]) * math.sin((lmbs[i] - lmbs[j]) / 2) ** 2
         )
         dd = two_r * math.asin(math.sqrt(min(max(a, 0.0), 1.0)))
         step = float(times_h[i] - times_h[j])
@@ -136,16 +136,17 @@ def _assign(
     open_: list[int] = []  # segments not yet silent for max_hours, in segment order
     out = np.empty(n, dtype="int64")
     two_r = 2 * EARTH_RADIUS_KM
-    # Scalar math as before (NumPy's vectorised cos may differ in the last bit).
-    phis = [math.radians(x) for x in lat.tolist()]
-    lmbs = [math.radians(x) for x in lon.tolist()]
-    coss = [math.cos(x) for x in phis]
+    # Scalar math in the loop (NumPy's vectorised cos may differ in the last bit);
+    # np.radians is math.radians (x * (pi / 180)) for every float; cosines are taken
+    # with math.cos where the loop needs them.
+    phis = np.radians(lat).tolist()
+    lmbs = np.radians(lon).tolist()
     ts = times_h.tolist()
     # Per step from the position before: a silence that closes the segment, and a
     # step that opens a second segment (neither silent nor reachable).
     silent = np.zeros(n, dtype=bool)
     silent[1:] = (times_h[1:] - times_h[:-1]) > max_hours
-    branch = np.flatnonzero(~silent & ~_steps_reachable(times_h, phis, lmbs, coss, max_speed_kn))
+    branch = np.flatnonzero(~silent & ~_steps_reachable(times_h, phis, lmbs, max_speed_kn))
     silences = np.cumsum(silent)
     i = 0
     while i < n:
@@ -169,11 +170,12 @@ def _assign(
                     ts[j - 1],
                     phis[j - 1],
                     lmbs[j - 1],
-                    coss[j - 1],
+                    math.cos(phis[j - 1]),
                 )
                 i = j
                 continue
-        t, phi, lmb, cos_phi = ts[i], phis[i], lmbs[i], coss[i]
+        t, phi, lmb = ts[i], phis[i], lmbs[i]
+        cos_phi = math.cos(phi)
         best, best_t = -1, -math.inf
         closed = False
         for k in open_:
