@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from vessel_risk.frames import sort_order
 from vessel_risk.geo.geodesy import distance_km, implied_speed_knots
 from vessel_risk.geo.tracks import StepDistances, same_vessel_as_previous, segment_km
 from vessel_risk.identity.transmitters import transmitter_tracks
@@ -243,7 +244,7 @@ def clean_positions(
     # Within a second, rows in the order of their values, not of the file: which of
     # several positions of one second is kept must not depend on how input was split.
     order = ["mmsi", "timestamp", "lat", "lon", "speed_knots", "course", "heading"]
-    out = out.sort_values(order, kind="stable").reset_index(drop=True)
+    out = out.take(sort_order(out, order)).reset_index(drop=True)
     # The steps between positions, measured once for the three looks below (the
     # transmitter split, the speed outliers, the kept track's segment lengths).
     steps = StepDistances(len(out))
@@ -269,7 +270,7 @@ def clean_positions(
     dropped.append(_quarantine_rows(out[unfit], "fits_no_transmitter_track"))
     counts["fits_no_transmitter_track"] = int(unfit.sum())
     out = out[~unfit].assign(track_id=track[~unfit].astype("int64"))
-    out = out.sort_values(["mmsi", "track_id", "timestamp"], kind="stable")
+    out = out.take(sort_order(out, ["mmsi", "track_id", "timestamp"]))
     # Two transmitters may report in the same second; within one track, several
     # positions at one second collapse to the first (case C04).
     _, same_time = _same_second(out)
