@@ -164,3 +164,22 @@ def test_predict_next_port_tries_the_methods_in_order():
     assert (p.method, p.evidence["methods_tried"]) == ("heading", ["destination", "history"])
     with pytest.raises(ValueError, match="Unknown arrival methods"):
         predict_next_port(no_dest, visits, PORTS, methods=["guess"])
+
+
+def test_track_visits_give_each_track_the_calls_its_frame_gives():
+    from vessel_risk.events.arrivals import TrackVisits, track_visits
+
+    one = _visits(
+        ("BRAVO", "2022-02-10 00:00", "2022-02-11 00:00"),
+        ("ALPHA", "2022-01-01 00:00", "2022-01-03 00:00"),
+        ("ALPHA", "2022-01-03 01:00", "2022-01-04 00:00"),  # one call with the one before
+        ("BRAVO", "2022-03-05 00:00", "2022-03-06 00:00"),  # after as_of: unknown then
+    )
+    two = _visits(("CHARLIE", "2022-02-01", "2022-02-02")).assign(track_id=1)
+    groups = track_visits(pd.concat([one, two], ignore_index=True), ["mmsi", "track_id"])
+    assert sorted(groups) == [("412000001", 0), ("412000001", 1)]
+    for key, frame in ((("412000001", 0), one), (("412000001", 1), two)):
+        assert isinstance(groups[key], TrackVisits)
+        assert port_calls(groups[key], T) == port_calls(frame, T)
+    calls = port_calls(groups[("412000001", 0)], T)
+    assert [(c.port, c.start.day, c.end.day) for c in calls] == [("ALPHA", 1, 4), ("BRAVO", 10, 11)]

@@ -161,3 +161,26 @@ def test_the_committed_model_scores_real_positions_as_it_did_when_trained():
         199: 0.09039589163497233,
     }
     assert {i: proba[i] for i in expected} == pytest.approx(expected, rel=1e-9)
+
+
+def test_track_windows_equal_pandas_groupby_time_rolling():
+    # Repeated times within and across tracks, tracks of one row, silences longer than
+    # the window: the one-pass windows give pandas' per-track values bit for bit.
+    from vessel_risk.events.fishing import _TrackWindows
+
+    rng = np.random.default_rng(15)
+    n = 5_000
+    vessel = np.sort(rng.integers(0, 60, n))
+    minutes = rng.choice([0, 0, 1, 7, 30, 95, 400], n).cumsum()
+    t = pd.to_datetime(minutes, unit="m").to_numpy(dtype="datetime64[ns]")
+    values = pd.Series(np.where(rng.random(n) < 0.1, np.nan, rng.gamma(2.0, 3.0, n)))
+    windows = _TrackWindows(vessel, t.view("int64"))
+    frame = pd.DataFrame({"vessel": vessel, "timestamp": t, "v": values})
+    for hours in (1, 3, 6, 12):
+        want = (
+            frame.set_index("timestamp").groupby("vessel")["v"].rolling(f"{hours}h", min_periods=1)
+        )
+        window = windows.hours(hours)
+        got = values.rolling(window, min_periods=1)
+        np.testing.assert_array_equal(got.std().to_numpy(), want.std().to_numpy())
+        np.testing.assert_array_equal(got.mean().to_numpy(), want.mean().to_numpy())

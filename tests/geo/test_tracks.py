@@ -3,11 +3,14 @@ vessel tracks, silences over the limit."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from vessel_risk.geo.geodesy import distance_km
 from vessel_risk.geo.tracks import (
     MAX_SILENCE_H,
+    StepDistances,
     after_silence,
     segment_km,
     split_at_antimeridian,
@@ -53,3 +56,21 @@ def test_after_silence_is_strictly_longer_than_the_limit():
 def test_track_ids_default_to_zero_without_the_column():
     assert list(track_ids(pd.DataFrame({"mmsi": ["1", "1"]}))) == [0, 0]
     assert list(track_ids(pd.DataFrame({"mmsi": ["1", "1"], "track_id": [0, 2]}))) == [0, 2]
+
+
+def test_step_distances_reuse_a_step_only_between_the_same_two_rows():
+    lat = np.array([10.0, 10.1, 10.3, 10.2, 11.0])
+    lon = np.array([120.0, 120.1, 120.0, 120.4, 121.0])
+    steps = StepDistances(5)
+    every = np.array([False, True, True, True, True])
+    first = steps.between(np.arange(5), lat, lon, every)
+    want = np.r_[np.nan, distance_km(lat[:-1], lon[:-1], lat[1:], lon[1:])]
+    np.testing.assert_array_equal(first, want)
+    # Row 2 dropped: the step into row 3 now starts at row 1 and is measured afresh;
+    # the others are the same pairs of rows. Row 4's step is not wanted.
+    kept = np.array([0, 1, 3, 4])
+    again = steps.between(kept, lat[kept], lon[kept], np.array([False, True, True, False]))
+    np.testing.assert_array_equal(
+        again, [np.nan, want[1], distance_km(lat[1], lon[1], lat[3], lon[3]), np.nan]
+    )
+    assert again[2] != want[3]

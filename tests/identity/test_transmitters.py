@@ -10,6 +10,7 @@ from tests.builders import SQUID, make_track, run_pipeline, shared_file
 from vessel_risk.events.clean import clean_positions
 from vessel_risk.geo.geodesy import distance_km
 from vessel_risk.geo.shore import ShoreDistance
+from vessel_risk.identity import transmitters
 from vessel_risk.identity.transmitters import (
     shared_mmsi_indicator,
     simultaneous_transmitters,
@@ -229,3 +230,55 @@ def test_two_transmitters_in_the_same_second_are_both_kept():
     cleaned = clean_positions(_frame(a + b))
     assert cleaned.quarantine.empty
     assert cleaned.positions.groupby("track_id").size().to_dict() == {0: 30, 1: 30}
+
+
+def _assign_scalar(times_h, lat, lon, max_speed_kn, max_hours=24.0):
+    """The greedy segmenter one position and one open segment at a time (the reference)."""
+    import math
+
+    segs: list[list[float]] = []  # per segment: last time, lat, lon
+    out = []
+    for t, la, lo in zip(times_h.tolist(), lat.tolist(), lon.tolist(), strict=True):
+        best, best_t = -1, -math.inf
+        for k, (st, sla, slo) in enumerate(segs):
+            dt = t - st
+            if dt > max_hours or st <= best_t:
+                continue
+            p1, p2 = math.radians(sla), math.radians(la)
+            a = (
+                math.sin((p2 - p1) / 2) ** 2
+                + math.cos(p1)
+                * math.cos(p2)
+                * math.sin((math.radians(lo) - math.radians(slo)) / 2) ** 2
+            )
+            d = 2 * transmitters.EARTH_RADIUS_KM * math.asin(math.sqrt(min(max(a, 0.0), 1.0)))
+            if d <= transmitters.CLOSE_KM or (dt > 0 and d / 1.852 / dt <= max_speed_kn):
+                best, best_t = k, st
+        if best < 0:
+            segs.append([t, la, lo])
+            out.append(len(segs) - 1)
+        else:
+            segs[best] = [t, la, lo]
+            out.append(best)
+    return np.array(out)
+
+
+def test_assign_equals_the_scalar_segmenter_on_random_tracks():
+    # Two or three transmitters interleaved, with silences, same-time fixes and fixes
+    # 1 km apart: the NumPy runs of one open segment must decide as the scalar loop.
+    rng = np.random.default_rng(15)
+    differing = 0
+    for _case in range(60):
+        n = int(rng.integers(5, 400))
+        t = np.sort(rng.choice(np.arange(0.0, 400.0, 0.25), n))
+        same_time = np.flatnonzero(rng.random(n - 1) < 0.05) + 1
+        t[same_time] = t[same_time - 1]
+        base = rng.integers(0, 3, n) * rng.choice([0.5, 3.0, 40.0])
+        lat = np.clip(10.0 + base + np.cumsum(rng.normal(0, 0.02, n)), -89, 89)
+        lon = 120.0 + base + np.cumsum(rng.normal(0, 0.02, n))
+        for speed, hours in ((30.0, 24.0), (8.0, 2.0), (1.0, 0.5)):
+            got = transmitters._assign(t, lat, lon, speed, hours)
+            want = _assign_scalar(t, lat, lon, speed, hours)
+            np.testing.assert_array_equal(got, want)
+            differing += int(got.max() > 0)
+    assert differing > 60  # most cases do open several segments

@@ -238,18 +238,20 @@ def bulk_insert(
 
 
 def _strip_nul(value: Any) -> tuple[Any, bool]:
-    """``value`` without NUL characters in any string it holds (JSON values nest)."""
+    """``value`` without NUL characters in any string it holds (JSON values nest).
+
+    A list or dict is copied only when something in it changes: most hold no NUL, and
+    a run records millions of them (issue 15).
+    """
     if isinstance(value, str):
         return (value.replace("\x00", ""), True) if "\x00" in value else (value, False)
     if isinstance(value, list):
-        pairs = [_strip_nul(v) for v in value]
-        if any(changed for _, changed in pairs):
-            return [v for v, _ in pairs], True
+        if any(_strip_nul(v)[1] for v in value):
+            return [_strip_nul(v)[0] for v in value], True
         return value, False
     if isinstance(value, dict):
-        items = {k: _strip_nul(v) for k, v in value.items()}
-        if any(changed for _, changed in items.values()):
-            return {k: v for k, (v, _) in items.items()}, True
+        if any(_strip_nul(v)[1] for v in value.values()):
+            return {k: _strip_nul(v)[0] for k, v in value.items()}, True
         return value, False
     return value, False
 

@@ -17,10 +17,12 @@ import pandas as pd
 
 from vessel_risk.events.arrivals import (
     METHODS,
+    TrackVisits,
     VesselState,
     port_calls,
     port_locations,
     predict_next_port,
+    track_visits,
 )
 from vessel_risk.geo.ports import port_names
 
@@ -68,8 +70,8 @@ def predict_arrivals(
     """
     names, locations = port_names(ports), port_locations(ports)
     key = ["mmsi", "track_id"] if "track_id" in visits.columns else ["mmsi"]
-    groups = {k if isinstance(k, tuple) else (k,): g for k, g in visits.groupby(key, sort=False)}
-    empty = visits.iloc[0:0]
+    groups = track_visits(visits, key)
+    empty = TrackVisits([], [], [], [])
     rows = []
     for s in states:
         k = (s.mmsi, s.track_id) if len(key) == 2 else (s.mmsi,)

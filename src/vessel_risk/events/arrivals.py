@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from vessel_risk.frames import sort_order
 from vessel_risk.geo.geodesy import M_PER_NM, WGS84
 from vessel_risk.geo.ports import destination_text, match_destination
 
@@ -250,7 +251,58 @@ class _Call:
     end: pd.Timestamp
 
 
-def port_calls(visits: pd.DataFrame, as_of: pd.Timestamp) -> list[_Call]:
+@dataclass(frozen=True)
+class TrackVisits:
+    """One track's port visits in start order, as plain lists (what :func:`port_calls`
+    reads): built once for all tracks by :func:`track_visits`, not a frame filtered and
+    sorted per track (issue 15)."""
+
+    port_label: list[Any]
+    port_iso3: list[Any]
+    start: list[pd.Timestamp]
+    end: list[pd.Timestamp]
+
+    @classmethod
+    def of(cls, visits: pd.DataFrame) -> TrackVisits:
+        """The visits of one track (``port_label``, ``port_iso3``, ``start``, ``end``)."""
+        v = visits.sort_values("start", kind="stable")
+        return cls(
+            v["port_label"].tolist(),
+            v["port_iso3"].tolist(),
+            v["start"].tolist(),
+            v["end"].tolist(),
+        )
+
+
+def track_visits(visits: pd.DataFrame, key: list[str]) -> dict[tuple[Any, ...], TrackVisits]:
+    """:class:`TrackVisits` of every track, by its ``key`` values (a tuple).
+
+    Parameters
+    ----------
+    visits : DataFrame
+        Port visits (``port_label``, ``port_iso3``, ``start``, ``end`` and the ``key``
+        columns).
+    key : list of str
+        The columns naming a track, e.g. ``["mmsi", "track_id"]``.
+
+    Returns
+    -------
+    dict of tuple to TrackVisits
+        Each track's visits in start order (ties in their order in ``visits``).
+    """
+    v = visits.take(sort_order(visits, [*key, "start"]))
+    keys = list(zip(*(v[k].tolist() for k in key), strict=True))
+    columns = [v[c].tolist() for c in ("port_label", "port_iso3", "start", "end")]
+    out: dict[tuple[Any, ...], TrackVisits] = {}
+    a = 0
+    for b in range(1, len(keys) + 1):
+        if b == len(keys) or keys[b] != keys[a]:
+            out[keys[a]] = TrackVisits(*(c[a:b] for c in columns))
+            a = b
+    return out
+
+
+def port_calls(visits: pd.DataFrame | TrackVisits, as_of: pd.Timestamp) -> list[_Call]:
     """The port calls of one vessel track known at ``as_of``, in time order.
 
     Visits that started after ``as_of`` are unknown then; a visit going on at ``as_of``
@@ -258,16 +310,19 @@ def port_calls(visits: pd.DataFrame, as_of: pd.Timestamp) -> list[_Call]:
 
     Parameters
     ----------
-    visits : DataFrame
+    visits : DataFrame or TrackVisits
         One track's port visits (``port_label``, ``port_iso3``, ``start``, ``end``, UTC).
     as_of : pd.Timestamp
         UTC.
     """
-    known = visits[visits["start"] <= as_of].sort_values("start", kind="stable")
+    if isinstance(visits, pd.DataFrame):
+        visits = TrackVisits.of(visits)
     calls: list[_Call] = []
     for port, iso3, start, end in zip(
-        known["port_label"], known["port_iso3"], known["start"], known["end"], strict=True
+        visits.port_label, visits.port_iso3, visits.start, visits.end, strict=True
     ):
+        if not start <= as_of:
+            continue
         end = min(end, as_of)
         iso = str(iso3) if isinstance(iso3, str) and iso3 else None
         if calls and calls[-1].port == port and start - calls[-1].end < _hours(SAME_CALL_GAP_H):
@@ -288,7 +343,7 @@ def port_locations(ports: pd.DataFrame) -> dict[str, tuple[float, float]]:
 
 def predict_by_history(
     state: VesselState,
-    visits: pd.DataFrame,
+    visits: pd.DataFrame | TrackVisits,
     locations: Mapping[str, tuple[float, float]] | None = None,
     last_seen: pd.Timestamp | None = None,
 ) -> ArrivalPrediction | None:
@@ -297,7 +352,7 @@ def predict_by_history(
     Parameters
     ----------
     state : VesselState
-    visits : DataFrame
+    visits : DataFrame or TrackVisits
         The track's port visits (``port_label``, ``port_iso3``, ``start``, ``end``); those
         after ``state.as_of`` are ignored (:func:`port_calls`).
     locations : mapping, optional
@@ -473,7 +528,7 @@ def predict_by_heading(
 
 def predict_next_port(
     state: VesselState,
-    visits: pd.DataFrame,
+    visits: pd.DataFrame | TrackVisits,
     ports: pd.DataFrame,
     *,
     names: Mapping[str, list[int]] | None = None,
@@ -486,7 +541,7 @@ def predict_next_port(
     Parameters
     ----------
     state : VesselState
-    visits : DataFrame
+    visits : DataFrame or TrackVisits
         The track's port visits (:data:`vessel_risk.events.schemas.PortVisitSchema`).
     ports : DataFrame
         The port list the visits were found with.

@@ -14,10 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from vessel_risk.frames import sort_order
 from vessel_risk.geo.geodesy import distance_km, implied_speed_knots
-from vessel_risk.geo.tracks import same_vessel_as_previous
+from vessel_risk.geo.tracks import StepDistances, same_vessel_as_previous, segment_km
 from vessel_risk.identity.transmitters import transmitter_tracks
 from vessel_risk.ingest import raw_text
 
@@ -49,11 +51,15 @@ class CleanResult:
     counts : dict of str to int
         Values nulled (``*_not_available``), rows reordered (``out_of_order``) and
         rows dropped, by reason.
+    segment_km : ndarray of shape (n,), optional
+        :func:`~vessel_risk.geo.tracks.segment_km` of ``positions`` (km), measured
+        with the steps cleaning measured already (None: not measured).
     """
 
     positions: pd.DataFrame
     quarantine: pd.DataFrame
     counts: dict[str, int] = field(default_factory=dict)
+    segment_km: npt.NDArray[np.float64] | None = None
 
 
 def null_not_available(positions: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -115,7 +121,9 @@ def _quarantine_rows(rows: pd.DataFrame, reason: str) -> pd.DataFrame:
     )
 
 
-def implied_speed_outliers(positions: pd.DataFrame, max_speed_kn: float) -> pd.Series:
+def implied_speed_outliers(
+    positions: pd.DataFrame, max_speed_kn: float, steps: StepDistances | None = None
+) -> pd.Series:
     """Positions that jump away and back: implied speed above ``max_speed_kn`` both
     from the previous and to the next position of the same vessel.
 
@@ -127,6 +135,8 @@ def implied_speed_outliers(positions: pd.DataFrame, max_speed_kn: float) -> pd.S
         are ignored (never flagged).
     max_speed_kn : float
         Speed ceiling in knots.
+    steps : StepDistances, optional
+        Steps already measured between rows of ``positions`` (by index label).
 
     Returns
     -------
@@ -137,7 +147,10 @@ def implied_speed_outliers(positions: pd.DataFrame, max_speed_kn: float) -> pd.S
         has, [c for c in ("mmsi", "track_id", "timestamp", "lat", "lon") if c in positions]
     ]
     same_prev = same_vessel_as_previous(p)
-    d = distance_km(p["lat"].shift(1), p["lon"].shift(1), p["lat"], p["lon"])
+    if steps is not None:
+        d = steps.between(p.index, p["lat"], p["lon"], same_prev)
+    else:
+        d = distance_km(p["lat"].shift(1), p["lon"].shift(1), p["lat"], p["lon"])
     h = (p["timestamp"] - p["timestamp"].shift(1)).dt.total_seconds().to_numpy() / 3600.0
     v_in = np.where(same_prev, implied_speed_knots(d, h), np.nan)
     # Same-second jumps have no finite speed but are still jumps.
@@ -231,7 +244,10 @@ def clean_positions(
     # Within a second, rows in the order of their values, not of the file: which of
     # several positions of one second is kept must not depend on how input was split.
     order = ["mmsi", "timestamp", "lat", "lon", "speed_knots", "course", "heading"]
-    out = out.sort_values(order, kind="stable").reset_index(drop=True)
+    out = out.take(sort_order(out, order)).reset_index(drop=True)
+    # The steps between positions, measured once for the three looks below (the
+    # transmitter split, the speed outliers, the kept track's segment lengths).
+    steps = StepDistances(len(out))
 
     dup, _ = _same_second(out)
     dropped.append(_quarantine_rows(out[dup], "duplicate_message"))
@@ -249,12 +265,12 @@ def clean_positions(
     # Transmitter tracks before the speed filter: two transmitters sharing an MMSI
     # would otherwise be read as one vessel jumping back and forth, and lose most of
     # their positions to it.
-    track = transmitter_tracks(out, max_speed_kn=max_speed_kn)
+    track = transmitter_tracks(out, max_speed_kn=max_speed_kn, steps=steps)
     unfit = track.isna().to_numpy()
     dropped.append(_quarantine_rows(out[unfit], "fits_no_transmitter_track"))
     counts["fits_no_transmitter_track"] = int(unfit.sum())
     out = out[~unfit].assign(track_id=track[~unfit].astype("int64"))
-    out = out.sort_values(["mmsi", "track_id", "timestamp"], kind="stable")
+    out = out.take(sort_order(out, ["mmsi", "track_id", "timestamp"]))
     # Two transmitters may report in the same second; within one track, several
     # positions at one second collapse to the first (case C04).
     _, same_time = _same_second(out)
@@ -262,9 +278,11 @@ def clean_positions(
     counts["same_second_other_position"] = int(same_time.sum())
     out = out[~same_time]
 
-    jumps = implied_speed_outliers(out, max_speed_kn)
+    jumps = implied_speed_outliers(out, max_speed_kn, steps)
     dropped.append(_quarantine_rows(out[jumps], "implied_speed_outlier"))
     counts["implied_speed_outlier"] = int(jumps.sum())
-    out = out[~jumps].reset_index(drop=True)
+    out = out[~jumps]
+    seg = segment_km(out, steps).to_numpy()
+    out = out.reset_index(drop=True)
     quarantine = pd.concat(dropped, ignore_index=True)
-    return CleanResult(out, quarantine, counts)
+    return CleanResult(out, quarantine, counts, seg)

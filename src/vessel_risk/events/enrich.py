@@ -9,6 +9,8 @@ recomputing them, so every stage sees the same port state with the same threshol
 
 from __future__ import annotations
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from vessel_risk.events.port_visits import ENTER_KM, EXIT_KM, in_port_state
@@ -25,6 +27,7 @@ def enrich_positions(
     *,
     enter_km: float = ENTER_KM,
     exit_km: float = EXIT_KM,
+    step_km: npt.NDArray[np.float64] | None = None,
 ) -> pd.DataFrame:
     """Cleaned positions with distance to port, nearest port, step length and ``in_port``.
 
@@ -41,6 +44,14 @@ def enrich_positions(
     enter_km, exit_km : float, default 3 and 4
         GFW's anchorage rule for ``in_port``: a vessel enters a port visit within
         ``enter_km`` of an anchorage and leaves beyond ``exit_km``.
+    step_km : ndarray of shape (n,), optional
+        ``segment_km`` already measured (:attr:`~vessel_risk.events.clean.CleanResult.segment_km`);
+        default: measured here (:func:`~vessel_risk.geo.tracks.segment_km`).
+
+    Raises
+    ------
+    ValueError
+        If ``step_km`` is not one value per position.
 
     Returns
     -------
@@ -56,7 +67,12 @@ def enrich_positions(
     nearest = PortIndex(ports).nearest(pos["lat"].to_numpy(), pos["lon"].to_numpy())
     pos[Enriched.distance_from_port_km] = nearest.distance_km
     pos[Enriched.port_index] = nearest.index
-    pos[Enriched.segment_km] = segment_km(pos).to_numpy()
+    if step_km is not None and len(step_km) != len(pos):
+        raise ValueError(
+            f"The 'step_km' parameter of enrich_positions must have one value per position "
+            f"({len(pos)}). Got {len(step_km)} instead."
+        )
+    pos[Enriched.segment_km] = step_km if step_km is not None else segment_km(pos).to_numpy()
     pos[Enriched.in_port] = in_port_state(
         pos,
         pos[Enriched.distance_from_port_km],

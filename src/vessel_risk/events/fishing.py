@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+from pandas.api.indexers import BaseIndexer
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from vessel_risk.geo.tracks import same_vessel_as_previous
@@ -69,6 +70,50 @@ def solar_hour(timestamp: pd.Series, lon: pd.Series) -> npt.NDArray[np.float64]:
     return np.mod(utc_h + lon.to_numpy(dtype="float64") / 15.0, 24.0)
 
 
+class _TrackWindows(BaseIndexer):
+    """Rolling windows of some hours of time up to each row, within its vessel track.
+
+    The bounds pandas' ``groupby(vessel).rolling("<hours>h")`` uses (rows with a time
+    in ``(t - hours, t]`` of the same vessel, up to the row itself), found for all rows
+    at once by binary search, so one rolling pass over the whole frame gives the same
+    values without a pass per vessel (issue 15).
+
+    Parameters
+    ----------
+    vessel : ndarray of int, shape (n,)
+        Track number of each row, non-decreasing.
+    t_ns : ndarray of int64, shape (n,)
+        Times in ns, non-decreasing within each track.
+    """
+
+    def __init__(self, vessel: npt.ArrayLike, t_ns: npt.NDArray[np.int64]) -> None:
+        super().__init__()
+        self._t = t_ns
+        ordered = np.sort(t_ns)
+        self._times = ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(t_ns) else ordered
+        # Rows keyed by (track, rank of time): increasing over the whole frame.
+        self._base = np.asarray(vessel, dtype="int64") * (len(self._times) + 1)
+        self._key = self._base + np.searchsorted(self._times, t_ns)
+        self._start = self._end = np.arange(1, len(t_ns) + 1, dtype="int64")
+
+    def hours(self, hours: float) -> _TrackWindows:
+        """These windows set to ``hours`` (h) of time."""
+        first = np.searchsorted(self._times, self._t - int(hours * 3_600_000_000_000), "right")
+        self._start = np.searchsorted(self._key, self._base + first, side="left").astype("int64")
+        return self
+
+    def get_window_bounds(
+        self,
+        num_values: int = 0,
+        min_periods: int | None = None,
+        center: bool | None = None,
+        closed: str | None = None,
+        step: int | None = None,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Start and end (exclusive) row of each row's window."""
+        return self._start, self._end
+
+
 def movement_features(positions: pd.DataFrame) -> pd.DataFrame:
     """Per-position features for fishing classification.
 
@@ -102,35 +147,24 @@ def movement_features(positions: pd.DataFrame) -> pd.DataFrame:
         },
         index=p.index,
     )
-    frame = pd.DataFrame(
-        {
-            "vessel": np.cumsum(~same),
-            "timestamp": p["timestamp"].to_numpy(dtype="datetime64[ns]"),
-            "speed": out["speed_knots"].to_numpy(),
-            "turn": turn,
-        }
-    )
+    vessel = np.cumsum(~same)
+    t_ns = p["timestamp"].to_numpy(dtype="datetime64[ns]").view("int64")
+    speed = pd.Series(out["speed_knots"].to_numpy())
+    turns = pd.Series(turn)
+    windows = _TrackWindows(vessel, t_ns)
     for w in WINDOWS_H:
         # Windows of w hours of time (not rows) up to each position, per vessel.
-        back = (
-            frame.set_index("timestamp")
-            .groupby("vessel")[["speed", "turn"]]
-            .rolling(f"{w}h", min_periods=1)
-            .agg(["mean", "std"])
-            .reset_index(drop=True)
-        )
-        out[f"speed_std_{w}h"] = back[("speed", "std")].to_numpy()
-        out[f"turn_mean_{w}h"] = back[("turn", "mean")].to_numpy()
+        window = windows.hours(w)
+        out[f"speed_std_{w}h"] = speed.rolling(window, min_periods=1).std().to_numpy()
+        out[f"turn_mean_{w}h"] = turns.rolling(window, min_periods=1).mean().to_numpy()
     # Speed relative to the vessel's own habits: gears fish at different speeds.
-    out["speed_rank_in_vessel"] = (
-        pd.Series(out["speed_knots"].to_numpy()).groupby(frame["vessel"]).rank(pct=True).to_numpy()
-    )
+    out["speed_rank_in_vessel"] = speed.groupby(vessel).rank(pct=True).to_numpy()
     night_speed = pd.Series(np.where(out["night"] == 1, out["speed_knots"], np.nan))
-    out["speed_rank_night"] = night_speed.groupby(frame["vessel"]).rank(pct=True).to_numpy()
-    ranks = frame.assign(rank=out["speed_rank_in_vessel"].to_numpy()).set_index("timestamp")
+    out["speed_rank_night"] = night_speed.groupby(vessel).rank(pct=True).to_numpy()
+    rank = pd.Series(out["speed_rank_in_vessel"].to_numpy())
     for w in RANK_WINDOWS_H:
         out[f"speed_rank_mean_{w}h"] = (
-            ranks.groupby("vessel")["rank"].rolling(f"{w}h", min_periods=1).mean().to_numpy()
+            rank.rolling(windows.hours(w), min_periods=1).mean().to_numpy()
         )
     return out[FEATURES]
 

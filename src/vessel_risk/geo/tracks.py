@@ -134,7 +134,7 @@ def track_length_km(positions: pd.DataFrame) -> pd.Series:
     return seg.groupby(p["mmsi"].to_numpy()).sum()
 
 
-def segment_km(positions: pd.DataFrame) -> pd.Series:
+def segment_km(positions: pd.DataFrame, steps: StepDistances | None = None) -> pd.Series:
     """Distance in km from each position's predecessor of the same vessel track (0 for
     the first; NaN-position rows give 0 and do not break the chain).
 
@@ -145,6 +145,8 @@ def segment_km(positions: pd.DataFrame) -> pd.Series:
     ----------
     positions : DataFrame sorted by ``mmsi`` (then ``track_id``), ``timestamp``; with
         ``track_id``, no step joins two tracks of one MMSI.
+    steps : StepDistances, optional
+        Steps already measured between rows of ``positions`` (by index label).
 
     Returns
     -------
@@ -154,10 +156,73 @@ def segment_km(positions: pd.DataFrame) -> pd.Series:
     keys = ["mmsi", "track_id"] if "track_id" in positions.columns else ["mmsi"]
     p = positions.loc[has, [*keys, "lat", "lon"]]
     same = same_vessel_as_previous(p)
-    d = distance_km(p["lat"].shift(1), p["lon"].shift(1), p["lat"], p["lon"])
+    if steps is not None:
+        d = steps.between(p.index, p["lat"], p["lon"], same)
+    else:
+        d = distance_km(p["lat"].shift(1), p["lon"].shift(1), p["lat"], p["lon"])
     out = pd.Series(0.0, index=positions.index)
     out.loc[p.index] = np.where(same, d, 0.0)
     return out
+
+
+class StepDistances:
+    """Geodesic km of the steps between rows of one frame, kept by row label for reuse.
+
+    Cleaning measures the steps between consecutive positions three times (the
+    transmitter split, the speed outliers, the track lengths) on frames that lose a few
+    rows between looks; a step between the same two rows is the same distance, so each
+    is computed once (issue 15). Labels are the rows' integer index labels in the frame
+    the instance was made for.
+
+    Parameters
+    ----------
+    n : int
+        Rows of that frame: labels run from 0 to ``n - 1``.
+    """
+
+    def __init__(self, n: int) -> None:
+        self._prev = np.full(n, -1, dtype="int64")
+        self._km = np.full(n, np.nan)
+
+    def between(
+        self,
+        labels: npt.ArrayLike,
+        lat: npt.ArrayLike,
+        lon: npt.ArrayLike,
+        wanted: npt.NDArray[np.bool_],
+    ) -> npt.NDArray[np.float64]:
+        """Distance from each row to the row before it, where ``wanted``.
+
+        Parameters
+        ----------
+        labels : array-like of int, shape (n,)
+            Row labels, in the order of the steps.
+        lat, lon : array-like of shape (n,)
+            Degrees, aligned with ``labels``.
+        wanted : ndarray of bool, shape (n,)
+            Rows whose step is needed (False for the first row).
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            Geodesic km from row ``i - 1`` to row ``i`` (:func:`distance_km`, the same
+            value as computing it afresh) where ``wanted``, NaN elsewhere.
+        """
+        lab = np.asarray(labels, dtype="int64")
+        la = np.asarray(lat, dtype="float64")
+        lo = np.asarray(lon, dtype="float64")
+        out = np.full(len(lab), np.nan)
+        if len(lab) < 2:
+            return out
+        rows = np.flatnonzero(wanted[1:]) + 1
+        prev = lab[rows - 1]
+        known = self._prev[lab[rows]] == prev
+        out[rows[known]] = self._km[lab[rows[known]]]
+        new = rows[~known]
+        out[new] = distance_km(la[new - 1], lo[new - 1], la[new], lo[new])
+        self._prev[lab[new]] = lab[new - 1]
+        self._km[lab[new]] = out[new]
+        return out
 
 
 def split_at_antimeridian(

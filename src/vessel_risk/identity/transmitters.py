@@ -23,10 +23,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from vessel_risk.geo.geodesy import distance_km
-from vessel_risk.geo.tracks import MAX_SILENCE_H, same_vessel_as_previous
+from vessel_risk.frames import sort_order
+from vessel_risk.geo.geodesy import WGS84, distance_km
+from vessel_risk.geo.tracks import MAX_SILENCE_H, StepDistances, same_vessel_as_previous
 
 MAX_SPEED_KN = 30.0
 """Fastest plausible speed of a fishing vessel between two positions (GFW segmenter)."""
@@ -38,6 +40,64 @@ KM_PER_NM = 1.852
 
 
 EARTH_RADIUS_KM = 6371.0088
+
+
+def _haversine_steps(
+    phis: np.ndarray, lmbs: np.ndarray, coss: np.ndarray
+) -> npt.NDArray[np.float64]:
+    """Haversine km from each position to the one before it (first: NaN), in NumPy.
+
+    The formula and operand order of :func:`_assign`'s scalar one; NumPy's ``sin`` may
+    differ from ``math.sin`` in the last bit, so callers decide only where the result
+    is clear of a threshold (:func:`_steps_reachable`).
+    """
+    d = np.full(len(phis), np.nan)
+    if len(phis) > 1:
+        a = (
+            np.sin((phis[1:] - phis[:-1]) / 2) ** 2
+            + coss[:-1] * coss[1:] * np.sin((lmbs[1:] - lmbs[:-1]) / 2) ** 2
+        )
+        d[1:] = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return d
+
+
+def _steps_reachable(
+    times_h: np.ndarray,
+    phis: list[float],
+    lmbs: list[float],
+    max_speed_kn: float,
+) -> npt.NDArray[np.bool_]:
+    """Whether each position is reachable from the one before it by :func:`_assign`'s
+    rule (first: False), exactly as the scalar rule decides it.
+
+    NumPy gives every step; the few whose distance or implied speed lies within a
+    relative 1e-9 of ``CLOSE_KM`` or ``max_speed_kn`` are decided again in scalar
+    ``math``, so a last-bit difference never changes a decision.
+    """
+    n = len(times_h)
+    ok = np.zeros(n, dtype=bool)
+    if n < 2:
+        return ok
+    phi = np.asarray(phis)
+    d = _haversine_steps(phi, np.asarray(lmbs), np.cos(phi))[1:]
+    dt = times_h[1:] - times_h[:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v = d / KM_PER_NM / dt
+    tol = 1e-9
+    sure_yes = (d <= CLOSE_KM * (1 - tol)) | ((dt > 0) & (v <= max_speed_kn * (1 - tol)))
+    sure_no = (d > CLOSE_KM * (1 + tol)) & ~((dt > 0) & (v <= max_speed_kn * (1 + tol)))
+    ok[1:] = sure_yes
+    two_r = 2 * EARTH_RADIUS_KM
+    for j in np.flatnonzero(~sure_yes & ~sure_no).tolist():
+        i = j + 1
+        a = (
+            math.sin((phis[i] - phis[j]) / 2) ** 2
+            + math.cos(phis[j]) * math.cos(phis[i]) * math.sin((lmbs[i] - lmbs[j]) / 2) ** 2
+        )
+        dd = two_r * math.asin(math.sqrt(min(max(a, 0.0), 1.0)))
+        step = float(times_h[i] - times_h[j])
+        ok[i] = dd <= CLOSE_KM or (step > 0 and dd / KM_PER_NM / step <= max_speed_kn)
+    return ok
 
 
 def _assign(
@@ -61,21 +121,62 @@ def _assign(
     order, so a segment once silent for more than ``max_hours`` stays closed: it leaves
     the list of open segments for good, and a position is only compared with those
     (not with every segment the MMSI ever had; same assignment, issue 15).
+
+    While one segment is open, it is the segment of the position before, so what
+    happens to each next position depends on that step alone: it continues the
+    segment (reachable, within ``max_hours``), opens a new one after a silence (the
+    old one closes: still one open), or opens a second one. Such runs are assigned
+    from NumPy step arrays (:func:`_steps_reachable`, the same decisions), and the
+    loop over open segments runs only while two or more are open (issue 15).
     """
+    n = len(times_h)
     last_t: list[float] = []
     last_phi: list[float] = []
     last_lmb: list[float] = []
     last_cos: list[float] = []
     open_: list[int] = []  # segments not yet silent for max_hours, in segment order
-    out = np.empty(len(times_h), dtype="int64")
+    out = np.empty(n, dtype="int64")
     two_r = 2 * EARTH_RADIUS_KM
-    # Scalar math as before (NumPy's vectorised cos may differ in the last bit).
-    phis = [math.radians(x) for x in lat.tolist()]
-    lmbs = [math.radians(x) for x in lon.tolist()]
-    coss = [math.cos(x) for x in phis]
-    for i, (t, phi, lmb, cos_phi) in enumerate(
-        zip(times_h.tolist(), phis, lmbs, coss, strict=True)
-    ):
+    # Scalar math in the loop (NumPy's vectorised cos may differ in the last bit);
+    # np.radians is math.radians (x * (pi / 180)) for every float; cosines are taken
+    # with math.cos where the loop needs them.
+    phis = np.radians(lat).tolist()
+    lmbs = np.radians(lon).tolist()
+    ts = times_h.tolist()
+    # Per step from the position before: a silence that closes the segment, and a
+    # step that opens a second segment (neither silent nor reachable).
+    silent = np.zeros(n, dtype=bool)
+    silent[1:] = (times_h[1:] - times_h[:-1]) > max_hours
+    branch = np.flatnonzero(~silent & ~_steps_reachable(times_h, phis, lmbs, max_speed_kn))
+    silences = np.cumsum(silent)
+    i = 0
+    while i < n:
+        if len(open_) == 1 and i > 0:
+            # One open segment: run to the next step that opens a second one.
+            nb = int(np.searchsorted(branch, i))
+            j = int(branch[nb]) if nb < len(branch) else n
+            if j > i:
+                k = open_[0]
+                new = silences[i:j] - silences[i - 1]  # segments opened since i - 1
+                opened = int(new[-1])
+                out[i:j] = np.where(new == 0, k, len(last_t) + new - 1)
+                for _ in range(opened):
+                    last_t.append(0.0)
+                    last_phi.append(0.0)
+                    last_lmb.append(0.0)
+                    last_cos.append(0.0)
+                k = int(out[j - 1])
+                open_ = [k]
+                last_t[k], last_phi[k], last_lmb[k], last_cos[k] = (
+                    ts[j - 1],
+                    phis[j - 1],
+                    lmbs[j - 1],
+                    math.cos(phis[j - 1]),
+                )
+                i = j
+                continue
+        t, phi, lmb = ts[i], phis[i], lmbs[i]
+        cos_phi = math.cos(phi)
         best, best_t = -1, -math.inf
         closed = False
         for k in open_:
@@ -104,10 +205,16 @@ def _assign(
         else:
             last_t[best], last_phi[best], last_lmb[best], last_cos[best] = t, phi, lmb, cos_phi
             out[i] = best
+        i += 1
     return out
 
 
-def split_transmitters(positions: pd.DataFrame, *, max_speed_kn: float = MAX_SPEED_KN) -> pd.Series:
+def split_transmitters(
+    positions: pd.DataFrame,
+    *,
+    max_speed_kn: float = MAX_SPEED_KN,
+    steps: StepDistances | None = None,
+) -> pd.Series:
     """Track number of each position within its MMSI (0 for the first transmitter).
 
     Parameters
@@ -116,6 +223,8 @@ def split_transmitters(positions: pd.DataFrame, *, max_speed_kn: float = MAX_SPE
         With ``mmsi``, ``timestamp``, ``lat``, ``lon``; any order.
     max_speed_kn : float, default 30
         Fastest implied speed (knots) within one track.
+    steps : StepDistances, optional
+        Where to keep (and find) the steps' distances, by index label of ``positions``.
 
     Returns
     -------
@@ -131,13 +240,16 @@ def split_transmitters(positions: pd.DataFrame, *, max_speed_kn: float = MAX_SPE
     p = positions.loc[
         positions["lat"].notna() & positions["lon"].notna(), ["mmsi", "timestamp", "lat", "lon"]
     ]
-    p = p.sort_values(["mmsi", "timestamp"], kind="stable")
+    p = p.take(sort_order(p, ["mmsi", "timestamp"]))
     if p.empty:
         return track
     t_h = p["timestamp"].astype("datetime64[ns, UTC]").astype("int64").to_numpy() / 3.6e12
     lat, lon = p["lat"].to_numpy(), p["lon"].to_numpy()
     same = same_vessel_as_previous(p["mmsi"])
-    d = distance_km(np.roll(lat, 1), np.roll(lon, 1), lat, lon)
+    if steps is not None:
+        d = steps.between(p.index, lat, lon, same)
+    else:
+        d = distance_km(np.roll(lat, 1), np.roll(lon, 1), lat, lon)
     dt = t_h - np.roll(t_h, 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         jump = same & (d > CLOSE_KM) & ~(d / KM_PER_NM / dt <= max_speed_kn)
@@ -159,6 +271,7 @@ def transmitter_tracks(
     *,
     max_speed_kn: float = MAX_SPEED_KN,
     min_positions: int = MIN_TRACK_POSITIONS,
+    steps: StepDistances | None = None,
 ) -> pd.Series:
     """Transmitter track of each position: the segments of one MMSI joined into tracks.
 
@@ -185,6 +298,8 @@ def transmitter_tracks(
         Fastest implied speed (kn) within a segment (GFW's segmenter).
     min_positions : int, default 10
         Fewest positions of a segment that stands as a transmitter alongside another.
+    steps : StepDistances, optional
+        Passed to :func:`split_transmitters`.
 
     Returns
     -------
@@ -196,7 +311,7 @@ def transmitter_tracks(
     ValueError
         If ``max_speed_kn`` is not positive.
     """
-    segment = split_transmitters(positions, max_speed_kn=max_speed_kn)
+    segment = split_transmitters(positions, max_speed_kn=max_speed_kn, steps=steps)
     frame = pd.DataFrame(
         {
             "mmsi": positions["mmsi"],
@@ -206,7 +321,8 @@ def transmitter_tracks(
             "segment": segment,
         }
     )
-    placed = frame.dropna(subset=["segment"]).sort_values("timestamp", kind="stable")
+    placed = frame.dropna(subset=["segment"])
+    placed = placed.take(sort_order(placed, ["timestamp"]))
     by_segment = placed.groupby(["mmsi", "segment"], sort=True)
     spans = pd.concat(
         [
@@ -274,7 +390,9 @@ class _Span:
 
 def _reachable(a: _Span, b: _Span, max_speed_kn: float) -> bool:
     """Whether one vessel could go from the end of ``a`` to the start of ``b`` (later)."""
-    d = float(distance_km(a.last[0], a.last[1], b.first[0], b.first[1]))
+    # One pair: pyproj's scalar call, the same value as distance_km's without its
+    # array handling (10,000 calls on the 2M-row run).
+    d = WGS84.inv(a.last[1], a.last[0], b.first[1], b.first[0])[2] / 1000.0
     hours = (b.t0 - a.t1) / 3.6e12
     return d <= CLOSE_KM or (hours > 0 and d / KM_PER_NM / hours <= max_speed_kn)
 

@@ -153,6 +153,9 @@ class PartitionWork:
     loitering: pd.DataFrame = field(default_factory=pd.DataFrame)
     features: pd.DataFrame = field(default_factory=pd.DataFrame)
     identity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    step_km: Any = None
+    """``segment_km`` of ``positions`` as cleaning measured it, until ``distances``
+    uses it (None: measured there)."""
 
     def events(self) -> Events:
         """The partition's event tables, features and identity history."""
@@ -216,6 +219,7 @@ def _clean(work: PartitionWork, refs: References) -> None:
     )
     work.positions = cleaned.positions
     work.quarantine, work.cleaning = cleaned.quarantine, cleaned.counts
+    work.step_km = cleaned.segment_km
 
 
 def _transmitters(work: PartitionWork, refs: References) -> None:
@@ -227,7 +231,10 @@ def _transmitters(work: PartitionWork, refs: References) -> None:
 
 
 def _distances(work: PartitionWork, refs: References) -> None:
-    work.positions = enrich_positions(work.positions, refs.ports, refs.eez)
+    step_km, work.step_km = work.step_km, None
+    if step_km is not None and len(step_km) != len(work.positions):
+        step_km = None  # positions changed since cleaning: measure afresh
+    work.positions = enrich_positions(work.positions, refs.ports, refs.eez, step_km=step_km)
 
 
 def _encounters(work: PartitionWork, refs: References) -> None:

@@ -1,0 +1,54 @@
+"""frames.sort_order: the order of pandas' stable multi-key sort, by NumPy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vessel_risk.frames import sort_order
+
+
+def _frame(n: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    t = pd.Series(
+        pd.to_datetime(rng.integers(0, 50, n), unit="h", utc=True), dtype="datetime64[ns, UTC]"
+    )
+    t[rng.random(n) < 0.05] = pd.NaT
+    x = rng.choice([0.0, -0.0, 1.5, -2.0, np.nan, np.inf], n)
+    mmsi = pd.Series(rng.choice(["412000001", "100000002", "567000003"], n), dtype="string")
+    mmsi[rng.random(n) < 0.05] = pd.NA
+    track = pd.Series(rng.integers(0, 3, n), dtype="Int64")
+    track[rng.random(n) < 0.05] = pd.NA
+    return pd.DataFrame(
+        {
+            "mmsi": mmsi,
+            "timestamp": t,
+            "x": x,
+            "track_id": rng.integers(0, 3, n),
+            "track": track,
+            "flag": rng.random(n) < 0.5,
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "by",
+    [
+        ["mmsi", "timestamp", "x"],
+        ["mmsi", "track_id", "timestamp"],
+        ["timestamp"],
+        ["x", "flag"],
+        ["track", "mmsi"],
+    ],
+)
+def test_sort_order_is_pandas_stable_sort(by):
+    # Missing values of every kind, -0.0 beside 0.0, infinities and many ties.
+    for seed in range(5):
+        frame = _frame(2_000, seed)
+        want = frame.sort_values(by, kind="stable").index.to_numpy()
+        np.testing.assert_array_equal(sort_order(frame, by), want)
+
+
+def test_sort_order_of_an_empty_frame_is_empty():
+    assert len(sort_order(_frame(0, 0), ["mmsi", "timestamp"])) == 0
