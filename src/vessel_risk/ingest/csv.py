@@ -36,7 +36,6 @@ import pyarrow.csv as pacsv
 from vessel_risk.ingest.csv_lines import (
     _CsvBlock,
     _field_lengths_over,
-    _line_count,
     _read_lines_python,
 )
 from vessel_risk.ingest.dialects import DIALECT_COLUMNS, _is_gzip, _standardize, detect_dialect
@@ -46,6 +45,7 @@ from vessel_risk.ingest.limits import (
     IngestLimits,
     _Budget,
     _line_blocks,
+    _line_total,
     _Lines,
 )
 from vessel_risk.ingest.quarantine import raw_text
@@ -204,8 +204,12 @@ def _parse_block(
     encoding: str,
     first_line: int,
     wanted: frozenset[str] | None = None,
+    line_count: int | None = None,
 ) -> _CsvBlock:
     """Parse whole CSV lines (no header); ``first_line`` is the file line number of the first.
+
+    ``line_count``, when the caller has counted them (:class:`~vessel_risk.ingest.limits._Lines`),
+    is the number of lines in ``data`` as pyarrow counts them.
 
     With ``wanted``, the block's ``frame`` holds only those columns (in file order) and
     ``table`` every column as Arrow text: turning 139 text columns into pandas was most
@@ -246,7 +250,9 @@ def _parse_block(
         # A stray quote makes pyarrow read the following lines as one quoted field,
         # hiding them in a single record: AIS fields never span lines, so fewer records
         # than lines means exactly that.
-        if b'"' in data and len(table) + len(bad) != _line_count(data, encoding):
+        if line_count is None:
+            line_count = _line_total(data)
+        if b'"' in data and len(table) + len(bad) != line_count:
             raise pa.ArrowInvalid("a quoted field runs over several lines")
     except (pa.ArrowInvalid, UnicodeDecodeError):
         # Rows pyarrow refuses outright (overlong rows, stray quotes): read this block
@@ -363,7 +369,7 @@ def _csv_blocks(
     last_line = limits.max_rows + 1  # the last data line read
     wanted = _wanted_columns(names)
     for lines in _byte_blocks(path, chunk_bytes, limits, _placeholder(names)):
-        block = _parse_block(lines.data, names, encoding, next_line, wanted)
+        block = _parse_block(lines.data, names, encoding, next_line, wanted, lines.lines)
         block = _with_limits(block, lines, next_line, encoding, limits.max_field_chars)
         end = next_line + block.rows_in  # the line after the block
         if end - 1 > last_line:

@@ -1,5 +1,5 @@
 """Line-level helpers of the CSV reader (:mod:`vessel_risk.ingest.csv`): the line-by-line
-fallback for blocks pyarrow will not parse, pyarrow's line count, and the field-length
+fallback for blocks pyarrow will not parse, the field-length
 check of the limits, and the parsed block (:class:`_CsvBlock`). Pure functions of bytes,
 text and Arrow arrays.
 """
@@ -43,13 +43,6 @@ def _read_lines_python(
             bad.append((number, text_line))
     frame = pd.DataFrame(rows, columns=names, dtype="object")
     return frame, bad, good
-
-
-def _line_count(data: bytes, encoding: str) -> int:
-    """Lines in a block of whole lines, ending at ``\n``, ``\r\n`` or ``\r`` as in pyarrow."""
-    text = data.decode(encoding, "replace")
-    ends = text.count("\n") + text.count("\r") - text.count("\r\n")
-    return ends + (0 if not text or text.endswith(("\n", "\r")) else 1)
 
 
 def _field_lengths_over(columns: list[pa.Array | pa.ChunkedArray], limit: int) -> np.ndarray:
