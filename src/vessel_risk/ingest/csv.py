@@ -120,8 +120,8 @@ def _scan(path: Path, limits: IngestLimits, chunk: int = 1 << 24) -> tuple[bool,
     with _opened(path, limits) as fh:
         while block := fh.read(chunk):
             slash = slash or b"/" in block
-            if valid:
-                try:
+            if valid and not (block.isascii() and not decoder.getstate()[0]):
+                try:  # ASCII after whole characters is UTF-8: no text is made for it
                     decoder.decode(block)
                 except UnicodeDecodeError:
                     valid = False

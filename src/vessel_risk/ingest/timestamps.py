@@ -12,11 +12,12 @@ outside 1990-2100 are typos, not data: they become NaT, and the row is quarantin
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from vessel_risk.ingest.verdicts import ARROW_STRING
+from vessel_risk.ingest.verdicts import ARROW_STRING, _arrow_text, _numbers, _strings
 
 # Patterns as strings with inline flags so pandas runs them in pyarrow (RE2), not Python.
 _ZONE = r"(?i)(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT)\s*$"
@@ -96,28 +97,38 @@ def _parse_timestamps(
 
 
 def _compact_time(time: pd.Series, millisecond: pd.Series | None) -> pd.Series:
-    """``20210701_185151`` (+ milliseconds) as an ISO 8601 UTC string."""
-    t = time.astype("string").str.strip()
-    ok = t.str.fullmatch(r"\d{8}_\d{6}").fillna(False).astype(bool)
-    ms = (
-        pd.to_numeric(millisecond, errors="coerce").fillna(0).clip(0, 999).astype(int)
-        if millisecond is not None
-        else pd.Series(0, index=t.index)
+    """``20210701_185151`` (+ milliseconds) as an ISO 8601 UTC string; other text stripped.
+
+    Milliseconds that are not a number count as 0, and are held to 0..999. Computed in
+    pyarrow: the pandas string methods cost 0.25 s per 100,000 rows.
+    """
+    t = pc.utf8_trim_whitespace(_arrow_text(time))
+    ok = pc.fill_null(pc.match_substring_regex(t, r"^\d{8}_\d{6}$"), False)
+    if millisecond is None:
+        ms = np.zeros(len(time), dtype="int64")
+    else:
+        ms = np.clip(np.nan_to_num(_numbers(millisecond)[0].to_numpy(), nan=0.0), 0, 999)
+        ms = ms.astype("int64")
+    ms_text = pc.utf8_lpad(pc.cast(pa.array(ms), pa.string()), width=3, padding="0")
+
+    def cut(start: int, stop: int) -> pa.Array:
+        return pc.utf8_slice_codeunits(t, start, stop)
+
+    iso = pc.binary_join_element_wise(
+        cut(0, 4),
+        "-",
+        cut(4, 6),
+        "-",
+        cut(6, 8),
+        "T",
+        cut(9, 11),
+        ":",
+        cut(11, 13),
+        ":",
+        cut(13, 15),
+        ".",
+        ms_text,
+        "Z",
+        "",
     )
-    iso = (
-        t.str[0:4]
-        + "-"
-        + t.str[4:6]
-        + "-"
-        + t.str[6:8]
-        + "T"
-        + t.str[9:11]
-        + ":"
-        + t.str[11:13]
-        + ":"
-        + t.str[13:15]
-        + "."
-        + ms.astype(str).str.zfill(3)
-        + "Z"
-    )
-    return iso.where(ok, t)
+    return _strings(pc.if_else(ok, iso, t), time.index)

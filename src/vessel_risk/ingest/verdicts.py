@@ -42,16 +42,42 @@ _TRUE_FALSE |= {"0": False, "no": False}
 ARROW_STRING = pd.StringDtype("pyarrow")
 
 
-def _to_float(raw: pd.Series) -> pd.Series:
-    """Numbers from any column: pyarrow's cast when every value is a number, else pandas."""
-    if pd.api.types.is_numeric_dtype(raw):
-        return raw.astype("float64")
+_PLACEHOLDER = r"(?i)^(?:nan|na|null|none|unknown|undefined)$"
+"""Text that stands for a missing number (RE2, run by pyarrow): not junk."""
+
+
+def _arrow_text(raw: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A text column as Arrow strings, nulls for missing values; other objects as ``str``."""
     try:
-        arr = pa.array(raw.astype("string"), type=pa.string(), from_pandas=True)
-        values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
-        return pd.Series(values, index=raw.index, dtype="float64")
+        return pa.array(raw, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers or other objects among the text
+        return pa.array(raw.astype("string"), type=pa.string(), from_pandas=True)
+
+
+def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series | None]:
+    """A column as float64, and which values are text that is not a number.
+
+    The second is None for numeric columns (nothing in them can be junk). Text is
+    stripped and placeholders ("NaN", "null", "None", "unknown") are missing values;
+    when every other value is a number pyarrow casts the column, else pandas'
+    ``to_numeric`` reads what it can (the rest is NaN, and junk).
+    """
+    if pd.api.types.is_numeric_dtype(raw):
+        return raw.astype("float64"), None
+    text = pc.utf8_trim_whitespace(_arrow_text(raw))
+    placeholder = pc.fill_null(pc.match_substring_regex(text, _PLACEHOLDER), False)
+    try:
+        numbers = pc.cast(pc.if_else(placeholder, pa.scalar(None, pa.string()), text), pa.float64())
+        values = numbers.to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return pd.to_numeric(raw, errors="coerce").astype("float64")
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    filled = pc.fill_null(pc.not_equal(text, ""), False)  # neither null nor empty
+    junk = pc.and_(filled, pc.invert(placeholder)).to_numpy(zero_copy_only=False)
+    junk &= np.isnan(values)
+    return (
+        pd.Series(values, index=raw.index, dtype="float64"),
+        pd.Series(junk, index=raw.index, dtype=bool),
+    )
 
 
 def _not_vessel_report(msg_type: pd.Series) -> pd.Series:
@@ -67,24 +93,6 @@ def _not_vessel_report(msg_type: pd.Series) -> pd.Series:
         m = re.search(r"(\d+)\s*$", str(value))
         verdict[value] = m is not None and int(m.group(1)) not in VESSEL_REPORT_TYPES
     return text.map(verdict).fillna(False).astype(bool)
-
-
-def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series | None]:
-    """A column as float64, and which values are text that is not a number.
-
-    The second is None for numeric columns (nothing in them can be junk).
-    """
-    num = _to_float(raw)
-    if pd.api.types.is_numeric_dtype(raw):
-        return num, None
-    text = raw.astype("string").str.strip()
-    junk = (
-        text.notna()
-        & (text != "")
-        & num.isna()
-        & ~text.str.fullmatch(r"(?i)nan|na|null|none|unknown|undefined").fillna(False)
-    )
-    return num, junk
 
 
 def _clean_text(raw: pd.Series) -> pd.Series:
