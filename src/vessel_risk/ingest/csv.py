@@ -23,7 +23,6 @@ import contextlib
 import csv
 import gzip
 import io
-import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -117,10 +116,13 @@ def _scan(path: Path, limits: IngestLimits, chunk: int = 1 << 24) -> tuple[bool,
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
     valid, slash = True, False
+    buffer = bytearray(chunk)  # filled again and again: no fresh pages per read
     with _opened(path, limits) as fh:
-        while block := fh.read(chunk):
-            slash = slash or b"/" in block
-            if valid and not (block.isascii() and not decoder.getstate()[0]):
+        while n := fh.readinto(memoryview(buffer)):
+            block = memoryview(buffer)[:n]
+            slash = slash or buffer.find(b"/", 0, n) >= 0
+            ascii_only = (buffer if n == len(buffer) else buffer[:n]).isascii()
+            if valid and not (ascii_only and not decoder.getstate()[0]):
                 try:  # ASCII after whole characters is UTF-8: no text is made for it
                     decoder.decode(block)
                 except UnicodeDecodeError:
@@ -569,15 +571,13 @@ def iter_csv(
     try:
         names, encoding, has_slash = _csv_header(path, limits)
         dialect = detect_dialect(names)
-        blocks = _csv_blocks(path, names, encoding, chunk_bytes, limits)
-        head = [next(blocks)]
-        second = next(blocks, None)
+        # dd/mm/yyyy dates may be in several blocks: decided once, over the whole file
+        # (for a file of one block that is its own verdict). Blocks are parsed one at a
+        # time: holding a second parsed block to see whether there is one cost memory.
         day_first = None
-        if second is not None:
-            head.append(second)
-            if has_slash:  # dd/mm/yyyy dates may be in several chunks: decide once
-                day_first = _file_day_first(path, names, encoding, chunk_bytes, limits)
-        for block in itertools.chain(head, blocks):
+        if has_slash:
+            day_first = _file_day_first(path, names, encoding, chunk_bytes, limits)
+        for block in _csv_blocks(path, names, encoding, chunk_bytes, limits):
             frame = _standardize(block.frame, dialect)
             frame.index = pd.RangeIndex(len(frame))
             frame["line"] = block.lines.astype("float64")
