@@ -73,7 +73,33 @@ from vessel_risk.ingest.verdicts import (
 )
 
 CHUNK_BYTES = 64 << 20
-"""CSV bytes (decompressed) read at a time: about a million rows of a typical export."""
+"""The most CSV bytes (decompressed) read at a time (:func:`_block_bytes`)."""
+BLOCK_ROWS = 150_000
+"""Rows a CSV block aims at: memory follows rows (each becomes some 30 typed values in
+pandas) as much as bytes, so a narrow file's block is cut shorter (:func:`_block_bytes`)."""
+BLOCK_FIELDS = 20_000_000
+"""Fields (rows x columns) a CSV block aims at: a block whose every column must be read
+(a line long enough to hold an overlong field) holds that many Arrow strings."""
+
+
+def _block_bytes(path: Path, names: list[str], limits: IngestLimits) -> int:
+    """Bytes per block for this file: about :data:`BLOCK_ROWS` rows and at most
+    :data:`BLOCK_FIELDS` fields, by the mean line of the first MiB, within 1 MiB and
+    :data:`CHUNK_BYTES`.
+
+    Measured peaks of ``vessel-risk ingest`` (benchmarks/README.md, issue 15 session 6):
+    the 139-column decoded CSV (500 bytes a line) keeps 64 MiB blocks, a 17-column NOAA
+    file (114 bytes a line) gets 16 MiB ones; both stay under 1 GiB.
+    """
+    with _opened(path, limits) as fh:
+        fh.readline(limits.max_line_bytes + 2)  # the header
+        sample = fh.read(1 << 20)
+    lines = sample.count(b"\n")
+    if not lines:  # not one whole line in a MiB: few rows per block whatever its size
+        return CHUNK_BYTES
+    per_line = (sample.rfind(b"\n") + 1) / lines
+    rows = min(BLOCK_ROWS, BLOCK_FIELDS // max(1, len(names)))
+    return int(min(CHUNK_BYTES, max(1 << 20, rows * per_line)))
 
 
 def _header_names(first: str) -> list[str]:
@@ -533,7 +559,7 @@ def _parse(
 
 
 def iter_csv(
-    path: Path, *, chunk_bytes: int = CHUNK_BYTES, limits: IngestLimits = DEFAULT_LIMITS
+    path: Path, *, chunk_bytes: int | None = None, limits: IngestLimits = DEFAULT_LIMITS
 ) -> Iterator[IngestResult]:
     """Read a CSV file (gzipped or not) in blocks of whole lines.
 
@@ -547,8 +573,9 @@ def iter_csv(
     ----------
     path : Path
         An existing file that :func:`~vessel_risk.ingest.dialects.sniff` calls ``"csv"``.
-    chunk_bytes : int, default 64 MiB
-        Bytes (decompressed) per block, cut at a newline.
+    chunk_bytes : int, optional
+        Bytes (decompressed) per block, cut at a newline; default :func:`_block_bytes`
+        (about 150,000 rows, at most 64 MiB), which bounds memory whatever the width.
     limits : IngestLimits, optional
         Line, field, row and decompressed-size limits (:mod:`vessel_risk.ingest.limits`):
         what exceeds them is quarantined, and a file stopped at one says so in
@@ -571,6 +598,8 @@ def iter_csv(
     try:
         names, encoding, has_slash = _csv_header(path, limits)
         dialect = detect_dialect(names)
+        if chunk_bytes is None:
+            chunk_bytes = _block_bytes(path, names, limits)
         # dd/mm/yyyy dates may be in several blocks: decided once, over the whole file
         # (for a file of one block that is its own verdict). Blocks are parsed one at a
         # time: holding a second parsed block to see whether there is one cost memory.
