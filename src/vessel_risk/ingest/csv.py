@@ -22,7 +22,6 @@ import codecs
 import contextlib
 import csv
 import gzip
-import io
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -248,15 +247,17 @@ def _parse_block(
         keep = None  # nothing to leave out, or names pyarrow could not tell apart
     bad: list[tuple[int | None, str]] = []
 
-    def parse(columns: list[str] | None, invalid: list[tuple[int | None, str]]) -> pa.Table:
+    def parse(
+        columns: list[str] | None, invalid: list[tuple[int | None, str]], threads: bool = False
+    ) -> pa.Table:
         def on_invalid(row: pacsv.InvalidRow) -> str:
             invalid.append((row.number, row.text))
             return "skip"
 
         return pacsv.read_csv(
-            io.BytesIO(data),
+            pa.BufferReader(data),
             read_options=pacsv.ReadOptions(
-                use_threads=False,
+                use_threads=threads,
                 column_names=names,
                 encoding=encoding,
                 block_size=1 << 24,
@@ -271,15 +272,24 @@ def _parse_block(
             ),
         )
 
+    if line_count is None:
+        line_count = _line_total(data)
+    columns = None if keep is None else [names[i] for i in keep]
+    table = None
+    with contextlib.suppress(pa.ArrowInvalid, UnicodeDecodeError):
+        # pyarrow's threads first (its 16 MiB parts on every core); a block with any
+        # invalid row is parsed again on one thread, which numbers the invalid rows.
+        table = parse(columns, bad, threads=True)
+    if table is None or bad or len(table) != line_count:
+        table, bad = None, []
     try:
         # Only the dialect's columns are converted; the rows (and the invalid ones) are
         # the same whatever columns are kept, since every field is tokenised.
-        table = parse(None if keep is None else [names[i] for i in keep], bad)
+        if table is None:
+            table = parse(columns, bad)
         # A stray quote makes pyarrow read the following lines as one quoted field,
         # hiding them in a single record: AIS fields never span lines, so fewer records
         # than lines means exactly that.
-        if line_count is None:
-            line_count = _line_total(data)
         if b'"' in data and len(table) + len(bad) != line_count:
             raise pa.ArrowInvalid("a quoted field runs over several lines")
     except (pa.ArrowInvalid, UnicodeDecodeError):
