@@ -56,7 +56,14 @@ SHARED = next(
 )
 CSV_SAMPLE = "snapshots/decoded_global_20210701.csv.gz"
 NMEA_SAMPLE = "nmea/tagblock_20211101.nm4"
-DEFAULT_VENV = REPO_ROOT.parent / "aisdb-venv"
+DEFAULT_VENV = next(
+    (
+        d / "aisdb-venv"
+        for d in (REPO_ROOT.parent, REPO_ROOT.parent.parent)  # a checkout or a worktree
+        if (d / "aisdb-venv" / "bin" / "python").exists()
+    ),
+    REPO_ROOT.parent / "aisdb-venv",
+)
 
 AISDB_CHILD = r"""
 import sys, time, sqlite3, json
@@ -201,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--shared", type=Path, default=SHARED, help="../shared/data/ais")
     ap.add_argument("--run", action="store_true", help="also time `vessel-risk run` per file")
     ap.add_argument("--skip-aisdb", action="store_true")
+    ap.add_argument(
+        "--kinds", default="csv,nmea", help="which inputs to time: csv, nmea or both (csv,nmea)"
+    )
     args = ap.parse_args(argv)
 
     have_aisdb = (args.venv / "bin" / "python").exists() and not args.skip_aisdb
@@ -226,7 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         "base_src": str(args.base_src) if args.base_src else None,
         "files": {},
     }
+    kinds = {k.strip() for k in args.kinds.split(",")}
     for kind, (path, build, sample, preference) in inputs.items():
+        if kind not in kinds:
+            continue
         if not path.exists():
             n = build(args.shared / sample, path, args.rows)
             print(f"built {path} ({n:,} rows)", flush=True)
