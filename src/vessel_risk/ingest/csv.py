@@ -22,19 +22,19 @@ import codecs
 import contextlib
 import csv
 import gzip
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from vessel_risk.ingest.csv_lines import (
     _CsvBlock,
     _field_lengths_over,
-    _read_lines_python,
+    _parse_block,
 )
 from vessel_risk.ingest.dialects import DIALECT_COLUMNS, _is_gzip, _standardize, detect_dialect
 from vessel_risk.ingest.limits import (
@@ -43,7 +43,6 @@ from vessel_risk.ingest.limits import (
     IngestLimits,
     _Budget,
     _line_blocks,
-    _line_total,
     _Lines,
 )
 from vessel_risk.ingest.quarantine import raw_text
@@ -225,112 +224,6 @@ def _with_limits(
     )
 
 
-def _parse_block(
-    data: bytes,
-    names: list[str],
-    encoding: str,
-    first_line: int,
-    wanted: frozenset[str] | None = None,
-    line_count: int | None = None,
-) -> _CsvBlock:
-    """Parse whole CSV lines (no header); ``first_line`` is the file line number of the first.
-
-    ``line_count``, when the caller has counted them (:class:`~vessel_risk.ingest.limits._Lines`),
-    is the number of lines in ``data`` as pyarrow counts them.
-
-    With ``wanted``, the block's ``frame`` holds only those columns (in file order) and
-    ``table`` every column as Arrow text: turning 139 text columns into pandas was most
-    of the time spent reading a wide file, for columns no stage reads.
-    """
-    keep = [i for i, n in enumerate(names) if n in wanted] if wanted is not None else None
-    if keep is not None and (len(keep) == len(names) or len(set(names)) < len(names)):
-        keep = None  # nothing to leave out, or names pyarrow could not tell apart
-    bad: list[tuple[int | None, str]] = []
-
-    def parse(
-        columns: list[str] | None, invalid: list[tuple[int | None, str]], threads: bool = False
-    ) -> pa.Table:
-        def on_invalid(row: pacsv.InvalidRow) -> str:
-            invalid.append((row.number, row.text))
-            return "skip"
-
-        return pacsv.read_csv(
-            pa.BufferReader(data),
-            read_options=pacsv.ReadOptions(
-                use_threads=threads,
-                column_names=names,
-                encoding=encoding,
-                block_size=1 << 24,
-            ),
-            parse_options=pacsv.ParseOptions(
-                invalid_row_handler=on_invalid, ignore_empty_lines=False
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                strings_can_be_null=True,
-                include_columns=columns,
-            ),
-        )
-
-    if line_count is None:
-        line_count = _line_total(data)
-    columns = None if keep is None else [names[i] for i in keep]
-    table = None
-    with contextlib.suppress(pa.ArrowInvalid, UnicodeDecodeError):
-        # pyarrow's threads first (its 16 MiB parts on every core); a block with any
-        # invalid row is parsed again on one thread, which numbers the invalid rows.
-        table = parse(columns, bad, threads=True)
-    if table is None or bad or len(table) != line_count:
-        table, bad = None, []
-    try:
-        # Only the dialect's columns are converted; the rows (and the invalid ones) are
-        # the same whatever columns are kept, since every field is tokenised.
-        if table is None:
-            table = parse(columns, bad)
-        # A stray quote makes pyarrow read the following lines as one quoted field,
-        # hiding them in a single record: AIS fields never span lines, so fewer records
-        # than lines means exactly that.
-        if b'"' in data and len(table) + len(bad) != line_count:
-            raise pa.ArrowInvalid("a quoted field runs over several lines")
-    except (pa.ArrowInvalid, UnicodeDecodeError):
-        # Rows pyarrow refuses outright (overlong rows, stray quotes): read this block
-        # line by line so one bad line costs only itself.
-        frame, bad_rows, good = _read_lines_python(data.decode(encoding, "replace"), names)
-        shift = first_line - 1
-        return _CsvBlock(
-            frame,
-            pd.DataFrame(
-                {"line": [float(n + shift) for n, _ in bad_rows], "raw": [t for _, t in bad_rows]}
-            ),
-            np.array(good, dtype="int64") + shift,
-            len(frame) + len(bad_rows),
-        )
-    keep = [i for i, n in enumerate(names) if n in wanted] if wanted is not None else None
-    full: Callable[[], pa.Table] | None = None
-    if keep is not None:
-        frame = table.to_pandas()
-        frame.columns = [names[i] for i in keep]
-
-        def full() -> pa.Table:
-            return parse(None, []).rename_columns(names)
-
-    else:
-        frame = table.to_pandas()
-        frame.columns = names
-    shift = first_line - 1
-    bad_lines = np.array([n for n, _ in bad if n is not None], dtype="int64")
-    total = len(frame) + len(bad)
-    all_lines = np.arange(1, total + 1)
-    good_lines = np.setdiff1d(all_lines, bad_lines, assume_unique=True)[: len(frame)]
-    malformed = pd.DataFrame(
-        {
-            "line": [float(n + shift) if n is not None else np.nan for n, _ in bad],
-            "raw": [t for _, t in bad],
-        }
-    )
-    return _CsvBlock(frame, malformed, good_lines + shift, total, None, None, full)
-
-
 def _wanted_columns(names: list[str]) -> frozenset[str]:
     """The columns of a file that its dialect's standard frame is made from."""
     dialect = detect_dialect(names)
@@ -443,6 +336,21 @@ def _csv_blocks(
             block.limit_reached = "max_decompressed_bytes"
         next_line = end
         yield block
+
+
+def _read_ahead(blocks: Iterator[_CsvBlock]) -> Iterator[_CsvBlock]:
+    """``blocks``, the next one read and parsed on a thread while the caller handles this one.
+
+    Reading and pyarrow's parse release the GIL, so on two cores they overlap the
+    verdicts and the writing of the block before. At most two blocks are held (the one
+    yielded and the one being read); an exception of ``blocks`` is raised here.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-read-ahead") as pool:
+        pending = pool.submit(next, blocks, None)
+        while (block := pending.result()) is not None:
+            pending = pool.submit(next, blocks, None)
+            yield block
+            del block  # not held while the caller waits for the next one
 
 
 def _timestamp_column(names: list[str]) -> str:
@@ -616,7 +524,7 @@ def iter_csv(
         day_first = None
         if has_slash:
             day_first = _file_day_first(path, names, encoding, chunk_bytes, limits)
-        for block in _csv_blocks(path, names, encoding, chunk_bytes, limits):
+        for block in _read_ahead(_csv_blocks(path, names, encoding, chunk_bytes, limits)):
             frame = _standardize(block.frame, dialect)
             frame.index = pd.RangeIndex(len(frame))
             frame["line"] = block.lines.astype("float64")
