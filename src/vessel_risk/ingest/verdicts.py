@@ -97,8 +97,10 @@ def _not_vessel_report(msg_type: pd.Series) -> pd.Series:
 
 def _clean_text(raw: pd.Series) -> pd.Series:
     """Text stripped, with empty and placeholder values ("Unknown", "none") as NA."""
-    v = raw.astype("string").str.strip()
-    return v.where((v != "") & ~v.str.fullmatch(r"(?i)unknown|undefined|none").fillna(False))
+    v = pc.utf8_trim_whitespace(_arrow_text(raw))
+    placeholder = pc.match_substring_regex(v, r"(?i)^(?:unknown|undefined|none)$")
+    drop = pc.fill_null(pc.or_(pc.equal(v, ""), placeholder), True)
+    return _strings(pc.if_else(drop, pa.scalar(None, pa.string()), v), raw.index)
 
 
 def _ais_class(text: pd.Series) -> pd.Series:
@@ -172,7 +174,9 @@ def _normalize_mmsi(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     zero-padded to 9 characters by pyarrow; anything else takes the general path.
     """
     if not pd.api.types.is_integer_dtype(values) or values.isna().any():
-        return normalize_mmsi(values)
+        if pd.api.types.is_float_dtype(values) or pd.api.types.is_bool_dtype(values):
+            return normalize_mmsi(values)
+        return _text_mmsi(values)
     v = values.to_numpy(dtype="int64")
     ok = (v >= 0) & (v <= 999_999_999)
     text = pc.utf8_lpad(pc.cast(pa.array(v), pa.string()), width=9, padding="0")
@@ -183,3 +187,24 @@ def _normalize_mmsi(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     if not ok.all():
         reason[~ok] = "mmsi_not_numeric_9_digits"
     return mmsi, reason
+
+
+def _text_mmsi(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """:func:`~vessel_risk.identity.mmsi.normalize_mmsi` of text, in pyarrow.
+
+    The same steps (strip, a trailing ".0" dropped, 1 to 9 digits zero-padded to 9) and
+    the same RE2 patterns pandas runs; text with a non-ASCII character takes the pandas
+    path, whose ``\\d`` there is Python's (any Unicode digit).
+    """
+    text = pc.utf8_trim_whitespace(_arrow_text(values))
+    if not pc.all(pc.fill_null(pc.string_is_ascii(text), True)).as_py():
+        return normalize_mmsi(values)
+    text = pc.replace_substring_regex(text, pattern=r"\.0$", replacement="")
+    missing = pc.fill_null(pc.equal(text, ""), True)
+    digits = pc.fill_null(pc.match_substring_regex(text, r"^\d{1,9}$"), False)
+    ok = pc.and_(pc.invert(missing), digits)
+    null = pa.scalar(None, pa.string())
+    mmsi = pc.if_else(ok, pc.utf8_lpad(text, width=9, padding="0"), null)
+    bad = pc.if_else(ok, null, pa.scalar("mmsi_not_numeric_9_digits"))
+    reason = pc.if_else(missing, pa.scalar("missing_mmsi"), bad)
+    return _strings(mmsi, values.index), _strings(reason, values.index)
