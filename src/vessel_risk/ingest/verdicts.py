@@ -54,6 +54,20 @@ def _arrow_text(raw: pd.Series) -> pa.Array | pa.ChunkedArray:
         return pa.array(raw.astype("string"), type=pa.string(), from_pandas=True)
 
 
+def _placeholders(text: pa.Array) -> pa.Array:
+    """Which values are :data:`_PLACEHOLDER` text (False for nulls).
+
+    Placeholders are letters only, so the pattern runs on the values pyarrow finds
+    alphabetic alone: a handful in a column of numbers.
+    """
+    alpha = pc.indices_nonzero(pc.fill_null(pc.utf8_is_alpha(text), False))
+    found = np.zeros(len(text), dtype=bool)
+    if len(alpha):
+        hit = pc.match_substring_regex(pc.take(text, alpha), _PLACEHOLDER)
+        found[alpha.to_numpy()[hit.to_numpy(zero_copy_only=False)]] = True
+    return pa.array(found)
+
+
 def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series | None]:
     """A column as float64, and which values are text that is not a number.
 
@@ -65,7 +79,9 @@ def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series | None]:
     if pd.api.types.is_numeric_dtype(raw):
         return raw.astype("float64"), None
     text = pc.utf8_trim_whitespace(_arrow_text(raw))
-    placeholder = pc.fill_null(pc.match_substring_regex(text, _PLACEHOLDER), False)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    placeholder = _placeholders(text)
     try:
         numbers = pc.cast(pc.if_else(placeholder, pa.scalar(None, pa.string()), text), pa.float64())
         values = numbers.to_numpy(zero_copy_only=False)
