@@ -25,6 +25,7 @@ import hashlib
 import json
 import shutil
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -141,9 +142,20 @@ def write_store(
             "write each store to a new folder, or add files to an existing store with "
             "`vessel-risk ingest PATH... --store DIR --append`."
         )
-    hashes = _refuse_duplicates(paths, {})
+    if len(paths) != 1:  # refused before anything is written
+        hashes = _refuse_duplicates(paths, {})
     store.mkdir(parents=True, exist_ok=True)
-    reports, touched = _ingest(paths, store, partitions, 0, on_file, limits)
+    if len(paths) == 1:  # nothing to be a duplicate of: hashed while it is ingested
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as pool:
+            digest = pool.submit(file_sha256, paths[0])
+            reports, touched = _ingest(paths, store, partitions, 0, on_file, limits)
+            try:
+                hashes = [digest.result()]
+            except BaseException:
+                _remove_files(store, [0])
+                raise
+    else:
+        reports, touched = _ingest(paths, store, partitions, 0, on_file, limits)
     (store / "ingest_report.json").write_text(json.dumps(reports, indent=2, default=str))
     _write_manifest(store, {"partitions": partitions, "appends": []})
     _record_append(store, touched, list(range(len(paths))), hashes)
