@@ -28,7 +28,7 @@ Usage::
     .venv/bin/python benchmarks/bench_aisdb.py                    # 1.8M rows each
     .venv/bin/python benchmarks/bench_aisdb.py --rows 200000 --run
     .venv/bin/python benchmarks/bench_aisdb.py --src ../main/src  # another checkout
-    .venv/bin/python benchmarks/bench_aisdb.py --only nmea --base-src ../base/src
+    .venv/bin/python benchmarks/bench_aisdb.py --kinds nmea --base-src ../base/src
 
 From a worktree (``/work/wt/NAME``) the aisdb venv and ``shared`` are looked for one
 level further up too.
@@ -213,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--run", action="store_true", help="also time `vessel-risk run` per file")
     ap.add_argument("--skip-aisdb", action="store_true")
     ap.add_argument(
-        "--only", choices=["csv", "nmea"], default=None, help="time one of the two files only"
+        "--kinds", default="csv,nmea", help="which inputs to time: csv, nmea or both (csv,nmea)"
     )
     args = ap.parse_args(argv)
 
@@ -240,8 +240,9 @@ def main(argv: list[str] | None = None) -> int:
         "base_src": str(args.base_src) if args.base_src else None,
         "files": {},
     }
+    kinds = {k.strip() for k in args.kinds.split(",")}
     for kind, (path, build, sample, preference) in inputs.items():
-        if args.only and kind != args.only:
+        if kind not in kinds:
             continue
         if not path.exists():
             n = build(args.shared / sample, path, args.rows)

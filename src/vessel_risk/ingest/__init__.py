@@ -63,10 +63,9 @@ from vessel_risk.ingest.store import (
     store_appends,
     store_partition_count,
     store_partitions,
-    vessel_partition,
-    write_split,
     write_store,
 )
+from vessel_risk.ingest.store_split import vessel_partition, write_split
 
 __all__ = [
     "CANONICAL",

@@ -22,22 +22,19 @@ import codecs
 import contextlib
 import csv
 import gzip
-import io
-import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from vessel_risk.ingest.csv_lines import (
     _CsvBlock,
     _field_lengths_over,
-    _line_count,
-    _read_lines_python,
+    _parse_block,
 )
 from vessel_risk.ingest.dialects import DIALECT_COLUMNS, _is_gzip, _standardize, detect_dialect
 from vessel_risk.ingest.limits import (
@@ -74,7 +71,33 @@ from vessel_risk.ingest.verdicts import (
 )
 
 CHUNK_BYTES = 64 << 20
-"""CSV bytes (decompressed) read at a time: about a million rows of a typical export."""
+"""The most CSV bytes (decompressed) read at a time (:func:`_block_bytes`)."""
+BLOCK_ROWS = 150_000
+"""Rows a CSV block aims at: memory follows rows (each becomes some 30 typed values in
+pandas) as much as bytes, so a narrow file's block is cut shorter (:func:`_block_bytes`)."""
+BLOCK_FIELDS = 20_000_000
+"""Fields (rows x columns) a CSV block aims at: a block whose every column must be read
+(a line long enough to hold an overlong field) holds that many Arrow strings."""
+
+
+def _block_bytes(path: Path, names: list[str], limits: IngestLimits) -> int:
+    """Bytes per block for this file: about :data:`BLOCK_ROWS` rows and at most
+    :data:`BLOCK_FIELDS` fields, by the mean line of the first MiB, within 1 MiB and
+    :data:`CHUNK_BYTES`.
+
+    Measured peaks of ``vessel-risk ingest`` (benchmarks/README.md, issue 15 session 6):
+    the 139-column decoded CSV (500 bytes a line) keeps 64 MiB blocks, a 17-column NOAA
+    file (114 bytes a line) gets 16 MiB ones; both stay under 1 GiB.
+    """
+    with _opened(path, limits) as fh:
+        fh.readline(limits.max_line_bytes + 2)  # the header
+        sample = fh.read(1 << 20)
+    lines = sample.count(b"\n")
+    if not lines:  # not one whole line in a MiB: few rows per block whatever its size
+        return CHUNK_BYTES
+    per_line = (sample.rfind(b"\n") + 1) / lines
+    rows = min(BLOCK_ROWS, BLOCK_FIELDS // max(1, len(names)))
+    return int(min(CHUNK_BYTES, max(1 << 20, rows * per_line)))
 
 
 def _header_names(first: str) -> list[str]:
@@ -117,11 +140,14 @@ def _scan(path: Path, limits: IngestLimits, chunk: int = 1 << 24) -> tuple[bool,
     """
     decoder = codecs.getincrementaldecoder("utf-8")()
     valid, slash = True, False
+    buffer = bytearray(chunk)  # filled again and again: no fresh pages per read
     with _opened(path, limits) as fh:
-        while block := fh.read(chunk):
-            slash = slash or b"/" in block
-            if valid:
-                try:
+        while n := fh.readinto(memoryview(buffer)):
+            block = memoryview(buffer)[:n]
+            slash = slash or buffer.find(b"/", 0, n) >= 0
+            ascii_only = (buffer if n == len(buffer) else buffer[:n]).isascii()
+            if valid and not (ascii_only and not decoder.getstate()[0]):
+                try:  # ASCII after whole characters is UTF-8: no text is made for it
                     decoder.decode(block)
                 except UnicodeDecodeError:
                     valid = False
@@ -196,95 +222,6 @@ def _with_limits(
         table,
         block.full if table is None else None,
     )
-
-
-def _parse_block(
-    data: bytes,
-    names: list[str],
-    encoding: str,
-    first_line: int,
-    wanted: frozenset[str] | None = None,
-) -> _CsvBlock:
-    """Parse whole CSV lines (no header); ``first_line`` is the file line number of the first.
-
-    With ``wanted``, the block's ``frame`` holds only those columns (in file order) and
-    ``table`` every column as Arrow text: turning 139 text columns into pandas was most
-    of the time spent reading a wide file, for columns no stage reads.
-    """
-    keep = [i for i, n in enumerate(names) if n in wanted] if wanted is not None else None
-    if keep is not None and (len(keep) == len(names) or len(set(names)) < len(names)):
-        keep = None  # nothing to leave out, or names pyarrow could not tell apart
-    bad: list[tuple[int | None, str]] = []
-
-    def parse(columns: list[str] | None, invalid: list[tuple[int | None, str]]) -> pa.Table:
-        def on_invalid(row: pacsv.InvalidRow) -> str:
-            invalid.append((row.number, row.text))
-            return "skip"
-
-        return pacsv.read_csv(
-            io.BytesIO(data),
-            read_options=pacsv.ReadOptions(
-                use_threads=False,
-                column_names=names,
-                encoding=encoding,
-                block_size=1 << 24,
-            ),
-            parse_options=pacsv.ParseOptions(
-                invalid_row_handler=on_invalid, ignore_empty_lines=False
-            ),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
-                strings_can_be_null=True,
-                include_columns=columns,
-            ),
-        )
-
-    try:
-        # Only the dialect's columns are converted; the rows (and the invalid ones) are
-        # the same whatever columns are kept, since every field is tokenised.
-        table = parse(None if keep is None else [names[i] for i in keep], bad)
-        # A stray quote makes pyarrow read the following lines as one quoted field,
-        # hiding them in a single record: AIS fields never span lines, so fewer records
-        # than lines means exactly that.
-        if b'"' in data and len(table) + len(bad) != _line_count(data, encoding):
-            raise pa.ArrowInvalid("a quoted field runs over several lines")
-    except (pa.ArrowInvalid, UnicodeDecodeError):
-        # Rows pyarrow refuses outright (overlong rows, stray quotes): read this block
-        # line by line so one bad line costs only itself.
-        frame, bad_rows, good = _read_lines_python(data.decode(encoding, "replace"), names)
-        shift = first_line - 1
-        return _CsvBlock(
-            frame,
-            pd.DataFrame(
-                {"line": [float(n + shift) for n, _ in bad_rows], "raw": [t for _, t in bad_rows]}
-            ),
-            np.array(good, dtype="int64") + shift,
-            len(frame) + len(bad_rows),
-        )
-    keep = [i for i, n in enumerate(names) if n in wanted] if wanted is not None else None
-    full: Callable[[], pa.Table] | None = None
-    if keep is not None:
-        frame = table.to_pandas()
-        frame.columns = [names[i] for i in keep]
-
-        def full() -> pa.Table:
-            return parse(None, []).rename_columns(names)
-
-    else:
-        frame = table.to_pandas()
-        frame.columns = names
-    shift = first_line - 1
-    bad_lines = np.array([n for n, _ in bad if n is not None], dtype="int64")
-    total = len(frame) + len(bad)
-    all_lines = np.arange(1, total + 1)
-    good_lines = np.setdiff1d(all_lines, bad_lines, assume_unique=True)[: len(frame)]
-    malformed = pd.DataFrame(
-        {
-            "line": [float(n + shift) if n is not None else np.nan for n, _ in bad],
-            "raw": [t for _, t in bad],
-        }
-    )
-    return _CsvBlock(frame, malformed, good_lines + shift, total, None, None, full)
 
 
 def _wanted_columns(names: list[str]) -> frozenset[str]:
@@ -363,7 +300,7 @@ def _csv_blocks(
     last_line = limits.max_rows + 1  # the last data line read
     wanted = _wanted_columns(names)
     for lines in _byte_blocks(path, chunk_bytes, limits, _placeholder(names)):
-        block = _parse_block(lines.data, names, encoding, next_line, wanted)
+        block = _parse_block(lines.data, names, encoding, next_line, wanted, lines.lines)
         block = _with_limits(block, lines, next_line, encoding, limits.max_field_chars)
         end = next_line + block.rows_in  # the line after the block
         if end - 1 > last_line:
@@ -399,6 +336,21 @@ def _csv_blocks(
             block.limit_reached = "max_decompressed_bytes"
         next_line = end
         yield block
+
+
+def _read_ahead(blocks: Iterator[_CsvBlock]) -> Iterator[_CsvBlock]:
+    """``blocks``, the next one read and parsed on a thread while the caller handles this one.
+
+    Reading and pyarrow's parse release the GIL, so on two cores they overlap the
+    verdicts and the writing of the block before. At most two blocks are held (the one
+    yielded and the one being read); an exception of ``blocks`` is raised here.
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-read-ahead") as pool:
+        pending = pool.submit(next, blocks, None)
+        while (block := pending.result()) is not None:
+            pending = pool.submit(next, blocks, None)
+            yield block
+            del block  # not held while the caller waits for the next one
 
 
 def _timestamp_column(names: list[str]) -> str:
@@ -525,7 +477,7 @@ def _parse(
 
 
 def iter_csv(
-    path: Path, *, chunk_bytes: int = CHUNK_BYTES, limits: IngestLimits = DEFAULT_LIMITS
+    path: Path, *, chunk_bytes: int | None = None, limits: IngestLimits = DEFAULT_LIMITS
 ) -> Iterator[IngestResult]:
     """Read a CSV file (gzipped or not) in blocks of whole lines.
 
@@ -539,8 +491,9 @@ def iter_csv(
     ----------
     path : Path
         An existing file that :func:`~vessel_risk.ingest.dialects.sniff` calls ``"csv"``.
-    chunk_bytes : int, default 64 MiB
-        Bytes (decompressed) per block, cut at a newline.
+    chunk_bytes : int, optional
+        Bytes (decompressed) per block, cut at a newline; default :func:`_block_bytes`
+        (about 150,000 rows, at most 64 MiB), which bounds memory whatever the width.
     limits : IngestLimits, optional
         Line, field, row and decompressed-size limits (:mod:`vessel_risk.ingest.limits`):
         what exceeds them is quarantined, and a file stopped at one says so in
@@ -563,15 +516,15 @@ def iter_csv(
     try:
         names, encoding, has_slash = _csv_header(path, limits)
         dialect = detect_dialect(names)
-        blocks = _csv_blocks(path, names, encoding, chunk_bytes, limits)
-        head = [next(blocks)]
-        second = next(blocks, None)
+        if chunk_bytes is None:
+            chunk_bytes = _block_bytes(path, names, limits)
+        # dd/mm/yyyy dates may be in several blocks: decided once, over the whole file
+        # (for a file of one block that is its own verdict). Blocks are parsed one at a
+        # time: holding a second parsed block to see whether there is one cost memory.
         day_first = None
-        if second is not None:
-            head.append(second)
-            if has_slash:  # dd/mm/yyyy dates may be in several chunks: decide once
-                day_first = _file_day_first(path, names, encoding, chunk_bytes, limits)
-        for block in itertools.chain(head, blocks):
+        if has_slash:
+            day_first = _file_day_first(path, names, encoding, chunk_bytes, limits)
+        for block in _read_ahead(_csv_blocks(path, names, encoding, chunk_bytes, limits)):
             frame = _standardize(block.frame, dialect)
             frame.index = pd.RangeIndex(len(frame))
             frame["line"] = block.lines.astype("float64")

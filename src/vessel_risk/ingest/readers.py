@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from vessel_risk.ingest.csv import CHUNK_BYTES, iter_csv
+from vessel_risk.ingest.csv import iter_csv
 from vessel_risk.ingest.dialects import sniff
 from vessel_risk.ingest.geopackage import iter_geopackage
 from vessel_risk.ingest.limits import DEFAULT_LIMITS, IngestLimits
@@ -168,7 +168,7 @@ class _Stacked:
 def iter_ais(
     path: str | Path,
     *,
-    chunk_bytes: int = CHUNK_BYTES,
+    chunk_bytes: int | None = None,
     chunk_rows: int = CHUNK_ROWS,
     limits: IngestLimits = DEFAULT_LIMITS,
 ) -> Iterator[IngestResult]:
@@ -180,14 +180,16 @@ def iter_ais(
     :func:`read_ais` reads a file and balances on its own; line numbers are the
     file's. Decisions about the whole file are made once: the text encoding and the
     order of ``dd/mm/yyyy`` dates (a pass over the timestamp column, only when the file
-    holds a ``/`` and is longer than one chunk). Merge the chunks' ``files[0]`` with
+    holds a ``/``). Merge the chunks' ``files[0]`` with
     :func:`~vessel_risk.ingest.result.merge_reports` for the file's report.
 
     Parameters
     ----------
     path : str or Path
-    chunk_bytes : int, default 64 MiB
-        CSV bytes (decompressed) per chunk.
+    chunk_bytes : int, optional
+        CSV bytes (decompressed) per chunk; default chosen from the file's columns and
+        line length (about 150,000 rows, at most 64 MiB:
+        :func:`~vessel_risk.ingest.csv._block_bytes`).
     chunk_rows : int, default 1,000,000
         Parquet rows per chunk.
     limits : IngestLimits, optional

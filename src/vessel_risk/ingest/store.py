@@ -14,7 +14,9 @@ Layout of a position store (one folder, written by :func:`write_store`, days add
 every row of a vessel is in one partition, whatever file it came from, so later stages
 process one partition at a time (:func:`read_partition`). ``I`` numbers the input file
 and ``K`` its chunk, so reading a partition's files in name order gives each vessel's
-rows in input order. :func:`write_split` writes any frame the same way (Hive style).
+rows in input order. :func:`~vessel_risk.ingest.store_split.write_split` writes any frame
+the same way (Hive style); it and :func:`~vessel_risk.ingest.store_split.vessel_partition`
+live in :mod:`vessel_risk.ingest.store_split`.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ import hashlib
 import json
 import shutil
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from vessel_risk.frames import empty_frame
@@ -35,6 +37,7 @@ from vessel_risk.ingest.quarantine import _stack_quarantine
 from vessel_risk.ingest.readers import iter_ais
 from vessel_risk.ingest.result import IngestResult, merge_reports
 from vessel_risk.ingest.schemas import IngestPositionSchema, StaticReportSchema
+from vessel_risk.ingest.store_split import vessel_partition, write_split
 
 if TYPE_CHECKING:
     from pandera.pandas import DataFrameModel
@@ -64,53 +67,6 @@ def store_partition_count(paths: list[str | Path]) -> int:
     """
     total = sum(Path(p).stat().st_size for p in paths)
     return max(1, -(-total // STORE_PARTITION_BYTES))
-
-
-def vessel_partition(mmsi: pd.Series, partitions: int) -> np.ndarray:
-    """The vessel partition of each row: a stable hash of its MMSI modulo ``partitions``.
-
-    The hash is pandas' (SipHash with a fixed key), the same on every machine and
-    run, so all rows of one vessel land in one partition whatever file they come from.
-
-    Parameters
-    ----------
-    mmsi : Series of shape (n,)
-        9-character MMSIs, no nulls.
-    partitions : int
-        At least 1.
-
-    Returns
-    -------
-    ndarray of shape (n,), int64 in ``[0, partitions)``.
-    """
-    codes, uniques = pd.factorize(mmsi)
-    hashed = pd.util.hash_array(np.asarray(uniques, dtype=object)) % np.uint64(partitions)
-    return hashed.astype("int64")[codes]
-
-
-def write_split(
-    frame: pd.DataFrame, keys: np.ndarray, folder: Path, key_name: str, file_name: str
-) -> None:
-    """Write the rows of each key to ``folder/<key_name>=<key>/<file_name>`` (Hive style).
-
-    Rows keep their order in ``frame``. Keys are written with five digits at least.
-
-    Parameters
-    ----------
-    frame : DataFrame of shape (n, k)
-    keys : ndarray of shape (n,), int
-    folder : Path
-    key_name, file_name : str
-    """
-    if len(keys) == 0:
-        return
-    order = np.argsort(keys, kind="stable")
-    sorted_keys = keys[order]
-    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
-    for a, b in zip(starts, [*starts[1:], len(keys)], strict=True):
-        path = folder / f"{key_name}={int(sorted_keys[a]):05d}" / file_name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        frame.iloc[order[a:b]].to_parquet(path, index=False)
 
 
 def _partition_dir(kind: str, partition: int) -> str:
@@ -186,9 +142,20 @@ def write_store(
             "write each store to a new folder, or add files to an existing store with "
             "`vessel-risk ingest PATH... --store DIR --append`."
         )
-    hashes = _refuse_duplicates(paths, {})
+    if len(paths) != 1:  # refused before anything is written
+        hashes = _refuse_duplicates(paths, {})
     store.mkdir(parents=True, exist_ok=True)
-    reports, touched = _ingest(paths, store, partitions, 0, on_file, limits)
+    if len(paths) == 1:  # nothing to be a duplicate of: hashed while it is ingested
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as pool:
+            digest = pool.submit(file_sha256, paths[0])
+            reports, touched = _ingest(paths, store, partitions, 0, on_file, limits)
+            try:
+                hashes = [digest.result()]
+            except BaseException:
+                _remove_files(store, [0])
+                raise
+    else:
+        reports, touched = _ingest(paths, store, partitions, 0, on_file, limits)
     (store / "ingest_report.json").write_text(json.dumps(reports, indent=2, default=str))
     _write_manifest(store, {"partitions": partitions, "appends": []})
     _record_append(store, touched, list(range(len(paths))), hashes)

@@ -12,11 +12,12 @@ outside 1990-2100 are typos, not data: they become NaT, and the row is quarantin
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from vessel_risk.ingest.verdicts import ARROW_STRING
+from vessel_risk.ingest.verdicts import ARROW_STRING, _arrow_text, _numbers, _strings
 
 # Patterns as strings with inline flags so pandas runs them in pyarrow (RE2), not Python.
 _ZONE = r"(?i)(?:Z|[+-]\d{2}:?\d{2}|UTC|GMT)\s*$"
@@ -49,6 +50,24 @@ def _slash_day_first(text: pd.Series) -> bool | None:
     return not (second_big and not first_big)
 
 
+_ISO_UTC = r"^(?:19|20|21)\d{2}-\d{2}-\d{2}T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d(?:\.\d{1,9})?Z$"
+"""ISO 8601 in UTC as the decoded dialect's times become (:func:`_compact_time`)."""
+
+
+def _iso_utc(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray | None:
+    """Timestamps (ns, UTC) cast by pyarrow when every value is ISO 8601 with ``Z``; else None.
+
+    pyarrow refuses impossible dates (30 February), and the years allowed are inside
+    the nanosecond range, so the values are those pandas' ISO 8601 parser gives.
+    """
+    if not len(arr) or not pc.all(pc.match_substring_regex(arr, _ISO_UTC)).as_py():
+        return None  # (``all`` skips nulls: they stay NaT)
+    try:
+        return pc.cast(arr, pa.timestamp("ns", tz="UTC"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+
+
 def _parse_timestamps(
     raw: pd.Series, *, day_first: bool | None = None
 ) -> tuple[pd.Series, int, str | None]:
@@ -65,6 +84,10 @@ def _parse_timestamps(
         ts = raw.dt.tz_localize("UTC").astype("datetime64[ns, UTC]")
         return ts, int(raw.notna().sum()), None
     arr = pc.utf8_trim_whitespace(pa.array(raw.astype(ARROW_STRING), from_pandas=True))
+    utc = _iso_utc(arr)
+    if utc is not None:  # every value ISO 8601 in UTC ("Z"): nothing naive, no slash
+        ts = pd.Series(utc.to_pandas(), index=raw.index).astype("datetime64[ns, UTC]")
+        return ts.where((ts.dt.year >= 1990) & (ts.dt.year <= 2100)), 0, None
     zoned = pc.fill_null(pc.match_substring_regex(arr, _ZONE), True)
     naive = int(pc.sum(pc.and_(pc.invert(zoned), pc.not_equal(arr, ""))).as_py() or 0)
     arr = pc.replace_substring_regex(arr, pattern=r"(?i)\s*(UTC|GMT)\s*$", replacement="")
@@ -96,28 +119,37 @@ def _parse_timestamps(
 
 
 def _compact_time(time: pd.Series, millisecond: pd.Series | None) -> pd.Series:
-    """``20210701_185151`` (+ milliseconds) as an ISO 8601 UTC string."""
-    t = time.astype("string").str.strip()
-    ok = t.str.fullmatch(r"\d{8}_\d{6}").fillna(False).astype(bool)
-    ms = (
-        pd.to_numeric(millisecond, errors="coerce").fillna(0).clip(0, 999).astype(int)
-        if millisecond is not None
-        else pd.Series(0, index=t.index)
-    )
-    iso = (
-        t.str[0:4]
-        + "-"
-        + t.str[4:6]
-        + "-"
-        + t.str[6:8]
-        + "T"
-        + t.str[9:11]
-        + ":"
-        + t.str[11:13]
-        + ":"
-        + t.str[13:15]
-        + "."
-        + ms.astype(str).str.zfill(3)
-        + "Z"
-    )
-    return iso.where(ok, t)
+    """``20210701_185151`` (+ milliseconds) as an ISO 8601 UTC string; other text stripped.
+
+    Milliseconds that are not a number count as 0, and are held to 0..999. Computed in
+    pyarrow and numpy (the ISO text put together byte by byte): the pandas string
+    methods cost 0.25 s per 100,000 rows.
+    """
+    t = pc.utf8_trim_whitespace(_arrow_text(time))
+    if isinstance(t, pa.ChunkedArray):
+        t = t.combine_chunks()
+    ok = pc.fill_null(pc.match_substring_regex(t, r"^\d{8}_\d{6}$"), False)
+    if millisecond is None:
+        ms = np.zeros(len(time), dtype="int64")
+    else:
+        ms = np.clip(np.nan_to_num(_numbers(millisecond)[0].to_numpy(), nan=0.0), 0, 999)
+        ms = ms.astype("int64")
+    good = pc.filter(t, ok)
+    if len(good) == 0:
+        return _strings(t, time.index)
+    start = int(np.frombuffer(good.buffers()[1], dtype=np.int32)[good.offset])
+    # 15 ASCII characters each (RE2's \d is ASCII only), back to back in the data buffer
+    digits = np.frombuffer(good.buffers()[2], dtype=np.uint8)[start : start + 15 * len(good)]
+    digits = digits.reshape(-1, 15)
+    out = np.empty((len(good), 24), dtype=np.uint8)
+    for dst, src in ((0, 0), (5, 4), (8, 6), (11, 9), (14, 11), (17, 13)):
+        width = 4 if dst == 0 else 2
+        out[:, dst : dst + width] = digits[:, src : src + width]
+    for at, char in ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "."), (23, "Z")):
+        out[:, at] = ord(char)
+    kept = ms[pc.indices_nonzero(ok).to_numpy()]
+    for k, unit in enumerate((100, 10, 1)):
+        out[:, 20 + k] = ord("0") + (kept // unit) % 10
+    offsets = np.arange(0, 24 * (len(good) + 1), 24, dtype=np.int32)
+    iso = pa.StringArray.from_buffers(len(good), pa.py_buffer(offsets), pa.py_buffer(out))
+    return _strings(pc.replace_with_mask(t, ok, iso), time.index)

@@ -42,16 +42,58 @@ _TRUE_FALSE |= {"0": False, "no": False}
 ARROW_STRING = pd.StringDtype("pyarrow")
 
 
-def _to_float(raw: pd.Series) -> pd.Series:
-    """Numbers from any column: pyarrow's cast when every value is a number, else pandas."""
-    if pd.api.types.is_numeric_dtype(raw):
-        return raw.astype("float64")
+_PLACEHOLDER = r"(?i)^(?:nan|na|null|none|unknown|undefined)$"
+"""Text that stands for a missing number (RE2, run by pyarrow): not junk."""
+
+
+def _arrow_text(raw: pd.Series) -> pa.Array | pa.ChunkedArray:
+    """A text column as Arrow strings, nulls for missing values; other objects as ``str``."""
     try:
-        arr = pa.array(raw.astype("string"), type=pa.string(), from_pandas=True)
-        values = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
-        return pd.Series(values, index=raw.index, dtype="float64")
+        return pa.array(raw, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # numbers or other objects among the text
+        return pa.array(raw.astype("string"), type=pa.string(), from_pandas=True)
+
+
+def _placeholders(text: pa.Array) -> pa.Array:
+    """Which values are :data:`_PLACEHOLDER` text (False for nulls).
+
+    Placeholders are letters only, so the pattern runs on the values pyarrow finds
+    alphabetic alone: a handful in a column of numbers.
+    """
+    alpha = pc.indices_nonzero(pc.fill_null(pc.utf8_is_alpha(text), False))
+    found = np.zeros(len(text), dtype=bool)
+    if len(alpha):
+        hit = pc.match_substring_regex(pc.take(text, alpha), _PLACEHOLDER)
+        found[alpha.to_numpy()[hit.to_numpy(zero_copy_only=False)]] = True
+    return pa.array(found)
+
+
+def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series | None]:
+    """A column as float64, and which values are text that is not a number.
+
+    The second is None for numeric columns (nothing in them can be junk). Text is
+    stripped and placeholders ("NaN", "null", "None", "unknown") are missing values;
+    when every other value is a number pyarrow casts the column, else pandas'
+    ``to_numeric`` reads what it can (the rest is NaN, and junk).
+    """
+    if pd.api.types.is_numeric_dtype(raw):
+        return raw.astype("float64"), None
+    text = pc.utf8_trim_whitespace(_arrow_text(raw))
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    placeholder = _placeholders(text)
+    try:
+        numbers = pc.cast(pc.if_else(placeholder, pa.scalar(None, pa.string()), text), pa.float64())
+        values = numbers.to_numpy(zero_copy_only=False)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        return pd.to_numeric(raw, errors="coerce").astype("float64")
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+    filled = pc.fill_null(pc.not_equal(text, ""), False)  # neither null nor empty
+    junk = pc.and_(filled, pc.invert(placeholder)).to_numpy(zero_copy_only=False)
+    junk &= np.isnan(values)
+    return (
+        pd.Series(values, index=raw.index, dtype="float64"),
+        pd.Series(junk, index=raw.index, dtype=bool),
+    )
 
 
 def _not_vessel_report(msg_type: pd.Series) -> pd.Series:
@@ -69,28 +111,12 @@ def _not_vessel_report(msg_type: pd.Series) -> pd.Series:
     return text.map(verdict).fillna(False).astype(bool)
 
 
-def _numbers(raw: pd.Series) -> tuple[pd.Series, pd.Series | None]:
-    """A column as float64, and which values are text that is not a number.
-
-    The second is None for numeric columns (nothing in them can be junk).
-    """
-    num = _to_float(raw)
-    if pd.api.types.is_numeric_dtype(raw):
-        return num, None
-    text = raw.astype("string").str.strip()
-    junk = (
-        text.notna()
-        & (text != "")
-        & num.isna()
-        & ~text.str.fullmatch(r"(?i)nan|na|null|none|unknown|undefined").fillna(False)
-    )
-    return num, junk
-
-
 def _clean_text(raw: pd.Series) -> pd.Series:
     """Text stripped, with empty and placeholder values ("Unknown", "none") as NA."""
-    v = raw.astype("string").str.strip()
-    return v.where((v != "") & ~v.str.fullmatch(r"(?i)unknown|undefined|none").fillna(False))
+    v = pc.utf8_trim_whitespace(_arrow_text(raw))
+    placeholder = pc.match_substring_regex(v, r"(?i)^(?:unknown|undefined|none)$")
+    drop = pc.fill_null(pc.or_(pc.equal(v, ""), placeholder), True)
+    return _strings(pc.if_else(drop, pa.scalar(None, pa.string()), v), raw.index)
 
 
 def _ais_class(text: pd.Series) -> pd.Series:
@@ -164,7 +190,9 @@ def _normalize_mmsi(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     zero-padded to 9 characters by pyarrow; anything else takes the general path.
     """
     if not pd.api.types.is_integer_dtype(values) or values.isna().any():
-        return normalize_mmsi(values)
+        if pd.api.types.is_float_dtype(values) or pd.api.types.is_bool_dtype(values):
+            return normalize_mmsi(values)
+        return _text_mmsi(values)
     v = values.to_numpy(dtype="int64")
     ok = (v >= 0) & (v <= 999_999_999)
     text = pc.utf8_lpad(pc.cast(pa.array(v), pa.string()), width=9, padding="0")
@@ -175,3 +203,24 @@ def _normalize_mmsi(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     if not ok.all():
         reason[~ok] = "mmsi_not_numeric_9_digits"
     return mmsi, reason
+
+
+def _text_mmsi(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """:func:`~vessel_risk.identity.mmsi.normalize_mmsi` of text, in pyarrow.
+
+    The same steps (strip, a trailing ".0" dropped, 1 to 9 digits zero-padded to 9) and
+    the same RE2 patterns pandas runs; text with a non-ASCII character takes the pandas
+    path, whose ``\\d`` there is Python's (any Unicode digit).
+    """
+    text = pc.utf8_trim_whitespace(_arrow_text(values))
+    if not pc.all(pc.fill_null(pc.string_is_ascii(text), True)).as_py():
+        return normalize_mmsi(values)
+    text = pc.replace_substring_regex(text, pattern=r"\.0$", replacement="")
+    missing = pc.fill_null(pc.equal(text, ""), True)
+    digits = pc.fill_null(pc.match_substring_regex(text, r"^\d{1,9}$"), False)
+    ok = pc.and_(pc.invert(missing), digits)
+    null = pa.scalar(None, pa.string())
+    mmsi = pc.if_else(ok, pc.utf8_lpad(text, width=9, padding="0"), null)
+    bad = pc.if_else(ok, null, pa.scalar("mmsi_not_numeric_9_digits"))
+    reason = pc.if_else(missing, pa.scalar("missing_mmsi"), bad)
+    return _strings(mmsi, values.index), _strings(reason, values.index)
