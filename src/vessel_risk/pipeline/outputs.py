@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from vessel_risk.alerts.arrival_store import record_arrivals
-from vessel_risk.alerts.build import Alert, evidence_events
+from vessel_risk.alerts.build import Alert
+from vessel_risk.alerts.evidence import evidence_events
 from vessel_risk.alerts.export import (
     write_alerts_csv,
     write_alerts_geojson,

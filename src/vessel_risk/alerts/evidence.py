@@ -1,0 +1,208 @@
+"""The events behind alerts (port visits, AIS gaps, encounters, loitering) as one table.
+
+:func:`evidence_events` stacks the event tables of a run; each event's ``detail`` (its
+kind's other columns: a gap's class and distances, an encounter's other vessel) stays in
+the event table it came from, as columns, until the evidence rows are written
+(:func:`evidence_row_chunks`): a Python dict per event, for the million or more AIS gaps
+of a large run, would be most of the run's memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+EVIDENCE_COLUMNS = [
+    "mmsi",
+    "track_id",
+    "year",
+    "kind",
+    "start",
+    "end",
+    "duration_h",
+    "lat",
+    "lon",
+    "detail",
+]
+"""Columns of :meth:`EvidenceTable.frame` (``detail``: a dict per event)."""
+
+EVENT_COLUMNS = [*EVIDENCE_COLUMNS[:-1], "detail_row"]
+"""Columns of :attr:`EvidenceTable.events`."""
+
+DETAIL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "port_visit": ("port_label", "port_iso3"),
+    "ais_gap": ("gap_class", "distance_km", "distance_from_shore_km", "end_lat", "end_lon"),
+    "encounter": ("other_mmsi", "other_is_carrier", "median_distance_m", "median_speed_knots"),
+    "loitering": ("distance_from_shore_km", "median_speed_knots", "carrier"),
+}
+"""The columns of each kind's event table that make up an event's ``detail``, in order."""
+
+
+@dataclass(frozen=True)
+class EvidenceTable:
+    """Events of every kind, ordered by ``mmsi``, ``track_id``, ``start``; details as columns.
+
+    Attributes
+    ----------
+    events : DataFrame of shape (n, 10)
+        :data:`EVENT_COLUMNS`: ``mmsi`` (str), ``track_id`` (int, 0 where the event
+        table has none), ``year`` (of the event's start, UTC), ``kind`` (``port_visit``,
+        ``ais_gap``, ``encounter``, ``loitering``), ``start``, ``end`` (UTC),
+        ``duration_h`` (h), ``lat``, ``lon`` (where the event happened: a gap's start,
+        NaN for port visits) and ``detail_row``: the event's row (position) in
+        ``sources[kind]``.
+    sources : mapping of str to DataFrame
+        Each kind's event table as given (not copied); its :data:`DETAIL_COLUMNS` are
+        the events' details.
+    """
+
+    events: pd.DataFrame
+    sources: Mapping[str, pd.DataFrame]
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    @property
+    def empty(self) -> bool:
+        """True when there is no event."""
+        return self.events.empty
+
+    def details(self, rows: pd.DataFrame) -> list[dict[str, Any]]:
+        """The ``detail`` dict of each row of ``rows`` (rows of :attr:`events`), in order.
+
+        A detail holds its kind's :data:`DETAIL_COLUMNS` as Python values, missing
+        values as None: JSON-safe after ``json.dumps(default=str)``.
+        """
+        out: list[dict[str, Any]] = [{} for _ in range(len(rows))]
+        kinds = rows["kind"].to_numpy()
+        at = rows["detail_row"].to_numpy(dtype="int64")
+        for kind, source in self.sources.items():
+            where = np.flatnonzero(kinds == kind)
+            if not len(where):
+                continue
+            cols = [source.columns.get_loc(c) for c in DETAIL_COLUMNS[kind]]
+            part = source.iloc[at[where], cols]
+            values = part.astype(object).where(part.notna(), None).to_dict("records")
+            for i, value in zip(where.tolist(), values, strict=True):
+                out[i] = value
+        return out
+
+    def frame(self) -> pd.DataFrame:
+        """The events with their ``detail`` dicts (:data:`EVIDENCE_COLUMNS`): small runs."""
+        out = self.events.drop(columns="detail_row")
+        out["detail"] = pd.Series(self.details(self.events), index=out.index, dtype=object)
+        return out
+
+
+def _events(frame: pd.DataFrame, kind: str, lat: str, lon: str) -> pd.DataFrame:
+    frame = frame.reset_index(drop=True)  # no copy (copy-on-write)
+    return pd.DataFrame(
+        {
+            "mmsi": frame["mmsi"].astype(str),
+            "track_id": frame["track_id"].fillna(0).astype("int64") if "track_id" in frame else 0,
+            "year": frame["start"].dt.year.astype("int64"),
+            "kind": kind,
+            "start": frame["start"],
+            "end": frame["end"],
+            "duration_h": frame["duration_h"].astype("float64"),
+            "lat": frame[lat].astype("float64") if lat in frame else np.nan,
+            "lon": frame[lon].astype("float64") if lon in frame else np.nan,
+            "detail_row": np.arange(len(frame), dtype="int64"),
+        }
+    )
+
+
+def evidence_events(
+    visits: pd.DataFrame,
+    gaps: pd.DataFrame,
+    encounters: pd.DataFrame,
+    loitering: pd.DataFrame,
+) -> EvidenceTable:
+    """The events behind alerts, one table for every kind.
+
+    Parameters
+    ----------
+    visits, gaps, encounters, loitering : DataFrame
+        As :mod:`vessel_risk.events.schemas` declares them (``PortVisitSchema``,
+        ``GapSchema``, ``EncounterSchema``, ``LoiteringSchema``); kept by reference, so
+        they must not change while the table is in use.
+
+    Returns
+    -------
+    EvidenceTable
+        Ordered by ``mmsi``, ``track_id``, ``start``; a gap is located at its start.
+
+    Raises
+    ------
+    KeyError
+        If a non-empty table lacks a column of :data:`DETAIL_COLUMNS`.
+    """
+    given = {
+        "port_visit": (visits, "lat", "lon"),
+        "ais_gap": (gaps, "start_lat", "start_lon"),
+        "encounter": (encounters, "lat", "lon"),
+        "loitering": (loitering, "lat", "lon"),
+    }
+    sources = {k: f for k, (f, _, _) in given.items() if not f.empty}
+    for kind, frame in sources.items():
+        missing = [c for c in DETAIL_COLUMNS[kind] if c not in frame.columns]
+        if missing:
+            raise KeyError(f"The {kind} events lack the column(s) {missing}.")
+    parts = [_events(f, kind, lat, lon) for kind, (f, lat, lon) in given.items() if not f.empty]
+    if not parts:
+        return EvidenceTable(pd.DataFrame(columns=EVENT_COLUMNS), {})
+    events = pd.concat(parts, ignore_index=True).sort_values(
+        ["mmsi", "track_id", "start"], ignore_index=True
+    )
+    return EvidenceTable(events, sources)
+
+
+VESSEL_YEAR = ("mmsi", "track_id", "year")
+"""The key of a vessel-year: the MMSI, its transmitter track (0 = the first) and the year."""
+
+
+def evidence_row_chunks(
+    evidence: EvidenceTable, score_ids: Mapping[tuple[str, int, int], int], rows: int
+) -> Iterator[tuple[pd.DataFrame, list[dict[str, Any]]]]:
+    """The events of the alerted vessel-years, ``rows`` at a time, with their details.
+
+    Parameters
+    ----------
+    evidence : EvidenceTable
+    score_ids : mapping of (mmsi, track_id, year) to int
+        The score each alerted vessel-year's evidence belongs to.
+    rows : int
+        Events per chunk (at least 1).
+
+    Yields
+    ------
+    chunk : DataFrame
+        Rows of :attr:`EvidenceTable.events` (in its order) with ``score_id``.
+    details : list of dict
+        Each row's ``detail`` (:meth:`EvidenceTable.details`).
+    """
+    if evidence.empty or not score_ids:
+        return
+    ev = evidence.events
+    keyed = pd.DataFrame(
+        [(*k, s) for k, s in score_ids.items()], columns=[*VESSEL_YEAR, "score_id"]
+    ).astype({"track_id": "int64", "year": "int64"})
+    keys = pd.DataFrame(
+        {
+            "mmsi": ev["mmsi"].astype(str),
+            "track_id": ev["track_id"].fillna(0).astype("int64"),
+            "year": ev["year"].astype("int64"),
+            "row": np.arange(len(ev), dtype="int64"),
+        }
+    )
+    found = keys.merge(keyed, on=list(VESSEL_YEAR), how="inner", sort=False)
+    del keys
+    at, score = found["row"].to_numpy(), found["score_id"].to_numpy()
+    del found
+    for start in range(0, len(at), rows):
+        chunk = ev.iloc[at[start : start + rows]].assign(score_id=score[start : start + rows])
+        yield chunk, evidence.details(chunk)
