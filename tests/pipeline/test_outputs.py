@@ -95,3 +95,28 @@ def test_the_squid_run_predicts_next_ports_from_history_and_a_rerun_revises_them
         counts = record_arrivals(s, predictions, run_id=None, visits=visits)
     assert (counts["revised"], counts["added"]) == (65, 0)
     engine.dispose()
+
+
+def test_a_large_event_table_is_written_in_chunks_as_it_is_written_whole(tmp_path, monkeypatch):
+    """Gaps checked and written 10 rows at a time give the file written at once: the same
+    rows and the whole table's bounding box."""
+    import numpy as np
+
+    from tests.builders import make_gaps
+    from vessel_risk.events.schemas import GapSchema
+    from vessel_risk.geo.geoparquet import write_geoparquet
+    from vessel_risk.pipeline import outputs
+
+    gaps = pd.concat([make_gaps()] * 25, ignore_index=True)
+    gaps["start_lon"] = np.linspace(-170.0, 170.0, 25)
+    gaps["start_lat"] = np.linspace(-60.0, 75.0, 25)
+    gaps.loc[24, ["start_lat", "start_lon"]] = np.nan  # the last one unlocated
+    whole, chunked = tmp_path / "whole.parquet", tmp_path / "chunked.parquet"
+    write_geoparquet(GapSchema.validate(gaps), whole, lon="start_lon", lat="start_lat")
+    monkeypatch.setattr(outputs, "EVENT_CHUNK_ROWS", 10)
+    outputs._write_events_in_chunks(gaps, GapSchema, chunked, lon="start_lon", lat="start_lat")
+    assert pq.ParquetFile(chunked).num_row_groups == 3
+    pd.testing.assert_frame_equal(pd.read_parquet(chunked), pd.read_parquet(whole))
+    box = geo_metadata(chunked)["columns"]["geometry"]["bbox"]
+    assert box == geo_metadata(whole)["columns"]["geometry"]["bbox"]
+    assert box == [-170.0, -60.0, gaps.loc[23, "start_lon"], gaps.loc[23, "start_lat"]]

@@ -11,6 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from vessel_risk.alerts.arrival_store import record_arrivals
@@ -32,7 +35,7 @@ from vessel_risk.events.schemas import (
     VoyageSchema,
 )
 from vessel_risk.frames import columns
-from vessel_risk.geo.geoparquet import write_geoparquet
+from vessel_risk.geo.geoparquet import Bounds, GeoParquetWriter, write_geoparquet
 from vessel_risk.geo.ports import PortIndex
 from vessel_risk.identity.identify import VesselTables
 from vessel_risk.identity.schemas import VesselLinkSchema
@@ -117,6 +120,35 @@ def score_and_record(
     return alerts, version, counts, run_id, auto, engine
 
 
+EVENT_CHUNK_ROWS = 200_000
+"""Rows of an event table checked and converted to Arrow at once when it is written: a
+global day of decoded AIS has 1.5 million AIS gaps."""
+
+
+def _write_events_in_chunks(
+    frame: pd.DataFrame, schema: Any, path: Path, *, lon: str, lat: str
+) -> None:
+    """``frame`` checked against ``schema`` and written as GeoParquet
+    (:func:`~vessel_risk.geo.geoparquet.write_geoparquet`'s file) :data:`EVENT_CHUNK_ROWS`
+    rows at a time, so neither the checked copy nor its Arrow table is ever whole."""
+    if len(frame) <= EVENT_CHUNK_ROWS:
+        write_geoparquet(schema.validate(frame), path, lon=lon, lat=lat)
+        return
+    bounds = Bounds()
+    bounds.add(
+        pd.to_numeric(frame[lon]).to_numpy(dtype="float64", na_value=np.nan),
+        pd.to_numeric(frame[lat]).to_numpy(dtype="float64", na_value=np.nan),
+    )
+    writer: GeoParquetWriter | None = None
+    for start in range(0, len(frame), EVENT_CHUNK_ROWS):
+        chunk = schema.validate(frame.iloc[start : start + EVENT_CHUNK_ROWS])
+        if writer is None:
+            writer = GeoParquetWriter(path, chunk.iloc[:0], lon=lon, lat=lat, bounds=bounds)
+        writer.write(pa.Table.from_pandas(chunk, preserve_index=False))
+    assert writer is not None
+    writer.close()
+
+
 def write_events(events: Events, vessels: VesselTables, out_dir: Path) -> None:
     """The event tables and vessel-year features as Parquet, each checked on the way out.
 
@@ -128,8 +160,8 @@ def write_events(events: Events, vessels: VesselTables, out_dir: Path) -> None:
         out_dir / "port_visits.parquet", index=False
     )
     VoyageSchema.validate(events.voyages).to_parquet(out_dir / "voyages.parquet", index=False)
-    write_geoparquet(
-        GapSchema.validate(events.gaps), out_dir / "gaps.parquet", lon="start_lon", lat="start_lat"
+    _write_events_in_chunks(
+        events.gaps, GapSchema, out_dir / "gaps.parquet", lon="start_lon", lat="start_lat"
     )
     write_geoparquet(LoiteringSchema.validate(events.loitering), out_dir / "loitering.parquet")
     write_geoparquet(EncounterSchema.validate(events.encounters), out_dir / "encounters.parquet")

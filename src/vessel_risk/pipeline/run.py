@@ -291,10 +291,9 @@ def run(
     from vessel_risk.pipeline.report import write_report
 
     store = config.position_store
-    if store is not None and config.scheduler == "sync" and (store / "store.json").is_file():
-        # A store that takes appended days runs incrementally, in this process (the
-        # incremental path does not map its partitions over Dask yet: with another
-        # scheduler the run is a full one, whose result is the same).
+    if store is not None and (store / "store.json").is_file():
+        # A store that takes appended days runs incrementally, its partitions mapped by
+        # the same Engine (config.scheduler) as below.
         from vessel_risk.pipeline.incremental import run_store
 
         return run_store(
