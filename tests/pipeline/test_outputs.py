@@ -120,3 +120,39 @@ def test_a_large_event_table_is_written_in_chunks_as_it_is_written_whole(tmp_pat
     box = geo_metadata(chunked)["columns"]["geometry"]["bbox"]
     assert box == geo_metadata(whole)["columns"]["geometry"]["bbox"]
     assert box == [-170.0, -60.0, gaps.loc[23, "start_lon"], gaps.loc[23, "start_lat"]]
+
+
+def test_gaps_stacked_in_place_equal_the_stacked_events(tmp_path):
+    """stack_events places each partition's gaps into the run's table and drops them:
+    the same table as Events.stack, to the bit, with every column type."""
+    import copy
+
+    import numpy as np
+
+    from tests.builders import make_gaps, make_visits
+    from vessel_risk.pipeline.outputs import stack_events
+    from vessel_risk.pipeline.stages import Events
+
+    def part(mmsis: list[str], hours: list[int]) -> Events:
+        gaps = pd.concat([make_gaps()] * len(mmsis), ignore_index=True)
+        gaps["mmsi"] = pd.Series(mmsis, dtype="str")
+        gaps["track_id"] = np.arange(len(mmsis), dtype="int64") % 2
+        gaps["start"] += pd.to_timedelta(hours, unit="h")
+        gaps.loc[0, "distance_km"] = np.nan
+        visits = make_visits().assign(mmsi=mmsis[0])
+        empty = pd.DataFrame({"mmsi": pd.Series([], dtype="str")})
+        return Events(visits, empty, gaps, empty, empty, empty, empty)
+
+    untyped = Events(*(pd.DataFrame({"mmsi": []}) for _ in range(7)))
+    parts = [
+        part(["412000003", "412000001", "412000003"], [1, 2, 3]),
+        untyped,
+        part(["412000002", "412000001"], [4, 5]),
+    ]
+    want = Events.stack(copy.deepcopy(parts), pd.DataFrame())
+    got = stack_events(parts, pd.DataFrame())
+    assert all(p.gaps.empty for p in parts)  # taken
+    pd.testing.assert_frame_equal(got.gaps, want.gaps, check_exact=True)
+    assert got.gaps["mmsi"].tolist() == ["412000001"] * 2 + ["412000002"] + ["412000003"] * 2
+    assert got.gaps["start"].dt.hour.tolist() == [2, 5, 4, 1, 3]  # stable within an MMSI
+    pd.testing.assert_frame_equal(got.visits, want.visits)

@@ -60,7 +60,7 @@ from vessel_risk.pipeline.partition_cache import (
     save_frames,
 )
 from vessel_risk.pipeline.scoring import Scorer, choose_scorer
-from vessel_risk.pipeline.stages import Events, OnStage, References, _noop, concat
+from vessel_risk.pipeline.stages import OnStage, References, _noop, concat
 from vessel_risk.pipeline.tasks import SecondPassResult, peak_memory_mib, positions_file
 from vessel_risk.referral.directory import read_directory
 
@@ -272,7 +272,7 @@ def run_store(
 
     Parameters, returns and errors are those of :func:`vessel_risk.pipeline.run`.
     """
-    from vessel_risk.pipeline.outputs import score_and_record
+    from vessel_risk.pipeline.outputs import score_and_record, stack_events
     from vessel_risk.pipeline.report import MAP_POSITIONS, write_report
     from vessel_risk.pipeline.run import (
         RunSummary,
@@ -408,7 +408,8 @@ def run_store(
         per_part = [p.events for p in second]
         shown = [p.shown for p in second]
 
-        events = Events.stack(per_part, encounters)
+        events = stack_events(per_part, encounters)
+        del per_part
         alerts, version, counts, run_id, auto, engine = score_and_record(
             config,
             events,

@@ -92,9 +92,9 @@ from vessel_risk.ingest.schemas import QuarantineSchema
 from vessel_risk.pipeline.config import RunConfig
 from vessel_risk.pipeline.counts import RunTally
 from vessel_risk.pipeline.engine import Engine
-from vessel_risk.pipeline.outputs import score_and_record
+from vessel_risk.pipeline.outputs import score_and_record, stack_events
 from vessel_risk.pipeline.scoring import Scorer, choose_scorer
-from vessel_risk.pipeline.stages import Events, OnStage, References, _noop, check_frame, concat
+from vessel_risk.pipeline.stages import OnStage, References, _noop, check_frame, concat
 from vessel_risk.pipeline.tasks import (
     FirstPassResult,
     SecondPassResult,
@@ -360,7 +360,8 @@ def run(
             shown = [p.shown for p in passes.second]
             encounters, vessels = passes.encounters, passes.vessels
 
-        events = Events.stack(per_part, encounters)
+        events = stack_events(per_part, encounters)
+        del per_part  # their gaps were taken; the rest is small
         alerts, version, counts, run_id, auto, engine = score_and_record(
             config, events, vessels, tally, files, refs, scorer, fleets, engine, on_stage
         )
