@@ -118,10 +118,11 @@ def _stack_by_mmsi(frames: list[pd.DataFrame]) -> pd.DataFrame:
             merged = pd.concat(other.pop(c), ignore_index=True)
             columns[c] = merged.take(taken).reset_index(drop=True)
         elif c in zoned:
-            columns[c] = pd.Series(out.pop(c)).dt.tz_localize("UTC").dt.tz_convert(zoned[c].tz)
+            naive = pd.Series(out.pop(c), copy=False)
+            columns[c] = naive.dt.tz_localize("UTC").dt.tz_convert(zoned[c].tz)
         else:
-            columns[c] = pd.Series(out.pop(c))
-    return pd.DataFrame(columns)
+            columns[c] = pd.Series(out.pop(c), copy=False)
+    return pd.DataFrame(columns, copy=False)  # not consolidated: no copy of the whole
 
 
 def score_and_record(
