@@ -151,7 +151,7 @@ def _keys(frame: pd.DataFrame, *, year: bool = True) -> pd.DataFrame:
     on a range index."""
     return pd.DataFrame(
         {
-            "mmsi": frame["mmsi"].astype(str).to_numpy(),
+            "mmsi": frame["mmsi"].astype(str).array,  # Arrow strings stay so: no objects
             "track_id": (
                 frame["track_id"].fillna(0).astype("int64").to_numpy()
                 if "track_id" in frame

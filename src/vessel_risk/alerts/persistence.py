@@ -425,7 +425,7 @@ def _write_periods(
     return ids
 
 
-EVIDENCE_CHUNK_ROWS = 50_000
+EVIDENCE_CHUNK_ROWS = 20_000
 """Evidence rows built and inserted at once: a run's Python rows stay this many, however
 many events its alerts rest on (1.5 million AIS gaps on a global day of decoded AIS)."""
 
