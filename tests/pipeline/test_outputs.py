@@ -149,6 +149,7 @@ def test_gaps_stacked_in_place_equal_the_stacked_events(tmp_path):
         untyped,
         part(["412000002", "412000001"], [4, 5]),
     ]
+    want_parts = copy.deepcopy(parts)
     want = Events.stack(copy.deepcopy(parts), pd.DataFrame())
     got = stack_events(parts, pd.DataFrame())
     assert all(p.gaps.empty for p in parts)  # taken
@@ -156,3 +157,14 @@ def test_gaps_stacked_in_place_equal_the_stacked_events(tmp_path):
     assert got.gaps["mmsi"].tolist() == ["412000001"] * 2 + ["412000002"] + ["412000003"] * 2
     assert got.gaps["start"].dt.hour.tolist() == [2, 5, 4, 1, 3]  # stable within an MMSI
     pd.testing.assert_frame_equal(got.visits, want.visits)
+
+    # as a run stacks them: each partition task wrote its gaps to a work file
+    from vessel_risk.pipeline.tasks import gaps_file, write_atomic
+
+    again = copy.deepcopy(parts)
+    files = []
+    for n, p in enumerate(copy.deepcopy(want_parts)):
+        files.append(gaps_file(tmp_path, n))
+        write_atomic(p.gaps, files[-1])
+    from_files = stack_events(again, pd.DataFrame(), files)
+    pd.testing.assert_frame_equal(from_files.gaps, want.gaps, check_exact=True)

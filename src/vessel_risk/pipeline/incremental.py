@@ -61,7 +61,12 @@ from vessel_risk.pipeline.partition_cache import (
 )
 from vessel_risk.pipeline.scoring import Scorer, choose_scorer
 from vessel_risk.pipeline.stages import OnStage, References, _noop, concat
-from vessel_risk.pipeline.tasks import SecondPassResult, peak_memory_mib, positions_file
+from vessel_risk.pipeline.tasks import (
+    SecondPassResult,
+    gaps_file,
+    peak_memory_mib,
+    positions_file,
+)
 from vessel_risk.referral.directory import read_directory
 
 if TYPE_CHECKING:
@@ -405,11 +410,12 @@ def run_store(
                 out_dir / "positions.parquet",
                 empty_frame(PositionSchema),
             )
-        per_part = [p.events for p in second]
+            events = stack_events(
+                [p.events for p in second],
+                encounters,
+                [gaps_file(work, p.partition) for p in second],
+            )
         shown = [p.shown for p in second]
-
-        events = stack_events(per_part, encounters)
-        del per_part
         alerts, version, counts, run_id, auto, engine = score_and_record(
             config,
             events,

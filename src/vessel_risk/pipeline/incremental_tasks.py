@@ -53,6 +53,7 @@ from vessel_risk.pipeline.tasks import (
     SecondPassResult,
     StageClock,
     _worker,
+    gaps_file,
     peak_memory_mib,
     positions_file,
     write_atomic,
@@ -302,7 +303,8 @@ def incremental_second_task(
     -------
     SecondPassResult
         The output positions (:class:`~vessel_risk.events.schemas.PositionSchema`) go
-        to ``positions_file(work, partition, final=True)``, as in a full run.
+        to ``positions_file(work, partition, final=True)`` and the gaps to
+        :func:`~vessel_risk.pipeline.tasks.gaps_file`, as in a full run.
     """
     n = first.partition
     clock = StageClock(on_stage)
@@ -325,6 +327,8 @@ def incremental_second_task(
         p2["features"],
         first.identity,
     )
+    write_atomic(events.gaps, gaps_file(work, n))
+    events.gaps = events.gaps.iloc[:0]  # in gaps_file, read back when the run stacks them
     pos = p2["fishing"]
     write_atomic(
         PositionSchema.validate(pos[columns(PositionSchema)]),

@@ -43,11 +43,14 @@ from vessel_risk.pipeline.config import RunConfig
 from vessel_risk.pipeline.counts import RunTally, run_counts
 from vessel_risk.pipeline.scoring import Scorer, alert_queue, score_alerts
 from vessel_risk.pipeline.stages import Events, References, concat
+from vessel_risk.pipeline.tasks import read_work
 from vessel_risk.referral.notices import auto_refer
 from vessel_risk.referral.subscription_notify import notify_alerts, notify_arrivals
 
 
-def stack_events(parts: list[Events], encounters: pd.DataFrame) -> Events:
+def stack_events(
+    parts: list[Events], encounters: pd.DataFrame, gap_files: list[Path] | None = None
+) -> Events:
     """:meth:`Events.stack <vessel_risk.pipeline.stages.Events.stack>`, the gaps placed one
     partition at a time: the one table that grows with messages (1.5 million AIS gaps on
     a global day of decoded AIS) is never held twice.
@@ -60,13 +63,18 @@ def stack_events(parts: list[Events], encounters: pd.DataFrame) -> Events:
         Each partition's events, in partition order.
     encounters : DataFrame
         The run's encounters (found across partitions).
+    gap_files : list of Path, optional
+        Each partition's gaps as the partition task wrote them
+        (:func:`~vessel_risk.pipeline.tasks.gaps_file`), in partition order: read here
+        one at a time, in place of the parts' (then empty) gaps.
 
     Returns
     -------
     Events
-        Equal to ``Events.stack(parts, encounters)`` on the parts as given.
+        Equal to ``Events.stack(parts, encounters)`` on the parts as given (with their
+        gaps read back from ``gap_files``).
     """
-    gaps = [p.gaps for p in parts]
+    gaps: list[pd.DataFrame | Path] = list(gap_files) if gap_files else [p.gaps for p in parts]
     for p in parts:
         p.gaps = p.gaps.iloc[:0]
     events = Events.stack(parts, encounters)
@@ -74,35 +82,51 @@ def stack_events(parts: list[Events], encounters: pd.DataFrame) -> Events:
     return events
 
 
-def _stack_by_mmsi(frames: list[pd.DataFrame]) -> pd.DataFrame:
+def _frame(source: pd.DataFrame | Path) -> pd.DataFrame:
+    return read_work(source) if isinstance(source, Path) else source
+
+
+def _stack_by_mmsi(frames: list[pd.DataFrame | Path]) -> pd.DataFrame:
     """``concat(frames)`` stably sorted by ``mmsi`` (as ``Events.stack``), built by
     scattering each frame's columns into place and then dropping it (``frames`` is
-    emptied): the memory of the result and one frame, not of all frames twice."""
-    kept = [f for f in frames if len(f)]
+    emptied; a path is a work file, read when needed): the memory of the result and one
+    frame, not of all frames twice."""
+    sizes, mmsis, dtypes, columns_of = [], [], [], []
+    for i, source in enumerate(frames):
+        f = _frame(source)
+        sizes.append(len(f))
+        columns_of.append(list(f.columns))
+        dtypes.append(f.dtypes)
+        mmsis.append(f["mmsi"] if "mmsi" in f.columns else None)
+        if not isinstance(source, Path):
+            frames[i] = f
+        del f
+    kept = [i for i, n in enumerate(sizes) if n]
     first = kept[0] if kept else None
     same = first is not None and all(
-        list(f.columns) == list(first.columns) and f.dtypes.equals(first.dtypes) for f in kept
+        columns_of[i] == columns_of[first] and dtypes[i].equals(dtypes[first]) for i in kept
     )
     if not same or first is None:  # nothing to save, or columns to reconcile: as stacked
-        out = concat(frames).sort_values("mmsi", kind="stable", ignore_index=True)
+        out = concat(_frame(f) for f in frames)
         frames.clear()
-        return out
-    frames.clear()
-    n = sum(len(f) for f in kept)
-    mmsi = pd.concat([f["mmsi"] for f in kept], ignore_index=True)
+        return out.sort_values("mmsi", kind="stable", ignore_index=True)
+    n = sum(sizes)
+    mmsi = pd.concat([mmsis[i] for i in kept], ignore_index=True)
+    del mmsis
     taken = mmsi.sort_values(kind="stable").index.to_numpy()  # row of the stack at each place
     del mmsi
     place = np.empty(n, dtype="int64")  # place of each row of the stack
     place[taken] = np.arange(n)
-    dtypes = first.dtypes
-    plain = {c: d for c, d in dtypes.items() if isinstance(d, np.dtype)}
-    zoned = {c: d for c, d in dtypes.items() if isinstance(d, pd.DatetimeTZDtype)}
+    types = dtypes[first]
+    plain = {c: d for c, d in types.items() if isinstance(d, np.dtype)}
+    zoned = {c: d for c, d in types.items() if isinstance(d, pd.DatetimeTZDtype)}
     out = {c: np.empty(n, dtype=d) for c, d in plain.items()}
     out |= {c: np.empty(n, dtype=f"M8[{d.unit}]") for c, d in zoned.items()}
-    other: dict[str, list[pd.Series]] = {c: [] for c in dtypes.index if c not in out}
+    other: dict[str, list[pd.Series]] = {c: [] for c in types.index if c not in out}
     at = 0
-    for i in range(len(kept)):
-        f, kept[i] = kept[i], pd.DataFrame()
+    for i in kept:
+        f = _frame(frames[i])
+        frames[i] = pd.DataFrame()
         rows = place[at : at + len(f)]
         for c in plain:
             out[c][rows] = f[c].to_numpy()
@@ -112,8 +136,9 @@ def _stack_by_mmsi(frames: list[pd.DataFrame]) -> pd.DataFrame:
             series.append(f[c])
         at += len(f)
         del f
+    frames.clear()
     columns: dict[str, Any] = {}
-    for c in dtypes.index:
+    for c in types.index:
         if c in other:
             merged = pd.concat(other.pop(c), ignore_index=True)
             columns[c] = merged.take(taken).reset_index(drop=True)

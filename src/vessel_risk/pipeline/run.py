@@ -99,6 +99,7 @@ from vessel_risk.pipeline.tasks import (
     FirstPassResult,
     SecondPassResult,
     first_pass_task,
+    gaps_file,
     peak_memory_mib,
     positions_file,
     second_pass_task,
@@ -356,12 +357,13 @@ def run(
                 out_dir / "positions.parquet",
                 empty_frame(PositionSchema),
             )
-            per_part = [p.events for p in passes.second]
             shown = [p.shown for p in passes.second]
             encounters, vessels = passes.encounters, passes.vessels
-
-        events = stack_events(per_part, encounters)
-        del per_part  # their gaps were taken; the rest is small
+            events = stack_events(
+                [p.events for p in passes.second],
+                encounters,
+                [gaps_file(work, p.partition) for p in passes.second],
+            )
         alerts, version, counts, run_id, auto, engine = score_and_record(
             config, events, vessels, tally, files, refs, scorer, fleets, engine, on_stage
         )
