@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -118,11 +118,11 @@ class EvidenceTable:
             where = np.flatnonzero(kinds == kind)
             if not len(where):
                 continue
-            cols = [source.columns.get_loc(c) for c in DETAIL_COLUMNS[kind]]
-            part = source.iloc[at[where], cols]
+            cols = source.columns.get_indexer(pd.Index(DETAIL_COLUMNS[kind]))
+            part = source.iloc[at[where], cols]  # only these rows and columns are copied
             values = part.astype(object).where(part.notna(), None).to_dict("records")
             for i, value in zip(where.tolist(), values, strict=True):
-                out[i] = value
+                out[i] = cast(dict[str, Any], value)
         return out
 
     def frame(self) -> pd.DataFrame:

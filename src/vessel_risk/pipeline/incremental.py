@@ -403,7 +403,8 @@ def run_store(
                     replay(stage)
             peak: dict[str, float] = {}
             if cluster.distributed:
-                for task in (*first, *second):
+                tasks: list[IncrementalFirst | SecondPassResult] = [*first, *second]
+                for task in tasks:
                     peak[task.worker] = max(peak.get(task.worker, 0.0), task.peak_mib)
             write_geoparquet_files(  # GeoParquet 1.1 (geo.geoparquet)
                 [positions_file(work, n, final=True) for n in parts],

@@ -120,18 +120,18 @@ def _stack_by_mmsi(frames: list[pd.DataFrame | Path]) -> pd.DataFrame:
     types = dtypes[first]
     plain = {c: d for c, d in types.items() if isinstance(d, np.dtype)}
     zoned = {c: d for c, d in types.items() if isinstance(d, pd.DatetimeTZDtype)}
-    out = {c: np.empty(n, dtype=d) for c, d in plain.items()}
-    out |= {c: np.empty(n, dtype=f"M8[{d.unit}]") for c, d in zoned.items()}
-    other: dict[str, list[pd.Series]] = {c: [] for c in types.index if c not in out}
+    arrays: dict[Any, np.ndarray] = {c: np.empty(n, dtype=d) for c, d in plain.items()}
+    arrays |= {c: np.empty(n, dtype=f"M8[{d.unit}]") for c, d in zoned.items()}
+    other: dict[str, list[pd.Series]] = {c: [] for c in types.index if c not in arrays}
     at = 0
     for i in kept:
         f = _frame(frames[i])
         frames[i] = pd.DataFrame()
         rows = place[at : at + len(f)]
         for c in plain:
-            out[c][rows] = f[c].to_numpy()
+            arrays[c][rows] = f[c].to_numpy()
         for c in zoned:
-            out[c][rows] = f[c].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+            arrays[c][rows] = f[c].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
         for c, series in other.items():
             series.append(f[c])
         at += len(f)
@@ -143,10 +143,10 @@ def _stack_by_mmsi(frames: list[pd.DataFrame | Path]) -> pd.DataFrame:
             merged = pd.concat(other.pop(c), ignore_index=True)
             columns[c] = merged.take(taken).reset_index(drop=True)
         elif c in zoned:
-            naive = pd.Series(out.pop(c), copy=False)
+            naive = pd.Series(arrays.pop(c), copy=False)
             columns[c] = naive.dt.tz_localize("UTC").dt.tz_convert(zoned[c].tz)
         else:
-            columns[c] = pd.Series(out.pop(c), copy=False)
+            columns[c] = pd.Series(arrays.pop(c), copy=False)
     return pd.DataFrame(columns, copy=False)  # not consolidated: no copy of the whole
 
 
