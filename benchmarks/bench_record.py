@@ -107,7 +107,7 @@ def prepare(k: int, out: Path) -> tuple[Path, dict[str, float]]:
     import pandas as pd
     from sqlalchemy import create_engine, text
 
-    from vessel_risk.alerts.build import evidence_events
+    from vessel_risk.alerts.evidence import evidence_events
     from vessel_risk.pipeline.config import RunConfig
     from vessel_risk.pipeline.run import run
     from vessel_risk.pipeline.scoring import alert_queue, score_alerts

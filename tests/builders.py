@@ -309,7 +309,7 @@ def record_alerts(
     history ``identity``); return the run's id."""
     from sqlalchemy.orm import Session
 
-    from vessel_risk.alerts.build import evidence_events
+    from vessel_risk.alerts.evidence import evidence_events
     from vessel_risk.alerts.persistence import record_run
 
     visits = make_visits() if visits is None else visits

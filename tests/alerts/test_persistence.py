@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tests.builders import make_alert, make_gaps, make_visits, record_alerts
-from vessel_risk.alerts.build import ALERT_SCORE_FIELDS, evidence_events
+from vessel_risk.alerts.build import ALERT_SCORE_FIELDS
+from vessel_risk.alerts.evidence import evidence_events
 from vessel_risk.alerts.lifecycle import TransitionError
 from vessel_risk.alerts.persistence import alert_history, record_run, transition
 from vessel_risk.db.tables import (

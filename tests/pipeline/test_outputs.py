@@ -95,3 +95,76 @@ def test_the_squid_run_predicts_next_ports_from_history_and_a_rerun_revises_them
         counts = record_arrivals(s, predictions, run_id=None, visits=visits)
     assert (counts["revised"], counts["added"]) == (65, 0)
     engine.dispose()
+
+
+def test_a_large_event_table_is_written_in_chunks_as_it_is_written_whole(tmp_path, monkeypatch):
+    """Gaps checked and written 10 rows at a time give the file written at once: the same
+    rows and the whole table's bounding box."""
+    import numpy as np
+
+    from tests.builders import make_gaps
+    from vessel_risk.events.schemas import GapSchema
+    from vessel_risk.geo.geoparquet import write_geoparquet
+    from vessel_risk.pipeline import outputs
+
+    gaps = pd.concat([make_gaps()] * 25, ignore_index=True)
+    gaps["start_lon"] = np.linspace(-170.0, 170.0, 25)
+    gaps["start_lat"] = np.linspace(-60.0, 75.0, 25)
+    gaps.loc[24, ["start_lat", "start_lon"]] = np.nan  # the last one unlocated
+    whole, chunked = tmp_path / "whole.parquet", tmp_path / "chunked.parquet"
+    write_geoparquet(GapSchema.validate(gaps), whole, lon="start_lon", lat="start_lat")
+    monkeypatch.setattr(outputs, "EVENT_CHUNK_ROWS", 10)
+    outputs._write_events_in_chunks(gaps, GapSchema, chunked, lon="start_lon", lat="start_lat")
+    assert pq.ParquetFile(chunked).num_row_groups == 3
+    pd.testing.assert_frame_equal(pd.read_parquet(chunked), pd.read_parquet(whole))
+    box = geo_metadata(chunked)["columns"]["geometry"]["bbox"]
+    assert box == geo_metadata(whole)["columns"]["geometry"]["bbox"]
+    assert box == [-170.0, -60.0, gaps.loc[23, "start_lon"], gaps.loc[23, "start_lat"]]
+
+
+def test_gaps_stacked_in_place_equal_the_stacked_events(tmp_path):
+    """stack_events places each partition's gaps into the run's table and drops them:
+    the same table as Events.stack, to the bit, with every column type."""
+    import copy
+
+    import numpy as np
+
+    from tests.builders import make_gaps, make_visits
+    from vessel_risk.pipeline.outputs import stack_events
+    from vessel_risk.pipeline.stages import Events
+
+    def part(mmsis: list[str], hours: list[int]) -> Events:
+        gaps = pd.concat([make_gaps()] * len(mmsis), ignore_index=True)
+        gaps["mmsi"] = pd.Series(mmsis, dtype="str")
+        gaps["track_id"] = np.arange(len(mmsis), dtype="int64") % 2
+        gaps["start"] += pd.to_timedelta(hours, unit="h")
+        gaps.loc[0, "distance_km"] = np.nan
+        visits = make_visits().assign(mmsi=mmsis[0])
+        empty = pd.DataFrame({"mmsi": pd.Series([], dtype="str")})
+        return Events(visits, empty, gaps, empty, empty, empty, empty)
+
+    untyped = Events(*(pd.DataFrame({"mmsi": []}) for _ in range(7)))
+    parts = [
+        part(["412000003", "412000001", "412000003"], [1, 2, 3]),
+        untyped,
+        part(["412000002", "412000001"], [4, 5]),
+    ]
+    want_parts = copy.deepcopy(parts)
+    want = Events.stack(copy.deepcopy(parts), pd.DataFrame())
+    got = stack_events(parts, pd.DataFrame())
+    assert all(p.gaps.empty for p in parts)  # taken
+    pd.testing.assert_frame_equal(got.gaps, want.gaps, check_exact=True)
+    assert got.gaps["mmsi"].tolist() == ["412000001"] * 2 + ["412000002"] + ["412000003"] * 2
+    assert got.gaps["start"].dt.hour.tolist() == [2, 5, 4, 1, 3]  # stable within an MMSI
+    pd.testing.assert_frame_equal(got.visits, want.visits)
+
+    # as a run stacks them: each partition task wrote its gaps to a work file
+    from vessel_risk.pipeline.tasks import gaps_file, write_atomic
+
+    again = copy.deepcopy(parts)
+    files = []
+    for n, p in enumerate(copy.deepcopy(want_parts)):
+        files.append(gaps_file(tmp_path, n))
+        write_atomic(p.gaps, files[-1])
+    from_files = stack_events(again, pd.DataFrame(), files)
+    pd.testing.assert_frame_equal(from_files.gaps, want.gaps, check_exact=True)

@@ -4,6 +4,8 @@ Modules
 -------
 build
     :class:`Alert` records ranked by score, with the indicators and events behind them.
+evidence
+    The events behind alerts as one table, details kept as columns until written.
 export
     Alerts as ``alerts.csv`` and ``alerts.geojson``.
 lifecycle
@@ -12,7 +14,8 @@ persistence
     The database side: a run's alerts recorded, status changes audited, history read.
 """
 
-from vessel_risk.alerts.build import CAVEAT, Alert, IndicatorEvidence, build_alerts, evidence_events
+from vessel_risk.alerts.build import CAVEAT, Alert, IndicatorEvidence, build_alerts
+from vessel_risk.alerts.evidence import EvidenceTable, evidence_events
 from vessel_risk.alerts.export import (
     alerts_frame,
     alerts_geojson,
@@ -37,6 +40,7 @@ __all__ = [
     "TRANSITIONS",
     "Alert",
     "EvidenceChange",
+    "EvidenceTable",
     "IndicatorEvidence",
     "TransitionError",
     "alert_history",

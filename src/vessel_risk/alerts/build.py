@@ -5,9 +5,9 @@ score (with their values, a one-line reason and the ILO indicator each stands in
 for), the data it rests on, and the last known position. Crew are never named:
 alerts hold vessel data only.
 
-Also :func:`evidence_events`: the events behind alerts (port visits, AIS gaps,
-encounters, loitering) as one table. Exports (CSV, GeoJSON) are in
-:mod:`vessel_risk.alerts.export`.
+The events behind alerts (port visits, AIS gaps, encounters, loitering) as one table,
+:func:`~vessel_risk.alerts.evidence.evidence_events`, are in :mod:`vessel_risk.alerts.evidence`.
+Exports (CSV, GeoJSON) are in :mod:`vessel_risk.alerts.export`.
 """
 
 from __future__ import annotations
@@ -447,93 +447,3 @@ def build_alerts(
             )
         )
     return alerts
-
-
-EVIDENCE_COLUMNS = [
-    "mmsi",
-    "track_id",
-    "year",
-    "kind",
-    "start",
-    "end",
-    "duration_h",
-    "lat",
-    "lon",
-    "detail",
-]
-
-
-def _events(frame: pd.DataFrame, kind: str, lat: str, lon: str, keep: list[str]) -> pd.DataFrame:
-    if frame.empty:
-        return pd.DataFrame(columns=EVIDENCE_COLUMNS)
-    out = pd.DataFrame(
-        {
-            "mmsi": frame["mmsi"].astype(str),
-            "track_id": frame["track_id"].fillna(0).astype("int64") if "track_id" in frame else 0,
-            "year": frame["start"].dt.year.astype("int64"),
-            "kind": kind,
-            "start": frame["start"],
-            "end": frame["end"],
-            "duration_h": frame["duration_h"].astype("float64"),
-            "lat": frame[lat].astype("float64") if lat in frame else np.nan,
-            "lon": frame[lon].astype("float64") if lon in frame else np.nan,
-        }
-    )
-    details = frame[keep].astype(object).where(frame[keep].notna(), None)
-    out["detail"] = pd.Series(details.to_dict("records"), index=out.index, dtype=object)
-    return out
-
-
-def evidence_events(
-    visits: pd.DataFrame,
-    gaps: pd.DataFrame,
-    encounters: pd.DataFrame,
-    loitering: pd.DataFrame,
-) -> pd.DataFrame:
-    """The events behind alerts, one table for every kind.
-
-    Parameters
-    ----------
-    visits, gaps, encounters, loitering : DataFrame
-        As :mod:`vessel_risk.events.schemas` declares them (``PortVisitSchema``,
-        ``GapSchema``, ``EncounterSchema``, ``LoiteringSchema``).
-
-    Returns
-    -------
-    DataFrame with columns ``mmsi``, ``track_id`` (0 where the table has none), ``year``
-    (of the event's start, UTC), ``kind``
-    (``port_visit``, ``ais_gap``, ``encounter``, ``loitering``), ``start``, ``end``
-    (UTC), ``duration_h``, ``lat``, ``lon`` (where the event happened: a gap's start,
-    NaN for port visits) and ``detail`` (a dict of the event's other columns, JSON-safe
-    after ``json.dumps(default=str)``), ordered by ``mmsi``, ``track_id``, ``start``.
-    """
-    parts = [
-        _events(visits, "port_visit", "lat", "lon", ["port_label", "port_iso3"]),
-        _events(
-            gaps,
-            "ais_gap",
-            "start_lat",
-            "start_lon",
-            ["gap_class", "distance_km", "distance_from_shore_km", "end_lat", "end_lon"],
-        ),
-        _events(
-            encounters,
-            "encounter",
-            "lat",
-            "lon",
-            ["other_mmsi", "other_is_carrier", "median_distance_m", "median_speed_knots"],
-        ),
-        _events(
-            loitering,
-            "loitering",
-            "lat",
-            "lon",
-            ["distance_from_shore_km", "median_speed_knots", "carrier"],
-        ),
-    ]
-    parts = [p for p in parts if len(p)]
-    if not parts:
-        return pd.DataFrame(columns=EVIDENCE_COLUMNS)
-    return pd.concat(parts, ignore_index=True).sort_values(
-        ["mmsi", "track_id", "start"], ignore_index=True
-    )

@@ -22,6 +22,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from vessel_risk.alerts.build import Alert
+from vessel_risk.alerts.evidence import EvidenceTable, evidence_row_chunks
 from vessel_risk.alerts.lifecycle import follow_evidence, next_status
 from vessel_risk.db.engine import bulk_insert, bulk_update, select_in
 from vessel_risk.db.tables import (
@@ -116,10 +117,6 @@ def _identity_records(identity: pd.DataFrame) -> dict[str, list[dict[str, Any]]]
     return out
 
 
-VESSEL_YEAR = ("mmsi", "track_id", "year")
-"""The key of a vessel-year: the MMSI, its transmitter track (0 = the first) and the year."""
-
-
 def _with_track(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with ``track_id`` (int, 0 where the frame has none: one track per MMSI)."""
     out = frame.copy()
@@ -144,7 +141,7 @@ def record_run(
     *,
     alerts: Sequence[Alert],
     features: pd.DataFrame,
-    evidence: pd.DataFrame,
+    evidence: EvidenceTable,
     identity: pd.DataFrame,
     visits: pd.DataFrame,
     inputs: list[str],
@@ -174,8 +171,8 @@ def record_run(
     features : DataFrame
         Vessel-year features the alerts were built from (one row per ``mmsi``,
         ``track_id``, ``year``; without ``track_id``, track 0).
-    evidence : DataFrame
-        :func:`vessel_risk.alerts.build.evidence_events` (matched to alerts by
+    evidence : EvidenceTable
+        :func:`vessel_risk.alerts.evidence.evidence_events` (matched to alerts by
         ``mmsi``, ``track_id``, ``year``).
     identity : DataFrame
         :func:`vessel_risk.identity.history.identity_history`.
@@ -226,7 +223,7 @@ def record_run(
         returning="id",
     )
     by_key = dict(zip(keys, score_ids, strict=True))
-    for chunk in _evidence_chunks(evidence, by_key):
+    for chunk in _evidence_rows(evidence, by_key):
         bulk_insert(session, EvidenceEvent.__table__, chunk)
     ports = _last_ports(alerts, visits)
     existing = {  # a tip's queue item on the same vessel stays its own (no vessel-period)
@@ -428,59 +425,44 @@ def _write_periods(
     return ids
 
 
-EVIDENCE_CHUNK_ROWS = 50_000
+EVIDENCE_CHUNK_ROWS = 20_000
 """Evidence rows built and inserted at once: a run's Python rows stay this many, however
 many events its alerts rest on (1.5 million AIS gaps on a global day of decoded AIS)."""
 
 
-def _evidence_chunks(
-    evidence: pd.DataFrame,
-    score_ids: dict[tuple[str, int, int], int],
-    rows: int | None = None,
+def _evidence_rows(
+    evidence: EvidenceTable, score_ids: dict[tuple[str, int, int], int]
 ) -> Iterator[list[dict[str, Any]]]:
     """The ``evidence_events`` rows of the alerted vessel-years, each with its score, in
-    lists of at most ``rows``."""
-    if evidence.empty or not score_ids:
-        return
-    ev = _with_track(evidence)
-    keyed = pd.DataFrame(
-        [(*k, s) for k, s in score_ids.items()], columns=[*VESSEL_YEAR, "score_id"]
-    ).astype({"track_id": "int64", "year": "int64"})
-    ev = ev.astype({"year": "int64"}).merge(keyed, on=list(VESSEL_YEAR), how="inner", sort=False)
-    step = rows or EVIDENCE_CHUNK_ROWS
-    for start in range(0, len(ev), step):
-        yield _evidence_rows(ev.iloc[start : start + step])
-
-
-def _evidence_rows(ev: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows of ``ev`` (evidence merged with its ``score_id``) as ``evidence_events`` rows."""
+    lists of at most :data:`EVIDENCE_CHUNK_ROWS`."""
 
     def located(values: pd.Series) -> list[float | None]:
         return [None if pd.isna(v) else float(v) for v in values]
 
-    return [
-        {
-            "score_id": int(sid),
-            "kind": kind,
-            "start": start,
-            "end": end,
-            "duration_h": float(h),
-            "lat": lat,
-            "lon": lon,
-            "detail": detail,
-        }
-        for sid, kind, start, end, h, lat, lon, detail in zip(
-            ev["score_id"],
-            ev["kind"],
-            ev["start"].dt.to_pydatetime(),
-            ev["end"].dt.to_pydatetime(),
-            ev["duration_h"],
-            located(ev["lat"]),
-            located(ev["lon"]),
-            _json(ev["detail"].tolist()),
-            strict=True,
-        )
-    ]
+    for ev, details in evidence_row_chunks(evidence, score_ids, EVIDENCE_CHUNK_ROWS):
+        yield [
+            {
+                "score_id": int(sid),
+                "kind": kind,
+                "start": start,
+                "end": end,
+                "duration_h": float(h),
+                "lat": lat,
+                "lon": lon,
+                "detail": detail,
+            }
+            for sid, kind, start, end, h, lat, lon, detail in zip(
+                ev["score_id"],
+                ev["kind"],
+                ev["start"].dt.to_pydatetime(),
+                ev["end"].dt.to_pydatetime(),
+                ev["duration_h"],
+                located(ev["lat"]),
+                located(ev["lon"]),
+                _json(details),
+                strict=True,
+            )
+        ]
 
 
 def _last_ports(alerts: Sequence[Alert], visits: pd.DataFrame) -> list[dict[str, Any]]:

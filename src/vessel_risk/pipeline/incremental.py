@@ -19,6 +19,7 @@ data withdraws or reopens it).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import shutil
@@ -27,53 +28,45 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from vessel_risk.db.engine import open_database
-from vessel_risk.events.encounters import (
-    encounters_from_samples,
-    resample_tracks,
-)
-from vessel_risk.events.gaps import area_message_counts
+from vessel_risk.events.encounters import encounters_from_samples
 from vessel_risk.events.schemas import PositionSchema
-from vessel_risk.frames import columns, empty_frame
-from vessel_risk.geo.geoparquet import GeoParquetWriter
-from vessel_risk.identity.identify import VesselTables, identify_vessels, position_activity
+from vessel_risk.frames import empty_frame
+from vessel_risk.geo.geoparquet import write_geoparquet_files
+from vessel_risk.identity.identify import VesselTables, identify_vessels
 from vessel_risk.ingest import (
     iter_store_quarantine,
     read_manifest,
-    read_partition,
     store_appends,
     store_partitions,
 )
 from vessel_risk.ingest.schemas import QuarantineSchema
 from vessel_risk.pipeline.config import _REFERENCE_FILES
 from vessel_risk.pipeline.counts import RunTally
+from vessel_risk.pipeline.engine import Engine
+from vessel_risk.pipeline.incremental_tasks import (
+    IncrementalFirst,
+    incremental_first_task,
+    incremental_second_task,
+)
 from vessel_risk.pipeline.partition_cache import (
-    PASS1,
-    PASS2,
-    CleaningBatches,
     changed_mmsis,
     gaps_in,
-    is_in,
     load_frames,
     save_frames,
-    splice,
 )
 from vessel_risk.pipeline.scoring import Scorer, choose_scorer
-from vessel_risk.pipeline.stages import (
-    Events,
-    OnStage,
-    PartitionWork,
-    References,
-    _noop,
-    concat,
-    first_pass,
-    second_pass,
+from vessel_risk.pipeline.stages import OnStage, References, _noop, concat
+from vessel_risk.pipeline.tasks import (
+    SecondPassResult,
+    gaps_file,
+    peak_memory_mib,
+    positions_file,
 )
-from vessel_risk.pipeline.tasks import peak_memory_mib
 from vessel_risk.referral.directory import read_directory
 
 if TYPE_CHECKING:
@@ -226,117 +219,10 @@ def _fingerprint(config: RunConfig) -> str:
         for name in names
         if (path := getattr(config, name, None)) is not None
     }
-    text = repr(config) + json.dumps(contents, sort_keys=True, default=str)
+    # Where partitions run does not change what they compute.
+    where = dataclasses.replace(config, scheduler="sync", workers=None)
+    text = repr(where) + json.dumps(contents, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _first(
-    store: Path,
-    n: int,
-    refs: References,
-    cache: Path,
-    touched: set[str] | None,
-    *,
-    validate: bool,
-    on_stage: OnStage,
-) -> tuple[dict[str, pd.DataFrame], dict[str, Any]]:
-    """Pass 1 of partition ``n``: the touched MMSIs recomputed (all with ``touched``
-    None), the others' frames reused from ``cache``; returns its frames and counts."""
-    folder = cache / f"part={n:05d}"
-    positions, static = read_partition(store, n)
-    raw = {
-        "positions_read": len(positions),
-        "static_reports": len(static),
-        "undated_static": int(static["timestamp"].isna().sum()),
-    }
-    meta = json.loads((folder / "meta.json").read_text()) if touched is not None else {}
-    cleaning = CleaningBatches([(list(b[0]), dict(b[1])) for b in meta.get("cleaning", [])])
-    if touched is not None:
-        here = touched & set(positions["mmsi"].astype(str)) | touched & set(
-            static["mmsi"].astype(str)
-        )
-        if not here:
-            return load_frames(folder, PASS1), {**meta, **raw}
-        positions = positions[is_in(positions, here)]
-        static = static[is_in(static, here)]
-    part = first_pass(PartitionWork(positions, static), refs, validate=validate, on_stage=on_stage)
-    grid = resample_tracks(part.positions)
-    grid["mmsi"] = grid["mmsi"].astype("string")
-    assert part.transmitters is not None
-    new = {
-        "positions": part.positions,
-        "transmitters": part.transmitters,
-        "identity": part.identity,
-        "quarantine": part.quarantine,
-        "grid": grid,
-    }
-    mmsis = set(positions["mmsi"].astype(str)) | set(static["mmsi"].astype(str))
-    if touched is not None:
-        old = load_frames(folder, PASS1)
-        new = {k: splice(old[k], new[k], mmsis) for k in PASS1}
-    cleaning.replace(mmsis, dict(part.cleaning))
-    tracks = new["positions"].groupby("mmsi", sort=False)["track_id"].nunique()
-    meta = {
-        "cleaning": [list(b) for b in cleaning.batches],
-        "several_tracks": int(tracks.gt(1).sum()),
-        "tracks": int(tracks.sum()),
-    }
-    save_frames(folder, new)
-    (folder / "meta.json").write_text(json.dumps(meta))
-    return new, {**meta, **raw}
-
-
-def _second(
-    store: Path,
-    n: int,
-    p1: dict[str, pd.DataFrame],
-    refs: References,
-    cache: Path,
-    affected: set[str] | None,
-    cross: tuple[pd.DataFrame, pd.DataFrame, VesselTables],
-    *,
-    validate: bool,
-    on_stage: OnStage,
-) -> dict[str, pd.DataFrame]:
-    """Pass 2 of partition ``n`` for the ``affected`` MMSIs (all with None); the others'
-    events reused from ``cache``."""
-    folder = cache / f"part={n:05d}"
-    area, encounters, vessels = cross
-    pos, static = p1["positions"], read_partition(store, n)[1]
-    static = static[static["timestamp"].notna()]
-    identity, transmitters = p1["identity"], p1["transmitters"]
-    if affected is not None:
-        here = affected & set(pos["mmsi"].astype(str))
-        if not here:
-            return load_frames(folder, PASS2)
-        pos, static = pos[is_in(pos, here)], static[is_in(static, here)]
-        identity, transmitters = (
-            identity[is_in(identity, here)],
-            transmitters[is_in(transmitters, here)],
-        )
-    part = PartitionWork(
-        pos.reset_index(drop=True),
-        static,
-        area_messages=area,
-        encounters=encounters[encounters["mmsi"].isin(pos["mmsi"].unique())],
-        transmitters=transmitters,
-        identity=identity,
-        vessels=vessels,
-    )
-    second_pass(part, refs, validate=validate, on_stage=on_stage)
-    new = {
-        "visits": part.visits,
-        "voyages": part.voyages,
-        "gaps": part.gaps,
-        "loitering": part.loitering,
-        "features": part.features,
-        "fishing": part.positions,
-    }
-    if affected is not None:
-        old = load_frames(folder, PASS2)
-        new = {k: splice(old[k], new[k], here) for k in PASS2}
-    save_frames(folder, new)
-    return new
 
 
 def _affected(
@@ -391,14 +277,14 @@ def run_store(
 
     Parameters, returns and errors are those of :func:`vessel_risk.pipeline.run`.
     """
-    from vessel_risk.pipeline.outputs import score_and_record
+    from vessel_risk.pipeline.outputs import score_and_record, stack_events
     from vessel_risk.pipeline.report import MAP_POSITIONS, write_report
     from vessel_risk.pipeline.run import (
         RunSummary,
         _ParquetAppender,
         load_references,
     )
-    from vessel_risk.pipeline.tiles import encounter_tile_task, plan_tiles, write_grid
+    from vessel_risk.pipeline.tiles import encounter_tile_task, plan_tiles
 
     assert config.position_store is not None
     store, out_dir, validate = Path(config.position_store), config.out_dir, config.validate_frames
@@ -408,6 +294,8 @@ def run_store(
 
     def progress(step: str, done: int) -> None:
         tell(step, done, len(parts))
+        if on_partition is not None and step != "encounters" and done > 0:
+            on_partition(done - 1, len(parts))
 
     given = config.database_url is not None or (out_dir / "vessel_risk.db").is_file()
     engine = open_database(url, create=True) if given else None
@@ -431,115 +319,104 @@ def run_store(
         for rows in iter_store_quarantine(store):
             tally.quarantine(rows)
             quarantine.write(rows)
-        with tempfile.TemporaryDirectory(dir=out_dir, prefix=".work-") as tmp:
+        with (
+            tempfile.TemporaryDirectory(dir=out_dir, prefix=".work-") as tmp,
+            Engine(config.scheduler, config.workers) as cluster,
+        ):
             work = Path(tmp)
-            first: dict[int, dict[str, pd.DataFrame]] = {}
-            areas, identities, activities = [], [], []
-            cleaning: Counter[str] = Counter()
+            # In this process the stages report as they start; on a cluster, when done.
+            live = None if cluster.distributed else on_stage
+            replay = on_stage if cluster.distributed else _noop
+            shared = cluster.share(refs)
+            paths = tuple(str(p.resolve()) for p in (store, work, cache))
             progress("first pass", 0)
-            for k, n in enumerate(parts):
-                if on_partition is not None:
-                    on_partition(k, len(parts))
-                p1, meta = _first(
-                    store, n, refs, cache, touched, validate=validate, on_stage=on_stage
-                )
+            first: list[IncrementalFirst] = cluster.map(
+                incremental_first_task, parts, *paths, shared, cluster.share(touched),
+                validate=validate, on_stage=live, on_done=lambda d, t: progress("first pass", d),
+            )  # fmt: skip
+            cleaning: Counter[str] = Counter()
+            for p1 in first:
+                for stage in p1.stages:
+                    replay(stage)
+                meta = p1.meta
                 tally.positions_read += meta["positions_read"]
                 tally.static_reports += meta["static_reports"]
                 tally.undated_static += meta["undated_static"]
-                tally.positions_kept += len(p1["positions"])
-                tally.vessels += int(p1["positions"]["mmsi"].nunique())
+                tally.positions_kept += p1.positions_kept
+                tally.vessels += p1.vessels
                 tally.several_tracks += meta["several_tracks"]
                 tally.tracks += meta["tracks"]
                 for batch in meta["cleaning"]:
                     cleaning.update(batch[1])
-                tally.quarantine(p1["quarantine"])
-                quarantine.write(p1["quarantine"])
-                areas.append(area_message_counts(p1["positions"]))
-                identities.append(p1["identity"])
-                activities.append(position_activity(p1["positions"]))
-                write_grid(p1["grid"], work, n)
-                # The positions wait in the cache for pass 2 (read back one partition at
-                # a time), so the driver never holds every partition's positions at once.
-                first[n] = {k2: p1[k2] for k2 in ("identity", "transmitters")}
-                first[n]["mmsi"] = pd.DataFrame({"mmsi": p1["positions"]["mmsi"].unique()})
-                progress("first pass", k + 1)
+                tally.quarantine(p1.quarantine)
+                quarantine.write(p1.quarantine)
+                p1.quarantine = p1.quarantine.iloc[:0]  # written; not shipped again
             tally.cleaning.update(cleaning)
             quarantine.close()
 
             on_stage("encounters")
-            area = concat(areas).groupby("cell_day", sort=True)["n"].sum().reset_index()
+            area = concat(p.areas for p in first)
+            area = area.groupby("cell_day", sort=True)["n"].sum().reset_index()
             tiles = plan_tiles(work)
             tell("encounters", 0, len(tiles))
-            samples = []
-            for w, tile in enumerate(tiles):
-                samples.append(encounter_tile_task(tile))
-                tell("encounters", w + 1, len(tiles))
+            samples = cluster.map(
+                encounter_tile_task,
+                tiles,
+                on_done=lambda done, total: tell("encounters", done, total),
+            )
             found = encounters_from_samples(
                 concat(samples) if samples else pd.DataFrame(), carriers=refs.carriers
             )
             on_stage("vessels")
             vessels = identify_vessels(
-                concat(identities),
+                concat(p.identity for p in first),
                 found,
-                concat(activities),
+                concat(p.activity for p in first),
                 vessel_lists=refs.vessel_lists,
                 carriers=refs.carriers,
             )
-        encounters = vessels.encounters
-        affected = _affected(cache, touched, area, vessels, parts) if touched is not None else None
-        save_frames(
-            cache / "across",
-            {
-                "area": area,
-                "encounters": encounters,
-                "vessels": vessels.vessels,
-                "events": vessels.events,
-                "links": vessels.links,
-                "hull": vessels.one_hull,
-            },
-        )
-
-        per_part: list[Events] = []
-        shown: list[pd.DataFrame] = []
-        positions_out = GeoParquetWriter(out_dir / "positions.parquet", empty_frame(PositionSchema))
-        share = min(1.0, MAP_POSITIONS / max(tally.positions_kept, 1))
-        progress("second pass", 0)
-        for k, n in enumerate(parts):
-            if on_partition is not None:
-                on_partition(k, len(parts))
-            first[n]["positions"] = pd.read_parquet(cache / f"part={n:05d}" / "positions.parquet")
-            p2 = _second(
-                store,
-                n,
-                first[n],
-                refs,
-                cache,
-                affected,
-                (area, encounters, vessels),
-                validate=validate,
-                on_stage=on_stage,
+            encounters = vessels.encounters
+            affected = (
+                _affected(cache, touched, area, vessels, parts) if touched is not None else None
             )
-            mine = encounters[encounters["mmsi"].isin(first[n].pop("mmsi")["mmsi"])]
-            del first[n]["positions"]
-            per_part.append(
-                Events(
-                    p2["visits"],
-                    p2["voyages"],
-                    p2["gaps"],
-                    p2["loitering"],
-                    mine,
-                    p2["features"],
-                    first[n]["identity"],
-                )
+            save_frames(
+                cache / "across",
+                {
+                    "area": area,
+                    "encounters": encounters,
+                    "vessels": vessels.vessels,
+                    "events": vessels.events,
+                    "links": vessels.links,
+                    "hull": vessels.one_hull,
+                },
             )
-            pos = p2["fishing"]
-            positions_out.write(PositionSchema.validate(pos[columns(PositionSchema)]))
-            located = pos.loc[pos["lat"].notna(), ["lat", "lon"]]
-            shown.append(located if share >= 1 else located.sample(frac=share, random_state=n))
-            progress("second pass", k + 1)
-        positions_out.close()
-
-        events = Events.stack(per_part, encounters)
+            share_map = min(1.0, MAP_POSITIONS / max(tally.positions_kept, 1))
+            progress("second pass", 0)
+            second: list[SecondPassResult] = cluster.map(
+                incremental_second_task, first, *paths, shared,
+                cluster.share((area, encounters, vessels)), cluster.share(affected),
+                map_share=share_map, validate=validate, on_stage=live,
+                on_done=lambda d, t: progress("second pass", d),
+            )  # fmt: skip
+            for done in second:
+                for stage in done.stages:
+                    replay(stage)
+            peak: dict[str, float] = {}
+            if cluster.distributed:
+                tasks: list[IncrementalFirst | SecondPassResult] = [*first, *second]
+                for task in tasks:
+                    peak[task.worker] = max(peak.get(task.worker, 0.0), task.peak_mib)
+            write_geoparquet_files(  # GeoParquet 1.1 (geo.geoparquet)
+                [positions_file(work, n, final=True) for n in parts],
+                out_dir / "positions.parquet",
+                empty_frame(PositionSchema),
+            )
+            events = stack_events(
+                [p.events for p in second],
+                encounters,
+                [gaps_file(work, p.partition) for p in second],
+            )
+        shown = [p.shown for p in second]
         alerts, version, counts, run_id, auto, engine = score_and_record(
             config,
             events,
@@ -579,5 +456,5 @@ def run_store(
         counts,
         auto_referred=len(auto),
         partitions=len(parts),
-        peak_memory_mib={"driver": peak_memory_mib()},
+        peak_memory_mib={**peak, "driver": peak_memory_mib()},
     )

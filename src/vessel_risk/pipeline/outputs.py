@@ -11,11 +11,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+import pyarrow as pa
 from sqlalchemy.orm import Session
 
 from vessel_risk.alerts.arrival_store import record_arrivals
-from vessel_risk.alerts.build import Alert, evidence_events
+from vessel_risk.alerts.build import Alert
 from vessel_risk.alerts.coastal import record_coastal_states
+from vessel_risk.alerts.evidence import evidence_events
 from vessel_risk.alerts.export import (
     write_alerts_csv,
     write_alerts_geojson,
@@ -32,16 +36,119 @@ from vessel_risk.events.schemas import (
     VoyageSchema,
 )
 from vessel_risk.frames import columns
-from vessel_risk.geo.geoparquet import write_geoparquet
+from vessel_risk.geo.geoparquet import Bounds, GeoParquetWriter, write_geoparquet
 from vessel_risk.geo.ports import PortIndex
 from vessel_risk.identity.identify import VesselTables
 from vessel_risk.identity.schemas import VesselLinkSchema
 from vessel_risk.pipeline.config import RunConfig
 from vessel_risk.pipeline.counts import RunTally, run_counts
 from vessel_risk.pipeline.scoring import Scorer, alert_queue, score_alerts
-from vessel_risk.pipeline.stages import Events, References
+from vessel_risk.pipeline.stages import Events, References, concat
+from vessel_risk.pipeline.tasks import read_work
 from vessel_risk.referral.notices import auto_refer
 from vessel_risk.referral.subscription_notify import notify_alerts, notify_arrivals
+
+
+def stack_events(
+    parts: list[Events], encounters: pd.DataFrame, gap_files: list[Path] | None = None
+) -> Events:
+    """:meth:`Events.stack <vessel_risk.pipeline.stages.Events.stack>`, the gaps placed one
+    partition at a time: the one table that grows with messages (1.5 million AIS gaps on
+    a global day of decoded AIS) is never held twice.
+
+    The parts' gaps are taken: each part is left with none (``parts`` are changed).
+
+    Parameters
+    ----------
+    parts : list of Events
+        Each partition's events, in partition order.
+    encounters : DataFrame
+        The run's encounters (found across partitions).
+    gap_files : list of Path, optional
+        Each partition's gaps as the partition task wrote them
+        (:func:`~vessel_risk.pipeline.tasks.gaps_file`), in partition order: read here
+        one at a time, in place of the parts' (then empty) gaps.
+
+    Returns
+    -------
+    Events
+        Equal to ``Events.stack(parts, encounters)`` on the parts as given (with their
+        gaps read back from ``gap_files``).
+    """
+    gaps: list[pd.DataFrame | Path] = list(gap_files) if gap_files else [p.gaps for p in parts]
+    for p in parts:
+        p.gaps = p.gaps.iloc[:0]
+    events = Events.stack(parts, encounters)
+    events.gaps = _stack_by_mmsi(gaps)
+    return events
+
+
+def _frame(source: pd.DataFrame | Path) -> pd.DataFrame:
+    return read_work(source) if isinstance(source, Path) else source
+
+
+def _stack_by_mmsi(frames: list[pd.DataFrame | Path]) -> pd.DataFrame:
+    """``concat(frames)`` stably sorted by ``mmsi`` (as ``Events.stack``), built by
+    scattering each frame's columns into place and then dropping it (``frames`` is
+    emptied; a path is a work file, read when needed): the memory of the result and one
+    frame, not of all frames twice."""
+    sizes, mmsis, dtypes, columns_of = [], [], [], []
+    for i, source in enumerate(frames):
+        f = _frame(source)
+        sizes.append(len(f))
+        columns_of.append(list(f.columns))
+        dtypes.append(f.dtypes)
+        mmsis.append(f["mmsi"] if "mmsi" in f.columns else None)
+        if not isinstance(source, Path):
+            frames[i] = f
+        del f
+    kept = [i for i, n in enumerate(sizes) if n]
+    first = kept[0] if kept else None
+    same = first is not None and all(
+        columns_of[i] == columns_of[first] and dtypes[i].equals(dtypes[first]) for i in kept
+    )
+    if not same or first is None:  # nothing to save, or columns to reconcile: as stacked
+        out = concat(_frame(f) for f in frames)
+        frames.clear()
+        return out.sort_values("mmsi", kind="stable", ignore_index=True)
+    n = sum(sizes)
+    mmsi = pd.concat([mmsis[i] for i in kept], ignore_index=True)
+    del mmsis
+    taken = mmsi.sort_values(kind="stable").index.to_numpy()  # row of the stack at each place
+    del mmsi
+    place = np.empty(n, dtype="int64")  # place of each row of the stack
+    place[taken] = np.arange(n)
+    types = dtypes[first]
+    plain = {c: d for c, d in types.items() if isinstance(d, np.dtype)}
+    zoned = {c: d for c, d in types.items() if isinstance(d, pd.DatetimeTZDtype)}
+    arrays: dict[Any, np.ndarray] = {c: np.empty(n, dtype=d) for c, d in plain.items()}
+    arrays |= {c: np.empty(n, dtype=f"M8[{d.unit}]") for c, d in zoned.items()}
+    other: dict[str, list[pd.Series]] = {c: [] for c in types.index if c not in arrays}
+    at = 0
+    for i in kept:
+        f = _frame(frames[i])
+        frames[i] = pd.DataFrame()
+        rows = place[at : at + len(f)]
+        for c in plain:
+            arrays[c][rows] = f[c].to_numpy()
+        for c in zoned:
+            arrays[c][rows] = f[c].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy()
+        for c, series in other.items():
+            series.append(f[c])
+        at += len(f)
+        del f
+    frames.clear()
+    columns: dict[str, Any] = {}
+    for c in types.index:
+        if c in other:
+            merged = pd.concat(other.pop(c), ignore_index=True)
+            columns[c] = merged.take(taken).reset_index(drop=True)
+        elif c in zoned:
+            naive = pd.Series(arrays.pop(c), copy=False)
+            columns[c] = naive.dt.tz_localize("UTC").dt.tz_convert(zoned[c].tz)
+        else:
+            columns[c] = pd.Series(arrays.pop(c), copy=False)
+    return pd.DataFrame(columns, copy=False)  # not consolidated: no copy of the whole
 
 
 def score_and_record(
@@ -121,6 +228,35 @@ def score_and_record(
     return alerts, version, counts, run_id, auto, engine
 
 
+EVENT_CHUNK_ROWS = 200_000
+"""Rows of an event table checked and converted to Arrow at once when it is written: a
+global day of decoded AIS has 1.5 million AIS gaps."""
+
+
+def _write_events_in_chunks(
+    frame: pd.DataFrame, schema: Any, path: Path, *, lon: str, lat: str
+) -> None:
+    """``frame`` checked against ``schema`` and written as GeoParquet
+    (:func:`~vessel_risk.geo.geoparquet.write_geoparquet`'s file) :data:`EVENT_CHUNK_ROWS`
+    rows at a time, so neither the checked copy nor its Arrow table is ever whole."""
+    if len(frame) <= EVENT_CHUNK_ROWS:
+        write_geoparquet(schema.validate(frame), path, lon=lon, lat=lat)
+        return
+    bounds = Bounds()
+    bounds.add(
+        pd.to_numeric(frame[lon]).to_numpy(dtype="float64", na_value=np.nan),
+        pd.to_numeric(frame[lat]).to_numpy(dtype="float64", na_value=np.nan),
+    )
+    writer: GeoParquetWriter | None = None
+    for start in range(0, len(frame), EVENT_CHUNK_ROWS):
+        chunk = schema.validate(frame.iloc[start : start + EVENT_CHUNK_ROWS])
+        if writer is None:
+            writer = GeoParquetWriter(path, chunk.iloc[:0], lon=lon, lat=lat, bounds=bounds)
+        writer.write(pa.Table.from_pandas(chunk, preserve_index=False))
+    assert writer is not None
+    writer.close()
+
+
 def write_events(events: Events, vessels: VesselTables, out_dir: Path) -> None:
     """The event tables and vessel-year features as Parquet, each checked on the way out.
 
@@ -132,8 +268,8 @@ def write_events(events: Events, vessels: VesselTables, out_dir: Path) -> None:
         out_dir / "port_visits.parquet", index=False
     )
     VoyageSchema.validate(events.voyages).to_parquet(out_dir / "voyages.parquet", index=False)
-    write_geoparquet(
-        GapSchema.validate(events.gaps), out_dir / "gaps.parquet", lon="start_lon", lat="start_lat"
+    _write_events_in_chunks(
+        events.gaps, GapSchema, out_dir / "gaps.parquet", lon="start_lon", lat="start_lat"
     )
     write_geoparquet(LoiteringSchema.validate(events.loitering), out_dir / "loitering.parquet")
     write_geoparquet(EncounterSchema.validate(events.encounters), out_dir / "encounters.parquet")

@@ -92,13 +92,14 @@ from vessel_risk.ingest.schemas import QuarantineSchema
 from vessel_risk.pipeline.config import RunConfig
 from vessel_risk.pipeline.counts import RunTally
 from vessel_risk.pipeline.engine import Engine
-from vessel_risk.pipeline.outputs import score_and_record
+from vessel_risk.pipeline.outputs import score_and_record, stack_events
 from vessel_risk.pipeline.scoring import Scorer, choose_scorer
-from vessel_risk.pipeline.stages import Events, OnStage, References, _noop, check_frame, concat
+from vessel_risk.pipeline.stages import OnStage, References, _noop, check_frame, concat
 from vessel_risk.pipeline.tasks import (
     FirstPassResult,
     SecondPassResult,
     first_pass_task,
+    gaps_file,
     peak_memory_mib,
     positions_file,
     second_pass_task,
@@ -291,10 +292,9 @@ def run(
     from vessel_risk.pipeline.report import write_report
 
     store = config.position_store
-    if store is not None and config.scheduler == "sync" and (store / "store.json").is_file():
-        # A store that takes appended days runs incrementally, in this process (the
-        # incremental path does not map its partitions over Dask yet: with another
-        # scheduler the run is a full one, whose result is the same).
+    if store is not None and (store / "store.json").is_file():
+        # A store that takes appended days runs incrementally, its partitions mapped by
+        # the same Engine (config.scheduler) as below.
         from vessel_risk.pipeline.incremental import run_store
 
         return run_store(
@@ -357,11 +357,13 @@ def run(
                 out_dir / "positions.parquet",
                 empty_frame(PositionSchema),
             )
-            per_part = [p.events for p in passes.second]
             shown = [p.shown for p in passes.second]
             encounters, vessels = passes.encounters, passes.vessels
-
-        events = Events.stack(per_part, encounters)
+            events = stack_events(
+                [p.events for p in passes.second],
+                encounters,
+                [gaps_file(work, p.partition) for p in passes.second],
+            )
         alerts, version, counts, run_id, auto, engine = score_and_record(
             config, events, vessels, tally, files, refs, scorer, fleets, engine, on_stage
         )

@@ -46,6 +46,7 @@ __all__ = [
     "StageClock",
     "encounter_tile_task",
     "first_pass_task",
+    "gaps_file",
     "peak_memory_mib",
     "positions_file",
     "read_work",
@@ -174,6 +175,13 @@ def positions_file(work: str | Path, partition: int, *, final: bool = False) -> 
     return Path(work) / "positions" / name
 
 
+def gaps_file(work: str | Path, partition: int) -> Path:
+    """Where a partition's AIS gaps (second pass) wait for the run to stack them: the one
+    event table that grows with messages stays out of the driver's memory until then
+    (:func:`vessel_risk.pipeline.outputs.stack_events`)."""
+    return Path(work) / "gaps" / f"gaps-{partition:05d}.arrow"
+
+
 def first_pass_task(
     partition: int,
     store: str,
@@ -272,7 +280,8 @@ def second_pass_task(
     -------
     SecondPassResult
         The output positions (:class:`~vessel_risk.events.schemas.PositionSchema`) go
-        to ``positions_file(work, partition, final=True)``.
+        to ``positions_file(work, partition, final=True)`` and the gaps to
+        :func:`gaps_file` (the result's gaps are empty).
     """
     partition = first.partition
     pos = read_work(positions_file(work, partition))
@@ -292,10 +301,13 @@ def second_pass_task(
     write_atomic(out, positions_file(work, partition, final=True))
     located = part.positions.loc[part.positions["lat"].notna(), ["lat", "lon"]]
     shown = located if map_share >= 1 else located.sample(frac=map_share, random_state=partition)
+    events = part.events()
+    write_atomic(events.gaps, gaps_file(work, partition))
+    events.gaps = events.gaps.iloc[:0]  # in gaps_file, read back when the run stacks them
     clock.stop()
     return SecondPassResult(
         partition,
-        part.events(),
+        events,
         shown,
         clock.names,
         clock.seconds,
