@@ -74,3 +74,22 @@ def test_earlier_exports_come_from_the_audit_log_old_entries_going_to_the_region
             s, state="THA", start=date(2024, 6, 1), end=date(2024, 6, 30), recipient="kor"
         )
         assert (after, other) == (False, False)
+
+
+@pytest.mark.parametrize(
+    ("today", "refused"),
+    [
+        (date(2025, 3, 31), True),  # the month's last day: not over yet
+        (date(2025, 3, 15), True),  # the month still running
+        (date(2025, 1, 1), True),  # a future month
+        (date(2025, 4, 1), False),  # the first day after it
+    ],
+)
+def test_a_period_that_has_not_ended_is_refused(engine, today, refused):
+    with Session(engine) as s:
+        args = {"state": "THA", "start": date(2025, 3, 1), "end": date(2025, 3, 31)}
+        if refused:
+            with pytest.raises(ExchangePeriodError, match="has not ended"):
+                check_export_period(s, today=today, **args)
+        else:
+            assert check_export_period(s, today=today, **args) is False

@@ -14,6 +14,10 @@ export to a fixed grid:
   every export is a run of the same atoms that every other export uses; a quarter or a
   year is a run of months. A grid of years would forbid a first export before a year
   has ended; a grid of days would let month cells be split between exports.
+- **Months that have ended.** The last day must be before today (UTC). An export of a
+  month still running (or of a future one) would fix that period on the grid with
+  partial figures, and its only successor, a re-send of the completed month, could be
+  differenced against it.
 - **No overlap with an earlier export to the same recipient.** An export whose months
   overlap those of an earlier export of this state to the same recipient is refused,
   unless it covers exactly the same period: that is a re-send (a lost file, a corrected
@@ -41,7 +45,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -172,8 +176,10 @@ def check_export_period(
     start: date,
     end: date,
     recipient: str = DEFAULT_RECIPIENT,
+    today: date | None = None,
 ) -> bool:
-    """Refuse an export period off the monthly grid or overlapping an earlier export.
+    """Refuse an export period off the monthly grid, not yet ended, or overlapping an
+    earlier export.
 
     Parameters
     ----------
@@ -184,6 +190,8 @@ def check_export_period(
         First and last day (UTC, inclusive).
     recipient : str, default "regional"
         Who the export is for (see the module docstring).
+    today : date, optional
+        Today (UTC); default the clock's. The period must end before it.
 
     Returns
     -------
@@ -194,11 +202,18 @@ def check_export_period(
     Raises
     ------
     ExchangePeriodError
-        Not whole months (:func:`check_whole_months`), or overlapping an earlier
-        export to the same recipient without being the same period; the message names
-        the earlier export's period and who made it.
+        Not whole months (:func:`check_whole_months`), ending today or later, or
+        overlapping an earlier export to the same recipient without being the same
+        period; the message names the earlier export's period and who made it.
     """
     check_whole_months(start, end)
+    today = today or datetime.now(UTC).date()
+    if end >= today:
+        raise ExchangePeriodError(
+            f"{start} to {end} has not ended (today is {today}, UTC): an export covers "
+            "months that are over, so that a later export of the same months never "
+            "differs from it by what happened since."
+        )
     resend = False
     for earlier in earlier_exports(session, state=state, recipient=recipient):
         if (earlier.start, earlier.end) == (start, end):

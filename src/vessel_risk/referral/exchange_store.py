@@ -23,6 +23,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from vessel_risk.alerts.queue import MODEL
+from vessel_risk.db.base import as_utc
 from vessel_risk.db.tables import (
     AlertRow,
     ExchangeAlert,
@@ -112,6 +113,11 @@ def vessel_tables(
     )
 
 
+def _utc_day(t: datetime | None) -> date:
+    """The UTC day of ``t`` (naive means UTC), or today's."""
+    return (as_utc(t) or utcnow()).date()
+
+
 def build_export(
     session: Session,
     *,
@@ -173,7 +179,14 @@ def build_export(
         :class:`~vessel_risk.referral.exchange_periods.ExchangePeriodError` when the
         period is not whole months or overlaps an earlier export to ``recipient``.
     """
-    resend = check_export_period(session, state=state, start=start, end=end, recipient=recipient)
+    resend = check_export_period(
+        session,
+        state=state,
+        start=start,
+        end=end,
+        recipient=recipient,
+        today=_utc_day(created_at),
+    )
     protected = protect(figures.loc[:, [c for c in INDICATOR_COLUMNS if c != "suppressed"]], k=k)
     alerts, inspections = vessel_tables(session, start, end, tiers=tiers)
     doc = document(
@@ -250,7 +263,14 @@ def export_mechanism(
     ExchangePeriodError
         As :func:`build_export`.
     """
-    check_export_period(session, state=state, start=start, end=end, recipient=recipient)
+    check_export_period(
+        session,
+        state=state,
+        start=start,
+        end=end,
+        recipient=recipient,
+        today=_utc_day(now),
+    )
     figures = monitoring_figures(
         session, _day_start(start), _day_start(end + timedelta(days=1)), actor=actor, now=now
     )
