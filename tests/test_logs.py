@@ -57,6 +57,21 @@ def test_text_lines_for_a_terminal_and_one_handler_however_often_configured(conf
     assert len(ours) == 1
 
 
+def test_a_library_logger_set_below_the_level_writes_nothing_below_it(configured):
+    # distributed sets its loggers to INFO: a run on a local cluster printed 33 INFO lines
+    out = configured("WARNING", "json")
+    chatty = logging.getLogger("distributed.scheduler")
+    before = chatty.level
+    chatty.setLevel(logging.INFO)
+    try:
+        chatty.info("Receive client connection")
+        chatty.warning("worker lost")
+    finally:
+        chatty.setLevel(before)
+    lines = out.getvalue().splitlines()
+    assert [json.loads(x)["message"] for x in lines] == ["worker lost"]
+
+
 def test_the_level_and_format_come_from_the_settings(configured, monkeypatch):
     monkeypatch.setenv("VESSEL_RISK_LOG_LEVEL", "error")
     monkeypatch.setenv("VESSEL_RISK_LOG_FORMAT", "json")

@@ -244,6 +244,9 @@ def configure_logging(
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     handler.addFilter(RedactionFilter())
+    # the level on the handler too: libraries that set their own loggers' level
+    # (distributed sets INFO) would otherwise write below it through this handler
+    handler.setLevel(name)
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(old)
