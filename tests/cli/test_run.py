@@ -37,7 +37,7 @@ def test_a_run_on_a_local_cluster_shows_progress_and_worker_memory(tmp_path):
     text = " ".join(result.output.split())
     assert "Partitions run on processes (1 worker)" in text
     assert "first pass (vessel partitions)" in text and "second pass" in text
-    assert "at most" in text and "MiB in each of 1 worker." in text
+    assert "at most" in text and "MiB in a worker (1 ran partitions)." in text
     assert len(pd.read_csv(out / "alerts.csv")) > 0
 
 

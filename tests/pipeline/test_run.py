@@ -23,7 +23,10 @@ def test_run_prints_report_path_and_alert_count(squid_run):
     output = " ".join(output.split())  # rich wraps long lines
     assert "Report: " in output and "report.html" in output
     n = len(pd.read_csv(out / "alerts.csv", dtype={"mmsi": str}))
-    assert f"Ranked {n} alerts" in output
+    assert f"Ranked {n:,} alerts" in output
+    # the commonest quarantine reason, with its count, so a run that keeps little says why
+    reasons = pd.read_parquet(out / "quarantine.parquet")["reason"].value_counts()
+    assert f"Quarantined most for: {reasons.index[0]} {reasons.iloc[0]:,}" in output
 
 
 def test_outputs_have_the_published_columns(squid_run):

@@ -77,9 +77,10 @@ def deliver(
         bool,
         typer.Option(
             "--allow-local",
-            help="Let webhooks and Primero reach this machine or a private network "
-            "(development and tests; by default every connection goes to a public "
-            "address, checked when it is made).",
+            help="Let webhooks (agencies' and subscriptions'), and Primero reach this "
+            "machine or a private network (development and tests; by default every "
+            "connection goes to a public address, checked when it is made). Cloud "
+            "metadata addresses stay refused.",
         ),
     ] = False,
 ) -> None:

@@ -244,7 +244,25 @@ def _run(
         f"{c['rows_in']:,} messages in: {c['positions_kept']:,} positions kept, "
         f"{c['static_reports']:,} static reports, {c['quarantined']:,} quarantined."
     )
-    console.print(f"Ranked {summary.alerts} alerts ({tiers}).")
+    by_reason = c.get("quarantined_by_reason") or {}
+    if by_reason:
+        top = sorted(by_reason.items(), key=lambda kv: (-kv[1], kv[0]))[:3]
+        console.print(
+            "Quarantined most for: " + ", ".join(f"{r} {n:,}" for r, n in top) + " "
+            "(every row, with its raw text, in quarantine.parquet)."
+        )
+    step = c.get("incremental")
+    if step:
+        recomputed = step.get("vessels_recomputed")
+        console.print(
+            f"Incremental: {step.get('appends_taken_in', 0):,} new append(s) in the store; "
+            + (
+                "everything computed (first run on this output)."
+                if recomputed is None
+                else f"{recomputed:,} vessels recomputed, the rest from the last run."
+            )
+        )
+    console.print(f"Ranked {summary.alerts:,} alerts ({tiers}).")
     if scorer.model is not None:  # the indicator baseline has no domain to report
         console.print(model_domain_line(c))
     left_out = summary.counts.get("vessel_years_not_in_alert_queue_by_class") or {}
@@ -265,8 +283,8 @@ def _run(
     console.print(
         f"Peak memory: {peaks.get('driver', 0):,.0f} MiB in this process"
         + (
-            f", at most {max(workers_peak):,.0f} MiB in each of {len(workers_peak)} "
-            f"worker{'s' * (len(workers_peak) != 1)}."
+            f", at most {max(workers_peak):,.0f} MiB in a worker "
+            f"({len(workers_peak)} ran partitions)."
             if workers_peak
             else "."
         )
