@@ -57,8 +57,24 @@ from vessel_risk.pipeline import RunConfig, run
 def main():
     store, out, scheduler, workers = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
     marks = {}
+    tasks = []  # each partition task's CPU seconds, as the workers measured them
+    from vessel_risk.pipeline.engine import Engine
+    mapped = Engine.map
+    def record(self, function, items, *args, **kwargs):
+        results = mapped(self, function, items, *args, **kwargs)
+        for r in results:
+            if hasattr(r, "cpu_seconds"):
+                tasks.append({
+                    "task": function.__name__, "partition": r.partition, "rows": r.positions,
+                    "cpu_s": sum(r.cpu_seconds.values()), "worker": r.worker,
+                    "wall_s": sum(r.seconds.values()),
+                })
+        return results
+    Engine.map = record
+    events = []
     def progress(step, done, total):
         now = time.perf_counter()
+        events.append((step, done, now))
         if done == 0:
             marks.setdefault(step + " start", now)
         if done == total:
@@ -83,6 +99,9 @@ def main():
         "partitions": summary.partitions,
         "load_before": load,
         "load_after": os.getloadavg()[0],
+        "tasks": tasks,
+        "marks_s": {k: v - t0 for k, v in marks.items()},
+        "progress_s": [(step, done, now - t0) for step, done, now in events],
     }))
 
 if __name__ == "__main__":
@@ -102,6 +121,35 @@ def _store(rows: int, partitions: int, out: Path) -> Path:
         build_replicated(SQUID, source, rows)
         write_store([source], store, partitions=partitions)
     return store
+
+
+def makespan(seconds: list[float], order: list[int], workers: int) -> float:
+    """Seconds until the last of ``seconds`` ends when tasks are handed out in ``order``,
+    each to the worker that is free first (list scheduling)."""
+    free = [0.0] * workers
+    for i in order:
+        k = free.index(min(free))
+        free[k] += seconds[i]
+    return max(free)
+
+
+def _schedules(mode: str, tasks: list[dict[str, Any]]) -> None:
+    """The two passes' makespans on 2 free cores from the tasks' own CPU seconds: tasks in
+    partition order against largest (most rows) first, as the engine hands them out."""
+    if not tasks:
+        return
+    print(f"\n{mode}: per-pass makespan on 2 free cores from each task's CPU seconds:")
+    for name in ("first_pass_task", "second_pass_task"):
+        done = sorted((t for t in tasks if t["task"] == name), key=lambda t: t["partition"])
+        cpu = [t["cpu_s"] for t in done]
+        lpt = sorted(range(len(done)), key=lambda i: (-done[i]["rows"], i))
+        wall = sum(t.get("wall_s", 0.0) for t in done)
+        print(
+            f"{name:>17}: wall in tasks {wall:6.2f} s, CPU {sum(cpu):6.2f} s "
+            f"(tasks {', '.join(f'{c:.2f}' for c in cpu)}); "
+            f"2 workers: in order {makespan(cpu, list(range(len(cpu))), 2):6.2f} s, "
+            f"largest first {makespan(cpu, lpt, 2):6.2f} s, ideal {sum(cpu) / 2:6.2f} s"
+        )
 
 
 def _mode(mode: str) -> tuple[str, str]:
@@ -146,7 +194,7 @@ def main() -> None:
             f"->{r['load_after']:.1f}",
             flush=True,
         )
-    base = results.get("processes-1") or results.get("sync")
+    base = results.get("processes-1") or results.get("sync") or next(iter(results.values()))
     print("\nratios of partition work (first pass .. second pass) and whole run():")
     for mode, r in results.items():
         print(
@@ -160,6 +208,12 @@ def main() -> None:
             print(f"{stage:>14}: {seconds:7.2f} s  {read / max(seconds, 1e-9):>12,.0f} positions/s")
         total = sum(r["stage_cpu_s"].values())
         print(f"{'all':>14}: {total:7.2f} s  {read / max(total, 1e-9):>12,.0f} positions/s")
+    for mode, r in results.items():
+        marks = sorted(r.get("marks_s", {}).items(), key=lambda kv: kv[1])
+        print(f"\n{mode}: seconds into run(): " + ", ".join(f"{k} {v:.1f}" for k, v in marks))
+        ends = [f"{t:.1f}" for step, done, t in r.get("progress_s", []) if done and "pass" in step]
+        print(f"{mode}: partition tasks done at (s into run(), both passes): " + " ".join(ends))
+        _schedules(mode, r.get("tasks", []))
     meta = {"rows": args.rows, "partitions": args.partitions, "cpus": os.cpu_count()}
     (args.out / "bench_scale.json").write_text(json.dumps({**meta, "results": results}, indent=2))
     print(f"\n{args.out / 'bench_scale.json'}; {time.strftime('%Y-%m-%d %H:%M:%S')}")

@@ -176,7 +176,8 @@ def test_track_windows_equal_pandas_groupby_time_rolling():
     values = pd.Series(np.where(rng.random(n) < 0.1, np.nan, rng.gamma(2.0, 3.0, n)))
     windows = _TrackWindows(vessel, t.view("int64"))
     frame = pd.DataFrame({"vessel": vessel, "timestamp": t, "v": values})
-    for hours in (1, 3, 6, 12):
+    # Each size twice, out of order: a size searched before is reused, not stale.
+    for hours in (1, 3, 6, 12, 3, 1, 6):
         want = (
             frame.set_index("timestamp").groupby("vessel")["v"].rolling(f"{hours}h", min_periods=1)
         )

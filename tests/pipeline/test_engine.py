@@ -23,7 +23,7 @@ import pytest
 from tests.builders import SQUID, shared_file
 from vessel_risk.events.fishing import packaged_model_dir
 from vessel_risk.pipeline import RunConfig, run
-from vessel_risk.pipeline.engine import Engine, check_scheduler, tls_security
+from vessel_risk.pipeline.engine import Engine, check_scheduler, largest_first, tls_security
 from vessel_risk.settings import Settings
 
 TABLES = (
@@ -41,6 +41,10 @@ TABLES = (
 
 def square(x: int, offset: int = 0) -> int:
     return x * x + offset
+
+
+def stamped(x: int) -> tuple[int, int]:
+    return x, time.monotonic_ns()
 
 
 def assert_same_outputs(got: Path, want: Path) -> None:
@@ -109,7 +113,23 @@ def test_sync_maps_in_this_process_in_order():
     assert done == [(1, 3), (2, 3), (3, 3)]
 
 
+def test_largest_first_orders_by_size_then_position():
+    assert largest_first([5, 9, 5, 1, 9]) == [1, 4, 0, 2, 3]
+    assert largest_first([]) == []
+
+
 # --- a local cluster --------------------------------------------------------------------
+
+
+def test_processes_start_the_largest_first_and_return_in_input_order():
+    items = [2, 9, 5, 7, 1, 8]
+    with Engine("processes", workers=1) as engine:
+        got = engine.map(stamped, items, sizes=items)
+        with pytest.raises(ValueError, match="sizes has 2 values for 6 items"):
+            engine.map(stamped, items, sizes=[1, 2])
+    assert [x for x, _ in got] == items  # results in the order of the items
+    # One worker takes one task at a time, the waiting one of highest priority.
+    assert [x for x, _ in sorted(got, key=lambda r: r[1])] == [9, 8, 7, 5, 2, 1]
 
 
 def test_processes_give_the_outputs_of_the_in_process_run(tmp_path):

@@ -95,11 +95,17 @@ class _TrackWindows(BaseIndexer):
         self._base = np.asarray(vessel, dtype="int64") * (len(self._times) + 1)
         self._key = self._base + np.searchsorted(self._times, t_ns)
         self._start = self._end = np.arange(1, len(t_ns) + 1, dtype="int64")
+        self._starts: dict[float, npt.NDArray[np.int64]] = {}
 
     def hours(self, hours: float) -> _TrackWindows:
-        """These windows set to ``hours`` (h) of time."""
-        first = np.searchsorted(self._times, self._t - int(hours * 3_600_000_000_000), "right")
-        self._start = np.searchsorted(self._key, self._base + first, side="left").astype("int64")
+        """These windows set to ``hours`` (h) of time (each size searched once)."""
+        start = self._starts.get(hours)
+        if start is None:
+            ns = int(hours * 3_600_000_000_000)
+            first = np.searchsorted(self._times, self._t - ns, "right")
+            start = np.searchsorted(self._key, self._base + first, side="left").astype("int64")
+            self._starts[hours] = start
+        self._start = start
         return self
 
     def get_window_bounds(

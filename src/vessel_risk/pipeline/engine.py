@@ -128,6 +128,26 @@ def tls_security(settings: Settings) -> Security:
     )
 
 
+def largest_first(sizes: Sequence[float]) -> list[int]:
+    """Positions of ``sizes`` from the largest to the smallest (ties: the earlier first).
+
+    The longest-processing-time-first order: handing tasks out in it to whichever
+    worker is free leaves at most one small task's time of imbalance at a barrier,
+    where in the input's order the last task to start may be the largest.
+
+    Parameters
+    ----------
+    sizes : sequence of float
+        Expected cost of each item (rows, say), any unit.
+
+    Returns
+    -------
+    list of int
+        A permutation of ``range(len(sizes))``.
+    """
+    return sorted(range(len(sizes)), key=lambda i: (-sizes[i], i))
+
+
 @dataclass
 class Done:
     """One finished task: its item's position in the input and its result."""
@@ -176,16 +196,21 @@ class Engine:
     def __enter__(self) -> Engine:
         if not self.distributed:
             return self
+        import dask
         from distributed import Client, LocalCluster
 
         if self.scheduler == "processes":
-            self._cluster = LocalCluster(
-                n_workers=self.workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                scheduler_port=0,
-            )
+            # A worker is sent its next task when it has none left (saturation 1: no
+            # task waits in a worker's own queue), so each free worker takes the
+            # waiting task of highest priority (largest first, see map's ``sizes``).
+            with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+                self._cluster = LocalCluster(
+                    n_workers=self.workers,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    scheduler_port=0,
+                )
             self._client = Client(self._cluster)
             return self
         security = None
@@ -224,6 +249,7 @@ class Engine:
         items: Sequence[Any],
         *args: Any,
         on_done: Callable[[int, int], None] | None = None,
+        sizes: Sequence[float] | None = None,
         **kwargs: Any,
     ) -> list[R]:
         """``[function(item, *args, **kwargs) for item in items]``, wherever it runs.
@@ -240,6 +266,10 @@ class Engine:
             Passed to every call; values from :meth:`share` are resolved on the workers.
         on_done : callable, optional
             ``f(done, total)`` after each task finishes.
+        sizes : sequence of float, optional
+            Expected cost of each item (rows, say). On a cluster the tasks start largest
+            first (:func:`largest_first`), so the last to finish are the small ones and
+            the workers finish close together; the results keep the order of ``items``.
 
         Returns
         -------
@@ -252,16 +282,26 @@ class Engine:
             The first task's error, after its retries.
         """
         results: list[Any] = [None] * len(items)
-        for count, done in enumerate(self.as_completed(function, items, *args, **kwargs), 1):
+        done_ = self.as_completed(function, items, *args, sizes=sizes, **kwargs)
+        for count, done in enumerate(done_, 1):
             results[done.index] = done.result
             if on_done is not None:
                 on_done(count, len(items))
         return results
 
     def as_completed(
-        self, function: Callable[..., Any], items: Sequence[Any], *args: Any, **kwargs: Any
+        self,
+        function: Callable[..., Any],
+        items: Sequence[Any],
+        *args: Any,
+        sizes: Sequence[float] | None = None,
+        **kwargs: Any,
     ) -> Iterator[Done]:
-        """Run ``function`` on each item and yield each :class:`Done` as it finishes."""
+        """Run ``function`` on each item and yield each :class:`Done` as it finishes.
+
+        ``sizes`` orders the tasks on a cluster as in :meth:`map`; in this process the
+        items run in their order.
+        """
         if self._client is None:
             for index, item in enumerate(items):
                 yield Done(index, function(item, *args, **kwargs))
@@ -270,16 +310,25 @@ class Engine:
 
         name = getattr(function, "__name__", "task")
         stamp = time.time_ns()
-        futures = self._client.map(
-            function,
-            list(items),
-            *[[a] * len(items) for a in args],
-            key=[f"{name}-{stamp}-{i}" for i in range(len(items))],
-            retries=RETRIES,
-            pure=False,
-            **kwargs,
-        )
-        where = {f.key: i for i, f in enumerate(futures)}
+        order = largest_first(sizes) if sizes is not None else list(range(len(items)))
+        if len(order) != len(items):
+            raise ValueError(f"sizes has {len(order)} values for {len(items)} items.")
+        # One submit per item, each with a priority: the scheduler hands the waiting task
+        # of highest priority to the next free worker, so the largest run first.
+        futures = [
+            self._client.submit(
+                function,
+                items[i],
+                *args,
+                key=f"{name}-{stamp}-{i}",
+                priority=len(order) - rank,
+                retries=RETRIES,
+                pure=False,
+                **kwargs,
+            )
+            for rank, i in enumerate(order)
+        ]
+        where = {f.key: i for i, f in zip(order, futures, strict=True)}
         for future in as_completed(futures):
             index = where[future.key]
             yield Done(index, future.result())

@@ -100,6 +100,7 @@ from vessel_risk.pipeline.tasks import (
     SecondPassResult,
     first_pass_task,
     gaps_file,
+    partition_rows,
     peak_memory_mib,
     positions_file,
     second_pass_task,
@@ -465,9 +466,12 @@ def _map_partitions(
         return lambda done, total: on_progress(step, done, total)
 
     # Pass 1: per-vessel cleaning; compact inputs of the cross-vessel stages.
+    # On a cluster the largest partitions start first (both passes), so the workers
+    # reach each pass's end close together; results still come in partition order.
+    rows = [partition_rows(store, p) for p in parts] if cluster.distributed else None
     first: list[FirstPassResult] = cluster.map(
         first_pass_task, parts, str(store), str(work), shared,
-        validate=validate, on_stage=live, on_done=progress("first pass"),
+        validate=validate, on_stage=live, on_done=progress("first pass"), sizes=rows,
     )  # fmt: skip
     for result in first:
         for stage in result.stages:
@@ -507,6 +511,8 @@ def _map_partitions(
         carriers=refs.carriers,
     )
     seconds["vessels"] = time.perf_counter() - clock
+    for result in first:  # summed above; the second pass needs none of them
+        result.areas, result.activity = result.areas.iloc[:0], result.activity.iloc[:0]
 
     # Pass 2: per-vessel events and features.
     share = min(1.0, MAP_POSITIONS / max(tally.positions_kept, 1))
@@ -514,6 +520,7 @@ def _map_partitions(
         second_pass_task, first, str(store), str(work), shared,
         cluster.share(area), cluster.share(vessels.encounters), cluster.share(vessels),
         map_share=share, validate=validate, on_stage=live, on_done=progress("second pass"),
+        sizes=[r.positions for r in first],
     )  # fmt: skip
     peak: dict[str, float] = {}
     cpu: dict[str, float] = {}
