@@ -65,6 +65,15 @@ from vessel_risk.delivery.worker import deliver_due
         ("64:ff9b::a00:1", False),  # NAT64 carrying 10.0.0.1
         ("64:ff9b::808:808", True),  # NAT64 carrying 8.8.8.8
         ("not-an-address", False),
+        # Forms Python 3.11's is_global calls global, each carrying a private address
+        # or deprecated: IPv4-compatible (RFC 4291 2.5.5.1), IPv4-translated (RFC 2765),
+        # local-use NAT64 (RFC 8215), site-local (RFC 3879).
+        ("::127.0.0.1", False),
+        ("::169.254.169.254", False),
+        ("::8.8.8.8", False),
+        ("::ffff:0:127.0.0.1", False),
+        ("64:ff9b:1::7f00:1", False),
+        ("fec0::1", False),
     ],
 )
 def test_public_address(address, public):

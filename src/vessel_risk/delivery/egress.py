@@ -68,6 +68,16 @@ METADATA_ADDRESSES = frozenset(
 never reachable, even with ``allow_local``."""
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: an IPv4 address in the low 32 bits
+_NOT_PUBLIC_V6 = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "::/96",  # IPv4-compatible, deprecated (RFC 4291 2.5.5.1)
+        "::ffff:0:0:0/96",  # IPv4-translated (RFC 2765)
+        "64:ff9b:1::/48",  # local-use NAT64 (RFC 8215): not globally reachable
+        "fec0::/10",  # site-local, deprecated (RFC 3879)
+    )
+)
+"""IPv6 ranges Python 3.11's ``is_global`` calls global, refused outright."""
 
 
 class EgressRefused(httpx.ConnectError):
@@ -83,7 +93,9 @@ def public_address(address: str) -> bool:
 
     Public means globally routable (``ipaddress.is_global``) and not multicast; an IPv6
     address that carries an IPv4 one (IPv4-mapped ``::ffff:a.b.c.d``, 6to4 ``2002::/16``,
-    NAT64 ``64:ff9b::/96``) is judged by the IPv4 address it carries.
+    NAT64 ``64:ff9b::/96``) is judged by the IPv4 address it carries; IPv4-compatible
+    ``::/96``, IPv4-translated ``::ffff:0:0:0/96``, local-use NAT64 ``64:ff9b:1::/48``
+    and site-local ``fec0::/10`` are never public.
 
     Parameters
     ----------
@@ -102,6 +114,8 @@ def public_address(address: str) -> bool:
     except ValueError:
         return False
     if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in net for net in _NOT_PUBLIC_V6):
+            return False
         carried = ip.ipv4_mapped or ip.sixtofour
         if carried is None and ip in _NAT64:
             carried = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
