@@ -307,3 +307,20 @@ def test_corrupted_real_lines_equal_the_pyais_reader(tmp_path):
     path.write_bytes(b"\n".join(out) + b"\n")
     _assert_readers_equal(path)
     assert read_nmea(path).files[0]["positions"] > 1000
+
+
+@pytest.mark.parametrize("end", [b"\r", b"\r\n", b"\n"])
+def test_cr_only_line_ends_lose_no_sentence(tmp_path, end):
+    """Classic Mac OS line ends (CR only): each sentence is a line of its own, as with
+    LF or CRLF; a CR used to leave every sentence after the first in the first one's
+    'receiver metadata', decoded by neither reader and counted nowhere."""
+    lines = [
+        _sentence(*_armour(_position_bits(1, 211000000 + i, 6_000_000, 3_000_000, 100, 900, 90)))
+        for i in range(50)
+    ]
+    path = tmp_path / "cr.nmea"
+    path.write_bytes(end.join(s.encode() for s in lines) + end)
+    _assert_readers_equal(path)
+    report = read_nmea(path).files[0]
+    assert (report["rows_in"], report["positions"], report["quarantined"]) == (50, 50, 0)
+    assert read_nmea(path).positions["mmsi"].tolist() == [str(211000000 + i) for i in range(50)]
