@@ -324,3 +324,20 @@ def test_cr_only_line_ends_lose_no_sentence(tmp_path, end):
     report = read_nmea(path).files[0]
     assert (report["rows_in"], report["positions"], report["quarantined"]) == (50, 50, 0)
     assert read_nmea(path).positions["mmsi"].tolist() == [str(211000000 + i) for i in range(50)]
+
+
+def test_sentences_run_together_on_one_line_are_quarantined_not_lost(tmp_path):
+    """Twenty sentences with their line ends lost (one line): the first used to be
+    decoded and the other 19 taken for its receiver metadata, counted nowhere."""
+    sentences = [
+        _sentence(*_armour(_position_bits(1, 211000000 + i, 6_000_000, 3_000_000, 100, 900, 90)))
+        for i in range(20)
+    ]
+    path = tmp_path / "joined.nmea"
+    path.write_text("".join(sentences) + "\n" + sentences[0] + ",d-109,S2105*00\n")
+    _assert_readers_equal(path)
+    result = read_nmea(path)
+    report = result.files[0]
+    assert (report["rows_in"], report["positions"], report["quarantined"]) == (2, 1, 1)
+    assert result.quarantine["reason"].tolist() == ["several_sentences"]
+    assert result.quarantine["line"].tolist() == [1]
