@@ -341,3 +341,16 @@ def test_sentences_run_together_on_one_line_are_quarantined_not_lost(tmp_path):
     assert (report["rows_in"], report["positions"], report["quarantined"]) == (2, 1, 1)
     assert result.quarantine["reason"].tolist() == ["several_sentences"]
     assert result.quarantine["line"].tolist() == [1]
+
+
+def test_a_tagged_sentence_with_another_run_on_is_quarantined_by_both_readers(tmp_path):
+    """With a tag block's receive time, the vectorised reader still leaves a line with
+    anything after the checksum to the line decoder."""
+    a, b = (
+        _sentence(*_armour(_position_bits(1, 211000000 + i, 6_000_000, 3_000_000, 100, 900, 90)))
+        for i in range(2)
+    )
+    path = tmp_path / "tagged.nmea"
+    path.write_text(_tagged(a, 1_636_000_000) + b + "\n" + _tagged(b, 1_636_000_001) + "\n")
+    _assert_readers_equal(path)
+    assert read_nmea(path).quarantine["reason"].tolist() == ["several_sentences"]
