@@ -240,3 +240,14 @@ def test_a_re_send_must_carry_the_same_figures(exporter):
             e.after["resend"]
             for e in s.scalars(select(AuditEntry).where(AuditEntry.action == "exchange.export"))
         ] == [False, True]
+
+
+def test_a_recipient_is_one_whatever_its_case(exporter):
+    """ "REGIONAL" is the regional exchange: an overlapping export to it is refused."""
+    source, key, _ = exporter
+    export(source, key, start=date(2022, 1, 1), end=date(2022, 3, 31))
+    with pytest.raises(ExchangePeriodError, match="overlaps the export of 2022-01-01"):
+        export(source, key, start=date(2022, 1, 1), end=date(2022, 4, 30), recipient="REGIONAL")
+    export(source, key, start=date(2022, 4, 1), end=date(2022, 4, 30), recipient="KOR-nrm")
+    with pytest.raises(ExchangePeriodError, match="overlaps the export of 2022-04-01"):
+        export(source, key, start=date(2022, 4, 1), end=date(2022, 5, 31), recipient="kor-NRM")

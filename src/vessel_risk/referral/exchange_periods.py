@@ -164,6 +164,7 @@ def earlier_exports(
     state : str
         ISO3, any case.
     recipient : str, default "regional"
+        Compared without case ("REGIONAL" is the regional exchange).
 
     Returns
     -------
@@ -177,7 +178,11 @@ def earlier_exports(
     )
     found = (_entry_export(e) for e in entries)
     return [
-        e for e in found if e is not None and e.state == state.upper() and e.recipient == recipient
+        e
+        for e in found
+        if e is not None
+        and e.state == state.upper()
+        and e.recipient.strip().lower() == recipient.strip().lower()
     ]
 
 
