@@ -80,6 +80,18 @@ def test_public_address(address, public):
     assert public_address(address) is public
 
 
+@pytest.mark.parametrize(
+    "address",
+    ["::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::", "::169.254.169.254"],
+)
+def test_the_metadata_service_carried_in_ipv6_is_refused_even_with_the_allowance(address):
+    """An AAAA record of ::ffff:169.254.169.254 reaches the IPv4 metadata service over a
+    dual-stack socket: ``allow_local`` must not let it through."""
+    with pytest.raises(EgressRefused, match="not a public address"):
+        resolve_vetted(address, 80, allow_local=True)
+    assert resolve_vetted("::ffff:127.0.0.1", 80, allow_local=True) == ["::ffff:127.0.0.1"]
+
+
 def test_resolve_vetted_refuses_a_name_for_this_machine_and_always_the_metadata_service():
     with pytest.raises(EgressRefused, match=r"'localhost' resolves to (127\.0\.0\.1|::1)"):
         resolve_vetted("localhost", 80)
