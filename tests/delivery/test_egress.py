@@ -65,10 +65,31 @@ from vessel_risk.delivery.worker import deliver_due
         ("64:ff9b::a00:1", False),  # NAT64 carrying 10.0.0.1
         ("64:ff9b::808:808", True),  # NAT64 carrying 8.8.8.8
         ("not-an-address", False),
+        # Forms Python 3.11's is_global calls global, each carrying a private address
+        # or deprecated: IPv4-compatible (RFC 4291 2.5.5.1), IPv4-translated (RFC 2765),
+        # local-use NAT64 (RFC 8215), site-local (RFC 3879).
+        ("::127.0.0.1", False),
+        ("::169.254.169.254", False),
+        ("::8.8.8.8", False),
+        ("::ffff:0:127.0.0.1", False),
+        ("64:ff9b:1::7f00:1", False),
+        ("fec0::1", False),
     ],
 )
 def test_public_address(address, public):
     assert public_address(address) is public
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["::ffff:169.254.169.254", "64:ff9b::a9fe:a9fe", "2002:a9fe:a9fe::", "::169.254.169.254"],
+)
+def test_the_metadata_service_carried_in_ipv6_is_refused_even_with_the_allowance(address):
+    """An AAAA record of ::ffff:169.254.169.254 reaches the IPv4 metadata service over a
+    dual-stack socket: ``allow_local`` must not let it through."""
+    with pytest.raises(EgressRefused, match="not a public address"):
+        resolve_vetted(address, 80, allow_local=True)
+    assert resolve_vetted("::ffff:127.0.0.1", 80, allow_local=True) == ["::ffff:127.0.0.1"]
 
 
 def test_resolve_vetted_refuses_a_name_for_this_machine_and_always_the_metadata_service():

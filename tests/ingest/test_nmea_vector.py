@@ -307,3 +307,50 @@ def test_corrupted_real_lines_equal_the_pyais_reader(tmp_path):
     path.write_bytes(b"\n".join(out) + b"\n")
     _assert_readers_equal(path)
     assert read_nmea(path).files[0]["positions"] > 1000
+
+
+@pytest.mark.parametrize("end", [b"\r", b"\r\n", b"\n"])
+def test_cr_only_line_ends_lose_no_sentence(tmp_path, end):
+    """Classic Mac OS line ends (CR only): each sentence is a line of its own, as with
+    LF or CRLF; a CR used to leave every sentence after the first in the first one's
+    'receiver metadata', decoded by neither reader and counted nowhere."""
+    lines = [
+        _sentence(*_armour(_position_bits(1, 211000000 + i, 6_000_000, 3_000_000, 100, 900, 90)))
+        for i in range(50)
+    ]
+    path = tmp_path / "cr.nmea"
+    path.write_bytes(end.join(s.encode() for s in lines) + end)
+    _assert_readers_equal(path)
+    report = read_nmea(path).files[0]
+    assert (report["rows_in"], report["positions"], report["quarantined"]) == (50, 50, 0)
+    assert read_nmea(path).positions["mmsi"].tolist() == [str(211000000 + i) for i in range(50)]
+
+
+def test_sentences_run_together_on_one_line_are_quarantined_not_lost(tmp_path):
+    """Twenty sentences with their line ends lost (one line): the first used to be
+    decoded and the other 19 taken for its receiver metadata, counted nowhere."""
+    sentences = [
+        _sentence(*_armour(_position_bits(1, 211000000 + i, 6_000_000, 3_000_000, 100, 900, 90)))
+        for i in range(20)
+    ]
+    path = tmp_path / "joined.nmea"
+    path.write_text("".join(sentences) + "\n" + sentences[0] + ",d-109,S2105*00\n")
+    _assert_readers_equal(path)
+    result = read_nmea(path)
+    report = result.files[0]
+    assert (report["rows_in"], report["positions"], report["quarantined"]) == (2, 1, 1)
+    assert result.quarantine["reason"].tolist() == ["several_sentences"]
+    assert result.quarantine["line"].tolist() == [1]
+
+
+def test_a_tagged_sentence_with_another_run_on_is_quarantined_by_both_readers(tmp_path):
+    """With a tag block's receive time, the vectorised reader still leaves a line with
+    anything after the checksum to the line decoder."""
+    a, b = (
+        _sentence(*_armour(_position_bits(1, 211000000 + i, 6_000_000, 3_000_000, 100, 900, 90)))
+        for i in range(2)
+    )
+    path = tmp_path / "tagged.nmea"
+    path.write_text(_tagged(a, 1_636_000_000) + b + "\n" + _tagged(b, 1_636_000_001) + "\n")
+    _assert_readers_equal(path)
+    assert read_nmea(path).quarantine["reason"].tolist() == ["several_sentences"]

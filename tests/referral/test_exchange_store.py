@@ -141,9 +141,11 @@ def test_refused_exports_write_nothing(exporter, engine, tmp_path):
 def test_the_regional_view_shows_each_source_at_its_latest_export(exporter, engine, tmp_path):
     source, key, public = exporter
     first = export(source, key)
-    later = export(
+    later = export(  # the next year: a re-send of 2022 with other figures is refused
         source,
         key,
+        start=date(2023, 1, 1),
+        end=date(2023, 12, 31),
         created_at=datetime(2023, 2, 1, tzinfo=UTC),
         figures=figures().assign(
             value=lambda f: f["value"] * 2, persons=lambda f: f["persons"] * 2
@@ -214,3 +216,38 @@ def test_an_overlapping_export_is_refused_and_a_re_send_is_recorded(exporter):
             (date(2022, 1, 1), date(2022, 3, 31)),
             (date(2022, 4, 1), date(2022, 6, 30)),
         ]
+
+
+def test_a_re_send_must_carry_the_same_figures(exporter):
+    """A re-send of a period with other figures (one person more, or a smaller k) could
+    be differenced with the first export to reveal what disclosure control withheld, so
+    it is refused, writing nothing; an identical re-send is allowed."""
+    source, key, _ = exporter
+    jan_mar = dict(start=date(2022, 1, 1), end=date(2022, 3, 31))
+    export(source, key, **jan_mar)
+    one_more = additive_table(
+        {**COUNTS, ("CHL", "PHL"): 3}, ("state", "nationality"), "persons_screened"
+    )
+    boardings = additive_table({("CHL",): 1, ("KOR",): 1}, ("state",), "boardings", persons=False)
+    revised = pd.concat([one_more, boardings], ignore_index=True)
+    with pytest.raises(ExchangePeriodError, match="other figures"):
+        export(source, key, figures=revised, **jan_mar)
+    with pytest.raises(ExchangePeriodError, match="other figures"):
+        export(source, key, k=2, **jan_mar)
+    export(source, key, created_at=datetime(2023, 2, 1, tzinfo=UTC), **jan_mar)
+    with Session(source) as s:
+        assert [
+            e.after["resend"]
+            for e in s.scalars(select(AuditEntry).where(AuditEntry.action == "exchange.export"))
+        ] == [False, True]
+
+
+def test_a_recipient_is_one_whatever_its_case(exporter):
+    """ "REGIONAL" is the regional exchange: an overlapping export to it is refused."""
+    source, key, _ = exporter
+    export(source, key, start=date(2022, 1, 1), end=date(2022, 3, 31))
+    with pytest.raises(ExchangePeriodError, match="overlaps the export of 2022-01-01"):
+        export(source, key, start=date(2022, 1, 1), end=date(2022, 4, 30), recipient="REGIONAL")
+    export(source, key, start=date(2022, 4, 1), end=date(2022, 4, 30), recipient="KOR-nrm")
+    with pytest.raises(ExchangePeriodError, match="overlaps the export of 2022-04-01"):
+        export(source, key, start=date(2022, 4, 1), end=date(2022, 5, 31), recipient="kor-NRM")

@@ -68,6 +68,15 @@ METADATA_ADDRESSES = frozenset(
 never reachable, even with ``allow_local``."""
 
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052: an IPv4 address in the low 32 bits
+_COMPATIBLE = ipaddress.ip_network("::/96")  # IPv4-compatible, deprecated (RFC 4291 2.5.5.1)
+_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")  # IPv4-translated (RFC 2765)
+_NOT_PUBLIC_V6 = (
+    _COMPATIBLE,
+    _TRANSLATED,
+    ipaddress.ip_network("64:ff9b:1::/48"),  # local-use NAT64 (RFC 8215): not global
+    ipaddress.ip_network("fec0::/10"),  # site-local, deprecated (RFC 3879)
+)
+"""IPv6 ranges Python 3.11's ``is_global`` calls global, refused outright."""
 
 
 class EgressRefused(httpx.ConnectError):
@@ -78,12 +87,30 @@ class _Refused(httpcore.ConnectError):
     """:class:`EgressRefused` inside ``httpcore`` (which drops exception causes)."""
 
 
+def _carried(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (IPv4-mapped, 6to4, NAT64, IPv4-compatible,
+    IPv4-translated), else None."""
+    if not isinstance(ip, ipaddress.IPv6Address):
+        return None
+    carried = ip.ipv4_mapped or ip.sixtofour
+    if carried is None and any(ip in net for net in (_NAT64, _COMPATIBLE, _TRANSLATED)):
+        carried = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return carried
+
+
+def _metadata(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Whether ``ip`` is a metadata address, or an IPv6 address carrying one."""
+    return ip in METADATA_ADDRESSES or _carried(ip) in METADATA_ADDRESSES
+
+
 def public_address(address: str) -> bool:
     """Whether ``address`` (an IP literal, v4 or v6, maybe with a ``%zone``) is public.
 
     Public means globally routable (``ipaddress.is_global``) and not multicast; an IPv6
     address that carries an IPv4 one (IPv4-mapped ``::ffff:a.b.c.d``, 6to4 ``2002::/16``,
-    NAT64 ``64:ff9b::/96``) is judged by the IPv4 address it carries.
+    NAT64 ``64:ff9b::/96``) is judged by the IPv4 address it carries; IPv4-compatible
+    ``::/96``, IPv4-translated ``::ffff:0:0:0/96``, local-use NAT64 ``64:ff9b:1::/48``
+    and site-local ``fec0::/10`` are never public.
 
     Parameters
     ----------
@@ -102,6 +129,8 @@ def public_address(address: str) -> bool:
     except ValueError:
         return False
     if isinstance(ip, ipaddress.IPv6Address):
+        if any(ip in net for net in _NOT_PUBLIC_V6):
+            return False
         carried = ip.ipv4_mapped or ip.sixtofour
         if carried is None and ip in _NAT64:
             carried = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
@@ -120,7 +149,9 @@ def resolve_vetted(host: str, port: int, *, allow_local: bool = False) -> list[s
     port : int
     allow_local : bool, default False
         Allow loopback and private addresses (the operator's allowance); the metadata
-        addresses stay refused.
+        addresses stay refused, and so do IPv6 addresses carrying them
+        (``::ffff:169.254.169.254``, NAT64, 6to4: a dual-stack socket reaches the IPv4
+        service through them).
 
     Returns
     -------
@@ -143,7 +174,7 @@ def resolve_vetted(host: str, port: int, *, allow_local: bool = False) -> list[s
         raise EgressRefused(f"{host!r} resolves to no address")
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
-        if ip in METADATA_ADDRESSES or not (allow_local or public_address(address)):
+        if _metadata(ip) or not (allow_local or public_address(address)):
             raise EgressRefused(
                 f"refused: {host!r} resolves to {address}, which is not a public address "
                 "(this machine, a private network or a metadata service)"

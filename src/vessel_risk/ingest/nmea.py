@@ -32,7 +32,8 @@ by the same MMSI. Other types (base stations, aids to navigation, binary message
 are counted and quarantined as ``not_a_vessel_report``. Other quarantine reasons:
 ``malformed_sentence``, ``malformed_tag_block``, ``not_ais_sentence`` (other NMEA
 sentences such as ``$GPGGA``), ``bad_checksum``, ``empty_payload``,
-``incomplete_multipart`` and ``undecodable_payload``.
+``incomplete_multipart``, ``undecodable_payload`` and ``several_sentences`` (sentences
+run together on one line, their line ends lost).
 
 Accounting: a record is a message (one sentence, or the parts of a multipart
 message together) or a sentence that could not join one; ``rows_in = positions +
@@ -68,6 +69,9 @@ _SENTENCE = re.compile(
     r"(?P<channel>[^,]?),(?P<payload>[^,]*),(?P<fill>[0-5])\*(?P<checksum>[0-9A-Fa-f]{2})"
     r"(?P<rest>.*)$"
 )
+_EMBEDDED = re.compile(r"(?:\\[^\\]*\\)?![A-Z]{2}VD[MO],")
+"""Another AIS sentence after a sentence's checksum: line ends lost, sentences run
+together (quarantined as ``several_sentences``, never read as receiver metadata)."""
 _NMEA_LIKE = re.compile(r"^(?:\\[^\\]*\\)?[!$][A-Z]{2}[A-Z]{3},")
 _AIS_LIKE = re.compile(r"^(?:\\[^\\]*\\)?![A-Z]{2}VD[MO],")
 _EPOCH = re.compile(r"^\d{10}$")
@@ -350,6 +354,9 @@ class LineDecoder:
         body = sentence[1 : sentence.index("*")]
         if nmea_checksum(body) != m["checksum"].upper():
             out.quarantine.append((number, None, "bad_checksum", raw))
+            return
+        if "!" in m["rest"] and _EMBEDDED.search(m["rest"]):
+            out.quarantine.append((number, None, "several_sentences", raw))
             return
         if time_s is None:
             time_s = _metadata_time(m["rest"])

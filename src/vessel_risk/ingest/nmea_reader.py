@@ -53,6 +53,7 @@ class _BoundedLines:
     """Lines of a (possibly gzipped) text file within :class:`IngestLimits`.
 
     Iterating yields each line as text (bytes that are not UTF-8 read as Latin-1). A
+    line ends at LF, CRLF or a lone CR (classic Mac OS line ends). A
     line over ``max_line_bytes`` is skipped in bounded reads and yielded as ``""`` (a
     blank line to the decoder); it is recorded in ``quarantine`` as ``line_too_long``.
     Reading stops after ``max_rows`` lines or at a gzipped file's decompressed limit,
@@ -80,10 +81,20 @@ class _BoundedLines:
                     self._stop(number, raw, "row_limit_reached", "max_rows")
                     return
                 ended = raw.endswith(b"\n")
-                if len(raw.rstrip(b"\r\n")) <= limits.max_line_bytes:
+                body = raw.rstrip(b"\r\n")
+                if len(body) <= limits.max_line_bytes:
                     if not ended and (fh.read(1) or fh.exceeded):  # cut at the limit
                         self._stop(number, raw, "decompressed_size_limit", "max_decompressed_bytes")
                         return
+                    if b"\r" in body:  # CR-only line ends (classic Mac OS): each a line
+                        *pieces, last = body.split(b"\r")
+                        for piece in pieces:
+                            yield piece + b"\n"
+                            number += 1
+                            if number > limits.max_rows:
+                                self._stop(number, last, "row_limit_reached", "max_rows")
+                                return
+                        raw = last + raw[len(body) :]
                     yield raw
                     continue
                 start = raw

@@ -20,7 +20,8 @@ A line is taken only if all of these hold (anything else goes to pyais):
 * either an NMEA 4.10 tag block (``\\...*hh\\``) whose checksum is right and whose
   first ``c`` item is 1-13 digits, or no tag block; in both cases, when that gives no
   receive time, nothing after the sentence's checksum (receiver metadata goes to the
-  line decoder, which reads its UNIX time);
+  line decoder, which reads its UNIX time), and never a ``!`` after it (sentences run
+  together: the line decoder quarantines them);
 * message type 1, 2, 3 or 18 with at least 168 bits, or 27 with at least 96 (bits =
   6 x characters - fill bits; longer payloads are read as pyais reads them, from the
   start).
@@ -267,6 +268,8 @@ def decode_block(data: bytes, starts: np.ndarray, ends: np.ndarray) -> Block:
     ok &= span(np.bitwise_xor, b, p + 1, c5 + 2) == k1.astype(np.int64) * 16 + k2
     # No receive time from the tag block: only a bare sentence is decoded here.
     ok &= ~np.isnan(time_s) | (c5 + 5 == e)
+    # Nor a "!" after the checksum (another sentence run on: the line decoder's verdict).
+    ok &= _next(where(33), c5 + 5) >= e
 
     framed = ok.copy()
     mtype = _ARMOUR[at(c4 + 1)].astype(np.int64)

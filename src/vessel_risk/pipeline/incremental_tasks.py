@@ -39,6 +39,7 @@ from vessel_risk.pipeline.partition_cache import (
     is_in,
     load_frames,
     save_frames,
+    save_text,
     splice,
 )
 from vessel_risk.pipeline.stages import (
@@ -113,7 +114,7 @@ def _first(
         "tracks": int(tracks.sum()),
     }
     save_frames(folder, new)
-    (folder / "meta.json").write_text(json.dumps(meta))
+    save_text(folder / "meta.json", json.dumps(meta))
     return new, {**meta, **raw}
 
 

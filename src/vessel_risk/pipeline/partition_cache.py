@@ -8,6 +8,8 @@ second-pass inputs changed.
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -47,10 +49,30 @@ def splice(old: pd.DataFrame, new: pd.DataFrame, mmsis: Collection[str]) -> pd.D
 
 
 def save_frames(folder: Path, frames: dict[str, pd.DataFrame]) -> None:
-    """Each frame to ``folder/<name>.parquet``."""
+    """Each frame to ``folder/<name>.parquet``, written under a temporary name and
+    renamed (``os.replace``, atomic on one file system): a task killed while writing
+    (a lost Dask worker, its task retried elsewhere) leaves the last whole file, never
+    a truncated one."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, frame in frames.items():
-        frame.to_parquet(folder / f"{name}.parquet", index=False)
+        path = folder / f"{name}.parquet"
+        tmp = folder / f".{name}.{uuid.uuid4().hex}.tmp"
+        try:
+            frame.to_parquet(tmp, index=False)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+def save_text(path: Path, text: str) -> None:
+    """``text`` to ``path`` (UTF-8) under a temporary name, then renamed, as
+    :func:`save_frames`."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def load_frames(folder: Path, names: Collection[str]) -> dict[str, pd.DataFrame]:

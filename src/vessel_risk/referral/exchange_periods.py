@@ -27,6 +27,13 @@ export to a fixed grid:
   exports to the region are all checked against each other. Exports to different
   recipients are not compared: recipients that pass exports on to each other should
   be given the same recipient name.
+- **A re-send carries the same figures.** Two exports of one period whose protected
+  figures differ (a person screened since, a corrected figure, another ``k``) difference
+  to the change, which may be one person. So each export records the SHA-256 of its
+  protected figures and ``k`` (:func:`figures_digest`), and a re-send whose digest is
+  not that of every earlier export of the period is refused
+  (:func:`check_resend_figures`), as is a re-send of an export recorded before digests
+  were (nothing shows its figures are the same).
 
 Where earlier exports are found: the audit log. Every export writes an
 ``exchange.export`` entry in the transaction that makes it (:func:`build_export
@@ -44,6 +51,9 @@ act, made one at a time.
 from __future__ import annotations
 
 import calendar
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -59,8 +69,10 @@ __all__ = [
     "EarlierExport",
     "ExchangePeriodError",
     "check_export_period",
+    "check_resend_figures",
     "check_whole_months",
     "earlier_exports",
+    "figures_digest",
 ]
 
 DEFAULT_RECIPIENT = "regional"
@@ -84,6 +96,8 @@ class EarlierExport:
         First and last day, inclusive.
     actor : str
         Who made it.
+    figures_sha256 : str or None
+        :func:`figures_digest` of the export; None for one recorded before digests.
     """
 
     export_id: str
@@ -92,6 +106,7 @@ class EarlierExport:
     start: date
     end: date
     actor: str
+    figures_sha256: str | None = None
 
 
 def _last_day(d: date) -> date:
@@ -138,6 +153,7 @@ def _entry_export(entry: AuditEntry) -> EarlierExport | None:
         start=start,
         end=end,
         actor=entry.actor,
+        figures_sha256=str(after["figures_sha256"]) if after.get("figures_sha256") else None,
     )
 
 
@@ -152,6 +168,7 @@ def earlier_exports(
     state : str
         ISO3, any case.
     recipient : str, default "regional"
+        Compared without case ("REGIONAL" is the regional exchange).
 
     Returns
     -------
@@ -165,7 +182,11 @@ def earlier_exports(
     )
     found = (_entry_export(e) for e in entries)
     return [
-        e for e in found if e is not None and e.state == state.upper() and e.recipient == recipient
+        e
+        for e in found
+        if e is not None
+        and e.state == state.upper()
+        and e.recipient.strip().lower() == recipient.strip().lower()
     ]
 
 
@@ -226,3 +247,63 @@ def check_export_period(
                 "the months after it, or re-send exactly that period."
             )
     return resend
+
+
+def figures_digest(indicators: Sequence[Mapping[str, Any]], k: int) -> str:
+    """SHA-256 (hex) of an export's protected figures and its ``k``.
+
+    Parameters
+    ----------
+    indicators : sequence of mapping
+        The export's ``indicators`` table as records (its JSON form).
+    k : int
+        The disclosure threshold the figures were protected at.
+    """
+    body = json.dumps(
+        {"indicators": list(indicators), "k": int(k)},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=str,
+    )
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def check_resend_figures(
+    session: Session,
+    *,
+    state: str,
+    start: date,
+    end: date,
+    digest: str,
+    recipient: str = DEFAULT_RECIPIENT,
+) -> None:
+    """Refuse a re-send whose figures differ from an earlier export of the same period.
+
+    Parameters
+    ----------
+    session : Session
+    state : str
+        ISO3.
+    start, end : date
+        The period (a re-send's: equal to an earlier export's).
+    digest : str
+        :func:`figures_digest` of the export being made.
+    recipient : str, default "regional"
+
+    Raises
+    ------
+    ExchangePeriodError
+        An earlier export of the period to ``recipient`` has other figures, or recorded
+        none (made before digests), so the two could be differenced.
+    """
+    for earlier in earlier_exports(session, state=state, recipient=recipient):
+        if (earlier.start, earlier.end) != (start, end) or earlier.figures_sha256 == digest:
+            continue
+        raise ExchangePeriodError(
+            f"{start} to {end} was exported to {recipient!r} before (by {earlier.actor}) "
+            f"with other figures{'' if earlier.figures_sha256 else ' (or figures not recorded)'}"
+            ": two exports of one period with different figures can be differenced to "
+            "reveal cells the disclosure control withheld. Re-send the earlier file, or "
+            "export the months after it."
+        )

@@ -45,7 +45,12 @@ from vessel_risk.referral.exchange import (
     export_id,
 )
 from vessel_risk.referral.exchange_keys import TrustedKeys, sign, verify
-from vessel_risk.referral.exchange_periods import DEFAULT_RECIPIENT, check_export_period
+from vessel_risk.referral.exchange_periods import (
+    DEFAULT_RECIPIENT,
+    check_export_period,
+    check_resend_figures,
+    figures_digest,
+)
 from vessel_risk.referral.monitoring import FIGURES
 from vessel_risk.referral.monitoring_load import monitoring_figures
 
@@ -200,6 +205,11 @@ def build_export(
         k=k,
         created_at=created_at,
     )
+    digest = figures_digest(doc["tables"]["indicators"], k)
+    if resend:
+        check_resend_figures(
+            session, state=state, start=start, end=end, digest=digest, recipient=recipient
+        )
     signed = sign(doc, key)
     audit(
         session,
@@ -212,6 +222,7 @@ def build_export(
             "period": [signed["period_start"], signed["period_end"]],
             "recipient": recipient,
             "resend": resend,
+            "figures_sha256": digest,
             "k": k,
             "rows": {name: len(rows) for name, rows in signed["tables"].items()},
             "suppressed": int(protected["suppressed"].sum()),
