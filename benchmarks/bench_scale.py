@@ -65,7 +65,8 @@ def main():
         for r in results:
             if hasattr(r, "cpu_seconds"):
                 tasks.append({
-                    "task": function.__name__, "partition": r.partition, "rows": r.positions,
+                    "task": function.__name__, "partition": r.partition,
+                    "rows": getattr(r, "positions", None) or r.meta["positions_read"],
                     "cpu_s": sum(r.cpu_seconds.values()), "worker": r.worker,
                     "wall_s": sum(r.seconds.values()),
                 })

@@ -64,6 +64,7 @@ from vessel_risk.pipeline.stages import OnStage, References, _noop, concat
 from vessel_risk.pipeline.tasks import (
     SecondPassResult,
     gaps_file,
+    partition_rows,
     peak_memory_mib,
     positions_file,
 )
@@ -330,9 +331,12 @@ def run_store(
             shared = cluster.share(refs)
             paths = tuple(str(p.resolve()) for p in (store, work, cache))
             progress("first pass", 0)
+            # on a cluster the largest partitions start first, as in a full run
+            sizes = [partition_rows(store, p) for p in parts] if cluster.distributed else None
             first: list[IncrementalFirst] = cluster.map(
                 incremental_first_task, parts, *paths, shared, cluster.share(touched),
                 validate=validate, on_stage=live, on_done=lambda d, t: progress("first pass", d),
+                sizes=sizes,
             )  # fmt: skip
             cleaning: Counter[str] = Counter()
             for p1 in first:
@@ -397,6 +401,7 @@ def run_store(
                 cluster.share((area, encounters, vessels)), cluster.share(affected),
                 map_share=share_map, validate=validate, on_stage=live,
                 on_done=lambda d, t: progress("second pass", d),
+                sizes=[p1.meta["positions_read"] for p1 in first],
             )  # fmt: skip
             for done in second:
                 for stage in done.stages:
