@@ -28,8 +28,6 @@ import pandas as pd
 
 from vessel_risk.events.encounters import resample_tracks
 from vessel_risk.events.gaps import area_message_counts
-from vessel_risk.events.schemas import PositionSchema
-from vessel_risk.frames import columns
 from vessel_risk.identity.identify import VesselTables, position_activity
 from vessel_risk.ingest import read_partition
 from vessel_risk.pipeline.partition_cache import (
@@ -54,10 +52,8 @@ from vessel_risk.pipeline.tasks import (
     SecondPassResult,
     StageClock,
     _worker,
-    gaps_file,
+    finish_second_pass,
     peak_memory_mib,
-    positions_file,
-    write_atomic,
 )
 from vessel_risk.pipeline.tiles import write_grid
 
@@ -328,24 +324,5 @@ def incremental_second_task(
         p2["features"],
         first.identity,
     )
-    write_atomic(events.gaps, gaps_file(work, n))
-    events.gaps = events.gaps.iloc[:0]  # in gaps_file, read back when the run stacks them
     pos = p2["fishing"]
-    write_atomic(
-        PositionSchema.validate(pos[columns(PositionSchema)]),
-        positions_file(work, n, final=True),
-    )
-    located = pos.loc[pos["lat"].notna(), ["lat", "lon"]]
-    shown = located if map_share >= 1 else located.sample(frac=map_share, random_state=n)
-    clock.stop()
-    return SecondPassResult(
-        n,
-        events,
-        shown,
-        clock.names,
-        clock.seconds,
-        len(pos),
-        peak_memory_mib(),
-        _worker(),
-        clock.cpu_seconds,
-    )
+    return finish_second_pass(work, n, events, pos, clock, map_share=map_share, read=len(pos))

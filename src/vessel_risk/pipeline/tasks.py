@@ -46,6 +46,7 @@ __all__ = [
     "SecondPassResult",
     "StageClock",
     "encounter_tile_task",
+    "finish_second_pass",
     "first_pass_task",
     "gaps_file",
     "partition_rows",
@@ -321,11 +322,52 @@ def second_pass_task(
     )
     clock = StageClock(on_stage)
     second_pass(part, refs, validate=validate, on_stage=clock)
-    out = PositionSchema.validate(part.positions[columns(PositionSchema)])
+    return finish_second_pass(
+        work, partition, part.events(), part.positions, clock, map_share=map_share, read=len(pos)
+    )
+
+
+def finish_second_pass(
+    work: str | Path,
+    partition: int,
+    events: Events,
+    positions: pd.DataFrame,
+    clock: StageClock,
+    *,
+    map_share: float,
+    read: int,
+) -> SecondPassResult:
+    """Write a partition's second-pass outputs to the work folder and sum it up.
+
+    The end a full run's :func:`second_pass_task` and an incremental run's task share:
+    the output positions go to ``positions_file(work, partition, final=True)``
+    (validated against :class:`~vessel_risk.events.schemas.PositionSchema`), the gaps to
+    :func:`gaps_file` (the result's gaps are emptied: the run stacks them from there), a
+    seeded sample of the located positions is kept for the report's map, and ``clock``
+    is stopped.
+
+    Parameters
+    ----------
+    work : str or Path
+    partition : int
+    events : Events
+        The partition's events.
+    positions : DataFrame
+        The partition's output positions.
+    clock : StageClock
+    map_share : float
+        Share of located positions drawn for the map (seeded by partition).
+    read : int
+        Positions the partition read (the result's ``positions``).
+
+    Returns
+    -------
+    SecondPassResult
+    """
+    out = PositionSchema.validate(positions[columns(PositionSchema)])
     write_atomic(out, positions_file(work, partition, final=True))
-    located = part.positions.loc[part.positions["lat"].notna(), ["lat", "lon"]]
+    located = positions.loc[positions["lat"].notna(), ["lat", "lon"]]
     shown = located if map_share >= 1 else located.sample(frac=map_share, random_state=partition)
-    events = part.events()
     write_atomic(events.gaps, gaps_file(work, partition))
     events.gaps = events.gaps.iloc[:0]  # in gaps_file, read back when the run stacks them
     clock.stop()
@@ -335,7 +377,7 @@ def second_pass_task(
         shown,
         clock.names,
         clock.seconds,
-        len(pos),
+        read,
         peak_memory_mib(),
         _worker(),
         clock.cpu_seconds,
