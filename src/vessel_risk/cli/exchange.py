@@ -9,24 +9,16 @@ Heavy imports stay inside the commands.
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from vessel_risk.cli.database import Actor, Db
-from vessel_risk.cli.terminal import console
+from vessel_risk.cli.terminal import console, parse_day
 from vessel_risk.cli.terminal import fail as _fail
 
 FORMS = ("json", "csv", "parquet")
-
-
-def _day(value: str, option: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise _fail(f"{option} must be a day, YYYY-MM-DD. Got {value!r} instead.") from exc
 
 
 def exchange_keygen(
@@ -103,7 +95,7 @@ def exchange_export(
 
     if form not in FORMS:
         raise _fail(f"--format must be one of {', '.join(FORMS)}. Got {form!r} instead.")
-    first, last = _day(start, "--from"), _day(end, "--to")
+    first, last = parse_day(start, "--from"), parse_day(end, "--to")
     if last < first:
         raise _fail(f"--to ({last}) is before --from ({first}).")
     try:

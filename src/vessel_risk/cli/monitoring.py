@@ -13,22 +13,13 @@ from typing import Annotated
 
 import typer
 
-from vessel_risk.cli.terminal import console
+from vessel_risk.cli.terminal import console, parse_day
 from vessel_risk.cli.terminal import fail as _fail
 
 Db = Annotated[
     str | None,
     typer.Option("--db", help="SQLAlchemy URL (default: VESSEL_RISK_DATABASE_URL)."),
 ]
-
-
-def _day(value: str | None, name: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise _fail(f"{name} must be a date, YYYY-MM-DD. Got {value!r} instead.") from exc
 
 
 def monitoring(
@@ -57,8 +48,8 @@ def monitoring(
     from vessel_risk.referral.monitoring import COLUMNS, FIGURES
     from vessel_risk.referral.monitoring_load import monitoring_figures
 
-    last = _day(to, "--to") or utcnow().date()
-    first = _day(start, "--from")
+    last = parse_day(to, "--to") if to is not None else utcnow().date()
+    first = parse_day(start, "--from") if start is not None else None
     if first is None:
         m = last.month - 11
         first = date(last.year + (m - 1) // 12, (m - 1) % 12 + 1, 1)

@@ -8,6 +8,8 @@ progress bars still fit the width: their cells wrap by column, not by this setti
 
 from __future__ import annotations
 
+from datetime import date
+
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -19,3 +21,11 @@ def fail(message: str) -> typer.Exit:
     """Print ``message`` as an error and return the exit (code 2) to raise."""
     console.print(f"[red]error:[/red] {escape(message)}")  # the message is text, not markup
     return typer.Exit(code=2)
+
+
+def parse_day(value: str, option: str) -> date:
+    """``value`` as a day (``YYYY-MM-DD``), or :func:`fail` naming ``option``."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise fail(f"{option} must be a day, YYYY-MM-DD. Got {value!r} instead.") from exc
