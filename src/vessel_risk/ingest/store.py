@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from vessel_risk.frames import empty_frame
 from vessel_risk.ingest.limits import DEFAULT_LIMITS, IngestLimits
@@ -484,6 +485,28 @@ def store_partitions(store: str | Path) -> list[int]:
             "ingest the files again into a new store."
         )
     return sorted({int(d.name.removeprefix("part=")) for d in folders})
+
+
+def partition_rows(store: str | Path, partition: int) -> int:
+    """Rows of one partition of the position store, from its Parquet footers (no data read).
+
+    What a partition's first pass will cost, roughly: the run starts the largest first
+    on a cluster (:meth:`~vessel_risk.pipeline.engine.Engine.map`'s ``sizes``).
+
+    Parameters
+    ----------
+    store : str or Path
+        Written by :func:`write_store`.
+    partition : int
+        One of :func:`store_partitions`.
+
+    Returns
+    -------
+    int
+        Position rows (0 for a partition of static reports only).
+    """
+    folder = Path(store) / _partition_dir("positions", partition)
+    return sum(pq.ParquetFile(f).metadata.num_rows for f in sorted(folder.glob("*.parquet")))
 
 
 def _read_frames(folders: Iterable[Path], schema: type[DataFrameModel]) -> pd.DataFrame:

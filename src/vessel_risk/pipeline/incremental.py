@@ -40,6 +40,7 @@ from vessel_risk.geo.geoparquet import write_geoparquet_files
 from vessel_risk.identity.identify import VesselTables, identify_vessels
 from vessel_risk.ingest import (
     iter_store_quarantine,
+    partition_rows,
     read_manifest,
     store_appends,
     store_partitions,
@@ -64,7 +65,6 @@ from vessel_risk.pipeline.stages import OnStage, References, _noop, concat
 from vessel_risk.pipeline.tasks import (
     SecondPassResult,
     gaps_file,
-    partition_rows,
     peak_memory_mib,
     positions_file,
 )

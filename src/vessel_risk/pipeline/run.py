@@ -87,7 +87,7 @@ from vessel_risk.geo.zones import read_eez
 from vessel_risk.identity.identify import VesselTables, identify_vessels
 from vessel_risk.identity.lists import load_iuu_list, load_vessel_list, read_carriers
 from vessel_risk.identity.reference import TABLES, load_table
-from vessel_risk.ingest import iter_store_quarantine, store_partitions, write_store
+from vessel_risk.ingest import iter_store_quarantine, partition_rows, store_partitions, write_store
 from vessel_risk.ingest.schemas import QuarantineSchema
 from vessel_risk.pipeline.config import RunConfig
 from vessel_risk.pipeline.counts import RunTally
@@ -100,7 +100,6 @@ from vessel_risk.pipeline.tasks import (
     SecondPassResult,
     first_pass_task,
     gaps_file,
-    partition_rows,
     peak_memory_mib,
     positions_file,
     second_pass_task,

@@ -27,7 +27,6 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.parquet as pq
 from pyarrow import feather
 
 from vessel_risk.events.encounters import resample_tracks
@@ -49,7 +48,6 @@ __all__ = [
     "finish_second_pass",
     "first_pass_task",
     "gaps_file",
-    "partition_rows",
     "peak_memory_mib",
     "positions_file",
     "read_work",
@@ -62,28 +60,6 @@ def peak_memory_mib() -> float:
     """Peak resident memory of this process so far (MiB; ``ru_maxrss``)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
-
-
-def partition_rows(store: str | Path, partition: int) -> int:
-    """Rows of one partition of the position store, from its Parquet footers (no data read).
-
-    What a partition's first pass will cost, roughly: the run starts the largest first
-    on a cluster (:meth:`~vessel_risk.pipeline.engine.Engine.map`'s ``sizes``).
-
-    Parameters
-    ----------
-    store : str or Path
-        Written by :func:`~vessel_risk.ingest.write_store`.
-    partition : int
-        One of :func:`~vessel_risk.ingest.store_partitions`.
-
-    Returns
-    -------
-    int
-        Position rows (0 for a partition of static reports only).
-    """
-    folder = Path(store) / "positions" / f"part={partition:05d}"
-    return sum(pq.ParquetFile(f).metadata.num_rows for f in sorted(folder.glob("*.parquet")))
 
 
 def write_atomic(frame: pd.DataFrame, path: Path) -> None:
