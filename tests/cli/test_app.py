@@ -67,3 +67,21 @@ def test_a_mistyped_log_setting_is_a_clear_error(monkeypatch):
     result = CliRunner().invoke(app, ["info"], terminal_width=200)
     assert result.exit_code == 2
     assert "VESSEL_RISK_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR" in result.output
+
+
+def test_help_paragraphs_wrap_at_the_terminal_not_at_the_source_lines(monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from vessel_risk.cli import app
+    from vessel_risk.cli.terminal import reflow
+
+    monkeypatch.setenv("COLUMNS", "200")  # rich reads the width from the environment
+    wide = CliRunner().invoke(app, ["run", "--help"]).output
+    # one source paragraph of three lines prints as one line on a wide terminal
+    assert "either way the stages run one partition of vessels at a time, so input" in wide
+    monkeypatch.setenv("COLUMNS", "60")
+    narrow = CliRunner().invoke(app, ["ingest", "--help"]).output
+    assert max(len(line) for line in narrow.splitlines()) <= 60
+    assert reflow("First.\n\n    Two\n    lines.\n\n\n    Third.\f\n    hidden") == (
+        "First.\n\nTwo lines.\n\nThird."
+    )

@@ -49,6 +49,7 @@ from vessel_risk.cli.subscriptions import (
     subscriptions_list,
     subscriptions_remove,
 )
+from vessel_risk.cli.terminal import reflow_help
 from vessel_risk.cli.tips import tips_add, tips_list
 
 app = typer.Typer(help="Find fishing vessels at risk of forced labour from their AIS tracks.")
@@ -163,3 +164,5 @@ exchange_app.command("export")(exchange_export)
 exchange_app.command("import")(exchange_import)
 exchange_app.command("keygen")(exchange_keygen)
 exchange_app.command("show")(exchange_show)
+
+reflow_help(app)  # after every command is registered
