@@ -288,3 +288,58 @@ def test_tls_is_verified_by_the_name_while_connecting_to_the_vetted_address(tmp_
         ("localhost", f"localhost:{port}", "/hook"),
         ("localhost", f"localhost:{port}", "/redirect"),
     ]
+
+
+def test_a_stalled_name_lookup_is_refused_at_its_timeout(monkeypatch):
+    """A resolver that never answers (a subscriber's own DNS server) does not hold the
+    worker: the lookup is given up on while it is still stalled."""
+    import socket
+    import threading
+
+    from vessel_risk.delivery import egress
+
+    release = threading.Event()
+    real = socket.getaddrinfo
+
+    def stalled(host, *args, **kwargs):
+        if host == "stalled.example":
+            release.wait(30)
+        return real("localhost", *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", stalled)
+    try:
+        with pytest.raises(EgressRefused, match=r"'stalled.example': no answer within 0.2 s"):
+            resolve_vetted("stalled.example", 80, allow_local=True, timeout_s=0.2)
+        assert not release.is_set()  # refused while the lookup was still stalled
+    finally:
+        release.set()
+    assert resolve_vetted("localhost", 80, allow_local=True, timeout_s=5)
+    assert egress.LOOKUP_TIMEOUT_S == 10.0
+
+
+def test_every_address_shares_one_connect_deadline(monkeypatch):
+    """A name with many addresses that all stall gets the connect timeout once, not once
+    per address."""
+    import time
+
+    import httpcore
+
+    from vessel_risk.delivery import egress
+
+    monkeypatch.setattr(
+        egress, "resolve_vetted", lambda *a, **k: [f"192.0.2.{i}" for i in range(1, 9)]
+    )
+    given: list[float] = []
+
+    class Stalling:
+        def connect_tcp(self, address, port, timeout=None, **kwargs):
+            given.append(timeout)
+            time.sleep(min(timeout, 0.15))
+            raise httpcore.ConnectTimeout(f"{address} did not answer")
+
+    backend = egress.GuardedBackend()
+    backend._inner = Stalling()
+    with pytest.raises(httpcore.ConnectTimeout):
+        backend.connect_tcp("many.example", 443, timeout=0.4)
+    assert 2 <= len(given) <= 4  # not all 8 addresses
+    assert given == sorted(given, reverse=True) and given[0] <= 0.4

@@ -23,6 +23,11 @@ public host cannot send the worker on to a private one. Environment proxies are 
 used (``httpx`` ignores them when a transport is given): a proxy would resolve the name
 itself, out of the guard's sight.
 
+A connection has one time budget, the client's connect timeout: the name lookup (which
+the system resolver would otherwise let run for as long as the name's DNS servers
+stall) and every address tried share it, so a subscriber who controls their domain's
+DNS cannot hold a delivery attempt longer than that.
+
 ``allow_local`` is the operator's explicit allowance (``vessel-risk deliver
 --allow-local``, and the tests' receivers on 127.0.0.1): addresses are still resolved
 once and connected to directly, but private ones are allowed. The API never sets it.
@@ -45,7 +50,10 @@ from __future__ import annotations
 import ipaddress
 import socket
 import ssl
+import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as LookupTimeout
 from typing import Any
 
 import httpcore
@@ -53,6 +61,7 @@ import httpx
 
 __all__ = [
     "METADATA_ADDRESSES",
+    "LOOKUP_TIMEOUT_S",
     "EgressRefused",
     "GuardedBackend",
     "GuardedTransport",
@@ -139,7 +148,17 @@ def public_address(address: str) -> bool:
     return ip.is_global and not ip.is_multicast and ip not in METADATA_ADDRESSES
 
 
-def resolve_vetted(host: str, port: int, *, allow_local: bool = False) -> list[str]:
+LOOKUP_TIMEOUT_S = 10.0
+"""Longest a name lookup may take when the caller gives no timeout, in seconds."""
+
+# Lookups run here so they can be given up on; a lookup stalled past its timeout keeps
+# its thread until the resolver gives up, and at most this many are outstanding.
+_lookups = ThreadPoolExecutor(max_workers=4, thread_name_prefix="egress-lookup")
+
+
+def resolve_vetted(
+    host: str, port: int, *, allow_local: bool = False, timeout_s: float | None = None
+) -> list[str]:
     """Resolve ``host`` once and return its addresses, all of them vetted.
 
     Parameters
@@ -147,6 +166,8 @@ def resolve_vetted(host: str, port: int, *, allow_local: bool = False) -> list[s
     host : str
         A host name or an IP literal (from a URL).
     port : int
+    timeout_s : float, optional
+        Longest the lookup may take, in seconds (default :data:`LOOKUP_TIMEOUT_S`).
     allow_local : bool, default False
         Allow loopback and private addresses (the operator's allowance); the metadata
         addresses stay refused, and so do IPv6 addresses carrying them
@@ -161,12 +182,17 @@ def resolve_vetted(host: str, port: int, *, allow_local: bool = False) -> list[s
     Raises
     ------
     EgressRefused
-        The name does not resolve, or any of its addresses is not public (so a name that
-        answers one public and one private address is refused: which one a later
-        connection would use is not ours to know).
+        The name does not resolve within ``timeout_s``, or any of its addresses is not
+        public (so a name that answers one public and one private address is refused:
+        which one a later connection would use is not ours to know).
     """
+    limit = LOOKUP_TIMEOUT_S if timeout_s is None else timeout_s
+    lookup = _lookups.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = lookup.result(timeout=max(limit, 0.0))
+    except LookupTimeout as exc:
+        lookup.cancel()  # not started yet: never runs
+        raise EgressRefused(f"cannot resolve {host!r}: no answer within {limit:g} s") from exc
     except (socket.gaierror, UnicodeError) as exc:
         raise EgressRefused(f"cannot resolve {host!r}: {exc}") from exc
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
@@ -186,7 +212,8 @@ class GuardedBackend(httpcore.NetworkBackend):
     """An ``httpcore`` network backend that connects only to vetted addresses.
 
     ``connect_tcp`` resolves the host with :func:`resolve_vetted` and connects to the
-    first address that accepts, within ``timeout``; Unix sockets are refused.
+    first address that accepts; the lookup and all the attempts share one deadline,
+    ``timeout`` seconds from the call. Unix sockets are refused.
 
     Parameters
     ----------
@@ -207,17 +234,23 @@ class GuardedBackend(httpcore.NetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         """Resolve, vet, and connect to the vetted address (never re-resolved)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         try:
-            addresses = resolve_vetted(host, port, allow_local=self.allow_local)
+            addresses = resolve_vetted(host, port, allow_local=self.allow_local, timeout_s=timeout)
         except EgressRefused as exc:
             raise _Refused(str(exc)) from exc
         last: Exception | None = None
         for address in addresses:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise httpcore.ConnectTimeout(
+                    f"no address of {host!r} accepted within {timeout:g} s"
+                ) from last
             try:
                 return self._inner.connect_tcp(
                     address,
                     port,
-                    timeout=timeout,
+                    timeout=left,
                     local_address=local_address,
                     socket_options=socket_options,
                 )
