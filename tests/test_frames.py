@@ -40,12 +40,19 @@ def _frame(n: int, seed: int) -> pd.DataFrame:
         ["timestamp"],
         ["x", "flag"],
         ["track", "mmsi"],
+        # Later keys after a time break ties only among the rows tied before them.
+        ["mmsi", "timestamp", "x", "flag", "track"],
+        ["x", "timestamp", "mmsi"],
+        ["track", "timestamp", "track_id"],
     ],
 )
 def test_sort_order_is_pandas_stable_sort(by):
-    # Missing values of every kind, -0.0 beside 0.0, infinities and many ties.
+    # Missing values of every kind, -0.0 beside 0.0, infinities and many ties; with
+    # sparse times, few ties.
     for seed in range(5):
         frame = _frame(2_000, seed)
+        if seed % 2:
+            frame["timestamp"] += pd.to_timedelta(np.arange(len(frame)) % 7, unit="s")
         want = frame.sort_values(by, kind="stable").index.to_numpy()
         np.testing.assert_array_equal(sort_order(frame, by), want)
 
