@@ -118,3 +118,24 @@ def sort_order(frame: pd.DataFrame, by: list[str]) -> npt.NDArray[np.intp]:
         rows = order[at]
         order[at] = rows[np.lexsort([key[rows] for key in keys[lead:][::-1]] + [run])]
     return order
+
+
+def sorted_by(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """``frame`` in the order of :func:`sort_order` (``frame.sort_values(by,
+    kind="stable")``), with its index labels; ``frame`` itself when already in that
+    order, so a sorted frame is not copied (issue 15).
+
+    Parameters
+    ----------
+    frame : DataFrame of shape (n, k)
+    by : list of str
+        As for :func:`sort_order`.
+
+    Returns
+    -------
+    DataFrame of shape (n, k)
+    """
+    order = sort_order(frame, by)
+    if len(order) and not (order[1:] < order[:-1]).any():
+        return frame
+    return frame.take(order)

@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from vessel_risk.frames import sort_order
+from vessel_risk.frames import sorted_by
 from vessel_risk.geo.geodesy import WGS84, distance_km
 from vessel_risk.geo.tracks import MAX_SILENCE_H, StepDistances, same_vessel_as_previous
 
@@ -240,7 +240,7 @@ def split_transmitters(
     p = positions.loc[
         positions["lat"].notna() & positions["lon"].notna(), ["mmsi", "timestamp", "lat", "lon"]
     ]
-    p = p.take(sort_order(p, ["mmsi", "timestamp"]))
+    p = sorted_by(p, ["mmsi", "timestamp"])
     if p.empty:
         return track
     t_h = p["timestamp"].astype("datetime64[ns, UTC]").astype("int64").to_numpy() / 3.6e12
