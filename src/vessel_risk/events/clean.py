@@ -114,8 +114,16 @@ def _without(frame: pd.DataFrame, drop: pd.Series | npt.NDArray[np.bool_]) -> pd
     return frame[~mask] if mask.any() else frame
 
 
-def _quarantine_rows(rows: pd.DataFrame, reason: str) -> pd.DataFrame:
-    raw = raw_text(rows[["mmsi", "timestamp", "lat", "lon", "speed_knots", "course", "heading"]])
+_RAW = ["mmsi", "timestamp", "lat", "lon", "speed_knots", "course", "heading"]
+
+
+def _quarantine_rows(
+    frame: pd.DataFrame, drop: pd.Series | npt.NDArray[np.bool_], reason: str
+) -> pd.DataFrame:
+    """Quarantine rows of the rows of ``frame`` where ``drop`` (only the columns the
+    quarantine keeps are copied)."""
+    rows = frame.loc[np.asarray(drop, dtype=bool), [*_RAW, "source", "line"]]
+    raw = raw_text(rows[_RAW])
     return pd.DataFrame(
         {
             "source": rows["source"].astype("string"),
@@ -235,7 +243,7 @@ def clean_positions(
     # Raw NMEA without a tag block or receiver time: the position is real but has no
     # place in a track (vessel_risk.ingest.nmea).
     undated = out["timestamp"].isna()
-    dropped.append(_quarantine_rows(out[undated], "no_receive_time"))
+    dropped.append(_quarantine_rows(out, undated, "no_receive_time"))
     counts["no_receive_time"] = int(undated.sum())
     out = _without(out, undated)
     if distance_from_shore is not None:
@@ -256,13 +264,13 @@ def clean_positions(
     steps = StepDistances(len(out))
 
     dup, _ = _same_second(out)
-    dropped.append(_quarantine_rows(out[dup], "duplicate_message"))
+    dropped.append(_quarantine_rows(out, dup, "duplicate_message"))
     counts["duplicate_message"] = int(dup.sum())
     out = _without(out, dup)
 
     if on_land_margin_km is not None and "distance_from_shore_km" in out.columns:
         land = out["distance_from_shore_km"] < -on_land_margin_km
-        dropped.append(_quarantine_rows(out[land], "on_land"))
+        dropped.append(_quarantine_rows(out, land, "on_land"))
         counts["on_land"] = int(land.sum())
         out = _without(out, land)
     if "distance_from_shore_km" in out.columns:
@@ -273,19 +281,19 @@ def clean_positions(
     # their positions to it.
     track = transmitter_tracks(out, max_speed_kn=max_speed_kn, steps=steps)
     unfit = track.isna().to_numpy()
-    dropped.append(_quarantine_rows(out[unfit], "fits_no_transmitter_track"))
+    dropped.append(_quarantine_rows(out, unfit, "fits_no_transmitter_track"))
     counts["fits_no_transmitter_track"] = int(unfit.sum())
     out = out[~unfit].assign(track_id=track[~unfit].astype("int64"))
     out = sorted_by(out, ["mmsi", "track_id", "timestamp"])
     # Two transmitters may report in the same second; within one track, several
     # positions at one second collapse to the first (case C04).
     _, same_time = _same_second(out)
-    dropped.append(_quarantine_rows(out[same_time], "same_second_other_position"))
+    dropped.append(_quarantine_rows(out, same_time, "same_second_other_position"))
     counts["same_second_other_position"] = int(same_time.sum())
     out = _without(out, same_time)
 
     jumps = implied_speed_outliers(out, max_speed_kn, steps)
-    dropped.append(_quarantine_rows(out[jumps], "implied_speed_outlier"))
+    dropped.append(_quarantine_rows(out, jumps, "implied_speed_outlier"))
     counts["implied_speed_outlier"] = int(jumps.sum())
     out = _without(out, jumps)
     seg = segment_km(out, steps).to_numpy()
