@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vessel_risk.frames import sort_order
+from vessel_risk.frames import sort_order, sorted_by
 
 
 def _frame(n: int, seed: int) -> pd.DataFrame:
@@ -40,15 +40,33 @@ def _frame(n: int, seed: int) -> pd.DataFrame:
         ["timestamp"],
         ["x", "flag"],
         ["track", "mmsi"],
+        # Later keys after a time break ties only among the rows tied before them.
+        ["mmsi", "timestamp", "x", "flag", "track"],
+        ["x", "timestamp", "mmsi"],
+        ["track", "timestamp", "track_id"],
     ],
 )
 def test_sort_order_is_pandas_stable_sort(by):
-    # Missing values of every kind, -0.0 beside 0.0, infinities and many ties.
+    # Missing values of every kind, -0.0 beside 0.0, infinities and many ties; with
+    # sparse times, few ties.
     for seed in range(5):
         frame = _frame(2_000, seed)
+        if seed % 2:
+            frame["timestamp"] += pd.to_timedelta(np.arange(len(frame)) % 7, unit="s")
         want = frame.sort_values(by, kind="stable").index.to_numpy()
         np.testing.assert_array_equal(sort_order(frame, by), want)
 
 
 def test_sort_order_of_an_empty_frame_is_empty():
     assert len(sort_order(_frame(0, 0), ["mmsi", "timestamp"])) == 0
+
+
+def test_sorted_by_returns_a_sorted_frame_itself_and_sorts_others():
+    frame = _frame(500, 3)
+    by = ["mmsi", "timestamp", "x"]
+    want = frame.sort_values(by, kind="stable")
+    got = sorted_by(frame, by)
+    pd.testing.assert_frame_equal(got, want)
+    # Already in order: the same object back, not a copy.
+    assert sorted_by(got, by) is got
+    assert len(sorted_by(frame.iloc[:0], by)) == 0

@@ -9,6 +9,8 @@ Units are in the column names (``_km``, ``_h``); times are timezone-aware UTC.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -70,14 +72,20 @@ def sort_order(frame: pd.DataFrame, by: list[str]) -> npt.NDArray[np.intp]:
     ndarray of shape (n,)
         Positions for ``frame.take``.
     """
-    keys = []
-    for name in by:
+    keys: list[npt.NDArray[Any]] = []
+    # Keys of the leading columns up to the first time: sorted on all rows. The later
+    # keys only break ties among rows equal on those, so only the tied rows are sorted
+    # on them (rows of one vessel rarely share a second).
+    lead = 0
+    for i, name in enumerate(by):
         col = frame[name]
         if isinstance(col.dtype, pd.DatetimeTZDtype) or col.dtype.kind == "M":
             ns = col.to_numpy(dtype="datetime64[ns]").view("int64")
             missing = col.isna().to_numpy()
             keys.append(np.where(missing, np.iinfo("int64").max, ns))
             keys.append(missing)  # NaT after every time, even the largest
+            if not lead:
+                lead = len(keys) if i < len(by) - 1 else 0
         elif col.dtype.kind == "f":
             keys.append(col.to_numpy())  # NaN sorts last in NumPy as in pandas
         elif col.dtype.kind in "iub" and not col.hasnans:
@@ -87,5 +95,47 @@ def sort_order(frame: pd.DataFrame, by: list[str]) -> npt.NDArray[np.intp]:
             keys.append(np.where(codes < 0, np.iinfo("int64").max, codes))
     if not keys:
         return np.arange(len(frame))
-    # lexsort's last key is the most significant; a key's "missing" flag follows it.
-    return np.lexsort(keys[::-1])
+    if not lead:
+        # lexsort's last key is the most significant; a key's "missing" flag follows it.
+        return np.lexsort(keys[::-1])
+    order = np.lexsort(keys[:lead][::-1])
+    tied = np.zeros(len(order), dtype=bool)
+    if len(order) > 1:
+        same = np.ones(len(order) - 1, dtype=bool)
+        for key in keys[:lead]:
+            k = key[order]
+            eq = k[1:] == k[:-1]
+            if k.dtype.kind == "f":
+                eq |= np.isnan(k[1:]) & np.isnan(k[:-1])  # NaNs sort as equals
+            same &= eq
+        tied[1:] = same
+        tied[:-1] |= same
+    if tied.any():
+        # Runs of tied rows, each in its original order (lexsort is stable): order
+        # each run on the later keys, stably, as one sort on (run, later keys).
+        at = np.flatnonzero(tied)
+        run = np.cumsum(~np.r_[False, same][at])
+        rows = order[at]
+        order[at] = rows[np.lexsort([key[rows] for key in keys[lead:][::-1]] + [run])]
+    return order
+
+
+def sorted_by(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """``frame`` in the order of :func:`sort_order` (``frame.sort_values(by,
+    kind="stable")``), with its index labels; ``frame`` itself when already in that
+    order, so a sorted frame is not copied (issue 15).
+
+    Parameters
+    ----------
+    frame : DataFrame of shape (n, k)
+    by : list of str
+        As for :func:`sort_order`.
+
+    Returns
+    -------
+    DataFrame of shape (n, k)
+    """
+    order = sort_order(frame, by)
+    if len(order) and not (order[1:] < order[:-1]).any():
+        return frame
+    return frame.take(order)

@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from vessel_risk.frames import sort_order
+from vessel_risk.frames import sort_order, sorted_by
 from vessel_risk.geo.geodesy import distance_km, implied_speed_knots
 from vessel_risk.geo.tracks import StepDistances, same_vessel_as_previous, segment_km
 from vessel_risk.identity.transmitters import transmitter_tracks
@@ -108,8 +108,22 @@ def null_not_available(positions: pd.DataFrame) -> tuple[pd.DataFrame, dict[str,
     return out, counts
 
 
-def _quarantine_rows(rows: pd.DataFrame, reason: str) -> pd.DataFrame:
-    raw = raw_text(rows[["mmsi", "timestamp", "lat", "lon", "speed_knots", "course", "heading"]])
+def _without(frame: pd.DataFrame, drop: pd.Series | npt.NDArray[np.bool_]) -> pd.DataFrame:
+    """``frame[~drop]``; ``frame`` itself when nothing is dropped (no copy)."""
+    mask = np.asarray(drop, dtype=bool)
+    return frame[~mask] if mask.any() else frame
+
+
+_RAW = ["mmsi", "timestamp", "lat", "lon", "speed_knots", "course", "heading"]
+
+
+def _quarantine_rows(
+    frame: pd.DataFrame, drop: pd.Series | npt.NDArray[np.bool_], reason: str
+) -> pd.DataFrame:
+    """Quarantine rows of the rows of ``frame`` where ``drop`` (only the columns the
+    quarantine keeps are copied)."""
+    rows = frame.loc[np.asarray(drop, dtype=bool), [*_RAW, "source", "line"]]
+    raw = raw_text(rows[_RAW])
     return pd.DataFrame(
         {
             "source": rows["source"].astype("string"),
@@ -229,9 +243,9 @@ def clean_positions(
     # Raw NMEA without a tag block or receiver time: the position is real but has no
     # place in a track (vessel_risk.ingest.nmea).
     undated = out["timestamp"].isna()
-    dropped.append(_quarantine_rows(out[undated], "no_receive_time"))
+    dropped.append(_quarantine_rows(out, undated, "no_receive_time"))
     counts["no_receive_time"] = int(undated.sum())
-    out = out[~undated]
+    out = _without(out, undated)
     if distance_from_shore is not None:
         out["distance_from_shore_km"] = distance_from_shore(
             out["lat"].to_numpy(), out["lon"].to_numpy()
@@ -250,15 +264,15 @@ def clean_positions(
     steps = StepDistances(len(out))
 
     dup, _ = _same_second(out)
-    dropped.append(_quarantine_rows(out[dup], "duplicate_message"))
+    dropped.append(_quarantine_rows(out, dup, "duplicate_message"))
     counts["duplicate_message"] = int(dup.sum())
-    out = out[~dup]
+    out = _without(out, dup)
 
     if on_land_margin_km is not None and "distance_from_shore_km" in out.columns:
         land = out["distance_from_shore_km"] < -on_land_margin_km
-        dropped.append(_quarantine_rows(out[land], "on_land"))
+        dropped.append(_quarantine_rows(out, land, "on_land"))
         counts["on_land"] = int(land.sum())
-        out = out[~land]
+        out = _without(out, land)
     if "distance_from_shore_km" in out.columns:
         out["distance_from_shore_km"] = out["distance_from_shore_km"].clip(lower=0.0)
 
@@ -267,21 +281,21 @@ def clean_positions(
     # their positions to it.
     track = transmitter_tracks(out, max_speed_kn=max_speed_kn, steps=steps)
     unfit = track.isna().to_numpy()
-    dropped.append(_quarantine_rows(out[unfit], "fits_no_transmitter_track"))
+    dropped.append(_quarantine_rows(out, unfit, "fits_no_transmitter_track"))
     counts["fits_no_transmitter_track"] = int(unfit.sum())
     out = out[~unfit].assign(track_id=track[~unfit].astype("int64"))
-    out = out.take(sort_order(out, ["mmsi", "track_id", "timestamp"]))
+    out = sorted_by(out, ["mmsi", "track_id", "timestamp"])
     # Two transmitters may report in the same second; within one track, several
     # positions at one second collapse to the first (case C04).
     _, same_time = _same_second(out)
-    dropped.append(_quarantine_rows(out[same_time], "same_second_other_position"))
+    dropped.append(_quarantine_rows(out, same_time, "same_second_other_position"))
     counts["same_second_other_position"] = int(same_time.sum())
-    out = out[~same_time]
+    out = _without(out, same_time)
 
     jumps = implied_speed_outliers(out, max_speed_kn, steps)
-    dropped.append(_quarantine_rows(out[jumps], "implied_speed_outlier"))
+    dropped.append(_quarantine_rows(out, jumps, "implied_speed_outlier"))
     counts["implied_speed_outlier"] = int(jumps.sum())
-    out = out[~jumps]
+    out = _without(out, jumps)
     seg = segment_km(out, steps).to_numpy()
     out = out.reset_index(drop=True)
     quarantine = pd.concat(dropped, ignore_index=True)

@@ -120,6 +120,12 @@ class _TrackWindows(BaseIndexer):
         return self._start, self._end
 
 
+_MOVEMENT_COLUMNS = frozenset(
+    ("mmsi", "track_id", "timestamp", "speed_knots", "course", "lon", "distance_from_shore_km")
+)
+"""The columns :func:`movement_features` reads."""
+
+
 def movement_features(positions: pd.DataFrame) -> pd.DataFrame:
     """Per-position features for fishing classification.
 
@@ -398,7 +404,9 @@ def fishing_scores(
             # The trees score only the positions that need it (a row's probability
             # does not depend on the other rows predicted with it).
             need = positions["mmsi"].isin(positions.loc[rest, "mmsi"].unique()).to_numpy()
-            features = movement_features(positions[need])
+            # Only the columns the features read are copied (not names and the like).
+            cols = [c for c in positions.columns if c in _MOVEMENT_COLUMNS]
+            features = movement_features(positions.loc[need, cols])
             score[rest] = classifier.predict_proba(features[rest[need]])[:, 1]
             source[rest] = FISHING_SOURCES.index(SOURCE_CLASSIFIER)
         else:

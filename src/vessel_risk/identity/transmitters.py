@@ -26,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from vessel_risk.frames import sort_order
+from vessel_risk.frames import sorted_by
 from vessel_risk.geo.geodesy import WGS84, distance_km
 from vessel_risk.geo.tracks import MAX_SILENCE_H, StepDistances, same_vessel_as_previous
 
@@ -240,7 +240,7 @@ def split_transmitters(
     p = positions.loc[
         positions["lat"].notna() & positions["lon"].notna(), ["mmsi", "timestamp", "lat", "lon"]
     ]
-    p = p.take(sort_order(p, ["mmsi", "timestamp"]))
+    p = sorted_by(p, ["mmsi", "timestamp"])
     if p.empty:
         return track
     t_h = p["timestamp"].astype("datetime64[ns, UTC]").astype("int64").to_numpy() / 3.6e12
@@ -321,43 +321,64 @@ def transmitter_tracks(
             "segment": segment,
         }
     )
-    placed = frame.dropna(subset=["segment"])
-    placed = placed.take(sort_order(placed, ["timestamp"]))
-    by_segment = placed.groupby(["mmsi", "segment"], sort=True)
-    spans = pd.concat(
-        [
-            by_segment["timestamp"]
-            .agg(["min", "max", "size"])
-            .set_axis(["first", "last", "n"], axis=1),
-            by_segment[["lat", "lon"]].first().add_suffix("_first"),
-            by_segment[["lat", "lon"]].last().add_suffix("_last"),
-        ],
-        axis=1,
-    ).reset_index()
-    track_of: dict[tuple[str, int], int] = {}
-    several = spans["mmsi"].duplicated(keep=False)
-    for mmsi, g in spans[several].groupby("mmsi", sort=False):
-        track_of.update(_join_segments(str(mmsi), g, min_positions, max_speed_kn))
-    # Each row's track by one lookup of its (MMSI, segment) among the segments, rather
-    # than a dictionary look-up per row: a segment alone in its MMSI is track 0, one
-    # that fits no track is NA.
-    seg_mmsi = spans["mmsi"].astype(str).to_numpy(dtype=object)
-    seg_no = spans["segment"].to_numpy(dtype="int64")
-    seg_track = np.where(several.to_numpy(), -1, 0)
-    for k in np.flatnonzero(several.to_numpy()):
-        seg_track[k] = track_of.get((seg_mmsi[k], int(seg_no[k])), -1)
-    segments = pd.MultiIndex.from_arrays([seg_mmsi, seg_no])
+    # Each segment's span and end fixes, and each row's segment, by one sort of the
+    # placed rows on (MMSI, segment, time) rather than a groupby on strings (issue 15):
+    # a segment's first row is its earliest (the file's first among equal times), as
+    # groupby's first() of the rows sorted by time; segments in (MMSI, segment) order.
+    code = pd.factorize(frame["mmsi"], sort=True)[0]
     row_seg = frame["segment"].to_numpy(dtype="float64", na_value=np.nan)
-    located = ~np.isnan(row_seg)
-    at = np.full(len(frame), -1, dtype="int64")
-    at[located] = segments.get_indexer(
-        pd.MultiIndex.from_arrays(
-            [
-                frame["mmsi"].astype(str).to_numpy(dtype=object)[located],
-                row_seg[located].astype("int64"),
-            ]
+    placed = np.flatnonzero(~np.isnan(row_seg) & (code >= 0))
+    nat = frame["timestamp"].isna().to_numpy()
+    ns = frame["timestamp"].to_numpy(dtype="datetime64[ns]").view("int64")
+    # NaT after every time, as sorting puts it.
+    t_key = np.where(nat, np.iinfo("int64").max, ns)
+    order = placed[np.lexsort((nat[placed], t_key[placed], row_seg[placed], code[placed]))]
+    o_code, o_seg = code[order], row_seg[order]
+    new = np.ones(len(order), dtype=bool)
+    new[1:] = (o_code[1:] != o_code[:-1]) | (o_seg[1:] != o_seg[:-1])
+    first = np.flatnonzero(new)
+    size = np.diff(np.append(first, len(order)))
+    last = first + size - 1
+    # A segment's span: its earliest and latest times (NaT only if it has no time).
+    timed = np.add.reduceat((~nat[order]).astype(np.int64), first) if len(order) else size
+    t0 = ns[order[first]]
+    t1 = np.where(timed > 0, ns[order[first + np.maximum(timed, 1) - 1]], ns[order[first]])
+    g_code = o_code[first]
+    twin = g_code[1:] == g_code[:-1]
+    several = np.r_[twin, False] | np.r_[False, twin]
+    lat = frame["lat"].to_numpy(dtype="float64")
+    lon = frame["lon"].to_numpy(dtype="float64")
+    rows = np.flatnonzero(several)
+    # Within each MMSI, largest first, then earliest (no time last); ties in segment order.
+    untimed = timed[rows] == 0
+    t0_key = np.where(untimed, np.iinfo("int64").max, t0[rows])
+    rank = np.lexsort((untimed, t0_key, -size[rows], g_code[rows]))
+    rows = rows[rank]
+    items = [
+        _Span(k, n, a, b, (la0, lo0), (la1, lo1))
+        for k, n, a, b, la0, lo0, la1, lo1 in zip(
+            rows.tolist(),
+            size[rows].tolist(),
+            t0[rows].tolist(),
+            t1[rows].tolist(),
+            lat[order[first[rows]]].tolist(),
+            lon[order[first[rows]]].tolist(),
+            lat[order[last[rows]]].tolist(),
+            lon[order[last[rows]]].tolist(),
+            strict=True,
         )
-    )
+    ]
+    track_of: dict[int, int] = {}
+    bounds = np.flatnonzero(np.r_[True, g_code[rows][1:] != g_code[rows][:-1]]).tolist()
+    for a, b in zip(bounds, [*bounds[1:], len(items)], strict=True):
+        if a < len(items):
+            track_of.update(_join_segments(items[a:b], min_positions, max_speed_kn))
+    # A segment alone in its MMSI is track 0, one that fits no track is NA.
+    seg_track = np.where(several, -1, 0)
+    for k, track_no in track_of.items():
+        seg_track[k] = track_no
+    at = np.full(len(frame), -1, dtype="int64")
+    at[order] = np.cumsum(new) - 1
     found = np.append(seg_track, -1)[at]  # at -1: no segment, no track
     track = pd.Series(
         pd.array(np.where(found >= 0, found, 0), dtype="Int64"), index=positions.index
@@ -365,12 +386,12 @@ def transmitter_tracks(
     # Rows without a position follow the transmitter heard just before them.
     unplaced = positions["lat"].isna() | positions["lon"].isna()
     if unplaced.any():
-        order = frame.assign(track=track, unplaced=unplaced).sort_values(
+        by_time = frame.assign(track=track, unplaced=unplaced).sort_values(
             ["mmsi", "timestamp"], kind="stable"
         )
-        heard = order["track"].where(~order["unplaced"])
-        filled = heard.groupby(order["mmsi"], sort=False).ffill()
-        filled = filled.groupby(order["mmsi"], sort=False).bfill()
+        heard = by_time["track"].where(~by_time["unplaced"])
+        filled = heard.groupby(by_time["mmsi"], sort=False).ffill()
+        filled = filled.groupby(by_time["mmsi"], sort=False).bfill()
         filled = filled.fillna(0).astype("Int64")
         track[unplaced] = filled.reindex(track.index)[unplaced]
     return track
@@ -409,30 +430,14 @@ def _fits(track: list[_Span], s: _Span, max_speed_kn: float) -> bool:
     )
 
 
-def _join_segments(
-    mmsi: str, spans: pd.DataFrame, min_positions: int, max_speed_kn: float
-) -> dict[tuple[str, int], int]:
-    """Track of each segment of one MMSI (absent: fits no track); see transmitter_tracks."""
-    order = spans.sort_values(["n", "first"], ascending=[False, True], kind="stable")
-    items = [
-        _Span(int(seg), int(n), int(t0), int(t1), (float(a), float(b)), (float(c), float(d)))
-        for seg, n, t0, t1, a, b, c, d in zip(
-            order["segment"],
-            order["n"],
-            order["first"].astype("datetime64[ns, UTC]").astype("int64"),
-            order["last"].astype("datetime64[ns, UTC]").astype("int64"),
-            order["lat_first"],
-            order["lon_first"],
-            order["lat_last"],
-            order["lon_last"],
-            strict=True,
-        )
-    ]
+def _join_segments(items: list[_Span], min_positions: int, max_speed_kn: float) -> dict[int, int]:
+    """Track of each segment of one MMSI (keyed by ``_Span.segment``; absent: fits no
+    track), given its segments largest first, then earliest; see transmitter_tracks."""
     # Without one segment long enough to be a transmitter, nothing tells a second
     # transmitter from noise: the segments make one track, and the speed filter
     # judges single jumps as before.
     if items[0].n < min_positions:
-        return {(mmsi, s.segment): 0 for s in items}
+        return {s.segment: 0 for s in items}
     tracks: list[list[_Span]] = []
     joined: dict[int, int] = {}
     for s in items:
@@ -450,7 +455,7 @@ def _join_segments(
     # Number tracks by when each was first heard.
     starts = [min(o.t0 for o in track) for track in tracks]
     rank = {k: r for r, k in enumerate(sorted(range(len(tracks)), key=lambda k: starts[k]))}
-    return {(mmsi, seg): rank[k] for seg, k in joined.items()}
+    return {seg: rank[k] for seg, k in joined.items()}
 
 
 def shared_mmsi_indicator(

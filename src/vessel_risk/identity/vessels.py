@@ -43,10 +43,11 @@ The identity only spans what the input shows.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from vessel_risk.identity.lists import normalize_imo, normalize_name
@@ -306,18 +307,38 @@ def link_vessels(
     calls["key"] = calls["value"].str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
     calls = calls[calls["key"].str.fullmatch(r"(?=.*[A-Z])[A-Z0-9]{3,7}")]
     pairs = calls[["mmsi", "key"]].merge(names[["mmsi", "key"]], on="mmsi", suffixes=("_c", "_n"))
+    call_rows, name_rows = _rows_by_key(calls), _rows_by_key(names)
     for (call, name), rows in pairs.groupby(["key_c", "key_n"], sort=True):
         if rows["mmsi"].nunique() > 1:
             sel = pd.concat(
                 [
-                    calls[(calls["key"] == call) & calls["mmsi"].isin(rows["mmsi"])],
-                    names[(names["key"] == name) & names["mmsi"].isin(rows["mmsi"])],
+                    _key_rows(calls, call_rows, str(call), rows["mmsi"]),
+                    _key_rows(names, name_rows, str(name), rows["mmsi"]),
                 ]
             )
             _join(groups, sel, links, f"same call sign {call} and name {name}")
 
     refused = _link_by_name(groups, names, spans, hulls, links)
     return _result(groups, ident, spans, links, refused)
+
+
+def _rows_by_key(frame: pd.DataFrame) -> dict[str, npt.NDArray[np.intp]]:
+    """Row positions of ``frame`` by its ``key``, each in frame order: the rows of one
+    key without a comparison over the whole frame per key (issue 15)."""
+    indices = frame.groupby("key", sort=False).indices
+    return {str(k): np.asarray(v, dtype=np.intp) for k, v in indices.items()}
+
+
+def _key_rows(
+    frame: pd.DataFrame,
+    by_key: dict[str, npt.NDArray[np.intp]],
+    key: str,
+    mmsis: Iterable[str],
+) -> pd.DataFrame:
+    """The rows of ``frame`` with ``key`` and one of ``mmsis``, in frame order (as
+    ``frame[(frame["key"] == key) & frame["mmsi"].isin(mmsis)]``)."""
+    rows = frame.iloc[by_key.get(key, np.empty(0, dtype=np.intp))]
+    return rows[rows["mmsi"].isin(mmsis)]
 
 
 def _join(groups: _Groups, rows: pd.DataFrame, links: list[pd.DataFrame], evidence: str) -> None:
@@ -343,6 +364,7 @@ def _link_by_name(
         zip(spans.index, zip(spans["first_seen"], spans["last_seen"], strict=True), strict=True)
     )
     refused: list[dict[str, str]] = []
+    name_rows = _rows_by_key(names)
     cand = names[names["distinctive"]]
     per = cand.groupby(["key", "mmsi"], sort=True).agg(
         first_seen=("first_seen", "min"), last_seen=("last_seen", "max")
@@ -390,7 +412,7 @@ def _link_by_name(
                 f"{spans.loc[prev, 'last_seen']:%Y-%m-%d}, {m} first seen "
                 f"{spans.loc[m, 'first_seen']:%Y-%m-%d}"
             )
-            sel = names[names["mmsi"].isin([prev, m]) & (names["key"] == key)]
+            sel = _key_rows(names, name_rows, key, [prev, m])
             links.append(
                 sel[["mmsi", "field", "value", "first_seen", "last_seen"]].assign(evidence=ev)
             )
