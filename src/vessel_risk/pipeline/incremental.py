@@ -323,7 +323,7 @@ def run_store(
             quarantine.write(rows)
         with (
             tempfile.TemporaryDirectory(dir=out_dir, prefix=".work-") as tmp,
-            Engine(config.scheduler, config.workers) as cluster,
+            Engine(config.scheduler, config.workers, close_later=True) as cluster,
         ):
             work = Path(tmp)
             # In this process the stages report as they start; on a cluster, when done.
@@ -462,6 +462,7 @@ def run_store(
         model_version=version,
         positions=concat(shown) if shown else pd.DataFrame(columns=["lat", "lon"]),
     )
+    cluster.wait_closed()  # stopped on a thread while the driver scored and recorded
     return RunSummary(
         out_dir,
         report,
