@@ -227,9 +227,6 @@ def bulk_insert(
     if returning is None and conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
         _copy(conn, table, rows)
         return []
-    if returning is None and conn.dialect.name == "sqlite" and _plain_insert(table, rows[0]):
-        _sqlite_executemany(conn, table, rows)
-        return []
     out: list[Any] = []
     for chunk in _chunks(rows):
         if returning is None:
@@ -240,30 +237,6 @@ def bulk_insert(
     return out
 
 
-def _plain_insert(table: Any, row: Mapping[str, Any]) -> bool:
-    """Whether ``INSERT`` of rows with ``row``'s keys needs nothing SQLAlchemy adds: every
-    key a column, and no column left out that has a Python-side default."""
-    return all(n in table.c for n in row) and all(
-        c.name in row or (c.default is None and c.onupdate is None) for c in table.c
-    )
-
-
-def _sqlite_executemany(conn: Connection, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
-    """``rows`` inserted by the DBAPI's ``executemany`` of one prepared ``INSERT``, each
-    value put through its column type's own bind processor (as SQLAlchemy's ``insert``
-    does): the same rows without compiling parameters row by row, which cost most of a
-    run's recording time on SQLite (issue 15)."""
-    names = list(rows[0])
-    quote = conn.dialect.identifier_preparer.quote
-    procs = [table.c[n].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for n in names]
-    columns = ", ".join(quote(n) for n in names)
-    sql = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({', '.join('?' * len(names))})"
-    pairs = list(zip(names, procs, strict=True))
-    for chunk in _chunks(rows):
-        values = [tuple(p(r[n]) if p else r[n] for n, p in pairs) for r in chunk]
-        conn.exec_driver_sql(sql, values)
-
-
 def _strip_nul(value: Any) -> tuple[Any, bool]:
     """``value`` without NUL characters in any string it holds (JSON values nest).
 
@@ -272,8 +245,6 @@ def _strip_nul(value: Any) -> tuple[Any, bool]:
     """
     if isinstance(value, str):
         return (value.replace("\x00", ""), True) if "\x00" in value else (value, False)
-    if isinstance(value, (list, dict)) and "\\x00" not in repr(value):
-        return value, False  # repr escapes every NUL as \x00: none in this value (C speed)
     if isinstance(value, list):
         if any(_strip_nul(v)[1] for v in value):
             return [_strip_nul(v)[0] for v in value], True
