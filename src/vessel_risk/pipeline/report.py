@@ -107,7 +107,7 @@ def _table(frame: pd.DataFrame) -> str:
     same text (a test checks it), written without pandas' cell-by-cell writer: the cells
     are pandas' own formatted values (``DataFrameFormatter.format_col``), so numbers read
     as they did; the alerts table of a large run took seconds in ``to_html``."""
-    from pandas.io.formats.format import DataFrameFormatter
+    from pandas.io.formats.format import DataFrameFormatter  # type: ignore[attr-defined]
 
     formatter = DataFrameFormatter(frame, na_rep="", index=False)
     with pd.option_context("display.max_colwidth", None):  # as to_html: no text cut
