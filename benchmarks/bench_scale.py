@@ -19,8 +19,10 @@ wall seconds of the partition work (first pass start to second pass end, the par
 spreads; encounters by time window included, vessels in the driver), worker-seconds per
 stage (summed over partitions), CPU seconds per per-partition stage and the per-core
 throughput they give (positions read / CPU-second),
-peak RSS of the driver and of each worker, and the load average around the run (the
-machine may be shared: a load above the core count makes every ratio pessimistic).
+peak RSS of the driver and of each worker, the wall and CPU seconds of each of the
+driver's steps after the second pass (scoring, writing, recording, the report), and the
+load average around the run (the machine may be shared: a load above the core count
+makes every ratio pessimistic).
 Results go to a table on stdout and to ``<out>/bench_scale.json``.
 
 Usage::
