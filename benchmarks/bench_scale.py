@@ -9,9 +9,9 @@ on the store once per mode, each in a fresh Python subprocess:
 * ``processes-1``: a local Dask cluster of one worker process;
 * ``processes-2`` (``processes-W``): W worker processes, one thread each.
 
-The store has a ``store.json`` (days can be appended), so ``sync`` takes the incremental
+The store has a ``store.json`` (days can be appended), so every mode takes the incremental
 store path (:func:`vessel_risk.pipeline.incremental.run_store`, a first run: everything
-computed, no per-stage CPU seconds reported); the Dask modes take the partition map.
+computed; its tasks report CPU seconds per stage as a full run's do).
 The ratio the issue asks for is ``processes-2`` against ``processes-1``.
 
 Measured per mode: wall seconds of ``run()`` (no ingest: the store is read as it is),
@@ -19,8 +19,10 @@ wall seconds of the partition work (first pass start to second pass end, the par
 spreads; encounters by time window included, vessels in the driver), worker-seconds per
 stage (summed over partitions), CPU seconds per per-partition stage and the per-core
 throughput they give (positions read / CPU-second),
-peak RSS of the driver and of each worker, and the load average around the run (the
-machine may be shared: a load above the core count makes every ratio pessimistic).
+peak RSS of the driver and of each worker, the wall and CPU seconds of each of the
+driver's steps after the second pass (scoring, writing, recording, the report), and the
+load average around the run (the machine may be shared: a load above the core count
+makes every ratio pessimistic).
 Results go to a table on stdout and to ``<out>/bench_scale.json``.
 
 Usage::
@@ -51,8 +53,38 @@ SHARED = Path(
 SQUID = SHARED / "data" / "ais" / "squid_jiggers_2020_2023.parquet"
 
 CHILD = r"""
-import json, os, sys, time
+import importlib, json, os, sys, time
 from vessel_risk.pipeline import RunConfig, run
+
+TAIL = {  # the driver's steps after the passes, timed where run() and score_and_record call them
+    "vessel_risk.pipeline.outputs": [
+        "stack_events", "alert_queue", "score_alerts", "run_counts", "write_events",
+        "write_alerts_csv", "write_alerts_geojson", "write_alerts_geoparquet",
+        "evidence_events", "record_run", "record_coastal_states", "vessel_states",
+        "predict_arrivals", "record_arrivals", "auto_refer", "notify_alerts",
+        "notify_arrivals",
+    ],
+    "vessel_risk.pipeline.run": ["stack_events", "write_geoparquet_files"],
+    "vessel_risk.pipeline.incremental": ["write_geoparquet_files", "mark_processed"],
+    "vessel_risk.pipeline.report": ["write_report", "_map_png", "_table"],
+}
+tail = {}
+
+def timed(name, function):
+    def wrapper(*args, **kwargs):
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            w, c = tail.setdefault(name, [0.0, 0.0])
+            tail[name] = [w + time.perf_counter() - wall, c + time.process_time() - cpu]
+    return wrapper
+
+for module_name, names in TAIL.items():
+    module = importlib.import_module(module_name)
+    for name in names:
+        if hasattr(module, name):
+            setattr(module, name, timed(name, getattr(module, name)))
 
 def main():
     store, out, scheduler, workers = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
@@ -103,6 +135,7 @@ def main():
         "tasks": tasks,
         "marks_s": {k: v - t0 for k, v in marks.items()},
         "progress_s": [(step, done, now - t0) for step, done, now in events],
+        "tail_s": tail,
     }))
 
 if __name__ == "__main__":
@@ -141,7 +174,12 @@ def _schedules(mode: str, tasks: list[dict[str, Any]]) -> None:
         return
     print(f"\n{mode}: per-pass makespan on 2 free cores from each task's CPU seconds:")
     for name in ("first_pass_task", "second_pass_task"):
-        done = sorted((t for t in tasks if t["task"] == name), key=lambda t: t["partition"])
+        # the incremental store path's tasks are incremental_first_task / ..._second_task
+        kind = name.split("_")[0]
+        done = sorted(
+            (t for t in tasks if t["task"].replace("incremental_", "").startswith(kind)),
+            key=lambda t: t["partition"],
+        )
         cpu = [t["cpu_s"] for t in done]
         lpt = sorted(range(len(done)), key=lambda i: (-done[i]["rows"], i))
         wall = sum(t.get("wall_s", 0.0) for t in done)
@@ -151,6 +189,17 @@ def _schedules(mode: str, tasks: list[dict[str, Any]]) -> None:
             f"2 workers: in order {makespan(cpu, list(range(len(cpu))), 2):6.2f} s, "
             f"largest first {makespan(cpu, lpt, 2):6.2f} s, ideal {sum(cpu) / 2:6.2f} s"
         )
+
+
+def _tail(mode: str, r: dict[str, Any]) -> None:
+    """The driver's steps after the second pass: wall and CPU seconds of each."""
+    tail = r.get("tail_s") or {}
+    if not tail:
+        return
+    after = r["wall_s"] - r.get("marks_s", {}).get("second pass end", r["wall_s"])
+    print(f"{mode}: driver tail after the second pass {after:.2f} s wall; steps (wall, CPU s):")
+    for name, (wall, cpu) in sorted(tail.items(), key=lambda kv: -kv[1][1]):
+        print(f"{name:>24}: {wall:6.2f} {cpu:6.2f}")
 
 
 def _mode(mode: str) -> tuple[str, str]:
@@ -215,6 +264,7 @@ def main() -> None:
         ends = [f"{t:.1f}" for step, done, t in r.get("progress_s", []) if done and "pass" in step]
         print(f"{mode}: partition tasks done at (s into run(), both passes): " + " ".join(ends))
         _schedules(mode, r.get("tasks", []))
+        _tail(mode, r)
     meta = {"rows": args.rows, "partitions": args.partitions, "cpus": os.cpu_count()}
     (args.out / "bench_scale.json").write_text(json.dumps({**meta, "results": results}, indent=2))
     print(f"\n{args.out / 'bench_scale.json'}; {time.strftime('%Y-%m-%d %H:%M:%S')}")

@@ -132,6 +132,17 @@ def test_processes_start_the_largest_first_and_return_in_input_order():
     assert [x for x, _ in sorted(got, key=lambda r: r[1])] == [9, 8, 7, 5, 2, 1]
 
 
+def test_a_cluster_closed_later_stops_on_a_thread_that_wait_closed_joins():
+    engine = Engine("processes", workers=1, close_later=True)
+    with engine:
+        assert engine.map(square, [3, 1], offset=1) == [10, 2]
+        cluster = engine._cluster
+    assert cluster is not None and engine._closing is not None  # stopping on its thread
+    engine.wait_closed()
+    assert engine._closing is None and cluster.status.name == "closed"
+    engine.wait_closed()  # nothing left to wait for
+
+
 def test_processes_give_the_outputs_of_the_in_process_run(tmp_path):
     files = [
         shared_file("cases", name) for name in ("C02_mmsi_forms.csv", "C10_malformed_rows.csv")

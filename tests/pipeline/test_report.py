@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from tests.builders import HOSTILE_NAME, make_alert
@@ -95,3 +96,20 @@ def _last_table(page: str) -> pd.DataFrame:
     cells = [re.findall(r"<td>(.*?)</td>", r, re.S) for r in re.split(r"<tr[^>]*>", body)]
     rows = [c for c in cells if c]
     return pd.DataFrame(rows, columns=header)
+
+
+def test_tables_are_written_as_pandas_to_html_writes_them():
+    frame = pd.DataFrame(
+        {
+            "": ["<b>x</b> & y", "  two  spaces  " + "long " * 20, None],
+            "rank": [1, 20, 300],
+            "score": [0.12345678, np.nan, 1.5],
+            "share": [0.93, 0.0111, np.nan],
+            "applies": [True, False, None],
+            "when": pd.to_datetime(["2023-01-01 00:00", None, "2023-03-31 12:00"], utc=True),
+            "n": pd.array([1, None, 3], dtype="Int64"),
+        }
+    )
+    for f in (frame, frame.iloc[:0], frame[["rank"]]):
+        want = f.to_html(index=False, na_rep="", escape=True, border=0, classes="t")
+        assert report._table(f) == want

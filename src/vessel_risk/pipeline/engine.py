@@ -29,6 +29,7 @@ killed half-way leaves no partial file behind.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -148,6 +149,14 @@ def largest_first(sizes: Sequence[float]) -> list[int]:
     return sorted(range(len(sizes)), key=lambda i: (-sizes[i], i))
 
 
+def _close(client: Client | None, cluster: LocalCluster | None) -> None:
+    """Leave the scheduler, then stop the local cluster (if any)."""
+    if client is not None:
+        client.close()
+    if cluster is not None:
+        cluster.close()
+
+
 @dataclass
 class Done:
     """One finished task: its item's position in the input and its result."""
@@ -170,6 +179,11 @@ class Engine:
         Worker processes of a ``"processes"`` cluster; default: one per CPU core.
     settings : Settings, optional
         Where ``tls://`` certificates come from; default: read from the environment.
+    close_later : bool, default False
+        On a normal exit, stop the cluster (or leave the scheduler) on a thread, so the
+        caller goes on with its own work while the worker processes end (a second or
+        more of a run's wall time); :meth:`wait_closed` waits for it. After an error
+        the cluster is stopped before the exit returns, as without it.
 
     Raises
     ------
@@ -180,13 +194,20 @@ class Engine:
     """
 
     def __init__(
-        self, scheduler: str = "sync", workers: int | None = None, settings: Settings | None = None
+        self,
+        scheduler: str = "sync",
+        workers: int | None = None,
+        settings: Settings | None = None,
+        *,
+        close_later: bool = False,
     ) -> None:
         check_scheduler(scheduler, workers)
         self.scheduler, self.workers = scheduler, workers
         self._settings = settings
         self._cluster: LocalCluster | None = None
         self._client: Client | None = None
+        self._close_later = close_later
+        self._closing: threading.Thread | None = None
 
     @property
     def distributed(self) -> bool:
@@ -223,11 +244,23 @@ class Engine:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._client is not None:
-            self._client.close()
-        if self._cluster is not None:
-            self._cluster.close()
+        client, cluster = self._client, self._cluster
         self._client = self._cluster = None
+        if client is None and cluster is None:
+            return
+        if self._close_later and exc[0] is None:
+            self._closing = threading.Thread(
+                target=_close, args=(client, cluster), name="vessel-risk-engine-close"
+            )
+            self._closing.start()
+        else:
+            _close(client, cluster)
+
+    def wait_closed(self) -> None:
+        """Return when a cluster stopping on its thread (``close_later``) has stopped."""
+        if self._closing is not None:
+            self._closing.join()
+            self._closing = None
 
     @property
     def worker_count(self) -> int:

@@ -24,6 +24,7 @@ import hashlib
 import json
 import shutil
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -322,7 +323,7 @@ def run_store(
             quarantine.write(rows)
         with (
             tempfile.TemporaryDirectory(dir=out_dir, prefix=".work-") as tmp,
-            Engine(config.scheduler, config.workers) as cluster,
+            Engine(config.scheduler, config.workers, close_later=True) as cluster,
         ):
             work = Path(tmp)
             # In this process the stages report as they start; on a cluster, when done.
@@ -359,6 +360,7 @@ def run_store(
             quarantine.close()
 
             on_stage("encounters")
+            clock = time.perf_counter()
             area = concat(p.areas for p in first)
             area = area.groupby("cell_day", sort=True)["n"].sum().reset_index()
             tiles = plan_tiles(work)
@@ -371,7 +373,9 @@ def run_store(
             found = encounters_from_samples(
                 concat(samples) if samples else pd.DataFrame(), carriers=refs.carriers
             )
+            across = {"encounters": time.perf_counter() - clock}
             on_stage("vessels")
+            clock = time.perf_counter()
             vessels = identify_vessels(
                 concat(p.identity for p in first),
                 found,
@@ -379,6 +383,7 @@ def run_store(
                 vessel_lists=refs.vessel_lists,
                 carriers=refs.carriers,
             )
+            across["vessels"] = time.perf_counter() - clock
             encounters = vessels.encounters
             affected = (
                 _affected(cache, touched, area, vessels, parts) if touched is not None else None
@@ -407,9 +412,14 @@ def run_store(
                 for stage in done.stages:
                     replay(stage)
             peak: dict[str, float] = {}
-            if cluster.distributed:
-                tasks: list[IncrementalFirst | SecondPassResult] = [*first, *second]
-                for task in tasks:
+            seconds, cpu = dict(across), dict[str, float]()
+            tasks: list[IncrementalFirst | SecondPassResult] = [*first, *second]
+            for task in tasks:  # worker-seconds and CPU seconds per stage, as a full run
+                for stage, took in task.seconds.items():
+                    seconds[stage] = seconds.get(stage, 0.0) + took
+                for stage, took in task.cpu_seconds.items():
+                    cpu[stage] = cpu.get(stage, 0.0) + took
+                if cluster.distributed:
                     peak[task.worker] = max(peak.get(task.worker, 0.0), task.peak_mib)
             write_geoparquet_files(  # GeoParquet 1.1 (geo.geoparquet)
                 [positions_file(work, n, final=True) for n in parts],
@@ -452,6 +462,7 @@ def run_store(
         model_version=version,
         positions=concat(shown) if shown else pd.DataFrame(columns=["lat", "lon"]),
     )
+    cluster.wait_closed()  # stopped on a thread while the driver scored and recorded
     return RunSummary(
         out_dir,
         report,
@@ -461,5 +472,7 @@ def run_store(
         counts,
         auto_referred=len(auto),
         partitions=len(parts),
+        stage_seconds=seconds,
+        stage_cpu_seconds=cpu,
         peak_memory_mib={**peak, "driver": peak_memory_mib()},
     )

@@ -338,7 +338,8 @@ def run(
             for rows in iter_store_quarantine(store):
                 tally.quarantine(rows)
                 quarantine.write(rows)
-            with Engine(config.scheduler, config.workers) as cluster:
+            # the local cluster stops on a thread while the driver scores and records
+            with Engine(config.scheduler, config.workers, close_later=True) as cluster:
                 passes = _map_partitions(
                     cluster,
                     config,
@@ -377,6 +378,7 @@ def run(
         model_version=version,
         positions=concat(shown) if shown else pd.DataFrame(columns=["lat", "lon"]),
     )
+    cluster.wait_closed()
     return RunSummary(
         out_dir,
         report,

@@ -174,7 +174,9 @@ def _model_sentence(
     return text
 
 
-def score_table(features: pd.DataFrame, model: Any | None, model_version: str | None) -> Scored:
+def score_table(
+    features: pd.DataFrame, model: Any | None, model_version: str | None, *, reasons: bool = True
+) -> Scored:
     """Score a vessel-year table by the combination rule (:mod:`vessel_risk.model.combine`).
 
     Parameters
@@ -185,6 +187,8 @@ def score_table(features: pd.DataFrame, model: Any | None, model_version: str | 
         The risk model (its evidence counts where it applies); None: indicator baseline.
     model_version : str or None
         How outputs name the scorer (default: the class name, or the baseline's name).
+    reasons : bool, default True
+        Explain every row in ``frame["reasons"]``; False leaves None (alerts explain themselves).
 
     Returns
     -------
@@ -193,8 +197,7 @@ def score_table(features: pd.DataFrame, model: Any | None, model_version: str | 
     idx = features.index
     version = ind.BASELINE_VERSION if model is None else (model_version or type(model).__name__)
     domain = model_domain(model, features)
-    p = None
-    tie_break = None
+    p = tie_break = None
     shares = pd.DataFrame(index=idx)
     bags = None
     if model is not None and len(features):
@@ -286,7 +289,7 @@ def score_table(features: pd.DataFrame, model: Any | None, model_version: str | 
     frame = frame.join(columns_)
     frame["tier"] = tiers
     frame["rank"] = rank
-    frame["reasons"] = _reasons(features, contrib, context)
+    frame["reasons"] = _reasons(features, contrib, context) if reasons else None
     return Scored(frame, c, contrib, context, tie_break, version)
 
 
@@ -473,7 +476,7 @@ def score_alerts(
     version : str
         The scorer's name, as every alert carries it.
     """
-    scored = score_table(features, model, model_version)
+    scored = score_table(features, model, model_version, reasons=False)
     f = features
     if voyages is not None and len(features):
         ends = longest_voyage_ends(voyages)
@@ -515,10 +518,8 @@ def score_with_model(model: Any, features: pd.DataFrame) -> tuple[pd.Series, pd.
     if len(X) == 0:
         return pd.Series(dtype=float, index=features.index), pd.DataFrame(index=features.index)
     scores = pd.Series(model.predict_proba(X)[:, 1], index=features.index)
-    if hasattr(model, "explain"):
-        contrib = evidence_shares(model.explain(X))
-    else:
-        contrib = pd.DataFrame(index=features.index)
+    explained = hasattr(model, "explain")
+    contrib = evidence_shares(model.explain(X)) if explained else pd.DataFrame(index=features.index)
     return scores, contrib
 
 
