@@ -57,7 +57,7 @@ from vessel_risk.ingest.schemas import (
     STANDARD_COLUMNS,
     STATIC_COLUMNS,
 )
-from vessel_risk.ingest.timestamps import _parse_timestamps, _slash_evidence
+from vessel_risk.ingest.timestamps import _iso_text, _parse_timestamps, _slash_evidence
 from vessel_risk.ingest.verdicts import (
     ARROW_STRING,
     _ais_class,
@@ -452,6 +452,9 @@ def _parse(
     bad = reason.notna()
     if bad.any():
         q = frame.loc[bad]
+        if isinstance(q["timestamp"].dtype, pd.DatetimeTZDtype):
+            # times read from the decoded dialect's digits: raw text as the ISO text was
+            q = q.assign(timestamp=_iso_text(q["timestamp"]))
         quarantine.append(
             pd.DataFrame(
                 {

@@ -153,3 +153,71 @@ def _compact_time(time: pd.Series, millisecond: pd.Series | None) -> pd.Series:
     offsets = np.arange(0, 24 * (len(good) + 1), 24, dtype=np.int32)
     iso = pa.StringArray.from_buffers(len(good), pa.py_buffer(offsets), pa.py_buffer(out))
     return _strings(pc.replace_with_mask(t, ok, iso), time.index)
+
+
+def _compact_utc(time: pd.Series, millisecond: pd.Series | None) -> pd.Series | None:
+    """``20210701_185151`` (+ milliseconds) as UTC times, without the ISO text; or None.
+
+    What :func:`_parse_timestamps` gives for :func:`_compact_time`'s text when every
+    value that is not null is a clean compact time (nothing else after stripping) of a
+    real date and time in 1990-2100: the numbers are read from the digits in numpy.
+    Otherwise None: the caller takes the text path, which judges every other form.
+    """
+    t = pc.utf8_trim_whitespace(_arrow_text(time))
+    if isinstance(t, pa.ChunkedArray):
+        t = t.combine_chunks()
+    if not len(t):
+        return None
+    valid = pc.is_valid(t)
+    ok = pc.fill_null(pc.match_substring_regex(t, r"^\d{8}_\d{6}$"), False)
+    if not pc.all(pc.equal(ok, valid)).as_py():
+        return None  # some text is not a compact time: the text path judges it
+    good = pc.filter(t, ok)
+    n = len(good)
+    if n:
+        start = int(np.frombuffer(good.buffers()[1], dtype=np.int32)[good.offset])
+        raw = np.frombuffer(good.buffers()[2], dtype=np.uint8)[start : start + 15 * n]
+        d = raw.reshape(-1, 15).astype(np.int64) - ord("0")
+
+        def number(a: int, b: int) -> np.ndarray:
+            out = np.zeros(n, dtype=np.int64)
+            for k in range(a, b):
+                out = out * 10 + d[:, k]
+            return out
+
+        year, month, day = number(0, 4), number(4, 6), number(6, 8)
+        hour, minute, second = number(9, 11), number(11, 13), number(13, 15)
+        if not (
+            ((year >= 1990) & (year <= 2100)).all()
+            and ((month >= 1) & (month <= 12)).all()
+            and (day >= 1).all()
+            and (hour <= 23).all()
+            and (minute <= 59).all()
+            and (second <= 59).all()
+        ):
+            return None
+        first = ((year - 1970) * 12 + month - 1).astype("datetime64[M]")
+        days_in_month = (first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")
+        if (day > days_in_month.astype(np.int64)).any():
+            return None  # 30 February: the text path makes it NaT
+        days = first.astype("datetime64[D]").astype(np.int64) + day - 1
+        secs = days * 86_400 + hour * 3_600 + minute * 60 + second
+    if millisecond is None:
+        ms = np.zeros(len(time), dtype="int64")
+    else:
+        ms = np.clip(np.nan_to_num(_numbers(millisecond)[0].to_numpy(), nan=0.0), 0, 999)
+        ms = ms.astype("int64")
+    ns = np.full(len(t), np.iinfo(np.int64).min, dtype=np.int64)  # NaT where null
+    if n:
+        at = pc.indices_nonzero(ok).to_numpy()
+        ns[at] = secs * 1_000_000_000 + ms[at] * 1_000_000
+    return pd.Series(ns.view("datetime64[ns]"), index=time.index).dt.tz_localize("UTC")
+
+
+def _iso_text(ts: pd.Series) -> pd.Series:
+    """UTC times as :func:`_compact_time` writes them (``2021-07-01T18:51:51.000Z``); NA for NaT."""
+    ns = ts.array.as_unit("ns").view("i8") if len(ts) else np.zeros(0, dtype=np.int64)
+    nat = np.asarray(ts.isna())
+    iso = np.datetime_as_string(np.asarray(ns).view("datetime64[ns]"), unit="ms")
+    text = np.strings.add(iso.astype(str), "Z")
+    return pd.Series(text, index=ts.index, dtype="string").mask(nat)
