@@ -88,7 +88,9 @@ def arrow_table(frame: pd.DataFrame) -> pa.Table:
     pyarrow.Table with k columns and pandas' schema metadata.
     """
     zones = {
-        c: str(frame[c].dt.tz) for c in frame.columns if isinstance(frame[c].dtype, pd.DatetimeTZDtype)
+        c: str(frame[c].dt.tz)
+        for c in frame.columns
+        if isinstance(frame[c].dtype, pd.DatetimeTZDtype)
     }
     if not zones:
         return pa.Table.from_pandas(frame, preserve_index=False)
@@ -105,7 +107,9 @@ def arrow_table(frame: pd.DataFrame) -> pa.Table:
         else f
         for f in table.schema
     ]
-    schema = pa.schema(fields, metadata={**table.schema.metadata, b"pandas": json.dumps(meta).encode()})
+    schema = pa.schema(
+        fields, metadata={**table.schema.metadata, b"pandas": json.dumps(meta).encode()}
+    )
     return table.cast(schema)
 
 

@@ -110,7 +110,9 @@ def _not_vessel_report(msg_type: pd.Series) -> pd.Series:
         if m is not None and int(m.group(1)) not in VESSEL_REPORT_TYPES:
             others.append(value)
     found = pc.is_in(text, value_set=pa.array(others, type=pa.string()))
-    return pd.Series(np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool), index=msg_type.index)
+    return pd.Series(
+        np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool), index=msg_type.index
+    )
 
 
 def _clean_text(raw: pd.Series) -> pd.Series:
