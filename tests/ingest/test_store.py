@@ -124,7 +124,6 @@ def test_a_store_is_written_once_and_a_run_folder_is_not_a_store(tmp_path):
 def test_ingest_store_writes_a_large_file_chunk_by_chunk(tmp_path, monkeypatch):
     import vessel_risk.ingest as ingest
     import vessel_risk.ingest.store as store_module
-
     import vessel_risk.ingest.store_split as split_module
 
     # The store reads Parquet in chunks of STORE_CHUNK_ROWS rows (bounded memory) and
