@@ -213,6 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--run", action="store_true", help="also time `vessel-risk run` per file")
     ap.add_argument("--skip-aisdb", action="store_true")
     ap.add_argument(
+        "--ours-first",
+        action="store_true",
+        help="time vessel-risk before aisdb on each file (default: aisdb first); "
+        "alternate between runs so neither always meets the warmer page cache",
+    )
+    ap.add_argument(
         "--kinds", default="csv,nmea", help="which inputs to time: csv, nmea or both (csv,nmea)"
     )
     args = ap.parse_args(argv)
@@ -254,13 +260,24 @@ def main(argv: list[str] | None = None) -> int:
             "lines": lines,
             "mib": path.stat().st_size / 2**20,
         }
-        if have_aisdb:
+        rec["load_before"] = [round(x, 2) for x in os.getloadavg()]
+
+        def time_aisdb(
+            rec: dict[str, Any] = rec,
+            path: Path = path,
+            preference: str = preference,
+            kind: str = kind,
+        ) -> None:
             rec["aisdb"] = run_aisdb(args.venv, path, args.out, preference)
             print(
-                f"[{kind}] aisdb: {rec['aisdb']['wall_seconds']} s, "
+                f"[{kind}] aisdb: {rec['aisdb']['wall_seconds']} s wall, "
+                f"{rec['aisdb']['cpu_seconds']} s CPU, "
                 f"{rec['aisdb']['peak_rss_mib']} MiB, {rec['aisdb']['rows_loaded']} rows",
                 flush=True,
             )
+
+        if have_aisdb and not args.ours_first:
+            time_aisdb()
         trees = [("", args.src)] + ([("_base", args.base_src)] if args.base_src else [])
         for tag, src in trees:
             store = args.out / f"store_{kind}"
@@ -269,7 +286,8 @@ def main(argv: list[str] | None = None) -> int:
             rec[f"ingest{tag}"]["counts"] = _ingest_counts(store)
             shutil.rmtree(store, ignore_errors=True)
             print(
-                f"[{kind}] vessel-risk ingest{tag}: {rec[f'ingest{tag}']['wall_seconds']} s, "
+                f"[{kind}] vessel-risk ingest{tag}: {rec[f'ingest{tag}']['wall_seconds']} s wall, "
+                f"{rec[f'ingest{tag}']['cpu_seconds']} s CPU, "
                 f"{rec[f'ingest{tag}']['peak_rss_mib']} MiB, {rec[f'ingest{tag}']['counts']}",
                 flush=True,
             )
@@ -286,6 +304,10 @@ def main(argv: list[str] | None = None) -> int:
                     f"{r['peak_rss_mib']} MiB (exit {r['exit_code']})",
                     flush=True,
                 )
+        if have_aisdb and args.ours_first:
+            time_aisdb()
+        rec["load_after"] = [round(x, 2) for x in os.getloadavg()]
+        print(f"[{kind}] load average {rec['load_before']} -> {rec['load_after']}", flush=True)
         results["files"][kind] = rec
     (args.out / "bench_aisdb.json").write_text(json.dumps(results, indent=2))
     print(f"wrote {args.out / 'bench_aisdb.json'}")

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
+
+import pandas as pd
+
+from tests.builders import shared_file
 from vessel_risk.ingest import iter_ais, read_ais
 from vessel_risk.ingest.csv import BLOCK_ROWS, CHUNK_BYTES, _block_bytes
 from vessel_risk.ingest.limits import DEFAULT_LIMITS
@@ -45,3 +51,33 @@ def test_the_default_blocks_read_the_rows_small_blocks_read(tmp_path):
     assert len(chunks) == 62  # 3,000 lines of 84 bytes, 48 or 49 lines a block
     assert len(whole.positions) == sum(len(c.positions) for c in chunks) == 3_000
     assert whole.positions["line"].tolist() == list(range(2, 3_002))
+
+
+def test_decoded_times_from_digits_equal_the_text_path(tmp_path):
+    """The real decoded sample read through its digits (every time clean) equals the same
+    rows read through the ISO text, which one unreadable time forces on the block."""
+    sample = shared_file("data", "ais", "snapshots", "decoded_global_20210701.csv.gz")
+    text = gzip.decompress(sample.read_bytes()).decode()
+    header, first = text.split("\n", 2)[:2]
+    names = next(csv.reader([header]))
+    fields = next(csv.reader([first]))
+    fields[names.index("Time")] = "not a time"
+    odd = ",".join(f'"{f}"' for f in fields)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    clean, forced = tmp_path / "a" / "decoded.csv", tmp_path / "b" / "decoded.csv"
+    clean.write_text(text)
+    forced.write_text(text.rstrip("\n") + "\n" + odd + "\n")
+    a, b = read_ais(clean), read_ais(forced)
+    assert len(a.positions) > 2000
+    pd.testing.assert_frame_equal(a.positions, b.positions, check_exact=True)
+    pd.testing.assert_frame_equal(a.static, b.static, check_exact=True)
+    extra = b.quarantine.iloc[-1]
+    assert extra["reason"] == "invalid_timestamp" and "not a time" in extra["raw"]
+    pd.testing.assert_frame_equal(
+        a.quarantine.reset_index(drop=True),
+        b.quarantine.iloc[:-1].reset_index(drop=True),
+        check_exact=True,
+    )
+    assert len(a.quarantine) > 0  # raw text of quarantined rows: the ISO time as before
+    assert a.quarantine["raw"].str.contains(r"2021-07-01T\d\d:\d\d:\d\d\.\d{3}Z").any()

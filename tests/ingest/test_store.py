@@ -124,15 +124,26 @@ def test_a_store_is_written_once_and_a_run_folder_is_not_a_store(tmp_path):
 def test_ingest_store_writes_a_large_file_chunk_by_chunk(tmp_path, monkeypatch):
     import vessel_risk.ingest as ingest
     import vessel_risk.ingest.store as store_module
+    import vessel_risk.ingest.store_split as split_module
 
-    # The store reads Parquet in chunks of STORE_CHUNK_ROWS rows (bounded memory).
+    # The store reads Parquet in chunks of STORE_CHUNK_ROWS rows (bounded memory) and
+    # writes them BATCH_ROWS at a time: here chunk by chunk.
     monkeypatch.setattr(store_module, "STORE_CHUNK_ROWS", 1000)
+    monkeypatch.setattr(split_module, "BATCH_ROWS", 1000)
     src = shared_file("data", "ais", "danube_vessel_2024_10days.parquet")
     reports = ingest.write_store([src], tmp_path / "store")
     assert len(reports) == 1 and reports[0]["rows_in"] == 4680 and reports[0]["positions"] == 4680
     assert len(list((tmp_path / "store" / "positions").glob("*/file00000-0000[0-4].parquet"))) == 5
     back = ingest.read_store(tmp_path / "store")
     assert back.rows_in == 4680 and back.balanced
+    # Batched (the default: 5 chunks of 1,000 rows held, then written at once): one file
+    # a partition, and the same rows read back in the same order.
+    monkeypatch.setattr(split_module, "BATCH_ROWS", 300_000)
+    ingest.write_store([src], tmp_path / "batched")
+    assert len(list((tmp_path / "batched" / "positions").glob("*/*.parquet"))) == 1
+    again = ingest.read_store(tmp_path / "batched")
+    pd.testing.assert_frame_equal(again.positions, back.positions, check_exact=True)
+    pd.testing.assert_frame_equal(again.quarantine, back.quarantine, check_exact=True)
 
 
 def _snapshot(folder):

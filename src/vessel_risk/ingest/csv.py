@@ -57,7 +57,7 @@ from vessel_risk.ingest.schemas import (
     STANDARD_COLUMNS,
     STATIC_COLUMNS,
 )
-from vessel_risk.ingest.timestamps import _parse_timestamps, _slash_evidence
+from vessel_risk.ingest.timestamps import _iso_text, _parse_timestamps, _slash_evidence
 from vessel_risk.ingest.verdicts import (
     ARROW_STRING,
     _ais_class,
@@ -390,6 +390,7 @@ def _parse(
     malformed: pd.DataFrame,
     rows_in: int,
     day_first: bool | None = None,
+    iso_raw: bool = False,
 ) -> IngestResult:
     """Judge the rows of one standard frame (the pandas path), as one chunk's result.
 
@@ -398,7 +399,10 @@ def _parse(
     ``raw``, and ``reason`` where a limit gave one), quarantined as ``empty_line`` or
     ``malformed_line`` unless their ``reason`` says otherwise. The verdicts are
     :mod:`vessel_risk.ingest.verdicts`'s; ``day_first`` imposes the file's order of
-    ``dd/mm/yyyy`` dates (None: decided from ``frame``).
+    ``dd/mm/yyyy`` dates (None: decided from ``frame``). ``iso_raw``: the timestamps
+    are UTC times read from the decoded dialect's digits
+    (:func:`~vessel_risk.ingest.timestamps._compact_utc`), written in quarantined rows'
+    raw text as the ISO text they stand for.
     """
     given = malformed["reason"] if "reason" in malformed.columns else None
     quarantine = [
@@ -452,6 +456,8 @@ def _parse(
     bad = reason.notna()
     if bad.any():
         q = frame.loc[bad]
+        if iso_raw:  # times read from the decoded dialect's digits: raw text as ISO text
+            q = q.assign(timestamp=_iso_text(q["timestamp"]))
         quarantine.append(
             pd.DataFrame(
                 {
@@ -535,6 +541,8 @@ def iter_csv(
                 malformed=block.malformed,
                 rows_in=block.rows_in,
                 day_first=day_first,
+                # a CSV's text frame holds UTC times only when read from compact digits
+                iso_raw=isinstance(frame["timestamp"].dtype, pd.DatetimeTZDtype),
             )
             result.files[0]["encoding"] = encoding
             if block.limit_reached is not None:

@@ -34,7 +34,7 @@ import pandas as pd
 
 from vessel_risk.ingest.nmea import looks_like_nmea
 from vessel_risk.ingest.schemas import STANDARD_COLUMNS
-from vessel_risk.ingest.timestamps import _compact_time
+from vessel_risk.ingest.timestamps import _compact_time, _compact_utc
 
 NOAA_COLUMNS = {
     "MMSI": "mmsi",
@@ -195,7 +195,11 @@ def _is_gzip(path: Path) -> bool:
 def _standardize(frame: pd.DataFrame, dialect: str) -> pd.DataFrame:
     """A frame of ``dialect`` renamed to the standard columns it has, in their order."""
     if dialect == "decoded139":
-        frame = frame.assign(timestamp=_compact_time(frame["Time"], frame.get("Millisecond")))
+        # UTC times straight from the digits when every value is a clean compact time
+        # (the ISO text and its parse cost 1.7 CPU s per 1.8M rows); else the ISO text.
+        ms = frame.get("Millisecond")
+        ts = _compact_utc(frame["Time"], ms)
+        frame = frame.assign(timestamp=ts if ts is not None else _compact_time(frame["Time"], ms))
     frame = frame.rename(columns=_renames(list(frame.columns), dialect))
     return frame[[c for c in STANDARD_COLUMNS if c in frame.columns]].copy()
 

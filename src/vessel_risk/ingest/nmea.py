@@ -52,7 +52,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pyais.messages import NMEAMessage
 
 POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
 STATIC_TYPES = frozenset({5, 24})
@@ -274,6 +273,9 @@ def _rows(msg: Any, time_s: float | None, line: int, out: _Decoded) -> str | Non
 
 def _decode(parts: list[_Fragment], out: _Decoded) -> None:
     """Decode one complete message (one or more fragments) into ``out``."""
+    # pyais imported here: 60 ms of start-up that a CSV or Parquet ingest does not need
+    from pyais.messages import NMEAMessage
+
     first = parts[0]
     raw = "\n".join(p.raw for p in parts)
     try:

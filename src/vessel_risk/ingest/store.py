@@ -10,13 +10,14 @@ Layout of a position store (one folder, written by :func:`write_store`, days add
     store.json                                     partition count; each append's window
     appends/NNNNN.parquet                          the MMSIs each append touched
 
-``part`` is the vessel partition (:func:`vessel_partition`, a stable hash of the MMSI):
-every row of a vessel is in one partition, whatever file it came from, so later stages
-process one partition at a time (:func:`read_partition`). ``I`` numbers the input file
-and ``K`` its chunk, so reading a partition's files in name order gives each vessel's
-rows in input order. :func:`~vessel_risk.ingest.store_split.write_split` writes any frame
-the same way (Hive style); it and :func:`~vessel_risk.ingest.store_split.vessel_partition`
-live in :mod:`vessel_risk.ingest.store_split`.
+``part`` is the vessel partition (:func:`~vessel_risk.ingest.store_split.vessel_partition`,
+a stable hash of the MMSI): every row of a vessel is in one partition, whatever file it
+came from, so later stages process one partition at a time (:func:`read_partition`).
+``I`` numbers the input file and ``K`` its chunk (positions and static: a batch of
+chunks, :class:`~vessel_risk.ingest.store_split.SplitBatches`), so reading a
+partition's files in name order gives each vessel's rows in input order.
+:func:`~vessel_risk.ingest.store_split.write_split` writes any frame the same way (Hive
+style); it and ``vessel_partition`` live in :mod:`vessel_risk.ingest.store_split`.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from vessel_risk.ingest.quarantine import _stack_quarantine
 from vessel_risk.ingest.readers import iter_ais
 from vessel_risk.ingest.result import IngestResult, merge_reports
 from vessel_risk.ingest.schemas import IngestPositionSchema, StaticReportSchema
-from vessel_risk.ingest.store_split import vessel_partition, write_split
+from vessel_risk.ingest.store_split import SplitBatches
 
 if TYPE_CHECKING:
     from pandera.pandas import DataFrameModel
@@ -85,9 +86,10 @@ def write_store(
     """Ingest AIS files one at a time into a position store (Parquet, partitioned by vessel).
 
     Layout: ``positions/part=NNNNN/`` and ``static/part=NNNNN/`` (Hive partitions by
-    :func:`vessel_partition` of the MMSI: every row of a vessel is in one partition),
+    :func:`~vessel_risk.ingest.store_split.vessel_partition` of the MMSI: every row of a
+    vessel is in one partition),
     ``quarantine/`` and ``ingest_report.json`` (the per-file counts). Within a
-    partition, files are named ``fileIIIII-KKKKK.parquet`` (input file, chunk), so
+    partition, files are named ``fileIIIII-KKKKK.parquet`` (input file, batch of chunks), so
     reading them in name order gives each vessel's rows in input order. Files are read
     chunk by chunk (:func:`~vessel_risk.ingest.readers.iter_ais`) and each chunk is
     written before the next is read, so memory stays bounded by the chunk size, not by
@@ -411,18 +413,16 @@ def _ingest_files(
         if on_file is not None:
             on_file(i - first, Path(path).name)
         parts: list[dict[str, object]] = []
+        batches = {
+            kind: SplitBatches(store / kind, "part", partitions, f"file{i:05d}")
+            for kind in ("positions", "static")
+        }
         try:
             for k, r in enumerate(iter_ais(path, limits=limits, chunk_rows=STORE_CHUNK_ROWS)):
                 for kind, frame in (("positions", r.positions), ("static", r.static)):
                     if frame.empty:
                         continue
-                    write_split(
-                        frame,
-                        vessel_partition(frame["mmsi"], partitions),
-                        store / kind,
-                        "part",
-                        f"file{i:05d}-{k:05d}.parquet",
-                    )
+                    batches[kind].add(frame)  # written a few chunks at a time
                     times = pd.to_datetime(frame["timestamp"], utc=True)
                     seen = pd.DataFrame({"mmsi": frame["mmsi"].astype("string"), "t": times})
                     touched.append(
@@ -437,6 +437,8 @@ def _ingest_files(
                         store / "quarantine" / f"file{i:05d}-{k:05d}.parquet", index=False
                     )
                 parts.extend(r.files)
+            for batch in batches.values():
+                batch.flush()
         except ValueError as exc:
             if str(path) in str(exc):
                 raise

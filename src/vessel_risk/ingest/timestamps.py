@@ -153,3 +153,74 @@ def _compact_time(time: pd.Series, millisecond: pd.Series | None) -> pd.Series:
     offsets = np.arange(0, 24 * (len(good) + 1), 24, dtype=np.int32)
     iso = pa.StringArray.from_buffers(len(good), pa.py_buffer(offsets), pa.py_buffer(out))
     return _strings(pc.replace_with_mask(t, ok, iso), time.index)
+
+
+def _compact_utc(time: pd.Series, millisecond: pd.Series | None) -> pd.Series | None:
+    """``20210701_185151`` (+ milliseconds) as UTC times, without the ISO text; or None.
+
+    What :func:`_parse_timestamps` gives for :func:`_compact_time`'s text when every
+    value that is not null is a clean compact time (15 ASCII characters after stripping:
+    8 digits, ``_``, 6 digits) of a real date and time in 1990-2100: the numbers are
+    read from the bytes in numpy. Otherwise None: the caller takes the text path,
+    which judges every other form.
+    """
+    t = pc.utf8_trim_whitespace(_arrow_text(time))
+    if isinstance(t, pa.ChunkedArray):
+        t = t.combine_chunks()
+    if not len(t):
+        return None
+    valid = np.asarray(pc.is_valid(t))
+    length = pc.fill_null(pc.binary_length(t), 15).to_numpy()
+    if not (length == 15).all():
+        return None  # some text is not a compact time: the text path judges it
+    n = len(t)
+    offsets = np.frombuffer(t.buffers()[1], dtype=np.int32)[t.offset : t.offset + n + 1]
+    data = np.frombuffer(t.buffers()[2], dtype=np.uint8)
+    if valid.all():
+        raw = data[offsets[0] : offsets[0] + 15 * n].reshape(n, 15)
+    else:  # nulls may take no bytes: each valid value's 15 from its offset
+        at = offsets[:-1][valid].astype(np.int64)
+        raw = data[at[:, None] + np.arange(15)]
+    d = raw - np.uint8(ord("0"))  # digits 0..9; other bytes wrap to 10..255
+    digit = np.ones(15, dtype=bool)
+    digit[8] = False
+    if not ((d[:, digit] <= 9).all() and (raw[:, 8] == ord("_")).all()):
+        return None
+    ymd = d[:, :8].astype(np.int64) @ np.array([10**7, 10**6, 10**5, 10**4, 1000, 100, 10, 1])
+    hms = d[:, 9:].astype(np.int64) @ np.array([10**5, 10**4, 1000, 100, 10, 1])
+    year, month, day = ymd // 10_000, ymd // 100 % 100, ymd % 100
+    hour, minute, second = hms // 10_000, hms // 100 % 100, hms % 100
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31, 0])
+    last_day = month_days[np.clip(month, 0, 13)] + (leap & (month == 2))
+    if not (
+        ((year >= 1990) & (year <= 2100) & (day >= 1) & (day <= last_day)).all()
+        and (hour <= 23).all()
+        and (minute <= 59).all()
+        and (second <= 59).all()
+    ):
+        return None  # 30 February, hour 24, year 1899: the text path makes them NaT
+    # Days since 1970-01-01 (H. Hinnant's days_from_civil, proleptic Gregorian).
+    y = year - (month <= 2)
+    era = y // 400
+    yoe = y - era * 400
+    doy = (153 * (month + np.where(month > 2, -3, 9)) + 2) // 5 + day - 1
+    days = era * 146_097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719_468
+    if millisecond is None:
+        ms = np.zeros(n, dtype="int64")
+    else:
+        ms = np.clip(np.nan_to_num(_numbers(millisecond)[0].to_numpy(), nan=0.0), 0, 999)
+        ms = ms.astype("int64")
+    secs = days * 86_400 + hour * 3_600 + minute * 60 + second
+    ns = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)  # NaT where null
+    ns[valid] = secs * 1_000_000_000 + ms[valid] * 1_000_000
+    return pd.Series(ns.view("datetime64[ns]"), index=time.index).dt.tz_localize("UTC")
+
+
+def _iso_text(ts: pd.Series) -> pd.Series:
+    """UTC times as :func:`_compact_time` writes them (``2021-07-01T18:51:51.000Z``); NA for NaT."""
+    ns = ts.array.as_unit("ns").view("i8") if len(ts) else np.zeros(0, dtype=np.int64)
+    nat = np.asarray(ts.isna())
+    iso = np.datetime_as_string(np.asarray(ns).view("datetime64[ns]"), unit="ms")
+    text = np.strings.add(iso.astype(str), "Z")
+    return pd.Series(text, index=ts.index, dtype="string").mask(nat)

@@ -103,12 +103,16 @@ def _not_vessel_report(msg_type: pd.Series) -> pd.Series:
     vessel reports (as in raw NMEA, see :mod:`vessel_risk.ingest.nmea`). A handful of distinct
     values: each is decided once, then mapped.
     """
-    text = msg_type.astype(ARROW_STRING)
-    verdict = {}
-    for value in text.dropna().unique():
-        m = re.search(r"(\d+)\s*$", str(value))
-        verdict[value] = m is not None and int(m.group(1)) not in VESSEL_REPORT_TYPES
-    return text.map(verdict).fillna(False).astype(bool)
+    text = _arrow_text(msg_type)
+    others = []
+    for value in pc.unique(text).to_pylist():
+        m = re.search(r"(\d+)\s*$", str(value)) if value is not None else None
+        if m is not None and int(m.group(1)) not in VESSEL_REPORT_TYPES:
+            others.append(value)
+    found = pc.is_in(text, value_set=pa.array(others, type=pa.string()))
+    return pd.Series(
+        np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool), index=msg_type.index
+    )
 
 
 def _clean_text(raw: pd.Series) -> pd.Series:
@@ -215,6 +219,19 @@ def _text_mmsi(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     text = pc.utf8_trim_whitespace(_arrow_text(values))
     if not pc.all(pc.fill_null(pc.string_is_ascii(text), True)).as_py():
         return normalize_mmsi(values)
+    if isinstance(text, pa.ChunkedArray):
+        text = text.combine_chunks()
+    length = pc.min_max(pc.binary_length(text))
+    if (
+        length["min"].is_valid
+        and length["min"].as_py() >= 1
+        and length["max"].as_py() <= 9
+        and pc.all(pc.ascii_is_decimal(text)).as_py()
+    ):  # the usual column: 1 to 9 ASCII digits or null, no pattern to run
+        padded = text if length["min"].as_py() == 9 else pc.utf8_lpad(text, width=9, padding="0")
+        null = pa.scalar(None, pa.string())
+        reason = pc.if_else(pc.is_valid(text), null, pa.scalar("missing_mmsi"))
+        return _strings(padded, values.index), _strings(reason, values.index)
     text = pc.replace_substring_regex(text, pattern=r"\.0$", replacement="")
     missing = pc.fill_null(pc.equal(text, ""), True)
     digits = pc.fill_null(pc.match_substring_regex(text, r"^\d{1,9}$"), False)
