@@ -91,7 +91,7 @@ def string_mmsi(mmsi: pd.Series) -> pd.Series:
     """
     if not isinstance(mmsi.dtype, pd.CategoricalDtype):
         return mmsi.astype("string")
-    names = pd.array(mmsi.cat.categories, dtype="string")
+    names = mmsi.cat.categories.astype("string").array
     values = names.take(mmsi.cat.codes.to_numpy(), allow_fill=True)
     return pd.Series(values, index=mmsi.index, name=mmsi.name)
 
