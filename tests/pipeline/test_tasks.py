@@ -19,6 +19,7 @@ from vessel_risk.pipeline.tiles import (
     TILE_MARGIN_DEG,
     encounter_tile_task,
     plan_tiles,
+    string_mmsi,
     write_grid,
 )
 
@@ -151,3 +152,40 @@ def test_the_stage_clock_times_each_stage_and_passes_names_on():
     assert seen == clock.names == ["clean", "gaps"]
     assert clock.seconds["clean"] > 0 and clock.cpu_seconds["clean"] >= 0
     assert set(clock.seconds) == set(clock.cpu_seconds) == {"clean", "gaps"}
+
+
+def test_string_mmsi_equals_astype_string_with_nulls_and_unused_categories():
+    mmsi = pd.Series(
+        pd.Categorical(
+            ["412000002", None, "412000001", "412000002"],
+            categories=pd.Index(["412000001", "412000002", "412000009"], dtype="string"),
+        ),
+        index=[5, 6, 7, 8],
+        name="mmsi",
+    )
+    out = string_mmsi(mmsi)
+    pd.testing.assert_series_equal(out, mmsi.astype("string"))
+    assert out.isna().tolist() == [False, True, False, False]
+    assert out.iloc[3] == "412000002"
+    plain = pd.Series(["412000001", None], dtype=object)
+    pd.testing.assert_series_equal(string_mmsi(plain), plain.astype("string"))
+
+
+def test_a_grid_file_reads_back_equal_to_the_grid_it_was_written_from(tmp_path):
+    """Plain encoding of the near-distinct columns changes the file, not its values."""
+    grid = pd.DataFrame(
+        {
+            "mmsi": pd.Series(["412000001", "412000002", "412000001"], dtype="string"),
+            "track_id": [0, 1, 0],
+            "slot": [2_800_000, 2_800_000, 2_800_001],
+            "lat": [9.123456789012, 25.5, -0.1],
+            "lon": [120.0, -179.99, 179.5],
+            "speed_knots": [0.5, np.nan, 7.25],
+            "distance_from_port_km": [40.0, np.inf, 0.0],
+        }
+    )
+    write_grid(grid, tmp_path, 0)
+    (f,) = (tmp_path / "grid").rglob("*.parquet")
+    back = pd.read_parquet(f).sort_values(["slot", "mmsi"]).reset_index(drop=True)
+    assert back["tile"].tolist() == [0, 2, -1]
+    pd.testing.assert_frame_equal(back[list(grid.columns)], grid)

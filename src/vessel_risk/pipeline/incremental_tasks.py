@@ -55,7 +55,7 @@ from vessel_risk.pipeline.tasks import (
     finish_second_pass,
     peak_memory_mib,
 )
-from vessel_risk.pipeline.tiles import write_grid
+from vessel_risk.pipeline.tiles import string_mmsi, write_grid
 
 
 def _first(
@@ -89,7 +89,7 @@ def _first(
         static = static[is_in(static, here)]
     part = first_pass(PartitionWork(positions, static), refs, validate=validate, on_stage=on_stage)
     grid = resample_tracks(part.positions)
-    grid["mmsi"] = grid["mmsi"].astype("string")
+    grid["mmsi"] = string_mmsi(grid["mmsi"])
     assert part.transmitters is not None
     new = {
         "positions": part.positions,

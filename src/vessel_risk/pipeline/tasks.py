@@ -37,7 +37,12 @@ from vessel_risk.identity.identify import VesselTables, position_activity
 from vessel_risk.ingest import read_partition
 from vessel_risk.pipeline.counts import RunTally
 from vessel_risk.pipeline.stages import Events, PartitionWork, References, first_pass, second_pass
-from vessel_risk.pipeline.tiles import ENCOUNTER_WINDOW_SLOTS, encounter_tile_task, write_grid
+from vessel_risk.pipeline.tiles import (
+    ENCOUNTER_WINDOW_SLOTS,
+    encounter_tile_task,
+    string_mmsi,
+    write_grid,
+)
 
 __all__ = [
     "ENCOUNTER_WINDOW_SLOTS",
@@ -222,7 +227,7 @@ def first_pass_task(
     activity = position_activity(part.positions)
     areas = area_message_counts(part.positions)
     grid = resample_tracks(part.positions)
-    grid["mmsi"] = grid["mmsi"].astype("string")
+    grid["mmsi"] = string_mmsi(grid["mmsi"])
     write_grid(grid, work, partition)
     write_atomic(part.positions, positions_file(work, partition))
     clock.stop()

@@ -36,11 +36,13 @@ from vessel_risk.events.encounters import (
 __all__ = [
     "ENCOUNTER_TILE_DEG",
     "ENCOUNTER_WINDOW_SLOTS",
+    "GRID_DICTIONARY_COLUMNS",
     "TILE_MARGIN_DEG",
     "TILE_TASK_POINTS",
     "encounter_tile_task",
     "grid_tiles",
     "plan_tiles",
+    "string_mmsi",
     "write_grid",
 ]
 
@@ -60,6 +62,38 @@ TILE_TASK_POINTS = 2_000_000
 
 Task = tuple[str, list[int]]
 """One encounter task: a ``work/grid/window=W`` folder and the bands it searches."""
+
+
+GRID_DICTIONARY_COLUMNS = ["mmsi", "track_id", "speed_knots", "tile", "home"]
+"""Grid columns written with Parquet dictionary encoding. The others (``slot`` and the
+interpolated ``lat``, ``lon``, ``distance_from_port_km``) are nearly all distinct, so a
+dictionary costs more time to try than it saves: written plain, a grid file takes about
+a quarter less CPU to write and ~7 % more disk (a work file, read once)."""
+
+
+def string_mmsi(mmsi: pd.Series) -> pd.Series:
+    """``mmsi.astype("string")``, from a categorical's codes and categories.
+
+    The grid's MMSI is categorical (:func:`~vessel_risk.events.encounters.resample_tracks`);
+    its files hold strings, so that partitions with other categories stack. Taking the
+    categories by code gives the same values and dtype as ``astype("string")`` (NA
+    where the code is -1) at a tenth of its cost or less; any other dtype goes through
+    ``astype``.
+
+    Parameters
+    ----------
+    mmsi : Series
+
+    Returns
+    -------
+    Series
+        Of dtype ``"string"``, same index and name.
+    """
+    if not isinstance(mmsi.dtype, pd.CategoricalDtype):
+        return mmsi.astype("string")
+    names = mmsi.cat.categories.astype("string").array
+    values = names.take(mmsi.cat.codes.to_numpy(), allow_fill=True)
+    return pd.Series(values, index=mmsi.index, name=mmsi.name)
 
 
 def grid_tiles(grid: pd.DataFrame) -> pd.DataFrame:
@@ -127,7 +161,7 @@ def write_grid(grid: pd.DataFrame, work: str | Path, partition: int) -> None:
             )
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-            writer = pq.ParquetWriter(tmp, table.schema)
+            writer = pq.ParquetWriter(tmp, table.schema, use_dictionary=GRID_DICTIONARY_COLUMNS)
         writer.write_table(table.slice(a, b - a))  # one row group per band
     assert writer is not None
     writer.close()
