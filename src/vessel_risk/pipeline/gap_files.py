@@ -115,6 +115,11 @@ class GapFiles:
         )
         return whole.take(self.taken).reset_index(drop=True)
 
+    def file_frames(self, columns: list[str]) -> Iterator[pd.DataFrame]:
+        """``columns`` of each non-empty file in turn (partition order, not the table's)."""
+        for path in self.paths:
+            yield pd.read_feather(path, columns=columns)
+
     def key_frame(self) -> pd.DataFrame:
         """``mmsi``, ``track_id`` (where present) and ``start`` of every row, in order
         (:class:`~vessel_risk.alerts.evidence.RowSource`)."""
@@ -122,9 +127,9 @@ class GapFiles:
 
     def take(self, at: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
         """Rows ``at`` of the stacked table (any order), on a range index
-        (:class:`~vessel_risk.alerts.evidence.RowSource`): read through a cache of two
-        windows of :data:`GAP_WINDOW_ROWS` rows, so reads in about the table's order read
-        each window once."""
+        (:class:`~vessel_risk.alerts.evidence.RowSource`): read through the last window
+        of :data:`GAP_WINDOW_ROWS` rows read, so reads in about the table's order read
+        each window about once."""
         at = np.asarray(at, dtype="int64")
         block = at // GAP_WINDOW_ROWS
         pieces, where = [], []
@@ -134,7 +139,7 @@ class GapFiles:
             if frame is None:
                 frame = self.window(int(b) * GAP_WINDOW_ROWS, (int(b) + 1) * GAP_WINDOW_ROWS)
                 self._cache[int(b)] = frame
-                while len(self._cache) > 2:
+                while len(self._cache) > 1:
                     self._cache.popitem(last=False)
             else:
                 self._cache.move_to_end(int(b))

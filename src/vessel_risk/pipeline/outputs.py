@@ -306,13 +306,12 @@ def _write_gap_files(gaps: GapFiles, path: Path) -> None:
             gaps.window(0, len(gaps)), GapSchema, path, lon="start_lon", lat="start_lat"
         )
         return
-    bounds = Bounds()
-    where = gaps.column_frame(["start_lon", "start_lat"])
-    bounds.add(
-        pd.to_numeric(where["start_lon"]).to_numpy(dtype="float64", na_value=np.nan),
-        pd.to_numeric(where["start_lat"]).to_numpy(dtype="float64", na_value=np.nan),
-    )
-    del where
+    bounds = Bounds()  # the box is the same in any order: one file at a time
+    for where in gaps.file_frames(["start_lon", "start_lat"]):
+        bounds.add(
+            pd.to_numeric(where["start_lon"]).to_numpy(dtype="float64", na_value=np.nan),
+            pd.to_numeric(where["start_lat"]).to_numpy(dtype="float64", na_value=np.nan),
+        )
     _write_chunks(
         gaps.windows(EVENT_CHUNK_ROWS),
         GapSchema,

@@ -100,6 +100,7 @@ from vessel_risk.pipeline.tasks import (
     SecondPassResult,
     first_pass_task,
     gaps_file,
+    heap_returns_large_blocks,
     peak_memory_mib,
     positions_file,
     second_pass_task,
@@ -291,6 +292,7 @@ def run(
     """
     from vessel_risk.pipeline.report import write_report
 
+    heap_returns_large_blocks()  # freed column arrays go back to the system (tasks.py)
     store = config.position_store
     if store is not None and (store / "store.json").is_file():
         # A store that takes appended days runs incrementally, its partitions mapped by
