@@ -81,8 +81,9 @@ def heap_returns_large_blocks() -> bool:
     the process between live objects, and each later stage's peak is added to what the
     earlier ones left (measured on the decoded CSV of ``bench_aisdb.py``: the driver at
     812 MiB after the partition passes, 752 MiB with this; benchmarks/README.md, issue
-    15 session 7). A fixed threshold also stops that raising. Called once per process
-    (the run, each partition task); a no-op where the C library is not glibc.
+    15 session 7). A fixed threshold also stops that raising. It applies to blocks the
+    heap has no free room for, so it is set as a process starts its work (the run, each
+    worker's first partition task); a no-op where the C library is not glibc.
 
     Returns
     -------
