@@ -33,6 +33,13 @@ def _schema(path: Path) -> pa.Schema:
         return pa.ipc.open_file(source).schema
 
 
+def _table(path: Path, columns: list[str] | None) -> pa.Table:
+    """A work file as Arrow (``columns`` only), read as :func:`pandas.read_feather` does."""
+    with pa.OSFile(str(path)) as source:  # read, not mapped: the rows outlive the file
+        table = pa.ipc.open_file(source).read_all()
+    return table if columns is None else table.select(columns)
+
+
 def _rows(path: Path) -> int:
     with pa.memory_map(str(path)) as source:
         reader = pa.ipc.open_file(source)
@@ -83,19 +90,21 @@ class GapFiles:
         return int(self.offsets[-1])
 
     def _read(self, at: np.ndarray, columns: list[str] | None) -> pd.DataFrame:
-        """Rows ``at`` (places in the stacked table) from the files, in that order."""
+        """Rows ``at`` (places in the stacked table) from the files, in that order: taken
+        and ordered as Arrow (compact), converted to a frame once."""
         rows = self.taken[at]
         part = np.searchsorted(self.offsets, rows, side="right") - 1
         pieces, where = [], []
         for p in np.unique(part):
             mine = np.flatnonzero(part == p)
-            frame = pd.read_feather(self.paths[p], columns=columns)
-            pieces.append(frame.take(rows[mine] - self.offsets[p]))
+            table = _table(self.paths[p], columns)
+            pieces.append(table.take(pa.array(rows[mine] - self.offsets[p])))
+            del table
             where.append(mine)
         if not pieces:
-            return pd.read_feather(self.paths[0], columns=columns).iloc[:0]
-        out = pd.concat(pieces, ignore_index=True)
-        return out.take(np.argsort(np.concatenate(where), kind="stable")).reset_index(drop=True)
+            return _table(self.paths[0], columns).slice(0, 0).to_pandas()
+        order = np.argsort(np.concatenate(where), kind="stable")
+        return pa.concat_tables(pieces).take(pa.array(order)).to_pandas()
 
     def window(self, start: int, stop: int) -> pd.DataFrame:
         """Rows ``start`` to ``stop`` (exclusive) of the stacked table, every column."""
