@@ -189,3 +189,35 @@ def test_a_grid_file_reads_back_equal_to_the_grid_it_was_written_from(tmp_path):
     back = pd.read_parquet(f).sort_values(["slot", "mmsi"]).reset_index(drop=True)
     assert back["tile"].tolist() == [0, 2, -1]
     pd.testing.assert_frame_equal(back[list(grid.columns)], grid)
+
+
+def test_large_blocks_go_back_to_the_system_when_freed():
+    """With the threshold fixed at the start of a process (as run() does), a freed 16 MiB
+    array leaves its resident memory even after a larger block was freed (which, by
+    default, raises glibc's threshold to that block's size and keeps the next arrays in
+    its heap). A fresh process: in this one, earlier tests' freed heap serves any block."""
+    import subprocess
+    import sys
+
+    if sys.platform != "linux":
+        pytest.skip("glibc's malloc only")
+    script = """
+import numpy as np
+from vessel_risk.pipeline.tasks import heap_returns_large_blocks
+
+def resident_mib():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
+
+assert heap_returns_large_blocks() is True
+big = np.ones(24 * 2**20, dtype="uint8")
+del big
+array = np.ones(16 * 2**20, dtype="uint8")  # every page touched
+held = resident_mib()
+del array
+print(held - resident_mib())
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert float(done.stdout) >= 12

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import numpy as np
 import pandas as pd
+
+from vessel_risk.frames import sort_order
 
 EVIDENCE_COLUMNS = [
     "mmsi",
@@ -42,6 +44,41 @@ DETAIL_COLUMNS: dict[str, tuple[str, ...]] = {
 """The columns of each kind's event table that make up an event's ``detail``, in order."""
 
 
+class RowSource(Protocol):
+    """An event table read in parts, not held whole (a run's 1.5 million AIS gaps left in
+    work files: :class:`vessel_risk.pipeline.gap_files.GapFiles`)."""
+
+    columns: pd.Index
+
+    def __len__(self) -> int: ...
+
+    def key_frame(self) -> pd.DataFrame:
+        """``mmsi``, ``track_id`` (where the table has it) and ``start`` of every row."""
+        ...
+
+    def take(self, at: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
+        """Rows ``at`` (positions, any order), on a range index; ``columns`` only."""
+        ...
+
+
+Source = pd.DataFrame | RowSource
+"""An event table: a frame, or a :class:`RowSource` read in parts."""
+
+
+def _take(source: Source, at: np.ndarray, columns: list[str] | None = None) -> pd.DataFrame:
+    """Rows ``at`` of ``source``, only ``columns`` (default: all)."""
+    if isinstance(source, pd.DataFrame):
+        if columns is None:
+            return source.iloc[at]
+        return source.iloc[at, source.columns.get_indexer(pd.Index(columns))]
+    return source.take(at, columns)
+
+
+def _key_source(source: Source) -> pd.DataFrame:
+    """The columns of ``source`` :func:`_keys` reads (a frame is taken as it is)."""
+    return source if isinstance(source, pd.DataFrame) else source.key_frame()
+
+
 KINDS = ("port_visit", "ais_gap", "encounter", "loitering")
 """The kinds of evidence, in the order their tables are stacked."""
 
@@ -58,7 +95,7 @@ class EvidenceTable:
 
     Attributes
     ----------
-    sources : mapping of str to (DataFrame, str, str)
+    sources : mapping of str to (DataFrame or RowSource, str, str)
         Each kind's event table as given (not copied) and the names of its latitude
         and longitude columns; its :data:`DETAIL_COLUMNS` are the events' details.
     kinds : ndarray of int8, shape (n,)
@@ -67,7 +104,7 @@ class EvidenceTable:
         Each event's row (position) in its kind's table.
     """
 
-    sources: Mapping[str, tuple[pd.DataFrame, str, str]]
+    sources: Mapping[str, tuple[Source, str, str]]
     kinds: np.ndarray
     rows: np.ndarray
 
@@ -98,7 +135,7 @@ class EvidenceTable:
         for code, (kind, (frame, lat, lon)) in enumerate(self.sources.items()):
             mine = np.flatnonzero(kinds == code)
             if len(mine):
-                parts.append(_events(frame.iloc[rows[mine]], kind, lat, lon, rows[mine]))
+                parts.append(_events(_take(frame, rows[mine]), kind, lat, lon, rows[mine]))
                 where.append(mine)
         if not parts:
             return pd.DataFrame(columns=EVENT_COLUMNS)
@@ -118,8 +155,8 @@ class EvidenceTable:
             where = np.flatnonzero(kinds == kind)
             if not len(where):
                 continue
-            cols = source.columns.get_indexer(pd.Index(DETAIL_COLUMNS[kind]))
-            part = source.iloc[at[where], cols]  # only these rows and columns are copied
+            # only these rows and columns are copied
+            part = _take(source, at[where], list(DETAIL_COLUMNS[kind]))
             values = part.astype(object).where(part.notna(), None).to_dict("records")
             for i, value in zip(where.tolist(), values, strict=True):
                 out[i] = cast(dict[str, Any], value)
@@ -137,10 +174,13 @@ class EvidenceTable:
         keyed = pd.DataFrame(list(score_ids), columns=list(VESSEL_YEAR)).astype(
             {"track_id": "int64", "year": "int64"}
         )
+        wanted = pd.MultiIndex.from_frame(keyed)
         keep = np.zeros(len(self.rows), dtype=bool)
         for code, (frame, _, _) in enumerate(self.sources.values()):
-            found = _keys(frame).merge(keyed, on=list(VESSEL_YEAR), how="left", indicator=True)
-            hit = (found["_merge"] == "both").to_numpy()
+            keys = _keys(_key_source(frame))
+            # membership by the key's codes (a hash join of 1.5 million rows costs more)
+            hit = pd.MultiIndex.from_frame(keys).isin(wanted)
+            del keys
             mine = self.kinds == code
             keep[mine] = hit[self.rows[mine]]
         return np.flatnonzero(keep)
@@ -182,7 +222,7 @@ def _events(frame: pd.DataFrame, kind: str, lat: str, lon: str, rows: np.ndarray
 
 def evidence_events(
     visits: pd.DataFrame,
-    gaps: pd.DataFrame,
+    gaps: Source,
     encounters: pd.DataFrame,
     loitering: pd.DataFrame,
 ) -> EvidenceTable:
@@ -193,7 +233,9 @@ def evidence_events(
     visits, gaps, encounters, loitering : DataFrame
         As :mod:`vessel_risk.events.schemas` declares them (``PortVisitSchema``,
         ``GapSchema``, ``EncounterSchema``, ``LoiteringSchema``); kept by reference, so
-        they must not change while the table is in use.
+        they must not change while the table is in use. ``gaps`` may be a
+        :class:`RowSource`, read in parts (its keys once here, its rows as evidence
+        chunks are built).
 
     Returns
     -------
@@ -218,7 +260,7 @@ def evidence_events(
             strict=True,
         )
     )
-    sources = {k: v for k, v in given.items() if not v[0].empty}
+    sources = {k: v for k, v in given.items() if len(v[0])}
     for kind, (frame, _, _) in sources.items():
         missing = [c for c in DETAIL_COLUMNS[kind] if c not in frame.columns]
         if missing:
@@ -227,20 +269,21 @@ def evidence_events(
         return EvidenceTable({}, np.zeros(0, dtype="int8"), np.zeros(0, dtype="int64"))
     keys = pd.concat(
         [
-            _keys(frame, year=False).assign(
-                start=frame["start"].array,
+            _keys(key, year=False).assign(
+                start=key["start"].array,
                 kind=np.int8(code),
-                row=np.arange(len(frame), dtype="int64"),
+                row=np.arange(len(key), dtype="int64"),
             )
-            for code, (frame, _, _) in enumerate(sources.values())
+            for code, key in enumerate(_key_source(f) for f, _, _ in sources.values())
         ],
         ignore_index=True,
     )
-    order = keys.sort_values(["mmsi", "track_id", "start"], ignore_index=True)
+    # sort_values' stable order, without a sorted copy of the keys (1.5 million gaps)
+    order = sort_order(keys, ["mmsi", "track_id", "start"])
+    kinds = keys["kind"].to_numpy(dtype="int8")[order]
+    rows = keys["row"].to_numpy(dtype="int64")[order]
     del keys
-    return EvidenceTable(
-        sources, order["kind"].to_numpy(dtype="int8"), order["row"].to_numpy(dtype="int64")
-    )
+    return EvidenceTable(sources, kinds, rows)
 
 
 def evidence_row_chunks(

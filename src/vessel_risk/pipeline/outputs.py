@@ -7,7 +7,8 @@ incremental store run (:func:`vessel_risk.pipeline.incremental.run_store`).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from vessel_risk.identity.identify import VesselTables
 from vessel_risk.identity.schemas import VesselLinkSchema
 from vessel_risk.pipeline.config import RunConfig
 from vessel_risk.pipeline.counts import RunTally, run_counts
+from vessel_risk.pipeline.gap_files import GapFiles
 from vessel_risk.pipeline.scoring import Scorer, alert_queue, score_alerts
 from vessel_risk.pipeline.stages import Events, References, concat
 from vessel_risk.pipeline.tasks import read_work
@@ -81,6 +83,25 @@ def stack_events(
     events = Events.stack(parts, encounters)
     events.gaps = _stack_by_mmsi(gaps)
     return events
+
+
+def stack_events_on_files(
+    parts: list[Events], encounters: pd.DataFrame, gap_files: list[Path]
+) -> tuple[Events, GapFiles | None]:
+    """:func:`stack_events` with the gaps left in their work files: the events, their
+    gaps empty, and the gaps as :class:`~vessel_risk.pipeline.gap_files.GapFiles` (the
+    rows of ``Events.stack``'s gaps, in its order, read a window at a time), for
+    :func:`score_and_record`. The files must stay until it returns.
+
+    Returns ``(stack_events(parts, encounters, gap_files), None)`` when the files'
+    columns or types differ (they are reconciled as frames) or no file has a row.
+    """
+    gaps = GapFiles.open(gap_files)
+    if gaps is None:
+        return stack_events(parts, encounters, gap_files), None
+    for p in parts:
+        p.gaps = p.gaps.iloc[:0]
+    return Events.stack(parts, encounters), gaps
 
 
 def _frame(source: pd.DataFrame | Path) -> pd.DataFrame:
@@ -164,6 +185,7 @@ def score_and_record(
     on_stage: Callable[[str], None],
     *,
     extra_counts: dict[str, Any] | None = None,
+    gaps: GapFiles | None = None,
 ) -> tuple[list[Alert], str, dict[str, Any], int, list[Any], Any]:
     """The end of every run: score the alert queue, write the event tables and alerts,
     record the run in the database with each alert's coastal states
@@ -174,6 +196,8 @@ def score_and_record(
 
     Shared by :func:`run` and the incremental store run
     (:func:`vessel_risk.pipeline.incremental.run_store`), so the two cannot drift apart.
+    ``gaps`` (from :func:`stack_events_on_files`) stands for ``events.gaps``: the run's
+    gaps are then counted, written and read as evidence a window at a time, never whole.
 
     Returns
     -------
@@ -185,13 +209,15 @@ def score_and_record(
     alerts, version = score_alerts(
         events.features[queue], scorer.model, scorer.version, voyages=events.voyages
     )
+    counted = events if gaps is None else replace(events, gaps=gaps.column_frame(["gap_class"]))
     counts = run_counts(
-        tally, files, events, alerts, refs.fishing_model, queue=queue, one_hull=vessels.one_hull
+        tally, files, counted, alerts, refs.fishing_model, queue=queue, one_hull=vessels.one_hull
     )
+    del counted
     counts.update(extra_counts or {})
     on_stage("write")
     out_dir = config.out_dir
-    write_events(events, vessels, out_dir)
+    write_events(events, vessels, out_dir, gaps=gaps)
     write_alerts_csv(alerts, out_dir / "alerts.csv")
     write_alerts_geojson(alerts, out_dir / "alerts.geojson")
     write_alerts_geoparquet(alerts, out_dir / "alerts.parquet")
@@ -203,7 +229,10 @@ def score_and_record(
             alerts=alerts,
             features=events.features,
             evidence=evidence_events(
-                events.visits, events.gaps, events.encounters, events.loitering
+                events.visits,
+                events.gaps if gaps is None else gaps,
+                events.encounters,
+                events.loitering,
             ),
             identity=events.identity,
             visits=events.visits,
@@ -247,30 +276,73 @@ def _write_events_in_chunks(
         pd.to_numeric(frame[lon]).to_numpy(dtype="float64", na_value=np.nan),
         pd.to_numeric(frame[lat]).to_numpy(dtype="float64", na_value=np.nan),
     )
+    chunks = (
+        frame.iloc[start : start + EVENT_CHUNK_ROWS]
+        for start in range(0, len(frame), EVENT_CHUNK_ROWS)
+    )
+    _write_chunks(chunks, schema, path, lon=lon, lat=lat, bounds=bounds)
+
+
+def _write_chunks(
+    chunks: Iterable[pd.DataFrame], schema: Any, path: Path, *, lon: str, lat: str, bounds: Bounds
+) -> None:
+    """Chunks of one table, each checked against ``schema``, as one GeoParquet file of
+    one row group per chunk, its bounding box ``bounds`` (the whole table's)."""
     writer: GeoParquetWriter | None = None
-    for start in range(0, len(frame), EVENT_CHUNK_ROWS):
-        chunk = schema.validate(frame.iloc[start : start + EVENT_CHUNK_ROWS])
+    for chunk in chunks:
+        checked = schema.validate(chunk)
         if writer is None:
-            writer = GeoParquetWriter(path, chunk.iloc[:0], lon=lon, lat=lat, bounds=bounds)
-        writer.write(pa.Table.from_pandas(chunk, preserve_index=False))
+            writer = GeoParquetWriter(path, checked.iloc[:0], lon=lon, lat=lat, bounds=bounds)
+        writer.write(pa.Table.from_pandas(checked, preserve_index=False))
     assert writer is not None
     writer.close()
 
 
-def write_events(events: Events, vessels: VesselTables, out_dir: Path) -> None:
+def _write_gap_files(gaps: GapFiles, path: Path) -> None:
+    """``gaps.parquet`` from the gaps' work files: the file :func:`_write_events_in_chunks`
+    writes from the stacked table, read :data:`EVENT_CHUNK_ROWS` rows at a time."""
+    if len(gaps) <= EVENT_CHUNK_ROWS:  # small: as the whole table is written
+        _write_events_in_chunks(
+            gaps.window(0, len(gaps)), GapSchema, path, lon="start_lon", lat="start_lat"
+        )
+        return
+    bounds = Bounds()  # the box is the same in any order: one file at a time
+    for where in gaps.file_frames(["start_lon", "start_lat"]):
+        bounds.add(
+            pd.to_numeric(where["start_lon"]).to_numpy(dtype="float64", na_value=np.nan),
+            pd.to_numeric(where["start_lat"]).to_numpy(dtype="float64", na_value=np.nan),
+        )
+    _write_chunks(
+        gaps.windows(EVENT_CHUNK_ROWS),
+        GapSchema,
+        path,
+        lon="start_lon",
+        lat="start_lat",
+        bounds=bounds,
+    )
+
+
+def write_events(
+    events: Events, vessels: VesselTables, out_dir: Path, *, gaps: GapFiles | None = None
+) -> None:
     """The event tables and vessel-year features as Parquet, each checked on the way out.
 
     Events with a position are GeoParquet 1.1 (:mod:`vessel_risk.geo.geoparquet`: their
     columns, then a ``geometry`` point and its ``bbox``): gaps at their start (where
     the transmitter went silent), loitering and encounters at their mean position.
+    ``gaps`` (:class:`~vessel_risk.pipeline.gap_files.GapFiles`) stands for
+    ``events.gaps``, written from its work files a chunk at a time.
     """
     PortVisitSchema.validate(events.visits[columns(PortVisitSchema)]).to_parquet(
         out_dir / "port_visits.parquet", index=False
     )
     VoyageSchema.validate(events.voyages).to_parquet(out_dir / "voyages.parquet", index=False)
-    _write_events_in_chunks(
-        events.gaps, GapSchema, out_dir / "gaps.parquet", lon="start_lon", lat="start_lat"
-    )
+    if gaps is None:
+        _write_events_in_chunks(
+            events.gaps, GapSchema, out_dir / "gaps.parquet", lon="start_lon", lat="start_lat"
+        )
+    else:
+        _write_gap_files(gaps, out_dir / "gaps.parquet")
     write_geoparquet(LoiteringSchema.validate(events.loitering), out_dir / "loitering.parquet")
     write_geoparquet(EncounterSchema.validate(events.encounters), out_dir / "encounters.parquet")
     VesselLinkSchema.validate(vessels.links).to_parquet(

@@ -92,7 +92,7 @@ from vessel_risk.ingest.schemas import QuarantineSchema
 from vessel_risk.pipeline.config import RunConfig
 from vessel_risk.pipeline.counts import RunTally
 from vessel_risk.pipeline.engine import Engine
-from vessel_risk.pipeline.outputs import score_and_record, stack_events
+from vessel_risk.pipeline.outputs import score_and_record, stack_events_on_files
 from vessel_risk.pipeline.scoring import Scorer, choose_scorer
 from vessel_risk.pipeline.stages import OnStage, References, _noop, check_frame, concat
 from vessel_risk.pipeline.tasks import (
@@ -100,6 +100,7 @@ from vessel_risk.pipeline.tasks import (
     SecondPassResult,
     first_pass_task,
     gaps_file,
+    heap_returns_large_blocks,
     peak_memory_mib,
     positions_file,
     second_pass_task,
@@ -291,6 +292,7 @@ def run(
     """
     from vessel_risk.pipeline.report import write_report
 
+    heap_returns_large_blocks()  # freed column arrays go back to the system (tasks.py)
     store = config.position_store
     if store is not None and (store / "store.json").is_file():
         # A store that takes appended days runs incrementally, its partitions mapped by
@@ -360,14 +362,26 @@ def run(
             )
             shown = [p.shown for p in passes.second]
             encounters, vessels = passes.encounters, passes.vessels
-            events = stack_events(
+            # The gaps stay in the work files (the one table that grows with messages):
+            # counted, written and read as evidence a window at a time, in here.
+            events, gaps = stack_events_on_files(
                 [p.events for p in passes.second],
                 encounters,
                 [gaps_file(work, p.partition) for p in passes.second],
             )
-        alerts, version, counts, run_id, auto, engine = score_and_record(
-            config, events, vessels, tally, files, refs, scorer, fleets, engine, on_stage
-        )
+            alerts, version, counts, run_id, auto, engine = score_and_record(
+                config,
+                events,
+                vessels,
+                tally,
+                files,
+                refs,
+                scorer,
+                fleets,
+                engine,
+                on_stage,
+                gaps=gaps,
+            )
     finally:
         if engine is not None:
             engine.dispose()

@@ -16,6 +16,8 @@ same files, and one killed half-way leaves none.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import os
 import resource
 import sys
@@ -51,6 +53,7 @@ __all__ = [
     "StageClock",
     "encounter_tile_task",
     "finish_second_pass",
+    "heap_returns_large_blocks",
     "first_pass_task",
     "gaps_file",
     "peak_memory_mib",
@@ -65,6 +68,41 @@ def peak_memory_mib() -> float:
     """Peak resident memory of this process so far (MiB; ``ru_maxrss``)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
+MMAP_THRESHOLD_BYTES = 1 << 20
+"""Blocks of at least this many bytes get their own memory map from glibc's ``malloc``
+(:func:`heap_returns_large_blocks`)."""
+
+_M_MMAP_THRESHOLD = -3  # glibc's <malloc.h>
+
+
+def heap_returns_large_blocks() -> bool:
+    """Have glibc's ``malloc`` give every block of :data:`MMAP_THRESHOLD_BYTES` or more
+    its own memory map, so the arrays of a stage go back to the system when freed.
+
+    By default glibc raises its threshold (128 KiB) up to 32 MiB as large blocks are
+    freed, so most column arrays of a run land in its heap; once freed, they stay in
+    the process between live objects, and each later stage's peak is added to what the
+    earlier ones left (measured on the decoded CSV of ``bench_aisdb.py``: the driver at
+    812 MiB after the partition passes, 752 MiB with this; benchmarks/README.md, issue
+    15 session 7). A fixed threshold also stops that raising. It applies to blocks the
+    heap has no free room for, so it is set as a process starts its work (the run, each
+    worker's first partition task); a no-op where the C library is not glibc.
+
+    Returns
+    -------
+    bool
+        True when the threshold was set.
+    """
+    name = ctypes.util.find_library("c")
+    if sys.platform != "linux" or not name:
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
+    except (OSError, AttributeError):
+        return False
 
 
 def write_atomic(frame: pd.DataFrame, path: Path) -> None:
@@ -219,6 +257,7 @@ def first_pass_task(
         to :func:`positions_file` and the encounter grid to ``work/grid/window=W/``
         (:func:`~vessel_risk.pipeline.tiles.write_grid`).
     """
+    heap_returns_large_blocks()  # on a worker, its first task sets it
     positions, static = read_partition(store, partition)
     clock = StageClock(on_stage)
     part = first_pass(PartitionWork(positions, static), refs, validate=validate, on_stage=clock)
