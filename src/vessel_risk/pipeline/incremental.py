@@ -66,6 +66,7 @@ from vessel_risk.pipeline.stages import OnStage, References, _noop, concat
 from vessel_risk.pipeline.tasks import (
     SecondPassResult,
     gaps_file,
+    heap_returns_large_blocks,
     peak_memory_mib,
     positions_file,
 )
@@ -421,6 +422,7 @@ def run_store(
                     cpu[stage] = cpu.get(stage, 0.0) + took
                 if cluster.distributed:
                     peak[task.worker] = max(peak.get(task.worker, 0.0), task.peak_mib)
+            heap_returns_large_blocks()  # the driver's end: freed arrays go back (tasks.py)
             write_geoparquet_files(  # GeoParquet 1.1 (geo.geoparquet)
                 [positions_file(work, n, final=True) for n in parts],
                 out_dir / "positions.parquet",

@@ -53,7 +53,6 @@ from vessel_risk.pipeline.tasks import (
     StageClock,
     _worker,
     finish_second_pass,
-    heap_returns_large_blocks,
     peak_memory_mib,
 )
 from vessel_risk.pipeline.tiles import string_mmsi, write_grid
@@ -240,7 +239,6 @@ def incremental_first_task(
         The partition's frames are kept in ``cache`` for pass 2 and the next run; its
         encounter grid goes to ``work/grid/`` (:func:`~vessel_risk.pipeline.tiles.write_grid`).
     """
-    heap_returns_large_blocks()  # on a worker, its first task sets it
     clock = StageClock(on_stage)
     p1, meta = _first(
         Path(store), partition, refs, Path(cache), touched, validate=validate, on_stage=clock

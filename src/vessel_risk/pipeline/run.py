@@ -292,7 +292,6 @@ def run(
     """
     from vessel_risk.pipeline.report import write_report
 
-    heap_returns_large_blocks()  # freed column arrays go back to the system (tasks.py)
     store = config.position_store
     if store is not None and (store / "store.json").is_file():
         # A store that takes appended days runs incrementally, its partitions mapped by
@@ -355,6 +354,7 @@ def run(
                     on_progress=_with_partitions(on_progress or _no_progress, on_partition),
                 )
             quarantine.close()
+            heap_returns_large_blocks()  # the driver's end: freed arrays go back (tasks.py)
             write_geoparquet_files(  # GeoParquet 1.1 (geo.geoparquet)
                 [positions_file(work, n, final=True) for n in parts],
                 out_dir / "positions.parquet",

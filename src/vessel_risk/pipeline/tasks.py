@@ -84,11 +84,12 @@ def heap_returns_large_blocks() -> bool:
     By default glibc raises its threshold (128 KiB) up to 32 MiB as large blocks are
     freed, so most column arrays of a run land in its heap; once freed, they stay in
     the process between live objects, and each later stage's peak is added to what the
-    earlier ones left (measured on the decoded CSV of ``bench_aisdb.py``: the driver at
-    812 MiB after the partition passes, 752 MiB with this; benchmarks/README.md, issue
-    15 session 7). A fixed threshold also stops that raising. It applies to blocks the
-    heap has no free room for, so it is set as a process starts its work (the run, each
-    worker's first partition task); a no-op where the C library is not glibc.
+    earlier ones left. It applies to blocks the heap has no free room for. The run sets
+    it in the driver after the partition passes, for the stacking, scoring and writing
+    at its end (decoded CSV of ``bench_aisdb.py``: whole-run peak 1,089 -> 993 MiB).
+    Not during the passes: there every large array would be a fresh memory map, and
+    the page faults cost 19 % more CPU in the whole run at 2M (benchmarks/README.md,
+    issue 15 session 7). A no-op where the C library is not glibc.
 
     Returns
     -------
@@ -257,7 +258,6 @@ def first_pass_task(
         to :func:`positions_file` and the encounter grid to ``work/grid/window=W/``
         (:func:`~vessel_risk.pipeline.tiles.write_grid`).
     """
-    heap_returns_large_blocks()  # on a worker, its first task sets it
     positions, static = read_partition(store, partition)
     clock = StageClock(on_stage)
     part = first_pass(PartitionWork(positions, static), refs, validate=validate, on_stage=clock)
