@@ -158,10 +158,26 @@ def _position_frame(rows: pd.DataFrame, source: str) -> pd.DataFrame:
     return pos[POSITION_COLUMNS]
 
 
+def _static_frame(rows: list[dict[str, object]], source: str) -> pd.DataFrame:
+    """Static report rows as typed columns (text as ``string``), with the type 24 ``part``."""
+    frame = _frame(pd.DataFrame(rows), [*STATIC_COLUMNS, "part"], source)
+    for col in [*_TEXT_COLUMNS, "part"]:
+        frame[col] = frame[col].astype("string")
+    return frame[[*STATIC_COLUMNS, "part"]]
+
+
 def _finish(
-    out: _Decoded, batches: list[pd.DataFrame], source: str, read: _BoundedLines | None
+    out: _Decoded,
+    batches: list[pd.DataFrame],
+    source: str,
+    read: _BoundedLines | None,
+    static_frames: list[pd.DataFrame] | None = None,
 ) -> IngestResult:
-    """The result of a decoded log: frames, quarantine and report."""
+    """The result of a decoded log: frames, quarantine and report.
+
+    ``batches`` are position frames already made, ``static_frames`` static ones
+    (:func:`_static_frame`); the rows still in ``out`` follow them.
+    """
     if read is not None:  # lines the reader held back: counted as blank by the decoder
         out.quarantine.extend(read.quarantine)
         out.counts["blank_or_comment_lines"] -= read.too_long
@@ -169,12 +185,13 @@ def _finish(
         batches.append(_position_frame(pd.DataFrame(out.positions), source))
     out.positions = []
     pos = batches[0] if len(batches) == 1 else pd.concat(batches, ignore_index=True)
+    frames = list(static_frames or [])
+    if out.static or not frames:
+        frames.append(_static_frame(out.static, source))
+    out.static = []
     static = join_class_b_halves(
-        _frame(pd.DataFrame(out.static), [*STATIC_COLUMNS, "part"], source)
+        frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     )
-    for col in _TEXT_COLUMNS:
-        if col in static.columns:
-            static[col] = static[col].astype("string")
     positions = pos.reset_index(drop=True)
     static = static[STATIC_COLUMNS].reset_index(drop=True)
     quarantine = _stack_quarantine(
@@ -315,16 +332,8 @@ def _positions_chunk(positions: pd.DataFrame, source: str) -> IngestResult:
         "naive_timestamps": 0,
         "quarantined_by_reason": {},
     }
-    return IngestResult(positions, _empty_static(source), _stack_quarantine([]), [report])
-
-
-def _empty_static(source: str) -> pd.DataFrame:
-    """A typed static frame of no rows."""
-    static = _frame(pd.DataFrame([]), [*STATIC_COLUMNS, "part"], source)
-    for col in _TEXT_COLUMNS:
-        if col in static.columns:
-            static[col] = static[col].astype("string")
-    return static[STATIC_COLUMNS].reset_index(drop=True)
+    static = _static_frame([], source)[STATIC_COLUMNS]
+    return IngestResult(positions, static, _stack_quarantine([]), [report])
 
 
 def _vector_chunks(read: _BoundedLines, source: str, block_lines: int) -> Iterator[IngestResult]:
@@ -332,16 +341,20 @@ def _vector_chunks(read: _BoundedLines, source: str, block_lines: int) -> Iterat
     chunk per block with positions, then the static reports, quarantine and counts."""
     out = _Decoded()
     decoder = LineDecoder(out)
+    static: list[pd.DataFrame] = []  # as columns block by block: a dict a row is ~600 B
     first = 1
     for lines in read.blocks(block_lines):
         positions = _block_positions(lines, first, decoder, source)
         first += len(lines)
         del lines
+        if out.static:
+            static.append(_static_frame(out.static, source))
+            out.static = []
         if len(positions):
             yield _positions_chunk(positions, source)
         del positions
     decoder.finish()
-    yield _finish(out, [], source, read)
+    yield _finish(out, [], source, read, static)
 
 
 def iter_nmea(
