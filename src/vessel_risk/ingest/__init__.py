@@ -41,7 +41,7 @@ ValueError naming the file and the column.
 from vessel_risk.ingest.csv import CHUNK_BYTES
 from vessel_risk.ingest.dialects import UnknownDialectError, detect_dialect, sniff
 from vessel_risk.ingest.limits import DEFAULT_LIMITS, RAW_KEPT_CHARS, IngestLimits
-from vessel_risk.ingest.nmea_reader import decoded_frames, read_nmea
+from vessel_risk.ingest.nmea_reader import decoded_frames, iter_nmea, read_nmea
 from vessel_risk.ingest.parquet import CHUNK_ROWS
 from vessel_risk.ingest.quarantine import raw_text
 from vessel_risk.ingest.readers import iter_ais, read_ais, read_many
@@ -93,6 +93,7 @@ __all__ = [
     "raw_text",
     "read_ais",
     "read_many",
+    "iter_nmea",
     "read_nmea",
     "read_partition",
     "read_store",

@@ -2,11 +2,15 @@
 
 :mod:`vessel_risk.ingest.nmea` decodes lines of text and knows nothing of files or
 frames; this module reads a log's lines (bytes that are not UTF-8 as Latin-1) and
-builds the same frames and report as the other readers. A log is read whole, since
-multipart messages and the two halves of class B static reports are joined across it.
-The report adds the decoder's counts (``messages_decoded``, ``multipart_messages``,
-``undated_messages``, ``bad_tag_block_checksum``, ``blank_or_comment_lines``) and the
-number of ``vessels``.
+builds the same frames and report as the other readers. :func:`iter_nmea` reads a log
+in blocks of :data:`BLOCK_LINES` lines and yields each block's position reports as
+they are decoded, so the position store (:func:`~vessel_risk.ingest.store.write_store`)
+never holds the whole log's frame; multipart messages are joined across blocks (the
+decoder's state carries over), and the static reports (whose two class B halves are
+joined across the whole log), the quarantine and the decoder's counts come with the
+last chunk. :func:`read_nmea` stacks the chunks. The report adds the decoder's counts
+(``messages_decoded``, ``multipart_messages``, ``undated_messages``,
+``bad_tag_block_checksum``, ``blank_or_comment_lines``) and the number of ``vessels``.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from vessel_risk.ingest.nmea import (
 from vessel_risk.ingest.nmea import _decode as _decode_message
 from vessel_risk.ingest.nmea_vector import decode_block
 from vessel_risk.ingest.quarantine import _stack_quarantine
-from vessel_risk.ingest.result import IngestResult
+from vessel_risk.ingest.result import IngestResult, merge_reports
 from vessel_risk.ingest.schemas import (
     IDENTITY_FIELDS,
     NUMERIC,
@@ -130,6 +134,11 @@ class _BoundedLines:
 _TEXT_COLUMNS = [*IDENTITY_FIELDS, "destination", "ais_class", "mmsi", "source"]
 BLOCK_LINES = 65_536
 """Lines framed and decoded together by the vectorised reader (about 5 MiB of NMEA)."""
+NMEA_BATCH_ROWS = 1_000_000
+"""Position rows the store holds (as Arrow, about 100 B a row) before writing an NMEA
+log's (:class:`~vessel_risk.ingest.store_split.SplitBatches`): its chunks are blocks of
+about 60,000 rows, and written every 200,000 rows a partition of the 1.8M-line file of
+``bench_aisdb.py`` came in 7 files, whose reading cost the run 1.4 s of page faults."""
 
 
 def _frame(rows: pd.DataFrame, columns: list[str], source: str) -> pd.DataFrame:
@@ -154,10 +163,26 @@ def _position_frame(rows: pd.DataFrame, source: str) -> pd.DataFrame:
     return pos[POSITION_COLUMNS]
 
 
+def _static_frame(rows: list[dict[str, object]], source: str) -> pd.DataFrame:
+    """Static report rows as typed columns (text as ``string``), with the type 24 ``part``."""
+    frame = _frame(pd.DataFrame(rows), [*STATIC_COLUMNS, "part"], source)
+    for col in [*_TEXT_COLUMNS, "part"]:
+        frame[col] = frame[col].astype("string")
+    return frame[[*STATIC_COLUMNS, "part"]]
+
+
 def _finish(
-    out: _Decoded, batches: list[pd.DataFrame], source: str, read: _BoundedLines | None
+    out: _Decoded,
+    batches: list[pd.DataFrame],
+    source: str,
+    read: _BoundedLines | None,
+    static_frames: list[pd.DataFrame] | None = None,
 ) -> IngestResult:
-    """The result of a decoded log: frames, quarantine and report."""
+    """The result of a decoded log: frames, quarantine and report.
+
+    ``batches`` are position frames already made, ``static_frames`` static ones
+    (:func:`_static_frame`); the rows still in ``out`` follow them.
+    """
     if read is not None:  # lines the reader held back: counted as blank by the decoder
         out.quarantine.extend(read.quarantine)
         out.counts["blank_or_comment_lines"] -= read.too_long
@@ -165,12 +190,13 @@ def _finish(
         batches.append(_position_frame(pd.DataFrame(out.positions), source))
     out.positions = []
     pos = batches[0] if len(batches) == 1 else pd.concat(batches, ignore_index=True)
+    frames = list(static_frames or [])
+    if out.static or not frames:
+        frames.append(_static_frame(out.static, source))
+    out.static = []
     static = join_class_b_halves(
-        _frame(pd.DataFrame(out.static), [*STATIC_COLUMNS, "part"], source)
+        frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     )
-    for col in _TEXT_COLUMNS:
-        if col in static.columns:
-            static[col] = static[col].astype("string")
     positions = pos.reset_index(drop=True)
     static = static[STATIC_COLUMNS].reset_index(drop=True)
     quarantine = _stack_quarantine(
@@ -295,21 +321,108 @@ def _block_positions(
     return _position_frame(rows.reset_index(drop=True), source)
 
 
-def _vector_frames(read: _BoundedLines, source: str) -> IngestResult:
-    """A log read in blocks of :data:`BLOCK_LINES` lines, position reports vectorised."""
+def _positions_chunk(positions: pd.DataFrame, source: str) -> IngestResult:
+    """One block's position reports as a chunk: no static report, nothing quarantined.
+
+    Its report has the keys of :func:`_finish`'s up to ``naive_timestamps`` (so the
+    merged report keeps their order); the decoder's counts come with the last chunk.
+    """
+    report: dict[str, object] = {
+        "source": source,
+        "dialect": "nmea",
+        "rows_in": len(positions),
+        "positions": len(positions),
+        "static_reports": 0,
+        "quarantined": 0,
+        "naive_timestamps": 0,
+        "quarantined_by_reason": {},
+    }
+    static = _static_frame([], source)[STATIC_COLUMNS]
+    return IngestResult(positions, static, _stack_quarantine([]), [report])
+
+
+def _vector_chunks(read: _BoundedLines, source: str, block_lines: int) -> Iterator[IngestResult]:
+    """A log read in blocks of ``block_lines`` lines, position reports vectorised: one
+    chunk per block with positions, then the static reports, quarantine and counts."""
     out = _Decoded()
     decoder = LineDecoder(out)
-    batches: list[pd.DataFrame] = []
+    static: list[pd.DataFrame] = []  # as columns block by block: a dict a row is ~600 B
     first = 1
-    for lines in read.blocks(BLOCK_LINES):
-        batches.append(_block_positions(lines, first, decoder, source))
+    for lines in read.blocks(block_lines):
+        positions = _block_positions(lines, first, decoder, source)
         first += len(lines)
+        del lines
+        if out.static:
+            static.append(_static_frame(out.static, source))
+            out.static = []
+        if len(positions):
+            yield _positions_chunk(positions, source)
+        del positions
     decoder.finish()
-    return _finish(out, batches, source, read)
+    yield _finish(out, [], source, read, static)
+
+
+def iter_nmea(
+    path: str | Path,
+    *,
+    limits: IngestLimits = DEFAULT_LIMITS,
+    vectorised: bool = True,
+    block_lines: int = BLOCK_LINES,
+) -> Iterator[IngestResult]:
+    """Read a raw NMEA 0183 AIS log (plain or gzipped) chunk by chunk.
+
+    Each block of ``block_lines`` lines that holds position reports yields them
+    (in the order :func:`read_nmea` gives them, line numbers the file's); the last
+    chunk holds the static reports (class B halves joined across the whole log), the
+    quarantine and, in its report, the decoder's counts for the whole file
+    (``messages_decoded``, ``vessels``, ...). Memory is bounded by a block, the static
+    reports and the quarantine, not by the log's position reports. The chunks' reports
+    merge (:func:`~vessel_risk.ingest.result.merge_reports`) into :func:`read_nmea`'s.
+
+    Parameters
+    ----------
+    path : str or Path
+    limits : IngestLimits, optional
+        As :func:`read_nmea`.
+    vectorised : bool, default True
+        False: one chunk, every line decoded with pyais (the reference).
+    block_lines : int, default :data:`BLOCK_LINES`
+        Lines framed and decoded together (at least 1); the chunks stack to the same
+        frames whatever it is.
+
+    Yields
+    ------
+    IngestResult
+        At least one (the last, even for an empty log). Every chunk balances on its own.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist (before the first chunk).
+    ValueError
+        If ``block_lines`` is below 1.
+    """
+    if block_lines < 1:
+        raise ValueError(
+            f"The 'block_lines' parameter of iter_nmea must be at least 1. Got {block_lines!r} "
+            "instead."
+        )
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"The AIS file {str(path)!r} does not exist.")
+    lines = _BoundedLines(path, limits)
+    if not vectorised:
+        yield decoded_frames(lines, source=path.name, _read=lines)
+        return
+    yield from _vector_chunks(lines, path.name, block_lines)
 
 
 def read_nmea(
-    path: str | Path, *, limits: IngestLimits = DEFAULT_LIMITS, vectorised: bool = True
+    path: str | Path,
+    *,
+    limits: IngestLimits = DEFAULT_LIMITS,
+    vectorised: bool = True,
+    block_lines: int = BLOCK_LINES,
 ) -> IngestResult:
     """Read a raw NMEA 0183 AIS log (plain or gzipped), see :mod:`vessel_risk.ingest.nmea`.
 
@@ -323,6 +436,8 @@ def read_nmea(
         Decode single-sentence position reports (types 1, 2, 3, 18, 27) in blocks with
         numpy (:mod:`vessel_risk.ingest.nmea_vector`), every other line with pyais;
         False: every line with pyais (the reference). Both give equal results.
+    block_lines : int, default :data:`BLOCK_LINES`
+        As :func:`iter_nmea` (the chunks it yields are stacked here).
 
     Returns
     -------
@@ -335,11 +450,17 @@ def read_nmea(
     ------
     FileNotFoundError
         If ``path`` does not exist.
+    ValueError
+        If ``block_lines`` is below 1.
     """
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"The AIS file {str(path)!r} does not exist.")
-    lines = _BoundedLines(path, limits)
-    if not vectorised:
-        return decoded_frames(lines, source=path.name, _read=lines)
-    return _vector_frames(lines, source=path.name)
+    chunks = list(iter_nmea(path, limits=limits, vectorised=vectorised, block_lines=block_lines))
+    if len(chunks) == 1:
+        return chunks[0]
+    *blocks, last = chunks
+    positions = [c.positions for c in blocks]
+    return IngestResult(
+        positions[0] if len(positions) == 1 else pd.concat(positions, ignore_index=True),
+        last.static,
+        last.quarantine,
+        [merge_reports([f for c in chunks for f in c.files])],
+    )

@@ -27,7 +27,7 @@ from vessel_risk.ingest.csv import iter_csv
 from vessel_risk.ingest.dialects import sniff
 from vessel_risk.ingest.geopackage import iter_geopackage
 from vessel_risk.ingest.limits import DEFAULT_LIMITS, IngestLimits
-from vessel_risk.ingest.nmea_reader import read_nmea
+from vessel_risk.ingest.nmea_reader import iter_nmea
 from vessel_risk.ingest.parquet import CHUNK_ROWS, iter_parquet
 from vessel_risk.ingest.quarantine import _stack_quarantine
 from vessel_risk.ingest.result import IngestResult, merge_reports
@@ -175,8 +175,10 @@ def iter_ais(
     """Read one AIS file chunk by chunk, so memory does not grow with the file.
 
     CSV (gzipped or not) is cut into blocks of whole lines of about ``chunk_bytes``,
-    Parquet into batches of ``chunk_rows`` rows; raw NMEA is read whole (multipart
-    messages and class B halves are joined across the log). Every chunk is read as
+    Parquet into batches of ``chunk_rows`` rows; raw NMEA yields the position reports
+    of each block of lines, then the static reports, quarantine and decoder counts of
+    the whole log (multipart messages and class B halves are joined across it:
+    :func:`~vessel_risk.ingest.nmea_reader.iter_nmea`). Every chunk is read as
     :func:`read_ais` reads a file and balances on its own; line numbers are the
     file's. Decisions about the whole file are made once: the text encoding and the
     order of ``dd/mm/yyyy`` dates (a pass over the timestamp column, only when the file
@@ -222,7 +224,7 @@ def iter_ais(
         raise FileNotFoundError(f"The AIS file {str(path)!r} does not exist.")
     kind = sniff(path)
     if kind == "nmea":
-        yield read_nmea(path, limits=limits)
+        yield from iter_nmea(path, limits=limits)
         return
     if kind == "parquet":
         yield from iter_parquet(path, chunk_rows=chunk_rows, limits=limits)

@@ -35,6 +35,7 @@ import pyarrow.parquet as pq
 
 from vessel_risk.frames import empty_frame
 from vessel_risk.ingest.limits import DEFAULT_LIMITS, IngestLimits
+from vessel_risk.ingest.nmea_reader import NMEA_BATCH_ROWS
 from vessel_risk.ingest.quarantine import _stack_quarantine
 from vessel_risk.ingest.readers import iter_ais
 from vessel_risk.ingest.result import IngestResult, merge_reports
@@ -419,6 +420,8 @@ def _ingest_files(
         }
         try:
             for k, r in enumerate(iter_ais(path, limits=limits, chunk_rows=STORE_CHUNK_ROWS)):
+                if r.files[0].get("dialect") == "nmea":  # small chunks: fewer files to read
+                    batches["positions"].rows = NMEA_BATCH_ROWS
                 for kind, frame in (("positions", r.positions), ("static", r.static)):
                     if frame.empty:
                         continue
