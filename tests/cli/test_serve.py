@@ -66,3 +66,18 @@ def test_the_api_logs_the_warning_at_startup(database, monkeypatch, caplog):
     assert [r.getMessage()[:60] for r in caplog.records] == [
         "VESSEL_RISK_SECRET_KEY is not set: agency secrets and crew p"
     ]
+
+
+def test_serve_warns_of_plain_text_whatever_the_log_level(database, monkeypatch):
+    """Review (s7): the warning now comes only from create_app's log, so an operator who
+    sets VESSEL_RISK_LOG_LEVEL=ERROR is never told secrets are stored as plain text (the
+    CLI printed it unconditionally before)."""
+    url, served = database
+    monkeypatch.delenv("VESSEL_RISK_SECRET_KEY", raising=False)
+    result = CliRunner().invoke(
+        app,
+        ["serve", "--db", url],
+        env={"COLUMNS": "300", "VESSEL_RISK_LOG_LEVEL": "ERROR"},
+    )
+    assert result.exit_code == 0, result.output
+    assert "stored in the database as plain text" in " ".join(result.output.split())

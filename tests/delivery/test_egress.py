@@ -343,3 +343,28 @@ def test_every_address_shares_one_connect_deadline(monkeypatch):
         backend.connect_tcp("many.example", 443, timeout=0.4)
     assert 2 <= len(given) <= 4  # not all 8 addresses
     assert given == sorted(given, reverse=True) and given[0] <= 0.4
+
+
+def test_stalled_lookups_of_one_name_do_not_refuse_every_other_name(monkeypatch):
+    """Review (s7): four lookups stalled on a subscriber's DNS hold all four pool
+    threads past their timeout, so a later lookup of any name waits in the queue and is
+    refused. A subscriber who controls their DNS must not stop every other delivery."""
+    import socket
+    import threading
+
+    release = threading.Event()
+    real = socket.getaddrinfo
+
+    def stalled(host, *args, **kwargs):
+        if host.startswith("stalled"):
+            release.wait(30)
+        return real("localhost", *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", stalled)
+    try:
+        for i in range(4):
+            with pytest.raises(EgressRefused):
+                resolve_vetted(f"stalled{i}.example", 80, allow_local=True, timeout_s=0.2)
+        assert resolve_vetted("localhost", 80, allow_local=True, timeout_s=2)
+    finally:
+        release.set()

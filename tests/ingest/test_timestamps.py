@@ -84,3 +84,16 @@ def test_all_null_and_empty_columns():
     got = _compact_utc(pd.Series([None, None], dtype="string"), None)
     assert got is not None and got.isna().all()
     assert str(got.dtype) == "datetime64[ns, UTC]"
+
+
+def test_iso_utc_times_keep_their_rows_on_any_index():
+    """Review (s7, latent since 687558c): the all-"Z" pyarrow cast is put back with
+    ``pd.Series(Series, index=raw.index)``, which realigns by label, so a column not on a
+    0..n-1 index gets other rows' times or NaT (and would be quarantined)."""
+    raw = pd.Series(
+        ["2021-07-01T00:00:00Z", "2021-07-02T00:00:00Z", "2021-07-03T00:00:00Z"],
+        index=[5, 6, 7],
+        dtype="string",
+    )
+    ts, _, _ = _parse_timestamps(raw)
+    assert ts.tolist() == pd.to_datetime(raw.tolist(), utc=True).tolist()
