@@ -368,3 +368,36 @@ def test_stalled_lookups_of_one_name_do_not_refuse_every_other_name(monkeypatch)
         assert resolve_vetted("localhost", 80, allow_local=True, timeout_s=2)
     finally:
         release.set()
+
+
+def test_a_name_with_an_unanswered_lookup_is_refused_at_once_until_it_ends(monkeypatch):
+    """Retries of a stalled name do not pile up threads: while its lookup is still
+    running the name is refused without a new one, and resolves again once it ends."""
+    import socket
+    import threading
+
+    from vessel_risk.delivery import egress
+
+    release, calls = threading.Event(), []
+    real = socket.getaddrinfo
+
+    def stalled(host, *args, **kwargs):
+        if host == "slow.example":
+            calls.append(host)
+            release.wait(30)
+        return real("localhost", *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", stalled)
+    try:
+        with pytest.raises(EgressRefused, match="no answer within 0.2 s"):
+            resolve_vetted("slow.example", 80, allow_local=True, timeout_s=0.2)
+        with pytest.raises(EgressRefused, match="an earlier lookup is still unanswered"):
+            resolve_vetted("slow.example", 80, allow_local=True, timeout_s=5)
+        assert calls == ["slow.example"]  # the retry started no second lookup
+    finally:
+        release.set()
+    for _ in range(100):  # the stalled lookup's thread ends once released
+        if "slow.example" not in egress._unanswered:
+            break
+        threading.Event().wait(0.05)
+    assert resolve_vetted("slow.example", 80, allow_local=True, timeout_s=5)

@@ -50,10 +50,9 @@ from __future__ import annotations
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as LookupTimeout
 from typing import Any
 
 import httpcore
@@ -151,9 +150,43 @@ def public_address(address: str) -> bool:
 LOOKUP_TIMEOUT_S = 10.0
 """Longest a name lookup may take when the caller gives no timeout, in seconds."""
 
-# Lookups run here so they can be given up on; a lookup stalled past its timeout keeps
-# its thread until the resolver gives up, and at most this many are outstanding.
-_lookups = ThreadPoolExecutor(max_workers=4, thread_name_prefix="egress-lookup")
+# Names whose last lookup outlived its timeout and is still running. Each lookup runs on
+# its own daemon thread, so a stalled one holds nothing that other names need (a shared
+# pool was starved by four stalled names) and never delays the process's exit; a name
+# stays refused at once until its stalled lookup ends, so retries do not pile threads.
+_unanswered: set[str] = set()
+_unanswered_lock = threading.Lock()
+
+
+def _getaddrinfo(host: str, port: int, limit: float) -> list[Any]:
+    """``socket.getaddrinfo`` given up on after ``limit`` seconds (:class:`EgressRefused`)."""
+    with _unanswered_lock:
+        if host in _unanswered:
+            raise EgressRefused(f"cannot resolve {host!r}: an earlier lookup is still unanswered")
+    box: dict[str, Any] = {}
+    done = threading.Event()
+
+    def lookup() -> None:
+        try:
+            box["infos"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except BaseException as exc:  # handed to the caller
+            box["error"] = exc
+        finally:
+            done.set()
+            with _unanswered_lock:
+                _unanswered.discard(host)
+
+    threading.Thread(target=lookup, name="egress-lookup", daemon=True).start()
+    if not done.wait(max(limit, 0.0)):
+        with _unanswered_lock:
+            _unanswered.add(host)
+            if done.is_set():  # it ended between the wait and the lock
+                _unanswered.discard(host)
+        raise EgressRefused(f"cannot resolve {host!r}: no answer within {limit:g} s")
+    if "error" in box:
+        raise box["error"]
+    infos: list[Any] = box["infos"]
+    return infos
 
 
 def resolve_vetted(
@@ -187,12 +220,8 @@ def resolve_vetted(
         which one a later connection would use is not ours to know).
     """
     limit = LOOKUP_TIMEOUT_S if timeout_s is None else timeout_s
-    lookup = _lookups.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
-        infos = lookup.result(timeout=max(limit, 0.0))
-    except LookupTimeout as exc:
-        lookup.cancel()  # not started yet: never runs
-        raise EgressRefused(f"cannot resolve {host!r}: no answer within {limit:g} s") from exc
+        infos = _getaddrinfo(host, port, limit)
     except (socket.gaierror, UnicodeError) as exc:
         raise EgressRefused(f"cannot resolve {host!r}: {exc}") from exc
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
