@@ -85,7 +85,7 @@ def database_url(settings: Settings) -> str:
     )
 
 
-def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
+def create_app(settings: Settings, *, engine: Any = None, warn_plaintext: bool = True) -> FastAPI:
     """The vessel-risk API and dashboard.
 
     Parameters
@@ -95,6 +95,9 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
     engine : sqlalchemy Engine, optional
         Use this engine (tests); default: one for :func:`database_url`. The schema must
         already be migrated (``vessel_risk.db.engine.migrate``).
+    warn_plaintext : bool, default True
+        Log :data:`vessel_risk.db.crypto.PLAINTEXT_WARNING` when no key is set;
+        ``vessel-risk serve`` prints it itself, whatever the log level, and passes False.
 
     Returns
     -------
@@ -107,7 +110,7 @@ def create_app(settings: Settings, *, engine: Any = None) -> FastAPI:
         If ``VESSEL_RISK_SECRET_KEY`` is set but not Fernet keys. Unset, a warning is
         logged (:data:`vessel_risk.db.crypto.PLAINTEXT_WARNING`).
     """
-    if not encryption_configured():
+    if not encryption_configured() and warn_plaintext:
         log.warning(PLAINTEXT_WARNING)
     app = VesselRiskAPI(
         title="vessel-risk",

@@ -44,7 +44,7 @@ def serve(
     from vessel_risk.api.access import ApiClient, create_client
     from vessel_risk.api.app import database_url as run_database_url
     from vessel_risk.cli.database import open_database
-    from vessel_risk.db.crypto import encryption_configured
+    from vessel_risk.db.crypto import PLAINTEXT_WARNING, encryption_configured
 
     overrides: dict[str, object] = {}
     if run_dir is not None:
@@ -58,10 +58,12 @@ def serve(
         url = run_database_url(settings)
     except ValueError as exc:
         raise _fail(str(exc)) from exc
-    try:  # a bad key is refused here; a missing one is warned of once, by create_app's log
-        encryption_configured()
+    try:
+        encrypted = encryption_configured()
     except ValueError as exc:
         raise _fail(str(exc)) from exc
+    if not encrypted:  # printed whatever the log level; the app then does not log it again
+        console.print(f"[bold yellow]warning:[/bold yellow] {PLAINTEXT_WARNING}")
     engine = open_database(url)
     with Session(engine) as session, session.begin():
         if session.scalars(select(ApiClient).limit(1)).first() is None:
@@ -76,7 +78,7 @@ def serve(
     )
     # log_config=None: uvicorn's loggers write through the one handler (vessel_risk.logs).
     uvicorn.run(
-        create_app(settings, engine=engine),
+        create_app(settings, engine=engine, warn_plaintext=False),
         host=host,
         port=port,
         log_level=settings.log_level.lower(),
