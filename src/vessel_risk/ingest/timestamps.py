@@ -86,12 +86,12 @@ def _parse_timestamps(
     arr = pc.utf8_trim_whitespace(pa.array(raw.astype(ARROW_STRING), from_pandas=True))
     utc = _iso_utc(arr)
     if utc is not None:  # every value ISO 8601 in UTC ("Z"): nothing naive, no slash
-        ts = pd.Series(utc.to_pandas(), index=raw.index).astype("datetime64[ns, UTC]")
+        ts = pd.Series(utc.to_pandas().array, index=raw.index).astype("datetime64[ns, UTC]")
         return ts.where((ts.dt.year >= 1990) & (ts.dt.year <= 2100)), 0, None
     zoned = pc.fill_null(pc.match_substring_regex(arr, _ZONE), True)
     naive = int(pc.sum(pc.and_(pc.invert(zoned), pc.not_equal(arr, ""))).as_py() or 0)
     arr = pc.replace_substring_regex(arr, pattern=r"(?i)\s*(UTC|GMT)\s*$", replacement="")
-    cleaned = pd.Series(arr.to_pandas(types_mapper=pd.ArrowDtype), index=raw.index).astype(
+    cleaned = pd.Series(arr.to_pandas(types_mapper=pd.ArrowDtype).array, index=raw.index).astype(
         ARROW_STRING
     )
     found = _slash_day_first(cleaned)
