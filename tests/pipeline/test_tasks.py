@@ -221,3 +221,46 @@ print(held - resident_mib())
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
     )
     assert float(done.stdout) >= 12
+
+
+def test_a_later_run_in_the_process_gets_the_large_threshold_back():
+    """heap_keeps_large_blocks undoes the small threshold (review: a second run() in one
+    process ran its partition passes with it): a 16 MiB array then comes from the heap,
+    not its own memory map (glibc's count of mapped blocks, ``mallinfo2().hblks``), as
+    under glibc's settled default. Without the small threshold it does nothing."""
+    import subprocess
+    import sys
+
+    if sys.platform != "linux":
+        pytest.skip("glibc's malloc only")
+    script = """
+import ctypes, ctypes.util
+import numpy as np
+from vessel_risk.pipeline.tasks import heap_keeps_large_blocks, heap_returns_large_blocks
+
+class Info(ctypes.Structure):
+    _fields_ = [(n, ctypes.c_size_t) for n in (
+        "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost"
+    ).split()]  # glibc's struct mallinfo2, whole (it is returned by value)
+
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.mallinfo2.restype = Info
+
+def mapped_with(size):
+    before = libc.mallinfo2().hblks
+    array = np.ones(size, dtype="uint8")
+    mapped = libc.mallinfo2().hblks - before
+    del array
+    return mapped
+
+assert heap_keeps_large_blocks() is False  # never set: glibc's own behaviour kept
+assert heap_returns_large_blocks() is True
+small = mapped_with(16 * 2**20)
+assert heap_keeps_large_blocks() is True
+assert heap_keeps_large_blocks() is False  # once
+print(small, mapped_with(16 * 2**20))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert done.stdout.split() == ["1", "0"]

@@ -100,6 +100,7 @@ from vessel_risk.pipeline.tasks import (
     SecondPassResult,
     first_pass_task,
     gaps_file,
+    heap_keeps_large_blocks,
     heap_returns_large_blocks,
     peak_memory_mib,
     positions_file,
@@ -292,6 +293,7 @@ def run(
     """
     from vessel_risk.pipeline.report import write_report
 
+    heap_keeps_large_blocks()  # an earlier run in this process set the small threshold
     store = config.position_store
     if store is not None and (store / "store.json").is_file():
         # A store that takes appended days runs incrementally, its partitions mapped by

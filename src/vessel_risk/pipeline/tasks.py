@@ -53,6 +53,7 @@ __all__ = [
     "StageClock",
     "encounter_tile_task",
     "finish_second_pass",
+    "heap_keeps_large_blocks",
     "heap_returns_large_blocks",
     "first_pass_task",
     "gaps_file",
@@ -75,6 +76,18 @@ MMAP_THRESHOLD_BYTES = 1 << 20
 (:func:`heap_returns_large_blocks`)."""
 
 _M_MMAP_THRESHOLD = -3  # glibc's <malloc.h>
+_GLIBC_THRESHOLD_MAX = 32 << 20  # DEFAULT_MMAP_THRESHOLD_MAX on 64-bit: where it settles
+_set_in_this_process = False
+
+
+def _mallopt_threshold(size: int) -> bool:
+    name = ctypes.util.find_library("c")
+    if sys.platform != "linux" or not name:
+        return False
+    try:
+        return bool(ctypes.CDLL(name).mallopt(_M_MMAP_THRESHOLD, size))
+    except (OSError, AttributeError):
+        return False
 
 
 def heap_returns_large_blocks() -> bool:
@@ -91,19 +104,37 @@ def heap_returns_large_blocks() -> bool:
     the page faults cost 19 % more CPU in the whole run at 2M (benchmarks/README.md,
     issue 15 session 7). A no-op where the C library is not glibc.
 
+    The setting lasts for the process, so :func:`heap_keeps_large_blocks` undoes it at
+    the start of a later run in the same process (a caller running several).
+
     Returns
     -------
     bool
         True when the threshold was set.
     """
-    name = ctypes.util.find_library("c")
-    if sys.platform != "linux" or not name:
+    global _set_in_this_process
+    _set_in_this_process = _mallopt_threshold(MMAP_THRESHOLD_BYTES) or _set_in_this_process
+    return _set_in_this_process
+
+
+def heap_keeps_large_blocks() -> bool:
+    """Undo :func:`heap_returns_large_blocks` before a run's partition passes.
+
+    glibc cannot be given its rising threshold back, so the threshold is set where that
+    one settles once large blocks have been freed (32 MiB, glibc's
+    ``DEFAULT_MMAP_THRESHOLD_MAX`` on 64-bit). A no-op in a process where the small
+    threshold was never set (the first run keeps glibc's own behaviour).
+
+    Returns
+    -------
+    bool
+        True when the threshold was reset.
+    """
+    global _set_in_this_process
+    if not _set_in_this_process:
         return False
-    try:
-        libc = ctypes.CDLL(name)
-        return bool(libc.mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES))
-    except (OSError, AttributeError):
-        return False
+    _set_in_this_process = not _mallopt_threshold(_GLIBC_THRESHOLD_MAX)
+    return not _set_in_this_process
 
 
 def write_atomic(frame: pd.DataFrame, path: Path) -> None:
