@@ -37,7 +37,7 @@ def test_a_run_on_a_local_cluster_shows_progress_and_worker_memory(tmp_path):
     text = " ".join(result.output.split())
     assert "Partitions run on processes (1 worker)" in text
     assert "first pass (vessel partitions)" in text and "second pass" in text
-    assert "at most" in text and "MiB in a worker (1 ran partitions)." in text
+    assert "at most" in text and "MiB in a worker; 1 worker ran partitions." in text
     assert len(pd.read_csv(out / "alerts.csv")) > 0
 
 
@@ -85,3 +85,12 @@ def test_a_store_and_outputs_at_memory_urls_give_the_local_run(tmp_path):
     finally:
         if fs.exists(base):
             fs.rm(base, recursive=True)
+
+
+def test_the_summary_says_how_many_of_the_workers_ran_partitions():
+    from vessel_risk.cli.run import _workers_ran
+
+    assert _workers_ran(1, 2, 1) == "1 of 2 workers ran partitions (the store has 1 partition)"
+    assert _workers_ran(2, 3, 4) == "2 of 3 workers ran partitions"
+    assert _workers_ran(2, 2, 4) == "2 workers ran partitions"
+    assert _workers_ran(1, None, 1) == "1 worker ran partitions"

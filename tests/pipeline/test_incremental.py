@@ -192,6 +192,9 @@ def test_a_reference_file_changed_at_the_same_path_makes_the_next_run_recompute_
     ports.iloc[::2].to_csv(path, index=False)
     again = run(RunConfig(out_dir=inc_out, position_store=inc_store, ports_path=path))
     assert again.counts["incremental"]["vessels_recomputed"] is None  # everything
+    assert again.counts["incremental"]["everything_computed_because"] == (
+        "the configuration or a reference file changed since the last run"
+    )
 
     write_store([first, second], full_store, partitions=2)
     run(RunConfig(out_dir=full_out, position_store=full_store, ports_path=path))
@@ -251,3 +254,51 @@ def test_days_appended_one_at_a_time_run_on_a_local_cluster_equal_full_runs(tmp_
             pd.read_csv(full_out / "alerts.csv", dtype=str),
         )
         assert got.alerts == want.alerts > 0
+
+
+def test_a_rerun_with_nothing_new_on_a_local_cluster_equals_the_one_in_this_process(tmp_path):
+    """Nothing appended since the last run: ``--scheduler processes`` recomputes no
+    vessel and gives the outputs of the run before (it once failed scattering the empty
+    set of touched MMSIs). A run that began rewriting the cache and stopped makes the
+    next one recompute everything and say why."""
+    from vessel_risk.ingest import write_store
+    from vessel_risk.pipeline.config import RunConfig
+    from vessel_risk.pipeline.incremental import _mark_stopped
+    from vessel_risk.pipeline.run import load_references, run
+
+    squid = pd.read_parquet(shared_file(*SQUID))
+    t = squid["timestamp"]
+    week = squid[
+        (t >= pd.Timestamp("2022-10-20", tz="UTC")) & (t < pd.Timestamp("2022-10-27", tz="UTC"))
+    ]
+    path = tmp_path / "week.parquet"
+    week.to_parquet(path, index=False)
+    refs = load_references(RunConfig(out_dir=tmp_path / "x", ais_paths=[path]))
+    store, out = tmp_path / "store", tmp_path / "out"
+    write_store([path], store, partitions=2)
+
+    def once(**where):
+        config = RunConfig(out_dir=out, position_store=store, scorer="baseline", **where)
+        return run(config, references=refs)
+
+    sync = once()
+    assert sync.counts["incremental"]["everything_computed_because"] == "first run on this output"
+    want, want_alerts = features(out), pd.read_csv(out / "alerts.csv", dtype=str)
+    got = once(scheduler="processes", workers=2)
+    assert got.counts["incremental"] == {
+        "appends_taken_in": 0,
+        "vessels_touched": 0,
+        "vessels_recomputed": 0,
+        "everything_computed_because": None,
+    }
+    pd.testing.assert_frame_equal(features(out), want)
+    pd.testing.assert_frame_equal(pd.read_csv(out / "alerts.csv", dtype=str), want_alerts)
+    assert got.alerts == sync.alerts > 0
+
+    _mark_stopped(store, out)  # what a run leaves that stops while rewriting the cache
+    again = once()
+    assert again.counts["incremental"]["vessels_recomputed"] is None
+    assert (
+        "stopped before it finished" in again.counts["incremental"]["everything_computed_because"]
+    )
+    pd.testing.assert_frame_equal(features(out), want)

@@ -254,14 +254,16 @@ def _run(
     step = c.get("incremental")
     if step:
         recomputed = step.get("vessels_recomputed")
-        console.print(
-            f"Incremental: {step.get('appends_taken_in', 0):,} new append(s) in the store; "
-            + (
-                "everything computed (first run on this output)."
-                if recomputed is None
-                else f"{recomputed:,} vessels recomputed, the rest from the last run."
+        if recomputed is None:
+            why = step.get("everything_computed_because") or "first run on this output"
+            console.print(f"Incremental store: {why}, everything computed.")
+        else:
+            new = step.get("appends_taken_in", 0)
+            console.print(
+                f"Incremental store: {new:,} new append{'s' * (new != 1)} since the last run; "
+                f"{recomputed:,} vessel{'s' * (recomputed != 1)} recomputed, "
+                "the rest from the last run."
             )
-        )
     console.print(f"Ranked {summary.alerts:,} alerts ({tiers}).")
     if scorer.model is not None:  # the indicator baseline has no domain to report
         console.print(model_domain_line(c))
@@ -283,8 +285,8 @@ def _run(
     console.print(
         f"Peak memory: {peaks.get('driver', 0):,.0f} MiB in this process"
         + (
-            f", at most {max(workers_peak):,.0f} MiB in a worker "
-            f"({len(workers_peak)} ran partitions)."
+            f", at most {max(workers_peak):,.0f} MiB in a worker; "
+            f"{_workers_ran(len(workers_peak), workers, summary.partitions)}."
             if workers_peak
             else "."
         )
@@ -301,3 +303,14 @@ def _run(
             f"{summary.auto_referred} referral notices approved automatically under "
             "agencies' own rules (auto_refer); see `vessel-risk notices list`."
         )
+
+
+def _workers_ran(ran: int, workers: int | None, partitions: int) -> str:
+    """``"2 workers ran partitions"``, or ``"1 of 2 workers ran partitions (the store
+    has 1 partition)"`` when some of the ``--workers`` had none to run."""
+    if workers is None or ran >= workers:
+        return f"{ran} worker{'s' * (ran != 1)} ran partitions"
+    text = f"{ran} of {workers} workers ran partitions"
+    if partitions < workers:
+        text += f" (the store has {partitions} partition{'s' * (partitions != 1)})"
+    return text

@@ -271,10 +271,15 @@ class Engine:
 
     def share(self, value: T) -> T:
         """``value`` as tasks should receive it: itself in this process; on a cluster, sent
-        once to every worker (and unpickled there once), not once per task."""
+        once to every worker (and unpickled there once), not once per task.
+
+        A list, tuple, set or dict is sent as one object (Dask's ``scatter`` would send
+        each element apart, and fails on an empty one, such as the empty set of MMSIs
+        of a run with nothing new)."""
         if self._client is None:
             return value
-        return self._client.scatter(value, broadcast=True, hash=False)
+        [future] = self._client.scatter([value], broadcast=True, hash=False)
+        return future
 
     def map(
         self,
@@ -333,8 +338,10 @@ class Engine:
         """Run ``function`` on each item and yield each :class:`Done` as it finishes.
 
         ``sizes`` orders the tasks on a cluster as in :meth:`map`; in this process the
-        items run in their order.
+        items run in their order. No items: nothing runs and nothing is yielded.
         """
+        if not items:
+            return
         if self._client is None:
             for index, item in enumerate(items):
                 yield Done(index, function(item, *args, **kwargs))

@@ -185,6 +185,35 @@ def mark_processed(store: str | Path, out_dir: str | Path, *, config: str | None
     tmp.replace(Path(out_dir) / STATE)
 
 
+def _mark_stopped(store: Path, out_dir: Path) -> None:
+    """Replace the folder's :data:`STATE` by one that says a run began rewriting the
+    cache: if that run stops half way, the next one recomputes everything and says why;
+    if it ends, :func:`mark_processed` replaces this state."""
+    tmp = out_dir / f".{STATE}.tmp"
+    tmp.write_text(json.dumps({"store": str(store.resolve()), "appends": 0, "stopped": True}))
+    tmp.replace(out_dir / STATE)
+
+
+def _why_everything(
+    known: dict[str, object], plan: IncrementalPlan, config: RunConfig, cache: Path
+) -> str:
+    """Why a ``--store`` run recomputes every vessel, from the folder's :data:`STATE`
+    at its start (``known``, empty when none)."""
+    if not known:
+        return "first run on this output"
+    if known.get("stopped"):
+        return (
+            "the last run on this output stopped before it finished, leaving its cache incomplete"
+        )
+    if known.get("store") != str(plan.store):
+        return "the last run on this output read another store"
+    if plan.full:
+        return "the store was written again since the last run on this output"
+    if known.get("config") != _fingerprint(config):
+        return "the configuration or a reference file changed since the last run"
+    return f"the last run's cache ({cache.name}) is missing"
+
+
 CACHE = ".incremental"
 """The folder of an output folder where a ``--store`` run keeps, per vessel partition,
 what the next run reuses: each pass's frames, the encounter grid, and the tables found
@@ -313,9 +342,7 @@ def run_store(
         known = json.loads(state.read_text()) if state.is_file() else {}
         resume = not plan.full and known.get("config") == _fingerprint(config) and cache.is_dir()
         touched = set(plan.touched["mmsi"].astype(str)) if resume else None
-        state.unlink(missing_ok=True)  # a run that stops half way leaves no reusable cache
-        if not resume:
-            shutil.rmtree(cache, ignore_errors=True)
+        why = None if resume else _why_everything(known, plan, config, cache)
         tally = RunTally()
         files = json.loads((store / "ingest_report.json").read_text())
         quarantine = _ParquetAppender(out_dir / "quarantine.parquet", empty_frame(QuarantineSchema))
@@ -330,13 +357,19 @@ def run_store(
             # In this process the stages report as they start; on a cluster, when done.
             live = None if cluster.distributed else on_stage
             replay = on_stage if cluster.distributed else _noop
-            shared = cluster.share(refs)
+            shared, only = cluster.share(refs), cluster.share(touched)
             paths = tuple(str(p.resolve()) for p in (store, work, cache))
+            # From here the tasks rewrite the cache: a run that stops half way leaves it
+            # unusable, and says so to the next run (:func:`_why_everything`). A run that
+            # fails before (a cluster that cannot start, say) leaves it as it was.
+            _mark_stopped(store, out_dir)
+            if not resume:
+                shutil.rmtree(cache, ignore_errors=True)
             progress("first pass", 0)
             # on a cluster the largest partitions start first, as in a full run
             sizes = [partition_rows(store, p) for p in parts] if cluster.distributed else None
             first: list[IncrementalFirst] = cluster.map(
-                incremental_first_task, parts, *paths, shared, cluster.share(touched),
+                incremental_first_task, parts, *paths, shared, only,
                 validate=validate, on_stage=live, on_done=lambda d, t: progress("first pass", d),
                 sizes=sizes,
             )  # fmt: skip
@@ -450,6 +483,7 @@ def run_store(
                     "appends_taken_in": plan.appends - plan.since,
                     "vessels_touched": None if touched is None else len(touched),
                     "vessels_recomputed": None if affected is None else len(affected),
+                    "everything_computed_because": why,
                 }
             },
         )
