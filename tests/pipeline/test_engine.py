@@ -406,3 +406,23 @@ def test_progress_counts_tasks_per_pass_in_this_process(tmp_path):
     assert parts == [(k, n) for k in range(n)] * 2
     windows = [t for s, _, t in steps if s == "encounters"]
     assert windows and set(windows) == {windows[0]} and windows[0] >= 1
+
+
+def test_a_local_cluster_serves_its_dashboard_on_a_free_loopback_port(recwarn):
+    """Not on :8787 of every interface, warning the user when another cluster holds it
+    (newcomer trial, session 7)."""
+    import socket
+
+    taken = socket.socket()
+    try:
+        taken.bind(("", 8787))
+        taken.listen()
+    except OSError:  # already taken by something else: the case itself
+        pass
+    try:
+        with Engine("processes", 1) as cluster:
+            link = cluster._cluster.dashboard_link
+    finally:
+        taken.close()
+    assert link.startswith("http://127.0.0.1:") and ":8787/" not in link
+    assert not [w for w in recwarn if "8787" in str(w.message)]

@@ -229,7 +229,9 @@ class Engine:
                     n_workers=self.workers,
                     threads_per_worker=1,
                     processes=True,
-                    dashboard_address=None,
+                    # None still means :8787 on every interface (and a warning when that
+                    # port is taken); a free port on loopback instead
+                    dashboard_address="127.0.0.1:0",
                     scheduler_port=0,
                 )
             self._client = Client(self._cluster)
