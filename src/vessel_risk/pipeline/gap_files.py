@@ -1,8 +1,9 @@
 """The run's AIS gaps left in the partitions' work files, read as one table in windows.
 
 The gaps are the one event table that grows with messages: the 1.8 million-row decoded
-CSV of ``benchmarks/bench_aisdb.py`` gives 1.5 million of them (about 190 MiB as a frame). :class:`GapFiles` never holds it whole: it
-keeps only the order of the stacked table (each row's place, as
+CSV of ``benchmarks/bench_aisdb.py`` gives 1.5 million of them (about 190 MiB as a
+frame). :class:`GapFiles` never holds it whole: it keeps only the order of the stacked
+table (each row's place, as
 :meth:`Events.stack <vessel_risk.pipeline.stages.Events.stack>` orders it: stably by
 ``mmsi`` over the partitions in partition order) and reads the rows a step needs, a
 window of consecutive rows at a time, from the files the second pass wrote
