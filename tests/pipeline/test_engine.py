@@ -51,6 +51,30 @@ def received(x: int, value: object) -> tuple[int, object]:
     return x, value
 
 
+def heap_blocks_mapped(size: int) -> tuple[str | None, int]:
+    """Dask's trim setting in this worker's environment, and the blocks glibc gave their
+    own memory map (``mallinfo2().hblks``) for one array of ``size`` bytes."""
+    import ctypes
+    import ctypes.util
+
+    import numpy as np
+
+    class Info(ctypes.Structure):  # glibc's struct mallinfo2, whole (returned by value)
+        _fields_ = [
+            (n, ctypes.c_size_t)
+            for n in "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks "
+            "keepcost".split()
+        ]
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c"))
+    libc.mallinfo2.restype = Info
+    before = libc.mallinfo2().hblks
+    array = np.ones(size, dtype="uint8")
+    mapped = libc.mallinfo2().hblks - before
+    del array
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), mapped
+
+
 def assert_same_outputs(got: Path, want: Path) -> None:
     """Every table equal (features to 1e-9; in fact to the bit) and the same alerts."""
     for name in TABLES:
@@ -150,6 +174,42 @@ def test_a_cluster_closed_later_stops_on_a_thread_that_wait_closed_joins():
     engine.wait_closed()
     assert engine._closing is None and cluster.status.name == "closed"
     engine.wait_closed()  # nothing left to wait for
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="glibc's malloc only")
+def test_workers_keep_large_arrays_in_their_heap_as_this_process_does():
+    """Dask's nanny starts each worker with MALLOC_TRIM_THRESHOLD_=65536, which also fixes
+    glibc's memory-map threshold at 128 KiB (every column array a fresh map: the first
+    pass took 1.6x the CPU); the engine's worker plugin sets the thresholds glibc
+    settles at, so a 16 MiB array comes from the heap, as in a plain process."""
+    with Engine("processes", workers=1) as engine:
+        [(trim, mapped)] = engine.map(heap_blocks_mapped, [16 * 2**20])
+    assert trim == "65536"  # Dask's setting is there ...
+    assert mapped == 0  # ... and undone
+
+
+def test_a_cluster_started_in_the_background_is_waited_for():
+    engine = Engine("processes", workers=1, start_in_background=True)
+    with engine:
+        assert engine._starting is not None  # entering did not wait for the workers
+        assert engine.map(square, [3, 4], offset=1) == [10, 17]
+        assert engine._starting is None and engine.worker_count == 1
+    # Left at once, while still starting: the start is waited for, then the cluster stops.
+    engine = Engine("processes", workers=1, start_in_background=True)
+    with engine:
+        pass
+    assert engine._cluster is None and engine._client is None
+
+
+def test_a_cluster_that_cannot_start_raises_when_first_used(monkeypatch):
+    engine = Engine("processes", workers=1, start_in_background=True)
+
+    def broken() -> None:
+        raise OSError("no processes left")
+
+    monkeypatch.setattr(engine, "_start_local", broken)
+    with pytest.raises(OSError, match="no processes left"), engine:
+        engine.map(square, [1])
 
 
 def test_processes_give_the_outputs_of_the_in_process_run(tmp_path):

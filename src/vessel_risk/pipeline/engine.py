@@ -184,6 +184,10 @@ class Engine:
         caller goes on with its own work while the worker processes end (a second or
         more of a run's wall time); :meth:`wait_closed` waits for it. After an error
         the cluster is stopped before the exit returns, as without it.
+    start_in_background : bool, default False
+        Start a ``"processes"`` cluster on a thread as the engine is entered, so the
+        caller reads its input while the workers start (about 2 s); the first
+        :meth:`map` or :meth:`share` waits for it, and raises what stopped it.
 
     Raises
     ------
@@ -200,6 +204,7 @@ class Engine:
         settings: Settings | None = None,
         *,
         close_later: bool = False,
+        start_in_background: bool = False,
     ) -> None:
         check_scheduler(scheduler, workers)
         self.scheduler, self.workers = scheduler, workers
@@ -208,6 +213,9 @@ class Engine:
         self._client: Client | None = None
         self._close_later = close_later
         self._closing: threading.Thread | None = None
+        self._in_background = start_in_background
+        self._starting: threading.Thread | None = None
+        self._start_error: BaseException | None = None
 
     @property
     def distributed(self) -> bool:
@@ -217,24 +225,16 @@ class Engine:
     def __enter__(self) -> Engine:
         if not self.distributed:
             return self
-        import dask
-        from distributed import Client, LocalCluster
+        from distributed import Client  # imported here, not first on a thread
 
         if self.scheduler == "processes":
-            # A worker is sent its next task when it has none left (saturation 1: no
-            # task waits in a worker's own queue), so each free worker takes the
-            # waiting task of highest priority (largest first, see map's ``sizes``).
-            with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
-                self._cluster = LocalCluster(
-                    n_workers=self.workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    # None still means :8787 on every interface (and a warning when that
-                    # port is taken); a free port on loopback instead
-                    dashboard_address="127.0.0.1:0",
-                    scheduler_port=0,
+            if self._in_background:
+                self._starting = threading.Thread(
+                    target=self._start_local_in_background, name="vessel-risk-engine-start"
                 )
-            self._client = Client(self._cluster)
+                self._starting.start()
+            else:
+                self._start_local()
             return self
         security = None
         if self.scheduler.startswith("tls://"):
@@ -243,9 +243,56 @@ class Engine:
             self._client = Client(self.scheduler, security=security, timeout="30s")
         except (OSError, TimeoutError) as exc:
             raise OSError(f"the Dask scheduler {self.scheduler} cannot be reached: {exc}") from exc
+        self._set_worker_heaps()
         return self
 
+    def _start_local(self) -> None:
+        """Start the local cluster of ``workers`` processes and connect to it."""
+        import dask
+        from distributed import Client, LocalCluster
+
+        # A worker is sent its next task when it has none left (saturation 1: no task
+        # waits in a worker's own queue), so each free worker takes the waiting task of
+        # highest priority (largest first, see map's ``sizes``).
+        with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+            self._cluster = LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                # None still means :8787 on every interface (and a warning when that
+                # port is taken); a free port on loopback instead
+                dashboard_address="127.0.0.1:0",
+                scheduler_port=0,
+            )
+        self._client = Client(self._cluster)
+        self._set_worker_heaps()
+
+    def _start_local_in_background(self) -> None:
+        try:
+            self._start_local()
+        except BaseException as exc:  # raised again by _started, in the caller's thread
+            self._start_error = exc
+
+    def _started(self) -> None:
+        """Wait for a cluster starting in the background; raise what stopped it."""
+        if self._starting is not None:
+            self._starting.join()
+            self._starting = None
+        if self._start_error is not None:
+            error, self._start_error = self._start_error, None
+            raise error
+
+    def _set_worker_heaps(self) -> None:
+        """Every worker's ``malloc`` as in a plain process (:class:`WorkerHeap`)."""
+        from vessel_risk.pipeline.worker_heap import WorkerHeap
+
+        assert self._client is not None
+        self._client.register_plugin(WorkerHeap())
+
     def __exit__(self, *exc: object) -> None:
+        if self._starting is not None:
+            self._starting.join()  # whatever the exit, a cluster half started is stopped
+            self._starting = self._start_error = None
         client, cluster = self._client, self._cluster
         self._client = self._cluster = None
         if client is None and cluster is None:
@@ -267,6 +314,7 @@ class Engine:
     @property
     def worker_count(self) -> int:
         """Workers that take tasks (1 in this process)."""
+        self._started()
         if self._client is None:
             return 1
         return len(self._client.scheduler_info(n_workers=-1)["workers"])
@@ -278,6 +326,7 @@ class Engine:
         A list, tuple, set or dict is sent as one object (Dask's ``scatter`` would send
         each element apart, and fails on an empty one, such as the empty set of MMSIs
         of a run with nothing new)."""
+        self._started()
         if self._client is None:
             return value
         [future] = self._client.scatter([value], broadcast=True, hash=False)
@@ -344,6 +393,7 @@ class Engine:
         """
         if not items:
             return
+        self._started()
         if self._client is None:
             for index, item in enumerate(items):
                 yield Done(index, function(item, *args, **kwargs))

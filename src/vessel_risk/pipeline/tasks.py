@@ -53,6 +53,7 @@ __all__ = [
     "StageClock",
     "encounter_tile_task",
     "finish_second_pass",
+    "heap_as_settled",
     "heap_keeps_large_blocks",
     "heap_returns_large_blocks",
     "first_pass_task",
@@ -75,19 +76,48 @@ MMAP_THRESHOLD_BYTES = 1 << 20
 """Blocks of at least this many bytes get their own memory map from glibc's ``malloc``
 (:func:`heap_returns_large_blocks`)."""
 
-_M_MMAP_THRESHOLD = -3  # glibc's <malloc.h>
+_M_TRIM_THRESHOLD = -1  # glibc's <malloc.h>
+_M_MMAP_THRESHOLD = -3
 _GLIBC_THRESHOLD_MAX = 32 << 20  # DEFAULT_MMAP_THRESHOLD_MAX on 64-bit: where it settles
 _set_in_this_process = False
 
 
-def _mallopt_threshold(size: int) -> bool:
+def _mallopt(option: int, size: int) -> bool:
     name = ctypes.util.find_library("c")
     if sys.platform != "linux" or not name:
         return False
     try:
-        return bool(ctypes.CDLL(name).mallopt(_M_MMAP_THRESHOLD, size))
+        return bool(ctypes.CDLL(name).mallopt(option, size))
     except (OSError, AttributeError):
         return False
+
+
+def _mallopt_threshold(size: int) -> bool:
+    return _mallopt(_M_MMAP_THRESHOLD, size)
+
+
+def heap_as_settled() -> bool:
+    """Give glibc's ``malloc`` the thresholds it settles at by itself in a long run:
+    blocks of 32 MiB or more get their own memory map, and the heap's free top is
+    returned to the system above 64 MiB.
+
+    For Dask workers (:class:`~vessel_risk.pipeline.engine.Engine` sets it in each as it
+    starts). Dask's nanny starts every worker with ``MALLOC_TRIM_THRESHOLD_=65536``
+    (``distributed.nanny.pre-spawn-environ``), which also fixes the memory-map threshold
+    at 128 KiB: every column array is then a fresh memory map, and the heap is cut back
+    and grown again between stages. Measured on one partition of the 5M file, the first
+    pass took 3.3 s of CPU in such a worker against 2.1 s in this process; with this
+    call, 2.1 s (benchmarks/README.md, issue 15 session 8). A no-op where the C library
+    is not glibc.
+
+    Returns
+    -------
+    bool
+        True when both thresholds were set.
+    """
+    return _mallopt(_M_MMAP_THRESHOLD, _GLIBC_THRESHOLD_MAX) and _mallopt(
+        _M_TRIM_THRESHOLD, 2 * _GLIBC_THRESHOLD_MAX
+    )
 
 
 def heap_returns_large_blocks() -> bool:
