@@ -365,6 +365,9 @@ def _link_by_name(
     )
     refused: list[dict[str, str]] = []
     name_rows = _rows_by_key(names)
+    name_mmsi = names["mmsi"].to_numpy(dtype=object)
+    picked: list[npt.NDArray[np.intp]] = []
+    evidence: list[str] = []
     cand = names[names["distinctive"]]
     per = cand.groupby(["key", "mmsi"], sort=True).agg(
         first_seen=("first_seen", "min"), last_seen=("last_seen", "max")
@@ -407,15 +410,19 @@ def _link_by_name(
                 )
                 continue
             groups.union(prev, m)
-            ev = (
+            evidence.append(
                 f"same name {key}, MMSI change: {prev} last seen "
-                f"{spans.loc[prev, 'last_seen']:%Y-%m-%d}, {m} first seen "
-                f"{spans.loc[m, 'first_seen']:%Y-%m-%d}"
+                f"{span_of[prev][1]:%Y-%m-%d}, {m} first seen {span_of[m][0]:%Y-%m-%d}"
             )
-            sel = _key_rows(names, name_rows, key, [prev, m])
-            links.append(
-                sel[["mmsi", "field", "value", "first_seen", "last_seen"]].assign(evidence=ev)
-            )
+            # the link's rows: the name's rows of the two MMSIs, in frame order
+            of_key = name_rows.get(key, np.empty(0, dtype=np.intp))
+            picked.append(of_key[(name_mmsi[of_key] == prev) | (name_mmsi[of_key] == m)])
+    if picked:  # one frame for all the links, in the order they were made (issue 15)
+        rows_ = names.iloc[np.concatenate(picked)]
+        repeat = np.repeat(np.array(evidence, dtype=object), [len(p) for p in picked])
+        links.append(
+            rows_[["mmsi", "field", "value", "first_seen", "last_seen"]].assign(evidence=repeat)
+        )
     return pd.DataFrame(refused, columns=["mmsi", "value", "reason"])
 
 
