@@ -64,6 +64,7 @@ import json
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeVar
@@ -204,6 +205,11 @@ def load_references(config: RunConfig) -> References:
         if config.ports_path
         else default_ports()
     )
+    fishing_model = (
+        load_fishing_model(config.fishing_model_dir) if config.fishing_model_dir else None
+    )
+    if fishing_model is not None:
+        fishing_model.compile(background=True)  # while the input is read (events.forest)
     return References(
         shore=ShoreDistance(),
         ports=ports,
@@ -217,9 +223,7 @@ def load_references(config: RunConfig) -> References:
         if config.psma_parties_path
         else None,
         eez=_reference("EEZ", config.eez_path, read_eez) if config.eez_path else None,
-        fishing_model=load_fishing_model(config.fishing_model_dir)
-        if config.fishing_model_dir
-        else None,
+        fishing_model=fishing_model,
         vessel_lists=_vessel_lists(config),
         on_land_margin_km=config.on_land_margin_km,
     )
@@ -324,25 +328,29 @@ def run(
         store = config.position_store
         with tempfile.TemporaryDirectory(dir=out_dir, prefix=".work-") as tmp:
             work = Path(tmp)
-            if store is None:
-                on_stage("ingest")
-                store = work / "store"
-                write_store(
-                    list(config.ais_paths),
-                    store,
-                    partitions=config.partitions,
-                    limits=config.ingest_limits,
-                )
-            parts = store_partitions(store) or [0]  # no vessel at all: one empty partition
-            files = json.loads((store / "ingest_report.json").read_text())
-            quarantine = _ParquetAppender(
-                out_dir / "quarantine.parquet", empty_frame(QuarantineSchema)
+            # A local cluster starts while the input is read; it stops on a thread while
+            # the driver scores and records.
+            cluster = Engine(
+                config.scheduler, config.workers, close_later=True, start_in_background=True
             )
-            for rows in iter_store_quarantine(store):
-                tally.quarantine(rows)
-                quarantine.write(rows)
-            # the local cluster stops on a thread while the driver scores and records
-            with Engine(config.scheduler, config.workers, close_later=True) as cluster:
+            with cluster:
+                if store is None:
+                    on_stage("ingest")
+                    store = work / "store"
+                    write_store(
+                        list(config.ais_paths),
+                        store,
+                        partitions=config.partitions,
+                        limits=config.ingest_limits,
+                    )
+                parts = store_partitions(store) or [0]  # no vessel: one empty partition
+                files = json.loads((store / "ingest_report.json").read_text())
+                quarantine = _ParquetAppender(
+                    out_dir / "quarantine.parquet", empty_frame(QuarantineSchema)
+                )
+                for rows in iter_store_quarantine(store):
+                    tally.quarantine(rows)
+                    quarantine.write(rows)
                 passes = _map_partitions(
                     cluster,
                     config,
@@ -357,33 +365,43 @@ def run(
                 )
             quarantine.close()
             heap_returns_large_blocks()  # the driver's end: freed arrays go back (tasks.py)
-            write_geoparquet_files(  # GeoParquet 1.1 (geo.geoparquet)
+            # positions.parquet (GeoParquet 1.1, geo.geoparquet) is copied on a thread
+            # while the driver scores and records: Arrow's reading, encoding and
+            # compression run outside the GIL.
+            copying = ThreadPoolExecutor(1, thread_name_prefix="vessel-risk-positions")
+            positions_written = copying.submit(
+                write_geoparquet_files,
                 [positions_file(work, n, final=True) for n in parts],
                 out_dir / "positions.parquet",
                 empty_frame(PositionSchema),
             )
-            shown = [p.shown for p in passes.second]
-            encounters, vessels = passes.encounters, passes.vessels
-            # The gaps stay in the work files (the one table that grows with messages):
-            # counted, written and read as evidence a window at a time, in here.
-            events, gaps = stack_events_on_files(
-                [p.events for p in passes.second],
-                encounters,
-                [gaps_file(work, p.partition) for p in passes.second],
-            )
-            alerts, version, counts, run_id, auto, engine = score_and_record(
-                config,
-                events,
-                vessels,
-                tally,
-                files,
-                refs,
-                scorer,
-                fleets,
-                engine,
-                on_stage,
-                gaps=gaps,
-            )
+            copying.shutdown(wait=False)
+            try:
+                shown = [p.shown for p in passes.second]
+                encounters, vessels = passes.encounters, passes.vessels
+                # The gaps stay in the work files (the one table that grows with messages):
+                # counted, written and read as evidence a window at a time, in here.
+                events, gaps = stack_events_on_files(
+                    [p.events for p in passes.second],
+                    encounters,
+                    [gaps_file(work, p.partition) for p in passes.second],
+                )
+                alerts, version, counts, run_id, auto, engine = score_and_record(
+                    config,
+                    events,
+                    vessels,
+                    tally,
+                    files,
+                    refs,
+                    scorer,
+                    fleets,
+                    engine,
+                    on_stage,
+                    gaps=gaps,
+                )
+            finally:
+                wait([positions_written])  # the work folder must outlive the copy
+            positions_written.result()
     finally:
         if engine is not None:
             engine.dispose()
@@ -531,7 +549,10 @@ def _map_partitions(
     for result in first:  # summed above; the second pass needs none of them
         result.areas, result.activity = result.areas.iloc[:0], result.activity.iloc[:0]
 
-    # Pass 2: per-vessel events and features.
+    # Pass 2: per-vessel events and features. The fishing classifier compiled (and
+    # cached) here first, so the workers load it rather than each compiling it.
+    if refs.fishing_model is not None:
+        refs.fishing_model.compile()
     share = min(1.0, MAP_POSITIONS / max(tally.positions_kept, 1))
     second: list[SecondPassResult] = cluster.map(
         second_pass_task, first, str(store), str(work), shared,
