@@ -210,6 +210,15 @@ def test_a_run_tells_subscribers_of_new_and_revised_alerts_once(engine, receiver
         assert n == 2
 
 
+def test_without_subscriptions_a_run_is_not_read_and_nothing_is_recorded(engine):
+    run_id = record_alerts(engine, [make_alert(HIGH, score=0.91, tier="high")])
+    with Session(engine) as s, s.begin():
+        assert notify_alerts(s, run_id=run_id, now=NOW) == {"events": 0, "matched": 0}
+        assert s.scalar(select(func.count()).select_from(Delivery)) == 0
+        with pytest.raises(LookupError, match="No run 999"):
+            notify_alerts(s, run_id=999, now=NOW)
+
+
 def test_a_removed_subscription_is_sent_nothing_it_had_queued(engine, receivers):
     hook, smtp = receivers
     run_id = record_alerts(engine, [make_alert(HIGH, score=0.91, tier="high")])
