@@ -201,7 +201,13 @@ def record_run(
     session.flush()  # the caller's pending changes before the bulk statements
     keys = [(a.mmsi, a.track_id, a.year) for a in alerts]
     feats = _feature_rows(features, set(keys))
-    vessels = _write_vessels(session, alerts, feats, _identity_records(identity), now)
+    # the identity histories of the alerted MMSIs only (a third of a run's at 5M)
+    alerted = (
+        identity
+        if identity.empty
+        else identity[identity["mmsi"].astype(str).isin({a.mmsi for a in alerts})]
+    )
+    vessels = _write_vessels(session, alerts, feats, _identity_records(alerted), now)
     periods = _write_periods(session, alerts, feats, now)
     score_ids = bulk_insert(
         session,

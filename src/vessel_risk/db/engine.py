@@ -237,23 +237,38 @@ def bulk_insert(
     return out
 
 
-def _strip_nul(value: Any) -> tuple[Any, bool]:
-    """``value`` without NUL characters in any string it holds (JSON values nest).
-
-    A list or dict is copied only when something in it changes: most hold no NUL, and
-    a run records millions of them (issue 15).
-    """
+def _has_nul(value: Any) -> bool:
+    """Whether any string in ``value`` (a string, or a list or dict nesting them) holds a
+    NUL character. Scalars in a container are looked at in the loop, not by a call each:
+    a run checks millions of them and almost never finds one (issue 15)."""
     if isinstance(value, str):
-        return (value.replace("\x00", ""), True) if "\x00" in value else (value, False)
-    if isinstance(value, list):
-        if any(_strip_nul(v)[1] for v in value):
-            return [_strip_nul(v)[0] for v in value], True
-        return value, False
+        return "\x00" in value
     if isinstance(value, dict):
-        if any(_strip_nul(v)[1] for v in value.values()):
-            return {k: _strip_nul(v)[0] for k, v in value.items()}, True
+        value = value.values()
+    elif not isinstance(value, list):
+        return False
+    for v in value:
+        if isinstance(v, str):
+            if "\x00" in v:
+                return True
+        elif isinstance(v, (dict, list)) and _has_nul(v):
+            return True
+    return False
+
+
+def _strip_nul(value: Any) -> tuple[Any, bool]:
+    """``value`` without NUL characters in any string it holds (JSON values nest), and
+    whether it changed.
+
+    A list or dict is copied only when something in it changes (:func:`_has_nul`).
+    """
+    if not _has_nul(value):
         return value, False
-    return value, False
+    if isinstance(value, str):
+        return value.replace("\x00", ""), True
+    if isinstance(value, list):
+        return [_strip_nul(v)[0] for v in value], True
+    return {k: _strip_nul(v)[0] for k, v in value.items()}, True
 
 
 def fit_text(table: Any, rows: Sequence[Mapping[str, Any]]) -> Sequence[Mapping[str, Any]]:
