@@ -9,12 +9,36 @@ Units are in the column names (``_km``, ``_h``); times are timezone-aware UTC.
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pandera.pandas as pa
+
+
+def _without_pandera_dask_types() -> None:
+    """Keep pandera from importing ``dask.dataframe`` for type annotations we never use.
+
+    pandera builds a schema by checking each column's annotation against its index and
+    series types of every backend installed (``pandera.typing.get_index_types``), and
+    imports ``pandera.typing.dask``, hence ``dask.dataframe``, when Dask is installed,
+    as it is here for the engine (:mod:`vessel_risk.pipeline.engine`): 0.58 s and 42 MiB
+    in every process that builds a schema (the driver and each worker), most of a
+    run's tail over 1 GiB on the decoded CSV (benchmarks/README.md, issue 15 session
+    8). Our schemas are pandas schemas only, so pandera is shown a ``pandera.typing.dask``
+    that says Dask is absent, unless the real one was imported first.
+    """
+    name = "pandera.typing.dask"
+    if name not in sys.modules:
+        stub = types.ModuleType(name, "pandera's Dask types, left out by vessel_risk.frames")
+        stub.DASK_INSTALLED = False  # type: ignore[attr-defined]
+        sys.modules[name] = stub
+
+
+_without_pandera_dask_types()
 
 UTC_NS = pd.DatetimeTZDtype("ns", "UTC")
 
