@@ -46,7 +46,7 @@ from vessel_risk.pipeline.counts import RunTally, run_counts
 from vessel_risk.pipeline.gap_files import GapFiles
 from vessel_risk.pipeline.scoring import Scorer, alert_queue, score_alerts
 from vessel_risk.pipeline.stages import Events, References, concat
-from vessel_risk.pipeline.tasks import read_work
+from vessel_risk.pipeline.tasks import read_work, return_free_memory
 from vessel_risk.referral.notices import auto_refer
 from vessel_risk.referral.subscription_notify import notify_alerts, notify_arrivals
 
@@ -217,11 +217,13 @@ def score_and_record(
     counts.update(extra_counts or {})
     on_stage("write")
     out_dir = config.out_dir
+    return_free_memory()  # scoring's frames are gone
     write_events(events, vessels, out_dir, gaps=gaps)
     write_alerts_csv(alerts, out_dir / "alerts.csv")
     write_alerts_geojson(alerts, out_dir / "alerts.geojson")
     write_alerts_geoparquet(alerts, out_dir / "alerts.parquet")
     (out_dir / "ingest_report.json").write_text(json.dumps(counts, indent=2, default=str))
+    return_free_memory()  # the tables' frames are gone
     engine = engine or open_database(config.resolved_database_url, create=True)
     with Session(engine) as session, session.begin():
         run_id = record_run(
