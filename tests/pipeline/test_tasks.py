@@ -196,19 +196,13 @@ def test_large_blocks_go_back_to_the_system_when_freed():
     array leaves its resident memory even after a larger block was freed (which, by
     default, raises glibc's threshold to that block's size and keeps the next arrays in
     its heap). A fresh process: in this one, earlier tests' freed heap serves any block."""
-    import subprocess
     import sys
 
     if sys.platform != "linux":
         pytest.skip("glibc's malloc only")
-    script = """
-import numpy as np
-from vessel_risk.pipeline.tasks import heap_returns_large_blocks
-
-def resident_mib():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4096 / 2**20
-
+    printed = _printed_by_fresh_process(
+        "from vessel_risk.pipeline.tasks import heap_returns_large_blocks",
+        """
 assert heap_returns_large_blocks() is True
 big = np.ones(24 * 2**20, dtype="uint8")
 del big
@@ -216,11 +210,9 @@ array = np.ones(16 * 2**20, dtype="uint8")  # every page touched
 held = resident_mib()
 del array
 print(held - resident_mib())
-"""
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+""",
     )
-    assert float(done.stdout) >= 12
+    assert float(printed) >= 12
 
 
 def test_a_later_run_in_the_process_gets_the_large_threshold_back():
@@ -269,27 +261,43 @@ print(small, mapped_with(16 * 2**20))
 def test_return_free_memory_gives_back_what_the_heap_holds_free():
     """Blocks below the mmap threshold freed under a live one stay in glibc's heap (the
     top cannot be cut back); return_free_memory hands their pages back."""
-    import subprocess
     import sys
 
     if sys.platform != "linux":
         pytest.skip("glibc's malloc only")
-    script = """
-import numpy as np
-from vessel_risk.pipeline.tasks import return_free_memory
-
-def resident_mib():
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * 4096 / 2**20
-
+    printed = _printed_by_fresh_process(
+        "from vessel_risk.pipeline.tasks import return_free_memory",
+        """
 blocks = [np.ones(100_000, dtype="uint8") for _ in range(2_000)]  # 100 kB each, 191 MiB
 last = blocks[-1]
 del blocks  # all but the last, which pins the heap's top
 held = resident_mib()
 return_free_memory()
 print(held - resident_mib())
+""",
+    )
+    assert float(printed) >= 150
+
+
+def _printed_by_fresh_process(imports: str, body: str) -> str:
+    """What ``body`` prints in a fresh Python process (numpy, ``imports`` and a
+    ``resident_mib()`` of that process given): in this one, earlier tests' freed heap
+    would serve any block."""
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np\n"
+        + imports
+        + "\n"
+        + """
+def resident_mib():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096 / 2**20
 """
+        + body
+    )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
     )
-    assert float(done.stdout) >= 150
+    return done.stdout

@@ -105,10 +105,6 @@ def _mallopt(option: int, size: int) -> bool:
         return False
 
 
-def _mallopt_threshold(size: int) -> bool:
-    return _mallopt(_M_MMAP_THRESHOLD, size)
-
-
 def heap_as_settled() -> bool:
     """Give glibc's ``malloc`` the thresholds it settles at by itself in a long run:
     blocks of 32 MiB or more get their own memory map, and the heap's free top is
@@ -157,7 +153,7 @@ def heap_returns_large_blocks() -> bool:
         True when the threshold was set.
     """
     global _set_in_this_process
-    _set_in_this_process = _mallopt_threshold(MMAP_THRESHOLD_BYTES) or _set_in_this_process
+    _set_in_this_process = _mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) or _set_in_this_process
     return_free_memory()
     return _set_in_this_process
 
@@ -195,7 +191,7 @@ def heap_keeps_large_blocks() -> bool:
     global _set_in_this_process
     if not _set_in_this_process:
         return False
-    _set_in_this_process = not _mallopt_threshold(_GLIBC_THRESHOLD_MAX)
+    _set_in_this_process = not _mallopt(_M_MMAP_THRESHOLD, _GLIBC_THRESHOLD_MAX)
     return not _set_in_this_process
 
 
