@@ -51,13 +51,15 @@ def received(x: int, value: object) -> tuple[int, object]:
     return x, value
 
 
-def heap_blocks_mapped(size: int) -> tuple[str | None, int]:
-    """Dask's trim setting in this worker's environment, and the blocks glibc gave their
-    own memory map (``mallinfo2().hblks``) for one array of ``size`` bytes."""
+def heap_blocks_mapped(size: int) -> tuple[str | None, int, str]:
+    """Dask's trim setting in this worker's environment, the blocks glibc gave their
+    own memory map (``mallinfo2().hblks``) for one array of ``size`` bytes, and the
+    backend of Arrow's default pool."""
     import ctypes
     import ctypes.util
 
     import numpy as np
+    import pyarrow as pa
 
     class Info(ctypes.Structure):  # glibc's struct mallinfo2, whole (returned by value)
         _fields_ = [
@@ -72,7 +74,7 @@ def heap_blocks_mapped(size: int) -> tuple[str | None, int]:
     array = np.ones(size, dtype="uint8")
     mapped = libc.mallinfo2().hblks - before
     del array
-    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), mapped
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_"), mapped, pa.default_memory_pool().backend_name
 
 
 def assert_same_outputs(got: Path, want: Path) -> None:
@@ -181,11 +183,13 @@ def test_workers_keep_large_arrays_in_their_heap_as_this_process_does():
     """Dask's nanny starts each worker with MALLOC_TRIM_THRESHOLD_=65536, which also fixes
     glibc's memory-map threshold at 128 KiB (every column array a fresh map: the first
     pass took 1.6x the CPU); the engine's worker plugin sets the thresholds glibc
-    settles at, so a 16 MiB array comes from the heap, as in a plain process."""
+    settles at, so a 16 MiB array comes from the heap, as in a plain process. It also
+    gives each worker the Arrow pool that hands freed buffers back (jemalloc)."""
     with Engine("processes", workers=1) as engine:
-        [(trim, mapped)] = engine.map(heap_blocks_mapped, [16 * 2**20])
+        [(trim, mapped, pool)] = engine.map(heap_blocks_mapped, [16 * 2**20])
     assert trim == "65536"  # Dask's setting is there ...
     assert mapped == 0  # ... and undone
+    assert pool == "jemalloc"
 
 
 def test_a_cluster_started_in_the_background_is_waited_for():

@@ -55,6 +55,7 @@ from vessel_risk.pipeline.incremental_tasks import (
     incremental_first_task,
     incremental_second_task,
 )
+from vessel_risk.pipeline.memory import heap_returns_large_blocks
 from vessel_risk.pipeline.partition_cache import (
     changed_mmsis,
     gaps_in,
@@ -66,7 +67,6 @@ from vessel_risk.pipeline.stages import OnStage, References, _noop, concat
 from vessel_risk.pipeline.tasks import (
     SecondPassResult,
     gaps_file,
-    heap_returns_large_blocks,
     peak_memory_mib,
     positions_file,
 )
@@ -455,7 +455,7 @@ def run_store(
                     cpu[stage] = cpu.get(stage, 0.0) + took
                 if cluster.distributed:
                     peak[task.worker] = max(peak.get(task.worker, 0.0), task.peak_mib)
-            heap_returns_large_blocks()  # the driver's end: freed arrays go back (tasks.py)
+            heap_returns_large_blocks()  # the driver's end: freed arrays go back (memory.py)
             write_geoparquet_files(  # GeoParquet 1.1 (geo.geoparquet)
                 [positions_file(work, n, final=True) for n in parts],
                 out_dir / "positions.parquet",

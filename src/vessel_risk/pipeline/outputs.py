@@ -44,9 +44,10 @@ from vessel_risk.identity.schemas import VesselLinkSchema
 from vessel_risk.pipeline.config import RunConfig
 from vessel_risk.pipeline.counts import RunTally, run_counts
 from vessel_risk.pipeline.gap_files import GapFiles
+from vessel_risk.pipeline.memory import return_free_memory
 from vessel_risk.pipeline.scoring import Scorer, alert_queue, score_alerts
 from vessel_risk.pipeline.stages import Events, References, concat
-from vessel_risk.pipeline.tasks import read_work, return_free_memory
+from vessel_risk.pipeline.tasks import read_work
 from vessel_risk.referral.notices import auto_refer
 from vessel_risk.referral.subscription_notify import notify_alerts, notify_arrivals
 

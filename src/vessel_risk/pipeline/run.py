@@ -93,6 +93,11 @@ from vessel_risk.ingest.schemas import QuarantineSchema
 from vessel_risk.pipeline.config import RunConfig
 from vessel_risk.pipeline.counts import RunTally
 from vessel_risk.pipeline.engine import Engine
+from vessel_risk.pipeline.memory import (
+    arrow_pool_returning_memory,
+    heap_keeps_large_blocks,
+    heap_returns_large_blocks,
+)
 from vessel_risk.pipeline.outputs import score_and_record, stack_events_on_files
 from vessel_risk.pipeline.scoring import Scorer, choose_scorer
 from vessel_risk.pipeline.stages import OnStage, References, _noop, check_frame, concat
@@ -101,8 +106,6 @@ from vessel_risk.pipeline.tasks import (
     SecondPassResult,
     first_pass_task,
     gaps_file,
-    heap_keeps_large_blocks,
-    heap_returns_large_blocks,
     peak_memory_mib,
     positions_file,
     second_pass_task,
@@ -298,6 +301,7 @@ def run(
     from vessel_risk.pipeline.report import write_report
 
     heap_keeps_large_blocks()  # an earlier run in this process set the small threshold
+    arrow_pool_returning_memory()
     store = config.position_store
     if store is not None and (store / "store.json").is_file():
         # A store that takes appended days runs incrementally, its partitions mapped by
@@ -364,7 +368,7 @@ def run(
                     on_progress=_with_partitions(on_progress or _no_progress, on_partition),
                 )
             quarantine.close()
-            heap_returns_large_blocks()  # the driver's end: freed arrays go back (tasks.py)
+            heap_returns_large_blocks()  # the driver's end: freed arrays go back (memory.py)
             # positions.parquet (GeoParquet 1.1, geo.geoparquet) is copied on a thread
             # while the driver scores and records: Arrow's reading, encoding and
             # compression run outside the GIL.

@@ -16,9 +16,6 @@ same files, and one killed half-way leaves none.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import functools
 import os
 import resource
 import sys
@@ -27,7 +24,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -55,10 +51,6 @@ __all__ = [
     "StageClock",
     "encounter_tile_task",
     "finish_second_pass",
-    "heap_as_settled",
-    "heap_keeps_large_blocks",
-    "heap_returns_large_blocks",
-    "return_free_memory",
     "first_pass_task",
     "gaps_file",
     "peak_memory_mib",
@@ -73,126 +65,6 @@ def peak_memory_mib() -> float:
     """Peak resident memory of this process so far (MiB; ``ru_maxrss``)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
-
-
-MMAP_THRESHOLD_BYTES = 1 << 20
-"""Blocks of at least this many bytes get their own memory map from glibc's ``malloc``
-(:func:`heap_returns_large_blocks`)."""
-
-_M_TRIM_THRESHOLD = -1  # glibc's <malloc.h>
-_M_MMAP_THRESHOLD = -3
-_GLIBC_THRESHOLD_MAX = 32 << 20  # DEFAULT_MMAP_THRESHOLD_MAX on 64-bit: where it settles
-_set_in_this_process = False
-
-
-@functools.cache
-def _glibc() -> Any:
-    """glibc, or None elsewhere (``find_library`` runs ``ldconfig``: looked up once)."""
-    name = ctypes.util.find_library("c")
-    if sys.platform != "linux" or not name:
-        return None
-    try:
-        return ctypes.CDLL(name)
-    except OSError:
-        return None
-
-
-def _mallopt(option: int, size: int) -> bool:
-    libc = _glibc()
-    try:
-        return libc is not None and bool(libc.mallopt(option, size))
-    except AttributeError:
-        return False
-
-
-def heap_as_settled() -> bool:
-    """Give glibc's ``malloc`` the thresholds it settles at by itself in a long run:
-    blocks of 32 MiB or more get their own memory map, and the heap's free top is
-    returned to the system above 64 MiB.
-
-    For Dask workers (:class:`~vessel_risk.pipeline.engine.Engine` sets it in each as it
-    starts). Dask's nanny starts every worker with ``MALLOC_TRIM_THRESHOLD_=65536``
-    (``distributed.nanny.pre-spawn-environ``), which also fixes the memory-map threshold
-    at 128 KiB: every column array is then a fresh memory map, and the heap is cut back
-    and grown again between stages. Measured on one partition of the 5M file, the first
-    pass took 3.3 s of CPU in such a worker against 2.1 s in this process; with this
-    call, 2.1 s (benchmarks/README.md, issue 15 session 8). A no-op where the C library
-    is not glibc.
-
-    Returns
-    -------
-    bool
-        True when both thresholds were set.
-    """
-    return _mallopt(_M_MMAP_THRESHOLD, _GLIBC_THRESHOLD_MAX) and _mallopt(
-        _M_TRIM_THRESHOLD, 2 * _GLIBC_THRESHOLD_MAX
-    )
-
-
-def heap_returns_large_blocks() -> bool:
-    """Have glibc's ``malloc`` give every block of :data:`MMAP_THRESHOLD_BYTES` or more
-    its own memory map, so the arrays of a stage go back to the system when freed.
-
-    By default glibc raises its threshold (128 KiB) up to 32 MiB as large blocks are
-    freed, so most column arrays of a run land in its heap; once freed, they stay in
-    the process between live objects, and each later stage's peak is added to what the
-    earlier ones left. It applies to blocks the heap has no free room for. The run sets
-    it in the driver after the partition passes, for the stacking, scoring and writing
-    at its end (decoded CSV of ``bench_aisdb.py``: whole-run peak 1,089 -> 993 MiB).
-    Not during the passes: there every large array would be a fresh memory map, and
-    the page faults cost 19 % more CPU in the whole run at 2M (benchmarks/README.md,
-    issue 15 session 7). A no-op where the C library is not glibc.
-
-    The setting lasts for the process, so :func:`heap_keeps_large_blocks` undoes it at
-    the start of a later run in the same process (a caller running several). What the
-    passes left free is given back at once (:func:`return_free_memory`).
-
-    Returns
-    -------
-    bool
-        True when the threshold was set.
-    """
-    global _set_in_this_process
-    _set_in_this_process = _mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD_BYTES) or _set_in_this_process
-    return_free_memory()
-    return _set_in_this_process
-
-
-def return_free_memory() -> None:
-    """Give memory freed so far back to the system: Arrow's pool
-    (``release_unused``) and glibc's heaps, every arena (``malloc_trim(0)``).
-
-    Called by the driver where a phase of the run ends and its frames are gone (after
-    the partition passes, before the tables are written, before the database
-    recording), so what the next phase allocates is not added to what the last one
-    left free but held. Whole-run peak on the 1.8 million-row decoded CSV (``vessel-risk
-    run --baseline``): 1,041-1,049 -> 1,023-1,027 MiB (benchmarks/README.md, issue 15
-    session 8). malloc_trim is a no-op where the C library is not glibc.
-    """
-    pa.default_memory_pool().release_unused()
-    libc = _glibc()
-    if libc is not None and hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(0)
-
-
-def heap_keeps_large_blocks() -> bool:
-    """Undo :func:`heap_returns_large_blocks` before a run's partition passes.
-
-    glibc cannot be given its rising threshold back, so the threshold is set where that
-    one settles once large blocks have been freed (32 MiB, glibc's
-    ``DEFAULT_MMAP_THRESHOLD_MAX`` on 64-bit). A no-op in a process where the small
-    threshold was never set (the first run keeps glibc's own behaviour).
-
-    Returns
-    -------
-    bool
-        True when the threshold was reset.
-    """
-    global _set_in_this_process
-    if not _set_in_this_process:
-        return False
-    _set_in_this_process = not _mallopt(_M_MMAP_THRESHOLD, _GLIBC_THRESHOLD_MAX)
-    return not _set_in_this_process
 
 
 def write_atomic(frame: pd.DataFrame, path: Path) -> None:
