@@ -530,16 +530,18 @@ def one_hull_pairs(
         first_start=("start", "min"),
         last_end=("end", "max"),
     )
-    names = identity[identity["field"] == "shipname"]
-    keys = pd.DataFrame({"mmsi": names["mmsi"].astype(str), "key": clean_names(names["value"])})
-    keys = keys.dropna().drop_duplicates()
-    own = {str(m): set(k) for m, k in keys.groupby("mmsi")["key"]}
-    names = names.assign(distinctive=distinctive_names(names["value"]))
-    marked = names[names["distinctive"]]
-    marked = pd.DataFrame(
-        {"mmsi": marked["mmsi"].astype(str), "key": clean_names(marked["value"])}
-    ).dropna()
-    named = {str(m): set(k) for m, k in marked.groupby("mmsi")["key"]}
+    # only the names of MMSIs that met are read (row by row: the same for any subset)
+    met = set(per.index.get_level_values("a")) | set(per.index.get_level_values("b"))
+    names = identity[(identity["field"] == "shipname") & identity["mmsi"].astype(str).isin(met)]
+    key = clean_names(names["value"])
+    distinctive = distinctive_names(names["value"]).to_numpy()
+    own: dict[str, set[str]] = {}
+    named: dict[str, set[str]] = {}
+    for m, k, marked in zip(names["mmsi"].astype(str), key, distinctive, strict=True):
+        if pd.notna(k):
+            own.setdefault(m, set()).add(k)
+            if marked:
+                named.setdefault(m, set()).add(k)
     rows = []
     for r in per.reset_index().to_dict("records"):
         m, o = str(r["a"]), str(r["b"])
