@@ -279,25 +279,29 @@ def link_vessels(
 
     imo = ident[(ident["field"] == "imo") & imo_valid(ident["value"])].copy()
     imo["key"] = normalize_imo(imo["value"])
-    for key, rows in imo.groupby("key", sort=True):
-        if rows["mmsi"].nunique() > 1:
-            _join(groups, rows, links, f"same IMO {key}")
+    for key, rows in _shared(imo, ["key"]).groupby("key", sort=True):
+        _join(groups, rows, links, f"same IMO {key}")
 
-    for pair in hulls.sort_values(["mmsi", "other_mmsi"]).itertuples(index=False):
-        groups.union(str(pair.mmsi), str(pair.other_mmsi))
-        for a, b in ((pair.mmsi, pair.other_mmsi), (pair.other_mmsi, pair.mmsi)):
-            links.append(
-                pd.DataFrame(
-                    {
-                        "mmsi": [a],
-                        "field": ["one_hull"],
-                        "value": [b],
-                        "first_seen": [pair.first_start],
-                        "last_seen": [pair.last_end],
-                        "evidence": [f"one hull: {pair.evidence}"],
-                    }
-                )
+    hulls = hulls.sort_values(["mmsi", "other_mmsi"], ignore_index=True)
+    for a, b in zip(hulls["mmsi"], hulls["other_mmsi"], strict=True):
+        groups.union(str(a), str(b))
+    if len(hulls):  # two links per pair, each way, pair by pair: one frame
+        twice = np.repeat(np.arange(len(hulls)), 2)
+        forward = np.tile([True, False], len(hulls))
+        mmsi = hulls["mmsi"].to_numpy(dtype=object)[twice]
+        other = hulls["other_mmsi"].to_numpy(dtype=object)[twice]
+        links.append(
+            pd.DataFrame(
+                {
+                    "mmsi": np.where(forward, mmsi, other),
+                    "field": "one_hull",
+                    "value": np.where(forward, other, mmsi),
+                    "first_seen": hulls["first_start"].array.take(twice),
+                    "last_seen": hulls["last_end"].array.take(twice),
+                    "evidence": ("one hull: " + hulls["evidence"].astype(str)).array.take(twice),
+                }
             )
+        )
 
     names = ident[ident["field"] == "shipname"].copy()
     names["key"] = clean_names(names["value"])
@@ -308,18 +312,27 @@ def link_vessels(
     calls = calls[calls["key"].str.fullmatch(r"(?=.*[A-Z])[A-Z0-9]{3,7}")]
     pairs = calls[["mmsi", "key"]].merge(names[["mmsi", "key"]], on="mmsi", suffixes=("_c", "_n"))
     call_rows, name_rows = _rows_by_key(calls), _rows_by_key(names)
-    for (call, name), rows in pairs.groupby(["key_c", "key_n"], sort=True):
-        if rows["mmsi"].nunique() > 1:
-            sel = pd.concat(
-                [
-                    _key_rows(calls, call_rows, str(call), rows["mmsi"]),
-                    _key_rows(names, name_rows, str(name), rows["mmsi"]),
-                ]
-            )
-            _join(groups, sel, links, f"same call sign {call} and name {name}")
+    for (call, name), rows in _shared(pairs, ["key_c", "key_n"]).groupby(
+        ["key_c", "key_n"], sort=True
+    ):
+        sel = pd.concat(
+            [
+                _key_rows(calls, call_rows, str(call), rows["mmsi"]),
+                _key_rows(names, name_rows, str(name), rows["mmsi"]),
+            ]
+        )
+        _join(groups, sel, links, f"same call sign {call} and name {name}")
 
     refused = _link_by_name(groups, names, spans, hulls, links)
     return _result(groups, ident, spans, links, refused)
+
+
+def _shared(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The rows of ``frame`` whose ``keys`` more than one MMSI shares (the only ones that
+    link): the keys of one MMSI, most of a run's, are never grouped one by one."""
+    if frame.empty:
+        return frame
+    return frame[frame.groupby(keys, sort=False)["mmsi"].transform("nunique").gt(1).to_numpy()]
 
 
 def _rows_by_key(frame: pd.DataFrame) -> dict[str, npt.NDArray[np.intp]]:
