@@ -318,6 +318,7 @@ def dask_cluster(
 
     env = {**os.environ, "PYTHONPATH": str(Path(vessel_risk.__file__).parents[1])}
     env["DASK_DISTRIBUTED__WORKER__DAEMON"] = "False"
+    env.pop("ARROW_DEFAULT_MEMORY_POOL", None)  # as a shell starts them: import vessel_risk set it
     address_file = folder / "scheduler.json"
     security: list[str] = []
     if tls is not None:
@@ -369,6 +370,26 @@ def dask_cluster(
 def test_squid_file_through_a_scheduler_and_two_workers_equals_the_in_process_run(tmp_path):
     from vessel_risk.ingest import write_store
 
+    def arrow_pools() -> tuple[str | None, str, bool, bool]:
+        """In a worker: ``ARROW_DEFAULT_MEMORY_POOL``, the backend of pyarrow's default
+        pool, and whether an Arrow IPC read (LZ4, decompressed by Arrow's C++ with the
+        pool the variable named when pyarrow loaded) allocated from jemalloc and from
+        mimalloc. Local: sent by value (these workers cannot import ``tests``)."""
+        import io
+
+        import pyarrow as pa
+        from pyarrow import feather
+
+        sink = io.BytesIO()
+        feather.write_feather(pa.table({"x": list(range(100_000))}), sink, compression="lz4")
+        je, mi = pa.jemalloc_memory_pool(), pa.mimalloc_memory_pool()
+        before = je.bytes_allocated(), mi.bytes_allocated()
+        table = feather.read_table(io.BytesIO(sink.getvalue()))
+        grew = je.bytes_allocated() > before[0], mi.bytes_allocated() > before[1]
+        del table
+        backend = pa.default_memory_pool().backend_name
+        return os.environ.get("ARROW_DEFAULT_MEMORY_POOL"), backend, *grew
+
     store = tmp_path / "store"
     write_store([shared_file(*SQUID)], store, partitions=4)
     common = {"position_store": store, "scorer": "baseline"}
@@ -376,6 +397,13 @@ def test_squid_file_through_a_scheduler_and_two_workers_equals_the_in_process_ru
     with dask_cluster(tmp_path, workers=2) as address:
         assert address.startswith("tcp://127.0.0.1:")
         remote = run(RunConfig(out_dir=tmp_path / "remote", scheduler=address, **common))
+        from distributed import Client
+
+        with Client(address, timeout="60s") as client:
+            pools = client.run(arrow_pools)
+    # Workers started without ARROW_DEFAULT_MEMORY_POOL: the engine's plugin imported
+    # vessel_risk before pyarrow, so Arrow's own readers allocate from jemalloc too.
+    assert list(pools.values()) == [("jemalloc", "jemalloc", True, False)] * 2
     assert remote.partitions == sync.partitions == 4
     assert remote.alerts == sync.alerts > 0
     # A store run is incremental (pipeline.incremental) in every mode: the first one

@@ -434,6 +434,10 @@ def run_store(
                 },
             )
             share_map = min(1.0, MAP_POSITIONS / max(tally.positions_kept, 1))
+            # The fishing classifier compiled (and cached) here first, as in run(): the
+            # workers load it rather than each compiling it on a machine's first run.
+            if refs.fishing_model is not None:
+                refs.fishing_model.compile()
             progress("second pass", 0)
             second: list[SecondPassResult] = cluster.map(
                 incremental_second_task, first, *paths, shared,
