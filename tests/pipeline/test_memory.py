@@ -95,10 +95,14 @@ print(held - resident_mib())
     assert float(printed) >= 150
 
 
-def _printed_by_fresh_process(imports: str, body: str) -> str:
+def _printed_by_fresh_process(
+    imports: str, body: str, environ: dict[str, str] | None = None
+) -> str:
     """What ``body`` prints in a fresh Python process (numpy, ``imports`` and a
     ``resident_mib()`` of that process given): in this one, earlier tests' freed heap
-    would serve any block."""
+    would serve any block. ``ARROW_DEFAULT_MEMORY_POOL`` is unset unless ``environ``
+    (added to this process's environment) sets it."""
+    import os
     import subprocess
     import sys
 
@@ -113,8 +117,15 @@ def resident_mib():
 """
         + body
     )
+    # the pool's variable as the process would get it from a shell that never set it
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env={**env, **(environ or {})},
     )
     return done.stdout
 
@@ -163,22 +174,31 @@ print(round(held - resident_mib()), pa.total_allocated_bytes() // 100_000)
     assert 300 <= int(live) <= 301  # the kept tenth (in 100 kB) is untouched
 
 
-def test_a_pool_named_by_the_user_is_kept():
-    """ARROW_DEFAULT_MEMORY_POOL set by the user: that pool stays the default."""
-    import os
-    import subprocess
-    import sys
-
-    script = (
-        "from vessel_risk.pipeline.memory import arrow_pool_returning_memory\n"
-        "print(arrow_pool_returning_memory())"
+@pytest.mark.parametrize(
+    ("environ", "code", "expected"),
+    [
+        ({}, "", "jemalloc"),  # pyarrow loaded first: pyarrow's own calls aligned
+        ({"ARROW_DEFAULT_MEMORY_POOL": "system"}, "", "system"),  # the user's choice
+        ({"ARROW_DEFAULT_MEMORY_POOL": ""}, "", "mimalloc"),  # blanked: Arrow's default
+        ({"ARROW_DEFAULT_MEMORY_POOL": "proxy"}, "", "mimalloc"),  # not a pool: no crash
+        ({}, "pa.set_memory_pool(pa.system_memory_pool())", "system"),  # set in code
+    ],
+)
+def test_a_worker_aligns_the_pool_where_pyarrow_loaded_first_and_other_choices_stand(
+    environ, code, expected
+):
+    """pandas loads pyarrow as it is imported, so in a notebook pyarrow's default is
+    fixed before ``import vessel_risk`` names jemalloc: the worker plugin (as run() and
+    ingest) then makes jemalloc the default of pyarrow's own calls. A pool the user
+    chose, in the environment or in code, stays."""
+    printed = _printed_by_fresh_process(
+        "import pandas\nimport pyarrow as pa",
+        f"""
+{code}
+from vessel_risk.pipeline.worker_heap import WorkerHeap
+WorkerHeap().setup(None)
+print(pa.default_memory_pool().backend_name)
+""",
+        environ,
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-        env={**os.environ, "ARROW_DEFAULT_MEMORY_POOL": "system"},
-    )
-    assert done.stdout.strip() == "system"
+    assert printed.strip() == expected

@@ -298,7 +298,9 @@ def link_vessels(
                     "value": np.where(forward, other, mmsi),
                     "first_seen": hulls["first_start"].array.take(twice),
                     "last_seen": hulls["last_end"].array.take(twice),
-                    "evidence": ("one hull: " + hulls["evidence"].astype(str)).array.take(twice),
+                    "evidence": np.array(
+                        [f"one hull: {e}" for e in hulls["evidence"]], dtype=object
+                    )[twice],
                 }
             )
         )

@@ -119,8 +119,9 @@ ARROW_POOL_VARIABLE = "ARROW_DEFAULT_MEMORY_POOL"
 
 
 def arrow_pool_returning_memory() -> str:
-    """Make the pool :data:`ARROW_POOL_VARIABLE` names (jemalloc unless the user chose
-    another) pyarrow's default, where pyarrow loaded before ``vessel_risk`` set it.
+    """Make jemalloc pyarrow's default pool where :data:`ARROW_POOL_VARIABLE` names it
+    but pyarrow loaded before (pandas loads pyarrow as it is imported: ``import pandas``
+    before ``import vessel_risk``, as in most notebooks).
 
     pyarrow's own default pool, mimalloc, keeps the pages of freed small buffers (up to
     about 1 MiB) for the process: ``release_unused`` hands back the large ones only. A
@@ -129,29 +130,31 @@ def arrow_pool_returning_memory() -> str:
     the driver recorded a run of the 1.8 million-row decoded CSV. jemalloc hands freed
     pages back within about a second (Arrow's decay) and is as fast here (1M rows,
     ``sync``: 16.1 against 16.5 s). Whole run on that file (``vessel-risk run
-    --baseline``, ``/usr/bin/time -v``): peak 1,037 -> 938 MiB; the system allocator
+    --baseline``, ``/usr/bin/time -v``): peak 1,037 -> 937 MiB; the system allocator
     gives back as well but mixes Arrow's buffers into glibc's heap (1,034 MiB). Measured
     in benchmarks/README.md (issue 15, session 9).
 
     The environment variable is what counts: Arrow's C++ readers (Arrow IPC
     decompression among them) allocate from the pool it named when pyarrow loaded,
-    whatever is set here later. Where pyarrow loaded first, this sets the pool of
-    pyarrow's own calls (conversions, Parquet, compute), the most it can. Called where a
-    run starts (:func:`vessel_risk.pipeline.run.run`) and in every Dask worker
-    (:class:`~vessel_risk.pipeline.worker_heap.WorkerHeap`); a local cluster's workers
-    inherit the variable. Buffers already allocated stay with the pool that made them.
+    whatever is set here later; where pyarrow loaded first, this sets the pool of
+    pyarrow's own calls (conversions, Parquet, compute), the most it can (run 1,045 MiB
+    instead of 937). Any other choice stands: another pool named in the variable (or an
+    empty one), or a pool set in code with ``pyarrow.set_memory_pool``. Called where a run
+    starts (:func:`vessel_risk.pipeline.run.run`), by ``vessel-risk ingest`` and in every
+    Dask worker (:class:`~vessel_risk.pipeline.worker_heap.WorkerHeap`); a local
+    cluster's workers inherit the variable. Buffers already allocated stay with the pool
+    that made them.
 
     Returns
     -------
     str
-        The backend of pyarrow's default pool now: the one named, or the one kept where
-        pyarrow has no such pool (jemalloc is not in every build).
+        The backend of pyarrow's default pool now.
     """
-    wanted = os.environ.get(ARROW_POOL_VARIABLE) or "jemalloc"
-    if pa.default_memory_pool().backend_name != wanted:
+    current = pa.default_memory_pool().backend_name
+    if os.environ.get(ARROW_POOL_VARIABLE) == "jemalloc" and current == "mimalloc":
         try:
-            pa.set_memory_pool(getattr(pa, f"{wanted}_memory_pool")())
-        except (AttributeError, NotImplementedError):  # no such pool in this build
+            pa.set_memory_pool(pa.jemalloc_memory_pool())
+        except NotImplementedError:  # a pyarrow built without jemalloc
             pass
     return str(pa.default_memory_pool().backend_name)
 
