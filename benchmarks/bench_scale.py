@@ -29,6 +29,7 @@ Usage::
 
     .venv/bin/python benchmarks/bench_scale.py --rows 2000000 --partitions 8
     .venv/bin/python benchmarks/bench_scale.py --rows 1000000 --modes sync processes-2
+    .venv/bin/python benchmarks/bench_scale.py --modes processes-1 processes-2 --rounds 3
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -217,34 +219,39 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=8)
     parser.add_argument("--modes", nargs="+", default=["sync", "processes-1", "processes-2"])
     parser.add_argument("--out", type=Path, default=Path("/tmp/bench_scale"))
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run the modes this many times, in turn: each round's ratios and their median "
+        "(one run's ratio moves by up to 0.1 on a shared machine)",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     store = _store(args.rows, args.partitions, args.out)
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     child = args.out / "child.py"
     child.write_text(CHILD)
-    results: dict[str, Any] = {}
-    for mode in args.modes:
-        scheduler, workers = _mode(mode)
-        out = args.out / f"run-{mode}"
-        subprocess.run(["rm", "-rf", str(out)], check=True)
-        done = subprocess.run(
-            [sys.executable, str(child), str(store), str(out), scheduler, workers],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode:
-            raise SystemExit(f"{mode} failed:\n{done.stderr[-3000:]}")
-        results[mode] = json.loads(done.stdout.strip().splitlines()[-1])
-        r = results[mode]
-        print(
-            f"{mode:>12}: run {r['wall_s']:7.1f} s, partition work {r['partition_work_s']:7.1f} s, "
-            f"peak {max(r['peak_mib'].values()):6.0f} MiB, load {r['load_before']:.1f}"
-            f"->{r['load_after']:.1f}",
-            flush=True,
-        )
-    base = results.get("processes-1") or results.get("sync") or next(iter(results.values()))
+    rounds = []
+    for number in range(args.rounds):
+        if args.rounds > 1:
+            print(f"round {number + 1} of {args.rounds}:", flush=True)
+        rounds.append(_round(args.modes, store, args.out, child, env))
+    results = rounds[-1]
+    base_mode = next((m for m in ("processes-1", "sync") if m in results), args.modes[0])
+    if args.rounds > 1:
+        print(f"\nratios to {base_mode}, each round (partition work; run()):")
+        for mode in args.modes:
+            work = [r[base_mode]["partition_work_s"] / r[mode]["partition_work_s"] for r in rounds]
+            whole = [r[base_mode]["wall_s"] / r[mode]["wall_s"] for r in rounds]
+            print(
+                f"{mode:>12}: " + " ".join(f"{x:.2f}x" for x in work)
+                + f" (median {statistics.median(work):.2f}x); "
+                + " ".join(f"{x:.2f}x" for x in whole)
+                + f" (median {statistics.median(whole):.2f}x)"
+            )  # fmt: skip
+        print("(what follows is the last round's)")
+    base = results[base_mode]
     print("\nratios of partition work (first pass .. second pass) and whole run():")
     for mode, r in results.items():
         print(
@@ -266,8 +273,38 @@ def main() -> None:
         _schedules(mode, r.get("tasks", []))
         _tail(mode, r)
     meta = {"rows": args.rows, "partitions": args.partitions, "cpus": os.cpu_count()}
-    (args.out / "bench_scale.json").write_text(json.dumps({**meta, "results": results}, indent=2))
+    (args.out / "bench_scale.json").write_text(
+        json.dumps({**meta, "results": results, "rounds": rounds}, indent=2)
+    )
     print(f"\n{args.out / 'bench_scale.json'}; {time.strftime('%Y-%m-%d %H:%M:%S')}")
+
+
+def _round(
+    modes: list[str], store: Path, out_dir: Path, child: Path, env: dict[str, str]
+) -> dict[str, Any]:
+    """Each mode's ``run()`` on ``store``, one fresh subprocess per mode, in turn."""
+    results: dict[str, Any] = {}
+    for mode in modes:
+        scheduler, workers = _mode(mode)
+        out = out_dir / f"run-{mode}"
+        subprocess.run(["rm", "-rf", str(out)], check=True)
+        done = subprocess.run(
+            [sys.executable, str(child), str(store), str(out), scheduler, workers],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode:
+            raise SystemExit(f"{mode} failed:\n{done.stderr[-3000:]}")
+        results[mode] = json.loads(done.stdout.strip().splitlines()[-1])
+        r = results[mode]
+        print(
+            f"{mode:>12}: run {r['wall_s']:7.1f} s, partition work {r['partition_work_s']:7.1f} s, "
+            f"peak {max(r['peak_mib'].values()):6.0f} MiB, load {r['load_before']:.1f}"
+            f"->{r['load_after']:.1f}",
+            flush=True,
+        )
+    return results
 
 
 if __name__ == "__main__":

@@ -192,6 +192,25 @@ def test_workers_keep_large_arrays_in_their_heap_as_this_process_does():
     assert pool == "jemalloc"
 
 
+def profiling(_: int) -> bool:
+    """Whether this worker runs Dask's statistical profiler."""
+    from distributed import get_worker
+
+    return "profile" in get_worker().periodic_callbacks
+
+
+def test_local_workers_run_without_the_statistical_profiler():
+    """Dask's worker profiler takes the GIL every 10 ms to sample the task's stack: 5 % of
+    the tasks' CPU with both cores busy. The engine's local cluster starts without it."""
+    with Engine("processes", workers=1) as engine:
+        assert engine.map(profiling, [0]) == [False]
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster:
+        [worker] = cluster.workers.values()
+        assert "profile" in worker.periodic_callbacks  # Dask's default, for contrast
+
+
 def test_a_cluster_started_in_the_background_is_waited_for():
     engine = Engine("processes", workers=1, start_in_background=True)
     with engine:

@@ -253,8 +253,16 @@ class Engine:
 
         # A worker is sent its next task when it has none left (saturation 1: no task
         # waits in a worker's own queue), so each free worker takes the waiting task of
-        # highest priority (largest first, see map's ``sizes``).
-        with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+        # highest priority (largest first, see map's ``sizes``). No statistical profiler
+        # in the workers: every 10 ms it takes the GIL to walk the task's stack, which
+        # cost 5 % of the tasks' CPU with every core busy (first-pass tasks at 5M, two
+        # workers on two cores: 10.2 against 10.8 s; benchmarks/README.md, session 9).
+        with dask.config.set(
+            {
+                "distributed.scheduler.worker-saturation": 1.0,
+                "distributed.worker.profile.enabled": False,
+            }
+        ):
             self._cluster = LocalCluster(
                 n_workers=self.workers,
                 threads_per_worker=1,
