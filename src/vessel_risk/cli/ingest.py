@@ -55,10 +55,8 @@ def ingest(
 
         from vessel_risk.ingest import IngestLimits, append_store, read_manifest, write_store
         from vessel_risk.ingest.remote import is_url, local_folder, url_is_empty
-        from vessel_risk.pipeline.memory import arrow_pool_returning_memory
         from vessel_risk.settings import Settings
 
-        arrow_pool_returning_memory()  # as a run does: freed column buffers go back
         try:
             limits = IngestLimits.from_settings(Settings())
             write = append_store if append else write_store

@@ -140,10 +140,10 @@ def arrow_pool_returning_memory() -> str:
     pyarrow's own calls (conversions, Parquet, compute), the most it can (run 1,045 MiB
     instead of 937). Any other choice stands: another pool named in the variable (or an
     empty one), or a pool set in code with ``pyarrow.set_memory_pool``. Called where a run
-    starts (:func:`vessel_risk.pipeline.run.run`), by ``vessel-risk ingest`` and in every
-    Dask worker (:class:`~vessel_risk.pipeline.worker_heap.WorkerHeap`); a local
-    cluster's workers inherit the variable. Buffers already allocated stay with the pool
-    that made them.
+    starts (:func:`vessel_risk.pipeline.run.run`) and in every Dask worker
+    (:class:`~vessel_risk.pipeline.worker_heap.WorkerHeap`); the command line needs no
+    call (it imports ``vessel_risk`` before pyarrow) and a local cluster's workers
+    inherit the variable. Buffers already allocated stay with the pool that made them.
 
     Returns
     -------
